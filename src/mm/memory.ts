@@ -28,6 +28,7 @@ import {
   VM_PFNMAP,
   VM_MIXEDMAP,
   VM_MAYBE_GUARD,
+  VM_RAND_READ,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
@@ -241,7 +242,9 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
 function __do_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const pgoff = linear_page_index(vma, addr)
   if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
-  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff)
+  // filemap_fault's read-around (32 pages, VM_RAND_READ: none); shmem_fault reads just the page.
+  const ra = vma.vm_flags & VM_RAND_READ ? 0 : 32
+  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff, ra)
   if (pfn === -1) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
   return pfn

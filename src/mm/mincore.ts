@@ -1,7 +1,7 @@
 /**
  * mincore (Kernel: mm/mincore.c). One byte per page: 1 when a PTE is
  * present (the zero page too), or for file mappings when the page is in the
- * page cache; 0 for holes in anonymous memory and for guard markers.
+ * page cache; 0 for holes in anonymous memory; a guard marker counts as a hole.
  */
 import type { MmStruct } from './mm_types.js'
 import { vma_lookup } from './vma.js'
@@ -25,8 +25,9 @@ export function do_mincore(mm: MmStruct, start: number, len: number, vec: Uint8A
     const end = Math.min(vma.vm_end, addr + pages * PAGE_SIZE)
     for (; addr < end; addr += PAGE_SIZE, i++, pages--) {
       const pte = mm.pgd.get(addr / PAGE_SIZE)
-      if (pte !== 0) {
-        vec[i] = pte_present(pte) ? 1 : is_guard_pte_marker(pte) ? 0 : 1
+      // pte_none_mostly(): a PTE marker counts as none.
+      if (pte !== 0 && !is_guard_pte_marker(pte)) {
+        vec[i] = pte_present(pte) ? 1 : 1
         continue
       }
       if (vma_is_anonymous(vma) || !vma.vm_file) {

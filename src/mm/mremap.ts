@@ -185,7 +185,7 @@ function move_vma(mm: MmStruct, v: Vrm): number {
     const src = find_vma(mm, start) as VmArea
     const old_start = src.vm_start
     const old_end = src.vm_end
-    src.vm_flags = vm_flags_andnot(src.vm_flags, VM_LOCKED_MASK | VM_ACCOUNT)
+    src.vm_flags = vm_flags_andnot(src.vm_flags, VM_LOCKED_MASK)
     if (new_vma !== src && start === old_start && end === old_end) unlink_anon_vmas(src)
   } else {
     // unmap_source_vma()

@@ -65,10 +65,19 @@ export function find_get_page(mapping: AddressSpace, index: number): number {
  * index, allocating a zero-filled page for a hole inside i_size. -1 when
  * index is past EOF, -2 when out of memory.
  */
-export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number): number {
+export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number, ra_pages = 0): number {
   const have = mapping.i_pages.get(index)
   if (have !== undefined) return have
-  if (index >= Math.ceil(mapping.i_size / PAGE_SIZE)) return -1
+  const eof = Math.ceil(mapping.i_size / PAGE_SIZE)
+  if (index >= eof) return -1
+  if (mapping.backing === 'disk' && ra_pages > 1) {
+    // do_sync_mmap_readahead(): read-around of ra_pages centred on the fault, clipped to EOF.
+    const start = Math.max(0, index - Math.floor(ra_pages / 2))
+    const end = Math.min(start + ra_pages, eof)
+    for (let i = start; i < end; i++) {
+      if (i !== index && !mapping.i_pages.has(i)) add_to_page_cache(env, mapping, i)
+    }
+  }
   return add_to_page_cache(env, mapping, index)
 }
 
