@@ -3,7 +3,7 @@
  * mlockall(MCL_FUTURE), MADV_POPULATE_* (Kernel: mm/gup.c
  * populate_vma_page_range, __mm_populate, faultin_page_range).
  */
-import { type MmStruct, type VmArea, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE } from './mm_types.js'
+import { type MmStruct, type VmArea, VM_READ, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE } from './mm_types.js'
 import { FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, handle_mm_fault, pte_present, pte_write, vma_is_accessible } from './memory.js'
 import { find_vma, vma_lookup } from './vma.js'
 import { PAGE_SIZE } from './rmap.js'
@@ -78,7 +78,7 @@ export function faultin_page_range(mm: MmStruct, start: number, end: number, wri
     const vma = vma_lookup(mm, a)
     if (!vma) return -ENOMEM
     if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EINVAL
-    if (write ? !(vma.vm_flags & VM_WRITE) : !vma_is_accessible(vma)) return -EINVAL
+    if (write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_READ)) return -EINVAL
     const r = faultin_one(mm, vma, a, write)
     if (r & VM_FAULT_OOM) return -ENOMEM
     if (r & VM_FAULT_SIGBUS) return -EFAULT

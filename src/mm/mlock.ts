@@ -63,7 +63,7 @@ function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newf
 /** Kernel: apply_vma_lock_flags(). 0 or -errno. */
 function apply_vma_lock_flags(mm: MmStruct, start: number, len: number, flags: number): number {
   const end = start + len
-  if (end < start) return -EINVAL
+  if (end >= 2 ** 64) return -EINVAL
   if (end === start) return 0
   let vma = vma_lookup(mm, start)
   if (!vma) return -ENOMEM

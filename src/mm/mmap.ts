@@ -97,38 +97,67 @@ export function vm_start_gap(mm: MmStruct, vma: VmArea): number {
   return start
 }
 
-/** Kernel: unmapped_area_topdown(): the top of the highest gap in [low, high) that fits length. -ENOMEM if none. */
+/**
+ * Kernel: unmapped_area_topdown(): the top of the highest gap in
+ * [low, high) that fits length. When the VMA above the chosen gap grows down
+ * and its guard gap reaches into the gap, the search restarts below that
+ * guard gap (high_limit = vm_start_gap(next)), as the maple-tree walk does.
+ */
 function unmapped_area_topdown(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
   if (low_limit < mm.env.sysctl.mmap_min_addr) low_limit = mm.env.sysctl.mmap_min_addr
   const mt = mm.mm_mt
-  // Walk gaps from the top: gap i lies between mt[i-1] and mt[i].
-  let i = find_vma_index(mm, high_limit)
-  for (; i >= 0; i--) {
-    const next = i < mt.length ? mt[i] : null
-    const prev = i > 0 ? mt[i - 1] : null
-    const gap_start = prev ? prev.vm_end : 0
-    if (gap_start >= high_limit) continue
-    let gap_end = next ? Math.min(next.vm_start, high_limit) : high_limit
-    if (next && next.vm_flags & VM_GROWSDOWN) gap_end = Math.min(gap_end, vm_start_gap(mm, next))
-    const lo = Math.max(gap_start, low_limit)
-    if (gap_end - lo >= length && gap_end > lo) return gap_end - length
-    if (gap_start < low_limit) break
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    let i = find_vma_index(mm, high_limit)
+    let found = -1
+    let next: VmArea | null = null
+    for (; i >= 0; i--) {
+      next = i < mt.length ? mt[i] : null
+      const prev = i > 0 ? mt[i - 1] : null
+      const gap_start = prev ? prev.vm_end : 0
+      const gap_end = next ? Math.min(next.vm_start, high_limit) : high_limit
+      const lo = Math.max(gap_start, low_limit)
+      if (gap_end > lo && gap_end - lo >= length) {
+        found = gap_end
+        break
+      }
+      if (gap_start <= low_limit) break
+    }
+    if (found < 0) return -ENOMEM
+    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found) {
+      high_limit = vm_start_gap(mm, next)
+      if (high_limit - low_limit < length) return -ENOMEM
+      continue
+    }
+    return found - length
   }
   return -ENOMEM
 }
 
-/** Kernel: unmapped_area() (bottom-up). */
+/** Kernel: unmapped_area() (bottom-up), restarting above a grows-down VMA whose guard gap overlaps. */
 function unmapped_area(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
   const mt = mm.mm_mt
-  let start = Math.max(low_limit, mm.env.sysctl.mmap_min_addr)
-  for (let i = find_vma_index(mm, start); i <= mt.length; i++) {
-    const next = i < mt.length ? mt[i] : null
-    let end = next ? Math.min(next.vm_start, high_limit) : high_limit
-    if (next && next.vm_flags & VM_GROWSDOWN) end = Math.min(end, vm_start_gap(mm, next))
-    if (end - start >= length) return start
-    if (!next) break
-    start = Math.max(start, next.vm_end)
-    if (start >= high_limit) break
+  low_limit = Math.max(low_limit, mm.env.sysctl.mmap_min_addr)
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    let start = low_limit
+    let found = -1
+    let next: VmArea | null = null
+    for (let i = find_vma_index(mm, start); i <= mt.length; i++) {
+      next = i < mt.length ? mt[i] : null
+      const end = next ? Math.min(next.vm_start, high_limit) : high_limit
+      if (end > start && end - start >= length) {
+        found = start
+        break
+      }
+      if (!next) break
+      start = Math.max(start, next.vm_end)
+      if (start >= high_limit) break
+    }
+    if (found < 0) return -ENOMEM
+    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found + length) {
+      low_limit = next.vm_end
+      continue
+    }
+    return found
   }
   return -ENOMEM
 }

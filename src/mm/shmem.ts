@@ -81,6 +81,11 @@ export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number,
   return add_to_page_cache(env, mapping, index)
 }
 
+/** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF. -2 on ENOMEM. */
+export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number): number {
+  return mapping.i_pages.get(index) ?? add_to_page_cache(env, mapping, index)
+}
+
 function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return -2

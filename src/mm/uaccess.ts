@@ -95,6 +95,32 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
   return { data, done, fault: null }
 }
 
+/**
+ * A user access with page faults disabled (pagefault_disable(), as
+ * copy_folio_from_iter_atomic runs): stops at the first page the MMU cannot
+ * translate instead of faulting. Returns the bytes read.
+ */
+export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8Array {
+  const out = new Uint8Array(len)
+  let done = 0
+  while (done < len) {
+    const a = addr + done
+    const off = a % PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - off, len - done)
+    const pfn = translate(mm, Math.floor(a / PAGE_SIZE), false)
+    if (pfn < 0) break
+    out.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    done += n
+  }
+  return out.subarray(0, done)
+}
+
+/** Kernel: fault_in_readable(): fault in [addr, addr+len) for reading; returns the bytes NOT faulted in. */
+export function fault_in_readable(mm: MmStruct, addr: number, len: number): number {
+  const r = access_user(mm, addr, len, false)
+  return len - r.done
+}
+
 /** Kernel: access_ok(). */
 export function access_ok(mm: MmStruct, addr: number, len: number): boolean {
   return addr >= 0 && len <= mm.task_size && addr <= mm.task_size - len

@@ -16,13 +16,14 @@ import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '..
 import { do_msync } from '../../../src/mm/msync.js'
 import { do_mincore } from '../../../src/mm/mincore.js'
 import { do_mseal } from '../../../src/mm/mseal.js'
-import { access_user, copy_to_user, access_ok } from '../../../src/mm/uaccess.js'
+import { access_user } from '../../../src/mm/uaccess.js'
+import { file_read_to_user, file_write_from_user } from '../../../src/mm/file_rw.js'
 import { shmem_file_setup, file_reopen, file_read, file_write, filemap_write_and_wait_range } from '../../../src/mm/shmem.js'
 import { truncate_setsize } from '../../../src/mm/truncate.js'
 import { smaps_walk, kB, pss_kB } from '../../../src/mm/smaps.js'
 import { validate_mm } from '../../../src/mm/vma.js'
 import { vm_flags_string } from '../../../src/mm/vmflags.js'
-import { errno_name, EFAULT } from '../../../src/kernel/errno.js'
+import { errno_name } from '../../../src/kernel/errno.js'
 import * as M from '../../../src/mm/mman.js'
 
 type J = Record<string, unknown>
@@ -420,8 +421,9 @@ function run_ops(w: World, mm: MmStruct, ops: J[], results: J[], dumps: J[]): vo
       }
       case 'ftruncate': {
         const f = w.file(op.file)
-        const size = Number(u64(op.size))
-        if (!(f.file.f_mode & FMODE_WRITE)) out.ret = 'EINVAL'
+        const size = Number(i64(op.size))
+        if (size < 0) out.ret = 'EINVAL'
+        else if (!(f.file.f_mode & FMODE_WRITE)) out.ret = 'EINVAL'
         else ok(truncate_setsize(w.env, f.file.f_mapping, size))
         break
       }
@@ -467,40 +469,15 @@ function run_ops(w: World, mm: MmStruct, ops: J[], results: J[], dumps: J[]): vo
             out.ret = 'EBADF'
             break
           }
-          if (!access_ok(mm, a, len)) {
-            out.ret = 'EFAULT'
-            break
-          }
-          const d = file_read(w.env, f.file.f_mapping, off, len)
-          let copied = 0
-          // filemap_read: copy page-cache page by page-cache page
-          while (copied < d.length) {
-            const pos = off + copied
-            const n = Math.min(PAGE - (pos % PAGE), d.length - copied)
-            const left = copy_to_user(mm, a + copied, d.subarray(copied, copied + n))
-            copied += n - left
-            if (left) break
-          }
-          out.ret = copied === 0 && d.length > 0 ? ret_errno(-EFAULT) : String(copied)
+          const r = file_read_to_user(mm, f.file, off, a, len)
+          out.ret = r < 0 ? ret_errno(r) : String(r)
         } else {
           if (!(f.file.f_mode & FMODE_WRITE)) {
             out.ret = 'EBADF'
             break
           }
-          let written = 0
-          let err = 0
-          while (written < len) {
-            const pos = off + written
-            const bytes = Math.min(PAGE - (pos % PAGE), len - written)
-            const r = access_user(mm, a + written, bytes, false)
-            if (r.done === 0) {
-              err = -EFAULT
-              break
-            }
-            file_write(w.env, f.file.f_mapping, pos, r.data)
-            written += r.done
-          }
-          out.ret = written === 0 && err ? ret_errno(err) : String(written)
+          const r = file_write_from_user(mm, f.file, off, a, len)
+          out.ret = r < 0 ? ret_errno(r) : String(r)
         }
         break
       }
