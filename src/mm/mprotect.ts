@@ -116,7 +116,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
   if (!len) return 0
   len = PAGE_ALIGN(len)
   let end = start + len
-  if (len === 0 || end <= start) return -ENOMEM
+  if (len === 0 || end >= 2 ** 64) return -ENOMEM
   // arch_validate_prot() (x86): only PROT_READ|WRITE|EXEC|SEM
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL
   const reqprot = prot
