@@ -256,10 +256,24 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
     const r = do_fault_around(mm, vma, addr)
     if (r) return 0
   }
+  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
+  const pgoff = linear_page_index(vma, addr)
+  const cached = mapping.i_pages.has(pgoff)
   const pfn = __do_fault(mm, vma, addr)
   if (pfn < 0) return -pfn
+  if (!cached && mapping.backing === 'disk' && mm.env.sysctl.fault_around_bytes > PAGE_SIZE) {
+    // filemap_fault() had to read the page in: it returns VM_FAULT_RETRY and
+    // the retried fault maps the read-around pages through fault-around.
+    env_count_retry(mm)
+    if (do_fault_around(mm, vma, addr)) return 0
+  }
   map_file_page(mm, vma, addr, pfn, 0)
   return 0
+}
+
+function env_count_retry(mm: MmStruct): void {
+  mm.env.vmstat.count_vm_events('pgfault')
+  mm.maj_flt++
 }
 
 /** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */

@@ -42,6 +42,7 @@ import {
   vma_wants_writenotify,
 } from './memory.js'
 import { PG_anon_exclusive } from './page.js'
+import { populate_vma_page_range } from './gup.js'
 import { may_expand_vm, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
 
@@ -99,8 +100,9 @@ export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: nu
   if (oldflags & VM_ACCOUNT && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm.env, nrpages)
   // vma_set_page_prot + change_protection
   change_protection(mm, r, start, end)
-  if ((oldflags & (VM_WRITE | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
-    // populate_vma_page_range for newly writable locked private memory is done by the caller (mlock semantics)
+  // A private VM_LOCKED VMA becoming writable: break COW now to avoid faults later.
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
+    populate_vma_page_range(mm, r, start, end)
   }
   vm_stat_account(mm, oldflags, -nrpages)
   vm_stat_account(mm, newflags, nrpages)
