@@ -1,0 +1,180 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { canonical, type ArchName } from '../../src/arch/profile.js'
+import { _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_TABLE, PAGE_KERNEL, PAGE_SHARED, pfn_pte, pte_format, pte_pfn, vm_get_page_prot, VM_READ, VM_SHARED, VM_WRITE } from '../../src/arch/pte.js'
+import { PgTables, type PgtableMm } from '../../src/mm/pgtable.js'
+import { NODE_STAT } from '../../src/mm/vmstat.js'
+import { FakeAlloc } from './fake_alloc.js'
+
+function boot(arch: ArchName, frames = 4096) {
+  const fa = new FakeAlloc(arch, frames)
+  const pt = new PgTables(fa)
+  return { fa, pt }
+}
+const nr_pt = (fa: FakeAlloc) => fa.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
+
+describe('page-table geometry', () => {
+  it('splits a 48-bit address into exact indices (x86_64)', () => {
+    const { pt } = boot('x86_64')
+    const a = 0x7ffd_1234_5678
+    expect([0, 1, 2, 3].map((l) => pt.index_of(l, a))).toEqual([255, 0x1f4, 0x91, 0x145])
+    const k = canonical('0xffffc90000001000')
+    expect(pt.pgd_index(k)).toBe(402)
+    expect(pt.index_of(3, k)).toBe(1)
+    expect(pt.KERNEL_PGD_BOUNDARY).toBe(273)
+  })
+  it('i386 and PAE boundaries', () => {
+    expect(boot('i386').pt.KERNEL_PGD_BOUNDARY).toBe(768)
+    expect(boot('i386-pae').pt.KERNEL_PGD_BOUNDARY).toBe(3)
+  })
+})
+
+describe('pgd_alloc / walk / free', () => {
+  for (const arch of ['x86_64', 'i386', 'i386-pae'] as ArchName[]) {
+    it(`${arch}: maps, walks and frees with exact accounting`, () => {
+      const { fa, pt } = boot(arch)
+      const free0 = fa.nr_free
+      const pt0 = nr_pt(fa)
+      const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+      expect(pt.pgd_alloc(mm)).toBe(0)
+      const pae_pmds = arch === 'i386-pae' ? 3 : 0
+      expect(mm.pgtables_bytes).toBe(pae_pmds * 4096)
+      expect(nr_pt(fa)).toBe(pt0 + 1 + pae_pmds)
+      pt.check()
+      const addr = 0x40_1000
+      expect(pt.walk(mm, addr)).toBe(0)
+      const ptep = pt.get_locked_pte(mm, addr)
+      expect(ptep).not.toBe(0)
+      expect(pt.walk(mm, addr)).toBe(ptep)
+      pt.set_pte_at(mm, addr, ptep, pfn_pte(0x123, vm_get_page_prot(fa.arch, VM_READ | VM_WRITE | VM_SHARED)))
+      expect(pte_pfn(pt.ptep_get(ptep))).toBe(0x123)
+      const steps = pt.walk_levels(mm, addr)
+      expect(steps.map((s) => s.level)).toEqual(fa.arch.level_names)
+      expect(steps[steps.length - 1].val).toBe(pt.ptep_get(ptep))
+      if (arch !== 'i386-pae') expect(steps[0].val % 4096).toBe(_PAGE_TABLE)
+      else expect(steps[0].val % 4096).toBe(_PAGE_PRESENT)
+      pt.check()
+      expect(mm.pgtables_bytes).toBe({ x86_64: 3, i386: 1, 'i386-pae': 4 }[arch] * 4096)
+      // a table with a live entry may not be freed
+      expect(() => pt.free_pgd_range(mm, addr, addr + 4096, 0, 0)).toThrow(/live entry/)
+      pt.ptep_get_and_clear(mm, addr, ptep)
+      pt.free_pgd_range(mm, addr, addr + 4096, 0, 0)
+      expect(pt.walk(mm, addr)).toBe(0)
+      // PAE: the pmd under pgd entry 0 goes too (nothing else below 1 GiB); the other two stay
+      expect(mm.pgtables_bytes).toBe(arch === 'i386-pae' ? 2 * 4096 : 0)
+      pt.check()
+      pt.pgd_free(mm)
+      expect(fa.nr_free).toBe(free0)
+      expect(nr_pt(fa)).toBe(pt0)
+      pt.check()
+    })
+  }
+
+  it('free_pgd_range keeps tables shared with a neighbour outside [floor, ceiling)', () => {
+    const { fa, pt } = boot('x86_64')
+    const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+    pt.pgd_alloc(mm)
+    const a = 0x1000_0000, b = a + 0x20_0000 // next pte table, same pmd table
+    const pa = pt.get_locked_pte(mm, a), pb = pt.get_locked_pte(mm, b)
+    pt.set_pte_at(mm, b, pb, pfn_pte(7, PAGE_SHARED))
+    expect(mm.pgtables_bytes).toBe(4 * 4096) // pud, pmd, 2 ptes
+    expect(pa).not.toBe(0)
+    // unmap [a, a+4K) with the next vma starting at b: the pmd table must stay
+    pt.free_pgd_range(mm, a, a + 4096, 0, b)
+    expect(mm.pgtables_bytes).toBe(3 * 4096)
+    expect(pt.walk(mm, b)).toBe(pb)
+    pt.check()
+    pt.ptep_get_and_clear(mm, b, pb)
+    pt.free_pgd_range(mm, b, b + 4096, 0, 0)
+    expect(mm.pgtables_bytes).toBe(0)
+    pt.pgd_free(mm)
+    pt.check()
+    expect(nr_pt(fa)).toBe(64) // only the preallocated vmalloc puds remain counted
+  })
+
+  it('kernel entries are copied into new pgds and, on i386, synced later', () => {
+    const { pt } = boot('i386')
+    const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+    pt.pgd_alloc(mm)
+    const va = 0xf880_0000
+    const ptep = pt.get_locked_pte(pt.init_mm, va)
+    pt.set_pte_at(pt.init_mm, va, ptep, pfn_pte(0x99, PAGE_KERNEL))
+    expect(pt.walk(mm, va)).toBe(ptep) // synced into the existing pgd
+    expect(pt.walk_levels(mm, va)[0].val % 4096).toBe(_KERNPG_TABLE)
+    pt.check()
+  })
+
+  it('returns 0 (ENOMEM) when a table cannot be allocated and leaks nothing', () => {
+    const { fa, pt } = boot('x86_64')
+    const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+    pt.pgd_alloc(mm)
+    fa.fail_after = 1
+    expect(pt.get_locked_pte(mm, 0x1234_5000)).toBe(0)
+    pt.check()
+    fa.fail_after = Infinity
+    pt.free_pgd_range(mm, 0x1234_5000, 0x1234_6000, 0, 0)
+    pt.pgd_free(mm)
+    pt.check()
+  })
+
+  it('pte_format shows a walk for teaching', () => {
+    const { pt } = boot('x86_64')
+    const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+    pt.pgd_alloc(mm)
+    const ptep = pt.get_locked_pte(mm, 0x400000)
+    pt.set_pte_at(mm, 0x400000, ptep, pfn_pte(0x1234, PAGE_SHARED))
+    expect(pte_format(pt.ptep_get(ptep), 8)).toBe('0x8000000001234027 (P RW US A NX pfn=0x1234)')
+  })
+})
+
+describe('property: random map/unmap against a Map model', () => {
+  for (const arch of ['x86_64', 'i386', 'i386-pae'] as ArchName[]) {
+    it(`${arch}: walks agree with the model; unmapping everything and freeing returns every table frame`, () => {
+      const span = arch === 'x86_64' ? 2 ** 47 : 0xc000_0000
+      const page = fc.integer({ min: 0, max: span / 4096 - 1 })
+      // cluster pages so that tables are shared
+      const addrs = fc.array(fc.tuple(page, fc.integer({ min: 0, max: 40 }), fc.boolean()), { minLength: 1, maxLength: 60 })
+      fc.assert(
+        fc.property(addrs, (ops) => {
+          const { fa, pt } = boot(arch, 8192)
+          const free0 = fa.nr_free
+          const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+          pt.pgd_alloc(mm)
+          const model = new Map<number, number>()
+          let n = 0
+          for (const [p, d, unmap] of ops) {
+            const pg = Math.min(p + d, span / 4096 - 1)
+            const addr = pg * 4096
+            if (unmap) {
+              const ptep = pt.walk(mm, addr)
+              if (ptep !== 0) pt.ptep_get_and_clear(mm, addr, ptep)
+              model.delete(addr)
+            } else {
+              const ptep = pt.get_locked_pte(mm, addr)
+              const v = pfn_pte(++n, vm_get_page_prot(fa.arch, VM_READ | VM_WRITE | VM_SHARED))
+              pt.set_pte_at(mm, addr, ptep, v)
+              model.set(addr, v)
+            }
+          }
+          const seen = new Map<number, number>()
+          pt.for_each_pte(mm, 0, span, (a, ptep, v) => {
+            expect(pt.ptep_get(ptep)).toBe(v)
+            seen.set(a, v)
+          })
+          expect(seen).toEqual(model)
+          const sorted = [...seen.keys()]
+          expect(sorted).toEqual([...sorted].sort((x, y) => x - y))
+          for (const [a, v] of model) expect(pt.ptep_get(pt.walk(mm, a))).toBe(v)
+          pt.check()
+          pt.for_each_pte(mm, 0, span, (a, ptep) => void pt.ptep_get_and_clear(mm, a, ptep))
+          pt.free_pgd_range(mm, 0, span, 0, 0)
+          expect(mm.pgtables_bytes).toBe(0)
+          pt.pgd_free(mm)
+          pt.check()
+          expect(fa.nr_free).toBe(free0)
+        }),
+        { numRuns: 40 },
+      )
+    })
+  }
+})
