@@ -15,9 +15,12 @@
  *    (boot-time tables taken the way memblock would are PG_reserved and not
  *    counted, as Linux leaves its early tables out of PageTables);
  *  - mm.pgtables_bytes is 4096 per pud/pmd/pte table of that mm (VmPTE);
- *  - every pgd's kernel half (entries from pgd_index(PAGE_OFFSET)) equals
- *    init_mm's: x86_64 via preallocated vmalloc puds, i386-pae via the shared
- *    kernel pmd, i386 via arch_sync_kernel_mappings() on every change.
+ *  - every pgd's kernel half equals init_mm's: x86_64 and i386 copy the
+ *    kernel pgd entries (from pgd_index(PAGE_OFFSET)) at pgd_alloc(); x86_64
+ *    never changes them afterwards (the vmalloc puds are preallocated), i386
+ *    syncs later changes with arch_sync_kernel_mappings(). i386-pae (Linux
+ *    6.16+, no SHARED_KERNEL_PMD) preallocates all four pmds per pgd, copies
+ *    the kernel pmd's entries, and syncs pmd-level changes the same way.
  *
  * Representation: a pointer to an entry ("ptep", "pmdp", ...) is the entry's
  * *physical* address (table pfn * 4096 + index * entry size); 0 is NULL
@@ -109,8 +112,8 @@ export class PgTables {
   private readonly size: 4 | 8
   private readonly x64: boolean
   private readonly pae: boolean
-  /** Kernel pmd shared by every pgd on i386-pae (swapper_pg_dir's last entry). */
-  private kernel_pmd: Pfn = 0
+  /** Level whose kernel entries arch_sync_kernel_mappings() copies: the pgd (x86_64, i386) or the pmd (PAE). */
+  private readonly sync_level: number
 
   constructor(deps: PgtableDeps) {
     this.deps = deps
@@ -123,6 +126,7 @@ export class PgTables {
     this.size = a.pte_size
     this.x64 = a.bits === 64
     this.pae = a.name === 'i386-pae'
+    this.sync_level = this.pae ? 1 : 0
     this.PTRS_PER_PTE = a.level_entries[a.levels - 1]
     this.KERNEL_PGD_BOUNDARY = this.pgd_index(a.PAGE_OFFSET)
     this.paging_init()
@@ -254,7 +258,8 @@ export class PgTables {
   /**
    * Build swapper_pg_dir (init_mm.pgd) and the tables every pgd shares:
    * x86_64 preallocates the pud tables of the vmalloc area
-   * (preallocate_vmalloc_pages()); i386-pae has one kernel pmd shared by all.
+   * (preallocate_vmalloc_pages()); i386-pae has swapper_pg_dir's kernel pmd
+   * (static in the kernel image, hence a boot table).
    */
   private paging_init(): void {
     const pgd = this.table_alloc(false, true)
@@ -275,25 +280,24 @@ export class PgTables {
     } else if (this.pae) {
       const pmd = this.table_alloc(false, true)
       if (pmd < 0) throw new KernelBug('paging_init: no memory for the kernel pmd')
-      this.kernel_pmd = pmd
       this.set_entry(this.pgd_offset(this.init_mm, a.PAGE_OFFSET), this.table_entry(this.init_mm, 0, pmd))
     }
   }
 
   /**
-   * Kernel: pgd_alloc() with pgd_ctor()/clone_pgd_range() (and, on PAE,
-   * preallocate_pmds()/pgd_prepopulate_pmd()). Sets mm.pgd. Returns 0 or -ENOMEM.
+   * Kernel: pgd_alloc() with pgd_ctor()/clone_pgd_range(); on PAE
+   * preallocate_pmds() of all PTRS_PER_PGD pmds and pgd_prepopulate_pmd()
+   * (the kernel pmd's entries copied from swapper_pg_dir). Sets mm.pgd and
+   * adds it to pgd_list. Returns 0 or -ENOMEM (nothing leaked).
    */
   pgd_alloc(mm: PgtableMm): number {
     const pgd = this.table_alloc(true)
     if (pgd < 0) return -ENOMEM
     const pm = this.deps.physmem
-    const src = pm.peek(this.init_mm.pgd)
-    const from = this.KERNEL_PGD_BOUNDARY * this.size
-    pm.frame(pgd).set(src.subarray(from, this.nents[0] * this.size), from)
+    const size = this.size
     if (this.pae) {
       const pmds: Pfn[] = []
-      for (let i = 0; i < this.KERNEL_PGD_BOUNDARY; i++) {
+      for (let i = 0; i < this.nents[0]; i++) {
         const pmd = this.table_alloc(true)
         if (pmd < 0) {
           for (const p of pmds) this.table_free(p, 'pgd_alloc')
@@ -302,11 +306,17 @@ export class PgTables {
         }
         pmds.push(pmd)
       }
-      mm.pgd = pgd
       pmds.forEach((pmd, i) => {
-        this.set_entry(pgd * PAGE_SIZE + i * this.size, this.table_entry(mm, 0, pmd))
+        if (i >= this.KERNEL_PGD_BOUNDARY) {
+          const k = pte_pfn(this.ptep_get(this.init_mm.pgd * PAGE_SIZE + i * size))
+          pm.frame(pmd).set(pm.peek(k))
+        }
+        this.set_entry(pgd * PAGE_SIZE + i * size, this.table_entry(mm, 0, pmd))
         mm.pgtables_bytes += PAGE_SIZE // mm_inc_nr_pmds()
       })
+    } else {
+      const from = this.KERNEL_PGD_BOUNDARY * size
+      pm.frame(pgd).set(pm.peek(this.init_mm.pgd).subarray(from, this.nents[0] * size), from)
     }
     mm.pgd = pgd
     this.pgd_list.add(mm)
@@ -314,26 +324,34 @@ export class PgTables {
   }
 
   /**
-   * Kernel: pgd_free(): releases the pgd (and, on PAE, the preallocated user
-   * pmds: pgd_mop_up_pmds()). User tables below must already be freed
+   * Kernel: pgd_free(): releases the pgd (and, on PAE, its pmds:
+   * pgd_mop_up_pmds()). User tables below must already be freed
    * (free_pgtables() at exit); DEBUG_VM reports a leak as a KernelBug.
    */
   pgd_free(mm: PgtableMm): void {
     if (mm === this.init_mm) throw new KernelBug('pgd_free: freeing swapper_pg_dir')
     const pgd = mm.pgd
     if (pgd === 0) return
-    this.pgd_list.delete(mm)
+    const pm = this.deps.physmem
     for (let i = 0; i < this.KERNEL_PGD_BOUNDARY; i++) {
-      const pgdp = pgd * PAGE_SIZE + i * this.size
-      const e = this.ptep_get(pgdp)
-      if (e === 0) continue
-      if (!this.pae) throw new KernelBug(`pgd_free: user page tables still present under pgd entry ${i}`)
-      this.set_entry(pgdp, 0)
-      this.table_free(pte_pfn(e), 'pgd_free')
-      mm.pgtables_bytes -= PAGE_SIZE
+      const e = this.ptep_get(pgd * PAGE_SIZE + i * this.size)
+      if (e !== 0 && !this.pae) throw new KernelBug(`pgd_free: user page tables still present under pgd entry ${i}`)
+    }
+    this.pgd_list.delete(mm)
+    if (this.pae) {
+      for (let i = 0; i < this.nents[0]; i++) {
+        const pgdp = pgd * PAGE_SIZE + i * this.size
+        const e = this.ptep_get(pgdp)
+        if (e === 0) continue
+        const pmd = pte_pfn(e)
+        if (i >= this.KERNEL_PGD_BOUNDARY) pm.fill(pmd, 0) // the copied kernel entries
+        this.set_entry(pgdp, 0)
+        this.table_free(pmd, 'pgd_mop_up_pmds')
+        mm.pgtables_bytes -= PAGE_SIZE // mm_dec_nr_pmds()
+      }
     }
     // The kernel half is a copy: clear it so the empty-table check holds.
-    this.deps.physmem.fill(pgd, 0)
+    pm.fill(pgd, 0)
     this.table_free(pgd, 'pgd_free')
     mm.pgd = 0
   }
@@ -342,11 +360,18 @@ export class PgTables {
    * Kernel: arch_sync_kernel_mappings() (i386: vmalloc_sync_one(); x86_64:
    * sync_global_pgds()): a kernel pgd entry of init_mm changed, so copy it
    * into every pgd on pgd_list. On x86_64 the vmalloc puds are preallocated,
-   * so only other kernel ranges ever need it; i386-pae shares the kernel pmd.
+   * so only other kernel ranges ever need it. On i386-pae the changed entry
+   * is in the kernel pmd, and each pgd's own kernel pmd gets it.
    */
-  private sync_kernel_pgd_entry(index: number): void {
-    const v = this.ptep_get(this.init_mm.pgd * PAGE_SIZE + index * this.size)
-    for (const mm of this.pgd_list) this.set_entry(mm.pgd * PAGE_SIZE + index * this.size, v)
+  private sync_kernel_entry(addr: number, entryp: number): void {
+    const v = this.ptep_get(entryp)
+    const idx = this.ptep_index(entryp)
+    const k = this.pgd_index(addr)
+    for (const mm of this.pgd_list) {
+      let table = mm.pgd
+      if (this.pae) table = pte_pfn(this.ptep_get(mm.pgd * PAGE_SIZE + k * this.size))
+      this.set_entry(table * PAGE_SIZE + idx * this.size, v)
+    }
   }
 
   // ---------------------------------------------------------------- walks
@@ -405,8 +430,8 @@ export class PgTables {
         if (!boot) mm.pgtables_bytes += PAGE_SIZE
         e = this.table_entry(mm, lv, child)
         this.set_entry(entryp, e)
-        if (mm === this.init_mm && lv === 0 && !this.pae && idx >= this.KERNEL_PGD_BOUNDARY) {
-          this.sync_kernel_pgd_entry(idx)
+        if (mm === this.init_mm && lv === this.sync_level && this.pgd_index(addr) >= this.KERNEL_PGD_BOUNDARY) {
+          this.sync_kernel_entry(addr, entryp)
         }
       } else if (lv > 0 && pte_huge(e)) {
         throw new KernelBug(`get_locked_pte: huge ${this.arch.level_names[lv]} entry on the way to 0x${this.lin(addr).toString(16)}`)
@@ -531,7 +556,7 @@ export class PgTables {
             const c = Math.floor(ceiling / div) * div
             ok = c !== 0 && !(next - 1 > c - 1)
           }
-          if (ok && !(this.pae && lv === 0 && mm === this.init_mm)) {
+          if (ok && !(this.pae && lv === 0 && (mm === this.init_mm || Math.floor(l / div) >= this.KERNEL_PGD_BOUNDARY))) {
             if (this.debug_vm) this.assert_table_empty(child, 'free_pgd_range')
             this.set_entry(entryp, 0)
             this.table_free(child, 'free_pgd_range')
@@ -562,6 +587,10 @@ export class PgTables {
       }
     }
     if (mm.pgd !== 0) rec(mm.pgd, 0, 0, lim)
+    if (this.pae && user_only && mm.pgd !== 0) {
+      // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
+      for (let i = lim; i < this.nents[0]; i++) if (this.ptep_get(mm.pgd * PAGE_SIZE + i * this.size) !== 0) n++
+    }
     return n
   }
 
@@ -604,11 +633,23 @@ export class PgTables {
     if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
     const kfrom = this.KERNEL_PGD_BOUNDARY * this.size
     const kto = this.nents[0] * this.size
-    const ref = d.physmem.peek(this.init_mm.pgd)
     for (const mm of this.pgd_list) {
-      const b = d.physmem.peek(mm.pgd)
-      for (let i = kfrom; i < kto; i++) {
-        if (b[i] !== ref[i]) throw new KernelBug(`pgtable check: kernel half of pgd 0x${mm.pgd.toString(16)} differs from swapper_pg_dir at entry ${Math.floor(i / this.size)}`)
+      const pairs: [Pfn, Pfn, number, number][] = []
+      if (this.pae) {
+        for (let i = this.KERNEL_PGD_BOUNDARY; i < this.nents[0]; i++) {
+          const a = pte_pfn(this.ptep_get(mm.pgd * PAGE_SIZE + i * this.size))
+          const b = pte_pfn(this.ptep_get(this.init_mm.pgd * PAGE_SIZE + i * this.size))
+          pairs.push([a, b, 0, PAGE_SIZE])
+        }
+      } else {
+        pairs.push([mm.pgd, this.init_mm.pgd, kfrom, kto])
+      }
+      for (const [mine, ref_pfn, from, to] of pairs) {
+        const b = d.physmem.peek(mine)
+        const ref = d.physmem.peek(ref_pfn)
+        for (let i = from; i < to; i++) {
+          if (b[i] !== ref[i]) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / this.size)}`)
+        }
       }
       const bytes = this.count_tables(mm) * PAGE_SIZE
       if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
