@@ -24,7 +24,7 @@
  * API (stable; used by src/mm/pgtable.ts and the address-space code):
  *   flag constants _PAGE_PRESENT.._PAGE_NX, _PAGE_PROTNONE, _PAGE_SPECIAL,
  *     _PAGE_TABLE, _KERNPG_TABLE, _PAGE_CHG_MASK
- *   pgprot values PAGE_NONE, PAGE_SHARED(_EXEC), PAGE_COPY(_EXEC|_NOEXEC),
+ *   _PAGE_NOCACHE; pgprot values PAGE_NONE, PAGE_SHARED(_EXEC), PAGE_COPY(_EXEC|_NOEXEC),
  *     PAGE_READONLY(_EXEC), PAGE_KERNEL(_RO|_EXEC|_RX|_NOCACHE|_IO), PAGE_KERNEL_LARGE
  *   protection_map(arch) (16 entries indexed by VM_READ|VM_WRITE|VM_EXEC|VM_SHARED),
  *   vm_get_page_prot(arch, vm_flags), arch_filter_pgprot(arch, prot)
@@ -110,8 +110,10 @@ export const PAGE_KERNEL: PgProt = __PAGE_KERNEL_EXEC + _PAGE_NX
 export const PAGE_KERNEL_EXEC: PgProt = __PAGE_KERNEL_EXEC
 export const PAGE_KERNEL_RO: PgProt = PAGE_KERNEL - _PAGE_RW
 export const PAGE_KERNEL_RX: PgProt = __PAGE_KERNEL_EXEC & ~_PAGE_RW
-/** Kernel: PAGE_KERNEL_NOCACHE: UC- through PCD (the default PAT makes PCD alone UC-). */
-export const PAGE_KERNEL_NOCACHE: PgProt = PAGE_KERNEL + _PAGE_PCD
+/** Kernel: _PAGE_NOCACHE = cachemode2protval(_PAGE_CACHE_MODE_UC): PCD|PWT with the default PAT. */
+export const _PAGE_NOCACHE = _PAGE_PCD | _PAGE_PWT
+/** Kernel: PAGE_KERNEL_NOCACHE (UC). */
+export const PAGE_KERNEL_NOCACHE: PgProt = PAGE_KERNEL + _PAGE_NOCACHE
 export const PAGE_KERNEL_IO: PgProt = PAGE_KERNEL
 export const PAGE_KERNEL_IO_NOCACHE: PgProt = PAGE_KERNEL_NOCACHE
 export const PAGE_KERNEL_LARGE: PgProt = PAGE_KERNEL + _PAGE_PSE
@@ -282,7 +284,7 @@ export function pte_modify(pte: PteVal, newprot: PgProt): PteVal {
   return pfn * PAGE_SIZE + low + (newprot >= _PAGE_NX ? _PAGE_NX : 0)
 }
 
-/** Kernel: pgprot_noncached(): UC- (PCD) on top of `prot`. */
+/** Kernel: pgprot_noncached() on x86: UC- (cachemode2protval(_PAGE_CACHE_MODE_UC_MINUS) = PCD). */
 export function pgprot_noncached(prot: PgProt): PgProt {
   return set_flags(prot, _PAGE_PCD)
 }
