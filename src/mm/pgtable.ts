@@ -578,10 +578,15 @@ export class PgTables {
   count_tables(mm: PgtableMm, user_only = mm !== this.init_mm): number {
     let n = 0
     const lim = user_only ? this.KERNEL_PGD_BOUNDARY : this.nents[0]
+    const pm = this.deps.physmem
+    const size = this.size
     const rec = (table: Pfn, lv: number, from: number, to: number): void => {
+      if (!pm.is_backed(table)) return
+      const buf = pm.peek(table)
       for (let i = from; i < to; i++) {
-        const e = this.ptep_get(table * PAGE_SIZE + i * this.size)
-        if ((e & _PAGE_PRESENT) === 0 || (lv > 0 && pte_huge(e))) continue
+        if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
+        const e = read_entry(buf, i * size, size)
+        if (lv > 0 && pte_huge(e)) continue
         if (!this.deps.pages.PageReserved(pte_pfn(e))) n++
         if (lv + 1 < this.levels - 1) rec(pte_pfn(e), lv + 1, 0, this.nents[lv + 1])
       }
@@ -597,12 +602,16 @@ export class PgTables {
   /** Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included). */
   reachable_tables(): Set<Pfn> {
     const seen = new Set<Pfn>()
+    const pm = this.deps.physmem
+    const size = this.size
     const rec = (table: Pfn, lv: number): void => {
       seen.add(table)
-      if (lv === this.levels - 1) return
+      if (lv === this.levels - 1 || !pm.is_backed(table)) return
+      const buf = pm.peek(table)
       for (let i = 0; i < this.nents[lv]; i++) {
-        const e = this.ptep_get(table * PAGE_SIZE + i * this.size)
-        if ((e & _PAGE_PRESENT) === 0 || (lv > 0 && pte_huge(e))) continue
+        if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
+        const e = read_entry(buf, i * size, size)
+        if (lv > 0 && pte_huge(e)) continue
         const child = pte_pfn(e)
         if (!seen.has(child)) rec(child, lv + 1)
       }
