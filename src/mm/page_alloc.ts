@@ -135,7 +135,6 @@ export class PageAllocator {
   readonly zones: Zone[]
   private readonly page_offset_pfn: number
   private readonly zone_of_block: Int8Array
-  private readonly block_shift = pageblock_order
 
   constructor(
     readonly arch: ArchProfile,
@@ -173,13 +172,13 @@ export class PageAllocator {
   /** Kernel: get_pfnblock_migratetype(). */
   get_pfnblock_migratetype(pfn: Pfn): number {
     const z = this.page_zone(pfn)
-    return z.pageblock_mt[(pfn - z.zone_start_pfn) >> this.block_shift]
+    return z.pageblock_mt[Math.floor(pfn / pageblock_nr_pages) - Math.floor(z.zone_start_pfn / pageblock_nr_pages)]
   }
 
   /** Kernel: set_pageblock_migratetype(). */
   set_pageblock_migratetype(pfn: Pfn, mt: number): void {
     const z = this.page_zone(pfn)
-    z.pageblock_mt[(pfn - z.zone_start_pfn) >> this.block_shift] = mt
+    z.pageblock_mt[Math.floor(pfn / pageblock_nr_pages) - Math.floor(z.zone_start_pfn / pageblock_nr_pages)] = mt
   }
 
   /** Kernel: page_address(): the direct-map address, the kmap address of a HIGHMEM page, or 0. */
