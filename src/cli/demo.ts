@@ -23,7 +23,7 @@ export function run_demo(m: Machine, out: Out): void {
   const k = m.kernel
   section(out, `1. Boot a ${m.arch.name} machine with ${m.ram / 1048576} MiB of RAM`)
   out('The kernel log shows the firmware memory map, the zones and what memblock kept for the kernel:')
-  show(out, m.dmesg(), (l) => /Zone ranges|  DMA|  Normal|  HighMem|Memory:/.test(l))
+  show(out, m.dmesg(), (l) => /Zone ranges| {2}DMA| {2}Normal| {2}HighMem|Memory:/.test(l))
 
   section(out, '2. /proc/buddyinfo after boot')
   out('Free blocks per order (order n = 2^n contiguous 4 KiB pages) in each zone:')
