@@ -167,6 +167,23 @@ describe('failures and reserves', () => {
   })
 })
 
+describe('highatomic reserve', () => {
+  it('reserves a pageblock for high-order atomic allocations once memory is tight, and gives it back before failing', () => {
+    const m = boot({ ram: '1G', debug_vm: false })
+    const k = m.kernel
+    while (k.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 10) !== null);
+    while (k.alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0) !== null);
+    expect(k.alloc_pages(GFP_ATOMIC, 1)).not.toBeNull()
+    const blocks = (): number[] => {
+      const line = m.proc('/proc/pagetypeinfo').split('\n').find((l) => l.startsWith('Node 0, zone    DMA32')) as string
+      return line.trim().split(/\s+/).slice(4).map(Number)
+    }
+    expect(blocks()[3]).toBe(1) // HighAtomic
+    expect(m.page_alloc.zones[1].nr_reserved_highatomic).toBe(512)
+    m.check()
+  })
+})
+
 describe('freeing', () => {
   it('puts order-0 frees on the per-CPU list first; drain_all_pages returns them', () => {
     const m = boot()
