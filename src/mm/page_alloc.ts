@@ -135,7 +135,6 @@ export class PageAllocator {
   readonly zones: Zone[]
   private readonly page_offset_pfn: number
   private readonly zone_of_block: Int8Array
-  private readonly block_shift = pageblock_order
 
   constructor(
     readonly arch: ArchProfile,
@@ -173,13 +172,13 @@ export class PageAllocator {
   /** Kernel: get_pfnblock_migratetype(). */
   get_pfnblock_migratetype(pfn: Pfn): number {
     const z = this.page_zone(pfn)
-    return z.pageblock_mt[(pfn - z.zone_start_pfn) >> this.block_shift]
+    return z.pageblock_mt[Math.floor(pfn / pageblock_nr_pages) - Math.floor(z.zone_start_pfn / pageblock_nr_pages)]
   }
 
   /** Kernel: set_pageblock_migratetype(). */
   set_pageblock_migratetype(pfn: Pfn, mt: number): void {
     const z = this.page_zone(pfn)
-    z.pageblock_mt[(pfn - z.zone_start_pfn) >> this.block_shift] = mt
+    z.pageblock_mt[Math.floor(pfn / pageblock_nr_pages) - Math.floor(z.zone_start_pfn / pageblock_nr_pages)] = mt
   }
 
   /** Kernel: page_address(): the direct-map address, the kmap address of a HIGHMEM page, or 0. */
@@ -678,6 +677,7 @@ export class PageAllocator {
           zone.numa_hit++
           zone.numa_local++
           this.prep_new_page(pfn, order, gfp, zone)
+          if (alloc_flags & ALLOC_HIGHATOMIC) this.reserve_highatomic_pageblock(pfn, order, zone)
           return pfn
         }
       }
@@ -687,16 +687,74 @@ export class PageAllocator {
   }
 
   /** Kernel: gfp_to_alloc_flags(). */
-  private gfp_to_alloc_flags(gfp: gfp_t): number {
+  private gfp_to_alloc_flags(gfp: gfp_t, order: number): number {
     let alloc_flags = ALLOC_WMARK_MIN | ALLOC_CPUSET
     if (gfp & __GFP_HIGH) alloc_flags |= ALLOC_MIN_RESERVE
     if (gfp & __GFP_KSWAPD_RECLAIM) alloc_flags |= ALLOC_KSWAPD
     if (!(gfp & __GFP_DIRECT_RECLAIM)) {
-      if (!(gfp & __GFP_NOMEMALLOC)) alloc_flags |= ALLOC_NON_BLOCK
-      if (alloc_flags & ALLOC_MIN_RESERVE) alloc_flags |= ALLOC_HIGHATOMIC
+      // Atomic: may dip below min; high-order atomic requests may use (and grow) the highatomic reserve.
+      if (!(gfp & __GFP_NOMEMALLOC)) {
+        alloc_flags |= ALLOC_NON_BLOCK
+        if (order > 0) alloc_flags |= ALLOC_HIGHATOMIC
+      }
       alloc_flags &= ~ALLOC_CPUSET
     }
     return alloc_flags
+  }
+
+  /**
+   * Kernel: reserve_highatomic_pageblock(): after a high-order atomic
+   * success, set the pageblock aside for future ones (up to ~1% of the zone).
+   */
+  private reserve_highatomic_pageblock(pfn: Pfn, order: number, zone: Zone): void {
+    if (Math.floor(zone.managed_pages / 100) < pageblock_nr_pages) return
+    const max_managed = Math.ceil(Math.floor(zone.managed_pages / 100) / pageblock_nr_pages) * pageblock_nr_pages
+    if (zone.nr_reserved_highatomic >= max_managed) return
+    const mt = this.get_pfnblock_migratetype(pfn)
+    if (!migratetype_is_mergeable(mt)) return
+    if (order < pageblock_order) {
+      const start = pfn - (pfn % pageblock_nr_pages)
+      if (!zone.spans(start) || !zone.spans(start + pageblock_nr_pages - 1)) return
+      this.move_freepages_block(zone, start, mt, MIGRATE_HIGHATOMIC)
+      this.set_pageblock_migratetype(start, MIGRATE_HIGHATOMIC)
+      zone.nr_reserved_highatomic += pageblock_nr_pages
+    } else {
+      for (let b = pfn; b < pfn + (1 << order); b += pageblock_nr_pages) this.set_pageblock_migratetype(b, MIGRATE_HIGHATOMIC)
+      zone.nr_reserved_highatomic += 1 << order
+    }
+  }
+
+  /**
+   * Kernel: unreserve_highatomic_pageblock(): before failing, give the
+   * highatomic reserve back to the allocation's migratetype.
+   */
+  private unreserve_highatomic_pageblock(highest_zoneidx: number, mt: number): boolean {
+    for (const zone of this.zonelist(highest_zoneidx)) {
+      if (zone.nr_reserved_highatomic <= pageblock_nr_pages) continue
+      for (let order = 0; order < NR_PAGE_ORDERS; order++) {
+        const pfn = zone.free_area[order].free_list[MIGRATE_HIGHATOMIC].head
+        if (pfn < 0) continue
+        const start = pfn - (pfn % pageblock_nr_pages)
+        zone.nr_reserved_highatomic -= Math.min(pageblock_nr_pages, zone.nr_reserved_highatomic)
+        if (order >= pageblock_order) {
+          for (let b = pfn; b < pfn + (1 << order); b += pageblock_nr_pages) this.set_pageblock_migratetype(b, mt)
+          this.move_freepages_block_whole(zone, pfn, order, MIGRATE_HIGHATOMIC, mt)
+        } else {
+          this.move_freepages_block(zone, start, MIGRATE_HIGHATOMIC, mt)
+          this.set_pageblock_migratetype(start, mt)
+        }
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Move one free block of order >= pageblock_order between migratetype lists. */
+  private move_freepages_block_whole(zone: Zone, pfn: Pfn, order: number, old_mt: number, new_mt: number): void {
+    this.del_page_from_free_list(pfn, zone, order, old_mt)
+    this.account_freepages(zone, -(1 << order), old_mt)
+    this.add_to_free_list(pfn, zone, order, new_mt, true)
+    this.account_freepages(zone, 1 << order, new_mt)
   }
 
   /** Kernel: prep_new_page() / post_alloc_hook(). */
@@ -769,10 +827,10 @@ export class PageAllocator {
 
   /** Kernel: __alloc_pages_slowpath(). */
   private __alloc_pages_slowpath(gfp: gfp_t, order: number, highest_zoneidx: number, mt: number): Pfn {
-    let alloc_flags = this.gfp_to_alloc_flags(gfp)
+    let alloc_flags = this.gfp_to_alloc_flags(gfp, order)
     const can_direct_reclaim = (gfp & __GFP_DIRECT_RECLAIM) !== 0
     const costly = order > PAGE_ALLOC_COSTLY_ORDER
-    // kswapd would be woken here (ALLOC_KSWAPD); it does not exist yet.
+    // kswapd would be woken here (ALLOC_KSWAPD); background reclaim does not exist yet.
     let pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
     if (pfn >= 0) return pfn
     if (gfp & __GFP_MEMALLOC && !(gfp & __GFP_NOMEMALLOC)) {
@@ -780,11 +838,20 @@ export class PageAllocator {
       if (pfn >= 0) return pfn
     }
     if (can_direct_reclaim) {
-      // Direct reclaim: retry while it makes progress (bounded like MAX_RECLAIM_RETRIES).
-      for (let retries = 0; retries < 16 && this.reclaim; retries++) {
-        const progress = this.reclaim(gfp, order)
+      let drained = false
+      for (let retries = 0; retries < 16; retries++) {
+        // Kernel: __alloc_pages_direct_reclaim(): reclaim, retry, and on failure give back the
+        // highatomic reserve and drain the per-CPU lists once before trying again.
+        const progress = this.reclaim ? this.reclaim(gfp, order) : 0
         pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
         if (pfn >= 0) return pfn
+        if (!drained) {
+          this.unreserve_highatomic_pageblock(highest_zoneidx, mt)
+          this.drain_all_pages()
+          drained = true
+          pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
+          if (pfn >= 0) return pfn
+        }
         if (!progress || gfp & __GFP_NORETRY) break
         if (costly && !(gfp & __GFP_RETRY_MAYFAIL)) break
       }
