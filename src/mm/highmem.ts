@@ -185,7 +185,9 @@ export class Highmem {
     const vaddr = this.page_address_htable.get(pfn) ?? 0
     if (vaddr === 0) throw new KernelBug(`kunmap_high: page 0x${pfn.toString(16)} is not kmapped`)
     const nr = this.PKMAP_NR(vaddr)
-    if (--this.pkmap_count[nr] === 0) throw new KernelBug(`kunmap_high: pkmap_count[${nr}] dropped to 0 (unbalanced kunmap)`)
+    // Linux: switch (--pkmap_count[nr]) { case 0: BUG(); } (checked before the decrement here, so the state stays sane)
+    if (this.pkmap_count[nr] <= 1) throw new KernelBug(`kunmap_high: pkmap_count[${nr}] would drop to 0 (unbalanced kunmap)`)
+    this.pkmap_count[nr]--
   }
 
   private ctrl(): KmapCtrl {
