@@ -177,7 +177,10 @@ export class Highmem {
       this.page_address_htable.delete(pte_pfn(pte))
       need_flush = true
     }
-    if (need_flush) this.nr_pkmap_flushes++ // flush_tlb_kernel_range(PKMAP_ADDR(0), PKMAP_ADDR(LAST_PKMAP))
+    if (need_flush) {
+      this.nr_pkmap_flushes++
+      pt.flush_kernel(this.PKMAP_ADDR(0), this.PKMAP_ADDR(this.LAST_PKMAP))
+    }
   }
 
   /** Kernel: kunmap_high(). */
@@ -243,6 +246,7 @@ export class Highmem {
     }
     const pt = this.d.pgtables
     pt.pte_clear(pt.init_mm, addr, pt.walk(pt.init_mm, addr))
+    pt.flush_kernel(addr, addr + PAGE_SIZE) // arch_kmap_local_post_unmap(): flush_tlb_one_kernel()
     c.pteval[c.idx - 1] = 0
     c.idx--
   }

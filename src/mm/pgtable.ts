@@ -103,6 +103,19 @@ export class PgTables {
   readonly PTRS_PER_PTE: number
   /** Whether freeing a table verifies it is empty (DEBUG_VM). */
   debug_vm = true
+  /**
+   * Kernel: flush_tlb_kernel_range(): called where Linux flushes kernel
+   * translations (vmalloc purge, pkmap wrap, kunmap_local). The MMU/TLB layer
+   * installs its shootdown here; `count` counts the calls.
+   */
+  flush_tlb_kernel_range: (start: number, end: number) => void = () => undefined
+  nr_kernel_tlb_flushes = 0
+
+  /** Kernel: flush_tlb_kernel_range() through the installed hook. */
+  flush_kernel(start: number, end: number): void {
+    this.nr_kernel_tlb_flushes++
+    this.flush_tlb_kernel_range(start, end)
+  }
 
   private readonly deps: PgtableDeps
   private readonly levels: number
@@ -539,7 +552,9 @@ export class PgTables {
       const idx = Math.floor(l / div) % this.nents[lv]
       const entryp = table * PAGE_SIZE + idx * size
       const e = this.ptep_get(entryp)
-      if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e))) {
+      // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.
+      const shared = lv === 0 && mm !== this.init_mm && idx >= this.KERNEL_PGD_BOUNDARY
+      if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e)) && !shared) {
         const child = pte_pfn(e)
         if (lv + 1 === this.levels - 1) {
           // free_pte_range(): the pte table always goes.
@@ -556,7 +571,7 @@ export class PgTables {
             const c = Math.floor(ceiling / div) * div
             ok = c !== 0 && !(next - 1 > c - 1)
           }
-          if (ok && !(this.pae && lv === 0 && (mm === this.init_mm || Math.floor(l / div) >= this.KERNEL_PGD_BOUNDARY))) {
+          if (ok && !(this.pae && lv === 0 && mm === this.init_mm)) {
             if (this.debug_vm) this.assert_table_empty(child, 'free_pgd_range')
             this.set_entry(entryp, 0)
             this.table_free(child, 'free_pgd_range')

@@ -108,6 +108,8 @@ export class Vmalloc {
       VMALLOC_START: this.layout.VMALLOC_START,
       VMALLOC_END: this.layout.VMALLOC_END,
       cpu: () => deps.page_alloc.cpu,
+      flush: (start, end) => deps.pgtables.flush_kernel(start, end),
+      trace: (name, text) => deps.page_alloc.trace.emit(name, text),
     })
   }
 

@@ -60,6 +60,18 @@ export interface VmapAreaOptions {
   VMALLOC_END: number
   /** The CPU the caller runs on (raw_smp_processor_id()). */
   cpu: () => number
+  /** Kernel: flush_tlb_kernel_range() of the purged span. */
+  flush?: (start: number, end: number) => void
+  /** Tracepoints (include/trace/events/vmalloc.h): name and lazily formatted text. */
+  trace?: (name: string, text: () => string) => void
+}
+
+/** %lu of an address (unsigned). */
+function ulong(addr: number, bits: 32 | 64): string {
+  return addr < 0 ? (BigInt(addr) + (bits === 64 ? 1n << 64n : 1n << 32n)).toString() : String(addr)
+}
+function hexl(addr: number, bits: 32 | 64): string {
+  return '0x' + (addr < 0 ? BigInt(addr) + (bits === 64 ? 1n << 64n : 1n << 32n) : BigInt(addr)).toString(16)
 }
 
 function lower_bound(arr: VmapArea[], addr: number): number {
@@ -150,10 +162,12 @@ export class VmapAreaAllocator {
       va = this.node_pool_del_va(this.nodes[id], size, align, vstart, vend)
       vn_id = id + 1
     }
+    const b = this.opts.bits
     if (va === null) {
       let purged = false
       for (;;) {
         const addr = this.__alloc_vmap_area(size, align, vstart, vend)
+        this.opts.trace?.('alloc_vmap_area', () => `va_start=${addr === null ? ulong(-34, b) : ulong(addr, b)} size=${size} align=${align} vstart=${hexl(vstart, b)} vend=${hexl(vend, b)} failed=${addr === null ? 1 : 0}`)
         if (addr !== null) {
           va = { va_start: addr, va_end: addr + size, vm: null, vn_id }
           break
@@ -260,6 +274,7 @@ export class VmapAreaAllocator {
     this.vmap_lazy_nr += (va.va_end - va.va_start) / PAGE_SIZE
     const vn = va.vn_id !== 0 ? this.id_to_node(va.vn_id) : this.addr_to_node(va.va_start)
     insert_sorted(vn.lazy, va)
+    this.opts.trace?.('free_vmap_area_noflush', () => `va_start=${ulong(va.va_start, this.opts.bits)} nr_lazy=${this.vmap_lazy_nr} nr_lazy_max=${this.lazy_max_pages()}`)
     if (this.vmap_lazy_nr > this.lazy_max_pages()) this.purge(false)
   }
 
@@ -279,6 +294,14 @@ export class VmapAreaAllocator {
   purge(full_pool_decay: boolean): number {
     this.nr_purges++
     let purged = 0
+    let nr_purged_areas = 0
+    let start = Infinity
+    let end = -Infinity
+    for (const vn of this.nodes) for (const va of vn.lazy) {
+      if (va.va_start < start) start = va.va_start
+      if (va.va_end > end) end = va.va_end
+    }
+    if (end > start) this.opts.flush?.(start, end) // flush_tlb_kernel_range() before the ranges are reused
     for (const vn of this.nodes) {
       this.decay_va_pool_node(vn, full_pool_decay)
       const list = vn.lazy
@@ -286,6 +309,7 @@ export class VmapAreaAllocator {
       for (const va of list) {
         const nr = (va.va_end - va.va_start) / PAGE_SIZE
         purged += nr
+        nr_purged_areas++
         if (va.vn_id !== 0 && !full_pool_decay && nr <= MAX_VA_SIZE_PAGES) {
           const p = (vn.pool[nr - 1] ??= [])
           p.unshift(va) // node_pool_add_va(): list_add() at the head
@@ -295,6 +319,7 @@ export class VmapAreaAllocator {
       }
     }
     this.vmap_lazy_nr -= purged
+    if (end > start) this.opts.trace?.('purge_vmap_area_lazy', () => `start=${hexl(start, this.opts.bits)} end=${hexl(end, this.opts.bits)} num_purged=${nr_purged_areas}`)
     return purged
   }
 

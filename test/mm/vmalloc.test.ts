@@ -79,6 +79,8 @@ describe('vmalloc', () => {
     const m = new Machine({ arch: 'x86_64', ram: '64M', cpus: 1, debug_vm: false })
     const k = m.kernel
     const v = m.vmalloc
+    const events: string[] = []
+    m.trace.on((e) => events.push(`${e.name}: ${e.text}`))
     expect(v.va.lazy_max_pages()).toBe(8192) // fls(1) * 32 MiB of pages
     const seen: number[] = []
     let purged_at = -1
@@ -94,7 +96,11 @@ describe('vmalloc', () => {
     }
     // 257 pages wait per cycle: the 32nd vfree pushes vmap_lazy_nr past 8192
     expect(purged_at).toBe(31)
+    expect(m.pgtables.nr_kernel_tlb_flushes).toBe(1) // one flush_tlb_kernel_range for the whole purge
     expect(m.proc('/proc/vmallocinfo')).toBe('')
+    expect(events).toContain('alloc_vmap_area: va_start=18446683600570023936 size=1052672 align=4096 vstart=0xffffc90000000000 vend=0xffffe8ffffffffff failed=0')
+    expect(events).toContain('free_vmap_area_noflush: va_start=18446683600570023936 nr_lazy=257 nr_lazy_max=8192')
+    expect(events.filter((e) => e.startsWith('purge_vmap_area_lazy: start=0xffffc90000000000 end=0xffffc90002020000 num_purged=32')).length).toBe(1)
     expect(k.vmalloc(1024 * 1024)).toBe(seen[0]) // lowest fit again
     m.check()
   })
