@@ -16,8 +16,8 @@
  *   VMALLOC_END         = PKMAP_BASE - 2*PAGE_SIZE
  *   MAXMEM              = VMALLOC_END - PAGE_OFFSET - __VMALLOC_RESERVE (128 MiB)
  * The config-dependent sizes are those of a distribution i686 SMP kernel:
- * NR_CPUS 8, MAX_IO_APICS 64, KM_MAX_IDX 16, PCI_MMCONFIG on, and a
- * cpu_entry_area total of 313 pages; they give the layout such kernels
+ * NR_CPUS 8, MAX_IO_APICS 64, KM_MAX_IDX 16, PCI_MMCONFIG on, and 39
+ * cpu_entry_area pages per CPU; they give the layout such kernels
  * print (pkmap 0xff400000, vmalloc end 0xff3fe000, lowmem up to 0x373fe000).
  * The fixmap indices: FIX_HOLE, FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE,
  * FIX_APIC_BASE, 64 IO-APIC slots, then FIX_KMAP_BEGIN (68) ..
@@ -36,9 +36,11 @@ export const VMALLOC_OFFSET = 8 * MiB
 /** Kernel: __VMALLOC_RESERVE (i386 default, 128 MiB). */
 export const __VMALLOC_RESERVE = 128 * MiB
 
+/** CONFIG_NR_CPUS of the modelled i686 kernel (more when the machine has more CPUs, as a bigger build would). */
 const NR_CPUS_32 = 8
 const MAX_IO_APICS_32 = 64
-const CPU_ENTRY_AREA_PAGES_32 = 312
+/** Pages of one CPU's struct cpu_entry_area on i386 (GDT, entry stack, TSS + I/O bitmap, #DF stack, debug store buffers). */
+const CPU_ENTRY_AREA_PAGES_PER_CPU_32 = 39
 const NR_FIX_BTMAPS = 64
 const FIX_BTMAPS_SLOTS = 8
 const TOTAL_FIX_BTMAPS = NR_FIX_BTMAPS * FIX_BTMAPS_SLOTS
@@ -70,8 +72,8 @@ export function __fix_to_virt(layout: KernelLayout, idx: number): number {
   return layout.FIXADDR_TOP - idx * PAGE_SIZE
 }
 
-/** The layout for a profile whose lowmem ends at `max_low_pfn`. */
-export function kernel_layout(arch: ArchProfile, max_low_pfn: number): KernelLayout {
+/** The layout for a profile whose lowmem ends at `max_low_pfn`, on a machine with `nr_cpus` CPUs. */
+export function kernel_layout(arch: ArchProfile, max_low_pfn: number, nr_cpus = 1): KernelLayout {
   const high_memory = arch.PAGE_OFFSET + max_low_pfn * PAGE_SIZE
   if (arch.bits === 64) {
     return {
@@ -92,15 +94,16 @@ export function kernel_layout(arch: ArchProfile, max_low_pfn: number): KernelLay
   const PTRS_PER_PTE = arch.level_entries[arch.levels - 1]
   const PMD_SIZE = 2 ** arch.level_shifts[arch.levels - 2]
   const pmd_mask = (a: number): number => Math.floor(a / PMD_SIZE) * PMD_SIZE
+  const NR_CPUS = Math.max(NR_CPUS_32, nr_cpus)
   const FIX_KMAP_BEGIN = 4 + MAX_IO_APICS_32
-  const FIX_KMAP_END = FIX_KMAP_BEGIN + KM_MAX_IDX * NR_CPUS_32 - 1
+  const FIX_KMAP_END = FIX_KMAP_BEGIN + KM_MAX_IDX * NR_CPUS - 1
   const end_permanent = FIX_KMAP_END + 2 // FIX_PCIE_MCFG, then __end_of_permanent_fixed_addresses
   const crosses = Math.floor(end_permanent / PTRS_PER_PTE) !== Math.floor((end_permanent + TOTAL_FIX_BTMAPS - 1) / PTRS_PER_PTE)
   const FIX_BTMAP_END = crosses ? end_permanent + TOTAL_FIX_BTMAPS - (end_permanent % TOTAL_FIX_BTMAPS) : end_permanent
   const FIX_BTMAP_BEGIN = FIX_BTMAP_END + TOTAL_FIX_BTMAPS - 1
   const end_of_fixed = FIX_BTMAP_BEGIN + 2 // FIX_WP_TEST, __end_of_fixed_addresses
   const FIXADDR_TOT_START = arch.FIXADDR_TOP - end_of_fixed * PAGE_SIZE
-  const CPU_ENTRY_AREA_BASE = pmd_mask(FIXADDR_TOT_START - PAGE_SIZE * (CPU_ENTRY_AREA_PAGES_32 + 1))
+  const CPU_ENTRY_AREA_BASE = pmd_mask(FIXADDR_TOT_START - PAGE_SIZE * (CPU_ENTRY_AREA_PAGES_PER_CPU_32 * NR_CPUS + 1))
   const LDT_BASE_ADDR = pmd_mask(CPU_ENTRY_AREA_BASE - PAGE_SIZE)
   const PKMAP_BASE = pmd_mask(LDT_BASE_ADDR - PAGE_SIZE)
   const VMALLOC_END = PKMAP_BASE - 2 * PAGE_SIZE
@@ -115,7 +118,7 @@ export function kernel_layout(arch: ArchProfile, max_low_pfn: number): KernelLay
     FIXADDR_TOT_START,
     FIX_KMAP_BEGIN,
     FIX_KMAP_END,
-    NR_CPUS: NR_CPUS_32,
+    NR_CPUS,
     MAXMEM: VMALLOC_END - arch.PAGE_OFFSET - __VMALLOC_RESERVE,
     high_memory,
   }

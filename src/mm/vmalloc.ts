@@ -18,8 +18,13 @@
  * pages of VM_ALLOC areas; each vmalloc page is referenced once.
  *
  * Not modelled: huge vmalloc mappings (vmalloc() never asks for them),
- * vm_map_ram per-CPU blocks, KASAN. The vm_struct and the vmap_area would
- * come from kmalloc and the vmap_area slab cache (see `vm_struct_hooks`).
+ * vm_map_ram per-CPU blocks, KASAN.
+ *
+ * Kernel objects: with `set_object_hooks()` (installed once slab is up) each
+ * vm_struct is a kmalloc'd object (kzalloc_node(sizeof(struct vm_struct))),
+ * a page array of at most a page is kmalloc'd, and the vmap_area objects
+ * come from the "vmap_area" cache: one per busy, lazy and pooled area and
+ * one per free-space fragment, as Linux keeps free space in vmap_areas too.
  */
 import { PAGE_KERNEL, PAGE_KERNEL_IO, _PAGE_PCD, arch_filter_pgprot, pfn_pte, pte_pfn, pte_present, type PgProt } from '../arch/pte.js'
 import { hex_addr, type ArchProfile } from '../arch/profile.js'
@@ -60,12 +65,25 @@ export interface VmStruct {
   caller: string
   /** The vmalloc'd page array when it did not fit a page (" vpages"). */
   pages_area: VmStruct | null
+  /** The vm_struct object's own address (0 without object hooks). */
+  obj: number
+  /** A kmalloc'd page array's address (0 when none or vmalloc'd). */
+  pages_obj: number
 }
 
-/** Optional hooks for the vm_struct/vmap_area objects' own memory (kmalloc / vmap_area cache). */
+/**
+ * Where the objects of vmalloc itself come from (Kernel: kzalloc_node() for
+ * vm_struct and small page arrays, kmem_cache_alloc(vmap_area_cachep)).
+ * alloc returns an object address or 0 on failure.
+ */
 export interface VmStructHooks {
-  alloc(what: 'vm_struct' | 'vmap_area' | 'pages_array', bytes: number): number
+  alloc(what: 'vm_struct' | 'vmap_area' | 'pages_array', bytes: number, gfp: gfp_t): number
   free(what: 'vm_struct' | 'vmap_area' | 'pages_array', obj: number): void
+}
+
+/** sizeof(struct vm_struct) / sizeof(struct vmap_area) per word size (PAE: 64-bit phys_addr_t). */
+export function vmalloc_object_sizes(bits: 32 | 64, pae: boolean): { vm_struct: number; vmap_area: number } {
+  return bits === 64 ? { vm_struct: 72, vmap_area: 72 } : { vm_struct: pae ? 40 : 36, vmap_area: 36 }
 }
 
 export interface VmallocDeps {
@@ -86,8 +104,11 @@ export class Vmalloc {
   readonly va: VmapAreaAllocator
   /** Kernel: nr_vmalloc_pages (VmallocUsed). */
   nr_vmalloc_pages = 0
-  /** Hooks for the objects' own memory; null until slab is wired in. */
-  vm_struct_hooks: VmStructHooks | null = null
+  /** Hooks for the objects' own memory; null until slab is wired in (set_object_hooks). */
+  private hooks: VmStructHooks | null = null
+  /** vmap_area objects held (interchangeable; their number follows the allocator). */
+  private readonly va_objs: number[] = []
+  private readonly sizes: { vm_struct: number; vmap_area: number }
   private readonly d: VmallocDeps
   readonly arch: ArchProfile
   private readonly prot: PgProt
@@ -99,8 +120,9 @@ export class Vmalloc {
     const arch = deps.page_alloc.arch
     this.arch = arch
     this.bits = arch.bits
-    this.layout = kernel_layout(arch, deps.page_alloc.max_low_pfn)
+    this.layout = kernel_layout(arch, deps.page_alloc.max_low_pfn, deps.nr_cpus)
     this.prot = arch_filter_pgprot(arch, PAGE_KERNEL)
+    this.sizes = vmalloc_object_sizes(arch.bits, arch.name === 'i386-pae')
     this.IOREMAP_MAX_ORDER = arch.bits === 64 ? 30 : 7 + 12
     this.va = new VmapAreaAllocator({
       bits: arch.bits,
@@ -111,6 +133,37 @@ export class Vmalloc {
       flush: (start, end) => deps.pgtables.flush_kernel(start, end),
       trace: (name, text) => deps.page_alloc.trace.emit(name, text),
     })
+  }
+
+  /**
+   * Install the object allocators (slab). The vmap_area objects for what
+   * exists already (at least the initial free space) are taken at once, as
+   * vmalloc_init() does.
+   */
+  set_object_hooks(hooks: VmStructHooks | null): void {
+    if (this.hooks) {
+      for (const o of this.va_objs.splice(0)) this.hooks.free('vmap_area', o)
+    }
+    this.hooks = hooks
+    this.sync_va_objs()
+  }
+
+  /** Keep one vmap_area object per area and free fragment (alloc_vmap_area/merge_or_add_vmap_area). */
+  private sync_va_objs(): void {
+    const h = this.hooks
+    if (h === null) return
+    const want = this.va.nr_objects()
+    while (this.va_objs.length < want) {
+      const o = h.alloc('vmap_area', this.sizes.vmap_area, GFP_KERNEL)
+      if (o === 0) break
+      this.va_objs.push(o)
+    }
+    while (this.va_objs.length > want) h.free('vmap_area', this.va_objs.pop() as number)
+  }
+
+  /** vmap_area objects currently held through the hooks. */
+  get nr_vmap_area_objects(): number {
+    return this.va_objs.length
   }
 
   /** Kernel: is_vmalloc_addr(). */
@@ -133,10 +186,18 @@ export class Vmalloc {
     if (flags & VM_IOREMAP) {
       align = 2 ** Math.min(Math.max(get_count_order(size), 12), this.IOREMAP_MAX_ORDER)
     }
-    const area: VmStruct = { addr: 0, size, flags, pages: [], nr_pages: 0, phys_addr: 0, caller, pages_area: null }
+    const area: VmStruct = { addr: 0, size, flags, pages: [], nr_pages: 0, phys_addr: 0, caller, pages_area: null, obj: 0, pages_obj: 0 }
+    if (this.hooks) {
+      area.obj = this.hooks.alloc('vm_struct', this.sizes.vm_struct, gfp & ~(__GFP_HIGHMEM | GFP_DMA | GFP_DMA32))
+      if (area.obj === 0) return null
+    }
     if (!(flags & VM_NO_GUARD)) area.size += PAGE_SIZE
     const va = this.va.alloc_vmap_area(area.size, Math.max(align, PAGE_SIZE), start, end, (gfp & __GFP_NOWARN) !== 0, (s) => this.warn(s))
-    if (typeof va === 'number') return null
+    this.sync_va_objs()
+    if (typeof va === 'number') {
+      if (this.hooks && area.obj) this.hooks.free('vm_struct', area.obj)
+      return null
+    }
     area.addr = va.va_start
     va.vm = area
     return area
@@ -216,6 +277,12 @@ export class Vmalloc {
         return -12
       }
       area.pages_area = this.find_vm_area(addr)
+    } else if (this.hooks) {
+      area.pages_obj = this.hooks.alloc('pages_array', array_size, (gfp & ~(__GFP_HIGHMEM | GFP_DMA | GFP_DMA32)) | __GFP_ZERO)
+      if (area.pages_obj === 0) {
+        this.warn_alloc(gfp, `vmalloc error: size ${nr_pages * PAGE_SIZE}, page array size ${array_size} allocation failed`)
+        return -12
+      }
     }
     let page_gfp = gfp
     if (!(gfp & (GFP_DMA | GFP_DMA32))) page_gfp |= __GFP_HIGHMEM
@@ -280,6 +347,7 @@ export class Vmalloc {
     va.vm = null
     this.vunmap_range_noflush(va.va_start, va.va_end)
     this.va.free_vmap_area_noflush(va)
+    this.sync_va_objs()
     return vm
   }
 
@@ -299,6 +367,16 @@ export class Vmalloc {
     vm.pages = []
     vm.nr_pages = 0
     if (vm.pages_area !== null) this.vfree(vm.pages_area.addr)
+    this.free_vm_struct(vm)
+  }
+
+  /** kvfree(vm->pages) of a kmalloc'd array and kfree(vm). */
+  private free_vm_struct(vm: VmStruct): void {
+    if (this.hooks === null) return
+    if (vm.pages_obj) this.hooks.free('pages_array', vm.pages_obj)
+    if (vm.obj) this.hooks.free('vm_struct', vm.obj)
+    vm.pages_obj = 0
+    vm.obj = 0
   }
 
   /** Kernel: vmap(): map existing pages contiguously; 0 on failure. The caller keeps the pages. */
@@ -322,6 +400,7 @@ export class Vmalloc {
     if (addr === 0) return
     const vm = this.remove_vm_area(addr)
     if (vm === null) this.d.page_alloc.printk.pr_err(`Trying to vunmap() nonexistent vm area (${hex_addr(addr, this.bits)})`)
+    else this.free_vm_struct(vm)
   }
 
   /**
@@ -362,6 +441,7 @@ export class Vmalloc {
       return
     }
     this.remove_vm_area(vm.addr)
+    this.free_vm_struct(vm)
   }
 
   /** Kernel: vmalloc_to_pfn(): the pfn mapped at addr, or -1. */
@@ -379,6 +459,13 @@ export class Vmalloc {
     return pfn < 0 ? null : pfn
   }
 
+  /** Kernel: purge_vmap_area_lazy() / vm_unmap_aliases(): give lazily freed ranges back now. */
+  purge_vmap_area_lazy(full_pool_decay = false): number {
+    const n = this.va.purge(full_pool_decay)
+    this.sync_va_objs()
+    return n
+  }
+
   /** Kernel: vmalloc_nr_pages(): VmallocUsed in pages. */
   vmalloc_nr_pages(): number {
     return this.nr_vmalloc_pages
@@ -387,6 +474,9 @@ export class Vmalloc {
   /** DEBUG_VM check of the invariants at the top of the file. */
   check(): void {
     this.va.check()
+    if (this.hooks && this.va_objs.length !== this.va.nr_objects()) {
+      throw new KernelBug(`vmalloc check: ${this.va_objs.length} vmap_area objects for ${this.va.nr_objects()} areas and fragments`)
+    }
     const pt = this.d.pgtables
     let alloc_pages = 0
     const seen = new Set<Pfn>()

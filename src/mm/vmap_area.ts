@@ -348,6 +348,16 @@ export class VmapAreaAllocator {
     return this.nodes.flatMap((vn) => vn.pool.flatMap((p) => p ?? []))
   }
 
+  /** vmap_area objects Linux would hold: busy, lazy and pooled areas plus free-space fragments. */
+  nr_objects(): number {
+    let n = this.free.length
+    for (const vn of this.nodes) {
+      n += vn.busy.length + vn.lazy.length
+      for (const p of vn.pool) n += p?.length ?? 0
+    }
+    return n
+  }
+
   /** Free ranges (copies), ascending. */
   free_ranges(): [number, number][] {
     return this.free.map(([s, e]) => [s, e])

@@ -25,3 +25,13 @@ describe('kernel virtual layout', () => {
     expect(l.PKMAP_BASE + 512 * 4096).toBeLessThanOrEqual(l.FIXADDR_TOT_START)
   })
 })
+
+describe('more CPUs than the default NR_CPUS', () => {
+  it('i386 with 16 CPUs: a bigger fixmap pushes pkmap and vmalloc down', () => {
+    const l = kernel_layout(arch_profile('i386'), 0x38000, 16)
+    expect(l.NR_CPUS).toBe(16)
+    expect(l.FIX_KMAP_END - l.FIX_KMAP_BEGIN + 1).toBe(16 * 16)
+    expect(l.PKMAP_BASE).toBeLessThan(0xff400000)
+    expect(l.VMALLOC_END).toBe(l.PKMAP_BASE - 8192)
+  })
+})

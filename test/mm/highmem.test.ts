@@ -86,6 +86,23 @@ describe('kmap on i386 HIGHMEM', () => {
     })
   }
 
+  it('i386 with 16 CPUs: each CPU has its own kmap_local slots', () => {
+    const m = new Machine({ arch: 'i386', ram: '1G', cpus: 16, debug_vm: true })
+    const k = m.kernel
+    const p = highpage(m)
+    m.page_alloc.cpu = 15
+    const a = k.kmap_local_page(p)
+    m.page_alloc.cpu = 0
+    const b = k.kmap_local_page(p)
+    expect(b - a).toBe(15 * 16 * 4096) // 16 slots per CPU, growing downwards
+    expect(k.kernel_read(a, 8)).toEqual(k.kernel_read(b, 8))
+    k.kunmap_local(b)
+    m.page_alloc.cpu = 15
+    k.kunmap_local(a)
+    m.page_alloc.cpu = 0
+    m.check()
+  })
+
   it('x86_64: no HIGHMEM, every kmap is the direct map', () => {
     const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: true })
     const k = m.kernel

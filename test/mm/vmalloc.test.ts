@@ -112,7 +112,7 @@ describe('vmalloc', () => {
       const x = k.vmalloc(8192) // 12288 with its guard page
       const y = k.vmalloc(4096)
       k.vfree(x)
-      m.vmalloc.va.purge(false) // drain_vmap_work
+      m.vmalloc.purge_vmap_area_lazy(false) // drain_vmap_work
       const z = k.vmalloc(4096)
       if (cpus === 1) expect(z).toBe(x) // one node: no pools, lowest fit
       else expect(z).toBe(y + 8192) // x's range waits in node 0's 3-page pool
@@ -134,7 +134,7 @@ describe('vmalloc', () => {
     const big = (m.page_alloc.totalram_pages() - 1) * 4096 // allowed, but more than is free
     expect(k.vmalloc(big)).toBe(0)
     expect(m.dmesg()).toContain(`vmalloc error: size ${big}, failed to allocate pages, mode:0xcc0(GFP_KERNEL)`)
-    m.vmalloc.va.purge(true)
+    m.vmalloc.purge_vmap_area_lazy(true)
     expect(free0 - free_now(m)).toBe(pgtables(m) - pt0)
     expect(k.__vmalloc(big, GFP_KERNEL | __GFP_NOWARN)).toBe(0)
     expect(m.dmesg().match(/vmalloc error/g)?.length).toBe(2)
@@ -180,6 +180,46 @@ describe('vmalloc', () => {
   })
 })
 
+describe('vmalloc objects', () => {
+  it('vm_struct, small page arrays and vmap_area objects go through the hooks and all come back', () => {
+    const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: true })
+    const k = m.kernel
+    const live = new Map<number, [string, number]>()
+    let next = 0x1000
+    m.vmalloc.set_object_hooks({
+      alloc: (what, bytes) => {
+        live.set((next += 0x100), [what, bytes])
+        return next
+      },
+      free: (what, obj) => {
+        expect(live.get(obj)?.[0]).toBe(what)
+        live.delete(obj)
+      },
+    })
+    const count = (w: string): number => [...live.values()].filter(([x]) => x === w).length
+    expect(count('vmap_area')).toBe(1) // the initial free space
+    const a = k.vmalloc(3 * 4096)
+    const b = k.vmalloc(600 * 4096) // its page array is vmalloc'd
+    const c = k.vmap([k.alloc_pages(GFP_KERNEL, 0) as never], 1, 0)
+    expect(count('vm_struct')).toBe(4) // a, b, b's page array, c
+    expect(count('pages_array')).toBe(2) // a's and b's array: a kmalloc'd array for the vmalloc'd array
+    expect([...live.values()].find(([w]) => w === 'vm_struct')?.[1]).toBe(72)
+    expect(count('vmap_area')).toBe(4 + 1) // four areas and the free space after them
+    k.vfree(a)
+    expect(count('vmap_area')).toBe(5) // a is lazy now
+    m.vmalloc.purge_vmap_area_lazy(true)
+    expect(count('vmap_area')).toBe(5) // a's range is a free fragment of its own
+    m.check()
+    k.vfree(b)
+    k.vunmap(c)
+    m.vmalloc.purge_vmap_area_lazy(true)
+    expect(count('vm_struct')).toBe(0)
+    expect(count('pages_array')).toBe(0)
+    expect(count('vmap_area')).toBe(1)
+    m.check()
+  })
+})
+
 describe('property: random vmalloc/vfree against a model', () => {
   for (const arch of ['x86_64', 'i386'] as ArchName[]) {
     it(`${arch}: contents survive, areas stay disjoint, everything comes back`, () => {
@@ -212,7 +252,7 @@ describe('property: random vmalloc/vfree against a model', () => {
             expect(same(k.kernel_read(a, d.length), d)).toBe(true)
             k.vfree(a)
           }
-          m.vmalloc.va.purge(true)
+          m.vmalloc.purge_vmap_area_lazy(true)
           expect(m.vmalloc.nr_vmalloc_pages).toBe(0)
           expect(m.proc('/proc/vmallocinfo')).toBe('')
           expect(free0 - free_now(m)).toBe(pgtables(m) - pt0)
