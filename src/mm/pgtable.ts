@@ -36,7 +36,9 @@
  *     pgd_alloc(mm) -> 0 | -ENOMEM, pgd_free(mm),
  *     pgd_index(addr), pgd_offset(mm, addr) -> pgdp, index_of(level, addr),
  *     walk(mm, addr) -> ptep | 0, get_locked_pte(mm, addr) -> ptep | 0 (allocates; 0 = -ENOMEM),
- *     pte_alloc(mm, addr) -> 0 | -ENOMEM,
+ *     pte_alloc(mm, addr) / __pte_alloc -> 0 | -ENOMEM, pud_alloc/pmd_alloc(mm, addr) -> entry | 0,
+ *     early_pte_alloc(addr) (boot tables of init_mm), walk_text(mm, addr) (teaching),
+ *     flush_tlb_kernel_range hook, nr_kernel_tlb_flushes,
  *     ptep_get(ptep), set_pte_at(mm, addr, ptep, pte), pte_clear(mm, addr, ptep),
  *     ptep_get_and_clear(mm, addr, ptep), ptep_set_wrprotect(mm, addr, ptep),
  *     ptep_test_and_clear_young(ptep), ptep_addr(ptep) helpers,
@@ -51,6 +53,7 @@ import { KernelBug } from '../kernel/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
 import { PG_reserved, PGTY_none, PGTY_table, type PageArray, type Pfn } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
+import { check_pgtables, pgtable_count_tables, pgtable_reachable, walk_text } from './pgtable_debug.js'
 
 const PAGE_SIZE = 4096
 const ENOMEM = 12
@@ -117,14 +120,14 @@ export class PgTables {
     this.flush_tlb_kernel_range(start, end)
   }
 
-  private readonly deps: PgtableDeps
-  private readonly levels: number
+  readonly deps: PgtableDeps
+  readonly levels: number
   private readonly shifts: readonly number[]
-  private readonly divs: readonly number[]
-  private readonly nents: readonly number[]
-  private readonly size: 4 | 8
-  private readonly x64: boolean
-  private readonly pae: boolean
+  readonly divs: readonly number[]
+  readonly nents: readonly number[]
+  readonly size: 4 | 8
+  readonly x64: boolean
+  readonly pae: boolean
   /** Level whose kernel entries arch_sync_kernel_mappings() copies: the pgd (x86_64, i386) or the pmd (PAE). */
   private readonly sync_level: number
 
@@ -427,14 +430,14 @@ export class PgTables {
     return this.walk_alloc(this.init_mm, addr, true)
   }
 
-  private walk_alloc(mm: PgtableMm, addr: number, boot: boolean): number {
+  private walk_alloc(mm: PgtableMm, addr: number, boot: boolean, stop = this.levels - 1): number {
     const l = this.lin(addr)
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
       const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
       const entryp = table * PAGE_SIZE + idx * size
-      if (lv === this.levels - 1) return entryp
+      if (lv === stop) return entryp
       let e = this.ptep_get(entryp)
       if ((e & _PAGE_PRESENT) === 0) {
         if (e !== 0) throw new KernelBug(`get_locked_pte: bad ${this.arch.level_names[lv]} entry ${e}`)
@@ -451,6 +454,33 @@ export class PgTables {
       }
       table = pte_pfn(e)
     }
+  }
+
+  /**
+   * Present level standing for a kernel level name: a folded level is its
+   * parent's entry, as pud_offset()/pmd_offset() return it on folded builds.
+   */
+  private level_of(name: 'pgd' | 'p4d' | 'pud' | 'pmd' | 'pte'): number {
+    const order = ['pgd', 'p4d', 'pud', 'pmd', 'pte']
+    const names = this.arch.level_names
+    for (let i = order.indexOf(name); i >= 0; i--) {
+      const lv = names.indexOf(order[i])
+      if (lv >= 0) return lv
+    }
+    return 0
+  }
+
+  /** Kernel: pud_alloc(): the pud entry for addr (the pgd entry where the pud is folded), allocating above it; 0 on -ENOMEM. */
+  pud_alloc(mm: PgtableMm, addr: number): number {
+    return this.walk_alloc(mm, addr, false, this.level_of('pud'))
+  }
+  /** Kernel: pmd_alloc(): the pmd entry for addr (folded: the entry above), allocating above it; 0 on -ENOMEM. */
+  pmd_alloc(mm: PgtableMm, addr: number): number {
+    return this.walk_alloc(mm, addr, false, this.level_of('pmd'))
+  }
+  /** Kernel: __pte_alloc(): make sure the pte table for addr exists. 0 or -ENOMEM. */
+  __pte_alloc(mm: PgtableMm, addr: number): number {
+    return this.pte_alloc(mm, addr)
   }
 
   /** Kernel: pte_alloc(): make sure the pte table for `addr` exists. Returns 0 or -ENOMEM. */
@@ -472,6 +502,11 @@ export class PgTables {
       table = pte_pfn(val)
     }
     return out
+  }
+
+  /** A walk as text, for teaching (see walk_text() in pgtable_debug.ts). */
+  walk_text(mm: PgtableMm, addr: number): string {
+    return walk_text(this, mm, addr)
   }
 
   /**
@@ -585,100 +620,18 @@ export class PgTables {
 
   // ---------------------------------------------------------------- accounting and checks
 
-  /**
-   * Table frames of `mm` below its pgd (pud/pmd/pte), by walking, leaving out
-   * boot (PG_reserved) tables; for a user mm only the user half (kernel tables
-   * are init_mm's). Equals mm.pgtables_bytes / 4096.
-   */
+  /** Table frames of `mm` below its pgd, by walking (see pgtable_debug.ts). */
   count_tables(mm: PgtableMm, user_only = mm !== this.init_mm): number {
-    let n = 0
-    const lim = user_only ? this.KERNEL_PGD_BOUNDARY : this.nents[0]
-    const pm = this.deps.physmem
-    const size = this.size
-    const rec = (table: Pfn, lv: number, from: number, to: number): void => {
-      if (!pm.is_backed(table)) return
-      const buf = pm.peek(table)
-      for (let i = from; i < to; i++) {
-        if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-        const e = read_entry(buf, i * size, size)
-        if (lv > 0 && pte_huge(e)) continue
-        if (!this.deps.pages.PageReserved(pte_pfn(e))) n++
-        if (lv + 1 < this.levels - 1) rec(pte_pfn(e), lv + 1, 0, this.nents[lv + 1])
-      }
-    }
-    if (mm.pgd !== 0) rec(mm.pgd, 0, 0, lim)
-    if (this.pae && user_only && mm.pgd !== 0) {
-      // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
-      for (let i = lim; i < this.nents[0]; i++) if (this.ptep_get(mm.pgd * PAGE_SIZE + i * this.size) !== 0) n++
-    }
-    return n
+    return pgtable_count_tables(this, mm, user_only)
   }
 
-  /** Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included). */
+  /** Every table frame reachable from init_mm and each pgd on pgd_list. */
   reachable_tables(): Set<Pfn> {
-    const seen = new Set<Pfn>()
-    const pm = this.deps.physmem
-    const size = this.size
-    const rec = (table: Pfn, lv: number): void => {
-      seen.add(table)
-      if (lv === this.levels - 1 || !pm.is_backed(table)) return
-      const buf = pm.peek(table)
-      for (let i = 0; i < this.nents[lv]; i++) {
-        if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-        const e = read_entry(buf, i * size, size)
-        if (lv > 0 && pte_huge(e)) continue
-        const child = pte_pfn(e)
-        if (!seen.has(child)) rec(child, lv + 1)
-      }
-    }
-    rec(this.init_mm.pgd, 0)
-    for (const mm of this.pgd_list) rec(mm.pgd, 0)
-    return seen
+    return pgtable_reachable(this)
   }
 
-  /**
-   * DEBUG_VM check of the invariants at the top of the file: reachable tables
-   * are PageTable, NR_PAGETABLE matches them, kernel halves agree, and each
-   * mm's pgtables_bytes matches a recount. Throws KernelBug.
-   */
+  /** DEBUG_VM check of the invariants at the top of the file (throws KernelBug). */
   check(): void {
-    const d = this.deps
-    const reach = this.reachable_tables()
-    for (const pfn of reach) {
-      if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
-    }
-    let counted = 0
-    for (const pfn of reach) if (!d.pages.PageReserved(pfn)) counted++
-    const pt = d.pages.page_type
-    for (let pfn = 0; pfn < pt.length; pfn++) {
-      if (pt[pfn] === PGTY_table && !reach.has(pfn)) throw new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
-    }
-    const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
-    if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
-    const kfrom = this.KERNEL_PGD_BOUNDARY * this.size
-    const kto = this.nents[0] * this.size
-    for (const mm of this.pgd_list) {
-      const pairs: [Pfn, Pfn, number, number][] = []
-      if (this.pae) {
-        for (let i = this.KERNEL_PGD_BOUNDARY; i < this.nents[0]; i++) {
-          const a = pte_pfn(this.ptep_get(mm.pgd * PAGE_SIZE + i * this.size))
-          const b = pte_pfn(this.ptep_get(this.init_mm.pgd * PAGE_SIZE + i * this.size))
-          pairs.push([a, b, 0, PAGE_SIZE])
-        }
-      } else {
-        pairs.push([mm.pgd, this.init_mm.pgd, kfrom, kto])
-      }
-      for (const [mine, ref_pfn, from, to] of pairs) {
-        const b = d.physmem.peek(mine)
-        const ref = d.physmem.peek(ref_pfn)
-        for (let i = from; i < to; i++) {
-          if (b[i] !== ref[i]) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / this.size)}`)
-        }
-      }
-      const bytes = this.count_tables(mm) * PAGE_SIZE
-      if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
-    }
-    const kbytes = this.count_tables(this.init_mm, false) * PAGE_SIZE
-    if (kbytes !== this.init_mm.pgtables_bytes) throw new KernelBug(`pgtable check: init_mm pgtables_bytes ${this.init_mm.pgtables_bytes} but ${kbytes}`)
+    check_pgtables(this)
   }
 }

@@ -159,6 +159,45 @@ describe('pgd_alloc / walk / free', () => {
   })
 })
 
+describe('named allocators and the teaching dump', () => {
+  it('x86_64: walk_text splits the address and shows each entry', () => {
+    const { m, pt } = boot('x86_64')
+    const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+    pt.pgd_alloc(mm)
+    const a = 0x7ffd_1234_5678
+    const ptep = pt.get_locked_pte(mm, a)
+    pt.set_pte_at(mm, a, ptep, pfn_pte(0x4321, PAGE_SHARED) + 0x40)
+    const lines = pt.walk_text(mm, a).trimEnd().split('\n')
+    expect(lines[0]).toBe('0x00007ffd12345678: pgd 255, pud 500, pmd 145, pte 325, offset 0x678')
+    expect(lines).toHaveLength(5)
+    expect(lines[1]).toMatch(/^pgd\[255\] in pfn 0x[0-9a-f]+: 0x000000000[0-9a-f]{4}067 \(P RW US A D pfn=0x[0-9a-f]+\)$/)
+    expect(lines[4]).toMatch(/^pte\[325\] in pfn 0x[0-9a-f]+: 0x8000000004321067 \(P RW US A D NX pfn=0x4321\)$/)
+    pt.ptep_get_and_clear(mm, a, ptep)
+    pt.free_pgd_range(mm, a, a + 4096, 0, 0)
+    pt.pgd_free(mm)
+    m.check()
+  })
+
+  it('pud_alloc/pmd_alloc return the folded entry where a level does not exist', () => {
+    for (const arch of ['x86_64', 'i386', 'i386-pae'] as ArchName[]) {
+      const { m, pt } = boot(arch)
+      const mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+      pt.pgd_alloc(mm)
+      const a = 0x1234_5000
+      const pud = pt.pud_alloc(mm, a)
+      const pmd = pt.pmd_alloc(mm, a)
+      expect(pud).toBe(pt.pgd_offset(mm, a) + (arch === 'x86_64' ? pt.ptep_table(pud) * 4096 - mm.pgd * 4096 - pt.pgd_index(a) * 8 + pt.index_of(1, a) * 8 : 0))
+      if (arch === 'i386') expect(pmd).toBe(pt.pgd_offset(mm, a))
+      else expect(pt.ptep_index(pmd)).toBe(pt.index_of(arch === 'x86_64' ? 2 : 1, a))
+      expect(pt.__pte_alloc(mm, a)).toBe(0)
+      expect(pt.walk(mm, a)).not.toBe(0)
+      pt.free_pgd_range(mm, 0, 0xc000_0000, 0, 0)
+      pt.pgd_free(mm)
+      m.check()
+    }
+  })
+})
+
 describe('property: random map/unmap against a Map model', () => {
   for (const arch of ['x86_64', 'i386', 'i386-pae'] as ArchName[]) {
     it(`${arch}: walks agree with the model; unmapping everything and freeing returns every table frame`, () => {
