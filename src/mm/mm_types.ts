@@ -37,6 +37,7 @@ import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../kernel/trace.js'
+import type { ArchProfile } from '../arch/profile.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -293,6 +294,8 @@ export function default_sysctl(): MmSysctl {
  * PageAllocator satisfies the allocator part structurally.
  */
 export interface MmEnv {
+  /** The architecture profile (NX availability, TASK_SIZE); x86_64 when absent. */
+  readonly arch?: ArchProfile
   readonly pages: PageArray
   readonly physmem: PhysMem
   readonly vmstat: VmStat
