@@ -210,6 +210,14 @@ function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, ext
   mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_ACCESSED | extra))
 }
 
+/** Does a PTE table cover vpn? (FramePageTables: a walk that reaches a PTE slot.) */
+function pte_table_present(mm: MmStruct, vpn: number): boolean {
+  const pgd = mm.pgd as MmStruct['pgd'] & { pgtables?: { walk(m: unknown, addr: number): number }; mm?: unknown }
+  if (pgd.pte_table_present) return pgd.pte_table_present(vpn)
+  if (pgd.pgtables && pgd.mm) return pgd.pgtables.walk(pgd.mm, vpn * PAGE_SIZE) !== 0
+  return true
+}
+
 /** Pages past EOF of a file VMA's object: first page index that SIGBUSes. */
 function file_end_index(vma: VmArea): number {
   const f = vma.vm_file
@@ -237,6 +245,18 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
   const file_end = Math.ceil(mapping.i_size / PAGE_SIZE) - 1
   if (end_pgoff > file_end) end_pgoff = file_end
   let ret = 0
+  if (mapping.backing !== 'shmem' && !pte_table_present(mm, vpn)) {
+    // filemap_map_pages(): the page table is only installed (filemap_map_pmd)
+    // when the first page to map is not the EOF page of a non-shmem file.
+    let first = -1
+    for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
+      if (mapping.i_pages.has(idx)) {
+        first = idx
+        break
+      }
+    }
+    if (first < 0 || first >= file_end) return 0
+  }
   for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
     const pfn = mapping.i_pages.get(idx)
     if (pfn === undefined) continue

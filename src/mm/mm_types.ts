@@ -232,6 +232,8 @@ export interface MmPageTables {
   each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
   /** Kernel: free_pgtables(): free tables wholly inside [floor, ceiling) that map nothing. */
   free_pgtables(floor_vpn: number, ceiling_vpn: number): void
+  /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
+  pte_table_present?(vpn: number): boolean
   /** Page-table pages in use (VmPTE / PageTables), the top level included. */
   readonly nr_ptes: number
   /** Free everything (exit). */
