@@ -54,6 +54,7 @@ import {
 } from './memory.js'
 import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
+import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { EACCES, EINVAL, ENOMEM, EPERM, EBADF } from '../kernel/errno.js'
@@ -144,8 +145,11 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
     } else {
       const mapping = env.mappings.get(pages.mapping[pfn])
       if (!mapping) continue
-      try_to_unmap_file_page(mapping, pfn, pages.index[pfn])
-      // Without swap (shmem) or with dirty data, the page stays cached.
+      const index = pages.index[pfn]
+      try_to_unmap_file_page(mapping, pfn, index)
+      // Without swap, a dirty shmem page stays cached (shmem_writeout redirties it);
+      // a clean one is dropped from the page cache (__remove_mapping).
+      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) delete_from_page_cache(env, mapping, index)
     }
   }
   void NODE_STAT

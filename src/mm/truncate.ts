@@ -10,7 +10,7 @@
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { PAGE_SIZE, vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
-import { delete_from_page_cache } from './shmem.js'
+import { delete_from_page_cache, set_page_dirty } from './shmem.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -43,7 +43,11 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     const partial = newsize % PAGE_SIZE
     if (partial) {
       const pfn = mapping.i_pages.get(Math.floor(newsize / PAGE_SIZE))
-      if (pfn !== undefined && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+      if (pfn !== undefined) {
+        if (env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+        // ext4_block_truncate_page() / shmem: the zeroed tail dirties the EOF page
+        set_page_dirty(env, pfn)
+      }
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
   }
