@@ -24,7 +24,7 @@ export function s_maxbytes(mapping: AddressSpace): number {
 /** Kernel: rw_verify_area(): 0 or -EINVAL for a negative or overflowing range. */
 function rw_verify_area(pos: number, count: number): number {
   if (pos < 0) return -EINVAL
-  if (pos + count > LLONG_MAX) return -EINVAL
+  if (pos + count >= 2 ** 63) return -EINVAL
   return 0
 }
 

@@ -43,13 +43,16 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     const partial = newsize % PAGE_SIZE
     if (partial) {
       const pfn = mapping.i_pages.get(Math.floor(newsize / PAGE_SIZE))
-      if (pfn !== undefined) {
-        if (env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
-        // ext4_block_truncate_page() / shmem: the zeroed tail dirties the EOF page
-        set_page_dirty(env, pfn)
-      }
+      if (pfn !== undefined && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
+  }
+  // ext4_truncate() -> ext4_block_truncate_page(): the block holding the smaller of the old
+  // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned.
+  const edge = Math.min(oldsize, newsize)
+  if (mapping.backing === 'disk' && edge % PAGE_SIZE) {
+    const pfn = mapping.i_pages.get(Math.floor(edge / PAGE_SIZE))
+    if (pfn !== undefined) set_page_dirty(env, pfn)
   }
   return 0
 }
