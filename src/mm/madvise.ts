@@ -56,8 +56,7 @@ import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
 import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
-import { NODE_STAT } from './vmstat.js'
-import { EACCES, EINVAL, ENOMEM, EPERM, EBADF } from '../kernel/errno.js'
+import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
 
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
@@ -114,14 +113,12 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
 function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, pageout: boolean): void {
   const env = mm.env
   const pages = env.pages
-  const anon_only = false
   const list: { vpn: number; pfn: number }[] = []
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0) return
     if (pages._mapcount[pfn] > 1) return
-    if (pageout && anon_only && pages.mapping[pfn] > 0) return
     if (pte & _PAGE_ACCESSED) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
     if (pageout) list.push({ vpn, pfn })
   })
@@ -152,7 +149,6 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) delete_from_page_cache(env, mapping, index)
     }
   }
-  void NODE_STAT
 }
 
 /** Kernel: madvise_guard_install(). */
@@ -303,6 +299,5 @@ export function do_madvise(mm: MmStruct, start: number, len_in: number, behavior
     s = re
     vma = find_vma(mm, s)
   }
-  void EBADF
   return unmapped_error
 }
