@@ -337,6 +337,8 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
 
 /** Kernel: do_cow_fault(): write fault on a private file mapping with no PTE. */
 function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  // The anon_vma comes first: even a fault that then SIGBUSes leaves the VMA with one.
+  if (anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = __do_fault(mm, vma, addr)
   if (src < 0) return -src
   const pfn = new_anon_copy(mm, vma, addr, src)
