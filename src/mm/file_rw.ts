@@ -120,8 +120,11 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     const p = pos + written
     const bytes = Math.min(PAGE_SIZE - (p % PAGE_SIZE), len - written)
     // write_begin: the page-cache page for p (shmem_write_begin allocates it).
+    // write_begin: shmem_write_begin / ext4_da_write_begin grab the page; a new ext4 page that
+    // gets nothing copied is zeroed, made uptodate and dirtied (folio_zero_new_buffers()).
     let page = -1
-    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, Math.floor(p / PAGE_SIZE))
+    const index = Math.floor(p / PAGE_SIZE)
+    if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length > 0) file_write(env, mapping, p, data)
