@@ -591,6 +591,7 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
 export function pte_dirty_to_page(mm: MmStruct, vma: VmArea, start: number, end: number, clean_ptes: boolean): void {
   const env = mm.env
+  if (clean_ptes) env.flush_tlb_range?.(mm, start, end)
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const page = vm_normal_page(vma, pte)
