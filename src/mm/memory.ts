@@ -188,9 +188,9 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
     return 0
   }
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
+  // vma_alloc_zeroed_movable_folio(): the allocator clears it (__GFP_ZERO)
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return VM_FAULT_OOM
-  env.physmem.fill(pfn, 0)
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, MM_ANONPAGES, 1)
@@ -430,7 +430,8 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     if (ret & VM_FAULT_MAJOR) mm.maj_flt++
     else mm.min_flt++
   }
-  env.trace?.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
+  const trace = env.trace
+  if (trace && trace.enabled) trace.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
   return ret
 }
 

@@ -198,3 +198,9 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
     if (index >= start_index && index <= end_index) clear_page_dirty(env, pfn)
   }
 }
+
+/** Kernel: shmem_evict_inode(): drop every page of an object nobody references any more. */
+export function shmem_evict(env: MmEnv, mapping: AddressSpace): void {
+  for (const index of [...mapping.i_pages.keys()]) delete_from_page_cache(env, mapping, index)
+  env.mappings.delete(mapping.id)
+}

@@ -69,8 +69,10 @@ export interface AccessResult {
  * first, as a CPU executing the program would. Never throws for a fault:
  * it is reported with the address of the first byte not accessed.
  */
+const EMPTY = new Uint8Array(0)
+
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
-  const data = new Uint8Array(write ? 0 : len)
+  const data = write ? EMPTY : new Uint8Array(len)
   let done = 0
   const physmem = mm.env.physmem
   while (done < len) {
@@ -78,7 +80,10 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const off = a % PAGE_SIZE
     const n = Math.min(PAGE_SIZE - off, len - done)
     const r = fault_in_page(mm, a, write)
-    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: { ...r, addr: a } }
+    if (typeof r !== 'number') {
+      r.addr = a
+      return { data: data.subarray(0, done), done, fault: r }
+    }
     if (write) {
       const frame = physmem.frame(r)
       if (typeof src === 'number') frame.fill(src, off, off + n)
