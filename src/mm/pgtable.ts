@@ -158,6 +158,15 @@ export class PgTables {
   unlin(l: number): number {
     return this.x64 && l >= 2 ** 47 ? l - 2 ** 48 : l
   }
+  /**
+   * A present entry at non-leaf level lv that maps a large page (PSE) instead
+   * of pointing at a table: pud (1 GiB) and pmd (2 MiB) on x86_64, the pmd on
+   * PAE, the pgd itself on 2-level i386 (4 MiB). PML4 and PDPT entries never do.
+   */
+  leaf_huge(lv: number, e: PteVal): boolean {
+    return pte_huge(e) && lv < this.levels - 1 && (lv > 0 || this.levels === 2)
+  }
+
   /** Index of `addr` in a table at present level `level` (0 = pgd). */
   index_of(level: number, addr: number): number {
     return Math.floor(this.lin(addr) / this.divs[level]) % this.nents[level]
@@ -407,7 +416,7 @@ export class PgTables {
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
       const e = read_entry(pm.peek(table), idx * size, size)
       if ((e & _PAGE_PRESENT) === 0) return 0
-      if (lv > 0 && pte_huge(e)) return 0
+      if (this.leaf_huge(lv, e)) return 0
       table = pte_pfn(e)
     }
   }
@@ -430,6 +439,14 @@ export class PgTables {
     return this.walk_alloc(this.init_mm, addr, true)
   }
 
+  /**
+   * Boot-time entry of init_mm at present level `lv` for addr (0 = pgd),
+   * allocating missing boot tables above it (kernel_physical_mapping_init).
+   */
+  early_entry_alloc(addr: number, lv: number): number {
+    return this.walk_alloc(this.init_mm, addr, true, lv)
+  }
+
   private walk_alloc(mm: PgtableMm, addr: number, boot: boolean, stop = this.levels - 1): number {
     const l = this.lin(addr)
     const size = this.size
@@ -449,7 +466,7 @@ export class PgTables {
         if (mm === this.init_mm && lv === this.sync_level && this.pgd_index(addr) >= this.KERNEL_PGD_BOUNDARY) {
           this.sync_kernel_entry(addr, entryp)
         }
-      } else if (lv > 0 && pte_huge(e)) {
+      } else if (this.leaf_huge(lv, e)) {
         throw new KernelBug(`get_locked_pte: huge ${this.arch.level_names[lv]} entry on the way to 0x${this.lin(addr).toString(16)}`)
       }
       table = pte_pfn(e)
@@ -498,7 +515,7 @@ export class PgTables {
       const entryp = table * PAGE_SIZE + index * this.size
       const val = this.ptep_get(entryp)
       out.push({ level: this.arch.level_names[lv], index, table_pfn: table, entryp, val })
-      if (lv === this.levels - 1 || (val & _PAGE_PRESENT) === 0 || (lv > 0 && pte_huge(val))) break
+      if (lv === this.levels - 1 || (val & _PAGE_PRESENT) === 0 || this.leaf_huge(lv, val)) break
       table = pte_pfn(val)
     }
     return out
@@ -536,7 +553,7 @@ export class PgTables {
       if (e !== 0) {
         if (leaf) {
           if (fn(this.unlin(base), table * PAGE_SIZE + idx * size, e) === true) return true
-        } else if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e))) {
+        } else if ((e & _PAGE_PRESENT) !== 0 && !this.leaf_huge(lv, e)) {
           const lo = base > l ? base : l
           const hi = base + div < end ? base + div : end
           if (this.visit(pte_pfn(e), lv + 1, lo, hi, fn)) return true
@@ -589,7 +606,7 @@ export class PgTables {
       const e = this.ptep_get(entryp)
       // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.
       const shared = lv === 0 && mm !== this.init_mm && idx >= this.KERNEL_PGD_BOUNDARY
-      if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e)) && !shared) {
+      if ((e & _PAGE_PRESENT) !== 0 && !this.leaf_huge(lv, e) && !shared) {
         const child = pte_pfn(e)
         if (lv + 1 === this.levels - 1) {
           // free_pte_range(): the pte table always goes.

@@ -3,7 +3,7 @@
  * the VM_BUG_ON checks): the teaching dump of a walk, table counting, and
  * the DEBUG_VM checker of src/mm/pgtable.ts's invariants.
  */
-import { _PAGE_PRESENT, pte_format, pte_huge, pte_pfn, read_entry } from '../arch/pte.js'
+import { _PAGE_PRESENT, pte_format, pte_pfn, read_entry } from '../arch/pte.js'
 import { KernelBug } from '../kernel/bug.js'
 import { PGTY_table, type Pfn } from './page.js'
 import type { PgTables, PgtableMm } from './pgtable.js'
@@ -48,7 +48,7 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
     for (let i = from; i < to; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, i * size, size)
-      if (lv > 0 && pte_huge(e)) continue
+      if (pt.leaf_huge(lv, e)) continue
       if (!pt.deps.pages.PageReserved(pte_pfn(e))) n++
       if (lv + 1 < pt.levels - 1) rec(pte_pfn(e), lv + 1, 0, pt.nents[lv + 1])
     }
@@ -73,7 +73,7 @@ export function pgtable_reachable(pt: PgTables): Set<Pfn> {
     for (let i = 0; i < pt.nents[lv]; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, i * size, size)
-      if (lv > 0 && pte_huge(e)) continue
+      if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
       if (!seen.has(child)) rec(child, lv + 1)
     }
