@@ -263,3 +263,24 @@ describe('property: random vmalloc/vfree against a model', () => {
     })
   }
 })
+
+describe('vmalloc_32 and remap_vmalloc_range', () => {
+  it('vmalloc_32 stays below 4 GiB (x86_64) and in lowmem (i386); only VM_USERMAP areas can be remapped', () => {
+    for (const [arch, ram] of [['x86_64', '8G'], ['i386', '1G']] as [ArchName, string][]) {
+      const m = new Machine({ arch, ram, debug_vm: true })
+      const k = m.kernel
+      const a = k.vmalloc_32(64 * 4096)
+      const limit = arch === 'x86_64' ? 2 ** 32 / 4096 : m.page_alloc.max_low_pfn
+      for (let i = 0; i < 64; i++) expect(k.vmalloc_to_pfn(a + i * 4096)).toBeLessThan(limit)
+      expect(k.remap_vmalloc_range_pages(a, 0, 4096)).toBe(-22)
+      const u = k.vmalloc_32_user(3 * 4096)
+      const pages = k.remap_vmalloc_range_pages(u, 1, 2 * 4096)
+      expect(pages).toEqual([k.vmalloc_to_page(u + 4096), k.vmalloc_to_page(u + 8192)])
+      expect(k.remap_vmalloc_range_pages(u, 1, 3 * 4096)).toBe(-22) // past the end (the guard page is not part of it)
+      expect(m.proc('/proc/vmallocinfo')).toMatch(/pages=3 vmalloc user/)
+      k.vfree(a)
+      k.vfree(u)
+      m.check()
+    }
+  })
+})
