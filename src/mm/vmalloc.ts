@@ -114,6 +114,9 @@ export class Vmalloc {
   private readonly prot: PgProt
   private readonly bits: 32 | 64
   private readonly IOREMAP_MAX_ORDER: number
+  /** Width of phys_addr_t for %pa: 64 on x86_64 and PAE, 32 on i386. */
+  private readonly phys_bits: 32 | 64
+  private warned_ioremap_ram = false
 
   constructor(deps: VmallocDeps) {
     this.d = deps
@@ -124,6 +127,7 @@ export class Vmalloc {
     this.prot = arch_filter_pgprot(arch, PAGE_KERNEL)
     this.sizes = vmalloc_object_sizes(arch.bits, arch.name === 'i386-pae')
     this.IOREMAP_MAX_ORDER = arch.bits === 64 ? 30 : 7 + 12
+    this.phys_bits = arch.pte_size === 8 ? 64 : 32
     this.va = new VmapAreaAllocator({
       bits: arch.bits,
       nr_cpus: deps.nr_cpus,
@@ -449,7 +453,9 @@ export class Vmalloc {
     const mapsize = Math.ceil((last + 1) / PAGE_SIZE) * PAGE_SIZE - base
     for (let pfn = base / PAGE_SIZE; pfn < (base + mapsize) / PAGE_SIZE; pfn++) {
       if (this.d.is_ram(pfn)) {
-        this.warn(`ioremap on RAM at 0x${hex_addr(base, 64)} - 0x${hex_addr(last, 64)}`)
+        // WARN_ONCE(): the message (with its backtrace in Linux) comes once per boot
+        if (!this.warned_ioremap_ram) this.warn(`ioremap on RAM at 0x${hex_addr(phys_addr, this.phys_bits)} - 0x${hex_addr(last, this.phys_bits)}`)
+        this.warned_ioremap_ram = true
         return 0
       }
     }

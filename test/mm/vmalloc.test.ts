@@ -163,8 +163,10 @@ describe('vmalloc', () => {
   it('ioremap maps device memory UC- and refuses RAM', () => {
     const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: true })
     const k = m.kernel
-    expect(k.ioremap(0x100000, 4096)).toBe(0)
-    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100000 - 0x0000000000100fff/)
+    expect(k.ioremap(0x100010, 4096)).toBe(0)
+    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100010 - 0x000000000010100f/)
+    expect(k.ioremap(0x200000, 4096)).toBe(0)
+    expect(m.dmesg().match(/ioremap on RAM/g)?.length).toBe(1) // WARN_ONCE
     const va = k.ioremap(0xfebf1010, 0x2000, 'vp_modern_map_capability+0x12d/0x1c0')
     expect((va - m.vmalloc.layout.VMALLOC_START) % 4096).toBe(0x10)
     const line = m.proc('/proc/vmallocinfo')
