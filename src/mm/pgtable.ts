@@ -31,20 +31,29 @@
  *
  * API (stable):
  *   interface PgtableMm { pgd: Pfn; pgtables_bytes: number }  (mm_struct fields)
+ *   interface PgtableDeps (what PageAllocator provides), WalkStep, PteVisitor
+ *   GFP_PGTABLE_KERNEL, GFP_PGTABLE_USER
  *   class PgTables(deps):
- *     init_mm, pgd_list, KERNEL_PGD_BOUNDARY, PTRS_PER_PTE,
- *     pgd_alloc(mm) -> 0 | -ENOMEM, pgd_free(mm),
- *     pgd_index(addr), pgd_offset(mm, addr) -> pgdp, index_of(level, addr),
- *     walk(mm, addr) -> ptep | 0, get_locked_pte(mm, addr) -> ptep | 0 (allocates; 0 = -ENOMEM),
- *     pte_alloc(mm, addr) / __pte_alloc -> 0 | -ENOMEM, pud_alloc/pmd_alloc(mm, addr) -> entry | 0,
- *     early_pte_alloc(addr) (boot tables of init_mm), walk_text(mm, addr) (teaching),
- *     flush_tlb_kernel_range hook, nr_kernel_tlb_flushes,
- *     ptep_get(ptep), set_pte_at(mm, addr, ptep, pte), pte_clear(mm, addr, ptep),
- *     ptep_get_and_clear(mm, addr, ptep), ptep_set_wrprotect(mm, addr, ptep),
- *     ptep_test_and_clear_young(ptep), ptep_addr(ptep) helpers,
- *     for_each_pte(mm, start, end, fn(addr, ptep, pte)) (non-none entries, ascending),
- *     free_pgd_range(mm, addr, end, floor, ceiling), count_tables(mm),
- *     walk_levels(mm, addr) -> WalkStep[] (teaching), check().
+ *     arch, init_mm (swapper_pg_dir), pgd_list, KERNEL_PGD_BOUNDARY, PTRS_PER_PTE,
+ *     lin(addr)/unlin(l), index_of(level, addr), pgd_index(addr), pgd_offset(mm, addr) -> pgdp,
+ *     level_names, leaf_huge(level, entry)
+ *     pgd_alloc(mm) -> 0 | -ENOMEM (sets mm.pgd, joins pgd_list), pgd_free(mm),
+ *     walk(mm, addr) -> ptep | 0 (no allocation),
+ *     get_locked_pte(mm, addr) -> ptep | 0 (allocates missing tables; 0 = -ENOMEM),
+ *     pte_alloc / __pte_alloc(mm, addr) -> 0 | -ENOMEM, pud_alloc / pmd_alloc(mm, addr) -> entry | 0
+ *       (folded levels give the entry above, as pud_offset()/pmd_offset() do),
+ *     early_pte_alloc(addr), early_entry_alloc(addr, level) (boot tables of init_mm),
+ *     ptep_get(ptep), set_entry(entryp, val), set_pte_at(mm, addr, ptep, pte),
+ *     pte_clear(mm, addr, ptep), ptep_get_and_clear(mm, addr, ptep),
+ *     ptep_set_wrprotect(mm, addr, ptep), ptep_test_and_clear_young(ptep),
+ *     ptep_table(ptep) -> table pfn, ptep_index(ptep) -> index,
+ *     for_each_pte(mm, start, end, fn(addr, ptep, pte) => true to stop) (non-none, ascending,
+ *       absent tables skipped whole),
+ *     free_pgd_range(mm, addr, end, floor, ceiling) (ceiling 0 = none),
+ *     walk_levels(mm, addr) -> WalkStep[], walk_text(mm, addr) -> string (teaching),
+ *     flush_tlb_kernel_range (hook, set by the TLB layer), flush_kernel(start, end),
+ *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
+ *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
 import type { ArchProfile } from '../arch/profile.js'
 import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED } from '../arch/pte.js'
