@@ -56,7 +56,7 @@
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
 import type { ArchProfile } from '../arch/profile.js'
-import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED } from '../arch/pte.js'
+import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
 import type { PhysMem } from '../hw/physmem.js'
 import { KernelBug } from '../kernel/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
@@ -135,6 +135,8 @@ export class PgTables {
   readonly divs: readonly number[]
   readonly nents: readonly number[]
   readonly size: 4 | 8
+  /** The entries' in-memory format (pte_layout(arch)). */
+  readonly layout: PteLayout
   readonly x64: boolean
   readonly pae: boolean
   /** Level whose kernel entries arch_sync_kernel_mappings() copies: the pgd (x86_64, i386) or the pmd (PAE). */
@@ -149,6 +151,7 @@ export class PgTables {
     this.divs = a.level_shifts.map((s) => 2 ** s)
     this.nents = a.level_entries
     this.size = a.pte_size
+    this.layout = pte_layout(a)
     this.x64 = a.bits === 64
     this.pae = a.name === 'i386-pae'
     this.sync_level = this.pae ? 1 : 0
@@ -198,13 +201,15 @@ export class PgTables {
   /** Kernel: ptep_get() (also pmdp_get/pudp_get/pgdp_get): read the entry at a physical address. */
   ptep_get(ptep: number): PteVal {
     const pfn = Math.floor(ptep / PAGE_SIZE)
-    return read_entry(this.deps.physmem.peek(pfn), ptep - pfn * PAGE_SIZE, this.size)
+    return read_entry(this.deps.physmem.peek(pfn), ptep - pfn * PAGE_SIZE, this.layout)
   }
   /** Raw store of an entry (set_pte/set_pmd/set_pud/set_pgd). */
   set_entry(entryp: number, val: PteVal): void {
-    if (this.size === 4 && val % _PAGE_NX >= 2 ** 32) throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
+    if (this.size === 4 && (val & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && val % _PAGE_NX >= 2 ** 32) {
+      throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
+    }
     const pfn = Math.floor(entryp / PAGE_SIZE)
-    write_entry(this.deps.physmem.frame(pfn), entryp - pfn * PAGE_SIZE, this.size, val)
+    write_entry(this.deps.physmem.frame(pfn), entryp - pfn * PAGE_SIZE, this.layout, val)
   }
   /** Kernel: set_pte_at(). */
   set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
@@ -423,7 +428,7 @@ export class PgTables {
     for (let lv = 0; ; lv++) {
       const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
-      const e = read_entry(pm.peek(table), idx * size, size)
+      const e = read_entry(pm.peek(table), idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
       if (this.leaf_huge(lv, e)) return 0
       table = pte_pfn(e)
@@ -558,7 +563,7 @@ export class PgTables {
     let base = Math.floor(l / div) * div
     const leaf = lv === this.levels - 1
     while (base < end) {
-      const e = read_entry(buf, idx * size, size)
+      const e = read_entry(buf, idx * size, this.layout)
       if (e !== 0) {
         if (leaf) {
           if (fn(this.unlin(base), table * PAGE_SIZE + idx * size, e) === true) return true
