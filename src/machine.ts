@@ -27,6 +27,9 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
+import type { SlabAllocator } from './mm/slab_common.js'
+import { slab_boot } from './mm/slab_caches.js'
+import { check_slab } from './mm/slab_check.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -37,6 +40,14 @@ export interface MachineOptions {
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
   init_on_free?: boolean
+  /**
+   * The slub_debug= boot option: undefined (off), '' (full debugging:
+   * sanity checks, red zones, poisoning, user tracking), or Linux's syntax
+   * such as 'FZP', 'P,kmalloc-64' or 'FZPU,kmalloc-*;P,dentry'.
+   */
+  slub_debug?: string
+  /** CONFIG_SLAB_FREELIST_HARDENED: SLUB stores free pointers obfuscated (default false). */
+  freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
 }
@@ -64,6 +75,8 @@ export class Machine {
   readonly pages: PageArray
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
+  /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
+  readonly slab: SlabAllocator
   readonly boot: BootMemory
   /** Simulated time in ns. */
   clock_ns = 0
@@ -128,7 +141,19 @@ export class Machine {
       this.printk.pr_info(`mem auto-init: stack:off, heap alloc:${opts.init_on_alloc ? 'on' : 'off'}, heap free:${opts.init_on_free ? 'on' : 'off'}`)
     }
     this.mem_init_print_info()
+    // kmem_cache_init() and the boot-time kmem_cache_create() calls.
+    this.slab = slab_boot(this.page_alloc, {
+      slab,
+      nr_cpus: cpus,
+      init_on_alloc: opts.init_on_alloc ?? false,
+      init_on_free: opts.init_on_free ?? false,
+      slub_debug: opts.slub_debug,
+      freelist_hardened: opts.freelist_hardened ?? false,
+      seed: this.seed,
+    })
+    this.checkers.push(() => check_slab(this.slab))
     this.kernel = new Kernel(this.page_alloc)
+    this.kernel.slab = this.slab
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
     setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)
