@@ -66,6 +66,26 @@ export class SlabMem {
     b[off + 3] = (lo >>> 24) & 0xff
   }
 
+  /** Read a pointer stored XORed with a 64-bit key given as halves (hardened free pointers). */
+  read_ptr_xor(va: number, key_lo: number, key_hi: number): number {
+    const lo = (this.read_u32(va) ^ key_lo) >>> 0
+    if (this.ptr_size === 4) return lo
+    const hi = this.read_u32(va + 4) ^ key_hi
+    return hi * TWO32 + lo
+  }
+
+  /** Store a pointer XORed with a 64-bit key given as halves. */
+  write_ptr_xor(va: number, value: number, key_lo: number, key_hi: number): void {
+    if (this.ptr_size === 4) {
+      this.write_u32(va, (value ^ key_lo) >>> 0)
+      return
+    }
+    const hi = Math.floor(value / TWO32)
+    const lo = value - hi * TWO32
+    this.write_u32(va, (lo ^ key_lo) >>> 0)
+    this.write_u32(va + 4, (hi ^ key_hi) >>> 0)
+  }
+
   /** Read a 32-bit little-endian unsigned word (never straddles a page: 4-aligned). */
   read_u32(va: number): number {
     const vpn = Math.floor(va / 4096)
@@ -179,18 +199,15 @@ function bswap32(x: number): number {
 }
 
 /**
- * Kernel: freelist_ptr_encode()/decode() with CONFIG_SLAB_FREELIST_HARDENED:
- * ptr ^ s->random ^ swab(ptr_addr). Done on 32-bit halves; the result is
- * returned as the number whose two's-complement 64-bit pattern is the XOR.
- * `random` holds the cache's secret as [lo, hi].
+ * The two 32-bit halves of the CONFIG_SLAB_FREELIST_HARDENED key for a free
+ * pointer stored at `ptr_addr`: s->random ^ swab(ptr_addr) (Kernel:
+ * freelist_ptr_encode()/decode()). Encoding and decoding XOR the stored
+ * word with this key; the halves are kept apart because the encoded word
+ * is a full 64-bit pattern a JS number cannot hold exactly.
  */
-export function freelist_xor(ptr_size: number, value: number, random_lo: number, random_hi: number, ptr_addr: number): number {
-  if (ptr_size === 4) return ((value ^ random_lo ^ bswap32(ptr_addr >>> 0)) >>> 0) >>> 0
-  const vhi = Math.floor(value / TWO32)
-  const vlo = value - vhi * TWO32
+export function freelist_key(ptr_size: number, random_lo: number, random_hi: number, ptr_addr: number): [number, number] {
+  if (ptr_size === 4) return [(random_lo ^ bswap32(ptr_addr >>> 0)) >>> 0, 0]
   const ahi = Math.floor(ptr_addr / TWO32)
   const alo = ptr_addr - ahi * TWO32
-  const lo = (vlo ^ random_lo ^ bswap32(ahi >>> 0)) >>> 0
-  const hi = (vhi ^ random_hi ^ bswap32(alo >>> 0)) | 0
-  return hi * TWO32 + lo
+  return [(random_lo ^ bswap32(ahi >>> 0)) >>> 0, (random_hi ^ bswap32(alo >>> 0)) | 0]
 }

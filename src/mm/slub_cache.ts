@@ -18,7 +18,7 @@
  * objects per slab and order are what Linux computes for the same
  * (object size, align, flags, ctor, nr_cpu_ids).
  */
-import { freelist_xor, type SlabMem } from './slab_mem.js'
+import { freelist_key, type SlabMem } from './slab_mem.js'
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_RECLAIMABLE, type gfp_t } from './gfp.js'
 import {
   ALIGN,
@@ -332,14 +332,18 @@ export function set_cpu_partial(s: SlubCache): void {
 /** Kernel: get_freepointer(): the next free object recorded inside `object` (0 for NULL). */
 export function get_freepointer(mem: SlabMem, s: SlubCache, object: number): number {
   const addr = object + s.offset
-  const v = mem.read_ptr(addr)
-  if (s.random_lo === 0 && s.random_hi === 0) return v
-  return freelist_xor(mem.ptr_size, v, s.random_lo, s.random_hi, addr)
+  if (s.random_lo === 0 && s.random_hi === 0) return mem.read_ptr(addr)
+  const [klo, khi] = freelist_key(mem.ptr_size, s.random_lo, s.random_hi, addr)
+  return mem.read_ptr_xor(addr, klo, khi)
 }
 
 /** Kernel: set_freepointer(). */
 export function set_freepointer(mem: SlabMem, s: SlubCache, object: number, fp: number): void {
   const addr = object + s.offset
-  if (s.random_lo === 0 && s.random_hi === 0) mem.write_ptr(addr, fp)
-  else mem.write_ptr(addr, freelist_xor(mem.ptr_size, fp, s.random_lo, s.random_hi, addr))
+  if (s.random_lo === 0 && s.random_hi === 0) {
+    mem.write_ptr(addr, fp)
+    return
+  }
+  const [klo, khi] = freelist_key(mem.ptr_size, s.random_lo, s.random_hi, addr)
+  mem.write_ptr_xor(addr, fp, klo, khi)
 }
