@@ -16,7 +16,8 @@
  * Invariants (checked by check_slab() in slab_check.ts):
  *  - every object of a slab is exactly one of: on the cpu freelist, on the
  *    slab freelist, allocated (state 1), or leaked after a corruption (2);
- *  - a cpu slab is frozen with inuse == objects; any other slab has
+ *  - a cpu slab is frozen with inuse == objects - (objects freed to it
+ *    from other cpus, on the slab freelist); any other slab has
  *    inuse == objects - (objects on its freelist);
  *  - a slab is on at most one of: a cpu slab, a per-cpu partial list, the
  *    node partial list, the node full list; slabs on partial lists have
