@@ -13,6 +13,7 @@
  * pages per slab computed from these arguments equal the reference.
  */
 import type { ArchProfile } from '../arch/profile.js'
+import { GFP_KERNEL } from './gfp.js'
 import { PG_active, PG_head, PG_locked, PG_reserved, PG_workingset, type PageArray } from './page.js'
 import {
   SLAB_ACCOUNT,
@@ -142,6 +143,11 @@ export function slab_boot(pa: PageAllocLike, opts: SlabBootOptions): SlabAllocat
         })
   const sa = new SlabAllocator(env, pa, backend, opts.slub_debug)
   sa.kmem_cache_init()
+  if (backend instanceof ClassicSlab) {
+    // From now on SLAB can keep the freelist of large-object slabs in a kmalloc object (OFF_SLAB).
+    backend.kmalloc_freelist = (size) => sa.kmalloc(size, GFP_KERNEL, 'alloc_slabmgmt')
+    backend.kfree_freelist = (x) => sa.kfree(x, 'slab_destroy')
+  }
   if (opts.named_caches !== false) create_named_caches(sa, pa.arch.bits)
   return sa
 }
