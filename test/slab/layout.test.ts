@@ -54,7 +54,7 @@ describe('/proc/slabinfo against the reference 6.18 machine (2 CPUs)', () => {
     const lines = text.split('\n')
     expect(lines[0]).toBe('slabinfo - version: 2.1')
     expect(lines[1]).toBe(reference.size ? readFileSync(new URL('../fixtures/reference/slabinfo.txt', import.meta.url), 'utf8').split('\n')[1] : '')
-    expect(lines.at(-2)).toMatch(/^kmem_cache {8}\s+\d+\s+\d+    256   16    1 : tunables    0    0    0 : slabdata/)
+    expect(lines.at(-2)).toMatch(/^kmem_cache {8}\s+\d+\s+\d+ {4}256 {3}16 {4}1 : tunables {4}0 {4}0 {4}0 : slabdata/)
     expect(lines.at(-3)).toMatch(/^kmem_cache_node /)
     expect(lines.at(-4)).toMatch(/^kmalloc-96 /)
     // Same column layout as the reference line for kmalloc-96.
