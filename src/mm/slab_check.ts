@@ -12,7 +12,7 @@
  * pages. A broken invariant throws KernelBug("check_slab: ...").
  */
 import { KernelBug } from '../kernel/bug.js'
-import { PGTY_large_kmalloc, PGTY_slab } from './page.js'
+import { PG_head, PGTY_large_kmalloc, PGTY_slab } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
 import { PAGE_SIZE, SLAB_RECLAIM_ACCOUNT } from './slab_h.js'
 import type { SlabAllocator } from './slab_common.js'
@@ -66,6 +66,7 @@ export function check_slab(sa: SlabAllocator): void {
   }
   for (const [pfn, order] of sa.large_kmalloc) {
     if (pages.page_type[pfn] !== PGTY_large_kmalloc) bug(`large kmalloc 0x${pfn.toString(16)} is not PGTY_large_kmalloc`)
+    if (!pages.test(pfn, PG_head) || pages.order[pfn] !== order) bug(`large kmalloc 0x${pfn.toString(16)} is not a compound page of order ${order}`)
     unreclaimable += PAGE_SIZE * 2 ** order
   }
   const vs = pa.vmstat

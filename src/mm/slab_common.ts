@@ -232,6 +232,10 @@ export class SlabAllocator {
     if (this.kmalloc_caches[type][idx]) return
     const info = kmalloc_info[idx]
     const s = this.create_boot_cache(info.name[type], info.size, flags | SLAB_KMALLOC, 0, info.size)
+    // create_kmalloc_cache(): the struct kmem_cache itself comes from kmem_cache.
+    const m = this.meta.get(s) as KmemCacheSparse
+    const kc = this.kmem_cache as KmemCache
+    m.kmem_cache_obj = this.backend.alloc(kc, GFP_NOWAIT | __GFP_ZERO, kc.object_size, 'create_kmalloc_cache')
     s.refcount = 1
     this.slab_caches.unshift(s)
     this.kmalloc_caches[type][idx] = s
