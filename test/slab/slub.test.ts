@@ -294,3 +294,49 @@ describe('kmalloc / kfree (SLUB)', () => {
     m.check()
   })
 })
+
+describe('SLUB under memory pressure and across CPUs', () => {
+  it('fails cleanly with Linux\'s warnings when memory runs out, and gets every page back', () => {
+    const m = boot({ ram: '32M', debug_vm: false })
+    const k = m.kernel
+    k.drain_all_pages()
+    const free0 = m.page_alloc.nr_free_pages()
+    const objs: number[] = []
+    for (;;) {
+      const p = k.kmalloc(4096, GFP_KERNEL)
+      if (!p) break
+      objs.push(p)
+    }
+    expect(objs.length).toBeGreaterThan(1000)
+    const log = m.dmesg()
+    expect(log).toMatch(/page allocation failure: order:0, mode:0x40cc0\(GFP_KERNEL\|__GFP_COMP\)/)
+    expect(log).toMatch(/SLUB: Unable to allocate memory on CPU 0 \(of node 0\) on node -1, gfp=0xcc0\(GFP_KERNEL\)/)
+    expect(log).toMatch(/ {2}cache: kmalloc-4k, object size: 4096, buffer size: 4096, default order: 3, min order: 0/)
+    m.check()
+    for (const p of objs) k.kfree(p)
+    k.kmem_cache_shrink(k.find_cache('kmalloc-4k') as NonNullable<ReturnType<typeof k.find_cache>>)
+    k.drain_all_pages()
+    expect(m.page_alloc.nr_free_pages()).toBe(free0)
+    m.check()
+  })
+
+  it('frees from another CPU go to the slab freelist of a frozen cpu slab and come back through get_freelist', () => {
+    const m = boot()
+    const k = m.kernel
+    const s = k.find_cache('kmalloc-192') as SlubCache
+    const a = k.kmalloc(150, GFP_KERNEL)
+    const b = k.kmalloc(150, GFP_KERNEL)
+    const slab = s.cpu_slab[0].slab
+    m.page_alloc.cpu = 1
+    k.kfree(a)
+    expect(slab?.freelist).toBe(a)
+    expect(s.cpu_slab[1].slab).toBeNull()
+    m.page_alloc.cpu = 0
+    // Drain cpu 0's lockless freelist so the next allocation takes the remote frees.
+    const rest: number[] = []
+    while (s.cpu_slab[0].freelist) rest.push(k.kmalloc(150, GFP_KERNEL))
+    expect(k.kmalloc(150, GFP_KERNEL)).toBe(a)
+    for (const x of [...rest, a, b]) k.kfree(x)
+    m.check()
+  })
+})
