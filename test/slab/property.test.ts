@@ -22,8 +22,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
  * keeps the bytes written into it, and after freeing everything and
  * shrinking every cache, slab memory and free pages are back to boot values.
  */
-function run(slab: 'slub' | 'slab', ops: Op[], slub_debug?: string): void {
-  const m = boot({ slab, slub_debug, debug_vm: false })
+function run(slab: 'slub' | 'slab', ops: Op[], slub_debug?: string, arch: 'x86_64' | 'i386' | 'i386-pae' = 'x86_64'): void {
+  const m = boot({ slab, slub_debug, debug_vm: false, arch, ram: arch === 'x86_64' ? '64M' : '128M' })
   const k = m.kernel
   const mem = m.slab.env.mem
   k.drain_all_pages()
@@ -87,6 +87,12 @@ describe('slab allocators against a naive model', () => {
   })
   it('SLUB with full slub_debug behaves the same for correct code', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 200, size: "max" }), (ops) => run('slub', ops, '')), { numRuns: 20, seed: 7 })
+  })
+  it('i386 and i386-pae (4-byte pointers, lowmem only): same properties for SLUB and SLAB', () => {
+    for (const arch of ['i386', 'i386-pae'] as const) {
+      fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 150, size: 'max' }), (ops) => run('slub', ops, undefined, arch)), { numRuns: 8, seed: 5 })
+      fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 150, size: 'max' }), (ops) => run('slab', ops, undefined, arch)), { numRuns: 8, seed: 6 })
+    }
   })
   it('classic SLAB: same properties', () => {
     fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 300, size: "max" }), (ops) => run('slab', ops)), { numRuns: 50, seed: 43 })
