@@ -295,6 +295,18 @@ describe('kmalloc / kfree (SLUB)', () => {
   })
 })
 
+describe('GFP handling', () => {
+  it('fixes up GFP_DMA32/__GFP_HIGHMEM in kmalloc with Linux\'s warning', () => {
+    const m = boot()
+    const k = m.kernel
+    const p = k.kmalloc(64, GFP_KERNEL | 0x04)
+    expect(m.slab.virt_to_slab(p)?.cache.name).toBe('kmalloc-64')
+    expect(m.dmesg()).toMatch(/Unexpected gfp: 0x4 \(GFP_DMA32\)\. Fixing up to gfp: 0xcc0 \(GFP_KERNEL\)\. Fix your code!/)
+    k.kfree(p)
+    m.check()
+  })
+})
+
 describe('SLUB under memory pressure and across CPUs', () => {
   it('fails cleanly with Linux\'s warnings when memory runs out, and gets every page back', () => {
     const m = boot({ ram: '32M', debug_vm: false })
