@@ -379,7 +379,7 @@ export class SlabAllocator {
   }
 
   /** Kernel: free_large_kmalloc(). */
-  private free_large_kmalloc(head: number, object: number): void {
+  private free_large_kmalloc(head: number): void {
     const pages = this.pa.pages
     const order = this.large_kmalloc.get(head)
     if (pages.page_type[head] !== PGTY_large_kmalloc || order === undefined) {
@@ -388,7 +388,6 @@ export class SlabAllocator {
         `page: refcount:${pages._refcount[head]} mapcount:${pages._mapcount[head]} mapping:${'0'.repeat(this.env.geo.ptr_size * 2)} index:0x${pages.index[head].toString(16)} pfn:0x${head.toString(16)}`,
       )
       this.env.printk.pr_warn('page dumped because: Not a kmalloc allocation')
-      void object
       return
     }
     this.pa.vmstat.mod_node_page_state(NR_SLAB_UNRECLAIMABLE_B, -PAGE_SIZE * 2 ** order)
@@ -450,7 +449,7 @@ export class SlabAllocator {
     }
     const head = this.pa.compound_head(pfn)
     if (this.pa.pages.page_type[head] !== PGTY_slab) {
-      this.free_large_kmalloc(head, x)
+      this.free_large_kmalloc(head)
       return
     }
     const slab = this.backend.slab_by_id(this.pa.pages.private[head] - 1)

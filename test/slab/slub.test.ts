@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { boot } from '../helpers.js'
-import { GFP_KERNEL, GFP_DMA, GFP_KERNEL_ACCOUNT, __GFP_RECLAIMABLE, __GFP_ZERO, __GFP_NOWARN } from '../../src/index.js'
+import { GFP_KERNEL, GFP_DMA, GFP_KERNEL_ACCOUNT, __GFP_RECLAIMABLE, __GFP_NOWARN } from '../../src/index.js'
 import { PGTY_large_kmalloc, PGTY_slab } from '../../src/mm/page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from '../../src/mm/vmstat.js'
 import { SLAB_HWCACHE_ALIGN, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU } from '../../src/mm/slab_h.js'
@@ -266,7 +266,6 @@ describe('kmalloc / kfree (SLUB)', () => {
     const b = k.kmalloc(64, GFP_KERNEL)
     expect(m.slab.env.mem.read(b, 64).every((x) => x === 0)).toBe(true)
     k.kfree(b)
-    void __GFP_ZERO
     m.check()
   })
 
