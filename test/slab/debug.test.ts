@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { boot } from '../helpers.js'
 import { GFP_KERNEL } from '../../src/index.js'
 import type { SlubCache } from '../../src/mm/slub_cache.js'
+import { SLAB_CONSISTENCY_CHECKS, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER } from '../../src/index.js'
 
 describe('slub_debug', () => {
   it('lays out red zones, tracks and padding as calculate_sizes() does', () => {
@@ -74,6 +75,21 @@ describe('slub_debug', () => {
     expect(m.dmesg()).toMatch(/BUG kmalloc-128 \(Not tainted\): Object already free/)
     expect(m.dmesg()).toMatch(/Tainted: G {4}B/)
     k.kfree(b)
+    m.check()
+  })
+
+  it('debug flags given to kmem_cache_create() work without the boot option', () => {
+    const m = boot()
+    const k = m.kernel
+    const s = k.kmem_cache_create('mydrv_buf', 48, 0, SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER, null)
+    if (!s) throw new Error('no cache')
+    const a = k.kmem_cache_alloc(s, GFP_KERNEL, 'mydrv_ioctl+0x44/0x120')
+    k.kmem_cache_free(s, a, 'mydrv_ioctl+0x90/0x120')
+    m.slab.env.mem.write(a, new Uint8Array([0]))
+    k.kmem_cache_alloc(s, GFP_KERNEL)
+    expect(m.dmesg()).toMatch(/\[Poison overwritten\] .* First byte 0x0 instead of 0x6b/)
+    expect(m.dmesg()).toMatch(/BUG mydrv_buf \(Not tainted\): Object corrupt/)
+    expect(m.dmesg()).toMatch(/Freed in mydrv_ioctl\+0x90\/0x120/)
     m.check()
   })
 
