@@ -31,6 +31,9 @@ import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
+import type { SlabAllocator } from './mm/slab_common.js'
+import { slab_boot } from './mm/slab_caches.js'
+import { check_slab } from './mm/slab_check.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -41,6 +44,14 @@ export interface MachineOptions {
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
   init_on_free?: boolean
+  /**
+   * The slub_debug= boot option: undefined (off), '' (full debugging:
+   * sanity checks, red zones, poisoning, user tracking), or Linux's syntax
+   * such as 'FZP', 'P,kmalloc-64' or 'FZPU,kmalloc-*;P,dentry'.
+   */
+  slub_debug?: string
+  /** CONFIG_SLAB_FREELIST_HARDENED: SLUB stores free pointers obfuscated (default false). */
+  freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
 }
@@ -68,6 +79,8 @@ export class Machine {
   readonly pages: PageArray
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
+  /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
+  readonly slab: SlabAllocator
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -153,8 +166,32 @@ export class Machine {
       this.printk.pr_info(`mem auto-init: stack:off, heap alloc:${opts.init_on_alloc ? 'on' : 'off'}, heap free:${opts.init_on_free ? 'on' : 'off'}`)
     }
     this.mem_init_print_info()
+    // kmem_cache_init() and the boot-time kmem_cache_create() calls.
+    this.slab = slab_boot(this.page_alloc, {
+      slab,
+      nr_cpus: cpus,
+      init_on_alloc: opts.init_on_alloc ?? false,
+      init_on_free: opts.init_on_free ?? false,
+      slub_debug: opts.slub_debug,
+      freelist_hardened: opts.freelist_hardened ?? false,
+      seed: this.seed,
+    })
+    this.checkers.push(() => check_slab(this.slab))
+    // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
+    const vmap_area_cachep = this.slab.find_cache('vmap_area')
+    this.vmalloc.set_object_hooks({
+      alloc: (what, bytes, gfp) =>
+        what === 'vmap_area' && vmap_area_cachep
+          ? this.slab.kmem_cache_alloc(vmap_area_cachep, gfp, 'alloc_vmap_area')
+          : this.slab.kmalloc(bytes, gfp, what === 'vm_struct' ? '__get_vm_area_node' : '__vmalloc_area_node'),
+      free: (what, obj) => {
+        if (what === 'vmap_area' && vmap_area_cachep) this.slab.kmem_cache_free(vmap_area_cachep, obj, 'free_vmap_area')
+        else this.slab.kfree(obj, what === 'vm_struct' ? 'remove_vm_area' : '__vfree')
+      },
+    })
     this.kernel = new Kernel(this.page_alloc)
     this.kernel.attach_vm(this.vmalloc, this.highmem, this.kmem)
+    this.kernel.slab = this.slab
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
     setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)
