@@ -93,6 +93,10 @@ export interface ProcessKernel {
   smaps_walk(mm: MmStruct, vma: VmArea): MemSizeStats
   /** The PTE word of a user page (0 when none), for /proc/pid/pagemap. */
   pte_of?(mm: MmStruct, addr: number): number
+  /** Kernel: PageAnon() of a mapped page (pagemap's PM_FILE bit). */
+  PageAnon?(pfn: number): boolean
+  /** True when the PTE word is a guard-region marker (MADV_GUARD_INSTALL). */
+  is_guard_pte?(pte: number): boolean
 
   /** Files on the in-memory filesystem (tmpfs / disk-like). */
   filp_open(path: string, flags: number, mode: number): VmFile | number

@@ -346,10 +346,10 @@ export class Process {
 
   /** pread(2) into a fresh buffer: the bytes read, or -errno. */
   sys_pread(fd: number, len: number, off: number): Uint8Array | number {
+    if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_READ)) return -EBADF
-    if (off < 0) return -EINVAL
     return this.k.kernel_read(f.file, off, len)
   }
   pread(fd: number, len: number, off = 0): Uint8Array {
@@ -358,10 +358,10 @@ export class Process {
     return r
   }
   sys_pwrite(fd: number, data: Uint8Array, off: number): number {
+    if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
-    if (off < 0) return -EINVAL
     return this.k.kernel_write(f.file, off, data)
   }
   pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
@@ -369,9 +369,9 @@ export class Process {
   }
   /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
   sys_ftruncate(fd: number, size: number): number {
+    if (size < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
-    if (size < 0) return -EINVAL
     if (!(f.file.f_mode & FMODE_WRITE)) return -EINVAL
     return this.k.do_truncate(f.file, size)
   }
@@ -390,10 +390,10 @@ export class Process {
    * destination runs into a hole, EFAULT when nothing could be copied.
    */
   sys_pread_user(fd: number, addr: number, len: number, off: number): number {
+    if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_READ)) return -EBADF
-    if (off < 0) return -EINVAL
     if (len === 0) return 0
     const data = this.k.kernel_read(f.file, off, len)
     if (typeof data === 'number') return data
@@ -407,10 +407,10 @@ export class Process {
    * copy_from_user): the readable prefix is written; EFAULT when none is.
    */
   sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
+    if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
-    if (off < 0) return -EINVAL
     if (len === 0) return 0
     const buf = new Uint8Array(len)
     const left = this.k.copy_from_user(this.mm, buf, addr)
