@@ -10,7 +10,7 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       // The core is pure: no Node imports below the CLI (DESIGN.md, layers).
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'child_process'] }],
+      'no-restricted-imports': ['error', { paths: ['fs', 'path', 'os', 'child_process', 'process'], patterns: ['node:*'] }],
     },
   },
   {

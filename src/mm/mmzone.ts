@@ -95,21 +95,22 @@ export class PerCpuPages {
 export const PCPF_PREV_FREE_HIGH_ORDER = 1
 export const PCPF_FREE_HIGH_BATCH = 2
 
-/** Kernel: enum zone_stat_item (the subset mmsim keeps per zone). */
+/** Kernel: enum zone_stat_item (6.18, no CMA/bounce): indices into Zone.vm_stat. */
 export const NR_FREE_PAGES = 0
-export const NR_ZONE_INACTIVE_ANON = 1
-export const NR_ZONE_ACTIVE_ANON = 2
-export const NR_ZONE_INACTIVE_FILE = 3
-export const NR_ZONE_ACTIVE_FILE = 4
-export const NR_ZONE_UNEVICTABLE = 5
-export const NR_ZONE_WRITE_PENDING = 6
-export const NR_MLOCK = 7
-export const NR_BOUNCE = 8
+export const NR_FREE_PAGES_BLOCKS = 1
+export const NR_ZONE_INACTIVE_ANON = 2
+export const NR_ZONE_ACTIVE_ANON = 3
+export const NR_ZONE_INACTIVE_FILE = 4
+export const NR_ZONE_ACTIVE_FILE = 5
+export const NR_ZONE_UNEVICTABLE = 6
+export const NR_ZONE_WRITE_PENDING = 7
+export const NR_MLOCK = 8
 export const NR_ZSPAGES = 9
 export const NR_FREE_CMA_PAGES = 10
 export const NR_VM_ZONE_STAT_ITEMS = 11
 export const zone_stat_names = [
   'nr_free_pages',
+  'nr_free_pages_blocks',
   'nr_zone_inactive_anon',
   'nr_zone_active_anon',
   'nr_zone_inactive_file',
@@ -117,7 +118,6 @@ export const zone_stat_names = [
   'nr_zone_unevictable',
   'nr_zone_write_pending',
   'nr_mlock',
-  'nr_bounce',
   'nr_zspages',
   'nr_free_cma',
 ] as const
@@ -139,8 +139,6 @@ export class Zone {
   nr_free_highatomic = 0
   readonly free_area: FreeArea[] = Array.from({ length: NR_PAGE_ORDERS }, () => new FreeArea())
   readonly vm_stat = new Float64Array(NR_VM_ZONE_STAT_ITEMS)
-  /** Free pages per migratetype (pagetypeinfo "nr_free_pages_blocks" and fallback decisions). */
-  readonly nr_free_mt = new Float64Array(MIGRATE_TYPES)
   per_cpu_pageset: PerCpuPages[] = []
   pageset_batch = 0
   pageset_high_min = 0

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: the numbers the issues name, each next to a reference
+ * measured in the same run. `npm run bench -- --json` prints one JSON object.
+ *
+ *  - boot time and host RSS for 1 GiB, 16 GiB and 64 GiB machines (each in
+ *    its own process);
+ *  - order-0 alloc_pages+__free_pages pairs per second, against a plain
+ *    Int32Array free-stack doing the same number of pairs (the fastest a JS
+ *    allocator could be: the ratio is the price of being Linux's buddy);
+ *  - kmalloc(64)+kfree pairs per second, when the slab allocator is present.
+ */
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Machine, GFP_KERNEL } from '../src/index.js'
+
+const json = process.argv.includes('--json')
+const metrics: Record<string, number> = {}
+
+function rate(fn: (n: number) => void, min_ms = 300): number {
+  let n = 1000
+  for (;;) {
+    const t0 = performance.now()
+    fn(n)
+    const dt = performance.now() - t0
+    if (dt >= min_ms) return (n / dt) * 1000
+    n *= 2
+  }
+}
+
+// Boot time and RSS, one process per size.
+const child = fileURLToPath(new URL('./boot_child.js', import.meta.url))
+for (const ram of ['1G', '16G', '64G']) {
+  const r = JSON.parse(execFileSync(process.execPath, [child, ram], { encoding: 'utf8' })) as { boot_ms: number; rss_mb: number }
+  metrics[`boot_ms_${ram}`] = Math.round(r.boot_ms)
+  metrics[`boot_rss_mb_${ram}`] = Math.round(r.rss_mb)
+}
+
+// Order-0 alloc+free pairs.
+const m = new Machine({ arch: 'x86_64', ram: '1G', seed: 1 })
+const k = m.kernel
+const page_pairs = rate((n) => {
+  for (let i = 0; i < n; i++) k.__free_pages(k.alloc_pages(GFP_KERNEL, 0) as never, 0)
+})
+const stack = new Int32Array(1 << 16).map((_, i) => i)
+let top = stack.length
+const ref_pairs = rate((n) => {
+  for (let i = 0; i < n; i++) {
+    const p = stack[--top]
+    stack[top++] = p
+  }
+})
+metrics.order0_pairs_per_s = Math.round(page_pairs)
+metrics.order0_vs_int32_stack = Number((page_pairs / ref_pairs).toFixed(4))
+
+// Batches of 64 live pages stress the pcp refill/drain paths too.
+const batch_pairs = rate((n) => {
+  const live: number[] = []
+  for (let i = 0; i < n; i++) {
+    live.push(k.alloc_pages(GFP_KERNEL, 0) as number)
+    if (live.length === 64) for (const p of live.splice(0)) k.__free_pages(p as never, 0)
+  }
+  for (const p of live) k.__free_pages(p as never, 0)
+})
+metrics.order0_batch64_pairs_per_s = Math.round(batch_pairs)
+
+const kk = k as unknown as { kmalloc?: (size: number, gfp: number) => number; kfree?: (p: number) => void }
+if (kk.kmalloc && kk.kfree) {
+  const kmalloc = kk.kmalloc.bind(k)
+  const kfree = kk.kfree.bind(k)
+  metrics.kmalloc64_pairs_per_s = Math.round(rate((n) => {
+    for (let i = 0; i < n; i++) kfree(kmalloc(64, GFP_KERNEL))
+  }))
+  metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+}
+
+if (json) {
+  process.stdout.write(JSON.stringify(metrics) + '\n')
+} else {
+  const w = Math.max(...Object.keys(metrics).map((s) => s.length))
+  console.log('metric'.padEnd(w) + '  value')
+  for (const [name, v] of Object.entries(metrics)) console.log(name.padEnd(w) + '  ' + String(v))
+}

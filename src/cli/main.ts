@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * The `mmsim` command. Subcommands: demo, proc, dmesg (and replay once the
+ * oracle runner lands). Bad arguments print one line and exit with 2.
+ */
+import { parseArgs } from 'node:util'
+import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
+import { run_demo } from './demo.js'
+import { proc_paths } from '../fs/proc/registry.js'
+
+const USAGE = `usage: mmsim <command> [options]
+
+commands:
+  demo                 boot a machine and walk through allocations, /proc/buddyinfo and /proc/meminfo
+  proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
+  dmesg                boot a machine and print its kernel log
+  help                 this text
+
+machine options:
+  --arch x86_64|i386|i386-pae   (default x86_64)
+  --ram SIZE                    e.g. 64M, 1G (default 64M for demo, 256M otherwise)
+  --cpus N                      (default 2)
+  --seed N                      (default 1)
+  --slab slub|slab              (default slub)`
+
+class UsageError extends Error {}
+
+function machine_options(v: Record<string, string | boolean | undefined>, default_ram: string): MachineOptions {
+  const int = (name: string): number | undefined => {
+    const s = v[name]
+    if (s === undefined) return undefined
+    if (typeof s !== 'string' || !/^\d+$/.test(s)) throw new UsageError(`--${name}: '${String(s)}' is not a non-negative integer`)
+    return Number(s)
+  }
+  return {
+    arch: (v.arch as MachineOptions['arch']) ?? 'x86_64',
+    ram: (v.ram as string | undefined) ?? default_ram,
+    cpus: int('cpus'),
+    seed: int('seed'),
+    slab: v.slab as MachineOptions['slab'],
+  }
+}
+
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        arch: { type: 'string' },
+        ram: { type: 'string' },
+        cpus: { type: 'string' },
+        seed: { type: 'string' },
+        slab: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (e) {
+    err(`mmsim: ${(e as Error).message.split('\n')[0]}`)
+    return 2
+  }
+  const [cmd, ...rest] = parsed.positionals
+  try {
+    if (parsed.values.help || cmd === 'help' || cmd === undefined) {
+      out(USAGE)
+      return cmd === undefined && !parsed.values.help ? 2 : 0
+    }
+    switch (cmd) {
+      case 'demo': {
+        if (rest.length) throw new UsageError(`demo: unexpected argument '${rest[0]}'`)
+        run_demo(new Machine(machine_options(parsed.values, '64M')), out)
+        return 0
+      }
+      case 'proc': {
+        if (rest.length !== 1) throw new UsageError('proc: expected one path, e.g. mmsim proc /proc/buddyinfo')
+        const m = new Machine(machine_options(parsed.values, '256M'))
+        out(m.proc(rest[0]).replace(/\n$/, ''))
+        return 0
+      }
+      case 'dmesg': {
+        if (rest.length) throw new UsageError(`dmesg: unexpected argument '${rest[0]}'`)
+        out(new Machine(machine_options(parsed.values, '256M')).dmesg().replace(/\n$/, ''))
+        return 0
+      }
+      default:
+        throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof MachineConfigError) {
+      err(`mmsim: ${e.message}`)
+      return 2
+    }
+    if ((e as { code?: string }).code === 'ENOENT') {
+      err(`mmsim: ${(e as Error).message}`)
+      return 1
+    }
+    throw e
+  }
+}
+
+const invoked = process.argv[1] ?? ''
+if (invoked.endsWith('main.js') || invoked.endsWith('mmsim')) {
+  process.exitCode = main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s))
+}

@@ -1,0 +1,199 @@
+/**
+ * A simulated machine: physical memory, a booted kernel, its log and /proc.
+ *
+ *   const m = new Machine({ arch: 'x86_64', ram: '64M', seed: 1 })
+ *   m.kernel.alloc_pages(GFP_KERNEL, 0); m.proc('/proc/buddyinfo'); m.dmesg()
+ *
+ * Boot follows start_kernel(): setup_arch (e820, memblock reservations),
+ * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
+ * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
+ */
+import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
+import { PhysMem } from './hw/physmem.js'
+import { KernelBug } from './kernel/bug.js'
+import { Kernel } from './kernel/kernel.js'
+import { Printk } from './kernel/printk.js'
+import { Tracer } from './kernel/trace.js'
+import { check_page_alloc } from './mm/debug_vm.js'
+import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
+import { PageArray } from './mm/page.js'
+import { PageAllocator } from './mm/page_alloc.js'
+import { VmStat } from './mm/vmstat.js'
+import {
+  boot_pagesets,
+  calculate_min_free_kbytes,
+  setup_per_zone_lowmem_reserve,
+  setup_per_zone_wmarks,
+  zone_pcp_update,
+} from './mm/watermark.js'
+import { proc_read } from './fs/proc/registry.js'
+
+export interface MachineOptions {
+  arch?: ArchName
+  /** RAM size: bytes, or '64M', '1G', ... */
+  ram?: string | number
+  cpus?: number
+  seed?: number
+  slab?: 'slub' | 'slab'
+  init_on_alloc?: boolean
+  init_on_free?: boolean
+  /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
+  debug_vm?: boolean
+}
+
+/** A bad machine option: the message says which and why, in one line. */
+export class MachineConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'MachineConfigError'
+  }
+}
+
+const MiB = 1024 * 1024
+
+export class Machine {
+  readonly arch: ArchProfile
+  readonly ram: number
+  readonly cpus: number
+  readonly seed: number
+  readonly slab_kind: 'slub' | 'slab'
+  readonly printk = new Printk()
+  readonly trace = new Tracer()
+  readonly vmstat = new VmStat()
+  readonly physmem: PhysMem
+  readonly pages: PageArray
+  readonly page_alloc: PageAllocator
+  readonly kernel: Kernel
+  readonly boot: BootMemory
+  /** Simulated time in ns. */
+  clock_ns = 0
+  /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
+  min_free_kbytes = 0
+  /** Extra invariant checks subsystems register (slab, vmalloc, ...). */
+  readonly checkers: (() => void)[] = []
+  /** Size of the vmalloc area (VMALLOC_END - VMALLOC_START) for VmallocTotal; vmalloc sets it on i386. */
+  vmalloc_total_bytes: number
+  /** Pages in vmalloc areas (VmallocUsed); vmalloc installs the real count. */
+  vmalloc_used_pages: () => number = () => 0
+  /** vm_committed_as in pages (Committed_AS); mmap accounting maintains it. */
+  vm_committed_as = 0
+  /** sysctl vm.overcommit_ratio. */
+  overcommit_ratio = 50
+  swap_total_pages = 0
+  swap_free_pages = 0
+
+  constructor(opts: MachineOptions = {}) {
+    const arch = opts.arch ?? 'x86_64'
+    if (arch !== 'x86_64' && arch !== 'i386' && arch !== 'i386-pae') {
+      throw new MachineConfigError(`arch: '${String(arch)}' is not one of x86_64, i386, i386-pae`)
+    }
+    this.arch = arch_profile(arch)
+    const ram = parse_size(opts.ram ?? '256M')
+    if (!Number.isFinite(ram)) throw new MachineConfigError(`ram: '${String(opts.ram)}' is not a size like 64M, 1G or a byte count`)
+    if (ram < 32 * MiB) throw new MachineConfigError(`ram: ${String(opts.ram)} is too small (at least 32M)`)
+    if (ram > this.arch.max_phys) throw new MachineConfigError(`ram: ${String(opts.ram)} is more than ${this.arch.name} can address`)
+    if (ram % 4096 !== 0) throw new MachineConfigError(`ram: ${String(opts.ram)} is not a multiple of the page size`)
+    this.ram = ram
+    const cpus = opts.cpus ?? 2
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new MachineConfigError(`cpus: '${String(opts.cpus)}' is not an integer in 1..64`)
+    this.cpus = cpus
+    this.vmalloc_total_bytes = this.arch.VMALLOC_SIZE ? this.arch.VMALLOC_SIZE - 1 : 0
+    this.seed = opts.seed ?? 1
+    if (!Number.isInteger(this.seed)) throw new MachineConfigError(`seed: '${String(opts.seed)}' is not an integer`)
+    const slab = opts.slab ?? 'slub'
+    if (slab !== 'slub' && slab !== 'slab') throw new MachineConfigError(`slab: '${String(opts.slab)}' is not 'slub' or 'slab'`)
+    this.slab_kind = slab
+
+    this.printk.now = () => this.clock_ns
+    this.trace.now = () => this.clock_ns
+    this.printk.pr_info(`Linux version 6.18.44-mmsim (mmsim@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
+    this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
+    // setup_arch(): firmware map, memblock, early reservations.
+    this.boot = setup_memory(this.arch, ram, cpus, this.printk)
+    this.physmem = new PhysMem(this.boot.max_pfn)
+    this.pages = new PageArray(this.boot.max_pfn)
+    const zones = free_area_init(this.arch, this.boot, this.pages, this.printk)
+    for (const z of zones) boot_pagesets(z, cpus)
+    this.page_alloc = new PageAllocator(this.arch, this.pages, this.physmem, zones, this.vmstat, this.printk, this.trace, {
+      init_on_alloc: opts.init_on_alloc ?? false,
+      init_on_free: opts.init_on_free ?? false,
+      nr_cpus: cpus,
+    })
+    // mem_init(): the buddy allocator takes over.
+    memblock_free_all(this.boot, this.page_alloc)
+    const populated = zones.filter((z) => z.populated).length
+    this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)
+    void populated
+    if (opts.init_on_alloc || opts.init_on_free) {
+      this.printk.pr_info(`mem auto-init: stack:off, heap alloc:${opts.init_on_alloc ? 'on' : 'off'}, heap free:${opts.init_on_free ? 'on' : 'off'}`)
+    }
+    this.mem_init_print_info()
+    this.kernel = new Kernel(this.page_alloc)
+    // setup_per_cpu_pageset() + init_per_zone_wmark_min().
+    this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
+    setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)
+    setup_per_zone_lowmem_reserve(zones)
+    for (const z of zones) zone_pcp_update(z, cpus)
+    this.free_initmem()
+    if (opts.debug_vm) this.kernel.after_op = () => this.check()
+  }
+
+  /** Kernel: mem_init_print_info(). */
+  private mem_init_print_info(): void {
+    const img = this.boot.image
+    const k = (b: number): number => Math.floor(b / 1024)
+    const physpages = this.boot.physpages
+    const total = this.page_alloc.totalram_pages()
+    const high = this.arch.zones.ZONE_HIGHMEM >= 0 ? this.page_alloc.zones[this.arch.zones.ZONE_HIGHMEM].managed_pages : -1
+    this.printk.pr_info(
+      `Memory: ${this.page_alloc.nr_free_pages() * 4}K/${physpages * 4}K available (` +
+        `${k(img._etext - img._text)}K kernel code, ${k(img._edata - img._sdata)}K rwdata, ` +
+        `${k(img.__end_rodata - img.__start_rodata)}K rodata, ${k(img.__init_end - img.__init_begin)}K init, ` +
+        `${k(img.__bss_stop - img.__bss_start)}K bss, ${(physpages - total) * 4}K reserved, 0K cma-reserved` +
+        (high >= 0 ? `, ${high * 4}K highmem)` : ')'),
+    )
+  }
+
+  /** Kernel: free_initmem(): the init sections go back to the page allocator once boot is done. */
+  private free_initmem(): void {
+    const img = this.boot.image
+    const start = img.__init_begin / 4096
+    const end = img.__init_end / 4096
+    this.boot.memblock.phys_free(img.__init_begin, img.__init_end - img.__init_begin)
+    for (let pfn = start; pfn < end; pfn++) {
+      this.pages.flags[pfn] = 0
+      this.pages._refcount[pfn] = 0
+    }
+    free_pages_memory(this.page_alloc, start, end)
+    this.printk.pr_info(`Freeing unused kernel image (initmem) memory: ${(end - start) * 4}K`)
+  }
+
+  /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
+  vm_commit_limit(): number {
+    return Math.floor((this.page_alloc.totalram_pages() * this.overcommit_ratio) / 100) + this.swap_total_pages
+  }
+
+  /** The kernel log, as `dmesg` prints it. */
+  dmesg(): string {
+    return this.printk.dmesg()
+  }
+
+  /** The text of a /proc file, e.g. m.proc('/proc/buddyinfo'). Throws for files mmsim does not have. */
+  proc(path: string): string {
+    return proc_read(this, path)
+  }
+
+  /** Whether a PFN is backed by RAM (not a hole in the memory map). */
+  pfn_present(pfn: number): boolean {
+    const pa = pfn * 4096
+    return this.boot.memblock.memory.some((r) => pa >= r.base && pa < r.end)
+  }
+
+  /** The invariant checker (DEBUG_VM): throws KernelBug at the first inconsistency. */
+  check(): void {
+    check_page_alloc(this.page_alloc, (pfn) => this.pfn_present(pfn))
+    for (const c of this.checkers) c()
+  }
+}
+
+export { KernelBug }
