@@ -116,6 +116,12 @@ export function vm_flags_and(a: number, b: number): number {
   const bh = Math.floor(b / TWO32)
   return ((ah & bh) >>> 0) * TWO32 + (((a >>> 0) & (b >>> 0)) >>> 0)
 }
+/** a ^ b on exact 64-bit flag numbers. */
+export function vm_flags_xor(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32)
+  const bh = Math.floor(b / TWO32)
+  return ((ah ^ bh) >>> 0) * TWO32 + (((a >>> 0) ^ (b >>> 0)) >>> 0)
+}
 /** True when a and b share any bit. */
 export function vm_flags_test(a: number, b: number): boolean {
   return vm_flags_and(a, b) !== 0
@@ -296,7 +302,7 @@ export interface MmEnv {
   /** Kernel: __free_pages(). */
   __free_pages(pfn: number, order: number): void
   /** Page tables for a new mm (pgd_alloc). */
-  pgd_alloc(mm: MmStruct): MmPageTables | null
+  pgd_alloc(): MmPageTables | null
   /** The shared zero page's pfn (ZERO_PAGE(0)). */
   readonly zero_pfn: number
   readonly sysctl: MmSysctl
@@ -313,6 +319,10 @@ export interface MmEnv {
   flush_tlb_range?(mm: MmStruct, start: number, end: number): void
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
+  /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
+  readonly anon_vmas: Map<number, AnonVma>
+  /** Live address_spaces by id (page->mapping of a page-cache page is +id). */
+  readonly mappings: Map<number, AddressSpace>
 }
 
 /** struct mm_struct. */
