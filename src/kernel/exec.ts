@@ -36,6 +36,13 @@ export interface Segment {
   readonly prot: string
   /** Bytes of the file this segment maps (page multiple). */
   readonly size: number
+  /**
+   * Written while the object is relocated: PT_GNU_RELRO (mapped rw-, relocated,
+   * then mprotect()ed to `prot`) and the data segment. The written pages become
+   * private anonymous copies, so the VMA gets an anon_vma and stays apart from
+   * its neighbours, as on a real system.
+   */
+  readonly relocated?: boolean
 }
 
 export interface SharedObject {
@@ -71,8 +78,8 @@ export function default_image(name = 'app'): ProgramImage {
       { prot: 'r--', size: 0x2000 },
       { prot: 'r-x', size: 0x5000 },
       { prot: 'r--', size: 0x2000 },
-      { prot: 'r--', size: 0x1000 },
-      { prot: 'rw-', size: 0x1000 },
+      { prot: 'r--', size: 0x1000, relocated: true },
+      { prot: 'rw-', size: 0x1000, relocated: true },
     ],
     text_index: 1,
     data_index: 4,
@@ -83,8 +90,8 @@ export function default_image(name = 'app'): ProgramImage {
         { prot: 'r--', size: 0x1000 },
         { prot: 'r-x', size: 0x26000 },
         { prot: 'r--', size: 0xa000 },
-        { prot: 'r--', size: 0x2000 },
-        { prot: 'rw-', size: 0x2000 },
+        { prot: 'r--', size: 0x2000, relocated: true },
+        { prot: 'rw-', size: 0x2000, relocated: true },
       ],
       bss: 0,
     },
@@ -95,8 +102,8 @@ export function default_image(name = 'app'): ProgramImage {
           { prot: 'r--', size: 0x26000 },
           { prot: 'r-x', size: 0x156000 },
           { prot: 'r--', size: 0x53000 },
-          { prot: 'r--', size: 0x4000 },
-          { prot: 'rw-', size: 0x2000 },
+          { prot: 'r--', size: 0x4000, relocated: true },
+          { prot: 'rw-', size: 0x2000, relocated: true },
         ],
         bss: 0xd000,
       },
@@ -251,8 +258,21 @@ function map_object(k: ProcessKernel, mm: MmStruct, obj: SharedObject, fixed_bas
   }
   let off = 0
   for (const s of obj.segments) {
-    const r = k.ksys_mmap_pgoff(mm, base + off, s.size, prot_of(s.prot), MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, file, off)
+    const prot = prot_of(s.prot)
+    const map_prot = s.relocated ? prot | PROT_WRITE : prot
+    const r = k.ksys_mmap_pgoff(mm, base + off, s.size, map_prot, MAP_PRIVATE | MAP_FIXED | MAP_DENYWRITE, file, off)
     if (r < 0 && r >= -4095) return r
+    if (s.relocated) {
+      // Relocation writes each page (here: its own bytes back), then RELRO becomes read-only.
+      for (let a = base + off; a < base + off + s.size; a += 4096) {
+        const b = new Uint8Array(8)
+        if (k.copy_from_user(mm, b, a) !== 0 || k.copy_to_user(mm, a, b) !== 0) return -14
+      }
+      if (map_prot !== prot) {
+        const e = k.do_mprotect_pkey(mm, base + off, s.size, prot)
+        if (e < 0) return e
+      }
+    }
     off += s.size
   }
   if (obj.bss) {

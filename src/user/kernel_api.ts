@@ -72,7 +72,10 @@ export interface ProcessKernel {
   do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot: number): number
   do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number
   do_madvise(mm: MmStruct, start: number, len: number, advice: number): number
+  /** Kernel: do_mlock() with VM_LOCKONFAULT-style flags (0 for mlock(2)). */
   do_mlock(mm: MmStruct, start: number, len: number, flags: number): number
+  /** Kernel: sys_mlock2(): MLOCK_ONFAULT or EINVAL for unknown flags. */
+  sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number
   do_munlock(mm: MmStruct, start: number, len: number): number
   do_mlockall(mm: MmStruct, flags: number): number
   do_munlockall(mm: MmStruct): number
@@ -104,6 +107,10 @@ export interface ProcessKernel {
   kernel_read(file: VmFile, off: number, len: number): Uint8Array | number
   /** Kernel: kernel_write(): bytes written or -errno. */
   kernel_write(file: VmFile, off: number, data: Uint8Array): number
+  /** Kernel: filemap_read() into user memory: bytes read (short at a hole), or -errno (EFAULT). */
+  file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
+  /** Kernel: generic_perform_write() from user memory: bytes written, or -errno. */
+  file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
   /** Kernel: do_truncate() / vfs_truncate(). */
   do_truncate(file: VmFile, size: number): number
   /** Kernel: vfs_fsync(). */

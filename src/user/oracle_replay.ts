@@ -25,8 +25,6 @@ import {
 import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, type Process } from './process.js'
 import { errno_name } from '../uapi/errno.js'
 import { SIGNAL_NAMES } from '../uapi/signal.js'
-// The lint pattern 'fs' (meant for node's fs) also matches src/fs: this is the simulated fs.
-// eslint-disable-next-line no-restricted-imports
 import { proc_pid_maps, proc_pid_smaps, vma_file_id } from '../fs/proc/task_mmu.js'
 
 export { ScenarioError } from './oracle_json.js'

@@ -18,7 +18,7 @@ import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, context_switch_mm, typ
 import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
-import { EBADF, EFAULT, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
+import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
 
@@ -181,8 +181,7 @@ export class Process {
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
   sys_mlock2(addr: number, len: number, flags: number): number {
-    if (flags & ~1) return -EINVAL
-    return this.k.do_mlock(this.mm, addr, len, flags)
+    return this.k.sys_mlock2(this.mm, addr, len, flags)
   }
   sys_munlock(addr: number, len: number): number {
     return this.k.do_munlock(this.mm, addr, len)
@@ -385,38 +384,24 @@ export class Process {
   }
 
   /**
-   * pread(2) into user memory: the kernel reads the file, then copy_to_user()
-   * (Kernel: filemap_read() -> copy_page_to_iter()): a short count when the
-   * destination runs into a hole, EFAULT when nothing could be copied.
+   * pread(2) into user memory (Kernel: ksys_pread64() -> filemap_read()):
+   * a short count when the destination runs into a hole, EFAULT when
+   * nothing could be copied.
    */
   sys_pread_user(fd: number, addr: number, len: number, off: number): number {
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_READ)) return -EBADF
-    if (len === 0) return 0
-    const data = this.k.kernel_read(f.file, off, len)
-    if (typeof data === 'number') return data
-    if (data.length === 0) return 0
-    const left = this.k.copy_to_user(this.mm, addr, data)
-    const done = data.length - left
-    return done === 0 ? -EFAULT : done
+    return this.k.file_read_to_user(this.mm, f.file, off, addr, len)
   }
-  /**
-   * pwrite(2) from user memory (Kernel: generic_perform_write() with
-   * copy_from_user): the readable prefix is written; EFAULT when none is.
-   */
+  /** pwrite(2) from user memory (Kernel: ksys_pwrite64() -> generic_perform_write()). */
   sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
-    if (len === 0) return 0
-    const buf = new Uint8Array(len)
-    const left = this.k.copy_from_user(this.mm, buf, addr)
-    const done = len - left
-    if (done === 0) return -EFAULT
-    return this.k.kernel_write(f.file, off, buf.subarray(0, done))
+    return this.k.file_write_from_user(this.mm, f.file, off, addr, len)
   }
 
   // ---- process life ----
