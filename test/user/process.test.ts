@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { Machine } from '../../src/index.js'
 import {
-  PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE,
+  PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE,
   MREMAP_MAYMOVE, MADV_DONTNEED, MS_SYNC, MCL_CURRENT,
 } from '../../src/uapi/mman.js'
 import { ErrnoError, SignalError } from '../../src/user/errors.js'
