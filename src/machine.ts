@@ -31,6 +31,10 @@ import { ProcessTable, type Process, type SpawnOptions } from './user/process.js
 import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
+import { PgTables } from './mm/pgtable.js'
+import { Vmalloc } from './mm/vmalloc.js'
+import { Highmem } from './mm/highmem.js'
+import { KernelMemory } from './mm/maccess.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -69,6 +73,14 @@ export class Machine {
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
   readonly boot: BootMemory
+  /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
+  readonly pgtables: PgTables
+  /** vmalloc/vmap/ioremap and the vmap-area allocator (src/mm/vmalloc.ts). */
+  readonly vmalloc: Vmalloc
+  /** kmap/kmap_local/kmap_atomic over the pkmap area and fixmap (src/mm/highmem.ts). */
+  readonly highmem: Highmem
+  /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
+  readonly kmem: KernelMemory
   /** Simulated time in ns. */
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
@@ -131,6 +143,19 @@ export class Machine {
     })
     // mem_init(): the buddy allocator takes over.
     memblock_free_all(this.boot, this.page_alloc)
+    // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
+    // the pkmap and fixmap tables (i386); then vmalloc_init().
+    this.pgtables = new PgTables(this.page_alloc)
+    this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
+    this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
+    this.kmem = new KernelMemory(this.page_alloc, this.pgtables)
+    this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
+    this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
+    this.checkers.push(() => {
+      this.pgtables.check()
+      this.vmalloc.check()
+      this.highmem.check()
+    })
     const populated = zones.filter((z) => z.populated).length
     this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)
     void populated
@@ -139,6 +164,7 @@ export class Machine {
     }
     this.mem_init_print_info()
     this.kernel = new Kernel(this.page_alloc)
+    this.kernel.attach_vm(this.vmalloc, this.highmem, this.kmem)
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
     setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)

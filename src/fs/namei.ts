@@ -14,9 +14,10 @@
  * out in creation order from 2.
  */
 import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { shmem_file_setup, file_reopen, file_read, file_write, filemap_write_and_wait_range } from '../mm/shmem.js'
+import { shmem_file_setup, file_reopen, filemap_write_and_wait_range } from '../mm/shmem.js'
 import { truncate_setsize } from '../mm/truncate.js'
-import { EEXIST, EFBIG, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js'
+import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
+import { EEXIST, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js'
 
 export const O_ACCMODE = 3
 export const O_RDONLY = 0
@@ -25,9 +26,6 @@ export const O_RDWR = 2
 export const O_CREAT = 0o100
 export const O_EXCL = 0o200
 export const O_TRUNC = 0o1000
-
-/** MAX_LFS_FILESIZE on 64-bit. */
-const MAX_LFS_FILESIZE = Number.MAX_SAFE_INTEGER
 
 interface Inode {
   readonly file: VmFile
@@ -79,25 +77,19 @@ export class FsNamespace {
     return { dev_major: 0, dev_minor: 1, ino: file.f_mapping.id }
   }
 
-  /** Kernel: vfs_read() of a regular file into a kernel buffer (short at EOF). */
+  /** Kernel: ksys_pread64() into a kernel buffer (readahead, short at EOF), or -errno. */
   kernel_read(file: VmFile, off: number, len: number): Uint8Array | number {
-    if (off < 0) return -EINVAL
-    return file_read(this.env, file.f_mapping, off, len)
+    return vfs_pread(this.env, file, off, len)
   }
 
-  /** Kernel: kernel_write() of a regular file; EFBIG past the maximum file size. */
+  /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */
   kernel_write(file: VmFile, off: number, data: Uint8Array): number {
-    if (off < 0) return -EINVAL
-    if (data.length === 0) return 0
-    if (off >= MAX_LFS_FILESIZE) return -EFBIG
-    return file_write(this.env, file.f_mapping, off, data)
+    return vfs_pwrite(this.env, file, off, data)
   }
 
-  /** Kernel: do_truncate() -> notify_change() -> truncate_setsize(). */
+  /** Kernel: do_sys_ftruncate() -> do_truncate() -> truncate_setsize(). */
   do_truncate(file: VmFile, size: number): number {
-    if (size < 0) return -EINVAL
-    if (size > MAX_LFS_FILESIZE) return -EFBIG
-    return truncate_setsize(this.env, file.f_mapping, size)
+    return vfs_ftruncate(this.env, file, size)
   }
 
   /** Kernel: vfs_fsync(): write the dirty pages back (disk-backed files). */

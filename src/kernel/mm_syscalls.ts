@@ -17,6 +17,8 @@ import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from './trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
 import { SoftPageTables } from '../mm/pgtable_soft.js'
+import { FramePageTables } from '../mm/pgtable_mm.js'
+import type { PgTables } from '../mm/pgtable.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
 import { sys_mmap, do_munmap, sys_brk } from '../mm/mmap.js'
@@ -50,6 +52,8 @@ export interface MmHost {
     nr_free_pages(): number
     totalram_pages(): number
   }
+  /** The machine's page-table frames (x86 entry format); without it page tables are kept in software. */
+  readonly pgtables?: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
   vm_committed_as: number
@@ -72,7 +76,8 @@ export function make_mm_env(h: MmHost): MmEnv {
       h.pages._refcount[pfn] = 1
       h.page_alloc.__free_pages(pfn, order)
     },
-    pgd_alloc: () => new SoftPageTables(),
+    // Page tables in real frames when the machine has them (VmPTE, PageTables, the MMU walk them).
+    pgd_alloc: () => (h.pgtables ? FramePageTables.create(h.pgtables) : new SoftPageTables()),
     zero_pfn: h.zero_pfn,
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),

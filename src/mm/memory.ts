@@ -29,6 +29,7 @@ import {
   VM_MIXEDMAP,
   VM_MAYBE_GUARD,
   VM_RAND_READ,
+  VM_SEQ_READ,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
@@ -238,13 +239,29 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
   return ret
 }
 
+const RA_PAGES = 32
+
+/**
+ * Kernel: do_sync_mmap_readahead(): the window filemap_fault reads for a
+ * missing page: none for VM_RAND_READ, forward for VM_SEQ_READ, from the
+ * page to the VMA's end for VM_EXEC, else read-around centred on the page.
+ */
+function mmap_readahead(vma: VmArea, pgoff: number): { start: number; end: number } | undefined {
+  if (vma.vm_flags & VM_RAND_READ) return undefined
+  if (vma.vm_flags & VM_SEQ_READ) return { start: pgoff, end: pgoff + RA_PAGES }
+  if (vma.vm_flags & VM_EXEC) {
+    const start = Math.max(pgoff, vma.vm_pgoff)
+    return { start, end: Math.min(start + RA_PAGES, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE) }
+  }
+  const start = Math.max(0, pgoff - RA_PAGES / 2)
+  return { start, end: start + RA_PAGES }
+}
+
 /** Kernel: __do_fault(): the page-cache page for addr, or a VM_FAULT error as -(code). */
 function __do_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const pgoff = linear_page_index(vma, addr)
   if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
-  // filemap_fault's read-around (32 pages, VM_RAND_READ: none); shmem_fault reads just the page.
-  const ra = vma.vm_flags & VM_RAND_READ ? 0 : 32
-  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff, ra)
+  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff, mmap_readahead(vma, pgoff))
   if (pfn === -1) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
   return pfn
@@ -256,10 +273,24 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
     const r = do_fault_around(mm, vma, addr)
     if (r) return 0
   }
+  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
+  const pgoff = linear_page_index(vma, addr)
+  const cached = mapping.i_pages.has(pgoff)
   const pfn = __do_fault(mm, vma, addr)
   if (pfn < 0) return -pfn
+  if (!cached && mapping.backing === 'disk' && mm.env.sysctl.fault_around_bytes > PAGE_SIZE) {
+    // filemap_fault() had to read the page in: it returns VM_FAULT_RETRY and
+    // the retried fault maps the read-around pages through fault-around.
+    env_count_retry(mm)
+    if (do_fault_around(mm, vma, addr)) return 0
+  }
   map_file_page(mm, vma, addr, pfn, 0)
   return 0
+}
+
+function env_count_retry(mm: MmStruct): void {
+  mm.env.vmstat.count_vm_events('pgfault')
+  mm.maj_flt++
 }
 
 /** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */

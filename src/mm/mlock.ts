@@ -94,7 +94,7 @@ function mlock_posix_error(e: number): number {
 /** Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT). 0 or -errno. */
 export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: number): number {
   if (!can_do_mlock(mm)) return -EPERM
-  len = PAGE_ALIGN(len + (start % PAGE_SIZE))
+  len = PAGE_ALIGN(len, start % PAGE_SIZE)
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
   // CAP_IPC_LOCK: the RLIMIT_MEMLOCK check passes for the simulated root task.
   const err = apply_vma_lock_flags(mm, start, len, VM_LOCKED | vm_flags)
@@ -111,7 +111,7 @@ export function sys_mlock2(mm: MmStruct, start: number, len: number, flags: numb
 
 /** Kernel: sys_munlock(). */
 export function do_munlock(mm: MmStruct, start: number, len: number): number {
-  len = PAGE_ALIGN(len + (start % PAGE_SIZE))
+  len = PAGE_ALIGN(len, start % PAGE_SIZE)
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
   return apply_vma_lock_flags(mm, start, len, 0)
 }

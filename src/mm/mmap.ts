@@ -66,9 +66,10 @@ const TWO64 = 2 ** 64
 const DEFAULT_MAP_WINDOW = 0x7ffffffff000
 
 /** Kernel: PAGE_ALIGN() on an unsigned 64-bit value (wraps to 0 past 2^64). */
-export function PAGE_ALIGN(len: number): number {
-  const r = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
-  return r >= TWO64 ? r - TWO64 : r
+export function PAGE_ALIGN(len: number, add = 0): number {
+  if (len + add < 2 ** 53) return Math.ceil((len + add) / PAGE_SIZE) * PAGE_SIZE
+  const b = BigInt.asUintN(64, ((BigInt(len) + BigInt(add) + 4095n) / 4096n) * 4096n)
+  return Number(b) >= TWO64 ? 0 : Number(b)
 }
 
 /** Kernel: calc_vm_prot_bits(). */
@@ -371,7 +372,7 @@ export function do_mmap(
   if (!(flags & M.MAP_FIXED)) addr = round_hint_to_min(mm, addr)
   len = PAGE_ALIGN(len)
   if (!len) return -ENOMEM
-  if (pgoff + len / PAGE_SIZE >= 2 ** 52) return -EOVERFLOW
+  if (pgoff + len / PAGE_SIZE >= TWO64) return -EOVERFLOW
   if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
   let vm_flags =
     calc_vm_prot_bits(prot) | calc_vm_flag_bits(file, flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC

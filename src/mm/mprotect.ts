@@ -42,6 +42,7 @@ import {
   vma_wants_writenotify,
 } from './memory.js'
 import { PG_anon_exclusive } from './page.js'
+import { populate_vma_page_range } from './gup.js'
 import { may_expand_vm, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
 
@@ -99,8 +100,9 @@ export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: nu
   if (oldflags & VM_ACCOUNT && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm.env, nrpages)
   // vma_set_page_prot + change_protection
   change_protection(mm, r, start, end)
-  if ((oldflags & (VM_WRITE | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
-    // populate_vma_page_range for newly writable locked private memory is done by the caller (mlock semantics)
+  // A private VM_LOCKED VMA becoming writable: break COW now to avoid faults later.
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
+    populate_vma_page_range(mm, r, start, end)
   }
   vm_stat_account(mm, oldflags, -nrpages)
   vm_stat_account(mm, newflags, nrpages)
@@ -116,7 +118,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
   if (!len) return 0
   len = PAGE_ALIGN(len)
   let end = start + len
-  if (len === 0 || end <= start) return -ENOMEM
+  if (len === 0 || end >= 2 ** 64) return -ENOMEM
   // arch_validate_prot() (x86): only PROT_READ|WRITE|EXEC|SEM
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL
   const reqprot = prot

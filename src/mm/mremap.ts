@@ -276,6 +276,39 @@ function mremap_to(mm: MmStruct, v: Vrm): number {
 }
 
 /**
+ * Kernel: remap_move(): MREMAP_FIXED without resizing moves every VMA of
+ * [addr, addr+len) (split as needed), keeping the gaps between them; a
+ * hole at the start of the range is EFAULT.
+ */
+function remap_move(mm: MmStruct, v: Vrm): number {
+  const start = v.addr
+  const end = v.addr + v.old_len
+  let target_addr = v.new_addr
+  let res = -EFAULT
+  let seen = false
+  let last_end = 0
+  for (;;) {
+    const i = find_vma_index(mm, seen ? last_end : start)
+    const vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    if (!vma || vma.vm_start >= end) break
+    const addr = Math.max(vma.vm_start, start)
+    const len = Math.min(end, vma.vm_end) - addr
+    if (!seen && start < vma.vm_start) return -EFAULT
+    const offset = seen ? vma.vm_start - last_end : 0
+    last_end = vma.vm_end
+    const w: Vrm = { ...v, vma, addr, new_addr: target_addr + offset, old_len: len, new_len: len }
+    let r = check_prep_vma(mm, w)
+    if (!r) r = mremap_to(mm, w)
+    if (r < 0) return r
+    if (!seen) res = r
+    seen = true
+    target_addr = r + w.new_len
+    if (last_end >= end) break
+  }
+  return res
+}
+
+/**
  * Kernel: do_mremap(): the mremap system call. Returns the (new) address
  * or -errno.
  */
@@ -294,6 +327,7 @@ export function do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: 
   }
   const err = check_mremap_params(mm, v)
   if (err) return err
+  if (v.flags & MREMAP_FIXED && v.old_len === v.new_len) return remap_move(mm, v)
   v.vma = vma_lookup(mm, v.addr)
   const e2 = check_prep_vma(mm, v)
   if (e2) return e2

@@ -65,20 +65,35 @@ export function find_get_page(mapping: AddressSpace, index: number): number {
  * index, allocating a zero-filled page for a hole inside i_size. -1 when
  * index is past EOF, -2 when out of memory.
  */
-export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number, ra_pages = 0): number {
+export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number, ra?: { start: number; end: number }): number {
   const have = mapping.i_pages.get(index)
   if (have !== undefined) return have
   const eof = Math.ceil(mapping.i_size / PAGE_SIZE)
   if (index >= eof) return -1
-  if (mapping.backing === 'disk' && ra_pages > 1) {
-    // do_sync_mmap_readahead(): read-around of ra_pages centred on the fault, clipped to EOF.
-    const start = Math.max(0, index - Math.floor(ra_pages / 2))
-    const end = Math.min(start + ra_pages, eof)
-    for (let i = start; i < end; i++) {
-      if (i !== index && !mapping.i_pages.has(i)) add_to_page_cache(env, mapping, i)
-    }
+  if (mapping.backing === 'disk' && ra) {
+    // do_sync_mmap_readahead(): the read-around/readahead window, clipped to EOF.
+    readahead_pages(env, mapping, ra.start, ra.end)
   }
   return add_to_page_cache(env, mapping, index)
+}
+
+/** Kernel: page_cache_ra_unbounded(): bring [start, end) (clipped to EOF) into a disk file's cache. */
+export function readahead_pages(env: MmEnv, mapping: AddressSpace, start: number, end: number): void {
+  if (mapping.backing !== 'disk') return
+  end = Math.min(end, Math.ceil(mapping.i_size / PAGE_SIZE))
+  for (let i = Math.max(0, start); i < end; i++) {
+    if (!mapping.i_pages.has(i)) add_to_page_cache(env, mapping, i)
+  }
+}
+
+/** Kernel: get_init_ra_size(). */
+export function get_init_ra_size(size: number, max: number): number {
+  let n = 1
+  while (n < size) n *= 2
+  if (n <= max / 32) n *= 4
+  else if (n <= max / 4) n *= 2
+  else n = max
+  return n
 }
 
 /** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF. -2 on ENOMEM. */

@@ -17,7 +17,7 @@ import { do_msync } from '../../../src/mm/msync.js'
 import { do_mincore } from '../../../src/mm/mincore.js'
 import { do_mseal } from '../../../src/mm/mseal.js'
 import { access_user } from '../../../src/mm/uaccess.js'
-import { file_read_to_user, file_write_from_user } from '../../../src/mm/file_rw.js'
+import { file_read_to_user, file_write_from_user, vfs_pread, vfs_pwrite, vfs_ftruncate } from '../../../src/mm/file_rw.js'
 import { shmem_file_setup, file_reopen, file_read, file_write, filemap_write_and_wait_range } from '../../../src/mm/shmem.js'
 import { truncate_setsize } from '../../../src/mm/truncate.js'
 import { smaps_walk, kB, pss_kB } from '../../../src/mm/smaps.js'
@@ -419,38 +419,48 @@ function run_ops(w: World, mm: MmStruct, ops: J[], results: J[], dumps: J[]): vo
         out.ret = off_str(r - BRK0)
         break
       }
-      case 'ftruncate': {
-        const f = w.file(op.file)
-        const size = Number(i64(op.size))
-        if (size < 0) out.ret = 'EINVAL'
-        else if (!(f.file.f_mode & FMODE_WRITE)) out.ret = 'EINVAL'
-        else ok(truncate_setsize(w.env, f.file.f_mapping, size))
+      case 'ftruncate':
+        ok(vfs_ftruncate(w.env, w.file(op.file).file, Number(i64(op.size))))
         break
-      }
       case 'pread': {
-        const f = w.file(op.file)
-        const len = Number(u64(op.len))
-        const off = Number(u64(op.off ?? 0))
-        if (!(f.file.f_mode & FMODE_READ)) {
-          out.ret = 'EBADF'
+        const len = u64(op.len)
+        if (len > 4n << 20n) {
+          skip('length above 4MiB')
           break
         }
-        const d = file_read(w.env, f.file.f_mapping, off, len)
-        out.ret = hex8(fnv(d))
-        out.n = d.length
+        const d = vfs_pread(w.env, w.file(op.file).file, Number(i64(op.off ?? 0)), Number(len))
+        if (typeof d === 'number') out.ret = ret_errno(d)
+        else {
+          out.ret = hex8(fnv(d))
+          out.n = d.length
+        }
         break
       }
       case 'pwrite': {
         const f = w.file(op.file)
-        const len = Number(u64(op.len))
-        const off = Number(u64(op.off ?? 0))
-        const byte = op.byte !== undefined ? Number(u64(op.byte) & 0xffn) : 0xab
-        if (!(f.file.f_mode & FMODE_WRITE)) {
-          out.ret = 'EBADF'
+        const len = u64(op.len)
+        if (len > 4n << 20n) {
+          skip('length above 4MiB')
           break
         }
-        const n = file_write(w.env, f.file.f_mapping, off, new Uint8Array(len).fill(byte))
-        out.ret = n < 0 ? ret_errno(n) : String(n)
+        const off = Number(i64(op.off ?? 0))
+        const byte = op.byte !== undefined ? Number(u64(op.byte) & 0xffn) : 0xab
+        const n = Number(len)
+        let done = 0
+        let err = 0
+        // one pwrite() per page-aligned chunk, as the oracle does
+        while (done < n) {
+          const pos = off + done
+          const chunk = Math.min(PAGE - (((pos % PAGE) + PAGE) % PAGE), n - done)
+          const r = vfs_pwrite(w.env, f.file, pos, new Uint8Array(chunk).fill(byte))
+          if (r < 0) {
+            if (done === 0) err = r
+            break
+          }
+          done += r
+          if (r < chunk) break
+        }
+        out.ret = err ? ret_errno(err) : String(done)
         break
       }
       case 'pread_into':
@@ -458,24 +468,16 @@ function run_ops(w: World, mm: MmStruct, ops: J[], results: J[], dumps: J[]): vo
         const f = w.file(op.file)
         const addr = i64(op.addr)
         const len = Number(u64(op.len))
-        const off = Number(u64(op.off ?? 0))
+        const off = Number(i64(op.off ?? 0))
         if (!w.span_in_window(addr, BigInt(len))) {
           skip('range outside window')
           break
         }
         const a = w.abs(addr)
         if (name === 'pread_into') {
-          if (!(f.file.f_mode & FMODE_READ)) {
-            out.ret = 'EBADF'
-            break
-          }
           const r = file_read_to_user(mm, f.file, off, a, len)
           out.ret = r < 0 ? ret_errno(r) : String(r)
         } else {
-          if (!(f.file.f_mode & FMODE_WRITE)) {
-            out.ret = 'EBADF'
-            break
-          }
           const r = file_write_from_user(mm, f.file, off, a, len)
           out.ret = r < 0 ? ret_errno(r) : String(r)
         }
