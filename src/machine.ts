@@ -27,6 +27,10 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
+import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
+import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import type { MmEnv } from './mm/mm_types.js'
+import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
@@ -106,6 +110,12 @@ export class Machine {
   overcommit_ratio = 50
   swap_total_pages = 0
   swap_free_pages = 0
+  /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
+  readonly zero_pfn: number
+  /** The address-space layer's view of this machine (src/mm). */
+  readonly mm_env: MmEnv
+  /** The processes of this machine (pids, tasks, the user-side handles). */
+  readonly processes: ProcessTable
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -198,6 +208,11 @@ export class Machine {
     setup_per_zone_lowmem_reserve(zones)
     for (const z of zones) zone_pcp_update(z, cpus)
     this.free_initmem()
+    // The address-space layer: empty_zero_page lives in the kernel image's .bss.
+    this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
+    this.mm_env = make_mm_env(this)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()
   }
 
@@ -234,6 +249,15 @@ export class Machine {
   /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
   vm_commit_limit(): number {
     return Math.floor((this.page_alloc.totalram_pages() * this.overcommit_ratio) / 100) + this.swap_total_pages
+  }
+
+  /**
+   * A new process running a program image (the default one: a small PIE with
+   * ld.so and libc) — what fork + execve from init would give. Throws
+   * ErrnoError when the image cannot be mapped.
+   */
+  spawn(o: SpawnOptions = {}): Process {
+    return this.processes.spawn(o)
   }
 
   /** The kernel log, as `dmesg` prints it. */
