@@ -548,7 +548,7 @@ export class PgTables {
    */
   for_each_pte(mm: PgtableMm, start: number, end: number, fn: PteVisitor): void {
     const ls = this.lin(start)
-    const le = end === 0 && this.x64 ? 2 ** 48 : this.lin(end)
+    const le = end === 0 ? (this.x64 ? 2 ** 48 : 2 ** 32) : this.lin(end) // 0: to the top
     if (le <= ls) return
     this.visit(mm.pgd, 0, ls, le, fn)
   }
