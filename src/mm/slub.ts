@@ -25,9 +25,9 @@
  *    free objects;
  *  - node nr_slabs / total_objects count all slabs of the cache.
  */
-import { __GFP_DIRECT_RECLAIM, __GFP_ZERO, GFP_KERNEL, type gfp_t } from './gfp.js'
-import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type KmemCacheArgs, type SlabInfo, type slab_flags_t } from './slab_h.js'
-import { NodeBarn, node_barn_size, SlabSheaf, sheaf_header_size, sheaf_store, SlubPercpuSheaves } from './slub_sheaf.js'
+import { __GFP_ZERO, GFP_KERNEL, type gfp_t } from './gfp.js'
+import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type KmemCacheArgs, type SlabGeometry, type SlabInfo, type slab_flags_t } from './slab_h.js'
+import { alloc_from_pcs, barn_shrink, free_to_pcs, init_sheaves, pcs_flush_all, release_sheaves } from './slub_sheaf.js'
 import { freeptr_outside_object, get_freepointer, kmem_cache_debug, set_freepointer, type Slab, type SlubCache } from './slub_cache.js'
 import { SlubSlabs } from './slub_slab.js'
 
@@ -44,7 +44,7 @@ export class Slub extends SlubSlabs {
   /** Kernel: do_kmem_cache_create(), with per-cpu sheaves when the args ask for them (and the cache does not debug). */
   override create(name: string, size: number, args: KmemCacheArgs, flags: slab_flags_t): SlubCache | null {
     const s = super.create(name, size, args, flags)
-    if (s && args.sheaf_capacity && !kmem_cache_debug(s) && this.kmalloc_hook && !this.init_sheaves(s, args.sheaf_capacity)) {
+    if (s && args.sheaf_capacity && !kmem_cache_debug(s) && this.kmalloc_hook && !init_sheaves(this, s, args.sheaf_capacity)) {
       this.release(s)
       return null
     }
@@ -123,7 +123,7 @@ export class Slub extends SlubSlabs {
 
   /** Kernel: flush_all(). */
   flush_all(s: SlubCache): void {
-    this.pcs_flush_all(s)
+    pcs_flush_all(this, s)
     for (let cpu = 0; cpu < s.cpu_slab.length; cpu++) this.flush_cpu_slab(s, cpu)
   }
 
@@ -138,7 +138,7 @@ export class Slub extends SlubSlabs {
     if (kmem_cache_debug(s)) {
       object = this.alloc_debug(s, gfp, orig_size, caller)
     } else {
-      if (s.cpu_sheaves) object = this.alloc_from_pcs(s, gfp, caller)
+      if (s.cpu_sheaves) object = alloc_from_pcs(this, s, gfp, caller)
       if (!object) object = this.__slab_alloc_node(s, gfp, caller)
       if (object && this.opts.init_on_free && !freeptr_outside_object(s)) this.mem.memset(object + s.offset, 0, this.env.geo.ptr_size)
     }
@@ -153,7 +153,7 @@ export class Slub extends SlubSlabs {
   }
 
   /** The cpu-slab part of slab_alloc_node(): an object marked allocated (state 1), or 0. */
-  private __slab_alloc_node(s: SlubCache, gfp: gfp_t, caller: string): number {
+  __slab_alloc_node(s: SlubCache, gfp: gfp_t, caller: string): number {
     const c = s.cpu_slab[this.pa.cpu]
     const object = c.freelist
     const slab = c.slab
@@ -172,208 +172,39 @@ export class Slub extends SlubSlabs {
     return object
   }
 
-  // ------------------------------------------------------------ sheaves
+  // ------------------------------------------------------------ sheaves (slub_sheaf.ts)
 
-  /** Kernel: init_percpu_sheaves() + the barn of init_kmem_cache_nodes(). */
-  private init_sheaves(s: SlubCache, capacity: number): boolean {
-    const P = this.env.geo.ptr_size
-    const barn_addr = this.kzalloc(node_barn_size(P), 'init_kmem_cache_nodes')
-    if (!barn_addr) return false
-    s.barn = new NodeBarn(barn_addr)
-    s.sheaf_capacity = capacity
-    const pcs: SlubPercpuSheaves[] = []
-    for (let cpu = 0; cpu < this.env.geo.nr_cpus; cpu++) {
-      const main = this.alloc_empty_sheaf(s)
-      if (!main) return false
-      pcs.push(new SlubPercpuSheaves(main))
-    }
-    s.cpu_sheaves = pcs
-    return true
-  }
-
-  private kzalloc(size: number, caller: string): number {
+  /** kzalloc() for sheaves and barns (0 before kmalloc is up). */
+  kzalloc(size: number, caller: string): number {
     return this.kmalloc_hook ? this.kmalloc_hook(size, GFP_KERNEL | __GFP_ZERO, caller) : 0
   }
-
-  /** Kernel: alloc_empty_sheaf(). */
-  private alloc_empty_sheaf(s: SlubCache): SlabSheaf | null {
-    const addr = this.kzalloc(sheaf_header_size(this.env.geo.ptr_size) + s.sheaf_capacity * this.env.geo.ptr_size, 'alloc_empty_sheaf')
-    return addr ? new SlabSheaf(addr, s.sheaf_capacity) : null
+  kfree(x: number, caller: string): void {
+    this.kfree_hook?.(x, caller)
   }
-  /** Kernel: free_empty_sheaf(). */
-  private free_empty_sheaf(sheaf: SlabSheaf): void {
-    this.kfree_hook?.(sheaf.addr, 'free_empty_sheaf')
+  get geo(): SlabGeometry {
+    return this.env.geo
   }
-
-  /** Kernel: refill_sheaf(): fill a sheaf from the slabs (__kmem_cache_alloc_bulk()). False when nothing could be had. */
-  private refill_sheaf(s: SlubCache, sheaf: SlabSheaf, gfp: gfp_t, caller: string): boolean {
-    let filled = 0
-    while (sheaf.size < s.sheaf_capacity) {
-      const o = this.__slab_alloc_node(s, gfp, caller)
-      if (!o) break
-      this.set_state(s, o, 3)
-      sheaf.objects.push(o)
-      sheaf_store(this.mem, sheaf, sheaf.size - 1)
-      filled++
-    }
-    return filled > 0
+  cpu(): number {
+    return this.pa.cpu
+  }
+  slab_alloc(s: SlubCache, gfp: gfp_t, caller: string): number {
+    return this.__slab_alloc_node(s, gfp, caller)
+  }
+  slab_free(s: SlubCache, slab: Slab, x: number): void {
+    this.do_slab_free(s, slab, x)
   }
 
-  /** Kernel: sheaf_flush_unused(): give every object of a sheaf back to its slab. */
-  private sheaf_flush(s: SlubCache, sheaf: SlabSheaf): void {
-    for (const o of sheaf.objects.splice(0)) {
-      const slab = this.set_state(s, o, 0)
-      this.do_slab_free(s, slab, o)
-    }
-  }
-
-  /** Set an object's simulator state; returns its slab. */
-  private set_state(s: SlubCache, x: number, state: number): Slab {
+  /** Set an object's simulator state (3 = parked in a sheaf); returns its slab. */
+  set_state(s: SlubCache, x: number, state: number): Slab {
     const head = this.pa.compound_head(this.mem.pfn_of(x))
     const slab = this.registry.items[this.pa.pages.private[head] - 1] as Slab
     slab.state[slab.obj_to_index(x)] = state
     return slab
   }
 
-  /** Kernel: alloc_from_pcs(): pop from the main sheaf, refilling it first if empty. 0 when that fails. */
-  private alloc_from_pcs(s: SlubCache, gfp: gfp_t, caller: string): number {
-    const pcs = (s.cpu_sheaves as SlubPercpuSheaves[])[this.pa.cpu]
-    if (pcs.main.size === 0 && !this.__pcs_replace_empty_main(s, pcs, gfp, caller)) return 0
-    const object = pcs.main.objects.pop() as number
-    this.set_state(s, object, 1)
-    return object
-  }
-
-  /** Kernel: __pcs_replace_empty_main(). */
-  private __pcs_replace_empty_main(s: SlubCache, pcs: SlubPercpuSheaves, gfp: gfp_t, caller: string): boolean {
-    const barn = s.barn as NodeBarn
-    if (pcs.spare && pcs.spare.size > 0) {
-      const t = pcs.main
-      pcs.main = pcs.spare
-      pcs.spare = t
-      return true
-    }
-    let full = barn.replace_empty(pcs.main)
-    if (full) {
-      pcs.main = full
-      return true
-    }
-    let empty: SlabSheaf | null
-    if (pcs.spare) {
-      empty = pcs.spare
-      pcs.spare = null
-    } else {
-      empty = barn.get_empty()
-    }
-    if (!(gfp & __GFP_DIRECT_RECLAIM)) {
-      if (empty) barn.put_empty(empty)
-      return false
-    }
-    if (empty) {
-      if (this.refill_sheaf(s, empty, gfp, caller)) full = empty
-      else this.free_empty_sheaf(empty)
-    } else {
-      const sheaf = this.alloc_empty_sheaf(s)
-      if (sheaf && this.refill_sheaf(s, sheaf, gfp, caller)) full = sheaf
-      else if (sheaf) this.free_empty_sheaf(sheaf)
-    }
-    if (!full) return false
-    // The spare was taken above and nothing ran on this cpu since (Linux rechecks after relocking).
-    if (pcs.main.size === 0) {
-      barn.put_empty(pcs.main)
-      pcs.main = full
-    } else {
-      pcs.spare = full
-    }
-    return true
-  }
-
-  /** Kernel: free_to_pcs(): push to the main sheaf, making room first if it is full. */
-  private free_to_pcs(s: SlubCache, object: number): boolean {
-    const pcs = (s.cpu_sheaves as SlubPercpuSheaves[])[this.pa.cpu]
-    if (pcs.main.size === s.sheaf_capacity && !this.__pcs_replace_full_main(s, pcs)) return false
-    pcs.main.objects.push(object)
-    sheaf_store(this.mem, pcs.main, pcs.main.size - 1)
-    return true
-  }
-
-  /** Kernel: __pcs_replace_full_main() and __pcs_install_empty_sheaf(). */
-  private __pcs_replace_full_main(s: SlubCache, pcs: SlubPercpuSheaves): boolean {
-    const barn = s.barn as NodeBarn
-    let empty: SlabSheaf | null = null
-    if (!pcs.spare) {
-      empty = barn.get_empty()
-      if (empty) {
-        pcs.spare = pcs.main
-        pcs.main = empty
-        return true
-      }
-    } else {
-      if (pcs.spare.size < s.sheaf_capacity) {
-        const t = pcs.main
-        pcs.main = pcs.spare
-        pcs.spare = t
-        return true
-      }
-      const r = barn.replace_full(pcs.main)
-      if (r instanceof SlabSheaf) {
-        pcs.main = r
-        return true
-      }
-      if (r === 'E2BIG') {
-        // The barn holds enough full sheaves: flush the (full) spare to the slabs and use it.
-        const to_flush = pcs.spare
-        pcs.spare = null
-        this.sheaf_flush(s, to_flush)
-        empty = to_flush
-      }
-    }
-    if (!empty) empty = this.alloc_empty_sheaf(s)
-    if (!empty) {
-      // sheaf_flush_main(): no sheaf to be had, empty the main one instead.
-      this.sheaf_flush(s, pcs.main)
-      return true
-    }
-    if (!pcs.spare) {
-      pcs.spare = pcs.main
-      pcs.main = empty
-    } else {
-      barn.put_full(pcs.main)
-      pcs.main = empty
-    }
-    return true
-  }
-
-  /** Kernel: pcs_flush_all() for every cpu: spare sheaves freed, main sheaves emptied. */
-  private pcs_flush_all(s: SlubCache): void {
-    for (const pcs of s.cpu_sheaves ?? []) {
-      const spare = pcs.spare
-      pcs.spare = null
-      if (spare) {
-        this.sheaf_flush(s, spare)
-        this.free_empty_sheaf(spare)
-      }
-      this.sheaf_flush(s, pcs.main)
-    }
-  }
-
-  /** Kernel: barn_shrink(): full sheaves flushed, all barn sheaves freed. */
-  private barn_shrink(s: SlubCache): void {
-    const barn = s.barn
-    if (!barn) return
-    for (const sheaf of barn.sheaves_full.splice(0)) {
-      this.sheaf_flush(s, sheaf)
-      this.free_empty_sheaf(sheaf)
-    }
-    for (const sheaf of barn.sheaves_empty.splice(0)) this.free_empty_sheaf(sheaf)
-  }
-
   /** Kernel: __kmem_cache_release(): the main sheaves and the barn go back to kmalloc. */
   release(s: SlubCache): void {
-    for (const pcs of s.cpu_sheaves ?? []) this.free_empty_sheaf(pcs.main)
-    s.cpu_sheaves = null
-    if (s.barn) this.kfree_hook?.(s.barn.addr, 'free_kmem_cache_nodes')
-    s.barn = null
+    release_sheaves(this, s)
   }
 
   /** Pop the first object of a freelist that was just loaded into the cpu slab. */
@@ -534,14 +365,14 @@ export class Slub extends SlubSlabs {
     }
     if (s.cpu_sheaves) {
       slab.state[i] = 3
-      if (this.free_to_pcs(s, x)) return
+      if (free_to_pcs(this, s, x)) return
       slab.state[i] = 1
     }
     this.do_slab_free(s, slab, x)
   }
 
   /** Kernel: do_slab_free(): to the cpu freelist if the object is in the cpu slab, else __slab_free(). */
-  private do_slab_free(s: SlubCache, slab: Slab, x: number): void {
+  do_slab_free(s: SlubCache, slab: Slab, x: number): void {
     slab.state[slab.obj_to_index(x)] = 0
     const c = s.cpu_slab[this.pa.cpu]
     if (slab === c.slab) {
@@ -609,7 +440,7 @@ export class Slub extends SlubSlabs {
   /** Kernel: __kmem_cache_do_shrink(): free empty partial slabs, fullest slabs first. Returns 1 if slabs remain. */
   shrink(s: SlubCache): number {
     this.flush_all(s)
-    this.barn_shrink(s)
+    barn_shrink(this, s)
     this.flush_all(s)
     const n = s.node
     const promote: Slab[][] = Array.from({ length: SHRINK_PROMOTE_MAX }, () => [])
@@ -634,7 +465,7 @@ export class Slub extends SlubSlabs {
   /** Kernel: __kmem_cache_shutdown(): 0 when the cache is empty, 1 when objects remain (listed in the log). */
   shutdown(s: SlubCache): number {
     this.flush_all(s)
-    this.barn_shrink(s)
+    barn_shrink(this, s)
     this.flush_all(s)
     const n = s.node
     for (const slab of n.partial) {
