@@ -27,6 +27,14 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
+import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
+import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import type { MmEnv } from './mm/mm_types.js'
+import './fs/proc/pid.js'
+import { PgTables } from './mm/pgtable.js'
+import { Vmalloc } from './mm/vmalloc.js'
+import { Highmem } from './mm/highmem.js'
+import { KernelMemory } from './mm/maccess.js'
 import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
@@ -78,6 +86,14 @@ export class Machine {
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
   readonly slab: SlabAllocator
   readonly boot: BootMemory
+  /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
+  readonly pgtables: PgTables
+  /** vmalloc/vmap/ioremap and the vmap-area allocator (src/mm/vmalloc.ts). */
+  readonly vmalloc: Vmalloc
+  /** kmap/kmap_local/kmap_atomic over the pkmap area and fixmap (src/mm/highmem.ts). */
+  readonly highmem: Highmem
+  /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
+  readonly kmem: KernelMemory
   /** Simulated time in ns. */
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
@@ -94,6 +110,12 @@ export class Machine {
   overcommit_ratio = 50
   swap_total_pages = 0
   swap_free_pages = 0
+  /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
+  readonly zero_pfn: number
+  /** The address-space layer's view of this machine (src/mm). */
+  readonly mm_env: MmEnv
+  /** The processes of this machine (pids, tasks, the user-side handles). */
+  readonly processes: ProcessTable
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -134,6 +156,19 @@ export class Machine {
     })
     // mem_init(): the buddy allocator takes over.
     memblock_free_all(this.boot, this.page_alloc)
+    // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
+    // the pkmap and fixmap tables (i386); then vmalloc_init().
+    this.pgtables = new PgTables(this.page_alloc)
+    this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
+    this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
+    this.kmem = new KernelMemory(this.page_alloc, this.pgtables)
+    this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
+    this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
+    this.checkers.push(() => {
+      this.pgtables.check()
+      this.vmalloc.check()
+      this.highmem.check()
+    })
     const populated = zones.filter((z) => z.populated).length
     this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)
     void populated
@@ -152,7 +187,20 @@ export class Machine {
       seed: this.seed,
     })
     this.checkers.push(() => check_slab(this.slab))
+    // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
+    const vmap_area_cachep = this.slab.find_cache('vmap_area')
+    this.vmalloc.set_object_hooks({
+      alloc: (what, bytes, gfp) =>
+        what === 'vmap_area' && vmap_area_cachep
+          ? this.slab.kmem_cache_alloc(vmap_area_cachep, gfp, 'alloc_vmap_area')
+          : this.slab.kmalloc(bytes, gfp, what === 'vm_struct' ? '__get_vm_area_node' : '__vmalloc_area_node'),
+      free: (what, obj) => {
+        if (what === 'vmap_area' && vmap_area_cachep) this.slab.kmem_cache_free(vmap_area_cachep, obj, 'free_vmap_area')
+        else this.slab.kfree(obj, what === 'vm_struct' ? 'remove_vm_area' : '__vfree')
+      },
+    })
     this.kernel = new Kernel(this.page_alloc)
+    this.kernel.attach_vm(this.vmalloc, this.highmem, this.kmem)
     this.kernel.slab = this.slab
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
@@ -160,6 +208,11 @@ export class Machine {
     setup_per_zone_lowmem_reserve(zones)
     for (const z of zones) zone_pcp_update(z, cpus)
     this.free_initmem()
+    // The address-space layer: empty_zero_page lives in the kernel image's .bss.
+    this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
+    this.mm_env = make_mm_env(this)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()
   }
 
@@ -196,6 +249,15 @@ export class Machine {
   /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
   vm_commit_limit(): number {
     return Math.floor((this.page_alloc.totalram_pages() * this.overcommit_ratio) / 100) + this.swap_total_pages
+  }
+
+  /**
+   * A new process running a program image (the default one: a small PIE with
+   * ld.so and libc) — what fork + execve from init would give. Throws
+   * ErrnoError when the image cannot be mapped.
+   */
+  spawn(o: SpawnOptions = {}): Process {
+    return this.processes.spawn(o)
   }
 
   /** The kernel log, as `dmesg` prints it. */

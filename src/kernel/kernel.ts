@@ -8,6 +8,9 @@ import { KernelBug } from './bug.js'
 import { __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from '../mm/gfp.js'
 import type { Page, Pfn } from '../mm/page.js'
 import type { PageAllocator } from '../mm/page_alloc.js'
+import type { Highmem } from '../mm/highmem.js'
+import type { KernelMemory } from '../mm/maccess.js'
+import type { Vmalloc } from '../mm/vmalloc.js'
 import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
 import type { KmemCacheArgs, slab_flags_t } from '../mm/slab_h.js'
 
@@ -122,6 +125,111 @@ export class Kernel {
   /** Kernel: nr_free_pages(). */
   nr_free_pages(): number {
     return this.page_alloc.nr_free_pages()
+  }
+
+  // ---------------------------------------------------------------- vmalloc, kmap, kernel memory
+  private vm: { vmalloc: Vmalloc; highmem: Highmem; kmem: KernelMemory } | null = null
+
+  /** Machine wires the vmalloc, highmem and kernel-memory subsystems in at boot. */
+  attach_vm(vmalloc: Vmalloc, highmem: Highmem, kmem: KernelMemory): void {
+    this.vm = { vmalloc, highmem, kmem }
+  }
+  private get v(): { vmalloc: Vmalloc; highmem: Highmem; kmem: KernelMemory } {
+    if (this.vm === null) throw new KernelBug('kernel: vmalloc is not initialised (vmalloc_init)')
+    return this.vm
+  }
+
+  /** Kernel: vmalloc(): a vmalloc address, or 0. `caller` is what /proc/vmallocinfo shows (%pS). */
+  vmalloc(size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.vmalloc(size, caller))
+  }
+  /** Kernel: vzalloc(). */
+  vzalloc(size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.vzalloc(size, caller))
+  }
+  /** Kernel: __vmalloc(size, gfp_mask). */
+  __vmalloc(size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.v.vmalloc.__vmalloc(size, gfp, caller))
+  }
+  /** Kernel: vmalloc_user(): zeroed, VM_USERMAP (for remap_vmalloc_range). */
+  vmalloc_user(size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.vmalloc_user(size, caller))
+  }
+  /** Kernel: vfree(); 0 is fine. */
+  vfree(addr: number): void {
+    this.v.vmalloc.vfree(addr)
+    this.done(undefined)
+  }
+  /** Kernel: vmalloc_to_page(): the page behind a vmalloc/vmap address, or null. */
+  vmalloc_to_page(addr: number): Page | null {
+    const pfn = this.v.vmalloc.vmalloc_to_page(addr)
+    return pfn === null ? null : (pfn as Page)
+  }
+  /** Kernel: vmalloc_to_pfn(). */
+  vmalloc_to_pfn(addr: number): Pfn {
+    return this.v.vmalloc.vmalloc_to_pfn(addr)
+  }
+  /** Kernel: is_vmalloc_addr(). */
+  is_vmalloc_addr(addr: number): boolean {
+    return this.v.vmalloc.is_vmalloc_addr(addr)
+  }
+  /** Kernel: vmap(pages, count, flags, prot): 0 on failure. */
+  vmap(pages: readonly Page[], count: number, flags = 0, prot?: number, caller?: string): number {
+    for (const p of pages) this.check_page(p, 'vmap')
+    return this.done(this.v.vmalloc.vmap(pages, count, flags, prot, caller))
+  }
+  /** Kernel: vunmap(). */
+  vunmap(addr: number): void {
+    this.v.vmalloc.vunmap(addr)
+    this.done(undefined)
+  }
+  /** Kernel: ioremap(): map device memory (not RAM), UC-. 0 on failure. */
+  ioremap(phys_addr: number, size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.ioremap(phys_addr, size, caller))
+  }
+  /** Kernel: iounmap(). */
+  iounmap(addr: number): void {
+    this.v.vmalloc.iounmap(addr)
+    this.done(undefined)
+  }
+  /** Kernel: kmap(): direct-map address, or a pkmap address for a HIGHMEM page. */
+  kmap(page: Page): number {
+    return this.done(this.v.highmem.kmap(this.check_page(page, 'kmap')))
+  }
+  /** Kernel: kunmap(). */
+  kunmap(page: Page): void {
+    this.v.highmem.kunmap(this.check_page(page, 'kunmap'))
+    this.done(undefined)
+  }
+  /** Kernel: kmap_local_page(). */
+  kmap_local_page(page: Page): number {
+    return this.done(this.v.highmem.kmap_local_page(this.check_page(page, 'kmap_local_page')))
+  }
+  /** Kernel: kunmap_local(). */
+  kunmap_local(addr: number): void {
+    this.v.highmem.kunmap_local(addr)
+    this.done(undefined)
+  }
+  /** Kernel: kmap_atomic(). */
+  kmap_atomic(page: Page): number {
+    return this.done(this.v.highmem.kmap_atomic(this.check_page(page, 'kmap_atomic')))
+  }
+  /** Kernel: kunmap_atomic(). */
+  kunmap_atomic(addr: number): void {
+    this.v.highmem.kunmap_atomic(addr)
+    this.done(undefined)
+  }
+  /** Read bytes through any kernel virtual address (direct map, vmalloc, kmap); an unmapped one oopses. */
+  kernel_read(addr: number, len: number): Uint8Array {
+    return this.v.kmem.kernel_read(addr, len)
+  }
+  /** Write bytes through any kernel virtual address; an unmapped or read-only one oopses. */
+  kernel_write(addr: number, data: Uint8Array): void {
+    this.v.kmem.kernel_write(addr, data)
+  }
+  /** Kernel: copy_from_kernel_nofault(): bytes or -EFAULT. */
+  copy_from_kernel_nofault(addr: number, len: number): Uint8Array | number {
+    return this.v.kmem.copy_from_kernel_nofault(addr, len)
   }
 
   // ------------------------------------------------------------ slab (mm/slab_common.c, mm/slub.c)

@@ -7,6 +7,7 @@ import type { Machine } from '../../machine.js'
 import { buddyinfo_show, pagetypeinfo_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
+import { vmalloc_info_show } from './vmallocinfo.js'
 import { slabinfo_show } from './slabinfo.js'
 
 export type ProcShow = (m: Machine) => string
@@ -18,6 +19,7 @@ const files = new Map<string, ProcShow>([
   ['/proc/zoneinfo', zoneinfo_show],
   ['/proc/meminfo', meminfo_show],
   ['/proc/iomem', iomem_show],
+  ['/proc/vmallocinfo', (m) => vmalloc_info_show(m.vmalloc)],
   ['/proc/slabinfo', (m) => slabinfo_show(m.slab)],
 ])
 

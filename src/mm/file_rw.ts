@@ -1,0 +1,137 @@
+/**
+ * read(2)/write(2) of an in-memory file to and from user memory, with the
+ * kernel's user-copy semantics (Kernel: mm/filemap.c filemap_read,
+ * generic_perform_write; mm/shmem.c shmem_write_begin/end).
+ *
+ * A write copies each page chunk with page faults disabled; a chunk that
+ * copies nothing is retried after faulting the source in, and fails with
+ * EFAULT when the source cannot be faulted in. write_end moves i_size up to
+ * pos + copied even when nothing was copied, as Linux does.
+ */
+import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
+import { PAGE_SIZE } from './rmap.js'
+import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
+import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
+import { truncate_setsize } from './truncate.js'
+import { EBADF, EFAULT, EFBIG, EINVAL } from '../kernel/errno.js'
+
+const LLONG_MAX = 2 ** 63 - 1
+/** s_maxbytes: ext4 with 4 KiB blocks ((2^32 - 1) blocks), tmpfs MAX_LFS_FILESIZE. */
+export function s_maxbytes(mapping: AddressSpace): number {
+  return mapping.backing === 'disk' ? (2 ** 32 - 1) * PAGE_SIZE : LLONG_MAX
+}
+
+/** Kernel: rw_verify_area(): 0 or -EINVAL for a negative or overflowing range. */
+function rw_verify_area(pos: number, count: number): number {
+  if (pos < 0) return -EINVAL
+  if (pos + count > LLONG_MAX) return -EINVAL
+  return 0
+}
+
+/**
+ * Kernel: page_cache_sync_ra() for a read(2) miss on a disk file: from the
+ * start of the file an initial window, after a cached run a window as long
+ * as the run, else just the requested pages.
+ */
+function read_readahead(env: MmEnv, mapping: AddressSpace, pos: number, count: number): void {
+  if (mapping.backing !== 'disk' || count === 0) return
+  const first = Math.floor(pos / PAGE_SIZE)
+  const last = Math.floor((pos + count - 1) / PAGE_SIZE)
+  for (let index = first; index <= last; index++) {
+    if (mapping.i_pages.has(index)) continue
+    const req = last - index + 1
+    if (index === 0) {
+      readahead_pages(env, mapping, 0, get_init_ra_size(req, 32))
+      continue
+    }
+    let miss = index - 1
+    while (miss >= 0 && index - miss <= 32 && mapping.i_pages.has(miss)) miss--
+    const contig = index - miss - 1
+    if (contig <= req) readahead_pages(env, mapping, index, index + req)
+    else readahead_pages(env, mapping, index, index + Math.min(contig + req, 32))
+  }
+}
+
+/** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
+export function vfs_pread(env: MmEnv, file: VmFile, pos: number, count: number): Uint8Array | number {
+  if (!(file.f_mode & FMODE_READ)) return -EBADF
+  const e = rw_verify_area(pos, count)
+  if (e) return e
+  const end = Math.min(pos + count, file.f_mapping.i_size)
+  if (end > pos) read_readahead(env, file.f_mapping, pos, end - pos)
+  return file_read(env, file.f_mapping, pos, count)
+}
+
+/** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
+export function vfs_pwrite(env: MmEnv, file: VmFile, pos: number, data: Uint8Array): number {
+  if (!(file.f_mode & FMODE_WRITE)) return -EBADF
+  const e = rw_verify_area(pos, data.length)
+  if (e) return e
+  if (data.length === 0) return 0
+  const max = s_maxbytes(file.f_mapping)
+  if (pos >= max) return -EFBIG
+  const n = Math.min(data.length, max - pos)
+  return file_write(env, file.f_mapping, pos, data.subarray(0, n))
+}
+
+/** Kernel: do_sys_ftruncate(): 0 or -errno. */
+export function vfs_ftruncate(env: MmEnv, file: VmFile, length: number): number {
+  if (length < 0) return -EINVAL
+  if (!(file.f_mode & FMODE_WRITE)) return -EINVAL
+  if (length > s_maxbytes(file.f_mapping)) return -EFBIG
+  return truncate_setsize(env, file.f_mapping, length)
+}
+
+/** Kernel: filemap_read() into user memory at uaddr: bytes read or -errno. */
+export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+  if (!(file.f_mode & FMODE_READ)) return -EBADF
+  const e = rw_verify_area(pos, len)
+  if (e) return e
+  if (!access_ok(mm, uaddr, len)) return -EFAULT
+  const end = Math.min(pos + len, file.f_mapping.i_size)
+  if (end > pos) read_readahead(mm.env, file.f_mapping, pos, end - pos)
+  const data = file_read(mm.env, file.f_mapping, pos, len)
+  let copied = 0
+  while (copied < data.length) {
+    const p = pos + copied
+    const n = Math.min(PAGE_SIZE - (p % PAGE_SIZE), data.length - copied)
+    const left = copy_to_user(mm, uaddr + copied, data.subarray(copied, copied + n))
+    copied += n - left
+    if (left) break
+  }
+  if (copied === 0 && data.length > 0) return -EFAULT
+  return copied
+}
+
+/** Kernel: generic_perform_write() from user memory at uaddr: bytes written or -errno. */
+export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+  if (!(file.f_mode & FMODE_WRITE)) return -EBADF
+  const e = rw_verify_area(pos, len)
+  if (e) return e
+  if (!access_ok(mm, uaddr, len)) return -EFAULT
+  if (len === 0) return 0
+  const max = s_maxbytes(file.f_mapping)
+  if (pos >= max) return -EFBIG
+  len = Math.min(len, max - pos)
+  const mapping = file.f_mapping
+  const env = mm.env
+  let written = 0
+  while (written < len) {
+    const p = pos + written
+    const bytes = Math.min(PAGE_SIZE - (p % PAGE_SIZE), len - written)
+    // write_begin: the page-cache page for p (shmem_write_begin allocates it).
+    let page = -1
+    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, Math.floor(p / PAGE_SIZE))
+    const data = read_user_atomic(mm, uaddr + written, bytes)
+    // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
+    if (data.length > 0) file_write(env, mapping, p, data)
+    else if (page >= 0) set_page_dirty(env, page)
+    if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
+    if (data.length === 0) {
+      if (fault_in_readable(mm, uaddr + written, bytes) === bytes) return written > 0 ? written : -EFAULT
+      continue
+    }
+    written += data.length
+  }
+  return written
+}

@@ -1,0 +1,304 @@
+/**
+ * madvise (Kernel: mm/madvise.c do_madvise, madvise_walk_vmas,
+ * madvise_vma_behavior, madvise_dontneed_free, madvise_free_pte_range,
+ * madvise_cold_or_pageout_pte_range, madvise_guard_install/remove;
+ * mm/vmscan.c shrink_folio_list for what PAGEOUT reclaims).
+ *
+ * Unlike mprotect, madvise skips holes and reports ENOMEM at the end.
+ * Flag advices go through vma_modify (merge or split); page advices act on
+ * PTEs. Without swap, MADV_PAGEOUT discards clean lazy-free anonymous pages,
+ * unmaps (but keeps cached) shmem pages and keeps ordinary anonymous pages.
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  VM_DONTCOPY,
+  VM_DONTDUMP,
+  VM_DROPPABLE,
+  VM_HUGEPAGE,
+  VM_HUGETLB,
+  VM_IO,
+  VM_LOCKED,
+  VM_MAYBE_GUARD,
+  VM_MAYSHARE,
+  VM_MAYWRITE,
+  VM_MERGEABLE,
+  VM_NOHUGEPAGE,
+  VM_PFNMAP,
+  VM_RAND_READ,
+  VM_SEALED,
+  VM_SEQ_READ,
+  VM_SHARED,
+  VM_SPECIAL,
+  VM_WIPEONFORK,
+  VM_WRITE,
+  vm_flags_andnot,
+  vm_flags_or,
+  vm_flags_test,
+} from './mm_types.js'
+import * as M from './mman.js'
+import { find_vma, find_vma_prev, vma_modify } from './vma.js'
+import { PAGE_ALIGN } from './mmap.js'
+import { PAGE_SIZE, anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
+import {
+  PTE_MARKER_GUARD,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  is_guard_pte_marker,
+  pte_clear_flags,
+  pte_dirty,
+  pte_present,
+  vm_normal_page,
+  vma_is_anonymous,
+  zap_page_range_single,
+} from './memory.js'
+import { faultin_page_range } from './gup.js'
+import { punch_hole, try_to_unmap_file_page } from './truncate.js'
+import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
+import { NODE_STAT } from './vmstat.js'
+import { EACCES, EINVAL, ENOMEM, EPERM, EBADF } from '../kernel/errno.js'
+
+const VALID = new Set([
+  M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
+  M.MADV_FREE, M.MADV_COLD, M.MADV_PAGEOUT, M.MADV_POPULATE_READ, M.MADV_POPULATE_WRITE, M.MADV_MERGEABLE,
+  M.MADV_UNMERGEABLE, M.MADV_HUGEPAGE, M.MADV_NOHUGEPAGE, M.MADV_COLLAPSE, M.MADV_DONTDUMP, M.MADV_DODUMP,
+  M.MADV_WIPEONFORK, M.MADV_KEEPONFORK, M.MADV_GUARD_INSTALL, M.MADV_GUARD_REMOVE, M.MADV_REMOVE, M.MADV_DONTFORK,
+  M.MADV_DOFORK, M.MADV_HWPOISON, M.MADV_SOFT_OFFLINE,
+])
+
+/** Kernel: is_discard(): advices refused on sealed read-only anonymous memory. */
+function is_discard(behavior: number): boolean {
+  return [M.MADV_FREE, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED, M.MADV_REMOVE, M.MADV_DONTFORK, M.MADV_WIPEONFORK, M.MADV_GUARD_INSTALL].includes(behavior)
+}
+
+/** Kernel: can_madvise_modify(). */
+function can_madvise_modify(vma: VmArea, behavior: number): boolean {
+  if (!vm_flags_test(vma.vm_flags, VM_SEALED)) return true
+  if (!is_discard(behavior)) return true
+  if (!vma_is_anonymous(vma)) return true
+  return (vma.vm_flags & VM_WRITE) !== 0
+}
+
+/** Kernel: madvise_free_pte_range(): mark exclusive anonymous pages lazily freeable. */
+function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: number): number {
+  if (!vma_is_anonymous(vma)) return -EINVAL
+  const env = mm.env
+  const pages = env.pages
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) return
+    const pfn = vm_normal_page(vma, pte)
+    if (pfn < 0 || pages.mapping[pfn] >= 0) return
+    if (pages.test(pfn, PG_dirty)) {
+      if (pages._mapcount[pfn] !== 1) return
+      pages.clear(pfn, PG_dirty)
+    }
+    if (pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
+      mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED | _PAGE_DIRTY))
+      env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
+    }
+    // folio_mark_lazyfree()
+    if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
+      pages.clear(pfn, PG_swapbacked)
+      env.vmstat.count_vm_events('pglazyfree')
+    }
+  })
+  return 0
+}
+
+/**
+ * Kernel: madvise_cold_or_pageout_pte_range() + reclaim_pages(): age the
+ * exclusively mapped pages; for PAGEOUT, reclaim them as shrink_folio_list
+ * does without swap.
+ */
+function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, pageout: boolean): void {
+  const env = mm.env
+  const pages = env.pages
+  const anon_only = false
+  const list: { vpn: number; pfn: number }[] = []
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) return
+    const pfn = vm_normal_page(vma, pte)
+    if (pfn < 0) return
+    if (pages._mapcount[pfn] > 1) return
+    if (pageout && anon_only && pages.mapping[pfn] > 0) return
+    if (pte & _PAGE_ACCESSED) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
+    if (pageout) list.push({ vpn, pfn })
+  })
+  if (!pageout) return
+  for (const { vpn, pfn } of list) {
+    const pte = mm.pgd.get(vpn)
+    if (!pte_present(pte) || vm_normal_page(vma, pte) !== pfn) continue
+    if (pages.mapping[pfn] < 0) {
+      if (pages.test(pfn, PG_swapbacked)) continue // no swap: keep (activate)
+      // Lazy-free page: discard when clean, else it becomes swap-backed again.
+      if (pte_dirty(pte) || pages.test(pfn, PG_dirty)) {
+        pages.set(pfn, PG_swapbacked)
+        continue
+      }
+      mm.pgd.set(vpn, 0)
+      env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
+      mm.rss_stat[1]--
+      folio_remove_rmap_pte(env, pfn)
+      put_page(env, pfn)
+      env.vmstat.count_vm_events('pglazyfreed')
+    } else {
+      const mapping = env.mappings.get(pages.mapping[pfn])
+      if (!mapping) continue
+      try_to_unmap_file_page(mapping, pfn, pages.index[pfn])
+      // Without swap (shmem) or with dirty data, the page stays cached.
+    }
+  }
+  void NODE_STAT
+}
+
+/** Kernel: madvise_guard_install(). */
+function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: number): number {
+  if (vma.vm_flags & (VM_SPECIAL | VM_HUGETLB | VM_LOCKED)) return -EINVAL
+  vma.vm_flags = vm_flags_or(vma.vm_flags, VM_MAYBE_GUARD)
+  if (vma_is_anonymous(vma) && anon_vma_prepare(vma)) return -ENOMEM
+  zap_page_range_single(mm, vma, start, end, {})
+  for (let a = start; a < end; a += PAGE_SIZE) {
+    if (!is_guard_pte_marker(mm.pgd.get(a / PAGE_SIZE))) mm.pgd.set(a / PAGE_SIZE, PTE_MARKER_GUARD)
+  }
+  return 0
+}
+
+/** Kernel: madvise_guard_remove(). */
+function madvise_guard_remove(mm: MmStruct, vma: VmArea, start: number, end: number): number {
+  if (vma.vm_flags & (VM_SPECIAL | VM_HUGETLB)) return -EINVAL
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (is_guard_pte_marker(pte)) mm.pgd.set(vpn, 0)
+  })
+  return 0
+}
+
+/** Kernel: madvise_remove(). */
+function madvise_remove(mm: MmStruct, vma: VmArea, start: number, end: number): number {
+  if (vma.vm_flags & VM_LOCKED) return -EINVAL
+  const f = vma.vm_file
+  if (!f) return -EINVAL
+  if ((vma.vm_flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES
+  const offset = start - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
+  punch_hole(mm.env, f.f_mapping, offset, end - start)
+  return 0
+}
+
+/** Kernel: madvise_vma_behavior(): apply one advice to [start, end) inside vma. Returns the VMA now covering the range or -errno. */
+function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: number, behavior: number): VmArea | number {
+  if (!can_madvise_modify(vma, behavior)) return -EPERM
+  let new_flags = vma.vm_flags
+  let r = 0
+  switch (behavior) {
+    case M.MADV_REMOVE:
+      r = madvise_remove(mm, vma, start, end)
+      return r || vma
+    case M.MADV_WILLNEED:
+      return vma
+    case M.MADV_COLD:
+    case M.MADV_PAGEOUT:
+      if (vma.vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) return -EINVAL
+      cold_or_pageout(mm, vma, start, end, behavior === M.MADV_PAGEOUT)
+      return vma
+    case M.MADV_FREE:
+    case M.MADV_DONTNEED:
+    case M.MADV_DONTNEED_LOCKED: {
+      const forbidden = VM_PFNMAP | (behavior !== M.MADV_DONTNEED_LOCKED ? VM_LOCKED : 0)
+      if (vma.vm_flags & forbidden) return -EINVAL
+      if (behavior === M.MADV_FREE) r = madvise_free_single_vma(mm, vma, start, end)
+      else zap_page_range_single(mm, vma, start, end, { even_cows: true })
+      return r || vma
+    }
+    case M.MADV_COLLAPSE:
+      return -EINVAL
+    case M.MADV_GUARD_INSTALL:
+      r = madvise_guard_install(mm, vma, start, end)
+      return r || vma
+    case M.MADV_GUARD_REMOVE:
+      r = madvise_guard_remove(mm, vma, start, end)
+      return r || vma
+    case M.MADV_NORMAL:
+      new_flags = vm_flags_andnot(new_flags, VM_RAND_READ | VM_SEQ_READ)
+      break
+    case M.MADV_SEQUENTIAL:
+      new_flags = vm_flags_or(vm_flags_andnot(new_flags, VM_RAND_READ), VM_SEQ_READ)
+      break
+    case M.MADV_RANDOM:
+      new_flags = vm_flags_or(vm_flags_andnot(new_flags, VM_SEQ_READ), VM_RAND_READ)
+      break
+    case M.MADV_DONTFORK:
+      new_flags = vm_flags_or(new_flags, VM_DONTCOPY)
+      break
+    case M.MADV_DOFORK:
+      if (new_flags & VM_IO) return -EINVAL
+      new_flags = vm_flags_andnot(new_flags, VM_DONTCOPY)
+      break
+    case M.MADV_WIPEONFORK:
+      if (vma.vm_file || new_flags & VM_SHARED) return -EINVAL
+      new_flags = vm_flags_or(new_flags, VM_WIPEONFORK)
+      break
+    case M.MADV_KEEPONFORK:
+      if (vm_flags_test(new_flags, VM_DROPPABLE)) return -EINVAL
+      new_flags = vm_flags_andnot(new_flags, VM_WIPEONFORK)
+      break
+    case M.MADV_DONTDUMP:
+      new_flags = vm_flags_or(new_flags, VM_DONTDUMP)
+      break
+    case M.MADV_DODUMP:
+      if (new_flags & VM_SPECIAL || vm_flags_test(new_flags, VM_DROPPABLE)) return -EINVAL
+      new_flags = vm_flags_andnot(new_flags, VM_DONTDUMP)
+      break
+    case M.MADV_MERGEABLE:
+      // ksm_madvise(): only private, non-special memory qualifies; others are left alone.
+      if (!(new_flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB))) new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      break
+    case M.MADV_UNMERGEABLE:
+      new_flags = vm_flags_andnot(new_flags, VM_MERGEABLE)
+      break
+    case M.MADV_HUGEPAGE:
+      new_flags = vm_flags_or(vm_flags_andnot(new_flags, VM_NOHUGEPAGE), VM_HUGEPAGE)
+      break
+    case M.MADV_NOHUGEPAGE:
+      new_flags = vm_flags_or(vm_flags_andnot(new_flags, VM_HUGEPAGE), VM_NOHUGEPAGE)
+      break
+    default:
+      return -EINVAL
+  }
+  if (new_flags === vma.vm_flags) return vma
+  return vma_modify(mm, vma, start, end, { vm_flags: new_flags })
+}
+
+/** Kernel: do_madvise(): the madvise system call. 0 or -errno. */
+export function do_madvise(mm: MmStruct, start: number, len_in: number, behavior: number): number {
+  if (!VALID.has(behavior)) return -EINVAL
+  if (start % PAGE_SIZE) return -EINVAL
+  const len = PAGE_ALIGN(len_in)
+  if (len_in && !len) return -EINVAL
+  if (start + len >= 2 ** 64) return -EINVAL
+  const end = start + len
+  if (end === start) return 0
+  if (behavior === M.MADV_HWPOISON || behavior === M.MADV_SOFT_OFFLINE) return -EPERM
+  if (behavior === M.MADV_POPULATE_READ || behavior === M.MADV_POPULATE_WRITE) {
+    return faultin_page_range(mm, start, end, behavior === M.MADV_POPULATE_WRITE)
+  }
+  let unmapped_error = 0
+  let [vma] = find_vma_prev(mm, start)
+  let s = start
+  for (;;) {
+    if (!vma) return -ENOMEM
+    if (s < vma.vm_start) {
+      unmapped_error = -ENOMEM
+      s = vma.vm_start
+      if (s >= end) break
+    }
+    const e = Math.min(vma.vm_end, end)
+    const r = madvise_vma_behavior(mm, vma, s, e, behavior)
+    if (typeof r === 'number') return r
+    let re = e
+    if (r.vm_end > re) re = r.vm_end
+    if (re >= end) break
+    s = re
+    vma = find_vma(mm, s)
+  }
+  void EBADF
+  return unmapped_error
+}

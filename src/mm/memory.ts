@@ -1,0 +1,608 @@
+/**
+ * Page faults, copy-on-write, zapping and fork's page-table copy
+ * (Kernel: mm/memory.c, arch/x86/mm/fault.c, mm/filemap.c fault-around).
+ *
+ * PTE words use the x86 layout: pfn * 4096 + flag bits (P, RW, US, A, D and
+ * the software SPECIAL bit for the zero page). A non-present non-zero entry
+ * is a PTE marker (only the guard marker exists here: no swap).
+ *
+ * Invariants kept exact:
+ *  - every present PTE of a normal page holds one page reference and one
+ *    mapcount; the zero page is SPECIAL and holds neither;
+ *  - mm.rss_stat counts MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES per PTE;
+ *  - a private writable PTE is writable only when its anonymous page is
+ *    exclusive (PG_anon_exclusive), so COW is never skipped.
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  MM_ANONPAGES,
+  MM_FILEPAGES,
+  MM_SHMEMPAGES,
+  VM_GROWSDOWN,
+  VM_LOCKED,
+  VM_READ,
+  VM_SHARED,
+  VM_WRITE,
+  VM_EXEC,
+  VM_PFNMAP,
+  VM_MIXEDMAP,
+  VM_MAYBE_GUARD,
+  VM_RAND_READ,
+  VM_SEQ_READ,
+} from './mm_types.js'
+import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
+import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
+import {
+  anon_vma_prepare,
+  folio_add_file_rmap_pte,
+  folio_add_new_anon_rmap,
+  folio_dup_anon_rmap_pte,
+  folio_remove_rmap_pte,
+  linear_page_index,
+  put_page,
+  PAGE_SIZE,
+} from './rmap.js'
+import { find_vma, vma_prev, vm_stat_account } from './vma.js'
+import { shmem_get_page, set_page_dirty } from './shmem.js'
+import { security_vm_enough_memory_mm, may_expand_vm } from './util.js'
+import { KernelBug } from '../kernel/bug.js'
+
+// ---- PTE bits (arch/x86/include/asm/pgtable_types.h) ----
+export const _PAGE_PRESENT = 0x001
+export const _PAGE_RW = 0x002
+export const _PAGE_USER = 0x004
+export const _PAGE_PWT = 0x008
+export const _PAGE_PCD = 0x010
+export const _PAGE_ACCESSED = 0x020
+export const _PAGE_DIRTY = 0x040
+export const _PAGE_PSE = 0x080
+export const _PAGE_GLOBAL = 0x100
+/** _PAGE_BIT_SOFTW1: pte_special(). */
+export const _PAGE_SPECIAL = 0x200
+/** _PAGE_PROTNONE (= _PAGE_GLOBAL bit): a PROT_NONE mapping's PTE, present to the kernel, not to the MMU. */
+export const _PAGE_PROTNONE = 0x100
+/** A non-present entry encoding the guard-region PTE marker (PTE_MARKER_GUARD). */
+export const PTE_MARKER_GUARD = 0x400
+
+/** The NX bit as src/arch/pte.ts carries it (hardware bit 63 at value 2^52). */
+export const _PAGE_NX = 2 ** 52
+
+export function pte_pfn(pte: number): number {
+  return Math.floor((pte % _PAGE_NX) / 4096)
+}
+
+/** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
+export function vma_nx(vma: VmArea): number {
+  const arch = vma.vm_mm.env.arch
+  return vma.vm_flags & VM_EXEC || (arch && !arch.has_nx) ? 0 : _PAGE_NX
+}
+export function pte_flags(pte: number): number {
+  return pte % 4096
+}
+/** Kernel: pte_present(): present or PROT_NONE. */
+export function pte_present(pte: number): boolean {
+  return (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0
+}
+/** What the MMU sees: the P bit. */
+export function pte_hw_present(pte: number): boolean {
+  return (pte & _PAGE_PRESENT) !== 0
+}
+export function pte_write(pte: number): boolean {
+  return (pte & _PAGE_RW) !== 0
+}
+export function pte_dirty(pte: number): boolean {
+  return (pte & _PAGE_DIRTY) !== 0
+}
+export function pte_young(pte: number): boolean {
+  return (pte & _PAGE_ACCESSED) !== 0
+}
+export function pte_special(pte: number): boolean {
+  return (pte & _PAGE_SPECIAL) !== 0
+}
+export function is_guard_pte_marker(pte: number): boolean {
+  return pte !== 0 && !pte_present(pte) && (pte & PTE_MARKER_GUARD) !== 0
+}
+export function pte_set_flags(pte: number, bits: number): number {
+  const low = pte % 4096
+  return pte - low + (low | bits)
+}
+export function pte_clear_flags(pte: number, bits: number): number {
+  const low = pte % 4096
+  return pte - low + (low & ~bits)
+}
+export function mk_pte(pfn: number, flags: number): number {
+  return pfn * 4096 + flags
+}
+
+// ---- fault flags and results (include/linux/mm_types.h) ----
+export const FAULT_FLAG_WRITE = 0x1
+export const FAULT_FLAG_USER = 0x40
+export const FAULT_FLAG_REMOTE = 0x80
+export const VM_FAULT_OOM = 0x0001
+export const VM_FAULT_SIGBUS = 0x0002
+export const VM_FAULT_MAJOR = 0x0004
+export const VM_FAULT_SIGSEGV = 0x0040
+export const VM_FAULT_NOPAGE = 0x0100
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV
+
+/** Kernel: vma_is_anonymous(): no vm_ops and no file. */
+export function vma_is_anonymous(vma: VmArea): boolean {
+  return vma.vm_file === null && vma.vm_ops === null
+}
+
+/** Kernel: vma_is_accessible(). */
+export function vma_is_accessible(vma: VmArea): boolean {
+  return (vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0
+}
+
+/** Kernel: vma_wants_writenotify() reduced to the dirty-tracking case: shared writable mapping of a file with writeback. */
+export function vma_wants_writenotify(vma: VmArea): boolean {
+  return (vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && vma.vm_file?.f_mapping.backing === 'disk'
+}
+
+/** PTE protection bits for a fresh mapping of vma (vm_page_prot): private mappings start read-only. */
+export function vm_page_prot(vma: VmArea): number {
+  if (!vma_is_accessible(vma)) return _PAGE_PROTNONE | _PAGE_USER
+  let f = _PAGE_PRESENT | _PAGE_USER
+  if ((vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && !vma_wants_writenotify(vma)) f |= _PAGE_RW
+  return f + vma_nx(vma)
+}
+
+/** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
+export function vm_normal_page(vma: VmArea, pte: number): number {
+  if (pte_special(pte)) return -1
+  if (vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return -1
+  return pte_pfn(pte)
+}
+
+function flush_tlb_page(mm: MmStruct, addr: number): void {
+  mm.env.flush_tlb_range?.(mm, addr, addr + PAGE_SIZE)
+}
+
+/** The rss counter a page of vma counts in. Kernel: mm_counter(). */
+function mm_counter(mm: MmStruct, pfn: number): number {
+  const pages = mm.env.pages
+  if (pages.mapping[pfn] < 0) return MM_ANONPAGES
+  return pages.test(pfn, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES
+}
+
+function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
+  mm.rss_stat[counter] += n
+  const rss = mm.rss_stat[0] + mm.rss_stat[1] + mm.rss_stat[3]
+  if (rss > mm.hiwater_rss) mm.hiwater_rss = rss
+}
+
+/** Kernel: mlock_vma_folio() on a newly mapped page of a VM_LOCKED VMA. */
+function mlock_new_page(mm: MmStruct, vma: VmArea, pfn: number): void {
+  if (vma.vm_flags & VM_LOCKED) mm.env.pages.set(pfn, PG_mlocked)
+}
+
+/** Kernel: do_anonymous_page(). */
+function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
+  const env = mm.env
+  const vpn = addr / PAGE_SIZE
+  if (!write) {
+    // Map the shared zero page read-only (pte_mkspecial).
+    if (!mm.pgd.set(vpn, mk_pte(env.zero_pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL) + vma_nx(vma)))) return VM_FAULT_OOM
+    return 0
+  }
+  if (anon_vma_prepare(vma)) return VM_FAULT_OOM
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
+  if (pfn < 0) return VM_FAULT_OOM
+  env.physmem.fill(pfn, 0)
+  folio_add_new_anon_rmap(env, pfn, vma, addr)
+  mlock_new_page(mm, vma, pfn)
+  add_mm_counter(mm, MM_ANONPAGES, 1)
+  let f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED
+  if (vma.vm_flags & VM_WRITE) f |= _PAGE_RW | _PAGE_DIRTY
+  if (!mm.pgd.set(vpn, mk_pte(pfn, f + vma_nx(vma)))) return VM_FAULT_OOM
+  return 0
+}
+
+/** Map a page-cache page at addr (set_pte_range / finish_fault for a read). */
+function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): void {
+  const env = mm.env
+  env.pages.get_page(pfn)
+  folio_add_file_rmap_pte(env, pfn)
+  mlock_new_page(mm, vma, pfn)
+  add_mm_counter(mm, mm_counter(mm, pfn), 1)
+  mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_ACCESSED | extra))
+}
+
+/** Does a PTE table cover vpn? (FramePageTables: a walk that reaches a PTE slot.) */
+function pte_table_present(mm: MmStruct, vpn: number): boolean {
+  const pgd = mm.pgd as MmStruct['pgd'] & { pgtables?: { walk(m: unknown, addr: number): number }; mm?: unknown }
+  if (pgd.pte_table_present) return pgd.pte_table_present(vpn)
+  if (pgd.pgtables && pgd.mm) return pgd.pgtables.walk(pgd.mm, vpn * PAGE_SIZE) !== 0
+  return true
+}
+
+/** Pages past EOF of a file VMA's object: first page index that SIGBUSes. */
+function file_end_index(vma: VmArea): number {
+  const f = vma.vm_file
+  if (!f) throw new KernelBug('file_end_index: anonymous VMA')
+  return Math.ceil(f.f_mapping.i_size / PAGE_SIZE)
+}
+
+/**
+ * Kernel: do_fault_around() + filemap_map_pages(): map the cached, uptodate
+ * pages around addr (the fault_around_bytes-aligned block, clipped to the VMA,
+ * the page table and EOF) whose PTEs are none. Returns VM_FAULT_NOPAGE when
+ * addr itself got mapped.
+ */
+function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
+  const nr_pages = mm.env.sysctl.fault_around_bytes / PAGE_SIZE
+  const vpn = addr / PAGE_SIZE
+  const pte_off = vpn % 512
+  const pgoff = linear_page_index(vma, addr)
+  const vma_off = pgoff - vma.vm_pgoff
+  const from_pte = Math.max(Math.floor(pte_off / nr_pages) * nr_pages, pte_off - Math.min(pte_off, vma_off))
+  const to_pte = Math.min(from_pte + nr_pages, 512, pte_off + (vma.vm_end - vma.vm_start) / PAGE_SIZE - vma_off) - 1
+  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
+  const start_pgoff = pgoff + from_pte - pte_off
+  let end_pgoff = pgoff + to_pte - pte_off
+  const file_end = Math.ceil(mapping.i_size / PAGE_SIZE) - 1
+  if (end_pgoff > file_end) end_pgoff = file_end
+  let ret = 0
+  if (mapping.backing !== 'shmem' && !pte_table_present(mm, vpn)) {
+    // filemap_map_pages(): the page table is only installed (filemap_map_pmd)
+    // when the first page to map is not the EOF page of a non-shmem file.
+    let first = -1
+    for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
+      if (mapping.i_pages.has(idx)) {
+        first = idx
+        break
+      }
+    }
+    if (first < 0 || first >= file_end) return 0
+  }
+  for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
+    const pfn = mapping.i_pages.get(idx)
+    if (pfn === undefined) continue
+    const a = addr + (idx - pgoff) * PAGE_SIZE
+    if (mm.pgd.get(a / PAGE_SIZE) !== 0) continue
+    map_file_page(mm, vma, a, pfn, 0)
+    if (a === addr) ret = VM_FAULT_NOPAGE
+  }
+  return ret
+}
+
+const RA_PAGES = 32
+
+/**
+ * Kernel: do_sync_mmap_readahead(): the window filemap_fault reads for a
+ * missing page: none for VM_RAND_READ, forward for VM_SEQ_READ, from the
+ * page to the VMA's end for VM_EXEC, else read-around centred on the page.
+ */
+function mmap_readahead(vma: VmArea, pgoff: number): { start: number; end: number } | undefined {
+  if (vma.vm_flags & VM_RAND_READ) return undefined
+  if (vma.vm_flags & VM_SEQ_READ) return { start: pgoff, end: pgoff + RA_PAGES }
+  if (vma.vm_flags & VM_EXEC) {
+    const start = Math.max(pgoff, vma.vm_pgoff)
+    return { start, end: Math.min(start + RA_PAGES, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE) }
+  }
+  const start = Math.max(0, pgoff - RA_PAGES / 2)
+  return { start, end: start + RA_PAGES }
+}
+
+/** Kernel: __do_fault(): the page-cache page for addr, or a VM_FAULT error as -(code). */
+function __do_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  const pgoff = linear_page_index(vma, addr)
+  if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
+  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff, mmap_readahead(vma, pgoff))
+  if (pfn === -1) return -VM_FAULT_SIGBUS
+  if (pfn < 0) return -VM_FAULT_OOM
+  return pfn
+}
+
+/** Kernel: do_read_fault(). */
+function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  if (mm.env.sysctl.fault_around_bytes > PAGE_SIZE && !vma.vm_userfaultfd_ctx) {
+    const r = do_fault_around(mm, vma, addr)
+    if (r) return 0
+  }
+  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
+  const pgoff = linear_page_index(vma, addr)
+  const cached = mapping.i_pages.has(pgoff)
+  const pfn = __do_fault(mm, vma, addr)
+  if (pfn < 0) return -pfn
+  if (!cached && mapping.backing === 'disk' && mm.env.sysctl.fault_around_bytes > PAGE_SIZE) {
+    // filemap_fault() had to read the page in: it returns VM_FAULT_RETRY and
+    // the retried fault maps the read-around pages through fault-around.
+    env_count_retry(mm)
+    if (do_fault_around(mm, vma, addr)) return 0
+  }
+  map_file_page(mm, vma, addr, pfn, 0)
+  return 0
+}
+
+function env_count_retry(mm: MmStruct): void {
+  mm.env.vmstat.count_vm_events('pgfault')
+  mm.maj_flt++
+}
+
+/** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */
+function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number): number {
+  const env = mm.env
+  if (anon_vma_prepare(vma)) return -1
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
+  if (pfn < 0) return -1
+  if (src_pfn === env.zero_pfn) env.physmem.fill(pfn, 0)
+  else env.physmem.copy(pfn, src_pfn)
+  folio_add_new_anon_rmap(env, pfn, vma, addr)
+  mlock_new_page(mm, vma, pfn)
+  return pfn
+}
+
+/** Kernel: do_cow_fault(): write fault on a private file mapping with no PTE. */
+function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  const src = __do_fault(mm, vma, addr)
+  if (src < 0) return -src
+  const pfn = new_anon_copy(mm, vma, addr, src)
+  if (pfn < 0) return VM_FAULT_OOM
+  add_mm_counter(mm, MM_ANONPAGES, 1)
+  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+  return 0
+}
+
+/** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
+function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  const pfn = __do_fault(mm, vma, addr)
+  if (pfn < 0) return -pfn
+  set_page_dirty(mm.env, pfn)
+  map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
+  return 0
+}
+
+/** Kernel: do_wp_page(): write fault on a present, write-protected PTE. */
+function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): number {
+  const env = mm.env
+  const vpn = addr / PAGE_SIZE
+  const page = vm_normal_page(vma, pte)
+  if (vma.vm_flags & VM_SHARED) {
+    // wp_page_shared / wp_pfn_shared: dirty the page and make the PTE writable.
+    if (page >= 0) set_page_dirty(env, page)
+    mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
+    flush_tlb_page(mm, addr)
+    return 0
+  }
+  const pages = env.pages
+  if (page >= 0 && pages.mapping[page] < 0) {
+    // wp_can_reuse_anon_folio: exclusive, or only our reference left.
+    if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
+      pages.set(page, PG_anon_exclusive)
+      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
+      flush_tlb_page(mm, addr)
+      return 0
+    }
+  }
+  // wp_page_copy
+  const src = page >= 0 ? page : env.zero_pfn
+  const pfn = new_anon_copy(mm, vma, addr, src)
+  if (pfn < 0) return VM_FAULT_OOM
+  if (page >= 0) {
+    const old_counter = mm_counter(mm, page)
+    if (old_counter !== MM_ANONPAGES) {
+      add_mm_counter(mm, old_counter, -1)
+      add_mm_counter(mm, MM_ANONPAGES, 1)
+    }
+    folio_remove_rmap_pte(env, page)
+    put_page(env, page)
+  } else {
+    add_mm_counter(mm, MM_ANONPAGES, 1)
+  }
+  mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+  flush_tlb_page(mm, addr)
+  return 0
+}
+
+/**
+ * Kernel: handle_mm_fault() / handle_pte_fault(). addr must lie in vma and
+ * the access must be allowed by the VMA. Returns 0 or VM_FAULT_* bits.
+ */
+export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flags: number): number {
+  const env = mm.env
+  env.vmstat.count_vm_events('pgfault')
+  const addr = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
+  const write = (flags & FAULT_FLAG_WRITE) !== 0
+  const vpn = addr / PAGE_SIZE
+  const pte = mm.pgd.get(vpn)
+  let ret: number
+  if (pte === 0) {
+    if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
+    else if (!write) ret = do_read_fault(mm, vma, addr)
+    else if (!(vma.vm_flags & VM_SHARED)) ret = do_cow_fault(mm, vma, addr)
+    else ret = do_shared_fault(mm, vma, addr)
+  } else if (!pte_present(pte)) {
+    ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
+  } else if (write && !pte_write(pte)) {
+    ret = do_wp_page(mm, vma, addr, pte)
+  } else {
+    let n = pte_set_flags(pte, _PAGE_ACCESSED)
+    if (write) n = pte_set_flags(n, _PAGE_DIRTY)
+    mm.pgd.set(vpn, n)
+    ret = 0
+  }
+  if (!(ret & VM_FAULT_ERROR)) {
+    if (ret & VM_FAULT_MAJOR) mm.maj_flt++
+    else mm.min_flt++
+  }
+  env.trace?.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
+  return ret
+}
+
+/**
+ * Kernel: expand_downwards(): grow a VM_GROWSDOWN vma down to address.
+ * 0 or -errno (-ENOMEM when the stack guard gap or limits forbid it).
+ */
+export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): number {
+  if (!(vma.vm_flags & VM_GROWSDOWN)) return -14
+  address = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
+  if (address < mm.env.sysctl.mmap_min_addr) return -1
+  const prev = vma_prev(mm, vma)
+  if (prev && !(prev.vm_flags & VM_GROWSDOWN) && vma_is_accessible(prev)) {
+    if (address - prev.vm_end < mm.env.sysctl.stack_guard_gap) return -12
+  }
+  if (prev && prev.vm_end > address) return -12
+  if (anon_vma_prepare(vma)) return -12
+  if (address < vma.vm_start) {
+    const size = vma.vm_end - address
+    const grow = (vma.vm_start - address) / PAGE_SIZE
+    if (grow > vma.vm_pgoff) return -12
+    // acct_stack_growth()
+    if (!may_expand_vm(mm, vma.vm_flags, grow)) return -12
+    if (size > mm.env.sysctl.rlimit_stack) return -12
+    if (security_vm_enough_memory_mm(mm, grow)) return -12
+    if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow
+    vm_stat_account(mm, vma.vm_flags, grow)
+    vma.vm_start = address
+    vma.vm_pgoff -= grow
+  }
+  return 0
+}
+
+/** A user fault's outcome, as the signal the task gets (null: handled). */
+export interface UserFault {
+  signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL'
+  si_code: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR' | 'KILLED'
+  addr: number
+}
+
+/**
+ * Kernel: do_user_addr_fault() (arch/x86/mm/fault.c): find the VMA (growing
+ * a stack), check access, handle the fault. Returns null when the access can
+ * be retried, else the signal.
+ */
+export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean): UserFault | null {
+  let vma = find_vma(mm, address)
+  if (!vma) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
+  if (vma.vm_start > address) {
+    if (!(vma.vm_flags & VM_GROWSDOWN) || expand_downwards(mm, vma, address)) {
+      return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
+    }
+    vma = find_vma(mm, address) as VmArea
+  }
+  // access_error()
+  if (write ? !(vma.vm_flags & VM_WRITE) : !vma_is_accessible(vma)) {
+    return { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: address }
+  }
+  const r = handle_mm_fault(mm, vma, address, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_USER)
+  if (r & VM_FAULT_SIGSEGV) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
+  if (r & VM_FAULT_SIGBUS) return { signal: 'SIGBUS', si_code: 'BUS_ADRERR', addr: address }
+  if (r & VM_FAULT_OOM) return { signal: 'SIGKILL', si_code: 'KILLED', addr: address }
+  return null
+}
+
+// ---- zapping ----
+
+/** What a zap skips or drops (struct zap_details). */
+export interface ZapDetails {
+  /** unmap_mapping_range(): only file pages of this mapping... */
+  single_mapping?: boolean
+  /** ...and also private COW copies (even_cows). */
+  even_cows?: boolean
+  /** Drop guard markers too (munmap, exit, MADV_GUARD_REMOVE). */
+  drop_markers?: boolean
+}
+
+/**
+ * Kernel: zap_pte_range() over [start, end) of vma: clear PTEs, drop rmap and
+ * references, move PTE dirty bits to file pages, fix rss counters.
+ */
+export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, end: number, details: ZapDetails = {}): void {
+  const env = mm.env
+  const pages = env.pages
+  let flushed = false
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) {
+      if (is_guard_pte_marker(pte) && !details.drop_markers) return
+      mm.pgd.set(vpn, 0)
+      return
+    }
+    const page = vm_normal_page(vma, pte)
+    if (page >= 0 && details.single_mapping && !details.even_cows && pages.mapping[page] < 0) return
+    mm.pgd.set(vpn, 0)
+    flushed = true
+    if (page < 0) return
+    if (pages.mapping[page] > 0 && pte_dirty(pte)) set_page_dirty(env, page)
+    add_mm_counter(mm, mm_counter(mm, page), -1)
+    folio_remove_rmap_pte(env, page)
+    put_page(env, page)
+  })
+  if (flushed) env.flush_tlb_range?.(mm, start, end)
+}
+
+/** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
+export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number): void {
+  for (const v of vmas) {
+    const s = Math.max(start, v.vm_start)
+    const e = Math.min(end, v.vm_end)
+    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true })
+  }
+}
+
+/**
+ * Kernel: copy_page_range() (fork): copy src_vma's PTEs into dst_vma of the
+ * child. Only VMAs with an anon_vma (or PFN maps) are copied; private pages
+ * are write-protected in both for COW and lose PG_anon_exclusive.
+ */
+export function copy_page_range(dst: VmArea, src: VmArea): number {
+  const smm = src.vm_mm
+  const dmm = dst.vm_mm
+  const env = smm.env
+  const pages = env.pages
+  if (!(src.vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) && !src.anon_vma) return 0
+  const cow = (src.vm_flags & (VM_SHARED | 0x20)) === 0x20 // is_cow_mapping: private and may write
+  let wrprotected = false
+  smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) {
+      if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)
+      return
+    }
+    const page = vm_normal_page(src, pte)
+    let npte = pte
+    if (page >= 0) {
+      pages.get_page(page)
+      if (pages.mapping[page] < 0) {
+        folio_dup_anon_rmap_pte(env, page)
+        pages.clear(page, PG_anon_exclusive)
+      } else {
+        folio_add_file_rmap_pte(env, page)
+      }
+      add_mm_counter(dmm, mm_counter(dmm, page), 1)
+    }
+    if (cow && pte_write(pte)) {
+      npte = pte_clear_flags(pte, _PAGE_RW)
+      smm.pgd.set(vpn, npte)
+      wrprotected = true
+    }
+    // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
+    if (src.vm_flags & VM_SHARED) npte = pte_clear_flags(npte, _PAGE_DIRTY)
+    npte = pte_clear_flags(npte, _PAGE_ACCESSED)
+    dmm.pgd.set(vpn, npte)
+  })
+  if (wrprotected) env.flush_tlb_range?.(smm, src.vm_start, src.vm_end)
+  return 0
+}
+
+/** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
+export function pte_dirty_to_page(mm: MmStruct, vma: VmArea, start: number, end: number, clean_ptes: boolean): void {
+  const env = mm.env
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) return
+    const page = vm_normal_page(vma, pte)
+    if (page < 0 || env.pages.mapping[page] <= 0) return
+    if (pte_dirty(pte)) {
+      set_page_dirty(env, page)
+      if (clean_ptes) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_DIRTY | (vma_wants_writenotify(vma) ? _PAGE_RW : 0)))
+    } else if (clean_ptes && vma_wants_writenotify(vma) && pte_write(pte)) {
+      mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_RW))
+    }
+  })
+}
+
+/** Test helper for invariants: is pfn's dirty flag set. */
+export function PageDirty(mm: MmStruct, pfn: number): boolean {
+  return mm.env.pages.test(pfn, PG_dirty)
+}

@@ -1,0 +1,41 @@
+/**
+ * mincore (Kernel: mm/mincore.c). One byte per page: 1 when a PTE is
+ * present (the zero page too), or for file mappings when the page is in the
+ * page cache; 0 for holes in anonymous memory; a guard marker counts as a hole.
+ */
+import type { MmStruct } from './mm_types.js'
+import { vma_lookup } from './vma.js'
+import { PAGE_SIZE, linear_page_index } from './rmap.js'
+import { is_guard_pte_marker, pte_present, vma_is_anonymous } from './memory.js'
+import { EINVAL, ENOMEM } from '../kernel/errno.js'
+
+/**
+ * Kernel: sys_mincore(): fill vec[i] for each page of [start, start+len).
+ * 0 or -errno (vec must hold ceil(len/4096) bytes).
+ */
+export function do_mincore(mm: MmStruct, start: number, len: number, vec: Uint8Array): number {
+  if (start % PAGE_SIZE) return -EINVAL
+  if (len > mm.task_size || start > mm.task_size - len) return -ENOMEM
+  let pages = Math.ceil(len / PAGE_SIZE)
+  let i = 0
+  let addr = start
+  while (pages > 0) {
+    const vma = vma_lookup(mm, addr)
+    if (!vma) return -ENOMEM
+    const end = Math.min(vma.vm_end, addr + pages * PAGE_SIZE)
+    for (; addr < end; addr += PAGE_SIZE, i++, pages--) {
+      const pte = mm.pgd.get(addr / PAGE_SIZE)
+      // pte_none_mostly(): a PTE marker counts as none.
+      if (pte !== 0 && !is_guard_pte_marker(pte)) {
+        vec[i] = pte_present(pte) ? 1 : 1
+        continue
+      }
+      if (vma_is_anonymous(vma) || !vma.vm_file) {
+        vec[i] = 0
+        continue
+      }
+      vec[i] = vma.vm_file.f_mapping.i_pages.has(linear_page_index(vma, addr)) ? 1 : 0
+    }
+  }
+  return 0
+}

@@ -1,0 +1,153 @@
+/**
+ * mlock, mlock2, munlock, mlockall, munlockall (Kernel: mm/mlock.c).
+ *
+ * VM_LOCKED VMAs keep their pages resident (PG_mlocked); VM_LOCKONFAULT
+ * locks only what later faults bring in. mm.locked_vm counts locked VMA
+ * pages. Like mprotect, a range with a hole changes the VMAs before the hole
+ * and then fails with ENOMEM.
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  VM_DROPPABLE,
+  VM_HUGETLB,
+  VM_LOCKED,
+  VM_LOCKED_MASK,
+  VM_LOCKONFAULT,
+  VM_SPECIAL,
+  vm_flags_andnot,
+  vm_flags_or,
+  vm_flags_test,
+} from './mm_types.js'
+import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from './mman.js'
+import { find_vma, find_vma_index, vma_lookup, vma_modify } from './vma.js'
+import { PAGE_ALIGN } from './mmap.js'
+import { PAGE_SIZE } from './rmap.js'
+import { __mm_populate, mm_populate } from './gup.js'
+import { pte_present, vm_normal_page } from './memory.js'
+import { PG_mlocked } from './page.js'
+import { can_do_mlock } from './util.js'
+import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+
+/** Kernel: mlock_vma_pages_range(): set the flags and (un)mlock the pages already mapped. */
+function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): void {
+  vma.vm_flags = newflags
+  const pages = mm.env.pages
+  const lock = (newflags & VM_LOCKED) !== 0
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (_vpn, pte) => {
+    if (!pte_present(pte)) return
+    const pfn = vm_normal_page(vma, pte)
+    if (pfn < 0) return
+    if (lock) pages.set(pfn, PG_mlocked)
+    else if (pages._mapcount[pfn] <= 1) pages.clear(pfn, PG_mlocked)
+  })
+}
+
+/** Kernel: mlock_fixup(). 0 or -errno. */
+function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): VmArea | number {
+  const oldflags = vma.vm_flags
+  if (newflags === oldflags || oldflags & VM_SPECIAL || oldflags & VM_HUGETLB || vm_flags_test(oldflags, VM_DROPPABLE)) {
+    return vma
+  }
+  const r = vma_modify(mm, vma, start, end, { vm_flags: newflags })
+  if (typeof r === 'number') return r
+  let nr_pages = (end - start) / PAGE_SIZE
+  if (!(newflags & VM_LOCKED)) nr_pages = -nr_pages
+  else if (oldflags & VM_LOCKED) nr_pages = 0
+  mm.locked_vm += nr_pages
+  if (newflags & VM_LOCKED && oldflags & VM_LOCKED) r.vm_flags = newflags
+  else mlock_vma_pages_range(mm, r, start, end, newflags)
+  return r
+}
+
+/** Kernel: apply_vma_lock_flags(). 0 or -errno. */
+function apply_vma_lock_flags(mm: MmStruct, start: number, len: number, flags: number): number {
+  const end = start + len
+  if (end >= 2 ** 64) return -EINVAL
+  if (end === start) return 0
+  let vma = vma_lookup(mm, start)
+  if (!vma) return -ENOMEM
+  let nstart = start
+  let tmp = vma.vm_start
+  while (vma && vma.vm_start < end) {
+    if (vma.vm_start !== tmp) return -ENOMEM
+    const newflags = vm_flags_or(vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK), flags)
+    tmp = Math.min(vma.vm_end, end)
+    const r = mlock_fixup(mm, vma, nstart, tmp, newflags)
+    if (typeof r === 'number') return r
+    tmp = r.vm_end
+    nstart = tmp
+    const i = find_vma_index(mm, tmp)
+    vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+  }
+  if (tmp < end) return -ENOMEM
+  return 0
+}
+
+/** Kernel: __mlock_posix_error_return(). */
+function mlock_posix_error(e: number): number {
+  if (e === -EFAULT) return -ENOMEM
+  if (e === -ENOMEM) return -EAGAIN
+  return e
+}
+
+/** Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT). 0 or -errno. */
+export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: number): number {
+  if (!can_do_mlock(mm)) return -EPERM
+  len = PAGE_ALIGN(len, start % PAGE_SIZE)
+  start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
+  // CAP_IPC_LOCK: the RLIMIT_MEMLOCK check passes for the simulated root task.
+  const err = apply_vma_lock_flags(mm, start, len, VM_LOCKED | vm_flags)
+  if (err) return err
+  const e = __mm_populate(mm, start, len, false)
+  return e ? mlock_posix_error(e) : 0
+}
+
+/** The mlock2 system call. */
+export function sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number {
+  if (flags & ~MLOCK_ONFAULT) return -EINVAL
+  return do_mlock(mm, start, len, flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : 0)
+}
+
+/** Kernel: sys_munlock(). */
+export function do_munlock(mm: MmStruct, start: number, len: number): number {
+  len = PAGE_ALIGN(len, start % PAGE_SIZE)
+  start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
+  return apply_vma_lock_flags(mm, start, len, 0)
+}
+
+/** Kernel: apply_mlockall_flags(). */
+function apply_mlockall_flags(mm: MmStruct, flags: number): number {
+  mm.def_flags = vm_flags_andnot(mm.def_flags, VM_LOCKED_MASK)
+  let to_add = 0
+  if (flags & MCL_FUTURE) {
+    mm.def_flags = vm_flags_or(mm.def_flags, VM_LOCKED | (flags & MCL_ONFAULT ? VM_LOCKONFAULT : 0))
+    if (!(flags & MCL_CURRENT)) return 0
+  }
+  if (flags & MCL_CURRENT) {
+    to_add |= VM_LOCKED
+    if (flags & MCL_ONFAULT) to_add |= VM_LOCKONFAULT
+  }
+  for (const vma of [...mm.mm_mt]) {
+    if (!mm.mm_mt.includes(vma)) continue
+    const newflags = vm_flags_or(vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK), to_add)
+    mlock_fixup(mm, vma, vma.vm_start, vma.vm_end, newflags)
+  }
+  return 0
+}
+
+/** Kernel: sys_mlockall(). */
+export function do_mlockall(mm: MmStruct, flags: number): number {
+  if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) return -EINVAL
+  if (!can_do_mlock(mm)) return -EPERM
+  const ret = apply_mlockall_flags(mm, flags)
+  if (!ret && flags & MCL_CURRENT) mm_populate(mm, 0, mm.task_size)
+  return ret
+}
+
+/** Kernel: sys_munlockall(). */
+export function do_munlockall(mm: MmStruct): number {
+  return apply_mlockall_flags(mm, 0)
+}
+
+export { find_vma }

@@ -1,0 +1,390 @@
+/**
+ * Process address-space types: mm_struct, vm_area_struct, anon_vma,
+ * anon_vma_chain, and the vm_flags bits with Linux 6.18's values
+ * (Kernel: include/linux/mm_types.h, include/linux/mm.h, include/linux/rmap.h).
+ *
+ * API note for the user side (Process API, /proc formatters, replay runner)
+ * -------------------------------------------------------------------------
+ * Every kernel-side entry point returns a number: >= 0 (or an address) on
+ * success, -errno on failure, exactly like the syscall's kernel function:
+ *   mmap.ts     do_mmap(mm, addr, len, prot, flags, file, pgoff) / vm_mmap_pgoff(),
+ *               ksys_mmap_pgoff(mm, addr, len, prot, flags, file|null, off) (full syscall),
+ *               do_munmap(mm, start, len), sys_brk(mm, brk) (returns the new break)
+ *   mprotect.ts do_mprotect_pkey(mm, start, len, prot)
+ *   mremap.ts   do_mremap(mm, addr, old_len, new_len, flags, new_addr)
+ *   madvise.ts  do_madvise(mm, start, len, advice)
+ *   mlock.ts    do_mlock(mm, start, len, flags), do_munlock(mm, start, len),
+ *               do_mlockall(mm, flags), do_munlockall(mm)
+ *   msync.ts    do_msync(mm, start, len, flags)
+ *   mincore.ts  do_mincore(mm, start, len, out: Uint8Array) (0 or -errno)
+ *   mseal.ts    do_mseal(mm, start, len, flags)
+ *   memory.ts   access_user(mm, addr, len, write, data?) -> {ok, fault?: {signal, si_code, addr}}
+ *               copy_to_user / copy_from_user (bytes NOT copied, like Linux),
+ *               get_user / put_user (0 or -EFAULT)
+ *   task_mmu.ts smaps_walk(mm, vma) -> the smaps counters as fs/proc/task_mmu.c computes them
+ *   fork.ts     dup_mm(oldmm) (fork's copy of the address space), exit.ts exit_mmap/mmput
+ * Addresses are plain numbers (user addresses are < TASK_SIZE, exact).
+ * The VMAs of an mm are `mm.mm_mt`, a sorted array of VmArea (the maple
+ * tree's role); iterate it or use vma.ts (find_vma, for_each_vma_range).
+ * VmArea / MmStruct fields keep the kernel's names and stay stable.
+ *
+ * vm_flags use bits above 31 (VM_SEALED is bit 42 on x86-64), so they are
+ * kept as an exact JS number. Testing a bit below 32 with `&` is correct
+ * (ToInt32 keeps the low 32 bits); setting or clearing bits must go through
+ * vm_flags_or() / vm_flags_andnot() (never `|`, which would drop high bits).
+ */
+import type { PageArray } from './page.js'
+import type { PhysMem } from '../hw/physmem.js'
+import type { VmStat } from './vmstat.js'
+import type { Tracer } from '../kernel/trace.js'
+import type { ArchProfile } from '../arch/profile.js'
+
+// ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
+export const VM_NONE = 0
+export const VM_READ = 0x1
+export const VM_WRITE = 0x2
+export const VM_EXEC = 0x4
+export const VM_SHARED = 0x8
+export const VM_MAYREAD = 0x10
+export const VM_MAYWRITE = 0x20
+export const VM_MAYEXEC = 0x40
+export const VM_MAYSHARE = 0x80
+export const VM_GROWSDOWN = 0x100
+export const VM_UFFD_MISSING = 0x200
+export const VM_PFNMAP = 0x400
+export const VM_MAYBE_GUARD = 0x800
+export const VM_UFFD_WP = 0x1000
+export const VM_LOCKED = 0x2000
+export const VM_IO = 0x4000
+export const VM_SEQ_READ = 0x8000
+export const VM_RAND_READ = 0x10000
+export const VM_DONTCOPY = 0x20000
+export const VM_DONTEXPAND = 0x40000
+export const VM_LOCKONFAULT = 0x80000
+export const VM_ACCOUNT = 0x100000
+export const VM_NORESERVE = 0x200000
+export const VM_HUGETLB = 0x400000
+export const VM_SYNC = 0x800000
+export const VM_ARCH_1 = 0x1000000
+export const VM_WIPEONFORK = 0x2000000
+export const VM_DONTDUMP = 0x4000000
+/** CONFIG_MEM_SOFT_DIRTY is off on the reference kernel: VM_SOFTDIRTY is 0. */
+export const VM_SOFTDIRTY = 0
+export const VM_MIXEDMAP = 0x10000000
+export const VM_HUGEPAGE = 0x20000000
+export const VM_NOHUGEPAGE = 0x40000000
+export const VM_MERGEABLE = 0x80000000
+export const VM_PKEY_BIT0 = 2 ** 32
+export const VM_PKEY_BIT1 = 2 ** 33
+export const VM_PKEY_BIT2 = 2 ** 34
+export const VM_PKEY_BIT3 = 2 ** 35
+/** x86 shadow stack (VM_HIGH_ARCH_5). */
+export const VM_SHADOW_STACK = 2 ** 37
+export const VM_DROPPABLE = 2 ** 40
+export const VM_UFFD_MINOR = 2 ** 41
+export const VM_SEALED = 2 ** 42
+
+export const VM_STACK = VM_GROWSDOWN
+export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC
+export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP
+export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT
+/** VM_STACK_DEFAULT_FLAGS on x86-64 for a 64-bit task: VM_DATA_DEFAULT_FLAGS | VM_STACK | VM_ACCOUNT... see exec. */
+export const VM_DATA_DEFAULT_FLAGS = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
+/** Flags that do not prevent a merge (VM_IGNORE_MERGE): soft-dirty (0 here) and maybe-guard. */
+export const VM_IGNORE_MERGE = VM_SOFTDIRTY | VM_MAYBE_GUARD
+/** VMA flags that are sticky: kept by a merge when either side has them (VM_STICKY). */
+export const VM_STICKY = VM_SOFTDIRTY | VM_MAYBE_GUARD
+/** Flags copied to the new VMA on fork only if not cleared (VM_COPY_ON_FORK in 6.18: guard hint). */
+export const VM_COPY_ON_FORK = VM_MAYBE_GUARD
+export const VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR
+
+const TWO32 = 2 ** 32
+/** a | b on exact 64-bit flag numbers. */
+export function vm_flags_or(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32)
+  const bh = Math.floor(b / TWO32)
+  return ((ah | bh) >>> 0) * TWO32 + (((a >>> 0) | (b >>> 0)) >>> 0)
+}
+/** a & ~b on exact 64-bit flag numbers. */
+export function vm_flags_andnot(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32)
+  const bh = Math.floor(b / TWO32)
+  return ((ah & ~bh) >>> 0) * TWO32 + (((a >>> 0) & ~(b >>> 0)) >>> 0)
+}
+/** a & b on exact 64-bit flag numbers. */
+export function vm_flags_and(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32)
+  const bh = Math.floor(b / TWO32)
+  return ((ah & bh) >>> 0) * TWO32 + (((a >>> 0) & (b >>> 0)) >>> 0)
+}
+/** a ^ b on exact 64-bit flag numbers. */
+export function vm_flags_xor(a: number, b: number): number {
+  const ah = Math.floor(a / TWO32)
+  const bh = Math.floor(b / TWO32)
+  return ((ah ^ bh) >>> 0) * TWO32 + (((a >>> 0) ^ (b >>> 0)) >>> 0)
+}
+/** True when a and b share any bit. */
+export function vm_flags_test(a: number, b: number): boolean {
+  return vm_flags_and(a, b) !== 0
+}
+
+// ---- file / address_space seen from the mm side ----
+export const FMODE_READ = 0x1
+export const FMODE_WRITE = 0x2
+
+/**
+ * The page-cache side an mm needs (Kernel: struct address_space). Implemented
+ * by shmem.ts (ShmemMapping); the page-cache issue extends it.
+ */
+export interface AddressSpace {
+  readonly id: number
+  /** Page index -> pfn of the cached page. */
+  readonly i_pages: Map<number, number>
+  /** VMAs mapping this object (i_mmap). */
+  readonly i_mmap: Set<VmArea>
+  /** File size in bytes (i_size). */
+  i_size: number
+  /** Backing: 'shmem' (tmpfs / shared anon, no writeback) or 'disk' (writeback on sync). */
+  readonly backing: 'shmem' | 'disk'
+}
+
+/** struct file as the mm sees it. */
+export interface VmFile {
+  readonly f_mode: number
+  readonly f_mapping: AddressSpace
+  /** Path or name printed in /proc/<pid>/maps. */
+  readonly name: string
+  /** True for the object behind MAP_SHARED|MAP_ANONYMOUS (shmem_zero_setup; maps prints no name). */
+  readonly anon_shared: boolean
+  /** An fd that supports MAP_SYNC (DAX) — false for tmpfs and ext4 without DAX. */
+  readonly supports_map_sync?: boolean
+  /** Reference count (get_file/fput). */
+  f_count: number
+}
+
+/** struct vm_operations_struct (the parts the core calls). */
+export interface VmOperations {
+  readonly name?: string
+  open?(vma: VmArea): void
+  close?(vma: VmArea): void
+  /** Return 0 to allow a split at addr or -errno. */
+  may_split?(vma: VmArea, addr: number): number
+}
+
+/** struct anon_vma. */
+export class AnonVma {
+  root: AnonVma
+  parent: AnonVma
+  refcount = 1
+  /** Number of child anon_vmas (and VMAs) that have this one as parent. */
+  num_children = 0
+  /** Number of VMAs whose vma->anon_vma is this one. */
+  num_active_vmas = 0
+  /** The anon_vma_chains linking VMAs to this anon_vma (rb_root). */
+  readonly rb_root = new Set<AnonVmaChain>()
+  constructor(readonly id: number) {
+    this.root = this
+    this.parent = this
+  }
+}
+
+/** struct anon_vma_chain. */
+export interface AnonVmaChain {
+  readonly vma: VmArea
+  readonly anon_vma: AnonVma
+}
+
+/** struct vm_area_struct. */
+export class VmArea {
+  vm_start = 0
+  vm_end = 0
+  vm_flags = 0
+  /** Offset in PAGE_SIZE units within vm_file (or the anonymous linear index). */
+  vm_pgoff = 0
+  vm_file: VmFile | null = null
+  anon_vma: AnonVma | null = null
+  /** List of anon_vma_chains (anon_vma_chain). */
+  anon_vma_chain: AnonVmaChain[] = []
+  vm_ops: VmOperations | null = null
+  /** prctl(PR_SET_VMA_ANON_NAME) name, or null. */
+  anon_name: string | null = null
+  /** userfaultfd context, or null. */
+  vm_userfaultfd_ctx: object | null = null
+  /** Private data of a driver mapping. */
+  vm_private_data: unknown = null
+  /** Special-mapping name ([vdso], [vvar], [heap] is derived from brk). */
+  special_name: string | null = null
+  constructor(readonly vm_mm: MmStruct) {}
+}
+
+// ---- page-table storage the mm layer uses ----
+/**
+ * A process's page tables as the mm layer sees them: one entry word per
+ * virtual page number, in the x86 PTE bit layout (pfn << 12 | flag bits; the
+ * NX bit is not stored). 0 is pte_none.
+ */
+export interface MmPageTables {
+  /** The entry for vpn (0 when none or when no table covers it). */
+  get(vpn: number): number
+  /** Set the entry; allocates intermediate tables. Returns false on -ENOMEM. */
+  set(vpn: number, pte: number): boolean
+  /** Visit every non-none entry in [start_vpn, end_vpn) in order. */
+  each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
+  /** Kernel: free_pgtables(): free tables wholly inside [floor, ceiling) that map nothing. */
+  free_pgtables(floor_vpn: number, ceiling_vpn: number): void
+  /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
+  pte_table_present?(vpn: number): boolean
+  /** Page-table pages in use (VmPTE / PageTables), the top level included. */
+  readonly nr_ptes: number
+  /** Free everything (exit). */
+  destroy(): void
+}
+
+// rss_stat counters (enum)
+export const MM_FILEPAGES = 0
+export const MM_ANONPAGES = 1
+export const MM_SWAPENTS = 2
+export const MM_SHMEMPAGES = 3
+
+/** Kernel sysctls the address-space code reads (vm.* and friends). */
+export interface MmSysctl {
+  max_map_count: number
+  /** 0 heuristic, 1 always, 2 never. */
+  overcommit_memory: 0 | 1 | 2
+  overcommit_ratio: number
+  overcommit_kbytes: number
+  admin_reserve_kbytes: number
+  user_reserve_kbytes: number
+  mmap_min_addr: number
+  /** stack_guard_gap in bytes (256 pages by default). */
+  stack_guard_gap: number
+  /** Fault-around bytes (64 KiB default). */
+  fault_around_bytes: number
+  /** RLIMIT_MEMLOCK in bytes (soft). */
+  rlimit_memlock: number
+  /** RLIMIT_STACK in bytes. */
+  rlimit_stack: number
+  /** RLIMIT_DATA in bytes. */
+  rlimit_data: number
+  /** RLIMIT_AS in bytes. */
+  rlimit_as: number
+  /** Number of huge pages reserved (nr_hugepages): 0 makes MAP_HUGETLB ENOMEM. */
+  nr_hugepages: number
+}
+
+export function default_sysctl(): MmSysctl {
+  return {
+    max_map_count: 65530,
+    overcommit_memory: 0,
+    overcommit_ratio: 50,
+    overcommit_kbytes: 0,
+    admin_reserve_kbytes: 8192,
+    user_reserve_kbytes: 131072,
+    mmap_min_addr: 65536,
+    stack_guard_gap: 256 * 4096,
+    fault_around_bytes: 65536,
+    rlimit_memlock: 8 * 1024 * 1024,
+    rlimit_stack: 8 * 1024 * 1024,
+    rlimit_data: Infinity,
+    rlimit_as: Infinity,
+    nr_hugepages: 0,
+  }
+}
+
+/**
+ * What the mm layer needs from the rest of the machine. The foundation's
+ * PageAllocator satisfies the allocator part structurally.
+ */
+export interface MmEnv {
+  /** The architecture profile (NX availability, TASK_SIZE); x86_64 when absent. */
+  readonly arch?: ArchProfile
+  readonly pages: PageArray
+  readonly physmem: PhysMem
+  readonly vmstat: VmStat
+  readonly trace: Tracer | null
+  /** Kernel: alloc_pages(); -1 on failure. */
+  alloc_pages(gfp: number, order: number): number
+  /** Kernel: __free_pages(). */
+  __free_pages(pfn: number, order: number): void
+  /** Page tables for a new mm (pgd_alloc). */
+  pgd_alloc(): MmPageTables | null
+  /** The shared zero page's pfn (ZERO_PAGE(0)). */
+  readonly zero_pfn: number
+  readonly sysctl: MmSysctl
+  /** Total RAM pages (totalram_pages()) for CommitLimit. */
+  totalram_pages(): number
+  /** Free + reclaimable pages for the overcommit heuristic (mode 0). */
+  available_pages(): number
+  /** vm_committed_as, in pages. */
+  vm_committed_as: number
+  /** Slab hooks: called when a kernel object is created/freed (cache name, e.g. "vm_area_struct"). */
+  kmem_alloc?(cache: string): void
+  kmem_free?(cache: string): void
+  /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
+  flush_tlb_range?(mm: MmStruct, start: number, end: number): void
+  /** Next id for anon_vma / address_space objects. */
+  next_id(): number
+  /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
+  readonly anon_vmas: Map<number, AnonVma>
+  /** Live address_spaces by id (page->mapping of a page-cache page is +id). */
+  readonly mappings: Map<number, AddressSpace>
+}
+
+/** struct mm_struct. */
+export class MmStruct {
+  /** The VMAs in address order (the maple tree's role). */
+  mm_mt: VmArea[] = []
+  pgd: MmPageTables
+  /** Users of the address space (threads, get_task_mm); mmput frees the mappings at 0. */
+  mm_users = 1
+  /** References to the struct itself (mm_users counts as one); mmdrop frees it at 0. */
+  mm_count = 1
+  map_count = 0
+  mmap_base = 0
+  mmap_legacy_base = 0
+  task_size: number
+  start_code = 0
+  end_code = 0
+  start_data = 0
+  end_data = 0
+  start_brk = 0
+  brk = 0
+  start_stack = 0
+  arg_start = 0
+  arg_end = 0
+  env_start = 0
+  env_end = 0
+  /** Pages counters (not bytes), as in the kernel. */
+  total_vm = 0
+  locked_vm = 0
+  pinned_vm = 0
+  data_vm = 0
+  exec_vm = 0
+  stack_vm = 0
+  /** mm->def_flags (VM_LOCKED|VM_LOCKONFAULT after mlockall(MCL_FUTURE)). */
+  def_flags = 0
+  hiwater_rss = 0
+  hiwater_vm = 0
+  readonly rss_stat = [0, 0, 0, 0]
+  /** Task statistics charged by faults of this mm (the faulting task's min_flt/maj_flt). */
+  min_flt = 0
+  maj_flt = 0
+  /** CPUs that ran this mm (mm_cpumask), for TLB shootdowns. */
+  readonly cpu_bitmap = new Set<number>()
+  /** Set at exit_mmap. */
+  dead = false
+  constructor(
+    readonly env: MmEnv,
+    readonly id: number,
+    task_size: number,
+    pgd: MmPageTables,
+  ) {
+    this.task_size = task_size
+    this.pgd = pgd
+  }
+}
+
+/** get_mm_rss(). */
+export function get_mm_rss(mm: MmStruct): number {
+  return mm.rss_stat[MM_FILEPAGES] + mm.rss_stat[MM_ANONPAGES] + mm.rss_stat[MM_SHMEMPAGES]
+}

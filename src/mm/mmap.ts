@@ -1,0 +1,534 @@
+/**
+ * mmap, munmap, brk and unmapped-area search (Kernel: mm/mmap.c do_mmap,
+ * ksys_mmap_pgoff, __get_unmapped_area, arch/x86/kernel/sys_x86_64.c
+ * arch_get_unmapped_area_topdown, mm/vma.c __mmap_region, do_vmi_munmap,
+ * do_brk_flags, mm/util.c vm_mmap_pgoff).
+ *
+ * Every function returns an address / 0 on success and -errno on failure,
+ * with the checks in Linux's order. Lengths and offsets are unsigned 64-bit
+ * values carried in JS numbers (exact below 2^53; larger ones only need to
+ * compare correctly against TASK_SIZE).
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  type VmFile,
+  FMODE_READ,
+  FMODE_WRITE,
+  VM_ACCOUNT,
+  VM_DATA_DEFAULT_FLAGS,
+  VM_DONTDUMP,
+  VM_DROPPABLE,
+  VM_EXEC,
+  VM_GROWSDOWN,
+  VM_LOCKED,
+  VM_LOCKED_MASK,
+  VM_MAYEXEC,
+  VM_MAYREAD,
+  VM_MAYSHARE,
+  VM_MAYWRITE,
+  VM_NOHUGEPAGE,
+  VM_NORESERVE,
+  VM_READ,
+  VM_SEALED,
+  VM_SHARED,
+  VM_SPECIAL,
+  VM_SYNC,
+  VM_WIPEONFORK,
+  VM_WRITE,
+  vm_flags_andnot,
+  vm_flags_or,
+  vm_flags_test,
+} from './mm_types.js'
+import * as M from './mman.js'
+import {
+  find_vma,
+  find_vma_index,
+  find_vma_intersection,
+  remove_vma,
+  split_vma,
+  vm_area_alloc,
+  vm_stat_account,
+  vma_link,
+  vma_merge_new_range,
+  vmas_in_range,
+  __split_vma,
+} from './vma.js'
+import { PAGE_SIZE, vma_pages } from './rmap.js'
+import { unmap_vmas } from './memory.js'
+import { mm_populate } from './gup.js'
+import { shmem_file_setup } from './shmem.js'
+import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
+import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
+
+const TWO64 = 2 ** 64
+/** DEFAULT_MAP_WINDOW on x86-64 (47-bit user space). */
+const DEFAULT_MAP_WINDOW = 0x7ffffffff000
+
+/** Kernel: PAGE_ALIGN() on an unsigned 64-bit value (wraps to 0 past 2^64). */
+export function PAGE_ALIGN(len: number, add = 0): number {
+  if (len + add < 2 ** 53) return Math.ceil((len + add) / PAGE_SIZE) * PAGE_SIZE
+  const b = BigInt.asUintN(64, ((BigInt(len) + BigInt(add) + 4095n) / 4096n) * 4096n)
+  return Number(b) >= TWO64 ? 0 : Number(b)
+}
+
+/** Kernel: calc_vm_prot_bits(). */
+export function calc_vm_prot_bits(prot: number): number {
+  return prot & (VM_READ | VM_WRITE | VM_EXEC)
+}
+
+/** Kernel: calc_vm_flag_bits(). */
+function calc_vm_flag_bits(file: VmFile | null, flags: number): number {
+  let f = 0
+  if (flags & M.MAP_GROWSDOWN) f |= VM_GROWSDOWN
+  if (flags & M.MAP_LOCKED) f |= VM_LOCKED
+  if (flags & M.MAP_SYNC && file?.supports_map_sync) f |= VM_SYNC
+  if (flags & M.MAP_STACK) f = vm_flags_or(f, VM_NOHUGEPAGE)
+  return f
+}
+
+/** Kernel: vm_start_gap(). */
+export function vm_start_gap(mm: MmStruct, vma: VmArea): number {
+  let start = vma.vm_start
+  if (vma.vm_flags & VM_GROWSDOWN) {
+    start -= mm.env.sysctl.stack_guard_gap
+    if (start > vma.vm_start) start = 0
+    if (start < 0) start = 0
+  }
+  return start
+}
+
+/**
+ * Kernel: unmapped_area_topdown(): the top of the highest gap in
+ * [low, high) that fits length. When the VMA above the chosen gap grows down
+ * and its guard gap reaches into the gap, the search restarts below that
+ * guard gap (high_limit = vm_start_gap(next)), as the maple-tree walk does.
+ */
+function unmapped_area_topdown(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
+  if (low_limit < mm.env.sysctl.mmap_min_addr) low_limit = mm.env.sysctl.mmap_min_addr
+  const mt = mm.mm_mt
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    let i = find_vma_index(mm, high_limit)
+    let found = -1
+    let next: VmArea | null = null
+    for (; i >= 0; i--) {
+      next = i < mt.length ? mt[i] : null
+      const prev = i > 0 ? mt[i - 1] : null
+      const gap_start = prev ? prev.vm_end : 0
+      const gap_end = next ? Math.min(next.vm_start, high_limit) : high_limit
+      const lo = Math.max(gap_start, low_limit)
+      if (gap_end > lo && gap_end - lo >= length) {
+        found = gap_end
+        break
+      }
+      if (gap_start <= low_limit) break
+    }
+    if (found < 0) return -ENOMEM
+    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found) {
+      high_limit = vm_start_gap(mm, next)
+      if (high_limit - low_limit < length) return -ENOMEM
+      continue
+    }
+    return found - length
+  }
+  return -ENOMEM
+}
+
+/** Kernel: unmapped_area() (bottom-up), restarting above a grows-down VMA whose guard gap overlaps. */
+function unmapped_area(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
+  const mt = mm.mm_mt
+  low_limit = Math.max(low_limit, mm.env.sysctl.mmap_min_addr)
+  for (let guard = 0; guard < 1 << 20; guard++) {
+    let start = low_limit
+    let found = -1
+    let next: VmArea | null = null
+    for (let i = find_vma_index(mm, start); i <= mt.length; i++) {
+      next = i < mt.length ? mt[i] : null
+      const end = next ? Math.min(next.vm_start, high_limit) : high_limit
+      if (end > start && end - start >= length) {
+        found = start
+        break
+      }
+      if (!next) break
+      start = Math.max(start, next.vm_end)
+      if (start >= high_limit) break
+    }
+    if (found < 0) return -ENOMEM
+    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found + length) {
+      low_limit = next.vm_end
+      continue
+    }
+    return found
+  }
+  return -ENOMEM
+}
+
+/** Kernel: mmap_address_hint_valid(). */
+function mmap_address_hint_valid(mm: MmStruct, addr: number, len: number): boolean {
+  if (mm.task_size - len < addr) return false
+  return addr > DEFAULT_MAP_WINDOW === addr + len > DEFAULT_MAP_WINDOW
+}
+
+/** Kernel: arch_get_unmapped_area_topdown() (x86-64). */
+function arch_get_unmapped_area_topdown(mm: MmStruct, addr: number, len: number, flags: number): number {
+  if (len > mm.task_size) return -ENOMEM
+  if (flags & M.MAP_FIXED) return addr
+  if (!(flags & M.MAP_32BIT)) {
+    if (addr) {
+      addr = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE
+      if (mmap_address_hint_valid(mm, addr, len)) {
+        const vma = find_vma(mm, addr)
+        if (!vma || addr + len <= vm_start_gap(mm, vma)) return addr
+      }
+    }
+    const r = unmapped_area_topdown(mm, len, PAGE_SIZE, mm.mmap_base)
+    if (r >= 0) return r
+  }
+  // bottomup: arch_get_unmapped_area()
+  const low = flags & M.MAP_32BIT ? 0x40000000 : mm.mmap_legacy_base
+  const high = flags & M.MAP_32BIT ? 0x80000000 : mm.task_size
+  return unmapped_area(mm, len, low, high)
+}
+
+/** Kernel: __get_unmapped_area(). */
+export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: number, len: number, _pgoff: number, flags: number): number {
+  if (len > mm.task_size) return -ENOMEM
+  const r = arch_get_unmapped_area_topdown(mm, addr, len, flags)
+  if (r < 0) return r
+  if (r > mm.task_size - len) return -ENOMEM
+  if (r % PAGE_SIZE) return -EINVAL
+  return r
+}
+
+/** Kernel: round_hint_to_min(). */
+function round_hint_to_min(mm: MmStruct, hint: number): number {
+  hint = Math.floor(hint / PAGE_SIZE) * PAGE_SIZE
+  const min = mm.env.sysctl.mmap_min_addr
+  if (hint && hint < min) return PAGE_ALIGN(min)
+  return hint
+}
+
+/** Kernel: accountable_mapping(). */
+function accountable_mapping(vm_flags: number): boolean {
+  return (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE
+}
+
+/** Result of gathering the VMAs a munmap or MAP_FIXED replaces (struct vma_munmap_struct). */
+interface MunmapGather {
+  vmas: VmArea[]
+  nr_pages: number
+  nr_accounted: number
+  locked_vm: number
+}
+
+/**
+ * Kernel: vms_gather_munmap_vmas(): split at start and end and collect the
+ * VMAs inside [start, end). Fails with -EPERM on a sealed VMA (nothing is
+ * unmapped; splits already done stay, as in Linux).
+ */
+function gather_munmap_vmas(mm: MmStruct, first: VmArea, start: number, end: number): MunmapGather | number {
+  if (start > first.vm_start) {
+    if (end < first.vm_end && mm.map_count >= mm.env.sysctl.max_map_count) return -ENOMEM
+    if (vm_flags_test(first.vm_flags, VM_SEALED)) return -EPERM
+    const err = __split_vma(mm, first, start, true)
+    if (err) return err
+  }
+  const g: MunmapGather = { vmas: [], nr_pages: 0, nr_accounted: 0, locked_vm: 0 }
+  for (const v of vmas_in_range(mm, start, end)) {
+    if (vm_flags_test(v.vm_flags, VM_SEALED)) return -EPERM
+    if (v.vm_end > end) {
+      const err = __split_vma(mm, v, end, false)
+      if (err) return err
+    }
+    const n = vma_pages(v)
+    g.vmas.push(v)
+    g.nr_pages += n
+    if (v.vm_flags & VM_ACCOUNT) g.nr_accounted += n
+    if (v.vm_flags & VM_LOCKED) g.locked_vm += n
+  }
+  return g
+}
+
+/** Kernel: vms_complete_munmap_vmas(): zap, free page tables, fix counters, free the VMAs. */
+function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end: number): void {
+  if (g.vmas.length === 0) return
+  unmap_vmas(mm, g.vmas, start, end)
+  const i = find_vma_index(mm, start)
+  const prev = i > 0 ? mm.mm_mt[i - 1] : null
+  mm.locked_vm -= g.locked_vm
+  for (const v of g.vmas) {
+    vm_stat_account(mm, v.vm_flags, -vma_pages(v))
+    remove_vma(mm, v)
+  }
+  const next = find_vma(mm, start)
+  mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE)
+  if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
+}
+
+/** Unmap [start, end) (page aligned) after the argument checks. Kernel: do_vmi_align_munmap(). */
+export function do_vmi_align_munmap(mm: MmStruct, start: number, end: number): number {
+  const first = find_vma_intersection(mm, start, end)
+  if (!first) return 0
+  const g = gather_munmap_vmas(mm, first, start, end)
+  if (typeof g === 'number') return g
+  complete_munmap_vmas(mm, g, start, end)
+  return 0
+}
+
+/** Kernel: do_vmi_munmap() / __vm_munmap(): the munmap syscall. 0 or -errno. */
+export function do_munmap(mm: MmStruct, start: number, len: number): number {
+  if (start % PAGE_SIZE || start > mm.task_size || len > mm.task_size - start) return -EINVAL
+  const end = start + PAGE_ALIGN(len)
+  if (end === start) return -EINVAL
+  return do_vmi_align_munmap(mm, start, end)
+}
+
+/**
+ * Kernel: __mmap_region(): map [addr, addr+len) with vm_flags, replacing
+ * what is there (MAP_FIXED). Returns addr or -errno.
+ */
+export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len: number, vm_flags: number, pgoff: number): number {
+  const end = addr + len
+  const pglen = len / PAGE_SIZE
+  let g: MunmapGather = { vmas: [], nr_pages: 0, nr_accounted: 0, locked_vm: 0 }
+  const first = find_vma_intersection(mm, addr, end)
+  if (first) {
+    const r = gather_munmap_vmas(mm, first, addr, end)
+    if (typeof r === 'number') return r
+    g = r
+  }
+  if (!may_expand_vm(mm, vm_flags, pglen - g.nr_pages)) return -ENOMEM
+  let charged = 0
+  if (accountable_mapping(vm_flags)) {
+    charged = pglen - g.nr_accounted
+    if (charged) {
+      const err = security_vm_enough_memory_mm(mm, charged)
+      if (err) return err
+    }
+    g.nr_accounted = 0
+    vm_flags = vm_flags_or(vm_flags, VM_ACCOUNT)
+  }
+  // vms_clean_up_area + complete: the old VMAs go before the new one is linked.
+  complete_munmap_vmas(mm, g, addr, end)
+  const spec = {
+    start: addr,
+    end,
+    vm_flags,
+    file,
+    pgoff,
+    anon_vma: null,
+    anon_name: null,
+    uffd_ctx: null,
+    middle: null,
+  }
+  let vma: VmArea | null = file === null && vm_flags & VM_SHARED ? null : vma_merge_new_range(mm, spec)
+  if (!vma) {
+    vma = vm_area_alloc(mm)
+    vma.vm_start = addr
+    vma.vm_end = end
+    vma.vm_flags = vm_flags
+    vma.vm_pgoff = pgoff
+    if (file) {
+      vma.vm_file = file
+      file.f_count++
+    } else if (vm_flags & VM_SHARED) {
+      // shmem_zero_setup(): a new shmem object per shared anonymous mapping.
+      const f = shmem_file_setup(mm.env, 'dev/zero', len, 'shmem', true)
+      vma.vm_file = f
+      vma.vm_ops = { name: 'shmem_anon_vm_ops' }
+    }
+    if (mm.map_count >= mm.env.sysctl.max_map_count + 1) {
+      if (charged) vm_unacct_memory(mm.env, charged)
+      return -ENOMEM
+    }
+    vma_link(mm, vma)
+  }
+  vm_stat_account(mm, vm_flags, pglen)
+  if (vm_flags & VM_LOCKED) {
+    if (vm_flags & VM_SPECIAL) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
+    else mm.locked_vm += pglen
+  }
+  return addr
+}
+
+/**
+ * Kernel: do_mmap(): the mmap checks in Linux's order, then mmap_region.
+ * Returns the address or -errno; `populate` receives the length to
+ * prefault (MAP_POPULATE / VM_LOCKED) for the caller (vm_mmap_pgoff).
+ */
+export function do_mmap(
+  mm: MmStruct,
+  file: VmFile | null,
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  pgoff: number,
+  out?: { populate: number },
+): number {
+  if (out) out.populate = 0
+  if (!len) return -EINVAL
+  if (flags & M.MAP_FIXED_NOREPLACE) flags |= M.MAP_FIXED
+  if (!(flags & M.MAP_FIXED)) addr = round_hint_to_min(mm, addr)
+  len = PAGE_ALIGN(len)
+  if (!len) return -ENOMEM
+  if (pgoff + len / PAGE_SIZE >= TWO64) return -EOVERFLOW
+  if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
+  let vm_flags =
+    calc_vm_prot_bits(prot) | calc_vm_flag_bits(file, flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
+  vm_flags = vm_flags_or(vm_flags, mm.def_flags)
+  addr = get_unmapped_area(mm, file, addr, len, pgoff, flags)
+  if (addr < 0) return addr
+  if (flags & M.MAP_FIXED_NOREPLACE) {
+    if (find_vma_intersection(mm, addr, addr + len)) return -EEXIST
+  }
+  if (flags & M.MAP_LOCKED && !can_do_mlock(mm)) return -EPERM
+  if (!mlock_future_ok(mm, vm_flags, len)) return -EAGAIN
+  if (file) {
+    // file_mmap_ok(): the offset range must fit in loff_t.
+    if (pgoff * PAGE_SIZE + len > 2 ** 63) return -EOVERFLOW
+    let flags_mask = M.LEGACY_MAP_MASK
+    if (file.supports_map_sync) flags_mask |= M.MAP_SYNC
+    const type = flags & M.MAP_TYPE
+    if (type === M.MAP_SHARED || type === M.MAP_SHARED_VALIDATE) {
+      if (type === M.MAP_SHARED) flags &= M.LEGACY_MAP_MASK
+      if (flags & ~flags_mask) return -EOPNOTSUPP
+      if (prot & M.PROT_WRITE && !(file.f_mode & FMODE_WRITE)) return -EACCES
+      vm_flags = vm_flags_or(vm_flags, VM_SHARED | VM_MAYSHARE)
+      if (!(file.f_mode & FMODE_WRITE)) vm_flags = vm_flags_andnot(vm_flags, VM_MAYWRITE | VM_SHARED)
+    } else if (type !== M.MAP_PRIVATE) {
+      return -EINVAL
+    }
+    if (!(file.f_mode & FMODE_READ)) return -EACCES
+    if (vm_flags & VM_GROWSDOWN) return -EINVAL
+  } else {
+    const type = flags & M.MAP_TYPE
+    if (type === M.MAP_SHARED) {
+      if (vm_flags & VM_GROWSDOWN) return -EINVAL
+      pgoff = 0
+      vm_flags = vm_flags_or(vm_flags, VM_SHARED | VM_MAYSHARE)
+    } else if (type === M.MAP_DROPPABLE || type === M.MAP_PRIVATE) {
+      if (type === M.MAP_DROPPABLE) {
+        if (flags & (M.MAP_LOCKED | M.MAP_HUGETLB)) return -EINVAL
+        if (vm_flags & VM_GROWSDOWN) return -EINVAL
+        vm_flags = vm_flags_or(vm_flags, VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP)
+      }
+      pgoff = addr / PAGE_SIZE
+    } else {
+      return -EINVAL
+    }
+  }
+  if (flags & M.MAP_NORESERVE && mm.env.sysctl.overcommit_memory !== 2) vm_flags = vm_flags_or(vm_flags, VM_NORESERVE)
+  const r = mmap_region(mm, file, addr, len, vm_flags, pgoff)
+  if (r >= 0 && out && (vm_flags & VM_LOCKED || (flags & (M.MAP_POPULATE | M.MAP_NONBLOCK)) === M.MAP_POPULATE)) {
+    out.populate = len
+  }
+  return r
+}
+
+/** Kernel: vm_mmap_pgoff(): do_mmap then mm_populate. */
+export function vm_mmap_pgoff(mm: MmStruct, file: VmFile | null, addr: number, len: number, prot: number, flags: number, pgoff: number): number {
+  const out = { populate: 0 }
+  const r = do_mmap(mm, file, addr, len, prot, flags, pgoff, out)
+  if (r >= 0 && out.populate) mm_populate(mm, r, out.populate)
+  return r
+}
+
+/** Files by descriptor, as the syscall layer resolves them (fget). */
+export type FdLookup = (fd: number) => VmFile | null
+
+/**
+ * The mmap system call (arch/x86/kernel/sys_x86_64.c sys_mmap +
+ * mm/mmap.c ksys_mmap_pgoff): offset alignment, fd lookup, MAP_HUGETLB.
+ * Returns the address or -errno.
+ */
+export function sys_mmap(mm: MmStruct, addr: number, len: number, prot: number, flags: number, fd: number, off: number, fget: FdLookup): number {
+  if (off % PAGE_SIZE) return -EINVAL
+  const pgoff = off / PAGE_SIZE
+  let file: VmFile | null = null
+  if (!(flags & M.MAP_ANONYMOUS)) {
+    file = fget(fd)
+    if (!file) return -EBADF
+    if (flags & M.MAP_HUGETLB) return -EINVAL
+  } else if (flags & M.MAP_HUGETLB) {
+    // hugetlb_file_setup(): the default hstate, and no huge pages reserved means ENOMEM.
+    const size_log = Math.floor(flags / 2 ** 26) & 0x3f
+    if (size_log !== 0 && size_log !== 21 && size_log !== 30) return -EINVAL
+    if (mm.env.sysctl.nr_hugepages === 0) return -ENOMEM
+    return -ENOMEM
+  }
+  return vm_mmap_pgoff(mm, file, addr, len, prot, flags, pgoff)
+}
+
+/** Kernel: do_brk_flags(): extend or create the brk VMA for [addr, addr+len). 0 or -errno. */
+function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: number, flags: number): number {
+  flags = vm_flags_or(flags | VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT, mm.def_flags)
+  const pages = len / PAGE_SIZE
+  if (!may_expand_vm(mm, flags, pages)) return -ENOMEM
+  if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
+  if (security_vm_enough_memory_mm(mm, pages)) return -ENOMEM
+  let merged: VmArea | null = null
+  if (vma && vma.vm_end === addr) {
+    merged = vma_merge_new_range(mm, {
+      start: addr,
+      end: addr + len,
+      vm_flags: flags,
+      file: null,
+      pgoff: addr / PAGE_SIZE,
+      anon_vma: null,
+      anon_name: null,
+      uffd_ctx: null,
+      middle: null,
+    })
+  }
+  if (!merged) {
+    const n = vm_area_alloc(mm)
+    n.vm_start = addr
+    n.vm_end = addr + len
+    n.vm_pgoff = addr / PAGE_SIZE
+    n.vm_flags = flags
+    vma_link(mm, n)
+  }
+  mm.total_vm += pages
+  mm.data_vm += pages
+  if (flags & VM_LOCKED) mm.locked_vm += pages
+  return 0
+}
+
+/** Kernel: sys_brk(): returns the new break, or the old one when refused. */
+export function sys_brk(mm: MmStruct, brk: number): number {
+  const origbrk = mm.brk
+  const min_brk = mm.start_brk
+  if (brk < min_brk) return origbrk
+  if (mm.env.sysctl.rlimit_data !== Infinity && brk - mm.start_brk + (mm.end_data - mm.start_data) > mm.env.sysctl.rlimit_data) {
+    return origbrk
+  }
+  const newbrk = PAGE_ALIGN(brk)
+  const oldbrk = PAGE_ALIGN(mm.brk)
+  if (oldbrk === newbrk) {
+    mm.brk = brk
+    return brk
+  }
+  if (brk <= mm.brk) {
+    const brkvma = find_vma_intersection(mm, newbrk, oldbrk)
+    if (!brkvma || brkvma.vm_start >= oldbrk) return origbrk
+    mm.brk = brk
+    if (do_vmi_align_munmap(mm, newbrk, oldbrk)) {
+      mm.brk = origbrk
+      return origbrk
+    }
+    return brk
+  }
+  const next = find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE + mm.env.sysctl.stack_guard_gap)
+  if (next && newbrk + PAGE_SIZE > vm_start_gap(mm, next)) return origbrk
+  const i = find_vma_index(mm, oldbrk)
+  const prev = i > 0 ? mm.mm_mt[i - 1] : null
+  const brkvma = prev && prev.vm_end > mm.start_brk ? prev : null
+  if (do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk, 0) < 0) return origbrk
+  mm.brk = brk
+  if (mm.def_flags & VM_LOCKED) mm_populate(mm, oldbrk, newbrk - oldbrk)
+  return brk
+}
+
+/** Kernel: split_vma() re-exported for the other syscalls. */
+export { split_vma }

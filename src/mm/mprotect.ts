@@ -1,0 +1,172 @@
+/**
+ * mprotect (Kernel: mm/mprotect.c do_mprotect_pkey, mprotect_fixup,
+ * change_protection).
+ *
+ * The VMAs are changed one after another up to the first hole, which then
+ * makes the call fail with ENOMEM while the earlier changes stay, as in
+ * Linux. PTEs follow the new protection: write permission is removed at
+ * once; it is granted at once only where no COW or dirty tracking is needed
+ * (exclusive anonymous pages, shared mappings without writenotify).
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  VM_ACCESS_FLAGS,
+  VM_ACCOUNT,
+  VM_HUGETLB,
+  VM_LOCKED,
+  VM_NORESERVE,
+  VM_SEALED,
+  VM_SHARED,
+  VM_WRITE,
+  vm_flags_andnot,
+  vm_flags_or,
+  vm_flags_test,
+} from './mm_types.js'
+import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
+import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
+import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
+import { PAGE_SIZE, vma_pages } from './rmap.js'
+import {
+  _PAGE_DIRTY,
+  _PAGE_NX,
+  _PAGE_PRESENT,
+  _PAGE_PROTNONE,
+  _PAGE_RW,
+  pte_clear_flags,
+  pte_dirty,
+  pte_present,
+  pte_set_flags,
+  vm_normal_page,
+  vm_page_prot,
+  vma_is_anonymous,
+  vma_wants_writenotify,
+} from './memory.js'
+import { PG_anon_exclusive } from './page.js'
+import { populate_vma_page_range } from './gup.js'
+import { may_expand_vm, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
+import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+
+/** Kernel: change_protection(): rewrite the PTEs of [start, end) for vma's new flags. */
+export function change_protection(mm: MmStruct, vma: VmArea, start: number, end: number): void {
+  const prot = vm_page_prot(vma)
+  const private_writable = (vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE
+  const shared_wn = vma_wants_writenotify(vma)
+  const pages = mm.env.pages
+  let changed = false
+  mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    if (!pte_present(pte)) return
+    let n = pte_clear_flags(pte, _PAGE_PRESENT | _PAGE_PROTNONE | _PAGE_RW)
+    n = pte_set_flags(n, prot & (_PAGE_PRESENT | _PAGE_PROTNONE))
+    if (prot & _PAGE_RW) n = pte_set_flags(n, _PAGE_RW)
+    else if (prot & _PAGE_PRESENT) {
+      const page = vm_normal_page(vma, pte)
+      if (private_writable && page >= 0 && pages.mapping[page] < 0 && pages.test(page, PG_anon_exclusive)) {
+        n = pte_set_flags(n, _PAGE_RW)
+      } else if (shared_wn && vma.vm_flags & VM_WRITE && pte_dirty(pte)) {
+        n = pte_set_flags(n, _PAGE_RW)
+      }
+    }
+    // NX follows VM_EXEC.
+    if (n >= _PAGE_NX) n -= _PAGE_NX
+    n += prot >= _PAGE_NX ? _PAGE_NX : 0
+    if (n !== pte) {
+      mm.pgd.set(vpn, n)
+      changed = true
+    }
+  })
+  if (changed) mm.env.flush_tlb_range?.(mm, start, end)
+  void _PAGE_DIRTY
+}
+
+/** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */
+export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): number {
+  if (vm_flags_test(vma.vm_flags, VM_SEALED)) return -EPERM
+  const oldflags = vma.vm_flags
+  if (newflags === oldflags) return 0
+  const nrpages = (end - start) / PAGE_SIZE
+  let charged = 0
+  if (newflags & VM_WRITE) {
+    if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM
+    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+      charged = nrpages
+      if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
+      newflags = vm_flags_or(newflags, VM_ACCOUNT)
+    }
+  } else if (oldflags & VM_ACCOUNT && vma_is_anonymous(vma) && !vma.anon_vma) {
+    newflags = vm_flags_andnot(newflags, VM_ACCOUNT)
+  }
+  const r = vma_modify(mm, vma, start, end, { vm_flags: newflags })
+  if (typeof r === 'number') {
+    if (charged) vm_unacct_memory(mm.env, charged)
+    return r
+  }
+  if (oldflags & VM_ACCOUNT && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm.env, nrpages)
+  // vma_set_page_prot + change_protection
+  change_protection(mm, r, start, end)
+  // A private VM_LOCKED VMA becoming writable: break COW now to avoid faults later.
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
+    populate_vma_page_range(mm, r, start, end)
+  }
+  vm_stat_account(mm, oldflags, -nrpages)
+  vm_stat_account(mm, newflags, nrpages)
+  return 0
+}
+
+/** Kernel: do_mprotect_pkey() with pkey -1: the mprotect syscall. 0 or -errno. */
+export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot: number): number {
+  const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP)
+  prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP)
+  if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL
+  if (start % PAGE_SIZE) return -EINVAL
+  if (!len) return 0
+  len = PAGE_ALIGN(len)
+  let end = start + len
+  if (len === 0 || end >= 2 ** 64) return -ENOMEM
+  // arch_validate_prot() (x86): only PROT_READ|WRITE|EXEC|SEM
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL
+  const reqprot = prot
+  let vma = find_vma(mm, start)
+  if (!vma || vma.vm_start >= end) return -ENOMEM
+  if (grows & PROT_GROWSDOWN) {
+    if (vma.vm_start >= end) return -ENOMEM
+    start = vma.vm_start
+    if (!(vma.vm_flags & 0x100)) return -EINVAL
+  } else {
+    if (vma.vm_start > start) return -ENOMEM
+    if (grows & PROT_GROWSUP) return -EINVAL
+  }
+  let nstart = start
+  let tmp = vma.vm_start
+  let error = 0
+  for (;;) {
+    if (!vma || vma.vm_start >= end) break
+    if (vma.vm_start !== tmp) {
+      error = -ENOMEM
+      break
+    }
+    let newflags = calc_vm_prot_bits(prot)
+    newflags = vm_flags_or(newflags, vm_flags_andnot(vma.vm_flags, VM_ACCESS_FLAGS))
+    // newflags >> 4 shifts VM_MAY% in place of VM_%
+    if (newflags & ~((newflags & 0xf0) >> 4) & VM_ACCESS_FLAGS) {
+      error = -EACCES
+      break
+    }
+    tmp = Math.min(vma.vm_end, end)
+    error = mprotect_fixup(mm, vma, nstart, tmp, newflags)
+    if (error) break
+    // vma_iter_end: continue after the (possibly merged) VMA covering tmp-1
+    const cur = find_vma(mm, tmp - 1) as VmArea
+    tmp = Math.min(cur.vm_end, end)
+    nstart = tmp
+    prot = reqprot
+    const i = find_vma_index(mm, tmp)
+    vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    if (nstart >= end) break
+    void vma_pages
+  }
+  if (!error && tmp < end) error = -ENOMEM
+  void end
+  end = 0
+  return error
+}

@@ -1,0 +1,343 @@
+/**
+ * mremap (Kernel: mm/mremap.c do_mremap, check_mremap_params,
+ * check_prep_vma, mremap_at, mremap_to, expand_vma, move_vma,
+ * move_page_tables; mm/vma.c copy_vma).
+ *
+ * Shrinking unmaps the tail; growing extends in place when the pages after
+ * the VMA are free, else (MREMAP_MAYMOVE) moves: the PTEs move to a new VMA
+ * (merged at the destination when possible) and the old range is unmapped
+ * (or, with MREMAP_DONTUNMAP, left mapped and empty). A never-faulted
+ * anonymous VMA takes a fresh page offset at the destination.
+ */
+import {
+  type MmStruct,
+  type VmArea,
+  VM_ACCOUNT,
+  VM_DONTEXPAND,
+  VM_LOCKED,
+  VM_LOCKED_MASK,
+  VM_MAYSHARE,
+  VM_PFNMAP,
+  VM_SEALED,
+  VM_SHARED,
+  vm_flags_andnot,
+  vm_flags_or,
+  vm_flags_test,
+} from './mm_types.js'
+import { MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mman.js'
+import {
+  find_vma_index,
+  find_vma_intersection,
+  vma_link,
+  vma_lookup,
+  vma_merge_new_range,
+  vm_area_dup,
+  vm_stat_account,
+  find_vma,
+} from './vma.js'
+import { PAGE_ALIGN, do_munmap, do_vmi_align_munmap, get_unmapped_area } from './mmap.js'
+import { PAGE_SIZE, anon_vma_clone, unlink_anon_vmas } from './rmap.js'
+import { vma_is_anonymous } from './memory.js'
+import { mm_populate } from './gup.js'
+import { may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from './util.js'
+import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+
+interface Vrm {
+  addr: number
+  old_len: number
+  new_len: number
+  flags: number
+  new_addr: number
+  vma: VmArea | null
+  delta: number
+  type: 'no_resize' | 'shrink' | 'expand'
+  charged: number
+  populate_expand: boolean
+}
+
+function implies_new_addr(v: Vrm): boolean {
+  return (v.flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0
+}
+
+/** Kernel: check_mremap_params(). */
+function check_mremap_params(mm: MmStruct, v: Vrm): number {
+  if (v.flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL
+  if (v.addr % PAGE_SIZE) return -EINVAL
+  if (!v.new_len) return -EINVAL
+  if (v.new_len > mm.task_size) return -EINVAL
+  if (!implies_new_addr(v)) return 0
+  if (v.new_addr > mm.task_size - v.new_len) return -EINVAL
+  if (v.new_addr % PAGE_SIZE) return -EINVAL
+  if (!(v.flags & MREMAP_MAYMOVE)) return -EINVAL
+  if (v.flags & MREMAP_DONTUNMAP && v.old_len !== v.new_len) return -EINVAL
+  if (v.old_len > 0 && v.new_addr < v.addr + v.old_len && v.addr < v.new_addr + v.new_len) return -EINVAL
+  if (mm.map_count + 2 >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
+  return 0
+}
+
+/** Kernel: check_prep_vma(). */
+function check_prep_vma(mm: MmStruct, v: Vrm): number {
+  const vma = v.vma
+  if (!vma) return -EFAULT
+  if (vm_flags_test(vma.vm_flags, VM_SEALED)) return -EPERM
+  v.delta = Math.abs(v.new_len - v.old_len)
+  v.type = v.old_len === v.new_len ? 'no_resize' : v.old_len > v.new_len ? 'shrink' : 'expand'
+  if (!implies_new_addr(v)) v.new_addr = v.addr
+  if (v.type !== 'expand' && !implies_new_addr(v)) return 0
+  let old_len = v.old_len
+  const new_len = v.new_len
+  if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL
+  if (v.flags & MREMAP_DONTUNMAP && vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EINVAL
+  if (v.type === 'shrink') old_len = new_len
+  if (old_len > vma.vm_end - v.addr) return -EFAULT
+  if (new_len === old_len) return 0
+  if (vma.vm_flags & VM_LOCKED) v.populate_expand = true
+  if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT
+  if (!mlock_future_ok(mm, vma.vm_flags, v.delta)) return -EAGAIN
+  if (!may_expand_vm(mm, vma.vm_flags, v.delta / PAGE_SIZE)) return -ENOMEM
+  return 0
+}
+
+function vrm_stat_account(mm: MmStruct, vma: VmArea, bytes: number): void {
+  const pages = bytes / PAGE_SIZE
+  vm_stat_account(mm, vma.vm_flags, pages)
+  if (vma.vm_flags & VM_LOCKED) mm.locked_vm += pages
+}
+
+/** Kernel: vrm_set_new_addr(). */
+function set_new_addr(mm: MmStruct, v: Vrm): number {
+  const vma = v.vma as VmArea
+  const pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
+  const hint = implies_new_addr(v) ? v.new_addr : 0
+  let map_flags = 0
+  if (v.flags & MREMAP_FIXED) map_flags |= MAP_FIXED
+  if (vma.vm_flags & VM_MAYSHARE) map_flags |= MAP_SHARED
+  const r = get_unmapped_area(mm, vma.vm_file, hint, v.new_len, pgoff, map_flags)
+  if (r < 0) return r
+  v.new_addr = r
+  return 0
+}
+
+/** Kernel: copy_vma(): the destination VMA (merged with neighbours when possible). */
+function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: number): VmArea {
+  if (vma_is_anonymous(vma) && !vma.anon_vma) pgoff = addr / PAGE_SIZE
+  const merged = vma_merge_new_range(mm, {
+    start: addr,
+    end: addr + len,
+    vm_flags: vma.vm_flags,
+    file: vma.vm_file,
+    pgoff,
+    anon_vma: vma.anon_vma,
+    anon_name: vma.anon_name,
+    uffd_ctx: vma.vm_userfaultfd_ctx,
+    middle: vma,
+  })
+  if (merged) return merged
+  const n = vm_area_dup(vma)
+  n.vm_start = addr
+  n.vm_end = addr + len
+  n.vm_pgoff = pgoff
+  n.anon_vma = null
+  anon_vma_clone(n, vma)
+  n.anon_vma = vma.anon_vma
+  n.vm_ops?.open?.(n)
+  vma_link(mm, n)
+  return n
+}
+
+/** Kernel: move_page_tables(): move the PTEs of [old, old+len) to new. */
+function move_page_tables(mm: MmStruct, old_addr: number, new_addr: number, len: number): void {
+  const moves: [number, number][] = []
+  mm.pgd.each(old_addr / PAGE_SIZE, (old_addr + len) / PAGE_SIZE, (vpn, pte) => {
+    moves.push([vpn, pte])
+  })
+  const shift = (new_addr - old_addr) / PAGE_SIZE
+  for (const [vpn] of moves) mm.pgd.set(vpn, 0)
+  for (const [vpn, pte] of moves) mm.pgd.set(vpn + shift, pte)
+  if (moves.length) mm.env.flush_tlb_range?.(mm, old_addr, old_addr + len)
+}
+
+/** Kernel: move_vma(). Returns the new address or -errno. */
+function move_vma(mm: MmStruct, v: Vrm): number {
+  let vma = v.vma as VmArea
+  if (mm.map_count >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
+  // vrm_calc_charge()
+  if (vma.vm_flags & VM_ACCOUNT) {
+    let charged = 0
+    if (v.flags & MREMAP_DONTUNMAP) charged = v.new_len / PAGE_SIZE
+    else if (v.new_len > v.old_len) charged = (v.new_len - v.old_len) / PAGE_SIZE
+    if (charged) {
+      if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
+      v.charged = charged
+    }
+  }
+  const new_pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
+  const vma_start = vma.vm_start
+  const new_vma = copy_vma(mm, vma, v.new_addr, v.new_len, new_pgoff)
+  if (vma_start >= new_vma.vm_start && vma_start < new_vma.vm_end) vma = new_vma
+  move_page_tables(mm, v.addr, v.new_addr, v.old_len)
+  const hiwater_vm = mm.hiwater_vm
+  vrm_stat_account(mm, new_vma, v.new_len)
+  if (v.flags & MREMAP_DONTUNMAP) {
+    // dontunmap_complete()
+    const start = v.addr
+    const end = v.addr + v.old_len
+    const src = find_vma(mm, start) as VmArea
+    const old_start = src.vm_start
+    const old_end = src.vm_end
+    src.vm_flags = vm_flags_andnot(src.vm_flags, VM_LOCKED_MASK)
+    if (new_vma !== src && start === old_start && end === old_end) unlink_anon_vmas(src)
+  } else {
+    // unmap_source_vma()
+    const src = find_vma(mm, v.addr) as VmArea
+    const accountable = (src.vm_flags & VM_ACCOUNT) !== 0
+    const vm_start = src.vm_start
+    const vm_end = src.vm_end
+    if (accountable) src.vm_flags = vm_flags_andnot(src.vm_flags, VM_ACCOUNT)
+    const err = do_munmap(mm, v.addr, v.old_len)
+    if (err) {
+      vm_acct_memory(mm.env, v.old_len / PAGE_SIZE)
+    } else if (accountable) {
+      const end = v.addr + v.old_len
+      const i = find_vma_index(mm, v.addr)
+      if (vm_start < v.addr && i > 0) {
+        const prev = mm.mm_mt[i - 1]
+        prev.vm_flags = vm_flags_or(prev.vm_flags, VM_ACCOUNT)
+      }
+      if (vm_end > end && i < mm.mm_mt.length) {
+        const next = mm.mm_mt[i]
+        next.vm_flags = vm_flags_or(next.vm_flags, VM_ACCOUNT)
+      }
+    }
+  }
+  mm.hiwater_vm = hiwater_vm
+  void vma
+  return v.new_addr
+}
+
+/** Kernel: expand_vma(). */
+function expand_vma(mm: MmStruct, v: Vrm): number {
+  const vma = v.vma as VmArea
+  if (vma.vm_end - v.addr === v.old_len) {
+    // vma_expandable()
+    const end = vma.vm_end + v.delta
+    const fits =
+      !find_vma_intersection(mm, vma.vm_end, end) &&
+      get_unmapped_area(mm, null, vma.vm_start, end - vma.vm_start, 0, MAP_FIXED) % PAGE_SIZE === 0
+    if (fits) {
+      if (vma.vm_flags & VM_ACCOUNT) {
+        if (security_vm_enough_memory_mm(mm, v.delta / PAGE_SIZE)) return -ENOMEM
+      }
+      const r = vma_merge_new_range(mm, {
+        start: vma.vm_end,
+        end,
+        vm_flags: vma.vm_flags,
+        file: vma.vm_file,
+        pgoff: vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE,
+        anon_vma: vma.anon_vma,
+        anon_name: vma.anon_name,
+        uffd_ctx: vma.vm_userfaultfd_ctx,
+        middle: vma,
+      })
+      if (!r) {
+        if (vma.vm_flags & VM_ACCOUNT) vm_unacct_memory(mm.env, v.delta / PAGE_SIZE)
+        return -ENOMEM
+      }
+      vrm_stat_account(mm, r, v.delta)
+      return v.addr
+    }
+  }
+  if (!(v.flags & MREMAP_MAYMOVE)) return -ENOMEM
+  const err = set_new_addr(mm, v)
+  if (err) return err
+  return move_vma(mm, v)
+}
+
+/** Kernel: mremap_to(). */
+function mremap_to(mm: MmStruct, v: Vrm): number {
+  if (v.flags & MREMAP_FIXED) {
+    const err = do_munmap(mm, v.new_addr, v.new_len)
+    if (err) return err
+    v.vma = vma_lookup(mm, v.addr)
+    if (!v.vma) return -EFAULT
+  }
+  if (v.type === 'shrink') {
+    const err = do_vmi_align_munmap(mm, v.addr + v.new_len, v.addr + v.old_len)
+    if (err) return err
+    v.old_len = v.new_len
+    v.vma = vma_lookup(mm, v.addr)
+  }
+  if (v.flags & MREMAP_DONTUNMAP) {
+    if (!may_expand_vm(mm, (v.vma as VmArea).vm_flags, v.old_len / PAGE_SIZE)) return -ENOMEM
+  }
+  const err = set_new_addr(mm, v)
+  if (err) return err
+  return move_vma(mm, v)
+}
+
+/**
+ * Kernel: remap_move(): MREMAP_FIXED without resizing moves every VMA of
+ * [addr, addr+len) (split as needed), keeping the gaps between them; a
+ * hole at the start of the range is EFAULT.
+ */
+function remap_move(mm: MmStruct, v: Vrm): number {
+  const start = v.addr
+  const end = v.addr + v.old_len
+  let target_addr = v.new_addr
+  let res = -EFAULT
+  let seen = false
+  let last_end = 0
+  for (;;) {
+    const i = find_vma_index(mm, seen ? last_end : start)
+    const vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    if (!vma || vma.vm_start >= end) break
+    const addr = Math.max(vma.vm_start, start)
+    const len = Math.min(end, vma.vm_end) - addr
+    if (!seen && start < vma.vm_start) return -EFAULT
+    const offset = seen ? vma.vm_start - last_end : 0
+    last_end = vma.vm_end
+    const w: Vrm = { ...v, vma, addr, new_addr: target_addr + offset, old_len: len, new_len: len }
+    let r = check_prep_vma(mm, w)
+    if (!r) r = mremap_to(mm, w)
+    if (r < 0) return r
+    if (!seen) res = r
+    seen = true
+    target_addr = r + w.new_len
+    if (last_end >= end) break
+  }
+  return res
+}
+
+/**
+ * Kernel: do_mremap(): the mremap system call. Returns the (new) address
+ * or -errno.
+ */
+export function do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number {
+  const v: Vrm = {
+    addr,
+    old_len: PAGE_ALIGN(old_len),
+    new_len: PAGE_ALIGN(new_len),
+    flags,
+    new_addr,
+    vma: null,
+    delta: 0,
+    type: 'no_resize',
+    charged: 0,
+    populate_expand: false,
+  }
+  const err = check_mremap_params(mm, v)
+  if (err) return err
+  if (v.flags & MREMAP_FIXED && v.old_len === v.new_len) return remap_move(mm, v)
+  v.vma = vma_lookup(mm, v.addr)
+  const e2 = check_prep_vma(mm, v)
+  if (e2) return e2
+  let res: number
+  if (implies_new_addr(v)) res = mremap_to(mm, v)
+  else if (v.type === 'no_resize') res = v.addr
+  else if (v.type === 'shrink') {
+    res = do_vmi_align_munmap(mm, v.addr + v.new_len, v.addr + v.old_len)
+    if (!res) res = v.addr
+  } else res = expand_vma(mm, v)
+  if (res >= 0 && v.populate_expand) mm_populate(mm, v.new_addr + v.old_len, v.delta)
+  return res
+}

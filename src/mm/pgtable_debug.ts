@@ -1,0 +1,130 @@
+/**
+ * Page-table introspection (Kernel: mm/ptdump.c, mm/debug_vm_pgtable.c and
+ * the VM_BUG_ON checks): the teaching dump of a walk, table counting, and
+ * the DEBUG_VM checker of src/mm/pgtable.ts's invariants.
+ */
+import { _PAGE_PRESENT, pte_format, pte_huge, pte_pfn, read_entry } from '../arch/pte.js'
+import { KernelBug } from '../kernel/bug.js'
+import { PGTY_table, type Pfn } from './page.js'
+import type { PgTables, PgtableMm } from './pgtable.js'
+import { NODE_STAT } from './vmstat.js'
+
+const PAGE_SIZE = 4096
+
+/**
+ * A walk as text, for teaching: the address split into its indices, then
+ * each level's entry, e.g.
+ *   0x00007ffd12345678: pgd 255, pud 500, pmd 145, pte 325, offset 0x678
+ *   pgd[255] in pfn 0x1a2b: 0x0000000001a2c067 (P RW US A D pfn=0x1a2c)
+ */
+export function walk_text(pt: PgTables, mm: PgtableMm, addr: number): string {
+  const names = pt.arch.level_names
+  const bits = pt.arch.bits
+  const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0')
+  const l = pt.lin(addr)
+  const ua = pt.x64 && addr < 0 ? BigInt(addr) + (1n << 64n) : BigInt(addr)
+  const idx = names.map((n, lv) => `${n} ${Math.floor(l / pt.divs[lv]) % pt.nents[lv]}`)
+  let out = `0x${ua.toString(16).padStart(bits / 4, '0')}: ${idx.join(', ')}, offset 0x${hex(l % PAGE_SIZE, 3)}\n`
+  for (const st of pt.walk_levels(mm, addr)) {
+    const leaf = st.level === names[names.length - 1]
+    out += `${st.level}[${st.index}] in pfn 0x${st.table_pfn.toString(16)}: ${pte_format(st.val, pt.size, leaf)}\n`
+  }
+  return out
+}
+
+/**
+ * Table frames of `mm` below its pgd (pud/pmd/pte), by walking, leaving out
+ * boot (PG_reserved) tables; for a user mm only the user half (kernel tables
+ * are init_mm's). Equals mm.pgtables_bytes / 4096.
+ */
+export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boolean): number {
+  let n = 0
+  const lim = user_only ? pt.KERNEL_PGD_BOUNDARY : pt.nents[0]
+  const pm = pt.deps.physmem
+  const size = pt.size
+  const rec = (table: Pfn, lv: number, from: number, to: number): void => {
+    if (!pm.is_backed(table)) return
+    const buf = pm.peek(table)
+    for (let i = from; i < to; i++) {
+      if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
+      const e = read_entry(buf, i * size, size)
+      if (lv > 0 && pte_huge(e)) continue
+      if (!pt.deps.pages.PageReserved(pte_pfn(e))) n++
+      if (lv + 1 < pt.levels - 1) rec(pte_pfn(e), lv + 1, 0, pt.nents[lv + 1])
+    }
+  }
+  if (mm.pgd !== 0) rec(mm.pgd, 0, 0, lim)
+  if (pt.pae && user_only && mm.pgd !== 0) {
+    // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
+    for (let i = lim; i < pt.nents[0]; i++) if (pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size) !== 0) n++
+  }
+  return n
+}
+
+/** Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included). */
+export function pgtable_reachable(pt: PgTables): Set<Pfn> {
+  const seen = new Set<Pfn>()
+  const pm = pt.deps.physmem
+  const size = pt.size
+  const rec = (table: Pfn, lv: number): void => {
+    seen.add(table)
+    if (lv === pt.levels - 1 || !pm.is_backed(table)) return
+    const buf = pm.peek(table)
+    for (let i = 0; i < pt.nents[lv]; i++) {
+      if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
+      const e = read_entry(buf, i * size, size)
+      if (lv > 0 && pte_huge(e)) continue
+      const child = pte_pfn(e)
+      if (!seen.has(child)) rec(child, lv + 1)
+    }
+  }
+  rec(pt.init_mm.pgd, 0)
+  for (const mm of pt.pgd_list) rec(mm.pgd, 0)
+  return seen
+}
+
+/**
+ * DEBUG_VM check of the invariants at the top of the file: reachable tables
+ * are PageTable, NR_PAGETABLE matches them, kernel halves agree, and each
+ * mm's pgtables_bytes matches a recount. Throws KernelBug.
+ */
+export function check_pgtables(pt: PgTables): void {
+  const d = pt.deps
+  const reach = pgtable_reachable(pt)
+  for (const pfn of reach) {
+    if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
+  }
+  let counted = 0
+  for (const pfn of reach) if (!d.pages.PageReserved(pfn)) counted++
+  const types = d.pages.page_type
+  for (let pfn = 0; pfn < types.length; pfn++) {
+    if (types[pfn] === PGTY_table && !reach.has(pfn)) throw new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+  }
+  const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
+  if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
+  const kfrom = pt.KERNEL_PGD_BOUNDARY * pt.size
+  const kto = pt.nents[0] * pt.size
+  for (const mm of pt.pgd_list) {
+    const pairs: [Pfn, Pfn, number, number][] = []
+    if (pt.pae) {
+      for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0]; i++) {
+        const a = pte_pfn(pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size))
+        const b = pte_pfn(pt.ptep_get(pt.init_mm.pgd * PAGE_SIZE + i * pt.size))
+        pairs.push([a, b, 0, PAGE_SIZE])
+      }
+    } else {
+      pairs.push([mm.pgd, pt.init_mm.pgd, kfrom, kto])
+    }
+    for (const [mine, ref_pfn, from, to] of pairs) {
+      const b = d.physmem.peek(mine)
+      const ref = d.physmem.peek(ref_pfn)
+      for (let i = from; i < to; i++) {
+        if (b[i] !== ref[i]) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
+      }
+    }
+    const bytes = pgtable_count_tables(pt, mm, true) * PAGE_SIZE
+    if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
+  }
+  const kbytes = pgtable_count_tables(pt, pt.init_mm, false) * PAGE_SIZE
+  if (kbytes !== pt.init_mm.pgtables_bytes) throw new KernelBug(`pgtable check: init_mm pgtables_bytes ${pt.init_mm.pgtables_bytes} but ${kbytes}`)
+}

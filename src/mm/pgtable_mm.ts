@@ -1,0 +1,111 @@
+/**
+ * A process's page tables as the address-space code uses them (the
+ * `MmPageTables` shape of src/mm/mm_types.ts on the addrspace branch:
+ * get/set/each by virtual page number, free_pgtables, nr_ptes, destroy),
+ * backed by real page-table frames through PgTables (src/mm/pgtable.ts).
+ * It replaces a software table store one for one: the MMU can walk the same
+ * frames (`pgtables.walk(this.mm, addr)`), /proc/meminfo PageTables and the
+ * mm's VmPTE come from the frames actually allocated.
+ *
+ * Accounting: PgTables itself keeps NODE_STAT.nr_page_table_pages (every
+ * table frame, pgd included) and mm.pgtables_bytes (pud/pmd/pte tables);
+ * callers must not count tables again. `on_table_change` only reports the
+ * change of nr_ptes for callers that mirror it (e.g. a per-mm counter).
+ *
+ * Kernel counterparts: pgd_alloc()/pgd_free() (mm_alloc_pgd/mm_free_pgd),
+ * set_pte_at() through get_locked_pte(), free_pgtables() -> free_pgd_range().
+ */
+import type { PteVal } from '../arch/pte.js'
+import type { PgTables, PgtableMm } from './pgtable.js'
+
+const PAGE_SIZE = 4096
+
+export class FramePageTables {
+  /** The mm_struct fields the page-table code keeps (pgd pfn, pgtables_bytes). */
+  readonly mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
+  private last_nr = 0
+
+  private constructor(
+    readonly pgtables: PgTables,
+    private readonly on_table_change?: (delta: number) => void,
+  ) {}
+
+  /** Kernel: mm_alloc_pgd(): a new set of tables, or null on -ENOMEM. */
+  static create(pgtables: PgTables, on_table_change?: (delta: number) => void): FramePageTables | null {
+    const t = new FramePageTables(pgtables, on_table_change)
+    if (pgtables.pgd_alloc(t.mm) < 0) return null
+    t.report()
+    return t
+  }
+
+  private report(): void {
+    const n = this.nr_ptes
+    if (n !== this.last_nr) {
+      this.on_table_change?.(n - this.last_nr)
+      this.last_nr = n
+    }
+  }
+
+  /** Page-table pages of this mm, the pgd included (VmPTE is nr_ptes * 4 kB). */
+  get nr_ptes(): number {
+    return this.mm.pgd === 0 ? 0 : 1 + this.mm.pgtables_bytes / PAGE_SIZE
+  }
+
+  /** The entry for vpn (0 when none or when no table covers it). */
+  get(vpn: number): PteVal {
+    const ptep = this.pgtables.walk(this.mm, vpn * PAGE_SIZE)
+    return ptep === 0 ? 0 : this.pgtables.ptep_get(ptep)
+  }
+
+  /** Set the entry (0 clears it); allocates missing tables. false on -ENOMEM. */
+  set(vpn: number, pte: PteVal): boolean {
+    const addr = vpn * PAGE_SIZE
+    const pt = this.pgtables
+    if (pte === 0) {
+      const ptep = pt.walk(this.mm, addr)
+      if (ptep !== 0) pt.pte_clear(this.mm, addr, ptep)
+      return true
+    }
+    const ptep = pt.get_locked_pte(this.mm, addr)
+    if (ptep === 0) {
+      this.report()
+      return false
+    }
+    pt.set_pte_at(this.mm, addr, ptep, pte)
+    this.report()
+    return true
+  }
+
+  /** Visit every non-none entry in [start_vpn, end_vpn) in ascending order. */
+  each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: PteVal) => void): void {
+    this.pgtables.for_each_pte(this.mm, start_vpn * PAGE_SIZE, end_vpn * PAGE_SIZE, (addr, _ptep, pte) => {
+      fn(addr / PAGE_SIZE, pte)
+    })
+  }
+
+  /**
+   * Kernel: free_pgtables() for the gap [floor, ceiling) left by unmapped
+   * VMAs (floor: the previous VMA's end or 0, ceiling: the next VMA's start
+   * or 0 for "none"): free_pgd_range() frees the tables wholly inside it.
+   * Entries in that range must already be cleared.
+   */
+  free_pgtables(floor_vpn: number, ceiling_vpn: number): void {
+    const floor = floor_vpn * PAGE_SIZE
+    const ceiling = ceiling_vpn * PAGE_SIZE
+    const end = ceiling === 0 ? this.pgtables.arch.TASK_SIZE : ceiling
+    if (end > floor) this.pgtables.free_pgd_range(this.mm, floor, end, floor, ceiling)
+    this.report()
+  }
+
+  /** Exit: clear what is left, free every table and the pgd. */
+  destroy(): void {
+    if (this.mm.pgd === 0) return
+    const pt = this.pgtables
+    // everything below the kernel pgd entries (TASK_SIZE rounded up to them)
+    const top = pt.unlin(pt.KERNEL_PGD_BOUNDARY * 2 ** pt.arch.level_shifts[0])
+    pt.for_each_pte(this.mm, 0, top, (addr, ptep) => void pt.pte_clear(this.mm, addr, ptep))
+    pt.free_pgd_range(this.mm, 0, top, 0, 0)
+    pt.pgd_free(this.mm)
+    this.report()
+  }
+}

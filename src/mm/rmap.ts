@@ -1,0 +1,216 @@
+/**
+ * Reverse mapping: anon_vma objects and chains, and the per-page mapcount
+ * and mapping fields (Kernel: mm/rmap.c, include/linux/rmap.h).
+ *
+ * Invariants:
+ *  - An anonymous page has page->mapping = -(anon_vma id) and
+ *    page->index = its linear page index in the VMA (vma_pgoff based), so
+ *    vma_address() finds it in every VMA chained to that anon_vma.
+ *  - A page-cache page has page->mapping = +(address_space id).
+ *  - _mapcount here is the number of PTEs mapping the page (not Linux's -1
+ *    biased field); _refcount counts the page-cache reference plus one per
+ *    PTE for file pages, and one per PTE for anonymous pages.
+ *  - Every VMA with an anon_vma has at least one anon_vma_chain, one of them
+ *    to vma->anon_vma; an anon_vma lives while some chain points at it.
+ */
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_SOFTDIRTY, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
+import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
+import { NODE_STAT } from './vmstat.js'
+import { KernelBug } from '../kernel/bug.js'
+
+export const PAGE_SIZE = 4096
+
+/** Kernel: vma_pages(). */
+export function vma_pages(vma: VmArea): number {
+  return (vma.vm_end - vma.vm_start) / PAGE_SIZE
+}
+
+/** Kernel: linear_page_index(). */
+export function linear_page_index(vma: VmArea, addr: number): number {
+  return vma.vm_pgoff + Math.floor((addr - vma.vm_start) / PAGE_SIZE)
+}
+
+/** Kernel: vma_address(): the address of page offset pgoff in vma, or -1 when outside it. */
+export function vma_address(vma: VmArea, pgoff: number): number {
+  const a = vma.vm_start + (pgoff - vma.vm_pgoff) * PAGE_SIZE
+  return a >= vma.vm_start && a < vma.vm_end ? a : -1
+}
+
+/** Kernel: anon_vma_alloc(). */
+export function anon_vma_alloc(env: MmEnv): AnonVma {
+  const av = new AnonVma(env.next_id())
+  env.anon_vmas.set(av.id, av)
+  env.kmem_alloc?.('anon_vma')
+  return av
+}
+
+function anon_vma_free(env: MmEnv, av: AnonVma): void {
+  env.anon_vmas.delete(av.id)
+  env.kmem_free?.('anon_vma')
+}
+
+function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
+  const avc: AnonVmaChain = { vma, anon_vma: av }
+  vma.anon_vma_chain.push(avc)
+  av.rb_root.add(avc)
+  vma.vm_mm.env.kmem_alloc?.('anon_vma_chain')
+}
+
+/** Kernel: anon_vma_compatible(): can a and b (a just below b) share an anon_vma? */
+function anon_vma_compatible(a: VmArea, b: VmArea): boolean {
+  return (
+    a.vm_end === b.vm_start &&
+    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_SOFTDIRTY) === 0 &&
+    a.vm_file === b.vm_file &&
+    b.vm_pgoff === a.vm_pgoff + vma_pages(a)
+  )
+}
+
+/** Kernel: reusable_anon_vma(). */
+function reusable_anon_vma(old: VmArea, a: VmArea, b: VmArea): AnonVma | null {
+  if (anon_vma_compatible(a, b)) {
+    const av = old.anon_vma
+    if (av && old.anon_vma_chain.length === 1) return av
+  }
+  return null
+}
+
+/** Kernel: find_mergeable_anon_vma(): an adjacent VMA's anon_vma this VMA may share. */
+function find_mergeable_anon_vma(vma: VmArea): AnonVma | null {
+  const mt = vma.vm_mm.mm_mt
+  const i = mt.indexOf(vma)
+  const next = i >= 0 && i + 1 < mt.length ? mt[i + 1] : null
+  if (next) {
+    const av = reusable_anon_vma(next, vma, next)
+    if (av) return av
+  }
+  const prev = i > 0 ? mt[i - 1] : null
+  if (prev) return reusable_anon_vma(prev, prev, vma)
+  return null
+}
+
+/** Kernel: __anon_vma_prepare(): give vma an anon_vma (reusing a neighbour's when compatible). 0 or -ENOMEM. */
+export function anon_vma_prepare(vma: VmArea): number {
+  if (vma.anon_vma) return 0
+  const env = vma.vm_mm.env
+  let av = find_mergeable_anon_vma(vma)
+  if (!av) {
+    av = anon_vma_alloc(env)
+  }
+  anon_vma_chain_link(vma, av)
+  vma.anon_vma = av
+  av.num_active_vmas++
+  return 0
+}
+
+/** Kernel: anon_vma_clone(): dst gets a chain to every anon_vma src is chained to. */
+export function anon_vma_clone(dst: VmArea, src: VmArea): number {
+  for (const avc of src.anon_vma_chain) anon_vma_chain_link(dst, avc.anon_vma)
+  if (dst.anon_vma) dst.anon_vma.num_active_vmas++
+  return 0
+}
+
+/** Kernel: anon_vma_fork(): the child's VMA gets the parent's chains plus its own new anon_vma. */
+export function anon_vma_fork(vma: VmArea, pvma: VmArea): number {
+  if (!pvma.anon_vma) return 0
+  vma.anon_vma = null
+  vma.anon_vma_chain = []
+  anon_vma_clone(vma, pvma)
+  const env = vma.vm_mm.env
+  const av = anon_vma_alloc(env)
+  av.num_active_vmas++
+  av.root = pvma.anon_vma.root
+  av.parent = pvma.anon_vma
+  av.root.refcount++
+  anon_vma_chain_link(vma, av)
+  vma.anon_vma = av
+  av.parent.num_children++
+  return 0
+}
+
+/** Kernel: unlink_anon_vmas(): drop every chain of vma, freeing anon_vmas nobody chains to. */
+export function unlink_anon_vmas(vma: VmArea): void {
+  const env = vma.vm_mm.env
+  if (vma.anon_vma) vma.anon_vma.num_active_vmas--
+  for (const avc of vma.anon_vma_chain) {
+    avc.anon_vma.rb_root.delete(avc)
+    env.kmem_free?.('anon_vma_chain')
+  }
+  for (const avc of vma.anon_vma_chain) {
+    const av = avc.anon_vma
+    if (av.rb_root.size === 0 && env.anon_vmas.has(av.id)) {
+      if (av.parent !== av) av.parent.num_children--
+      if (av.root !== av) av.root.refcount--
+      anon_vma_free(env, av)
+    }
+  }
+  vma.anon_vma_chain = []
+  vma.anon_vma = null
+}
+
+/** Kernel: dup_anon_vma(): dst (expanding over src's range) takes src's anon_vma. */
+export function dup_anon_vma(dst: VmArea, src: VmArea): number {
+  if (src.anon_vma && !dst.anon_vma) {
+    dst.anon_vma = src.anon_vma
+    anon_vma_clone(dst, src)
+  }
+  return 0
+}
+
+// ---- per-page rmap ----
+
+/** True when page->mapping marks an anonymous page. Kernel: folio_test_anon(). */
+export function PageAnon(env: MmEnv, pfn: number): boolean {
+  return env.pages.mapping[pfn] < 0
+}
+
+/** Kernel: folio_add_new_anon_rmap(): a freshly allocated anonymous page mapped once, exclusively. */
+export function folio_add_new_anon_rmap(env: MmEnv, pfn: number, vma: VmArea, addr: number): void {
+  const av = vma.anon_vma
+  if (!av) throw new KernelBug('folio_add_new_anon_rmap: vma has no anon_vma')
+  const pages = env.pages
+  pages.mapping[pfn] = -av.id
+  pages.index[pfn] = linear_page_index(vma, addr)
+  pages._mapcount[pfn] = 1
+  pages.set(pfn, PG_anon_exclusive)
+  pages.set(pfn, PG_swapbacked)
+  env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, 1)
+}
+
+/** Kernel: folio_add_anon_rmap_pte() (fork's copy of a mapping). */
+export function folio_dup_anon_rmap_pte(env: MmEnv, pfn: number): void {
+  env.pages._mapcount[pfn]++
+}
+
+/** Kernel: folio_add_file_rmap_pte(). */
+export function folio_add_file_rmap_pte(env: MmEnv, pfn: number): void {
+  if (++env.pages._mapcount[pfn] === 1) env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, 1)
+}
+
+/** Kernel: folio_remove_rmap_pte(). */
+export function folio_remove_rmap_pte(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  const n = --pages._mapcount[pfn]
+  if (n < 0) throw new KernelBug(`folio_remove_rmap_pte: pfn ${pfn} mapcount underflow`)
+  if (n === 0) {
+    if (pages.mapping[pfn] < 0) env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, -1)
+    else env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, -1)
+    if (pages.test(pfn, PG_mlocked)) pages.clear(pfn, PG_mlocked)
+  }
+}
+
+/** Drop one page reference; frees an anonymous page (or an orphaned file page) at zero. Kernel: folio_put(). */
+export function put_page(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (pages._refcount[pfn] <= 0) throw new KernelBug(`put_page: pfn ${pfn} refcount ${pages._refcount[pfn]}`)
+  if (pages.put_page_testzero(pfn)) {
+    if (pages._mapcount[pfn] !== 0) throw new KernelBug(`put_page: pfn ${pfn} freed while mapped`)
+    pages.mapping[pfn] = 0
+    pages.index[pfn] = 0
+    pages.clear(pfn, PG_anon_exclusive)
+    pages.clear(pfn, PG_swapbacked)
+    pages.clear(pfn, PG_dirty)
+    pages.clear(pfn, PG_mlocked)
+    env.__free_pages(pfn, 0)
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * A minimal in-memory file object with a page cache: the shmem/tmpfs file
+ * behind MAP_SHARED|MAP_ANONYMOUS and tmpfs files, and (backing 'disk') a
+ * file whose dirty pages are cleaned by writeback (msync/fsync)
+ * (Kernel: mm/shmem.c, mm/filemap.c, mm/page-writeback.c).
+ *
+ * The page cache is address_space.i_pages (index -> pfn). A cached page has
+ * refcount 1 for the cache plus one per PTE mapping it, page->mapping = +id,
+ * page->index = its index, PG_uptodate, PG_swapbacked for shmem, and
+ * PG_dirty while it differs from the backing store (always for shmem pages
+ * written by write(), as tmpfs has no writeback without swap).
+ * The page-cache issue extends this file (readahead, LRU, real writeback);
+ * truncation that must zap mappings lives in truncate.ts.
+ */
+import { type AddressSpace, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
+import { PG_dirty, PG_swapbacked, PG_uptodate } from './page.js'
+import { NODE_STAT } from './vmstat.js'
+import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
+import { put_page } from './rmap.js'
+
+const PAGE_SIZE = 4096
+
+/** struct address_space of an in-memory file. */
+export class ShmemMapping implements AddressSpace {
+  readonly i_pages = new Map<number, number>()
+  readonly i_mmap = new Set<VmArea>()
+  i_size = 0
+  constructor(
+    readonly id: number,
+    readonly backing: 'shmem' | 'disk',
+  ) {}
+}
+
+/** struct file for a ShmemMapping. */
+export class ShmemFile implements VmFile {
+  f_count = 1
+  constructor(
+    readonly f_mapping: AddressSpace,
+    readonly name: string,
+    readonly f_mode: number,
+    readonly anon_shared: boolean,
+  ) {}
+}
+
+/** Kernel: shmem_file_setup() / creating a file on tmpfs or disk. */
+export function shmem_file_setup(env: MmEnv, name: string, size: number, backing: 'shmem' | 'disk', anon_shared = false): ShmemFile {
+  const m = new ShmemMapping(env.next_id(), backing)
+  env.mappings.set(m.id, m)
+  m.i_size = size
+  return new ShmemFile(m, name, FMODE_READ | FMODE_WRITE, anon_shared)
+}
+
+/** Another open file description of the same object with another mode (open(O_RDONLY) ...). */
+export function file_reopen(f: VmFile, f_mode: number): ShmemFile {
+  return new ShmemFile(f.f_mapping, f.name, f_mode, f.anon_shared)
+}
+
+/** Kernel: filemap_get_folio(): the cached page at index, or -1. */
+export function find_get_page(mapping: AddressSpace, index: number): number {
+  return mapping.i_pages.get(index) ?? -1
+}
+
+/**
+ * Kernel: shmem_get_folio() / filemap_fault's page-cache read: the page at
+ * index, allocating a zero-filled page for a hole inside i_size. -1 when
+ * index is past EOF, -2 when out of memory.
+ */
+export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number, ra?: { start: number; end: number }): number {
+  const have = mapping.i_pages.get(index)
+  if (have !== undefined) return have
+  const eof = Math.ceil(mapping.i_size / PAGE_SIZE)
+  if (index >= eof) return -1
+  if (mapping.backing === 'disk' && ra) {
+    // do_sync_mmap_readahead(): the read-around/readahead window, clipped to EOF.
+    readahead_pages(env, mapping, ra.start, ra.end)
+  }
+  return add_to_page_cache(env, mapping, index)
+}
+
+/** Kernel: page_cache_ra_unbounded(): bring [start, end) (clipped to EOF) into a disk file's cache. */
+export function readahead_pages(env: MmEnv, mapping: AddressSpace, start: number, end: number): void {
+  if (mapping.backing !== 'disk') return
+  end = Math.min(end, Math.ceil(mapping.i_size / PAGE_SIZE))
+  for (let i = Math.max(0, start); i < end; i++) {
+    if (!mapping.i_pages.has(i)) add_to_page_cache(env, mapping, i)
+  }
+}
+
+/** Kernel: get_init_ra_size(). */
+export function get_init_ra_size(size: number, max: number): number {
+  let n = 1
+  while (n < size) n *= 2
+  if (n <= max / 32) n *= 4
+  else if (n <= max / 4) n *= 2
+  else n = max
+  return n
+}
+
+/** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF. -2 on ENOMEM. */
+export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number): number {
+  return mapping.i_pages.get(index) ?? add_to_page_cache(env, mapping, index)
+}
+
+function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
+  if (pfn < 0) return -2
+  const pages = env.pages
+  pages.mapping[pfn] = mapping.id
+  pages.index[pfn] = index
+  pages.set(pfn, PG_uptodate)
+  if (mapping.backing === 'shmem') {
+    pages.set(pfn, PG_swapbacked)
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, 1)
+  }
+  env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, 1)
+  mapping.i_pages.set(index, pfn)
+  return pfn
+}
+
+/** Kernel: folio_mark_dirty(). */
+export function set_page_dirty(env: MmEnv, pfn: number): void {
+  if (!env.pages.test(pfn, PG_dirty)) {
+    env.pages.set(pfn, PG_dirty)
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_dirty, 1)
+  }
+}
+
+/** Kernel: folio_clear_dirty_for_io() after writeback. */
+export function clear_page_dirty(env: MmEnv, pfn: number): void {
+  if (env.pages.test(pfn, PG_dirty)) {
+    env.pages.clear(pfn, PG_dirty)
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_dirty, -1)
+  }
+}
+
+/** Remove a page from the page cache (caller has unmapped it). Kernel: filemap_remove_folio(). */
+export function delete_from_page_cache(env: MmEnv, mapping: AddressSpace, index: number): void {
+  const pfn = mapping.i_pages.get(index)
+  if (pfn === undefined) return
+  mapping.i_pages.delete(index)
+  clear_page_dirty(env, pfn)
+  if (env.pages.test(pfn, PG_swapbacked)) env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
+  env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, -1)
+  env.pages.clear(pfn, PG_uptodate)
+  put_page(env, pfn)
+}
+
+/** Kernel: generic_file_read_iter(): bytes [off, off+len) clipped to i_size. */
+export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: number): Uint8Array {
+  const end = Math.min(off + len, mapping.i_size)
+  if (end <= off) return new Uint8Array(0)
+  const out = new Uint8Array(end - off)
+  let pos = off
+  while (pos < end) {
+    const index = Math.floor(pos / PAGE_SIZE)
+    const o = pos - index * PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - o, end - pos)
+    const pfn = mapping.i_pages.get(index)
+    if (pfn !== undefined) out.set(env.physmem.peek(pfn).subarray(o, o + n), pos - off)
+    pos += n
+  }
+  return out
+}
+
+/**
+ * Kernel: generic_perform_write(): write data at off, extending i_size,
+ * dirtying every page written. Returns bytes written or -ENOMEM.
+ */
+export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data: Uint8Array): number {
+  let done = 0
+  while (done < data.length) {
+    const pos = off + done
+    const index = Math.floor(pos / PAGE_SIZE)
+    const o = pos - index * PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - o, data.length - done)
+    let pfn = mapping.i_pages.get(index)
+    if (pfn === undefined) {
+      pfn = add_to_page_cache(env, mapping, index)
+      if (pfn < 0) return done > 0 ? done : -12
+    }
+    env.physmem.frame(pfn).set(data.subarray(done, done + n), o)
+    set_page_dirty(env, pfn)
+    done += n
+    if (pos + n > mapping.i_size) mapping.i_size = pos + n
+  }
+  return done
+}
+
+/** Writeback of a disk-backed mapping's dirty pages in [start_index, end_index] (shmem: nothing). */
+export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
+  if (mapping.backing !== 'disk') return
+  for (const [index, pfn] of mapping.i_pages) {
+    if (index >= start_index && index <= end_index) clear_page_dirty(env, pfn)
+  }
+}

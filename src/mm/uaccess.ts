@@ -1,0 +1,166 @@
+/**
+ * User memory accesses: what the CPU does for a user-mode load or store
+ * (translate through the MMU, fault, retry) and the kernel's user-copy
+ * routines (Kernel: arch/x86/mm/fault.c, arch/x86/lib/usercopy,
+ * include/linux/uaccess.h copy_to_user/copy_from_user/get_user/put_user).
+ *
+ * Translation goes through mm.translate (the MMU + TLB when the hw layer
+ * installs one) or a direct page-table walk. A page is accessed when its PTE
+ * is present for the MMU and, for a store, writable; the hardware then sets
+ * Accessed (and Dirty for a store). Otherwise the fault handler runs and the
+ * access is retried; a fault it cannot fix becomes a signal (user access) or
+ * a short copy (kernel user-copy).
+ */
+import type { MmStruct } from './mm_types.js'
+import { PAGE_SIZE } from './rmap.js'
+import {
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  _PAGE_USER,
+  type UserFault,
+  do_user_addr_fault,
+  pte_hw_present,
+  pte_pfn,
+  pte_set_flags,
+} from './memory.js'
+import { EFAULT } from '../kernel/errno.js'
+
+/** Translation hook the MMU/TLB layer installs per machine: pfn or -1 when the access must fault. */
+export type Translate = (mm: MmStruct, vpn: number, write: boolean) => number
+
+/** The MMU hook, when installed (src/hw/mmu.ts); otherwise walk_translate is used. */
+export const uaccess_hooks: { translate: Translate | null } = { translate: null }
+
+/** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
+export function walk_translate(mm: MmStruct, vpn: number, write: boolean): number {
+  const pte = mm.pgd.get(vpn)
+  if (!pte_hw_present(pte) || !(pte & _PAGE_USER)) return -1
+  if (write && !(pte & _PAGE_RW)) return -1
+  const want = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
+  if ((pte & want) !== want) mm.pgd.set(vpn, pte_set_flags(pte, want))
+  return pte_pfn(pte)
+}
+
+function translate(mm: MmStruct, vpn: number, write: boolean): number {
+  return (uaccess_hooks.translate ?? walk_translate)(mm, vpn, write)
+}
+
+/** Resolve one page for an access: pfn, or the fault that stops it. */
+function fault_in_page(mm: MmStruct, addr: number, write: boolean): number | UserFault {
+  const vpn = Math.floor(addr / PAGE_SIZE)
+  for (let tries = 0; tries < 4; tries++) {
+    const pfn = translate(mm, vpn, write)
+    if (pfn >= 0) return pfn
+    const f = do_user_addr_fault(mm, addr, write)
+    if (f) return f
+  }
+  return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr }
+}
+
+/** Result of a user-mode access. */
+export interface AccessResult {
+  /** The bytes loaded (loads only). */
+  data: Uint8Array
+  /** Bytes accessed before the fault (= len on success). */
+  done: number
+  fault: UserFault | null
+}
+
+/**
+ * A user-mode load (write=false) or store (write=true, `src` bytes or a
+ * fill byte) of [addr, addr+len), page by page, the first byte of each page
+ * first, as a CPU executing the program would. Never throws for a fault:
+ * it is reported with the address of the first byte not accessed.
+ */
+export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
+  const data = new Uint8Array(write ? 0 : len)
+  let done = 0
+  const physmem = mm.env.physmem
+  while (done < len) {
+    const a = addr + done
+    const off = a % PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - off, len - done)
+    const r = fault_in_page(mm, a, write)
+    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: { ...r, addr: a } }
+    if (write) {
+      const frame = physmem.frame(r)
+      if (typeof src === 'number') frame.fill(src, off, off + n)
+      else if (src) frame.set(src.subarray(done, done + n), off)
+    } else {
+      data.set(physmem.peek(r).subarray(off, off + n), done)
+    }
+    done += n
+  }
+  return { data, done, fault: null }
+}
+
+/**
+ * A user access with page faults disabled (pagefault_disable(), as
+ * copy_folio_from_iter_atomic runs): stops at the first page the MMU cannot
+ * translate instead of faulting. Returns the bytes read.
+ */
+export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8Array {
+  const out = new Uint8Array(len)
+  let done = 0
+  while (done < len) {
+    const a = addr + done
+    const off = a % PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - off, len - done)
+    const pfn = translate(mm, Math.floor(a / PAGE_SIZE), false)
+    if (pfn < 0) break
+    out.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    done += n
+  }
+  return out.subarray(0, done)
+}
+
+/** Kernel: fault_in_readable(): fault in [addr, addr+len) for reading; returns the bytes NOT faulted in. */
+export function fault_in_readable(mm: MmStruct, addr: number, len: number): number {
+  const r = access_user(mm, addr, len, false)
+  return len - r.done
+}
+
+/** Kernel: access_ok(). */
+export function access_ok(mm: MmStruct, addr: number, len: number): boolean {
+  return addr >= 0 && len <= mm.task_size && addr <= mm.task_size - len
+}
+
+/** Kernel: copy_to_user(): returns the number of bytes NOT copied. */
+export function copy_to_user(mm: MmStruct, to: number, from: Uint8Array): number {
+  if (!access_ok(mm, to, from.length)) return from.length
+  const r = access_user(mm, to, from.length, true, from)
+  return from.length - r.done
+}
+
+/** Kernel: copy_from_user(): fills `to`; returns the number of bytes NOT copied (the rest is zeroed). */
+export function copy_from_user(mm: MmStruct, to: Uint8Array, from: number): number {
+  if (!access_ok(mm, from, to.length)) {
+    to.fill(0)
+    return to.length
+  }
+  const r = access_user(mm, from, to.length, false)
+  to.set(r.data)
+  to.fill(0, r.done)
+  return to.length - r.done
+}
+
+/** Kernel: get_user() of `size` bytes little-endian: [0, value] or [-EFAULT, 0]. */
+export function get_user(mm: MmStruct, addr: number, size: 1 | 2 | 4 | 8): [number, number] {
+  const b = new Uint8Array(size)
+  if (copy_from_user(mm, b, addr)) return [-EFAULT, 0]
+  let v = 0
+  for (let i = size - 1; i >= 0; i--) v = v * 256 + b[i]
+  return [0, v]
+}
+
+/** Kernel: put_user(): 0 or -EFAULT. */
+export function put_user(mm: MmStruct, addr: number, value: number, size: 1 | 2 | 4 | 8): number {
+  const b = new Uint8Array(size)
+  let v = value
+  for (let i = 0; i < size; i++) {
+    b[i] = v % 256
+    v = Math.floor(v / 256)
+  }
+  return copy_to_user(mm, addr, b) ? -EFAULT : 0
+}

@@ -1,0 +1,413 @@
+/**
+ * The ordered VMA structure of an mm, and VMA split and merge
+ * (Kernel: mm/vma.c, mm/mmap.c find_vma*, include/linux/mm.h).
+ *
+ * mm.mm_mt is an array of VmArea sorted by vm_start (the maple tree's role).
+ * Invariants (checked by vma_check): VMAs are page aligned, non-empty,
+ * sorted and disjoint; map_count == mm_mt.length; each file VMA is in its
+ * mapping's i_mmap. Merging follows 6.18's rules: identical flags except
+ * VM_IGNORE_MERGE bits (which stick), the same file with continuous pgoff,
+ * compatible anon_vmas, equal anon names and uffd contexts, no VM_SPECIAL,
+ * and no vm_ops->close on a VMA the merge would remove.
+ */
+import {
+  type MmStruct,
+  type VmFile,
+  VmArea,
+  VM_SPECIAL,
+  VM_IGNORE_MERGE,
+  VM_STICKY,
+  vm_flags_andnot,
+  vm_flags_xor,
+  vm_flags_or,
+  vm_flags_and,
+} from './mm_types.js'
+import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages, PAGE_SIZE } from './rmap.js'
+import { KernelBug } from '../kernel/bug.js'
+import { ENOMEM } from '../kernel/errno.js'
+
+export { vma_pages, PAGE_SIZE }
+
+/** Index of the first VMA with vm_end > addr (mm_mt.length when none). */
+export function find_vma_index(mm: MmStruct, addr: number): number {
+  const mt = mm.mm_mt
+  let lo = 0
+  let hi = mt.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (mt[mid].vm_end > addr) hi = mid
+    else lo = mid + 1
+  }
+  return lo
+}
+
+/** Kernel: find_vma(): the first VMA with vm_end > addr, or null. */
+export function find_vma(mm: MmStruct, addr: number): VmArea | null {
+  const i = find_vma_index(mm, addr)
+  return i < mm.mm_mt.length ? mm.mm_mt[i] : null
+}
+
+/** Kernel: find_vma_prev(): [find_vma(addr), the VMA before it]. */
+export function find_vma_prev(mm: MmStruct, addr: number): [VmArea | null, VmArea | null] {
+  const i = find_vma_index(mm, addr)
+  return [i < mm.mm_mt.length ? mm.mm_mt[i] : null, i > 0 ? mm.mm_mt[i - 1] : null]
+}
+
+/** Kernel: find_vma_intersection(): the first VMA overlapping [start, end), or null. */
+export function find_vma_intersection(mm: MmStruct, start: number, end: number): VmArea | null {
+  const v = find_vma(mm, start)
+  return v && v.vm_start < end ? v : null
+}
+
+/** Kernel: vma_lookup(): the VMA containing addr, or null. */
+export function vma_lookup(mm: MmStruct, addr: number): VmArea | null {
+  const v = find_vma(mm, addr)
+  return v && v.vm_start <= addr ? v : null
+}
+
+/** Kernel: vma_prev() relative to a VMA in the tree. */
+export function vma_prev(mm: MmStruct, vma: VmArea): VmArea | null {
+  const i = find_vma_index(mm, vma.vm_start)
+  return i > 0 ? mm.mm_mt[i - 1] : null
+}
+
+/** Kernel: vma_next() relative to a VMA in the tree. */
+export function vma_next(mm: MmStruct, vma: VmArea): VmArea | null {
+  const i = find_vma_index(mm, vma.vm_start)
+  return i + 1 < mm.mm_mt.length ? mm.mm_mt[i + 1] : null
+}
+
+/** Kernel: for_each_vma_range(): the VMAs overlapping [start, end), as a snapshot array. */
+export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[] {
+  const out: VmArea[] = []
+  for (let i = find_vma_index(mm, start); i < mm.mm_mt.length && mm.mm_mt[i].vm_start < end; i++) out.push(mm.mm_mt[i])
+  return out
+}
+
+/** Kernel: vm_area_alloc(). */
+export function vm_area_alloc(mm: MmStruct): VmArea {
+  mm.env.kmem_alloc?.('vm_area_struct')
+  return new VmArea(mm)
+}
+
+/** Kernel: vm_area_dup(): a copy of vma's fields (no anon_vma chains). */
+export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
+  const n = vm_area_alloc(mm)
+  n.vm_start = vma.vm_start
+  n.vm_end = vma.vm_end
+  n.vm_flags = vma.vm_flags
+  n.vm_pgoff = vma.vm_pgoff
+  n.vm_file = vma.vm_file
+  if (n.vm_file) n.vm_file.f_count++
+  n.anon_vma = vma.anon_vma
+  n.vm_ops = vma.vm_ops
+  n.anon_name = vma.anon_name
+  n.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx
+  n.vm_private_data = vma.vm_private_data
+  n.special_name = vma.special_name
+  return n
+}
+
+/** Kernel: vm_area_free(). */
+export function vm_area_free(vma: VmArea): void {
+  if (vma.vm_file) vma.vm_file.f_count--
+  vma.vm_mm.env.kmem_free?.('vm_area_struct')
+}
+
+/** Insert a VMA into the tree and its file's i_mmap. Kernel: vma_link(). */
+export function vma_link(mm: MmStruct, vma: VmArea): void {
+  const i = find_vma_index(mm, vma.vm_start)
+  const mt = mm.mm_mt
+  if (i < mt.length && mt[i].vm_start < vma.vm_end) throw new KernelBug('vma_link: overlapping VMA')
+  mt.splice(i, 0, vma)
+  mm.map_count++
+  if (vma.vm_file) vma.vm_file.f_mapping.i_mmap.add(vma)
+}
+
+/** Remove a VMA from the tree and from i_mmap (not freed). */
+export function vma_unlink(mm: MmStruct, vma: VmArea): void {
+  const i = mm.mm_mt.indexOf(vma)
+  if (i < 0) throw new KernelBug('vma_unlink: VMA not in tree')
+  mm.mm_mt.splice(i, 1)
+  mm.map_count--
+  if (vma.vm_file) vma.vm_file.f_mapping.i_mmap.delete(vma)
+}
+
+/** Remove a VMA and free it (closing it and dropping its anon_vma chains). Kernel: remove_vma(). */
+export function remove_vma(mm: MmStruct, vma: VmArea): void {
+  vma_unlink(mm, vma)
+  vma.vm_ops?.close?.(vma)
+  unlink_anon_vmas(vma)
+  vm_area_free(vma)
+}
+
+/** Kernel: vm_stat_account(). npages may be negative. */
+export function vm_stat_account(mm: MmStruct, flags: number, npages: number): void {
+  mm.total_vm += npages
+  if (is_exec_mapping(flags)) mm.exec_vm += npages
+  else if (is_stack_mapping(flags)) mm.stack_vm += npages
+  else if (is_data_mapping(flags)) mm.data_vm += npages
+}
+
+/** Kernel: is_exec_mapping(). */
+export function is_exec_mapping(flags: number): boolean {
+  return (flags & (0x4 | 0x2 | 0x100)) === 0x4
+}
+/** Kernel: is_stack_mapping(). */
+export function is_stack_mapping(flags: number): boolean {
+  return (flags & 0x100) === 0x100
+}
+/** Kernel: is_data_mapping(). */
+export function is_data_mapping(flags: number): boolean {
+  return (flags & (0x2 | 0x8 | 0x100)) === 0x2
+}
+
+/**
+ * Kernel: __split_vma(): split vma at addr; the new VMA takes the lower part
+ * when new_below, else the upper part. Returns 0 or -errno.
+ */
+export function __split_vma(mm: MmStruct, vma: VmArea, addr: number, new_below: boolean): number {
+  if (addr <= vma.vm_start || addr >= vma.vm_end) throw new KernelBug('__split_vma: address outside VMA')
+  if (vma.vm_ops?.may_split) {
+    const err = vma.vm_ops.may_split(vma, addr)
+    if (err) return err
+  }
+  const n = vm_area_dup(vma)
+  if (new_below) {
+    n.vm_end = addr
+  } else {
+    n.vm_start = addr
+    n.vm_pgoff += (addr - vma.vm_start) / PAGE_SIZE
+  }
+  anon_vma_clone(n, vma)
+  n.vm_ops?.open?.(n)
+  if (new_below) {
+    vma.vm_start = addr
+    vma.vm_pgoff += (addr - n.vm_start) / PAGE_SIZE
+  } else {
+    vma.vm_end = addr
+  }
+  vma_link(mm, n)
+  return 0
+}
+
+/** Kernel: split_vma(): __split_vma() after the vm.max_map_count check. */
+export function split_vma(mm: MmStruct, vma: VmArea, addr: number, new_below: boolean): number {
+  if (mm.map_count >= mm.env.sysctl.max_map_count) return -ENOMEM
+  return __split_vma(mm, vma, addr, new_below)
+}
+
+/** What a merge is asked to produce for [start, end) (struct vma_merge_struct). */
+export interface VmaMergeSpec {
+  start: number
+  end: number
+  vm_flags: number
+  file: VmFile | null
+  /** Page offset of `start` in the proposed mapping. */
+  pgoff: number
+  anon_vma: import('./mm_types.js').AnonVma | null
+  anon_name: string | null
+  uffd_ctx: object | null
+  /** The existing VMA being modified (vma_modify), or null for a new range. */
+  middle: VmArea | null
+}
+
+/** Kernel: is_mergeable_vma(). */
+function is_mergeable_vma(vma: VmArea, s: VmaMergeSpec, may_remove: boolean): boolean {
+  if (vm_flags_andnot(vm_flags_xor(vma.vm_flags, s.vm_flags), VM_IGNORE_MERGE) !== 0) return false
+  if (vma.vm_file !== s.file) return false
+  if (vma.vm_userfaultfd_ctx !== s.uffd_ctx) return false
+  if (vma.anon_name !== s.anon_name) return false
+  if (may_remove && vma.vm_ops?.close) return false
+  return true
+}
+
+/** Kernel: vma_had_uncowed_parents(). */
+function had_uncowed_parents(vma: VmArea | null): boolean {
+  return !!vma && !!vma.anon_vma && vma.anon_vma_chain.length !== 1
+}
+
+/** Kernel: is_mergeable_anon_vma(). */
+function is_mergeable_anon_vma(tgt: VmArea, s: VmaMergeSpec): boolean {
+  const tgt_anon = tgt.anon_vma
+  const src_anon = s.anon_vma
+  if (!tgt_anon && src_anon) return !had_uncowed_parents(s.middle)
+  if (tgt_anon && !src_anon) return !had_uncowed_parents(tgt)
+  return src_anon === tgt_anon
+}
+
+/** Kernel: can_vma_merge_before(): may [start,end) merge with next that follows it? */
+function can_vma_merge_before(next: VmArea, s: VmaMergeSpec, may_remove: boolean): boolean {
+  return (
+    is_mergeable_vma(next, s, may_remove) &&
+    is_mergeable_anon_vma(next, s) &&
+    next.vm_pgoff === s.pgoff + (s.end - s.start) / PAGE_SIZE
+  )
+}
+
+/** Kernel: can_vma_merge_after(): may [start,end) merge with prev that precedes it? */
+function can_vma_merge_after(prev: VmArea, s: VmaMergeSpec): boolean {
+  return is_mergeable_vma(prev, s, false) && is_mergeable_anon_vma(prev, s) && prev.vm_pgoff + vma_pages(prev) === s.pgoff
+}
+
+function sticky(a: number, b: number): number {
+  return vm_flags_or(a, vm_flags_and(b, VM_STICKY))
+}
+
+/**
+ * Kernel: vma_merge_new_range(): try to cover the free range [start, end)
+ * by extending prev and/or next. Returns the VMA now covering it, or null
+ * when no merge is possible (the caller then creates a VMA).
+ */
+export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
+  if (s.vm_flags & VM_SPECIAL) return null
+  const i = find_vma_index(mm, s.start)
+  const next0 = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+  const prev0 = i > 0 ? mm.mm_mt[i - 1] : null
+  const prev = prev0 && prev0.vm_end === s.start ? prev0 : null
+  const next = next0 && next0.vm_start === s.end ? next0 : null
+  const can_left = !!prev && can_vma_merge_after(prev, s)
+  let can_right = !!next && can_vma_merge_before(next, s, can_left)
+  if (can_right && can_left && prev && next) {
+    can_right = !prev.anon_vma || !next.anon_vma || prev.anon_vma === next.anon_vma
+  }
+  if (can_left && prev) {
+    if (can_right && next) {
+      dup_anon_vma(prev, next)
+      prev.vm_end = next.vm_end
+      prev.vm_flags = sticky(sticky(prev.vm_flags, s.vm_flags), next.vm_flags)
+      remove_vma(mm, next)
+    } else {
+      prev.vm_end = s.end
+      prev.vm_flags = sticky(prev.vm_flags, s.vm_flags)
+    }
+    return prev
+  }
+  if (can_right && next) {
+    next.vm_start = s.start
+    next.vm_pgoff = s.pgoff
+    next.vm_flags = sticky(next.vm_flags, s.vm_flags)
+    return next
+  }
+  return null
+}
+
+/** Attribute changes vma_modify applies. */
+export interface VmaModify {
+  vm_flags?: number
+  anon_name?: string | null
+  uffd_ctx?: object | null
+}
+
+/**
+ * Kernel: vma_modify() (vma_merge_existing_range() then split): give the
+ * part [start, end) of vma the new attributes, merging with neighbours when
+ * Linux would, else splitting. Returns the VMA now covering [start, end), or
+ * -errno (the tree is unchanged on error).
+ */
+export function vma_modify(mm: MmStruct, vma: VmArea, start: number, end: number, mod: VmaModify): VmArea | number {
+  const s: VmaMergeSpec = {
+    start,
+    end,
+    vm_flags: mod.vm_flags ?? vma.vm_flags,
+    file: vma.vm_file,
+    pgoff: vma.vm_pgoff + (start - vma.vm_start) / PAGE_SIZE,
+    anon_vma: vma.anon_vma,
+    anon_name: mod.anon_name !== undefined ? mod.anon_name : vma.anon_name,
+    uffd_ctx: mod.uffd_ctx !== undefined ? mod.uffd_ctx : vma.vm_userfaultfd_ctx,
+    middle: vma,
+  }
+  const merged = vma_merge_existing_range(mm, vma, s)
+  if (merged) return merged
+  // No merge: split off the parts outside [start, end), then change the middle.
+  if (vma.vm_start < start) {
+    const err = split_vma(mm, vma, start, true)
+    if (err) return err
+  }
+  if (vma.vm_end > end) {
+    const err = split_vma(mm, vma, end, false)
+    if (err) return err
+  }
+  vma.vm_flags = s.vm_flags
+  vma.anon_name = s.anon_name
+  vma.vm_userfaultfd_ctx = s.uffd_ctx
+  return vma
+}
+
+function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec): VmArea | null {
+  if (s.vm_flags & VM_SPECIAL) return null
+  const left_side = s.start === middle.vm_start
+  const right_side = s.end === middle.vm_end
+  const i = mm.mm_mt.indexOf(middle)
+  const prev0 = i > 0 ? mm.mm_mt[i - 1] : null
+  const next0 = i + 1 < mm.mm_mt.length ? mm.mm_mt[i + 1] : null
+  const prev = left_side && prev0 && prev0.vm_end === s.start ? prev0 : null
+  const next = right_side && next0 && next0.vm_start === s.end ? next0 : null
+  if (!prev && !next) return null
+  let merge_left = !!prev && can_vma_merge_after(prev, s)
+  let merge_right = !!next && can_vma_merge_before(next, s, merge_left)
+  if (merge_left && merge_right && prev && next) {
+    merge_right = !prev.anon_vma || !next.anon_vma || prev.anon_vma === next.anon_vma
+  }
+  if (!merge_left && !merge_right) return null
+  const remove_middle = left_side && right_side
+  if (remove_middle && middle.vm_ops?.close) return null
+  if (merge_left && merge_right && next?.vm_ops?.close) merge_right = false
+  if (!merge_left && !merge_right) return null
+  if (merge_left && prev) {
+    // prev grows over [start, end) (and over next when merging both).
+    dup_anon_vma(prev, middle)
+    let flags = sticky(prev.vm_flags, s.vm_flags)
+    if (merge_right && next) {
+      dup_anon_vma(prev, next)
+      flags = sticky(flags, next.vm_flags)
+      prev.vm_end = next.vm_end
+      remove_vma(mm, next)
+    } else {
+      prev.vm_end = s.end
+    }
+    if (remove_middle) {
+      flags = sticky(flags, middle.vm_flags)
+      remove_vma(mm, middle)
+    } else {
+      middle.vm_pgoff += (s.end - middle.vm_start) / PAGE_SIZE
+      middle.vm_start = s.end
+    }
+    prev.vm_flags = flags
+    merge_left = true
+    return prev
+  }
+  if (merge_right && next) {
+    dup_anon_vma(next, middle)
+    let flags = sticky(next.vm_flags, s.vm_flags)
+    next.vm_start = s.start
+    next.vm_pgoff = s.pgoff
+    if (remove_middle) {
+      flags = sticky(flags, middle.vm_flags)
+      remove_vma(mm, middle)
+    } else {
+      middle.vm_end = s.start
+    }
+    next.vm_flags = flags
+    return next
+  }
+  return null
+}
+
+/** Invariant checker for an mm's VMA tree (DEBUG_VM's validate_mm). Throws KernelBug. */
+export function validate_mm(mm: MmStruct): void {
+  const mt = mm.mm_mt
+  if (mt.length !== mm.map_count) throw new KernelBug(`validate_mm: map_count ${mm.map_count} != ${mt.length} VMAs`)
+  let last = -Infinity
+  for (const v of mt) {
+    if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) throw new KernelBug('validate_mm: unaligned VMA')
+    if (v.vm_start >= v.vm_end) throw new KernelBug('validate_mm: empty VMA')
+    if (v.vm_start < last) throw new KernelBug('validate_mm: VMAs overlap or are unsorted')
+    if (v.vm_mm !== mm) throw new KernelBug('validate_mm: VMA of another mm')
+    if (v.vm_file && !v.vm_file.f_mapping.i_mmap.has(v)) throw new KernelBug('validate_mm: file VMA not in i_mmap')
+    if (v.anon_vma && !v.anon_vma_chain.some((c) => c.anon_vma === v.anon_vma)) {
+      throw new KernelBug('validate_mm: anon_vma without its chain')
+    }
+    last = v.vm_end
+  }
+}
