@@ -59,7 +59,7 @@ import { unmap_vmas } from './memory.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
 import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
-import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
+import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
 
 const TWO64 = 2 ** 64
 /** DEFAULT_MAP_WINDOW on x86-64 (47-bit user space). */
