@@ -131,7 +131,6 @@ export class PgTables {
 
   readonly deps: PgtableDeps
   readonly levels: number
-  private readonly shifts: readonly number[]
   readonly divs: readonly number[]
   readonly nents: readonly number[]
   readonly size: 4 | 8
@@ -147,7 +146,6 @@ export class PgTables {
     const a = deps.arch
     this.arch = a
     this.levels = a.levels
-    this.shifts = a.level_shifts
     this.divs = a.level_shifts.map((s) => 2 ** s)
     this.nents = a.level_entries
     this.size = a.pte_size
