@@ -27,10 +27,19 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
+import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
+import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import type { MmEnv } from './mm/mm_types.js'
+import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
+import { ThreadStacks } from './kernel/thread_stack.js'
+import { kernel_physical_mapping_init } from './mm/init_mapping.js'
+import type { SlabAllocator } from './mm/slab_common.js'
+import { slab_boot } from './mm/slab_caches.js'
+import { check_slab } from './mm/slab_check.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -41,6 +50,14 @@ export interface MachineOptions {
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
   init_on_free?: boolean
+  /**
+   * The slub_debug= boot option: undefined (off), '' (full debugging:
+   * sanity checks, red zones, poisoning, user tracking), or Linux's syntax
+   * such as 'FZP', 'P,kmalloc-64' or 'FZPU,kmalloc-*;P,dentry'.
+   */
+  slub_debug?: string
+  /** CONFIG_SLAB_FREELIST_HARDENED: SLUB stores free pointers obfuscated (default false). */
+  freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
 }
@@ -68,6 +85,8 @@ export class Machine {
   readonly pages: PageArray
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
+  /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
+  readonly slab: SlabAllocator
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -77,6 +96,8 @@ export class Machine {
   readonly highmem: Highmem
   /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
   readonly kmem: KernelMemory
+  /** Tasks' kernel stacks: vmalloc'd on x86_64 (VMAP_STACK), order-1 pages on i386 (src/kernel/thread_stack.ts). */
+  readonly thread_stacks: ThreadStacks
   /** Simulated time in ns. */
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
@@ -93,6 +114,12 @@ export class Machine {
   overcommit_ratio = 50
   swap_total_pages = 0
   swap_free_pages = 0
+  /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
+  readonly zero_pfn: number
+  /** The address-space layer's view of this machine (src/mm). */
+  readonly mm_env: MmEnv
+  /** The processes of this machine (pids, tasks, the user-side handles). */
+  readonly processes: ProcessTable
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -136,15 +163,18 @@ export class Machine {
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
     this.pgtables = new PgTables(this.page_alloc)
+    kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
     this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
     this.kmem = new KernelMemory(this.page_alloc, this.pgtables)
+    this.thread_stacks = new ThreadStacks(this.page_alloc, this.vmalloc, cpus)
     this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
     this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
     this.checkers.push(() => {
       this.pgtables.check()
       this.vmalloc.check()
       this.highmem.check()
+      this.thread_stacks.check()
     })
     const populated = zones.filter((z) => z.populated).length
     this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)
@@ -153,14 +183,43 @@ export class Machine {
       this.printk.pr_info(`mem auto-init: stack:off, heap alloc:${opts.init_on_alloc ? 'on' : 'off'}, heap free:${opts.init_on_free ? 'on' : 'off'}`)
     }
     this.mem_init_print_info()
+    // kmem_cache_init() and the boot-time kmem_cache_create() calls.
+    this.slab = slab_boot(this.page_alloc, {
+      slab,
+      nr_cpus: cpus,
+      init_on_alloc: opts.init_on_alloc ?? false,
+      init_on_free: opts.init_on_free ?? false,
+      slub_debug: opts.slub_debug,
+      freelist_hardened: opts.freelist_hardened ?? false,
+      seed: this.seed,
+    })
+    this.checkers.push(() => check_slab(this.slab))
+    // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
+    const vmap_area_cachep = this.slab.find_cache('vmap_area')
+    this.vmalloc.set_object_hooks({
+      alloc: (what, bytes, gfp) =>
+        what === 'vmap_area' && vmap_area_cachep
+          ? this.slab.kmem_cache_alloc(vmap_area_cachep, gfp, 'alloc_vmap_area')
+          : this.slab.kmalloc(bytes, gfp, what === 'vm_struct' ? '__get_vm_area_node' : '__vmalloc_area_node'),
+      free: (what, obj) => {
+        if (what === 'vmap_area' && vmap_area_cachep) this.slab.kmem_cache_free(vmap_area_cachep, obj, 'free_vmap_area')
+        else this.slab.kfree(obj, what === 'vm_struct' ? 'remove_vm_area' : '__vfree')
+      },
+    })
     this.kernel = new Kernel(this.page_alloc)
     this.kernel.attach_vm(this.vmalloc, this.highmem, this.kmem)
+    this.kernel.slab = this.slab
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
     setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)
     setup_per_zone_lowmem_reserve(zones)
     for (const z of zones) zone_pcp_update(z, cpus)
     this.free_initmem()
+    // The address-space layer: empty_zero_page lives in the kernel image's .bss.
+    this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
+    this.mm_env = make_mm_env(this)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()
   }
 
@@ -197,6 +256,15 @@ export class Machine {
   /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
   vm_commit_limit(): number {
     return Math.floor((this.page_alloc.totalram_pages() * this.overcommit_ratio) / 100) + this.swap_total_pages
+  }
+
+  /**
+   * A new process running a program image (the default one: a small PIE with
+   * ld.so and libc) — what fork + execve from init would give. Throws
+   * ErrnoError when the image cannot be mapped.
+   */
+  spawn(o: SpawnOptions = {}): Process {
+    return this.processes.spawn(o)
   }
 
   /** The kernel log, as `dmesg` prints it. */

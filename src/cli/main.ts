@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `mmsim` command. Subcommands: demo, proc, dmesg (and replay once the
- * oracle runner lands). Bad arguments print one line and exit with 2.
+ * The `mmsim` command. Subcommands: demo, proc, dmesg, replay. Bad arguments print one line and exit with 2.
  */
 import { parseArgs } from 'node:util'
 import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
 import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/registry.js'
+import { replay_command } from './replay.js'
 
 const USAGE = `usage: mmsim <command> [options]
 
@@ -14,6 +14,8 @@ commands:
   demo                 boot a machine and walk through allocations, /proc/buddyinfo and /proc/meminfo
   proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
   dmesg                boot a machine and print its kernel log
+  replay FILE.json     run an oracle scenario (../shared/oracle/FORMAT.md; '-' reads stdin)
+                       and print the result JSON as the real-kernel oracle prints it
   help                 this text
 
 machine options:
@@ -82,6 +84,10 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (rest.length) throw new UsageError(`dmesg: unexpected argument '${rest[0]}'`)
         out(new Machine(machine_options(parsed.values, '256M')).dmesg().replace(/\n$/, ''))
         return 0
+      }
+      case 'replay': {
+        if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')
+        return replay_command(rest[0], machine_options(parsed.values, '256M'), out, err)
       }
       default:
         throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)

@@ -1,0 +1,42 @@
+/**
+ * `mmsim replay FILE.json`: run one oracle scenario (../shared/oracle/) on a
+ * fresh simulated machine and print the result JSON exactly as oracle.c
+ * prints it. A malformed scenario prints one line on stderr and exits with 2.
+ */
+import { readFileSync } from 'node:fs'
+import { Machine, type MachineOptions } from '../machine.js'
+import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../user/oracle_replay.js'
+
+/** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
+export function replay_text(text: string, opts: MachineOptions = {}): string {
+  const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, ...opts })
+  const out = replay_scenario(text, {
+    spawn: (name) => m.spawn({ name }),
+    swap_total_kb: m.swap_total_pages * 4,
+    ksm_run: 0,
+    kernel_release: KERNEL_RELEASE,
+  })
+  m.check()
+  return out
+}
+
+/** The replay subcommand: 0 with the result on stdout, or 2 with one line on stderr. */
+export function replay_command(path: string, opts: MachineOptions, out: (s: string) => void, err: (s: string) => void): number {
+  let text: string
+  try {
+    text = readFileSync(path === '-' ? 0 : path, 'utf8')
+  } catch (e) {
+    err(`mmsim: replay: open ${path}: ${(e as { code?: string }).code ?? (e as Error).message}`)
+    return 2
+  }
+  try {
+    out(replay_text(text, opts).replace(/\n$/, ''))
+    return 0
+  } catch (e) {
+    if (e instanceof ScenarioError) {
+      err(`mmsim: replay: ${e.message}`)
+      return 2
+    }
+    throw e
+  }
+}

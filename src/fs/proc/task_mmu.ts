@@ -1,0 +1,386 @@
+/**
+ * /proc/<pid>/{maps,smaps,smaps_rollup,statm,pagemap} and the memory lines
+ * of /proc/<pid>/status, byte-compatible with Linux 6.18
+ * (Kernel: fs/proc/task_mmu.c, fs/proc/array.c).
+ *
+ * Formatting rules kept from the kernel:
+ *  - a maps line is "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu " and, when
+ *    the VMA has a name, padded to column 25 + 6*sizeof(void *) - 1 (72 on
+ *    64-bit, 48 on 32-bit), then one space, then the name (seq_pad);
+ *  - names: the file's path (shared anonymous memory is "/dev/zero
+ *    (deleted)"), the vm_ops / special-mapping name ([vvar], [vdso]),
+ *    [heap] for the VMA overlapping [start_brk, brk), [stack] for the VMA
+ *    holding start_stack, "[anon:<name>]" for a named anonymous VMA;
+ *  - smaps numbers are kB right-aligned in 8 columns after a 16-column label
+ *    (Private_Hugetlb: 17 + 7); Pss values are kept << PSS_SHIFT (12) and
+ *    shifted down when printed; VmFlags lists two-letter codes by bit order,
+ *    each followed by a space; ProtectionKey is absent (no pkeys on the
+ *    reference CPU);
+ *  - x86_64 lists the [vsyscall] gate VMA last in maps and smaps (not in
+ *    smaps_rollup).
+ */
+import type { MmStruct, VmArea, VmFile } from '../../mm/mm_types.js'
+import type { TaskStruct } from '../../kernel/task.js'
+import type { MemSizeStats, ProcessKernel } from '../../user/kernel_api.js'
+
+const PAGE = 4096
+const PSS_SHIFT = 12
+const MM_FILEPAGES = 0
+const MM_ANONPAGES = 1
+const MM_SWAPENTS = 2
+const MM_SHMEMPAGES = 3
+
+/** The x86_64 vsyscall page (Kernel: gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c). */
+const VSYSCALL_ADDR = 0xffffffffff600000n
+
+/** VmFlags mnemonics by bit (Kernel: show_smap_vma_flags(); 6.18, x86_64). '' = never printed. */
+const MNEMONICS: Readonly<Record<number, string>> = {
+  0: 'rd', 1: 'wr', 2: 'ex', 3: 'sh', 4: 'mr', 5: 'mw', 6: 'me', 7: 'ms', 8: 'gd', 9: 'um', 10: 'pf',
+  11: 'gu', 12: 'uw', 13: 'lo', 14: 'io', 15: 'sr', 16: 'rr', 17: 'dc', 18: 'de', 19: 'lf', 20: 'ac',
+  21: 'nr', 22: 'ht', 23: 'sf', 24: 'ar', 25: 'wf', 26: 'dd', 28: 'mm', 29: 'hg', 30: 'nh', 31: 'mg',
+  32: '', 33: '', 34: '', 35: '', 36: '', 37: 'ss', 40: 'dp', 41: 'ui', 42: 'sl',
+}
+
+/** The "VmFlags:" value: each set bit's code followed by a space (unknown bits print "??"). */
+export function vm_flags_string(vm_flags: number): string {
+  let s = ''
+  for (let bit = 0; bit < 53 && 2 ** bit <= vm_flags; bit++) {
+    if (Math.floor(vm_flags / 2 ** bit) % 2 === 0) continue
+    const m = MNEMONICS[bit]
+    if (m === undefined) s += '?? '
+    else if (m !== '') s += m + ' '
+  }
+  return s
+}
+
+function kb(bytes: number, width = 8): string {
+  return String(Math.floor(bytes / 1024)).padStart(width, ' ')
+}
+
+/** Device and inode of a mapped file, as /proc/<pid>/maps prints them. */
+export function vma_file_id(k: ProcessKernel, file: VmFile): { dev: string; ino: number } {
+  const id = k.file_ino?.(file)
+  if (id) return { dev: hex2(id.dev_major) + ':' + hex2(id.dev_minor), ino: id.ino }
+  // shm_mnt (shared anonymous memory) is 00:01; tmpfs on /dev/shm 00:19; the disk fe:00.
+  const dev = file.anon_shared ? '00:01' : file.f_mapping.backing === 'shmem' ? '00:19' : 'fe:00'
+  return { dev, ino: file.f_mapping.id }
+}
+
+function hex2(v: number): string {
+  return v.toString(16).padStart(2, '0')
+}
+
+/** Kernel: vma_is_initial_heap(). */
+function is_initial_heap(vma: VmArea): boolean {
+  const mm = vma.vm_mm
+  return vma.vm_start < mm.brk && vma.vm_end > mm.start_brk
+}
+/** Kernel: vma_is_initial_stack(). */
+function is_initial_stack(vma: VmArea): boolean {
+  const mm = vma.vm_mm
+  return vma.vm_start <= mm.start_stack && vma.vm_end >= mm.start_stack
+}
+
+/** Kernel: get_vma_name(): the name shown after the padding, or null. */
+export function get_vma_name(vma: VmArea): string | null {
+  if (vma.vm_file) {
+    if (vma.anon_name) return `[anon_shmem:${vma.anon_name}]`
+    return vma.vm_file.anon_shared ? '/dev/zero (deleted)' : vma.vm_file.name
+  }
+  if (vma.vm_ops?.name) return vma.vm_ops.name
+  if (vma.special_name) return vma.special_name
+  if (is_initial_heap(vma)) return '[heap]'
+  if (is_initial_stack(vma)) return '[stack]'
+  if (vma.anon_name) return `[anon:${vma.anon_name}]`
+  return null
+}
+
+/** Kernel: show_vma_header_prefix(): "start-end perms offset dev ino " (addresses given as hex text). */
+function header_prefix(start: string, end: string, flags: number, pgoff_bytes: number, dev: string, ino: number): string {
+  const perms = (flags & 0x1 ? 'r' : '-') + (flags & 0x2 ? 'w' : '-') + (flags & 0x4 ? 'x' : '-') + (flags & 0x80 ? 's' : 'p')
+  return `${start.padStart(8, '0')}-${end.padStart(8, '0')} ${perms} ${pgoff_bytes.toString(16).padStart(8, '0')} ${dev} ${ino} `
+}
+
+function pad_name(prefix: string, name: string | null, bits: 32 | 64): string {
+  if (name === null) return prefix
+  const width = 25 + (bits / 8) * 6 - 1
+  return prefix.padEnd(width, ' ') + ' ' + name
+}
+
+function addr_hex(a: number): string {
+  return a.toString(16)
+}
+
+/** Kernel: show_map_vma(): one maps line (without the newline). */
+export function show_map_vma(k: ProcessKernel, vma: VmArea): string {
+  let dev = '00:00'
+  let ino = 0
+  let pgoff = 0
+  if (vma.vm_file) {
+    const id = vma_file_id(k, vma.vm_file)
+    dev = id.dev
+    ino = id.ino
+    pgoff = vma.vm_pgoff * PAGE
+  }
+  const prefix = header_prefix(addr_hex(vma.vm_start), addr_hex(vma.vm_end), vma.vm_flags, pgoff, dev, ino)
+  return pad_name(prefix, get_vma_name(vma), k.arch.bits)
+}
+
+function gate_line(k: ProcessKernel): string | null {
+  if (k.arch.bits !== 64) return null
+  const s = VSYSCALL_ADDR.toString(16)
+  const e = (VSYSCALL_ADDR + 4096n).toString(16)
+  // vsyscall=xonly: VM_EXEC only ("--xp"), VmFlags "ex".
+  return pad_name(header_prefix(s, e, 0x4, 0, '00:00', 0), '[vsyscall]', 64)
+}
+
+/** /proc/<pid>/maps. Empty for a kernel thread or a dead task. */
+export function proc_pid_maps(k: ProcessKernel, task: TaskStruct): string {
+  const mm = task.mm
+  if (!mm) return ''
+  let out = ''
+  for (const vma of mm.mm_mt) out += show_map_vma(k, vma) + '\n'
+  const g = gate_line(k)
+  if (g) out += g + '\n'
+  return out
+}
+
+function zero_stats(): MemSizeStats {
+  return {
+    resident: 0, pss: 0, pss_dirty: 0, pss_anon: 0, pss_file: 0, pss_shmem: 0, pss_locked: 0,
+    shared_clean: 0, shared_dirty: 0, private_clean: 0, private_dirty: 0, referenced: 0, anonymous: 0,
+    ksm: 0, lazyfree: 0, anonymous_thp: 0, shmem_thp: 0, file_thp: 0, swap: 0, swap_pss: 0,
+    shared_hugetlb: 0, private_hugetlb: 0,
+  }
+}
+
+function pss_kb(v: number): string {
+  return kb(Math.floor(v / 2 ** PSS_SHIFT))
+}
+
+/** Kernel: __show_smap(): the counter lines. */
+export function show_smap_counters(mss: MemSizeStats, rollup: boolean): string {
+  let s = ''
+  s += 'Rss:            ' + kb(mss.resident) + ' kB\n'
+  s += 'Pss:            ' + pss_kb(mss.pss) + ' kB\n'
+  s += 'Pss_Dirty:      ' + pss_kb(mss.pss_dirty) + ' kB\n'
+  if (rollup) {
+    s += 'Pss_Anon:       ' + pss_kb(mss.pss_anon) + ' kB\n'
+    s += 'Pss_File:       ' + pss_kb(mss.pss_file) + ' kB\n'
+    s += 'Pss_Shmem:      ' + pss_kb(mss.pss_shmem) + ' kB\n'
+  }
+  s += 'Shared_Clean:   ' + kb(mss.shared_clean) + ' kB\n'
+  s += 'Shared_Dirty:   ' + kb(mss.shared_dirty) + ' kB\n'
+  s += 'Private_Clean:  ' + kb(mss.private_clean) + ' kB\n'
+  s += 'Private_Dirty:  ' + kb(mss.private_dirty) + ' kB\n'
+  s += 'Referenced:     ' + kb(mss.referenced) + ' kB\n'
+  s += 'Anonymous:      ' + kb(mss.anonymous) + ' kB\n'
+  s += 'KSM:            ' + kb(mss.ksm) + ' kB\n'
+  s += 'LazyFree:       ' + kb(mss.lazyfree) + ' kB\n'
+  s += 'AnonHugePages:  ' + kb(mss.anonymous_thp) + ' kB\n'
+  s += 'ShmemPmdMapped: ' + kb(mss.shmem_thp) + ' kB\n'
+  s += 'FilePmdMapped:  ' + kb(mss.file_thp) + ' kB\n'
+  s += 'Shared_Hugetlb: ' + kb(mss.shared_hugetlb) + ' kB\n'
+  s += 'Private_Hugetlb: ' + kb(mss.private_hugetlb, 7) + ' kB\n'
+  s += 'Swap:           ' + kb(mss.swap) + ' kB\n'
+  s += 'SwapPss:        ' + pss_kb(mss.swap_pss) + ' kB\n'
+  s += 'Locked:         ' + pss_kb(mss.pss_locked) + ' kB\n'
+  return s
+}
+
+/** Kernel: show_smap() for one VMA (header, sizes, counters, THPeligible, VmFlags). */
+export function show_smap(prefix_line: string, size: number, mss: MemSizeStats, vm_flags: number, thp_eligible = 0): string {
+  let s = prefix_line + '\n'
+  s += 'Size:           ' + kb(size) + ' kB\n'
+  s += 'KernelPageSize: ' + kb(PAGE) + ' kB\n'
+  s += 'MMUPageSize:    ' + kb(PAGE) + ' kB\n'
+  s += show_smap_counters(mss, false)
+  s += 'THPeligible:    ' + String(thp_eligible).padStart(8, ' ') + '\n'
+  s += 'VmFlags: ' + vm_flags_string(vm_flags) + '\n'
+  return s
+}
+
+/** /proc/<pid>/smaps. */
+export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
+  const mm = task.mm
+  if (!mm) return ''
+  let out = ''
+  for (const vma of mm.mm_mt) {
+    out += show_smap(show_map_vma(k, vma), vma.vm_end - vma.vm_start, k.smaps_walk(mm, vma), vma.vm_flags)
+  }
+  const g = gate_line(k)
+  if (g) out += show_smap(g, PAGE, zero_stats(), 0x4)
+  return out
+}
+
+/** Kernel: show_smaps_rollup(). */
+export function proc_pid_smaps_rollup(k: ProcessKernel, task: TaskStruct): string {
+  const mm = task.mm
+  if (!mm || mm.mm_mt.length === 0) return ''
+  const sum = zero_stats()
+  for (const vma of mm.mm_mt) {
+    const m = k.smaps_walk(mm, vma)
+    for (const key of Object.keys(sum) as (keyof MemSizeStats)[]) sum[key] += m[key]
+  }
+  const first = mm.mm_mt[0].vm_start
+  const last = mm.mm_mt[mm.mm_mt.length - 1].vm_end
+  const prefix = header_prefix(addr_hex(first), addr_hex(last), 0, 0, '00:00', 0)
+  return pad_name(prefix, '[rollup]', k.arch.bits) + '\n' + show_smap_counters(sum, true)
+}
+
+function mm_pgtables_bytes(mm: MmStruct): number {
+  return mm.pgd.nr_ptes * PAGE
+}
+
+/** Kernel: task_mem(): the Vm and Rss lines of /proc/<pid>/status. */
+export function task_mem(mm: MmStruct): string {
+  const anon = mm.rss_stat[MM_ANONPAGES]
+  const file = mm.rss_stat[MM_FILEPAGES]
+  const shmem = mm.rss_stat[MM_SHMEMPAGES]
+  const total_vm = mm.total_vm
+  const hiwater_vm = Math.max(total_vm, mm.hiwater_vm)
+  const total_rss = anon + file + shmem
+  const hiwater_rss = Math.max(total_rss, mm.hiwater_rss)
+  let text = Math.ceil(mm.end_code / PAGE) * PAGE - Math.floor(mm.start_code / PAGE) * PAGE
+  text = Math.min(text, mm.exec_vm * PAGE)
+  const lib = mm.exec_vm * PAGE - text
+  const swap = mm.rss_stat[MM_SWAPENTS]
+  const pg = (n: number): string => kb(n * PAGE)
+  return (
+    'VmPeak:\t' + pg(hiwater_vm) + ' kB\n' +
+    'VmSize:\t' + pg(total_vm) + ' kB\n' +
+    'VmLck:\t' + pg(mm.locked_vm) + ' kB\n' +
+    'VmPin:\t' + pg(mm.pinned_vm) + ' kB\n' +
+    'VmHWM:\t' + pg(hiwater_rss) + ' kB\n' +
+    'VmRSS:\t' + pg(total_rss) + ' kB\n' +
+    'RssAnon:\t' + pg(anon) + ' kB\n' +
+    'RssFile:\t' + pg(file) + ' kB\n' +
+    'RssShmem:\t' + pg(shmem) + ' kB\n' +
+    'VmData:\t' + pg(mm.data_vm) + ' kB\n' +
+    'VmStk:\t' + pg(mm.stack_vm) + ' kB\n' +
+    'VmExe:\t' + kb(text) + ' kB\n' +
+    'VmLib:\t' + kb(lib) + ' kB\n' +
+    'VmPTE:\t' + kb(mm_pgtables_bytes(mm)) + ' kB\n' +
+    'VmSwap:\t' + pg(swap) + ' kB\n' +
+    'HugetlbPages:\t' + kb(0) + ' kB\n'
+  )
+}
+
+/** Kernel: task_statm() as /proc/<pid>/statm prints it: size resident shared text lib data dt. */
+export function proc_pid_statm(task: TaskStruct): string {
+  const mm = task.mm
+  if (!mm) return '0 0 0 0 0 0 0\n'
+  const shared = mm.rss_stat[MM_FILEPAGES] + mm.rss_stat[MM_SHMEMPAGES]
+  const text = (Math.ceil(mm.end_code / PAGE) * PAGE - Math.floor(mm.start_code / PAGE) * PAGE) / PAGE
+  const data = mm.data_vm + mm.stack_vm
+  const resident = shared + mm.rss_stat[MM_ANONPAGES]
+  return `${mm.total_vm} ${resident} ${shared} ${text} 0 ${data} 0\n`
+}
+
+/** State letters of proc_pid_status() (Kernel: task_state_array). */
+function state_line(task: TaskStruct): string {
+  if (task.exit_state === 32) return 'Z (zombie)'
+  if (task.exit_state === 16) return 'X (dead)'
+  return task.__state === 0 ? 'R (running)' : 'S (sleeping)'
+}
+
+/**
+ * /proc/<pid>/status (Kernel: proc_pid_status(), fs/proc/array.c). The memory
+ * lines come from task_mem(); the other lines carry the simulated task's
+ * identity and Linux's values for what the simulator does not model.
+ */
+export function proc_pid_status(task: TaskStruct, opts: { cpus?: number } = {}): string {
+  const cpus = opts.cpus ?? 2
+  const ppid = task.parent ? task.parent.pid : task.is_kthread ? 2 : 1
+  const uid = task.uid
+  let s = ''
+  s += `Name:\t${task.comm}\n`
+  s += `Umask:\t0022\n`
+  s += `State:\t${state_line(task)}\n`
+  s += `Tgid:\t${task.tgid}\nNgid:\t0\nPid:\t${task.pid}\nPPid:\t${ppid}\nTracerPid:\t0\n`
+  s += `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`
+  s += `FDSize:\t${task.is_kthread ? 0 : 256}\nGroups:\t \n`
+  s += `NStgid:\t${task.tgid}\nNSpid:\t${task.pid}\nNSpgid:\t${task.tgid}\nNSsid:\t${task.tgid}\n`
+  s += `Kthread:\t${task.is_kthread ? 1 : 0}\n`
+  if (task.mm) {
+    s += task_mem(task.mm)
+    s += 'CoreDumping:\t0\n'
+    s += 'THP_enabled:\t1\n'
+    s += 'untag_mask:\t0xffffffffffffffff\n'
+  }
+  s += 'Threads:\t1\n'
+  s += 'SigQ:\t0/96365\n'
+  s += 'SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n'
+  let ign = 0n
+  let cgt = 0n
+  for (const [sig, h] of task.sighand) {
+    if (h === 'SIG_IGN') ign |= 1n << BigInt(sig - 1)
+    else if (typeof h === 'function') cgt |= 1n << BigInt(sig - 1)
+  }
+  s += `SigIgn:\t${ign.toString(16).padStart(16, '0')}\nSigCgt:\t${cgt.toString(16).padStart(16, '0')}\n`
+  const cap = uid === 0 ? '000001fffeffffff' : '0000000000000000'
+  s += `CapInh:\t0000000000000000\nCapPrm:\t${cap}\nCapEff:\t${cap}\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n`
+  s += 'NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n'
+  s += 'Speculation_Store_Bypass:\tvulnerable\nSpeculationIndirectBranch:\talways enabled\n'
+  const mask = (2 ** cpus - 1).toString(16)
+  s += `Cpus_allowed:\t${mask}\nCpus_allowed_list:\t${cpus > 1 ? `0-${cpus - 1}` : '0'}\n`
+  s += 'Mems_allowed:\t' + new Array<string>(31).fill('00000000').join(',') + ',00000001\n'
+  s += 'Mems_allowed_list:\t0\n'
+  s += 'voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n'
+  return s
+}
+
+/* pagemap bits (Kernel: fs/proc/task_mmu.c, Documentation/admin-guide/mm/pagemap.rst) */
+export const PM_PFRAME_BITS = 55
+export const PM_SOFT_DIRTY = 55
+export const PM_MMAP_EXCLUSIVE = 56
+export const PM_UFFD_WP = 57
+export const PM_GUARD_REGION = 58
+export const PM_FILE = 61
+export const PM_SWAP = 62
+export const PM_PRESENT = 63
+
+/**
+ * /proc/<pid>/pagemap: 8 little-endian bytes per virtual page from `offset`
+ * (a multiple of 8) for `count` bytes (Kernel: pagemap_read()). PFNs are
+ * shown only with CAP_SYS_ADMIN (`show_pfn`), else zero.
+ */
+export function proc_pid_pagemap(k: ProcessKernel, task: TaskStruct, offset: number, count: number, show_pfn: boolean): Uint8Array {
+  const mm = task.mm
+  if (!mm || offset % 8 !== 0 || count % 8 !== 0) return new Uint8Array(0)
+  const out = new Uint8Array(count)
+  const dv = new DataView(out.buffer)
+  const first_vpn = offset / 8
+  let vi = 0
+  for (let i = 0; i < count / 8; i++) {
+    const vpn = first_vpn + i
+    const addr = vpn * PAGE
+    if (addr >= mm.task_size) break
+    while (vi < mm.mm_mt.length && mm.mm_mt[vi].vm_end <= addr) vi++
+    const vma = vi < mm.mm_mt.length && mm.mm_mt[vi].vm_start <= addr ? mm.mm_mt[vi] : null
+    if (!vma) continue
+    const pte = k.pte_of ? k.pte_of(mm, addr) : 0
+    let hi = 0 // bits 32..63
+    let lo = 0
+    if (pte !== 0 && k.is_guard_pte?.(pte)) {
+      hi = 2 ** (PM_GUARD_REGION - 32)
+    } else if (pte % 2 === 1) {
+      const pfn = Math.floor(pte / PAGE) % 2 ** 40
+      hi = 2 ** (PM_PRESENT - 32)
+      if (show_pfn) {
+        lo = pfn % 2 ** 32
+        hi += Math.floor(pfn / 2 ** 32)
+      }
+      const pages = mm.env.pages
+      const normal = pfn !== mm.env.zero_pfn && pfn < pages.nr
+      if (normal) {
+        const anon = k.PageAnon ? k.PageAnon(pfn) : vma.vm_file === null
+        if (!anon) hi += 2 ** (PM_FILE - 32)
+        if (pages.page_mapcount(pfn) === 1) hi += 2 ** (PM_MMAP_EXCLUSIVE - 32)
+      }
+    }
+    dv.setUint32(i * 8, lo >>> 0, true)
+    dv.setUint32(i * 8 + 4, hi >>> 0, true)
+  }
+  return out
+}

@@ -1,0 +1,153 @@
+/**
+ * Wiring of the address-space code (src/mm) into a machine: the MmEnv the mm
+ * layer runs on (page allocator, physical memory, the shared zero page,
+ * sysctls, commit accounting) and the ProcessKernel the user side calls
+ * (system calls by their kernel names, user accesses, files, smaps).
+ *
+ * Invariants: one MmEnv per machine; the zero page is a reserved, never
+ * written frame of the kernel image's .bss (empty_zero_page), so it is never
+ * in the buddy allocator; vm_committed_as lives in the machine (meminfo's
+ * Committed_AS) and the env reads and writes it there.
+ */
+import type { ArchProfile } from '../arch/profile.js'
+import type { PageArray } from '../mm/page.js'
+import { PG_reserved } from '../mm/page.js'
+import type { PhysMem } from '../hw/physmem.js'
+import type { VmStat } from '../mm/vmstat.js'
+import type { Tracer } from './trace.js'
+import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
+import { SoftPageTables } from '../mm/pgtable_soft.js'
+import { FramePageTables } from '../mm/pgtable_mm.js'
+import type { PgTables } from '../mm/pgtable.js'
+import { mm_alloc, dup_mm } from './fork.js'
+import { mmput, mmgrab, mmdrop } from './exit.js'
+import { sys_mmap, do_munmap, sys_brk } from '../mm/mmap.js'
+import { do_mprotect_pkey } from '../mm/mprotect.js'
+import { do_mremap } from '../mm/mremap.js'
+import { do_madvise } from '../mm/madvise.js'
+import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '../mm/mlock.js'
+import { do_msync } from '../mm/msync.js'
+import { do_mincore } from '../mm/mincore.js'
+import { do_mseal } from '../mm/mseal.js'
+import { access_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
+import { smaps_walk } from '../mm/smaps.js'
+import { PageAnon } from '../mm/rmap.js'
+import { is_guard_pte_marker } from '../mm/memory.js'
+import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
+import { validate_mm } from '../mm/vma.js'
+import { FsNamespace } from '../fs/namei.js'
+import type { ProcessKernel, UserFault } from '../user/kernel_api.js'
+import { SIGNAL_NUMBERS_BY_NAME, SI_CODES_BY_NAME } from './signal_names.js'
+
+/** What a machine gives the mm layer. */
+export interface MmHost {
+  readonly arch: ArchProfile
+  readonly pages: PageArray
+  readonly physmem: PhysMem
+  readonly vmstat: VmStat
+  readonly trace: Tracer
+  readonly page_alloc: {
+    alloc_pages(gfp: number, order: number): number
+    __free_pages(pfn: number, order: number): void
+    nr_free_pages(): number
+    totalram_pages(): number
+  }
+  /** The machine's page-table frames (x86 entry format); without it page tables are kept in software. */
+  readonly pgtables?: PgTables
+  /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
+  readonly zero_pfn: number
+  vm_committed_as: number
+}
+
+/** The MmEnv of a machine (one per machine). */
+export function make_mm_env(h: MmHost): MmEnv {
+  let id = 0
+  h.pages.set(h.zero_pfn, PG_reserved)
+  if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
+  const env: MmEnv = {
+    pages: h.pages,
+    physmem: h.physmem,
+    vmstat: h.vmstat,
+    trace: h.trace,
+    alloc_pages: (gfp, order) => h.page_alloc.alloc_pages(gfp, order),
+    // The mm layer calls this once the last reference is gone (folio_put() -> free_the_page()):
+    // the allocator's __free_pages() drops a reference itself, so hand it the one it expects.
+    __free_pages: (pfn, order) => {
+      h.pages._refcount[pfn] = 1
+      h.page_alloc.__free_pages(pfn, order)
+    },
+    // Page tables in real frames when the machine has them (VmPTE, PageTables, the MMU walk them).
+    pgd_alloc: () => (h.pgtables ? FramePageTables.create(h.pgtables) : new SoftPageTables()),
+    zero_pfn: h.zero_pfn,
+    sysctl: default_sysctl(),
+    totalram_pages: () => h.page_alloc.totalram_pages(),
+    available_pages: () => h.page_alloc.nr_free_pages(),
+    get vm_committed_as() {
+      return h.vm_committed_as
+    },
+    set vm_committed_as(v: number) {
+      h.vm_committed_as = v
+    },
+    next_id: () => ++id,
+    anon_vmas: new Map<number, AnonVma>(),
+    mappings: new Map<number, AddressSpace>(),
+  }
+  return env
+}
+
+function user_fault(f: { signal: string; si_code: string; addr: number }): UserFault {
+  return { signal: SIGNAL_NUMBERS_BY_NAME[f.signal] ?? 11, si_code: SI_CODES_BY_NAME[f.si_code] ?? 0, addr: f.addr }
+}
+
+/** The ProcessKernel of a machine: the src/mm entry points, the file namespace. */
+export function make_process_kernel(arch: ArchProfile, env: MmEnv, fs: FsNamespace = new FsNamespace(env)): ProcessKernel & { fs: FsNamespace } {
+  return {
+    arch,
+    fs,
+    mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
+    dup_mm,
+    mmput,
+    mmgrab,
+    mmdrop,
+    ksys_mmap_pgoff: (mm, addr, len, prot, flags, file, off) => sys_mmap(mm, addr, len, prot, flags, file ? 0 : -1, off, () => file),
+    do_munmap,
+    do_mprotect_pkey,
+    do_mremap,
+    do_madvise,
+    do_mlock,
+    sys_mlock2,
+    do_munlock,
+    do_mlockall,
+    do_munlockall,
+    do_msync,
+    do_mincore,
+    do_mseal,
+    sys_brk,
+    access_user(mm, addr, len, write, data) {
+      const r = access_user(mm, addr, len, write, data)
+      return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
+    },
+    copy_to_user,
+    copy_from_user,
+    smaps_walk: (mm, vma) => smaps_walk(mm, vma),
+    pte_of: (mm, addr) => mm.pgd.get(Math.floor(addr / 4096)),
+    PageAnon: (pfn) => PageAnon(env, pfn),
+    is_guard_pte: is_guard_pte_marker,
+    filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
+    kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
+    kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
+    file_read_to_user,
+    file_write_from_user,
+    do_truncate: (file, size) => fs.do_truncate(file, size),
+    vfs_fsync: (file) => fs.vfs_fsync(file),
+    fput: (file) => {
+      file.f_count--
+    },
+    file_ino: (file) => fs.file_ino(file),
+  }
+}
+
+/** DEBUG_VM for the address spaces of a machine's processes (validate_mm on each live mm). */
+export function check_mms(mms: Iterable<MmStruct>): void {
+  for (const mm of mms) validate_mm(mm)
+}

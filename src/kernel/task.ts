@@ -1,0 +1,86 @@
+/**
+ * task_struct: the parts of a task the memory manager cares about
+ * (Kernel: include/linux/sched.h, kernel/fork.c, kernel/sched/core.c).
+ *
+ * Invariants:
+ *  - a user task has mm === active_mm (non-null) while alive;
+ *  - a kernel thread (PF_KTHREAD) has mm === null and borrows the previous
+ *    task's address space as active_mm when it is switched in (lazy TLB),
+ *    holding an mm_count reference (mmgrab) on it, dropped (mmdrop) when the
+ *    next user task is switched in;
+ *  - min_flt / maj_flt count the faults this task took.
+ */
+import type { MmStruct } from '../mm/mm_types.js'
+
+export const PF_EXITING = 0x00000004
+export const PF_KTHREAD = 0x00200000
+
+export const TASK_RUNNING = 0
+export const TASK_INTERRUPTIBLE = 1
+export const EXIT_ZOMBIE = 32
+export const EXIT_DEAD = 16
+
+/** A signal handler as sigaction(2) installs it; SIG_DFL / SIG_IGN as strings. */
+export type SigHandler = 'SIG_DFL' | 'SIG_IGN' | ((info: { signo: number; code: number; addr: number }) => void)
+
+export class TaskStruct {
+  pid: number
+  tgid: number
+  /** TASK_COMM_LEN is 16: comm keeps at most 15 characters. */
+  comm: string
+  mm: MmStruct | null
+  active_mm: MmStruct | null
+  flags = 0
+  __state = TASK_RUNNING
+  exit_state = 0
+  exit_code = 0
+  min_flt = 0
+  maj_flt = 0
+  uid: number
+  parent: TaskStruct | null = null
+  readonly children: TaskStruct[] = []
+  /** sighand->action[signo - 1]. */
+  readonly sighand = new Map<number, SigHandler>()
+  /** The CPU the task last ran on. */
+  cpu = 0
+  /** The command line (/proc/<pid>/cmdline, pmap's header). */
+  cmdline: string[]
+
+  constructor(pid: number, comm: string, mm: MmStruct | null, uid = 0) {
+    this.pid = pid
+    this.tgid = pid
+    this.comm = comm.slice(0, 15)
+    this.mm = mm
+    this.active_mm = mm
+    this.uid = uid
+    this.cmdline = [comm]
+  }
+
+  get is_kthread(): boolean {
+    return (this.flags & PF_KTHREAD) !== 0
+  }
+}
+
+/**
+ * The mm side of a context switch (Kernel: context_switch(), kernel/sched/core.c).
+ * A kernel thread borrows prev's active_mm (mmgrab); a user task switching in
+ * after a kernel thread lets the borrowed mm go (mmdrop).
+ */
+export function context_switch_mm(
+  prev: TaskStruct,
+  next: TaskStruct,
+  mmgrab: (mm: MmStruct) => void,
+  mmdrop: (mm: MmStruct) => void,
+): void {
+  if (!next.mm) {
+    next.active_mm = prev.active_mm
+    if (next.active_mm) mmgrab(next.active_mm)
+  } else {
+    next.active_mm = next.mm
+  }
+  if (!prev.mm && prev.active_mm) {
+    const borrowed = prev.active_mm
+    prev.active_mm = null
+    mmdrop(borrowed)
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The kernel entry points the user side (Process handles, exec, the oracle
+ * replay, /proc) calls. Each is the kernel function of the same name in
+ * src/mm/*.ts or src/fs/*.ts; Machine builds one ProcessKernel object that
+ * binds them (src/kernel/mm_syscalls.ts once the address-space code lands).
+ *
+ * Contract: every function returns >= 0 (or an address) on success and
+ * -errno on failure, exactly like the kernel function; nothing throws except
+ * a KernelBug for a broken invariant.
+ */
+import type { ArchProfile } from '../arch/profile.js'
+import type { MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+
+/** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
+export interface UserFault {
+  readonly signal: number
+  readonly si_code: number
+  readonly addr: number
+}
+
+/** Result of access_user(): `data` holds the bytes read (loads) up to the fault. */
+export interface AccessResult {
+  readonly ok: boolean
+  readonly data?: Uint8Array
+  readonly fault?: UserFault
+}
+
+/** The smaps counters of one VMA, in bytes (Kernel: struct mem_size_stats, fs/proc/task_mmu.c). */
+export interface MemSizeStats {
+  resident: number
+  /** Pss in bytes << PSS_SHIFT (12) as the kernel keeps it, or plain bytes when pss_shift is 0. */
+  pss: number
+  pss_dirty: number
+  pss_anon: number
+  pss_file: number
+  pss_shmem: number
+  pss_locked: number
+  shared_clean: number
+  shared_dirty: number
+  private_clean: number
+  private_dirty: number
+  referenced: number
+  anonymous: number
+  ksm: number
+  lazyfree: number
+  anonymous_thp: number
+  shmem_thp: number
+  file_thp: number
+  swap: number
+  swap_pss: number
+  shared_hugetlb: number
+  private_hugetlb: number
+}
+
+export interface ProcessKernel {
+  readonly arch: ArchProfile
+
+  /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
+  mm_alloc(): MmStruct | null
+  /** Kernel: dup_mm() for fork; null on failure. */
+  dup_mm(oldmm: MmStruct): MmStruct | null
+  /** Kernel: mmput(): drop a user; the last one tears the address space down. */
+  mmput(mm: MmStruct): void
+  /** Kernel: mmgrab() / mmdrop() on mm_count (lazy-TLB borrowers). */
+  mmgrab(mm: MmStruct): void
+  mmdrop(mm: MmStruct): void
+
+  /** Kernel: ksys_mmap_pgoff() with a byte offset (the whole mmap(2) syscall). */
+  ksys_mmap_pgoff(mm: MmStruct, addr: number, len: number, prot: number, flags: number, file: VmFile | null, off: number): number
+  /** Kernel: __vm_munmap() (munmap(2)). */
+  do_munmap(mm: MmStruct, start: number, len: number): number
+  do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot: number): number
+  do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number
+  do_madvise(mm: MmStruct, start: number, len: number, advice: number): number
+  /** Kernel: do_mlock() with VM_LOCKONFAULT-style flags (0 for mlock(2)). */
+  do_mlock(mm: MmStruct, start: number, len: number, flags: number): number
+  /** Kernel: sys_mlock2(): MLOCK_ONFAULT or EINVAL for unknown flags. */
+  sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number
+  do_munlock(mm: MmStruct, start: number, len: number): number
+  do_mlockall(mm: MmStruct, flags: number): number
+  do_munlockall(mm: MmStruct): number
+  do_msync(mm: MmStruct, start: number, len: number, flags: number): number
+  do_mincore(mm: MmStruct, start: number, len: number, vec: Uint8Array): number
+  do_mseal(mm: MmStruct, start: number, len: number, flags: number): number
+  /** Kernel: sys_brk(): returns the new (or unchanged) break. */
+  sys_brk(mm: MmStruct, brk: number): number
+
+  /** A user-mode load (write=false) or store (write=true, data given) through the MMU. */
+  access_user(mm: MmStruct, addr: number, len: number, write: boolean, data?: Uint8Array): AccessResult
+  /** Kernel: copy_to_user(): bytes NOT copied. */
+  copy_to_user(mm: MmStruct, addr: number, src: Uint8Array): number
+  /** Kernel: copy_from_user(): bytes NOT copied (dst gets the copied prefix). */
+  copy_from_user(mm: MmStruct, dst: Uint8Array, addr: number): number
+
+  /** Kernel: smaps_gather_stats() for one VMA. */
+  smaps_walk(mm: MmStruct, vma: VmArea): MemSizeStats
+  /** The PTE word of a user page (0 when none), for /proc/pid/pagemap. */
+  pte_of?(mm: MmStruct, addr: number): number
+  /** Kernel: PageAnon() of a mapped page (pagemap's PM_FILE bit). */
+  PageAnon?(pfn: number): boolean
+  /** True when the PTE word is a guard-region marker (MADV_GUARD_INSTALL). */
+  is_guard_pte?(pte: number): boolean
+
+  /** Files on the in-memory filesystem (tmpfs / disk-like). */
+  filp_open(path: string, flags: number, mode: number): VmFile | number
+  /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
+  kernel_read(file: VmFile, off: number, len: number): Uint8Array | number
+  /** Kernel: kernel_write(): bytes written or -errno. */
+  kernel_write(file: VmFile, off: number, data: Uint8Array): number
+  /** Kernel: filemap_read() into user memory: bytes read (short at a hole), or -errno (EFAULT). */
+  file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
+  /** Kernel: generic_perform_write() from user memory: bytes written, or -errno. */
+  file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
+  /** Kernel: do_truncate() / vfs_truncate(). */
+  do_truncate(file: VmFile, size: number): number
+  /** Kernel: vfs_fsync(). */
+  vfs_fsync?(file: VmFile): number
+  /** Kernel: fput(). */
+  fput(file: VmFile): void
+  /** Inode number and device of a file (for /proc/<pid>/maps); 0 when unknown. */
+  file_ino?(file: VmFile): { dev_major: number; dev_minor: number; ino: number }
+
+  /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
+  _install_special_mapping?(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number
+  /** Kernel: vm_brk_flags() (bss, heap set-up). */
+  vm_brk_flags?(mm: MmStruct, addr: number, len: number, flags: number): number
+}

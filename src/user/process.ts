@@ -1,0 +1,453 @@
+/**
+ * Process handles: the "libc" of a simulated process.
+ *
+ * A Process wraps a task_struct and its mm. Its system-call methods behave
+ * like the glibc wrappers: they return the result, or throw ErrnoError with
+ * the kernel's errno. `sys_*` variants return the raw kernel value (>= 0 or
+ * -errno) for callers that want errno as data (the oracle replay).
+ * load()/store() are user-mode accesses through the MMU: a fault raises the
+ * signal Linux raises; without a handler (sigaction) the process dies of it,
+ * like on Linux, and a SignalError is thrown; the machine goes on.
+ *
+ * Invariants: a dead process has mm === null and no open files; every call
+ * on it throws ErrnoError(ESRCH). Processes live in a ProcessTable, which
+ * hands out pids (1 is reserved for init, user processes start at 100).
+ */
+import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
+import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, context_switch_mm, type SigHandler } from '../kernel/task.js'
+import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
+import type { ProcessKernel, UserFault } from './kernel_api.js'
+import { ErrnoError, SignalError, check_syscall } from './errors.js'
+import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
+import { MAP_ANONYMOUS } from '../uapi/mman.js'
+import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
+
+export const O_RDONLY = 0
+export const O_WRONLY = 1
+export const O_RDWR = 2
+export const O_ACCMODE = 3
+export const O_CREAT = 0o100
+export const O_EXCL = 0o200
+export const O_TRUNC = 0o1000
+
+const PAGE = 4096
+
+export interface SpawnOptions {
+  readonly name?: string
+  readonly uid?: number
+  /** A program image; default_image(name) when absent. */
+  readonly image?: ProgramImage
+}
+
+interface OpenFile {
+  readonly file: VmFile
+  readonly flags: number
+}
+
+/** The processes of one machine, by pid. */
+export class ProcessTable {
+  private next_pid = 100
+  readonly tasks = new Map<number, TaskStruct>()
+  readonly processes = new Map<number, Process>()
+  /** The task each CPU is running (for lazy-TLB bookkeeping). */
+  readonly current: (TaskStruct | null)[]
+  readonly rng: Rng
+
+  constructor(
+    readonly kernel: ProcessKernel,
+    readonly opts: { seed?: number; randomize_va_space?: 0 | 1 | 2; cpus?: number } = {},
+  ) {
+    this.rng = new Rng((opts.seed ?? 1) * 2654435761)
+    this.current = new Array<TaskStruct | null>(opts.cpus ?? 2).fill(null)
+  }
+
+  alloc_pid(): number {
+    return this.next_pid++
+  }
+
+  /** Create a process from a program image (fork + execve of init's child). Throws ErrnoError. */
+  spawn(o: SpawnOptions = {}): Process {
+    const name = o.name ?? 'app'
+    const mm = this.kernel.mm_alloc()
+    if (!mm) throw new ErrnoError(ENOMEM, 'execve')
+    const image = o.image ?? default_image(name)
+    const r = exec_image(this.kernel, mm, image, {
+      randomize_va_space: this.opts.randomize_va_space ?? 0,
+      rng: this.rng,
+    })
+    if (r.ret < 0) {
+      this.kernel.mmput(mm)
+      throw new ErrnoError(-r.ret, 'execve')
+    }
+    const task = new TaskStruct(this.alloc_pid(), name, mm, o.uid ?? 0)
+    task.cmdline = [...image.argv]
+    return this.adopt(task)
+  }
+
+  /** Kernel: kthread_create(): a kernel thread (mm NULL). */
+  kthread_create(name: string): TaskStruct {
+    const t = new TaskStruct(this.alloc_pid(), name, null, 0)
+    t.flags |= PF_KTHREAD
+    this.tasks.set(t.pid, t)
+    return t
+  }
+
+  /** Run `next` on `cpu` (the mm side of schedule(): lazy TLB for kernel threads). */
+  switch_to(cpu: number, next: TaskStruct): void {
+    const prev = this.current[cpu]
+    if (prev && prev !== next) {
+      context_switch_mm(prev, next, (mm) => this.kernel.mmgrab(mm), (mm) => this.kernel.mmdrop(mm))
+    } else if (!prev && next.mm) {
+      next.active_mm = next.mm
+    }
+    next.cpu = cpu
+    if (next.active_mm) next.active_mm.cpu_bitmap.add(cpu)
+    this.current[cpu] = next
+  }
+
+  adopt(task: TaskStruct): Process {
+    const p = new Process(this, task)
+    this.tasks.set(task.pid, task)
+    this.processes.set(task.pid, p)
+    return p
+  }
+
+  get(pid: number): Process | undefined {
+    return this.processes.get(pid)
+  }
+}
+
+export class Process {
+  readonly task: TaskStruct
+  private readonly fds = new Map<number, OpenFile>()
+  /** 'exit:<code>' or 'signal:<NAME>' once dead; null while alive. */
+  status: string | null = null
+
+  constructor(
+    readonly table: ProcessTable,
+    task: TaskStruct,
+  ) {
+    this.task = task
+  }
+
+  get pid(): number {
+    return this.task.pid
+  }
+  get k(): ProcessKernel {
+    return this.table.kernel
+  }
+  get alive(): boolean {
+    return this.status === null
+  }
+  /** The address space (throws ErrnoError(ESRCH) once the process is dead). */
+  get mm(): MmStruct {
+    const mm = this.task.mm
+    if (!mm || this.status !== null) throw new ErrnoError(ESRCH, 'process')
+    return mm
+  }
+
+  private check_alive(): void {
+    if (!this.task.mm || this.status !== null) throw new ErrnoError(ESRCH, 'process')
+  }
+
+  // ---- raw system calls: >= 0 or -errno ----
+
+  /** Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): offset must be page aligned, then fget. */
+  sys_mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
+    const mm = this.mm
+    if (off % PAGE !== 0) return -EINVAL
+    let file: VmFile | null = null
+    if (!(flags & MAP_ANONYMOUS)) {
+      const f = this.fds.get(fd)
+      if (!f) return -EBADF
+      file = f.file
+    }
+    return this.k.ksys_mmap_pgoff(mm, addr, len, prot, flags, file, off)
+  }
+  sys_munmap(addr: number, len: number): number {
+    return this.k.do_munmap(this.mm, addr, len)
+  }
+  sys_mprotect(addr: number, len: number, prot: number): number {
+    return this.k.do_mprotect_pkey(this.mm, addr, len, prot)
+  }
+  sys_mremap(addr: number, old_len: number, new_len: number, flags: number, new_addr = 0): number {
+    return this.k.do_mremap(this.mm, addr, old_len, new_len, flags, new_addr)
+  }
+  sys_madvise(addr: number, len: number, advice: number): number {
+    return this.k.do_madvise(this.mm, addr, len, advice)
+  }
+  sys_mlock(addr: number, len: number): number {
+    return this.k.do_mlock(this.mm, addr, len, 0)
+  }
+  /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
+  sys_mlock2(addr: number, len: number, flags: number): number {
+    return this.k.sys_mlock2(this.mm, addr, len, flags)
+  }
+  sys_munlock(addr: number, len: number): number {
+    return this.k.do_munlock(this.mm, addr, len)
+  }
+  sys_mlockall(flags: number): number {
+    return this.k.do_mlockall(this.mm, flags)
+  }
+  sys_munlockall(): number {
+    return this.k.do_munlockall(this.mm)
+  }
+  sys_msync(addr: number, len: number, flags: number): number {
+    return this.k.do_msync(this.mm, addr, len, flags)
+  }
+  sys_mseal(addr: number, len: number, flags = 0): number {
+    return this.k.do_mseal(this.mm, addr, len, flags)
+  }
+  sys_mincore(addr: number, len: number, vec: Uint8Array): number {
+    return this.k.do_mincore(this.mm, addr, len, vec)
+  }
+  sys_brk(addr: number): number {
+    return this.k.sys_brk(this.mm, addr)
+  }
+
+  // ---- glibc-style wrappers ----
+
+  mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
+    return check_syscall(this.sys_mmap(addr, len, prot, flags, fd, off), 'mmap')
+  }
+  munmap(addr: number, len: number): void {
+    check_syscall(this.sys_munmap(addr, len), 'munmap')
+  }
+  mprotect(addr: number, len: number, prot: number): void {
+    check_syscall(this.sys_mprotect(addr, len, prot), 'mprotect')
+  }
+  mremap(addr: number, old_len: number, new_len: number, flags = 0, new_addr = 0): number {
+    return check_syscall(this.sys_mremap(addr, old_len, new_len, flags, new_addr), 'mremap')
+  }
+  madvise(addr: number, len: number, advice: number): void {
+    check_syscall(this.sys_madvise(addr, len, advice), 'madvise')
+  }
+  mlock(addr: number, len: number): void {
+    check_syscall(this.sys_mlock(addr, len), 'mlock')
+  }
+  mlock2(addr: number, len: number, flags: number): void {
+    check_syscall(this.sys_mlock2(addr, len, flags), 'mlock2')
+  }
+  munlock(addr: number, len: number): void {
+    check_syscall(this.sys_munlock(addr, len), 'munlock')
+  }
+  mlockall(flags: number): void {
+    check_syscall(this.sys_mlockall(flags), 'mlockall')
+  }
+  munlockall(): void {
+    check_syscall(this.sys_munlockall(), 'munlockall')
+  }
+  msync(addr: number, len: number, flags: number): void {
+    check_syscall(this.sys_msync(addr, len, flags), 'msync')
+  }
+  mseal(addr: number, len: number, flags = 0): void {
+    check_syscall(this.sys_mseal(addr, len, flags), 'mseal')
+  }
+  /** mincore(2): one byte per page (bit 0: resident). */
+  mincore(addr: number, len: number): Uint8Array {
+    const vec = new Uint8Array(Math.max(0, Math.ceil(Math.min(len, 2 ** 40) / PAGE)))
+    check_syscall(this.sys_mincore(addr, len, vec), 'mincore')
+    return vec
+  }
+  /**
+   * brk(2) as glibc's sbrk sees it: brk(0) returns the current break; a
+   * refused request leaves it unchanged (glibc's brk() then fails with
+   * ENOMEM: so does this wrapper).
+   */
+  brk(addr: number): number {
+    const r = this.sys_brk(addr)
+    if (addr !== 0 && r !== addr) throw new ErrnoError(ENOMEM, 'brk')
+    return r
+  }
+
+  // ---- signals ----
+
+  /** sigaction(2) for one signal: a handler function, 'SIG_DFL' or 'SIG_IGN'. Returns the old one. */
+  sigaction(signo: number, handler: SigHandler): SigHandler {
+    this.check_alive()
+    if (signo === SIGKILL || signo === 19 || signo < 1 || signo > 64) throw new ErrnoError(EINVAL, 'sigaction')
+    const old = this.task.sighand.get(signo) ?? 'SIG_DFL'
+    this.task.sighand.set(signo, handler)
+    return old
+  }
+
+  /**
+   * Kernel: force_sig_fault(): deliver a fault signal. A handler runs (the
+   * process lives on); SIG_DFL or SIG_IGN (a forced fault signal cannot be
+   * ignored) kill the process. Always throws the SignalError.
+   */
+  private deliver_fault(f: UserFault): never {
+    const err = new SignalError(f.signal, f.si_code, f.addr)
+    const h = this.task.sighand.get(f.signal)
+    if (typeof h === 'function') {
+      h({ signo: f.signal, code: f.si_code, addr: f.addr })
+    } else {
+      this.do_exit(`signal:${SIGNAL_NAMES[f.signal] ?? f.signal}`, f.signal)
+    }
+    throw err
+  }
+
+  // ---- user-mode memory access ----
+
+  /** A user-mode load of `len` bytes at `addr` through the MMU. */
+  load(addr: number, len: number): Uint8Array {
+    const r = this.k.access_user(this.mm, addr, len, false)
+    if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+    return r.data ?? new Uint8Array(0)
+  }
+  /** A user-mode store of `bytes` at `addr` through the MMU. */
+  store(addr: number, bytes: Uint8Array | number[]): void {
+    const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)
+    const r = this.k.access_user(this.mm, addr, data.length, true, data)
+    if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+  }
+  /** Like load(), but returns the fault instead of delivering it (bytes read up to it). */
+  try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
+    const r = this.k.access_user(this.mm, addr, len, write, data)
+    return { data: r.data, fault: r.ok ? undefined : r.fault }
+  }
+
+  // ---- files ----
+
+  private alloc_fd(): number {
+    let fd = 3
+    while (this.fds.has(fd)) fd++
+    return fd
+  }
+  sys_open(path: string, flags: number, mode = 0o644): number {
+    this.check_alive()
+    const f = this.k.filp_open(path, flags, mode)
+    if (typeof f === 'number') return f
+    const fd = this.alloc_fd()
+    this.fds.set(fd, { file: f, flags })
+    return fd
+  }
+  open(path: string, flags = O_RDONLY, mode = 0o644): number {
+    return check_syscall(this.sys_open(path, flags, mode), 'open')
+  }
+  creat(path: string, mode = 0o644): number {
+    return this.open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+  }
+  sys_close(fd: number): number {
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    this.fds.delete(fd)
+    this.k.fput(f.file)
+    return 0
+  }
+  close(fd: number): void {
+    check_syscall(this.sys_close(fd), 'close')
+  }
+  /** The struct file behind an fd (undefined when not open). */
+  file_of(fd: number): VmFile | undefined {
+    return this.fds.get(fd)?.file
+  }
+
+  /** pread(2) into a fresh buffer: the bytes read, or -errno. */
+  sys_pread(fd: number, len: number, off: number): Uint8Array | number {
+    if (off < 0) return -EINVAL
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    if (!(f.file.f_mode & FMODE_READ)) return -EBADF
+    return this.k.kernel_read(f.file, off, len)
+  }
+  pread(fd: number, len: number, off = 0): Uint8Array {
+    const r = this.sys_pread(fd, len, off)
+    if (typeof r === 'number') throw new ErrnoError(-r, 'pread')
+    return r
+  }
+  sys_pwrite(fd: number, data: Uint8Array, off: number): number {
+    if (off < 0) return -EINVAL
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
+    return this.k.kernel_write(f.file, off, data)
+  }
+  pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
+    return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
+  }
+  /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
+  sys_ftruncate(fd: number, size: number): number {
+    if (size < 0) return -EINVAL
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    if (!(f.file.f_mode & FMODE_WRITE)) return -EINVAL
+    return this.k.do_truncate(f.file, size)
+  }
+  ftruncate(fd: number, size: number): void {
+    check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
+  }
+  sys_fsync(fd: number): number {
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    return this.k.vfs_fsync ? this.k.vfs_fsync(f.file) : 0
+  }
+
+  /**
+   * pread(2) into user memory (Kernel: ksys_pread64() -> filemap_read()):
+   * a short count when the destination runs into a hole, EFAULT when
+   * nothing could be copied.
+   */
+  sys_pread_user(fd: number, addr: number, len: number, off: number): number {
+    if (off < 0) return -EINVAL
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    if (!(f.file.f_mode & FMODE_READ)) return -EBADF
+    return this.k.file_read_to_user(this.mm, f.file, off, addr, len)
+  }
+  /** pwrite(2) from user memory (Kernel: ksys_pwrite64() -> generic_perform_write()). */
+  sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
+    if (off < 0) return -EINVAL
+    const f = this.fds.get(fd)
+    if (!f) return -EBADF
+    if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
+    return this.k.file_write_from_user(this.mm, f.file, off, addr, len)
+  }
+
+  // ---- process life ----
+
+  /** fork(2): a child with a copy of the address space (dup_mm), the fd table and the handlers. */
+  fork(): Process {
+    const mm = this.mm
+    const child_mm = this.k.dup_mm(mm)
+    if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
+    const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.uid)
+    t.parent = this.task
+    t.cmdline = [...this.task.cmdline]
+    for (const [s, h] of this.task.sighand) t.sighand.set(s, h)
+    this.task.children.push(t)
+    const c = this.table.adopt(t)
+    for (const [fd, f] of this.fds) {
+      f.file.f_count++
+      c.fds.set(fd, f)
+    }
+    return c
+  }
+
+  /** exit(2). */
+  exit(code = 0): void {
+    this.check_alive()
+    this.do_exit(`exit:${code & 0xff}`, 0, code & 0xff)
+  }
+
+  /** Kernel: do_exit(): files, then exit_mm() (mmput), then zombie. */
+  private do_exit(status: string, signo: number, code = 0): void {
+    this.task.flags |= PF_EXITING
+    for (const fd of [...this.fds.keys()]) this.sys_close(fd)
+    const mm = this.task.mm
+    this.task.mm = null
+    if (this.task.active_mm === mm) this.task.active_mm = null
+    for (let cpu = 0; cpu < this.table.current.length; cpu++) {
+      if (this.table.current[cpu] === this.task) this.table.current[cpu] = null
+    }
+    if (mm) this.k.mmput(mm)
+    this.task.exit_code = signo ? signo : code << 8
+    this.task.exit_state = EXIT_ZOMBIE
+    this.status = status
+  }
+
+  /** waitpid() on this process: its status string ('exit:0', 'signal:SIGSEGV'), or null while alive. */
+  wait(): string | null {
+    return this.status
+  }
+}
