@@ -13,6 +13,7 @@ import { PAGE_SIZE } from './rmap.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
 import { truncate_setsize } from './truncate.js'
+import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../kernel/errno.js'
 
 const LLONG_MAX = 2 ** 63 - 1
@@ -129,9 +130,11 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)
-    else if (p % PAGE_SIZE && mapping.i_pages.has(Math.floor(p / PAGE_SIZE))) {
-      // block_write_end(): a zero-length commit inside the block still marks its buffer dirty
-      set_page_dirty(env, mapping.i_pages.get(Math.floor(p / PAGE_SIZE)) as number)
+    else {
+      const cached = mapping.i_pages.get(index) as number
+      // ext4: write_begin reserves (delalloc) a hole's block, which dirties an uptodate page;
+      // block_write_end() marks a touched buffer dirty even for a zero-length commit.
+      if (!env.pages.test(cached, PG_mappedtodisk) || p % PAGE_SIZE) set_page_dirty(env, cached)
     }
     if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
     if (data.length === 0) {
