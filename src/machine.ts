@@ -29,6 +29,8 @@ import {
 import { proc_read } from './fs/proc/registry.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
 import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import { attach_mmu } from './mm/tlbflush.js'
+import { MmuSet } from './hw/mmu.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
@@ -46,6 +48,8 @@ export interface MachineOptions {
   /** RAM size: bytes, or '64M', '1G', ... */
   ram?: string | number
   cpus?: number
+  /** Entries of each CPU's TLB (default 64). */
+  tlb_entries?: number
   seed?: number
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
@@ -87,6 +91,8 @@ export class Machine {
   readonly kernel: Kernel
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
   readonly slab: SlabAllocator
+  /** The CPUs' MMUs and TLBs (hit/miss/flush/shootdown counters: mmus.stats()). */
+  readonly mmus: MmuSet
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -218,6 +224,8 @@ export class Machine {
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
     this.mm_env = make_mm_env(this)
+    // Each CPU's MMU and TLB: user accesses translate through them, the mm layer flushes them.
+    this.mmus = attach_mmu(this.mm_env, new MmuSet(cpus, opts.tlb_entries ?? 64))
     this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()

@@ -180,6 +180,8 @@ export class AnonVma {
   num_children = 0
   /** Number of VMAs whose vma->anon_vma is this one. */
   num_active_vmas = 0
+  /** Address of the slab object (anon_vma cache), 0 without slab. */
+  slab_obj = 0
   /** The anon_vma_chains linking VMAs to this anon_vma (rb_root). */
   readonly rb_root = new Set<AnonVmaChain>()
   constructor(readonly id: number) {
@@ -192,6 +194,8 @@ export class AnonVma {
 export interface AnonVmaChain {
   readonly vma: VmArea
   readonly anon_vma: AnonVma
+  /** Address of the slab object (anon_vma_chain cache), 0 without slab. */
+  readonly slab_obj: number
 }
 
 /** struct vm_area_struct. */
@@ -214,6 +218,8 @@ export class VmArea {
   vm_private_data: unknown = null
   /** Special-mapping name ([vdso], [vvar], [heap] is derived from brk). */
   special_name: string | null = null
+  /** Address of the slab object (vm_area_struct cache), 0 without slab. */
+  slab_obj = 0
   constructor(readonly vm_mm: MmStruct) {}
 }
 
@@ -317,9 +323,14 @@ export interface MmEnv {
   available_pages(): number
   /** vm_committed_as, in pages. */
   vm_committed_as: number
-  /** Slab hooks: called when a kernel object is created/freed (cache name, e.g. "vm_area_struct"). */
-  kmem_alloc?(cache: string): void
-  kmem_free?(cache: string): void
+  /**
+   * Slab hooks: a kernel object is allocated from / freed to its cache
+   * ("mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain"); kmem_alloc
+   * returns the object's kernel address (0 when there is no slab), which the
+   * object keeps in `slab_obj` for kmem_free.
+   */
+  kmem_alloc?(cache: string): number
+  kmem_free?(cache: string, obj: number): void
   /**
    * The MMU hook (src/mm/tlbflush.ts attach_mmu installs it): translate a user
    * access through the current CPU's TLB and page walk; the pfn or -1 (fault).
@@ -378,6 +389,8 @@ export class MmStruct {
   readonly cpu_bitmap = new Set<number>()
   /** Set at exit_mmap. */
   dead = false
+  /** Address of the slab object (mm_struct cache), 0 without slab. */
+  slab_obj = 0
   constructor(
     readonly env: MmEnv,
     readonly id: number,
