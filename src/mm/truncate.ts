@@ -33,7 +33,9 @@ export function unmap_mapping_pages(mapping: AddressSpace, first: number, last: 
 export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: number): number {
   const oldsize = mapping.i_size
   mapping.i_size = newsize
-  if (newsize < oldsize) {
+  // shmem_setattr() / ext4_setattr(): for newsize <= oldsize (equal too) the page cache past
+  // the new EOF is truncated, which also drops pages a failed write left beyond EOF.
+  if (newsize <= oldsize) {
     const holebegin = Math.ceil(newsize / PAGE_SIZE)
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
     for (const index of [...mapping.i_pages.keys()]) {
