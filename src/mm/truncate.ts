@@ -45,7 +45,11 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     const partial = newsize % PAGE_SIZE
     if (partial) {
       const pfn = mapping.i_pages.get(Math.floor(newsize / PAGE_SIZE))
-      if (pfn !== undefined && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+      if (pfn !== undefined) {
+        if (env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+        // shmem_undo_range() marks the partial folio dirty before zeroing its tail
+        if (mapping.backing === 'shmem') set_page_dirty(env, pfn)
+      }
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
   }
