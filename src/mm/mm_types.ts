@@ -401,6 +401,8 @@ export class MmStruct {
   dead = false
   /** Address of the slab object (mm_struct cache), 0 without slab. */
   slab_obj = 0
+  /** The MMU's view of this mm's page tables (set by src/mm/tlbflush.ts). */
+  mmu_walker: unknown = null
   constructor(
     readonly env: MmEnv,
     readonly id: number,

@@ -11,14 +11,12 @@
 import type { MmEnv, MmStruct } from './mm_types.js'
 import { MmuSet, type PteWalker } from '../hw/mmu.js'
 
-const walkers = new WeakMap<MmStruct, PteWalker>()
-
 function walker(mm: MmStruct): PteWalker {
-  let w = walkers.get(mm)
+  let w = mm.mmu_walker as PteWalker | null
   if (!w) {
     const pgd = mm.pgd
     w = { get: (vpn) => pgd.get(vpn), set: (vpn, pte) => void pgd.set(vpn, pte) }
-    walkers.set(mm, w)
+    mm.mmu_walker = w
   }
   return w
 }
