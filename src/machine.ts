@@ -47,6 +47,12 @@ export interface MachineOptions {
   init_on_free?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
+  /**
+   * kernel.randomize_va_space: 0 (default, like `setarch -R`: the classic
+   * fixed layout) or 2 (mmap base, stack, PIE base and brk randomised, drawn
+   * from the machine's seed).
+   */
+  randomize_va_space?: 0 | 2
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -174,7 +180,13 @@ export class Machine {
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
     this.mm_env = make_mm_env(this)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    const aslr = opts.randomize_va_space ?? 0
+    if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), {
+      seed: this.seed,
+      cpus: this.cpus,
+      randomize_va_space: aslr,
+    })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()
   }

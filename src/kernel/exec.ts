@@ -70,8 +70,13 @@ export interface ProgramImage {
   readonly envp: readonly string[]
 }
 
-/** The default image: a small PIE linked against glibc, laid out like /usr/bin/sleep on Debian. */
-export function default_image(name = 'app'): ProgramImage {
+/**
+ * The default image: a small PIE linked against glibc, laid out like
+ * /usr/bin/sleep on Debian (x86_64, or the i386 multiarch paths on 32-bit).
+ */
+export function default_image(name = 'app', bits: 32 | 64 = 64): ProgramImage {
+  const lib = bits === 64 ? '/usr/lib/x86_64-linux-gnu' : '/usr/lib/i386-linux-gnu'
+  const ld = bits === 64 ? 'ld-linux-x86-64.so.2' : 'ld-linux.so.2'
   return {
     path: `/usr/bin/${name}`,
     segments: [
@@ -85,7 +90,7 @@ export function default_image(name = 'app'): ProgramImage {
     data_index: 4,
     bss: 0,
     interp: {
-      path: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+      path: `${lib}/${ld}`,
       segments: [
         { prot: 'r--', size: 0x1000 },
         { prot: 'r-x', size: 0x26000 },
@@ -97,7 +102,7 @@ export function default_image(name = 'app'): ProgramImage {
     },
     libs: [
       {
-        path: '/usr/lib/x86_64-linux-gnu/libc.so.6',
+        path: `${lib}/libc.so.6`,
         segments: [
           { prot: 'r--', size: 0x26000 },
           { prot: 'r-x', size: 0x156000 },
@@ -166,7 +171,7 @@ export function arch_pick_mmap_layout(mm: MmStruct, opts: ExecOptions): void {
   if (random && opts.rng) rnd = opts.rng.bits(is64 ? 28 : 8) * PAGE
   let gap = opts.rlimit_stack ?? 8 * MiB
   let pad = opts.stack_guard_gap ?? 256 * PAGE
-  if (random) pad += is64 ? 16 * GiB / 1024 : 8 * MiB // stack_maxrandom_size()
+  if (random) pad += (is64 ? 0x3fffff : 0x7ff) * PAGE // stack_maxrandom_size(): __STACK_RND_MASK << PAGE_SHIFT
   if (gap + pad > gap) gap += pad
   const gap_min = 128 * MiB
   const gap_max = Math.floor(task_size / 6) * 5

@@ -70,7 +70,7 @@ export class ProcessTable {
     const name = o.name ?? 'app'
     const mm = this.kernel.mm_alloc()
     if (!mm) throw new ErrnoError(ENOMEM, 'execve')
-    const image = o.image ?? default_image(name)
+    const image = o.image ?? default_image(name, this.kernel.arch.bits)
     const r = exec_image(this.kernel, mm, image, {
       randomize_va_space: this.opts.randomize_va_space ?? 0,
       rng: this.rng,
