@@ -8,6 +8,21 @@ export { KernelBug } from './kernel/bug.js'
 export * from './mm/gfp.js'
 export type { Page, Pfn } from './mm/page.js'
 export { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
+export {
+  SLAB_ACCOUNT,
+  SLAB_CACHE_DMA,
+  SLAB_CACHE_DMA32,
+  SLAB_CONSISTENCY_CHECKS,
+  SLAB_HWCACHE_ALIGN,
+  SLAB_PANIC,
+  SLAB_POISON,
+  SLAB_RECLAIM_ACCOUNT,
+  SLAB_RED_ZONE,
+  SLAB_STORE_USER,
+  SLAB_TYPESAFE_BY_RCU,
+  ZERO_SIZE_PTR,
+} from './mm/slab_h.js'
+export type { KmemCache } from './mm/slab_common.js'
 
 // The user side of processes (issue 3): Process handles, their errors, and
 // every PROT_*, MAP_*, MREMAP_*, MADV_*, MS_*, MCL_*, MLOCK_* constant, errno

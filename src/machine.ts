@@ -28,13 +28,16 @@ import {
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
-import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import { make_mm_env, make_process_kernel, check_mms, KernelObjects } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
+import type { SlabAllocator } from './mm/slab_common.js'
+import { slab_boot } from './mm/slab_caches.js'
+import { check_slab } from './mm/slab_check.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -45,6 +48,14 @@ export interface MachineOptions {
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
   init_on_free?: boolean
+  /**
+   * The slub_debug= boot option: undefined (off), '' (full debugging:
+   * sanity checks, red zones, poisoning, user tracking), or Linux's syntax
+   * such as 'FZP', 'P,kmalloc-64' or 'FZPU,kmalloc-*;P,dentry'.
+   */
+  slub_debug?: string
+  /** CONFIG_SLAB_FREELIST_HARDENED: SLUB stores free pointers obfuscated (default false). */
+  freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
   /**
@@ -78,6 +89,8 @@ export class Machine {
   readonly pages: PageArray
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
+  /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
+  readonly slab: SlabAllocator
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -105,6 +118,8 @@ export class Machine {
   swap_free_pages = 0
   /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
   readonly zero_pfn: number
+  /** The slab objects of processes and address spaces (task_struct, mm_struct, vm_area_struct, anon_vma...). */
+  readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
   /** The processes of this machine (pids, tasks, the user-side handles). */
@@ -169,8 +184,32 @@ export class Machine {
       this.printk.pr_info(`mem auto-init: stack:off, heap alloc:${opts.init_on_alloc ? 'on' : 'off'}, heap free:${opts.init_on_free ? 'on' : 'off'}`)
     }
     this.mem_init_print_info()
+    // kmem_cache_init() and the boot-time kmem_cache_create() calls.
+    this.slab = slab_boot(this.page_alloc, {
+      slab,
+      nr_cpus: cpus,
+      init_on_alloc: opts.init_on_alloc ?? false,
+      init_on_free: opts.init_on_free ?? false,
+      slub_debug: opts.slub_debug,
+      freelist_hardened: opts.freelist_hardened ?? false,
+      seed: this.seed,
+    })
+    this.checkers.push(() => check_slab(this.slab))
+    // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
+    const vmap_area_cachep = this.slab.find_cache('vmap_area')
+    this.vmalloc.set_object_hooks({
+      alloc: (what, bytes, gfp) =>
+        what === 'vmap_area' && vmap_area_cachep
+          ? this.slab.kmem_cache_alloc(vmap_area_cachep, gfp, 'alloc_vmap_area')
+          : this.slab.kmalloc(bytes, gfp, what === 'vm_struct' ? '__get_vm_area_node' : '__vmalloc_area_node'),
+      free: (what, obj) => {
+        if (what === 'vmap_area' && vmap_area_cachep) this.slab.kmem_cache_free(vmap_area_cachep, obj, 'free_vmap_area')
+        else this.slab.kfree(obj, what === 'vm_struct' ? 'remove_vm_area' : '__vfree')
+      },
+    })
     this.kernel = new Kernel(this.page_alloc)
     this.kernel.attach_vm(this.vmalloc, this.highmem, this.kmem)
+    this.kernel.slab = this.slab
     // setup_per_cpu_pageset() + init_per_zone_wmark_min().
     this.min_free_kbytes = calculate_min_free_kbytes(this.arch, zones)
     setup_per_zone_wmarks(this.arch, zones, this.min_free_kbytes)
@@ -179,10 +218,11 @@ export class Machine {
     this.free_initmem()
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
-    this.mm_env = make_mm_env(this)
+    const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
+    this.mm_env = make_mm_env(this, kobjs)
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), {
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs), {
       seed: this.seed,
       cpus: this.cpus,
       randomize_va_space: aslr,

@@ -11,10 +11,14 @@ import type { PageAllocator } from '../mm/page_alloc.js'
 import type { Highmem } from '../mm/highmem.js'
 import type { KernelMemory } from '../mm/maccess.js'
 import type { Vmalloc } from '../mm/vmalloc.js'
+import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
+import type { KmemCacheArgs, slab_flags_t } from '../mm/slab_h.js'
 
 export class Kernel {
   /** Called after every API call when the machine runs with debug_vm. */
   after_op: (() => void) | null = null
+  /** The slab allocator; the Machine installs it at boot. */
+  slab: SlabAllocator | null = null
 
   constructor(readonly page_alloc: PageAllocator) {}
 
@@ -226,6 +230,77 @@ export class Kernel {
   /** Kernel: copy_from_kernel_nofault(): bytes or -EFAULT. */
   copy_from_kernel_nofault(addr: number, len: number): Uint8Array | number {
     return this.v.kmem.copy_from_kernel_nofault(addr, len)
+  }
+
+  // ------------------------------------------------------------ slab (mm/slab_common.c, mm/slub.c)
+
+  private get sa(): SlabAllocator {
+    if (!this.slab) throw new KernelBug('kmalloc: the slab allocator is not up yet')
+    return this.slab
+  }
+
+  /** Kernel: kmem_cache_create(). The cache, or null (with Linux's warning) on failure. */
+  kmem_cache_create(name: string, size: number, align: number, flags: slab_flags_t, ctor: ((objp: number) => void) | null = null, args: KmemCacheArgs = {}): KmemCache | null {
+    return this.done(this.sa.kmem_cache_create(name, size, align, flags, ctor, args))
+  }
+  /** Kernel: kmem_cache_alloc(). An object address, or 0 on failure. */
+  kmem_cache_alloc(s: KmemCache, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kmem_cache_alloc(s, gfp, caller))
+  }
+  /** Kernel: kmem_cache_zalloc(). */
+  kmem_cache_zalloc(s: KmemCache, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kmem_cache_zalloc(s, gfp, caller))
+  }
+  /** Kernel: kmem_cache_free(). */
+  kmem_cache_free(s: KmemCache, objp: number, caller?: string): void {
+    this.sa.kmem_cache_free(s, objp, caller)
+    this.done(undefined)
+  }
+  /** Kernel: kmem_cache_destroy(). Logs Linux's complaint and keeps the cache if objects remain. */
+  kmem_cache_destroy(s: KmemCache | null, caller?: string): void {
+    this.sa.kmem_cache_destroy(s, caller)
+    this.done(undefined)
+  }
+  /** Kernel: kmem_cache_shrink(). 1 if slabs remain. */
+  kmem_cache_shrink(s: KmemCache): number {
+    return this.done(this.sa.kmem_cache_shrink(s))
+  }
+  /** A live cache by name (task_struct, mm_struct, kmalloc-64, ...), or null. */
+  find_cache(name: string): KmemCache | null {
+    return this.sa.find_cache(name)
+  }
+  /** Kernel: kmalloc(). An address, ZERO_SIZE_PTR (16) for size 0, or 0 on failure. */
+  kmalloc(size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kmalloc(size, gfp, caller))
+  }
+  /** Kernel: kzalloc(). */
+  kzalloc(size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kzalloc(size, gfp, caller))
+  }
+  /** Kernel: kcalloc(). 0 on overflow. */
+  kcalloc(n: number, size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kcalloc(n, size, gfp, caller))
+  }
+  /** Kernel: kmalloc_array(). 0 on overflow. */
+  kmalloc_array(n: number, size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.kmalloc_array(n, size, gfp, caller))
+  }
+  /** Kernel: krealloc(). 0 on failure (the old object stays). */
+  krealloc(p: number, new_size: number, gfp: gfp_t, caller?: string): number {
+    return this.done(this.sa.krealloc(p, new_size, gfp, caller))
+  }
+  /** Kernel: kfree(). NULL and ZERO_SIZE_PTR are fine. */
+  kfree(objp: number, caller?: string): void {
+    this.sa.kfree(objp, caller)
+    this.done(undefined)
+  }
+  /** Kernel: ksize(). */
+  ksize(objp: number): number {
+    return this.sa.ksize(objp)
+  }
+  /** Kernel: kmalloc_size_roundup(). */
+  kmalloc_size_roundup(size: number): number {
+    return this.sa.kmalloc_size_roundup(size)
   }
 
   private check_page(page: Page, fn: string): Pfn {

@@ -19,6 +19,8 @@ import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sys
 import { SoftPageTables } from '../mm/pgtable_soft.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
+import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
+import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
 import { sys_mmap, do_munmap, sys_brk } from '../mm/mmap.js'
@@ -56,11 +58,62 @@ export interface MmHost {
   readonly pgtables?: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
+  /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain, task_struct objects come from it. */
+  readonly slab?: SlabAllocator
   vm_committed_as: number
 }
 
+/**
+ * Kernel objects of the address-space code from their slab caches
+ * (mm_cachep, vm_area_cachep, anon_vma_cachep, anon_vma_chain_cachep,
+ * task_struct_cachep). The mm layer reports allocations by cache name only,
+ * so each cache keeps a stack of the objects it handed out and a free
+ * returns the most recent one: the object counts, slab pages and
+ * /proc/slabinfo figures are exact, the identity of the object freed is not.
+ */
+export class KernelObjects {
+  private readonly live = new Map<string, number[]>()
+  private readonly caches = new Map<string, KmemCache | null>()
+  constructor(readonly slab: SlabAllocator) {}
+
+  private cache(name: string): KmemCache | null {
+    let c = this.caches.get(name)
+    if (c === undefined) {
+      c = this.slab.find_cache(name)
+      this.caches.set(name, c)
+    }
+    return c
+  }
+  /** Kernel: kmem_cache_alloc(<name>_cachep, GFP_KERNEL): the object's address, 0 when none. */
+  alloc(name: string, caller: string): number {
+    const c = this.cache(name)
+    if (!c) return 0
+    const x = this.slab.kmem_cache_alloc(c, GFP_KERNEL, caller)
+    if (x) {
+      let l = this.live.get(name)
+      if (!l) this.live.set(name, (l = []))
+      l.push(x)
+    }
+    return x
+  }
+  /** Kernel: kmem_cache_free(); frees `addr`, or the last object of the cache when not given. */
+  free(name: string, caller: string, addr = 0): void {
+    const c = this.cache(name)
+    const l = this.live.get(name)
+    if (!c || !l || l.length === 0) return
+    const i = addr ? l.lastIndexOf(addr) : l.length - 1
+    if (i < 0) return
+    const [x] = l.splice(i, 1)
+    this.slab.kmem_cache_free(c, x, caller)
+  }
+  /** Objects currently allocated through this table, by cache. */
+  count(name: string): number {
+    return this.live.get(name)?.length ?? 0
+  }
+}
+
 /** The MmEnv of a machine (one per machine). */
-export function make_mm_env(h: MmHost): MmEnv {
+export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new KernelObjects(h.slab) : null): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
@@ -92,6 +145,12 @@ export function make_mm_env(h: MmHost): MmEnv {
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
   }
+  if (objs) {
+    env.kmem_alloc = (cache) => {
+      objs.alloc(cache, 'kmem_cache_alloc')
+    }
+    env.kmem_free = (cache) => objs.free(cache, 'kmem_cache_free')
+  }
   return env
 }
 
@@ -100,10 +159,17 @@ function user_fault(f: { signal: string; si_code: string; addr: number }): UserF
 }
 
 /** The ProcessKernel of a machine: the src/mm entry points, the file namespace. */
-export function make_process_kernel(arch: ArchProfile, env: MmEnv, fs: FsNamespace = new FsNamespace(env)): ProcessKernel & { fs: FsNamespace } {
+export function make_process_kernel(
+  arch: ArchProfile,
+  env: MmEnv,
+  fs: FsNamespace = new FsNamespace(env),
+  objs: KernelObjects | null = null,
+): ProcessKernel & { fs: FsNamespace } {
   return {
     arch,
     fs,
+    alloc_task_struct: () => (objs ? objs.alloc('task_struct', 'dup_task_struct') : 0),
+    free_task_struct: (addr) => objs?.free('task_struct', 'free_task', addr),
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
     dup_mm,
     mmput,

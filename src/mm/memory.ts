@@ -65,8 +65,17 @@ export const _PAGE_PROTNONE = 0x100
 /** A non-present entry encoding the guard-region PTE marker (PTE_MARKER_GUARD). */
 export const PTE_MARKER_GUARD = 0x400
 
+/** The NX bit as src/arch/pte.ts carries it (hardware bit 63 at value 2^52). */
+export const _PAGE_NX = 2 ** 52
+
 export function pte_pfn(pte: number): number {
-  return Math.floor(pte / 4096)
+  return Math.floor((pte % _PAGE_NX) / 4096)
+}
+
+/** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
+export function vma_nx(vma: VmArea): number {
+  const arch = vma.vm_mm.env.arch
+  return vma.vm_flags & VM_EXEC || (arch && !arch.has_nx) ? 0 : _PAGE_NX
 }
 export function pte_flags(pte: number): number {
   return pte % 4096
@@ -137,7 +146,7 @@ export function vm_page_prot(vma: VmArea): number {
   if (!vma_is_accessible(vma)) return _PAGE_PROTNONE | _PAGE_USER
   let f = _PAGE_PRESENT | _PAGE_USER
   if ((vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && !vma_wants_writenotify(vma)) f |= _PAGE_RW
-  return f
+  return f + vma_nx(vma)
 }
 
 /** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
@@ -175,7 +184,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
   const vpn = addr / PAGE_SIZE
   if (!write) {
     // Map the shared zero page read-only (pte_mkspecial).
-    if (!mm.pgd.set(vpn, mk_pte(env.zero_pfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL))) return VM_FAULT_OOM
+    if (!mm.pgd.set(vpn, mk_pte(env.zero_pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_SPECIAL) + vma_nx(vma)))) return VM_FAULT_OOM
     return 0
   }
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
@@ -187,7 +196,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
   add_mm_counter(mm, MM_ANONPAGES, 1)
   let f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED
   if (vma.vm_flags & VM_WRITE) f |= _PAGE_RW | _PAGE_DIRTY
-  if (!mm.pgd.set(vpn, mk_pte(pfn, f))) return VM_FAULT_OOM
+  if (!mm.pgd.set(vpn, mk_pte(pfn, f + vma_nx(vma)))) return VM_FAULT_OOM
   return 0
 }
 
@@ -198,7 +207,15 @@ function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, ext
   folio_add_file_rmap_pte(env, pfn)
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, mm_counter(mm, pfn), 1)
-  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, vm_page_prot(vma) | _PAGE_ACCESSED | extra))
+  mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_ACCESSED | extra))
+}
+
+/** Does a PTE table cover vpn? (FramePageTables: a walk that reaches a PTE slot.) */
+function pte_table_present(mm: MmStruct, vpn: number): boolean {
+  const pgd = mm.pgd as MmStruct['pgd'] & { pgtables?: { walk(m: unknown, addr: number): number }; mm?: unknown }
+  if (pgd.pte_table_present) return pgd.pte_table_present(vpn)
+  if (pgd.pgtables && pgd.mm) return pgd.pgtables.walk(pgd.mm, vpn * PAGE_SIZE) !== 0
+  return true
 }
 
 /** Pages past EOF of a file VMA's object: first page index that SIGBUSes. */
@@ -228,6 +245,18 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
   const file_end = Math.ceil(mapping.i_size / PAGE_SIZE) - 1
   if (end_pgoff > file_end) end_pgoff = file_end
   let ret = 0
+  if (mapping.backing !== 'shmem' && !pte_table_present(mm, vpn)) {
+    // filemap_map_pages(): the page table is only installed (filemap_map_pmd)
+    // when the first page to map is not the EOF page of a non-shmem file.
+    let first = -1
+    for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
+      if (mapping.i_pages.has(idx)) {
+        first = idx
+        break
+      }
+    }
+    if (first < 0 || first >= file_end) return 0
+  }
   for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
     const pfn = mapping.i_pages.get(idx)
     if (pfn === undefined) continue
@@ -313,7 +342,7 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const pfn = new_anon_copy(mm, vma, addr, src)
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
-  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW))
+  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
   return 0
 }
 
@@ -363,7 +392,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   } else {
     add_mm_counter(mm, MM_ANONPAGES, 1)
   }
-  mm.pgd.set(vpn, mk_pte(pfn, _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW))
+  mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
   flush_tlb_page(mm, addr)
   return 0
 }

@@ -37,6 +37,7 @@ import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../kernel/trace.js'
+import type { ArchProfile } from '../arch/profile.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -231,6 +232,8 @@ export interface MmPageTables {
   each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
   /** Kernel: free_pgtables(): free tables wholly inside [floor, ceiling) that map nothing. */
   free_pgtables(floor_vpn: number, ceiling_vpn: number): void
+  /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
+  pte_table_present?(vpn: number): boolean
   /** Page-table pages in use (VmPTE / PageTables), the top level included. */
   readonly nr_ptes: number
   /** Free everything (exit). */
@@ -293,6 +296,8 @@ export function default_sysctl(): MmSysctl {
  * PageAllocator satisfies the allocator part structurally.
  */
 export interface MmEnv {
+  /** The architecture profile (NX availability, TASK_SIZE); x86_64 when absent. */
+  readonly arch?: ArchProfile
   readonly pages: PageArray
   readonly physmem: PhysMem
   readonly vmstat: VmStat

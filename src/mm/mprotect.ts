@@ -29,6 +29,7 @@ import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
 import { PAGE_SIZE, vma_pages } from './rmap.js'
 import {
   _PAGE_DIRTY,
+  _PAGE_NX,
   _PAGE_PRESENT,
   _PAGE_PROTNONE,
   _PAGE_RW,
@@ -66,6 +67,9 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
         n = pte_set_flags(n, _PAGE_RW)
       }
     }
+    // NX follows VM_EXEC.
+    if (n >= _PAGE_NX) n -= _PAGE_NX
+    n += prot >= _PAGE_NX ? _PAGE_NX : 0
     if (n !== pte) {
       mm.pgd.set(vpn, n)
       changed = true

@@ -7,6 +7,7 @@
 import { type MmStruct, VM_LOCKED, VM_SHARED } from './mm_types.js'
 import { MS_ASYNC, MS_INVALIDATE, MS_SYNC } from './mman.js'
 import { find_vma } from './vma.js'
+import { PAGE_ALIGN } from './mmap.js'
 import { PAGE_SIZE } from './rmap.js'
 import { pte_dirty_to_page } from './memory.js'
 import { filemap_write_and_wait_range } from './shmem.js'
@@ -33,7 +34,7 @@ export function do_msync(mm: MmStruct, start: number, len: number, flags: number
   if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) return -EINVAL
   if (start % PAGE_SIZE) return -EINVAL
   if (flags & MS_ASYNC && flags & MS_SYNC) return -EINVAL
-  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
+  len = PAGE_ALIGN(len)
   const end = start + len
   if (end >= 2 ** 64) return -ENOMEM
   if (end === start) return 0

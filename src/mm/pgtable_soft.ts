@@ -30,6 +30,10 @@ export class SoftPageTables implements MmPageTables {
     return 1 + this.tables[0].size + this.tables[1].size + this.tables[2].size
   }
 
+  pte_table_present(vpn: number): boolean {
+    return this.tables[0].has(Math.floor(vpn / 512))
+  }
+
   get(vpn: number): number {
     return this.ptes.get(vpn) ?? 0
   }

@@ -14,7 +14,7 @@
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, context_switch_mm, type SigHandler } from '../kernel/task.js'
+import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, context_switch_mm, type SigHandler } from '../kernel/task.js'
 import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
@@ -88,6 +88,7 @@ export class ProcessTable {
   kthread_create(name: string): TaskStruct {
     const t = new TaskStruct(this.alloc_pid(), name, null, 0)
     t.flags |= PF_KTHREAD
+    t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
     this.tasks.set(t.pid, t)
     return t
   }
@@ -106,6 +107,7 @@ export class ProcessTable {
   }
 
   adopt(task: TaskStruct): Process {
+    task.kaddr = this.kernel.alloc_task_struct?.() ?? 0
     const p = new Process(this, task)
     this.tasks.set(task.pid, task)
     this.processes.set(task.pid, p)
@@ -446,8 +448,16 @@ export class Process {
     this.status = status
   }
 
-  /** waitpid() on this process: its status string ('exit:0', 'signal:SIGSEGV'), or null while alive. */
+  /**
+   * waitpid() on this process: its status string ('exit:0', 'signal:SIGSEGV'),
+   * or null while alive. Reaping a zombie frees its task_struct (release_task()).
+   */
   wait(): string | null {
+    if (this.status !== null && this.task.kaddr) {
+      this.k.free_task_struct?.(this.task.kaddr)
+      this.task.kaddr = 0
+      this.task.exit_state = EXIT_DEAD
+    }
     return this.status
   }
 }

@@ -8,7 +8,9 @@ import { PhysMem } from '../../src/hw/physmem.js'
 import { VmStat } from '../../src/mm/vmstat.js'
 import { type MmEnv, type AnonVma, type AddressSpace, type MmStruct, default_sysctl } from '../../src/mm/mm_types.js'
 import { SoftPageTables } from '../../src/mm/pgtable_soft.js'
-import { __GFP_ZERO } from '../../src/mm/gfp.js'
+import { __GFP_ZERO, GFP_KERNEL } from '../../src/mm/gfp.js'
+import { Machine } from '../../src/machine.js'
+import { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import { KernelBug } from '../../src/kernel/bug.js'
 
 export interface TestEnv extends MmEnv {
@@ -80,7 +82,7 @@ export function check_mm(mm: MmStruct): void {
     mm.pgd.each(v.vm_start / 4096, v.vm_end / 4096, (_vpn, pte) => {
       if (!(pte & 0x101)) return
       if (pte & 0x200) return
-      const pfn = Math.floor(pte / 4096)
+      const pfn = Math.floor((pte % 2 ** 52) / 4096)
       if (pages._mapcount[pfn] < 1) throw new KernelBug(`check_mm: mapped pfn ${pfn} has mapcount ${pages._mapcount[pfn]}`)
       if (pages._refcount[pfn] < pages._mapcount[pfn]) throw new KernelBug(`check_mm: pfn ${pfn} refcount < mapcount`)
       if (pages.mapping[pfn] < 0) anon++
@@ -91,4 +93,51 @@ export function check_mm(mm: MmStruct): void {
   if (anon !== mm.rss_stat[1] || file !== mm.rss_stat[0] || shmem !== mm.rss_stat[3]) {
     throw new KernelBug(`check_mm: rss ${mm.rss_stat.join(',')} != counted ${file},${anon},-,${shmem}`)
   }
+}
+
+/**
+ * An MmEnv on a booted Machine: the real buddy allocator and page tables in
+ * frames (FramePageTables), as the product wires it.
+ */
+export function make_machine_env(ram = '256M'): TestEnv & { machine: Machine } {
+  const m = new Machine({ arch: 'x86_64', ram, seed: 1, debug_vm: true })
+  const zero = m.page_alloc.alloc_pages(GFP_KERNEL | __GFP_ZERO, 0)
+  m.pages.set(zero, 13)
+  let id = 0
+  const slab = new Map<string, number>()
+  const env: TestEnv & { machine: Machine } = {
+    machine: m,
+    pages: m.pages,
+    physmem: m.physmem,
+    vmstat: m.vmstat,
+    trace: m.trace,
+    nr_frames: m.pages.nr,
+    slab,
+    alloc_pages: (gfp, order) => m.page_alloc.alloc_pages(gfp, order),
+    __free_pages: (pfn, order) => {
+      // folio_put() reached zero; the allocator's __free_pages() drops the last reference itself.
+      m.pages._refcount[pfn] = 1
+      m.page_alloc.__free_pages(pfn, order)
+    },
+    pgd_alloc: () => FramePageTables.create(m.pgtables),
+    zero_pfn: zero,
+    sysctl: default_sysctl(),
+    totalram_pages: () => m.page_alloc.totalram_pages(),
+    available_pages: () => m.page_alloc.nr_free_pages(),
+    vm_committed_as: 0,
+    next_id: () => ++id,
+    anon_vmas: new Map<number, AnonVma>(),
+    mappings: new Map<number, AddressSpace>(),
+    kmem_alloc(cache: string) {
+      slab.set(cache, (slab.get(cache) ?? 0) + 1)
+    },
+    kmem_free(cache: string) {
+      slab.set(cache, (slab.get(cache) ?? 0) - 1)
+    },
+    nr_free: () => {
+      m.page_alloc.drain_all_pages()
+      return m.page_alloc.nr_free_pages()
+    },
+  }
+  return env
 }

@@ -16,7 +16,7 @@ describe('oracle scenarios (dev)', () => {
         const exp = JSON.parse(readFileSync(`${ed}/${f}`, 'utf8'))
         delete exp.kernel
         delete exp.env
-        const { result } = replay(sc)
+        const { result } = replay(sc, process.env.REAL === '1')
         expect(result).toEqual(exp)
       })
     }

@@ -10,7 +10,10 @@ const free_now = (m: Machine): number => {
   m.page_alloc.drain_all_pages()
   return m.page_alloc.nr_free_pages()
 }
-const pgtables = (m: Machine): number => m.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
+/** Pages vmalloc may legitimately keep after vfree: kernel page tables, and slab pages its objects came from. */
+const pgtables = (m: Machine): number =>
+  m.vmstat.node_page_state(NODE_STAT.nr_page_table_pages) +
+  (m.vmstat.node_page_state(NODE_STAT.nr_slab_reclaimable) + m.vmstat.node_page_state(NODE_STAT.nr_slab_unreclaimable)) / 4096
 /** Fast byte equality (vitest's deep equality is slow on big typed arrays). */
 const same = (a: Uint8Array, b: Uint8Array | undefined): boolean => b !== undefined && a.length === b.length && a.every((x, i) => x === b[i])
 const meminfo = (m: Machine, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(m.proc('/proc/meminfo'))?.[1])

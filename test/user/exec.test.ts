@@ -88,3 +88,35 @@ describe('kernel threads borrow the previous mm (lazy TLB)', () => {
     m.check()
   })
 })
+
+describe('kernel objects of processes come from their slab caches', () => {
+  const CACHES = ['task_struct', 'mm_struct', 'vm_area_struct', 'anon_vma', 'anon_vma_chain']
+  it('task_struct, mm_struct, vm_area_struct and anon_vma objects are allocated and given back', () => {
+    const m = new Machine({ ram: '256M', debug_vm: true })
+    const live = (c: string): number => m.kernel_objects.count(c)
+    const slabinfo_objs = (c: string): number => {
+      const line = m.proc('/proc/slabinfo').split('\n').find((l) => l.startsWith(c + ' '))
+      return Number(line?.split(/\s+/)[2])
+    }
+    expect(CACHES.map(live)).toEqual([0, 0, 0, 0, 0])
+    const p = m.spawn({ name: 'app' })
+    expect(live('task_struct')).toBe(1)
+    expect(live('mm_struct')).toBe(1)
+    expect(live('vm_area_struct')).toBe(p.mm.map_count)
+    expect(live('anon_vma')).toBeGreaterThan(0)
+    for (const c of CACHES) expect(slabinfo_objs(c), c).toBeGreaterThanOrEqual(live(c))
+    const c = p.fork()
+    expect(live('task_struct')).toBe(2)
+    expect(live('mm_struct')).toBe(2)
+    expect(live('vm_area_struct')).toBe(p.mm.map_count + c.mm.map_count)
+    c.exit(0)
+    expect(live('mm_struct')).toBe(1)
+    expect(live('task_struct')).toBe(2) // a zombie until reaped
+    c.wait()
+    expect(live('task_struct')).toBe(1)
+    p.exit(0)
+    p.wait()
+    expect(CACHES.map(live)).toEqual([0, 0, 0, 0, 0])
+    m.check()
+  })
+})

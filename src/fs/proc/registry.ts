@@ -8,6 +8,7 @@ import { buddyinfo_show, pagetypeinfo_show, zoneinfo_show } from './vmstat_files
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
 import { vmalloc_info_show } from './vmallocinfo.js'
+import { slabinfo_show } from './slabinfo.js'
 
 export type ProcShow = (m: Machine) => string
 export type ProcPatternShow = (m: Machine, match: RegExpExecArray) => string
@@ -19,6 +20,7 @@ const files = new Map<string, ProcShow>([
   ['/proc/meminfo', meminfo_show],
   ['/proc/iomem', iomem_show],
   ['/proc/vmallocinfo', (m) => vmalloc_info_show(m.vmalloc)],
+  ['/proc/slabinfo', (m) => slabinfo_show(m.slab)],
 ])
 
 const patterns: { re: RegExp; show: ProcPatternShow }[] = []

@@ -4,7 +4,7 @@
  * results of the real kernel. The product's runner (`mmsim replay`) lives in
  * the user layer; this one only exists so the mm tests can compare directly.
  */
-import { make_env, check_mm, type TestEnv } from '../env.js'
+import { make_env, make_machine_env, check_mm, type TestEnv } from '../env.js'
 import { mm_alloc, dup_mm } from '../../../src/kernel/fork.js'
 import { mmput } from '../../../src/kernel/exit.js'
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE, VM_MAYSHARE } from '../../../src/mm/mm_types.js'
@@ -126,8 +126,8 @@ class World {
   whi: bigint
   files: SFile[] = []
   fs: 'tmpfs' | 'disk'
-  constructor(sc: J) {
-    this.env = make_env(65536)
+  constructor(sc: J, real: boolean) {
+    this.env = real ? make_machine_env() : make_env(65536)
     this.npages = Number(sc.arena_pages ?? 64)
     this.wlo = -BigInt(PAGE)
     this.whi = BigInt(this.npages * PAGE + PAGE)
@@ -520,8 +520,8 @@ function run_ops(w: World, mm: MmStruct, ops: J[], results: J[], dumps: J[]): vo
 }
 
 /** Replay a scenario; returns the result object as the oracle prints it (minus kernel/env). */
-export function replay(sc: J): { result: J; env: TestEnv; mm: MmStruct } {
-  const w = new World(sc)
+export function replay(sc: J, real = false): { result: J; env: TestEnv; mm: MmStruct } {
+  const w = new World(sc, real)
   const mm = mm_alloc(w.env, TASK_SIZE)
   if (!mm) throw new Error('mm_alloc')
   mm.mmap_base = MMAP_BASE

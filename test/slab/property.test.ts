@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { boot } from '../helpers.js'
+import { GFP_KERNEL, GFP_DMA, GFP_KERNEL_ACCOUNT, __GFP_RECLAIMABLE } from '../../src/index.js'
+import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from '../../src/mm/vmstat.js'
+
+type Op = { kind: 'alloc'; size: number; gfp: number } | { kind: 'free'; pick: number } | { kind: 'cache_alloc'; cache: number } | { kind: 'cpu'; cpu: number }
+
+const GFPS = [GFP_KERNEL, GFP_KERNEL | GFP_DMA, GFP_KERNEL | __GFP_RECLAIMABLE, GFP_KERNEL_ACCOUNT]
+const CACHES = ['task_struct', 'vm_area_struct', 'dentry', 'anon_vma', 'radix_tree_node', 'names_cache']
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('alloc' as const), size: fc.oneof(fc.integer({ min: 1, max: 256 }), fc.integer({ min: 1, max: 9000 }), fc.integer({ min: 8193, max: 40000 })), gfp: fc.constantFrom(...GFPS) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('free' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cache_alloc' as const), cache: fc.nat({ max: CACHES.length - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cpu' as const), cpu: fc.nat({ max: 1 }) }) },
+)
+
+/**
+ * Naive model: a list of live allocations [addr, len, fill byte, cache?].
+ * Properties: no two live objects overlap, ksize >= requested, every object
+ * keeps the bytes written into it, and after freeing everything and
+ * shrinking every cache, slab memory and free pages are back to boot values.
+ */
+function run(slab: 'slub' | 'slab', ops: Op[], slub_debug?: string, arch: 'x86_64' | 'i386' | 'i386-pae' = 'x86_64'): void {
+  const m = boot({ slab, slub_debug, debug_vm: false, arch, ram: arch === 'x86_64' ? '64M' : '128M' })
+  const k = m.kernel
+  const mem = m.slab.env.mem
+  k.drain_all_pages()
+  const free0 = m.page_alloc.nr_free_pages()
+  const rec0 = m.vmstat.node_page_state(NR_SLAB_RECLAIMABLE_B)
+  const unrec0 = m.vmstat.node_page_state(NR_SLAB_UNRECLAIMABLE_B)
+  const live: { addr: number; len: number; fill: number; cache: string | null }[] = []
+  let fill = 1
+  let n = 0
+  for (const o of ops) {
+    if (o.kind === 'alloc' || o.kind === 'cache_alloc') {
+      let addr: number
+      let len: number
+      let cache: string | null = null
+      if (o.kind === 'alloc') {
+        addr = k.kmalloc(o.size, o.gfp)
+        len = o.size
+        expect(k.ksize(addr)).toBeGreaterThanOrEqual(o.size)
+      } else {
+        cache = CACHES[o.cache]
+        const s = k.find_cache(cache)
+        if (!s) throw new Error(cache)
+        addr = k.kmem_cache_alloc(s, GFP_KERNEL)
+        len = s.object_size
+      }
+      expect(addr).not.toBe(0)
+      for (const x of live) expect(addr + len <= x.addr || x.addr + x.len <= addr, 'objects overlap').toBe(true)
+      fill = (fill % 250) + 1
+      mem.memset(addr, fill, len)
+      live.push({ addr, len, fill, cache })
+    } else if (o.kind === 'free') {
+      if (!live.length) continue
+      const [x] = live.splice(o.pick % live.length, 1)
+      const b = mem.read(x.addr, x.len)
+      expect(b[0] === x.fill && b[x.len - 1] === x.fill, 'object bytes changed while allocated').toBe(true)
+      if (x.cache) k.kmem_cache_free(k.find_cache(x.cache) as NonNullable<ReturnType<typeof k.find_cache>>, x.addr)
+      else k.kfree(x.addr)
+    } else {
+      m.page_alloc.cpu = o.cpu
+    }
+    if (++n % 25 === 0) m.check()
+  }
+  m.check()
+  for (const x of live) {
+    if (x.cache) k.kmem_cache_free(k.find_cache(x.cache) as NonNullable<ReturnType<typeof k.find_cache>>, x.addr)
+    else k.kfree(x.addr)
+  }
+  m.page_alloc.cpu = 0
+  for (const s of m.slab.slab_caches) k.kmem_cache_shrink(s)
+  m.check()
+  expect(m.vmstat.node_page_state(NR_SLAB_RECLAIMABLE_B)).toBe(rec0)
+  expect(m.vmstat.node_page_state(NR_SLAB_UNRECLAIMABLE_B)).toBe(unrec0)
+  k.drain_all_pages()
+  expect(m.page_alloc.nr_free_pages()).toBe(free0)
+  expect(m.dmesg()).not.toMatch(/BUG|WARNING/)
+}
+
+describe('slab allocators against a naive model', () => {
+  it('SLUB: any alloc/free sequence keeps objects disjoint and intact, and shrinking returns every page', () => {
+    fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 300, size: "max" }), (ops) => run('slub', ops)), { numRuns: 50, seed: 42 })
+  })
+  it('SLUB with full slub_debug behaves the same for correct code', () => {
+    fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 200, size: "max" }), (ops) => run('slub', ops, '')), { numRuns: 20, seed: 7 })
+  })
+  it('i386 and i386-pae (4-byte pointers, lowmem only): same properties for SLUB and SLAB', () => {
+    for (const arch of ['i386', 'i386-pae'] as const) {
+      fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 150, size: 'max' }), (ops) => run('slub', ops, undefined, arch)), { numRuns: 8, seed: 5 })
+      fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 150, size: 'max' }), (ops) => run('slab', ops, undefined, arch)), { numRuns: 8, seed: 6 })
+    }
+  })
+  it('classic SLAB: same properties', () => {
+    fc.assert(fc.property(fc.array(op, { minLength: 40, maxLength: 300, size: "max" }), (ops) => run('slab', ops)), { numRuns: 50, seed: 43 })
+  })
+})
