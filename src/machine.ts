@@ -228,7 +228,10 @@ export class Machine {
       randomize_va_space: aslr,
     })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
-    if (opts.debug_vm) this.kernel.after_op = () => this.check()
+    if (opts.debug_vm) {
+      this.kernel.after_op = () => this.check()
+      this.processes.after_op = () => this.check()
+    }
   }
 
   /** Kernel: mem_init_print_info(). */
