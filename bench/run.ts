@@ -7,11 +7,15 @@
  *  - order-0 alloc_pages+__free_pages pairs per second, against a plain
  *    Int32Array free-stack doing the same number of pairs (the fastest a JS
  *    allocator could be: the ratio is the price of being Linux's buddy);
- *  - kmalloc(64)+kfree pairs per second, when the slab allocator is present.
+ *  - kmalloc(64)+kfree pairs per second;
+ *  - simulated anonymous write faults, mmap+munmap pairs and TLB-hit loads
+ *    per second, next to the real kernel's rates from bench/fault_bench.c.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Machine, GFP_KERNEL } from '../src/index.js'
+import { bench_kmalloc } from './slab.js'
+import { mmsim_rates, real_kernel } from './addrspace.js'
 
 const json = process.argv.includes('--json')
 const metrics: Record<string, number> = {}
@@ -63,14 +67,20 @@ const batch_pairs = rate((n) => {
 })
 metrics.order0_batch64_pairs_per_s = Math.round(batch_pairs)
 
-const kk = k as unknown as { kmalloc?: (size: number, gfp: number) => number; kfree?: (p: number) => void }
-if (kk.kmalloc && kk.kfree) {
-  const kmalloc = kk.kmalloc.bind(k)
-  const kfree = kk.kfree.bind(k)
-  metrics.kmalloc64_pairs_per_s = Math.round(rate((n) => {
-    for (let i = 0; i < n; i++) kfree(kmalloc(64, GFP_KERNEL))
-  }))
-  metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5))
+metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+
+// Address spaces: mmsim's simulated faults and mmap/munmap beside the real kernel's.
+const sim = mmsim_rates(16384, 5)
+metrics.sim_anon_faults_per_s = Math.round(sim.faults_per_s)
+metrics.sim_mmap_munmap_pairs_per_s = Math.round(sim.mmap_munmap_pairs_per_s)
+metrics.sim_tlb_hit_loads_per_s = Math.round(sim.tlb_hit_loads_per_s)
+const real = real_kernel(16384, 5)
+if (real) {
+  metrics.real_anon_faults_per_s = Math.round(real.faults_per_s)
+  metrics.real_mmap_munmap_pairs_per_s = Math.round(real.mmap_munmap_pairs_per_s)
+  metrics.anon_faults_sim_vs_real = Number((sim.faults_per_s / real.faults_per_s).toFixed(4))
+  metrics.mmap_munmap_sim_vs_real = Number((sim.mmap_munmap_pairs_per_s / real.mmap_munmap_pairs_per_s).toFixed(4))
 }
 
 if (json) {

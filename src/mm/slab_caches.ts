@@ -21,6 +21,7 @@ import {
   SLAB_PANIC,
   SLAB_RECLAIM_ACCOUNT,
   SLAB_TYPESAFE_BY_RCU,
+  type KmemCacheArgs,
   type SlabGeometry,
   type slab_flags_t,
 } from './slab_h.js'
@@ -44,13 +45,15 @@ export interface NamedCache {
   readonly ctor?: boolean
   /** SLAB_TYPESAFE_BY_RCU cache created with kmem_cache_args.freeptr_offset. */
   readonly freeptr_offset?: number
+  /** kmem_cache_args.sheaf_capacity (6.18: maple_node and vm_area_struct use per-cpu sheaves). */
+  readonly sheaf_capacity?: number
 }
 
 /** The named caches in creation order. */
 export const named_caches: readonly NamedCache[] = [
   { name: 'vmap_area', size64: 72, size32: 40, align: 8, flags: SLAB_PANIC },
   { name: 'mm_struct', size64: 1576, size32: 888, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
-  { name: 'maple_node', size64: 256, size32: 128, align: -1, flags: SLAB_PANIC },
+  { name: 'maple_node', size64: 256, size32: 128, align: -1, flags: SLAB_PANIC, sheaf_capacity: 32 },
   { name: 'radix_tree_node', size64: 576, size32: 296, align: 0, flags: SLAB_PANIC | SLAB_RECLAIM_ACCOUNT, ctor: true },
   { name: 'pid', size64: 152, size32: 88, align: 8, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'anon_vma', size64: 96, size32: 52, align: 8, flags: SLAB_TYPESAFE_BY_RCU | SLAB_PANIC | SLAB_ACCOUNT, ctor: true },
@@ -59,7 +62,7 @@ export const named_caches: readonly NamedCache[] = [
   { name: 'sighand_cache', size64: 2080, size32: 1296, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_ACCOUNT, ctor: true },
   { name: 'signal_cache', size64: 1136, size32: 640, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'files_cache', size64: 704, size32: 384, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
-  { name: 'vm_area_struct', size64: 176, size32: 96, align: 8, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_ACCOUNT, freeptr_offset: 64 },
+  { name: 'vm_area_struct', size64: 176, size32: 96, align: 8, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_ACCOUNT, freeptr_offset: 64, sheaf_capacity: 32 },
   { name: 'names_cache', size64: 4096, size32: 4096, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC },
   { name: 'dentry', size64: 192, size32: 128, align: 8, flags: SLAB_RECLAIM_ACCOUNT | SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'inode_cache', size64: 616, size32: 376, align: 0, flags: SLAB_RECLAIM_ACCOUNT | SLAB_PANIC | SLAB_ACCOUNT, ctor: true },
@@ -143,6 +146,11 @@ export function slab_boot(pa: PageAllocLike, opts: SlabBootOptions): SlabAllocat
         })
   const sa = new SlabAllocator(env, pa, backend, opts.slub_debug)
   sa.kmem_cache_init()
+  if (backend instanceof Slub) {
+    // Sheaves and barns are kmalloc objects: caches created from now on may have them.
+    backend.kmalloc_hook = (size, gfp, caller) => sa.kmalloc(size, gfp, caller)
+    backend.kfree_hook = (x, caller) => sa.kfree(x, caller)
+  }
   if (backend instanceof ClassicSlab) {
     // From now on SLAB can keep the freelist of large-object slabs in a kmalloc object (OFF_SLAB).
     backend.kmalloc_freelist = (size) => sa.kmalloc(size, GFP_KERNEL, 'alloc_slabmgmt')
@@ -158,7 +166,8 @@ export function create_named_caches(sa: SlabAllocator, bits: 32 | 64): KmemCache
   for (const c of named_caches) {
     const size = bits === 64 ? c.size64 : c.size32
     const align = c.align === -1 ? size : c.align
-    const args = c.freeptr_offset !== undefined ? { use_freeptr_offset: true, freeptr_offset: bits === 64 ? c.freeptr_offset : c.freeptr_offset / 2 } : {}
+    const args: KmemCacheArgs = c.freeptr_offset !== undefined ? { use_freeptr_offset: true, freeptr_offset: bits === 64 ? c.freeptr_offset : c.freeptr_offset / 2 } : {}
+    if (c.sheaf_capacity) args.sheaf_capacity = c.sheaf_capacity
     // The constructors (radix_tree_node_ctor, inode_init_once, anon_vma_ctor, ...) start by zeroing the object.
     const ctor = c.ctor ? (objp: number): void => sa.env.mem.memset(objp, 0, size) : null
     const s = sa.kmem_cache_create(c.name, size, align, c.flags, ctor, args)

@@ -102,6 +102,18 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
       if (++k > slabs.length) bug(`${s.name}: cpu ${cpu} partial list loops`)
     }
   })
+  // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, state 3, in one sheaf only.
+  const in_sheaf = new Set<number>()
+  const sheaves = [...(s.cpu_sheaves ?? []).flatMap((p) => (p.spare ? [p.main, p.spare] : [p.main])), ...(s.barn?.sheaves_full ?? []), ...(s.barn?.sheaves_empty ?? [])]
+  for (const sh of sheaves) {
+    if (sh.size > s.sheaf_capacity) bug(`${s.name}: sheaf holds ${sh.size} > capacity ${s.sheaf_capacity}`)
+    for (const o of sh.objects) {
+      if (in_sheaf.has(o)) bug(`${s.name}: object ${b.env.mem.p(o)} is in two sheaves or twice in one`)
+      in_sheaf.add(o)
+    }
+  }
+  for (const sh of s.barn?.sheaves_empty ?? []) if (sh.size) bug(`${s.name}: a barn empty sheaf holds objects`)
+  let sheaf_seen = 0
   const on_partial = new Set<Slab>(n.partial)
   const on_full = new Set<Slab>(n.full)
   if (on_partial.size !== n.partial.count) bug(`${s.name}: partial list count ${n.partial.count} != ${on_partial.size}`)
@@ -117,6 +129,8 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
     for (let i = 0; i < slab.objects; i++) {
       if (slab.state[i] === 0 && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
       if (slab.state[i] !== 0) allocated++
+      if ((slab.state[i] === 3) !== in_sheaf.has(slab.obj(i))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${slab.state[i]} disagrees with the sheaves`)
+      if (slab.state[i] === 3) sheaf_seen++
     }
     if (allocated + free !== slab.objects) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} objects do not add up`)
     const places = (cpu !== undefined ? 1 : 0) + (slab.cpu_partial >= 0 ? 1 : 0) + (on_partial.has(slab) ? 1 : 0) + (on_full.has(slab) ? 1 : 0)
@@ -131,6 +145,7 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
       if (places === 0 && slab.freelist && !(slab.frozen && kmem_cache_debug(s))) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} with free objects is on no list`)
     }
   }
+  if (sheaf_seen !== in_sheaf.size) bug(`${s.name}: sheaves hold ${in_sheaf.size - sheaf_seen} objects of no slab of the cache`)
   if (n.nr_slabs !== slabs.length) bug(`${s.name}: nr_slabs ${n.nr_slabs} != ${slabs.length}`)
   if (n.total_objects !== total) bug(`${s.name}: total_objects ${n.total_objects} != ${total}`)
 }

@@ -75,6 +75,8 @@ export interface SlabBackend {
   slab_by_id(id: number): SlabHandle | undefined
   /** Called after a cache is created (e.g. to size per-cpu arrays). */
   setup_cache?(s: KmemCacheCommon): void
+  /** Free what the backend allocated for a cache that is going away. */
+  release?(s: KmemCacheCommon): void
 }
 
 /** What the common layer needs to know about a slab. */
@@ -290,6 +292,7 @@ export class SlabAllocator {
       return
     }
     this.slab_caches.splice(this.slab_caches.indexOf(s), 1)
+    this.backend.release?.(s)
     const m = this.meta.get(s)
     if (m) {
       if (m.node_obj) this.free_obj(this.kmem_cache_node as KmemCache, m.node_obj, 'kmem_cache_release')

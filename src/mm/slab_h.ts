@@ -179,6 +179,8 @@ export interface KmemCacheArgs {
   freeptr_offset?: number
   use_freeptr_offset?: boolean
   ctor?: ((objp: number) => void) | null
+  /** SLUB: give the cache per-cpu sheaves of this many objects (6.18 opt-in). */
+  sheaf_capacity?: number
 }
 
 /** Kernel: struct slabinfo (mm/slab.h): what /proc/slabinfo prints for a cache. */

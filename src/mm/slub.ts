@@ -1,6 +1,7 @@
 /**
- * SLUB, the default slab allocator (Kernel: mm/slub.c, 6.18 without
- * sheaves, CONFIG_SLUB_CPU_PARTIAL=y, CONFIG_SLUB_DEBUG=y).
+ * SLUB, the default slab allocator (Kernel: mm/slub.c, 6.18 with
+ * CONFIG_SLUB_CPU_PARTIAL=y, CONFIG_SLUB_DEBUG=y; per-cpu sheaves for the
+ * caches that ask for them, see slub_sheaf.ts).
  *
  * Each CPU allocates from its cpu slab through a lockless freelist
  * (kmem_cache_cpu.freelist); frees to the cpu slab go back to that list,
@@ -24,8 +25,9 @@
  *    free objects;
  *  - node nr_slabs / total_objects count all slabs of the cache.
  */
-import type { gfp_t } from './gfp.js'
-import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type SlabInfo } from './slab_h.js'
+import { __GFP_ZERO, GFP_KERNEL, type gfp_t } from './gfp.js'
+import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type KmemCacheArgs, type SlabGeometry, type SlabInfo, type slab_flags_t } from './slab_h.js'
+import { alloc_from_pcs, barn_shrink, free_to_pcs, init_sheaves, pcs_flush_all, release_sheaves } from './slub_sheaf.js'
 import { freeptr_outside_object, get_freepointer, kmem_cache_debug, set_freepointer, type Slab, type SlubCache } from './slub_cache.js'
 import { SlubSlabs } from './slub_slab.js'
 
@@ -35,6 +37,19 @@ const SHRINK_PROMOTE_MAX = 32
 
 export class Slub extends SlubSlabs {
   readonly kind = 'slub' as const
+  /** kmalloc()/kfree() for sheaves and barns, installed once the kmalloc caches exist. */
+  kmalloc_hook: ((size: number, gfp: gfp_t, caller: string) => number) | null = null
+  kfree_hook: ((x: number, caller: string) => void) | null = null
+
+  /** Kernel: do_kmem_cache_create(), with per-cpu sheaves when the args ask for them (and the cache does not debug). */
+  override create(name: string, size: number, args: KmemCacheArgs, flags: slab_flags_t): SlubCache | null {
+    const s = super.create(name, size, args, flags)
+    if (s && args.sheaf_capacity && !kmem_cache_debug(s) && this.kmalloc_hook && !init_sheaves(this, s, args.sheaf_capacity)) {
+      this.release(s)
+      return null
+    }
+    return s
+  }
 
   // ------------------------------------------------------------ lists
 
@@ -108,6 +123,7 @@ export class Slub extends SlubSlabs {
 
   /** Kernel: flush_all(). */
   flush_all(s: SlubCache): void {
+    pcs_flush_all(this, s)
     for (let cpu = 0; cpu < s.cpu_slab.length; cpu++) this.flush_cpu_slab(s, cpu)
   }
 
@@ -118,29 +134,12 @@ export class Slub extends SlubSlabs {
    * otherwise. Returns the object address, or 0 when no memory is left.
    */
   alloc(s: SlubCache, gfp: gfp_t, orig_size: number, caller: string): number {
-    let object: number
+    let object = 0
     if (kmem_cache_debug(s)) {
       object = this.alloc_debug(s, gfp, orig_size, caller)
     } else {
-      const c = s.cpu_slab[this.pa.cpu]
-      object = c.freelist
-      const slab = c.slab
-      if (object !== 0 && slab !== null) {
-        const i = slab.obj_to_index(object)
-        if (i < 0 || slab.state[i] !== 0) {
-          // The cpu freelist points at something that is not a free object: cut it.
-          this.debug.slab_err(s, slab, `Freepointer corrupt`)
-          c.freelist = 0
-          this.leak_unreachable(s, slab, 0)
-          object = this.___slab_alloc(s, gfp, caller)
-        } else {
-          c.freelist = get_freepointer(this.mem, s, object)
-          c.tid++
-          slab.state[i] = 1
-        }
-      } else {
-        object = this.___slab_alloc(s, gfp, caller)
-      }
+      if (s.cpu_sheaves) object = alloc_from_pcs(this, s, gfp, caller)
+      if (!object) object = this.__slab_alloc_node(s, gfp, caller)
       if (object && this.opts.init_on_free && !freeptr_outside_object(s)) this.mem.memset(object + s.offset, 0, this.env.geo.ptr_size)
     }
     if (object === 0) return 0
@@ -151,6 +150,61 @@ export class Slub extends SlubSlabs {
       this.mem.memset(object, 0, zero_size)
     }
     return object
+  }
+
+  /** The cpu-slab part of slab_alloc_node(): an object marked allocated (state 1), or 0. */
+  __slab_alloc_node(s: SlubCache, gfp: gfp_t, caller: string): number {
+    const c = s.cpu_slab[this.pa.cpu]
+    const object = c.freelist
+    const slab = c.slab
+    if (object === 0 || slab === null) return this.___slab_alloc(s, gfp, caller)
+    const i = slab.obj_to_index(object)
+    if (i < 0 || slab.state[i] !== 0) {
+      // The cpu freelist points at something that is not a free object: cut it.
+      this.debug.slab_err(s, slab, `Freepointer corrupt`)
+      c.freelist = 0
+      this.leak_unreachable(s, slab, 0)
+      return this.___slab_alloc(s, gfp, caller)
+    }
+    c.freelist = get_freepointer(this.mem, s, object)
+    c.tid++
+    slab.state[i] = 1
+    return object
+  }
+
+  // ------------------------------------------------------------ sheaves (slub_sheaf.ts)
+
+  /** kzalloc() for sheaves and barns (0 before kmalloc is up). */
+  kzalloc(size: number, caller: string): number {
+    return this.kmalloc_hook ? this.kmalloc_hook(size, GFP_KERNEL | __GFP_ZERO, caller) : 0
+  }
+  kfree(x: number, caller: string): void {
+    this.kfree_hook?.(x, caller)
+  }
+  get geo(): SlabGeometry {
+    return this.env.geo
+  }
+  cpu(): number {
+    return this.pa.cpu
+  }
+  slab_alloc(s: SlubCache, gfp: gfp_t, caller: string): number {
+    return this.__slab_alloc_node(s, gfp, caller)
+  }
+  slab_free(s: SlubCache, slab: Slab, x: number): void {
+    this.do_slab_free(s, slab, x)
+  }
+
+  /** Set an object's simulator state (3 = parked in a sheaf); returns its slab. */
+  set_state(s: SlubCache, x: number, state: number): Slab {
+    const head = this.pa.compound_head(this.mem.pfn_of(x))
+    const slab = this.registry.items[this.pa.pages.private[head] - 1] as Slab
+    slab.state[slab.obj_to_index(x)] = state
+    return slab
+  }
+
+  /** Kernel: __kmem_cache_release(): the main sheaves and the barn go back to kmalloc. */
+  release(s: SlubCache): void {
+    release_sheaves(this, s)
   }
 
   /** Pop the first object of a freelist that was just loaded into the cpu slab. */
@@ -309,7 +363,17 @@ export class Slub extends SlubSlabs {
       this.mem.memset(x, 0, s.object_size)
       this.mem.memset(x + s.inuse, 0, s.size - s.inuse)
     }
-    slab.state[i] = 0
+    if (s.cpu_sheaves) {
+      slab.state[i] = 3
+      if (free_to_pcs(this, s, x)) return
+      slab.state[i] = 1
+    }
+    this.do_slab_free(s, slab, x)
+  }
+
+  /** Kernel: do_slab_free(): to the cpu freelist if the object is in the cpu slab, else __slab_free(). */
+  do_slab_free(s: SlubCache, slab: Slab, x: number): void {
+    slab.state[slab.obj_to_index(x)] = 0
     const c = s.cpu_slab[this.pa.cpu]
     if (slab === c.slab) {
       // do_slab_free() fast path.
@@ -376,6 +440,8 @@ export class Slub extends SlubSlabs {
   /** Kernel: __kmem_cache_do_shrink(): free empty partial slabs, fullest slabs first. Returns 1 if slabs remain. */
   shrink(s: SlubCache): number {
     this.flush_all(s)
+    barn_shrink(this, s)
+    this.flush_all(s)
     const n = s.node
     const promote: Slab[][] = Array.from({ length: SHRINK_PROMOTE_MAX }, () => [])
     const discard: Slab[] = []
@@ -398,6 +464,8 @@ export class Slub extends SlubSlabs {
 
   /** Kernel: __kmem_cache_shutdown(): 0 when the cache is empty, 1 when objects remain (listed in the log). */
   shutdown(s: SlubCache): number {
+    this.flush_all(s)
+    barn_shrink(this, s)
     this.flush_all(s)
     const n = s.node
     for (const slab of n.partial) {

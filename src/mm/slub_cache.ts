@@ -19,6 +19,7 @@
  * (object size, align, flags, ctor, nr_cpu_ids).
  */
 import { freelist_key, type SlabMem } from './slab_mem.js'
+import type { NodeBarn, SlubPercpuSheaves } from './slub_sheaf.js'
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_RECLAIMABLE, type gfp_t } from './gfp.js'
 import {
   ALIGN,
@@ -183,6 +184,10 @@ export class SlubCache implements KmemCacheCommon {
   random_hi = 0
   readonly cpu_slab: KmemCacheCpu[]
   readonly node: KmemCacheNode = new KmemCacheNode()
+  /** Per-cpu sheaves (caches created with a sheaf_capacity), and the node barn. */
+  sheaf_capacity = 0
+  cpu_sheaves: SlubPercpuSheaves[] | null = null
+  barn: NodeBarn | null = null
   /** Index into the allocator's cache list (creation order). */
   id = 0
 

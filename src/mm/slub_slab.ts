@@ -44,6 +44,7 @@ import {
   type slab_flags_t,
 } from './slab_h.js'
 import type { PageAllocLike, SlabEnv, SlabRegistry } from './slab_env.js'
+import type { SlabMem } from './slab_mem.js'
 import {
   calculate_sizes,
   get_freepointer,
@@ -82,7 +83,7 @@ export class SlubSlabs {
     this.debug = new SlubDebug(env)
   }
 
-  protected get mem() {
+  get mem(): SlabMem {
     return this.env.mem
   }
 

@@ -351,3 +351,58 @@ describe('SLUB under memory pressure and across CPUs', () => {
     m.check()
   })
 })
+
+describe('SLUB per-cpu sheaves (6.18: maple_node, vm_area_struct)', () => {
+  it('refills a whole sheaf from the slabs, serves LIFO from it, and keeps freed objects in it until a flush', () => {
+    const m = boot()
+    const k = m.kernel
+    const s = k.find_cache('vm_area_struct') as SlubCache
+    expect(s.sheaf_capacity).toBe(32)
+    expect(s.cpu_sheaves?.length).toBe(2)
+    const a = k.kmem_cache_alloc(s, GFP_KERNEL)
+    const main = s.cpu_sheaves?.[0].main
+    // One allocation pulled 32 objects through the cpu slab into the sheaf and popped one.
+    expect(main?.size).toBe(31)
+    expect(s.node.total_objects).toBe(42)
+    k.kmem_cache_free(s, a)
+    expect(main?.size).toBe(32)
+    expect(main?.objects.at(-1)).toBe(a)
+    // The sheaf array lives in its kmalloc-512 object.
+    expect(m.slab.virt_to_slab(main?.addr ?? 0)?.cache.name).toBe('kmalloc-512')
+    expect(m.slab.env.mem.read_ptr((main?.addr ?? 0) + 32 + 31 * 8)).toBe(a)
+    expect(k.kmem_cache_alloc(s, GFP_KERNEL)).toBe(a)
+    k.kmem_cache_free(s, a)
+    // A double free hits an object that sits in a sheaf.
+    k.kmem_cache_free(s, a)
+    expect(m.dmesg()).toMatch(/BUG vm_area_struct \(Not tainted\): Object already free/)
+    k.kmem_cache_shrink(s)
+    expect(main?.size).toBe(0)
+    expect(s.node.nr_slabs).toBe(0)
+    m.check()
+  })
+
+  it('trades full and empty sheaves with the barn when frees outrun the main and spare sheaves', () => {
+    const m = boot()
+    const k = m.kernel
+    const s = k.find_cache('maple_node') as SlubCache
+    const objs = Array.from({ length: 200 }, () => k.kmem_cache_alloc(s, GFP_KERNEL))
+    m.check()
+    for (const o of objs) k.kmem_cache_free(s, o)
+    const pcs = s.cpu_sheaves?.[0]
+    expect(pcs?.main.size).toBeGreaterThan(0)
+    expect(pcs?.spare?.size).toBe(32)
+    expect(s.barn?.nr_full).toBeGreaterThan(0)
+    m.check()
+    k.kmem_cache_shrink(s)
+    expect(s.barn?.nr_full).toBe(0)
+    expect(s.node.nr_slabs).toBe(0)
+    m.check()
+  })
+
+  it('has no sheaves when the cache debugs', () => {
+    const m = boot({ slub_debug: 'P,vm_area_struct' })
+    const s = m.kernel.find_cache('vm_area_struct') as SlubCache
+    expect(s.cpu_sheaves).toBeNull()
+    m.check()
+  })
+})
