@@ -21,16 +21,6 @@ const KNOWN_FAILURES = new Set<string>([
   // Kernel-side differences still open (src/mm), found by generated scenarios:
   // (the first field that differs, as the test reports it)
   'x-gen-0222.json', // results[23](fork).child.dumps[0].smaps[5](0x10000-0x13000).Rss: 0, kernel: 12
-  'x-gen-0229.json', // dumps[0](final).smaps[6](0x7c000-0x7f000).Private_Clean: 8, kernel: 4
-  'x-gen-0294.json', // dumps[0](at 21).smaps[1](0x5000-0x7000).Shared_Clean: 4, kernel: 0
-  'x-gen-0387.json', // dumps[0](at 21).smaps[4](0x26000-0x33000).Private_Clean: 4, kernel: 0
-  'x-gen-0419.json', // results[11](fork).child.dumps[0].smaps[1].VmFlags: has lo, kernel: no lo
-  'x-gen-0499.json', // results[17](mmap).ret: EOPNOTSUPP, kernel: EACCES
-  'x-gen-0514.json', // results[20](fork).child.dumps[0].maps: 0x34000-0x36000 rw-p f1 still mapped
-  'x-gen-0657.json', // results[22](fork).child.dumps[0].resident: 2 pages resident the kernel has not
-  'x-gen-0672.json', // results[14](read at 0x7000): a hash, kernel: SIGSEGV:MAPERR (MAP_SYNC on ext4
-  //                    passes validation, then ext4's mmap fails after MAP_FIXED unmapped the range)
-  'x-gen-0717.json', // results[17](fork).child.dumps[0].smaps[2](0x9000-0xe000).Rss: 8, kernel: 0
   'x-gen-0744.json', // results[15](fork).child.dumps[0].smaps[2](0x2b000-0x30000).Rss: 0, kernel: 4
 ])
 
