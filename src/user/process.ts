@@ -14,7 +14,9 @@
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, context_switch_mm, type SigHandler } from '../kernel/task.js'
+import {
+  TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, context_switch_mm, type SigHandler,
+} from '../kernel/task.js'
 import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
@@ -90,6 +92,7 @@ export class ProcessTable {
   kthread_create(name: string): TaskStruct {
     const t = new TaskStruct(this.alloc_pid(), name, null, 0)
     t.flags |= PF_KTHREAD
+    t.__state = TASK_INTERRUPTIBLE
     t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
     this.tasks.set(t.pid, t)
     return t
@@ -98,6 +101,8 @@ export class ProcessTable {
   /** Run `next` on `cpu` (the mm side of schedule(): lazy TLB for kernel threads). */
   switch_to(cpu: number, next: TaskStruct): void {
     const prev = this.current[cpu]
+    if (prev && prev !== next && prev.exit_state === 0) prev.__state = TASK_INTERRUPTIBLE
+    next.__state = TASK_RUNNING
     if (prev && prev !== next) {
       context_switch_mm(prev, next, (mm) => this.kernel.mmgrab(mm), (mm) => this.kernel.mmdrop(mm))
     } else if (!prev && next.mm) {
@@ -110,6 +115,8 @@ export class ProcessTable {
 
   adopt(task: TaskStruct): Process {
     task.kaddr = this.kernel.alloc_task_struct?.() ?? 0
+    // Not on a CPU until switch_to(): sleeping (S), as an idle process on a real machine.
+    task.__state = TASK_INTERRUPTIBLE
     const p = new Process(this, task)
     this.tasks.set(task.pid, task)
     this.processes.set(task.pid, p)

@@ -281,7 +281,8 @@ export function proc_pid_statm(task: TaskStruct): string {
 function state_line(task: TaskStruct): string {
   if (task.exit_state === 32) return 'Z (zombie)'
   if (task.exit_state === 16) return 'X (dead)'
-  return task.__state === 0 ? 'R (running)' : 'S (sleeping)'
+  if (task.__state === 0) return 'R (running)'
+  return task.is_kthread ? 'I (idle)' : 'S (sleeping)'
 }
 
 /**
