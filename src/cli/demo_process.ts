@@ -1,18 +1,13 @@
 /**
- * The process part of `mmsim demo`: a newcomer sees a process's life — its
- * /proc/<pid>/maps after exec, mmap and demand faults filling page tables
- * (an address split into its page-table indices and the PTE found there),
- * the shared zero page, copy-on-write after fork, a fatal SIGSEGV that the
- * machine survives, and what it all costs in slab objects and page tables.
- * Every number printed is read from the simulated machine.
+ * The second half of `mmsim demo`: a process's life as LDD3 chapter 15
+ * tells it — its /proc/<pid>/maps after exec, mmap and demand faults filling
+ * page tables (an address split into its page-table indices and the PTE
+ * found), copy-on-write after fork, and what it all costs in slab objects and
+ * page-table pages. Every value printed is read from the simulated machine.
  */
 import type { Machine } from '../machine.js'
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../uapi/mman.js'
-import { SignalError } from '../user/errors.js'
 import type { Process } from '../user/process.js'
-import { FramePageTables } from '../mm/pgtable_mm.js'
-import { walk_text } from '../mm/pgtable_debug.js'
-import { pmap } from '../user/pmap.js'
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../uapi/mman.js'
 
 type Out = (line: string) => void
 
@@ -20,83 +15,76 @@ function section(out: Out, title: string): void {
   out('')
   out(`== ${title}`)
 }
-
 function show(out: Out, text: string, filter?: (line: string) => boolean): void {
   for (const line of text.trimEnd().split('\n')) if (!filter || filter(line)) out('   ' + line)
 }
+const hex = (v: number): string => '0x' + v.toString(16)
 
-function hex(a: number): string {
-  return '0x' + a.toString(16)
-}
-
-/** The page-table walk of a user address of p, as text (empty when the tables are not in frames). */
+/** The page-table walk of `addr` in `p`'s address space, as text. */
 function walk(m: Machine, p: Process, addr: number): string {
-  const pgd = p.mm.pgd
-  return pgd instanceof FramePageTables ? walk_text(m.pgtables, pgd.mm, addr) : ''
+  const tables = p.mm.pgd as unknown as { mm?: { pgd: number; pgtables_bytes: number } }
+  if (!tables.mm) return '(no frame page tables)'
+  return m.pgtables.walk_text(tables.mm, addr)
 }
 
-const STATUS_KEYS = /^(VmSize|VmRSS|RssAnon|RssFile|VmPTE):/
+/** The leaf PTE's frame for `addr`, read from the page tables in frames. */
+function pte_frame(m: Machine, p: Process, addr: number): string {
+  const tables = p.mm.pgd as unknown as { mm?: { pgd: number; pgtables_bytes: number } }
+  if (!tables.mm) return '?'
+  const steps = m.pgtables.walk_levels(tables.mm, addr)
+  const leaf = steps[steps.length - 1]
+  return leaf.level === 'pte' && leaf.val & 1 ? hex(Math.floor(leaf.val / 4096) % 2 ** 40) : 'not present'
+}
 
-export function run_process_demo(m: Machine, out: Out, first_step = 1): void {
-  let n = first_step
-  const step = (title: string): void => section(out, `${n++}. ${title}`)
+function smaps_of(m: Machine, pid: number, start: number): string[] {
+  const text = m.proc(`/proc/${pid}/smaps`)
+  const blocks = text.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
+  const b = blocks.find((x) => x.startsWith(start.toString(16).padStart(8, '0') + '-') || x.startsWith(start.toString(16) + '-'))
+  return b ? b.split('\n') : []
+}
 
-  step('A process: fork + execve of a small program linked against glibc')
-  const p = m.spawn({ name: 'app' })
-  out(`pid ${p.pid}. The ELF loader mapped the program (text r-x, rodata, RELRO, data), ld.so and libc`)
-  out('(each with their own segments), and the stack; /proc/' + p.pid + '/maps:')
-  show(out, m.proc(`/proc/${p.pid}/maps`))
-  out(`mm_struct: start_code ${hex(p.mm.start_code)} end_code ${hex(p.mm.end_code)} start_brk ${hex(p.mm.start_brk)} ` +
-    `mmap_base ${hex(p.mm.mmap_base)} start_stack ${hex(p.mm.start_stack)}`)
-  show(out, m.proc(`/proc/${p.pid}/status`), (l) => STATUS_KEYS.test(l))
+export function run_process_demo(m: Machine, out: Out, step: number): void {
+  section(out, `${step}. A process: /proc/<pid>/maps right after exec`)
+  const p = m.spawn({ name: 'demo' })
+  const maps = m.proc(`/proc/${p.pid}/maps`)
+  const special = [...new Set(maps.match(/\[[a-z]+\]/g) ?? [])].join(', ')
+  out(`pid ${p.pid}: the program's segments (r--p, r-xp, rw-p), its libraries, and ${special}:`)
+  show(out, maps)
 
-  step('mmap(NULL, 3 pages, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)')
-  const a = p.mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
-  out(`Returned ${hex(a)}: a new VMA right below the libraries (top-down from mmap_base), but no memory yet:`)
-  out(`   mincore: ${[...p.mincore(a, 3 * 4096)].map((x) => x & 1).join('')}  (1 = a page-table entry is present)`)
+  section(out, `${step + 1}. mmap(NULL, 64 KiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)`)
+  const len = 16 * 4096
+  const a = p.mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+  out(`The kernel picked ${hex(a)} top-down below mmap_base; a new VMA, but no page is mapped yet:`)
+  show(out, m.proc(`/proc/${p.pid}/maps`), (l) => l.startsWith(a.toString(16)))
+  show(out, smaps_of(m, p.pid, a).join('\n'), (l) => /^(Rss|Anonymous):/.test(l))
 
-  step('A store to the first page: a demand fault allocates a zeroed page')
-  p.store(a, new TextEncoder().encode('hello'))
-  out(`store(${hex(a)}, "hello") faulted (do_anonymous_page) and the MMU walk now finds a PTE:`)
-  show(out, walk(m, p, a))
+  section(out, `${step + 2}. Demand paging: the first store to ${hex(a + 0x1000)} faults`)
+  const flt0 = p.mm.min_flt
+  p.store(a + 0x1000, new Uint8Array([0x42]))
+  out(`do_anonymous_page() allocated a zeroed page and mapped it (minor faults: ${p.mm.min_flt - flt0}).`)
+  out('The address split into its page-table indices, and the entry at each level:')
+  show(out, walk(m, p, a + 0x1000))
+  out(`A load from ${hex(a + 0x3000)} maps the shared zero page read-only instead:`)
+  p.load(a + 0x3000, 1)
+  show(out, walk(m, p, a + 0x3000), (l) => l.startsWith('pte['))
+  show(out, smaps_of(m, p.pid, a).join('\n'), (l) => /^(Rss|Anonymous):/.test(l))
 
-  step('A load from the second page: the shared zero page, mapped read-only')
-  const z = p.load(a + 4096, 4)
-  out(`load(${hex(a + 4096)}, 4) = [${[...z].join(', ')}]; the PTE points at the zero page (pfn ${hex(m.zero_pfn)}), without RW:`)
-  show(out, walk(m, p, a + 4096))
-  out(`   mincore: ${[...p.mincore(a, 3 * 4096)].map((x) => x & 1).join('')}; smaps counts only the written page as Anonymous:`)
-  show(out, m.proc(`/proc/${p.pid}/smaps`).split(/\n(?=[0-9a-f]+-)/).find((b) => b.startsWith(a.toString(16))) ?? '', (l) =>
-    /^[0-9a-f]+-|^(Rss|Anonymous|Private_Dirty):/.test(l))
-
-  step('fork(): the child shares the page; both PTEs become read-only (copy-on-write)')
+  section(out, `${step + 3}. fork(): parent and child share the page copy-on-write`)
   const c = p.fork()
-  out(`child pid ${c.pid}; parent's PTE after fork:`)
-  show(out, walk(m, p, a))
-  c.store(a, new TextEncoder().encode('HELLO'))
-  out(`the child stores "HELLO": a write fault copies the page (do_wp_page); the child's PTE now points elsewhere:`)
-  show(out, walk(m, c, a))
-  out(`parent reads "${new TextDecoder().decode(p.load(a, 5))}", child reads "${new TextDecoder().decode(c.load(a, 5))}"`)
+  out(`child pid ${c.pid}; both PTEs now point at frame ${pte_frame(m, p, a + 0x1000)} (parent) / ${pte_frame(m, c, a + 0x1000)} (child), write-protected:`)
+  show(out, smaps_of(m, p.pid, a).join('\n'), (l) => /^(Rss|Pss|Shared_Dirty|Private_Dirty):/.test(l))
+  c.store(a + 0x1000, new Uint8Array([0x43]))
+  out(`The child's store faults: do_wp_page() copies the page. Child frame ${pte_frame(m, c, a + 0x1000)}, parent frame ${pte_frame(m, p, a + 0x1000)}.`)
+  out(`Parent still reads 0x${p.load(a + 0x1000, 1)[0].toString(16)}, child reads 0x${c.load(a + 0x1000, 1)[0].toString(16)}.`)
   c.exit(0)
-  c.wait()
-  out(`child exited (${c.status}); its mm was torn down (exit_mmap, free_pgtables).`)
+  out(`The child exited; the parent's page is its own again:`)
+  show(out, smaps_of(m, p.pid, a).join('\n'), (l) => /^(Rss|Pss|Shared_Dirty|Private_Dirty):/.test(l))
 
-  step('A store to read-only memory: SIGSEGV kills the process, the machine goes on')
-  const victim = m.spawn({ name: 'victim' })
-  const ro = victim.mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS)
-  try {
-    victim.store(ro, [1])
-  } catch (e) {
-    if (!(e instanceof SignalError)) throw e
-    out(`pid ${victim.pid}: ${e.signal} (${e.code}) at ${hex(e.addr)}; wait() says "${victim.wait()}"`)
-  }
-
-  step('What it costs: slab objects and page tables')
-  for (const cache of ['task_struct', 'mm_struct', 'vm_area_struct', 'anon_vma', 'anon_vma_chain']) {
-    out(`   ${cache.padEnd(16)} ${String(m.kernel_objects.count(cache)).padStart(4)} objects in use`)
-  }
-  show(out, m.proc(`/proc/${p.pid}/status`), (l) => /^VmPTE:/.test(l))
-  show(out, m.proc('/proc/meminfo'), (l) => /^(Slab|PageTables):/.test(l))
-  out(`pmap -x ${p.pid}:`)
-  show(out, pmap({ pid: p.pid, cmdline: p.task.cmdline.join(' '), start_stack: BigInt(p.mm.start_stack), smaps: m.proc(`/proc/${p.pid}/smaps`) }, 'x'))
-  m.check()
+  section(out, `${step + 4}. What a process costs the kernel`)
+  out('Its kernel objects come from slab caches (/proc/slabinfo):')
+  show(out, m.proc('/proc/slabinfo'), (l) => /^(task_struct|mm_struct|vm_area_struct|anon_vma|anon_vma_chain) /.test(l))
+  out('Its page tables are page frames too (/proc/<pid>/status, /proc/meminfo):')
+  show(out, m.proc(`/proc/${p.pid}/status`), (l) => /^(VmRSS|RssAnon|VmPTE):/.test(l))
+  show(out, m.proc('/proc/meminfo'), (l) => /^(PageTables|Slab):/.test(l))
+  p.exit(0)
 }
