@@ -19,6 +19,7 @@ import {
 } from '../kernel/task.js'
 import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
 import type { ProcessKernel, UserFault } from './kernel_api.js'
+import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
 import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
@@ -324,6 +325,20 @@ export class Process {
   try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
     const r = this.done(this.k.access_user(this.mm, addr, len, write, data))
     return { data: r.data, fault: r.ok ? undefined : r.fault }
+  }
+
+  /**
+   * Entries of /proc/self/pagemap for `pages` pages from `addr` (bit 63
+   * present, 61 file/shared-anon, 58 guard region, 56 exclusively mapped,
+   * 0-54 the PFN, shown only to uid 0 as with CAP_SYS_ADMIN).
+   */
+  pagemap(addr: number, pages: number): bigint[] {
+    this.check_alive()
+    const bytes = proc_pid_pagemap(this.k, this.task, Math.floor(addr / PAGE) * 8, pages * 8, this.task.uid === 0)
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const out: bigint[] = []
+    for (let i = 0; i < bytes.length / 8; i++) out.push(dv.getBigUint64(i * 8, true))
+    return out
   }
 
   // ---- files ----
