@@ -5,13 +5,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { Machine, type MachineOptions } from '../machine.js'
+import { default_image } from '../kernel/exec.js'
 import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../user/oracle_replay.js'
 
 /** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
 export function replay_text(text: string, opts: MachineOptions = {}): string {
   const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, ...opts })
   const out = replay_scenario(text, {
-    spawn: (name) => m.spawn({ name }),
+    // The oracle's malloc is a static pool: its program break never moves (no [heap]).
+    spawn: (name) => m.spawn({ name, image: { ...default_image(name, m.arch.bits), heap: 0 } }),
     swap_total_kb: m.swap_total_pages * 4,
     ksm_run: 0,
     kernel_release: KERNEL_RELEASE,

@@ -66,6 +66,12 @@ export interface ProgramImage {
   /** The interpreter (ld-linux) followed by the libraries ld.so loads. */
   readonly interp: SharedObject | null
   readonly libs: readonly SharedObject[]
+  /**
+   * Bytes glibc's malloc takes with brk() before main() (its first sbrk:
+   * the request plus M_TOP_PAD, 132 KiB for a small program); 0 for a
+   * program that never calls brk (the oracle, whose malloc is a static pool).
+   */
+  readonly heap?: number
   readonly argv: readonly string[]
   readonly envp: readonly string[]
 }
@@ -113,6 +119,7 @@ export function default_image(name = 'app', bits: 32 | 64 = 64): ProgramImage {
         bss: 0xd000,
       },
     ],
+    heap: 0x21000,
     argv: [name],
     envp: ['PATH=/usr/bin:/bin', 'HOME=/root'],
   }
@@ -237,7 +244,15 @@ export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, 
   }
 
   const s = setup_arg_pages(k, mm, image, opts)
-  return { ret: s, load_bias }
+  if (s < 0) return { ret: s, load_bias }
+
+  // malloc's first brk() and the chunk header it writes at the start of [heap].
+  if (image.heap) {
+    const want = mm.brk + image.heap
+    if (k.sys_brk(mm, want) !== want) return { ret: -12, load_bias }
+    if (k.copy_to_user(mm, mm.start_brk, new Uint8Array(16).fill(0)) !== 0) return { ret: -14, load_bias }
+  }
+  return { ret: 0, load_bias }
 }
 
 /** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */
