@@ -1,6 +1,6 @@
 /** Program images (ELF loader layout), address-space randomisation, kernel threads and lazy TLB. */
 import { describe, expect, it } from 'vitest'
-import { Machine } from '../../src/index.js'
+import { Machine, default_image } from '../../src/index.js'
 
 function maps(m: Machine, pid: number): string {
   return m.proc(`/proc/${pid}/maps`)
@@ -28,6 +28,34 @@ describe('exec: the layout of a new process', () => {
     // The interpreter lies right below mmap_base, libc below it; RELRO stays apart from rodata.
     expect(maps(m, p.pid)).toMatch(/^7ffff7fca000-7ffff7fcb000 r--p 00000000 fe:00 \d+ +\S+ld-linux-x86-64.so.2$/m)
     expect(maps(m, p.pid)).toMatch(/^7ffff7ffb000-7ffff7ffd000 r--p 00031000 /m)
+    m.check()
+  })
+
+  it('maps a custom image: its own segments, an anonymous .bss, the break after it', () => {
+    const m = new Machine({ ram: '256M', debug_vm: true })
+    const image = {
+      ...default_image('big'),
+      segments: [
+        { prot: 'r--', size: 0x1000 },
+        { prot: 'r-x', size: 0x3000 },
+        { prot: 'rw-', size: 0x2000, relocated: true },
+      ],
+      text_index: 1,
+      data_index: 2,
+      bss: 0x5000,
+      heap: 0,
+      argv: ['big', '-v'],
+    }
+    const p = m.spawn({ name: 'big', image })
+    const t = maps(m, p.pid)
+    expect(t).toMatch(/^555555554000-555555555000 r--p 00000000 fe:00 \d+ +\/usr\/bin\/big$/m)
+    expect(t).toMatch(/^555555555000-555555558000 r-xp 00001000 /m)
+    expect(t).toMatch(/^555555558000-55555555a000 rw-p 00004000 /m)
+    expect(t).toMatch(/^55555555a000-55555555f000 rw-p 00000000 00:00 0 $/m)
+    expect(p.mm.start_brk).toBe(0x55555555f000)
+    expect(p.task.cmdline).toEqual(['big', '-v'])
+    expect(m.proc(`/proc/${p.pid}/cmdline`)).toBe('big\0-v\0')
+    expect([...p.load(0x55555555a000, 2)]).toEqual([0, 0])
     m.check()
   })
 
