@@ -320,6 +320,11 @@ export interface MmEnv {
   /** Slab hooks: called when a kernel object is created/freed (cache name, e.g. "vm_area_struct"). */
   kmem_alloc?(cache: string): void
   kmem_free?(cache: string): void
+  /**
+   * The MMU hook (src/mm/tlbflush.ts attach_mmu installs it): translate a user
+   * access through the current CPU's TLB and page walk; the pfn or -1 (fault).
+   */
+  mmu_translate?(mm: MmStruct, vpn: number, write: boolean): number
   /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
   flush_tlb_range?(mm: MmStruct, start: number, end: number): void
   /** Next id for anon_vma / address_space objects. */

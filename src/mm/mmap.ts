@@ -261,7 +261,13 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
     remove_vma(mm, v)
   }
   const next = find_vma(mm, start)
-  mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE)
+  // free_pgtables(): tables overlapping the unmapped range that lie wholly in the gap
+  // [prev end, next start). Any such table lies within the range rounded out to the
+  // largest table span (512 GiB), which keeps the walk short.
+  const SPAN = 2 ** 39
+  const floor = Math.max(prev ? prev.vm_end : 0, Math.floor(start / SPAN) * SPAN)
+  const ceiling = Math.min(next ? next.vm_start : mm.task_size, Math.ceil(end / SPAN) * SPAN)
+  mm.pgd.free_pgtables(floor / PAGE_SIZE, ceiling / PAGE_SIZE)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
 }
 

@@ -4,8 +4,8 @@
  * routines (Kernel: arch/x86/mm/fault.c, arch/x86/lib/usercopy,
  * include/linux/uaccess.h copy_to_user/copy_from_user/get_user/put_user).
  *
- * Translation goes through mm.translate (the MMU + TLB when the hw layer
- * installs one) or a direct page-table walk. A page is accessed when its PTE
+ * Translation goes through env.mmu_translate (the MMU + TLB of src/hw when
+ * attached) or a direct page-table walk. A page is accessed when its PTE
  * is present for the MMU and, for a store, writable; the hardware then sets
  * Accessed (and Dirty for a store). Otherwise the fault handler runs and the
  * access is retried; a fault it cannot fix becomes a signal (user access) or
@@ -26,12 +26,6 @@ import {
 } from './memory.js'
 import { EFAULT } from '../kernel/errno.js'
 
-/** Translation hook the MMU/TLB layer installs per machine: pfn or -1 when the access must fault. */
-export type Translate = (mm: MmStruct, vpn: number, write: boolean) => number
-
-/** The MMU hook, when installed (src/hw/mmu.ts); otherwise walk_translate is used. */
-export const uaccess_hooks: { translate: Translate | null } = { translate: null }
-
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
 export function walk_translate(mm: MmStruct, vpn: number, write: boolean): number {
   const pte = mm.pgd.get(vpn)
@@ -42,8 +36,10 @@ export function walk_translate(mm: MmStruct, vpn: number, write: boolean): numbe
   return pte_pfn(pte)
 }
 
+/** Through the machine's MMU and TLB when attached (env.mmu_translate), else a direct walk. */
 function translate(mm: MmStruct, vpn: number, write: boolean): number {
-  return (uaccess_hooks.translate ?? walk_translate)(mm, vpn, write)
+  const t = mm.env.mmu_translate
+  return t ? t(mm, vpn, write) : walk_translate(mm, vpn, write)
 }
 
 /** Resolve one page for an access: pfn, or the fault that stops it. */
@@ -73,8 +69,10 @@ export interface AccessResult {
  * first, as a CPU executing the program would. Never throws for a fault:
  * it is reported with the address of the first byte not accessed.
  */
+const EMPTY = new Uint8Array(0)
+
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
-  const data = new Uint8Array(write ? 0 : len)
+  const data = write ? EMPTY : new Uint8Array(len)
   let done = 0
   const physmem = mm.env.physmem
   while (done < len) {
@@ -82,7 +80,10 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const off = a % PAGE_SIZE
     const n = Math.min(PAGE_SIZE - off, len - done)
     const r = fault_in_page(mm, a, write)
-    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: { ...r, addr: a } }
+    if (typeof r !== 'number') {
+      r.addr = a
+      return { data: data.subarray(0, done), done, fault: r }
+    }
     if (write) {
       const frame = physmem.frame(r)
       if (typeof src === 'number') frame.fill(src, off, off + n)

@@ -23,6 +23,7 @@ import {
   vm_flags_and,
 } from './mm_types.js'
 import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages, PAGE_SIZE } from './rmap.js'
+import { shmem_evict } from './shmem.js'
 import { KernelBug } from '../kernel/bug.js'
 import { ENOMEM } from '../kernel/errno.js'
 
@@ -110,7 +111,12 @@ export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
 
 /** Kernel: vm_area_free(). */
 export function vm_area_free(vma: VmArea): void {
-  if (vma.vm_file) vma.vm_file.f_count--
+  const f = vma.vm_file
+  if (f && --f.f_count === 0 && f.anon_shared) {
+    // fput() of the last reference to a MAP_SHARED|MAP_ANONYMOUS object: the shmem inode
+    // is evicted with its pages (shmem_evict_inode).
+    shmem_evict(vma.vm_mm.env, f.f_mapping)
+  }
   vma.vm_mm.env.kmem_free?.('vm_area_struct')
 }
 

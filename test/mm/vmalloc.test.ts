@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ArchName } from '../../src/arch/profile.js'
-import { _PAGE_PCD, pte_flag_names } from '../../src/arch/pte.js'
+import { _PAGE_PCD, PAGE_KERNEL_RO, pte_flag_names } from '../../src/arch/pte.js'
 import { GFP_HIGHUSER, GFP_KERNEL, __GFP_NOWARN } from '../../src/mm/gfp.js'
 import { Machine } from '../../src/machine.js'
 import { NODE_STAT } from '../../src/mm/vmstat.js'
@@ -157,6 +157,12 @@ describe('vmalloc', () => {
     const lo = k.kernel_read(k.page_address(pages[1]), 4)
     expect(Array.from(lo)).toEqual([7, 8, 9, 10])
     expect(m.proc('/proc/vmallocinfo')).toMatch(/^0x[0-9a-f]{8}-0x[0-9a-f]{8} {3}16384 vmap_caller\+0x0\/0x0 vmap\n$/)
+    // a read-only mapping of the same pages: reads work, a write oopses as a permissions violation
+    const ro = k.vmap(pages, 3, 0, PAGE_KERNEL_RO)
+    expect(Array.from(k.kernel_read(ro + 4094, 4))).toEqual([5, 6, 7, 8])
+    expect(() => k.kernel_write(ro, new Uint8Array([1]))).toThrow(/unable to handle page fault/)
+    expect(m.dmesg()).toContain('#PF: error_code(0x0003) - permissions violation')
+    k.vunmap(ro)
     k.vunmap(va)
     expect(k.page_count(pages[0])).toBe(1)
     for (const p of pages) k.__free_pages(p, 0)
@@ -166,8 +172,10 @@ describe('vmalloc', () => {
   it('ioremap maps device memory UC- and refuses RAM', () => {
     const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: true })
     const k = m.kernel
-    expect(k.ioremap(0x100000, 4096)).toBe(0)
-    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100000 - 0x0000000000100fff/)
+    expect(k.ioremap(0x100010, 4096)).toBe(0)
+    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100010 - 0x000000000010100f/)
+    expect(k.ioremap(0x200000, 4096)).toBe(0)
+    expect(m.dmesg().match(/ioremap on RAM/g)?.length).toBe(1) // WARN_ONCE
     const va = k.ioremap(0xfebf1010, 0x2000, 'vp_modern_map_capability+0x12d/0x1c0')
     expect((va - m.vmalloc.layout.VMALLOC_START) % 4096).toBe(0x10)
     const line = m.proc('/proc/vmallocinfo')
@@ -265,4 +273,25 @@ describe('property: random vmalloc/vfree against a model', () => {
       )
     })
   }
+})
+
+describe('vmalloc_32 and remap_vmalloc_range', () => {
+  it('vmalloc_32 stays below 4 GiB (x86_64) and in lowmem (i386); only VM_USERMAP areas can be remapped', () => {
+    for (const [arch, ram] of [['x86_64', '8G'], ['i386', '1G']] as [ArchName, string][]) {
+      const m = new Machine({ arch, ram, debug_vm: true })
+      const k = m.kernel
+      const a = k.vmalloc_32(64 * 4096)
+      const limit = arch === 'x86_64' ? 2 ** 32 / 4096 : m.page_alloc.max_low_pfn
+      for (let i = 0; i < 64; i++) expect(k.vmalloc_to_pfn(a + i * 4096)).toBeLessThan(limit)
+      expect(k.remap_vmalloc_range_pages(a, 0, 4096)).toBe(-22)
+      const u = k.vmalloc_32_user(3 * 4096)
+      const pages = k.remap_vmalloc_range_pages(u, 1, 2 * 4096)
+      expect(pages).toEqual([k.vmalloc_to_page(u + 4096), k.vmalloc_to_page(u + 8192)])
+      expect(k.remap_vmalloc_range_pages(u, 1, 3 * 4096)).toBe(-22) // past the end (the guard page is not part of it)
+      expect(m.proc('/proc/vmallocinfo')).toMatch(/pages=3 vmalloc user/)
+      k.vfree(a)
+      k.vfree(u)
+      m.check()
+    }
+  })
 })

@@ -20,21 +20,8 @@ const FIX = new URL('../fixtures/oracle/', import.meta.url).pathname
 const KNOWN_FAILURES = new Set<string>([
   // Kernel-side differences still open (src/mm), found by generated scenarios:
   // (the first field that differs, as the test reports it)
-  'x-gen-0222.json', // results[23](fork).child.dumps[0].smaps[5](0x10000-0x13000).Rss: 0, kernel: 12
-  'x-gen-0744.json', // results[15](fork).child.dumps[0].smaps[2](0x2b000-0x30000).Rss: 0, kernel: 4
-  'x-gen-0874.json', // dumps[0](at final).resident differs
-  'x-gen-0894.json', // results[23](fork).child.results[1](fork).child.dumps[0](at final).smaps[1](0x10000-0x12000).Rss: 0, kernel: 4
-  'x-gen-0945.json', // results[19](fork).child.dumps[0](at 3).smaps[2](0x14000-0x18000).Rss: 0, kernel: 8
-  'x-gen-1075.json', // dumps[1](at final).resident differs
-  'x-gen-1086.json', // results[26](fork).child.dumps[0](at final).smaps[10](0x30000-0x36000).Rss: 0, kernel: 12
-  'x-gen-1108.json', // results[16](fork).child.dumps[0](at final).smaps[3](0x6000-0x14000).Rss: 0, kernel: 4
-  'x-gen-1142.json', // dumps[0](at 22).smaps[2](0xe000-0x14000).Private_Clean: 12, kernel: 0
-  'x-gen-1189.json', // results[23](fork).child.dumps[0](at 1).smaps[4](0x7c000-0x80000).Rss: 0, kernel: 8
-  'x-gen-1213.json', // dumps[2](at 26).maps differs
-  'x-gen-1568.json', // results[20](fork).child.dumps[0](at 2).smaps[7](0x58000-0x5c000).Rss: 0, kernel: 12
   'x-gen-1570.json', // dumps[0](at final).resident: "-00011-----00000001-----", kernel: "-00011-----10000001-----"
   'x-gen-1616.json', // dumps[2](at final).resident differs
-  'x-gen-1627.json', // results[5](fork).child.dumps[0](at 4).maps differs
 ])
 
 const names = readdirSync(`${FIX}scenarios`)
