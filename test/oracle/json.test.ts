@@ -109,7 +109,7 @@ describe('the scenario reader agrees with JSON.parse on ordinary JSON', () => {
         return n.items.map(plain)
       case 'obj': {
         const o: Record<string, unknown> = {}
-        for (const [k, v] of n.members) if (!(k in o)) o[k] = plain(v)
+        for (const [k, v] of n.members) if (!Object.hasOwn(o, k)) o[k] = plain(v)
         return o
       }
     }
