@@ -10,9 +10,9 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { replay } from './oracle/replay.js'
 
 const dir = new URL('../fixtures/oracle/', import.meta.url).pathname
-/** Scenarios that do not agree yet (the same list as test/oracle/replay.test.ts). */
+/** Scenarios that do not agree yet (the same list as test/oracle/differential.ts). */
 const KNOWN_FAILURES = new Set<string>([
-  // Generated scenarios that still differ (listed in test/oracle/replay.test.ts too):
+  // Generated scenarios that still differ (listed in test/oracle/differential.ts too):
   'x-gen-1570.json',
   'x-gen-1616.json',
   'x-gen-1931.json',
