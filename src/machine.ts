@@ -30,6 +30,8 @@ import { proc_read } from './fs/proc/registry.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
 import { make_mm_env, make_process_kernel, check_mms, KernelObjects } from './kernel/mm_syscalls.js'
+import { attach_mmu } from './mm/tlbflush.js'
+import { MmuSet } from './hw/mmu.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
@@ -60,6 +62,8 @@ export interface MachineOptions {
   /** RAM size: bytes, or '64M', '1G', ... */
   ram?: string | number
   cpus?: number
+  /** Entries of each CPU's TLB (default 64). */
+  tlb_entries?: number
   seed?: number
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
@@ -107,6 +111,8 @@ export class Machine {
   readonly kernel: Kernel
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
   readonly slab: SlabAllocator
+  /** The CPUs' MMUs and TLBs (hit/miss/flush/shootdown counters: mmus.stats()). */
+  readonly mmus: MmuSet
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -241,6 +247,8 @@ export class Machine {
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs)
+    // Each CPU's MMU and TLB: user accesses translate through them, the mm layer flushes them.
+    this.mmus = attach_mmu(this.mm_env, new MmuSet(cpus, opts.tlb_entries ?? 64))
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs), {

@@ -40,8 +40,8 @@ export class Mmu {
    * `asid` tags the address space (the mm's id).
    */
   translate(asid: number, w: PteWalker, vpn: number, write: boolean): number {
-    const e = this.tlb.lookup(asid, vpn)
-    if (e && (!write || (e.writable && e.dirty))) return e.pfn
+    const e = this.tlb.lookup_packed(asid, vpn)
+    if (e >= 0 && (!write || (e & 3) === 3)) return Math.floor(e / 4)
     this.walks++
     const pte = w.get(vpn)
     if (!(pte & P) || !(pte & US) || (write && !(pte & RW))) {
@@ -56,7 +56,7 @@ export class Mmu {
       w.set(vpn, val)
     }
     const pfn = Math.floor((val % 2 ** 52) / 4096)
-    this.tlb.insert(asid, vpn, { pfn, writable: (val & RW) !== 0, dirty: (val & D) !== 0 })
+    this.tlb.insert_packed(asid, vpn, pfn * 4 + (val & RW ? 2 : 0) + (val & D ? 1 : 0))
     return pfn
   }
 }

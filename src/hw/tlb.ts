@@ -15,7 +15,8 @@ export interface TlbEntry {
 }
 
 export class Tlb {
-  private readonly map = new Map<number, TlbEntry>()
+  /** key -> packed entry: pfn * 4 + (writable ? 2 : 0) + (dirty ? 1 : 0). */
+  private readonly map = new Map<number, number>()
   hits = 0
   misses = 0
   flushes = 0
@@ -33,11 +34,17 @@ export class Tlb {
 
   /** Look a translation up (counts a hit or a miss); refreshes LRU order on a hit. */
   lookup(asid: number, vpn: number): TlbEntry | undefined {
+    const v = this.lookup_packed(asid, vpn)
+    return v < 0 ? undefined : { pfn: Math.floor(v / 4), writable: (v & 2) !== 0, dirty: (v & 1) !== 0 }
+  }
+
+  /** lookup() without allocating: the packed entry or -1. */
+  lookup_packed(asid: number, vpn: number): number {
     const k = Tlb.key(asid, vpn)
     const e = this.map.get(k)
     if (e === undefined) {
       this.misses++
-      return undefined
+      return -1
     }
     this.hits++
     this.map.delete(k)
@@ -47,13 +54,28 @@ export class Tlb {
 
   /** Fill an entry after a successful walk, evicting the least recently used one when full. */
   insert(asid: number, vpn: number, e: TlbEntry): void {
+    this.insert_packed(asid, vpn, e.pfn * 4 + (e.writable ? 2 : 0) + (e.dirty ? 1 : 0))
+  }
+
+  insert_packed(asid: number, vpn: number, packed: number): void {
     const k = Tlb.key(asid, vpn)
-    this.map.delete(k)
-    if (this.map.size >= this.capacity) {
-      const first = this.map.keys().next()
-      if (!first.done) this.map.delete(first.value)
+    if (!this.map.delete(k) && this.map.size >= this.capacity) {
+      for (const first of this.map.keys()) {
+        this.map.delete(first)
+        break
+      }
     }
-    this.map.set(k, e)
+    this.map.set(k, packed)
+  }
+
+  /** Every cached translation as [asid, vpn, entry] (for checkers and teaching output). */
+  entries(): [number, number, TlbEntry][] {
+    const out: [number, number, TlbEntry][] = []
+    for (const [k, v] of this.map) {
+      const asid = Math.floor(k / 2 ** 36)
+      out.push([asid, k - asid * 2 ** 36, { pfn: Math.floor(v / 4), writable: (v & 2) !== 0, dirty: (v & 1) !== 0 }])
+    }
+    return out
   }
 
   /** invlpg / flush of [start_vpn, end_vpn) of one address space. */

@@ -58,18 +58,16 @@ export interface MmHost {
   readonly pgtables?: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
-  /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain, task_struct objects come from it. */
-  readonly slab?: SlabAllocator
   vm_committed_as: number
+  /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain (and task_struct) come from its caches. */
+  readonly slab?: SlabAllocator
 }
 
 /**
- * Kernel objects of the address-space code from their slab caches
+ * Kernel objects of processes and address spaces from their slab caches
  * (mm_cachep, vm_area_cachep, anon_vma_cachep, anon_vma_chain_cachep,
- * task_struct_cachep). The mm layer reports allocations by cache name only,
- * so each cache keeps a stack of the objects it handed out and a free
- * returns the most recent one: the object counts, slab pages and
- * /proc/slabinfo figures are exact, the identity of the object freed is not.
+ * task_struct_cachep): kmem_cache_alloc()/kmem_cache_free() of each object,
+ * with the objects in use counted per cache (for tests and the demo).
  */
 export class KernelObjects {
   private readonly live = new Map<string, number[]>()
@@ -96,15 +94,15 @@ export class KernelObjects {
     }
     return x
   }
-  /** Kernel: kmem_cache_free(); frees `addr`, or the last object of the cache when not given. */
-  free(name: string, caller: string, addr = 0): void {
+  /** Kernel: kmem_cache_free() of the object at `addr` (0: nothing, like kmem_cache_free(s, NULL)). */
+  free(name: string, caller: string, addr: number): void {
     const c = this.cache(name)
     const l = this.live.get(name)
-    if (!c || !l || l.length === 0) return
-    const i = addr ? l.lastIndexOf(addr) : l.length - 1
+    if (!c || !l || !addr) return
+    const i = l.lastIndexOf(addr)
     if (i < 0) return
-    const [x] = l.splice(i, 1)
-    this.slab.kmem_cache_free(c, x, caller)
+    l.splice(i, 1)
+    this.slab.kmem_cache_free(c, addr, caller)
   }
   /** Objects currently allocated through this table, by cache. */
   count(name: string): number {
@@ -118,6 +116,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
   const env: MmEnv = {
+    arch: h.arch,
     pages: h.pages,
     physmem: h.physmem,
     vmstat: h.vmstat,
@@ -146,10 +145,9 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
     mappings: new Map<number, AddressSpace>(),
   }
   if (objs) {
-    env.kmem_alloc = (cache) => {
-      objs.alloc(cache, 'kmem_cache_alloc')
-    }
-    env.kmem_free = (cache) => objs.free(cache, 'kmem_cache_free')
+    // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
+    env.kmem_alloc = (cache) => objs.alloc(cache, `${cache}_alloc`)
+    env.kmem_free = (cache, obj) => objs.free(cache, `${cache}_free`, obj)
   }
   return env
 }

@@ -261,14 +261,31 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
     remove_vma(mm, v)
   }
   const next = find_vma(mm, start)
-  // free_pgtables(): tables overlapping the unmapped range that lie wholly in the gap
-  // [prev end, next start). Any such table lies within the range rounded out to the
-  // largest table span (512 GiB), which keeps the walk short.
-  const SPAN = 2 ** 39
-  const floor = Math.max(prev ? prev.vm_end : 0, Math.floor(start / SPAN) * SPAN)
-  const ceiling = Math.min(next ? next.vm_start : mm.task_size, Math.ceil(end / SPAN) * SPAN)
-  mm.pgd.free_pgtables(floor / PAGE_SIZE, ceiling / PAGE_SIZE)
+  free_pgtables(mm, start, end, prev ? prev.vm_end : 0, next ? next.vm_start : 0)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
+}
+
+/**
+ * Kernel: free_pgtables() -> free_pgd_range(addr, end, floor, ceiling): free
+ * the page tables of the unmapped [addr, end) that lie wholly inside the gap
+ * [floor, ceiling) between the neighbouring VMAs (ceiling 0: no VMA above).
+ * Only the tables covering [addr, end) are visited.
+ */
+export function free_pgtables(mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): void {
+  const pgd = mm.pgd as MmStruct['pgd'] & {
+    pgtables?: { free_pgd_range(m: unknown, addr: number, end: number, floor: number, ceiling: number): void }
+    mm?: unknown
+  }
+  if (pgd.pgtables && pgd.mm) {
+    pgd.pgtables.free_pgd_range(pgd.mm, addr, end, floor, ceiling)
+    return
+  }
+  // A table store without ranged freeing: the same tables, found within the range
+  // rounded out to the largest table span (512 GiB) and clipped to the gap.
+  const SPAN = 2 ** 39
+  const f = Math.max(floor, Math.floor(addr / SPAN) * SPAN)
+  const c = Math.min(ceiling || mm.task_size, Math.ceil(end / SPAN) * SPAN)
+  pgd.free_pgtables(f / PAGE_SIZE, c / PAGE_SIZE)
 }
 
 /** Unmap [start, end) (page aligned) after the argument checks. Kernel: do_vmi_align_munmap(). */

@@ -87,8 +87,9 @@ export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[
 
 /** Kernel: vm_area_alloc(). */
 export function vm_area_alloc(mm: MmStruct): VmArea {
-  mm.env.kmem_alloc?.('vm_area_struct')
-  return new VmArea(mm)
+  const v = new VmArea(mm)
+  v.slab_obj = mm.env.kmem_alloc?.('vm_area_struct') ?? 0
+  return v
 }
 
 /** Kernel: vm_area_dup(): a copy of vma's fields (no anon_vma chains). */
@@ -117,7 +118,7 @@ export function vm_area_free(vma: VmArea): void {
     // is evicted with its pages (shmem_evict_inode).
     shmem_evict(vma.vm_mm.env, f.f_mapping)
   }
-  vma.vm_mm.env.kmem_free?.('vm_area_struct')
+  vma.vm_mm.env.kmem_free?.('vm_area_struct', vma.slab_obj)
 }
 
 /** Insert a VMA into the tree and its file's i_mmap. Kernel: vma_link(). */

@@ -41,10 +41,7 @@ function setup(cpus = 2, entries = 16) {
 /** Every cached translation must still be what the page tables say. */
 function tlb_consistent(mmus: MmuSet, mms: MmStruct[]): void {
   for (const cpu of mmus.cpus) {
-    const dump = (cpu.tlb as unknown as { map: Map<number, { pfn: number; writable: boolean; dirty: boolean }> }).map
-    for (const [k, e] of dump) {
-      const asid = Math.floor(k / 2 ** 36)
-      const vpn = k - asid * 2 ** 36
+    for (const [asid, vpn, e] of cpu.tlb.entries()) {
       const mm = mms.find((m) => m.id === asid)
       if (!mm) continue
       const pte = mm.pgd.get(vpn)

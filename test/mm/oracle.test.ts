@@ -14,12 +14,8 @@ const dir = new URL('../fixtures/oracle/', import.meta.url).pathname
 const KNOWN_FAILURES = new Set<string>([
   // Generated scenarios that still differ (listed in test/oracle/differential.ts too):
   'x-gen-1570.json',
-  'x-gen-1616.json',
-  'x-gen-1931.json',
-  'x-gen-2236.json',
   'x-gen-2788.json',
   'x-gen-3176.json',
-  'x-gen-3366.json',
   'x-gen-3635.json',
   'x-gen-4325.json',
   'x-gen-4595.json',

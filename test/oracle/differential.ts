@@ -24,12 +24,8 @@ export const KNOWN_FAILURES = new Set<string>([
   // Kernel-side differences still open (src/mm), found by generated scenarios:
   // (the first field that differs, as the test reports it)
   'x-gen-1570.json', // dumps[0](at final).resident: "-00011-----00000001-----", kernel: "-00011-----10000001-----"
-  'x-gen-1616.json', // dumps[2](at final).resident differs
-  'x-gen-1931.json', // dumps[0](at final).smaps[3](0x42000-0x43000).Private_Clean: 4, kernel: 0
-  'x-gen-2236.json', // dumps[1](at final).resident differs
   'x-gen-2788.json', // dumps[0](at final).resident differs
   'x-gen-3176.json', // dumps[0](at final).resident: "-11111-1111--11110100000", kernel: "-11111-1111--00000100000"
-  'x-gen-3366.json', // dumps[1](at final).smaps[3](0x4000-0x8000).Private_Clean: 8, kernel: 4
   'x-gen-3635.json', // results[18](fork).child.dumps[0](at final).resident differs
   'x-gen-4325.json', // dumps[1](at final).resident: "---0000001111000-----000", kernel: "---1000001111001-----100"
   'x-gen-4595.json', // dumps[0](at final).resident: "-----001--110111", kernel: "-----101--110111"
