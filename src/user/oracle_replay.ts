@@ -127,7 +127,7 @@ class Replayer extends OracleWorld {
     const off = jopt_int(op, 'off', 0n, ctx)
     const fn = jget(op, 'file')
     let fd = -1
-    if (fn && fn.type !== 'null') fd = this.file_by_node(p, fn, ctx).fd
+    if (fn && fn.type !== 'null') fd = this.file_by_node(fn, ctx).fd
     else if (jget(op, 'fd')) fd = inum(jreq_int(op, 'fd', ctx))
     const fixed = (flags & BigInt(MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0n
     if (fixed && addr === null) return skip('fixed mapping without addr')
@@ -289,7 +289,7 @@ class Replayer extends OracleWorld {
   }
 
   op_file_io(p: Process, op: JNode, name: string): string {
-    const f = this.file_by_node(p, jget(op, 'file'), name)
+    const f = this.file_by_node(jget(op, 'file'), name)
     const off = jopt_int(op, 'off', 0n, name)
     if (name === 'ftruncate') {
       const size = jreq_int(op, 'size', name)

@@ -132,11 +132,11 @@ export class OracleWorld {
     return BigInt(a) - this.base
   }
 
-  file_by_node(p: Process, n: JNode | undefined, ctx: string): ScenarioFile {
+  /** The scenario file a "file" member names (oracle.c's file_by_node()). */
+  file_by_node(n: JNode | undefined, ctx: string): ScenarioFile {
     if (!n || n.type !== 'str') throw new ScenarioError(`${ctx}: missing "file"`)
     const f = this.files.find((x) => x.name === n.value)
     if (!f) throw new ScenarioError(`${ctx}: unknown file "${n.value}"`)
-    void p
     return f
   }
 
