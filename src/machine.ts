@@ -29,7 +29,7 @@ import {
 import { proc_read } from './fs/proc/registry.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
-import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
+import { make_mm_env, make_process_kernel, check_mms, KernelObjects } from './kernel/mm_syscalls.js'
 import { attach_mmu } from './mm/tlbflush.js'
 import { MmuSet } from './hw/mmu.js'
 import type { MmEnv } from './mm/mm_types.js'
@@ -78,6 +78,12 @@ export interface MachineOptions {
   freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
+  /**
+   * kernel.randomize_va_space: 0 (default, like `setarch -R`: the classic
+   * fixed layout) or 2 (mmap base, stack, PIE base and brk randomised, drawn
+   * from the machine's seed).
+   */
+  randomize_va_space?: 0 | 2
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -136,6 +142,8 @@ export class Machine {
   swap_free_pages = 0
   /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
   readonly zero_pfn: number
+  /** The slab objects of processes and address spaces (task_struct, mm_struct, vm_area_struct, anon_vma...). */
+  readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
   /** The processes of this machine (pids, tasks, the user-side handles). */
@@ -237,12 +245,22 @@ export class Machine {
     this.free_initmem()
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
-    this.mm_env = make_mm_env(this)
+    const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
+    this.mm_env = make_mm_env(this, kobjs)
     // Each CPU's MMU and TLB: user accesses translate through them, the mm layer flushes them.
     this.mmus = attach_mmu(this.mm_env, new MmuSet(cpus, opts.tlb_entries ?? 64))
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    const aslr = opts.randomize_va_space ?? 0
+    if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs), {
+      seed: this.seed,
+      cpus: this.cpus,
+      randomize_va_space: aslr,
+    })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
-    if (opts.debug_vm) this.kernel.after_op = () => this.check()
+    if (opts.debug_vm) {
+      this.kernel.after_op = () => this.check()
+      this.processes.after_op = () => this.check()
+    }
   }
 
   /** Kernel: mem_init_print_info(). */

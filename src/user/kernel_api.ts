@@ -55,6 +55,10 @@ export interface MemSizeStats {
 export interface ProcessKernel {
   readonly arch: ArchProfile
 
+  /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when not modelled). */
+  alloc_task_struct?(): number
+  /** Kernel: free_task_struct(). */
+  free_task_struct?(addr: number): void
   /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
   mm_alloc(): MmStruct | null
   /** Kernel: dup_mm() for fork; null on failure. */
