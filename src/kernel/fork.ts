@@ -14,6 +14,7 @@ import {
   VM_DONTCOPY,
   VM_LOCKED_MASK,
   VM_WIPEONFORK,
+  VM_NOHUGEPAGE,
   vm_flags_andnot,
   vm_flags_test,
 } from '../mm/mm_types.js'
@@ -80,7 +81,8 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   mm.arg_end = oldmm.arg_end
   mm.env_start = oldmm.env_start
   mm.env_end = oldmm.env_end
-  mm.def_flags = oldmm.def_flags
+  // mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) of def_flags is inherited; mlockall is not.
+  mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE
   if (dup_mmap(mm, oldmm)) {
     mm.mm_users = 1
     return null

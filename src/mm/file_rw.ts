@@ -24,7 +24,7 @@ export function s_maxbytes(mapping: AddressSpace): number {
 /** Kernel: rw_verify_area(): 0 or -EINVAL for a negative or overflowing range. */
 function rw_verify_area(pos: number, count: number): number {
   if (pos < 0) return -EINVAL
-  if (pos + count > LLONG_MAX) return -EINVAL
+  if (pos + count >= 2 ** 63) return -EINVAL
   return 0
 }
 
@@ -126,6 +126,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)
+    else if (p % PAGE_SIZE && mapping.i_pages.has(Math.floor(p / PAGE_SIZE))) {
+      // block_write_end(): a zero-length commit inside the block still marks its buffer dirty
+      set_page_dirty(env, mapping.i_pages.get(Math.floor(p / PAGE_SIZE)) as number)
+    }
     if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
     if (data.length === 0) {
       if (fault_in_readable(mm, uaddr + written, bytes) === bytes) return written > 0 ? written : -EFAULT

@@ -54,9 +54,9 @@ import {
 } from './memory.js'
 import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
+import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
-import { NODE_STAT } from './vmstat.js'
-import { EACCES, EINVAL, ENOMEM, EPERM, EBADF } from '../kernel/errno.js'
+import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
 
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
@@ -113,14 +113,12 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
 function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, pageout: boolean): void {
   const env = mm.env
   const pages = env.pages
-  const anon_only = false
   const list: { vpn: number; pfn: number }[] = []
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0) return
     if (pages._mapcount[pfn] > 1) return
-    if (pageout && anon_only && pages.mapping[pfn] > 0) return
     if (pte & _PAGE_ACCESSED) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
     if (pageout) list.push({ vpn, pfn })
   })
@@ -144,11 +142,13 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
     } else {
       const mapping = env.mappings.get(pages.mapping[pfn])
       if (!mapping) continue
-      try_to_unmap_file_page(mapping, pfn, pages.index[pfn])
-      // Without swap (shmem) or with dirty data, the page stays cached.
+      const index = pages.index[pfn]
+      try_to_unmap_file_page(mapping, pfn, index)
+      // Without swap, a dirty shmem page stays cached (shmem_writeout redirties it);
+      // a clean one is dropped from the page cache (__remove_mapping).
+      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) delete_from_page_cache(env, mapping, index)
     }
   }
-  void NODE_STAT
 }
 
 /** Kernel: madvise_guard_install(). */
@@ -299,6 +299,5 @@ export function do_madvise(mm: MmStruct, start: number, len_in: number, behavior
     s = re
     vma = find_vma(mm, s)
   }
-  void EBADF
   return unmapped_error
 }

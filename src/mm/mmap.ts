@@ -82,7 +82,7 @@ function calc_vm_flag_bits(file: VmFile | null, flags: number): number {
   let f = 0
   if (flags & M.MAP_GROWSDOWN) f |= VM_GROWSDOWN
   if (flags & M.MAP_LOCKED) f |= VM_LOCKED
-  if (flags & M.MAP_SYNC && file?.supports_map_sync) f |= VM_SYNC
+  if (flags & M.MAP_SYNC) f |= VM_SYNC
   if (flags & M.MAP_STACK) f = vm_flags_or(f, VM_NOHUGEPAGE)
   return f
 }
@@ -322,6 +322,12 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     middle: null,
   }
   let vma: VmArea | null = file === null && vm_flags & VM_SHARED ? null : vma_merge_new_range(mm, spec)
+  if (!vma && file && file.f_mapping.backing === 'disk' && vm_flags & VM_SYNC) {
+    // ext4_file_mmap() refuses VM_SYNC without DAX (daxdev_mapping_supported()); what
+    // MAP_FIXED replaced stays unmapped (vms_abort_munmap_vmas leaves the gap).
+    if (charged) vm_unacct_memory(mm.env, charged)
+    return -EOPNOTSUPP
+  }
   if (!vma) {
     vma = vm_area_alloc(mm)
     vma.vm_start = addr
@@ -388,7 +394,8 @@ export function do_mmap(
     // file_mmap_ok(): the offset range must fit in loff_t.
     if (pgoff * PAGE_SIZE + len > 2 ** 63) return -EOVERFLOW
     let flags_mask = M.LEGACY_MAP_MASK
-    if (file.supports_map_sync) flags_mask |= M.MAP_SYNC
+    // FOP_MMAP_SYNC: ext4 accepts MAP_SYNC here (and refuses it without DAX at ->mmap); tmpfs does not.
+    if (file.supports_map_sync || file.f_mapping.backing === 'disk') flags_mask |= M.MAP_SYNC
     const type = flags & M.MAP_TYPE
     if (type === M.MAP_SHARED || type === M.MAP_SHARED_VALIDATE) {
       if (type === M.MAP_SHARED) flags &= M.LEGACY_MAP_MASK

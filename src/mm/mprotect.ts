@@ -26,7 +26,7 @@ import {
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
 import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
-import { PAGE_SIZE, vma_pages } from './rmap.js'
+import { PAGE_SIZE } from './rmap.js'
 import {
   _PAGE_DIRTY,
   _PAGE_NX,
@@ -76,7 +76,6 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
     }
   })
   if (changed) mm.env.flush_tlb_range?.(mm, start, end)
-  void _PAGE_DIRTY
 }
 
 /** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */
@@ -121,7 +120,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
   if (start % PAGE_SIZE) return -EINVAL
   if (!len) return 0
   len = PAGE_ALIGN(len)
-  let end = start + len
+  const end = start + len
   if (len === 0 || end >= 2 ** 64) return -ENOMEM
   // arch_validate_prot() (x86): only PROT_READ|WRITE|EXEC|SEM
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL
@@ -163,10 +162,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
     const i = find_vma_index(mm, tmp)
     vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
     if (nstart >= end) break
-    void vma_pages
   }
   if (!error && tmp < end) error = -ENOMEM
-  void end
-  end = 0
   return error
 }

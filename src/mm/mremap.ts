@@ -211,7 +211,6 @@ function move_vma(mm: MmStruct, v: Vrm): number {
     }
   }
   mm.hiwater_vm = hiwater_vm
-  void vma
   return v.new_addr
 }
 

@@ -43,6 +43,5 @@ export function do_mseal(mm: MmStruct, start: number, len_in: number, flags: num
       cur = Math.max(e, r.vm_end)
     } else cur = vma.vm_end
   }
-  void PAGE_SIZE
   return 0
 }

@@ -167,6 +167,11 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
  * dirtying every page written. Returns bytes written or -ENOMEM.
  */
 export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data: Uint8Array): number {
+  if (mapping.backing === 'disk' && off > mapping.i_size && mapping.i_size % PAGE_SIZE && data.length) {
+    // ext4_zero_partial_blocks() on the old EOF block when a write leaves a gap: that page is dirtied.
+    const eof = mapping.i_pages.get(Math.floor(mapping.i_size / PAGE_SIZE))
+    if (eof !== undefined) set_page_dirty(env, eof)
+  }
   let done = 0
   while (done < data.length) {
     const pos = off + done

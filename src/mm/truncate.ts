@@ -10,7 +10,7 @@
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { PAGE_SIZE, vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
-import { delete_from_page_cache } from './shmem.js'
+import { delete_from_page_cache, set_page_dirty } from './shmem.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -46,6 +46,13 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
       if (pfn !== undefined && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
+  }
+  // ext4_truncate() -> ext4_block_truncate_page(): the block holding the smaller of the old
+  // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned.
+  const edge = Math.min(oldsize, newsize)
+  if (mapping.backing === 'disk' && edge % PAGE_SIZE) {
+    const pfn = mapping.i_pages.get(Math.floor(edge / PAGE_SIZE))
+    if (pfn !== undefined) set_page_dirty(env, pfn)
   }
   return 0
 }
