@@ -35,6 +35,7 @@ import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
+import { kernel_physical_mapping_init } from './mm/init_mapping.js'
 import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
@@ -159,6 +160,7 @@ export class Machine {
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
     this.pgtables = new PgTables(this.page_alloc)
+    kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
     this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
     this.kmem = new KernelMemory(this.page_alloc, this.pgtables)

@@ -33,9 +33,14 @@
  *   pte_huge, pte_mkwrite, pte_wrprotect, pte_mkdirty, pte_mkclean, pte_mkyoung,
  *   pte_mkold, pte_mkexec, pte_mkspecial, pte_mkhuge, pte_modify,
  *   pgprot_noncached, pgprot_modify_nx
- *   read_entry(buf, offset, size) / write_entry(buf, offset, size, val)
- *   pte_val_hex(val, size), pte_format(val, size), pte_flag_names(val)
+ *   PteLayout ('x86_64' | 'pae' | 'i386'), pte_layout(arch); layout arguments also take 8 / 4
+ *   read_entry(buf, offset, layout) / write_entry(buf, offset, layout, val),
+ *   pte_to_hw(val, layout) -> [lo, hi] / pte_from_hw(lo, hi, layout)
+ *   pte_val_hex(val, layout), pte_format(val, layout, leaf?), pte_flag_names(val, leaf?)
+ *   swap entries: is_swap_pte, swp_entry_to_pte(type, offset), pte_swp_type, pte_swp_offset,
+ *     _PAGE_SWP_EXCLUSIVE, pte_swp_exclusive/mkexclusive/clear_exclusive, SWP_TYPE_BITS
  */
+import { KernelBug } from '../kernel/bug.js'
 import type { ArchProfile } from './profile.js'
 
 /** A page-table entry value (pteval_t / pmdval_t / pudval_t / pgdval_t); see the top of the file. */
@@ -296,15 +301,155 @@ export function pgprot_modify_nx(arch: ArchProfile, prot: PgProt, nx: boolean): 
 }
 
 /**
+ * The in-memory layout of entries: 'x86_64' (64-bit, NX, inverted PFN of
+ * non-present entries, swap type in bits 59-63), 'pae' (the same 64-bit
+ * format; the swap exclusive marker is bit 7), 'i386' (32-bit, no NX, no
+ * PFN inversion). A bare entry size means 8 = 'x86_64', 4 = 'i386'.
+ */
+export type PteLayout = 'x86_64' | 'pae' | 'i386'
+export type PteLayoutArg = PteLayout | 4 | 8
+
+/** The layout of a profile's entries. */
+export function pte_layout(arch: ArchProfile): PteLayout {
+  return arch.pte_size === 4 ? 'i386' : arch.name === 'x86_64' ? 'x86_64' : 'pae'
+}
+function layout_of(l: PteLayoutArg): PteLayout {
+  return l === 4 ? 'i386' : l === 8 ? 'x86_64' : l
+}
+
+/*
+ * Non-present entries. A PROT_NONE entry (PROTNONE set, P clear) keeps its
+ * PFN in a PteVal, but 64-bit hardware entries hold it inverted (the L1TF
+ * mitigation: protnone_mask(), arch/x86/include/asm/pgtable-invert.h).
+ * Any other non-none, non-present entry is a swap entry (swap, migration,
+ * hwpoison, marker). Its PteVal layout, the same for every profile:
+ *   bit 1 _PAGE_SWP_SOFT_DIRTY (0: not configured), bit 2 _PAGE_SWP_UFFD_WP,
+ *   bit 3 _PAGE_SWP_EXCLUSIVE, bits 9-13 type (MAX_SWAPFILES_SHIFT 5),
+ *   bits 14-51 offset (< 2^38 pages).
+ * Hardware layouts (pgtable_64.h, pgtable-3level.h, pgtable-2level.h):
+ *   x86_64: type in 59-63, ~offset in 9-58, E bit 3, F bit 2, SD bit 1;
+ *   pae:    type in 59-63, ~offset in 9-58, E bit 7;
+ *   i386:   type in 1-5, E bit 7, offset in 9-31.
+ */
+/** Kernel: SWP_TYPE_BITS / MAX_SWAPFILES_SHIFT. */
+export const SWP_TYPE_BITS = 5
+/** Logical position of the swap type and offset in a PteVal. */
+const SWP_TYPE_SHIFT_V = 2 ** 9
+const SWP_OFFSET_SHIFT_V = 2 ** 14
+/** Swap offsets a PteVal can carry (2^38 pages = 1 PiB of swap). */
+export const SWP_OFFSET_MAX = 2 ** 38
+/** Kernel: _PAGE_SWP_EXCLUSIVE (x86_64 bit 3; stored at bit 7 on 32-bit). */
+export const _PAGE_SWP_EXCLUSIVE = _PAGE_PWT
+/** Kernel: _PAGE_SWP_UFFD_WP (bit 2, x86_64 only). */
+export const _PAGE_SWP_UFFD_WP = _PAGE_USER
+/** Kernel: _PAGE_SWP_SOFT_DIRTY (CONFIG_MEM_SOFT_DIRTY off: 0). */
+export const _PAGE_SWP_SOFT_DIRTY = 0
+const PFN_FIELD = 2 ** 40 // PFN bits 12..51 of 64-bit entries
+const OFF_FIELD = 2 ** 50 // swap offset bits 9..58 of 64-bit entries
+
+/** Kernel: is_swap_pte(): not none and not present. */
+export function is_swap_pte(pte: PteVal): boolean {
+  return pte !== 0 && (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) === 0
+}
+/** Kernel: __swp_entry_to_pte(__swp_entry(type, offset)). */
+export function swp_entry_to_pte(type: number, offset: number): PteVal {
+  return type * SWP_TYPE_SHIFT_V + offset * SWP_OFFSET_SHIFT_V
+}
+/** Kernel: __swp_type(__pte_to_swp_entry(pte)). */
+export function pte_swp_type(pte: PteVal): number {
+  return Math.floor(pte / SWP_TYPE_SHIFT_V) % 2 ** SWP_TYPE_BITS
+}
+/** Kernel: __swp_offset(__pte_to_swp_entry(pte)). */
+export function pte_swp_offset(pte: PteVal): number {
+  return Math.floor(pte / SWP_OFFSET_SHIFT_V)
+}
+/** Kernel: pte_swp_exclusive(). */
+export function pte_swp_exclusive(pte: PteVal): boolean {
+  return (pte & _PAGE_SWP_EXCLUSIVE) !== 0
+}
+/** Kernel: pte_swp_mkexclusive(). */
+export function pte_swp_mkexclusive(pte: PteVal): PteVal {
+  return set_flags(pte, _PAGE_SWP_EXCLUSIVE)
+}
+/** Kernel: pte_swp_clear_exclusive(). */
+export function pte_swp_clear_exclusive(pte: PteVal): PteVal {
+  return clear_flags(pte, _PAGE_SWP_EXCLUSIVE)
+}
+
+/** The two 32-bit halves the hardware holds for a PteVal (hi is 0 for 32-bit layouts). */
+export function pte_to_hw(val: PteVal, layout: PteLayoutArg): [lo: number, hi: number] {
+  const lay = layout_of(layout)
+  const low = val & LOW_FLAGS
+  if (val === 0 || (low & _PAGE_PRESENT) !== 0) {
+    // present (or none): PFN as is, NX at bit 63
+    const nx = val >= _PAGE_NX
+    const v = nx ? val - _PAGE_NX : val
+    if (lay === 'i386') return [v % TWO32, 0]
+    return [v % TWO32, Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)]
+  }
+  if (low & _PAGE_PROTNONE) {
+    const nx = val >= _PAGE_NX
+    const v = nx ? val - _PAGE_NX : val
+    if (lay === 'i386') return [v % TWO32, 0]
+    const inv = (PFN_FIELD - 1 - pte_pfn(v)) * PAGE_SIZE + low // protnone_mask(): PFN bits inverted
+    return [inv % TWO32, Math.floor(inv / TWO32) + (nx ? 0x80000000 : 0)]
+  }
+  // swap entry
+  const type = pte_swp_type(val)
+  const offset = pte_swp_offset(val)
+  const e = (low & _PAGE_SWP_EXCLUSIVE) !== 0
+  if (lay === 'i386') {
+    if (low & (_PAGE_SWP_UFFD_WP | 0x2)) throw new KernelBug(`pte_to_hw: swap flags 0x${low.toString(16)} do not exist on i386`)
+    if (offset >= 2 ** 23) throw new KernelBug(`pte_to_hw: swap offset 0x${offset.toString(16)} does not fit an i386 swap pte`)
+    return [(offset * 512 + (e ? 0x80 : 0) + type * 2) % TWO32, 0]
+  }
+  const field = OFF_FIELD - 1 - offset // ~offset in bits 9..58
+  const lo_flags = lay === 'x86_64' ? low & 0x0e : e ? 0x80 : 0
+  const lo = (field % 2 ** 23) * 512 + lo_flags
+  const hi = Math.floor(field / 2 ** 23) + type * 2 ** 27
+  return [lo, hi]
+}
+
+/** The PteVal of the hardware halves (inverse of pte_to_hw). */
+export function pte_from_hw(lo: number, hi: number, layout: PteLayoutArg): PteVal {
+  const lay = layout_of(layout)
+  if ((lo & _PAGE_PRESENT) !== 0 || (lo === 0 && hi === 0)) {
+    if (lay === 'i386') return lo
+    // hardware bits 32..51 are PFN bits; bit 63 is NX; bits 52..62 (software/pkeys) are never set here.
+    return (hi & 0xfffff) * TWO32 + lo + (hi >= 0x80000000 ? _PAGE_NX : 0)
+  }
+  if ((lo & _PAGE_PROTNONE) !== 0) {
+    if (lay === 'i386') return lo
+    const raw = (hi & 0xfffff) * TWO32 + lo
+    const pfn = PFN_FIELD - 1 - Math.floor(raw / PAGE_SIZE)
+    return pfn * PAGE_SIZE + (lo & LOW_FLAGS) + (hi >= 0x80000000 ? _PAGE_NX : 0)
+  }
+  if (lay === 'i386') {
+    const type = (lo >>> 1) & 0x1f
+    const offset = lo >>> 9
+    return swp_entry_to_pte(type, offset) + (lo & 0x80 ? _PAGE_SWP_EXCLUSIVE : 0)
+  }
+  const type = hi >>> 27
+  const field = (hi & 0x7ffffff) * 2 ** 23 + (lo >>> 9)
+  const offset = OFF_FIELD - 1 - field
+  if (offset >= SWP_OFFSET_MAX) throw new KernelBug(`pte_from_hw: swap offset 0x${offset.toString(16)} beyond what mmsim encodes`)
+  const flags = lay === 'x86_64' ? lo & 0x0e : lo & 0x80 ? _PAGE_SWP_EXCLUSIVE : 0
+  return swp_entry_to_pte(type, offset) + flags
+}
+
+/**
  * Read one entry from a table frame's bytes (little endian, 4 or 8 bytes).
  * Kernel counterpart: READ_ONCE(*ptep) / native_pte_val().
  */
-export function read_entry(buf: Uint8Array, offset: number, size: 4 | 8): PteVal {
+export function read_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg): PteVal {
   const lo = (buf[offset] | (buf[offset + 1] << 8) | (buf[offset + 2] << 16) | (buf[offset + 3] << 24)) >>> 0
-  if (size === 4) return lo
+  if (layout === 4 || layout === 'i386') {
+    if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 || lo === 0) return lo
+    return pte_from_hw(lo, 0, 'i386')
+  }
   const hi = (buf[offset + 4] | (buf[offset + 5] << 8) | (buf[offset + 6] << 16) | (buf[offset + 7] << 24)) >>> 0
-  // hardware bits 32..51 are PFN bits; bit 63 is NX; bits 52..62 (software/pkeys) are never set here.
-  return (hi & 0xfffff) * TWO32 + lo + (hi >= 0x80000000 ? _PAGE_NX : 0)
+  if ((lo & _PAGE_PRESENT) !== 0) return (hi & 0xfffff) * TWO32 + lo + (hi >= 0x80000000 ? _PAGE_NX : 0)
+  return pte_from_hw(lo, hi, layout)
 }
 
 /**
@@ -312,16 +457,13 @@ export function read_entry(buf: Uint8Array, offset: number, size: 4 | 8): PteVal
  * Kernel: WRITE_ONCE(*ptep, pte). A 4-byte (i386) entry has no NX bit: it is
  * dropped, as _PAGE_NX is 0 there and massage_pgprot() would have dropped it.
  */
-export function write_entry(buf: Uint8Array, offset: number, size: 4 | 8, val: PteVal): void {
-  const nx = val >= _PAGE_NX
-  const v = nx ? val - _PAGE_NX : val
-  const lo = v % TWO32
+export function write_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg, val: PteVal): void {
+  const [lo, hi] = pte_to_hw(val, layout)
   buf[offset] = lo & 0xff
   buf[offset + 1] = (lo >>> 8) & 0xff
   buf[offset + 2] = (lo >>> 16) & 0xff
   buf[offset + 3] = (lo >>> 24) & 0xff
-  if (size === 4) return
-  const hi = Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)
+  if (layout === 4 || layout === 'i386') return
   buf[offset + 4] = hi & 0xff
   buf[offset + 5] = (hi >>> 8) & 0xff
   buf[offset + 6] = (hi >>> 16) & 0xff
@@ -329,12 +471,9 @@ export function write_entry(buf: Uint8Array, offset: number, size: 4 | 8, val: P
 }
 
 /** The entry as the hardware holds it, in hex with 0x (16 digits for 8-byte entries, 8 for 4-byte). */
-export function pte_val_hex(val: PteVal, size: 4 | 8): string {
-  const nx = val >= _PAGE_NX
-  const v = nx ? val - _PAGE_NX : val
-  if (size === 4) return '0x' + v.toString(16).padStart(8, '0')
-  const hi = Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)
-  const lo = v % TWO32
+export function pte_val_hex(val: PteVal, layout: PteLayoutArg): string {
+  const [lo, hi] = pte_to_hw(val, layout)
+  if (layout === 4 || layout === 'i386') return '0x' + lo.toString(16).padStart(8, '0')
   return '0x' + hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0')
 }
 
@@ -366,9 +505,13 @@ export function pte_flag_names(val: PteVal, leaf = true): string[] {
  * Teaching format of an entry: hex as the hardware holds it plus decoded
  * flags, e.g. "0x800000012345f067 (P RW US A D NX pfn=0x12345)"; "0x0000000000000000 (none)".
  */
-export function pte_format(val: PteVal, size: 4 | 8, leaf = true): string {
-  if (val === 0) return `${pte_val_hex(0, size)} (none)`
+export function pte_format(val: PteVal, layout: PteLayoutArg, leaf = true): string {
+  if (val === 0) return `${pte_val_hex(0, layout)} (none)`
+  if (is_swap_pte(val)) {
+    const ex = pte_swp_exclusive(val) ? ' exclusive' : ''
+    return `${pte_val_hex(val, layout)} (swap type=${pte_swp_type(val)} offset=0x${pte_swp_offset(val).toString(16)}${ex})`
+  }
   const names = pte_flag_names(val, leaf)
   names.push(`pfn=0x${pte_pfn(val).toString(16)}`)
-  return `${pte_val_hex(val, size)} (${names.join(' ')})`
+  return `${pte_val_hex(val, layout)} (${names.join(' ')})`
 }

@@ -155,6 +155,18 @@ export class Kernel {
   vmalloc_user(size: number, caller?: string): number {
     return this.done(this.v.vmalloc.vmalloc_user(size, caller))
   }
+  /** Kernel: vmalloc_32(). */
+  vmalloc_32(size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.vmalloc_32(size, caller))
+  }
+  /** Kernel: vmalloc_32_user(). */
+  vmalloc_32_user(size: number, caller?: string): number {
+    return this.done(this.v.vmalloc.vmalloc_32_user(size, caller))
+  }
+  /** Kernel: remap_vmalloc_range() checks: the pages to map for a VM_USERMAP area, or -EINVAL. */
+  remap_vmalloc_range_pages(kaddr: number, pgoff: number, size: number): Page[] | number {
+    return this.v.vmalloc.remap_vmalloc_range_pages(kaddr, pgoff, size) as Page[] | number
+  }
   /** Kernel: vfree(); 0 is fine. */
   vfree(addr: number): void {
     this.v.vmalloc.vfree(addr)

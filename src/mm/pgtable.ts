@@ -31,23 +31,32 @@
  *
  * API (stable):
  *   interface PgtableMm { pgd: Pfn; pgtables_bytes: number }  (mm_struct fields)
+ *   interface PgtableDeps (what PageAllocator provides), WalkStep, PteVisitor
+ *   GFP_PGTABLE_KERNEL, GFP_PGTABLE_USER
  *   class PgTables(deps):
- *     init_mm, pgd_list, KERNEL_PGD_BOUNDARY, PTRS_PER_PTE,
- *     pgd_alloc(mm) -> 0 | -ENOMEM, pgd_free(mm),
- *     pgd_index(addr), pgd_offset(mm, addr) -> pgdp, index_of(level, addr),
- *     walk(mm, addr) -> ptep | 0, get_locked_pte(mm, addr) -> ptep | 0 (allocates; 0 = -ENOMEM),
- *     pte_alloc(mm, addr) / __pte_alloc -> 0 | -ENOMEM, pud_alloc/pmd_alloc(mm, addr) -> entry | 0,
- *     early_pte_alloc(addr) (boot tables of init_mm), walk_text(mm, addr) (teaching),
- *     flush_tlb_kernel_range hook, nr_kernel_tlb_flushes,
- *     ptep_get(ptep), set_pte_at(mm, addr, ptep, pte), pte_clear(mm, addr, ptep),
- *     ptep_get_and_clear(mm, addr, ptep), ptep_set_wrprotect(mm, addr, ptep),
- *     ptep_test_and_clear_young(ptep), ptep_addr(ptep) helpers,
- *     for_each_pte(mm, start, end, fn(addr, ptep, pte)) (non-none entries, ascending),
- *     free_pgd_range(mm, addr, end, floor, ceiling), count_tables(mm),
- *     walk_levels(mm, addr) -> WalkStep[] (teaching), check().
+ *     arch, init_mm (swapper_pg_dir), pgd_list, KERNEL_PGD_BOUNDARY, PTRS_PER_PTE,
+ *     lin(addr)/unlin(l), index_of(level, addr), pgd_index(addr), pgd_offset(mm, addr) -> pgdp,
+ *     level_names, leaf_huge(level, entry)
+ *     pgd_alloc(mm) -> 0 | -ENOMEM (sets mm.pgd, joins pgd_list), pgd_free(mm),
+ *     walk(mm, addr) -> ptep | 0 (no allocation),
+ *     get_locked_pte(mm, addr) -> ptep | 0 (allocates missing tables; 0 = -ENOMEM),
+ *     pte_alloc / __pte_alloc(mm, addr) -> 0 | -ENOMEM, pud_alloc / pmd_alloc(mm, addr) -> entry | 0
+ *       (folded levels give the entry above, as pud_offset()/pmd_offset() do),
+ *     early_pte_alloc(addr), early_entry_alloc(addr, level) (boot tables of init_mm),
+ *     ptep_get(ptep), set_entry(entryp, val), set_pte_at(mm, addr, ptep, pte),
+ *     pte_clear(mm, addr, ptep), ptep_get_and_clear(mm, addr, ptep),
+ *     ptep_set_wrprotect(mm, addr, ptep), ptep_test_and_clear_young(ptep),
+ *     ptep_table(ptep) -> table pfn, ptep_index(ptep) -> index,
+ *     for_each_pte(mm, start, end, fn(addr, ptep, pte) => true to stop) (non-none, ascending,
+ *       absent tables skipped whole),
+ *     free_pgd_range(mm, addr, end, floor, ceiling) (ceiling 0 = none),
+ *     walk_levels(mm, addr) -> WalkStep[], walk_text(mm, addr) -> string (teaching),
+ *     flush_tlb_kernel_range (hook, set by the TLB layer), flush_kernel(start, end),
+ *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
+ *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
 import type { ArchProfile } from '../arch/profile.js'
-import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED } from '../arch/pte.js'
+import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
 import type { PhysMem } from '../hw/physmem.js'
 import { KernelBug } from '../kernel/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
@@ -126,6 +135,8 @@ export class PgTables {
   readonly divs: readonly number[]
   readonly nents: readonly number[]
   readonly size: 4 | 8
+  /** The entries' in-memory format (pte_layout(arch)). */
+  readonly layout: PteLayout
   readonly x64: boolean
   readonly pae: boolean
   /** Level whose kernel entries arch_sync_kernel_mappings() copies: the pgd (x86_64, i386) or the pmd (PAE). */
@@ -140,6 +151,7 @@ export class PgTables {
     this.divs = a.level_shifts.map((s) => 2 ** s)
     this.nents = a.level_entries
     this.size = a.pte_size
+    this.layout = pte_layout(a)
     this.x64 = a.bits === 64
     this.pae = a.name === 'i386-pae'
     this.sync_level = this.pae ? 1 : 0
@@ -158,6 +170,15 @@ export class PgTables {
   unlin(l: number): number {
     return this.x64 && l >= 2 ** 47 ? l - 2 ** 48 : l
   }
+  /**
+   * A present entry at non-leaf level lv that maps a large page (PSE) instead
+   * of pointing at a table: pud (1 GiB) and pmd (2 MiB) on x86_64, the pmd on
+   * PAE, the pgd itself on 2-level i386 (4 MiB). PML4 and PDPT entries never do.
+   */
+  leaf_huge(lv: number, e: PteVal): boolean {
+    return pte_huge(e) && lv < this.levels - 1 && (lv > 0 || this.levels === 2)
+  }
+
   /** Index of `addr` in a table at present level `level` (0 = pgd). */
   index_of(level: number, addr: number): number {
     return Math.floor(this.lin(addr) / this.divs[level]) % this.nents[level]
@@ -180,13 +201,15 @@ export class PgTables {
   /** Kernel: ptep_get() (also pmdp_get/pudp_get/pgdp_get): read the entry at a physical address. */
   ptep_get(ptep: number): PteVal {
     const pfn = Math.floor(ptep / PAGE_SIZE)
-    return read_entry(this.deps.physmem.peek(pfn), ptep - pfn * PAGE_SIZE, this.size)
+    return read_entry(this.deps.physmem.peek(pfn), ptep - pfn * PAGE_SIZE, this.layout)
   }
   /** Raw store of an entry (set_pte/set_pmd/set_pud/set_pgd). */
   set_entry(entryp: number, val: PteVal): void {
-    if (this.size === 4 && val % _PAGE_NX >= 2 ** 32) throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
+    if (this.size === 4 && (val & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && val % _PAGE_NX >= 2 ** 32) {
+      throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
+    }
     const pfn = Math.floor(entryp / PAGE_SIZE)
-    write_entry(this.deps.physmem.frame(pfn), entryp - pfn * PAGE_SIZE, this.size, val)
+    write_entry(this.deps.physmem.frame(pfn), entryp - pfn * PAGE_SIZE, this.layout, val)
   }
   /** Kernel: set_pte_at(). */
   set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
@@ -405,9 +428,9 @@ export class PgTables {
     for (let lv = 0; ; lv++) {
       const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
-      const e = read_entry(pm.peek(table), idx * size, size)
+      const e = read_entry(pm.peek(table), idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
-      if (lv > 0 && pte_huge(e)) return 0
+      if (this.leaf_huge(lv, e)) return 0
       table = pte_pfn(e)
     }
   }
@@ -430,6 +453,14 @@ export class PgTables {
     return this.walk_alloc(this.init_mm, addr, true)
   }
 
+  /**
+   * Boot-time entry of init_mm at present level `lv` for addr (0 = pgd),
+   * allocating missing boot tables above it (kernel_physical_mapping_init).
+   */
+  early_entry_alloc(addr: number, lv: number): number {
+    return this.walk_alloc(this.init_mm, addr, true, lv)
+  }
+
   private walk_alloc(mm: PgtableMm, addr: number, boot: boolean, stop = this.levels - 1): number {
     const l = this.lin(addr)
     const size = this.size
@@ -449,7 +480,7 @@ export class PgTables {
         if (mm === this.init_mm && lv === this.sync_level && this.pgd_index(addr) >= this.KERNEL_PGD_BOUNDARY) {
           this.sync_kernel_entry(addr, entryp)
         }
-      } else if (lv > 0 && pte_huge(e)) {
+      } else if (this.leaf_huge(lv, e)) {
         throw new KernelBug(`get_locked_pte: huge ${this.arch.level_names[lv]} entry on the way to 0x${this.lin(addr).toString(16)}`)
       }
       table = pte_pfn(e)
@@ -498,7 +529,7 @@ export class PgTables {
       const entryp = table * PAGE_SIZE + index * this.size
       const val = this.ptep_get(entryp)
       out.push({ level: this.arch.level_names[lv], index, table_pfn: table, entryp, val })
-      if (lv === this.levels - 1 || (val & _PAGE_PRESENT) === 0 || (lv > 0 && pte_huge(val))) break
+      if (lv === this.levels - 1 || (val & _PAGE_PRESENT) === 0 || this.leaf_huge(lv, val)) break
       table = pte_pfn(val)
     }
     return out
@@ -532,11 +563,11 @@ export class PgTables {
     let base = Math.floor(l / div) * div
     const leaf = lv === this.levels - 1
     while (base < end) {
-      const e = read_entry(buf, idx * size, size)
+      const e = read_entry(buf, idx * size, this.layout)
       if (e !== 0) {
         if (leaf) {
           if (fn(this.unlin(base), table * PAGE_SIZE + idx * size, e) === true) return true
-        } else if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e))) {
+        } else if ((e & _PAGE_PRESENT) !== 0 && !this.leaf_huge(lv, e)) {
           const lo = base > l ? base : l
           const hi = base + div < end ? base + div : end
           if (this.visit(pte_pfn(e), lv + 1, lo, hi, fn)) return true
@@ -589,7 +620,7 @@ export class PgTables {
       const e = this.ptep_get(entryp)
       // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.
       const shared = lv === 0 && mm !== this.init_mm && idx >= this.KERNEL_PGD_BOUNDARY
-      if ((e & _PAGE_PRESENT) !== 0 && !(lv > 0 && pte_huge(e)) && !shared) {
+      if ((e & _PAGE_PRESENT) !== 0 && !this.leaf_huge(lv, e) && !shared) {
         const child = pte_pfn(e)
         if (lv + 1 === this.levels - 1) {
           // free_pte_range(): the pte table always goes.

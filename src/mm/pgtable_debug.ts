@@ -3,7 +3,7 @@
  * the VM_BUG_ON checks): the teaching dump of a walk, table counting, and
  * the DEBUG_VM checker of src/mm/pgtable.ts's invariants.
  */
-import { _PAGE_PRESENT, pte_format, pte_huge, pte_pfn, read_entry } from '../arch/pte.js'
+import { _PAGE_PRESENT, pte_format, pte_pfn, read_entry } from '../arch/pte.js'
 import { KernelBug } from '../kernel/bug.js'
 import { PGTY_table, type Pfn } from './page.js'
 import type { PgTables, PgtableMm } from './pgtable.js'
@@ -27,7 +27,7 @@ export function walk_text(pt: PgTables, mm: PgtableMm, addr: number): string {
   let out = `0x${ua.toString(16).padStart(bits / 4, '0')}: ${idx.join(', ')}, offset 0x${hex(l % PAGE_SIZE, 3)}\n`
   for (const st of pt.walk_levels(mm, addr)) {
     const leaf = st.level === names[names.length - 1]
-    out += `${st.level}[${st.index}] in pfn 0x${st.table_pfn.toString(16)}: ${pte_format(st.val, pt.size, leaf)}\n`
+    out += `${st.level}[${st.index}] in pfn 0x${st.table_pfn.toString(16)}: ${pte_format(st.val, pt.layout, leaf)}\n`
   }
   return out
 }
@@ -47,8 +47,8 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
     const buf = pm.peek(table)
     for (let i = from; i < to; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, size)
-      if (lv > 0 && pte_huge(e)) continue
+      const e = read_entry(buf, i * size, pt.layout)
+      if (pt.leaf_huge(lv, e)) continue
       if (!pt.deps.pages.PageReserved(pte_pfn(e))) n++
       if (lv + 1 < pt.levels - 1) rec(pte_pfn(e), lv + 1, 0, pt.nents[lv + 1])
     }
@@ -72,8 +72,8 @@ export function pgtable_reachable(pt: PgTables): Set<Pfn> {
     const buf = pm.peek(table)
     for (let i = 0; i < pt.nents[lv]; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, size)
-      if (lv > 0 && pte_huge(e)) continue
+      const e = read_entry(buf, i * size, pt.layout)
+      if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
       if (!seen.has(child)) rec(child, lv + 1)
     }

@@ -114,6 +114,9 @@ export class Vmalloc {
   private readonly prot: PgProt
   private readonly bits: 32 | 64
   private readonly IOREMAP_MAX_ORDER: number
+  /** Width of phys_addr_t for %pa: 64 on x86_64 and PAE, 32 on i386. */
+  private readonly phys_bits: 32 | 64
+  private warned_ioremap_ram = false
 
   constructor(deps: VmallocDeps) {
     this.d = deps
@@ -124,6 +127,7 @@ export class Vmalloc {
     this.prot = arch_filter_pgprot(arch, PAGE_KERNEL)
     this.sizes = vmalloc_object_sizes(arch.bits, arch.name === 'i386-pae')
     this.IOREMAP_MAX_ORDER = arch.bits === 64 ? 30 : 7 + 12
+    this.phys_bits = arch.pte_size === 8 ? 64 : 32
     this.va = new VmapAreaAllocator({
       bits: arch.bits,
       nr_cpus: deps.nr_cpus,
@@ -332,6 +336,40 @@ export class Vmalloc {
     return this.__vmalloc_node_range(size, PAGE_SIZE, this.layout.VMALLOC_START, this.layout.VMALLOC_END, GFP_KERNEL | __GFP_ZERO, this.prot, VM_USERMAP, caller)
   }
 
+  /** Kernel: vmalloc_32(): pages the device can address with 32 bits (GFP_VMALLOC32 = GFP_DMA32 | GFP_KERNEL). */
+  vmalloc_32(size: number, caller = 'vmalloc_32_caller+0x0/0x0'): number {
+    return this.__vmalloc_node_range(size, 1, this.layout.VMALLOC_START, this.layout.VMALLOC_END, GFP_DMA32 | GFP_KERNEL, this.prot, 0, caller)
+  }
+
+  /** Kernel: vmalloc_32_user(): zeroed, 32-bit addressable, VM_USERMAP. */
+  vmalloc_32_user(size: number, caller = 'vmalloc_32_user_caller+0x0/0x0'): number {
+    return this.__vmalloc_node_range(size, PAGE_SIZE, this.layout.VMALLOC_START, this.layout.VMALLOC_END, GFP_DMA32 | GFP_KERNEL | __GFP_ZERO, this.prot, VM_USERMAP, caller)
+  }
+
+  /**
+   * Kernel: remap_vmalloc_range_partial()'s checks and page lookup: the pages
+   * to insert (vm_insert_page) for `size` bytes from page `pgoff` of the
+   * vmalloc_user()/vmalloc_32_user() area at kaddr, or -EINVAL (not a
+   * VM_USERMAP area, unaligned, or beyond the area). The caller maps them
+   * and sets VM_DONTEXPAND | VM_DONTDUMP on the VMA, as Linux does.
+   */
+  remap_vmalloc_range_pages(kaddr: number, pgoff: number, size: number): Pfn[] | number {
+    const EINVAL = -22
+    if (kaddr % PAGE_SIZE !== 0 || pgoff < 0 || !Number.isInteger(pgoff)) return EINVAL
+    size = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE
+    const area = this.find_vm_area(kaddr)
+    if (area === null || !(area.flags & (VM_USERMAP | VM_DMA_COHERENT))) return EINVAL
+    const usable = area.size - (area.flags & VM_NO_GUARD ? 0 : PAGE_SIZE) // get_vm_area_size()
+    if (pgoff * PAGE_SIZE + size > usable - (kaddr - area.addr)) return EINVAL
+    const out: Pfn[] = []
+    for (let off = 0; off < size; off += PAGE_SIZE) {
+      const pfn = this.vmalloc_to_pfn(kaddr + pgoff * PAGE_SIZE + off)
+      if (pfn < 0) return EINVAL
+      out.push(pfn)
+    }
+    return out
+  }
+
   /**
    * Kernel: remove_vm_area() + free_unmap_vmap_area(): unlink the area that
    * contains addr, clear its ptes, free its range lazily. null when none.
@@ -415,7 +453,9 @@ export class Vmalloc {
     const mapsize = Math.ceil((last + 1) / PAGE_SIZE) * PAGE_SIZE - base
     for (let pfn = base / PAGE_SIZE; pfn < (base + mapsize) / PAGE_SIZE; pfn++) {
       if (this.d.is_ram(pfn)) {
-        this.warn(`ioremap on RAM at 0x${hex_addr(base, 64)} - 0x${hex_addr(last, 64)}`)
+        // WARN_ONCE(): the message (with its backtrace in Linux) comes once per boot
+        if (!this.warned_ioremap_ram) this.warn(`ioremap on RAM at 0x${hex_addr(phys_addr, this.phys_bits)} - 0x${hex_addr(last, this.phys_bits)}`)
+        this.warned_ioremap_ram = true
         return 0
       }
     }

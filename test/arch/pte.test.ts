@@ -6,6 +6,8 @@ import {
   PAGE_READONLY, PAGE_SHARED, PAGE_SHARED_EXEC, pfn_pte, protection_map, pte_dirty, pte_exec, pte_format, pte_mkclean,
   pte_mkdirty, pte_mkold, pte_mkwrite, pte_mkyoung, pte_modify, pte_pfn, pte_present, pte_protnone, pte_val_hex,
   pte_write, pte_wrprotect, pte_young, read_entry, vm_get_page_prot, VM_READ, VM_SHARED, VM_WRITE, VM_EXEC, write_entry,
+  is_swap_pte, pte_swp_exclusive, pte_swp_mkexclusive, pte_swp_offset, pte_swp_type, pte_to_hw, swp_entry_to_pte, SWP_OFFSET_MAX,
+  type PteLayout,
 } from '../../src/arch/pte.js'
 
 const X64 = arch_profile('x86_64')
@@ -91,5 +93,61 @@ describe('pte encoding', () => {
     expect(pte_write(m)).toBe(false)
     expect(pte_exec(m)).toBe(false)
     expect(m & _PAGE_RW).toBe(0)
+  })
+})
+
+describe('non-present entries', () => {
+  /** Linux's x86_64/PAE swap pte: type << 59 | (~offset << 14 >> 5) (as 64-bit arithmetic). */
+  const linux_swp = (type: number, offset: number, low: bigint): bigint => {
+    const M = (1n << 64n) - 1n
+    return ((((~BigInt(offset) & M) << 14n) & M) >> 5n) | (BigInt(type) << 59n) | low
+  }
+  const hw = (v: number, layout: PteLayout): bigint => {
+    const [lo, hi] = pte_to_hw(v, layout)
+    return (BigInt(hi) << 32n) | BigInt(lo)
+  }
+
+  it('x86_64 swap ptes hold type and inverted offset as Linux encodes them', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: SWP_OFFSET_MAX - 1 }), fc.boolean(), (type, offset, ex) => {
+        let v = swp_entry_to_pte(type, offset)
+        if (ex) v = pte_swp_mkexclusive(v)
+        expect(is_swap_pte(v)).toBe(true)
+        expect(pte_present(v)).toBe(false)
+        expect(hw(v, 'x86_64')).toBe(linux_swp(type, offset, ex ? 8n : 0n))
+        expect(hw(v, 'pae')).toBe(linux_swp(type, offset, ex ? 0x80n : 0n))
+        for (const layout of ['x86_64', 'pae'] as PteLayout[]) {
+          const buf = new Uint8Array(8)
+          write_entry(buf, 0, layout, v)
+          const r = read_entry(buf, 0, layout)
+          expect([pte_swp_type(r), pte_swp_offset(r), pte_swp_exclusive(r)]).toEqual([type, offset, ex])
+        }
+      }),
+    )
+  })
+
+  it('i386 swap ptes: type in bits 1-5, exclusive bit 7, offset from bit 9', () => {
+    const v = pte_swp_mkexclusive(swp_entry_to_pte(3, 0x12345))
+    expect(pte_val_hex(v, 'i386')).toBe(`0x${((0x12345 << 9) | 0x80 | (3 << 1)).toString(16).padStart(8, '0')}`)
+    const buf = new Uint8Array(4)
+    write_entry(buf, 0, 'i386', v)
+    expect(read_entry(buf, 0, 'i386')).toBe(v)
+    expect(() => write_entry(buf, 0, 'i386', swp_entry_to_pte(0, 2 ** 23))).toThrow(/does not fit/)
+  })
+
+  it('PROT_NONE ptes keep the pfn in the value, inverted in 64-bit hardware entries (L1TF)', () => {
+    const v = pfn_pte(0x1234, PAGE_NONE)
+    expect(pte_pfn(v)).toBe(0x1234)
+    expect(pte_val_hex(v, 'x86_64')).toBe('0x000ffffffedcb120')
+    expect(pte_val_hex(v, 'pae')).toBe('0x000ffffffedcb120')
+    expect(pte_val_hex(v, 'i386')).toBe('0x01234120')
+    for (const layout of ['x86_64', 'pae', 'i386'] as PteLayout[]) {
+      const buf = new Uint8Array(8)
+      write_entry(buf, 0, layout, v)
+      expect(read_entry(buf, 0, layout)).toBe(v)
+    }
+    expect(pte_format(v, 'x86_64')).toBe('0x000ffffffedcb120 (A PROTNONE pfn=0x1234)')
+    // mprotect back: pte_modify keeps the pfn
+    expect(pte_pfn(pte_modify(v, PAGE_READONLY))).toBe(0x1234)
   })
 })

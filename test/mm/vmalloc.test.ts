@@ -166,8 +166,10 @@ describe('vmalloc', () => {
   it('ioremap maps device memory UC- and refuses RAM', () => {
     const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: true })
     const k = m.kernel
-    expect(k.ioremap(0x100000, 4096)).toBe(0)
-    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100000 - 0x0000000000100fff/)
+    expect(k.ioremap(0x100010, 4096)).toBe(0)
+    expect(m.dmesg()).toMatch(/ioremap on RAM at 0x0000000000100010 - 0x000000000010100f/)
+    expect(k.ioremap(0x200000, 4096)).toBe(0)
+    expect(m.dmesg().match(/ioremap on RAM/g)?.length).toBe(1) // WARN_ONCE
     const va = k.ioremap(0xfebf1010, 0x2000, 'vp_modern_map_capability+0x12d/0x1c0')
     expect((va - m.vmalloc.layout.VMALLOC_START) % 4096).toBe(0x10)
     const line = m.proc('/proc/vmallocinfo')
@@ -265,4 +267,25 @@ describe('property: random vmalloc/vfree against a model', () => {
       )
     })
   }
+})
+
+describe('vmalloc_32 and remap_vmalloc_range', () => {
+  it('vmalloc_32 stays below 4 GiB (x86_64) and in lowmem (i386); only VM_USERMAP areas can be remapped', () => {
+    for (const [arch, ram] of [['x86_64', '8G'], ['i386', '1G']] as [ArchName, string][]) {
+      const m = new Machine({ arch, ram, debug_vm: true })
+      const k = m.kernel
+      const a = k.vmalloc_32(64 * 4096)
+      const limit = arch === 'x86_64' ? 2 ** 32 / 4096 : m.page_alloc.max_low_pfn
+      for (let i = 0; i < 64; i++) expect(k.vmalloc_to_pfn(a + i * 4096)).toBeLessThan(limit)
+      expect(k.remap_vmalloc_range_pages(a, 0, 4096)).toBe(-22)
+      const u = k.vmalloc_32_user(3 * 4096)
+      const pages = k.remap_vmalloc_range_pages(u, 1, 2 * 4096)
+      expect(pages).toEqual([k.vmalloc_to_page(u + 4096), k.vmalloc_to_page(u + 8192)])
+      expect(k.remap_vmalloc_range_pages(u, 1, 3 * 4096)).toBe(-22) // past the end (the guard page is not part of it)
+      expect(m.proc('/proc/vmallocinfo')).toMatch(/pages=3 vmalloc user/)
+      k.vfree(a)
+      k.vfree(u)
+      m.check()
+    }
+  })
 })

@@ -1,0 +1,58 @@
+/**
+ * The kernel's direct map of lowmem in init_mm's page tables (Kernel:
+ * arch/x86/mm/init.c init_memory_mapping(), init_64.c/init_32.c
+ * kernel_physical_mapping_init()).
+ *
+ * Every RAM range below the lowmem limit (the first from physical 0, as the
+ * kernel maps the first page and the ISA hole too) is mapped at
+ * PAGE_OFFSET + phys with the largest aligned page that fits: 1 GiB and
+ * 2 MiB (x86_64), 4 MiB (i386) or 2 MiB (i386-pae), else 4 KiB; the same
+ * split /proc/meminfo's DirectMap lines report. Large entries carry
+ * PAGE_KERNEL_LARGE (PSE, G, NX where the profile has it), 4 KiB ones
+ * PAGE_KERNEL. The tables are boot tables (memblock memory in Linux, so not
+ * in PageTables). Translation of direct-map addresses stays arithmetic
+ * (__pa()), but a walk of a direct-map address now finds the real entries,
+ * and every pgd gets them through its copy of the kernel half.
+ */
+import { arch_filter_pgprot, PAGE_KERNEL, PAGE_KERNEL_LARGE, pfn_pte } from '../arch/pte.js'
+import { KernelBug } from '../kernel/bug.js'
+import type { PgTables } from './pgtable.js'
+
+const PAGE_SIZE = 4096
+
+/** Page sizes (bytes) used per range and the present level whose entry maps each. */
+function page_sizes(pt: PgTables): { size: number; lv: number }[] {
+  const shifts = pt.arch.level_shifts
+  const out: { size: number; lv: number }[] = []
+  // x86_64 uses 1 GiB pages at the pud level and 2 MiB at the pmd level; 32-bit uses its pmd-level large page.
+  const first_large = pt.arch.bits === 64 ? 1 : pt.arch.levels - 2
+  for (let lv = first_large; lv < pt.arch.levels; lv++) out.push({ size: 2 ** shifts[lv], lv })
+  return out
+}
+
+/**
+ * Kernel: kernel_physical_mapping_init() over the RAM ranges. Returns bytes
+ * mapped per page size (the DirectMap figures).
+ */
+export function kernel_physical_mapping_init(pt: PgTables, ranges: readonly { base: number; end: number }[], lowmem_end: number): Map<number, number> {
+  const sizes = page_sizes(pt)
+  const mapped = new Map<number, number>(sizes.map((s) => [s.size, 0]))
+  const large = arch_filter_pgprot(pt.arch, PAGE_KERNEL_LARGE)
+  const small = arch_filter_pgprot(pt.arch, PAGE_KERNEL)
+  const leaf = pt.arch.levels - 1
+  ranges.forEach((r, i) => {
+    let a = i === 0 ? 0 : r.base
+    const end = Math.min(r.end, lowmem_end)
+    while (a < end) {
+      const s = sizes.find((x) => a % x.size === 0 && a + x.size <= end)
+      if (s === undefined) throw new KernelBug(`kernel_physical_mapping_init: 0x${a.toString(16)} is not page aligned`)
+      const va = pt.arch.PAGE_OFFSET + a
+      const entryp = pt.early_entry_alloc(va, s.lv)
+      if (entryp === 0) throw new KernelBug('kernel_physical_mapping_init: out of memory for boot page tables')
+      if (pt.ptep_get(entryp) === 0) pt.set_entry(entryp, pfn_pte(a / PAGE_SIZE, s.lv === leaf ? small : large))
+      mapped.set(s.size, (mapped.get(s.size) ?? 0) + s.size)
+      a += s.size
+    }
+  })
+  return mapped
+}
