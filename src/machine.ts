@@ -39,6 +39,8 @@ import { kernel_physical_mapping_init } from './mm/init_mapping.js'
 import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
+import { Mmu } from './hw/mmu.js'
+import { check_mmu, install_mmu, mmu_sched } from './kernel/mmu_context.js'
 
 export interface MachineOptions {
   arch?: ArchName
@@ -59,6 +61,12 @@ export interface MachineOptions {
   freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
+  /** TLB entries per CPU (default 64, like an L1 dTLB); see src/hw/tlb.ts. */
+  tlb_entries?: number
+  /** TLB associativity (default 4; tlb_entries / tlb_ways sets, a power of two). */
+  tlb_ways?: number
+  /** X86_FEATURE_PCID (default true): without it every switch to another mm flushes the TLB. */
+  pcid?: boolean
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -95,6 +103,8 @@ export class Machine {
   readonly highmem: Highmem
   /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
   readonly kmem: KernelMemory
+  /** Each CPU's MMU and TLB, and the TLB-flush protocol (src/hw/mmu.ts, src/hw/tlb.ts). */
+  readonly mmu: Mmu
   /** Simulated time in ns. */
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
@@ -213,7 +223,16 @@ export class Machine {
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
     this.mm_env = make_mm_env(this)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    const tlb_entries = opts.tlb_entries ?? 64
+    const tlb_ways = opts.tlb_ways ?? Math.min(4, tlb_entries)
+    const sets = tlb_entries / tlb_ways
+    if (!Number.isInteger(tlb_entries) || tlb_entries < 1 || !Number.isInteger(tlb_ways) || tlb_ways < 1 || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0 || tlb_ways > 255) {
+      throw new MachineConfigError(`tlb_entries/tlb_ways: ${String(opts.tlb_entries)}/${String(opts.tlb_ways)} must give a power-of-two number of sets of at most 255 ways`)
+    }
+    this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways, pcid: opts.pcid ?? true })
+    install_mmu(this.mm_env, this.mmu, this.pgtables)
+    this.checkers.push(() => check_mmu(this.mmu))
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus, sched: mmu_sched(this.mmu) })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) this.kernel.after_op = () => this.check()
   }

@@ -23,6 +23,7 @@ export function exit_mmap(mm: MmStruct): void {
   }
   vm_unacct_memory(mm.env, nr_accounted)
   mm.total_vm = mm.data_vm = mm.exec_vm = mm.stack_vm = mm.locked_vm = 0
+  mm.env.flush_tlb_mm?.(mm) // tlb_finish_mmu() of the full-mm gather: tables are freed next
   mm.pgd.destroy()
   mm.dead = true
 }

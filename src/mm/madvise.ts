@@ -84,6 +84,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
   if (!vma_is_anonymous(vma)) return -EINVAL
   const env = mm.env
   const pages = env.pages
+  let cleared = false
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
@@ -94,7 +95,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     }
     if (pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED | _PAGE_DIRTY))
-      env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
+      cleared = true // tlb_remove_tlb_entry(): flushed once by tlb_finish_mmu()
     }
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
@@ -102,6 +103,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
       env.vmstat.count_vm_events('pglazyfree')
     }
   })
+  if (cleared) env.flush_tlb_range?.(mm, start, end)
   return 0
 }
 
@@ -114,14 +116,19 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
   const env = mm.env
   const pages = env.pages
   const list: { vpn: number; pfn: number }[] = []
+  let aged = false
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0) return
     if (pages._mapcount[pfn] > 1) return
-    if (pte & _PAGE_ACCESSED) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
+    if (pte & _PAGE_ACCESSED) {
+      mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
+      aged = true // tlb_remove_tlb_entry(): the CPU must walk (and set A) again
+    }
     if (pageout) list.push({ vpn, pfn })
   })
+  if (aged) env.flush_tlb_range?.(mm, start, end)
   if (!pageout) return
   for (const { vpn, pfn } of list) {
     const pte = mm.pgd.get(vpn)

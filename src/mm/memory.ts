@@ -363,8 +363,8 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   if (vma.vm_flags & VM_SHARED) {
     // wp_page_shared / wp_pfn_shared: dirty the page and make the PTE writable.
     if (page >= 0) set_page_dirty(env, page)
+    // wp_page_reuse(): ptep_set_access_flags() upgrades in place; x86 does not flush (a stale read-only entry only faults spuriously).
     mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
-    flush_tlb_page(mm, addr)
     return 0
   }
   const pages = env.pages
@@ -372,8 +372,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
     // wp_can_reuse_anon_folio: exclusive, or only our reference left.
     if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
       pages.set(page, PG_anon_exclusive)
-      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
-      flush_tlb_page(mm, addr)
+      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
       return 0
     }
   }
@@ -392,6 +391,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   } else {
     add_mm_counter(mm, MM_ANONPAGES, 1)
   }
+  // wp_page_copy(): ptep_clear_flush() then set_pte_at() of the copy.
   mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
   flush_tlb_page(mm, addr)
   return 0
@@ -554,7 +554,6 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const pages = env.pages
   if (!(src.vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) && !src.anon_vma) return 0
   const cow = (src.vm_flags & (VM_SHARED | 0x20)) === 0x20 // is_cow_mapping: private and may write
-  let wrprotected = false
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)
@@ -575,29 +574,33 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
     if (cow && pte_write(pte)) {
       npte = pte_clear_flags(pte, _PAGE_RW)
       smm.pgd.set(vpn, npte)
-      wrprotected = true
     }
     // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
     if (src.vm_flags & VM_SHARED) npte = pte_clear_flags(npte, _PAGE_DIRTY)
     npte = pte_clear_flags(npte, _PAGE_ACCESSED)
     dmm.pgd.set(vpn, npte)
   })
-  if (wrprotected) env.flush_tlb_range?.(smm, src.vm_start, src.vm_end)
+  // No flush here: dup_mmap() flushes the parent's whole mm once (flush_tlb_mm) after the copy.
   return 0
 }
 
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
 export function pte_dirty_to_page(mm: MmStruct, vma: VmArea, start: number, end: number, clean_ptes: boolean): void {
   const env = mm.env
+  const flush = (vpn: number): void => env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE) // page_vma_mkclean_one(): ptep_clear_flush
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const page = vm_normal_page(vma, pte)
     if (page < 0 || env.pages.mapping[page] <= 0) return
     if (pte_dirty(pte)) {
       set_page_dirty(env, page)
-      if (clean_ptes) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_DIRTY | (vma_wants_writenotify(vma) ? _PAGE_RW : 0)))
+      if (clean_ptes) {
+        mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_DIRTY | (vma_wants_writenotify(vma) ? _PAGE_RW : 0)))
+        flush(vpn)
+      }
     } else if (clean_ptes && vma_wants_writenotify(vma) && pte_write(pte)) {
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_RW))
+      flush(vpn)
     }
   })
 }

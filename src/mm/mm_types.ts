@@ -38,6 +38,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../kernel/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
+import type { MmContext } from '../hw/mmu.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -322,6 +323,14 @@ export interface MmEnv {
   kmem_free?(cache: string): void
   /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
   flush_tlb_range?(mm: MmStruct, start: number, end: number): void
+  /** Kernel: flush_tlb_mm(): the whole mm on every CPU, page tables possibly freed (fork, exit). */
+  flush_tlb_mm?(mm: MmStruct): void
+  /**
+   * The machine's MMU (src/hw/mmu.ts through src/kernel/mmu_context.ts): a
+   * user access to vpn on the executing CPU; the pfn, or -1 when it faults.
+   * Absent: uaccess walks the page tables itself.
+   */
+  mmu_translate?(mm: MmStruct, vpn: number, write: boolean): number
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
   /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
@@ -371,6 +380,8 @@ export class MmStruct {
   maj_flt = 0
   /** CPUs that ran this mm (mm_cpumask), for TLB shootdowns. */
   readonly cpu_bitmap = new Set<number>()
+  /** Kernel: mm->context (ctx_id, tlb_gen), kept by the MMU (src/hw/mmu.ts). */
+  readonly context: MmContext = { ctx_id: 0, tlb_gen: 1 }
   /** Set at exit_mmap. */
   dead = false
   constructor(

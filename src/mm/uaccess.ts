@@ -4,8 +4,8 @@
  * routines (Kernel: arch/x86/mm/fault.c, arch/x86/lib/usercopy,
  * include/linux/uaccess.h copy_to_user/copy_from_user/get_user/put_user).
  *
- * Translation goes through mm.translate (the MMU + TLB when the hw layer
- * installs one) or a direct page-table walk. A page is accessed when its PTE
+ * Translation goes through mm.env.mmu_translate (the machine's MMU + TLB,
+ * src/hw/mmu.ts) or, without one, a direct page-table walk. A page is accessed when its PTE
  * is present for the MMU and, for a store, writable; the hardware then sets
  * Accessed (and Dirty for a store). Otherwise the fault handler runs and the
  * access is retried; a fault it cannot fix becomes a signal (user access) or
@@ -26,12 +26,6 @@ import {
 } from './memory.js'
 import { EFAULT } from '../kernel/errno.js'
 
-/** Translation hook the MMU/TLB layer installs per machine: pfn or -1 when the access must fault. */
-export type Translate = (mm: MmStruct, vpn: number, write: boolean) => number
-
-/** The MMU hook, when installed (src/hw/mmu.ts); otherwise walk_translate is used. */
-export const uaccess_hooks: { translate: Translate | null } = { translate: null }
-
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
 export function walk_translate(mm: MmStruct, vpn: number, write: boolean): number {
   const pte = mm.pgd.get(vpn)
@@ -42,8 +36,10 @@ export function walk_translate(mm: MmStruct, vpn: number, write: boolean): numbe
   return pte_pfn(pte)
 }
 
+/** Through the machine's MMU (env.mmu_translate, per machine) when it has one. */
 function translate(mm: MmStruct, vpn: number, write: boolean): number {
-  return (uaccess_hooks.translate ?? walk_translate)(mm, vpn, write)
+  const t = mm.env.mmu_translate
+  return t ? t(mm, vpn, write) : walk_translate(mm, vpn, write)
 }
 
 /** Resolve one page for an access: pfn, or the fault that stops it. */
