@@ -515,3 +515,12 @@ export function pte_format(val: PteVal, layout: PteLayoutArg, leaf = true): stri
   names.push(`pfn=0x${pte_pfn(val).toString(16)}`)
   return `${pte_val_hex(val, layout)} (${names.join(' ')})`
 }
+
+/** Kernel: pte_set_flags(): set flag bits (low 12 bits) of an entry. */
+export function pte_set_flags(pte: PteVal, f: number): PteVal {
+  return set_flags(pte, f)
+}
+/** Kernel: pte_clear_flags(): clear flag bits (low 12 bits) of an entry. */
+export function pte_clear_flags(pte: PteVal, f: number): PteVal {
+  return clear_flags(pte, f)
+}

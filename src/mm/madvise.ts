@@ -42,6 +42,7 @@ import { PAGE_ALIGN } from './mmap.js'
 import { PAGE_SIZE, anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
 import {
   PTE_MARKER_GUARD,
+  make_pte_marker,
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   is_guard_pte_marker,
@@ -165,7 +166,7 @@ function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: nu
   if (vma_is_anonymous(vma) && anon_vma_prepare(vma)) return -ENOMEM
   zap_page_range_single(mm, vma, start, end, {})
   for (let a = start; a < end; a += PAGE_SIZE) {
-    if (!is_guard_pte_marker(mm.pgd.get(a / PAGE_SIZE))) mm.pgd.set(a / PAGE_SIZE, PTE_MARKER_GUARD)
+    if (!is_guard_pte_marker(mm.pgd.get(a / PAGE_SIZE))) mm.pgd.set(a / PAGE_SIZE, make_pte_marker(PTE_MARKER_GUARD))
   }
   return 0
 }

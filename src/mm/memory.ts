@@ -47,72 +47,62 @@ import { find_vma, vma_prev, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
 import { security_vm_enough_memory_mm, may_expand_vm } from './util.js'
 import { KernelBug } from '../kernel/bug.js'
+import {
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_SPECIAL,
+  _PAGE_NX,
+  pte_pfn,
+  pte_present,
+  pte_write,
+  pte_dirty,
+  pte_special,
+  pte_set_flags,
+  pte_clear_flags,
+  pfn_pte as mk_pte,
+  vm_get_page_prot,
+} from '../arch/pte.js'
+import { arch_profile } from '../arch/profile.js'
+import { is_guard_pte_marker } from './swapops.js'
 
-// ---- PTE bits (arch/x86/include/asm/pgtable_types.h) ----
-export const _PAGE_PRESENT = 0x001
-export const _PAGE_RW = 0x002
-export const _PAGE_USER = 0x004
-export const _PAGE_PWT = 0x008
-export const _PAGE_PCD = 0x010
-export const _PAGE_ACCESSED = 0x020
-export const _PAGE_DIRTY = 0x040
-export const _PAGE_PSE = 0x080
-export const _PAGE_GLOBAL = 0x100
-/** _PAGE_BIT_SOFTW1: pte_special(). */
-export const _PAGE_SPECIAL = 0x200
-/** _PAGE_PROTNONE (= _PAGE_GLOBAL bit): a PROT_NONE mapping's PTE, present to the kernel, not to the MMU. */
-export const _PAGE_PROTNONE = 0x100
-/** A non-present entry encoding the guard-region PTE marker (PTE_MARKER_GUARD). */
-export const PTE_MARKER_GUARD = 0x400
-
-/** The NX bit as src/arch/pte.ts carries it (hardware bit 63 at value 2^52). */
-export const _PAGE_NX = 2 ** 52
-
-export function pte_pfn(pte: number): number {
-  return Math.floor((pte % _PAGE_NX) / 4096)
-}
+// ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
+export {
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  _PAGE_PWT,
+  _PAGE_PCD,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PSE,
+  _PAGE_GLOBAL,
+  _PAGE_SPECIAL,
+  _PAGE_PROTNONE,
+  _PAGE_NX,
+  pte_pfn,
+  pte_flags,
+  pte_present,
+  pte_write,
+  pte_dirty,
+  pte_young,
+  pte_special,
+  pte_set_flags,
+  pte_clear_flags,
+  pfn_pte as mk_pte,
+} from '../arch/pte.js'
+export { PTE_MARKER_GUARD, make_pte_marker, is_guard_pte_marker } from './swapops.js'
 
 /** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
 export function vma_nx(vma: VmArea): number {
   const arch = vma.vm_mm.env.arch
   return vma.vm_flags & VM_EXEC || (arch && !arch.has_nx) ? 0 : _PAGE_NX
 }
-export function pte_flags(pte: number): number {
-  return pte % 4096
-}
-/** Kernel: pte_present(): present or PROT_NONE. */
-export function pte_present(pte: number): boolean {
-  return (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0
-}
-/** What the MMU sees: the P bit. */
+/** What the MMU sees: the P bit (a PROT_NONE entry is present only to the kernel). */
 export function pte_hw_present(pte: number): boolean {
   return (pte & _PAGE_PRESENT) !== 0
-}
-export function pte_write(pte: number): boolean {
-  return (pte & _PAGE_RW) !== 0
-}
-export function pte_dirty(pte: number): boolean {
-  return (pte & _PAGE_DIRTY) !== 0
-}
-export function pte_young(pte: number): boolean {
-  return (pte & _PAGE_ACCESSED) !== 0
-}
-export function pte_special(pte: number): boolean {
-  return (pte & _PAGE_SPECIAL) !== 0
-}
-export function is_guard_pte_marker(pte: number): boolean {
-  return pte !== 0 && !pte_present(pte) && (pte & PTE_MARKER_GUARD) !== 0
-}
-export function pte_set_flags(pte: number, bits: number): number {
-  const low = pte % 4096
-  return pte - low + (low | bits)
-}
-export function pte_clear_flags(pte: number, bits: number): number {
-  const low = pte % 4096
-  return pte - low + (low & ~bits)
-}
-export function mk_pte(pfn: number, flags: number): number {
-  return pfn * 4096 + flags
 }
 
 // ---- fault flags and results (include/linux/mm_types.h) ----
@@ -141,13 +131,20 @@ export function vma_wants_writenotify(vma: VmArea): boolean {
   return (vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && vma.vm_file?.f_mapping.backing === 'disk'
 }
 
-/** PTE protection bits for a fresh mapping of vma (vm_page_prot): private mappings start read-only. */
+/**
+ * Kernel: vma->vm_page_prot as vma_set_page_prot() computes it: the
+ * protection_map entry of the profile (src/arch/pte.ts; A set, NX without
+ * VM_EXEC where the profile has NX, PAGE_NONE for PROT_NONE), the private
+ * variant (no RW) when the mapping wants write notification. Private
+ * mappings start read-only (COW).
+ */
 export function vm_page_prot(vma: VmArea): number {
-  if (!vma_is_accessible(vma)) return _PAGE_PROTNONE | _PAGE_USER
-  let f = _PAGE_PRESENT | _PAGE_USER
-  if ((vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && !vma_wants_writenotify(vma)) f |= _PAGE_RW
-  return f + vma_nx(vma)
+  const arch = vma.vm_mm.env.arch ?? X86_64
+  if (!vma_is_accessible(vma)) return vm_get_page_prot(arch, 0) // PAGE_NONE
+  const flags = vma_wants_writenotify(vma) ? vma.vm_flags & ~VM_SHARED : vma.vm_flags
+  return vm_get_page_prot(arch, flags)
 }
+const X86_64 = arch_profile('x86_64')
 
 /** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
 export function vm_normal_page(vma: VmArea, pte: number): number {
