@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Machine } from '../../src/index.js'
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../../src/uapi/mman.js'
+import { PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_GUARD_INSTALL } from '../../src/uapi/mman.js'
+import { SignalError } from '../../src/user/errors.js'
 import type { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import type { Process } from '../../src/user/process.js'
 
@@ -54,6 +55,45 @@ describe.each(['i386', 'i386-pae', 'x86_64'] as const)('%s process through the M
     c.exit(0)
     m.check()
     p.munmap(a, 8192)
+    m.check()
+  })
+})
+
+describe.each(['i386', 'i386-pae', 'x86_64'] as const)('%s non-present user PTEs in their frames', (arch) => {
+  it('PROT_NONE keeps the page behind a PROTNONE entry (PFN inverted on 64-bit entries); a guard is a PTE marker', () => {
+    const m = new Machine({ arch, ram: '128M', seed: 1, debug_vm: true })
+    const p = m.spawn({ name: 'app' })
+    const a = p.mmap(0, 8192, RW, ANON)
+    p.store(a, [42])
+    const present = raw_pte(m, p, a)
+    p.mprotect(a, 4096, PROT_NONE)
+    const none = raw_pte(m, p, a)
+    const lo = parseInt(none.slice(-3), 16)
+    expect(lo & 0x1).toBe(0) // P clear: the MMU faults
+    expect(lo & 0x100).toBe(0x100) // _PAGE_PROTNONE
+    expect(lo & 0x4).toBe(0) // PAGE_NONE has no US
+    if (arch !== 'i386') {
+      // pte_modify + protnone_mask(): the PFN bits are stored inverted (L1TF)
+      const pfn_of = (hex: string): bigint => (BigInt('0x' + hex) >> 12n) & ((1n << 40n) - 1n)
+      expect(pfn_of(none)).toBe(((1n << 40n) - 1n) ^ pfn_of(present))
+    }
+    expect(() => p.load(a, 1)).toThrow(SignalError)
+    m.check()
+  })
+
+  it('mprotect back to RW restores a user-accessible entry; MADV_GUARD_INSTALL writes a marker (type 31)', () => {
+    const m = new Machine({ arch, ram: '128M', seed: 1, debug_vm: true })
+    const p = m.spawn({ name: 'app' })
+    const a = p.mmap(0, 8192, RW, ANON)
+    p.store(a, [42])
+    p.mprotect(a, 4096, PROT_NONE)
+    p.mprotect(a, 4096, RW)
+    expect(p.load(a, 1)[0]).toBe(42)
+    p.madvise(a + 4096, 4096, MADV_GUARD_INSTALL)
+    const g = BigInt('0x' + raw_pte(m, p, a + 4096))
+    if (arch === 'i386') expect((g >> 1n) & 31n).toBe(31n)
+    else expect(g >> 59n).toBe(31n)
+    expect(() => p.load(a + 4096, 1)).toThrow(SignalError)
     m.check()
   })
 })
