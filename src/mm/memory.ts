@@ -185,9 +185,8 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
     return 0
   }
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
-  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0) // zeroed by the allocator (__GFP_ZERO)
   if (pfn < 0) return VM_FAULT_OOM
-  env.physmem.fill(pfn, 0)
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, MM_ANONPAGES, 1)

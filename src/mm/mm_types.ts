@@ -231,8 +231,11 @@ export interface MmPageTables {
   set(vpn: number, pte: number): boolean
   /** Visit every non-none entry in [start_vpn, end_vpn) in order. */
   each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
-  /** Kernel: free_pgtables(): free tables wholly inside [floor, ceiling) that map nothing. */
-  free_pgtables(floor_vpn: number, ceiling_vpn: number): void
+  /**
+   * Kernel: free_pgtables(): free the tables mapping [start, end) (default:
+   * the whole gap [floor, ceiling)); upper tables only when wholly inside [floor, ceiling).
+   */
+  free_pgtables(floor_vpn: number, ceiling_vpn: number, start_vpn?: number, end_vpn?: number): void
   /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
   pte_table_present?(vpn: number): boolean
   /** Page-table pages in use (VmPTE / PageTables), the top level included. */

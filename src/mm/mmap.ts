@@ -256,12 +256,15 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
   const i = find_vma_index(mm, start)
   const prev = i > 0 ? mm.mm_mt[i - 1] : null
   mm.locked_vm -= g.locked_vm
+  const first = g.vmas[0].vm_start
+  const last = g.vmas[g.vmas.length - 1].vm_end
   for (const v of g.vmas) {
     vm_stat_account(mm, v.vm_flags, -vma_pages(v))
     remove_vma(mm, v)
   }
   const next = find_vma(mm, start)
-  mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE)
+  // free_pgtables(): free_pgd_range() over the unmapped VMAs, floor and ceiling from the neighbours.
+  mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE, first / PAGE_SIZE, last / PAGE_SIZE)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
 }
 
