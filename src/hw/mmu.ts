@@ -50,7 +50,6 @@ import {
   pte_layout,
   pte_pfn,
   read_entry,
-  write_entry,
   type PteLayout,
 } from '../arch/pte.js'
 import type { PhysMem } from './physmem.js'
@@ -419,47 +418,45 @@ export class Mmu {
     if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
     const pm = this.physmem
     const size = this.size
-    const layout = this.layout
+    const wide = size === 8
     let table = cr3
     let w = true
     let u = true
     let x = true
     for (let lv = 0; lv < this.levels; lv++) {
       const span = this.span[lv]
-      const idx = Math.floor(vpn / span) % this.nents[lv]
-      const off = idx * size
-      let e = read_entry(pm.peek(table), off, layout)
-      if ((e & _PAGE_PRESENT) === 0) return -1
+      const off = (Math.floor(vpn / span) % this.nents[lv]) * size
+      const b = pm.peek(table)
+      // The entry's low and high words, little endian; every flag the walk needs is in `lo`
+      // (NX is bit 31 of `hi`). A not-present entry is not decoded further (swap, marker, PROTNONE).
+      const lo = (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
+      if ((lo & _PAGE_PRESENT) === 0) return -1
+      const hi = wide ? (b[off + 4] | (b[off + 5] << 8) | (b[off + 6] << 16) | (b[off + 7] << 24)) >>> 0 : 0
       const pdpte = this.pae && lv === 0 // PAE PDPTEs carry no RW/US/NX/A
-      const leaf = lv === this.levels - 1 || (lv > 0 && (e & _PAGE_PSE) !== 0)
+      const leaf = lv === this.levels - 1 || (lv > 0 && (lo & _PAGE_PSE) !== 0)
       if (!pdpte) {
-        if ((e & _PAGE_RW) === 0) w = false
-        if ((e & _PAGE_USER) === 0) u = false
-        if (e >= _PAGE_NX) x = false
-        if (!leaf && (e & _PAGE_ACCESSED) === 0) {
-          e += _PAGE_ACCESSED
-          write_entry(pm.frame(table), off, layout, e)
-        }
+        if ((lo & _PAGE_RW) === 0) w = false
+        if ((lo & _PAGE_USER) === 0) u = false
+        if (hi >= 0x80000000) x = false
+        if (!leaf && (lo & _PAGE_ACCESSED) === 0) pm.frame(table)[off] |= _PAGE_ACCESSED // A is in byte 0
       }
+      const pfn_field = (hi & 0xfffff) * 2 ** 20 + (lo >>> 12)
       if (!leaf) {
-        table = pte_pfn(e)
+        table = pfn_field
         continue
       }
       if (!u) return -1
       if (acc === ACC_WRITE && !w) return -1
       if (acc === ACC_EXEC && !x) return -1
       const want = acc === ACC_WRITE ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
-      if ((e & want) !== want) {
-        e += want & ~(e & want)
-        write_entry(pm.frame(table), off, layout, e)
-      }
-      const pfn = pte_pfn(e) + (lv === this.levels - 1 ? 0 : vpn % span)
+      if ((lo & want) !== want) pm.frame(table)[off] |= want // A and D are in byte 0
+      const pfn = lv === this.levels - 1 ? pfn_field : pfn_field - (pfn_field % span) + (vpn % span)
       if (fill && s) {
         let perm = TLB_U
         if (w) perm |= TLB_W
         if (x) perm |= TLB_X
-        if (e & _PAGE_DIRTY) perm |= TLB_D
-        if (e & _PAGE_GLOBAL) perm |= TLB_G
+        if ((lo | want) & _PAGE_DIRTY) perm |= TLB_D
+        if (lo & _PAGE_GLOBAL) perm |= TLB_G
         s.tlb.insert(s.loaded_mm_asid, vpn, pfn, perm)
       }
       return pfn

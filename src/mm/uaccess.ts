@@ -69,8 +69,10 @@ export interface AccessResult {
  * first, as a CPU executing the program would. Never throws for a fault:
  * it is reported with the address of the first byte not accessed.
  */
+const NO_DATA = new Uint8Array(0)
+
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
-  const data = new Uint8Array(write ? 0 : len)
+  const data = write ? NO_DATA : new Uint8Array(len)
   let done = 0
   const physmem = mm.env.physmem
   while (done < len) {
@@ -82,9 +84,14 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     if (write) {
       const frame = physmem.frame(r)
       if (typeof src === 'number') frame.fill(src, off, off + n)
-      else if (src) frame.set(src.subarray(done, done + n), off)
+      else if (src) {
+        if (n <= 16) for (let i = 0; i < n; i++) frame[off + i] = src[done + i]
+        else frame.set(src.subarray(done, done + n), off)
+      }
     } else {
-      data.set(physmem.peek(r).subarray(off, off + n), done)
+      const frame = physmem.peek(r)
+      if (n <= 16) for (let i = 0; i < n; i++) data[done + i] = frame[off + i]
+      else data.set(frame.subarray(off, off + n), done)
     }
     done += n
   }
