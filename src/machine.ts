@@ -35,6 +35,7 @@ import { PgTables } from './mm/pgtable.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
+import { ThreadStacks } from './kernel/thread_stack.js'
 import { kernel_physical_mapping_init } from './mm/init_mapping.js'
 import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
@@ -105,6 +106,8 @@ export class Machine {
   readonly kmem: KernelMemory
   /** Each CPU's MMU and TLB, and the TLB-flush protocol (src/hw/mmu.ts, src/hw/tlb.ts). */
   readonly mmu: Mmu
+  /** Tasks' kernel stacks: vmalloc'd on x86_64 (VMAP_STACK), order-1 pages on i386 (src/kernel/thread_stack.ts). */
+  readonly thread_stacks: ThreadStacks
   /** Simulated time in ns. */
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
@@ -174,12 +177,14 @@ export class Machine {
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
     this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
     this.kmem = new KernelMemory(this.page_alloc, this.pgtables)
+    this.thread_stacks = new ThreadStacks(this.page_alloc, this.vmalloc, cpus)
     this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
     this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
     this.checkers.push(() => {
       this.pgtables.check()
       this.vmalloc.check()
       this.highmem.check()
+      this.thread_stacks.check()
     })
     const populated = zones.filter((z) => z.populated).length
     this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)

@@ -4,6 +4,7 @@
  * time. Every number printed is read from the simulated machine.
  */
 import { Machine, GFP_KERNEL, GFP_DMA, type Page } from '../index.js'
+import { run_process_demo } from './demo_process.js'
 
 type Out = (line: string) => void
 
@@ -56,8 +57,17 @@ export function run_demo(m: Machine, out: Out): void {
   out(`after freeing them: pcp holds ${z.per_cpu_pageset[0].count} pages, NR_FREE_PAGES does not count them until drain_all_pages()`)
   k.drain_all_pages()
 
-  section(out, '7. /proc/meminfo')
+  section(out, '7. kmalloc(100, GFP_KERNEL): a slab object, not a page')
+  const slab_before = m.proc('/proc/slabinfo')
+  const objs = Array.from({ length: 40 }, () => k.kmalloc(100, GFP_KERNEL))
+  out(`kmalloc rounds 100 bytes up to the kmalloc-128 cache; 40 objects at ${objs[0] === 0 ? 'NULL' : '0x' + (BigInt(objs[0]) + (objs[0] < 0 ? 1n << 64n : 0n)).toString(16)} ...:`)
+  show(out, diff(slab_before, m.proc('/proc/slabinfo')))
+  for (const o of objs) k.kfree(o)
+
+  section(out, '8. /proc/meminfo')
   show(out, m.proc('/proc/meminfo'), (l) => MEMINFO_KEYS.test(l))
+
+  run_process_demo(m, out, 9)
   m.check()
   out('')
   out('The invariant checker (DEBUG_VM) verified every frame, free list and counter: OK.')

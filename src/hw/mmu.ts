@@ -470,26 +470,54 @@ export class Mmu {
   }
 
   /**
-   * The invariants at the top of the file. `pfn_of(mm, vpn)` gives what the
-   * page tables say now for the loaded mm (-1: no user-accessible mapping),
-   * to find stale entries on CPUs that believe they are up to date.
+   * The invariants at the top of the file (DEBUG_VM). A CPU that is up to
+   * date with its loaded mm must not cache a translation the page tables no
+   * longer give: another frame, none at all, or more permission (writable or
+   * user where the tables now refuse it). Such an entry is a missing flush.
    */
-  check(lookup_pte?: (cr3: number, vpn: number) => number): void {
+  check(): void {
     for (const s of this.cpus) {
       const mm = s.loaded_mm
       if (mm !== this.init_mm && !mm.cpu_bitmap.has(s.cpu)) throw new KernelBug(`mmu: cpu ${s.cpu} runs an mm that is not in its mm_cpumask`)
       if (s.ctx_id[s.loaded_mm_asid] !== mm.context.ctx_id) throw new KernelBug(`mmu: cpu ${s.cpu}'s loaded ASID ${s.loaded_mm_asid} belongs to another mm`)
       if (s.ctx_tlb_gen[s.loaded_mm_asid] > mm.context.tlb_gen) throw new KernelBug(`mmu: cpu ${s.cpu} is ahead of its mm's tlb_gen`)
-      if (!lookup_pte || s.is_lazy || mm === this.init_mm || s.ctx_tlb_gen[s.loaded_mm_asid] !== mm.context.tlb_gen) continue
+      if (s.is_lazy || mm === this.init_mm || s.ctx_tlb_gen[s.loaded_mm_asid] !== mm.context.tlb_gen) continue
       const t = s.tlb
       for (let i = 0; i < t.nr_entries; i++) {
         if (t.tag_vpn[i] === -1 || t.tag_pcid[i] !== s.loaded_mm_asid) continue
-        const pfn = lookup_pte(s.cr3, t.tag_vpn[i])
-        if (pfn !== t.pfn[i]) {
-          throw new KernelBug(`mmu: cpu ${s.cpu} caches vpn 0x${t.tag_vpn[i].toString(16)} -> pfn 0x${t.pfn[i].toString(16)}, the page tables say ${pfn < 0 ? 'none' : '0x' + pfn.toString(16)} (missing TLB flush)`)
+        const vpn = t.tag_vpn[i]
+        const e = this.peek_entry(s.cr3, vpn)
+        const pfn = e < 0 ? -1 : Math.floor(e / 4)
+        const stale = pfn !== t.pfn[i] || (t.perm[i] & TLB_W && !(e & 2)) || (t.perm[i] & TLB_U && !(e & 1))
+        if (stale) {
+          throw new KernelBug(
+            `mmu: cpu ${s.cpu} caches vpn 0x${vpn.toString(16)} -> pfn 0x${t.pfn[i].toString(16)}${t.perm[i] & TLB_W ? ' writable' : ''}, ` +
+              `the page tables say ${pfn < 0 ? 'none' : '0x' + pfn.toString(16) + (e & 2 ? ' writable' : ' read-only')} (missing TLB flush)`,
+          )
         }
       }
     }
+  }
+
+  /** pfn * 4 + (writable ? 2 : 0) + (user ? 1 : 0) of what the tables map at vpn, or -1; A/D untouched. */
+  private peek_entry(cr3: number, vpn: number): number {
+    if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
+    let table = cr3
+    let w = 2
+    let u = 1
+    for (let lv = 0; lv < this.levels; lv++) {
+      const span = this.span[lv]
+      const e = read_entry(this.physmem.peek(table), (Math.floor(vpn / span) % this.nents[lv]) * this.size, this.layout)
+      if ((e & _PAGE_PRESENT) === 0) return -1
+      if (!(this.pae && lv === 0)) {
+        if (!(e & _PAGE_RW)) w = 0
+        if (!(e & _PAGE_USER)) u = 0
+      }
+      const leaf = lv === this.levels - 1 || (lv > 0 && (e & _PAGE_PSE) !== 0)
+      if (leaf) return (pte_pfn(e) + (lv === this.levels - 1 ? 0 : vpn % span)) * 4 + w + u
+      table = pte_pfn(e)
+    }
+    return -1
   }
 
   /** What the page tables map at `vpn` from `cr3` for a user access, without touching A/D (-1: nothing). */

@@ -41,7 +41,7 @@ export function mmgrab(mm: MmStruct): void {
 /** Kernel: mmdrop(): free the struct when the last reference goes. */
 export function mmdrop(mm: MmStruct): void {
   if (mm.mm_count <= 0) throw new KernelBug('mmdrop: mm_count underflow')
-  if (--mm.mm_count === 0) mm.env.kmem_free?.('mm_struct')
+  if (--mm.mm_count === 0) mm.env.kmem_free?.('mm_struct', mm.slab_obj)
 }
 
 /** Kernel: mmput(): drop a user; the last one tears the mappings down. */

@@ -29,8 +29,9 @@ export function mm_alloc(env: MmEnv, task_size: number): MmStruct | null {
   const mm_id = env.next_id()
   const pgd = env.pgd_alloc()
   if (!pgd) return null
-  env.kmem_alloc?.('mm_struct')
-  return new MmStruct(env, mm_id, task_size, pgd)
+  const mm = new MmStruct(env, mm_id, task_size, pgd)
+  mm.slab_obj = env.kmem_alloc?.('mm_struct') ?? 0
+  return mm
 }
 
 /** Kernel: dup_mmap(): copy oldmm's VMAs and page tables into mm. 0 or -errno. */

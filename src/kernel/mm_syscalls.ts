@@ -19,6 +19,8 @@ import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sys
 import { SoftPageTables } from '../mm/pgtable_soft.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
+import type { SlabAllocator } from '../mm/slab_common.js'
+import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
 import { sys_mmap, do_munmap, sys_brk } from '../mm/mmap.js'
@@ -57,6 +59,8 @@ export interface MmHost {
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
   vm_committed_as: number
+  /** The slab allocator: mm_struct, vm_area_struct, anon_vma and anon_vma_chain come from its caches. */
+  readonly slab?: SlabAllocator
 }
 
 /** The MmEnv of a machine (one per machine). */
@@ -64,7 +68,9 @@ export function make_mm_env(h: MmHost): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
+  const slab = h.slab
   const env: MmEnv = {
+    arch: h.arch,
     pages: h.pages,
     physmem: h.physmem,
     vmstat: h.vmstat,
@@ -91,6 +97,15 @@ export function make_mm_env(h: MmHost): MmEnv {
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
+    // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory.
+    kmem_alloc: (name) => {
+      const c = slab?.find_cache(name)
+      return c ? slab?.kmem_cache_alloc(c, GFP_KERNEL, `${name}_alloc`) ?? 0 : 0
+    },
+    kmem_free: (name, obj) => {
+      const c = slab?.find_cache(name)
+      if (c && obj) slab?.kmem_cache_free(c, obj, `${name}_free`)
+    },
   }
   return env
 }

@@ -13,6 +13,7 @@ import { PAGE_SIZE } from './rmap.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
 import { truncate_setsize } from './truncate.js'
+import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../kernel/errno.js'
 
 const LLONG_MAX = 2 ** 63 - 1
@@ -120,15 +121,20 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     const p = pos + written
     const bytes = Math.min(PAGE_SIZE - (p % PAGE_SIZE), len - written)
     // write_begin: the page-cache page for p (shmem_write_begin allocates it).
+    // write_begin: shmem_write_begin / ext4_da_write_begin grab the page; a new ext4 page that
+    // gets nothing copied is zeroed, made uptodate and dirtied (folio_zero_new_buffers()).
     let page = -1
-    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, Math.floor(p / PAGE_SIZE))
+    const index = Math.floor(p / PAGE_SIZE)
+    if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)
-    else if (p % PAGE_SIZE && mapping.i_pages.has(Math.floor(p / PAGE_SIZE))) {
-      // block_write_end(): a zero-length commit inside the block still marks its buffer dirty
-      set_page_dirty(env, mapping.i_pages.get(Math.floor(p / PAGE_SIZE)) as number)
+    else {
+      const cached = mapping.i_pages.get(index) as number
+      // ext4: write_begin reserves (delalloc) a hole's block, which dirties an uptodate page;
+      // block_write_end() marks a touched buffer dirty even for a zero-length commit.
+      if (!env.pages.test(cached, PG_mappedtodisk) || p % PAGE_SIZE) set_page_dirty(env, cached)
     }
     if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
     if (data.length === 0) {

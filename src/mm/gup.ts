@@ -4,7 +4,19 @@
  * populate_vma_page_range, __mm_populate, faultin_page_range).
  */
 import { type MmStruct, type VmArea, VM_READ, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE } from './mm_types.js'
-import { FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_OOM, VM_FAULT_SIGBUS, handle_mm_fault, pte_present, pte_write, vma_is_accessible } from './memory.js'
+import {
+  FAULT_FLAG_WRITE,
+  VM_FAULT_ERROR,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  handle_mm_fault,
+  pte_dirty,
+  pte_hw_present,
+  pte_write,
+  vm_normal_page,
+  vma_is_accessible,
+} from './memory.js'
+import { set_page_dirty } from './shmem.js'
 import { find_vma, vma_lookup } from './vma.js'
 import { PAGE_SIZE } from './rmap.js'
 import { EFAULT, ENOMEM, EINVAL, EHWPOISON } from '../kernel/errno.js'
@@ -12,7 +24,12 @@ import { EFAULT, ENOMEM, EINVAL, EHWPOISON } from '../kernel/errno.js'
 /** Fault one page as get_user_pages would (follow_page, else handle_mm_fault). 0 or VM_FAULT_* error bits. */
 function faultin_one(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
   const pte = mm.pgd.get(addr / PAGE_SIZE)
-  if (pte_present(pte) && (!write || pte_write(pte))) return 0
+  if (pte_hw_present(pte) && (!write || pte_write(pte))) {
+    // follow_page_pte() with FOLL_TOUCH|FOLL_WRITE dirties the page (not the PTE).
+    const page = vm_normal_page(vma, pte)
+    if (write && page >= 0 && !pte_dirty(pte)) set_page_dirty(mm.env, page)
+    return 0
+  }
   return handle_mm_fault(mm, vma, addr, write ? FAULT_FLAG_WRITE : 0) & VM_FAULT_ERROR
 }
 

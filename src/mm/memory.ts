@@ -185,7 +185,8 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
     return 0
   }
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
-  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0) // zeroed by the allocator (__GFP_ZERO)
+  // vma_alloc_zeroed_movable_folio(): the allocator clears it (__GFP_ZERO)
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return VM_FAULT_OOM
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
@@ -333,6 +334,8 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
 
 /** Kernel: do_cow_fault(): write fault on a private file mapping with no PTE. */
 function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+  // The anon_vma comes first: even a fault that then SIGBUSes leaves the VMA with one.
+  if (anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = __do_fault(mm, vma, addr)
   if (src < 0) return -src
   const pfn = new_anon_copy(mm, vma, addr, src)
@@ -424,7 +427,8 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     if (ret & VM_FAULT_MAJOR) mm.maj_flt++
     else mm.min_flt++
   }
-  env.trace?.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
+  const trace = env.trace
+  if (trace && trace.enabled) trace.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
   return ret
 }
 

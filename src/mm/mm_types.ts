@@ -181,6 +181,8 @@ export class AnonVma {
   num_children = 0
   /** Number of VMAs whose vma->anon_vma is this one. */
   num_active_vmas = 0
+  /** Address of the slab object (anon_vma cache), 0 without slab. */
+  slab_obj = 0
   /** The anon_vma_chains linking VMAs to this anon_vma (rb_root). */
   readonly rb_root = new Set<AnonVmaChain>()
   constructor(readonly id: number) {
@@ -193,6 +195,8 @@ export class AnonVma {
 export interface AnonVmaChain {
   readonly vma: VmArea
   readonly anon_vma: AnonVma
+  /** Address of the slab object (anon_vma_chain cache), 0 without slab. */
+  readonly slab_obj: number
 }
 
 /** struct vm_area_struct. */
@@ -215,6 +219,8 @@ export class VmArea {
   vm_private_data: unknown = null
   /** Special-mapping name ([vdso], [vvar], [heap] is derived from brk). */
   special_name: string | null = null
+  /** Address of the slab object (vm_area_struct cache), 0 without slab. */
+  slab_obj = 0
   constructor(readonly vm_mm: MmStruct) {}
 }
 
@@ -321,9 +327,14 @@ export interface MmEnv {
   available_pages(): number
   /** vm_committed_as, in pages. */
   vm_committed_as: number
-  /** Slab hooks: called when a kernel object is created/freed (cache name, e.g. "vm_area_struct"). */
-  kmem_alloc?(cache: string): void
-  kmem_free?(cache: string): void
+  /**
+   * Slab hooks: a kernel object is allocated from / freed to its cache
+   * ("mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain"); kmem_alloc
+   * returns the object's kernel address (0 when there is no slab), which the
+   * object keeps in `slab_obj` for kmem_free.
+   */
+  kmem_alloc?(cache: string): number
+  kmem_free?(cache: string, obj: number): void
   /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
   flush_tlb_range?(mm: MmStruct, start: number, end: number): void
   /** Kernel: flush_tlb_mm(): the whole mm on every CPU, page tables possibly freed (fork, exit). */
@@ -387,6 +398,8 @@ export class MmStruct {
   readonly context: MmContext = { ctx_id: 0, tlb_gen: 1 }
   /** Set at exit_mmap. */
   dead = false
+  /** Address of the slab object (mm_struct cache), 0 without slab. */
+  slab_obj = 0
   constructor(
     readonly env: MmEnv,
     readonly id: number,

@@ -131,7 +131,6 @@ export class PgTables {
 
   readonly deps: PgtableDeps
   readonly levels: number
-  private readonly shifts: readonly number[]
   readonly divs: readonly number[]
   readonly nents: readonly number[]
   readonly size: 4 | 8
@@ -147,7 +146,6 @@ export class PgTables {
     const a = deps.arch
     this.arch = a
     this.levels = a.levels
-    this.shifts = a.level_shifts
     this.divs = a.level_shifts.map((s) => 2 ** s)
     this.nents = a.level_entries
     this.size = a.pte_size
@@ -548,7 +546,7 @@ export class PgTables {
    */
   for_each_pte(mm: PgtableMm, start: number, end: number, fn: PteVisitor): void {
     const ls = this.lin(start)
-    const le = end === 0 && this.x64 ? 2 ** 48 : this.lin(end)
+    const le = end === 0 ? (this.x64 ? 2 ** 48 : 2 ** 32) : this.lin(end) // 0: to the top
     if (le <= ls) return
     this.visit(mm.pgd, 0, ls, le, fn)
   }

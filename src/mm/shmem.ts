@@ -13,7 +13,7 @@
  * truncation that must zap mappings lives in truncate.ts.
  */
 import { type AddressSpace, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
-import { PG_dirty, PG_swapbacked, PG_uptodate } from './page.js'
+import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { put_page } from './rmap.js'
@@ -195,6 +195,16 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
 export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
   if (mapping.backing !== 'disk') return
   for (const [index, pfn] of mapping.i_pages) {
-    if (index >= start_index && index <= end_index) clear_page_dirty(env, pfn)
+    if (index >= start_index && index <= end_index && env.pages.test(pfn, PG_dirty)) {
+      clear_page_dirty(env, pfn)
+      // written back: the page now has its blocks allocated on disk
+      env.pages.set(pfn, PG_mappedtodisk)
+    }
   }
+}
+
+/** Kernel: shmem_evict_inode(): drop every page of an object nobody references any more. */
+export function shmem_evict(env: MmEnv, mapping: AddressSpace): void {
+  for (const index of [...mapping.i_pages.keys()]) delete_from_page_cache(env, mapping, index)
+  env.mappings.delete(mapping.id)
 }

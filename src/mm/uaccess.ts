@@ -36,7 +36,7 @@ export function walk_translate(mm: MmStruct, vpn: number, write: boolean): numbe
   return pte_pfn(pte)
 }
 
-/** Through the machine's MMU (env.mmu_translate, per machine) when it has one. */
+/** Through the machine's MMU and TLB when attached (env.mmu_translate), else a direct walk. */
 function translate(mm: MmStruct, vpn: number, write: boolean): number {
   const t = mm.env.mmu_translate
   return t ? t(mm, vpn, write) : walk_translate(mm, vpn, write)
@@ -69,10 +69,10 @@ export interface AccessResult {
  * first, as a CPU executing the program would. Never throws for a fault:
  * it is reported with the address of the first byte not accessed.
  */
-const NO_DATA = new Uint8Array(0)
+const EMPTY = new Uint8Array(0)
 
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
-  const data = write ? NO_DATA : new Uint8Array(len)
+  const data = write ? EMPTY : new Uint8Array(len)
   let done = 0
   const physmem = mm.env.physmem
   while (done < len) {
@@ -80,7 +80,10 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const off = a % PAGE_SIZE
     const n = Math.min(PAGE_SIZE - off, len - done)
     const r = fault_in_page(mm, a, write)
-    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: { ...r, addr: a } }
+    if (typeof r !== 'number') {
+      r.addr = a
+      return { data: data.subarray(0, done), done, fault: r }
+    }
     if (write) {
       const frame = physmem.frame(r)
       if (typeof src === 'number') frame.fill(src, off, off + n)

@@ -23,6 +23,7 @@ import {
   vm_flags_and,
 } from './mm_types.js'
 import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages, PAGE_SIZE } from './rmap.js'
+import { shmem_evict } from './shmem.js'
 import { KernelBug } from '../kernel/bug.js'
 import { ENOMEM } from '../kernel/errno.js'
 
@@ -86,8 +87,9 @@ export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[
 
 /** Kernel: vm_area_alloc(). */
 export function vm_area_alloc(mm: MmStruct): VmArea {
-  mm.env.kmem_alloc?.('vm_area_struct')
-  return new VmArea(mm)
+  const v = new VmArea(mm)
+  v.slab_obj = mm.env.kmem_alloc?.('vm_area_struct') ?? 0
+  return v
 }
 
 /** Kernel: vm_area_dup(): a copy of vma's fields (no anon_vma chains). */
@@ -110,8 +112,13 @@ export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
 
 /** Kernel: vm_area_free(). */
 export function vm_area_free(vma: VmArea): void {
-  if (vma.vm_file) vma.vm_file.f_count--
-  vma.vm_mm.env.kmem_free?.('vm_area_struct')
+  const f = vma.vm_file
+  if (f && --f.f_count === 0 && f.anon_shared) {
+    // fput() of the last reference to a MAP_SHARED|MAP_ANONYMOUS object: the shmem inode
+    // is evicted with its pages (shmem_evict_inode).
+    shmem_evict(vma.vm_mm.env, f.f_mapping)
+  }
+  vma.vm_mm.env.kmem_free?.('vm_area_struct', vma.slab_obj)
 }
 
 /** Insert a VMA into the tree and its file's i_mmap. Kernel: vma_link(). */

@@ -170,6 +170,11 @@ export class Vmalloc {
     return this.va_objs.length
   }
 
+  /** PAGE_KERNEL as this profile stores it (no NX on i386). */
+  get kernel_prot(): PgProt {
+    return this.prot
+  }
+
   /** Kernel: is_vmalloc_addr(). */
   is_vmalloc_addr(addr: number): boolean {
     return addr >= this.layout.VMALLOC_START && addr < this.layout.VMALLOC_END

@@ -10,9 +10,17 @@ describe('mmsim command', () => {
   it('demo walks through the steps the README promises and ends with the checker verdict', () => {
     const r = run('demo')
     expect(r.status).toBe(0)
-    for (const step of ['1. Boot', '2. /proc/buddyinfo', '3. alloc_pages(GFP_KERNEL, 3)', '4. __free_pages', '5. GFP_DMA', '6. Order-0', '7. /proc/meminfo']) {
+    for (const step of [
+      '1. Boot', '2. /proc/buddyinfo', '3. alloc_pages(GFP_KERNEL, 3)', '4. __free_pages', '5. GFP_DMA', '6. Order-0',
+      '7. kmalloc(100, GFP_KERNEL)', '8. /proc/meminfo', '9. A process', '10. mmap(NULL', '11. Demand paging', '12. fork()',
+      '13. What a process costs',
+    ]) {
       expect(r.stdout).toContain(step)
     }
+    // the page-table walk shows every level of the x86_64 tables and the PTE found
+    expect(r.stdout).toMatch(/pgd \d+, pud \d+, pmd \d+, pte \d+, offset 0x000/)
+    expect(r.stdout).toMatch(/pte\[\d+\] in pfn 0x[0-9a-f]+: 0x[0-9a-f]{16} \(P RW US A D NX pfn=0x[0-9a-f]+\)/)
+    expect(r.stdout).toMatch(/Parent still reads 0x42, child reads 0x43/)
     expect(r.stdout).toContain('Identical to step 2')
     expect(r.stdout).toMatch(/verified every frame, free list and counter: OK/)
   })

@@ -61,6 +61,7 @@ export function make_env(nr_frames = 16384): TestEnv {
     mappings: new Map<number, AddressSpace>(),
     kmem_alloc(cache: string) {
       slab.set(cache, (slab.get(cache) ?? 0) + 1)
+      return 0
     },
     kmem_free(cache: string) {
       slab.set(cache, (slab.get(cache) ?? 0) - 1)
@@ -130,11 +131,20 @@ export function make_machine_env(ram = '256M'): TestEnv & { machine: Machine } {
     mappings: new Map<number, AddressSpace>(),
     kmem_alloc(cache: string) {
       slab.set(cache, (slab.get(cache) ?? 0) + 1)
+      const c = m.slab.find_cache(cache)
+      return c ? m.slab.kmem_cache_alloc(c, GFP_KERNEL) : 0
     },
-    kmem_free(cache: string) {
+    kmem_free(cache: string, obj: number) {
       slab.set(cache, (slab.get(cache) ?? 0) - 1)
+      const c = m.slab.find_cache(cache)
+      if (c && obj) m.slab.kmem_cache_free(c, obj)
     },
     nr_free: () => {
+      // empty slabs of the mm caches go back to the buddy allocator first
+      for (const name of ['mm_struct', 'vm_area_struct', 'anon_vma', 'anon_vma_chain']) {
+        const c = m.slab.find_cache(name)
+        if (c) m.slab.kmem_cache_shrink(c)
+      }
       m.page_alloc.drain_all_pages()
       return m.page_alloc.nr_free_pages()
     },

@@ -138,7 +138,7 @@ describe('fork and copy-on-write', () => {
   })
 
   it('DONTFORK VMAs are left out, WIPEONFORK ones start empty, shared anonymous memory stays shared', () => {
-    const { env, mk, finish } = setup()
+    const { env, mk, finish, free0 } = setup()
     const p = mk()
     vm_mmap_pgoff(p, null, BASE, 2 * P, RW, ANON, 0)
     vm_mmap_pgoff(p, null, BASE + 4 * P, 2 * P, RW, ANON, 0)
@@ -155,8 +155,10 @@ describe('fork and copy-on-write', () => {
     expect(pte(c, BASE + 8 * P)).toBe(0)
     access_user(c, BASE + 8 * P, 1, true, 42)
     expect(access_user(p, BASE + 8 * P, 1, false).data[0]).toBe(42)
-    void env
     finish(c, p)
+    // the shared anonymous object goes with its last mapping
+    expect(env.mappings.size).toBe(0)
+    expect(env.nr_free()).toBe(free0)
   })
 
   it('property: random writes in parent and children keep refcount = mapcount for anonymous pages and free everything at exit', () => {

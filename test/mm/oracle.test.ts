@@ -10,6 +10,9 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { replay } from './oracle/replay.js'
 
 const dir = new URL('../fixtures/oracle/', import.meta.url).pathname
+/** Scenarios that do not agree yet (the same list as test/oracle/replay.test.ts). */
+const KNOWN_FAILURES = new Set<string>([])
+
 const names = readdirSync(dir + 'scenarios')
   .filter((f) => f.endsWith('.json'))
   .sort()
@@ -22,6 +25,10 @@ describe('oracle scenarios replayed on src/mm', () => {
       delete exp.kernel
       delete exp.env
       const { result, env, mm } = replay(sc, i % 2 === 1)
+      if (KNOWN_FAILURES.has(f)) {
+        expect(JSON.stringify(result) === JSON.stringify(exp), `${f} agrees now: drop it from KNOWN_FAILURES`).toBe(false)
+        return
+      }
       expect(result).toEqual(exp)
       // The scenario's process (and the machine) must account every page.
       expect(mm.map_count).toBe(mm.mm_mt.length)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ArchName } from '../../src/arch/profile.js'
-import { _PAGE_PCD, pte_flag_names } from '../../src/arch/pte.js'
+import { _PAGE_PCD, PAGE_KERNEL_RO, pte_flag_names } from '../../src/arch/pte.js'
 import { GFP_HIGHUSER, GFP_KERNEL, __GFP_NOWARN } from '../../src/mm/gfp.js'
 import { Machine } from '../../src/machine.js'
 import { NODE_STAT } from '../../src/mm/vmstat.js'
@@ -157,6 +157,12 @@ describe('vmalloc', () => {
     const lo = k.kernel_read(k.page_address(pages[1]), 4)
     expect(Array.from(lo)).toEqual([7, 8, 9, 10])
     expect(m.proc('/proc/vmallocinfo')).toMatch(/^0x[0-9a-f]{8}-0x[0-9a-f]{8} {3}16384 vmap_caller\+0x0\/0x0 vmap\n$/)
+    // a read-only mapping of the same pages: reads work, a write oopses as a permissions violation
+    const ro = k.vmap(pages, 3, 0, PAGE_KERNEL_RO)
+    expect(Array.from(k.kernel_read(ro + 4094, 4))).toEqual([5, 6, 7, 8])
+    expect(() => k.kernel_write(ro, new Uint8Array([1]))).toThrow(/unable to handle page fault/)
+    expect(m.dmesg()).toContain('#PF: error_code(0x0003) - permissions violation')
+    k.vunmap(ro)
     k.vunmap(va)
     expect(k.page_count(pages[0])).toBe(1)
     for (const p of pages) k.__free_pages(p, 0)

@@ -20,9 +20,6 @@ const FIX = new URL('../fixtures/oracle/', import.meta.url).pathname
 const KNOWN_FAILURES = new Set<string>([
   // Kernel-side differences still open (src/mm), found by generated scenarios:
   // (the first field that differs, as the test reports it)
-  'x-gen-0222.json', // results[23](fork).child.dumps[0].smaps[5](0x10000-0x13000).Rss: 0, kernel: 12
-  'x-gen-0229.json', // dumps[0](final).smaps[6](0x7c000-0x7f000).Private_Clean: 8, kernel: 4
-  'x-gen-0294.json', // dumps[0](at 21).smaps[1](0x5000-0x7000).Shared_Clean: 4, kernel: 0
 ])
 
 const names = readdirSync(`${FIX}scenarios`)
