@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { Machine, GFP_KERNEL } from '../src/index.js'
 import { bench_kmalloc } from './slab.js'
 import { mmsim_rates, real_kernel } from './addrspace.js'
+import { bench_pte_map, bench_pte_walk, bench_vmalloc } from './vmalloc.js'
 
 const json = process.argv.includes('--json')
 const metrics: Record<string, number> = {}
@@ -69,6 +70,10 @@ metrics.order0_batch64_pairs_per_s = Math.round(batch_pairs)
 
 metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5))
 metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+
+metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3))
+metrics.pte_map_per_s = Math.round(bench_pte_map(0.3))
+metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3))
 
 // Address spaces: mmsim's simulated faults and mmap/munmap beside the real kernel's.
 const sim = mmsim_rates(16384, 5)

@@ -27,6 +27,7 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
+import { kernel_layout } from './arch/pgtable_areas.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
 import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
@@ -42,6 +43,19 @@ import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
 import { Mmu } from './hw/mmu.js'
 import { check_mmu, install_mmu, mmu_sched } from './kernel/mmu_context.js'
+
+/**
+ * The profile as this machine's kernel sees it. On i386 the end of lowmem is
+ * not a constant: MAXMEM = VMALLOC_END - PAGE_OFFSET - __VMALLOC_RESERVE, and
+ * VMALLOC_END sits below the fixmap, whose size grows with NR_CPUS
+ * (arch/x86/include/asm/pgtable_32_areas.h). ZONE_NORMAL ends there.
+ */
+function machine_profile(arch: ArchProfile, cpus: number): ArchProfile {
+  if (arch.bits === 64) return arch
+  const MAXMEM = kernel_layout(arch, 0, cpus).MAXMEM
+  const max_pfn = arch.zones.max_pfn.map((v, i) => (i === arch.zones.ZONE_NORMAL ? MAXMEM / 4096 : v))
+  return { ...arch, max_low_phys: MAXMEM, zones: { ...arch.zones, max_pfn } }
+}
 
 export interface MachineOptions {
   arch?: ArchName
@@ -136,7 +150,7 @@ export class Machine {
     if (arch !== 'x86_64' && arch !== 'i386' && arch !== 'i386-pae') {
       throw new MachineConfigError(`arch: '${String(arch)}' is not one of x86_64, i386, i386-pae`)
     }
-    this.arch = arch_profile(arch)
+    this.arch = machine_profile(arch_profile(arch), opts.cpus ?? 2)
     const ram = parse_size(opts.ram ?? '256M')
     if (!Number.isFinite(ram)) throw new MachineConfigError(`ram: '${String(opts.ram)}' is not a size like 64M, 1G or a byte count`)
     if (ram < 32 * MiB) throw new MachineConfigError(`ram: ${String(opts.ram)} is too small (at least 32M)`)

@@ -108,7 +108,12 @@ export const X86_64: ArchProfile = {
   has_nx: true,
 }
 
-/** i386 lowmem ends at 896 MiB: 1 GiB of kernel space minus the vmalloc reserve (128 MiB). */
+/**
+ * i386 lowmem ends near 896 MiB: 1 GiB of kernel space minus the vmalloc
+ * reserve (128 MiB) and the fixmap. The exact MAXMEM depends on the fixmap
+ * size (NR_CPUS); Machine computes it (kernel_layout().MAXMEM), this is the
+ * textbook upper bound.
+ */
 const I386_MAXMEM = 896 * MiB
 
 export const I386: ArchProfile = {

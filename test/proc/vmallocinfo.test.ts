@@ -72,8 +72,9 @@ describe('/proc/vmallocinfo', () => {
     const m = new Machine({ arch: 'i386', ram: '1G', debug_vm: true })
     const k = m.kernel
     k.vmalloc(8192, 'scull_init+0x2a/0x100')
-    expect(m.proc('/proc/vmallocinfo')).toBe('0xf8800000-0xf8803000   12288 scull_init+0x2a/0x100 pages=2 vmalloc\n')
-    expect(m.proc('/proc/meminfo')).toMatch(/^VmallocTotal:\s+110584 kB$/m) // 0xff3fe000 - 0xf8800000
+    // lowmem ends at MAXMEM (0x373fe000), so high_memory = 0xf73fe000 and VMALLOC_START 8 MiB above it
+    expect(m.proc('/proc/vmallocinfo')).toBe('0xf7bfe000-0xf7c01000   12288 scull_init+0x2a/0x100 pages=2 vmalloc\n')
+    expect(m.proc('/proc/meminfo')).toMatch(/^VmallocTotal:\s+122880 kB$/m) // 0xff3fe000 - 0xf7bfe000
     m.check()
   })
 })
