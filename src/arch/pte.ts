@@ -458,7 +458,17 @@ export function read_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg
  * dropped, as _PAGE_NX is 0 there and massage_pgprot() would have dropped it.
  */
 export function write_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg, val: PteVal): void {
-  const [lo, hi] = pte_to_hw(val, layout)
+  let lo: number
+  let hi: number
+  if (val === 0 || (val & _PAGE_PRESENT) !== 0) {
+    // Present (or none): the PFN as is, NX at bit 63 — the common case, without pte_to_hw()'s array.
+    const nx = val >= _PAGE_NX
+    const v = nx ? val - _PAGE_NX : val
+    lo = v % TWO32
+    hi = layout === 4 || layout === 'i386' ? 0 : Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)
+  } else {
+    ;[lo, hi] = pte_to_hw(val, layout)
+  }
   buf[offset] = lo & 0xff
   buf[offset + 1] = (lo >>> 8) & 0xff
   buf[offset + 2] = (lo >>> 16) & 0xff
