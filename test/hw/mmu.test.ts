@@ -80,6 +80,14 @@ describe('MMU: TLB hits and misses', () => {
     }
   })
 
+  it('rejects TLB geometries without a power-of-two number of sets', () => {
+    expect(() => new Machine({ ram: '64M', tlb_entries: 48 })).toThrow(/tlb_entries/)
+    expect(() => new Machine({ ram: '64M', tlb_entries: 64, tlb_ways: 3 })).toThrow(/tlb_entries/)
+    const m = new Machine({ ram: '64M', tlb_entries: 1536, tlb_ways: 12 }) // an L2 STLB's shape
+    expect(m.mmu.cpus[0].tlb.sets).toBe(128)
+    m.check()
+  })
+
   it('two machines in one host process keep separate MMUs', () => {
     const m1 = boot()
     const m2 = boot()
