@@ -168,6 +168,8 @@ export class Mmu {
   private readonly nents: readonly number[]
   private readonly pae: boolean
   private readonly user_vpn_limit: number
+  /** Pages one pte table maps (the paging-structure cache's region). */
+  private readonly ptes_per_table: number
 
   constructor(o: MmuOptions) {
     this.arch = o.arch
@@ -181,6 +183,7 @@ export class Mmu {
     this.nents = o.arch.level_entries
     this.pae = o.arch.name === 'i386-pae'
     this.user_vpn_limit = Math.ceil(o.arch.TASK_SIZE / PAGE_SIZE)
+    this.ptes_per_table = o.arch.level_entries[o.arch.levels - 1]
     this.cpus = []
     for (let c = 0; c < o.cpus; c++) {
       this.cpus.push(new CpuTlbState(c, new Tlb({ entries: o.tlb_entries ?? 64, ways: o.tlb_ways ?? 4 }), this.init_mm, o.init_pgd))
@@ -419,11 +422,27 @@ export class Mmu {
     const pm = this.physmem
     const size = this.size
     const wide = size === 8
+    const last = this.levels - 1
     let table = cr3
     let w = true
     let u = true
     let x = true
-    for (let lv = 0; lv < this.levels; lv++) {
+    let lv = 0
+    // The paging-structure cache may hold the pte table of this region: start there.
+    const region = Math.floor(vpn / this.ptes_per_table)
+    if (s) {
+      const tlb = s.tlb
+      const slot = tlb.pde_lookup(s.loaded_mm_asid, region)
+      if (slot >= 0) {
+        table = tlb.pde_table[slot]
+        const p = tlb.pde_perm[slot]
+        w = (p & TLB_W) !== 0
+        u = (p & TLB_U) !== 0
+        x = (p & TLB_X) !== 0
+        lv = last
+      }
+    }
+    for (; lv < this.levels; lv++) {
       const span = this.span[lv]
       const off = (Math.floor(vpn / span) % this.nents[lv]) * size
       const b = pm.peek(table)
@@ -433,7 +452,7 @@ export class Mmu {
       if ((lo & _PAGE_PRESENT) === 0) return -1
       const hi = wide ? (b[off + 4] | (b[off + 5] << 8) | (b[off + 6] << 16) | (b[off + 7] << 24)) >>> 0 : 0
       const pdpte = this.pae && lv === 0 // PAE PDPTEs carry no RW/US/NX/A
-      const leaf = lv === this.levels - 1 || (lv > 0 && (lo & _PAGE_PSE) !== 0)
+      const leaf = lv === last || (lv > 0 && (lo & _PAGE_PSE) !== 0)
       if (!pdpte) {
         if ((lo & _PAGE_RW) === 0) w = false
         if ((lo & _PAGE_USER) === 0) u = false
@@ -443,6 +462,7 @@ export class Mmu {
       const pfn_field = (hi & 0xfffff) * 2 ** 20 + (lo >>> 12)
       if (!leaf) {
         table = pfn_field
+        if (lv === last - 1 && s) s.tlb.pde_insert(s.loaded_mm_asid, region, table, (w ? TLB_W : 0) | (u ? TLB_U : 0) | (x ? TLB_X : 0))
         continue
       }
       if (!u) return -1
@@ -450,7 +470,7 @@ export class Mmu {
       if (acc === ACC_EXEC && !x) return -1
       const want = acc === ACC_WRITE ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
       if ((lo & want) !== want) pm.frame(table)[off] |= want // A and D are in byte 0
-      const pfn = lv === this.levels - 1 ? pfn_field : pfn_field - (pfn_field % span) + (vpn % span)
+      const pfn = lv === last ? pfn_field : pfn_field - (pfn_field % span) + (vpn % span)
       if (fill && s) {
         let perm = TLB_U
         if (w) perm |= TLB_W
@@ -483,6 +503,16 @@ export class Mmu {
       if (s.ctx_tlb_gen[s.loaded_mm_asid] > mm.context.tlb_gen) throw new KernelBug(`mmu: cpu ${s.cpu} is ahead of its mm's tlb_gen`)
       if (s.is_lazy || mm === this.init_mm || s.ctx_tlb_gen[s.loaded_mm_asid] !== mm.context.tlb_gen) continue
       const t = s.tlb
+      for (let i = 0; i < t.pde_entries; i++) {
+        if (t.pde_region[i] === -1 || t.pde_pcid[i] !== s.loaded_mm_asid) continue
+        const e = this.peek_entry(s.cr3, t.pde_region[i] * this.ptes_per_table, this.levels - 1)
+        if (e < 0 || Math.floor(e / 4) !== t.pde_table[i] || (t.pde_perm[i] & TLB_W && !(e & 2)) || (t.pde_perm[i] & TLB_U && !(e & 1))) {
+          throw new KernelBug(
+            `mmu: cpu ${s.cpu}'s paging-structure cache maps region 0x${t.pde_region[i].toString(16)} to pte table 0x${t.pde_table[i].toString(16)}, ` +
+              `the page tables say ${e < 0 ? 'none' : '0x' + Math.floor(e / 4).toString(16)} (missing TLB flush after freeing page tables)`,
+          )
+        }
+      }
       for (let i = 0; i < t.nr_entries; i++) {
         if (t.tag_vpn[i] === -1 || t.tag_pcid[i] !== s.loaded_mm_asid) continue
         const vpn = t.tag_vpn[i]
@@ -499,13 +529,18 @@ export class Mmu {
     }
   }
 
-  /** pfn * 4 + (writable ? 2 : 0) + (user ? 1 : 0) of what the tables map at vpn, or -1; A/D untouched. */
-  private peek_entry(cr3: number, vpn: number): number {
+  /**
+   * pfn * 4 + (writable ? 2 : 0) + (user ? 1 : 0) of what the tables map at
+   * vpn, or -1; A/D untouched. With `stop` below the last level: the frame of
+   * the table reached at level `stop` and the permissions above it.
+   */
+  private peek_entry(cr3: number, vpn: number, stop = this.levels): number {
     if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
     let table = cr3
     let w = 2
     let u = 1
     for (let lv = 0; lv < this.levels; lv++) {
+      if (lv === stop) return table * 4 + w + u
       const span = this.span[lv]
       const e = read_entry(this.physmem.peek(table), (Math.floor(vpn / span) % this.nents[lv]) * this.size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return -1

@@ -20,6 +20,14 @@
  * the hardware PCID is kern_pcid(asid) = asid + 1) or is global (kernel
  * mappings with G set match under every PCID). Invalid entries have tag -1.
  *
+ * Paging-structure cache (SDM §4.10.3, the "PDE cache"): `pde_entries`
+ * (default 32) direct-mapped entries, each remembering for a PCID and a
+ * region (the span of one pte table: 2 MiB, 4 MiB on i386) the pte table's
+ * frame and the permissions the upper levels allowed, so a walk can start at
+ * the last level. INVLPG and PCID flushes drop every paging-structure entry
+ * of the PCID (as the SDM specifies), which is why Linux must flush after
+ * freeing page tables (mmu_gather's freed_tables) even when no PTE changed.
+ *
  * Invariants: at most one valid entry per (pcid, vpn) — insert() replaces an
  * existing one; the hit and miss counters only count lookups.
  */
@@ -42,6 +50,8 @@ export interface TlbOptions {
   readonly entries?: number
   /** Associativity. Default 4. */
   readonly ways?: number
+  /** Paging-structure (PDE) cache entries, a power of two. Default 32. */
+  readonly pde_entries?: number
 }
 
 export class Tlb {
@@ -78,6 +88,13 @@ export class Tlb {
     this.pfn = new Float64Array(entries)
     this.perm = new Uint8Array(entries)
     this.victim = new Uint8Array(sets)
+    const pde = o.pde_entries ?? 32
+    if (!Number.isInteger(pde) || pde < 1 || (pde & (pde - 1)) !== 0) throw new RangeError(`tlb: ${pde} paging-structure cache entries is not a power of two`)
+    this.pde_entries = pde
+    this.pde_region = new Float64Array(pde).fill(-1)
+    this.pde_pcid = new Int16Array(pde)
+    this.pde_table = new Float64Array(pde)
+    this.pde_perm = new Uint8Array(pde)
   }
 
   /**
@@ -138,6 +155,42 @@ export class Tlb {
     return slot
   }
 
+  // ---------------------------------------------------------- paging-structure cache
+
+  readonly pde_entries: number
+  /** Region (vpn / pages per pte table) per entry; -1 when invalid. */
+  readonly pde_region: Float64Array
+  readonly pde_pcid: Int16Array
+  /** Frame of the pte table. */
+  readonly pde_table: Float64Array
+  /** TLB_W / TLB_U / TLB_X as the upper levels allow. */
+  readonly pde_perm: Uint8Array
+  pde_hits = 0
+
+  /** The paging-structure-cache slot for `region` under `pcid`, or -1. */
+  pde_lookup(pcid: number, region: number): number {
+    const i = region & (this.pde_entries - 1)
+    if (this.pde_region[i] === region && this.pde_pcid[i] === pcid) {
+      this.pde_hits++
+      return i
+    }
+    return -1
+  }
+
+  /** Remember the pte table of `region` (after a walk through present upper levels). */
+  pde_insert(pcid: number, region: number, table: number, perm: number): void {
+    const i = region & (this.pde_entries - 1)
+    this.pde_region[i] = region
+    this.pde_pcid[i] = pcid
+    this.pde_table[i] = table
+    this.pde_perm[i] = perm
+  }
+
+  /** Drop the paging-structure entries of `pcid` (-1: all). */
+  pde_flush(pcid: number): void {
+    for (let i = 0; i < this.pde_entries; i++) if (pcid < 0 || this.pde_pcid[i] === pcid) this.pde_region[i] = -1
+  }
+
   /** Drop one slot. */
   invalidate_slot(slot: number): void {
     if (this.tag_vpn[slot] === -1) return
@@ -145,8 +198,9 @@ export class Tlb {
     this.invalidated++
   }
 
-  /** INVLPG: the entries for `vpn` under `pcid`, global ones included. */
+  /** INVLPG: the entries for `vpn` under `pcid`, global ones included, and the PCID's paging-structure entries. */
   flush_one(pcid: number, vpn: number): void {
+    this.pde_flush(pcid)
     const base = (vpn & this.set_mask) * this.ways
     for (let i = base; i < base + this.ways; i++) {
       if (this.tag_vpn[i] === vpn && (this.tag_pcid[i] === pcid || this.tag_pcid[i] === PCID_GLOBAL)) this.invalidate_slot(i)
@@ -155,6 +209,7 @@ export class Tlb {
 
   /** INVPCID single-context / a flushing CR3 write: every non-global entry of `pcid`. */
   flush_pcid(pcid: number): void {
+    this.pde_flush(pcid)
     for (let i = 0; i < this.nr_entries; i++) {
       if (this.tag_vpn[i] !== -1 && this.tag_pcid[i] === pcid) this.invalidate_slot(i)
     }
@@ -162,6 +217,7 @@ export class Tlb {
 
   /** Global entries for `vpn` (flush_tlb_one_kernel()). */
   flush_global_one(vpn: number): void {
+    this.pde_flush(-1)
     const base = (vpn & this.set_mask) * this.ways
     for (let i = base; i < base + this.ways; i++) {
       if (this.tag_vpn[i] === vpn && this.tag_pcid[i] === PCID_GLOBAL) this.invalidate_slot(i)
@@ -170,6 +226,7 @@ export class Tlb {
 
   /** __flush_tlb_all(): everything, global entries included. */
   flush_all(): void {
+    this.pde_flush(-1)
     for (let i = 0; i < this.nr_entries; i++) this.invalidate_slot(i)
   }
 

@@ -30,8 +30,8 @@ export function mm_pgd_pfn(mm: MmStruct): number {
 
 /** Install the MMU's hooks into the mm layer's environment. */
 export function install_mmu(env: MmEnv, mmu: Mmu, pgtables: PgTables): void {
-  env.flush_tlb_range = (mm, start, end) => {
-    mmu.flush_tlb_mm_range(mm, start, end)
+  env.flush_tlb_range = (mm, start, end, freed_tables) => {
+    mmu.flush_tlb_mm_range(mm, start, end, freed_tables === true)
   }
   env.flush_tlb_mm = (mm) => {
     mmu.flush_tlb_mm(mm)

@@ -67,6 +67,7 @@ import {
 } from '../arch/pte.js'
 import { arch_profile } from '../arch/profile.js'
 import { is_guard_pte_marker } from './swapops.js'
+import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 
 // ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
 export {
@@ -504,6 +505,8 @@ export interface ZapDetails {
   even_cows?: boolean
   /** Drop guard markers too (munmap, exit, MADV_GUARD_REMOVE). */
   drop_markers?: boolean
+  /** munmap/exit: record the cleared range in the gather instead of flushing now (tlb_finish_mmu flushes). */
+  tlb?: MmuGather
 }
 
 /**
@@ -513,7 +516,9 @@ export interface ZapDetails {
 export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, end: number, details: ZapDetails = {}): void {
   const env = mm.env
   const pages = env.pages
-  let flushed = false
+  // __tlb_adjust_range(): the span of the PTEs actually cleared.
+  let lo = Infinity
+  let hi = -Infinity
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte) && !details.drop_markers) return
@@ -523,22 +528,25 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
     const page = vm_normal_page(vma, pte)
     if (page >= 0 && details.single_mapping && !details.even_cows && pages.mapping[page] < 0) return
     mm.pgd.set(vpn, 0)
-    flushed = true
+    if (vpn < lo) lo = vpn
+    if (vpn > hi) hi = vpn
     if (page < 0) return
     if (pages.mapping[page] > 0 && pte_dirty(pte)) set_page_dirty(env, page)
     add_mm_counter(mm, mm_counter(mm, page), -1)
     folio_remove_rmap_pte(env, page)
     put_page(env, page)
   })
-  if (flushed) env.flush_tlb_range?.(mm, start, end)
+  if (hi < lo) return
+  if (details.tlb) tlb_adjust_range(details.tlb, lo * PAGE_SIZE, (hi + 1 - lo) * PAGE_SIZE)
+  else env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
-export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number): void {
+export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number, tlb?: MmuGather): void {
   for (const v of vmas) {
     const s = Math.max(start, v.vm_start)
     const e = Math.min(end, v.vm_end)
-    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true })
+    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true, tlb })
   }
 }
 

@@ -335,8 +335,12 @@ export interface MmEnv {
    */
   kmem_alloc?(cache: string): number
   kmem_free?(cache: string, obj: number): void
-  /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
-  flush_tlb_range?(mm: MmStruct, start: number, end: number): void
+  /**
+   * TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm
+   * on every CPU; `freed_tables`: page tables were freed too (lazy CPUs and
+   * paging-structure caches must drop them).
+   */
+  flush_tlb_range?(mm: MmStruct, start: number, end: number, freed_tables?: boolean): void
   /** Kernel: flush_tlb_mm(): the whole mm on every CPU, page tables possibly freed (fork, exit). */
   flush_tlb_mm?(mm: MmStruct): void
   /**

@@ -56,6 +56,7 @@ import {
 } from './vma.js'
 import { PAGE_SIZE, vma_pages } from './rmap.js'
 import { unmap_vmas } from './memory.js'
+import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
 import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
@@ -252,7 +253,8 @@ function gather_munmap_vmas(mm: MmStruct, first: VmArea, start: number, end: num
 /** Kernel: vms_complete_munmap_vmas(): zap, free page tables, fix counters, free the VMAs. */
 function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end: number): void {
   if (g.vmas.length === 0) return
-  unmap_vmas(mm, g.vmas, start, end)
+  const tlb = tlb_gather_mmu()
+  unmap_vmas(mm, g.vmas, start, end, tlb)
   const i = find_vma_index(mm, start)
   const prev = i > 0 ? mm.mm_mt[i - 1] : null
   mm.locked_vm -= g.locked_vm
@@ -264,7 +266,10 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
   }
   const next = find_vma(mm, start)
   // free_pgtables(): free_pgd_range() over the unmapped VMAs, floor and ceiling from the neighbours.
+  const nr_ptes = mm.pgd.nr_ptes
   mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE, first / PAGE_SIZE, last / PAGE_SIZE)
+  if (mm.pgd.nr_ptes < nr_ptes) tlb_free_table(tlb, first)
+  tlb_finish_mmu(mm, tlb)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
 }
 

@@ -220,6 +220,42 @@ describe('MMU: flushes where Linux flushes (each would be caught if missing)', (
   })
 })
 
+describe('MMU: paging-structure cache and freed page tables', () => {
+  /** A 2-page mapping alone in its pte table, with the table cached by a failed walk and no PTE left. */
+  function table_cached_no_pte(m: Machine): { p: Process; x: number } {
+    const p = m.spawn({ name: 'app' })
+    catch_segv(p)
+    const x = p.mmap(0x7e0000000000, 8192, RW, ANON | 0x10 /* MAP_FIXED */)
+    p.store(x, [1])
+    p.madvise(x, 4096, MADV_DONTNEED) // zapped and flushed: no PTE, no cached table
+    p.mprotect(x + 4096, 4096, PROT_READ)
+    p.mprotect(x + 4096, 4096, 0)
+    expect(() => p.load(x + 4096, 1)).toThrow(SignalError) // the walk reaches the pte table: cached
+    expect(m.mmu.cpus[p.cpu].tlb.pde_region.some((r) => r === Math.floor(x / 4096 / 512))).toBe(true)
+    return { p, x }
+  }
+
+  it('walks start from the cached pte table; munmap flushes when it frees page tables even with no PTE cleared', () => {
+    const m = boot()
+    const { p, x } = table_cached_no_pte(m)
+    const before = m.mmu.events.nr_tlb_local_flush_one + m.mmu.events.nr_tlb_local_flush_all
+    p.munmap(x, 8192) // frees the pte table: tlb_finish_mmu() flushes (freed_tables)
+    expect(m.mmu.events.nr_tlb_local_flush_one + m.mmu.events.nr_tlb_local_flush_all).toBe(before + 1)
+    expect(m.mmu.cpus[p.cpu].tlb.pde_region.some((r) => r === Math.floor(x / 4096 / 512))).toBe(false)
+    m.check()
+  })
+
+  it('a missing freed-tables flush is caught (the cached table was freed)', () => {
+    const m = boot()
+    const { p, x } = table_cached_no_pte(m)
+    const hook = m.mm_env.flush_tlb_range
+    m.mm_env.flush_tlb_range = undefined
+    p.munmap(x, 8192)
+    m.mm_env.flush_tlb_range = hook
+    expect(() => m.check()).toThrow(/freeing page tables/)
+  })
+})
+
 describe('MMU: shootdowns and lazy TLB', () => {
   it('counts a remote flush sent and received when two CPUs run the same mm', () => {
     const m = boot()
@@ -245,11 +281,20 @@ describe('MMU: shootdowns and lazy TLB', () => {
     expect(() => thr.load(a, 1)).toThrow(SignalError) // CPU 1's entry is gone
     m.check()
     // A big range is a full flush (above tlb_single_page_flush_ceiling = 33 pages).
+    // The gather flushes the span of the PTEs actually cleared: one page here...
     const b = p.mmap(0, 64 * 4096, RW, ANON)
     p.store(b, [1])
-    const all = m.mmu.events.nr_tlb_local_flush_all
+    let one = m.mmu.events.nr_tlb_local_flush_one
     p.munmap(b, 64 * 4096)
+    expect(m.mmu.events.nr_tlb_local_flush_one).toBeGreaterThan(one)
+    // ...and everything when more than 33 pages were cleared.
+    const c = p.mmap(0, 64 * 4096, RW, ANON)
+    for (let i = 0; i < 64; i++) p.store(c + i * 4096, [1])
+    const all = m.mmu.events.nr_tlb_local_flush_all
+    one = m.mmu.events.nr_tlb_local_flush_one
+    p.munmap(c, 64 * 4096)
     expect(m.mmu.events.nr_tlb_local_flush_all).toBe(all + 1)
+    expect(m.mmu.events.nr_tlb_local_flush_one).toBe(one)
     thr.exit(0)
     expect(p.mm.mm_users).toBe(1)
     m.check()
