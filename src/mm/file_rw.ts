@@ -38,19 +38,21 @@ function read_readahead(env: MmEnv, mapping: AddressSpace, pos: number, count: n
   if (mapping.backing !== 'disk' || count === 0) return
   const first = Math.floor(pos / PAGE_SIZE)
   const last = Math.floor((pos + count - 1) / PAGE_SIZE)
-  for (let index = first; index <= last; index++) {
-    if (mapping.i_pages.has(index)) continue
-    const req = last - index + 1
-    if (index === 0) {
-      readahead_pages(env, mapping, 0, get_init_ra_size(req, 32))
-      continue
-    }
-    let miss = index - 1
-    while (miss >= 0 && index - miss <= 32 && mapping.i_pages.has(miss)) miss--
-    const contig = index - miss - 1
-    if (contig <= req) readahead_pages(env, mapping, index, index + req)
-    else readahead_pages(env, mapping, index, index + Math.min(contig + req, 32))
+  for (let index = first; index <= last; index++) sync_readahead(env, mapping, index, last - index + 1)
+}
+
+/** page_cache_sync_ra() for a missing page at index with req pages still wanted. */
+function sync_readahead(env: MmEnv, mapping: AddressSpace, index: number, req: number): void {
+  if (mapping.backing !== 'disk' || mapping.i_pages.has(index)) return
+  if (index === 0) {
+    readahead_pages(env, mapping, 0, get_init_ra_size(req, 32))
+    return
   }
+  let miss = index - 1
+  while (miss >= 0 && index - miss <= 32 && mapping.i_pages.has(miss)) miss--
+  const contig = index - miss - 1
+  if (contig <= req) readahead_pages(env, mapping, index, index + req)
+  else readahead_pages(env, mapping, index, index + Math.min(contig + req, 32))
 }
 
 /** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
@@ -89,18 +91,21 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr
   const e = rw_verify_area(pos, len)
   if (e) return e
   if (!access_ok(mm, uaddr, len)) return -EFAULT
-  const end = Math.min(pos + len, file.f_mapping.i_size)
-  if (end > pos) read_readahead(mm.env, file.f_mapping, pos, end - pos)
-  const data = file_read(mm.env, file.f_mapping, pos, len)
+  const mapping = file.f_mapping
+  const end = Math.min(pos + len, mapping.i_size)
+  const total = Math.max(0, end - pos)
   let copied = 0
-  while (copied < data.length) {
+  // filemap_read(): page by page; a missing page is read (with readahead) when reached.
+  while (copied < total) {
     const p = pos + copied
-    const n = Math.min(PAGE_SIZE - (p % PAGE_SIZE), data.length - copied)
-    const left = copy_to_user(mm, uaddr + copied, data.subarray(copied, copied + n))
+    const n = Math.min(PAGE_SIZE - (p % PAGE_SIZE), total - copied)
+    const index = Math.floor(p / PAGE_SIZE)
+    sync_readahead(mm.env, mapping, index, Math.floor((end - 1) / PAGE_SIZE) - index + 1)
+    const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
     copied += n - left
     if (left) break
   }
-  if (copied === 0 && data.length > 0) return -EFAULT
+  if (copied === 0 && total > 0) return -EFAULT
   return copied
 }
 
@@ -128,6 +133,12 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
+    if (data.length === 0 && mapping.backing === 'disk' && p > mapping.i_size && mapping.i_size % PAGE_SIZE) {
+      // ext4_da_do_write_end(): i_size moves past a gap even for a zero-length copy, and
+      // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block.
+      const eof = mapping.i_pages.get(Math.floor(mapping.i_size / PAGE_SIZE))
+      if (eof !== undefined) set_page_dirty(env, eof)
+    }
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)
     else {

@@ -232,11 +232,14 @@ function file_end_index(vma: VmArea): number {
 function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
   const nr_pages = mm.env.sysctl.fault_around_bytes / PAGE_SIZE
   const vpn = addr / PAGE_SIZE
-  const pte_off = vpn % 512
+  // PTRS_PER_PTE: 512 (x86_64, PAE), 1024 (i386 2-level)
+  const arch = mm.env.arch
+  const PTRS_PER_PTE = arch ? arch.level_entries[arch.level_entries.length - 1] : 512
+  const pte_off = vpn % PTRS_PER_PTE
   const pgoff = linear_page_index(vma, addr)
   const vma_off = pgoff - vma.vm_pgoff
   const from_pte = Math.max(Math.floor(pte_off / nr_pages) * nr_pages, pte_off - Math.min(pte_off, vma_off))
-  const to_pte = Math.min(from_pte + nr_pages, 512, pte_off + (vma.vm_end - vma.vm_start) / PAGE_SIZE - vma_off) - 1
+  const to_pte = Math.min(from_pte + nr_pages, PTRS_PER_PTE, pte_off + (vma.vm_end - vma.vm_start) / PAGE_SIZE - vma_off) - 1
   const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
   const start_pgoff = pgoff + from_pte - pte_off
   let end_pgoff = pgoff + to_pte - pte_off

@@ -6,27 +6,37 @@
  * API note for the user side (Process API, /proc formatters, replay runner)
  * -------------------------------------------------------------------------
  * Every kernel-side entry point returns a number: >= 0 (or an address) on
- * success, -errno on failure, exactly like the syscall's kernel function:
- *   mmap.ts     do_mmap(mm, addr, len, prot, flags, file, pgoff) / vm_mmap_pgoff(),
- *               ksys_mmap_pgoff(mm, addr, len, prot, flags, file|null, off) (full syscall),
- *               do_munmap(mm, start, len), sys_brk(mm, brk) (returns the new break)
+ * success, -errno on failure, with the checks in Linux's order:
+ *   mmap.ts     sys_mmap(mm, addr, len, prot, flags, fd, off, fget) (the syscall: offset,
+ *               fd and MAP_HUGETLB checks), vm_mmap_pgoff(mm, file, addr, len, prot, flags, pgoff)
+ *               (do_mmap + MAP_POPULATE/VM_LOCKED populate), do_mmap(), do_munmap(mm, start, len),
+ *               sys_brk(mm, brk) (returns the new or the old break), get_unmapped_area()
  *   mprotect.ts do_mprotect_pkey(mm, start, len, prot)
  *   mremap.ts   do_mremap(mm, addr, old_len, new_len, flags, new_addr)
  *   madvise.ts  do_madvise(mm, start, len, advice)
- *   mlock.ts    do_mlock(mm, start, len, flags), do_munlock(mm, start, len),
- *               do_mlockall(mm, flags), do_munlockall(mm)
+ *   mlock.ts    do_mlock(mm, start, len, vm_flags), sys_mlock2(mm, start, len, flags),
+ *               do_munlock(mm, start, len), do_mlockall(mm, flags), do_munlockall(mm)
  *   msync.ts    do_msync(mm, start, len, flags)
  *   mincore.ts  do_mincore(mm, start, len, out: Uint8Array) (0 or -errno)
  *   mseal.ts    do_mseal(mm, start, len, flags)
- *   memory.ts   access_user(mm, addr, len, write, data?) -> {ok, fault?: {signal, si_code, addr}}
- *               copy_to_user / copy_from_user (bytes NOT copied, like Linux),
- *               get_user / put_user (0 or -EFAULT)
- *   task_mmu.ts smaps_walk(mm, vma) -> the smaps counters as fs/proc/task_mmu.c computes them
- *   fork.ts     dup_mm(oldmm) (fork's copy of the address space), exit.ts exit_mmap/mmput
- * Addresses are plain numbers (user addresses are < TASK_SIZE, exact).
+ *   uaccess.ts  access_user(mm, addr, len, write, src?) -> {data, done, fault: {signal, si_code, addr} | null}
+ *               (a CPU's loads/stores through the MMU; never throws), copy_to_user / copy_from_user
+ *               (bytes NOT copied, like Linux), get_user / put_user (0 or -EFAULT)
+ *   file_rw.ts  vfs_pread / vfs_pwrite / vfs_ftruncate (kernel buffers), file_read_to_user /
+ *               file_write_from_user (read(2)/write(2) into/from user memory, EFAULT and short counts)
+ *   shmem.ts    shmem_file_setup(env, name, size, 'shmem' | 'disk') (tmpfs file or disk-like file)
+ *   smaps.ts    smaps_walk(mm, vma) -> MemSizeStats as fs/proc/task_mmu.c computes them (kB(), pss_kB())
+ *   vmflags.ts  vm_flags_string(flags) -> the smaps VmFlags mnemonics
+ *   kernel/fork.ts mm_alloc(env, task_size), dup_mm(oldmm) (fork's copy);
+ *   kernel/exit.ts mmput / mmget / mmgrab / mmdrop, exit_mmap
+ *   tlbflush.ts attach_mmu(env, MmuSet) wires the per-CPU TLBs (src/hw) in; switch_mm()
+ * Addresses are plain numbers (user addresses are < TASK_SIZE, exact). Lengths
+ * are unsigned 64-bit values carried in numbers (exact below 2^53; values near
+ * 2^64 keep their wrap-around meaning for the argument checks).
  * The VMAs of an mm are `mm.mm_mt`, a sorted array of VmArea (the maple
- * tree's role); iterate it or use vma.ts (find_vma, for_each_vma_range).
- * VmArea / MmStruct fields keep the kernel's names and stay stable.
+ * tree's role); iterate it or use vma.ts (find_vma, find_vma_prev,
+ * find_vma_intersection, vma_lookup, vmas_in_range). VmArea / MmStruct
+ * fields keep the kernel's names and stay stable.
  *
  * vm_flags use bits above 31 (VM_SEALED is bit 42 on x86-64), so they are
  * kept as an exact JS number. Testing a bit below 32 with `&` is correct

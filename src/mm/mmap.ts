@@ -267,10 +267,21 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
   const next = find_vma(mm, start)
   // free_pgtables(): free_pgd_range() over the unmapped VMAs, floor and ceiling from the neighbours.
   const nr_ptes = mm.pgd.nr_ptes
-  mm.pgd.free_pgtables((prev ? prev.vm_end : 0) / PAGE_SIZE, (next ? next.vm_start : mm.task_size) / PAGE_SIZE, first / PAGE_SIZE, last / PAGE_SIZE)
+  free_pgtables(mm, first, last, prev ? prev.vm_end : 0, next ? next.vm_start : 0)
   if (mm.pgd.nr_ptes < nr_ptes) tlb_free_table(tlb, first)
   tlb_finish_mmu(mm, tlb)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
+}
+
+/**
+ * Kernel: free_pgtables() -> free_pgd_range(addr, end, floor, ceiling): free
+ * the page tables of the unmapped [addr, end) that lie wholly inside the gap
+ * [floor, ceiling) between the neighbouring VMAs (ceiling 0: no VMA above).
+ * Only the tables covering [addr, end) are visited.
+ */
+export function free_pgtables(mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): void {
+  // Through the mm's table store, so that it forgets what it remembers of the freed tables.
+  mm.pgd.free_pgtables(floor / PAGE_SIZE, ceiling / PAGE_SIZE, addr / PAGE_SIZE, end / PAGE_SIZE)
 }
 
 /** Unmap [start, end) (page aligned) after the argument checks. Kernel: do_vmi_align_munmap(). */

@@ -33,7 +33,9 @@ export function unmap_mapping_pages(mapping: AddressSpace, first: number, last: 
 export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: number): number {
   const oldsize = mapping.i_size
   mapping.i_size = newsize
-  if (newsize < oldsize) {
+  // shmem_setattr() / ext4_setattr(): for newsize <= oldsize (equal too) the page cache past
+  // the new EOF is truncated, which also drops pages a failed write left beyond EOF.
+  if (newsize <= oldsize) {
     const holebegin = Math.ceil(newsize / PAGE_SIZE)
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
     for (const index of [...mapping.i_pages.keys()]) {
@@ -43,7 +45,11 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     const partial = newsize % PAGE_SIZE
     if (partial) {
       const pfn = mapping.i_pages.get(Math.floor(newsize / PAGE_SIZE))
-      if (pfn !== undefined && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+      if (pfn !== undefined) {
+        if (env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
+        // shmem_undo_range() marks the partial folio dirty before zeroing its tail
+        if (mapping.backing === 'shmem') set_page_dirty(env, pfn)
+      }
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
   }
