@@ -484,6 +484,27 @@ export class Mmu {
     throw new KernelBug('mmu walk: ran past the last level')
   }
 
+  /**
+   * One CPU's TLB as text, for teaching: the loaded mm's PCID, then each
+   * valid entry, e.g. "  set 3 way 1  pcid 1  vpn 0x7f0000001 -> pfn 0x1a2b3  W U X D".
+   */
+  tlb_text(cpu: number): string {
+    const s = this.cpus[cpu]
+    const t = s.tlb
+    const lines = [
+      `cpu ${cpu}: ${s.loaded_mm === this.init_mm ? 'init_mm' : `mm ctx_id ${s.loaded_mm.context.ctx_id}`}${s.is_lazy ? ' (lazy)' : ''}, pcid ${s.loaded_mm_asid}, ` +
+        `${t.nr_valid}/${t.nr_entries} entries (${t.sets} sets x ${t.ways} ways), hits ${t.hits}, misses ${t.misses}`,
+    ]
+    for (let i = 0; i < t.nr_entries; i++) {
+      if (t.tag_vpn[i] === -1) continue
+      const p = t.perm[i]
+      const flags = [p & TLB_W ? 'W' : '', p & TLB_U ? 'U' : '', p & TLB_X ? 'X' : '', p & TLB_D ? 'D' : '', p & TLB_G ? 'G' : ''].filter((f) => f).join(' ')
+      const pcid = t.tag_pcid[i] < 0 ? 'global' : `pcid ${t.tag_pcid[i]}`
+      lines.push(`  set ${Math.floor(i / t.ways)} way ${i % t.ways}  ${pcid}  vpn 0x${t.tag_vpn[i].toString(16)} -> pfn 0x${t.pfn[i].toString(16)}  ${flags}`)
+    }
+    return lines.join('\n') + '\n'
+  }
+
   /** TLB hits and misses of every CPU. */
   tlb_stats(): { cpu: number; hits: number; misses: number; valid: number; events: TlbEvents }[] {
     return this.cpus.map((s) => ({ cpu: s.cpu, hits: s.tlb.hits, misses: s.tlb.misses, valid: s.tlb.nr_valid, events: { ...s.events } }))

@@ -9,6 +9,10 @@
  * signal Linux raises; without a handler (sigaction) the process dies of it,
  * like on Linux, and a SignalError is thrown; the machine goes on.
  *
+ * Every call runs the task on its CPU (ProcessTable.run: switch_mm, lazy TLB
+ * for kernel threads), so accesses go through that CPU's TLB; run_on(cpu)
+ * migrates it.
+ *
  * Invariants: a dead process has mm === null and no open files; every call
  * on it throws ErrnoError(ESRCH). Processes live in a ProcessTable, which
  * hands out pids (1 is reserved for init, user processes start at 100).

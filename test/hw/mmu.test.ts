@@ -58,6 +58,8 @@ describe('MMU: TLB hits and misses', () => {
     for (let i = 0; i < 100; i++) expect(p.load(a + i, 1)[0]).toBe(i === 0 ? 7 : 0)
     expect(t.hits - h0).toBe(100)
     expect(t.misses - m0).toBe(0)
+    const vpn = (a / 4096).toString(16)
+    expect(m.mmu.tlb_text(p.cpu)).toMatch(new RegExp(`pcid \\d+  vpn 0x${vpn} -> pfn 0x[0-9a-f]+  W U D\\n`))
     m.check()
   })
 
