@@ -50,7 +50,9 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
   const private_writable = (vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE
   const shared_wn = vma_wants_writenotify(vma)
   const pages = mm.env.pages
-  let changed = false
+  // tlb_flush_pte_range() per changed PTE: the flush covers the span actually changed.
+  let lo = Infinity
+  let hi = -Infinity
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     // pte_modify(): PFN, A, D, special kept; P/PROTNONE, RW, US and NX from the new vm_page_prot.
@@ -65,10 +67,11 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
     }
     if (n !== pte) {
       mm.pgd.set(vpn, n)
-      changed = true
+      if (vpn < lo) lo = vpn
+      if (vpn > hi) hi = vpn
     }
   })
-  if (changed) mm.env.flush_tlb_range?.(mm, start, end)
+  if (hi >= lo) mm.env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */
