@@ -19,7 +19,7 @@
 import type { MmEnv, MmStruct } from '../mm/mm_types.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
-import { ACC_READ, ACC_WRITE, type Mmu } from '../hw/mmu.js'
+import { ACC_EXEC, ACC_READ, ACC_WRITE, type Mmu } from '../hw/mmu.js'
 import { walk_translate } from '../mm/uaccess.js'
 
 /** The pgd frame of an mm whose page tables live in frames (0 otherwise). */
@@ -37,12 +37,13 @@ export function install_mmu(env: MmEnv, mmu: Mmu, pgtables: PgTables): void {
     mmu.flush_tlb_mm(mm)
   }
   const cpus = mmu.cpus
-  env.mmu_translate = (mm, vpn, write) => {
+  env.mmu_translate = (mm, vpn, write, exec) => {
+    const acc = exec ? ACC_EXEC : write ? ACC_WRITE : ACC_READ
     const s = cpus[mmu.this_cpu]
-    if (s.loaded_mm === mm && !s.is_lazy) return mmu.translate(vpn, write ? ACC_WRITE : ACC_READ)
+    if (s.loaded_mm === mm && !s.is_lazy) return mmu.translate(vpn, acc)
     const pgd = mm_pgd_pfn(mm)
-    if (pgd === 0) return walk_translate(mm, vpn, write) // page tables kept in software
-    return mmu.walk(null, pgd, vpn, write ? ACC_WRITE : ACC_READ, false)
+    if (pgd === 0) return walk_translate(mm, vpn, write, exec) // page tables kept in software
+    return mmu.walk(null, pgd, vpn, acc, false)
   }
   pgtables.flush_tlb_kernel_range = (start, end) => {
     mmu.flush_tlb_kernel_range(start, end)

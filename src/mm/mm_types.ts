@@ -358,7 +358,7 @@ export interface MmEnv {
    * user access to vpn on the executing CPU; the pfn, or -1 when it faults.
    * Absent: uaccess walks the page tables itself.
    */
-  mmu_translate?(mm: MmStruct, vpn: number, write: boolean): number
+  mmu_translate?(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
   /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */

@@ -16,6 +16,7 @@ import { PAGE_SIZE } from './rmap.js'
 import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
+  _PAGE_NX,
   _PAGE_RW,
   _PAGE_USER,
   type UserFault,
@@ -27,19 +28,51 @@ import {
 import { EFAULT } from '../kernel/errno.js'
 
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
-export function walk_translate(mm: MmStruct, vpn: number, write: boolean): number {
+export function walk_translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
   const pte = mm.pgd.get(vpn)
   if (!pte_hw_present(pte) || !(pte & _PAGE_USER)) return -1
   if (write && !(pte & _PAGE_RW)) return -1
+  if (exec && pte >= _PAGE_NX) return -1
   const want = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
   if ((pte & want) !== want) mm.pgd.set(vpn, pte_set_flags(pte, want))
   return pte_pfn(pte)
 }
 
 /** Through the machine's MMU and TLB when attached (env.mmu_translate), else a direct walk. */
-function translate(mm: MmStruct, vpn: number, write: boolean): number {
+function translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
   const t = mm.env.mmu_translate
-  return t ? t(mm, vpn, write) : walk_translate(mm, vpn, write)
+  return t ? t(mm, vpn, write, exec) : walk_translate(mm, vpn, write, exec)
+}
+
+/**
+ * A user-mode instruction fetch of [addr, addr+len) (the CPU reading code to
+ * run). A page the MMU finds present but NX (or otherwise not executable) is
+ * a protection fault: access_error() answers SEGV_ACCERR without calling
+ * handle_mm_fault(); a missing page is faulted in as for a read, then the
+ * fetch is retried (and may still meet NX).
+ */
+export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResult {
+  const data = new Uint8Array(len)
+  let done = 0
+  while (done < len) {
+    const a = addr + done
+    const off = a % PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - off, len - done)
+    const vpn = Math.floor(a / PAGE_SIZE)
+    let pfn = -1
+    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+      pfn = translate(mm, vpn, false, true)
+      if (pfn >= 0) break
+      const pte = mm.pgd.get(vpn)
+      const f: UserFault | null =
+        pte_hw_present(pte) && pte & _PAGE_USER ? { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: a } : do_user_addr_fault(mm, a, false)
+      if (f) return { data: data.subarray(0, done), done, fault: { ...f, addr: a } }
+    }
+    if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
+    data.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    done += n
+  }
+  return { data, done, fault: null }
 }
 
 /** Resolve one page for an access: pfn, or the fault that stops it. */

@@ -344,6 +344,19 @@ export class Process {
     const r = this.k.access_user(this.mm, addr, data.length, true, data)
     if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
   }
+  /**
+   * A user-mode instruction fetch of `len` bytes at `addr` (the CPU reading
+   * code to run) through the MMU: a page without VM_EXEC faults with
+   * SIGSEGV/SEGV_ACCERR where the profile has NX (x86_64, i386-pae); on i386
+   * every readable page is executable, as on the hardware.
+   */
+  fetch(addr: number, len: number): Uint8Array {
+    const k = this.k
+    if (!k.fetch_user) return this.load(addr, len)
+    const r = k.fetch_user(this.mm, addr, len)
+    if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+    return r.data ?? new Uint8Array(0)
+  }
   /** Like load(), but returns the fault instead of delivering it (bytes read up to it). */
   try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
     const r = this.k.access_user(this.mm, addr, len, write, data)

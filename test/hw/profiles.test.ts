@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Machine } from '../../src/index.js'
-import { PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_GUARD_INSTALL } from '../../src/uapi/mman.js'
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_GUARD_INSTALL } from '../../src/uapi/mman.js'
 import { SignalError } from '../../src/user/errors.js'
 import type { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import type { Process } from '../../src/user/process.js'
@@ -94,6 +94,37 @@ describe.each(['i386', 'i386-pae', 'x86_64'] as const)('%s non-present user PTEs
     if (arch === 'i386') expect((g >> 1n) & 31n).toBe(31n)
     else expect(g >> 59n).toBe(31n)
     expect(() => p.load(a + 4096, 1)).toThrow(SignalError)
+    m.check()
+  })
+})
+
+describe.each(['i386', 'i386-pae', 'x86_64'] as const)('%s instruction fetches', (arch) => {
+  it('NX data pages fault on a fetch where the profile has NX; executable pages and i386 pages do not', () => {
+    const m = new Machine({ arch, ram: '128M', seed: 1, debug_vm: true })
+    const p = m.spawn({ name: 'app' })
+    p.sigaction(11, () => undefined)
+    // the program's text (r-xp) is executable
+    expect(p.fetch(p.mm.start_code, 4).length).toBe(4)
+    const a = p.mmap(0, 8192, RW, ANON)
+    p.store(a, [0x90, 0xc3])
+    p.load(a, 1) // the TLB caches a non-executable translation
+    if (m.arch.has_nx) {
+      let err: unknown = null
+      try {
+        p.fetch(a, 2)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(SignalError)
+      expect((err as SignalError).code).toBe('SEGV_ACCERR')
+    } else {
+      expect([...p.fetch(a, 2)]).toEqual([0x90, 0xc3])
+    }
+    // mprotect(PROT_READ|PROT_EXEC) clears NX and flushes: the fetch now runs the bytes stored
+    p.mprotect(a, 4096, PROT_READ | PROT_EXEC)
+    expect([...p.fetch(a, 2)]).toEqual([0x90, 0xc3])
+    // a fetch from an untouched executable page faults it in (the zero page) like a read
+    expect([...p.fetch(p.mmap(0, 4096, PROT_READ | PROT_EXEC, ANON), 2)]).toEqual([0, 0])
     m.check()
   })
 })
