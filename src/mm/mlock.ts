@@ -15,6 +15,8 @@ import {
   VM_LOCKED_MASK,
   VM_LOCKONFAULT,
   VM_SPECIAL,
+  VM_STICKY,
+  vm_flags_and,
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
@@ -51,6 +53,8 @@ function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newf
   }
   const r = vma_modify(mm, vma, start, end, { vm_flags: newflags })
   if (typeof r === 'number') return r
+  // vma_modify_flags() hands back the sticky flags a merge kept (VM_MAYBE_GUARD)
+  newflags = vm_flags_or(newflags, vm_flags_and(r.vm_flags, VM_STICKY))
   let nr_pages = (end - start) / PAGE_SIZE
   if (!(newflags & VM_LOCKED)) nr_pages = -nr_pages
   else if (oldflags & VM_LOCKED) nr_pages = 0
