@@ -33,9 +33,10 @@
  *
  * Invariants (check()): a CPU's loaded mm has that CPU in its cpumask
  * (init_mm excepted); the loaded ASID slot carries the loaded mm's ctx_id and
- * a tlb_gen no newer than the mm's; a non-lazy CPU's TLB holds no entry of its
- * loaded PCID that disagrees with the page tables (a stale entry) when the
- * CPU is up to date (slot tlb_gen === mm tlb_gen).
+ * a tlb_gen no newer than the mm's; a non-lazy CPU that is up to date (slot
+ * tlb_gen === mm tlb_gen) caches, under its loaded PCID, no translation the
+ * page tables no longer give (other frame, none, more permission) and no pte
+ * table its paging-structure cache reaches that the tables no longer reach.
  */
 import type { ArchProfile } from '../arch/profile.js'
 import {
@@ -578,16 +579,7 @@ export class Mmu {
 
   /** What the page tables map at `vpn` from `cr3` for a user access, without touching A/D (-1: nothing). */
   peek_walk(cr3: number, vpn: number): number {
-    if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
-    let table = cr3
-    for (let lv = 0; lv < this.levels; lv++) {
-      const span = this.span[lv]
-      const e = read_entry(this.physmem.peek(table), (Math.floor(vpn / span) % this.nents[lv]) * this.size, this.layout)
-      if ((e & _PAGE_PRESENT) === 0) return -1
-      const leaf = lv === this.levels - 1 || (lv > 0 && (e & _PAGE_PSE) !== 0)
-      if (leaf) return pte_pfn(e) + (lv === this.levels - 1 ? 0 : vpn % span)
-      table = pte_pfn(e)
-    }
-    return -1
+    const e = this.peek_entry(cr3, vpn)
+    return e < 0 ? -1 : Math.floor(e / 4)
   }
 }
