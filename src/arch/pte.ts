@@ -31,7 +31,7 @@
  *   pfn_pte, pte_pfn, pte_pgprot, pte_flags, pte_none, pte_present, pte_protnone,
  *   pte_write, pte_dirty, pte_young, pte_exec, pte_user, pte_global, pte_special,
  *   pte_huge, pte_mkwrite, pte_wrprotect, pte_mkdirty, pte_mkclean, pte_mkyoung,
- *   pte_mkold, pte_mkexec, pte_mkspecial, pte_mkhuge, pte_modify,
+ *   pte_mkold, pte_mkexec, pte_mkspecial, pte_mkhuge, pte_modify, pte_set_flags, pte_clear_flags,
  *   pgprot_noncached, pgprot_modify_nx
  *   PteLayout ('x86_64' | 'pae' | 'i386'), pte_layout(arch); layout arguments also take 8 / 4
  *   read_entry(buf, offset, layout) / write_entry(buf, offset, layout, val),
