@@ -103,6 +103,9 @@ export class CpuTlbState {
   readonly ctx_id: Float64Array = new Float64Array(TLB_NR_DYN_ASIDS)
   readonly ctx_tlb_gen: Float64Array = new Float64Array(TLB_NR_DYN_ASIDS)
   readonly events: TlbEvents = no_events()
+  /** Page walks this CPU's MMU did, and the page-table entries they read (for effective access time). */
+  walks = 0
+  walk_reads = 0
   constructor(
     readonly cpu: number,
     readonly tlb: Tlb,
@@ -432,6 +435,7 @@ export class Mmu {
     // The paging-structure cache may hold the pte table of this region: start there.
     const region = Math.floor(vpn / this.ptes_per_table)
     if (s) {
+      s.walks++
       const tlb = s.tlb
       const slot = tlb.pde_lookup(s.loaded_mm_asid, region)
       if (slot >= 0) {
@@ -446,6 +450,7 @@ export class Mmu {
     for (; lv < this.levels; lv++) {
       const span = this.span[lv]
       const off = (Math.floor(vpn / span) % this.nents[lv]) * size
+      if (s) s.walk_reads++
       const b = pm.peek(table)
       // The entry's low and high words, little endian; every flag the walk needs is in `lo`
       // (NX is bit 31 of `hi`). A not-present entry is not decoded further (swap, marker, PROTNONE).
@@ -506,9 +511,30 @@ export class Mmu {
     return lines.join('\n') + '\n'
   }
 
-  /** TLB hits and misses of every CPU. */
-  tlb_stats(): { cpu: number; hits: number; misses: number; valid: number; events: TlbEvents }[] {
-    return this.cpus.map((s) => ({ cpu: s.cpu, hits: s.tlb.hits, misses: s.tlb.misses, valid: s.tlb.nr_valid, events: { ...s.events } }))
+  /** TLB hits and misses, walks, entries read by walks and flush events of every CPU. */
+  tlb_stats(): { cpu: number; hits: number; misses: number; valid: number; walks: number; walk_reads: number; pde_hits: number; events: TlbEvents }[] {
+    return this.cpus.map((s) => ({
+      cpu: s.cpu,
+      hits: s.tlb.hits,
+      misses: s.tlb.misses,
+      valid: s.tlb.nr_valid,
+      walks: s.walks,
+      walk_reads: s.walk_reads,
+      pde_hits: s.tlb.pde_hits,
+      events: { ...s.events },
+    }))
+  }
+
+  /**
+   * The textbook effective access time of `cpu`'s accesses so far, in ns:
+   * every access looks up the TLB (tlb_ns) and reads memory once (mem_ns);
+   * each page-table entry a walk read costs another mem_ns (the
+   * paging-structure cache shortens walks). NaN before any access.
+   */
+  effective_access_ns(cpu: number, tlb_ns = 1, mem_ns = 100): number {
+    const s = this.cpus[cpu]
+    const accesses = s.tlb.hits + s.tlb.misses
+    return (accesses * (tlb_ns + mem_ns) + s.walk_reads * mem_ns) / accesses
   }
 
   /**

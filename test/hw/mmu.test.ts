@@ -58,6 +58,13 @@ describe('MMU: TLB hits and misses', () => {
     for (let i = 0; i < 100; i++) expect(p.load(a + i, 1)[0]).toBe(i === 0 ? 7 : 0)
     expect(t.hits - h0).toBe(100)
     expect(t.misses - m0).toBe(0)
+    // 100 hits and the earlier misses: the effective access time is close to one memory access
+    const st = m.mmu.tlb_stats()[p.cpu]
+    expect(st.walks).toBeGreaterThan(0)
+    expect(st.walk_reads).toBeGreaterThanOrEqual(st.walks)
+    const eat = m.mmu.effective_access_ns(p.cpu, 1, 100)
+    expect(eat).toBeCloseTo(101 + (100 * st.walk_reads) / (st.hits + st.misses), 6)
+    expect(eat).toBeGreaterThan(101)
     const vpn = (a / 4096).toString(16)
     expect(m.mmu.tlb_text(p.cpu)).toMatch(new RegExp(`pcid \\d+  vpn 0x${vpn} -> pfn 0x[0-9a-f]+  W U D\\n`))
     m.check()
