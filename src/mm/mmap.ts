@@ -477,10 +477,11 @@ export function sys_mmap(mm: MmStruct, addr: number, len: number, prot: number, 
     if (!file) return -EBADF
     if (flags & M.MAP_HUGETLB) return -EINVAL
   } else if (flags & M.MAP_HUGETLB) {
-    // hugetlb_file_setup(): the default hstate, and no huge pages reserved means ENOMEM.
+    // hugetlb_file_setup(): an unknown huge page size is EINVAL; the hugetlbfs reservation
+    // then fails with ENOMEM because the simulated kernel has no huge page pool
+    // (vm.nr_hugepages is 0 on the reference machine too; hugetlb is not simulated).
     const size_log = Math.floor(flags / 2 ** 26) & 0x3f
     if (size_log !== 0 && size_log !== 21 && size_log !== 30) return -EINVAL
-    if (mm.env.sysctl.nr_hugepages === 0) return -ENOMEM
     return -ENOMEM
   }
   return vm_mmap_pgoff(mm, file, addr, len, prot, flags, pgoff)
