@@ -31,7 +31,7 @@ import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '..
 import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
 import { do_mseal } from '../mm/mseal.js'
-import { access_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
+import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
 import { PageAnon } from '../mm/rmap.js'
 import { is_guard_pte_marker } from '../mm/memory.js'
@@ -189,6 +189,10 @@ export function make_process_kernel(
     sys_brk,
     access_user(mm, addr, len, write, data) {
       const r = access_user(mm, addr, len, write, data)
+      return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
+    },
+    fetch_user(mm, addr, len) {
+      const r = fetch_user(mm, addr, len)
       return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
     },
     copy_to_user,

@@ -91,6 +91,8 @@ export interface ProcessKernel {
 
   /** A user-mode load (write=false) or store (write=true, data given) through the MMU. */
   access_user(mm: MmStruct, addr: number, len: number, write: boolean, data?: Uint8Array): AccessResult
+  /** A user-mode instruction fetch through the MMU (NX pages fault with SEGV_ACCERR). */
+  fetch_user?(mm: MmStruct, addr: number, len: number): AccessResult
   /** Kernel: copy_to_user(): bytes NOT copied. */
   copy_to_user(mm: MmStruct, addr: number, src: Uint8Array): number
   /** Kernel: copy_from_user(): bytes NOT copied (dst gets the copied prefix). */

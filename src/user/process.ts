@@ -9,6 +9,10 @@
  * signal Linux raises; without a handler (sigaction) the process dies of it,
  * like on Linux, and a SignalError is thrown; the machine goes on.
  *
+ * Every call runs the task on its CPU (ProcessTable.run: switch_mm, lazy TLB
+ * for kernel threads), so accesses go through that CPU's TLB; run_on(cpu)
+ * migrates it.
+ *
  * Invariants: a dead process has mm === null and no open files; every call
  * on it throws ErrnoError(ESRCH). Processes live in a ProcessTable, which
  * hands out pids (1 is reserved for init, user processes start at 100).
@@ -24,6 +28,7 @@ import { ErrnoError, SignalError, check_syscall } from './errors.js'
 import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
+import type { MmuSched } from '../kernel/mmu_context.js'
 
 export const O_RDONLY = 0
 export const O_WRONLY = 1
@@ -60,7 +65,7 @@ export class ProcessTable {
 
   constructor(
     readonly kernel: ProcessKernel,
-    readonly opts: { seed?: number; randomize_va_space?: 0 | 1 | 2; cpus?: number } = {},
+    readonly opts: { seed?: number; randomize_va_space?: 0 | 1 | 2; cpus?: number; sched?: MmuSched } = {},
   ) {
     this.rng = new Rng((opts.seed ?? 1) * 2654435761)
     this.current = new Array<TaskStruct | null>(opts.cpus ?? 2).fill(null)
@@ -112,6 +117,24 @@ export class ProcessTable {
     next.cpu = cpu
     if (next.active_mm) next.active_mm.cpu_bitmap.add(cpu)
     this.current[cpu] = next
+    // switch_mm_irqs_off() for a user task, enter_lazy_tlb() for a kernel thread.
+    this.opts.sched?.switch_mm(cpu, next.mm)
+  }
+
+  /**
+   * Run `task` now (what a system call or a user access of it implies): it
+   * is switched in on its CPU unless already current there, and that CPU
+   * becomes the executing one (its TLB serves the accesses).
+   */
+  run(task: TaskStruct): void {
+    if (!(task.flags & PF_EXITING) && this.current[task.cpu] !== task) this.switch_to(task.cpu, task)
+    this.opts.sched?.set_cpu(task.cpu)
+  }
+
+  /** The task stops running on `cpu`, which goes idle (the idle task borrows the mm: lazy TLB). */
+  leave_cpu(cpu: number): void {
+    this.current[cpu] = null
+    this.opts.sched?.idle(cpu)
   }
 
   adopt(task: TaskStruct): Process {
@@ -145,8 +168,28 @@ export class Process {
   get pid(): number {
     return this.task.pid
   }
+  /** The kernel, entered from this task: the task is running on its CPU (ProcessTable.run) for the call. */
   get k(): ProcessKernel {
+    this.table.run(this.task)
     return this.table.kernel
+  }
+
+  /** The CPU the task runs on. */
+  get cpu(): number {
+    return this.task.cpu
+  }
+
+  /**
+   * Move the task to `cpu` and run it there (sched_setaffinity() to one
+   * CPU): the CPU it leaves goes idle, keeping the mm loaded lazily.
+   */
+  run_on(cpu: number): void {
+    this.check_alive()
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.table.current.length) throw new ErrnoError(EINVAL, 'sched_setaffinity')
+    const old = this.task.cpu
+    if (old !== cpu && this.table.current[old] === this.task) this.table.leave_cpu(old)
+    this.task.cpu = cpu
+    this.table.run(this.task)
   }
   get alive(): boolean {
     return this.status === null
@@ -321,6 +364,19 @@ export class Process {
     const r = this.done(this.k.access_user(this.mm, addr, data.length, true, data))
     if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
   }
+  /**
+   * A user-mode instruction fetch of `len` bytes at `addr` (the CPU reading
+   * code to run) through the MMU: a page without VM_EXEC faults with
+   * SIGSEGV/SEGV_ACCERR where the profile has NX (x86_64, i386-pae); on i386
+   * every readable page is executable, as on the hardware.
+   */
+  fetch(addr: number, len: number): Uint8Array {
+    const k = this.k
+    if (!k.fetch_user) return this.load(addr, len)
+    const r = k.fetch_user(this.mm, addr, len)
+    if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+    return r.data ?? new Uint8Array(0)
+  }
   /** Like load(), but returns the fault instead of delivering it (bytes read up to it). */
   try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
     const r = this.done(this.k.access_user(this.mm, addr, len, write, data))
@@ -447,6 +503,7 @@ export class Process {
     if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
     const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.uid)
     t.parent = this.task
+    t.cpu = this.task.cpu
     t.cmdline = [...this.task.cmdline]
     for (const [s, h] of this.task.sighand) t.sighand.set(s, h)
     this.task.children.push(t)
@@ -472,7 +529,7 @@ export class Process {
     this.task.mm = null
     if (this.task.active_mm === mm) this.task.active_mm = null
     for (let cpu = 0; cpu < this.table.current.length; cpu++) {
-      if (this.table.current[cpu] === this.task) this.table.current[cpu] = null
+      if (this.table.current[cpu] === this.task) this.table.leave_cpu(cpu)
     }
     if (mm) this.k.mmput(mm)
     this.task.exit_code = signo ? signo : code << 8
