@@ -12,6 +12,7 @@ import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js
 import { PhysMem } from './hw/physmem.js'
 import { KernelBug } from './kernel/bug.js'
 import { Kernel } from './kernel/kernel.js'
+import { LINUX_COMPILE_BY, UTS_RELEASE } from './kernel/version.js'
 import { Printk } from './kernel/printk.js'
 import { Tracer } from './kernel/trace.js'
 import { check_page_alloc } from './mm/debug_vm.js'
@@ -177,7 +178,7 @@ export class Machine {
 
     this.printk.now = () => this.clock_ns
     this.trace.now = () => this.clock_ns
-    this.printk.pr_info(`Linux version 6.18.44-mmsim (mmsim@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
+    this.printk.pr_info(`Linux version ${UTS_RELEASE} (${LINUX_COMPILE_BY}@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
     this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
     // setup_arch(): firmware map, memblock, early reservations.
     this.boot = setup_memory(this.arch, ram, cpus, this.printk)

@@ -23,6 +23,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { Printk } from '../kernel/printk.js'
 import type { Tracer } from '../kernel/trace.js'
 import { KernelBug } from '../kernel/bug.js'
+import { UTS_RELEASE } from '../kernel/version.js'
 import {
   __GFP_COMP,
   __GFP_DIRECT_RECLAIM,
@@ -789,7 +790,7 @@ export class PageAllocator {
   private warn_alloc(gfp: gfp_t, order: number): void {
     if (gfp & __GFP_NOWARN) return
     this.printk.pr_warn(`${this.comm}: page allocation failure: order:${order}, mode:${format_gfp(gfp)}, nodemask=(null),cpuset=/,mems_allowed=0`)
-    this.printk.pr_warn(`CPU: ${this.cpu} UID: 0 PID: ${this.pid} Comm: ${this.comm} Not tainted 6.18.44-mmsim #1`)
+    this.printk.pr_warn(`CPU: ${this.cpu} UID: 0 PID: ${this.pid} Comm: ${this.comm} Not tainted ${UTS_RELEASE} #1`)
     this.printk.pr_warn('Mem-Info:')
     for (const z of this.zones) {
       if (!z.populated) continue

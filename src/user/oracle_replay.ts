@@ -11,10 +11,9 @@
  * the real ones), fork with nested results.
  *
  * `kernel`: the oracle prints `uname -r` of the machine it ran on; the replay
- * prints the release the simulator models (KERNEL_RELEASE, "6.18.44-mmsim":
- * Linux 6.18.44 as the reference machine runs it, "-mmsim" saying who
- * answered). A byte comparison with a recorded result therefore differs on
- * that one line only; the differential test ignores `kernel`. `env` states
+ * prints the simulated kernel's release (UTS_RELEASE, src/kernel/version.ts:
+ * the reference kernel mmsim models), so an agreeing replay is byte-identical
+ * to the recording made on that kernel. `env` states
  * the simulated machine's swap size and KSM setting (no swap, no KSM: the
  * conditions the expected results were recorded under).
  */
@@ -31,9 +30,10 @@ import {
 } from './oracle_world.js'
 
 export { ScenarioError } from './oracle_json.js'
+import { UTS_RELEASE } from '../kernel/version.js'
 export { parse_map_line, type ReplayHost } from './oracle_world.js'
 
-export const KERNEL_RELEASE = '6.18.44-mmsim'
+export const KERNEL_RELEASE = UTS_RELEASE
 
 class Replayer extends OracleWorld {
   // ---- ops ----
