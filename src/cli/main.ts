@@ -14,7 +14,7 @@ commands:
   demo                 boot a machine and walk through allocations, /proc/buddyinfo and /proc/meminfo
   proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
   dmesg                boot a machine and print its kernel log
-  replay FILE.json     run an oracle scenario (../shared/oracle/FORMAT.md; '-' reads stdin)
+  replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
   help                 this text
 
