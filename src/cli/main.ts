@@ -11,7 +11,7 @@ import { replay_command } from './replay.js'
 const USAGE = `usage: mmsim <command> [options]
 
 commands:
-  demo                 boot a machine and walk through allocations, /proc/buddyinfo and /proc/meminfo
+  demo                 boot a machine and walk through the page allocator, slab and a process's address space
   proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
   dmesg                boot a machine and print its kernel log
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)

@@ -37,6 +37,8 @@ export const MAP_STACK = 0x20000
 export const MAP_HUGETLB = 0x40000
 export const MAP_SYNC = 0x80000
 export const MAP_FIXED_NOREPLACE = 0x100000
+/** x86: only map above 4 GiB (arch/x86/include/uapi/asm/mman.h). */
+export const MAP_ABOVE4G = 0x80
 export const MAP_UNINITIALIZED = 0x4000000
 export const MAP_HUGE_SHIFT = 26
 export const MAP_HUGE_MASK = 0x3f
