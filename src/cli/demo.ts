@@ -5,17 +5,8 @@
  */
 import { Machine, GFP_KERNEL, GFP_DMA, type Page } from '../index.js'
 import { run_process_demo } from './demo_process.js'
+import { section, show, type Out } from './demo_out.js'
 
-type Out = (line: string) => void
-
-function section(out: Out, title: string): void {
-  out('')
-  out(`== ${title}`)
-}
-
-function show(out: Out, text: string, filter?: (line: string) => boolean): void {
-  for (const line of text.trimEnd().split('\n')) if (!filter || filter(line)) out('   ' + line)
-}
 
 /** Lines of /proc/meminfo a newcomer should watch. */
 const MEMINFO_KEYS = /^(MemTotal|MemFree|MemAvailable|Slab|SUnreclaim|PageTables|VmallocUsed):/

@@ -8,16 +8,8 @@
 import type { Machine } from '../machine.js'
 import type { Process } from '../user/process.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../uapi/mman.js'
+import { section, show, type Out } from './demo_out.js'
 
-type Out = (line: string) => void
-
-function section(out: Out, title: string): void {
-  out('')
-  out(`== ${title}`)
-}
-function show(out: Out, text: string, filter?: (line: string) => boolean): void {
-  for (const line of text.trimEnd().split('\n')) if (!filter || filter(line)) out('   ' + line)
-}
 const hex = (v: number): string => '0x' + v.toString(16)
 
 /** The page-table walk of `addr` in `p`'s address space, as text. */

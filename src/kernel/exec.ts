@@ -21,7 +21,9 @@
  * Randomisation is off by default (randomize_va_space = 0, as with
  * `setarch -R`); when on, one seeded PRNG draws every random offset.
  */
-import type { MmStruct } from '../mm/mm_types.js'
+import {
+  VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
+} from '../mm/mm_types.js'
 import type { ProcessKernel } from '../user/kernel_api.js'
 import {
   MAP_ANONYMOUS, MAP_DENYWRITE, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE,
@@ -314,15 +316,6 @@ function map_vdso(k: ProcessKernel, mm: MmStruct): number {
   const u = k.do_munmap(mm, r, VVAR + VCLOCK + VDSO)
   if (u < 0) return u
   // [vvar]: VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP; [vdso]: r-x, may-write (for ptrace), as 6.18 sets them.
-  const VM_READ = 0x1
-  const VM_EXEC = 0x4
-  const VM_MAYREAD = 0x10
-  const VM_MAYWRITE = 0x20
-  const VM_MAYEXEC = 0x40
-  const VM_PFNMAP = 0x400
-  const VM_IO = 0x4000
-  const VM_DONTEXPAND = 0x40000
-  const VM_DONTDUMP = 0x4000000
   const vvar_flags = VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND
   let e = k._install_special_mapping(mm, r, VVAR, vvar_flags, '[vvar]')
   if (e < 0) return e

@@ -19,7 +19,7 @@
  *  - x86_64 lists the [vsyscall] gate VMA last in maps and smaps (not in
  *    smaps_rollup).
  */
-import type { MmStruct, VmArea, VmFile } from '../../mm/mm_types.js'
+import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MemSizeStats, ProcessKernel } from '../../user/kernel_api.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
@@ -27,10 +27,6 @@ import { PageAnon } from '../../mm/rmap.js'
 
 const PAGE = 4096
 const PSS_SHIFT = 12
-const MM_FILEPAGES = 0
-const MM_ANONPAGES = 1
-const MM_SWAPENTS = 2
-const MM_SHMEMPAGES = 3
 
 /** The x86_64 vsyscall page (Kernel: gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c). */
 const VSYSCALL_ADDR = 0xffffffffff600000n
