@@ -213,3 +213,29 @@ export function put_page(env: MmEnv, pfn: number): void {
     env.__free_pages(pfn, 0)
   }
 }
+
+/**
+ * Is pfn still mapped by a VM_LOCKED VMA other than `except`? (The mlock_count
+ * of the folio: munlock_vma_folio() clears PG_mlocked when it reaches zero.)
+ * Walks the page's reverse map: the anon_vma's chains, or the file's i_mmap.
+ */
+export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): boolean {
+  const m = env.pages.mapping[pfn]
+  const index = env.pages.index[pfn]
+  const vmas: VmArea[] = []
+  if (m < 0) {
+    const av = env.anon_vmas.get(-m)
+    if (av) for (const avc of av.rb_root) vmas.push(avc.vma)
+  } else if (m > 0) {
+    const as = env.mappings.get(m)
+    if (as) vmas.push(...as.i_mmap)
+  }
+  for (const v of vmas) {
+    if (v === except || !(v.vm_flags & 0x2000)) continue
+    const a = vma_address(v, index)
+    if (a < 0) continue
+    const pte = v.vm_mm.pgd.get(a / PAGE_SIZE)
+    if (pte & 0x101 && Math.floor((pte % 2 ** 52) / 4096) === pfn) return true
+  }
+  return false
+}
