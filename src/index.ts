@@ -23,3 +23,14 @@ export {
   ZERO_SIZE_PTR,
 } from './mm/slab_h.js'
 export type { KmemCache } from './mm/slab_common.js'
+
+// The user side of processes (issue 3): Process handles, their errors, and
+// every PROT_*, MAP_*, MREMAP_*, MADV_*, MS_*, MCL_*, MLOCK_* constant, errno
+// number and signal number with Linux's x86_64 value.
+export * from './uapi/index.js'
+export { ErrnoError, SignalError } from './user/errors.js'
+export { Process, ProcessTable, type SpawnOptions, O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } from './user/process.js'
+export { default_image, type ProgramImage, type SharedObject, type Segment } from './kernel/exec.js'
+export { replay_scenario, ScenarioError, KERNEL_RELEASE } from './user/oracle_replay.js'
+export { pmap, type PmapMode } from './user/pmap.js'
+export { proc_pid_pagemap } from './fs/proc/task_mmu.js'

@@ -29,9 +29,7 @@ import {
 import { proc_read } from './fs/proc/registry.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
-import { make_mm_env, make_process_kernel, check_mms } from './kernel/mm_syscalls.js'
-import { attach_mmu } from './mm/tlbflush.js'
-import { MmuSet } from './hw/mmu.js'
+import { make_mm_env, make_process_kernel, check_mms, KernelObjects } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
@@ -43,6 +41,8 @@ import { kernel_physical_mapping_init } from './mm/init_mapping.js'
 import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
+import { Mmu } from './hw/mmu.js'
+import { check_mmu, install_mmu, mmu_sched } from './kernel/mmu_context.js'
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
@@ -62,8 +62,6 @@ export interface MachineOptions {
   /** RAM size: bytes, or '64M', '1G', ... */
   ram?: string | number
   cpus?: number
-  /** Entries of each CPU's TLB (default 64). */
-  tlb_entries?: number
   seed?: number
   slab?: 'slub' | 'slab'
   init_on_alloc?: boolean
@@ -78,6 +76,18 @@ export interface MachineOptions {
   freelist_hardened?: boolean
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
+  /**
+   * kernel.randomize_va_space: 0 (default, like `setarch -R`: the classic
+   * fixed layout) or 2 (mmap base, stack, PIE base and brk randomised, drawn
+   * from the machine's seed).
+   */
+  randomize_va_space?: 0 | 2
+  /** TLB entries per CPU (default 64, like an L1 dTLB); see src/hw/tlb.ts. */
+  tlb_entries?: number
+  /** TLB associativity (default 4; tlb_entries / tlb_ways sets, a power of two). */
+  tlb_ways?: number
+  /** X86_FEATURE_PCID (default true): without it every switch to another mm flushes the TLB. */
+  pcid?: boolean
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -105,8 +115,6 @@ export class Machine {
   readonly kernel: Kernel
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
   readonly slab: SlabAllocator
-  /** The CPUs' MMUs and TLBs (hit/miss/flush/shootdown counters: mmus.stats()). */
-  readonly mmus: MmuSet
   readonly boot: BootMemory
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
@@ -116,6 +124,8 @@ export class Machine {
   readonly highmem: Highmem
   /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
   readonly kmem: KernelMemory
+  /** Each CPU's MMU and TLB, and the TLB-flush protocol (src/hw/mmu.ts, src/hw/tlb.ts). */
+  readonly mmu: Mmu
   /** Tasks' kernel stacks: vmalloc'd on x86_64 (VMAP_STACK), order-1 pages on i386 (src/kernel/thread_stack.ts). */
   readonly thread_stacks: ThreadStacks
   /** Simulated time in ns. */
@@ -136,6 +146,8 @@ export class Machine {
   swap_free_pages = 0
   /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
   readonly zero_pfn: number
+  /** The slab objects of processes and address spaces (task_struct, mm_struct, vm_area_struct, anon_vma...). */
+  readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
   /** The processes of this machine (pids, tasks, the user-side handles). */
@@ -237,12 +249,31 @@ export class Machine {
     this.free_initmem()
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
-    this.mm_env = make_mm_env(this)
+    const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
+    this.mm_env = make_mm_env(this, kobjs)
     // Each CPU's MMU and TLB: user accesses translate through them, the mm layer flushes them.
-    this.mmus = attach_mmu(this.mm_env, new MmuSet(cpus, opts.tlb_entries ?? 64))
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env), { seed: this.seed, cpus: this.cpus })
+    const tlb_entries = opts.tlb_entries ?? 64
+    const tlb_ways = opts.tlb_ways ?? Math.min(4, tlb_entries)
+    const sets = tlb_entries / tlb_ways
+    if (!Number.isInteger(tlb_entries) || tlb_entries < 1 || !Number.isInteger(tlb_ways) || tlb_ways < 1 || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0 || tlb_ways > 255) {
+      throw new MachineConfigError(`tlb_entries/tlb_ways: ${String(opts.tlb_entries)}/${String(opts.tlb_ways)} must give a power-of-two number of sets of at most 255 ways`)
+    }
+    this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways, pcid: opts.pcid ?? true })
+    install_mmu(this.mm_env, this.mmu, this.pgtables)
+    this.checkers.push(() => check_mmu(this.mmu))
+    const aslr = opts.randomize_va_space ?? 0
+    if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs), {
+      seed: this.seed,
+      cpus: this.cpus,
+      randomize_va_space: aslr,
+      sched: mmu_sched(this.mmu),
+    })
     this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
-    if (opts.debug_vm) this.kernel.after_op = () => this.check()
+    if (opts.debug_vm) {
+      this.kernel.after_op = () => this.check()
+      this.processes.after_op = () => this.check()
+    }
   }
 
   /** Kernel: mem_init_print_info(). */

@@ -31,7 +31,7 @@
  *   pfn_pte, pte_pfn, pte_pgprot, pte_flags, pte_none, pte_present, pte_protnone,
  *   pte_write, pte_dirty, pte_young, pte_exec, pte_user, pte_global, pte_special,
  *   pte_huge, pte_mkwrite, pte_wrprotect, pte_mkdirty, pte_mkclean, pte_mkyoung,
- *   pte_mkold, pte_mkexec, pte_mkspecial, pte_mkhuge, pte_modify,
+ *   pte_mkold, pte_mkexec, pte_mkspecial, pte_mkhuge, pte_modify, pte_set_flags, pte_clear_flags,
  *   pgprot_noncached, pgprot_modify_nx
  *   PteLayout ('x86_64' | 'pae' | 'i386'), pte_layout(arch); layout arguments also take 8 / 4
  *   read_entry(buf, offset, layout) / write_entry(buf, offset, layout, val),
@@ -458,7 +458,17 @@ export function read_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg
  * dropped, as _PAGE_NX is 0 there and massage_pgprot() would have dropped it.
  */
 export function write_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg, val: PteVal): void {
-  const [lo, hi] = pte_to_hw(val, layout)
+  let lo: number
+  let hi: number
+  if (val === 0 || (val & _PAGE_PRESENT) !== 0) {
+    // Present (or none): the PFN as is, NX at bit 63 — the common case, without pte_to_hw()'s array.
+    const nx = val >= _PAGE_NX
+    const v = nx ? val - _PAGE_NX : val
+    lo = v % TWO32
+    hi = layout === 4 || layout === 'i386' ? 0 : Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)
+  } else {
+    ;[lo, hi] = pte_to_hw(val, layout)
+  }
   buf[offset] = lo & 0xff
   buf[offset + 1] = (lo >>> 8) & 0xff
   buf[offset + 2] = (lo >>> 16) & 0xff
@@ -514,4 +524,13 @@ export function pte_format(val: PteVal, layout: PteLayoutArg, leaf = true): stri
   const names = pte_flag_names(val, leaf)
   names.push(`pfn=0x${pte_pfn(val).toString(16)}`)
   return `${pte_val_hex(val, layout)} (${names.join(' ')})`
+}
+
+/** Kernel: pte_set_flags(): set flag bits (low 12 bits) of an entry. */
+export function pte_set_flags(pte: PteVal, f: number): PteVal {
+  return set_flags(pte, f)
+}
+/** Kernel: pte_clear_flags(): clear flag bits (low 12 bits) of an entry. */
+export function pte_clear_flags(pte: PteVal, f: number): PteVal {
+  return clear_flags(pte, f)
 }

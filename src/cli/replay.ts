@@ -5,13 +5,16 @@
  */
 import { readFileSync } from 'node:fs'
 import { Machine, type MachineOptions } from '../machine.js'
+import { default_image } from '../kernel/exec.js'
+import { KernelBug } from '../kernel/bug.js'
 import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../user/oracle_replay.js'
 
 /** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
 export function replay_text(text: string, opts: MachineOptions = {}): string {
   const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, ...opts })
   const out = replay_scenario(text, {
-    spawn: (name) => m.spawn({ name }),
+    // The oracle's malloc is a static pool: its program break never moves (no [heap]).
+    spawn: (name) => m.spawn({ name, image: { ...default_image(name, m.arch.bits), heap: 0 } }),
     swap_total_kb: m.swap_total_pages * 4,
     ksm_run: 0,
     kernel_release: KERNEL_RELEASE,
@@ -20,7 +23,11 @@ export function replay_text(text: string, opts: MachineOptions = {}): string {
   return out
 }
 
-/** The replay subcommand: 0 with the result on stdout, or 2 with one line on stderr. */
+/**
+ * The replay subcommand: 0 with the result on stdout; 2 with one line on
+ * stderr for a malformed scenario; 1 with the oops line when the simulated
+ * kernel hit a broken invariant (KernelBug), never a JS stack trace.
+ */
 export function replay_command(path: string, opts: MachineOptions, out: (s: string) => void, err: (s: string) => void): number {
   let text: string
   try {
@@ -36,6 +43,10 @@ export function replay_command(path: string, opts: MachineOptions, out: (s: stri
     if (e instanceof ScenarioError) {
       err(`mmsim: replay: ${e.message}`)
       return 2
+    }
+    if (e instanceof KernelBug) {
+      err(`mmsim: replay: kernel BUG: ${e.message}`)
+      return 1
     }
     throw e
   }

@@ -66,12 +66,23 @@ export interface ProgramImage {
   /** The interpreter (ld-linux) followed by the libraries ld.so loads. */
   readonly interp: SharedObject | null
   readonly libs: readonly SharedObject[]
+  /**
+   * Bytes glibc's malloc takes with brk() before main() (its first sbrk:
+   * the request plus M_TOP_PAD, 132 KiB for a small program); 0 for a
+   * program that never calls brk (the oracle, whose malloc is a static pool).
+   */
+  readonly heap?: number
   readonly argv: readonly string[]
   readonly envp: readonly string[]
 }
 
-/** The default image: a small PIE linked against glibc, laid out like /usr/bin/sleep on Debian. */
-export function default_image(name = 'app'): ProgramImage {
+/**
+ * The default image: a small PIE linked against glibc, laid out like
+ * /usr/bin/sleep on Debian (x86_64, or the i386 multiarch paths on 32-bit).
+ */
+export function default_image(name = 'app', bits: 32 | 64 = 64): ProgramImage {
+  const lib = bits === 64 ? '/usr/lib/x86_64-linux-gnu' : '/usr/lib/i386-linux-gnu'
+  const ld = bits === 64 ? 'ld-linux-x86-64.so.2' : 'ld-linux.so.2'
   return {
     path: `/usr/bin/${name}`,
     segments: [
@@ -85,7 +96,7 @@ export function default_image(name = 'app'): ProgramImage {
     data_index: 4,
     bss: 0,
     interp: {
-      path: '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+      path: `${lib}/${ld}`,
       segments: [
         { prot: 'r--', size: 0x1000 },
         { prot: 'r-x', size: 0x26000 },
@@ -97,7 +108,7 @@ export function default_image(name = 'app'): ProgramImage {
     },
     libs: [
       {
-        path: '/usr/lib/x86_64-linux-gnu/libc.so.6',
+        path: `${lib}/libc.so.6`,
         segments: [
           { prot: 'r--', size: 0x26000 },
           { prot: 'r-x', size: 0x156000 },
@@ -108,6 +119,7 @@ export function default_image(name = 'app'): ProgramImage {
         bss: 0xd000,
       },
     ],
+    heap: 0x21000,
     argv: [name],
     envp: ['PATH=/usr/bin:/bin', 'HOME=/root'],
   }
@@ -166,7 +178,7 @@ export function arch_pick_mmap_layout(mm: MmStruct, opts: ExecOptions): void {
   if (random && opts.rng) rnd = opts.rng.bits(is64 ? 28 : 8) * PAGE
   let gap = opts.rlimit_stack ?? 8 * MiB
   let pad = opts.stack_guard_gap ?? 256 * PAGE
-  if (random) pad += is64 ? 16 * GiB / 1024 : 8 * MiB // stack_maxrandom_size()
+  if (random) pad += (is64 ? 0x3fffff : 0x7ff) * PAGE // stack_maxrandom_size(): __STACK_RND_MASK << PAGE_SHIFT
   if (gap + pad > gap) gap += pad
   const gap_min = 128 * MiB
   const gap_max = Math.floor(task_size / 6) * 5
@@ -232,7 +244,15 @@ export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, 
   }
 
   const s = setup_arg_pages(k, mm, image, opts)
-  return { ret: s, load_bias }
+  if (s < 0) return { ret: s, load_bias }
+
+  // malloc's first brk() and the chunk header it writes at the start of [heap].
+  if (image.heap) {
+    const want = mm.brk + image.heap
+    if (k.sys_brk(mm, want) !== want) return { ret: -12, load_bias }
+    if (k.copy_to_user(mm, mm.start_brk, new Uint8Array(16).fill(0)) !== 0) return { ret: -14, load_bias }
+  }
+  return { ret: 0, load_bias }
 }
 
 /** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */

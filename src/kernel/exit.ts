@@ -9,13 +9,15 @@
 import { type MmStruct, VM_ACCOUNT } from '../mm/mm_types.js'
 import { remove_vma, vma_pages } from '../mm/vma.js'
 import { unmap_vmas } from '../mm/memory.js'
+import { tlb_finish_mmu, tlb_gather_mmu } from '../mm/mmu_gather.js'
 import { vm_unacct_memory } from '../mm/util.js'
 import { KernelBug } from './bug.js'
 
 /** Kernel: exit_mmap(). */
 export function exit_mmap(mm: MmStruct): void {
   const vmas = [...mm.mm_mt]
-  unmap_vmas(mm, vmas, 0, mm.task_size)
+  const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
+  unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
   let nr_accounted = 0
   for (const v of vmas) {
     if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
@@ -23,6 +25,7 @@ export function exit_mmap(mm: MmStruct): void {
   }
   vm_unacct_memory(mm.env, nr_accounted)
   mm.total_vm = mm.data_vm = mm.exec_vm = mm.stack_vm = mm.locked_vm = 0
+  tlb_finish_mmu(mm, tlb) // the full-mm gather: flush_tlb_mm() before the tables go
   mm.pgd.destroy()
   mm.dead = true
 }

@@ -84,7 +84,10 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   mm.env_end = oldmm.env_end
   // mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) of def_flags is inherited; mlockall is not.
   mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE
-  if (dup_mmap(mm, oldmm)) {
+  const err = dup_mmap(mm, oldmm)
+  // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's PTEs were write-protected for COW.
+  oldmm.env.flush_tlb_mm?.(oldmm)
+  if (err) {
     mm.mm_users = 1
     return null
   }

@@ -19,7 +19,7 @@ import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sys
 import { SoftPageTables } from '../mm/pgtable_soft.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
-import type { SlabAllocator } from '../mm/slab_common.js'
+import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
@@ -31,7 +31,7 @@ import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '..
 import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
 import { do_mseal } from '../mm/mseal.js'
-import { access_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
+import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
 import { PageAnon } from '../mm/rmap.js'
 import { is_guard_pte_marker } from '../mm/memory.js'
@@ -59,16 +59,62 @@ export interface MmHost {
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
   vm_committed_as: number
-  /** The slab allocator: mm_struct, vm_area_struct, anon_vma and anon_vma_chain come from its caches. */
+  /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain (and task_struct) come from its caches. */
   readonly slab?: SlabAllocator
 }
 
+/**
+ * Kernel objects of processes and address spaces from their slab caches
+ * (mm_cachep, vm_area_cachep, anon_vma_cachep, anon_vma_chain_cachep,
+ * task_struct_cachep): kmem_cache_alloc()/kmem_cache_free() of each object,
+ * with the objects in use counted per cache (for tests and the demo).
+ */
+export class KernelObjects {
+  private readonly live = new Map<string, number[]>()
+  private readonly caches = new Map<string, KmemCache | null>()
+  constructor(readonly slab: SlabAllocator) {}
+
+  private cache(name: string): KmemCache | null {
+    let c = this.caches.get(name)
+    if (c === undefined) {
+      c = this.slab.find_cache(name)
+      this.caches.set(name, c)
+    }
+    return c
+  }
+  /** Kernel: kmem_cache_alloc(<name>_cachep, GFP_KERNEL): the object's address, 0 when none. */
+  alloc(name: string, caller: string): number {
+    const c = this.cache(name)
+    if (!c) return 0
+    const x = this.slab.kmem_cache_alloc(c, GFP_KERNEL, caller)
+    if (x) {
+      let l = this.live.get(name)
+      if (!l) this.live.set(name, (l = []))
+      l.push(x)
+    }
+    return x
+  }
+  /** Kernel: kmem_cache_free() of the object at `addr` (0: nothing, like kmem_cache_free(s, NULL)). */
+  free(name: string, caller: string, addr: number): void {
+    const c = this.cache(name)
+    const l = this.live.get(name)
+    if (!c || !l || !addr) return
+    const i = l.lastIndexOf(addr)
+    if (i < 0) return
+    l.splice(i, 1)
+    this.slab.kmem_cache_free(c, addr, caller)
+  }
+  /** Objects currently allocated through this table, by cache. */
+  count(name: string): number {
+    return this.live.get(name)?.length ?? 0
+  }
+}
+
 /** The MmEnv of a machine (one per machine). */
-export function make_mm_env(h: MmHost): MmEnv {
+export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new KernelObjects(h.slab) : null): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
-  const slab = h.slab
   const env: MmEnv = {
     arch: h.arch,
     pages: h.pages,
@@ -97,15 +143,11 @@ export function make_mm_env(h: MmHost): MmEnv {
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
-    // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory.
-    kmem_alloc: (name) => {
-      const c = slab?.find_cache(name)
-      return c ? slab?.kmem_cache_alloc(c, GFP_KERNEL, `${name}_alloc`) ?? 0 : 0
-    },
-    kmem_free: (name, obj) => {
-      const c = slab?.find_cache(name)
-      if (c && obj) slab?.kmem_cache_free(c, obj, `${name}_free`)
-    },
+  }
+  if (objs) {
+    // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
+    env.kmem_alloc = (cache) => objs.alloc(cache, `${cache}_alloc`)
+    env.kmem_free = (cache, obj) => objs.free(cache, `${cache}_free`, obj)
   }
   return env
 }
@@ -115,10 +157,17 @@ function user_fault(f: { signal: string; si_code: string; addr: number }): UserF
 }
 
 /** The ProcessKernel of a machine: the src/mm entry points, the file namespace. */
-export function make_process_kernel(arch: ArchProfile, env: MmEnv, fs: FsNamespace = new FsNamespace(env)): ProcessKernel & { fs: FsNamespace } {
+export function make_process_kernel(
+  arch: ArchProfile,
+  env: MmEnv,
+  fs: FsNamespace = new FsNamespace(env),
+  objs: KernelObjects | null = null,
+): ProcessKernel & { fs: FsNamespace } {
   return {
     arch,
     fs,
+    alloc_task_struct: () => (objs ? objs.alloc('task_struct', 'dup_task_struct') : 0),
+    free_task_struct: (addr) => objs?.free('task_struct', 'free_task', addr),
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
     dup_mm,
     mmput,
@@ -140,6 +189,10 @@ export function make_process_kernel(arch: ArchProfile, env: MmEnv, fs: FsNamespa
     sys_brk,
     access_user(mm, addr, len, write, data) {
       const r = access_user(mm, addr, len, write, data)
+      return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
+    },
+    fetch_user(mm, addr, len) {
+      const r = fetch_user(mm, addr, len)
       return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
     },
     copy_to_user,

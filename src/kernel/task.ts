@@ -45,6 +45,8 @@ export class TaskStruct {
   cpu = 0
   /** The command line (/proc/<pid>/cmdline, pmap's header). */
   cmdline: string[]
+  /** Kernel address of this task_struct in its slab cache (0 when not allocated from one). */
+  kaddr = 0
 
   constructor(pid: number, comm: string, mm: MmStruct | null, uid = 0) {
     this.pid = pid

@@ -42,6 +42,7 @@ import { PAGE_ALIGN } from './mmap.js'
 import { PAGE_SIZE, anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
 import {
   PTE_MARKER_GUARD,
+  make_pte_marker,
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
   is_guard_pte_marker,
@@ -84,6 +85,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
   if (!vma_is_anonymous(vma)) return -EINVAL
   const env = mm.env
   const pages = env.pages
+  let cleared = false
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
@@ -94,7 +96,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     }
     if (pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED | _PAGE_DIRTY))
-      env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
+      cleared = true // tlb_remove_tlb_entry(): flushed once by tlb_finish_mmu()
     }
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
@@ -102,6 +104,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
       env.vmstat.count_vm_events('pglazyfree')
     }
   })
+  if (cleared) env.flush_tlb_range?.(mm, start, end)
   return 0
 }
 
@@ -114,14 +117,19 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
   const env = mm.env
   const pages = env.pages
   const list: { vpn: number; pfn: number }[] = []
+  let aged = false
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0) return
     if (pages._mapcount[pfn] > 1) return
-    if (pte & _PAGE_ACCESSED) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
+    if (pte & _PAGE_ACCESSED) {
+      mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
+      aged = true // tlb_remove_tlb_entry(): the CPU must walk (and set A) again
+    }
     if (pageout) list.push({ vpn, pfn })
   })
+  if (aged) env.flush_tlb_range?.(mm, start, end)
   if (!pageout) return
   for (const { vpn, pfn } of list) {
     const pte = mm.pgd.get(vpn)
@@ -158,7 +166,7 @@ function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: nu
   if (vma_is_anonymous(vma) && anon_vma_prepare(vma)) return -ENOMEM
   zap_page_range_single(mm, vma, start, end, {})
   for (let a = start; a < end; a += PAGE_SIZE) {
-    if (!is_guard_pte_marker(mm.pgd.get(a / PAGE_SIZE))) mm.pgd.set(a / PAGE_SIZE, PTE_MARKER_GUARD)
+    if (!is_guard_pte_marker(mm.pgd.get(a / PAGE_SIZE))) mm.pgd.set(a / PAGE_SIZE, make_pte_marker(PTE_MARKER_GUARD))
   }
   return 0
 }

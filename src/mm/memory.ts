@@ -48,72 +48,63 @@ import { find_vma, vma_prev, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
 import { security_vm_enough_memory_mm, may_expand_vm } from './util.js'
 import { KernelBug } from '../kernel/bug.js'
+import {
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_SPECIAL,
+  _PAGE_NX,
+  pte_pfn,
+  pte_present,
+  pte_write,
+  pte_dirty,
+  pte_special,
+  pte_set_flags,
+  pte_clear_flags,
+  pfn_pte as mk_pte,
+  vm_get_page_prot,
+} from '../arch/pte.js'
+import { arch_profile } from '../arch/profile.js'
+import { is_guard_pte_marker } from './swapops.js'
+import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 
-// ---- PTE bits (arch/x86/include/asm/pgtable_types.h) ----
-export const _PAGE_PRESENT = 0x001
-export const _PAGE_RW = 0x002
-export const _PAGE_USER = 0x004
-export const _PAGE_PWT = 0x008
-export const _PAGE_PCD = 0x010
-export const _PAGE_ACCESSED = 0x020
-export const _PAGE_DIRTY = 0x040
-export const _PAGE_PSE = 0x080
-export const _PAGE_GLOBAL = 0x100
-/** _PAGE_BIT_SOFTW1: pte_special(). */
-export const _PAGE_SPECIAL = 0x200
-/** _PAGE_PROTNONE (= _PAGE_GLOBAL bit): a PROT_NONE mapping's PTE, present to the kernel, not to the MMU. */
-export const _PAGE_PROTNONE = 0x100
-/** A non-present entry encoding the guard-region PTE marker (PTE_MARKER_GUARD). */
-export const PTE_MARKER_GUARD = 0x400
-
-/** The NX bit as src/arch/pte.ts carries it (hardware bit 63 at value 2^52). */
-export const _PAGE_NX = 2 ** 52
-
-export function pte_pfn(pte: number): number {
-  return Math.floor((pte % _PAGE_NX) / 4096)
-}
+// ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
+export {
+  _PAGE_PRESENT,
+  _PAGE_RW,
+  _PAGE_USER,
+  _PAGE_PWT,
+  _PAGE_PCD,
+  _PAGE_ACCESSED,
+  _PAGE_DIRTY,
+  _PAGE_PSE,
+  _PAGE_GLOBAL,
+  _PAGE_SPECIAL,
+  _PAGE_PROTNONE,
+  _PAGE_NX,
+  pte_pfn,
+  pte_flags,
+  pte_present,
+  pte_write,
+  pte_dirty,
+  pte_young,
+  pte_special,
+  pte_set_flags,
+  pte_clear_flags,
+  pfn_pte as mk_pte,
+} from '../arch/pte.js'
+export { PTE_MARKER_GUARD, make_pte_marker, is_guard_pte_marker } from './swapops.js'
 
 /** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
 export function vma_nx(vma: VmArea): number {
   const arch = vma.vm_mm.env.arch
   return vma.vm_flags & VM_EXEC || (arch && !arch.has_nx) ? 0 : _PAGE_NX
 }
-export function pte_flags(pte: number): number {
-  return pte % 4096
-}
-/** Kernel: pte_present(): present or PROT_NONE. */
-export function pte_present(pte: number): boolean {
-  return (pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0
-}
-/** What the MMU sees: the P bit. */
+/** What the MMU sees: the P bit (a PROT_NONE entry is present only to the kernel). */
 export function pte_hw_present(pte: number): boolean {
   return (pte & _PAGE_PRESENT) !== 0
-}
-export function pte_write(pte: number): boolean {
-  return (pte & _PAGE_RW) !== 0
-}
-export function pte_dirty(pte: number): boolean {
-  return (pte & _PAGE_DIRTY) !== 0
-}
-export function pte_young(pte: number): boolean {
-  return (pte & _PAGE_ACCESSED) !== 0
-}
-export function pte_special(pte: number): boolean {
-  return (pte & _PAGE_SPECIAL) !== 0
-}
-export function is_guard_pte_marker(pte: number): boolean {
-  return pte !== 0 && !pte_present(pte) && (pte & PTE_MARKER_GUARD) !== 0
-}
-export function pte_set_flags(pte: number, bits: number): number {
-  const low = pte % 4096
-  return pte - low + (low | bits)
-}
-export function pte_clear_flags(pte: number, bits: number): number {
-  const low = pte % 4096
-  return pte - low + (low & ~bits)
-}
-export function mk_pte(pfn: number, flags: number): number {
-  return pfn * 4096 + flags
 }
 
 // ---- fault flags and results (include/linux/mm_types.h) ----
@@ -142,13 +133,20 @@ export function vma_wants_writenotify(vma: VmArea): boolean {
   return (vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && vma.vm_file?.f_mapping.backing === 'disk'
 }
 
-/** PTE protection bits for a fresh mapping of vma (vm_page_prot): private mappings start read-only. */
+/**
+ * Kernel: vma->vm_page_prot as vma_set_page_prot() computes it: the
+ * protection_map entry of the profile (src/arch/pte.ts; A set, NX without
+ * VM_EXEC where the profile has NX, PAGE_NONE for PROT_NONE), the private
+ * variant (no RW) when the mapping wants write notification. Private
+ * mappings start read-only (COW).
+ */
 export function vm_page_prot(vma: VmArea): number {
-  if (!vma_is_accessible(vma)) return _PAGE_PROTNONE | _PAGE_USER
-  let f = _PAGE_PRESENT | _PAGE_USER
-  if ((vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && !vma_wants_writenotify(vma)) f |= _PAGE_RW
-  return f + vma_nx(vma)
+  const arch = vma.vm_mm.env.arch ?? X86_64
+  if (!vma_is_accessible(vma)) return vm_get_page_prot(arch, 0) // PAGE_NONE
+  const flags = vma_wants_writenotify(vma) ? vma.vm_flags & ~VM_SHARED : vma.vm_flags
+  return vm_get_page_prot(arch, flags)
 }
+const X86_64 = arch_profile('x86_64')
 
 /** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
 export function vm_normal_page(vma: VmArea, pte: number): number {
@@ -380,8 +378,8 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   if (vma.vm_flags & VM_SHARED) {
     // wp_page_shared / wp_pfn_shared: dirty the page and make the PTE writable.
     if (page >= 0) set_page_dirty(env, page)
+    // wp_page_reuse(): ptep_set_access_flags() upgrades in place; x86 does not flush (a stale read-only entry only faults spuriously).
     mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
-    flush_tlb_page(mm, addr)
     return 0
   }
   const pages = env.pages
@@ -389,8 +387,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
     // wp_can_reuse_anon_folio: exclusive, or only our reference left.
     if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
       pages.set(page, PG_anon_exclusive)
-      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
-      flush_tlb_page(mm, addr)
+      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
       return 0
     }
   }
@@ -410,6 +407,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   } else {
     add_mm_counter(mm, MM_ANONPAGES, 1)
   }
+  // wp_page_copy(): ptep_clear_flush() then set_pte_at() of the copy.
   mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
   flush_tlb_page(mm, addr)
   return 0
@@ -523,6 +521,8 @@ export interface ZapDetails {
   even_cows?: boolean
   /** Drop guard markers too (munmap, exit, MADV_GUARD_REMOVE). */
   drop_markers?: boolean
+  /** munmap/exit: record the cleared range in the gather instead of flushing now (tlb_finish_mmu flushes). */
+  tlb?: MmuGather
 }
 
 /**
@@ -532,7 +532,9 @@ export interface ZapDetails {
 export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, end: number, details: ZapDetails = {}): void {
   const env = mm.env
   const pages = env.pages
-  let flushed = false
+  // __tlb_adjust_range(): the span of the PTEs actually cleared.
+  let lo = Infinity
+  let hi = -Infinity
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte) && !details.drop_markers) return
@@ -542,7 +544,8 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
     const page = vm_normal_page(vma, pte)
     if (page >= 0 && details.single_mapping && !details.even_cows && pages.mapping[page] < 0) return
     mm.pgd.set(vpn, 0)
-    flushed = true
+    if (vpn < lo) lo = vpn
+    if (vpn > hi) hi = vpn
     if (page < 0) return
     if (pages.mapping[page] > 0 && pte_dirty(pte)) set_page_dirty(env, page)
     munlock_vma_folio(mm, vma, page)
@@ -550,15 +553,17 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
     folio_remove_rmap_pte(env, page)
     put_page(env, page)
   })
-  if (flushed) env.flush_tlb_range?.(mm, start, end)
+  if (hi < lo) return
+  if (details.tlb) tlb_adjust_range(details.tlb, lo * PAGE_SIZE, (hi + 1 - lo) * PAGE_SIZE)
+  else env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
-export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number): void {
+export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number, tlb?: MmuGather): void {
   for (const v of vmas) {
     const s = Math.max(start, v.vm_start)
     const e = Math.min(end, v.vm_end)
-    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true })
+    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true, tlb })
   }
 }
 
@@ -574,7 +579,6 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const pages = env.pages
   if (!(src.vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) && !src.anon_vma) return 0
   const cow = (src.vm_flags & (VM_SHARED | 0x20)) === 0x20 // is_cow_mapping: private and may write
-  let wrprotected = false
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)
@@ -595,30 +599,33 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
     if (cow && pte_write(pte)) {
       npte = pte_clear_flags(pte, _PAGE_RW)
       smm.pgd.set(vpn, npte)
-      wrprotected = true
     }
     // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
     if (src.vm_flags & VM_SHARED) npte = pte_clear_flags(npte, _PAGE_DIRTY)
     npte = pte_clear_flags(npte, _PAGE_ACCESSED)
     dmm.pgd.set(vpn, npte)
   })
-  if (wrprotected) env.flush_tlb_range?.(smm, src.vm_start, src.vm_end)
+  // No flush here: dup_mmap() flushes the parent's whole mm once (flush_tlb_mm) after the copy.
   return 0
 }
 
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
 export function pte_dirty_to_page(mm: MmStruct, vma: VmArea, start: number, end: number, clean_ptes: boolean): void {
   const env = mm.env
-  if (clean_ptes) env.flush_tlb_range?.(mm, start, end)
+  const flush = (vpn: number): void => env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE) // page_vma_mkclean_one(): ptep_clear_flush
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const page = vm_normal_page(vma, pte)
     if (page < 0 || env.pages.mapping[page] <= 0) return
     if (pte_dirty(pte)) {
       set_page_dirty(env, page)
-      if (clean_ptes) mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_DIRTY | (vma_wants_writenotify(vma) ? _PAGE_RW : 0)))
+      if (clean_ptes) {
+        mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_DIRTY | (vma_wants_writenotify(vma) ? _PAGE_RW : 0)))
+        flush(vpn)
+      }
     } else if (clean_ptes && vma_wants_writenotify(vma) && pte_write(pte)) {
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_RW))
+      flush(vpn)
     }
   })
 }

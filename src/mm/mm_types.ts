@@ -48,6 +48,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../kernel/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
+import type { MmContext } from '../hw/mmu.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -246,8 +247,11 @@ export interface MmPageTables {
   set(vpn: number, pte: number): boolean
   /** Visit every non-none entry in [start_vpn, end_vpn) in order. */
   each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
-  /** Kernel: free_pgtables(): free tables wholly inside [floor, ceiling) that map nothing. */
-  free_pgtables(floor_vpn: number, ceiling_vpn: number): void
+  /**
+   * Kernel: free_pgtables(): free the tables mapping [start, end) (default:
+   * the whole gap [floor, ceiling)); upper tables only when wholly inside [floor, ceiling).
+   */
+  free_pgtables(floor_vpn: number, ceiling_vpn: number, start_vpn?: number, end_vpn?: number): void
   /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
   pte_table_present?(vpn: number): boolean
   /** Page-table pages in use (VmPTE / PageTables), the top level included. */
@@ -342,12 +346,19 @@ export interface MmEnv {
   kmem_alloc?(cache: string): number
   kmem_free?(cache: string, obj: number): void
   /**
-   * The MMU hook (src/mm/tlbflush.ts attach_mmu installs it): translate a user
-   * access through the current CPU's TLB and page walk; the pfn or -1 (fault).
+   * TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm
+   * on every CPU; `freed_tables`: page tables were freed too (lazy CPUs and
+   * paging-structure caches must drop them).
    */
-  mmu_translate?(mm: MmStruct, vpn: number, write: boolean): number
-  /** TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm on every CPU. */
-  flush_tlb_range?(mm: MmStruct, start: number, end: number): void
+  flush_tlb_range?(mm: MmStruct, start: number, end: number, freed_tables?: boolean): void
+  /** Kernel: flush_tlb_mm(): the whole mm on every CPU, page tables possibly freed (fork, exit). */
+  flush_tlb_mm?(mm: MmStruct): void
+  /**
+   * The machine's MMU (src/hw/mmu.ts through src/kernel/mmu_context.ts): a
+   * user access to vpn on the executing CPU; the pfn, or -1 when it faults.
+   * Absent: uaccess walks the page tables itself.
+   */
+  mmu_translate?(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
   /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
@@ -397,12 +408,12 @@ export class MmStruct {
   maj_flt = 0
   /** CPUs that ran this mm (mm_cpumask), for TLB shootdowns. */
   readonly cpu_bitmap = new Set<number>()
+  /** Kernel: mm->context (ctx_id, tlb_gen), kept by the MMU (src/hw/mmu.ts). */
+  readonly context: MmContext = { ctx_id: 0, tlb_gen: 1 }
   /** Set at exit_mmap. */
   dead = false
   /** Address of the slab object (mm_struct cache), 0 without slab. */
   slab_obj = 0
-  /** The MMU's view of this mm's page tables (set by src/mm/tlbflush.ts). */
-  mmu_walker: unknown = null
   constructor(
     readonly env: MmEnv,
     readonly id: number,

@@ -56,6 +56,7 @@ import {
 } from './vma.js'
 import { PAGE_SIZE, vma_pages } from './rmap.js'
 import { unmap_vmas } from './memory.js'
+import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
 import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
@@ -252,16 +253,23 @@ function gather_munmap_vmas(mm: MmStruct, first: VmArea, start: number, end: num
 /** Kernel: vms_complete_munmap_vmas(): zap, free page tables, fix counters, free the VMAs. */
 function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end: number): void {
   if (g.vmas.length === 0) return
-  unmap_vmas(mm, g.vmas, start, end)
+  const tlb = tlb_gather_mmu()
+  unmap_vmas(mm, g.vmas, start, end, tlb)
   const i = find_vma_index(mm, start)
   const prev = i > 0 ? mm.mm_mt[i - 1] : null
   mm.locked_vm -= g.locked_vm
+  const first = g.vmas[0].vm_start
+  const last = g.vmas[g.vmas.length - 1].vm_end
   for (const v of g.vmas) {
     vm_stat_account(mm, v.vm_flags, -vma_pages(v))
     remove_vma(mm, v)
   }
   const next = find_vma(mm, start)
-  free_pgtables(mm, start, end, prev ? prev.vm_end : 0, next ? next.vm_start : 0)
+  // free_pgtables(): free_pgd_range() over the unmapped VMAs, floor and ceiling from the neighbours.
+  const nr_ptes = mm.pgd.nr_ptes
+  free_pgtables(mm, first, last, prev ? prev.vm_end : 0, next ? next.vm_start : 0)
+  if (mm.pgd.nr_ptes < nr_ptes) tlb_free_table(tlb, first)
+  tlb_finish_mmu(mm, tlb)
   if (g.nr_accounted) vm_unacct_memory(mm.env, g.nr_accounted)
 }
 
@@ -272,20 +280,8 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
  * Only the tables covering [addr, end) are visited.
  */
 export function free_pgtables(mm: MmStruct, addr: number, end: number, floor: number, ceiling: number): void {
-  const pgd = mm.pgd as MmStruct['pgd'] & {
-    pgtables?: { free_pgd_range(m: unknown, addr: number, end: number, floor: number, ceiling: number): void }
-    mm?: unknown
-  }
-  if (pgd.pgtables && pgd.mm) {
-    pgd.pgtables.free_pgd_range(pgd.mm, addr, end, floor, ceiling)
-    return
-  }
-  // A table store without ranged freeing: the same tables, found within the range
-  // rounded out to the largest table span (512 GiB) and clipped to the gap.
-  const SPAN = 2 ** 39
-  const f = Math.max(floor, Math.floor(addr / SPAN) * SPAN)
-  const c = Math.min(ceiling || mm.task_size, Math.ceil(end / SPAN) * SPAN)
-  pgd.free_pgtables(f / PAGE_SIZE, c / PAGE_SIZE)
+  // Through the mm's table store, so that it forgets what it remembers of the freed tables.
+  mm.pgd.free_pgtables(floor / PAGE_SIZE, ceiling / PAGE_SIZE, addr / PAGE_SIZE, end / PAGE_SIZE)
 }
 
 /** Unmap [start, end) (page aligned) after the argument checks. Kernel: do_vmi_align_munmap(). */

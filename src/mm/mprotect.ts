@@ -27,13 +27,10 @@ import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRIT
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
 import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
 import { PAGE_SIZE } from './rmap.js'
+import { pte_modify } from '../arch/pte.js'
 import {
-  _PAGE_DIRTY,
-  _PAGE_NX,
   _PAGE_PRESENT,
-  _PAGE_PROTNONE,
   _PAGE_RW,
-  pte_clear_flags,
   pte_dirty,
   pte_present,
   pte_set_flags,
@@ -53,13 +50,14 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
   const private_writable = (vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE
   const shared_wn = vma_wants_writenotify(vma)
   const pages = mm.env.pages
-  let changed = false
+  // tlb_flush_pte_range() per changed PTE: the flush covers the span actually changed.
+  let lo = Infinity
+  let hi = -Infinity
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
-    let n = pte_clear_flags(pte, _PAGE_PRESENT | _PAGE_PROTNONE | _PAGE_RW)
-    n = pte_set_flags(n, prot & (_PAGE_PRESENT | _PAGE_PROTNONE))
-    if (prot & _PAGE_RW) n = pte_set_flags(n, _PAGE_RW)
-    else if (prot & _PAGE_PRESENT) {
+    // pte_modify(): PFN, A, D, special kept; P/PROTNONE, RW, US and NX from the new vm_page_prot.
+    let n = pte_modify(pte, prot)
+    if (!(prot & _PAGE_RW) && prot & _PAGE_PRESENT) {
       const page = vm_normal_page(vma, pte)
       if (private_writable && page >= 0 && pages.mapping[page] < 0 && pages.test(page, PG_anon_exclusive)) {
         n = pte_set_flags(n, _PAGE_RW)
@@ -67,15 +65,13 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
         n = pte_set_flags(n, _PAGE_RW)
       }
     }
-    // NX follows VM_EXEC.
-    if (n >= _PAGE_NX) n -= _PAGE_NX
-    n += prot >= _PAGE_NX ? _PAGE_NX : 0
     if (n !== pte) {
       mm.pgd.set(vpn, n)
-      changed = true
+      if (vpn < lo) lo = vpn
+      if (vpn > hi) hi = vpn
     }
   })
-  if (changed) mm.env.flush_tlb_range?.(mm, start, end)
+  if (hi >= lo) mm.env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */

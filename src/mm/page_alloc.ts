@@ -773,7 +773,7 @@ export class PageAllocator {
         p.lru_next[pfn + i] = pfn
       }
     }
-    this.vmstat.count_vm_events(`pgalloc_${zone.name.toLowerCase()}`, n)
+    this.vmstat.count_vm_events(pgalloc_event(zone.name), n)
     this.trace.emit('mm_page_alloc', () =>
       `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp).replace(/^0x[0-9a-f]+\((.*)\)$/, '$1')}`,
     )
@@ -935,4 +935,15 @@ export class PageAllocator {
     zone.managed_pages += n
     this.__free_one_page(pfn, zone, order, this.get_pfnblock_migratetype(pfn), true)
   }
+}
+
+/** The pgalloc_<zone> vm event name (built once per zone name: the allocation path is hot). */
+const PGALLOC_EVENTS = new Map<string, string>()
+function pgalloc_event(zone_name: string): string {
+  let e = PGALLOC_EVENTS.get(zone_name)
+  if (e === undefined) {
+    e = `pgalloc_${zone_name.toLowerCase()}`
+    PGALLOC_EVENTS.set(zone_name, e)
+  }
+  return e
 }

@@ -12,6 +12,11 @@
  * callers must not count tables again. `on_table_change` only reports the
  * change of nr_ptes for callers that mirror it (e.g. a per-mm counter).
  *
+ * Speed: the last pte table found is remembered (`pte_base`, like a
+ * paging-structure cache keyed by the pmd slot), so runs of get/set on
+ * neighbouring pages walk once per table; it is forgotten whenever tables
+ * may be freed (free_pgtables, destroy). Tables are only freed here.
+ *
  * Kernel counterparts: pgd_alloc()/pgd_free() (mm_alloc_pgd/mm_free_pgd),
  * set_pte_at() through get_locked_pte(), free_pgtables() -> free_pgd_range().
  */
@@ -24,11 +29,34 @@ export class FramePageTables {
   /** The mm_struct fields the page-table code keeps (pgd pfn, pgtables_bytes). */
   readonly mm: PgtableMm = { pgd: 0, pgtables_bytes: 0 }
   private last_nr = 0
+  /** vpn / PTRS_PER_PTE of the remembered pte table (-1: none). */
+  private pte_key = -1
+  /** Physical address of entry 0 of the remembered pte table. */
+  private pte_base = 0
+  private readonly ptrs: number
+  private readonly esize: number
 
   private constructor(
     readonly pgtables: PgTables,
     private readonly on_table_change?: (delta: number) => void,
-  ) {}
+  ) {
+    this.ptrs = pgtables.PTRS_PER_PTE
+    this.esize = pgtables.size
+  }
+
+  /** The pte slot of vpn (0 when no table covers it), through the remembered table. */
+  private slot(vpn: number, alloc: boolean): number {
+    const key = Math.floor(vpn / this.ptrs)
+    const idx = vpn - key * this.ptrs
+    if (key === this.pte_key) return this.pte_base + idx * this.esize
+    const addr = vpn * PAGE_SIZE
+    const ptep = alloc ? this.pgtables.get_locked_pte(this.mm, addr) : this.pgtables.walk(this.mm, addr)
+    if (ptep !== 0) {
+      this.pte_key = key
+      this.pte_base = ptep - idx * this.esize
+    }
+    return ptep
+  }
 
   /** Kernel: mm_alloc_pgd(): a new set of tables, or null on -ENOMEM. */
   static create(pgtables: PgTables, on_table_change?: (delta: number) => void): FramePageTables | null {
@@ -53,7 +81,7 @@ export class FramePageTables {
 
   /** The entry for vpn (0 when none or when no table covers it). */
   get(vpn: number): PteVal {
-    const ptep = this.pgtables.walk(this.mm, vpn * PAGE_SIZE)
+    const ptep = this.slot(vpn, false)
     return ptep === 0 ? 0 : this.pgtables.ptep_get(ptep)
   }
 
@@ -62,17 +90,18 @@ export class FramePageTables {
     const addr = vpn * PAGE_SIZE
     const pt = this.pgtables
     if (pte === 0) {
-      const ptep = pt.walk(this.mm, addr)
+      const ptep = this.slot(vpn, false)
       if (ptep !== 0) pt.pte_clear(this.mm, addr, ptep)
       return true
     }
-    const ptep = pt.get_locked_pte(this.mm, addr)
+    const hit = Math.floor(vpn / this.ptrs) === this.pte_key
+    const ptep = this.slot(vpn, true)
     if (ptep === 0) {
       this.report()
       return false
     }
     pt.set_pte_at(this.mm, addr, ptep, pte)
-    this.report()
+    if (!hit) this.report()
     return true
   }
 
@@ -89,17 +118,20 @@ export class FramePageTables {
    * or 0 for "none"): free_pgd_range() frees the tables wholly inside it.
    * Entries in that range must already be cleared.
    */
-  free_pgtables(floor_vpn: number, ceiling_vpn: number): void {
+  free_pgtables(floor_vpn: number, ceiling_vpn: number, start_vpn = floor_vpn, end_vpn = ceiling_vpn): void {
     const floor = floor_vpn * PAGE_SIZE
     const ceiling = ceiling_vpn * PAGE_SIZE
-    const end = ceiling === 0 ? this.pgtables.arch.TASK_SIZE : ceiling
-    if (end > floor) this.pgtables.free_pgd_range(this.mm, floor, end, floor, ceiling)
+    const start = start_vpn * PAGE_SIZE
+    const end = end_vpn === 0 ? this.pgtables.arch.TASK_SIZE : end_vpn * PAGE_SIZE
+    this.pte_key = -1
+    if (end > start) this.pgtables.free_pgd_range(this.mm, start, end, floor, ceiling)
     this.report()
   }
 
   /** Exit: clear what is left, free every table and the pgd. */
   destroy(): void {
     if (this.mm.pgd === 0) return
+    this.pte_key = -1
     const pt = this.pgtables
     // everything below the kernel pgd entries (TASK_SIZE rounded up to them)
     const top = pt.unlin(pt.KERNEL_PGD_BOUNDARY * 2 ** pt.arch.level_shifts[0])

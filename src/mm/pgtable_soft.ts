@@ -86,6 +86,7 @@ export class SoftPageTables implements MmPageTables {
   }
 
   free_pgtables(floor_vpn: number, ceiling_vpn: number): void {
+    if (ceiling_vpn === 0) ceiling_vpn = Infinity // USER_PGTABLES_CEILING: no VMA above
     for (let l = 0; l < 3; l++) {
       const span = 2 ** LEVEL_SHIFTS[l]
       for (const key of [...this.tables[l]]) {

@@ -4,8 +4,8 @@
  * routines (Kernel: arch/x86/mm/fault.c, arch/x86/lib/usercopy,
  * include/linux/uaccess.h copy_to_user/copy_from_user/get_user/put_user).
  *
- * Translation goes through env.mmu_translate (the MMU + TLB of src/hw when
- * attached) or a direct page-table walk. A page is accessed when its PTE
+ * Translation goes through mm.env.mmu_translate (the machine's MMU + TLB,
+ * src/hw/mmu.ts) or, without one, a direct page-table walk. A page is accessed when its PTE
  * is present for the MMU and, for a store, writable; the hardware then sets
  * Accessed (and Dirty for a store). Otherwise the fault handler runs and the
  * access is retried; a fault it cannot fix becomes a signal (user access) or
@@ -16,6 +16,7 @@ import { PAGE_SIZE } from './rmap.js'
 import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
+  _PAGE_NX,
   _PAGE_RW,
   _PAGE_USER,
   type UserFault,
@@ -27,19 +28,51 @@ import {
 import { EFAULT } from '../kernel/errno.js'
 
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
-export function walk_translate(mm: MmStruct, vpn: number, write: boolean): number {
+export function walk_translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
   const pte = mm.pgd.get(vpn)
   if (!pte_hw_present(pte) || !(pte & _PAGE_USER)) return -1
   if (write && !(pte & _PAGE_RW)) return -1
+  if (exec && pte >= _PAGE_NX) return -1
   const want = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
   if ((pte & want) !== want) mm.pgd.set(vpn, pte_set_flags(pte, want))
   return pte_pfn(pte)
 }
 
 /** Through the machine's MMU and TLB when attached (env.mmu_translate), else a direct walk. */
-function translate(mm: MmStruct, vpn: number, write: boolean): number {
+function translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
   const t = mm.env.mmu_translate
-  return t ? t(mm, vpn, write) : walk_translate(mm, vpn, write)
+  return t ? t(mm, vpn, write, exec) : walk_translate(mm, vpn, write, exec)
+}
+
+/**
+ * A user-mode instruction fetch of [addr, addr+len) (the CPU reading code to
+ * run). A page the MMU finds present but NX (or otherwise not executable) is
+ * a protection fault: access_error() answers SEGV_ACCERR without calling
+ * handle_mm_fault(); a missing page is faulted in as for a read, then the
+ * fetch is retried (and may still meet NX).
+ */
+export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResult {
+  const data = new Uint8Array(len)
+  let done = 0
+  while (done < len) {
+    const a = addr + done
+    const off = a % PAGE_SIZE
+    const n = Math.min(PAGE_SIZE - off, len - done)
+    const vpn = Math.floor(a / PAGE_SIZE)
+    let pfn = -1
+    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+      pfn = translate(mm, vpn, false, true)
+      if (pfn >= 0) break
+      const pte = mm.pgd.get(vpn)
+      const f: UserFault | null =
+        pte_hw_present(pte) && pte & _PAGE_USER ? { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: a } : do_user_addr_fault(mm, a, false)
+      if (f) return { data: data.subarray(0, done), done, fault: { ...f, addr: a } }
+    }
+    if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
+    data.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    done += n
+  }
+  return { data, done, fault: null }
 }
 
 /** Resolve one page for an access: pfn, or the fault that stops it. */
@@ -87,9 +120,14 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     if (write) {
       const frame = physmem.frame(r)
       if (typeof src === 'number') frame.fill(src, off, off + n)
-      else if (src) frame.set(src.subarray(done, done + n), off)
+      else if (src) {
+        if (n <= 16) for (let i = 0; i < n; i++) frame[off + i] = src[done + i]
+        else frame.set(src.subarray(done, done + n), off)
+      }
     } else {
-      data.set(physmem.peek(r).subarray(off, off + n), done)
+      const frame = physmem.peek(r)
+      if (n <= 16) for (let i = 0; i < n; i++) data[done + i] = frame[off + i]
+      else data.set(frame.subarray(off, off + n), done)
     }
     done += n
   }

@@ -55,6 +55,10 @@ export interface MemSizeStats {
 export interface ProcessKernel {
   readonly arch: ArchProfile
 
+  /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when not modelled). */
+  alloc_task_struct?(): number
+  /** Kernel: free_task_struct(). */
+  free_task_struct?(addr: number): void
   /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
   mm_alloc(): MmStruct | null
   /** Kernel: dup_mm() for fork; null on failure. */
@@ -87,6 +91,8 @@ export interface ProcessKernel {
 
   /** A user-mode load (write=false) or store (write=true, data given) through the MMU. */
   access_user(mm: MmStruct, addr: number, len: number, write: boolean, data?: Uint8Array): AccessResult
+  /** A user-mode instruction fetch through the MMU (NX pages fault with SEGV_ACCERR). */
+  fetch_user?(mm: MmStruct, addr: number, len: number): AccessResult
   /** Kernel: copy_to_user(): bytes NOT copied. */
   copy_to_user(mm: MmStruct, addr: number, src: Uint8Array): number
   /** Kernel: copy_from_user(): bytes NOT copied (dst gets the copied prefix). */

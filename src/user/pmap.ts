@@ -3,7 +3,7 @@
  * is what procps reads): `pmap PID`, `pmap -x PID`, `pmap -X PID` and
  * `pmap -XX PID`.
  *
- *  default  "%016lx %6luK %s %s": address, size, 5-char mode ("r-x--", the
+ *  default  "%016lx %6luK %s %s" ("%08lx" on 32-bit): address, size, 5-char mode ("r-x--", the
  *           4th char 's' for shared), mapping ("  [ anon ]", "  [ stack ]"
  *           for the VMA holding start_stack, else the file's basename);
  *           footer " total %16luK".
@@ -72,8 +72,8 @@ function mapping_name(e: SmapsEntry, start_stack: bigint): string {
   return '  [ anon ]'
 }
 
-function hex16(v: bigint): string {
-  return v.toString(16).padStart(16, '0')
+function hexw(v: bigint, w: number): string {
+  return v.toString(16).padStart(w, '0')
 }
 
 export interface PmapInput {
@@ -84,6 +84,8 @@ export interface PmapInput {
   readonly start_stack: bigint
   /** The text of /proc/<pid>/smaps. */
   readonly smaps: string
+  /** sizeof(long) * 8 of the machine pmap runs on: 32-bit pmap prints 8-digit addresses. */
+  readonly bits?: 32 | 64
 }
 
 export type PmapMode = 'default' | 'x' | 'X' | 'XX'
@@ -91,17 +93,18 @@ export type PmapMode = 'default' | 'x' | 'X' | 'XX'
 /** pmap's output for one process. */
 export function pmap(input: PmapInput, m: PmapMode = 'default'): string {
   const entries = parse_smaps(input.smaps)
+  const w = input.bits === 32 ? 8 : 16
   let s = `${input.pid}:   ${input.cmdline}\n`
   if (m === 'default') {
     let total = 0
     for (const e of entries) {
       total += kbytes(e)
-      s += `${hex16(e.start)} ${String(kbytes(e)).padStart(6)}K ${mode(e.perms)} ${mapping_name(e, input.start_stack)}\n`
+      s += `${hexw(e.start, w)} ${String(kbytes(e)).padStart(6)}K ${mode(e.perms)} ${mapping_name(e, input.start_stack)}\n`
     }
-    return s + ` total ${String(total).padStart(16)}K\n`
+    return s + ` total ${String(total).padStart(w)}K\n`
   }
   if (m === 'x') {
-    s += 'Address           Kbytes     RSS   Dirty Mode  Mapping\n'
+    s += `${'Address'.padEnd(w)} ${'Kbytes'.padStart(7)} ${'RSS'.padStart(7)} ${'Dirty'.padStart(7)} ${'Mode'.padEnd(5)} Mapping\n`
     let tk = 0
     let tr = 0
     let td = 0
@@ -112,10 +115,10 @@ export function pmap(input: PmapInput, m: PmapMode = 'default'): string {
       tk += k
       tr += rss
       td += dirty
-      s += `${hex16(e.start)} ${String(k).padStart(7)} ${String(rss).padStart(7)} ${String(dirty).padStart(7)} ${mode(e.perms)} ${mapping_name(e, input.start_stack)}\n`
+      s += `${hexw(e.start, w)} ${String(k).padStart(7)} ${String(rss).padStart(7)} ${String(dirty).padStart(7)} ${mode(e.perms)} ${mapping_name(e, input.start_stack)}\n`
     }
-    s += '---------------- ------- ------- ------- \n'
-    return s + `${'total kB'.padEnd(16)} ${String(tk).padStart(7)} ${String(tr).padStart(7)} ${String(td).padStart(7)}\n`
+    s += `${'-'.repeat(w)} ------- ------- ------- \n`
+    return s + `${'total kB'.padEnd(w)} ${String(tk).padStart(7)} ${String(tr).padStart(7)} ${String(td).padStart(7)}\n`
   }
   return pmap_X(s, entries, m === 'XX')
 }

@@ -9,18 +9,26 @@
  * signal Linux raises; without a handler (sigaction) the process dies of it,
  * like on Linux, and a SignalError is thrown; the machine goes on.
  *
+ * Every call runs the task on its CPU (ProcessTable.run: switch_mm, lazy TLB
+ * for kernel threads), so accesses go through that CPU's TLB; run_on(cpu)
+ * migrates it.
+ *
  * Invariants: a dead process has mm === null and no open files; every call
  * on it throws ErrnoError(ESRCH). Processes live in a ProcessTable, which
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, context_switch_mm, type SigHandler } from '../kernel/task.js'
+import {
+  TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, context_switch_mm, type SigHandler,
+} from '../kernel/task.js'
 import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exec.js'
 import type { ProcessKernel, UserFault } from './kernel_api.js'
+import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
 import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
+import type { MmuSched } from '../kernel/mmu_context.js'
 
 export const O_RDONLY = 0
 export const O_WRONLY = 1
@@ -52,10 +60,12 @@ export class ProcessTable {
   /** The task each CPU is running (for lazy-TLB bookkeeping). */
   readonly current: (TaskStruct | null)[]
   readonly rng: Rng
+  /** Called after every system call and user access of a process (the machine's DEBUG_VM checker). */
+  after_op: (() => void) | null = null
 
   constructor(
     readonly kernel: ProcessKernel,
-    readonly opts: { seed?: number; randomize_va_space?: 0 | 1 | 2; cpus?: number } = {},
+    readonly opts: { seed?: number; randomize_va_space?: 0 | 1 | 2; cpus?: number; sched?: MmuSched } = {},
   ) {
     this.rng = new Rng((opts.seed ?? 1) * 2654435761)
     this.current = new Array<TaskStruct | null>(opts.cpus ?? 2).fill(null)
@@ -70,7 +80,7 @@ export class ProcessTable {
     const name = o.name ?? 'app'
     const mm = this.kernel.mm_alloc()
     if (!mm) throw new ErrnoError(ENOMEM, 'execve')
-    const image = o.image ?? default_image(name)
+    const image = o.image ?? default_image(name, this.kernel.arch.bits)
     const r = exec_image(this.kernel, mm, image, {
       randomize_va_space: this.opts.randomize_va_space ?? 0,
       rng: this.rng,
@@ -88,6 +98,8 @@ export class ProcessTable {
   kthread_create(name: string): TaskStruct {
     const t = new TaskStruct(this.alloc_pid(), name, null, 0)
     t.flags |= PF_KTHREAD
+    t.__state = TASK_INTERRUPTIBLE
+    t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
     this.tasks.set(t.pid, t)
     return t
   }
@@ -95,6 +107,8 @@ export class ProcessTable {
   /** Run `next` on `cpu` (the mm side of schedule(): lazy TLB for kernel threads). */
   switch_to(cpu: number, next: TaskStruct): void {
     const prev = this.current[cpu]
+    if (prev && prev !== next && prev.exit_state === 0) prev.__state = TASK_INTERRUPTIBLE
+    next.__state = TASK_RUNNING
     if (prev && prev !== next) {
       context_switch_mm(prev, next, (mm) => this.kernel.mmgrab(mm), (mm) => this.kernel.mmdrop(mm))
     } else if (!prev && next.mm) {
@@ -103,9 +117,30 @@ export class ProcessTable {
     next.cpu = cpu
     if (next.active_mm) next.active_mm.cpu_bitmap.add(cpu)
     this.current[cpu] = next
+    // switch_mm_irqs_off() for a user task, enter_lazy_tlb() for a kernel thread.
+    this.opts.sched?.switch_mm(cpu, next.mm)
+  }
+
+  /**
+   * Run `task` now (what a system call or a user access of it implies): it
+   * is switched in on its CPU unless already current there, and that CPU
+   * becomes the executing one (its TLB serves the accesses).
+   */
+  run(task: TaskStruct): void {
+    if (!(task.flags & PF_EXITING) && this.current[task.cpu] !== task) this.switch_to(task.cpu, task)
+    this.opts.sched?.set_cpu(task.cpu)
+  }
+
+  /** The task stops running on `cpu`, which goes idle (the idle task borrows the mm: lazy TLB). */
+  leave_cpu(cpu: number): void {
+    this.current[cpu] = null
+    this.opts.sched?.idle(cpu)
   }
 
   adopt(task: TaskStruct): Process {
+    task.kaddr = this.kernel.alloc_task_struct?.() ?? 0
+    // Not on a CPU until switch_to(): sleeping (S), as an idle process on a real machine.
+    task.__state = TASK_INTERRUPTIBLE
     const p = new Process(this, task)
     this.tasks.set(task.pid, task)
     this.processes.set(task.pid, p)
@@ -133,8 +168,28 @@ export class Process {
   get pid(): number {
     return this.task.pid
   }
+  /** The kernel, entered from this task: the task is running on its CPU (ProcessTable.run) for the call. */
   get k(): ProcessKernel {
+    this.table.run(this.task)
     return this.table.kernel
+  }
+
+  /** The CPU the task runs on. */
+  get cpu(): number {
+    return this.task.cpu
+  }
+
+  /**
+   * Move the task to `cpu` and run it there (sched_setaffinity() to one
+   * CPU): the CPU it leaves goes idle, keeping the mm loaded lazily.
+   */
+  run_on(cpu: number): void {
+    this.check_alive()
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.table.current.length) throw new ErrnoError(EINVAL, 'sched_setaffinity')
+    const old = this.task.cpu
+    if (old !== cpu && this.table.current[old] === this.task) this.table.leave_cpu(old)
+    this.task.cpu = cpu
+    this.table.run(this.task)
   }
   get alive(): boolean {
     return this.status === null
@@ -144,6 +199,12 @@ export class Process {
     const mm = this.task.mm
     if (!mm || this.status !== null) throw new ErrnoError(ESRCH, 'process')
     return mm
+  }
+
+  /** Run the machine's DEBUG_VM checker (when on) after an operation, passing its result through. */
+  private done<T>(v: T): T {
+    this.table.after_op?.()
+    return v
   }
 
   private check_alive(): void {
@@ -162,47 +223,47 @@ export class Process {
       if (!f) return -EBADF
       file = f.file
     }
-    return this.k.ksys_mmap_pgoff(mm, addr, len, prot, flags, file, off)
+    return this.done(this.k.ksys_mmap_pgoff(mm, addr, len, prot, flags, file, off))
   }
   sys_munmap(addr: number, len: number): number {
-    return this.k.do_munmap(this.mm, addr, len)
+    return this.done(this.k.do_munmap(this.mm, addr, len))
   }
   sys_mprotect(addr: number, len: number, prot: number): number {
-    return this.k.do_mprotect_pkey(this.mm, addr, len, prot)
+    return this.done(this.k.do_mprotect_pkey(this.mm, addr, len, prot))
   }
   sys_mremap(addr: number, old_len: number, new_len: number, flags: number, new_addr = 0): number {
-    return this.k.do_mremap(this.mm, addr, old_len, new_len, flags, new_addr)
+    return this.done(this.k.do_mremap(this.mm, addr, old_len, new_len, flags, new_addr))
   }
   sys_madvise(addr: number, len: number, advice: number): number {
-    return this.k.do_madvise(this.mm, addr, len, advice)
+    return this.done(this.k.do_madvise(this.mm, addr, len, advice))
   }
   sys_mlock(addr: number, len: number): number {
-    return this.k.do_mlock(this.mm, addr, len, 0)
+    return this.done(this.k.do_mlock(this.mm, addr, len, 0))
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
   sys_mlock2(addr: number, len: number, flags: number): number {
-    return this.k.sys_mlock2(this.mm, addr, len, flags)
+    return this.done(this.k.sys_mlock2(this.mm, addr, len, flags))
   }
   sys_munlock(addr: number, len: number): number {
-    return this.k.do_munlock(this.mm, addr, len)
+    return this.done(this.k.do_munlock(this.mm, addr, len))
   }
   sys_mlockall(flags: number): number {
-    return this.k.do_mlockall(this.mm, flags)
+    return this.done(this.k.do_mlockall(this.mm, flags))
   }
   sys_munlockall(): number {
-    return this.k.do_munlockall(this.mm)
+    return this.done(this.k.do_munlockall(this.mm))
   }
   sys_msync(addr: number, len: number, flags: number): number {
-    return this.k.do_msync(this.mm, addr, len, flags)
+    return this.done(this.k.do_msync(this.mm, addr, len, flags))
   }
   sys_mseal(addr: number, len: number, flags = 0): number {
-    return this.k.do_mseal(this.mm, addr, len, flags)
+    return this.done(this.k.do_mseal(this.mm, addr, len, flags))
   }
   sys_mincore(addr: number, len: number, vec: Uint8Array): number {
-    return this.k.do_mincore(this.mm, addr, len, vec)
+    return this.done(this.k.do_mincore(this.mm, addr, len, vec))
   }
   sys_brk(addr: number): number {
-    return this.k.sys_brk(this.mm, addr)
+    return this.done(this.k.sys_brk(this.mm, addr))
   }
 
   // ---- glibc-style wrappers ----
@@ -245,7 +306,9 @@ export class Process {
   }
   /** mincore(2): one byte per page (bit 0: resident). */
   mincore(addr: number, len: number): Uint8Array {
-    const vec = new Uint8Array(Math.max(0, Math.ceil(Math.min(len, 2 ** 40) / PAGE)))
+    // The kernel refuses ranges past TASK_SIZE before writing the vector; larger vectors are capped at 16 Mi pages.
+    const pages = len > 0 && len <= this.k.arch.TASK_SIZE ? Math.ceil(len / PAGE) : 0
+    const vec = new Uint8Array(Math.min(pages, 2 ** 24))
     check_syscall(this.sys_mincore(addr, len, vec), 'mincore')
     return vec
   }
@@ -291,20 +354,47 @@ export class Process {
 
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: number, len: number): Uint8Array {
-    const r = this.k.access_user(this.mm, addr, len, false)
+    const r = this.done(this.k.access_user(this.mm, addr, len, false))
     if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
     return r.data ?? new Uint8Array(0)
   }
   /** A user-mode store of `bytes` at `addr` through the MMU. */
   store(addr: number, bytes: Uint8Array | number[]): void {
     const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)
-    const r = this.k.access_user(this.mm, addr, data.length, true, data)
+    const r = this.done(this.k.access_user(this.mm, addr, data.length, true, data))
     if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+  }
+  /**
+   * A user-mode instruction fetch of `len` bytes at `addr` (the CPU reading
+   * code to run) through the MMU: a page without VM_EXEC faults with
+   * SIGSEGV/SEGV_ACCERR where the profile has NX (x86_64, i386-pae); on i386
+   * every readable page is executable, as on the hardware.
+   */
+  fetch(addr: number, len: number): Uint8Array {
+    const k = this.k
+    if (!k.fetch_user) return this.load(addr, len)
+    const r = k.fetch_user(this.mm, addr, len)
+    if (!r.ok) this.deliver_fault(r.fault ?? { signal: 11, si_code: 1, addr })
+    return r.data ?? new Uint8Array(0)
   }
   /** Like load(), but returns the fault instead of delivering it (bytes read up to it). */
   try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
-    const r = this.k.access_user(this.mm, addr, len, write, data)
+    const r = this.done(this.k.access_user(this.mm, addr, len, write, data))
     return { data: r.data, fault: r.ok ? undefined : r.fault }
+  }
+
+  /**
+   * Entries of /proc/self/pagemap for `pages` pages from `addr` (bit 63
+   * present, 61 file/shared-anon, 58 guard region, 56 exclusively mapped,
+   * 0-54 the PFN, shown only to uid 0 as with CAP_SYS_ADMIN).
+   */
+  pagemap(addr: number, pages: number): bigint[] {
+    this.check_alive()
+    const bytes = proc_pid_pagemap(this.k, this.task, Math.floor(addr / PAGE) * 8, pages * 8, this.task.uid === 0)
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const out: bigint[] = []
+    for (let i = 0; i < bytes.length / 8; i++) out.push(dv.getBigUint64(i * 8, true))
+    return out
   }
 
   // ---- files ----
@@ -349,7 +439,7 @@ export class Process {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_READ)) return -EBADF
-    return this.k.kernel_read(f.file, off, len)
+    return this.done(this.k.kernel_read(f.file, off, len))
   }
   pread(fd: number, len: number, off = 0): Uint8Array {
     const r = this.sys_pread(fd, len, off)
@@ -361,7 +451,7 @@ export class Process {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
-    return this.k.kernel_write(f.file, off, data)
+    return this.done(this.k.kernel_write(f.file, off, data))
   }
   pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
     return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
@@ -372,7 +462,7 @@ export class Process {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EINVAL
-    return this.k.do_truncate(f.file, size)
+    return this.done(this.k.do_truncate(f.file, size))
   }
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
@@ -380,7 +470,7 @@ export class Process {
   sys_fsync(fd: number): number {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
-    return this.k.vfs_fsync ? this.k.vfs_fsync(f.file) : 0
+    return this.done(this.k.vfs_fsync ? this.k.vfs_fsync(f.file) : 0)
   }
 
   /**
@@ -393,7 +483,7 @@ export class Process {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_READ)) return -EBADF
-    return this.k.file_read_to_user(this.mm, f.file, off, addr, len)
+    return this.done(this.k.file_read_to_user(this.mm, f.file, off, addr, len))
   }
   /** pwrite(2) from user memory (Kernel: ksys_pwrite64() -> generic_perform_write()). */
   sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
@@ -401,7 +491,7 @@ export class Process {
     const f = this.fds.get(fd)
     if (!f) return -EBADF
     if (!(f.file.f_mode & FMODE_WRITE)) return -EBADF
-    return this.k.file_write_from_user(this.mm, f.file, off, addr, len)
+    return this.done(this.k.file_write_from_user(this.mm, f.file, off, addr, len))
   }
 
   // ---- process life ----
@@ -413,6 +503,7 @@ export class Process {
     if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
     const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.uid)
     t.parent = this.task
+    t.cpu = this.task.cpu
     t.cmdline = [...this.task.cmdline]
     for (const [s, h] of this.task.sighand) t.sighand.set(s, h)
     this.task.children.push(t)
@@ -421,7 +512,7 @@ export class Process {
       f.file.f_count++
       c.fds.set(fd, f)
     }
-    return c
+    return this.done(c)
   }
 
   /** exit(2). */
@@ -438,16 +529,25 @@ export class Process {
     this.task.mm = null
     if (this.task.active_mm === mm) this.task.active_mm = null
     for (let cpu = 0; cpu < this.table.current.length; cpu++) {
-      if (this.table.current[cpu] === this.task) this.table.current[cpu] = null
+      if (this.table.current[cpu] === this.task) this.table.leave_cpu(cpu)
     }
     if (mm) this.k.mmput(mm)
     this.task.exit_code = signo ? signo : code << 8
     this.task.exit_state = EXIT_ZOMBIE
     this.status = status
+    this.done(0)
   }
 
-  /** waitpid() on this process: its status string ('exit:0', 'signal:SIGSEGV'), or null while alive. */
+  /**
+   * waitpid() on this process: its status string ('exit:0', 'signal:SIGSEGV'),
+   * or null while alive. Reaping a zombie frees its task_struct (release_task()).
+   */
   wait(): string | null {
+    if (this.status !== null && this.task.kaddr) {
+      this.k.free_task_struct?.(this.task.kaddr)
+      this.task.kaddr = 0
+      this.task.exit_state = EXIT_DEAD
+    }
     return this.status
   }
 }

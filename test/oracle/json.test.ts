@@ -93,3 +93,45 @@ describe('malformed scenarios are refused before anything runs', () => {
     })
   }
 })
+
+describe('the scenario reader agrees with JSON.parse on ordinary JSON', () => {
+  const plain = (n: ReturnType<typeof jparse>): unknown => {
+    switch (n.type) {
+      case 'null':
+        return null
+      case 'bool':
+        return n.value
+      case 'num':
+        return Number(n.raw)
+      case 'str':
+        return n.value
+      case 'arr':
+        return n.items.map(plain)
+      case 'obj': {
+        const o: Record<string, unknown> = {}
+        for (const [k, v] of n.members) if (!Object.hasOwn(o, k)) o[k] = plain(v)
+        return o
+      }
+    }
+  }
+  it('same values for any JSON text without duplicate keys or fractions', () => {
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.integer(),
+        fc.string({ unit: 'binary' }),
+        fc.array(tie('v')),
+        fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('v')),
+      ),
+    })).v
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 2 }), (v, indent) => {
+        const text = JSON.stringify(v, null, indent)
+        expect(plain(jparse(text))).toEqual(JSON.parse(text))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

@@ -49,3 +49,26 @@ describe('pmap (procps-ng) from /proc/<pid>/smaps', () => {
     expect(moved).not.toContain('[ stack ]')
   })
 })
+
+describe('pmap on a 32-bit machine', () => {
+  it('prints 8-digit addresses and an 8-column total', () => {
+    const smaps32 = [
+      '08048000-0804a000 r-xp 00000000 fe:00 12          /bin/app',
+      'Rss:                   8 kB',
+      'Private_Dirty:         0 kB',
+      'Swap:                  0 kB',
+      'bffdf000-c0000000 rw-p 00000000 00:00 0          [stack]',
+      'Rss:                   4 kB',
+      'Private_Dirty:         4 kB',
+      'Swap:                  0 kB',
+      '',
+    ].join('\n')
+    const inp = { pid: 7, cmdline: 'app', start_stack: 0xbfffe000n, smaps: smaps32, bits: 32 as const }
+    expect(pmap(inp)).toBe('7:   app\n08048000      8K r-x-- app\nbffdf000    132K rw---   [ stack ]\n total      140K\n')
+    expect(pmap(inp, 'x')).toBe(
+      '7:   app\nAddress   Kbytes     RSS   Dirty Mode  Mapping\n' +
+        '08048000       8       8       0 r-x-- app\nbffdf000     132       4       4 rw---   [ stack ]\n' +
+        '-------- ------- ------- ------- \ntotal kB     140      12       4\n',
+    )
+  })
+})

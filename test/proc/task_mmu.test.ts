@@ -147,8 +147,8 @@ describe('/proc/<pid>/maps, smaps (Linux 6.18 format)', () => {
     const { k, task, mm } = reference_process()
     const base = mm.mm_mt[5].vm_start // [heap], anonymous
     const pfn = 0x1234
-    ;(mm as unknown as { env: unknown }).env = { zero_pfn: 1, pages: { nr: 0x10000, page_mapcount: () => 1 } }
-    const kk = { ...k, pte_of: (_m: MmStruct, a: number) => (a === base ? pfn * 4096 + 0x67 : 0), PageAnon: () => true } as ProcessKernel
+    ;(mm as unknown as { env: unknown }).env = { zero_pfn: 1, pages: { nr: 0x10000, page_mapcount: () => 1, mapping: new Int32Array(0x10000).fill(-1) } }
+    const kk = { ...k, pte_of: (_m: MmStruct, a: number) => (a === base ? pfn * 4096 + 0x67 : 0) } as ProcessKernel
     const off = (base / 4096) * 8
     const pm = proc_pid_pagemap(kk, task, off, 16, true)
     const dv = new DataView(pm.buffer)

@@ -194,3 +194,41 @@ describe('Process: the program image and /proc', () => {
     expect(a.proc(`/proc/${pa.pid}/maps`)).toBe(b.proc(`/proc/${pb.pid}/maps`))
   })
 })
+
+describe('Process: /proc/self/pagemap', () => {
+  it('reports present, exclusive, file and PFN bits as Linux does', () => {
+    const m = machine()
+    const p = m.spawn({ name: 'root', uid: 0 })
+    const a = p.mmap(0, 4 * 4096, RW, ANON)
+    p.store(a, [1])
+    p.load(a + 4096, 1)
+    const PRESENT = 1n << 63n
+    const FILE = 1n << 61n
+    const EXCL = 1n << 56n
+    const PFN = (1n << 55n) - 1n
+    const [w, r, none] = p.pagemap(a, 3)
+    expect(w & PRESENT).toBe(PRESENT)
+    expect(w & EXCL).toBe(EXCL)
+    expect(w & FILE).toBe(0n)
+    expect(w & PFN).not.toBe(0n)
+    // The zero page: present, its PFN, neither exclusive nor file (vm_normal_page() is NULL for it).
+    expect(r & (PRESENT | EXCL | FILE)).toBe(PRESENT)
+    expect(r & PFN).toBe(BigInt(m.zero_pfn))
+    expect(none).toBe(0n)
+    // After fork the page is mapped twice: no longer exclusive.
+    const c = p.fork()
+    expect(p.pagemap(a, 1)[0] & EXCL).toBe(0n)
+    c.exit(0)
+    // A shared file page is a file page; a user without CAP_SYS_ADMIN sees no PFN.
+    const fd = p.open('/dev/shm/pm', O_CREAT | O_RDWR)
+    p.pwrite(fd, [1], 0)
+    const f = p.mmap(0, 4096, RW, MAP_SHARED, fd, 0)
+    p.load(f, 1)
+    expect(p.pagemap(f, 1)[0] & (PRESENT | FILE)).toBe(PRESENT | FILE)
+    const u = m.spawn({ name: 'user', uid: 1000 })
+    const b = u.mmap(0, 4096, RW, ANON)
+    u.store(b, [1])
+    expect(u.pagemap(b, 1)[0]).toBe(PRESENT | EXCL)
+    m.check()
+  })
+})

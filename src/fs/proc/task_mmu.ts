@@ -22,6 +22,8 @@
 import type { MmStruct, VmArea, VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MemSizeStats, ProcessKernel } from '../../user/kernel_api.js'
+import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
+import { PageAnon } from '../../mm/rmap.js'
 
 const PAGE = 4096
 const PSS_SHIFT = 12
@@ -281,7 +283,8 @@ export function proc_pid_statm(task: TaskStruct): string {
 function state_line(task: TaskStruct): string {
   if (task.exit_state === 32) return 'Z (zombie)'
   if (task.exit_state === 16) return 'X (dead)'
-  return task.__state === 0 ? 'R (running)' : 'S (sleeping)'
+  if (task.__state === 0) return 'R (running)'
+  return task.is_kthread ? 'I (idle)' : 'S (sleeping)'
 }
 
 /**
@@ -359,25 +362,24 @@ export function proc_pid_pagemap(k: ProcessKernel, task: TaskStruct, offset: num
     while (vi < mm.mm_mt.length && mm.mm_mt[vi].vm_end <= addr) vi++
     const vma = vi < mm.mm_mt.length && mm.mm_mt[vi].vm_start <= addr ? mm.mm_mt[vi] : null
     if (!vma) continue
-    const pte = k.pte_of ? k.pte_of(mm, addr) : 0
+    const pte = k.pte_of ? k.pte_of(mm, addr) : mm.pgd.get(vpn)
     let hi = 0 // bits 32..63
     let lo = 0
-    if (pte !== 0 && k.is_guard_pte?.(pte)) {
-      hi = 2 ** (PM_GUARD_REGION - 32)
-    } else if (pte % 2 === 1) {
-      const pfn = Math.floor(pte / PAGE) % 2 ** 40
+    if (pte_present(pte)) {
+      // Kernel: pagemap_pte_range(): PFN (with CAP_SYS_ADMIN), present; file/exclusive from the page.
+      const pfn = pte_pfn(pte)
       hi = 2 ** (PM_PRESENT - 32)
       if (show_pfn) {
         lo = pfn % 2 ** 32
         hi += Math.floor(pfn / 2 ** 32)
       }
-      const pages = mm.env.pages
-      const normal = pfn !== mm.env.zero_pfn && pfn < pages.nr
-      if (normal) {
-        const anon = k.PageAnon ? k.PageAnon(pfn) : vma.vm_file === null
-        if (!anon) hi += 2 ** (PM_FILE - 32)
-        if (pages.page_mapcount(pfn) === 1) hi += 2 ** (PM_MMAP_EXCLUSIVE - 32)
+      const page = vm_normal_page(vma, pte)
+      if (page >= 0 && page < mm.env.pages.nr) {
+        if (!PageAnon(mm.env, page)) hi += 2 ** (PM_FILE - 32)
+        if (mm.env.pages.page_mapcount(page) === 1) hi += 2 ** (PM_MMAP_EXCLUSIVE - 32)
       }
+    } else if (pte !== 0 && is_guard_pte_marker(pte)) {
+      hi = 2 ** (PM_GUARD_REGION - 32)
     }
     dv.setUint32(i * 8, lo >>> 0, true)
     dv.setUint32(i * 8 + 4, hi >>> 0, true)

@@ -1,0 +1,79 @@
+/**
+ * The differential test of the oracle replay (src/user/oracle_replay.ts):
+ * each oracle scenario in test/fixtures/oracle/scenarios (the 27 public
+ * ones, `x-*` ones recorded for specific rules, `x-gen-*` and `x-as-*`
+ * generated ones) is replayed on a fresh simulated machine and compared,
+ * field by field, with the real kernel's recorded result in
+ * test/fixtures/oracle/expected.
+ *
+ * KNOWN_FAILURES lists the scenarios that do not agree yet (kernel-side
+ * behaviour still missing). Every other scenario must agree completely, and
+ * then also byte for byte except for the `kernel` line. A scenario on the
+ * list that starts agreeing fails the test until it is taken off the list,
+ * so the list only shrinks. The suite is split over two test files
+ * (replay.test.ts, replay_generated.test.ts) to keep each under 10 s.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { replay_text } from '../../src/cli/replay.js'
+import { compare_results, type Agreement } from './compare.js'
+
+const FIX = new URL('../fixtures/oracle/', import.meta.url).pathname
+
+export const KNOWN_FAILURES = new Set<string>([
+  // Kernel-side differences still open (src/mm), found by generated scenarios:
+  // (the first field that differs, as the test reports it)
+  'x-gen-1570.json', // dumps[0](at final).resident: "-00011-----00000001-----", kernel: "-00011-----10000001-----"
+  'x-gen-2788.json', // dumps[0](at final).resident differs
+  'x-gen-3176.json', // dumps[0](at final).resident: "-11111-1111--11110100000", kernel: "-11111-1111--00000100000"
+  'x-gen-3635.json', // results[18](fork).child.dumps[0](at final).resident differs
+  'x-gen-4325.json', // dumps[1](at final).resident: "---0000001111000-----000", kernel: "---1000001111001-----100"
+  'x-gen-4595.json', // dumps[0](at final).resident: "-----001--110111", kernel: "-----101--110111"
+  'x-gen-4966.json', // dumps[0](at final).resident differs
+])
+
+/** Every scenario that has a recorded result, sorted. */
+export const fixture_names = readdirSync(`${FIX}scenarios`)
+  .filter((f) => f.endsWith('.json') && existsSync(`${FIX}expected/${f}`))
+  .sort()
+
+function run(name: string): { text: string | null; error: string | null; agreement: Agreement } {
+  const scenario = readFileSync(`${FIX}scenarios/${name}`, 'utf8')
+  const expected = JSON.parse(readFileSync(`${FIX}expected/${name}`, 'utf8')) as unknown
+  try {
+    // The invariant checker runs once at the end (replay_text): after every op it would cost ~5 ms each.
+    const text = replay_text(scenario)
+    return { text, error: null, agreement: compare_results(expected, JSON.parse(text)) }
+  } catch (e) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    return { text: null, error: msg, agreement: { total: 1, equal: 0, diffs: [msg] } }
+  }
+}
+
+/** One describe() block replaying `names`, printing the per-scenario agreement at the end. */
+export function differential_suite(title: string, names: string[]): void {
+  const summary: string[] = []
+  describe(title, () => {
+    for (const name of names) {
+      it(name, () => {
+        const r = run(name)
+        const a = r.agreement
+        const ok = a.equal === a.total
+        summary.push(`${ok ? 'AGREE   ' : 'DIFFER  '} ${name.padEnd(42)} ${a.equal}/${a.total} fields${r.error ? ` (${r.error.slice(0, 60)})` : ''}`)
+        if (KNOWN_FAILURES.has(name)) {
+          expect(ok, `${name} now agrees with the kernel: remove it from KNOWN_FAILURES`).toBe(false)
+          return
+        }
+        expect(a.diffs, `${name}: ${a.equal}/${a.total} fields agree`).toEqual([])
+        // Same text layout as oracle.c, byte for byte, except who answered.
+        const want = readFileSync(`${FIX}expected/${name}`, 'utf8').replace(/^ "kernel":".*",$/m, '')
+        expect((r.text ?? '').replace(/^ "kernel":".*",$/m, '')).toBe(want)
+      })
+    }
+    afterAll(() => {
+      const agree = summary.filter((s) => s.startsWith('AGREE')).length
+      console.log(`oracle agreement (${title}): ${agree}/${summary.length} scenarios\n` +
+        summary.sort((x, y) => x.slice(9).localeCompare(y.slice(9))).join('\n'))
+    })
+  })
+}
