@@ -29,7 +29,7 @@ import {
 import { proc_read } from './fs/proc/registry.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
-import { make_mm_env, make_process_kernel, check_mms, KernelObjects } from './kernel/mm_syscalls.js'
+import { make_mm_env, make_process_kernel, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
@@ -263,7 +263,9 @@ export class Machine {
     this.checkers.push(() => check_mmu(this.mmu))
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs), {
+    const img = this.boot.image
+    const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs, specials), {
       seed: this.seed,
       cpus: this.cpus,
       randomize_va_space: aslr,

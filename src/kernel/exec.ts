@@ -313,7 +313,7 @@ function map_vdso(k: ProcessKernel, mm: MmStruct): number {
   if (r < 0 && r >= -4095) return r
   const u = k.do_munmap(mm, r, VVAR + VCLOCK + VDSO)
   if (u < 0) return u
-  // VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP / VM_MIXEDMAP as x86 sets them.
+  // [vvar]: VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP; [vdso]: r-x, may-write (for ptrace), as 6.18 sets them.
   const VM_READ = 0x1
   const VM_EXEC = 0x4
   const VM_MAYREAD = 0x10
@@ -323,14 +323,13 @@ function map_vdso(k: ProcessKernel, mm: MmStruct): number {
   const VM_IO = 0x4000
   const VM_DONTEXPAND = 0x40000
   const VM_DONTDUMP = 0x4000000
-  const VM_MIXEDMAP = 0x10000000
   const vvar_flags = VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND
   let e = k._install_special_mapping(mm, r, VVAR, vvar_flags, '[vvar]')
   if (e < 0) return e
   e = k._install_special_mapping(mm, r + VVAR, VCLOCK, vvar_flags, '[vvar_vclock]')
   if (e < 0) return e
   e = k._install_special_mapping(mm, r + VVAR + VCLOCK, VDSO,
-    VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND | VM_MIXEDMAP, '[vdso]')
+    VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND, '[vdso]')
   return e < 0 ? e : 0
 }
 

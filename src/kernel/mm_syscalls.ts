@@ -20,6 +20,8 @@ import { SoftPageTables } from '../mm/pgtable_soft.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
+import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
+import { EINVAL } from './errno.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
@@ -162,10 +164,15 @@ export function make_process_kernel(
   env: MmEnv,
   fs: FsNamespace = new FsNamespace(env),
   objs: KernelObjects | null = null,
+  specials: ReadonlyMap<string, VmSpecialMapping> = new Map(),
 ): ProcessKernel & { fs: FsNamespace } {
   return {
     arch,
     fs,
+    _install_special_mapping: (mm, addr, len, vm_flags, name) => {
+      const sm = specials.get(name)
+      return sm ? _install_special_mapping(mm, addr, len, vm_flags, sm) : -EINVAL
+    },
     alloc_task_struct: () => (objs ? objs.alloc('task_struct', 'dup_task_struct') : 0),
     free_task_struct: (addr) => objs?.free('task_struct', 'free_task', addr),
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
@@ -213,6 +220,22 @@ export function make_process_kernel(
     },
     file_ino: (file) => fs.file_ino(file),
   }
+}
+
+/**
+ * The machine's special mappings (arch/x86/entry/vdso): the vDSO image's
+ * pages live in the kernel's .rodata, the vvar data page in its .data;
+ * [vvar_vclock] provides no page (no pvclock/hvclock clocksource), so
+ * touching it is SIGBUS as on a machine without one.
+ */
+export function vdso_special_mappings(env: MmEnv, rodata_pfn: number, data_pfn: number): Map<string, VmSpecialMapping> {
+  // The image begins with an ELF header, as vdso64.so does.
+  env.physmem.frame(rodata_pfn).set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
+  return new Map<string, VmSpecialMapping>([
+    ['[vdso]', { name: '[vdso]', pages: [rodata_pfn, rodata_pfn + 1] }],
+    ['[vvar]', { name: '[vvar]', pages: [data_pfn] }],
+    ['[vvar_vclock]', { name: '[vvar_vclock]', pages: [] }],
+  ])
 }
 
 /** DEBUG_VM for the address spaces of a machine's processes (validate_mm on each live mm). */

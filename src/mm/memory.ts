@@ -361,6 +361,32 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   return 0
 }
 
+/**
+ * A fault in a special mapping ([vdso], [vvar]): vm_ops->fault names the
+ * frame. VM_PFNMAP frames get a special PTE (vmf_insert_pfn(), no struct
+ * page touched); others are mapped like file pages (get_page, rmap, RssFile);
+ * a private write fault copies, as do_cow_fault() does.
+ */
+function do_special_fault(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
+  const ops = vma.vm_ops as NonNullable<VmArea['vm_ops']>
+  if (write && !(vma.vm_flags & VM_SHARED) && anon_vma_prepare(vma)) return VM_FAULT_OOM
+  const src = (ops.fault as NonNullable<typeof ops.fault>)(vma, linear_page_index(vma, addr))
+  if (src < 0) return -src
+  if (write && !(vma.vm_flags & VM_SHARED)) {
+    const pfn = new_anon_copy(mm, vma, addr, src)
+    if (pfn < 0) return VM_FAULT_OOM
+    add_mm_counter(mm, MM_ANONPAGES, 1)
+    mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+    return 0
+  }
+  if (vma.vm_flags & VM_PFNMAP) {
+    mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(src, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))
+    return 0
+  }
+  map_file_page(mm, vma, addr, src, 0)
+  return 0
+}
+
 /** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
 function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const pfn = __do_fault(mm, vma, addr)
@@ -426,7 +452,8 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   const pte = mm.pgd.get(vpn)
   let ret: number
   if (pte === 0) {
-    if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
+    if (vma.vm_ops?.fault && vma.vm_file === null) ret = do_special_fault(mm, vma, addr, write)
+    else if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
     else if (!write) ret = do_read_fault(mm, vma, addr)
     else if (!(vma.vm_flags & VM_SHARED)) ret = do_cow_fault(mm, vma, addr)
     else ret = do_shared_fault(mm, vma, addr)

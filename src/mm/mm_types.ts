@@ -180,6 +180,11 @@ export interface VmOperations {
   close?(vma: VmArea): void
   /** Return 0 to allow a split at addr or -errno. */
   may_split?(vma: VmArea, addr: number): number
+  /**
+   * Kernel: vm_operations_struct.fault for VMAs without a file (special
+   * mappings): the frame for page offset pgoff, or -VM_FAULT_* bits.
+   */
+  fault?(vma: VmArea, pgoff: number): number
 }
 
 /** struct anon_vma. */

@@ -1,0 +1,51 @@
+/**
+ * Special mappings: [vdso], [vvar], [vvar_vclock] (Kernel:
+ * _install_special_mapping(), special_mapping_fault(), mm/vma.c and
+ * mm/mmap.c; arch/x86/entry/vdso/vma.c vdso_fault/vvar_fault).
+ *
+ * A special mapping is a VMA with no file whose vm_ops hand out pages the
+ * kernel owns: the vDSO's code pages (ordinary struct pages of the kernel
+ * image, mapped and counted like file pages) or, for VM_PFNMAP mappings such
+ * as [vvar], raw PFNs behind special PTEs (no struct page is touched). A
+ * fault past the pages the mapping provides is SIGBUS, as
+ * special_mapping_fault() answers. Special mappings cannot be split.
+ */
+import { find_vma_intersection, vm_area_alloc, vma_link, vm_stat_account } from './vma.js'
+import { VM_DONTEXPAND, VM_LOCKED_MASK, type MmStruct, type VmArea } from './mm_types.js'
+import { EINVAL, ENOMEM } from '../kernel/errno.js'
+
+/** Kernel: struct vm_special_mapping. */
+export interface VmSpecialMapping {
+  readonly name: string
+  /** Frames the mapping provides, by page offset; a fault beyond them is SIGBUS. */
+  readonly pages: readonly number[]
+}
+
+const VM_FAULT_SIGBUS = 0x0002
+
+/**
+ * Kernel: _install_special_mapping(). Inserts [addr, addr+len) with
+ * vm_flags | VM_DONTEXPAND (mm->def_flags minus the mlock bits). Returns 0
+ * or -errno (-ENOMEM when the range is taken).
+ */
+export function _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, sm: VmSpecialMapping): number {
+  if (len <= 0 || addr % 4096 !== 0 || len % 4096 !== 0) return -EINVAL
+  if (find_vma_intersection(mm, addr, addr + len)) return -ENOMEM
+  const vma: VmArea = vm_area_alloc(mm)
+  vma.vm_start = addr
+  vma.vm_end = addr + len
+  vma.vm_pgoff = 0
+  vma.vm_flags = (vm_flags | mm.def_flags | VM_DONTEXPAND) & ~VM_LOCKED_MASK
+  vma.special_name = sm.name
+  vma.vm_private_data = sm
+  vma.vm_ops = {
+    // Kernel: special_mapping_name(): what /proc/<pid>/maps prints.
+    name: sm.name,
+    // Kernel: special_mapping_split(): the kernel expects the whole mapping.
+    may_split: () => -EINVAL,
+    fault: (_vma, pgoff) => (pgoff < sm.pages.length ? sm.pages[pgoff] : -VM_FAULT_SIGBUS),
+  }
+  vma_link(mm, vma)
+  vm_stat_account(mm, vma.vm_flags, len / 4096)
+  return 0
+}
