@@ -266,7 +266,7 @@ export class Machine {
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs, specials), {
+    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs, specials, this.thread_stacks), {
       seed: this.seed,
       cpus: this.cpus,
       randomize_va_space: aslr,

@@ -22,6 +22,7 @@ import type { PgTables } from '../mm/pgtable.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
 import { EINVAL } from './errno.js'
+import type { ThreadStacks } from './thread_stack.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './fork.js'
 import { mmput, mmgrab, mmdrop } from './exit.js'
@@ -165,8 +166,11 @@ export function make_process_kernel(
   fs: FsNamespace = new FsNamespace(env),
   objs: KernelObjects | null = null,
   specials: ReadonlyMap<string, VmSpecialMapping> = new Map(),
+  stacks: ThreadStacks | null = null,
 ): ProcessKernel & { fs: FsNamespace } {
   return {
+    alloc_thread_stack: stacks ? () => stacks.alloc_thread_stack_node() : undefined,
+    free_thread_stack: stacks ? (stack) => stacks.free_thread_stack(stack) : undefined,
     arch,
     fs,
     _install_special_mapping: (mm, addr, len, vm_flags, name) => {

@@ -47,6 +47,8 @@ export class TaskStruct {
   cmdline: string[]
   /** Kernel address of this task_struct in its slab cache (0 when not allocated from one). */
   kaddr = 0
+  /** task->stack: the kernel stack's address (0 when not modelled or freed). */
+  stack = 0
 
   constructor(pid: number, comm: string, mm: MmStruct | null, uid = 0) {
     this.pid = pid

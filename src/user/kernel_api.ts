@@ -59,6 +59,10 @@ export interface ProcessKernel {
   alloc_task_struct?(): number
   /** Kernel: free_task_struct(). */
   free_task_struct?(addr: number): void
+  /** Kernel: alloc_thread_stack_node(): the task's kernel stack address, 0 on failure. */
+  alloc_thread_stack?(): number
+  /** Kernel: free_thread_stack() (put_task_stack() once the dead task is switched away). */
+  free_thread_stack?(stack: number): void
   /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
   mm_alloc(): MmStruct | null
   /** Kernel: dup_mm() for fork; null on failure. */

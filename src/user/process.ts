@@ -100,6 +100,7 @@ export class ProcessTable {
     t.flags |= PF_KTHREAD
     t.__state = TASK_INTERRUPTIBLE
     t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
+    t.stack = this.kernel.alloc_thread_stack?.() ?? 0
     this.tasks.set(t.pid, t)
     return t
   }
@@ -139,6 +140,14 @@ export class ProcessTable {
 
   adopt(task: TaskStruct): Process {
     task.kaddr = this.kernel.alloc_task_struct?.() ?? 0
+    // dup_task_struct(): a task without a kernel stack cannot be created.
+    if (this.kernel.alloc_thread_stack) {
+      task.stack = this.kernel.alloc_thread_stack()
+      if (task.stack === 0) {
+        if (task.kaddr) this.kernel.free_task_struct?.(task.kaddr)
+        throw new ErrnoError(ENOMEM, 'fork')
+      }
+    }
     // Not on a CPU until switch_to(): sleeping (S), as an idle process on a real machine.
     task.__state = TASK_INTERRUPTIBLE
     const p = new Process(this, task)
@@ -534,6 +543,11 @@ export class Process {
     if (mm) this.k.mmput(mm)
     this.task.exit_code = signo ? signo : code << 8
     this.task.exit_state = EXIT_ZOMBIE
+    // The dead task is switched away for good: its kernel stack goes (put_task_stack()).
+    if (this.task.stack) {
+      this.k.free_thread_stack?.(this.task.stack)
+      this.task.stack = 0
+    }
     this.status = status
     this.done(0)
   }

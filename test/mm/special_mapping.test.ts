@@ -72,3 +72,19 @@ describe('special mappings', () => {
     m.check()
   })
 })
+
+describe('kernel stacks', () => {
+  it('every task gets a 16 KiB vmalloc stack from kernel_clone; exit gives it back to the per-CPU cache', () => {
+    const m = new Machine({ ram: '128M', debug_vm: true })
+    const ks = (): number => Number(/^KernelStack:\s+(\d+) kB$/m.exec(m.proc('/proc/meminfo'))?.[1])
+    expect(ks()).toBe(0)
+    const p = m.spawn({ name: 'app' })
+    const c = p.fork()
+    expect(ks()).toBe(32)
+    expect(m.proc('/proc/vmallocinfo')).toMatch(/^0xffffc9[0-9a-f]{10}-0xffffc9[0-9a-f]{10} {3}20480 kernel_clone\+0x94\/0x3e0 pages=4 vmalloc N0=4$/m)
+    c.exit(0)
+    p.exit(0)
+    expect(ks()).toBe(0)
+    m.check()
+  })
+})
