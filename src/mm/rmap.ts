@@ -13,7 +13,7 @@
  *  - Every VMA with an anon_vma has at least one anon_vma_chain, one of them
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_SOFTDIRTY, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { KernelBug } from '../kernel/bug.js'
@@ -59,7 +59,7 @@ function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
 function anon_vma_compatible(a: VmArea, b: VmArea): boolean {
   return (
     a.vm_end === b.vm_start &&
-    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_SOFTDIRTY) === 0 &&
+    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_IGNORE_MERGE) === 0 &&
     a.vm_file === b.vm_file &&
     b.vm_pgoff === a.vm_pgoff + vma_pages(a)
   )
