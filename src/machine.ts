@@ -261,6 +261,7 @@ export class Machine {
     }
     this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways, pcid: opts.pcid ?? true })
     install_mmu(this.mm_env, this.mmu, this.pgtables)
+    this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.mmu))
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)

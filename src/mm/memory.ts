@@ -40,6 +40,7 @@ import {
   folio_dup_anon_rmap_pte,
   folio_remove_rmap_pte,
   linear_page_index,
+  page_locked_elsewhere,
   put_page,
   PAGE_SIZE,
 } from './rmap.js'
@@ -174,6 +175,17 @@ function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
 /** Kernel: mlock_vma_folio() on a newly mapped page of a VM_LOCKED VMA. */
 function mlock_new_page(mm: MmStruct, vma: VmArea, pfn: number): void {
   if (vma.vm_flags & VM_LOCKED) mm.env.pages.set(pfn, PG_mlocked)
+}
+
+/**
+ * Kernel: munlock_vma_folio(): a page leaving a VM_LOCKED VMA (unmap, COW)
+ * drops that mapping's mlock; PG_mlocked goes when no locked mapping is left.
+ */
+export function munlock_vma_folio(mm: MmStruct, vma: VmArea, pfn: number): void {
+  const pages = mm.env.pages
+  if (vma.vm_flags & VM_LOCKED && pages.test(pfn, PG_mlocked) && !page_locked_elsewhere(mm.env, pfn, vma)) {
+    pages.clear(pfn, PG_mlocked)
+  }
 }
 
 /** Kernel: do_anonymous_page(). */
@@ -415,6 +427,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
       add_mm_counter(mm, old_counter, -1)
       add_mm_counter(mm, MM_ANONPAGES, 1)
     }
+    munlock_vma_folio(mm, vma, page)
     folio_remove_rmap_pte(env, page)
     put_page(env, page)
   } else {
@@ -562,6 +575,7 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
     if (vpn > hi) hi = vpn
     if (page < 0) return
     if (pages.mapping[page] > 0 && pte_dirty(pte)) set_page_dirty(env, page)
+    munlock_vma_folio(mm, vma, page)
     add_mm_counter(mm, mm_counter(mm, page), -1)
     folio_remove_rmap_pte(env, page)
     put_page(env, page)

@@ -27,6 +27,7 @@ import { PAGE_ALIGN } from './mmap.js'
 import { PAGE_SIZE } from './rmap.js'
 import { __mm_populate, mm_populate } from './gup.js'
 import { pte_present, vm_normal_page } from './memory.js'
+import { page_locked_elsewhere } from './rmap.js'
 import { PG_mlocked } from './page.js'
 import { can_do_mlock } from './util.js'
 import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
@@ -41,7 +42,7 @@ function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: nu
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0) return
     if (lock) pages.set(pfn, PG_mlocked)
-    else if (pages._mapcount[pfn] <= 1) pages.clear(pfn, PG_mlocked)
+    else if (!page_locked_elsewhere(mm.env, pfn, vma)) pages.clear(pfn, PG_mlocked)
   })
 }
 

@@ -13,7 +13,7 @@
  *  - Every VMA with an anon_vma has at least one anon_vma_chain, one of them
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_SOFTDIRTY, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { KernelBug } from '../kernel/bug.js'
@@ -59,7 +59,7 @@ function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
 function anon_vma_compatible(a: VmArea, b: VmArea): boolean {
   return (
     a.vm_end === b.vm_start &&
-    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_SOFTDIRTY) === 0 &&
+    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_IGNORE_MERGE) === 0 &&
     a.vm_file === b.vm_file &&
     b.vm_pgoff === a.vm_pgoff + vma_pages(a)
   )
@@ -212,4 +212,30 @@ export function put_page(env: MmEnv, pfn: number): void {
     pages.clear(pfn, PG_mlocked)
     env.__free_pages(pfn, 0)
   }
+}
+
+/**
+ * Is pfn still mapped by a VM_LOCKED VMA other than `except`? (The mlock_count
+ * of the folio: munlock_vma_folio() clears PG_mlocked when it reaches zero.)
+ * Walks the page's reverse map: the anon_vma's chains, or the file's i_mmap.
+ */
+export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): boolean {
+  const m = env.pages.mapping[pfn]
+  const index = env.pages.index[pfn]
+  const vmas: VmArea[] = []
+  if (m < 0) {
+    const av = env.anon_vmas.get(-m)
+    if (av) for (const avc of av.rb_root) vmas.push(avc.vma)
+  } else if (m > 0) {
+    const as = env.mappings.get(m)
+    if (as) vmas.push(...as.i_mmap)
+  }
+  for (const v of vmas) {
+    if (v === except || !(v.vm_flags & 0x2000)) continue
+    const a = vma_address(v, index)
+    if (a < 0) continue
+    const pte = v.vm_mm.pgd.get(a / PAGE_SIZE)
+    if (pte & 0x101 && Math.floor((pte % 2 ** 52) / 4096) === pfn) return true
+  }
+  return false
 }

@@ -336,6 +336,22 @@ describe('MMU: shootdowns and lazy TLB', () => {
     m.check()
   })
 
+  it('tracepoints carry the CPU the task runs on', () => {
+    const m = boot()
+    const p = m.spawn({ name: 'app' })
+    const a = p.mmap(0, 8192, RW, ANON)
+    const cpus: number[] = []
+    const off = m.trace.on((e) => {
+      if (e.name === 'page_fault_user') cpus.push(e.cpu)
+    })
+    p.store(a, [1])
+    p.run_on(1)
+    p.store(a + 4096, [1])
+    off()
+    expect(cpus).toEqual([0, 1])
+    m.check()
+  })
+
   it('exit drops the mm from every CPU before its page tables go', () => {
     const m = boot()
     const p = m.spawn({ name: 'app' })
