@@ -21,6 +21,7 @@ describe('mmsim command', () => {
     expect(r.stdout).toMatch(/pgd \d+, pud \d+, pmd \d+, pte \d+, offset 0x000/)
     expect(r.stdout).toMatch(/pte\[\d+\] in pfn 0x[0-9a-f]+: 0x[0-9a-f]{16} \(P RW US A D NX pfn=0x[0-9a-f]+\)/)
     expect(r.stdout).toMatch(/Parent still reads 0x42, child reads 0x43/)
+    expect(r.stdout).toMatch(/100 more loads from that page: 100 TLB hits, 0 misses/)
     expect(r.stdout).toContain('Identical to step 2')
     expect(r.stdout).toMatch(/verified every frame, free list and counter: OK/)
   })
