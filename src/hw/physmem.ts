@@ -6,6 +6,14 @@
  * stale bytes exactly as real RAM does (DESIGN.md). A frame never written
  * reads as zeros. Backing buffers come from 1 MiB pools of 256 frames to
  * keep host allocations few and host memory proportional to frames touched.
+ *
+ * Host-side shortcut, invisible to the simulation: every backed frame keeps
+ * a dirty extent [lo, hi) outside which its bytes are known to be zero.
+ * frame() hands out a writable view and so marks the whole frame dirty;
+ * write_at()/fill_at() widen the extent by what they write; zero-filling
+ * clears only the dirty part and shrinks the extent. Re-zeroing a page that
+ * was stored to once (the anonymous-fault loop) then costs a few bytes, not
+ * 4 KiB, while every byte read stays exactly what the kernel would see.
  */
 import { KernelBug } from '../kernel/bug.js'
 
@@ -18,6 +26,9 @@ export class PhysMem {
   private readonly slot: Int32Array
   /** slot -> view of its 4 KiB in a pool. */
   private readonly views: Uint8Array[] = []
+  /** slot -> dirty extent [lo, hi): bytes outside are zero (lo >= hi: all zero). */
+  private readonly lo: number[] = []
+  private readonly hi: number[] = []
   private pool: Uint8Array | null = null
   private pool_used = FRAMES_PER_POOL
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
@@ -34,8 +45,16 @@ export class PhysMem {
 
   /** Writable view of a frame's bytes, allocating its backing on first use. */
   frame(pfn: number): Uint8Array {
+    const s = this.backing(pfn)
+    this.lo[s] = 0
+    this.hi[s] = PAGE_SIZE
+    return this.views[s]
+  }
+
+  /** slot index (0-based) of the frame's backing, allocating it (all zero, extent empty). */
+  private backing(pfn: number): number {
     const s = this.slot[pfn]
-    if (s !== 0) return this.views[s - 1]
+    if (s !== 0) return s - 1
     if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
       throw new KernelBug(`physmem.frame: pfn ${pfn} outside physical memory`)
     }
@@ -46,8 +65,26 @@ export class PhysMem {
     const view = (this.pool as Uint8Array).subarray(this.pool_used * PAGE_SIZE, (this.pool_used + 1) * PAGE_SIZE)
     this.pool_used++
     this.views.push(view)
+    this.lo.push(PAGE_SIZE)
+    this.hi.push(0)
     this.slot[pfn] = this.views.length
-    return view
+    return this.views.length - 1
+  }
+
+  /** Store src[src_off, src_off+n) at byte `off` of a frame (off + n <= PAGE_SIZE). */
+  write_at(pfn: number, off: number, src: Uint8Array, src_off: number, n: number): void {
+    if (n <= 0) return
+    const s = this.backing(pfn)
+    const b = this.views[s]
+    if (n <= 16) for (let i = 0; i < n; i++) b[off + i] = src[src_off + i]
+    else b.set(src.subarray(src_off, src_off + n), off)
+    if (off < this.lo[s]) this.lo[s] = off
+    if (off + n > this.hi[s]) this.hi[s] = off + n
+  }
+
+  /** Fill [off, off+n) of a frame with a byte value (off + n <= PAGE_SIZE). */
+  fill_at(pfn: number, off: number, value: number, n: number): void {
+    this.fill(pfn, value, off, n)
   }
 
   /** Read-only view: the frame's bytes, or a shared zero page if it was never written. Do not write to it. */
@@ -63,8 +100,32 @@ export class PhysMem {
 
   /** Fill a frame (or part of it) with a byte value. Zero-filling a never-written frame costs nothing. */
   fill(pfn: number, value: number, offset = 0, len = PAGE_SIZE): void {
-    if (value === 0 && this.slot[pfn] === 0) return
-    this.frame(pfn).fill(value, offset, offset + len)
+    if (len <= 0) return
+    const end = offset + len
+    if (value === 0) {
+      const s1 = this.slot[pfn]
+      if (s1 === 0) return
+      const s = s1 - 1
+      const lo = this.lo[s]
+      const hi = this.hi[s]
+      if (lo >= hi) return
+      const from = offset > lo ? offset : lo
+      const to = end < hi ? end : hi
+      if (from >= to) return
+      const b = this.views[s]
+      if (to - from <= 32) for (let i = from; i < to; i++) b[i] = 0
+      else b.fill(0, from, to)
+      if (offset <= lo && end >= hi) {
+        this.lo[s] = PAGE_SIZE
+        this.hi[s] = 0
+      } else if (offset <= lo) this.lo[s] = end
+      else if (end >= hi) this.hi[s] = offset
+      return
+    }
+    const s = this.backing(pfn)
+    this.views[s].fill(value, offset, end)
+    if (offset < this.lo[s]) this.lo[s] = offset
+    if (end > this.hi[s]) this.hi[s] = end
   }
 
   /** Copy one whole frame onto another (copy_page). */
@@ -73,7 +134,11 @@ export class PhysMem {
       this.fill(dst_pfn, 0)
       return
     }
-    this.frame(dst_pfn).set(this.views[this.slot[src_pfn] - 1])
+    const src = this.slot[src_pfn] - 1
+    const dst = this.backing(dst_pfn)
+    this.views[dst].set(this.views[src])
+    this.lo[dst] = this.lo[src]
+    this.hi[dst] = this.hi[src]
   }
 
   /** Read bytes at a physical address range that may span frames. */
@@ -99,7 +164,7 @@ export class PhysMem {
       const pfn = Math.floor(pa / PAGE_SIZE)
       const off = pa - pfn * PAGE_SIZE
       const n = Math.min(PAGE_SIZE - off, data.length - done)
-      this.frame(pfn).set(data.subarray(done, done + n), off)
+      this.write_at(pfn, off, data, done, n)
       done += n
     }
   }

@@ -118,12 +118,8 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
       return { data: data.subarray(0, done), done, fault: r }
     }
     if (write) {
-      const frame = physmem.frame(r)
-      if (typeof src === 'number') frame.fill(src, off, off + n)
-      else if (src) {
-        if (n <= 16) for (let i = 0; i < n; i++) frame[off + i] = src[done + i]
-        else frame.set(src.subarray(done, done + n), off)
-      }
+      if (typeof src === 'number') physmem.fill_at(r, off, src, n)
+      else if (src) physmem.write_at(r, off, src, done, n)
     } else {
       const frame = physmem.peek(r)
       if (n <= 16) for (let i = 0; i < n; i++) data[done + i] = frame[off + i]
