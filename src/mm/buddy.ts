@@ -371,11 +371,20 @@ export class FreeAreas {
   // ------------------------------------------------------------ highatomic reserve
 
   /** The zonelist for a request: populated zones from highest_zoneidx down (single node). */
-  protected zonelist(highest_zoneidx: number): Zone[] {
+  protected zonelist(highest_zoneidx: number): readonly Zone[] {
+    // Cached per highest_zoneidx, rebuilt whenever the set of populated zones changed.
+    let mask = 0
+    for (let i = highest_zoneidx; i >= 0; i--) if (this.zones[i].populated) mask |= 1 << i
+    const c = this.zonelist_cache[highest_zoneidx]
+    if (c !== undefined && this.zonelist_mask[highest_zoneidx] === mask) return c
     const out: Zone[] = []
     for (let i = highest_zoneidx; i >= 0; i--) if (this.zones[i].populated) out.push(this.zones[i])
+    this.zonelist_cache[highest_zoneidx] = out
+    this.zonelist_mask[highest_zoneidx] = mask
     return out
   }
+  private readonly zonelist_cache: (Zone[] | undefined)[] = []
+  private readonly zonelist_mask: number[] = []
   /**
    * Kernel: reserve_highatomic_pageblock(): after a high-order atomic
    * success, set the pageblock aside for future ones (up to ~1% of the zone).

@@ -230,7 +230,7 @@ export class PageAllocator extends PcpLists {
       }
     }
     this.vmstat.count_vm_events(pgalloc_event(zone.name), n)
-    this.trace.emit('mm_page_alloc', () =>
+    if (this.trace.enabled) this.trace.emit('mm_page_alloc', () =>
       `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp).replace(/^0x[0-9a-f]+\((.*)\)$/, '$1')}`,
     )
   }
@@ -344,7 +344,7 @@ export class PageAllocator extends PcpLists {
     p.order[pfn] = 0
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
     this.vmstat.count_vm_events('pgfree', n)
-    this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
+    if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
   }
 
   /** Kernel: free_frozen_pages() (the page's refcount already dropped to zero). */

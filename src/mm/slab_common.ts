@@ -335,7 +335,7 @@ export class SlabAllocator {
       this.env.warn('mm/slab.h', 'cache_from_obj', `cache_from_obj: Wrong slab cache. ${s.name} but object is from ${slab.cache.name}`)
       s = slab.cache
     }
-    this.pa.trace.emit('kmem_cache_free', () => `call_site=${caller} ptr=${this.env.mem.px(x)} name=${s.name}`)
+    if (this.pa.trace.enabled) this.pa.trace.emit('kmem_cache_free', () => `call_site=${caller} ptr=${this.env.mem.px(x)} name=${s.name}`)
     this.backend.free(s, slab, x, caller)
   }
 
@@ -443,7 +443,7 @@ export class SlabAllocator {
 
   /** Kernel: kfree(). NULL and ZERO_SIZE_PTR are ignored. */
   kfree(x: number, caller = 'kfree'): void {
-    this.pa.trace.emit('kfree', () => `call_site=${caller} ptr=${this.env.mem.px(x)}`)
+    if (this.pa.trace.enabled) this.pa.trace.emit('kfree', () => `call_site=${caller} ptr=${this.env.mem.px(x)}`)
     if (ZERO_OR_NULL_PTR(x)) return
     const pfn = this.pa.virt_to_pfn(x)
     if (pfn < 0) {
