@@ -18,7 +18,7 @@
 import { KernelBug } from '../kernel/bug.js'
 
 const PAGE_SIZE = 4096
-const FRAMES_PER_POOL = 256
+const FRAMES_PER_POOL = 256 // slot >>> 8 is its pool
 
 export class PhysMem {
   readonly nr_frames: number
@@ -26,9 +26,10 @@ export class PhysMem {
   private readonly slot: Int32Array
   /** slot -> view of its 4 KiB in a pool. */
   private readonly views: Uint8Array[] = []
-  /** slot -> dirty extent [lo, hi): bytes outside are zero (lo >= hi: all zero). */
-  private readonly lo: number[] = []
-  private readonly hi: number[] = []
+  /** The 1 MiB pools; slot s lives at byte (s % FRAMES_PER_POOL) * PAGE_SIZE of pools[s / FRAMES_PER_POOL]. */
+  private readonly pools: Uint8Array[] = []
+  /** slot -> dirty extent [ext[2s], ext[2s+1]): bytes outside are zero (lo >= hi: all zero). */
+  private ext = new Int32Array(512)
   private pool: Uint8Array | null = null
   private pool_used = FRAMES_PER_POOL
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
@@ -46,40 +47,50 @@ export class PhysMem {
   /** Writable view of a frame's bytes, allocating its backing on first use. */
   frame(pfn: number): Uint8Array {
     const s = this.backing(pfn)
-    this.lo[s] = 0
-    this.hi[s] = PAGE_SIZE
+    this.ext[2 * s] = 0
+    this.ext[2 * s + 1] = PAGE_SIZE
     return this.views[s]
   }
 
   /** slot index (0-based) of the frame's backing, allocating it (all zero, extent empty). */
   private backing(pfn: number): number {
-    const s = this.slot[pfn]
-    if (s !== 0) return s - 1
+    const s1 = this.slot[pfn]
+    if (s1 !== 0) return s1 - 1
     if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
       throw new KernelBug(`physmem.frame: pfn ${pfn} outside physical memory`)
     }
     if (this.pool_used === FRAMES_PER_POOL) {
       this.pool = new Uint8Array(PAGE_SIZE * FRAMES_PER_POOL)
+      this.pools.push(this.pool)
       this.pool_used = 0
     }
     const view = (this.pool as Uint8Array).subarray(this.pool_used * PAGE_SIZE, (this.pool_used + 1) * PAGE_SIZE)
     this.pool_used++
     this.views.push(view)
-    this.lo.push(PAGE_SIZE)
-    this.hi.push(0)
-    this.slot[pfn] = this.views.length
-    return this.views.length - 1
+    const s = this.views.length - 1
+    if (2 * s + 2 > this.ext.length) {
+      const ext = new Int32Array(this.ext.length * 2)
+      ext.set(this.ext)
+      this.ext = ext
+    }
+    this.ext[2 * s] = PAGE_SIZE
+    this.ext[2 * s + 1] = 0
+    this.slot[pfn] = s + 1
+    return s
   }
 
   /** Store src[src_off, src_off+n) at byte `off` of a frame (off + n <= PAGE_SIZE). */
   write_at(pfn: number, off: number, src: Uint8Array, src_off: number, n: number): void {
     if (n <= 0) return
     const s = this.backing(pfn)
-    const b = this.views[s]
-    if (n <= 16) for (let i = 0; i < n; i++) b[off + i] = src[src_off + i]
-    else b.set(src.subarray(src_off, src_off + n), off)
-    if (off < this.lo[s]) this.lo[s] = off
-    if (off + n > this.hi[s]) this.hi[s] = off + n
+    if (n <= 16) {
+      const pool = this.pools[s >>> 8]
+      const base = (s & (FRAMES_PER_POOL - 1)) * PAGE_SIZE + off
+      for (let i = 0; i < n; i++) pool[base + i] = src[src_off + i]
+    } else this.views[s].set(src.subarray(src_off, src_off + n), off)
+    const ext = this.ext
+    if (off < ext[2 * s]) ext[2 * s] = off
+    if (off + n > ext[2 * s + 1]) ext[2 * s + 1] = off + n
   }
 
   /** Fill [off, off+n) of a frame with a byte value (off + n <= PAGE_SIZE). */
@@ -106,26 +117,30 @@ export class PhysMem {
       const s1 = this.slot[pfn]
       if (s1 === 0) return
       const s = s1 - 1
-      const lo = this.lo[s]
-      const hi = this.hi[s]
+      const ext = this.ext
+      const lo = ext[2 * s]
+      const hi = ext[2 * s + 1]
       if (lo >= hi) return
       const from = offset > lo ? offset : lo
       const to = end < hi ? end : hi
       if (from >= to) return
-      const b = this.views[s]
-      if (to - from <= 32) for (let i = from; i < to; i++) b[i] = 0
-      else b.fill(0, from, to)
+      if (to - from <= 32) {
+        const pool = this.pools[s >>> 8]
+        const base = (s & (FRAMES_PER_POOL - 1)) * PAGE_SIZE
+        for (let i = base + from; i < base + to; i++) pool[i] = 0
+      } else this.views[s].fill(0, from, to)
       if (offset <= lo && end >= hi) {
-        this.lo[s] = PAGE_SIZE
-        this.hi[s] = 0
-      } else if (offset <= lo) this.lo[s] = end
-      else if (end >= hi) this.hi[s] = offset
+        ext[2 * s] = PAGE_SIZE
+        ext[2 * s + 1] = 0
+      } else if (offset <= lo) ext[2 * s] = end
+      else if (end >= hi) ext[2 * s + 1] = offset
       return
     }
     const s = this.backing(pfn)
     this.views[s].fill(value, offset, end)
-    if (offset < this.lo[s]) this.lo[s] = offset
-    if (end > this.hi[s]) this.hi[s] = end
+    const ext = this.ext
+    if (offset < ext[2 * s]) ext[2 * s] = offset
+    if (end > ext[2 * s + 1]) ext[2 * s + 1] = end
   }
 
   /** Copy one whole frame onto another (copy_page). */
@@ -137,8 +152,8 @@ export class PhysMem {
     const src = this.slot[src_pfn] - 1
     const dst = this.backing(dst_pfn)
     this.views[dst].set(this.views[src])
-    this.lo[dst] = this.lo[src]
-    this.hi[dst] = this.hi[src]
+    this.ext[2 * dst] = this.ext[2 * src]
+    this.ext[2 * dst + 1] = this.ext[2 * src + 1]
   }
 
   /** Read bytes at a physical address range that may span frames. */

@@ -61,4 +61,24 @@ describe('PhysMem', () => {
     expect(pm.read(PAGE, PAGE)).toEqual(new Uint8Array(PAGE))
     expect(pm.read(PAGE - 100, 100)).toEqual(data.subarray(0, 100))
   })
+
+  it('frames in many pools keep their own bytes and extents', () => {
+    const n = 700 // slots across three 256-frame pools
+    const pm = new PhysMem(n)
+    const b = new Uint8Array([0, 0])
+    for (let pfn = n - 1; pfn >= 0; pfn--) {
+      b[0] = (pfn % 255) + 1
+      b[1] = b[0]
+      pm.write_at(pfn, pfn % (PAGE - 1), b, 0, 2)
+    }
+    for (let pfn = 0; pfn < n; pfn += 3) pm.fill(pfn, 0)
+    for (let pfn = 0; pfn < n; pfn++) {
+      const got = pm.peek(pfn)
+      const off = pfn % (PAGE - 1)
+      const v = pfn % 3 === 0 ? 0 : (pfn % 255) + 1
+      let sum = 0
+      for (let i = 0; i < PAGE; i++) sum += got[i]
+      expect([pfn, got[off], got[off + 1], sum]).toEqual([pfn, v, v, 2 * v])
+    }
+  })
 })
