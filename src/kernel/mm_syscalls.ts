@@ -155,6 +155,9 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
   return env
 }
 
+/** The result of every store that did not fault (a store reads no bytes; AccessResult is read-only). */
+const STORE_OK: { readonly ok: true; readonly data: Uint8Array } = Object.freeze({ ok: true, data: new Uint8Array(0) })
+
 function user_fault(f: { signal: string; si_code: string; addr: number }): UserFault {
   return { signal: SIGNAL_NUMBERS_BY_NAME[f.signal] ?? 11, si_code: SI_CODES_BY_NAME[f.si_code] ?? 0, addr: f.addr }
 }
@@ -200,7 +203,8 @@ export function make_process_kernel(
     sys_brk,
     access_user(mm, addr, len, write, data) {
       const r = access_user(mm, addr, len, write, data)
-      return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
+      if (r.fault) return { ok: false, data: r.data, fault: user_fault(r.fault) }
+      return write ? STORE_OK : { ok: true, data: r.data }
     },
     fetch_user(mm, addr, len) {
       const r = fetch_user(mm, addr, len)

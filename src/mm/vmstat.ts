@@ -69,8 +69,14 @@ export const NR_SLAB_UNRECLAIMABLE_B = NODE_STAT.nr_slab_unreclaimable
 export class VmStat {
   /** Node counters (single node). */
   readonly node = new Float64Array(node_stat_names.length)
-  /** VM events by name (pgalloc_normal, pgfree, pgfault, ...), as /proc/vmstat prints them. */
-  readonly events = new Map<string, number>()
+  /** VM event counters by name (pgalloc_normal, pgfree, pgfault, ...): one cell per event, one lookup per count. */
+  private readonly cells = new Map<string, { n: number }>()
+  /** VM events by name, in first-counted order, as /proc/vmstat prints them (a snapshot). */
+  get events(): Map<string, number> {
+    const m = new Map<string, number>()
+    for (const [k, c] of this.cells) m.set(k, c.n)
+    return m
+  }
 
   mod_node_page_state(item: number, delta: number): void {
     this.node[item] += delta
@@ -79,9 +85,11 @@ export class VmStat {
     return this.node[item]
   }
   count_vm_events(name: string, n = 1): void {
-    this.events.set(name, (this.events.get(name) ?? 0) + n)
+    const c = this.cells.get(name)
+    if (c !== undefined) c.n += n
+    else this.cells.set(name, { n })
   }
   event(name: string): number {
-    return this.events.get(name) ?? 0
+    return this.cells.get(name)?.n ?? 0
   }
 }
