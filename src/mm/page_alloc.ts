@@ -166,9 +166,19 @@ export class PageAllocator extends PcpLists {
 
 
 
+  /** pgalloc_<zone> and pgfree counter cells, taken on first use (the vmstat name lookups cost on every page). */
+  private readonly pgalloc_cells: ({ n: number } | undefined)[] = []
+  private pgfree_cell: { n: number } | null = null
+
   /** Kernel: get_page_from_freelist(). */
-  private get_page_from_freelist(gfp: gfp_t, order: number, alloc_flags: number, highest_zoneidx: number, mt: number): Pfn {
-    const zonelist = this.zonelist(highest_zoneidx)
+  private get_page_from_freelist(
+    gfp: gfp_t,
+    order: number,
+    alloc_flags: number,
+    highest_zoneidx: number,
+    mt: number,
+    zonelist: readonly Zone[] = this.zonelist(highest_zoneidx),
+  ): Pfn {
     if (!zonelist.length) return -1
     for (;;) {
       const no_fallback = (alloc_flags & ALLOC_NOFRAGMENT) !== 0
@@ -229,7 +239,8 @@ export class PageAllocator extends PcpLists {
         p.lru_next[pfn + i] = pfn
       }
     }
-    this.vmstat.count_vm_events(pgalloc_event(zone.name), n)
+    const cell = this.pgalloc_cells[zone.idx] ?? (this.pgalloc_cells[zone.idx] = this.vmstat.vm_event_cell(pgalloc_event(zone.name)))
+    cell.n += n
     if (this.trace.enabled) this.trace.emit('mm_page_alloc', () =>
       `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp).replace(/^0x[0-9a-f]+\((.*)\)$/, '$1')}`,
     )
@@ -274,9 +285,10 @@ export class PageAllocator extends PcpLists {
     const highest_zoneidx = this.gfp_zone(gfp)
     const mt = gfp_migratetype(gfp)
     // Fast path: the low watermark, no reserves.
-    const preferred = this.zonelist(highest_zoneidx)[0]
+    const zonelist = this.zonelist(highest_zoneidx)
+    const preferred = zonelist[0]
     const alloc_flags = ALLOC_WMARK_LOW | (preferred ? this.alloc_flags_nofragment(preferred) : 0)
-    const pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
+    const pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt, zonelist)
     if (pfn >= 0) return pfn
     return this.__alloc_pages_slowpath(gfp, order, highest_zoneidx, mt)
   }
@@ -343,7 +355,7 @@ export class PageAllocator extends PcpLists {
     p.owner_order[pfn] = 0
     p.order[pfn] = 0
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
-    this.vmstat.count_vm_events('pgfree', n)
+    ;(this.pgfree_cell ??= this.vmstat.vm_event_cell('pgfree')).n += n
     if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
   }
 

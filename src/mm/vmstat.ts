@@ -89,6 +89,12 @@ export class VmStat {
     if (c !== undefined) c.n += n
     else this.cells.set(name, { n })
   }
+  /** The counter cell of an event, created at 0 on first use (hot paths keep it to count without a lookup). */
+  vm_event_cell(name: string): { n: number } {
+    let c = this.cells.get(name)
+    if (c === undefined) this.cells.set(name, (c = { n: 0 }))
+    return c
+  }
   event(name: string): number {
     return this.cells.get(name)?.n ?? 0
   }
