@@ -86,10 +86,13 @@ export class Slab {
   /** Kernel: __obj_to_index(); -1 when `x` is not the start of an object of this slab. */
   obj_to_index(x: number): number {
     const s = this.cache
+    const size = s.size
     const d = x - this.base - s.red_left_pad
-    if (d < 0 || d % s.size !== 0) return -1
-    const i = d / s.size
-    return i < this.objects ? i : -1
+    // Bounds first, so the offset fits an int32 and % is an integer remainder, not fmod on doubles.
+    if (d < 0 || d >= this.objects * size) return -1
+    const di = d | 0
+    if (di !== d || di % size !== 0) return -1
+    return di / size
   }
   /** Address of object `i`. */
   obj(i: number): number {
