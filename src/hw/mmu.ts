@@ -449,7 +449,10 @@ export class Mmu {
     }
     for (; lv < this.levels; lv++) {
       const span = this.span[lv]
-      const off = (Math.floor(vpn / span) % this.nents[lv]) * size
+      // index = floor(vpn / span) mod nents, without % on a double (a C fmod call); nents is a power of two
+      const q = Math.floor(vpn / span)
+      const nents = this.nents[lv]
+      const off = (q - Math.floor(q / nents) * nents) * size
       if (s) s.walk_reads++
       const b = pm.peek(table)
       // The entry's low and high words, little endian; every flag the walk needs is in `lo`

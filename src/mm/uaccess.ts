@@ -56,7 +56,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
   let done = 0
   while (done < len) {
     const a = addr + done
-    const off = a % PAGE_SIZE
+    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
     const n = Math.min(PAGE_SIZE - off, len - done)
     const vpn = Math.floor(a / PAGE_SIZE)
     let pfn = -1
@@ -110,7 +110,7 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
   const physmem = mm.env.physmem
   while (done < len) {
     const a = addr + done
-    const off = a % PAGE_SIZE
+    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
     const n = Math.min(PAGE_SIZE - off, len - done)
     const r = fault_in_page(mm, a, write)
     if (typeof r !== 'number') {
@@ -140,7 +140,7 @@ export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8
   let done = 0
   while (done < len) {
     const a = addr + done
-    const off = a % PAGE_SIZE
+    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
     const n = Math.min(PAGE_SIZE - off, len - done)
     const pfn = translate(mm, Math.floor(a / PAGE_SIZE), false)
     if (pfn < 0) break
