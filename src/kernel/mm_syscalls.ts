@@ -149,8 +149,15 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
   }
   if (objs) {
     // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
-    env.kmem_alloc = (cache) => objs.alloc(cache, `${cache}_alloc`)
-    env.kmem_free = (cache, obj) => objs.free(cache, `${cache}_free`, obj)
+    // The call-site names, built once per cache (not per object).
+    const sites = new Map<string, [alloc: string, free: string]>()
+    const site = (cache: string): [string, string] => {
+      let s = sites.get(cache)
+      if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
+      return s
+    }
+    env.kmem_alloc = (cache) => objs.alloc(cache, site(cache)[0])
+    env.kmem_free = (cache, obj) => objs.free(cache, site(cache)[1], obj)
   }
   return env
 }
