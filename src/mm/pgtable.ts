@@ -67,6 +67,11 @@ import { check_pgtables, pgtable_count_tables, pgtable_reachable, walk_text } fr
 const PAGE_SIZE = 4096
 const ENOMEM = 12
 
+/** a % n for an integer a and a power of two n, without % on a double (V8 calls C fmod for it). */
+function imod(a: number, n: number): number {
+  return a - Math.trunc(a / n) * n
+}
+
 /** Kernel: GFP_PGTABLE_KERNEL. */
 export const GFP_PGTABLE_KERNEL = GFP_KERNEL | __GFP_ZERO
 /** Kernel: GFP_PGTABLE_USER. */
@@ -179,11 +184,11 @@ export class PgTables {
 
   /** Index of `addr` in a table at present level `level` (0 = pgd). */
   index_of(level: number, addr: number): number {
-    return Math.floor(this.lin(addr) / this.divs[level]) % this.nents[level]
+    return imod(Math.floor(this.lin(addr) / this.divs[level]), this.nents[level])
   }
   /** Kernel: pgd_index(). */
   pgd_index(addr: number): number {
-    return Math.floor(this.lin(addr) / this.divs[0]) % this.nents[0]
+    return imod(Math.floor(this.lin(addr) / this.divs[0]), this.nents[0])
   }
   /** Kernel: pgd_offset(mm, addr): the pgd entry's physical address. */
   pgd_offset(mm: PgtableMm, addr: number): number {
@@ -424,7 +429,7 @@ export class PgTables {
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
-      const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
+      const idx = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
       const e = read_entry(pm.peek(table), idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
@@ -464,7 +469,7 @@ export class PgTables {
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
-      const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
+      const idx = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
       const entryp = table * PAGE_SIZE + idx * size
       if (lv === stop) return entryp
       let e = this.ptep_get(entryp)
@@ -523,7 +528,7 @@ export class PgTables {
     const out: WalkStep[] = []
     let table = mm.pgd
     for (let lv = 0; lv < this.levels; lv++) {
-      const index = Math.floor(l / this.divs[lv]) % this.nents[lv]
+      const index = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
       const entryp = table * PAGE_SIZE + index * this.size
       const val = this.ptep_get(entryp)
       out.push({ level: this.arch.level_names[lv], index, table_pfn: table, entryp, val })
@@ -557,7 +562,7 @@ export class PgTables {
     const pm = this.deps.physmem
     const buf = pm.peek(table)
     if (!pm.is_backed(table)) return false
-    let idx = Math.floor(l / div) % this.nents[lv]
+    let idx = imod(Math.floor(l / div), this.nents[lv])
     let base = Math.floor(l / div) * div
     const leaf = lv === this.levels - 1
     while (base < end) {
@@ -613,7 +618,7 @@ export class PgTables {
     while (l < end) {
       const next_b = (Math.floor(l / div) + 1) * div
       const next = next_b < end ? next_b : end
-      const idx = Math.floor(l / div) % this.nents[lv]
+      const idx = imod(Math.floor(l / div), this.nents[lv])
       const entryp = table * PAGE_SIZE + idx * size
       const e = this.ptep_get(entryp)
       // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.
