@@ -59,7 +59,10 @@ import { unmap_vmas } from './memory.js'
 import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
-import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
+import {
+  can_do_mlock, may_expand_vm, mlock_future_ok, rlimit, security_mmap_addr, security_vm_enough_memory_mm, vm_unacct_memory,
+} from './util.js'
+import { RLIMIT_DATA, RLIM_INFINITY } from '../kernel/resource.js'
 import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
 
 const TWO64 = 2 ** 64
@@ -198,7 +201,8 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: numb
   if (r < 0) return r
   if (r > mm.task_size - len) return -ENOMEM
   if (r % PAGE_SIZE) return -EINVAL
-  return r
+  const error = security_mmap_addr(mm, r)
+  return error ? error : r
 }
 
 /** Kernel: round_hint_to_min(). */
@@ -527,9 +531,9 @@ export function sys_brk(mm: MmStruct, brk: number): number {
   const origbrk = mm.brk
   const min_brk = mm.start_brk
   if (brk < min_brk) return origbrk
-  if (mm.env.sysctl.rlimit_data !== Infinity && brk - mm.start_brk + (mm.end_data - mm.start_data) > mm.env.sysctl.rlimit_data) {
-    return origbrk
-  }
+  // check_data_rlimit(): the break plus the data segment within RLIMIT_DATA.
+  const rlim = rlimit(mm, RLIMIT_DATA)
+  if (rlim !== RLIM_INFINITY && brk - mm.start_brk + (mm.end_data - mm.start_data) > rlim) return origbrk
   const newbrk = PAGE_ALIGN(brk)
   const oldbrk = PAGE_ALIGN(mm.brk)
   if (oldbrk === newbrk) {

@@ -29,6 +29,8 @@ import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
 import type { MmuSched } from '../kernel/mmu_context.js'
+import { RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
+import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
 
 export const O_RDONLY = 0
 export const O_WRONLY = 1
@@ -62,6 +64,8 @@ export class ProcessTable {
   readonly rng: Rng
   /** Called after every system call and user access of a process (the machine's DEBUG_VM checker). */
   after_op: (() => void) | null = null
+  /** init's limits (INIT_RLIMITS completed by fork_init()), which spawned processes inherit. */
+  readonly init_rlim: readonly Rlimit[]
 
   constructor(
     readonly kernel: ProcessKernel,
@@ -69,6 +73,7 @@ export class ProcessTable {
   ) {
     this.rng = new Rng((opts.seed ?? 1) * 2654435761)
     this.current = new Array<TaskStruct | null>(opts.cpus ?? 2).fill(null)
+    this.init_rlim = init_rlimits(set_max_threads(kernel.totalram_pages?.() ?? 0))
   }
 
   alloc_pid(): number {
@@ -81,22 +86,28 @@ export class ProcessTable {
     const mm = this.kernel.mm_alloc()
     if (!mm) throw new ErrnoError(ENOMEM, 'execve')
     const image = o.image ?? default_image(name, this.kernel.arch.bits)
+    // The new task runs the execve: it owns the mm (its cred and limits apply); its pid comes after.
+    const task = new TaskStruct(0, name, mm, o.uid ?? 0, copy_rlimits(this.init_rlim))
+    mm.owner = task
+    const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
     const r = exec_image(this.kernel, mm, image, {
       randomize_va_space: this.opts.randomize_va_space ?? 0,
       rng: this.rng,
+      // An unlimited stack selects the legacy bottom-up layout in Linux (mmap_is_legacy()), not modelled.
+      rlimit_stack: stack === RLIM_INFINITY ? undefined : stack,
     })
     if (r.ret < 0) {
       this.kernel.mmput(mm)
       throw new ErrnoError(-r.ret, 'execve')
     }
-    const task = new TaskStruct(this.alloc_pid(), name, mm, o.uid ?? 0)
+    task.pid = task.tgid = this.alloc_pid()
     task.cmdline = [...image.argv]
     return this.adopt(task)
   }
 
   /** Kernel: kthread_create(): a kernel thread (mm NULL). */
   kthread_create(name: string): TaskStruct {
-    const t = new TaskStruct(this.alloc_pid(), name, null, 0)
+    const t = new TaskStruct(this.alloc_pid(), name, null, 0, copy_rlimits(this.init_rlim))
     t.flags |= PF_KTHREAD
     t.__state = TASK_INTERRUPTIBLE
     t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
@@ -332,6 +343,39 @@ export class Process {
     return r
   }
 
+  // ---- resource limits ----
+
+  /** Kernel: sys_getrlimit(): 0 or -EINVAL; `out` receives the limit. */
+  sys_getrlimit(resource: number, out: Rlimit): number {
+    this.check_alive()
+    return sys_getrlimit(this.task, resource, out)
+  }
+  /** Kernel: sys_setrlimit(): 0 or -errno (EINVAL, EPERM). */
+  sys_setrlimit(resource: number, rlim: Rlimit): number {
+    this.check_alive()
+    return sys_setrlimit(this.task, resource, rlim)
+  }
+  /** getrlimit(2): `{ cur, max }` in bytes (or the resource's unit); RLIM_INFINITY is Infinity. */
+  getrlimit(resource: number): { cur: number; max: number } {
+    const out: Rlimit = { rlim_cur: 0, rlim_max: 0 }
+    check_syscall(this.sys_getrlimit(resource, out), 'getrlimit')
+    return { cur: out.rlim_cur, max: out.rlim_max }
+  }
+  /**
+   * setrlimit(2). Values are unsigned in Linux: -1 (or anything from 2^64 up)
+   * is RLIM_INFINITY; other negative or fractional values are not a limit
+   * a C program can pass and are refused with EINVAL.
+   */
+  setrlimit(resource: number, lim: { cur: number; max: number }): void {
+    const conv = (v: number): number => (v === -1 || v >= 2 ** 64 ? RLIM_INFINITY : v)
+    const cur = conv(lim.cur)
+    const max = conv(lim.max)
+    for (const v of [cur, max]) {
+      if (v !== RLIM_INFINITY && (!Number.isInteger(v) || v < 0)) throw new ErrnoError(EINVAL, 'setrlimit')
+    }
+    check_syscall(this.sys_setrlimit(resource, { rlim_cur: cur, rlim_max: max }), 'setrlimit')
+  }
+
   // ---- signals ----
 
   /** sigaction(2) for one signal: a handler function, 'SIG_DFL' or 'SIG_IGN'. Returns the old one. */
@@ -510,7 +554,9 @@ export class Process {
     const mm = this.mm
     const child_mm = this.k.dup_mm(mm)
     if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
-    const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.uid)
+    // copy_creds() / copy_signal(): the parent's cred and a copy of its limits.
+    const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.cred, copy_rlimits(this.task.signal.rlim))
+    child_mm.owner = t
     t.parent = this.task
     t.cpu = this.task.cpu
     t.cmdline = [...this.task.cmdline]
