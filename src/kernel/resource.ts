@@ -17,30 +17,12 @@
  * RLIMIT_NPROC and RLIMIT_SIGPENDING are max_threads / 2, which fork_init()
  * derives from the RAM size (set_max_threads()).
  *
- * Leaf module: imports only the cred type.
+ * Leaf module: imports only the uapi numbers and the cred type.
  */
 import type { Cred } from './cred.js'
 
-export const RLIMIT_CPU = 0
-export const RLIMIT_FSIZE = 1
-export const RLIMIT_DATA = 2
-export const RLIMIT_STACK = 3
-export const RLIMIT_CORE = 4
-export const RLIMIT_RSS = 5
-export const RLIMIT_NPROC = 6
-export const RLIMIT_NOFILE = 7
-export const RLIMIT_MEMLOCK = 8
-export const RLIMIT_AS = 9
-export const RLIMIT_LOCKS = 10
-export const RLIMIT_SIGPENDING = 11
-export const RLIMIT_MSGQUEUE = 12
-export const RLIMIT_NICE = 13
-export const RLIMIT_RTPRIO = 14
-export const RLIMIT_RTTIME = 15
-export const RLIM_NLIMITS = 16
-
-/** ~0UL: no limit. */
-export const RLIM_INFINITY = Infinity
+export * from '../uapi/resource.js'
+import { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE, RLIMIT_RSS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIM_INFINITY } from '../uapi/resource.js'
 
 /** Names by resource number (as prlimit(1) and the uapi header spell them). */
 export const RLIMIT_NAMES: readonly string[] = [

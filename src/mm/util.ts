@@ -119,7 +119,7 @@ export function may_expand_vm(mm: MmStruct, flags: number, npages: number): bool
     if (mm.env.pr_warn_once && mm.owner) {
       mm.env.pr_warn_once(
         'may_expand_vm',
-        `${mm.owner.comm} (${mm.owner.pid}): VmData ${(mm.data_vm + npages) * PAGE_SIZE} exceed data ulimit ${lim}. ` +
+        `mmap: ${mm.owner.comm} (${mm.owner.pid}): VmData ${(mm.data_vm + npages) * PAGE_SIZE} exceed data ulimit ${lim}. ` +
           `Update limits${ignore ? '' : ' or use boot option ignore_rlimit_data'}.`,
       )
     }
