@@ -333,3 +333,51 @@ describe('strict overcommit (vm.overcommit_memory=2): the admin reserve', () => 
     expect(room).toEqual({ 0: 'ok', 1000: 'ENOMEM' })
   })
 })
+
+describe('/proc/<pid>/limits and status', () => {
+  it('prints the limits as the kernel does (byte for byte with a real machine given its limits)', () => {
+    const m = machine()
+    const p = m.spawn({ uid: 1000 })
+    // `cat /proc/self/limits` on the reference machine (6.18.44): NPROC/SIGPENDING 96365, NOFILE 20000.
+    const real = [
+      'Limit                     Soft Limit           Hard Limit           Units     ',
+      'Max cpu time              unlimited            unlimited            seconds   ',
+      'Max file size             unlimited            unlimited            bytes     ',
+      'Max data size             unlimited            unlimited            bytes     ',
+      'Max stack size            8388608              unlimited            bytes     ',
+      'Max core file size        0                    unlimited            bytes     ',
+      'Max resident set          unlimited            unlimited            bytes     ',
+      'Max processes             96365                96365                processes ',
+      'Max open files            20000                20000                files     ',
+      'Max locked memory         8388608              8388608              bytes     ',
+      'Max address space         unlimited            unlimited            bytes     ',
+      'Max file locks            unlimited            unlimited            locks     ',
+      'Max pending signals       96365                96365                signals   ',
+      'Max msgqueue size         819200               819200               bytes     ',
+      'Max nice priority         0                    0                    ',
+      'Max realtime priority     0                    0                    ',
+      'Max realtime timeout      unlimited            unlimited            us        ',
+      '',
+    ].join('\n')
+    // A uid-1000 task cannot raise its hard limits (this 256M machine has fewer than 2048 threads-max).
+    expect(res(() => p.setrlimit(RLIMIT_NPROC, { cur: 96365, max: 96365 }))).toBe('EPERM')
+    expect(res(() => p.setrlimit(RLIMIT_NOFILE, { cur: 20000, max: 20000 }))).toBe('EPERM')
+    const root = m.spawn({ uid: 0 })
+    root.setrlimit(RLIMIT_NPROC, { cur: 96365, max: 96365 })
+    root.setrlimit(11, { cur: 96365, max: 96365 })
+    root.setrlimit(RLIMIT_NOFILE, { cur: 20000, max: 20000 })
+    expect(m.proc(`/proc/${root.pid}/limits`)).toBe(real)
+    expect(m.proc(`/proc/${p.pid}/limits`)).toMatch(/^Max open files {12}1024 {17}4096 {17}files {5}$/m)
+    // status: ids and capability sets from the cred, SigQ's limit from RLIMIT_SIGPENDING
+    const st = m.proc(`/proc/${p.pid}/status`)
+    expect(st).toMatch(/^Uid:\t1000\t1000\t1000\t1000$/m)
+    expect(st).toMatch(/^CapEff:\t0000000000000000$/m)
+    expect(st).toMatch(/^CapBnd:\t000001ffffffffff$/m)
+    const half = Math.floor(set_max_threads(m.page_alloc.totalram_pages()) / 2)
+    expect(half).toBeLessThan(1024)
+    expect(st).toContain(`\nSigQ:\t0/${half}\n`)
+    expect(m.proc(`/proc/${root.pid}/status`)).toMatch(/^CapEff:\t000001ffffffffff$/m)
+    expect(m.proc(`/proc/${root.pid}/status`)).toMatch(/^SigQ:\t0\/96365$/m)
+    m.check()
+  })
+})
