@@ -51,7 +51,7 @@ import { describe, expect, it } from 'vitest'
 import { Machine, type Process } from '../../src/index.js'
 import {
   PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED,
-  MCL_CURRENT, MCL_FUTURE, MAP_NORESERVE,
+  MCL_CURRENT, MCL_FUTURE, MAP_NORESERVE, MREMAP_MAYMOVE, MREMAP_FIXED,
 } from '../../src/uapi/mman.js'
 import {
   RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIMIT_CORE, RLIM_INFINITY,
@@ -246,6 +246,34 @@ describe('RLIMIT_MEMLOCK', () => {
     }
     expect(got.root).toEqual(['ok', 'ok', 'EINVAL', 'ok', 'EINVAL', 'ok', 'EINVAL', 'ok'])
     expect(got.user).toEqual(['EPERM', 'EPERM', 'EINVAL', 'EPERM', 'EINVAL', 'EPERM', 'EINVAL', 'ok'])
+  })
+})
+
+describe('mremap of an unprivileged task', () => {
+  it('refuses a low destination, growth past RLIMIT_AS / RLIMIT_DATA / RLIMIT_MEMLOCK', () => {
+    // Real kernel, uid 1000: EPERM, EINVAL, ENOMEM, ENOMEM, ok, EAGAIN, ok, EINVAL.
+    const m = machine()
+    const p = m.spawn({ uid: 1000 })
+    const a = p.mmap(0, 1 * M, RW, ANON)
+    const got = [
+      res(() => p.mremap(a, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, 0)),
+      res(() => p.mremap(a, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, 0x2001)),
+    ]
+    p.setrlimit(RLIMIT_AS, { cur: 256 * M, max: 256 * M })
+    got.push(res(() => p.mremap(a, 1 * M, 512 * M, MREMAP_MAYMOVE)))
+    p.setrlimit(RLIMIT_DATA, { cur: 2 * M, max: 2 * M })
+    got.push(res(() => p.mremap(a, 1 * M, 4 * M, MREMAP_MAYMOVE)))
+    const s = p.mmap(0, 1 * M, RW, MAP_SHARED | MAP_ANONYMOUS)
+    got.push(res(() => p.mremap(s, 1 * M, 4 * M, MREMAP_MAYMOVE)))
+    p.setrlimit(RLIMIT_MEMLOCK, { cur: 1 * M, max: 1 * M })
+    const l = p.mmap(0, 512 * 1024, PROT_READ, ANON | MAP_LOCKED)
+    got.push(res(() => p.mremap(l, 512 * 1024, 2 * M, MREMAP_MAYMOVE)))
+    const l2 = p.mremap(l, 512 * 1024, 1 * M, MREMAP_MAYMOVE)
+    got.push('ok')
+    got.push(res(() => p.mremap(l2, 1 * M, 2 * M, 0x80)))
+    expect(got).toEqual(['EPERM', 'EINVAL', 'ENOMEM', 'ENOMEM', 'ok', 'EAGAIN', 'ok', 'EINVAL'])
+    expect(p.mm.locked_vm).toBe(256)
+    m.check()
   })
 })
 
