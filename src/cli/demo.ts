@@ -13,7 +13,7 @@ const MEMINFO_KEYS = /^(MemTotal|MemFree|MemAvailable|Slab|SUnreclaim|PageTables
 
 export function run_demo(m: Machine, out: Out): void {
   const k = m.kernel
-  section(out, `1. Boot a ${m.arch.name} machine with ${m.ram / 1048576} MiB of RAM`)
+  section(out, `1. Boot ${/^[aeiox]/.test(m.arch.name) ? 'an' : 'a'} ${m.arch.name} machine with ${m.ram / 1048576} MiB of RAM`)
   out('The kernel log shows the firmware memory map, the zones and what memblock kept for the kernel:')
   show(out, m.dmesg(), (l) => /Zone ranges| {2}DMA| {2}Normal| {2}HighMem|Memory:/.test(l))
 
