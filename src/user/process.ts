@@ -25,11 +25,11 @@ import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exe
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
-import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
+import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN, EMFILE } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
 import type { MmuSched } from '../kernel/mmu_context.js'
-import { RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
+import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
 import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
 
 export const O_RDONLY = 0
@@ -457,11 +457,17 @@ export class Process {
     while (this.fds.has(fd)) fd++
     return fd
   }
+  /**
+   * Kernel: do_sys_openat2(): a free descriptor is found first
+   * (get_unused_fd_flags(): EMFILE at RLIMIT_NOFILE, before any lookup
+   * error), then the file is opened.
+   */
   sys_open(path: string, flags: number, mode = 0o644): number {
     this.check_alive()
+    const fd = this.alloc_fd()
+    if (fd >= this.task.signal.rlim[RLIMIT_NOFILE].rlim_cur) return -EMFILE
     const f = this.k.filp_open(path, flags, mode)
     if (typeof f === 'number') return f
-    const fd = this.alloc_fd()
     this.fds.set(fd, { file: f, flags })
     return fd
   }

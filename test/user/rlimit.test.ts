@@ -409,3 +409,22 @@ describe('/proc/<pid>/limits and status', () => {
     m.check()
   })
 })
+
+describe('RLIMIT_NOFILE', () => {
+  it('open() fails with EMFILE at the limit, before looking the path up', () => {
+    // Real kernel, uid 1000, limit 5: fds 3, 4, then EMFILE; a missing path is EMFILE too;
+    // after close(3) the missing path is ENOENT; with the soft limit lowered to 3, EMFILE.
+    const m = machine()
+    const p = m.spawn({ uid: 1000 })
+    p.creat('/tmp/f')
+    p.close(3)
+    p.setrlimit(RLIMIT_NOFILE, { cur: 5, max: 5 })
+    const got = [p.open('/tmp/f'), p.open('/tmp/f'), res(() => p.open('/tmp/f')), res(() => p.open('/nonexistent'))]
+    p.close(3)
+    got.push(res(() => p.open('/nonexistent')))
+    p.setrlimit(RLIMIT_NOFILE, { cur: 3, max: 5 })
+    got.push(res(() => p.open('/tmp/f')))
+    expect(got).toEqual([3, 4, 'EMFILE', 'EMFILE', 'ENOENT', 'EMFILE'])
+    m.check()
+  })
+})
