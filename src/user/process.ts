@@ -29,8 +29,9 @@ import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN, EMFILE } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
 import type { MmuSched } from '../kernel/mmu_context.js'
-import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
+import { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
 import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../kernel/cred.js'
 
 export const O_RDONLY = 0
 export const O_WRONLY = 1
@@ -165,6 +166,13 @@ export class ProcessTable {
     this.tasks.set(task.pid, task)
     this.processes.set(task.pid, p)
     return p
+  }
+
+  /** Processes of real uid `uid` not yet reaped (the ucounts' UCOUNT_RLIMIT_NPROC count). */
+  nr_processes(uid: number): number {
+    let n = 0
+    for (const t of this.tasks.values()) if (!t.is_kthread && t.uid === uid && t.exit_state !== EXIT_DEAD) n++
+    return n
   }
 
   get(pid: number): Process | undefined {
@@ -558,6 +566,15 @@ export class Process {
   /** fork(2): a child with a copy of the address space (dup_mm), the fd table and the handlers. */
   fork(): Process {
     const mm = this.mm
+    // copy_process(): RLIMIT_NPROC bounds the processes of the real uid (zombies count until
+    // reaped), before the address space is copied; INIT_USER (uid 0), CAP_SYS_RESOURCE and
+    // CAP_SYS_ADMIN are exempt.
+    const cred = this.task.cred
+    // (The exemption is tested first here: same answer, and root's forks need no count.)
+    const exempt = cred.uid === 0 || cred_capable(cred, CAP_SYS_RESOURCE) || cred_capable(cred, CAP_SYS_ADMIN)
+    if (!exempt && this.table.nr_processes(cred.uid) >= this.task.signal.rlim[RLIMIT_NPROC].rlim_cur) {
+      throw new ErrnoError(EAGAIN, 'fork')
+    }
     const child_mm = this.k.dup_mm(mm)
     if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
     // copy_creds() / copy_signal(): the parent's cred and a copy of its limits.

@@ -428,3 +428,32 @@ describe('RLIMIT_NOFILE', () => {
     m.check()
   })
 })
+
+describe('RLIMIT_NPROC', () => {
+  it('fork fails with EAGAIN once the uid has as many processes as the limit; zombies count until reaped', () => {
+    // Real kernel, uid 1000, limit 3: fork ok, ok, EAGAIN, EAGAIN; a killed, unreaped child still
+    // counts (EAGAIN); after waitpid() the fork succeeds.
+    const m = machine()
+    const p = m.spawn({ uid: 1000 })
+    p.setrlimit(RLIMIT_NPROC, { cur: 3, max: 3 })
+    const kids: Process[] = []
+    const got: string[] = []
+    for (let i = 0; i < 4; i++) {
+      got.push(
+        res(() => {
+          kids.push(p.fork())
+        }),
+      )
+    }
+    kids[0].exit(0)
+    got.push(res(() => p.fork()))
+    kids[0].wait()
+    got.push(res(() => p.fork()))
+    expect(got).toEqual(['ok', 'ok', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'ok'])
+    // root is exempt (INIT_USER)
+    const r = m.spawn({ uid: 0 })
+    r.setrlimit(RLIMIT_NPROC, { cur: 1, max: 1 })
+    expect(res(() => r.fork())).toBe('ok')
+    m.check()
+  })
+})
