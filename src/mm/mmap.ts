@@ -526,6 +526,17 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
   return 0
 }
 
+/**
+ * Kernel: check_brk_limits(): the range must be mappable at a fixed address
+ * (get_unmapped_area(MAP_FIXED): TASK_SIZE, cap_mmap_addr) and, after
+ * mlockall(MCL_FUTURE), within RLIMIT_MEMLOCK (-EAGAIN). 0 or -errno.
+ */
+function check_brk_limits(mm: MmStruct, addr: number, len: number): number {
+  const mapped_addr = get_unmapped_area(mm, null, addr, len, 0, M.MAP_FIXED)
+  if (mapped_addr < 0) return mapped_addr
+  return mlock_future_ok(mm, mm.def_flags & VM_LOCKED, len) ? 0 : -EAGAIN
+}
+
 /** Kernel: sys_brk(): returns the new break, or the old one when refused. */
 export function sys_brk(mm: MmStruct, brk: number): number {
   const origbrk = mm.brk
@@ -550,6 +561,7 @@ export function sys_brk(mm: MmStruct, brk: number): number {
     }
     return brk
   }
+  if (check_brk_limits(mm, oldbrk, newbrk - oldbrk)) return origbrk
   const next = find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE + mm.env.sysctl.stack_guard_gap)
   if (next && newbrk + PAGE_SIZE > vm_start_gap(mm, next)) return origbrk
   const i = find_vma_index(mm, oldbrk)

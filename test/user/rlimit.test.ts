@@ -457,3 +457,23 @@ describe('RLIMIT_NPROC', () => {
     m.check()
   })
 })
+
+describe('brk after mlockall(MCL_FUTURE) (check_brk_limits)', () => {
+  it('growing the locked heap past RLIMIT_MEMLOCK keeps the old break for uid 1000 only', () => {
+    // Real kernel, MEMLOCK 1M, mlockall(MCL_FUTURE): +2M, +512K, +1M more ->
+    // root: moved, moved, moved; uid 1000: old, moved, old.
+    const got: Record<number, string[]> = {}
+    for (const uid of [0, 1000]) {
+      const m = machine()
+      const p = m.spawn({ uid })
+      p.setrlimit(RLIMIT_MEMLOCK, { cur: 1 * M, max: 1 * M })
+      p.mlockall(MCL_FUTURE)
+      got[uid] = [2 * M, 512 * 1024, 1 * M].map((d) => {
+        const b = p.sys_brk(0)
+        return p.sys_brk(b + d) === b ? 'old' : 'moved'
+      })
+      m.check()
+    }
+    expect(got).toEqual({ 0: ['moved', 'moved', 'moved'], 1000: ['old', 'moved', 'old'] })
+  })
+})
