@@ -64,6 +64,8 @@ export interface MmHost {
   vm_committed_as: number
   /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain (and task_struct) come from its caches. */
   readonly slab?: SlabAllocator
+  /** The kernel log (pr_warn_once() messages of the mm layer). */
+  readonly printk?: { pr_warn(text: string): void }
 }
 
 /**
@@ -147,6 +149,15 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
   }
+  const printk = h.printk
+  if (printk) {
+    const warned = new Set<string>()
+    env.pr_warn_once = (key, msg) => {
+      if (warned.has(key)) return
+      warned.add(key)
+      printk.pr_warn(msg)
+    }
+  }
   if (objs) {
     // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
     // The call-site names, built once per cache (not per object).
@@ -190,6 +201,7 @@ export function make_process_kernel(
     alloc_task_struct: () => (objs ? objs.alloc('task_struct', 'dup_task_struct') : 0),
     free_task_struct: (addr) => objs?.free('task_struct', 'free_task', addr),
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
+    totalram_pages: () => env.totalram_pages(),
     dup_mm,
     mmput,
     mmgrab,

@@ -8,9 +8,15 @@
  *    task's address space as active_mm when it is switched in (lazy TLB),
  *    holding an mm_count reference (mmgrab) on it, dropped (mmdrop) when the
  *    next user task is switched in;
- *  - min_flt / maj_flt count the faults this task took.
+ *  - min_flt / maj_flt count the faults this task took;
+ *  - cred (ids, capabilities) and signal.rlim (resource limits) are the
+ *    task's own: fork gives the child the parent's cred and a copy of its
+ *    limits; a user task is its mm's owner (mm.owner), through which the mm
+ *    layer reads them.
  */
 import type { MmStruct } from '../mm/mm_types.js'
+import { type Cred, cred_for_uid } from './cred.js'
+import { type Rlimit, type SignalStruct, init_rlimits } from './resource.js'
 
 export const PF_EXITING = 0x00000004
 export const PF_KTHREAD = 0x00200000
@@ -36,7 +42,10 @@ export class TaskStruct {
   exit_code = 0
   min_flt = 0
   maj_flt = 0
-  uid: number
+  /** task->cred (real_cred and cred are the same here). */
+  cred: Cred
+  /** task->signal: the resource limits (signal->rlim). */
+  readonly signal: SignalStruct
   parent: TaskStruct | null = null
   readonly children: TaskStruct[] = []
   /** sighand->action[signo - 1]. */
@@ -50,14 +59,24 @@ export class TaskStruct {
   /** task->stack: the kernel stack's address (0 when not modelled or freed). */
   stack = 0
 
-  constructor(pid: number, comm: string, mm: MmStruct | null, uid = 0) {
+  /**
+   * `cred` is a uid (the cred a process that execve()d as that uid has) or
+   * a cred to share; `rlim` the limits (INIT_RLIMITS when absent).
+   */
+  constructor(pid: number, comm: string, mm: MmStruct | null, cred: number | Cred = 0, rlim?: Rlimit[]) {
     this.pid = pid
     this.tgid = pid
     this.comm = comm.slice(0, 15)
     this.mm = mm
     this.active_mm = mm
-    this.uid = uid
+    this.cred = typeof cred === 'number' ? cred_for_uid(cred) : cred
+    this.signal = { rlim: rlim ?? init_rlimits(0) }
     this.cmdline = [comm]
+  }
+
+  /** The real uid (cred->uid). */
+  get uid(): number {
+    return this.cred.uid
   }
 
   get is_kthread(): boolean {

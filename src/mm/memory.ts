@@ -46,7 +46,8 @@ import {
 } from './rmap.js'
 import { find_vma, vma_prev, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
-import { security_vm_enough_memory_mm, may_expand_vm } from './util.js'
+import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
+import { RLIMIT_STACK } from '../kernel/resource.js'
 import { KernelBug } from '../kernel/bug.js'
 import {
   _PAGE_PRESENT,
@@ -496,7 +497,8 @@ export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): nu
     if (grow > vma.vm_pgoff) return -12
     // acct_stack_growth()
     if (!may_expand_vm(mm, vma.vm_flags, grow)) return -12
-    if (size > mm.env.sysctl.rlimit_stack) return -12
+    if (size > rlimit(mm, RLIMIT_STACK)) return -12
+    if (!mlock_future_ok(mm, vma.vm_flags, grow * PAGE_SIZE)) return -12
     if (security_vm_enough_memory_mm(mm, grow)) return -12
     if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow
     vm_stat_account(mm, vma.vm_flags, grow)

@@ -5,6 +5,12 @@
  * locks only what later faults bring in. mm.locked_vm counts locked VMA
  * pages. Like mprotect, a range with a hole changes the VMAs before the hole
  * and then fails with ENOMEM.
+ *
+ * Limits: without CAP_IPC_LOCK, an RLIMIT_MEMLOCK of 0 forbids locking
+ * (EPERM, can_do_mlock()); mlock() may not bring locked_vm (less the part of
+ * the range already locked) above the limit (ENOMEM); mlockall(MCL_CURRENT)
+ * needs total_vm within it (ENOMEM); later VM_LOCKED mappings are checked by
+ * mlock_future_ok() (mmap EAGAIN, mremap EAGAIN, stack growth).
  */
 import {
   type MmStruct,
@@ -29,7 +35,9 @@ import { __mm_populate, mm_populate } from './gup.js'
 import { pte_present, vm_normal_page } from './memory.js'
 import { page_locked_elsewhere } from './rmap.js'
 import { PG_mlocked } from './page.js'
-import { can_do_mlock } from './util.js'
+import { can_do_mlock, capable, rlimit } from './util.js'
+import { CAP_IPC_LOCK } from '../kernel/cred.js'
+import { RLIMIT_MEMLOCK } from '../kernel/resource.js'
 import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
 
 /** Kernel: mlock_vma_pages_range(): set the flags and (un)mlock the pages already mapped. */
@@ -96,12 +104,44 @@ function mlock_posix_error(e: number): number {
   return e
 }
 
+/**
+ * Kernel: count_mm_mlocked_page_nr(): pages of [start, start+len) already in
+ * VM_LOCKED VMAs (Linux subtracts the part before `start` of every locked VMA
+ * that begins below it: only the first one can).
+ */
+function count_mm_mlocked_page_nr(mm: MmStruct, start: number, len: number): number {
+  const end = Math.min(start + len, 2 ** 64 - 1)
+  let count = 0
+  for (let i = find_vma_index(mm, start); i < mm.mm_mt.length; i++) {
+    const vma = mm.mm_mt[i]
+    if (vma.vm_start >= end) break
+    if (vma.vm_flags & VM_LOCKED) {
+      if (start > vma.vm_start) count -= start - vma.vm_start
+      if (end < vma.vm_end) {
+        count += end - vma.vm_start
+        break
+      }
+      count += vma.vm_end - vma.vm_start
+    }
+  }
+  return Math.floor(count / PAGE_SIZE)
+}
+
+/** RLIMIT_MEMLOCK in pages (lock_limit >> PAGE_SHIFT). */
+function lock_limit_pages(mm: MmStruct): number {
+  return Math.floor(rlimit(mm, RLIMIT_MEMLOCK) / PAGE_SIZE)
+}
+
 /** Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT). 0 or -errno. */
 export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: number): number {
   if (!can_do_mlock(mm)) return -EPERM
   len = PAGE_ALIGN(len, start % PAGE_SIZE)
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
-  // CAP_IPC_LOCK: the RLIMIT_MEMLOCK check passes for the simulated root task.
+  const lock_limit = lock_limit_pages(mm)
+  let locked = Math.floor(len / PAGE_SIZE) + mm.locked_vm
+  // The part of the range already locked is not counted twice.
+  if (locked > lock_limit && !capable(mm, CAP_IPC_LOCK)) locked -= count_mm_mlocked_page_nr(mm, start, len)
+  if (!(locked <= lock_limit || capable(mm, CAP_IPC_LOCK))) return -ENOMEM
   const err = apply_vma_lock_flags(mm, start, len, VM_LOCKED | vm_flags)
   if (err) return err
   const e = __mm_populate(mm, start, len, false)
@@ -145,6 +185,8 @@ function apply_mlockall_flags(mm: MmStruct, flags: number): number {
 export function do_mlockall(mm: MmStruct, flags: number): number {
   if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) return -EINVAL
   if (!can_do_mlock(mm)) return -EPERM
+  const lock_limit = lock_limit_pages(mm)
+  if (flags & MCL_CURRENT && mm.total_vm > lock_limit && !capable(mm, CAP_IPC_LOCK)) return -ENOMEM
   const ret = apply_mlockall_flags(mm, flags)
   if (!ret && flags & MCL_CURRENT) mm_populate(mm, 0, mm.task_size)
   return ret

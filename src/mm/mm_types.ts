@@ -49,6 +49,7 @@ import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../kernel/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../hw/mmu.js'
+import type { CurrentTask } from '../kernel/resource.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -285,14 +286,8 @@ export interface MmSysctl {
   stack_guard_gap: number
   /** Fault-around bytes (64 KiB default). */
   fault_around_bytes: number
-  /** RLIMIT_MEMLOCK in bytes (soft). */
-  rlimit_memlock: number
-  /** RLIMIT_STACK in bytes. */
-  rlimit_stack: number
-  /** RLIMIT_DATA in bytes. */
-  rlimit_data: number
-  /** RLIMIT_AS in bytes. */
-  rlimit_as: number
+  /** Boot option ignore_rlimit_data (off): RLIMIT_DATA only warns when set. */
+  ignore_rlimit_data: boolean
   /** Number of huge pages reserved (nr_hugepages): 0 makes MAP_HUGETLB ENOMEM. */
   nr_hugepages: number
 }
@@ -308,10 +303,7 @@ export function default_sysctl(): MmSysctl {
     mmap_min_addr: 65536,
     stack_guard_gap: 256 * 4096,
     fault_around_bytes: 65536,
-    rlimit_memlock: 8 * 1024 * 1024,
-    rlimit_stack: 8 * 1024 * 1024,
-    rlimit_data: Infinity,
-    rlimit_as: Infinity,
+    ignore_rlimit_data: false,
     nr_hugepages: 0,
   }
 }
@@ -364,6 +356,8 @@ export interface MmEnv {
    * Absent: uaccess walks the page tables itself.
    */
   mmu_translate?(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
+  /** Kernel: pr_warn_once() at call site `key` (the kernel log; absent: not logged). */
+  pr_warn_once?(key: string, msg: string): void
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
   /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
@@ -419,6 +413,14 @@ export class MmStruct {
   dead = false
   /** Address of the slab object (mm_struct cache), 0 without slab. */
   slab_obj = 0
+  /**
+   * Kernel: mm->owner (CONFIG_MEMCG): the task using this address space.
+   * Every simulated task is single-threaded and only enters the kernel for
+   * its own mm, so the owner is `current` whenever mm code runs: its cred
+   * (capable()) and limits (rlimit()) are read through this field (util.ts).
+   * null for an address space no task owns yet: root with INIT_RLIMITS.
+   */
+  owner: CurrentTask | null = null
   constructor(
     readonly env: MmEnv,
     readonly id: number,

@@ -59,7 +59,10 @@ import { unmap_vmas } from './memory.js'
 import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
-import { can_do_mlock, may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
+import {
+  can_do_mlock, may_expand_vm, mlock_future_ok, rlimit, security_mmap_addr, security_vm_enough_memory_mm, vm_unacct_memory,
+} from './util.js'
+import { RLIMIT_DATA, RLIM_INFINITY } from '../kernel/resource.js'
 import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
 
 const TWO64 = 2 ** 64
@@ -198,7 +201,8 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: numb
   if (r < 0) return r
   if (r > mm.task_size - len) return -ENOMEM
   if (r % PAGE_SIZE) return -EINVAL
-  return r
+  const error = security_mmap_addr(mm, r)
+  return error ? error : r
 }
 
 /** Kernel: round_hint_to_min(). */
@@ -522,14 +526,25 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
   return 0
 }
 
+/**
+ * Kernel: check_brk_limits(): the range must be mappable at a fixed address
+ * (get_unmapped_area(MAP_FIXED): TASK_SIZE, cap_mmap_addr) and, after
+ * mlockall(MCL_FUTURE), within RLIMIT_MEMLOCK (-EAGAIN). 0 or -errno.
+ */
+function check_brk_limits(mm: MmStruct, addr: number, len: number): number {
+  const mapped_addr = get_unmapped_area(mm, null, addr, len, 0, M.MAP_FIXED)
+  if (mapped_addr < 0) return mapped_addr
+  return mlock_future_ok(mm, mm.def_flags & VM_LOCKED, len) ? 0 : -EAGAIN
+}
+
 /** Kernel: sys_brk(): returns the new break, or the old one when refused. */
 export function sys_brk(mm: MmStruct, brk: number): number {
   const origbrk = mm.brk
   const min_brk = mm.start_brk
   if (brk < min_brk) return origbrk
-  if (mm.env.sysctl.rlimit_data !== Infinity && brk - mm.start_brk + (mm.end_data - mm.start_data) > mm.env.sysctl.rlimit_data) {
-    return origbrk
-  }
+  // check_data_rlimit(): the break plus the data segment within RLIMIT_DATA.
+  const rlim = rlimit(mm, RLIMIT_DATA)
+  if (rlim !== RLIM_INFINITY && brk - mm.start_brk + (mm.end_data - mm.start_data) > rlim) return origbrk
   const newbrk = PAGE_ALIGN(brk)
   const oldbrk = PAGE_ALIGN(mm.brk)
   if (oldbrk === newbrk) {
@@ -546,6 +561,7 @@ export function sys_brk(mm: MmStruct, brk: number): number {
     }
     return brk
   }
+  if (check_brk_limits(mm, oldbrk, newbrk - oldbrk)) return origbrk
   const next = find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE + mm.env.sysctl.stack_guard_gap)
   if (next && newbrk + PAGE_SIZE > vm_start_gap(mm, next)) return origbrk
   const i = find_vma_index(mm, oldbrk)

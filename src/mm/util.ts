@@ -1,11 +1,19 @@
 /**
  * Address-space accounting helpers: overcommit (Committed_AS against
- * CommitLimit), RLIMIT checks, mlock limits
+ * CommitLimit), RLIMIT checks, mlock limits, the low-address capability check
  * (Kernel: mm/util.c __vm_enough_memory, mm/mmap.c may_expand_vm,
- * mm/mlock.c can_do_mlock, mm/mmap.c mlock_future_ok).
+ * mm/mlock.c can_do_mlock, mm/mmap.c mlock_future_ok,
+ * security/commoncap.c cap_vm_enough_memory / cap_mmap_addr,
+ * include/linux/sched/signal.h rlimit()).
+ *
+ * `current` is the mm's owner (mm.owner, see mm_types.ts): capable() reads
+ * its cred, rlimit() its signal->rlim. An mm without an owner acts as root
+ * with the kernel's INIT_RLIMITS (what the init task has).
  */
 import type { MmEnv, MmStruct } from './mm_types.js'
-import { ENOMEM } from '../kernel/errno.js'
+import { ENOMEM, EPERM } from '../kernel/errno.js'
+import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RAWIO, cred_capable } from '../kernel/cred.js'
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_INFINITY, init_rlimits } from '../kernel/resource.js'
 
 const PAGE_SIZE = 4096
 
@@ -55,29 +63,84 @@ export function __vm_enough_memory(env: MmEnv, mm: MmStruct | null, pages: numbe
   return -ENOMEM
 }
 
-/** Kernel: security_vm_enough_memory_mm() (root has CAP_SYS_ADMIN in the simulated tasks). */
-export function security_vm_enough_memory_mm(mm: MmStruct, pages: number): number {
-  return __vm_enough_memory(mm.env, mm, pages, true)
+const INIT_RLIM = init_rlimits(0)
+
+/** Kernel: capable(cap) for the task running on `mm` (its owner; root when none). */
+export function capable(mm: MmStruct, cap: number): boolean {
+  return mm.owner ? cred_capable(mm.owner.cred, cap) : true
 }
 
-/** Kernel: may_expand_vm(): RLIMIT_AS and RLIMIT_DATA checks for npages more of flags. */
+/** Kernel: rlimit(): current's soft limit for `resource` (bytes, Infinity when unlimited). */
+export function rlimit(mm: MmStruct, resource: number): number {
+  return (mm.owner ? mm.owner.signal.rlim[resource] : INIT_RLIM[resource]).rlim_cur
+}
+
+/** Kernel: rlimit_max(): current's hard limit for `resource`. */
+export function rlimit_max(mm: MmStruct, resource: number): number {
+  return (mm.owner ? mm.owner.signal.rlim[resource] : INIT_RLIM[resource]).rlim_max
+}
+
+/** A limit in pages (rlim >> PAGE_SHIFT); Infinity stays Infinity. */
+function rlim_pages(rlim: number): number {
+  return rlim === RLIM_INFINITY ? Infinity : Math.floor(rlim / PAGE_SIZE)
+}
+
+/**
+ * Kernel: security_vm_enough_memory_mm() -> cap_vm_enough_memory(): the
+ * admin reserve is kept back from tasks without CAP_SYS_ADMIN (mode 2).
+ */
+export function security_vm_enough_memory_mm(mm: MmStruct, pages: number): number {
+  return __vm_enough_memory(mm.env, mm, pages, capable(mm, CAP_SYS_ADMIN))
+}
+
+/**
+ * Kernel: security_mmap_addr() -> cap_mmap_addr(): an address below
+ * vm.mmap_min_addr needs CAP_SYS_RAWIO. 0 or -EPERM.
+ */
+export function security_mmap_addr(mm: MmStruct, addr: number): number {
+  if (addr < mm.env.sysctl.mmap_min_addr && !capable(mm, CAP_SYS_RAWIO)) return -EPERM
+  return 0
+}
+
+/**
+ * Kernel: may_expand_vm(): may `npages` more of `flags` be mapped? RLIMIT_AS
+ * bounds total_vm; RLIMIT_DATA bounds data_vm for data mappings (private
+ * writable, not stack), except the Valgrind workaround (a soft limit of 0
+ * checks the hard limit) and with the ignore_rlimit_data boot option, which
+ * only warns. The warning is printed once per boot (pr_warn_once).
+ */
 export function may_expand_vm(mm: MmStruct, flags: number, npages: number): boolean {
-  const s = mm.env.sysctl
-  if (mm.total_vm + npages > s.rlimit_as / PAGE_SIZE) return false
-  // is_data_mapping: VM_WRITE without VM_SHARED and VM_STACK
-  if ((flags & (0x2 | 0x8 | 0x100)) === 0x2 && mm.data_vm + npages > s.rlimit_data / PAGE_SIZE) return false
+  if (mm.total_vm + npages > rlim_pages(rlimit(mm, RLIMIT_AS))) return false
+  // is_data_mapping(): VM_WRITE without VM_SHARED and VM_STACK
+  if ((flags & (0x2 | 0x8 | 0x100)) === 0x2 && mm.data_vm + npages > rlim_pages(rlimit(mm, RLIMIT_DATA))) {
+    const lim = rlimit(mm, RLIMIT_DATA)
+    if (lim === 0 && mm.data_vm + npages <= rlim_pages(rlimit_max(mm, RLIMIT_DATA))) return true
+    const ignore = mm.env.sysctl.ignore_rlimit_data
+    if (mm.env.pr_warn_once && mm.owner) {
+      mm.env.pr_warn_once(
+        'may_expand_vm',
+        `mmap: ${mm.owner.comm} (${mm.owner.pid}): VmData ${(mm.data_vm + npages) * PAGE_SIZE} exceed data ulimit ${lim}. ` +
+          `Update limits${ignore ? '' : ' or use boot option ignore_rlimit_data'}.`,
+      )
+    }
+    if (!ignore) return false
+  }
   return true
 }
 
-/** Kernel: mlock_future_ok(): may a VM_LOCKED mapping of `bytes` more be created? (root: always). */
-export function mlock_future_ok(mm: MmStruct, flags: number, bytes: number, capable_ipc_lock = true): boolean {
-  if (!(flags & 0x2000)) return true
-  if (capable_ipc_lock) return true
-  const locked = bytes / PAGE_SIZE + mm.locked_vm
-  return locked <= mm.env.sysctl.rlimit_memlock / PAGE_SIZE
+/**
+ * Kernel: mlock_future_ok(): may a mapping of `bytes` more with `flags` be
+ * created? Only VM_LOCKED ones are limited: locked_vm plus them must stay
+ * within RLIMIT_MEMLOCK, unless the task has CAP_IPC_LOCK.
+ */
+export function mlock_future_ok(mm: MmStruct, flags: number, bytes: number): boolean {
+  if (!(flags & 0x2000) || capable(mm, CAP_IPC_LOCK)) return true
+  const locked = Math.floor(bytes / PAGE_SIZE) + mm.locked_vm
+  return locked <= rlim_pages(rlimit(mm, RLIMIT_MEMLOCK))
 }
 
-/** Kernel: can_do_mlock() (root: CAP_IPC_LOCK). */
-export function can_do_mlock(mm: MmStruct, capable_ipc_lock = true): boolean {
-  return mm.env.sysctl.rlimit_memlock !== 0 || capable_ipc_lock
+/** Kernel: can_do_mlock(): a non-zero RLIMIT_MEMLOCK, or CAP_IPC_LOCK. */
+export function can_do_mlock(mm: MmStruct): boolean {
+  if (rlimit(mm, RLIMIT_MEMLOCK) !== 0) return true
+  return capable(mm, CAP_IPC_LOCK)
 }

@@ -2,3 +2,4 @@
 export * from './mman.js'
 export * from './errno.js'
 export * from './signal.js'
+export * from './resource.js'

@@ -65,6 +65,8 @@ export interface ProcessKernel {
   free_thread_stack?(stack: number): void
   /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
   mm_alloc(): MmStruct | null
+  /** Kernel: totalram_pages() (fork_init()'s default RLIMIT_NPROC / RLIMIT_SIGPENDING derive from it). */
+  totalram_pages?(): number
   /** Kernel: dup_mm() for fork; null on failure. */
   dup_mm(oldmm: MmStruct): MmStruct | null
   /** Kernel: mmput(): drop a user; the last one tears the address space down. */

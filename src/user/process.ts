@@ -25,10 +25,13 @@ import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exe
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
-import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN } from '../uapi/errno.js'
+import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN, EMFILE } from '../uapi/errno.js'
 import { MAP_ANONYMOUS } from '../uapi/mman.js'
 import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
 import type { MmuSched } from '../kernel/mmu_context.js'
+import { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
+import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../kernel/cred.js'
 
 export const O_RDONLY = 0
 export const O_WRONLY = 1
@@ -62,6 +65,8 @@ export class ProcessTable {
   readonly rng: Rng
   /** Called after every system call and user access of a process (the machine's DEBUG_VM checker). */
   after_op: (() => void) | null = null
+  /** init's limits (INIT_RLIMITS completed by fork_init()), which spawned processes inherit. */
+  readonly init_rlim: readonly Rlimit[]
 
   constructor(
     readonly kernel: ProcessKernel,
@@ -69,6 +74,7 @@ export class ProcessTable {
   ) {
     this.rng = new Rng((opts.seed ?? 1) * 2654435761)
     this.current = new Array<TaskStruct | null>(opts.cpus ?? 2).fill(null)
+    this.init_rlim = init_rlimits(set_max_threads(kernel.totalram_pages?.() ?? 0))
   }
 
   alloc_pid(): number {
@@ -81,22 +87,28 @@ export class ProcessTable {
     const mm = this.kernel.mm_alloc()
     if (!mm) throw new ErrnoError(ENOMEM, 'execve')
     const image = o.image ?? default_image(name, this.kernel.arch.bits)
+    // The new task runs the execve: it owns the mm (its cred and limits apply); its pid comes after.
+    const task = new TaskStruct(0, name, mm, o.uid ?? 0, copy_rlimits(this.init_rlim))
+    mm.owner = task
+    const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
     const r = exec_image(this.kernel, mm, image, {
       randomize_va_space: this.opts.randomize_va_space ?? 0,
       rng: this.rng,
+      // An unlimited stack selects the legacy bottom-up layout in Linux (mmap_is_legacy()), not modelled.
+      rlimit_stack: stack === RLIM_INFINITY ? undefined : stack,
     })
     if (r.ret < 0) {
       this.kernel.mmput(mm)
       throw new ErrnoError(-r.ret, 'execve')
     }
-    const task = new TaskStruct(this.alloc_pid(), name, mm, o.uid ?? 0)
+    task.pid = task.tgid = this.alloc_pid()
     task.cmdline = [...image.argv]
     return this.adopt(task)
   }
 
   /** Kernel: kthread_create(): a kernel thread (mm NULL). */
   kthread_create(name: string): TaskStruct {
-    const t = new TaskStruct(this.alloc_pid(), name, null, 0)
+    const t = new TaskStruct(this.alloc_pid(), name, null, 0, copy_rlimits(this.init_rlim))
     t.flags |= PF_KTHREAD
     t.__state = TASK_INTERRUPTIBLE
     t.kaddr = this.kernel.alloc_task_struct?.() ?? 0
@@ -154,6 +166,13 @@ export class ProcessTable {
     this.tasks.set(task.pid, task)
     this.processes.set(task.pid, p)
     return p
+  }
+
+  /** Processes of real uid `uid` not yet reaped (the ucounts' UCOUNT_RLIMIT_NPROC count). */
+  nr_processes(uid: number): number {
+    let n = 0
+    for (const t of this.tasks.values()) if (!t.is_kthread && t.uid === uid && t.exit_state !== EXIT_DEAD) n++
+    return n
   }
 
   get(pid: number): Process | undefined {
@@ -332,6 +351,39 @@ export class Process {
     return r
   }
 
+  // ---- resource limits ----
+
+  /** Kernel: sys_getrlimit(): 0 or -EINVAL; `out` receives the limit. */
+  sys_getrlimit(resource: number, out: Rlimit): number {
+    this.check_alive()
+    return sys_getrlimit(this.task, resource, out)
+  }
+  /** Kernel: sys_setrlimit(): 0 or -errno (EINVAL, EPERM). */
+  sys_setrlimit(resource: number, rlim: Rlimit): number {
+    this.check_alive()
+    return sys_setrlimit(this.task, resource, rlim)
+  }
+  /** getrlimit(2): `{ cur, max }` in bytes (or the resource's unit); RLIM_INFINITY is Infinity. */
+  getrlimit(resource: number): { cur: number; max: number } {
+    const out: Rlimit = { rlim_cur: 0, rlim_max: 0 }
+    check_syscall(this.sys_getrlimit(resource, out), 'getrlimit')
+    return { cur: out.rlim_cur, max: out.rlim_max }
+  }
+  /**
+   * setrlimit(2). Values are unsigned in Linux: -1 (or anything from 2^64 up)
+   * is RLIM_INFINITY; other negative or fractional values are not a limit
+   * a C program can pass and are refused with EINVAL.
+   */
+  setrlimit(resource: number, lim: { cur: number; max: number }): void {
+    const conv = (v: number): number => (v === -1 || v >= 2 ** 64 ? RLIM_INFINITY : v)
+    const cur = conv(lim.cur)
+    const max = conv(lim.max)
+    for (const v of [cur, max]) {
+      if (v !== RLIM_INFINITY && (!Number.isInteger(v) || v < 0)) throw new ErrnoError(EINVAL, 'setrlimit')
+    }
+    check_syscall(this.sys_setrlimit(resource, { rlim_cur: cur, rlim_max: max }), 'setrlimit')
+  }
+
   // ---- signals ----
 
   /** sigaction(2) for one signal: a handler function, 'SIG_DFL' or 'SIG_IGN'. Returns the old one. */
@@ -413,11 +465,17 @@ export class Process {
     while (this.fds.has(fd)) fd++
     return fd
   }
+  /**
+   * Kernel: do_sys_openat2(): a free descriptor is found first
+   * (get_unused_fd_flags(): EMFILE at RLIMIT_NOFILE, before any lookup
+   * error), then the file is opened.
+   */
   sys_open(path: string, flags: number, mode = 0o644): number {
     this.check_alive()
+    const fd = this.alloc_fd()
+    if (fd >= this.task.signal.rlim[RLIMIT_NOFILE].rlim_cur) return -EMFILE
     const f = this.k.filp_open(path, flags, mode)
     if (typeof f === 'number') return f
-    const fd = this.alloc_fd()
     this.fds.set(fd, { file: f, flags })
     return fd
   }
@@ -508,9 +566,20 @@ export class Process {
   /** fork(2): a child with a copy of the address space (dup_mm), the fd table and the handlers. */
   fork(): Process {
     const mm = this.mm
+    // copy_process(): RLIMIT_NPROC bounds the processes of the real uid (zombies count until
+    // reaped), before the address space is copied; INIT_USER (uid 0), CAP_SYS_RESOURCE and
+    // CAP_SYS_ADMIN are exempt.
+    const cred = this.task.cred
+    // (The exemption is tested first here: same answer, and root's forks need no count.)
+    const exempt = cred.uid === 0 || cred_capable(cred, CAP_SYS_RESOURCE) || cred_capable(cred, CAP_SYS_ADMIN)
+    if (!exempt && this.table.nr_processes(cred.uid) >= this.task.signal.rlim[RLIMIT_NPROC].rlim_cur) {
+      throw new ErrnoError(EAGAIN, 'fork')
+    }
     const child_mm = this.k.dup_mm(mm)
     if (!child_mm) throw new ErrnoError(EAGAIN, 'fork')
-    const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.uid)
+    // copy_creds() / copy_signal(): the parent's cred and a copy of its limits.
+    const t = new TaskStruct(this.table.alloc_pid(), this.task.comm, child_mm, this.task.cred, copy_rlimits(this.task.signal.rlim))
+    child_mm.owner = t
     t.parent = this.task
     t.cpu = this.task.cpu
     t.cmdline = [...this.task.cmdline]

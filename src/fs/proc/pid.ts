@@ -1,6 +1,6 @@
 /**
  * /proc/<pid>/ files of the simulated processes: maps, smaps, smaps_rollup,
- * status, statm, stat, cmdline (text), registered with the /proc registry
+ * status, statm, stat, cmdline, limits (text), registered with the /proc registry
  * (Kernel: fs/proc/base.c tgid_base_stuff). /proc/<pid>/pagemap is binary:
  * read it with proc_pid_pagemap() (task_mmu.ts).
  */
@@ -9,6 +9,7 @@ import { register_proc_pattern, ProcNotFound } from './registry.js'
 import { proc_pid_maps, proc_pid_smaps, proc_pid_smaps_rollup, proc_pid_status, proc_pid_statm } from './task_mmu.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { proc_pid_stat, proc_pid_cmdline } from './array.js'
+import { proc_pid_limits } from './base.js'
 
 function task_of(m: Machine, path: string, pid: string): TaskStruct {
   const t = m.processes.tasks.get(Number(pid))
@@ -16,7 +17,7 @@ function task_of(m: Machine, path: string, pid: string): TaskStruct {
   return t
 }
 
-register_proc_pattern(/^\/proc\/(\d+)\/(maps|smaps|smaps_rollup|status|statm|stat|cmdline)$/, (m, match) => {
+register_proc_pattern(/^\/proc\/(\d+)\/(maps|smaps|smaps_rollup|status|statm|stat|cmdline|limits)$/, (m, match) => {
   const t = task_of(m, match[0], match[1])
   const k = m.processes.kernel
   switch (match[2]) {
@@ -32,6 +33,8 @@ register_proc_pattern(/^\/proc\/(\d+)\/(maps|smaps|smaps_rollup|status|statm|sta
       return proc_pid_stat(t)
     case 'cmdline':
       return proc_pid_cmdline(t)
+    case 'limits':
+      return proc_pid_limits(t)
     default:
       return proc_pid_statm(t)
   }

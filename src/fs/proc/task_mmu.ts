@@ -21,6 +21,7 @@
  */
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
+import { RLIMIT_SIGPENDING } from '../../kernel/resource.js'
 import type { MemSizeStats, ProcessKernel } from '../../user/kernel_api.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
@@ -291,13 +292,13 @@ function state_line(task: TaskStruct): string {
 export function proc_pid_status(task: TaskStruct, opts: { cpus?: number } = {}): string {
   const cpus = opts.cpus ?? 2
   const ppid = task.parent ? task.parent.pid : task.is_kthread ? 2 : 1
-  const uid = task.uid
+  const c = task.cred
   let s = ''
   s += `Name:\t${task.comm}\n`
   s += `Umask:\t0022\n`
   s += `State:\t${state_line(task)}\n`
   s += `Tgid:\t${task.tgid}\nNgid:\t0\nPid:\t${task.pid}\nPPid:\t${ppid}\nTracerPid:\t0\n`
-  s += `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\n`
+  s += `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}\nGid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}\n`
   s += `FDSize:\t${task.is_kthread ? 0 : 256}\nGroups:\t \n`
   s += `NStgid:\t${task.tgid}\nNSpid:\t${task.pid}\nNSpgid:\t${task.tgid}\nNSsid:\t${task.tgid}\n`
   s += `Kthread:\t${task.is_kthread ? 1 : 0}\n`
@@ -308,7 +309,8 @@ export function proc_pid_status(task: TaskStruct, opts: { cpus?: number } = {}):
     s += 'untag_mask:\t0xffffffffffffffff\n'
   }
   s += 'Threads:\t1\n'
-  s += 'SigQ:\t0/96365\n'
+  // SigQ: signals queued / RLIMIT_SIGPENDING.
+  s += `SigQ:\t0/${task.signal.rlim[RLIMIT_SIGPENDING].rlim_cur}\n`
   s += 'SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n'
   let ign = 0n
   let cgt = 0n
@@ -317,8 +319,9 @@ export function proc_pid_status(task: TaskStruct, opts: { cpus?: number } = {}):
     else if (typeof h === 'function') cgt |= 1n << BigInt(sig - 1)
   }
   s += `SigIgn:\t${ign.toString(16).padStart(16, '0')}\nSigCgt:\t${cgt.toString(16).padStart(16, '0')}\n`
-  const cap = uid === 0 ? '000001fffeffffff' : '0000000000000000'
-  s += `CapInh:\t0000000000000000\nCapPrm:\t${cap}\nCapEff:\t${cap}\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n`
+  const cap = (v: number): string => v.toString(16).padStart(16, '0')
+  s += `CapInh:\t${cap(c.cap_inheritable)}\nCapPrm:\t${cap(c.cap_permitted)}\nCapEff:\t${cap(c.cap_effective)}\n`
+  s += `CapBnd:\t${cap(c.cap_bset)}\nCapAmb:\t${cap(c.cap_ambient)}\n`
   s += 'NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n'
   s += 'Speculation_Store_Bypass:\tvulnerable\nSpeculationIndirectBranch:\talways enabled\n'
   const mask = (2 ** cpus - 1).toString(16)
