@@ -429,7 +429,9 @@ export class PgTables {
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
-      const idx = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
+      // Plain % here: V8 keeps it integral while the quotient is an int32 (addresses below 8 TiB, as in the
+      // pte_walk bench); user faults reach walk() only on a FramePageTables pte-table miss.
+      const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
       const e = read_entry(pm.peek(table), idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
