@@ -46,7 +46,10 @@ export const CAP_EMPTY_SET = 0
 
 /** Kernel: cap_raised(): is `cap` in the set `caps`? */
 export function cap_raised(caps: number, cap: number): boolean {
-  return Math.floor(caps / 2 ** cap) % 2 === 1
+  // Bit `cap` of a 41-bit set kept in a double: 32-bit halves and shifts, no 2 ** cap nor % on a double (hot: every mmap).
+  if (!(caps >= 0) || !(cap >= 0 && cap < 53) || (cap | 0) !== cap) return Math.floor(caps / 2 ** cap) % 2 === 1
+  if (cap < 32) return ((caps >>> 0) >>> cap) % 2 === 1
+  return (Math.floor(caps / 4294967296) >>> (cap - 32)) % 2 === 1
 }
 
 /** struct cred (the parts the simulator uses). */
