@@ -19,13 +19,7 @@ import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js'
 
-export const O_ACCMODE = 3
-export const O_RDONLY = 0
-export const O_WRONLY = 1
-export const O_RDWR = 2
-export const O_CREAT = 0o100
-export const O_EXCL = 0o200
-export const O_TRUNC = 0o1000
+import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
 
 interface Inode {
   readonly file: VmFile

@@ -349,15 +349,8 @@ export class Slub extends SlubSlabs {
       this.free_to_partial_list(s, slab, x, caller)
       return
     }
-    const i = slab.obj_to_index(x)
-    if (i < 0) {
-      this.debug.slab_err(s, slab, `Invalid object pointer ${this.mem.p(x)}`)
-      return
-    }
-    if (slab.state[i] !== 1) {
-      this.debug.object_err(s, slab, x, 'Object already free')
-      return
-    }
+    const i = this.live_object_index(s, slab, x)
+    if (i < 0) return
     // slab_free_hook(): init_on_free wipes the object and the metadata after it.
     if (this.want_init_on_free(s)) {
       this.mem.memset(x, 0, s.object_size)
@@ -406,19 +399,29 @@ export class Slub extends SlubSlabs {
     }
   }
 
+  /**
+   * The index of live object `x` in `slab`, or -1 after reporting a pointer
+   * that is not one (inside the slab but not an object start, or already free).
+   */
+  private live_object_index(s: SlubCache, slab: Slab, x: number): number {
+    const i = slab.obj_to_index(x)
+    if (i < 0) {
+      this.debug.slab_err(s, slab, `Invalid object pointer ${this.mem.p(x)}`)
+      return -1
+    }
+    if (slab.state[i] !== 1) {
+      this.debug.object_err(s, slab, x, 'Object already free')
+      return -1
+    }
+    return i
+  }
+
   /** Kernel: free_to_partial_list(): the debug free path. */
   private free_to_partial_list(s: SlubCache, slab: Slab, x: number, caller: string): void {
     const n = s.node
     if (!this.debug.free_debug_processing(s, slab, x, caller)) return
-    const i = slab.obj_to_index(x)
-    if (i < 0) {
-      this.debug.slab_err(s, slab, `Invalid object pointer ${this.mem.p(x)}`)
-      return
-    }
-    if (slab.state[i] !== 1) {
-      this.debug.object_err(s, slab, x, 'Object already free')
-      return
-    }
+    const i = this.live_object_index(s, slab, x)
+    if (i < 0) return
     slab.state[i] = 0
     const prior = slab.freelist
     slab.inuse--

@@ -33,13 +33,8 @@ import { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits,
 import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
 import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../kernel/cred.js'
 
-export const O_RDONLY = 0
-export const O_WRONLY = 1
-export const O_RDWR = 2
-export const O_ACCMODE = 3
-export const O_CREAT = 0o100
-export const O_EXCL = 0o200
-export const O_TRUNC = 0o1000
+import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
+export { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
 
 const PAGE = 4096
 

@@ -1,0 +1,8 @@
+/** open(2) flags with Linux's x86-64 values (include/uapi/asm-generic/fcntl.h). */
+export const O_ACCMODE = 3
+export const O_RDONLY = 0
+export const O_WRONLY = 1
+export const O_RDWR = 2
+export const O_CREAT = 0o100
+export const O_EXCL = 0o200
+export const O_TRUNC = 0o1000
