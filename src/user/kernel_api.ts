@@ -25,32 +25,9 @@ export interface AccessResult {
   readonly fault?: UserFault
 }
 
-/** The smaps counters of one VMA, in bytes (Kernel: struct mem_size_stats, fs/proc/task_mmu.c). */
-export interface MemSizeStats {
-  resident: number
-  /** Pss in bytes << PSS_SHIFT (12) as the kernel keeps it, or plain bytes when pss_shift is 0. */
-  pss: number
-  pss_dirty: number
-  pss_anon: number
-  pss_file: number
-  pss_shmem: number
-  pss_locked: number
-  shared_clean: number
-  shared_dirty: number
-  private_clean: number
-  private_dirty: number
-  referenced: number
-  anonymous: number
-  ksm: number
-  lazyfree: number
-  anonymous_thp: number
-  shmem_thp: number
-  file_thp: number
-  swap: number
-  swap_pss: number
-  shared_hugetlb: number
-  private_hugetlb: number
-}
+/** The smaps counters of one VMA (Kernel: struct mem_size_stats): defined by the mm side, src/mm/smaps.ts. */
+export type { MemSizeStats } from '../mm/smaps.js'
+import type { MemSizeStats } from '../mm/smaps.js'
 
 export interface ProcessKernel {
   readonly arch: ArchProfile

@@ -22,7 +22,8 @@
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { RLIMIT_SIGPENDING } from '../../kernel/resource.js'
-import type { MemSizeStats, ProcessKernel } from '../../user/kernel_api.js'
+import type { ProcessKernel } from '../../user/kernel_api.js'
+import { empty_mss, type MemSizeStats } from '../../mm/smaps.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
 
@@ -144,14 +145,6 @@ export function proc_pid_maps(k: ProcessKernel, task: TaskStruct): string {
   return out
 }
 
-function zero_stats(): MemSizeStats {
-  return {
-    resident: 0, pss: 0, pss_dirty: 0, pss_anon: 0, pss_file: 0, pss_shmem: 0, pss_locked: 0,
-    shared_clean: 0, shared_dirty: 0, private_clean: 0, private_dirty: 0, referenced: 0, anonymous: 0,
-    ksm: 0, lazyfree: 0, anonymous_thp: 0, shmem_thp: 0, file_thp: 0, swap: 0, swap_pss: 0,
-    shared_hugetlb: 0, private_hugetlb: 0,
-  }
-}
 
 function pss_kb(v: number): string {
   return kb(Math.floor(v / 2 ** PSS_SHIFT))
@@ -208,7 +201,7 @@ export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
     out += show_smap(show_map_vma(k, vma), vma.vm_end - vma.vm_start, k.smaps_walk(mm, vma), vma.vm_flags)
   }
   const g = gate_line(k)
-  if (g) out += show_smap(g, PAGE, zero_stats(), 0x4)
+  if (g) out += show_smap(g, PAGE, empty_mss(), 0x4)
   return out
 }
 
@@ -216,7 +209,7 @@ export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
 export function proc_pid_smaps_rollup(k: ProcessKernel, task: TaskStruct): string {
   const mm = task.mm
   if (!mm || mm.mm_mt.length === 0) return ''
-  const sum = zero_stats()
+  const sum = empty_mss()
   for (const vma of mm.mm_mt) {
     const m = k.smaps_walk(mm, vma)
     for (const key of Object.keys(sum) as (keyof MemSizeStats)[]) sum[key] += m[key]
