@@ -12,7 +12,7 @@
  * pages. A broken invariant throws KernelBug("check_slab: ...").
  */
 import { KernelBug } from '../kernel/bug.js'
-import { PG_head, PGTY_large_kmalloc, PGTY_slab } from './page.js'
+import { PG_head, PGTY_large_kmalloc, PGTY_slab, type PageArray } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
 import { PAGE_SIZE, SLAB_RECLAIM_ACCOUNT } from './slab_h.js'
 import type { SlabAllocator } from './slab_common.js'
@@ -28,22 +28,11 @@ function bug(what: string): never {
 export function check_slab(sa: SlabAllocator): void {
   const pa = sa.pa
   const pages = pa.pages
-  let reclaimable = 0
-  let unreclaimable = 0
+  const acct = { reclaimable: 0, unreclaimable: 0 }
   const caches = new Set(sa.slab_caches)
   if (sa.backend instanceof Slub) {
     const b = sa.backend
-    const per_cache = new Map<SlubCache, Slab[]>()
-    for (const slab of b.registry.live()) {
-      if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
-      if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} private ${pages.private[slab.pfn]} != ${slab.id + 1}`)
-      let l = per_cache.get(slab.cache)
-      if (!l) per_cache.set(slab.cache, (l = []))
-      l.push(slab)
-      const bytes = PAGE_SIZE * 2 ** slab.order
-      if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) reclaimable += bytes
-      else unreclaimable += bytes
-    }
+    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct)
     for (const [s, slabs] of per_cache) {
       if (!caches.has(s)) bug(`slab of unknown cache ${s.name}`)
       check_slub_cache(b, s, slabs)
@@ -51,27 +40,40 @@ export function check_slab(sa: SlabAllocator): void {
     for (const s of caches) if (!per_cache.has(s as SlubCache)) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
-    const per_cache = new Map<SlabCacheClassic, ClassicSlabPage[]>()
-    for (const slab of b.registry.live()) {
-      if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
-      if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} has the wrong private`)
-      let l = per_cache.get(slab.cache)
-      if (!l) per_cache.set(slab.cache, (l = []))
-      l.push(slab)
-      const bytes = PAGE_SIZE * 2 ** slab.order
-      if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) reclaimable += bytes
-      else unreclaimable += bytes
-    }
+    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct)
     for (const c of caches) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
     if (pages.page_type[pfn] !== PGTY_large_kmalloc) bug(`large kmalloc 0x${pfn.toString(16)} is not PGTY_large_kmalloc`)
     if (!pages.test(pfn, PG_head) || pages.order[pfn] !== order) bug(`large kmalloc 0x${pfn.toString(16)} is not a compound page of order ${order}`)
-    unreclaimable += PAGE_SIZE * 2 ** order
+    acct.unreclaimable += PAGE_SIZE * 2 ** order
   }
   const vs = pa.vmstat
-  if (vs.node_page_state(NR_SLAB_RECLAIMABLE_B) !== reclaimable) bug(`NR_SLAB_RECLAIMABLE_B ${vs.node_page_state(NR_SLAB_RECLAIMABLE_B)} != ${reclaimable}`)
-  if (vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !== unreclaimable) bug(`NR_SLAB_UNRECLAIMABLE_B ${vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B)} != ${unreclaimable}`)
+  if (vs.node_page_state(NR_SLAB_RECLAIMABLE_B) !== acct.reclaimable) bug(`NR_SLAB_RECLAIMABLE_B ${vs.node_page_state(NR_SLAB_RECLAIMABLE_B)} != ${acct.reclaimable}`)
+  if (vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !== acct.unreclaimable) bug(`NR_SLAB_UNRECLAIMABLE_B ${vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B)} != ${acct.unreclaimable}`)
+}
+
+/**
+ * The live slab pages of either allocator, grouped by cache, after checking
+ * each page's type and back pointer and adding its bytes to the slab counters.
+ */
+function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id: number; order: number; cache: C }>(
+  pages: PageArray,
+  live: Iterable<S>,
+  acct: { reclaimable: number; unreclaimable: number },
+): Map<C, S[]> {
+  const per_cache = new Map<C, S[]>()
+  for (const slab of live) {
+    if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
+    if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} private ${pages.private[slab.pfn]} != ${slab.id + 1}`)
+    let l = per_cache.get(slab.cache)
+    if (!l) per_cache.set(slab.cache, (l = []))
+    l.push(slab)
+    const bytes = PAGE_SIZE * 2 ** slab.order
+    if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) acct.reclaimable += bytes
+    else acct.unreclaimable += bytes
+  }
+  return per_cache
 }
 
 /** Walk a SLUB freelist from `head`, marking objects in `seen`; throws on a bad pointer, a cycle or a repeat. */
