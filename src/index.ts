@@ -4,7 +4,7 @@
  */
 export { Machine, MachineConfigError, type MachineOptions } from './machine.js'
 export { Kernel } from './kernel/kernel.js'
-export { KernelBug } from './kernel/bug.js'
+export { KernelBug } from './include/bug.js'
 export * from './mm/gfp.js'
 export type { Page, Pfn } from './mm/page.js'
 export { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
@@ -27,7 +27,7 @@ export type { KmemCache } from './mm/slab_common.js'
 // The user side of processes (issue 3): Process handles, their errors, and
 // every PROT_*, MAP_*, MREMAP_*, MADV_*, MS_*, MCL_*, MLOCK_* constant, errno
 // number and signal number with Linux's x86_64 value.
-export * from './uapi/index.js'
+export * from './include/uapi/index.js'
 export { ErrnoError, SignalError } from './user/errors.js'
 export { Process, ProcessTable, type SpawnOptions, O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } from './user/process.js'
 export { default_image, type ProgramImage, type SharedObject, type Segment } from './kernel/exec.js'

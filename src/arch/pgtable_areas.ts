@@ -24,9 +24,9 @@
  * FIX_KMAP_END = FIX_KMAP_BEGIN + KM_MAX_IDX*NR_CPUS - 1, FIX_PCIE_MCFG,
  * the 512 boot-time btmap slots (aligned to one pte table), FIX_WP_TEST.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from './profile.js'
 
-const PAGE_SIZE = 4096
 const MiB = 1024 * 1024
 
 /** Kernel: KM_MAX_IDX (include/asm-generic/kmap_size.h, no DEBUG_KMAP_LOCAL). */

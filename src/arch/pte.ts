@@ -40,7 +40,8 @@
  *   swap entries: is_swap_pte, swp_entry_to_pte(type, offset), pte_swp_type, pte_swp_offset,
  *     _PAGE_SWP_EXCLUSIVE, pte_swp_exclusive/mkexclusive/clear_exclusive, SWP_TYPE_BITS
  */
-import { KernelBug } from '../kernel/bug.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { KernelBug } from '../include/bug.js'
 import type { ArchProfile } from './profile.js'
 
 /** A page-table entry value (pteval_t / pmdval_t / pudval_t / pgdval_t); see the top of the file. */
@@ -90,7 +91,6 @@ export const _PAGE_NX = 2 ** 52
 
 /** Mask of the flag bits in the low 12 bits. */
 const LOW_FLAGS = 0xfff
-const PAGE_SIZE = 4096
 const TWO32 = 2 ** 32
 
 /** Kernel: _PAGE_TABLE: entry pointing at a user page table. */

@@ -7,7 +7,7 @@
  */
 import type { Machine } from '../machine.js'
 import type { Process } from '../user/process.js'
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../uapi/mman.js'
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../include/uapi/mman.js'
 import { section, show, type Out } from './demo_out.js'
 
 const hex = (v: number): string => '0x' + v.toString(16)

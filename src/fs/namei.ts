@@ -17,9 +17,9 @@ import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types
 import { shmem_file_setup, file_reopen, filemap_write_and_wait_range } from '../mm/shmem.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
-import { EEXIST, EINVAL, EISDIR, ENOENT } from '../uapi/errno.js'
+import { EEXIST, EINVAL, EISDIR, ENOENT } from '../include/uapi/errno.js'
 
-import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
+import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 interface Inode {
   readonly file: VmFile

@@ -38,6 +38,7 @@
  * page tables no longer give (other frame, none, more permission) and no pte
  * table its paging-structure cache reaches that the tables no longer reach.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from '../arch/profile.js'
 import {
   _PAGE_ACCESSED,
@@ -55,13 +56,12 @@ import {
 } from '../arch/pte.js'
 import type { PhysMem } from './physmem.js'
 import { Tlb, TLB_D, TLB_G, TLB_U, TLB_W, TLB_X } from './tlb.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 
 /** Kernel: TLB_NR_DYN_ASIDS. */
 export const TLB_NR_DYN_ASIDS = 6
 /** Kernel: TLB_FLUSH_ALL (as an `end`). */
 export const TLB_FLUSH_ALL = -1
-const PAGE_SIZE = 4096
 
 /** Kernel: mm_context_t's TLB part (arch/x86/include/asm/mmu.h). */
 export interface MmContext {

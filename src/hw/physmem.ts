@@ -15,9 +15,9 @@
  * was stored to once (the anonymous-fault loop) then costs a few bytes, not
  * 4 KiB, while every byte read stays exactly what the kernel would see.
  */
-import { KernelBug } from '../kernel/bug.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { KernelBug } from '../include/bug.js'
 
-const PAGE_SIZE = 4096
 const FRAMES_PER_POOL = 256 // slot >>> 8 is its pool
 
 export class PhysMem {

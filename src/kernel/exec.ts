@@ -21,15 +21,15 @@
  * Randomisation is off by default (randomize_va_space = 0, as with
  * `setarch -R`); when on, one seeded PRNG draws every random offset.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
 } from '../mm/mm_types.js'
 import type { ProcessKernel } from '../user/kernel_api.js'
 import {
   MAP_ANONYMOUS, MAP_DENYWRITE, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE,
-} from '../uapi/mman.js'
+} from '../include/uapi/mman.js'
 
-const PAGE = 4096
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 
@@ -177,22 +177,22 @@ export function arch_pick_mmap_layout(mm: MmStruct, opts: ExecOptions): void {
   const random = (opts.randomize_va_space ?? 0) !== 0 && opts.rng
   const is64 = task_size > 2 ** 32
   let rnd = 0
-  if (random && opts.rng) rnd = opts.rng.bits(is64 ? 28 : 8) * PAGE
+  if (random && opts.rng) rnd = opts.rng.bits(is64 ? 28 : 8) * PAGE_SIZE
   let gap = opts.rlimit_stack ?? 8 * MiB
-  let pad = opts.stack_guard_gap ?? 256 * PAGE
-  if (random) pad += (is64 ? 0x3fffff : 0x7ff) * PAGE // stack_maxrandom_size(): __STACK_RND_MASK << PAGE_SHIFT
+  let pad = opts.stack_guard_gap ?? 256 * PAGE_SIZE
+  if (random) pad += (is64 ? 0x3fffff : 0x7ff) * PAGE_SIZE // stack_maxrandom_size(): __STACK_RND_MASK << PAGE_SHIFT
   if (gap + pad > gap) gap += pad
   const gap_min = 128 * MiB
   const gap_max = Math.floor(task_size / 6) * 5
   if (gap < gap_min) gap = gap_min
   else if (gap > gap_max) gap = gap_max
-  mm.mmap_base = Math.ceil((task_size - gap - rnd) / PAGE) * PAGE
-  mm.mmap_legacy_base = Math.ceil(task_size / 3 / PAGE) * PAGE + rnd
+  mm.mmap_base = Math.ceil((task_size - gap - rnd) / PAGE_SIZE) * PAGE_SIZE
+  mm.mmap_legacy_base = Math.ceil(task_size / 3 / PAGE_SIZE) * PAGE_SIZE + rnd
 }
 
 /** ELF_ET_DYN_BASE: where a PIE executable goes (2/3 of the address space on x86_64). */
 export function elf_et_dyn_base(task_size: number): number {
-  if (task_size > 2 ** 32) return Math.floor((Math.floor(task_size / 3) * 2) / PAGE) * PAGE
+  if (task_size > 2 ** 32) return Math.floor((Math.floor(task_size / 3) * 2) / PAGE_SIZE) * PAGE_SIZE
   return 0x56555000
 }
 
@@ -212,7 +212,7 @@ export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, 
 
   // The executable: PIE at ELF_ET_DYN_BASE (+ arch_mmap_rnd()).
   let load_bias = elf_et_dyn_base(mm.task_size)
-  if (random && opts.rng) load_bias += opts.rng.bits(mm.task_size > 2 ** 32 ? 28 : 8) * PAGE
+  if (random && opts.rng) load_bias += opts.rng.bits(mm.task_size > 2 ** 32 ? 28 : 8) * PAGE_SIZE
   const exe = map_object(k, mm, { path: image.path, segments: image.segments, bss: image.bss }, load_bias)
   if (exe < 0) return { ret: exe, load_bias }
   let off = 0
@@ -226,11 +226,11 @@ export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, 
   mm.start_data = starts[image.data_index]
   mm.end_data = mm.start_data + image.segments[image.data_index].size
   const elf_brk = load_bias + off + image.bss
-  mm.start_brk = mm.brk = Math.ceil(elf_brk / PAGE) * PAGE
+  mm.start_brk = mm.brk = Math.ceil(elf_brk / PAGE_SIZE) * PAGE_SIZE
   if (random && opts.rng) {
     // arch_randomize_brk(): a random page in [brk, brk + 32 MiB) (1 GiB on 64-bit with randomize 2).
     const range = mm.task_size > 2 ** 32 ? GiB : 32 * MiB
-    mm.start_brk = mm.brk = mm.brk + (opts.rng.next() % (range / PAGE)) * PAGE
+    mm.start_brk = mm.brk = mm.brk + (opts.rng.next() % (range / PAGE_SIZE)) * PAGE_SIZE
   }
 
   // The interpreter, then the vDSO, then the libraries: all top-down.
@@ -307,9 +307,9 @@ function map_object(k: ProcessKernel, mm: MmStruct, obj: SharedObject, fixed_bas
 /** Kernel: map_vdso(): [vvar] (4 pages), [vvar_vclock] (2 pages), [vdso] (2 pages), top-down. */
 function map_vdso(k: ProcessKernel, mm: MmStruct): number {
   if (!k._install_special_mapping) return 0
-  const VVAR = 4 * PAGE
-  const VCLOCK = 2 * PAGE
-  const VDSO = 2 * PAGE
+  const VVAR = 4 * PAGE_SIZE
+  const VCLOCK = 2 * PAGE_SIZE
+  const VDSO = 2 * PAGE_SIZE
   // get_unmapped_area() for the whole image, like the kernel does.
   const r = k.ksys_mmap_pgoff(mm, 0, VVAR + VCLOCK + VDSO, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0)
   if (r < 0 && r >= -4095) return r
@@ -338,7 +338,7 @@ function setup_arg_pages(k: ProcessKernel, mm: MmStruct, image: ProgramImage, op
   let stack_top = mm.task_size
   if ((opts.randomize_va_space ?? 0) !== 0 && opts.rng) {
     // randomize_stack_top(): up to 16 GiB (22 bits of pages) on 64-bit.
-    stack_top -= opts.rng.bits(mm.task_size > 2 ** 32 ? 22 : 11) * PAGE
+    stack_top -= opts.rng.bits(mm.task_size > 2 ** 32 ? 22 : 11) * PAGE_SIZE
   }
   // The strings sit just below the top (minus the pointer-sized end marker).
   const ptr = mm.task_size > 2 ** 32 ? 8 : 4
@@ -347,7 +347,7 @@ function setup_arg_pages(k: ProcessKernel, mm: MmStruct, image: ProgramImage, op
   // argc, argv[], NULL, envp[], NULL, auxv (about 20 pairs), aligned to 16.
   const table = (1 + image.argv.length + 1 + image.envp.length + 1 + 40) * ptr
   const sp = Math.floor((arg_start - table) / 16) * 16
-  const used = Math.ceil((stack_top - sp) / PAGE) * PAGE
+  const used = Math.ceil((stack_top - sp) / PAGE_SIZE) * PAGE_SIZE
   const size = used + 128 * 1024
   const r = k.ksys_mmap_pgoff(mm, stack_top - size, size, PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, null, 0)

@@ -11,7 +11,7 @@ import { remove_vma, vma_pages } from '../mm/vma.js'
 import { unmap_vmas } from '../mm/memory.js'
 import { tlb_finish_mmu, tlb_gather_mmu } from '../mm/mmu_gather.js'
 import { vm_unacct_memory } from '../mm/util.js'
-import { KernelBug } from './bug.js'
+import { KernelBug } from '../include/bug.js'
 
 /** Kernel: exit_mmap(). */
 export function exit_mmap(mm: MmStruct): void {

@@ -22,7 +22,7 @@ import { vm_area_dup, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
 import { anon_vma_fork } from '../mm/rmap.js'
 import { copy_page_range } from '../mm/memory.js'
 import { security_vm_enough_memory_mm } from '../mm/util.js'
-import { ENOMEM } from './errno.js'
+import { ENOMEM } from '../include/errno.js'
 
 /** Kernel: mm_alloc() / mm_init(): an empty address space. null when out of memory. */
 export function mm_alloc(env: MmEnv, task_size: number): MmStruct | null {

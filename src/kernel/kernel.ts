@@ -4,7 +4,7 @@
  * argument order. Pages are handed out as `Page` handles (branded PFNs),
  * kernel memory as kernel virtual addresses (numbers; 0 is NULL).
  */
-import { KernelBug } from './bug.js'
+import { KernelBug } from '../include/bug.js'
 import { __GFP_HIGHMEM, __GFP_ZERO, type gfp_t } from '../mm/gfp.js'
 import type { Page, Pfn } from '../mm/page.js'
 import type { PageAllocator } from '../mm/page_alloc.js'

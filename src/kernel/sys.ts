@@ -9,9 +9,9 @@
  * hard limit is allowed to anyone and cannot be undone without the
  * capability. On success the old limit is returned and the new one installed.
  */
-import { EINVAL, EPERM } from './errno.js'
-import { CAP_SYS_RESOURCE, cred_capable } from './cred.js'
-import { RLIM_NLIMITS, RLIMIT_NOFILE, NR_OPEN_DEFAULT, type CurrentTask, type Rlimit } from './resource.js'
+import { EINVAL, EPERM } from '../include/errno.js'
+import { CAP_SYS_RESOURCE, cred_capable } from '../include/cred.js'
+import { RLIM_NLIMITS, RLIMIT_NOFILE, NR_OPEN_DEFAULT, type CurrentTask, type Rlimit } from '../include/resource.js'
 
 /**
  * Kernel: do_prlimit(): read and/or replace `tsk`'s limit for `resource`,

@@ -15,8 +15,8 @@
  *    layer reads them.
  */
 import type { MmStruct } from '../mm/mm_types.js'
-import { type Cred, cred_for_uid } from './cred.js'
-import { type Rlimit, type SignalStruct, init_rlimits } from './resource.js'
+import { type Cred, cred_for_uid } from '../include/cred.js'
+import { type Rlimit, type SignalStruct, init_rlimits } from '../include/resource.js'
 
 export const PF_EXITING = 0x00000004
 export const PF_KTHREAD = 0x00200000

@@ -20,7 +20,7 @@
  * Invariant (check()): KernelStack equals live stacks * THREAD_SIZE / 1024;
  * cached stacks are idle vmalloc areas of THREAD_SIZE.
  */
-import { KernelBug } from './bug.js'
+import { KernelBug } from '../include/bug.js'
 import { GFP_KERNEL, __GFP_ZERO } from '../mm/gfp.js'
 import type { PageAllocator } from '../mm/page_alloc.js'
 import type { Vmalloc } from '../mm/vmalloc.js'

@@ -21,9 +21,9 @@
  */
 import type { ArchProfile } from '../arch/profile.js'
 import type { PhysMem } from '../hw/physmem.js'
-import type { Printk } from '../kernel/printk.js'
-import type { Tracer } from '../kernel/trace.js'
-import { KernelBug } from '../kernel/bug.js'
+import type { Printk } from '../include/printk.js'
+import type { Tracer } from '../include/trace.js'
+import { KernelBug } from '../include/bug.js'
 import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE } from './gfp.js'
 import { MAX_PAGE_ORDER, NR_FREE_PAGES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, pageblock_nr_pages, pageblock_order, type Zone } from './mmzone.js'
 import { PG_lru, PGTY_buddy, PGTY_none, type PageArray, type Pfn } from './page.js'

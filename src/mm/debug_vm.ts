@@ -10,7 +10,7 @@
  *    same order they could have merged with;
  *  - per-order nr_free and NR_FREE_PAGES match a recount; pcp counts match.
  */
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import { MIGRATE_PCPTYPES } from './gfp.js'
 import { MAX_PAGE_ORDER, NR_FREE_PAGES, pageblock_order, type Zone } from './mmzone.js'
 import { PG_head, PG_reserved, PGTY_buddy, type PageArray } from './page.js'

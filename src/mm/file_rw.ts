@@ -8,13 +8,13 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
-import { PAGE_SIZE } from './rmap.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
-import { EBADF, EFAULT, EFBIG, EINVAL } from '../kernel/errno.js'
+import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
 
 const LLONG_MAX = 2 ** 63 - 1
 /** s_maxbytes: ext4 with 4 KiB blocks ((2^32 - 1) blocks), tmpfs MAX_LFS_FILESIZE. */

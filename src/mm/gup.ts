@@ -3,6 +3,7 @@
  * mlockall(MCL_FUTURE), MADV_POPULATE_* (Kernel: mm/gup.c
  * populate_vma_page_range, __mm_populate, faultin_page_range).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, type VmArea, VM_READ, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE } from './mm_types.js'
 import {
   FAULT_FLAG_WRITE,
@@ -18,8 +19,7 @@ import {
 } from './memory.js'
 import { set_page_dirty } from './shmem.js'
 import { find_vma, vma_lookup } from './vma.js'
-import { PAGE_SIZE } from './rmap.js'
-import { EFAULT, ENOMEM, EINVAL, EHWPOISON } from '../kernel/errno.js'
+import { EFAULT, ENOMEM, EINVAL, EHWPOISON } from '../include/errno.js'
 
 /** Fault one page as get_user_pages would (follow_page, else handle_mm_fault). 0 or VM_FAULT_* error bits. */
 function faultin_one(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {

@@ -25,15 +25,15 @@
  * Invariants (check()): pkmap_count/ptes/page_address_htable agree; each
  * CPU's kmap_local slots below its index are mapped and the rest are clear.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { __fix_to_virt, KM_MAX_IDX, type KernelLayout } from '../arch/pgtable_areas.js'
 import { hex_addr } from '../arch/profile.js'
 import { PAGE_KERNEL, arch_filter_pgprot, pfn_pte, pte_pfn, type PgProt } from '../arch/pte.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import type { Pfn } from './page.js'
 import type { PageAllocator } from './page_alloc.js'
 import type { PgTables } from './pgtable.js'
 
-const PAGE_SIZE = 4096
 
 interface KmapCtrl {
   /** Kernel: current->kmap_ctrl.idx. */

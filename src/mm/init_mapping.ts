@@ -14,11 +14,11 @@
  * (__pa()), but a walk of a direct-map address now finds the real entries,
  * and every pgd gets them through its copy of the kernel half.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { arch_filter_pgprot, PAGE_KERNEL, PAGE_KERNEL_LARGE, pfn_pte } from '../arch/pte.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import type { PgTables } from './pgtable.js'
 
-const PAGE_SIZE = 4096
 
 /** Page sizes (bytes) used per range and the present level whose entry maps each. */
 function page_sizes(pt: PgTables): { size: number; lv: number }[] {

@@ -14,13 +14,13 @@
  * Linux's "BUG: unable to handle page fault for address" text, which also
  * goes to the kernel log. The _nofault variants return -EFAULT instead.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { hex_addr } from '../arch/profile.js'
 import { pte_pfn, _PAGE_PRESENT, _PAGE_RW } from '../arch/pte.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import type { PageAllocator } from './page_alloc.js'
 import type { PgTables } from './pgtable.js'
 
-const PAGE_SIZE = 4096
 const EFAULT = 14
 
 export class KernelMemory {

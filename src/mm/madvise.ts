@@ -9,6 +9,7 @@
  * PTEs. Without swap, MADV_PAGEOUT discards clean lazy-free anonymous pages,
  * unmaps (but keeps cached) shmem pages and keeps ordinary anonymous pages.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -39,7 +40,7 @@ import {
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
 import { PAGE_ALIGN } from './mmap.js'
-import { PAGE_SIZE, anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
+import { anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
 import {
   PTE_MARKER_GUARD,
   make_pte_marker,
@@ -57,7 +58,7 @@ import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
 import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
-import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,

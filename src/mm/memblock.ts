@@ -8,6 +8,7 @@
  * memblock_free_all() later releases memory minus reserved to the buddy
  * allocator. Ranges are half-open [base, end) in bytes.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 export interface Range {
   base: number
   end: number
@@ -17,7 +18,6 @@ export interface Range {
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
-const PAGE_SIZE = 4096
 
 /** A QEMU-like BIOS e820 map for `ram` bytes of RAM (low RAM below 3 GiB, the rest above 4 GiB). */
 export function e820_table(ram: number, max_phys: number): Range[] {

@@ -13,6 +13,7 @@
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -33,22 +34,12 @@ import {
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
-import {
-  anon_vma_prepare,
-  folio_add_file_rmap_pte,
-  folio_add_new_anon_rmap,
-  folio_dup_anon_rmap_pte,
-  folio_remove_rmap_pte,
-  linear_page_index,
-  page_locked_elsewhere,
-  put_page,
-  PAGE_SIZE,
-} from './rmap.js'
+import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
 import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
-import { RLIMIT_STACK } from '../kernel/resource.js'
-import { KernelBug } from '../kernel/bug.js'
+import { RLIMIT_STACK } from '../include/resource.js'
+import { KernelBug } from '../include/bug.js'
 import {
   _PAGE_PRESENT,
   _PAGE_RW,

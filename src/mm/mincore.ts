@@ -3,11 +3,12 @@
  * present (the zero page too), or for file mappings when the page is in the
  * page cache; 0 for holes in anonymous memory; a guard marker counts as a hole.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmStruct } from './mm_types.js'
 import { vma_lookup } from './vma.js'
-import { PAGE_SIZE, linear_page_index } from './rmap.js'
+import { linear_page_index } from './rmap.js'
 import { is_guard_pte_marker, pte_present, vma_is_anonymous } from './memory.js'
-import { EINVAL, ENOMEM } from '../kernel/errno.js'
+import { EINVAL, ENOMEM } from '../include/errno.js'
 
 /**
  * Kernel: sys_mincore(): fill vec[i] for each page of [start, start+len).

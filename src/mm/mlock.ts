@@ -12,6 +12,7 @@
  * needs total_vm within it (ENOMEM); later VM_LOCKED mappings are checked by
  * mlock_future_ok() (mmap EAGAIN, mremap EAGAIN, stack growth).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -30,15 +31,14 @@ import {
 import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from './mman.js'
 import { find_vma, find_vma_index, vma_lookup, vma_modify } from './vma.js'
 import { PAGE_ALIGN } from './mmap.js'
-import { PAGE_SIZE } from './rmap.js'
 import { __mm_populate, mm_populate } from './gup.js'
 import { pte_present, vm_normal_page } from './memory.js'
 import { page_locked_elsewhere } from './rmap.js'
 import { PG_mlocked } from './page.js'
 import { can_do_mlock, capable, rlimit } from './util.js'
-import { CAP_IPC_LOCK } from '../kernel/cred.js'
-import { RLIMIT_MEMLOCK } from '../kernel/resource.js'
-import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+import { CAP_IPC_LOCK } from '../include/cred.js'
+import { RLIMIT_MEMLOCK } from '../include/resource.js'
+import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
 /** Kernel: mlock_vma_pages_range(): set the flags and (un)mlock the pages already mapped. */
 function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): void {

@@ -6,8 +6,9 @@
  * allocator in naturally aligned blocks of up to MAX_PAGE_ORDER, in address
  * order, each queued at the tail of its list (FPI_TO_TAIL), as Linux does.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { hex_addr, type ArchProfile } from '../arch/profile.js'
-import type { Printk } from '../kernel/printk.js'
+import type { Printk } from '../include/printk.js'
 import { MIGRATE_MOVABLE } from './gfp.js'
 import { e820_table, Memblock, type Range } from './memblock.js'
 import { MAX_PAGE_ORDER, pageblock_nr_pages, Zone } from './mmzone.js'
@@ -16,7 +17,6 @@ import type { PageAllocator } from './page_alloc.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
-const PAGE_SIZE = 4096
 /** SPARSEMEM section size on x86 (128 MiB on x86_64, 64 MiB on i386 PAE... use 2^27 for both). */
 const SECTION_SIZE_BITS = 27
 const PAGES_PER_SECTION = 1 << (SECTION_SIZE_BITS - 12)

@@ -46,10 +46,10 @@
 import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
-import type { Tracer } from '../kernel/trace.js'
+import type { Tracer } from '../include/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../hw/mmu.js'
-import type { CurrentTask } from '../kernel/resource.js'
+import type { CurrentTask } from '../include/resource.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0

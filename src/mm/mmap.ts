@@ -9,6 +9,7 @@
  * values carried in JS numbers (exact below 2^53; larger ones only need to
  * compare correctly against TASK_SIZE).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -54,7 +55,7 @@ import {
   vmas_in_range,
   __split_vma,
 } from './vma.js'
-import { PAGE_SIZE, vma_pages } from './rmap.js'
+import { vma_pages } from './rmap.js'
 import { unmap_vmas } from './memory.js'
 import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
@@ -62,8 +63,8 @@ import { shmem_file_setup } from './shmem.js'
 import {
   can_do_mlock, may_expand_vm, mlock_future_ok, rlimit, security_mmap_addr, security_vm_enough_memory_mm, vm_unacct_memory,
 } from './util.js'
-import { RLIMIT_DATA, RLIM_INFINITY } from '../kernel/resource.js'
-import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../kernel/errno.js'
+import { RLIMIT_DATA, RLIM_INFINITY } from '../include/resource.js'
+import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../include/errno.js'
 
 const TWO64 = 2 ** 64
 /** DEFAULT_MAP_WINDOW on x86-64 (47-bit user space). */

@@ -12,9 +12,9 @@
  *
  * Invariant: nothing is flushed when nothing was cleared or freed.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmStruct } from './mm_types.js'
 
-const PAGE_SIZE = 4096
 
 /** Kernel: struct mmu_gather (the parts that decide the flush). */
 export interface MmuGather {

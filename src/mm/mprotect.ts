@@ -8,6 +8,7 @@
  * once; it is granted at once only where no COW or dirty tracking is needed
  * (exclusive anonymous pages, shared mappings without writenotify).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -26,7 +27,6 @@ import {
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
 import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
-import { PAGE_SIZE } from './rmap.js'
 import { pte_modify } from '../arch/pte.js'
 import {
   _PAGE_PRESENT,
@@ -42,7 +42,7 @@ import {
 import { PG_anon_exclusive } from './page.js'
 import { populate_vma_page_range } from './gup.js'
 import { may_expand_vm, security_vm_enough_memory_mm, vm_unacct_memory } from './util.js'
-import { EACCES, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
 /** Kernel: change_protection(): rewrite the PTEs of [start, end) for vma's new flags. */
 export function change_protection(mm: MmStruct, vma: VmArea, start: number, end: number): void {

@@ -9,6 +9,7 @@
  * (or, with MREMAP_DONTUNMAP, left mapped and empty). A never-faulted
  * anonymous VMA takes a fresh page offset at the destination.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
@@ -36,11 +37,11 @@ import {
   find_vma,
 } from './vma.js'
 import { PAGE_ALIGN, do_munmap, do_vmi_align_munmap, get_unmapped_area } from './mmap.js'
-import { PAGE_SIZE, anon_vma_clone, unlink_anon_vmas } from './rmap.js'
+import { anon_vma_clone, unlink_anon_vmas } from './rmap.js'
 import { vma_is_anonymous } from './memory.js'
 import { mm_populate } from './gup.js'
 import { may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from './util.js'
-import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../kernel/errno.js'
+import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
 interface Vrm {
   addr: number

@@ -3,11 +3,11 @@
  * mprotect, mremap, MAP_FIXED over them and discarding advice on read-only
  * anonymous memory; the checks live in those syscalls.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, VM_SEALED, vm_flags_or, vm_flags_test } from './mm_types.js'
 import { find_vma, vma_modify } from './vma.js'
 import { PAGE_ALIGN } from './mmap.js'
-import { PAGE_SIZE } from './rmap.js'
-import { EINVAL, ENOMEM } from '../kernel/errno.js'
+import { EINVAL, ENOMEM } from '../include/errno.js'
 
 /** Kernel: range_contains_unmapped(). */
 function range_contains_unmapped(mm: MmStruct, start: number, end: number): boolean {

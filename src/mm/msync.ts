@@ -4,14 +4,14 @@
  * clean and write-protected for dirty tracking); MS_ASYNC does nothing since
  * Linux 2.6.19. Holes are skipped and reported as ENOMEM at the end.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, VM_LOCKED, VM_SHARED } from './mm_types.js'
 import { MS_ASYNC, MS_INVALIDATE, MS_SYNC } from './mman.js'
 import { find_vma } from './vma.js'
 import { PAGE_ALIGN } from './mmap.js'
-import { PAGE_SIZE } from './rmap.js'
 import { pte_dirty_to_page } from './memory.js'
 import { filemap_write_and_wait_range } from './shmem.js'
-import { EBUSY, EINVAL, ENOMEM } from '../kernel/errno.js'
+import { EBUSY, EINVAL, ENOMEM } from '../include/errno.js'
 
 /** Kernel: vfs_fsync_range() for the object behind a VMA: PTE dirty bits to pages, then writeback. */
 function fsync_range(mm: MmStruct, vma_file: NonNullable<import('./mm_types.js').VmArea['vm_file']>, fstart: number, fend: number): void {

@@ -13,10 +13,10 @@
  */
 import type { ArchProfile } from '../arch/profile.js'
 import type { PhysMem } from '../hw/physmem.js'
-import type { Printk } from '../kernel/printk.js'
-import type { Tracer } from '../kernel/trace.js'
-import { KernelBug } from '../kernel/bug.js'
-import { UTS_RELEASE } from '../kernel/version.js'
+import type { Printk } from '../include/printk.js'
+import type { Tracer } from '../include/trace.js'
+import { KernelBug } from '../include/bug.js'
+import { UTS_RELEASE } from '../include/version.js'
 import {
   __GFP_COMP,
   __GFP_DIRECT_RECLAIM,

@@ -55,16 +55,16 @@
  *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from '../arch/profile.js'
 import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
 import type { PhysMem } from '../hw/physmem.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
 import { PG_reserved, PGTY_none, PGTY_table, type PageArray, type Pfn } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { check_pgtables, pgtable_count_tables, pgtable_reachable, walk_text } from './pgtable_debug.js'
 
-const PAGE_SIZE = 4096
 const ENOMEM = 12
 
 /** a % n for an integer a and a power of two n, without % on a double (V8 calls C fmod for it). */

@@ -3,13 +3,13 @@
  * the VM_BUG_ON checks): the teaching dump of a walk, table counting, and
  * the DEBUG_VM checker of src/mm/pgtable.ts's invariants.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { _PAGE_PRESENT, pte_format, pte_pfn, read_entry } from '../arch/pte.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import { PGTY_table, type Pfn } from './page.js'
 import type { PgTables, PgtableMm } from './pgtable.js'
 import { NODE_STAT } from './vmstat.js'
 
-const PAGE_SIZE = 4096
 
 /**
  * A walk as text, for teaching: the address split into its indices, then

@@ -20,10 +20,10 @@
  * Kernel counterparts: pgd_alloc()/pgd_free() (mm_alloc_pgd/mm_free_pgd),
  * set_pte_at() through get_locked_pte(), free_pgtables() -> free_pgd_range().
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { PteVal } from '../arch/pte.js'
 import type { PgTables, PgtableMm } from './pgtable.js'
 
-const PAGE_SIZE = 4096
 
 export class FramePageTables {
   /** The mm_struct fields the page-table code keeps (pgd pfn, pgtables_bytes). */

@@ -13,12 +13,12 @@
  *  - Every VMA with an anon_vma has at least one anon_vma_chain, one of them
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 
-export const PAGE_SIZE = 4096
 
 /** Kernel: vma_pages(). */
 export function vma_pages(vma: VmArea): number {

@@ -12,13 +12,13 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type AddressSpace, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { put_page } from './rmap.js'
 
-const PAGE_SIZE = 4096
 
 /** struct address_space of an in-memory file. */
 export class ShmemMapping implements AddressSpace {

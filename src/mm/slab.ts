@@ -21,6 +21,7 @@
  *  - a slab is on slabs_full iff active == num, slabs_free iff active == 0;
  *  - total_slabs / free_slabs match the lists.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   __GFP_FS,
   __GFP_HARDWALL,
@@ -39,22 +40,7 @@ import {
 } from './gfp.js'
 import { PGTY_none, PGTY_slab } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import {
-  ALIGN,
-  get_order,
-  KMALLOC_MAX_CACHE_SIZE,
-  kmalloc_index,
-  PAGE_SIZE,
-  SLAB_CACHE_DMA,
-  SLAB_CACHE_DMA32,
-  SLAB_NOLEAKTRACE,
-  SLAB_RECLAIM_ACCOUNT,
-  SLAB_TYPESAFE_BY_RCU,
-  type KmemCacheArgs,
-  type KmemCacheCommon,
-  type SlabInfo,
-  type slab_flags_t,
-} from './slab_h.js'
+import { ALIGN, get_order, KMALLOC_MAX_CACHE_SIZE, kmalloc_index, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t } from './slab_h.js'
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_RECLAIMABLE } from './gfp.js'
 import type { PageAllocLike, SlabEnv, SlabRegistry } from './slab_env.js'
 

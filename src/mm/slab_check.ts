@@ -11,10 +11,11 @@
  * at their slab; NR_SLAB_*_B equal the bytes of slab and large kmalloc
  * pages. A broken invariant throws KernelBug("check_slab: ...").
  */
-import { KernelBug } from '../kernel/bug.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { KernelBug } from '../include/bug.js'
 import { PG_head, PGTY_large_kmalloc, PGTY_slab, type PageArray } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import { PAGE_SIZE, SLAB_RECLAIM_ACCOUNT } from './slab_h.js'
+import { SLAB_RECLAIM_ACCOUNT } from './slab_h.js'
 import type { SlabAllocator } from './slab_common.js'
 import { Slub } from './slub.js'
 import { get_freepointer, kmem_cache_debug, Slab, SlubCache } from './slub_cache.js'

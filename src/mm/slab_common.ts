@@ -13,53 +13,13 @@
  *  - NR_SLAB_RECLAIMABLE_B + NR_SLAB_UNRECLAIMABLE_B equals the bytes of all
  *    slab pages plus large kmalloc pages.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { __GFP_COMP, __GFP_ZERO, GFP_KERNEL, GFP_NOWAIT, gfp_names, type gfp_t } from './gfp.js'
 import { PGTY_large_kmalloc, PGTY_none, PGTY_slab } from './page.js'
 import { NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import {
-  calculate_alignment,
-  DEBUG_DEFAULT_FLAGS,
-  get_order,
-  gfp_slab_bug,
-  GFP_SLAB_BUG_MASK,
-  KMALLOC_CGROUP,
-  kmalloc_index,
-  kmalloc_info,
-  KMALLOC_MAX_CACHE_SIZE,
-  KMALLOC_MAX_SIZE,
-  KMALLOC_NORMAL,
-  KMALLOC_RECLAIM,
-  KMALLOC_DMA,
-  KMALLOC_SHIFT_HIGH,
-  KMALLOC_SHIFT_LOW,
-  kmalloc_type,
-  NR_KMALLOC_TYPES,
-  PAGE_SIZE,
-  SLAB_ACCOUNT,
-  SLAB_CACHE_DMA,
-  SLAB_CONSISTENCY_CHECKS,
-  SLAB_FAILSLAB,
-  SLAB_HWCACHE_ALIGN,
-  SLAB_KMALLOC,
-  SLAB_NO_MERGE,
-  SLAB_NO_OBJ_EXT,
-  SLAB_NO_USER_FLAGS,
-  SLAB_NOLEAKTRACE,
-  SLAB_PANIC,
-  SLAB_POISON,
-  SLAB_RECLAIM_ACCOUNT,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TRACE,
-  ZERO_OR_NULL_PTR,
-  ZERO_SIZE_PTR,
-  type KmemCacheArgs,
-  type KmemCacheCommon,
-  type SlabInfo,
-  type slab_flags_t,
-} from './slab_h.js'
+import { calculate_alignment, DEBUG_DEFAULT_FLAGS, get_order, gfp_slab_bug, GFP_SLAB_BUG_MASK, KMALLOC_CGROUP, kmalloc_index, kmalloc_info, KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, KMALLOC_SHIFT_HIGH, KMALLOC_SHIFT_LOW, kmalloc_type, NR_KMALLOC_TYPES, SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_OBJ_EXT, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, ZERO_OR_NULL_PTR, ZERO_SIZE_PTR, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t } from './slab_h.js'
 import type { SlabEnv, PageAllocLike } from './slab_env.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 
 /** The operations a slab allocator backend provides. */
 export interface SlabBackend {

@@ -6,7 +6,7 @@
  * Call sites (%pS) are strings here: the kernel-side API passes the name of
  * its caller; tracks store an interned id in the object's metadata bytes.
  */
-import type { Printk } from '../kernel/printk.js'
+import type { Printk } from '../include/printk.js'
 import type { SlabMem } from './slab_mem.js'
 import type { SlabGeometry } from './slab_h.js'
 
@@ -96,7 +96,7 @@ export interface PageAllocLike {
   readonly physmem: import('../hw/physmem.js').PhysMem
   readonly vmstat: import('./vmstat.js').VmStat
   readonly printk: Printk
-  readonly trace: import('../kernel/trace.js').Tracer
+  readonly trace: import('../include/trace.js').Tracer
   /** The CPU the current kernel code runs on. */
   cpu: number
   pid: number

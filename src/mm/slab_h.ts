@@ -9,6 +9,7 @@
  *  - a cache's size (the slot stride) is a multiple of its align, and align
  *    is a multiple of sizeof(void *).
  */
+import { PAGE_SHIFT, PAGE_SIZE } from '../include/page_types.js'
 import {
   __GFP_ACCOUNT,
   __GFP_DMA,
@@ -57,8 +58,6 @@ export const SLUB_RED_ACTIVE = 0xcc
 export const SLAB_RED_INACTIVE_WORD = 0x09f911029d74e35bn
 export const SLAB_RED_ACTIVE_WORD = 0xd84156c5635688c0n
 
-export const PAGE_SIZE = 4096
-export const PAGE_SHIFT = 12
 /** Kernel: KMALLOC_SHIFT_LOW / KMALLOC_SHIFT_HIGH / KMALLOC_MAX_CACHE_SIZE with 4 KiB pages. */
 export const KMALLOC_SHIFT_LOW = 3
 export const KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1

@@ -18,31 +18,11 @@
  * objects per slab and order are what Linux computes for the same
  * (object size, align, flags, ctor, nr_cpu_ids).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { freelist_key, type SlabMem } from './slab_mem.js'
 import type { NodeBarn, SlubPercpuSheaves } from './slub_sheaf.js'
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_RECLAIMABLE, type gfp_t } from './gfp.js'
-import {
-  ALIGN,
-  ALIGN_DOWN,
-  fls,
-  get_order,
-  ilog2,
-  PAGE_SIZE,
-  SLAB_CACHE_DMA,
-  SLAB_CACHE_DMA32,
-  SLAB_KMALLOC,
-  SLAB_POISON,
-  SLAB_RECLAIM_ACCOUNT,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TYPESAFE_BY_RCU,
-  SLAB_DEBUG_FLAGS,
-  __OBJECT_POISON,
-  type KmemCacheArgs,
-  type KmemCacheCommon,
-  type SlabGeometry,
-  type slab_flags_t,
-} from './slab_h.js'
+import { ALIGN, ALIGN_DOWN, fls, get_order, ilog2, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_KMALLOC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU, SLAB_DEBUG_FLAGS, __OBJECT_POISON, type KmemCacheArgs, type KmemCacheCommon, type SlabGeometry, type slab_flags_t } from './slab_h.js'
 
 export const MIN_PARTIAL = 5
 export const MAX_PARTIAL = 10

@@ -14,21 +14,8 @@
  * on its slab's freelist with SLUB_RED_INACTIVE red zones (and POISON_FREE
  * contents when poisoning), or allocated with SLUB_RED_ACTIVE red zones.
  */
-import {
-  POISON_END,
-  POISON_FREE,
-  POISON_INUSE,
-  SLAB_CONSISTENCY_CHECKS,
-  SLAB_KMALLOC,
-  SLAB_POISON,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TRACE,
-  SLUB_RED_ACTIVE,
-  SLUB_RED_INACTIVE,
-  __OBJECT_POISON,
-  PAGE_SIZE,
-} from './slab_h.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { POISON_END, POISON_FREE, POISON_INUSE, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, SLUB_RED_ACTIVE, SLUB_RED_INACTIVE, __OBJECT_POISON } from './slab_h.js'
 import { TAINT_BAD_PAGE, type SlabEnv } from './slab_env.js'
 import {
   freeptr_outside_object,

@@ -14,6 +14,7 @@
  * Invariants: a slab is on the node partial list iff node_partial is set;
  * nr_slabs/total_objects of the node count every slab not yet discarded.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   __GFP_DIRECT_RECLAIM,
   __GFP_HARDWALL,
@@ -33,16 +34,7 @@ import {
 } from './gfp.js'
 import { PG_workingset, PGTY_none, PGTY_slab } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import {
-  PAGE_SIZE,
-  SLAB_POISON,
-  SLAB_RECLAIM_ACCOUNT,
-  SLAB_RED_ZONE,
-  SLAB_STORE_USER,
-  SLAB_TYPESAFE_BY_RCU,
-  type KmemCacheArgs,
-  type slab_flags_t,
-} from './slab_h.js'
+import { SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type slab_flags_t } from './slab_h.js'
 import type { PageAllocLike, SlabEnv, SlabRegistry } from './slab_env.js'
 import type { SlabMem } from './slab_mem.js'
 import {

@@ -8,9 +8,9 @@
  * dirty means PTE dirty or PG_dirty; LazyFree is an anonymous page without
  * PG_swapbacked that is clean; the zero page is not counted.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, type VmArea, VM_LOCKED } from './mm_types.js'
 import { PG_dirty, PG_swapbacked, PG_referenced } from './page.js'
-import { PAGE_SIZE } from './rmap.js'
 import { pte_dirty, pte_present, pte_young, vm_normal_page } from './memory.js'
 
 export const PSS_SHIFT = 12

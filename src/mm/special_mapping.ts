@@ -12,7 +12,7 @@
  */
 import { find_vma_intersection, vm_area_alloc, vma_link, vm_stat_account } from './vma.js'
 import { VM_DONTEXPAND, VM_LOCKED_MASK, type MmStruct, type VmArea } from './mm_types.js'
-import { EINVAL, ENOMEM } from '../kernel/errno.js'
+import { EINVAL, ENOMEM } from '../include/errno.js'
 
 /** Kernel: struct vm_special_mapping. */
 export interface VmSpecialMapping {

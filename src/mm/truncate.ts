@@ -7,8 +7,9 @@
  * truncate zaps private COW copies past the new EOF too (even_cows), so
  * they SIGBUS like the file pages; a punched hole keeps COW copies.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
-import { PAGE_SIZE, vma_address } from './rmap.js'
+import { vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
 import { delete_from_page_cache, set_page_dirty } from './shmem.js'
 

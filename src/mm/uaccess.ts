@@ -11,8 +11,8 @@
  * access is retried; a fault it cannot fix becomes a signal (user access) or
  * a short copy (kernel user-copy).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmStruct } from './mm_types.js'
-import { PAGE_SIZE } from './rmap.js'
 import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
@@ -25,7 +25,7 @@ import {
   pte_pfn,
   pte_set_flags,
 } from './memory.js'
-import { EFAULT } from '../kernel/errno.js'
+import { EFAULT } from '../include/errno.js'
 
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
 export function walk_translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {

@@ -10,12 +10,12 @@
  * its cred, rlimit() its signal->rlim. An mm without an owner acts as root
  * with the kernel's INIT_RLIMITS (what the init task has).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmEnv, MmStruct } from './mm_types.js'
-import { ENOMEM, EPERM } from '../kernel/errno.js'
-import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RAWIO, cred_capable } from '../kernel/cred.js'
-import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_INFINITY, init_rlimits } from '../kernel/resource.js'
+import { ENOMEM, EPERM } from '../include/errno.js'
+import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RAWIO, cred_capable } from '../include/cred.js'
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_INFINITY, init_rlimits } from '../include/resource.js'
 
-const PAGE_SIZE = 4096
 
 /** Kernel: vm_acct_memory(). */
 export function vm_acct_memory(env: MmEnv, pages: number): void {

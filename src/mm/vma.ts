@@ -10,6 +10,7 @@
  * compatible anon_vmas, equal anon names and uffd contexts, no VM_SPECIAL,
  * and no vm_ops->close on a VMA the merge would remove.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmFile,
@@ -22,10 +23,10 @@ import {
   vm_flags_or,
   vm_flags_and,
 } from './mm_types.js'
-import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages, PAGE_SIZE } from './rmap.js'
+import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages } from './rmap.js'
 import { shmem_evict } from './shmem.js'
-import { KernelBug } from '../kernel/bug.js'
-import { ENOMEM } from '../kernel/errno.js'
+import { KernelBug } from '../include/bug.js'
+import { ENOMEM } from '../include/errno.js'
 
 export { vma_pages, PAGE_SIZE }
 

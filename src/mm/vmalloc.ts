@@ -26,17 +26,17 @@
  * come from the "vmap_area" cache: one per busy, lazy and pooled area and
  * one per free-space fragment, as Linux keeps free space in vmap_areas too.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { PAGE_KERNEL, PAGE_KERNEL_IO, _PAGE_PCD, arch_filter_pgprot, pfn_pte, pte_pfn, pte_present, type PgProt } from '../arch/pte.js'
 import { hex_addr, type ArchProfile } from '../arch/profile.js'
 import { kernel_layout, type KernelLayout } from '../arch/pgtable_areas.js'
-import { KernelBug } from '../kernel/bug.js'
+import { KernelBug } from '../include/bug.js'
 import { GFP_DMA, GFP_DMA32, GFP_KERNEL, __GFP_HIGHMEM, __GFP_NOWARN, __GFP_ZERO, format_gfp, type gfp_t } from './gfp.js'
 import type { Pfn } from './page.js'
 import type { PageAllocator } from './page_alloc.js'
 import type { PgTables } from './pgtable.js'
 import { VmapAreaAllocator, type VmapArea } from './vmap_area.js'
 
-const PAGE_SIZE = 4096
 
 /** vm_struct flags (include/linux/vmalloc.h). */
 export const VM_IOREMAP = 0x00000001

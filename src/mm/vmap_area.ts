@@ -29,9 +29,9 @@
  * Addresses are the profile's numbers (x86_64 kernel addresses negative,
  * signed canonical); ordering and +/- arithmetic are exact on them.
  */
-import { KernelBug } from '../kernel/bug.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { KernelBug } from '../include/bug.js'
 
-const PAGE_SIZE = 4096
 /** Kernel: MAX_VA_SIZE_PAGES. */
 const MAX_VA_SIZE_PAGES = 256
 const EBUSY = 16

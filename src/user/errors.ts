@@ -9,8 +9,8 @@
  *   (`.signal` 'SIGSEGV' | 'SIGBUS', `.signo` 11, `.code` 'SEGV_MAPERR' ...,
  *   `.si_code` 1, `.addr` the faulting address as si_addr reports it).
  */
-import { ERRNO_DESCRIPTIONS, errno_name } from '../uapi/errno.js'
-import { SIGNAL_NAMES, si_code_name } from '../uapi/signal.js'
+import { ERRNO_DESCRIPTIONS, errno_name } from '../include/uapi/errno.js'
+import { SIGNAL_NAMES, si_code_name } from '../include/uapi/signal.js'
 
 export class ErrnoError extends Error {
   /** 'EINVAL', 'ENOMEM', ... ('E<n>' for an unnamed number). */

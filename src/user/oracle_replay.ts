@@ -19,8 +19,8 @@
  */
 import { ScenarioError, type JNode, jparse, jget, jint, jreq_int, jopt_int, jflags, jprot, jstr_out, off_out, s64 } from './oracle_json.js'
 import type { Process } from './process.js'
-import { errno_name } from '../uapi/errno.js'
-import { SIGNAL_NAMES } from '../uapi/signal.js'
+import { errno_name } from '../include/uapi/errno.js'
+import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { proc_pid_maps } from '../fs/proc/task_mmu.js'
 import {
   OracleWorld, type ReplayHost, PAGE, SMALL_LEN_MAX, HUGE_LEN_MIN, WRAP_LEN_MIN, NOREPLACE_SLACK, BRK_LIMIT, FILE_IO_MAX,
@@ -30,7 +30,7 @@ import {
 } from './oracle_world.js'
 
 export { ScenarioError } from './oracle_json.js'
-import { UTS_RELEASE } from '../kernel/version.js'
+import { UTS_RELEASE } from '../include/version.js'
 export { parse_map_line, type ReplayHost } from './oracle_world.js'
 
 export const KERNEL_RELEASE = UTS_RELEASE

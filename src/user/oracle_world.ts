@@ -11,7 +11,7 @@
  */
 import { ScenarioError, type JNode, jget, jreq_int, jopt_int, jstr_out, off_out, s64, type FlagTable } from './oracle_json.js'
 import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, type Process } from './process.js'
-import { errno_name } from '../uapi/errno.js'
+import { errno_name } from '../include/uapi/errno.js'
 import { proc_pid_maps, proc_pid_smaps, vma_file_id } from '../fs/proc/task_mmu.js'
 
 export const PAGE = 4096n

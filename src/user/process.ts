@@ -17,6 +17,7 @@
  * on it throws ErrnoError(ESRCH). Processes live in a ProcessTable, which
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import {
   TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, context_switch_mm, type SigHandler,
@@ -25,18 +26,17 @@ import { exec_image, default_image, Rng, type ProgramImage } from '../kernel/exe
 import type { ProcessKernel, UserFault } from './kernel_api.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
-import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN, EMFILE } from '../uapi/errno.js'
-import { MAP_ANONYMOUS } from '../uapi/mman.js'
-import { SIGKILL, SIGNAL_NAMES } from '../uapi/signal.js'
+import { EBADF, EINVAL, ENOMEM, ESRCH, EAGAIN, EMFILE } from '../include/uapi/errno.js'
+import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
+import { SIGKILL, SIGNAL_NAMES } from '../include/uapi/signal.js'
 import type { MmuSched } from '../kernel/mmu_context.js'
-import { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../kernel/resource.js'
+import { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { sys_getrlimit, sys_setrlimit } from '../kernel/sys.js'
-import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../kernel/cred.js'
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../include/cred.js'
 
-import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
-export { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../uapi/fcntl.js'
+import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+export { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
-const PAGE = 4096
 
 export interface SpawnOptions {
   readonly name?: string
@@ -239,7 +239,7 @@ export class Process {
   /** Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): offset must be page aligned, then fget. */
   sys_mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
     const mm = this.mm
-    if (off % PAGE !== 0) return -EINVAL
+    if (off % PAGE_SIZE !== 0) return -EINVAL
     let file: VmFile | null = null
     if (!(flags & MAP_ANONYMOUS)) {
       const f = this.fds.get(fd)
@@ -330,7 +330,7 @@ export class Process {
   /** mincore(2): one byte per page (bit 0: resident). */
   mincore(addr: number, len: number): Uint8Array {
     // The kernel refuses ranges past TASK_SIZE before writing the vector; larger vectors are capped at 16 Mi pages.
-    const pages = len > 0 && len <= this.k.arch.TASK_SIZE ? Math.ceil(len / PAGE) : 0
+    const pages = len > 0 && len <= this.k.arch.TASK_SIZE ? Math.ceil(len / PAGE_SIZE) : 0
     const vec = new Uint8Array(Math.min(pages, 2 ** 24))
     check_syscall(this.sys_mincore(addr, len, vec), 'mincore')
     return vec
@@ -446,7 +446,7 @@ export class Process {
    */
   pagemap(addr: number, pages: number): bigint[] {
     this.check_alive()
-    const bytes = proc_pid_pagemap(this.k, this.task, Math.floor(addr / PAGE) * 8, pages * 8, this.task.uid === 0)
+    const bytes = proc_pid_pagemap(this.k, this.task, Math.floor(addr / PAGE_SIZE) * 8, pages * 8, this.task.uid === 0)
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const out: bigint[] = []
     for (let i = 0; i < bytes.length / 8; i++) out.push(dv.getBigUint64(i * 8, true))

@@ -7,13 +7,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Machine, type MachineOptions } from '../../src/index.js'
-import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MADV_COLD, MADV_DONTNEED, MREMAP_MAYMOVE } from '../../src/uapi/mman.js'
+import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MADV_COLD, MADV_DONTNEED, MREMAP_MAYMOVE } from '../../src/include/uapi/mman.js'
 import { SignalError } from '../../src/user/errors.js'
 import { O_CREAT, O_RDWR, type Process } from '../../src/user/process.js'
 import { TaskStruct } from '../../src/kernel/task.js'
 import { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../src/arch/pte.js'
-import { SIGSEGV } from '../../src/uapi/signal.js'
+import { SIGSEGV } from '../../src/include/uapi/signal.js'
 
 const RW = PROT_READ | PROT_WRITE
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS

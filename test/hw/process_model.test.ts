@@ -11,10 +11,10 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { Machine } from '../../src/index.js'
-import { PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED, MADV_DONTNEED, MADV_COLD } from '../../src/uapi/mman.js'
+import { PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED, MADV_DONTNEED, MADV_COLD } from '../../src/include/uapi/mman.js'
 import { SignalError } from '../../src/user/errors.js'
 import type { Process } from '../../src/user/process.js'
-import { SIGSEGV } from '../../src/uapi/signal.js'
+import { SIGSEGV } from '../../src/include/uapi/signal.js'
 
 const PAGES = 6
 const P = 4096

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Machine } from '../../src/index.js'
-import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_GUARD_INSTALL } from '../../src/uapi/mman.js'
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS, MADV_GUARD_INSTALL } from '../../src/include/uapi/mman.js'
 import { SignalError } from '../../src/user/errors.js'
 import type { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import type { Process } from '../../src/user/process.js'

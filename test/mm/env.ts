@@ -11,7 +11,7 @@ import { SoftPageTables } from '../../src/mm/pgtable_soft.js'
 import { __GFP_ZERO, GFP_KERNEL } from '../../src/mm/gfp.js'
 import { Machine } from '../../src/machine.js'
 import { FramePageTables } from '../../src/mm/pgtable_mm.js'
-import { KernelBug } from '../../src/kernel/bug.js'
+import { KernelBug } from '../../src/include/bug.js'
 
 export interface TestEnv extends MmEnv {
   nr_free(): number

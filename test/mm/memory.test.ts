@@ -20,7 +20,7 @@ import { truncate_setsize } from '../../src/mm/truncate.js'
 import { smaps_walk, kB, pss_kB } from '../../src/mm/smaps.js'
 import { validate_mm } from '../../src/mm/vma.js'
 import * as M from '../../src/mm/mman.js'
-import { EFAULT } from '../../src/kernel/errno.js'
+import { EFAULT } from '../../src/include/errno.js'
 
 const P = 4096
 const BASE = 0x7e0000000000

@@ -1,7 +1,7 @@
 /** [vvar], [vvar_vclock] and [vdso]: placed, flagged, faulted and counted as Linux 6.18 does. */
 import { describe, expect, it } from 'vitest'
 import { Machine, SignalError } from '../../src/index.js'
-import { MAP_FIXED, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE, MREMAP_MAYMOVE } from '../../src/uapi/mman.js'
+import { MAP_FIXED, MAP_PRIVATE, MAP_ANONYMOUS, PROT_READ, PROT_WRITE, MREMAP_MAYMOVE } from '../../src/include/uapi/mman.js'
 
 function vmas(m: Machine, pid: number): Map<string, number> {
   const out = new Map<string, number>()

@@ -18,7 +18,7 @@ import { do_mremap } from '../../src/mm/mremap.js'
 import { find_vma, find_vma_prev, find_vma_intersection, validate_mm } from '../../src/mm/vma.js'
 import { vm_flags_string } from '../../src/mm/vmflags.js'
 import * as M from '../../src/mm/mman.js'
-import { EINVAL, ENOMEM, EEXIST, EPERM, EACCES, EBADF, EOPNOTSUPP } from '../../src/kernel/errno.js'
+import { EINVAL, ENOMEM, EEXIST, EPERM, EACCES, EBADF, EOPNOTSUPP } from '../../src/include/errno.js'
 
 const P = 4096
 const BASE = 0x7e0000000000

@@ -1,7 +1,7 @@
 /** cap_raised() (bit tests on a 41-bit capability set kept in a double) against the arithmetic definition. */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { cap_raised, CAP_FULL_SET, CAP_LAST_CAP, CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE } from '../../src/kernel/cred.js'
+import { cap_raised, CAP_FULL_SET, CAP_LAST_CAP, CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE } from '../../src/include/cred.js'
 
 const naive = (caps: number, cap: number): boolean => Math.floor(caps / 2 ** cap) % 2 === 1
 

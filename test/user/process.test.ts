@@ -9,7 +9,7 @@ import { Machine } from '../../src/index.js'
 import {
   PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE,
   MREMAP_MAYMOVE, MADV_DONTNEED, MS_SYNC, MCL_CURRENT,
-} from '../../src/uapi/mman.js'
+} from '../../src/include/uapi/mman.js'
 import { ErrnoError, SignalError } from '../../src/user/errors.js'
 import { O_CREAT, O_RDWR, O_RDONLY } from '../../src/user/process.js'
 

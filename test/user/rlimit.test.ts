@@ -52,13 +52,13 @@ import { Machine, type Process } from '../../src/index.js'
 import {
   PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_LOCKED,
   MCL_CURRENT, MCL_FUTURE, MAP_NORESERVE, MREMAP_MAYMOVE, MREMAP_FIXED,
-} from '../../src/uapi/mman.js'
+} from '../../src/include/uapi/mman.js'
 import {
   RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIMIT_CORE, RLIM_INFINITY,
-} from '../../src/uapi/resource.js'
+} from '../../src/include/uapi/resource.js'
 import { ErrnoError, SignalError } from '../../src/user/errors.js'
-import { CAP_FULL_SET, CAP_IPC_LOCK, CAP_SYS_RAWIO, CAP_SYS_RESOURCE, cap_raised } from '../../src/kernel/cred.js'
-import { set_max_threads } from '../../src/kernel/resource.js'
+import { CAP_FULL_SET, CAP_IPC_LOCK, CAP_SYS_RAWIO, CAP_SYS_RESOURCE, cap_raised } from '../../src/include/cred.js'
+import { set_max_threads } from '../../src/include/resource.js'
 import { vm_commit_limit } from '../../src/mm/util.js'
 import { VM_GROWSDOWN } from '../../src/mm/mm_types.js'
 

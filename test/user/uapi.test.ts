@@ -1,8 +1,8 @@
 /** The user ABI constants: Linux x86_64 values, and the same numbers wherever the kernel side defines them too. */
 import { describe, expect, it } from 'vitest'
-import * as uapi from '../../src/uapi/index.js'
+import * as uapi from '../../src/include/uapi/index.js'
 import * as mman from '../../src/mm/mman.js'
-import * as kerrno from '../../src/kernel/errno.js'
+import * as kerrno from '../../src/include/errno.js'
 import { ErrnoError, SignalError, check_syscall } from '../../src/user/errors.js'
 import * as api from '../../src/index.js'
 

@@ -4,7 +4,7 @@
  * and unit, in the kernel's fixed-width columns.
  */
 import type { TaskStruct } from '../../kernel/task.js'
-import { RLIM_INFINITY, RLIM_NLIMITS } from '../../kernel/resource.js'
+import { RLIM_INFINITY, RLIM_NLIMITS } from '../../include/resource.js'
 
 /** lnames[]: the name and unit of each resource (no unit for the nice and realtime priorities). */
 const LNAMES: readonly (readonly [string, string | null])[] = [

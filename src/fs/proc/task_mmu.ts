@@ -19,15 +19,15 @@
  *  - x86_64 lists the [vsyscall] gate VMA last in maps and smaps (not in
  *    smaps_rollup).
  */
+import { PAGE_SIZE } from '../../include/page_types.js'
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
-import { RLIMIT_SIGPENDING } from '../../kernel/resource.js'
+import { RLIMIT_SIGPENDING } from '../../include/resource.js'
 import type { ProcessKernel } from '../../user/kernel_api.js'
 import { empty_mss, type MemSizeStats } from '../../mm/smaps.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
 
-const PAGE = 4096
 const PSS_SHIFT = 12
 
 /** The x86_64 vsyscall page (Kernel: gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c). */
@@ -120,7 +120,7 @@ export function show_map_vma(k: ProcessKernel, vma: VmArea): string {
     const id = vma_file_id(k, vma.vm_file)
     dev = id.dev
     ino = id.ino
-    pgoff = vma.vm_pgoff * PAGE
+    pgoff = vma.vm_pgoff * PAGE_SIZE
   }
   const prefix = header_prefix(addr_hex(vma.vm_start), addr_hex(vma.vm_end), vma.vm_flags, pgoff, dev, ino)
   return pad_name(prefix, get_vma_name(vma), k.arch.bits)
@@ -184,8 +184,8 @@ export function show_smap_counters(mss: MemSizeStats, rollup: boolean): string {
 export function show_smap(prefix_line: string, size: number, mss: MemSizeStats, vm_flags: number, thp_eligible = 0): string {
   let s = prefix_line + '\n'
   s += 'Size:           ' + kb(size) + ' kB\n'
-  s += 'KernelPageSize: ' + kb(PAGE) + ' kB\n'
-  s += 'MMUPageSize:    ' + kb(PAGE) + ' kB\n'
+  s += 'KernelPageSize: ' + kb(PAGE_SIZE) + ' kB\n'
+  s += 'MMUPageSize:    ' + kb(PAGE_SIZE) + ' kB\n'
   s += show_smap_counters(mss, false)
   s += 'THPeligible:    ' + String(thp_eligible).padStart(8, ' ') + '\n'
   s += 'VmFlags: ' + vm_flags_string(vm_flags) + '\n'
@@ -201,7 +201,7 @@ export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
     out += show_smap(show_map_vma(k, vma), vma.vm_end - vma.vm_start, k.smaps_walk(mm, vma), vma.vm_flags)
   }
   const g = gate_line(k)
-  if (g) out += show_smap(g, PAGE, empty_mss(), 0x4)
+  if (g) out += show_smap(g, PAGE_SIZE, empty_mss(), 0x4)
   return out
 }
 
@@ -221,7 +221,7 @@ export function proc_pid_smaps_rollup(k: ProcessKernel, task: TaskStruct): strin
 }
 
 function mm_pgtables_bytes(mm: MmStruct): number {
-  return mm.pgd.nr_ptes * PAGE
+  return mm.pgd.nr_ptes * PAGE_SIZE
 }
 
 /** Kernel: task_mem(): the Vm and Rss lines of /proc/<pid>/status. */
@@ -233,11 +233,11 @@ export function task_mem(mm: MmStruct): string {
   const hiwater_vm = Math.max(total_vm, mm.hiwater_vm)
   const total_rss = anon + file + shmem
   const hiwater_rss = Math.max(total_rss, mm.hiwater_rss)
-  let text = Math.ceil(mm.end_code / PAGE) * PAGE - Math.floor(mm.start_code / PAGE) * PAGE
-  text = Math.min(text, mm.exec_vm * PAGE)
-  const lib = mm.exec_vm * PAGE - text
+  let text = Math.ceil(mm.end_code / PAGE_SIZE) * PAGE_SIZE - Math.floor(mm.start_code / PAGE_SIZE) * PAGE_SIZE
+  text = Math.min(text, mm.exec_vm * PAGE_SIZE)
+  const lib = mm.exec_vm * PAGE_SIZE - text
   const swap = mm.rss_stat[MM_SWAPENTS]
-  const pg = (n: number): string => kb(n * PAGE)
+  const pg = (n: number): string => kb(n * PAGE_SIZE)
   return (
     'VmPeak:\t' + pg(hiwater_vm) + ' kB\n' +
     'VmSize:\t' + pg(total_vm) + ' kB\n' +
@@ -263,7 +263,7 @@ export function proc_pid_statm(task: TaskStruct): string {
   const mm = task.mm
   if (!mm) return '0 0 0 0 0 0 0\n'
   const shared = mm.rss_stat[MM_FILEPAGES] + mm.rss_stat[MM_SHMEMPAGES]
-  const text = (Math.ceil(mm.end_code / PAGE) * PAGE - Math.floor(mm.start_code / PAGE) * PAGE) / PAGE
+  const text = (Math.ceil(mm.end_code / PAGE_SIZE) * PAGE_SIZE - Math.floor(mm.start_code / PAGE_SIZE) * PAGE_SIZE) / PAGE_SIZE
   const data = mm.data_vm + mm.stack_vm
   const resident = shared + mm.rss_stat[MM_ANONPAGES]
   return `${mm.total_vm} ${resident} ${shared} ${text} 0 ${data} 0\n`
@@ -349,7 +349,7 @@ export function proc_pid_pagemap(k: ProcessKernel, task: TaskStruct, offset: num
   let vi = 0
   for (let i = 0; i < count / 8; i++) {
     const vpn = first_vpn + i
-    const addr = vpn * PAGE
+    const addr = vpn * PAGE_SIZE
     if (addr >= mm.task_size) break
     while (vi < mm.mm_mt.length && mm.mm_mt[vi].vm_end <= addr) vi++
     const vma = vi < mm.mm_mt.length && mm.mm_mt[vi].vm_start <= addr ? mm.mm_mt[vi] : null

@@ -20,9 +20,9 @@
  * Leaf module: imports only the uapi numbers and the cred type.
  */
 import type { Cred } from './cred.js'
-import { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE, RLIMIT_RSS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIM_INFINITY } from '../uapi/resource.js'
+import { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_CORE, RLIMIT_RSS, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_MEMLOCK, RLIMIT_AS, RLIMIT_LOCKS, RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIM_INFINITY } from './uapi/resource.js'
 
-export * from '../uapi/resource.js'
+export * from './uapi/resource.js'
 
 /** Names by resource number (as prlimit(1) and the uapi header spell them). */
 export const RLIMIT_NAMES: readonly string[] = [
