@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { Machine, type MachineOptions } from '../machine.js'
 import { default_image } from '../kernel/exec.js'
 import { KernelBug } from '../include/bug.js'
-import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../user/oracle_replay.js'
+import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../oracle/replay.js'
 
 /** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
 export function replay_text(text: string, opts: MachineOptions = {}): string {

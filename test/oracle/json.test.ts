@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { jparse, jint, jflags, jprot, jget, jstr_out, off_out, ScenarioError } from '../../src/user/oracle_json.js'
-import { replay_scenario } from '../../src/user/oracle_replay.js'
+import { jparse, jint, jflags, jprot, jget, jstr_out, off_out, ScenarioError } from '../../src/oracle/json.js'
+import { replay_scenario } from '../../src/oracle/replay.js'
 
 const num = (s: string): bigint | undefined => jint(jparse(s))
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { replay_text } from '../../src/cli/replay.js'
-import { ScenarioError } from '../../src/user/oracle_replay.js'
+import { ScenarioError } from '../../src/oracle/replay.js'
 
 interface Case {
   text: string

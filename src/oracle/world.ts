@@ -9,8 +9,8 @@
  * Offsets are BigInt (64-bit two's complement arithmetic, as in oracle.c);
  * kernel arguments are converted to numbers at the call (exact below 2^53).
  */
-import { ScenarioError, type JNode, jget, jreq_int, jopt_int, jstr_out, off_out, s64, type FlagTable } from './oracle_json.js'
-import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, type Process } from './process.js'
+import { ScenarioError, type JNode, jget, jreq_int, jopt_int, jstr_out, off_out, s64, type FlagTable } from './json.js'
+import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, type Process } from '../user/process.js'
 import { errno_name } from '../include/uapi/errno.js'
 import { proc_pid_maps, proc_pid_smaps, vma_file_id } from '../fs/proc/task_mmu.js'
 

@@ -17,8 +17,8 @@
  * the simulated machine's swap size and KSM setting (no swap, no KSM: the
  * conditions the expected results were recorded under).
  */
-import { ScenarioError, type JNode, jparse, jget, jint, jreq_int, jopt_int, jflags, jprot, jstr_out, off_out, s64 } from './oracle_json.js'
-import type { Process } from './process.js'
+import { ScenarioError, type JNode, jparse, jget, jint, jreq_int, jopt_int, jflags, jprot, jstr_out, off_out, s64 } from './json.js'
+import type { Process } from '../user/process.js'
 import { errno_name } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { proc_pid_maps } from '../fs/proc/task_mmu.js'
@@ -27,11 +27,11 @@ import {
   MAX_ARENA_PAGES, MAX_DEPTH, U64, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MMAP_FLAGS, MREMAP_FLAGS,
   MSYNC_FLAGS, MLOCK_FLAGS, MLOCKALL_FLAGS, MADV_NAMES, SICODE, ORACLE_SIGNALS, num, snum, inum, ceil_pg, fnv1a, hash_out,
   skip, ret_s, ok_or_errno, parse_map_line,
-} from './oracle_world.js'
+} from './world.js'
 
-export { ScenarioError } from './oracle_json.js'
+export { ScenarioError } from './json.js'
 import { UTS_RELEASE } from '../include/version.js'
-export { parse_map_line, type ReplayHost } from './oracle_world.js'
+export { parse_map_line, type ReplayHost } from './world.js'
 
 export const KERNEL_RELEASE = UTS_RELEASE
 
