@@ -29,8 +29,10 @@ import {
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/registry.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
-import { ProcessTable, type Process, type SpawnOptions } from './user/process.js'
-import { make_mm_env, make_process_kernel, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
+import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
+import { Syscalls } from './kernel/syscalls.js'
+import { FsNamespace } from './fs/namei.js'
+import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
@@ -151,8 +153,8 @@ export class Machine {
   readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
-  /** The processes of this machine (pids, tasks, the user-side handles). */
-  readonly processes: ProcessTable
+  /** The system-call table: tasks by pid, the scheduler, every sys_* entry (src/kernel/syscalls.ts). */
+  readonly syscalls: Syscalls
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -267,16 +269,12 @@ export class Machine {
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
-    this.processes = new ProcessTable(make_process_kernel(this.arch, this.mm_env, undefined, kobjs, specials, this.thread_stacks), {
-      seed: this.seed,
-      cpus: this.cpus,
-      randomize_va_space: aslr,
-      sched: mmu_sched(this.mmu),
-    })
-    this.checkers.push(() => check_mms([...this.processes.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env), kobjs, specials, this.thread_stacks)
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.mmu), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
+    this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     if (opts.debug_vm) {
       this.kernel.after_op = () => this.check()
-      this.processes.after_op = () => this.check()
+      this.syscalls.after_syscall = () => this.check()
     }
   }
 
@@ -321,7 +319,7 @@ export class Machine {
    * ErrnoError when the image cannot be mapped.
    */
   spawn(o: SpawnOptions = {}): Process {
-    return this.processes.spawn(o)
+    return spawn_process(this.syscalls, o)
   }
 
   /** The kernel log, as `dmesg` prints it. */

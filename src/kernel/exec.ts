@@ -25,7 +25,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import {
   VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
 } from '../mm/mm_types.js'
-import type { ProcessKernel } from '../user/kernel_api.js'
+import type { MmEntry } from './mm_entry.js'
 import {
   MAP_ANONYMOUS, MAP_DENYWRITE, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../include/uapi/mman.js'
@@ -206,7 +206,7 @@ export interface ExecResult {
  * Lay out `image` in the empty address space `mm` (Kernel: load_elf_binary()
  * plus what ld.so does before main()). Returns -errno when a mapping fails.
  */
-export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, opts: ExecOptions = {}): ExecResult {
+export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: ExecOptions = {}): ExecResult {
   const random = (opts.randomize_va_space ?? 0) !== 0 && opts.rng !== undefined
   arch_pick_mmap_layout(mm, opts)
 
@@ -258,7 +258,7 @@ export function exec_image(k: ProcessKernel, mm: MmStruct, image: ProgramImage, 
 }
 
 /** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */
-function map_object(k: ProcessKernel, mm: MmStruct, obj: SharedObject, fixed_base: number): number {
+function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: number): number {
   const O_RDWR = 2
   const O_CREAT = 0o100
   const file = k.filp_open(obj.path, O_RDWR | O_CREAT, 0o755)
@@ -305,8 +305,7 @@ function map_object(k: ProcessKernel, mm: MmStruct, obj: SharedObject, fixed_bas
 }
 
 /** Kernel: map_vdso(): [vvar] (4 pages), [vvar_vclock] (2 pages), [vdso] (2 pages), top-down. */
-function map_vdso(k: ProcessKernel, mm: MmStruct): number {
-  if (!k._install_special_mapping) return 0
+function map_vdso(k: MmEntry, mm: MmStruct): number {
   const VVAR = 4 * PAGE_SIZE
   const VCLOCK = 2 * PAGE_SIZE
   const VDSO = 2 * PAGE_SIZE
@@ -331,7 +330,7 @@ function map_vdso(k: ProcessKernel, mm: MmStruct): number {
  * STACK_TOP (128 KiB of stack_expand plus the pages of argv/envp), and the
  * argument and environment strings at its top.
  */
-function setup_arg_pages(k: ProcessKernel, mm: MmStruct, image: ProgramImage, opts: ExecOptions): number {
+function setup_arg_pages(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: ExecOptions): number {
   const enc = new TextEncoder()
   const strs = [...image.argv, ...image.envp].map((s) => enc.encode(s + '\0'))
   const strbytes = strs.reduce((a, b) => a + b.length, 0)

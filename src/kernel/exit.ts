@@ -1,56 +1,45 @@
 /**
- * Tearing address spaces down (Kernel: mm/mmap.c exit_mmap, kernel/fork.c
- * mmput, mmdrop, mmget, mmgrab).
+ * A task's end (Kernel: kernel/exit.c do_exit(), exit_mm(), release_task();
+ * kernel/fork.c put_task_stack()).
  *
- * mm_users counts users of the mappings; at zero exit_mmap unmaps every
- * VMA, frees the page tables and drops the accounting, and the mm_users
- * reference on mm_count goes; at mm_count zero the struct is freed.
+ * do_exit() closes the descriptors (exit_files()), lets the address space go
+ * (exit_mm(): the task stops using it, the last user's mmput() tears it
+ * down), and leaves the task a zombie with its exit code (the signal number,
+ * or the status << 8); the dead task is switched away for good, so its
+ * kernel stack is freed then. The task_struct itself lives until the parent
+ * reaps it (release_task()).
  */
-import { type MmStruct, VM_ACCOUNT } from '../mm/mm_types.js'
-import { remove_vma, vma_pages } from '../mm/vma.js'
-import { unmap_vmas } from '../mm/memory.js'
-import { tlb_finish_mmu, tlb_gather_mmu } from '../mm/mmu_gather.js'
-import { vm_unacct_memory } from '../mm/util.js'
-import { KernelBug } from '../include/bug.js'
+import { put_files_struct } from '../fs/file.js'
+import type { TaskEnv } from './fork.js'
+import { mmput } from './sched_mm.js'
+import { EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, type TaskStruct } from './task.js'
 
-/** Kernel: exit_mmap(). */
-export function exit_mmap(mm: MmStruct): void {
-  const vmas = [...mm.mm_mt]
-  const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
-  unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
-  let nr_accounted = 0
-  for (const v of vmas) {
-    if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
-    remove_vma(mm, v)
+/** Kernel: do_exit(): `exit_code` is the wait status (signo, or code << 8). */
+export function do_exit(env: TaskEnv, task: TaskStruct, exit_code: number): void {
+  task.flags |= PF_EXITING
+  if (task.files) {
+    put_files_struct(task.files)
+    task.files = null
   }
-  vm_unacct_memory(mm.env, nr_accounted)
-  mm.total_vm = mm.data_vm = mm.exec_vm = mm.stack_vm = mm.locked_vm = 0
-  tlb_finish_mmu(mm, tlb) // the full-mm gather: flush_tlb_mm() before the tables go
-  mm.pgd.destroy()
-  mm.dead = true
-}
-
-/** Kernel: mmget(). */
-export function mmget(mm: MmStruct): void {
-  mm.mm_users++
-}
-
-/** Kernel: mmgrab(). */
-export function mmgrab(mm: MmStruct): void {
-  mm.mm_count++
-}
-
-/** Kernel: mmdrop(): free the struct when the last reference goes. */
-export function mmdrop(mm: MmStruct): void {
-  if (mm.mm_count <= 0) throw new KernelBug('mmdrop: mm_count underflow')
-  if (--mm.mm_count === 0) mm.env.kmem_free?.('mm_struct', mm.slab_obj)
-}
-
-/** Kernel: mmput(): drop a user; the last one tears the mappings down. */
-export function mmput(mm: MmStruct): void {
-  if (mm.mm_users <= 0) throw new KernelBug('mmput: mm_users underflow')
-  if (--mm.mm_users === 0) {
-    exit_mmap(mm)
-    mmdrop(mm)
+  // exit_mm()
+  const mm = task.mm
+  task.mm = null
+  if (task.active_mm === mm) task.active_mm = null
+  env.sched.dequeue(task)
+  if (mm) mmput(mm)
+  task.exit_code = exit_code
+  task.exit_state = EXIT_ZOMBIE
+  // put_task_stack(): the dead task will never run again.
+  if (task.stack) {
+    env.mm.free_thread_stack(task.stack)
+    task.stack = 0
   }
+}
+
+/** Kernel: release_task(): the parent reaped the zombie; its task_struct and pid go. */
+export function release_task(env: TaskEnv, task: TaskStruct): void {
+  if (task.kaddr) env.mm.free_task_struct(task.kaddr)
+  task.kaddr = 0
+  task.exit_state = EXIT_DEAD
+  env.pids.detach_pid(task)
 }

@@ -1,97 +1,95 @@
 /**
- * Creating address spaces: mm_alloc and fork's dup_mm / dup_mmap
- * (Kernel: kernel/fork.c mm_alloc, mm_init, dup_mm; mm/mmap.c dup_mmap).
+ * Creating tasks (Kernel: kernel/fork.c copy_process(), dup_task_struct(),
+ * kernel_clone()).
  *
- * dup_mmap copies every VMA except VM_DONTCOPY ones; VM_WIPEONFORK VMAs
- * start empty in the child (no anon_vma, no PTEs); the child's VMAs are
- * never locked; page tables are copied only where copy_page_range says so
- * (VMAs with an anon_vma), write-protecting private pages in both mms.
+ * copy_process() follows the kernel's order: the task_struct and its kernel
+ * stack first (ENOMEM), then the RLIMIT_NPROC check of the real uid (EAGAIN;
+ * zombies count until reaped; uid 0, CAP_SYS_RESOURCE and CAP_SYS_ADMIN are
+ * exempt), then the credentials and limits (copy_creds(), copy_signal()),
+ * the signal handlers, the descriptor table (dup_fd()) and the address
+ * space (dup_mm(), or a shared one for CLONE_VM). A failure undoes what was
+ * done, in reverse.
  */
-import {
-  MmStruct,
-  type MmEnv,
-  VM_ACCOUNT,
-  VM_DONTCOPY,
-  VM_LOCKED_MASK,
-  VM_WIPEONFORK,
-  VM_NOHUGEPAGE,
-  vm_flags_andnot,
-  vm_flags_test,
-} from '../mm/mm_types.js'
-import { vm_area_dup, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
-import { anon_vma_fork } from '../mm/rmap.js'
-import { copy_page_range } from '../mm/memory.js'
-import { security_vm_enough_memory_mm } from '../mm/util.js'
-import { ENOMEM } from '../include/errno.js'
+import { EAGAIN, ENOMEM } from '../include/errno.js'
+import { CAP_SYS_ADMIN, CAP_SYS_RESOURCE, cred_capable } from '../include/cred.js'
+import { RLIMIT_NPROC, copy_rlimits, type Rlimit } from '../include/resource.js'
+import { dup_fd, put_files_struct } from '../fs/file.js'
+import type { MmEntry } from './mm_entry.js'
+import type { PidTable } from './pid.js'
+import type { Scheduler } from './sched.js'
+import { dup_mm, mmget } from './sched_mm.js'
+import { TASK_INTERRUPTIBLE, TaskStruct } from './task.js'
 
-/** Kernel: mm_alloc() / mm_init(): an empty address space. null when out of memory. */
-export function mm_alloc(env: MmEnv, task_size: number): MmStruct | null {
-  const mm_id = env.next_id()
-  const pgd = env.pgd_alloc()
-  if (!pgd) return null
-  const mm = new MmStruct(env, mm_id, task_size, pgd)
-  mm.slab_obj = env.kmem_alloc?.('mm_struct') ?? 0
-  return mm
+/** What task creation and teardown use of the machine. */
+export interface TaskEnv {
+  readonly pids: PidTable
+  readonly sched: Scheduler
+  readonly mm: MmEntry
+  /** init's limits (INIT_RLIMITS completed by fork_init()), which every process inherits. */
+  readonly init_rlim: readonly Rlimit[]
 }
 
-/** Kernel: dup_mmap(): copy oldmm's VMAs and page tables into mm. 0 or -errno. */
-export function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
-  mm.total_vm = oldmm.total_vm
-  mm.data_vm = oldmm.data_vm
-  mm.exec_vm = oldmm.exec_vm
-  mm.stack_vm = oldmm.stack_vm
-  for (const mpnt of oldmm.mm_mt) {
-    if (mpnt.vm_flags & VM_DONTCOPY) {
-      vm_stat_account(mm, mpnt.vm_flags, -vma_pages(mpnt))
-      continue
-    }
-    if (mpnt.vm_flags & VM_ACCOUNT) {
-      if (security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) return -ENOMEM
-    }
-    const tmp = vm_area_dup(mpnt, mm)
-    tmp.anon_vma = null
-    tmp.anon_vma_chain = []
-    const wipe = vm_flags_test(tmp.vm_flags, VM_WIPEONFORK)
-    if (!wipe && anon_vma_fork(tmp, mpnt)) return -ENOMEM
-    tmp.vm_flags = vm_flags_andnot(tmp.vm_flags, VM_LOCKED_MASK)
-    tmp.vm_userfaultfd_ctx = null
-    vma_link(mm, tmp)
-    tmp.vm_ops?.open?.(tmp)
-    if (!wipe) {
-      const r = copy_page_range(tmp, mpnt)
-      if (r) return r
-    }
+/** clone(2) flag: share the address space (a thread). */
+export const CLONE_VM = 0x100
+
+/**
+ * Kernel: dup_task_struct(): the task_struct object and the kernel stack of
+ * a new task. False (nothing allocated) when either allocation fails.
+ */
+export function dup_task_struct(env: TaskEnv, t: TaskStruct): boolean {
+  t.kaddr = env.mm.alloc_task_struct()
+  t.stack = env.mm.alloc_thread_stack()
+  if (t.stack === 0) {
+    env.mm.free_task_struct(t.kaddr)
+    t.kaddr = 0
+    return false
   }
-  return 0
+  // Not on a CPU until switch_to(): sleeping (S), as an idle process on a real machine.
+  t.__state = TASK_INTERRUPTIBLE
+  return true
 }
 
-/** Kernel: dup_mm(): fork's copy of an address space (CLONE_VM not set). null when out of memory. */
-export function dup_mm(oldmm: MmStruct): MmStruct | null {
-  const mm = mm_alloc(oldmm.env, oldmm.task_size)
-  if (!mm) return null
-  mm.mmap_base = oldmm.mmap_base
-  mm.mmap_legacy_base = oldmm.mmap_legacy_base
-  mm.start_code = oldmm.start_code
-  mm.end_code = oldmm.end_code
-  mm.start_data = oldmm.start_data
-  mm.end_data = oldmm.end_data
-  mm.start_brk = oldmm.start_brk
-  mm.brk = oldmm.brk
-  mm.start_stack = oldmm.start_stack
-  mm.arg_start = oldmm.arg_start
-  mm.arg_end = oldmm.arg_end
-  mm.env_start = oldmm.env_start
-  mm.env_end = oldmm.env_end
-  // mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) of def_flags is inherited; mlockall is not.
-  mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE
-  const err = dup_mmap(mm, oldmm)
-  // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's PTEs were write-protected for COW.
-  oldmm.env.flush_tlb_mm?.(oldmm)
-  if (err) {
-    mm.mm_users = 1
-    return null
+/** Kernel: copy_process() for fork(2) and clone(CLONE_VM): the new task, or -errno. */
+export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0): TaskStruct | number {
+  const cred = parent.cred
+  const t = new TaskStruct(0, parent.comm, null, cred, copy_rlimits(parent.signal.rlim))
+  if (!dup_task_struct(env, t)) return -ENOMEM
+  const exempt = cred.uid === 0 || cred_capable(cred, CAP_SYS_RESOURCE) || cred_capable(cred, CAP_SYS_ADMIN)
+  if (!exempt && env.pids.nr_processes(cred.uid) >= parent.signal.rlim[RLIMIT_NPROC].rlim_cur) {
+    free_task(env, t)
+    return -EAGAIN
   }
-  mm.hiwater_rss = mm.rss_stat[0] + mm.rss_stat[1] + mm.rss_stat[3]
-  mm.hiwater_vm = mm.total_vm
-  return mm
+  for (const [s, h] of parent.sighand) t.sighand.set(s, h)
+  t.files = parent.files ? dup_fd(parent.files) : null
+  // copy_mm(): the mappings are copied (fork) or shared (a thread).
+  if (parent.mm) {
+    let mm = parent.mm
+    if (clone_flags & CLONE_VM) mmget(mm)
+    else {
+      const child_mm = dup_mm(parent.mm)
+      if (!child_mm) {
+        if (t.files) put_files_struct(t.files)
+        free_task(env, t)
+        return -EAGAIN
+      }
+      mm = child_mm
+      mm.owner = t
+    }
+    t.mm = t.active_mm = mm
+  }
+  t.pid = t.tgid = env.pids.alloc_pid()
+  if (clone_flags & CLONE_VM) t.tgid = parent.tgid
+  t.parent = parent
+  t.cpu = parent.cpu
+  t.cmdline = [...parent.cmdline]
+  parent.children.push(t)
+  env.pids.attach_pid(t)
+  return t
+}
+
+/** Kernel: free_task(): the task_struct and kernel stack go back to their allocators. */
+export function free_task(env: TaskEnv, t: TaskStruct): void {
+  if (t.stack) env.mm.free_thread_stack(t.stack)
+  if (t.kaddr) env.mm.free_task_struct(t.kaddr)
+  t.stack = t.kaddr = 0
 }

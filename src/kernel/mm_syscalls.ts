@@ -1,7 +1,7 @@
 /**
  * Wiring of the address-space code (src/mm) into a machine: the MmEnv the mm
  * layer runs on (page allocator, physical memory, the shared zero page,
- * sysctls, commit accounting) and the ProcessKernel the user side calls
+ * sysctls, commit accounting) and the MmEntry the user side calls
  * (system calls by their kernel names, user accesses, files, smaps).
  *
  * Invariants: one MmEnv per machine; the zero page is a reserved, never
@@ -24,8 +24,8 @@ import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_m
 import { EINVAL } from '../include/errno.js'
 import type { ThreadStacks } from './thread_stack.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
-import { mm_alloc, dup_mm } from './fork.js'
-import { mmput, mmgrab, mmdrop } from './exit.js'
+import { mm_alloc, dup_mm } from './sched_mm.js'
+import { mmput } from './sched_mm.js'
 import { sys_mmap, do_munmap, sys_brk } from '../mm/mmap.js'
 import { do_mprotect_pkey } from '../mm/mprotect.js'
 import { do_mremap } from '../mm/mremap.js'
@@ -41,7 +41,7 @@ import { is_guard_pte_marker } from '../mm/memory.js'
 import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
 import { validate_mm } from '../mm/vma.js'
 import { FsNamespace } from '../fs/namei.js'
-import type { ProcessKernel, UserFault } from '../user/kernel_api.js'
+import type { MmEntry, UserFault } from './mm_entry.js'
 import { SIGNAL_NUMBERS_BY_NAME, SI_CODES_BY_NAME } from '../include/signal_names.js'
 
 /** What a machine gives the mm layer. */
@@ -180,32 +180,30 @@ function user_fault(f: { signal: string; si_code: string; addr: number }): UserF
   return { signal: SIGNAL_NUMBERS_BY_NAME[f.signal] ?? 11, si_code: SI_CODES_BY_NAME[f.si_code] ?? 0, addr: f.addr }
 }
 
-/** The ProcessKernel of a machine: the src/mm entry points, the file namespace. */
-export function make_process_kernel(
+/** The MmEntry of a machine: the src/mm entry points, the file namespace. */
+export function make_mm_entry(
   arch: ArchProfile,
   env: MmEnv,
-  fs: FsNamespace = new FsNamespace(env),
-  objs: KernelObjects | null = null,
-  specials: ReadonlyMap<string, VmSpecialMapping> = new Map(),
-  stacks: ThreadStacks | null = null,
-): ProcessKernel & { fs: FsNamespace } {
+  fs: FsNamespace,
+  objs: KernelObjects,
+  specials: ReadonlyMap<string, VmSpecialMapping>,
+  stacks: ThreadStacks,
+): MmEntry & { fs: FsNamespace } {
   return {
-    alloc_thread_stack: stacks ? () => stacks.alloc_thread_stack_node() : undefined,
-    free_thread_stack: stacks ? (stack) => stacks.free_thread_stack(stack) : undefined,
+    alloc_thread_stack: () => stacks.alloc_thread_stack_node(),
+    free_thread_stack: (stack) => stacks.free_thread_stack(stack),
     arch,
     fs,
     _install_special_mapping: (mm, addr, len, vm_flags, name) => {
       const sm = specials.get(name)
       return sm ? _install_special_mapping(mm, addr, len, vm_flags, sm) : -EINVAL
     },
-    alloc_task_struct: () => (objs ? objs.alloc('task_struct', 'dup_task_struct') : 0),
-    free_task_struct: (addr) => objs?.free('task_struct', 'free_task', addr),
+    alloc_task_struct: () => objs.alloc('task_struct', 'dup_task_struct'),
+    free_task_struct: (addr) => objs.free('task_struct', 'free_task', addr),
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
     totalram_pages: () => env.totalram_pages(),
     dup_mm,
     mmput,
-    mmgrab,
-    mmdrop,
     ksys_mmap_pgoff: (mm, addr, len, prot, flags, file, off) => sys_mmap(mm, addr, len, prot, flags, file ? 0 : -1, off, () => file),
     do_munmap,
     do_mprotect_pkey,
@@ -242,9 +240,6 @@ export function make_process_kernel(
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
     vfs_fsync: (file) => fs.vfs_fsync(file),
-    fput: (file) => {
-      file.f_count--
-    },
     file_ino: (file) => fs.file_ino(file),
   }
 }

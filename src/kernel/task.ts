@@ -8,6 +8,7 @@
  *    task's address space as active_mm when it is switched in (lazy TLB),
  *    holding an mm_count reference (mmgrab) on it, dropped (mmdrop) when the
  *    next user task is switched in;
+ *  - a user task has a descriptor table (files) until do_exit() closes it;
  *  - min_flt / maj_flt count the faults this task took;
  *  - cred (ids, capabilities) and signal.rlim (resource limits) are the
  *    task's own: fork gives the child the parent's cred and a copy of its
@@ -17,6 +18,7 @@
 import type { MmStruct } from '../mm/mm_types.js'
 import { type Cred, cred_for_uid } from '../include/cred.js'
 import { type Rlimit, type SignalStruct, init_rlimits } from '../include/resource.js'
+import type { FilesStruct } from '../fs/file.js'
 
 export const PF_EXITING = 0x00000004
 export const PF_KTHREAD = 0x00200000
@@ -58,6 +60,8 @@ export class TaskStruct {
   kaddr = 0
   /** task->stack: the kernel stack's address (0 when not modelled or freed). */
   stack = 0
+  /** task->files: the descriptor table (null for a kernel thread and after exit). */
+  files: FilesStruct | null = null
 
   /**
    * `cred` is a uid (the cred a process that execve()d as that uid has) or
@@ -81,29 +85,5 @@ export class TaskStruct {
 
   get is_kthread(): boolean {
     return (this.flags & PF_KTHREAD) !== 0
-  }
-}
-
-/**
- * The mm side of a context switch (Kernel: context_switch(), kernel/sched/core.c).
- * A kernel thread borrows prev's active_mm (mmgrab); a user task switching in
- * after a kernel thread lets the borrowed mm go (mmdrop).
- */
-export function context_switch_mm(
-  prev: TaskStruct,
-  next: TaskStruct,
-  mmgrab: (mm: MmStruct) => void,
-  mmdrop: (mm: MmStruct) => void,
-): void {
-  if (!next.mm) {
-    next.active_mm = prev.active_mm
-    if (next.active_mm) mmgrab(next.active_mm)
-  } else {
-    next.active_mm = next.mm
-  }
-  if (!prev.mm && prev.active_mm) {
-    const borrowed = prev.active_mm
-    prev.active_mm = null
-    mmdrop(borrowed)
   }
 }

@@ -575,4 +575,21 @@ export function sys_brk(mm: MmStruct, brk: number): number {
 }
 
 /** Kernel: split_vma() re-exported for the other syscalls. */
+/** Kernel: exit_mmap(). */
+export function exit_mmap(mm: MmStruct): void {
+  const vmas = [...mm.mm_mt]
+  const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
+  unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
+  let nr_accounted = 0
+  for (const v of vmas) {
+    if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
+    remove_vma(mm, v)
+  }
+  vm_unacct_memory(mm.env, nr_accounted)
+  mm.total_vm = mm.data_vm = mm.exec_vm = mm.stack_vm = mm.locked_vm = 0
+  tlb_finish_mmu(mm, tlb) // the full-mm gather: flush_tlb_mm() before the tables go
+  mm.pgd.destroy()
+  mm.dead = true
+}
+
 export { split_vma }

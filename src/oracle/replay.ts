@@ -154,7 +154,7 @@ class Replayer extends OracleWorld {
   range_has_file_vma(p: Process, a: bigint, len: bigint): boolean {
     const e = (a + len + PAGE - 1n) & ~(PAGE - 1n)
     const s = a & ~(PAGE - 1n)
-    for (const line of proc_pid_maps(p.k, p.task).split('\n')) {
+    for (const line of proc_pid_maps(p.sys.mm, p.task).split('\n')) {
       const m = parse_map_line(line)
       if (!m || m.end <= s || m.start >= e || m.ino === 0) continue
       if (this.files.some((f) => f.ino === m.ino)) return true

@@ -179,7 +179,7 @@ export class OracleWorld {
         if (fd < 0) throw new ScenarioError(`reopen: ${errno_name(-fd)}`)
       }
       const file = p.file_of(fd)
-      const id = file ? vma_file_id(p.k, file) : { dev: '00:00', ino: 0 }
+      const id = file ? vma_file_id(p.sys.mm, file) : { dev: '00:00', ino: 0 }
       this.files.push({ name: nn.value, fd, dev: id.dev, ino: id.ino })
     }
   }
@@ -235,7 +235,7 @@ export class OracleWorld {
   dump(p: Process, at: number | 'final', out: string[]): number {
     const wlo = this.base - PAGE
     const whi = this.base + this.arena_len + PAGE
-    const maps = proc_pid_maps(p.k, p.task)
+    const maps = proc_pid_maps(p.sys.mm, p.task)
     interface W { start: bigint; end: bigint; line: string }
     const wv: W[] = []
     for (const line of maps.split('\n')) {
@@ -284,7 +284,7 @@ export class OracleWorld {
 
   smaps(p: Process, wv: { start: bigint; end: bigint }[]): string {
     const FIELDS = ['Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree', 'Swap', 'Locked']
-    const text = proc_pid_smaps(p.k, p.task)
+    const text = proc_pid_smaps(p.sys.mm, p.task)
     const parts: string[] = []
     let cur: { start: bigint; end: bigint } | null = null
     let vals: number[] = []

@@ -10,7 +10,6 @@ import { Machine, type MachineOptions } from '../../src/index.js'
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MADV_COLD, MADV_DONTNEED, MREMAP_MAYMOVE } from '../../src/include/uapi/mman.js'
 import { SignalError } from '../../src/user/errors.js'
 import { O_CREAT, O_RDWR, type Process } from '../../src/user/process.js'
-import { TaskStruct } from '../../src/kernel/task.js'
 import { FramePageTables } from '../../src/mm/pgtable_mm.js'
 import { _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_RW } from '../../src/arch/pte.js'
 import { SIGSEGV } from '../../src/include/uapi/signal.js'
@@ -274,10 +273,7 @@ describe('MMU: shootdowns and lazy TLB', () => {
     const a = p.mmap(0, 4096, RW, ANON)
     p.store(a, [1])
     // A second thread of the process on CPU 1 (clone(CLONE_VM)).
-    const t = new TaskStruct(p.table.alloc_pid(), 'thr', p.mm)
-    p.mm.mm_users++
-    t.cpu = 1
-    const thr = p.table.adopt(t)
+    const thr = p.clone_thread(1)
     catch_segv(thr)
     expect(thr.load(a, 1)[0]).toBe(1)
     expect([...p.mm.cpu_bitmap].sort()).toEqual([0, 1])
@@ -317,9 +313,9 @@ describe('MMU: shootdowns and lazy TLB', () => {
     const a = p.mmap(0, 4096, RW, ANON)
     p.store(a, [1]) // CPU 0 caches a
     const mm = p.mm
-    const kt = m.processes.kthread_create('kworker/0:1')
+    const kt = m.syscalls.kthread_create('kworker/0:1')!
     const count0 = mm.mm_count
-    m.processes.switch_to(0, kt)
+    m.syscalls.sched.switch_to(0, kt)
     expect(kt.mm).toBe(null)
     expect(kt.active_mm).toBe(mm)
     expect(mm.mm_count).toBe(count0 + 1) // mmgrab

@@ -92,7 +92,7 @@ describe.each(['x86_64', 'i386', 'i386-pae'] as const)('%s: user memory through 
           } else if (o.k === 'cpu') {
             pr.p.run_on(o.cpu)
           } else {
-            m.processes.switch_to(o.cpu, m.processes.kthread_create('kworker'))
+            m.syscalls.sched.switch_to(o.cpu, m.syscalls.kthread_create('kworker')!)
           }
           m.check()
         }

@@ -14,7 +14,7 @@ import { parse_smaps } from '../../src/user/pmap.js'
 import { VmArea, MmStruct, type VmFile } from '../../src/mm/mm_types.js'
 import { X86_64 } from '../../src/arch/profile.js'
 import { TaskStruct } from '../../src/kernel/task.js'
-import type { MemSizeStats, ProcessKernel } from '../../src/user/kernel_api.js'
+import type { MemSizeStats, MmEntry } from '../../src/kernel/mm_entry.js'
 
 const REF = '/work/shared/reference/proc'
 const ref = (f: string): string => readFileSync(`${REF}/${f}`, 'utf8')
@@ -47,7 +47,7 @@ function stats_of(fields: [string, number][]): MemSizeStats {
 }
 
 /** The reference `sleep` process rebuilt from pid-smaps.txt. */
-function reference_process(): { k: ProcessKernel; task: TaskStruct; mm: MmStruct } {
+function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
   const entries = parse_smaps(ref('pid-smaps.txt')).filter((e) => !e.path.includes('vsyscall'))
   const files = new Map<string, VmFile & { ino: number; dev: string }>()
   const stats = new Map<VmArea, MemSizeStats>()
@@ -93,7 +93,7 @@ function reference_process(): { k: ProcessKernel; task: TaskStruct; mm: MmStruct
       const [maj, min] = x.dev.split(':').map((h) => parseInt(h, 16))
       return { dev_major: maj, dev_minor: min, ino: x.ino }
     },
-  } as unknown as ProcessKernel
+  } as unknown as MmEntry
   const task = new TaskStruct(6192, 'sleep', mm, 0)
   return { k, task, mm }
 }
@@ -148,7 +148,7 @@ describe('/proc/<pid>/maps, smaps (Linux 6.18 format)', () => {
     const base = mm.mm_mt[5].vm_start // [heap], anonymous
     const pfn = 0x1234
     ;(mm as unknown as { env: unknown }).env = { zero_pfn: 1, pages: { nr: 0x10000, page_mapcount: () => 1, mapping: new Int32Array(0x10000).fill(-1) } }
-    const kk = { ...k, pte_of: (_m: MmStruct, a: number) => (a === base ? pfn * 4096 + 0x67 : 0) } as ProcessKernel
+    const kk = { ...k, pte_of: (_m: MmStruct, a: number) => (a === base ? pfn * 4096 + 0x67 : 0) } as MmEntry
     const off = (base / 4096) * 8
     const pm = proc_pid_pagemap(kk, task, off, 16, true)
     const dv = new DataView(pm.buffer)

@@ -12,14 +12,14 @@ import { proc_pid_stat, proc_pid_cmdline } from './array.js'
 import { proc_pid_limits } from './base.js'
 
 function task_of(m: Machine, path: string, pid: string): TaskStruct {
-  const t = m.processes.tasks.get(Number(pid))
+  const t = m.syscalls.tasks.get(Number(pid))
   if (!t || t.exit_state !== 0) throw new ProcNotFound(path)
   return t
 }
 
 register_proc_pattern(/^\/proc\/(\d+)\/(maps|smaps|smaps_rollup|status|statm|stat|cmdline|limits)$/, (m, match) => {
   const t = task_of(m, match[0], match[1])
-  const k = m.processes.kernel
+  const k = m.syscalls.mm
   switch (match[2]) {
     case 'maps':
       return proc_pid_maps(k, t)

@@ -23,7 +23,7 @@ import { PAGE_SIZE } from '../../include/page_types.js'
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { RLIMIT_SIGPENDING } from '../../include/resource.js'
-import type { ProcessKernel } from '../../user/kernel_api.js'
+import type { MmEntry } from '../../kernel/mm_entry.js'
 import { empty_mss, type MemSizeStats } from '../../mm/smaps.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
@@ -58,7 +58,7 @@ function kb(bytes: number, width = 8): string {
 }
 
 /** Device and inode of a mapped file, as /proc/<pid>/maps prints them. */
-export function vma_file_id(k: ProcessKernel, file: VmFile): { dev: string; ino: number } {
+export function vma_file_id(k: MmEntry, file: VmFile): { dev: string; ino: number } {
   const id = k.file_ino?.(file)
   if (id) return { dev: hex2(id.dev_major) + ':' + hex2(id.dev_minor), ino: id.ino }
   // shm_mnt (shared anonymous memory) is 00:01; tmpfs on /dev/shm 00:19; the disk fe:00.
@@ -112,7 +112,7 @@ function addr_hex(a: number): string {
 }
 
 /** Kernel: show_map_vma(): one maps line (without the newline). */
-export function show_map_vma(k: ProcessKernel, vma: VmArea): string {
+export function show_map_vma(k: MmEntry, vma: VmArea): string {
   let dev = '00:00'
   let ino = 0
   let pgoff = 0
@@ -126,7 +126,7 @@ export function show_map_vma(k: ProcessKernel, vma: VmArea): string {
   return pad_name(prefix, get_vma_name(vma), k.arch.bits)
 }
 
-function gate_line(k: ProcessKernel): string | null {
+function gate_line(k: MmEntry): string | null {
   if (k.arch.bits !== 64) return null
   const s = VSYSCALL_ADDR.toString(16)
   const e = (VSYSCALL_ADDR + 4096n).toString(16)
@@ -135,7 +135,7 @@ function gate_line(k: ProcessKernel): string | null {
 }
 
 /** /proc/<pid>/maps. Empty for a kernel thread or a dead task. */
-export function proc_pid_maps(k: ProcessKernel, task: TaskStruct): string {
+export function proc_pid_maps(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
   if (!mm) return ''
   let out = ''
@@ -193,7 +193,7 @@ export function show_smap(prefix_line: string, size: number, mss: MemSizeStats, 
 }
 
 /** /proc/<pid>/smaps. */
-export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
+export function proc_pid_smaps(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
   if (!mm) return ''
   let out = ''
@@ -206,7 +206,7 @@ export function proc_pid_smaps(k: ProcessKernel, task: TaskStruct): string {
 }
 
 /** Kernel: show_smaps_rollup(). */
-export function proc_pid_smaps_rollup(k: ProcessKernel, task: TaskStruct): string {
+export function proc_pid_smaps_rollup(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
   if (!mm || mm.mm_mt.length === 0) return ''
   const sum = empty_mss()
@@ -340,7 +340,7 @@ export const PM_PRESENT = 63
  * (a multiple of 8) for `count` bytes (Kernel: pagemap_read()). PFNs are
  * shown only with CAP_SYS_ADMIN (`show_pfn`), else zero.
  */
-export function proc_pid_pagemap(k: ProcessKernel, task: TaskStruct, offset: number, count: number, show_pfn: boolean): Uint8Array {
+export function proc_pid_pagemap(k: MmEntry, task: TaskStruct, offset: number, count: number, show_pfn: boolean): Uint8Array {
   const mm = task.mm
   if (!mm || offset % 8 !== 0 || count % 8 !== 0) return new Uint8Array(0)
   const out = new Uint8Array(count)

@@ -1,8 +1,8 @@
 /**
- * The kernel entry points the user side (Process handles, exec, the oracle
- * replay, /proc) calls. Each is the kernel function of the same name in
- * src/mm/*.ts or src/fs/*.ts; Machine builds one ProcessKernel object that
- * binds them (src/kernel/mm_syscalls.ts once the address-space code lands).
+ * The mm and file entry points the rest of the kernel calls with an mm or a
+ * file in hand: the system-call table (syscalls.ts), exec (exec.ts).
+ * Each is the kernel function of the same name in src/mm/*.ts or
+ * src/fs/*.ts; mm_syscalls.ts binds one MmEntry per machine.
  *
  * Contract: every function returns >= 0 (or an address) on success and
  * -errno on failure, exactly like the kernel function; nothing throws except
@@ -29,28 +29,25 @@ export interface AccessResult {
 export type { MemSizeStats } from '../mm/smaps.js'
 import type { MemSizeStats } from '../mm/smaps.js'
 
-export interface ProcessKernel {
+export interface MmEntry {
   readonly arch: ArchProfile
 
-  /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when not modelled). */
-  alloc_task_struct?(): number
+  /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when out of memory). */
+  alloc_task_struct(): number
   /** Kernel: free_task_struct(). */
-  free_task_struct?(addr: number): void
+  free_task_struct(addr: number): void
   /** Kernel: alloc_thread_stack_node(): the task's kernel stack address, 0 on failure. */
-  alloc_thread_stack?(): number
+  alloc_thread_stack(): number
   /** Kernel: free_thread_stack() (put_task_stack() once the dead task is switched away). */
-  free_thread_stack?(stack: number): void
+  free_thread_stack(stack: number): void
   /** Kernel: mm_alloc() (allocate_mm + mm_init with fresh page tables); null on -ENOMEM. */
   mm_alloc(): MmStruct | null
   /** Kernel: totalram_pages() (fork_init()'s default RLIMIT_NPROC / RLIMIT_SIGPENDING derive from it). */
-  totalram_pages?(): number
+  totalram_pages(): number
   /** Kernel: dup_mm() for fork; null on failure. */
   dup_mm(oldmm: MmStruct): MmStruct | null
   /** Kernel: mmput(): drop a user; the last one tears the address space down. */
   mmput(mm: MmStruct): void
-  /** Kernel: mmgrab() / mmdrop() on mm_count (lazy-TLB borrowers). */
-  mmgrab(mm: MmStruct): void
-  mmdrop(mm: MmStruct): void
 
   /** Kernel: ksys_mmap_pgoff() with a byte offset (the whole mmap(2) syscall). */
   ksys_mmap_pgoff(mm: MmStruct, addr: number, len: number, prot: number, flags: number, file: VmFile | null, off: number): number
@@ -75,7 +72,7 @@ export interface ProcessKernel {
   /** A user-mode load (write=false) or store (write=true, data given) through the MMU. */
   access_user(mm: MmStruct, addr: number, len: number, write: boolean, data?: Uint8Array): AccessResult
   /** A user-mode instruction fetch through the MMU (NX pages fault with SEGV_ACCERR). */
-  fetch_user?(mm: MmStruct, addr: number, len: number): AccessResult
+  fetch_user(mm: MmStruct, addr: number, len: number): AccessResult
   /** Kernel: copy_to_user(): bytes NOT copied. */
   copy_to_user(mm: MmStruct, addr: number, src: Uint8Array): number
   /** Kernel: copy_from_user(): bytes NOT copied (dst gets the copied prefix). */
@@ -84,11 +81,11 @@ export interface ProcessKernel {
   /** Kernel: smaps_gather_stats() for one VMA. */
   smaps_walk(mm: MmStruct, vma: VmArea): MemSizeStats
   /** The PTE word of a user page (0 when none), for /proc/pid/pagemap. */
-  pte_of?(mm: MmStruct, addr: number): number
+  pte_of(mm: MmStruct, addr: number): number
   /** Kernel: PageAnon() of a mapped page (pagemap's PM_FILE bit). */
-  PageAnon?(pfn: number): boolean
+  PageAnon(pfn: number): boolean
   /** True when the PTE word is a guard-region marker (MADV_GUARD_INSTALL). */
-  is_guard_pte?(pte: number): boolean
+  is_guard_pte(pte: number): boolean
 
   /** Files on the in-memory filesystem (tmpfs / disk-like). */
   filp_open(path: string, flags: number, mode: number): VmFile | number
@@ -103,14 +100,10 @@ export interface ProcessKernel {
   /** Kernel: do_truncate() / vfs_truncate(). */
   do_truncate(file: VmFile, size: number): number
   /** Kernel: vfs_fsync(). */
-  vfs_fsync?(file: VmFile): number
-  /** Kernel: fput(). */
-  fput(file: VmFile): void
+  vfs_fsync(file: VmFile): number
   /** Inode number and device of a file (for /proc/<pid>/maps); 0 when unknown. */
-  file_ino?(file: VmFile): { dev_major: number; dev_minor: number; ino: number }
+  file_ino(file: VmFile): { dev_major: number; dev_minor: number; ino: number }
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
-  _install_special_mapping?(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number
-  /** Kernel: vm_brk_flags() (bss, heap set-up). */
-  vm_brk_flags?(mm: MmStruct, addr: number, len: number, flags: number): number
+  _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number
 }

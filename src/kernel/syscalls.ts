@@ -1,0 +1,332 @@
+/**
+ * The system-call table of a machine (Kernel: arch/x86/entry/syscall_64.c
+ * sys_call_table and the sys_* functions it names): what a task reaches by
+ * the syscall instruction, and what its user-mode loads, stores and
+ * instruction fetches do when they fault.
+ *
+ * Entering the kernel runs the task on its CPU (sched.run: switch_mm when
+ * another mm is loaded there), so every access and flush happens on the
+ * CPU the task runs on. Each sys_* method takes the calling task (current)
+ * and returns what the kernel returns: >= 0 (or an address) on success,
+ * -errno on failure; the checks the syscall layer makes before reaching
+ * mm/ or fs/ (descriptor lookup, file mode, offsets) are made here in
+ * Linux's order. A task must be alive (the user side checks it).
+ *
+ * after_syscall, when set, runs after every call (the machine's DEBUG_VM
+ * checker).
+ */
+import { PAGE_SIZE } from '../include/page_types.js'
+import { EBADF, EINVAL, ENOMEM } from '../include/errno.js'
+import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
+import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
+import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
+import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
+import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
+import { do_exit, release_task } from './exit.js'
+import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
+import { kthread_create } from './kthread.js'
+import type { AccessResult, MmEntry, UserFault } from './mm_entry.js'
+import { PidTable } from './pid.js'
+import { Scheduler, type MmuSched } from './sched.js'
+import { mmput } from './sched_mm.js'
+import { do_sigaction, force_sig_fault } from './signal.js'
+import { sys_getrlimit, sys_setrlimit } from './sys.js'
+import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
+
+export interface SyscallOptions {
+  readonly nr_cpus: number
+  readonly seed: number
+  /** kernel.randomize_va_space. */
+  readonly randomize_va_space: 0 | 1 | 2
+}
+
+/** A user access's outcome: the bytes read (up to a fault), the fault, and whether the task died of it. */
+export interface UserAccess {
+  readonly data: Uint8Array
+  readonly fault: UserFault | null
+  readonly killed: boolean
+}
+
+const NO_BYTES = new Uint8Array(0)
+
+export class Syscalls implements TaskEnv {
+  readonly pids = new PidTable()
+  readonly sched: Scheduler
+  readonly init_rlim: readonly Rlimit[]
+  /** The PRNG of exec's layout randomisation (seeded from the machine's seed). */
+  readonly rng: Rng
+  /** Runs after every system call and user access (DEBUG_VM). */
+  after_syscall: (() => void) | null = null
+
+  constructor(
+    readonly mm: MmEntry,
+    mmu: MmuSched,
+    private readonly opts: SyscallOptions,
+  ) {
+    this.sched = new Scheduler(opts.nr_cpus, mmu)
+    this.rng = new Rng(opts.seed * 2654435761)
+    this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
+  }
+
+  /** Every task not yet reaped, by pid. */
+  get tasks(): ReadonlyMap<number, TaskStruct> {
+    return this.pids.tasks
+  }
+
+  private enter(t: TaskStruct): void {
+    this.sched.run(t)
+  }
+  private done<T>(v: T): T {
+    this.after_syscall?.()
+    return v
+  }
+
+  // ---- tasks ----
+
+  /**
+   * A new process running `image` (what init's fork + execve give): the
+   * task, or -errno when its task_struct, stack or address space cannot be
+   * made or the image cannot be mapped.
+   */
+  spawn(name: string, uid: number, image: ProgramImage = default_image(name, this.mm.arch.bits)): TaskStruct | number {
+    const mm = this.mm.mm_alloc()
+    if (!mm) return -ENOMEM
+    // The new task runs the execve: it owns the mm (its cred and limits apply); its pid comes after.
+    const task = new TaskStruct(0, name, mm, uid, copy_rlimits(this.init_rlim))
+    mm.owner = task
+    const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
+    const r = exec_image(this.mm, mm, image, {
+      randomize_va_space: this.opts.randomize_va_space,
+      rng: this.rng,
+      // An unlimited stack selects the legacy bottom-up layout in Linux (mmap_is_legacy()), not modelled.
+      rlimit_stack: stack === RLIM_INFINITY ? undefined : stack,
+    })
+    if (r.ret < 0 || !dup_task_struct(this, task)) {
+      mmput(mm)
+      return this.done(r.ret < 0 ? r.ret : -ENOMEM)
+    }
+    task.pid = task.tgid = this.pids.alloc_pid()
+    task.cmdline = [...image.argv]
+    task.files = new FilesStruct()
+    this.pids.attach_pid(task)
+    return this.done(task)
+  }
+
+  /** Kernel: kthread_create(); null when out of memory. */
+  kthread_create(name: string): TaskStruct | null {
+    return this.done(kthread_create(this, name))
+  }
+
+  /** fork(2) (clone_flags 0) or a thread of the same process (CLONE_VM): the child, or -errno. */
+  sys_clone(t: TaskStruct, clone_flags = 0): TaskStruct | number {
+    this.enter(t)
+    return this.done(copy_process(this, t, clone_flags))
+  }
+
+  /** exit(2): `code` & 0xff becomes the status. */
+  sys_exit(t: TaskStruct, code: number): void {
+    this.enter(t)
+    do_exit(this, t, (code & 0xff) << 8)
+    this.done(0)
+  }
+
+  /** waitpid() on one child: its wait status once it is a zombie (reaping it), else -1 (still running). */
+  sys_wait4(child: TaskStruct): number {
+    if (child.exit_state !== EXIT_ZOMBIE) return -1
+    const status = child.exit_code
+    release_task(this, child)
+    return this.done(status)
+  }
+
+  // ---- memory ----
+
+  /** Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): the offset must be page aligned, then fget(). */
+  sys_mmap(t: TaskStruct, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+    if (off % PAGE_SIZE !== 0) return -EINVAL
+    let file: VmFile | null = null
+    if (!(flags & MAP_ANONYMOUS)) {
+      file = t.files ? fget(t.files, fd) : null
+      if (!file) return -EBADF
+    }
+    this.enter(t)
+    return this.done(this.mm.ksys_mmap_pgoff(t.mm!, addr, len, prot, flags, file, off))
+  }
+  sys_munmap(t: TaskStruct, addr: number, len: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_munmap(t.mm!, addr, len))
+  }
+  sys_mprotect(t: TaskStruct, addr: number, len: number, prot: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_mprotect_pkey(t.mm!, addr, len, prot))
+  }
+  sys_mremap(t: TaskStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_mremap(t.mm!, addr, old_len, new_len, flags, new_addr))
+  }
+  sys_madvise(t: TaskStruct, addr: number, len: number, advice: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_madvise(t.mm!, addr, len, advice))
+  }
+  sys_mlock(t: TaskStruct, addr: number, len: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_mlock(t.mm!, addr, len, 0))
+  }
+  sys_mlock2(t: TaskStruct, addr: number, len: number, flags: number): number {
+    this.enter(t)
+    return this.done(this.mm.sys_mlock2(t.mm!, addr, len, flags))
+  }
+  sys_munlock(t: TaskStruct, addr: number, len: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_munlock(t.mm!, addr, len))
+  }
+  sys_mlockall(t: TaskStruct, flags: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_mlockall(t.mm!, flags))
+  }
+  sys_munlockall(t: TaskStruct): number {
+    this.enter(t)
+    return this.done(this.mm.do_munlockall(t.mm!))
+  }
+  sys_msync(t: TaskStruct, addr: number, len: number, flags: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_msync(t.mm!, addr, len, flags))
+  }
+  sys_mseal(t: TaskStruct, addr: number, len: number, flags: number): number {
+    this.enter(t)
+    return this.done(this.mm.do_mseal(t.mm!, addr, len, flags))
+  }
+  sys_mincore(t: TaskStruct, addr: number, len: number, vec: Uint8Array): number {
+    this.enter(t)
+    return this.done(this.mm.do_mincore(t.mm!, addr, len, vec))
+  }
+  /** Kernel: sys_brk(): the new break, or the old one when refused. */
+  sys_brk(t: TaskStruct, brk: number): number {
+    this.enter(t)
+    return this.done(this.mm.sys_brk(t.mm!, brk))
+  }
+
+  // ---- user-mode accesses ----
+
+  /**
+   * A user-mode load (write false) or store (write true, `data` given) of
+   * `len` bytes at `addr` through the MMU of the task's CPU. A fault is
+   * delivered (force_sig_fault): the handler runs, or the task dies of it.
+   */
+  user_access(t: TaskStruct, addr: number, len: number, write: boolean, data?: Uint8Array): UserAccess {
+    this.enter(t)
+    return this.done(this.deliver(t, this.mm.access_user(t.mm!, addr, len, write, data)))
+  }
+  /** A user-mode instruction fetch (NX pages fault with SEGV_ACCERR where the profile has NX). */
+  user_fetch(t: TaskStruct, addr: number, len: number): UserAccess {
+    this.enter(t)
+    return this.done(this.deliver(t, this.mm.fetch_user(t.mm!, addr, len)))
+  }
+  /** Like user_access(), but the fault is reported, not delivered (a probe that catches its own faults). */
+  user_probe(t: TaskStruct, addr: number, len: number, write: boolean, data?: Uint8Array): UserAccess {
+    this.enter(t)
+    const r = this.mm.access_user(t.mm!, addr, len, write, data)
+    return this.done({ data: r.data ?? NO_BYTES, fault: r.ok ? null : (r.fault ?? null), killed: false })
+  }
+  private deliver(t: TaskStruct, r: AccessResult): UserAccess {
+    if (r.ok) return { data: r.data ?? NO_BYTES, fault: null, killed: false }
+    const fault = r.fault ?? { signal: 11, si_code: 1, addr: 0 }
+    return { data: r.data ?? NO_BYTES, fault, killed: force_sig_fault(this, t, fault) }
+  }
+
+  // ---- signals and limits ----
+
+  /** sigaction(2) for one signal: the old handler, or -EINVAL. */
+  sys_rt_sigaction(t: TaskStruct, signo: number, handler: SigHandler): SigHandler | number {
+    return do_sigaction(t, signo, handler)
+  }
+  sys_getrlimit(t: TaskStruct, resource: number, out: Rlimit): number {
+    return sys_getrlimit(t, resource, out)
+  }
+  sys_setrlimit(t: TaskStruct, resource: number, rlim: Rlimit): number {
+    return sys_setrlimit(t, resource, rlim)
+  }
+
+  // ---- files ----
+
+  /** The open file behind `fd` (null when none). */
+  fget(t: TaskStruct, fd: number): VmFile | null {
+    return t.files ? fget(t.files, fd) : null
+  }
+
+  /**
+   * Kernel: do_sys_openat2(): a free descriptor is found first
+   * (get_unused_fd_flags(): EMFILE at RLIMIT_NOFILE, before any lookup
+   * error), then the file is opened and installed.
+   */
+  sys_open(t: TaskStruct, path: string, flags: number, mode: number): number {
+    if (!t.files) return -EBADF
+    const fd = get_unused_fd_flags(t.files, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
+    if (fd < 0) return fd
+    this.enter(t)
+    const f = this.mm.filp_open(path, flags, mode)
+    if (typeof f === 'number') return this.done(f)
+    fd_install(t.files, fd, f)
+    return this.done(fd)
+  }
+  sys_close(t: TaskStruct, fd: number): number {
+    if (!t.files) return -EBADF
+    this.enter(t)
+    return this.done(close_fd(t.files, fd))
+  }
+  /** pread(2) into a kernel buffer (the libc helper that returns the bytes): the bytes, or -errno. */
+  sys_pread_buf(t: TaskStruct, fd: number, len: number, off: number): Uint8Array | number {
+    const f = this.readable(t, fd, off)
+    if (typeof f === 'number') return f
+    this.enter(t)
+    return this.done(this.mm.kernel_read(f, off, len))
+  }
+  /** pwrite(2) from a kernel buffer: bytes written, or -errno. */
+  sys_pwrite_buf(t: TaskStruct, fd: number, data: Uint8Array, off: number): number {
+    const f = this.writable(t, fd, off)
+    if (typeof f === 'number') return f
+    this.enter(t)
+    return this.done(this.mm.kernel_write(f, off, data))
+  }
+  /** Kernel: ksys_pread64() -> filemap_read(): a short count at a hole of the destination, EFAULT when nothing was copied. */
+  sys_pread64(t: TaskStruct, fd: number, addr: number, len: number, off: number): number {
+    const f = this.readable(t, fd, off)
+    if (typeof f === 'number') return f
+    this.enter(t)
+    return this.done(this.mm.file_read_to_user(t.mm!, f, off, addr, len))
+  }
+  /** Kernel: ksys_pwrite64() -> generic_perform_write(). */
+  sys_pwrite64(t: TaskStruct, fd: number, addr: number, len: number, off: number): number {
+    const f = this.writable(t, fd, off)
+    if (typeof f === 'number') return f
+    this.enter(t)
+    return this.done(this.mm.file_write_from_user(t.mm!, f, off, addr, len))
+  }
+  /** Kernel: do_sys_ftruncate(): EINVAL for a negative size or a file not open for writing. */
+  sys_ftruncate(t: TaskStruct, fd: number, size: number): number {
+    if (size < 0) return -EINVAL
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    if (!(f.f_mode & FMODE_WRITE)) return -EINVAL
+    this.enter(t)
+    return this.done(this.mm.do_truncate(f, size))
+  }
+  sys_fsync(t: TaskStruct, fd: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.vfs_fsync(f))
+  }
+  /** rw_verify_area() and the FMODE_READ check of a positional read. */
+  private readable(t: TaskStruct, fd: number, off: number): VmFile | number {
+    if (off < 0) return -EINVAL
+    const f = this.fget(t, fd)
+    if (!f || !(f.f_mode & FMODE_READ)) return -EBADF
+    return f
+  }
+  private writable(t: TaskStruct, fd: number, off: number): VmFile | number {
+    if (off < 0) return -EINVAL
+    const f = this.fget(t, fd)
+    if (!f || !(f.f_mode & FMODE_WRITE)) return -EBADF
+    return f
+  }
+}
