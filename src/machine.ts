@@ -27,15 +27,18 @@ import {
   setup_per_zone_wmarks,
   zone_pcp_update,
 } from './mm/watermark.js'
-import { proc_read } from './fs/proc/registry.js'
+import { proc_read } from './fs/proc/root.js'
+import type { ProcView } from './fs/proc/internal.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
 import { Syscalls } from './kernel/syscalls.js'
+import type { MmEntry } from './kernel/mm_entry.js'
+import type { TaskStruct } from './kernel/task.js'
 import { FsNamespace } from './fs/namei.js'
 import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
-import './fs/proc/pid.js'
 import { PgTables } from './mm/pgtable.js'
+import { check_pgtables } from './mm/pgtable_debug.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
@@ -155,6 +158,8 @@ export class Machine {
   readonly mm_env: MmEnv
   /** The system-call table: tasks by pid, the scheduler, every sys_* entry (src/kernel/syscalls.ts). */
   readonly syscalls: Syscalls
+  /** What /proc reads of this machine (src/fs/proc/internal.ts). */
+  private readonly proc_view: ProcView
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -206,7 +211,7 @@ export class Machine {
     this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
     this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
     this.checkers.push(() => {
-      this.pgtables.check()
+      check_pgtables(this.pgtables)
       this.vmalloc.check()
       this.highmem.check()
       this.thread_stacks.check()
@@ -272,6 +277,7 @@ export class Machine {
     const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env), kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.mmu), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {
       this.kernel.after_op = () => this.check()
       this.syscalls.after_syscall = () => this.check()
@@ -329,7 +335,7 @@ export class Machine {
 
   /** The text of a /proc file, e.g. m.proc('/proc/buddyinfo'). Throws for files mmsim does not have. */
   proc(path: string): string {
-    return proc_read(this, path)
+    return proc_read(this.proc_view, path)
   }
 
   /** Whether a PFN is backed by RAM (not a hole in the memory map). */
@@ -343,6 +349,26 @@ export class Machine {
     check_page_alloc(this.page_alloc, (pfn) => this.pfn_present(pfn))
     for (const c of this.checkers) c()
   }
+}
+
+/** The narrow view /proc formats its files from: the machine's parts, live values through getters. */
+class MachineProcView implements ProcView {
+  constructor(private readonly m: Machine) {}
+  get arch(): ArchProfile { return this.m.arch }
+  get cpus(): number { return this.m.cpus }
+  get boot(): BootMemory { return this.m.boot }
+  get page_alloc(): PageAllocator { return this.m.page_alloc }
+  get vmstat(): VmStat { return this.m.vmstat }
+  get slab(): SlabAllocator { return this.m.slab }
+  get vmalloc(): Vmalloc { return this.m.vmalloc }
+  get vm_committed_as(): number { return this.m.vm_committed_as }
+  vm_commit_limit(): number { return this.m.vm_commit_limit() }
+  get swap_total_pages(): number { return this.m.swap_total_pages }
+  get swap_free_pages(): number { return this.m.swap_free_pages }
+  get vmalloc_total_bytes(): number { return this.m.vmalloc_total_bytes }
+  vmalloc_used_pages(): number { return this.m.vmalloc_used_pages() }
+  get tasks(): ReadonlyMap<number, TaskStruct> { return this.m.syscalls.tasks }
+  get mm(): MmEntry { return this.m.syscalls.mm }
 }
 
 export { KernelBug }

@@ -6,6 +6,7 @@
  * page-table pages. Every value printed is read from the simulated machine.
  */
 import type { Machine } from '../machine.js'
+import { walk_text } from '../mm/pgtable_debug.js'
 import type { Process } from '../user/process.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../include/uapi/mman.js'
 import { section, show, type Out } from './demo_out.js'
@@ -16,7 +17,7 @@ const hex = (v: number): string => '0x' + v.toString(16)
 function walk(m: Machine, p: Process, addr: number): string {
   const tables = p.mm.pgd as unknown as { mm?: { pgd: number; pgtables_bytes: number } }
   if (!tables.mm) return '(no frame page tables)'
-  return m.pgtables.walk_text(tables.mm, addr)
+  return walk_text(m.pgtables, tables.mm, addr)
 }
 
 /** The leaf PTE's frame for `addr`, read from the page tables in frames. */

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util'
 import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
 import { run_demo } from './demo.js'
-import { proc_paths } from '../fs/proc/registry.js'
+import { proc_paths } from '../fs/proc/root.js'
 import { replay_command } from './replay.js'
 
 const USAGE = `usage: mmsim <command> [options]

@@ -50,7 +50,7 @@
  *     for_each_pte(mm, start, end, fn(addr, ptep, pte) => true to stop) (non-none, ascending,
  *       absent tables skipped whole),
  *     free_pgd_range(mm, addr, end, floor, ceiling) (ceiling 0 = none),
- *     walk_levels(mm, addr) -> WalkStep[], walk_text(mm, addr) -> string (teaching),
+ *     walk_levels(mm, addr) -> WalkStep[], walk_text() in pgtable_debug.ts (teaching),
  *     flush_tlb_kernel_range (hook, set by the TLB layer), flush_kernel(start, end),
  *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
@@ -63,7 +63,6 @@ import { KernelBug } from '../include/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
 import { PG_reserved, PGTY_none, PGTY_table, type PageArray, type Pfn } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
-import { check_pgtables, pgtable_count_tables, pgtable_reachable, walk_text } from './pgtable_debug.js'
 
 const ENOMEM = 12
 
@@ -540,10 +539,6 @@ export class PgTables {
     return out
   }
 
-  /** A walk as text, for teaching (see walk_text() in pgtable_debug.ts). */
-  walk_text(mm: PgtableMm, addr: number): string {
-    return walk_text(this, mm, addr)
-  }
 
   /**
    * Visit every non-none pte in [start, end) in ascending address order,
@@ -652,22 +647,5 @@ export class PgTables {
       }
       l = next
     }
-  }
-
-  // ---------------------------------------------------------------- accounting and checks
-
-  /** Table frames of `mm` below its pgd, by walking (see pgtable_debug.ts). */
-  count_tables(mm: PgtableMm, user_only = mm !== this.init_mm): number {
-    return pgtable_count_tables(this, mm, user_only)
-  }
-
-  /** Every table frame reachable from init_mm and each pgd on pgd_list. */
-  reachable_tables(): Set<Pfn> {
-    return pgtable_reachable(this)
-  }
-
-  /** DEBUG_VM check of the invariants at the top of the file (throws KernelBug). */
-  check(): void {
-    check_pgtables(this)
   }
 }

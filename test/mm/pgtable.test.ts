@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { walk_text } from '../../src/mm/pgtable_debug.js'
 import { describe, expect, it } from 'vitest'
 import { canonical, type ArchName } from '../../src/arch/profile.js'
 import { _KERNPG_TABLE, _PAGE_PRESENT, _PAGE_TABLE, PAGE_KERNEL, PAGE_SHARED, pfn_pte, pte_format, pte_pfn, vm_get_page_prot, VM_READ, VM_SHARED, VM_WRITE } from '../../src/arch/pte.js'
@@ -167,7 +168,7 @@ describe('named allocators and the teaching dump', () => {
     const a = 0x7ffd_1234_5678
     const ptep = pt.get_locked_pte(mm, a)
     pt.set_pte_at(mm, a, ptep, pfn_pte(0x4321, PAGE_SHARED) + 0x40)
-    const lines = pt.walk_text(mm, a).trimEnd().split('\n')
+    const lines = walk_text(pt, mm, a).trimEnd().split('\n')
     expect(lines[0]).toBe('0x00007ffd12345678: pgd 255, pud 500, pmd 145, pte 325, offset 0x678')
     expect(lines).toHaveLength(5)
     expect(lines[1]).toMatch(/^pgd\[255\] in pfn 0x[0-9a-f]+: 0x000000000[0-9a-f]{4}067 \(P RW US A D pfn=0x[0-9a-f]+\)$/)

@@ -3,7 +3,7 @@
  * e820__reserve_resources, setup.c kernel code/data resources): the firmware
  * map as a resource tree, the kernel image nested inside System RAM.
  */
-import type { Machine } from '../../machine.js'
+import type { ProcView } from './internal.js'
 
 interface Res {
   start: number
@@ -16,7 +16,7 @@ function hex(v: number): string {
   return v.toString(16).padStart(8, '0')
 }
 
-export function iomem_show(m: Machine): string {
+export function iomem_show(m: ProcView): string {
   const e820 = m.boot.e820
   const top: Res[] = []
   for (const r of e820) {

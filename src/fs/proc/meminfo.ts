@@ -4,7 +4,7 @@
  */
 import { NR_FREE_PAGES, NR_MLOCK, WMARK_LOW } from '../../mm/mmzone.js'
 import { NODE_STAT, NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from '../../mm/vmstat.js'
-import type { Machine } from '../../machine.js'
+import type { ProcView } from './internal.js'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -18,7 +18,7 @@ function num(label: string, v: number): string {
 }
 
 /** Kernel: calculate_totalreserve_pages(): high watermark plus the largest lowmem reserve, per zone. */
-export function totalreserve_pages(m: Machine): number {
+export function totalreserve_pages(m: ProcView): number {
   let total = 0
   for (const z of m.page_alloc.zones) {
     let max = 0
@@ -30,7 +30,7 @@ export function totalreserve_pages(m: Machine): number {
 }
 
 /** Kernel: si_mem_available(). */
-export function si_mem_available(m: Machine): number {
+export function si_mem_available(m: ProcView): number {
   const node = m.vmstat.node
   let wmark_low = 0
   for (const z of m.page_alloc.zones) wmark_low += z._watermark[WMARK_LOW]
@@ -44,7 +44,7 @@ export function si_mem_available(m: Machine): number {
 }
 
 /** DirectMap4k/2M/1G: how init_memory_mapping() would map each RAM range (largest aligned pages). */
-export function direct_map_sizes(m: Machine): Map<number, number> {
+export function direct_map_sizes(m: ProcView): Map<number, number> {
   const sizes = m.arch.bits === 64 ? [GiB, 2 * MiB, 4096] : [m.arch.levels === 3 ? 2 * MiB : 4 * MiB, 4096]
   const out = new Map<number, number>(sizes.map((s) => [s, 0]))
   const limit = Math.min(m.arch.max_low_phys, Infinity)
@@ -65,7 +65,7 @@ export function direct_map_sizes(m: Machine): Map<number, number> {
   return out
 }
 
-export function meminfo_show(m: Machine): string {
+export function meminfo_show(m: ProcView): string {
   const n = m.vmstat.node
   const p = (item: number): number => n[item] * 4
   const zones = m.page_alloc.zones

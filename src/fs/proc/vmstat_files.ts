@@ -6,12 +6,12 @@ import { migratetype_names, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../mm/gfp.
 import { NR_FREE_PAGES, NR_PAGE_ORDERS, pageblock_nr_pages, pageblock_order, zone_stat_names, type Zone } from '../../mm/mmzone.js'
 import { node_stat_names } from '../../mm/vmstat.js'
 import { calculate_normal_threshold } from '../../mm/watermark.js'
-import type { Machine } from '../../machine.js'
+import type { ProcView } from './internal.js'
 
 const pad = (v: string | number, w: number): string => String(v).padStart(w)
 
 /** Kernel: frag_show_print(). Populated zones only. */
-export function buddyinfo_show(m: Machine): string {
+export function buddyinfo_show(m: ProcView): string {
   let out = ''
   for (const z of m.page_alloc.zones) {
     if (!z.populated) continue
@@ -23,7 +23,7 @@ export function buddyinfo_show(m: Machine): string {
 }
 
 /** Kernel: pagetypeinfo_showblockcount_print(): one step per pageblock from the zone start. */
-function blocks_by_type(m: Machine, z: Zone): number[] {
+function blocks_by_type(m: ProcView, z: Zone): number[] {
   const count = new Array<number>(MIGRATE_TYPES).fill(0)
   for (let pfn = z.zone_start_pfn; pfn < z.zone_end_pfn; pfn += pageblock_nr_pages) {
     count[m.page_alloc.get_pfnblock_migratetype(pfn)]++
@@ -32,7 +32,7 @@ function blocks_by_type(m: Machine, z: Zone): number[] {
 }
 
 /** Kernel: pagetypeinfo_show(). */
-export function pagetypeinfo_show(m: Machine): string {
+export function pagetypeinfo_show(m: ProcView): string {
   let out = `Page block order: ${pageblock_order}\nPages per block:  ${pageblock_nr_pages}\n\n`
   out += 'Free pages count per migrate type at order'.padEnd(43) + ' '
   for (let o = 0; o < NR_PAGE_ORDERS; o++) out += `${pad(o, 6)} `
@@ -69,7 +69,7 @@ function nr_free_pages_blocks(z: Zone): number {
 }
 
 /** Kernel: zoneinfo_show_print(), for every zone of the node. */
-export function zoneinfo_show(m: Machine): string {
+export function zoneinfo_show(m: ProcView): string {
   let out = ''
   const zones = m.page_alloc.zones
   const first_populated = zones.find((z) => z.populated)

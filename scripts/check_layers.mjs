@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The layer rule of docs/ARCHITECTURE.md, enforced: every import in src/
+ * (type-only imports and re-exports included) must point to the same layer
+ * or a lower one, and no files may import each other in a circle.
+ *
+ *   node scripts/check_layers.mjs          # prints each violation, exit status 1 if any
+ *
+ * A file's layer is the one of the longest prefix in LAYERS that names it.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Lowest first. Same rank: the same layer (imports both ways allowed, cycles are not). */
+export const LAYERS = [
+  ['src/include/', 0],
+  ['src/arch/', 1],
+  ['src/hw/', 2],
+  ['src/mm/', 3],
+  ['src/fs/', 4],
+  ['src/drivers/', 5],
+  ['src/kernel/', 6],
+  ['src/fs/proc/', 7],
+  ['src/user/', 8],
+  ['src/machine.ts', 9],
+  ['src/oracle/', 10],
+  ['src/index.ts', 11],
+  ['src/cli/', 12],
+  ['src/web/', 12],
+]
+
+/** The layer of a repository path, or null when the rule does not cover it. */
+export function layer_of(path) {
+  let best = null
+  for (const [prefix, rank] of LAYERS) {
+    if ((path === prefix || path.startsWith(prefix)) && (!best || prefix.length > best[0].length)) best = [prefix, rank]
+  }
+  return best
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g
+
+/** The relative imports of a source text, as repository paths of .ts files. */
+export function imports_of(path, text) {
+  const out = []
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2]
+    out.push(join(dirname(path), spec).replace(/\.js$/, '.ts'))
+  }
+  return out
+}
+
+/**
+ * Violations of a graph (path -> imported paths): imports that run up the
+ * layers, and circles (strongly connected components of more than one file,
+ * or a file importing itself).
+ */
+export function check_graph(graph) {
+  const problems = []
+  for (const [from, tos] of graph) {
+    const lf = layer_of(from)
+    for (const to of tos) {
+      const lt = layer_of(to)
+      if (lf && lt && lt[1] > lf[1]) problems.push(`${from} imports ${to}: ${lt[0]} is above ${lf[0]}`)
+    }
+  }
+  // Tarjan's strongly connected components.
+  let index = 0
+  const idx = new Map(), low = new Map(), on = new Set(), stack = []
+  const visit = (v) => {
+    idx.set(v, index); low.set(v, index); index++
+    stack.push(v); on.add(v)
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue
+      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))) }
+      else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)))
+    }
+    if (low.get(v) === idx.get(v)) {
+      const scc = []
+      let w
+      do { w = stack.pop(); on.delete(w); scc.push(w) } while (w !== v)
+      if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) problems.push(`import cycle: ${scc.sort().join(' -> ')}`)
+    }
+  }
+  for (const v of [...graph.keys()].sort()) if (!idx.has(v)) visit(v)
+  return problems
+}
+
+function ts_files(dir) {
+  const out = []
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e)
+    if (statSync(p).isDirectory()) out.push(...ts_files(p))
+    else if (p.endsWith('.ts')) out.push(p)
+  }
+  return out
+}
+
+/** The import graph of the repository's src/. */
+export function src_graph(root) {
+  const graph = new Map()
+  for (const abs of ts_files(join(root, 'src'))) {
+    const path = relative(root, abs)
+    graph.set(path, imports_of(path, readFileSync(abs, 'utf8')))
+  }
+  return graph
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+  const problems = check_graph(src_graph(root))
+  for (const p of problems) console.log(p)
+  if (problems.length) {
+    console.log(`${problems.length} layer problem(s): see docs/ARCHITECTURE.md`)
+    process.exit(1)
+  }
+  console.log('layers: ok')
+}

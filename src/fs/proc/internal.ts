@@ -1,0 +1,49 @@
+/**
+ * What /proc reads of a machine (Kernel: fs/proc/internal.h): a narrow view
+ * of the kernel's state, so a /proc file cannot reach anything its seq_file
+ * show function in Linux could not. The machine builds one at boot
+ * (src/machine.ts); nothing here imports the machine.
+ */
+import type { ArchProfile } from '../../arch/profile.js'
+import type { BootMemory } from '../../mm/mm_init.js'
+import type { PageAllocator } from '../../mm/page_alloc.js'
+import type { VmStat } from '../../mm/vmstat.js'
+import type { SlabAllocator } from '../../mm/slab_common.js'
+import type { Vmalloc } from '../../mm/vmalloc.js'
+import type { MmEntry } from '../../kernel/mm_entry.js'
+import type { TaskStruct } from '../../kernel/task.js'
+
+export interface ProcView {
+  readonly arch: ArchProfile
+  /** nr_cpu_ids. */
+  readonly cpus: number
+  /** The firmware map, memblock and kernel image of the boot. */
+  readonly boot: BootMemory
+  readonly page_alloc: PageAllocator
+  readonly vmstat: VmStat
+  readonly slab: SlabAllocator
+  readonly vmalloc: Vmalloc
+  /** vm_committed_as in pages (Committed_AS). */
+  readonly vm_committed_as: number
+  /** Kernel: vm_commit_limit(), in pages. */
+  vm_commit_limit(): number
+  readonly swap_total_pages: number
+  readonly swap_free_pages: number
+  /** VMALLOC_END - VMALLOC_START (VmallocTotal). */
+  readonly vmalloc_total_bytes: number
+  /** Pages in vmalloc areas (VmallocUsed). */
+  vmalloc_used_pages(): number
+  /** Every task not yet reaped, by pid. */
+  readonly tasks: ReadonlyMap<number, TaskStruct>
+  /** The mm entry points (smaps walks, pagemap entries, inode numbers). */
+  readonly mm: MmEntry
+}
+
+/** A /proc path mmsim does not have: like open(2) it fails with ENOENT. */
+export class ProcNotFound extends Error {
+  readonly code = 'ENOENT'
+  constructor(path: string) {
+    super(`ENOENT: no such file or directory, open '${path}'`)
+    this.name = 'ProcNotFound'
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The /proc tree mmsim has (Kernel: fs/proc/root.c, proc_root_init() and
+ * the proc_create_*() calls of each subsystem; fs/proc/base.c
+ * tgid_base_stuff for /proc/<pid>/). One explicit table, no registration
+ * at module load: a file's text is formatted from the machine's state on
+ * every read, as the kernel's seq_file show functions do.
+ */
+import { ProcNotFound, type ProcView } from './internal.js'
+import { buddyinfo_show, pagetypeinfo_show, zoneinfo_show } from './vmstat_files.js'
+import { meminfo_show } from './meminfo.js'
+import { iomem_show } from './iomem.js'
+import { vmalloc_info_show } from './vmallocinfo.js'
+import { slabinfo_show } from './slabinfo.js'
+import { proc_pid_maps, proc_pid_smaps, proc_pid_smaps_rollup, proc_pid_status, proc_pid_statm } from './task_mmu.js'
+import { proc_pid_stat, proc_pid_cmdline } from './array.js'
+import { proc_pid_limits } from './base.js'
+import type { TaskStruct } from '../../kernel/task.js'
+
+type ProcShow = (v: ProcView) => string
+type PidShow = (v: ProcView, task: TaskStruct) => string
+
+/** The files at the top of /proc. */
+const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
+  ['/proc/buddyinfo', buddyinfo_show],
+  ['/proc/pagetypeinfo', pagetypeinfo_show],
+  ['/proc/zoneinfo', zoneinfo_show],
+  ['/proc/meminfo', meminfo_show],
+  ['/proc/iomem', iomem_show],
+  ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],
+  ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
+])
+
+/** The text files of /proc/<pid>/ (pagemap is binary: proc_pid_pagemap()). */
+const tgid_base_stuff: ReadonlyMap<string, PidShow> = new Map<string, PidShow>([
+  ['maps', (v, t) => proc_pid_maps(v.mm, t)],
+  ['smaps', (v, t) => proc_pid_smaps(v.mm, t)],
+  ['smaps_rollup', (v, t) => proc_pid_smaps_rollup(v.mm, t)],
+  ['status', (v, t) => proc_pid_status(t, { cpus: v.cpus })],
+  ['statm', (_v, t) => proc_pid_statm(t)],
+  ['stat', (_v, t) => proc_pid_stat(t)],
+  ['cmdline', (_v, t) => proc_pid_cmdline(t)],
+  ['limits', (_v, t) => proc_pid_limits(t)],
+])
+
+const PID_PATH = /^\/proc\/(\d+)\/([a-z_]+)$/
+
+/** The text of a /proc file. Throws ProcNotFound for a file mmsim does not have or a task that is gone. */
+export function proc_read(v: ProcView, path: string): string {
+  const show = proc_root.get(path)
+  if (show) return show(v)
+  const m = PID_PATH.exec(path)
+  const pid_show = m ? tgid_base_stuff.get(m[2]) : undefined
+  if (m && pid_show) {
+    const t = v.tasks.get(Number(m[1]))
+    if (t && t.exit_state === 0) return pid_show(v, t)
+  }
+  throw new ProcNotFound(path)
+}
+
+/** The paths of the fixed /proc files, sorted. */
+export function proc_paths(): string[] {
+  return [...proc_root.keys()].sort()
+}
+
+/** The names of the per-process files (/proc/<pid>/NAME), sorted. */
+export function proc_pid_entries(): string[] {
+  return [...tgid_base_stuff.keys()].sort()
+}
