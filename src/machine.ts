@@ -48,7 +48,7 @@ import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
 import { Mmu } from './hw/mmu.js'
-import { check_mmu, install_mmu, mmu_sched } from './kernel/mmu_context.js'
+import { check_mmu, install_kernel_tlb_flush, mmu_sched } from './kernel/mmu_context.js'
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
@@ -257,8 +257,6 @@ export class Machine {
     this.free_initmem()
     // The address-space layer: empty_zero_page lives in the kernel image's .bss.
     this.zero_pfn = Math.floor(this.boot.image.__bss_start / 4096)
-    const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
-    this.mm_env = make_mm_env(this, kobjs)
     // Each CPU's MMU and TLB: user accesses translate through them, the mm layer flushes them.
     const tlb_entries = opts.tlb_entries ?? 64
     const tlb_ways = opts.tlb_ways ?? Math.min(4, tlb_entries)
@@ -267,9 +265,11 @@ export class Machine {
       throw new MachineConfigError(`tlb_entries/tlb_ways: ${String(opts.tlb_entries)}/${String(opts.tlb_ways)} must give a power-of-two number of sets of at most 255 ways`)
     }
     this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways, pcid: opts.pcid ?? true })
-    install_mmu(this.mm_env, this.mmu, this.pgtables)
+    install_kernel_tlb_flush(this.mmu, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.mmu))
+    const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
+    this.mm_env = make_mm_env(this, kobjs, this.mmu)
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image

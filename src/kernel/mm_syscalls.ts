@@ -16,9 +16,10 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
-import { SoftPageTables } from '../mm/pgtable_soft.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
+import type { Mmu } from '../hw/mmu.js'
+import { mmu_translate } from './mmu_context.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
 import { EINVAL } from '../include/errno.js'
@@ -57,15 +58,13 @@ export interface MmHost {
     nr_free_pages(): number
     totalram_pages(): number
   }
-  /** The machine's page-table frames (x86 entry format); without it page tables are kept in software. */
-  readonly pgtables?: PgTables
+  /** The machine's page-table frames (x86 entry format). */
+  readonly pgtables: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
   vm_committed_as: number
-  /** The slab allocator: mm_struct, vm_area_struct, anon_vma, anon_vma_chain (and task_struct) come from its caches. */
-  readonly slab?: SlabAllocator
   /** The kernel log (pr_warn_once() messages of the mm layer). */
-  readonly printk?: { pr_warn(text: string): void }
+  readonly printk: { pr_warn(text: string): void }
 }
 
 /**
@@ -115,12 +114,21 @@ export class KernelObjects {
   }
 }
 
-/** The MmEnv of a machine (one per machine). */
-export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new KernelObjects(h.slab) : null): MmEnv {
+/** The MmEnv of a machine (one per machine): its allocators, its MMU's translation and TLB flushes, its log. */
+export function make_mm_env(h: MmHost, objs: KernelObjects, mmu: Mmu): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
-  const env: MmEnv = {
+  const warned = new Set<string>()
+  // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
+  // The call-site names, built once per cache (not per object).
+  const sites = new Map<string, [alloc: string, free: string]>()
+  const site = (cache: string): [string, string] => {
+    let s = sites.get(cache)
+    if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
+    return s
+  }
+  return {
     arch: h.arch,
     pages: h.pages,
     physmem: h.physmem,
@@ -133,8 +141,8 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
       h.pages._refcount[pfn] = 1
       h.page_alloc.__free_pages(pfn, order)
     },
-    // Page tables in real frames when the machine has them (VmPTE, PageTables, the MMU walk them).
-    pgd_alloc: () => (h.pgtables ? FramePageTables.create(h.pgtables) : new SoftPageTables()),
+    // Page tables in real frames (VmPTE, PageTables; the MMU walks them).
+    pgd_alloc: () => FramePageTables.create(h.pgtables),
     zero_pfn: h.zero_pfn,
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),
@@ -148,29 +156,17 @@ export function make_mm_env(h: MmHost, objs: KernelObjects | null = h.slab ? new
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
-  }
-  const printk = h.printk
-  if (printk) {
-    const warned = new Set<string>()
-    env.pr_warn_once = (key, msg) => {
+    kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
+    kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
+    flush_tlb_range: (mm, start, end, freed_tables) => mmu.flush_tlb_mm_range(mm, start, end, freed_tables === true),
+    flush_tlb_mm: (mm) => mmu.flush_tlb_mm(mm),
+    mmu_translate: (mm, vpn, write, exec) => mmu_translate(mmu, mm, vpn, write, exec === true),
+    pr_warn_once: (key, msg) => {
       if (warned.has(key)) return
       warned.add(key)
-      printk.pr_warn(msg)
-    }
+      h.printk.pr_warn(msg)
+    },
   }
-  if (objs) {
-    // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
-    // The call-site names, built once per cache (not per object).
-    const sites = new Map<string, [alloc: string, free: string]>()
-    const site = (cache: string): [string, string] => {
-      let s = sites.get(cache)
-      if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
-      return s
-    }
-    env.kmem_alloc = (cache) => objs.alloc(cache, site(cache)[0])
-    env.kmem_free = (cache, obj) => objs.free(cache, site(cache)[1], obj)
-  }
-  return env
 }
 
 /** The result of every store that did not fault (a store reads no bytes; AccessResult is read-only). */

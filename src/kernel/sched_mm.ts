@@ -38,7 +38,7 @@ export function mm_alloc(env: MmEnv, task_size: number): MmStruct | null {
   const pgd = env.pgd_alloc()
   if (!pgd) return null
   const mm = new MmStruct(env, mm_id, task_size, pgd)
-  mm.slab_obj = env.kmem_alloc?.('mm_struct') ?? 0
+  mm.slab_obj = env.kmem_alloc('mm_struct')
   return mm
 }
 
@@ -94,7 +94,7 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE
   const err = dup_mmap(mm, oldmm)
   // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's PTEs were write-protected for COW.
-  oldmm.env.flush_tlb_mm?.(oldmm)
+  oldmm.env.flush_tlb_mm(oldmm)
   if (err) {
     mm.mm_users = 1
     return null
@@ -117,7 +117,7 @@ export function mmgrab(mm: MmStruct): void {
 /** Kernel: mmdrop(): free the struct when the last reference goes. */
 export function mmdrop(mm: MmStruct): void {
   if (mm.mm_count <= 0) throw new KernelBug('mmdrop: mm_count underflow')
-  if (--mm.mm_count === 0) mm.env.kmem_free?.('mm_struct', mm.slab_obj)
+  if (--mm.mm_count === 0) mm.env.kmem_free('mm_struct', mm.slab_obj)
 }
 
 /** Kernel: mmput(): drop a user; the last one tears the mappings down. */

@@ -105,7 +105,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
       env.vmstat.count_vm_events('pglazyfree')
     }
   })
-  if (cleared) env.flush_tlb_range?.(mm, start, end)
+  if (cleared) env.flush_tlb_range(mm, start, end)
   return 0
 }
 
@@ -130,7 +130,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
     }
     if (pageout) list.push({ vpn, pfn })
   })
-  if (aged) env.flush_tlb_range?.(mm, start, end)
+  if (aged) env.flush_tlb_range(mm, start, end)
   if (!pageout) return
   for (const { vpn, pfn } of list) {
     const pte = mm.pgd.get(vpn)
@@ -143,7 +143,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
         continue
       }
       mm.pgd.set(vpn, 0)
-      env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
+      env.flush_tlb_range(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
       mm.rss_stat[1]--
       folio_remove_rmap_pte(env, pfn)
       put_page(env, pfn)

@@ -58,7 +58,6 @@ import {
   pfn_pte as mk_pte,
   vm_get_page_prot,
 } from '../arch/pte.js'
-import { arch_profile } from '../arch/profile.js'
 import { is_guard_pte_marker } from './swapops.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 
@@ -92,7 +91,7 @@ export { PTE_MARKER_GUARD, make_pte_marker, is_guard_pte_marker } from './swapop
 /** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
 export function vma_nx(vma: VmArea): number {
   const arch = vma.vm_mm.env.arch
-  return vma.vm_flags & VM_EXEC || (arch && !arch.has_nx) ? 0 : _PAGE_NX
+  return vma.vm_flags & VM_EXEC || !arch.has_nx ? 0 : _PAGE_NX
 }
 /** What the MMU sees: the P bit (a PROT_NONE entry is present only to the kernel). */
 export function pte_hw_present(pte: number): boolean {
@@ -133,12 +132,11 @@ export function vma_wants_writenotify(vma: VmArea): boolean {
  * mappings start read-only (COW).
  */
 export function vm_page_prot(vma: VmArea): number {
-  const arch = vma.vm_mm.env.arch ?? X86_64
+  const arch = vma.vm_mm.env.arch
   if (!vma_is_accessible(vma)) return vm_get_page_prot(arch, 0) // PAGE_NONE
   const flags = vma_wants_writenotify(vma) ? vma.vm_flags & ~VM_SHARED : vma.vm_flags
   return vm_get_page_prot(arch, flags)
 }
-const X86_64 = arch_profile('x86_64')
 
 /** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
 export function vm_normal_page(vma: VmArea, pte: number): number {
@@ -148,7 +146,7 @@ export function vm_normal_page(vma: VmArea, pte: number): number {
 }
 
 function flush_tlb_page(mm: MmStruct, addr: number): void {
-  mm.env.flush_tlb_range?.(mm, addr, addr + PAGE_SIZE)
+  mm.env.flush_tlb_range(mm, addr, addr + PAGE_SIZE)
 }
 
 /** The rss counter a page of vma counts in. Kernel: mm_counter(). */
@@ -214,10 +212,7 @@ function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, ext
 
 /** Does a PTE table cover vpn? (FramePageTables: a walk that reaches a PTE slot.) */
 function pte_table_present(mm: MmStruct, vpn: number): boolean {
-  const pgd = mm.pgd as MmStruct['pgd'] & { pgtables?: { walk(m: unknown, addr: number): number }; mm?: unknown }
-  if (pgd.pte_table_present) return pgd.pte_table_present(vpn)
-  if (pgd.pgtables && pgd.mm) return pgd.pgtables.walk(pgd.mm, vpn * PAGE_SIZE) !== 0
-  return true
+  return mm.pgd.pte_table_present(vpn)
 }
 
 /** Pages past EOF of a file VMA's object: first page index that SIGBUSes. */
@@ -238,7 +233,7 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
   const vpn = addr / PAGE_SIZE
   // PTRS_PER_PTE: 512 (x86_64, PAE), 1024 (i386 2-level)
   const arch = mm.env.arch
-  const PTRS_PER_PTE = arch ? arch.level_entries[arch.level_entries.length - 1] : 512
+  const PTRS_PER_PTE = arch.level_entries[arch.level_entries.length - 1]
   const pte_off = vpn % PTRS_PER_PTE
   const pgoff = linear_page_index(vma, addr)
   const vma_off = pgoff - vma.vm_pgoff
@@ -575,7 +570,7 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
   })
   if (hi < lo) return
   if (details.tlb) tlb_adjust_range(details.tlb, lo * PAGE_SIZE, (hi + 1 - lo) * PAGE_SIZE)
-  else env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
+  else env.flush_tlb_range(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
@@ -632,7 +627,7 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
 export function pte_dirty_to_page(mm: MmStruct, vma: VmArea, start: number, end: number, clean_ptes: boolean): void {
   const env = mm.env
-  const flush = (vpn: number): void => env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE) // page_vma_mkclean_one(): ptep_clear_flush
+  const flush = (vpn: number): void => env.flush_tlb_range(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE) // page_vma_mkclean_one(): ptep_clear_flush
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) return
     const page = vm_normal_page(vma, pte)

@@ -50,6 +50,7 @@ import type { Tracer } from '../include/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../hw/mmu.js'
 import type { CurrentTask } from '../include/resource.js'
+import type { FramePageTables } from './pgtable_mm.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -240,32 +241,6 @@ export class VmArea {
   constructor(readonly vm_mm: MmStruct) {}
 }
 
-// ---- page-table storage the mm layer uses ----
-/**
- * A process's page tables as the mm layer sees them: one entry word per
- * virtual page number, in the x86 PTE bit layout (pfn << 12 | flag bits; the
- * NX bit is not stored). 0 is pte_none.
- */
-export interface MmPageTables {
-  /** The entry for vpn (0 when none or when no table covers it). */
-  get(vpn: number): number
-  /** Set the entry; allocates intermediate tables. Returns false on -ENOMEM. */
-  set(vpn: number, pte: number): boolean
-  /** Visit every non-none entry in [start_vpn, end_vpn) in order. */
-  each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: number) => void): void
-  /**
-   * Kernel: free_pgtables(): free the tables mapping [start, end) (default:
-   * the whole gap [floor, ceiling)); upper tables only when wholly inside [floor, ceiling).
-   */
-  free_pgtables(floor_vpn: number, ceiling_vpn: number, start_vpn?: number, end_vpn?: number): void
-  /** Whether a PTE table covering vpn exists (optional; assumed true when absent). */
-  pte_table_present?(vpn: number): boolean
-  /** Page-table pages in use (VmPTE / PageTables), the top level included. */
-  readonly nr_ptes: number
-  /** Free everything (exit). */
-  destroy(): void
-}
-
 // rss_stat counters (enum)
 export const MM_FILEPAGES = 0
 export const MM_ANONPAGES = 1
@@ -313,18 +288,18 @@ export function default_sysctl(): MmSysctl {
  * PageAllocator satisfies the allocator part structurally.
  */
 export interface MmEnv {
-  /** The architecture profile (NX availability, TASK_SIZE); x86_64 when absent. */
-  readonly arch?: ArchProfile
+  /** The architecture profile (NX availability, TASK_SIZE). */
+  readonly arch: ArchProfile
   readonly pages: PageArray
   readonly physmem: PhysMem
   readonly vmstat: VmStat
-  readonly trace: Tracer | null
+  readonly trace: Tracer
   /** Kernel: alloc_pages(); -1 on failure. */
   alloc_pages(gfp: number, order: number): number
   /** Kernel: __free_pages(). */
   __free_pages(pfn: number, order: number): void
-  /** Page tables for a new mm (pgd_alloc). */
-  pgd_alloc(): MmPageTables | null
+  /** Page tables for a new mm (pgd_alloc); null when out of memory. */
+  pgd_alloc(): FramePageTables | null
   /** The shared zero page's pfn (ZERO_PAGE(0)). */
   readonly zero_pfn: number
   readonly sysctl: MmSysctl
@@ -335,29 +310,28 @@ export interface MmEnv {
   /** vm_committed_as, in pages. */
   vm_committed_as: number
   /**
-   * Slab hooks: a kernel object is allocated from / freed to its cache
-   * ("mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain"); kmem_alloc
-   * returns the object's kernel address (0 when there is no slab), which the
-   * object keeps in `slab_obj` for kmem_free.
+   * The kernel-object caches: an object is allocated from / freed to its
+   * cache ("mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain");
+   * kmem_alloc returns the object's kernel address (0 when out of memory),
+   * which the object keeps in `slab_obj` for kmem_free.
    */
-  kmem_alloc?(cache: string): number
-  kmem_free?(cache: string, obj: number): void
+  kmem_alloc(cache: string): number
+  kmem_free(cache: string, obj: number): void
   /**
-   * TLB flush hook (the MMU/TLB layer installs it): flush [start,end) of mm
-   * on every CPU; `freed_tables`: page tables were freed too (lazy CPUs and
+   * Kernel: flush_tlb_range(): flush [start,end) of mm on every CPU;
+   * `freed_tables`: page tables were freed too (lazy CPUs and
    * paging-structure caches must drop them).
    */
-  flush_tlb_range?(mm: MmStruct, start: number, end: number, freed_tables?: boolean): void
+  flush_tlb_range(mm: MmStruct, start: number, end: number, freed_tables?: boolean): void
   /** Kernel: flush_tlb_mm(): the whole mm on every CPU, page tables possibly freed (fork, exit). */
-  flush_tlb_mm?(mm: MmStruct): void
+  flush_tlb_mm(mm: MmStruct): void
   /**
-   * The machine's MMU (src/hw/mmu.ts through src/kernel/mmu_context.ts): a
-   * user access to vpn on the executing CPU; the pfn, or -1 when it faults.
-   * Absent: uaccess walks the page tables itself.
+   * The machine's MMU (src/hw/mmu.ts): a user access to vpn on the
+   * executing CPU; the pfn, or -1 when it faults.
    */
-  mmu_translate?(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
-  /** Kernel: pr_warn_once() at call site `key` (the kernel log; absent: not logged). */
-  pr_warn_once?(key: string, msg: string): void
+  mmu_translate(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
+  /** Kernel: pr_warn_once() at call site `key` (the kernel log). */
+  pr_warn_once(key: string, msg: string): void
   /** Next id for anon_vma / address_space objects. */
   next_id(): number
   /** Live anon_vmas by id (page->mapping of an anonymous page is -id). */
@@ -370,7 +344,7 @@ export interface MmEnv {
 export class MmStruct {
   /** The VMAs in address order (the maple tree's role). */
   mm_mt: VmArea[] = []
-  pgd: MmPageTables
+  pgd: FramePageTables
   /** Users of the address space (threads, get_task_mm); mmput frees the mappings at 0. */
   mm_users = 1
   /** References to the struct itself (mm_users counts as one); mmdrop frees it at 0. */
@@ -425,7 +399,7 @@ export class MmStruct {
     readonly env: MmEnv,
     readonly id: number,
     task_size: number,
-    pgd: MmPageTables,
+    pgd: FramePageTables,
   ) {
     this.task_size = task_size
     this.pgd = pgd

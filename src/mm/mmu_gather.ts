@@ -46,9 +46,9 @@ export function tlb_free_table(tlb: MmuGather, addr: number): void {
 export function tlb_finish_mmu(mm: MmStruct, tlb: MmuGather): void {
   const env = mm.env
   if (tlb.fullmm) {
-    env.flush_tlb_mm?.(mm)
+    env.flush_tlb_mm(mm)
     return
   }
   if (tlb.end <= tlb.start) return
-  env.flush_tlb_range?.(mm, tlb.start, tlb.end, tlb.freed_tables)
+  env.flush_tlb_range(mm, tlb.start, tlb.end, tlb.freed_tables)
 }

@@ -71,7 +71,7 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
       if (vpn > hi) hi = vpn
     }
   })
-  if (hi >= lo) mm.env.flush_tlb_range?.(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
+  if (hi >= lo) mm.env.flush_tlb_range(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
 /** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */

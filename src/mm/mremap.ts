@@ -155,7 +155,7 @@ function move_page_tables(mm: MmStruct, old_addr: number, new_addr: number, len:
   const shift = (new_addr - old_addr) / PAGE_SIZE
   for (const [vpn] of moves) mm.pgd.set(vpn, 0)
   for (const [vpn, pte] of moves) mm.pgd.set(vpn + shift, pte)
-  if (moves.length) mm.env.flush_tlb_range?.(mm, old_addr, old_addr + len)
+  if (moves.length) mm.env.flush_tlb_range(mm, old_addr, old_addr + len)
 }
 
 /** Kernel: move_vma(). Returns the new address or -errno. */

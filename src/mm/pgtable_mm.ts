@@ -1,11 +1,10 @@
 /**
- * A process's page tables as the address-space code uses them (the
- * `MmPageTables` shape of src/mm/mm_types.ts on the addrspace branch:
+ * A process's page tables as the address-space code uses them (mm->pgd:
  * get/set/each by virtual page number, free_pgtables, nr_ptes, destroy),
- * backed by real page-table frames through PgTables (src/mm/pgtable.ts).
- * It replaces a software table store one for one: the MMU can walk the same
- * frames (`pgtables.walk(this.mm, addr)`), /proc/meminfo PageTables and the
- * mm's VmPTE come from the frames actually allocated.
+ * backed by real page-table frames through PgTables (src/mm/pgtable.ts):
+ * the MMU walks the same frames (`pgtables.walk(this.mm, addr)`),
+ * /proc/meminfo PageTables and the mm's VmPTE come from the frames
+ * actually allocated.
  *
  * Accounting: PgTables itself keeps NODE_STAT.nr_page_table_pages (every
  * table frame, pgd included) and mm.pgtables_bytes (pud/pmd/pte tables);
@@ -126,6 +125,11 @@ export class FramePageTables {
     this.pte_key = -1
     if (end > start) this.pgtables.free_pgd_range(this.mm, start, end, floor, ceiling)
     this.report()
+  }
+
+  /** Whether a PTE table covers vpn (a walk reaches a pte slot). */
+  pte_table_present(vpn: number): boolean {
+    return this.slot(vpn, false) !== 0
   }
 
   /** Exit: clear what is left, free every table and the pgd. */

@@ -40,17 +40,17 @@ export function vma_address(vma: VmArea, pgoff: number): number {
 export function anon_vma_alloc(env: MmEnv): AnonVma {
   const av = new AnonVma(env.next_id())
   env.anon_vmas.set(av.id, av)
-  av.slab_obj = env.kmem_alloc?.('anon_vma') ?? 0
+  av.slab_obj = env.kmem_alloc('anon_vma')
   return av
 }
 
 function anon_vma_free(env: MmEnv, av: AnonVma): void {
   env.anon_vmas.delete(av.id)
-  env.kmem_free?.('anon_vma', av.slab_obj)
+  env.kmem_free('anon_vma', av.slab_obj)
 }
 
 function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
-  const avc: AnonVmaChain = { vma, anon_vma: av, slab_obj: vma.vm_mm.env.kmem_alloc?.('anon_vma_chain') ?? 0 }
+  const avc: AnonVmaChain = { vma, anon_vma: av, slab_obj: vma.vm_mm.env.kmem_alloc('anon_vma_chain') }
   vma.anon_vma_chain.push(avc)
   av.rb_root.add(avc)
 }
@@ -133,7 +133,7 @@ export function unlink_anon_vmas(vma: VmArea): void {
   if (vma.anon_vma) vma.anon_vma.num_active_vmas--
   for (const avc of vma.anon_vma_chain) {
     avc.anon_vma.rb_root.delete(avc)
-    env.kmem_free?.('anon_vma_chain', avc.slab_obj)
+    env.kmem_free('anon_vma_chain', avc.slab_obj)
   }
   for (const avc of vma.anon_vma_chain) {
     const av = avc.anon_vma

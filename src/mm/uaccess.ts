@@ -5,7 +5,7 @@
  * include/linux/uaccess.h copy_to_user/copy_from_user/get_user/put_user).
  *
  * Translation goes through mm.env.mmu_translate (the machine's MMU + TLB,
- * src/hw/mmu.ts) or, without one, a direct page-table walk. A page is accessed when its PTE
+ * src/hw/mmu.ts). A page is accessed when its PTE
  * is present for the MMU and, for a store, writable; the hardware then sets
  * Accessed (and Dirty for a store). Otherwise the fault handler runs and the
  * access is retried; a fault it cannot fix becomes a signal (user access) or
@@ -22,26 +22,12 @@ import {
   type UserFault,
   do_user_addr_fault,
   pte_hw_present,
-  pte_pfn,
-  pte_set_flags,
 } from './memory.js'
 import { EFAULT } from '../include/errno.js'
 
-/** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
-export function walk_translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
-  const pte = mm.pgd.get(vpn)
-  if (!pte_hw_present(pte) || !(pte & _PAGE_USER)) return -1
-  if (write && !(pte & _PAGE_RW)) return -1
-  if (exec && pte >= _PAGE_NX) return -1
-  const want = write ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
-  if ((pte & want) !== want) mm.pgd.set(vpn, pte_set_flags(pte, want))
-  return pte_pfn(pte)
-}
-
-/** Through the machine's MMU and TLB when attached (env.mmu_translate), else a direct walk. */
+/** A user access's translation through the executing CPU's MMU and TLB: the pfn, or -1 (fault). */
 function translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
-  const t = mm.env.mmu_translate
-  return t ? t(mm, vpn, write, exec) : walk_translate(mm, vpn, write, exec)
+  return mm.env.mmu_translate(mm, vpn, write, exec)
 }
 
 /**

@@ -89,7 +89,7 @@ export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[
 /** Kernel: vm_area_alloc(). */
 export function vm_area_alloc(mm: MmStruct): VmArea {
   const v = new VmArea(mm)
-  v.slab_obj = mm.env.kmem_alloc?.('vm_area_struct') ?? 0
+  v.slab_obj = mm.env.kmem_alloc('vm_area_struct')
   return v
 }
 
@@ -119,7 +119,7 @@ export function vm_area_free(vma: VmArea): void {
     // is evicted with its pages (shmem_evict_inode).
     shmem_evict(vma.vm_mm.env, f.f_mapping)
   }
-  vma.vm_mm.env.kmem_free?.('vm_area_struct', vma.slab_obj)
+  vma.vm_mm.env.kmem_free('vm_area_struct', vma.slab_obj)
 }
 
 /** Insert a VMA into the tree and its file's i_mmap. Kernel: vma_link(). */

@@ -18,7 +18,7 @@ import { do_mprotect_pkey } from '../../src/mm/mprotect.js'
 import { do_madvise } from '../../src/mm/madvise.js'
 import { do_mremap } from '../../src/mm/mremap.js'
 import { access_user } from '../../src/mm/uaccess.js'
-import { install_mmu, mm_pgd_pfn } from '../../src/kernel/mmu_context.js'
+import { mm_pgd_pfn } from '../../src/kernel/mmu_context.js'
 import { pte_dirty, pte_young } from '../../src/mm/memory.js'
 import * as M from '../../src/mm/mman.js'
 
@@ -28,9 +28,9 @@ const ANON = M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED
 const RW = M.PROT_READ | M.PROT_WRITE
 
 function setup() {
-  const env = make_machine_env('64M')
-  const m = env.machine
-  install_mmu(env, m.mmu, m.pgtables)
+  const t = make_machine_env('64M')
+  const env = t.env
+  const m = t.machine
   const mmu = m.mmu
   const mk = (): MmStruct => {
     const mm = mm_alloc(env, 0x7ffffffff000)
@@ -43,7 +43,7 @@ function setup() {
     mmu.switch_mm(cpu, mm, mm_pgd_pfn(mm))
     mmu.this_cpu = cpu
   }
-  return { env, mmu, mk, run }
+  return { env, t, mmu, mk, run }
 }
 
 describe('MMU coherence (mm layer)', () => {
@@ -94,7 +94,7 @@ describe('MMU coherence (mm layer)', () => {
   })
 
   it('property: no CPU caches a translation the page tables no longer give', () => {
-    const { env, mmu, mk, run } = setup()
+    const { t, mmu, mk, run } = setup()
     const op = fc.record({
       k: fc.constantFrom('r', 'w', 'prot', 'unmap', 'map', 'dontneed', 'fork', 'cpu', 'mremap', 'free', 'cold'),
       page: fc.nat(7),
@@ -138,6 +138,6 @@ describe('MMU coherence (mm layer)', () => {
       }),
       { numRuns: 200, seed: 3 },
     )
-    env.machine.check()
+    t.machine.check()
   })
 })

@@ -180,14 +180,14 @@ describe('MMU: flushes where Linux flushes (each would be caught if missing)', (
     const a = p.mmap(0, 4096, RW, ANON)
     p.store(a, [1])
     const hook = m.mm_env.flush_tlb_range
-    m.mm_env.flush_tlb_range = undefined
+    m.mm_env.flush_tlb_range = () => {}
     p.mprotect(a, 4096, PROT_READ)
     m.mm_env.flush_tlb_range = hook
     expect(store_faults(p, a, 3)).toBe(false) // a missing flush is observable
     // and munmap without a flush is reported by the invariant checker
     const b = p.mmap(0, 4096, RW, ANON)
     p.store(b, [1])
-    m.mm_env.flush_tlb_range = undefined
+    m.mm_env.flush_tlb_range = () => {}
     p.munmap(b, 4096)
     m.mm_env.flush_tlb_range = hook
     expect(() => m.check()).toThrow(/missing TLB flush/)
@@ -258,7 +258,7 @@ describe('MMU: paging-structure cache and freed page tables', () => {
     const m = boot({ debug_vm: false })
     const { p, x } = table_cached_no_pte(m)
     const hook = m.mm_env.flush_tlb_range
-    m.mm_env.flush_tlb_range = undefined
+    m.mm_env.flush_tlb_range = () => {}
     p.munmap(x, 8192)
     m.mm_env.flush_tlb_range = hook
     expect(() => m.check()).toThrow(/freeing page tables/)

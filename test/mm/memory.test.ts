@@ -28,23 +28,24 @@ const ANON = M.MAP_PRIVATE | M.MAP_ANONYMOUS | M.MAP_FIXED
 const RW = M.PROT_READ | M.PROT_WRITE
 
 function setup() {
-  const env = make_machine_env('64M')
+  const t = make_machine_env('64M')
+  const env = t.env
   const mk = (): MmStruct => {
     const mm = mm_alloc(env, 0x7ffffffff000)
     if (!mm) throw new Error('mm_alloc')
     mm.mmap_base = 0x7f0000000000
     return mm
   }
-  const free0 = env.nr_free()
+  const free0 = t.nr_free()
   const finish = (...mms: MmStruct[]) => {
     for (const mm of mms) {
       validate_mm(mm)
       check_mm(mm)
     }
     for (const mm of mms) mmput(mm)
-    env.machine.check()
+    t.machine.check()
   }
-  return { env, mk, free0, finish }
+  return { env, t, mk, free0, finish }
 }
 
 function pte(mm: MmStruct, addr: number): number {
@@ -53,7 +54,7 @@ function pte(mm: MmStruct, addr: number): number {
 
 describe('demand paging', () => {
   it('a read maps the shared zero page (special, no rss), a write allocates a zeroed private page', () => {
-    const { env, mk, free0, finish } = setup()
+    const { env, t, mk, free0, finish } = setup()
     const mm = mk()
     expect(vm_mmap_pgoff(mm, null, BASE, 8 * P, RW, ANON, 0)).toBe(BASE)
     const r = access_user(mm, BASE + 3 * P, 10, false)
@@ -74,7 +75,7 @@ describe('demand paging', () => {
     expect(kB(s.resident)).toBe(4)
     expect(kB(s.private_dirty)).toBe(4)
     finish(mm)
-    expect(env.nr_free()).toBe(free0)
+    expect(t.nr_free()).toBe(free0)
   })
 
   it('an unmapped address is SEGV_MAPERR, a read-only page written is SEGV_ACCERR', () => {
@@ -100,7 +101,7 @@ describe('demand paging', () => {
 
 describe('fork and copy-on-write', () => {
   it('shares anonymous pages read-only, copies on write, reuses once exclusive; counts stay exact', () => {
-    const { env, mk, free0, finish } = setup()
+    const { env, t, mk, free0, finish } = setup()
     const p = mk()
     vm_mmap_pgoff(p, null, BASE, 4 * P, RW, ANON, 0)
     access_user(p, BASE, 4 * P, true, 0x61)
@@ -134,11 +135,11 @@ describe('fork and copy-on-write', () => {
     expect(pte_pfn(pte(p, BASE + P))).toBe(pfns[1])
     expect(kB(smaps_walk(p, p.mm_mt[0]).private_dirty)).toBe(16)
     finish(p)
-    expect(env.nr_free()).toBe(free0)
+    expect(t.nr_free()).toBe(free0)
   })
 
   it('DONTFORK VMAs are left out, WIPEONFORK ones start empty, shared anonymous memory stays shared', () => {
-    const { env, mk, finish, free0 } = setup()
+    const { env, t, mk, finish, free0 } = setup()
     const p = mk()
     vm_mmap_pgoff(p, null, BASE, 2 * P, RW, ANON, 0)
     vm_mmap_pgoff(p, null, BASE + 4 * P, 2 * P, RW, ANON, 0)
@@ -158,11 +159,11 @@ describe('fork and copy-on-write', () => {
     finish(c, p)
     // the shared anonymous object goes with its last mapping
     expect(env.mappings.size).toBe(0)
-    expect(env.nr_free()).toBe(free0)
+    expect(t.nr_free()).toBe(free0)
   })
 
   it('property: random writes in parent and children keep refcount = mapcount for anonymous pages and free everything at exit', () => {
-    const { env, mk, free0 } = setup()
+    const { env, t, mk, free0 } = setup()
     fc.assert(
       fc.property(
         fc.array(fc.record({ who: fc.nat(2), page: fc.nat(7), fork: fc.boolean() }), { maxLength: 30 }),
@@ -193,12 +194,12 @@ describe('fork and copy-on-write', () => {
           }
           // every process reads back what it wrote last on its own pages (or 0)
           for (const m of mms) mmput(m)
-          expect(env.nr_free()).toBe(free0)
+          expect(t.nr_free()).toBe(free0)
         },
       ),
       { numRuns: 60, seed: 7 },
     )
-    env.machine.check()
+    t.machine.check()
   })
 })
 

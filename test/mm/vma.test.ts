@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { make_env, check_mm } from './env.js'
+import { make_machine_env, check_mm, type TestEnv } from './env.js'
 import { mm_alloc } from '../../src/kernel/sched_mm.js'
 import { mmput } from '../../src/kernel/sched_mm.js'
 import { type MmStruct, VM_ACCOUNT, VM_LOCKED, VM_NORESERVE, VM_SEALED, vm_flags_test } from '../../src/mm/mm_types.js'
@@ -25,12 +25,16 @@ const BASE = 0x7e0000000000
 const ANON = M.MAP_PRIVATE | M.MAP_ANONYMOUS
 const RW = M.PROT_READ | M.PROT_WRITE
 
+/** The test machine behind each mm (a fresh 32M machine per mm: tests change its sysctls). */
+const machines = new WeakMap<MmStruct, TestEnv>()
+
 function new_mm(): MmStruct {
-  const env = make_env(4096)
-  const mm = mm_alloc(env, 0x7ffffffff000)
+  const t = make_machine_env('32M')
+  const mm = mm_alloc(t.env, 0x7ffffffff000)
   if (!mm) throw new Error('mm_alloc')
   mm.mmap_base = 0x7f0000000000
   mm.mmap_legacy_base = 0x2aaaaaaab000
+  machines.set(mm, t)
   return mm
 }
 function map(mm: MmStruct, off: number, pages: number, prot = RW, flags = ANON | M.MAP_FIXED): number {
@@ -42,11 +46,12 @@ function layout(mm: MmStruct): string[] {
 function done(mm: MmStruct): void {
   validate_mm(mm)
   check_mm(mm)
-  const env = mm.env as ReturnType<typeof make_env>
-  const before = env.nr_free()
+  const t = machines.get(mm)!
+  const env = t.env
+  const before = t.nr_free()
   mmput(mm)
-  expect(env.nr_free()).toBeGreaterThanOrEqual(before)
-  expect(env.slab.get('vm_area_struct') ?? 0).toBe(0)
+  expect(t.nr_free()).toBeGreaterThanOrEqual(before)
+  expect(t.live('vm_area_struct')).toBe(0)
   expect(env.anon_vmas.size).toBe(0)
   expect(env.vm_committed_as).toBe(0)
 }

@@ -52,7 +52,7 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
   const files = new Map<string, VmFile & { ino: number; dev: string }>()
   const stats = new Map<VmArea, MemSizeStats>()
   const pgd = { nr_ptes: 11, get: () => 0, set: () => true, each: () => {}, free_pgtables: () => {}, destroy: () => {} }
-  const mm = new MmStruct({} as never, 1, X86_64.TASK_SIZE, pgd)
+  const mm = new MmStruct({} as never, 1, X86_64.TASK_SIZE, pgd as never)
   for (const e of entries) {
     const v = new VmArea(mm)
     v.vm_start = Number(e.start)
