@@ -12,7 +12,7 @@
  * Invariants: every file in a table has f_count >= 1 and holds one of those
  * references per descriptor naming it; a closed table is empty.
  */
-import type { VmFile } from '../mm/mm_types.js'
+import { fput, type File } from './fs.js'
 import { EBADF, EMFILE } from '../include/errno.js'
 
 /** The first descriptor open() can return (0, 1, 2: the standard streams). */
@@ -20,7 +20,7 @@ const FIRST_FREE_FD = 3
 
 export class FilesStruct {
   /** fdtable->fd: descriptor -> file. */
-  readonly fdt = new Map<number, VmFile>()
+  readonly fdt = new Map<number, File>()
 }
 
 /** Kernel: get_unused_fd_flags() / alloc_fd(): the lowest free descriptor, or -EMFILE at `nofile` (RLIMIT_NOFILE). */
@@ -31,18 +31,13 @@ export function get_unused_fd_flags(files: FilesStruct, nofile: number): number 
 }
 
 /** Kernel: fd_install(): the descriptor now names `file` (the caller's reference moves into the table). */
-export function fd_install(files: FilesStruct, fd: number, file: VmFile): void {
+export function fd_install(files: FilesStruct, fd: number, file: File): void {
   files.fdt.set(fd, file)
 }
 
 /** Kernel: fget() without the extra reference: the file behind `fd`, or null. */
-export function fget(files: FilesStruct, fd: number): VmFile | null {
+export function fget(files: FilesStruct, fd: number): File | null {
   return files.fdt.get(fd) ?? null
-}
-
-/** Kernel: fput(): drop a reference to an open file description. */
-export function fput(file: VmFile): void {
-  file.f_count--
 }
 
 /** Kernel: close_fd(): 0 or -EBADF. */

@@ -1,74 +1,73 @@
 /**
- * A minimal path namespace for the in-memory files processes open
- * (Kernel: do_filp_open(), fs/namei.c; do_sys_truncate(), fs/open.c).
+ * Path lookup, the mount table and open (Kernel: fs/namei.c
+ * do_filp_open(), fs/namespace.c lookup_mnt(), fs/open.c do_truncate()).
  *
- * Every regular file is a shmem-style object (mm/shmem.ts): paths under
- * /dev/shm, /tmp and /run live on tmpfs (no writeback: pages written by
- * write() stay dirty), every other path on a disk-like filesystem whose dirty
- * pages writeback (msync, fsync) cleans. Directories are implicit: any path
- * may be created. Each open() returns a new struct file (its own f_mode) on
- * the shared object, like Linux's open file descriptions.
- *
- * Devices and inode numbers: tmpfs files get dev 00:19 and disk files fe:00
- * (the reference machine's /dev/shm and root fs); inode numbers are handed
- * out in creation order from 2.
+ * The machine mounts its ext4 at / and its tmpfs at /dev/shm, /tmp and /run
+ * (one tmpfs instance, as the reference machine's /dev/shm). A path is
+ * resolved by its longest mount point; directories are implicit (any
+ * absolute path may be created). The dentry cache maps a path to its
+ * inode; each open() makes a new struct file on it (its own mode and
+ * position), as Linux's open file descriptions.
  */
 import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { shmem_file_setup, file_reopen, filemap_write_and_wait_range } from '../mm/shmem.js'
+import { filemap_write_and_wait_range } from '../mm/shmem.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT } from '../include/uapi/errno.js'
-
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+import { S_IFREG, type Inode, type SuperBlock } from './fs.js'
+import { File } from './fs.js'
+import { machine_filesystems } from './filesystems.js'
 
-interface Inode {
-  readonly file: VmFile
-  readonly ino: number
-  readonly dev_major: number
-  readonly dev_minor: number
+/** struct vfsmount as far as lookup needs it. */
+export interface Mount {
+  readonly mnt_point: string
+  readonly mnt_sb: SuperBlock
 }
 
 export class FsNamespace {
-  private readonly inodes = new Map<string, Inode>()
-  private readonly by_mapping = new Map<number, Inode>()
-  private next_ino = 2
+  /** The mount table, longest mount point first (lookup_mnt() order). */
+  readonly mounts: readonly Mount[]
+  /** The dentry cache: path -> inode. */
+  private readonly dcache = new Map<string, Inode>()
 
-  constructor(readonly env: MmEnv) {}
+  constructor(readonly env: MmEnv) {
+    const { ext4, tmpfs } = machine_filesystems(env)
+    this.mounts = [
+      { mnt_point: '/dev/shm', mnt_sb: tmpfs },
+      { mnt_point: '/tmp', mnt_sb: tmpfs },
+      { mnt_point: '/run', mnt_sb: tmpfs },
+      { mnt_point: '/', mnt_sb: ext4 },
+    ]
+  }
 
-  /** tmpfs or disk, by mount point. */
-  static backing_of(path: string): 'shmem' | 'disk' {
-    return /^\/(dev\/shm|tmp|run)(\/|$)/.test(path) ? 'shmem' : 'disk'
+  /** Kernel: lookup_mnt(): the mount a path lies on. */
+  lookup_mnt(path: string): Mount {
+    for (const m of this.mounts) {
+      if (m.mnt_point === '/' || path === m.mnt_point || path.startsWith(m.mnt_point + '/')) return m
+    }
+    return this.mounts[this.mounts.length - 1]
   }
 
   /** Kernel: do_filp_open(): a struct file, or -errno. */
-  filp_open(path: string, flags: number, _mode: number): VmFile | number {
+  filp_open(path: string, flags: number, mode: number): File | number {
     if (!path.startsWith('/') || path.endsWith('/')) return path.endsWith('/') ? -EISDIR : -ENOENT
-    let inode = this.inodes.get(path)
+    let inode = this.dcache.get(path)
     if (inode && flags & O_CREAT && flags & O_EXCL) return -EEXIST
     if (!inode) {
       if (!(flags & O_CREAT)) return -ENOENT
-      const backing = FsNamespace.backing_of(path)
-      const f = shmem_file_setup(this.env, path, 0, backing)
-      inode = backing === 'shmem'
-        ? { file: f, ino: this.next_ino++, dev_major: 0, dev_minor: 0x19 }
-        : { file: f, ino: this.next_ino++, dev_major: 0xfe, dev_minor: 0 }
-      this.inodes.set(path, inode)
-      this.by_mapping.set(f.f_mapping.id, inode)
+      const sb = this.lookup_mnt(path).mnt_sb
+      inode = sb.s_type.create(sb, S_IFREG | (mode & 0o7777))
+      this.dcache.set(path, inode)
     }
     const acc = flags & O_ACCMODE
     if (acc === 3) return -EINVAL
     const f_mode = acc === O_RDONLY ? FMODE_READ : acc === O_WRONLY ? FMODE_WRITE : FMODE_READ | FMODE_WRITE
-    const file = file_reopen(inode.file, f_mode)
+    const file = new File(inode, f_mode, flags, inode.i_fop, path)
+    const r = file.f_op.open?.(inode, file) ?? 0
+    if (r < 0) return r
     if (flags & O_TRUNC && f_mode & FMODE_WRITE && file.f_mapping.i_size > 0) truncate_setsize(this.env, file.f_mapping, 0)
     return file
-  }
-
-  /** Device and inode number of an open file (0s for objects outside the namespace). */
-  file_ino(file: VmFile): { dev_major: number; dev_minor: number; ino: number } {
-    const i = this.by_mapping.get(file.f_mapping.id)
-    if (i) return { dev_major: i.dev_major, dev_minor: i.dev_minor, ino: i.ino }
-    // Shared anonymous memory and other internal shmem objects: shm_mnt (00:01), inode = object id.
-    return { dev_major: 0, dev_minor: 1, ino: file.f_mapping.id }
   }
 
   /** Kernel: ksys_pread64() into a kernel buffer (readahead, short at EOF), or -errno. */

@@ -10,6 +10,7 @@
  */
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+import type { File } from '../fs/fs.js'
 
 /** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
 export interface UserFault {
@@ -88,7 +89,7 @@ export interface MmEntry {
   is_guard_pte(pte: number): boolean
 
   /** Files on the in-memory filesystem (tmpfs / disk-like). */
-  filp_open(path: string, flags: number, mode: number): VmFile | number
+  filp_open(path: string, flags: number, mode: number): File | number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
   kernel_read(file: VmFile, off: number, len: number): Uint8Array | number
   /** Kernel: kernel_write(): bytes written or -errno. */
@@ -101,8 +102,6 @@ export interface MmEntry {
   do_truncate(file: VmFile, size: number): number
   /** Kernel: vfs_fsync(). */
   vfs_fsync(file: VmFile): number
-  /** Inode number and device of a file (for /proc/<pid>/maps); 0 when unknown. */
-  file_ino(file: VmFile): { dev_major: number; dev_minor: number; ino: number }
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
   _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number

@@ -236,7 +236,6 @@ export function make_mm_entry(
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
     vfs_fsync: (file) => fs.vfs_fsync(file),
-    file_ino: (file) => fs.file_ino(file),
   }
 }
 

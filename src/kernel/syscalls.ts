@@ -19,8 +19,11 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { EBADF, EINVAL, ENOMEM } from '../include/errno.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
+import { O_APPEND } from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
+import type { File } from '../fs/fs.js'
+import { vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
 import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
@@ -249,8 +252,35 @@ export class Syscalls implements TaskEnv {
   // ---- files ----
 
   /** The open file behind `fd` (null when none). */
-  fget(t: TaskStruct, fd: number): VmFile | null {
+  fget(t: TaskStruct, fd: number): File | null {
     return t.files ? fget(t.files, fd) : null
+  }
+
+  /** Kernel: ksys_read(): read(2) at the file position into user memory; bytes read, or -errno. */
+  sys_read(t: TaskStruct, fd: number, addr: number, count: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    const ppos = { pos: f.f_pos }
+    const n = vfs_read(f, { mm: t.mm!, addr }, count, ppos)
+    if (n >= 0) f.f_pos = ppos.pos
+    return this.done(n)
+  }
+  /** Kernel: ksys_write(): write(2) at the file position (at EOF with O_APPEND); bytes written, or -errno. */
+  sys_write(t: TaskStruct, fd: number, addr: number, count: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    const ppos = { pos: f.f_flags & O_APPEND ? f.f_mapping.i_size : f.f_pos }
+    const n = vfs_write(f, { mm: t.mm!, addr }, count, ppos)
+    if (n >= 0) f.f_pos = ppos.pos
+    return this.done(n)
+  }
+  /** Kernel: ksys_lseek(): the new position, or -errno. */
+  sys_lseek(t: TaskStruct, fd: number, offset: number, whence: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    return vfs_llseek(f, offset, whence)
   }
 
   /**
@@ -317,13 +347,13 @@ export class Syscalls implements TaskEnv {
     return this.done(this.mm.vfs_fsync(f))
   }
   /** rw_verify_area() and the FMODE_READ check of a positional read. */
-  private readable(t: TaskStruct, fd: number, off: number): VmFile | number {
+  private readable(t: TaskStruct, fd: number, off: number): File | number {
     if (off < 0) return -EINVAL
     const f = this.fget(t, fd)
     if (!f || !(f.f_mode & FMODE_READ)) return -EBADF
     return f
   }
-  private writable(t: TaskStruct, fd: number, off: number): VmFile | number {
+  private writable(t: TaskStruct, fd: number, off: number): File | number {
     if (off < 0) return -EINVAL
     const f = this.fget(t, fd)
     if (!f || !(f.f_mode & FMODE_WRITE)) return -EBADF

@@ -145,6 +145,12 @@ export function vm_flags_test(a: number, b: number): boolean {
 export const FMODE_READ = 0x1
 export const FMODE_WRITE = 0x2
 
+/** The inode an address_space belongs to (mapping->host) as the mm sees it: its number and device. */
+export interface MappingHost {
+  readonly i_ino: number
+  readonly i_sb: { readonly s_dev: number }
+}
+
 /**
  * The page-cache side an mm needs (Kernel: struct address_space). Implemented
  * by shmem.ts (ShmemMapping); the page-cache issue extends it.
@@ -159,6 +165,8 @@ export interface AddressSpace {
   i_size: number
   /** Backing: 'shmem' (tmpfs / shared anon, no writeback) or 'disk' (writeback on sync). */
   readonly backing: 'shmem' | 'disk'
+  /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
+  host: MappingHost | null
 }
 
 /** struct file as the mm sees it. */

@@ -13,7 +13,7 @@
  * truncation that must zap mappings lives in truncate.ts.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type AddressSpace, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
+import { type AddressSpace, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
@@ -25,6 +25,7 @@ export class ShmemMapping implements AddressSpace {
   readonly i_pages = new Map<number, number>()
   readonly i_mmap = new Set<VmArea>()
   i_size = 0
+  host: MappingHost | null = null
   constructor(
     readonly id: number,
     readonly backing: 'shmem' | 'disk',
@@ -42,17 +43,18 @@ export class ShmemFile implements VmFile {
   ) {}
 }
 
-/** Kernel: shmem_file_setup() / creating a file on tmpfs or disk. */
-export function shmem_file_setup(env: MmEnv, name: string, size: number, backing: 'shmem' | 'disk', anon_shared = false): ShmemFile {
+/** A new, empty page cache (an inode's i_data) of a tmpfs ('shmem') or disk file. */
+export function address_space_create(env: MmEnv, backing: 'shmem' | 'disk'): ShmemMapping {
   const m = new ShmemMapping(env.next_id(), backing)
   env.mappings.set(m.id, m)
-  m.i_size = size
-  return new ShmemFile(m, name, FMODE_READ | FMODE_WRITE, anon_shared)
+  return m
 }
 
-/** Another open file description of the same object with another mode (open(O_RDONLY) ...). */
-export function file_reopen(f: VmFile, f_mode: number): ShmemFile {
-  return new ShmemFile(f.f_mapping, f.name, f_mode, f.anon_shared)
+/** Kernel: shmem_file_setup(): an unnamed in-memory object of `size` bytes (MAP_SHARED|MAP_ANONYMOUS, tests). */
+export function shmem_file_setup(env: MmEnv, name: string, size: number, backing: 'shmem' | 'disk', anon_shared = false): ShmemFile {
+  const m = address_space_create(env, backing)
+  m.i_size = size
+  return new ShmemFile(m, name, FMODE_READ | FMODE_WRITE, anon_shared)
 }
 
 /** Kernel: filemap_get_folio(): the cached page at index, or -1. */

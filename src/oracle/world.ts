@@ -179,7 +179,7 @@ export class OracleWorld {
         if (fd < 0) throw new ScenarioError(`reopen: ${errno_name(-fd)}`)
       }
       const file = p.file_of(fd)
-      const id = file ? vma_file_id(p.sys.mm, file) : { dev: '00:00', ino: 0 }
+      const id = file ? vma_file_id(file) : { dev: '00:00', ino: 0 }
       this.files.push({ name: nn.value, fd, dev: id.dev, ino: id.ino })
     }
   }

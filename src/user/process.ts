@@ -28,7 +28,7 @@ import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
-export { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 export interface SpawnOptions {
   readonly name?: string
@@ -305,6 +305,27 @@ export class Process {
   /** The struct file behind an fd (undefined when not open). */
   file_of(fd: number): VmFile | undefined {
     return this.sys.fget(this.task, fd) ?? undefined
+  }
+  /** read(2) into user memory at `addr`, from the file position: bytes read, or -errno. */
+  sys_read(fd: number, addr: number, count: number): number {
+    return this.sys.sys_read(this.live(), fd, addr, count)
+  }
+  read(fd: number, addr: number, count: number): number {
+    return check_syscall(this.sys_read(fd, addr, count), 'read')
+  }
+  /** write(2) from user memory at `addr`, at the file position (EOF with O_APPEND): bytes written, or -errno. */
+  sys_write(fd: number, addr: number, count: number): number {
+    return this.sys.sys_write(this.live(), fd, addr, count)
+  }
+  write(fd: number, addr: number, count: number): number {
+    return check_syscall(this.sys_write(fd, addr, count), 'write')
+  }
+  /** lseek(2): the new file position (SEEK_SET 0, SEEK_CUR 1, SEEK_END 2). */
+  sys_lseek(fd: number, offset: number, whence: number): number {
+    return this.sys.sys_lseek(this.live(), fd, offset, whence)
+  }
+  lseek(fd: number, offset: number, whence: number): number {
+    return check_syscall(this.sys_lseek(fd, offset, whence), 'lseek')
   }
   /** pread(2) into a fresh buffer: the bytes read, or -errno. */
   sys_pread(fd: number, len: number, off: number): Uint8Array | number {

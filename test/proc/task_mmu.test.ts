@@ -5,6 +5,7 @@
  * print the reference files byte for byte.
  */
 import { describe, expect, it } from 'vitest'
+import { MKDEV } from '../../src/fs/fs.js'
 import { readFileSync } from 'node:fs'
 import {
   proc_pid_maps, proc_pid_smaps, proc_pid_smaps_rollup, proc_pid_statm, proc_pid_status, task_mem,
@@ -49,7 +50,7 @@ function stats_of(fields: [string, number][]): MemSizeStats {
 /** The reference `sleep` process rebuilt from pid-smaps.txt. */
 function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
   const entries = parse_smaps(ref('pid-smaps.txt')).filter((e) => !e.path.includes('vsyscall'))
-  const files = new Map<string, VmFile & { ino: number; dev: string }>()
+  const files = new Map<string, VmFile>()
   const stats = new Map<VmArea, MemSizeStats>()
   const pgd = { nr_ptes: 11, get: () => 0, set: () => true, each: () => {}, free_pgtables: () => {}, destroy: () => {} }
   const mm = new MmStruct({} as never, 1, X86_64.TASK_SIZE, pgd as never)
@@ -61,8 +62,10 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
     if (e.path.startsWith('/')) {
       let f = files.get(e.path)
       if (!f) {
-        f = { f_mode: 1, f_mapping: { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set(), i_size: 0, backing: 'disk' },
-          name: e.path, anon_shared: false, f_count: 1, ino: Number(e.inode), dev: e.dev }
+        const [maj, min] = e.dev.split(':').map((h) => parseInt(h, 16))
+        const host = { i_ino: Number(e.inode), i_sb: { s_dev: MKDEV(maj, min) } }
+        f = { f_mode: 1, f_mapping: { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set(), i_size: 0, backing: 'disk', host },
+          name: e.path, anon_shared: false, f_count: 1 }
         files.set(e.path, f)
       }
       v.vm_file = f
@@ -88,11 +91,6 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
   const k = {
     arch: X86_64,
     smaps_walk: (_mm: MmStruct, vma: VmArea) => stats.get(vma) as MemSizeStats,
-    file_ino: (f: VmFile) => {
-      const x = f as VmFile & { ino: number; dev: string }
-      const [maj, min] = x.dev.split(':').map((h) => parseInt(h, 16))
-      return { dev_major: maj, dev_minor: min, ino: x.ino }
-    },
   } as unknown as MmEntry
   const task = new TaskStruct(6192, 'sleep', mm, 0)
   return { k, task, mm }

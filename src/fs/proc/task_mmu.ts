@@ -20,6 +20,7 @@
  *    smaps_rollup).
  */
 import { PAGE_SIZE } from '../../include/page_types.js'
+import { MAJOR, MINOR } from '../fs.js'
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { RLIMIT_SIGPENDING } from '../../include/resource.js'
@@ -57,11 +58,12 @@ function kb(bytes: number, width = 8): string {
   return String(Math.floor(bytes / 1024)).padStart(width, ' ')
 }
 
-/** Device and inode of a mapped file, as /proc/<pid>/maps prints them. */
-export function vma_file_id(k: MmEntry, file: VmFile): { dev: string; ino: number } {
-  const id = k.file_ino?.(file)
-  if (id) return { dev: hex2(id.dev_major) + ':' + hex2(id.dev_minor), ino: id.ino }
-  // shm_mnt (shared anonymous memory) is 00:01; tmpfs on /dev/shm 00:19; the disk fe:00.
+/** Device and inode of a mapped file, as /proc/<pid>/maps prints them (the mapping's host inode). */
+export function vma_file_id(file: VmFile): { dev: string; ino: number } {
+  const host = file.f_mapping.host
+  if (host) return { dev: hex2(MAJOR(host.i_sb.s_dev)) + ':' + hex2(MINOR(host.i_sb.s_dev)), ino: host.i_ino }
+  // An object without an inode of a mounted filesystem: shm_mnt (shared anonymous memory) is 00:01;
+  // internal tmpfs-like objects print as /dev/shm's 00:19, disk-like ones as the disk's fe:00.
   const dev = file.anon_shared ? '00:01' : file.f_mapping.backing === 'shmem' ? '00:19' : 'fe:00'
   return { dev, ino: file.f_mapping.id }
 }
@@ -117,7 +119,7 @@ export function show_map_vma(k: MmEntry, vma: VmArea): string {
   let ino = 0
   let pgoff = 0
   if (vma.vm_file) {
-    const id = vma_file_id(k, vma.vm_file)
+    const id = vma_file_id(vma.vm_file)
     dev = id.dev
     ino = id.ino
     pgoff = vma.vm_pgoff * PAGE_SIZE

@@ -6,3 +6,8 @@ export const O_RDWR = 2
 export const O_CREAT = 0o100
 export const O_EXCL = 0o200
 export const O_TRUNC = 0o1000
+export const O_APPEND = 0o2000
+/** lseek(2) whence values (include/uapi/linux/fs.h). */
+export const SEEK_SET = 0
+export const SEEK_CUR = 1
+export const SEEK_END = 2

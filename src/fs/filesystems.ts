@@ -1,0 +1,45 @@
+/**
+ * The filesystems of a simulated machine (Kernel: fs/ext4, mm/shmem.c's
+ * tmpfs): an ext4-like disk filesystem whose dirty pages writeback cleans
+ * (fsync, msync), and tmpfs, whose pages live only in memory. Both keep a
+ * regular file's data in its inode's page cache (src/mm/shmem.ts, file_rw.ts)
+ * and share the regular-file operations of read_write.ts.
+ *
+ * Devices and inode numbers copy the reference machine: its root ext4 on
+ * fe:00 (/dev/vda), its /dev/shm tmpfs on 00:19. Inode numbers are handed
+ * out in creation order from 2, across both (get_next_ino()).
+ */
+import { PAGE_SIZE } from '../include/page_types.js'
+import type { MmEnv } from '../mm/mm_types.js'
+import { address_space_create } from '../mm/shmem.js'
+import { Inode, MKDEV, SuperBlock, type FileSystemType } from './fs.js'
+import { generic_file_operations } from './read_write.js'
+
+/** ext4 with 4 KiB blocks: (2^32 - 1) blocks. */
+const EXT4_MAXBYTES = (2 ** 32 - 1) * PAGE_SIZE
+/** MAX_LFS_FILESIZE (tmpfs). */
+const MAX_LFS_FILESIZE = 2 ** 63 - 1
+
+/** A filesystem whose regular files keep their data in a page cache of kind `backing`. */
+function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk'): FileSystemType {
+  const fops = generic_file_operations(env)
+  return {
+    name,
+    create(sb, mode) {
+      const mapping = address_space_create(env, backing)
+      const inode = new Inode(sb, sb.next_ino(), mode, fops, mapping)
+      mapping.host = inode
+      return inode
+    },
+  }
+}
+
+/** The root ext4 and the tmpfs of one machine. */
+export function machine_filesystems(env: MmEnv): { ext4: SuperBlock; tmpfs: SuperBlock } {
+  let ino = 2
+  const next = (): number => ino++
+  return {
+    ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next),
+    tmpfs: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem'), MKDEV(0, 0x19), MAX_LFS_FILESIZE, next),
+  }
+}

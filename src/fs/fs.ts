@@ -1,0 +1,145 @@
+/**
+ * The VFS objects (Kernel: include/linux/fs.h, include/linux/kdev_t.h;
+ * fs/file_table.c): super_block, inode, file, file_operations and device
+ * numbers. Filesystems (filesystems.ts) create inodes on their super_block;
+ * an open file (struct file) takes its f_op from its inode. Char devices
+ * will plug in here too: an inode with S_IFCHR and i_rdev whose i_fop the
+ * char-device layer chooses.
+ *
+ * struct file is an open file description: what a descriptor names
+ * (file.ts), with its access mode, its position (f_pos, shared by every
+ * descriptor that names it, also across fork), its operations, its inode
+ * and page cache, and a driver's private_data. It is also what the mm maps
+ * (the VmFile contract of src/mm/mm_types.ts).
+ *
+ * Invariants: an inode's address_space (i_mapping) has that inode as host;
+ * a file's f_count counts the descriptors and mappings holding it, and
+ * f_op.release runs once, when it reaches zero; i_ino is unique within its super_block.
+ */
+import type { AddressSpace, MmStruct, VmFile } from '../mm/mm_types.js'
+
+// ---- inode modes (include/uapi/linux/stat.h) ----
+export const S_IFMT = 0o170000
+export const S_IFREG = 0o100000
+export const S_IFDIR = 0o040000
+export const S_IFCHR = 0o020000
+
+// ---- device numbers (include/linux/kdev_t.h: 12-bit major, 20-bit minor in the kernel's dev_t) ----
+export const MINORBITS = 20
+const MINOR_SPAN = 2 ** MINORBITS
+/** Kernel: MKDEV(). */
+export function MKDEV(major: number, minor: number): number {
+  return major * MINOR_SPAN + minor
+}
+/** Kernel: MAJOR(). */
+export function MAJOR(dev: number): number {
+  return Math.floor(dev / MINOR_SPAN)
+}
+/** Kernel: MINOR(). */
+export function MINOR(dev: number): number {
+  return dev % MINOR_SPAN
+}
+
+/** A user buffer of the calling task (a `char __user *`): copy_to_user()/copy_from_user() reach it through `mm`. */
+export interface UserPtr {
+  readonly mm: MmStruct
+  readonly addr: number
+}
+
+/** loff_t *ppos: the position a read or write starts at, advanced by the bytes done. */
+export interface Loff {
+  pos: number
+}
+
+/**
+ * struct file_operations: what an open file does. Every operation returns
+ * >= 0 on success or -errno, as in the kernel; an absent operation gets the
+ * VFS's default answer (read/write: -EINVAL, llseek: no_llseek's -ESPIPE...).
+ */
+export interface FileOperations {
+  /** Kernel: llseek(): the new position, or -errno. */
+  llseek?(file: File, offset: number, whence: number): number
+  /** Kernel: read(): bytes copied to `buf` from *ppos (advancing it), or -errno. */
+  read?(file: File, buf: UserPtr, count: number, ppos: Loff): number
+  /** Kernel: write(): bytes taken from `buf` at *ppos (advancing it), or -errno. */
+  write?(file: File, buf: UserPtr, count: number, ppos: Loff): number
+  /** Kernel: open(): 0 or -errno (the file is not opened on failure). */
+  open?(inode: Inode, file: File): number
+  /** Kernel: release(): the last reference to the file went. */
+  release?(inode: Inode, file: File): number
+  /** Kernel: fsync(): write [start, end] back; 0 or -errno. */
+  fsync?(file: File, start: number, end: number, datasync: boolean): number
+}
+
+/** struct file_system_type: a filesystem's name and how it makes regular files. */
+export interface FileSystemType {
+  readonly name: string
+  /** A new regular file's inode on `sb` (the filesystem's ->create()). */
+  create(sb: SuperBlock, mode: number): Inode
+}
+
+/** struct super_block: one mounted filesystem instance. */
+export class SuperBlock {
+  private ino = 2
+  constructor(
+    readonly s_type: FileSystemType,
+    /** s_dev: the device number /proc/<pid>/maps prints for its files. */
+    readonly s_dev: number,
+    /** s_maxbytes: the largest file size. */
+    readonly s_maxbytes: number,
+    /** A source of inode numbers shared with other super blocks (get_next_ino()), or the block's own. */
+    private readonly ino_source: (() => number) | null = null,
+  ) {}
+
+  /** Kernel: get_next_ino() / the filesystem's inode allocator. */
+  next_ino(): number {
+    return this.ino_source ? this.ino_source() : this.ino++
+  }
+}
+
+/** struct inode. */
+export class Inode {
+  i_nlink = 1
+  /** i_rdev: the device of a device special file (0 otherwise). */
+  i_rdev = 0
+  constructor(
+    readonly i_sb: SuperBlock,
+    readonly i_ino: number,
+    readonly i_mode: number,
+    /** i_fop: the file_operations an open of this inode gets (a device's are chosen at open). */
+    public i_fop: FileOperations,
+    /** i_mapping: the inode's page cache (inode->i_data). */
+    readonly i_mapping: AddressSpace,
+  ) {}
+}
+
+/** struct file. */
+export class File implements VmFile {
+  f_count = 1
+  /** f_pos: where the next read(2)/write(2) starts. */
+  f_pos = 0
+  /** private_data: a driver's per-open state. */
+  private_data: unknown = null
+  readonly anon_shared = false
+
+  constructor(
+    readonly f_inode: Inode,
+    /** FMODE_READ | FMODE_WRITE. */
+    readonly f_mode: number,
+    /** The open(2) flags (O_APPEND, O_NONBLOCK... as given). */
+    readonly f_flags: number,
+    readonly f_op: FileOperations,
+    /** The path it was opened by (what /proc/<pid>/maps prints). */
+    readonly name: string,
+  ) {}
+
+  /** f_mapping: the inode's page cache. */
+  get f_mapping(): AddressSpace {
+    return this.f_inode.i_mapping
+  }
+}
+
+/** Kernel: fput(): drop a reference; the last one releases the file. */
+export function fput(file: VmFile): void {
+  if (--file.f_count === 0 && file instanceof File) file.f_op.release?.(file.f_inode, file)
+}
