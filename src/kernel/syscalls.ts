@@ -28,7 +28,7 @@ import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
 import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
-import type { AccessResult, MmEntry, UserFault } from './mm_entry.js'
+import type { AccessResult, MmEntry } from './mm_entry.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
@@ -43,14 +43,14 @@ export interface SyscallOptions {
   readonly randomize_va_space: 0 | 1 | 2
 }
 
-/** A user access's outcome: the bytes read (up to a fault), the fault, and whether the task died of it. */
-export interface UserAccess {
-  readonly data: Uint8Array
-  readonly fault: UserFault | null
-  readonly killed: boolean
+/**
+ * A user access's outcome: ok, or the fault (and whether the task died of
+ * it); `data` holds the bytes read, up to the fault. A successful access
+ * returns the mm layer's result object as is (no allocation per access).
+ */
+export interface UserAccess extends AccessResult {
+  readonly killed?: boolean
 }
-
-const NO_BYTES = new Uint8Array(0)
 
 export class Syscalls implements TaskEnv {
   readonly pids = new PidTable()
@@ -227,13 +227,12 @@ export class Syscalls implements TaskEnv {
   /** Like user_access(), but the fault is reported, not delivered (a probe that catches its own faults). */
   user_probe(t: TaskStruct, addr: number, len: number, write: boolean, data?: Uint8Array): UserAccess {
     this.enter(t)
-    const r = this.mm.access_user(t.mm!, addr, len, write, data)
-    return this.done({ data: r.data ?? NO_BYTES, fault: r.ok ? null : (r.fault ?? null), killed: false })
+    return this.done(this.mm.access_user(t.mm!, addr, len, write, data))
   }
   private deliver(t: TaskStruct, r: AccessResult): UserAccess {
-    if (r.ok) return { data: r.data ?? NO_BYTES, fault: null, killed: false }
+    if (r.ok) return r
     const fault = r.fault ?? { signal: 11, si_code: 1, addr: 0 }
-    return { data: r.data ?? NO_BYTES, fault, killed: force_sig_fault(this, t, fault) }
+    return { ok: false, data: r.data, fault, killed: force_sig_fault(this, t, fault) }
   }
 
   // ---- signals and limits ----

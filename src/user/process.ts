@@ -30,6 +30,8 @@ import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
+const NO_BYTES = new Uint8Array(0)
+
 export interface SpawnOptions {
   readonly name?: string
   readonly uid?: number
@@ -239,19 +241,21 @@ export class Process {
   // ---- user-mode memory access ----
 
   /** The SignalError of a fault the kernel delivered (the process may have died of it). */
-  private fault(r: UserAccess): void {
-    if (r.fault) throw new SignalError(r.fault.signal, r.fault.si_code, r.fault.addr)
+  private fault(r: UserAccess): never {
+    const f = r.fault ?? { signal: 11, si_code: 1, addr: 0 }
+    throw new SignalError(f.signal, f.si_code, f.addr)
   }
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: number, len: number): Uint8Array {
     const r = this.sys.user_access(this.live(), addr, len, false)
-    this.fault(r)
-    return r.data
+    if (!r.ok) this.fault(r)
+    return r.data ?? NO_BYTES
   }
   /** A user-mode store of `bytes` at `addr` through the MMU. */
   store(addr: number, bytes: Uint8Array | number[]): void {
     const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)
-    this.fault(this.sys.user_access(this.live(), addr, data.length, true, data))
+    const r = this.sys.user_access(this.live(), addr, data.length, true, data)
+    if (!r.ok) this.fault(r)
   }
   /**
    * A user-mode instruction fetch of `len` bytes at `addr` (the CPU reading
@@ -261,13 +265,13 @@ export class Process {
    */
   fetch(addr: number, len: number): Uint8Array {
     const r = this.sys.user_fetch(this.live(), addr, len)
-    this.fault(r)
-    return r.data
+    if (!r.ok) this.fault(r)
+    return r.data ?? NO_BYTES
   }
   /** Like load()/store(), but returns the fault instead of delivering it (bytes read up to it). */
   try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
     const r = this.sys.user_probe(this.live(), addr, len, write, data)
-    return { data: r.data, fault: r.fault ?? undefined }
+    return { data: r.data, fault: r.ok ? undefined : r.fault }
   }
 
   /**
