@@ -48,6 +48,7 @@ import type { SlabAllocator } from './mm/slab_common.js'
 import { slab_boot } from './mm/slab_caches.js'
 import { check_slab } from './mm/slab_check.js'
 import { Mmu } from './hw/mmu.js'
+import { TlbFlush } from './arch/x86/tlb.js'
 import { check_mmu, install_kernel_tlb_flush, mmu_sched } from './kernel/mmu_context.js'
 
 /**
@@ -130,8 +131,10 @@ export class Machine {
   readonly highmem: Highmem
   /** Kernel-side reads and writes through any kernel virtual address (src/mm/maccess.ts). */
   readonly kmem: KernelMemory
-  /** Each CPU's MMU and TLB, and the TLB-flush protocol (src/hw/mmu.ts, src/hw/tlb.ts). */
+  /** Each CPU's MMU: CR3, the TLB, the page walk (src/hw/mmu.ts, src/hw/tlb.ts). */
   readonly mmu: Mmu
+  /** Linux's TLB-flush protocol over them: ASIDs, lazy TLB, shootdowns (src/arch/x86/tlb.ts). */
+  readonly tlb: TlbFlush
   /** Tasks' kernel stacks: vmalloc'd on x86_64 (VMAP_STACK), order-1 pages on i386 (src/kernel/thread_stack.ts). */
   readonly thread_stacks: ThreadStacks
   /** Simulated time in ns. */
@@ -264,18 +267,19 @@ export class Machine {
     if (!Number.isInteger(tlb_entries) || tlb_entries < 1 || !Number.isInteger(tlb_ways) || tlb_ways < 1 || !Number.isInteger(sets) || (sets & (sets - 1)) !== 0 || tlb_ways > 255) {
       throw new MachineConfigError(`tlb_entries/tlb_ways: ${String(opts.tlb_entries)}/${String(opts.tlb_ways)} must give a power-of-two number of sets of at most 255 ways`)
     }
-    this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways, pcid: opts.pcid ?? true })
-    install_kernel_tlb_flush(this.mmu, this.pgtables)
+    this.mmu = new Mmu({ arch: this.arch, physmem: this.physmem, cpus, init_pgd: this.pgtables.init_mm.pgd, tlb_entries, tlb_ways })
+    this.tlb = new TlbFlush(this.mmu, opts.pcid ?? true)
+    install_kernel_tlb_flush(this.tlb, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
-    this.checkers.push(() => check_mmu(this.mmu))
+    this.checkers.push(() => check_mmu(this.tlb))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
-    this.mm_env = make_mm_env(this, kobjs, this.mmu)
+    this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 0
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env), kobjs, specials, this.thread_stacks)
-    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.mmu), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {

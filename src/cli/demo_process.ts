@@ -62,11 +62,11 @@ export function run_process_demo(m: Machine, out: Out, step: number): void {
   show(out, walk(m, p, a + 0x3000), (l) => l.startsWith('pte['))
   show(out, smaps_of(m, p.pid, a).join('\n'), (l) => /^(Rss|Anonymous):/.test(l))
   const cpu = p.task.cpu
-  const before = m.mmu.tlb_stats()[cpu]
+  const before = m.tlb.tlb_stats()[cpu]
   for (let i = 0; i < 100; i++) p.load(a + 0x1000 + (i % 64), 1)
-  const after = m.mmu.tlb_stats()[cpu]
+  const after = m.tlb.tlb_stats()[cpu]
   out(`100 more loads from that page: ${after.hits - before.hits} TLB hits, ${after.misses - before.misses} misses (the walk is cached). CPU ${cpu}'s TLB now holds:`)
-  show(out, m.mmu.tlb_text(cpu), (l) => l.startsWith('cpu') || l.includes(`vpn 0x${Math.floor((a + 0x1000) / 4096).toString(16)} `) || l.includes(`vpn 0x${Math.floor((a + 0x3000) / 4096).toString(16)} `))
+  show(out, m.tlb.tlb_text(cpu), (l) => l.startsWith('cpu') || l.includes(`vpn 0x${Math.floor((a + 0x1000) / 4096).toString(16)} `) || l.includes(`vpn 0x${Math.floor((a + 0x3000) / 4096).toString(16)} `))
 
   section(out, `${step + 3}. fork(): parent and child share the page copy-on-write`)
   const c = p.fork()

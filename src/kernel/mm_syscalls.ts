@@ -18,7 +18,7 @@ import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
-import type { Mmu } from '../hw/mmu.js'
+import type { TlbFlush } from '../arch/x86/tlb.js'
 import { mmu_translate } from './mmu_context.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
@@ -115,7 +115,7 @@ export class KernelObjects {
 }
 
 /** The MmEnv of a machine (one per machine): its allocators, its MMU's translation and TLB flushes, its log. */
-export function make_mm_env(h: MmHost, objs: KernelObjects, mmu: Mmu): MmEnv {
+export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
@@ -158,9 +158,9 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, mmu: Mmu): MmEnv {
     mappings: new Map<number, AddressSpace>(),
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
-    flush_tlb_range: (mm, start, end, freed_tables) => mmu.flush_tlb_mm_range(mm, start, end, freed_tables === true),
-    flush_tlb_mm: (mm) => mmu.flush_tlb_mm(mm),
-    mmu_translate: (mm, vpn, write, exec) => mmu_translate(mmu, mm, vpn, write, exec === true),
+    flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
+    flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
+    mmu_translate: (mm, vpn, write, exec) => mmu_translate(tlb, mm, vpn, write, exec === true),
     pr_warn_once: (key, msg) => {
       if (warned.has(key)) return
       warned.add(key)

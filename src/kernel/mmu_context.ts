@@ -4,8 +4,9 @@
  * include/asm-generic/tlb.h + arch/x86/include/asm/tlbflush.h
  * flush_tlb_range()/flush_tlb_mm()/flush_tlb_page()).
  *
- * One Mmu per machine (src/hw/mmu.ts); everything here is per machine, no
- * module state: the mm layer reaches it through its MmEnv hooks
+ * One Mmu (the hardware, src/hw/mmu.ts) and one TlbFlush (Linux's flush
+ * protocol, src/arch/x86/tlb.ts) per machine; everything here is per
+ * machine, no module state: the mm layer reaches them through its MmEnv hooks
  * (flush_tlb_range, flush_tlb_mm, mmu_translate), the scheduler side
  * (src/kernel/sched.ts) through MmuSched.
  *
@@ -19,7 +20,8 @@
 import type { MmStruct } from '../mm/mm_types.js'
 import type { MmuSched } from './sched.js'
 import type { PgTables } from '../mm/pgtable.js'
-import { ACC_EXEC, ACC_READ, ACC_WRITE, type Mmu } from '../hw/mmu.js'
+import { ACC_EXEC, ACC_READ, ACC_WRITE } from '../hw/mmu.js'
+import type { TlbFlush } from '../arch/x86/tlb.js'
 
 /** The pgd frame of an mm (CR3 when it runs). */
 export function mm_pgd_pfn(mm: MmStruct): number {
@@ -31,36 +33,37 @@ export function mm_pgd_pfn(mm: MmStruct): number {
  * that CPU has the mm loaded, else a plain page walk from the mm's pgd (A/D
  * bits set as the hardware would, no TLB involved). The pfn, or -1.
  */
-export function mmu_translate(mmu: Mmu, mm: MmStruct, vpn: number, write: boolean, exec: boolean): number {
+export function mmu_translate(tlb: TlbFlush, mm: MmStruct, vpn: number, write: boolean, exec: boolean): number {
   const acc = exec ? ACC_EXEC : write ? ACC_WRITE : ACC_READ
-  const s = mmu.cpus[mmu.this_cpu]
+  const mmu = tlb.mmu
+  const s = tlb.state[mmu.this_cpu]
   if (s.loaded_mm === mm && !s.is_lazy) return mmu.translate(vpn, acc)
   return mmu.walk(null, mm_pgd_pfn(mm), vpn, acc, false)
 }
 
 /** The kernel's own TLB flushes (vmalloc, kmap) go to the MMU. */
-export function install_kernel_tlb_flush(mmu: Mmu, pgtables: PgTables): void {
+export function install_kernel_tlb_flush(tlb: TlbFlush, pgtables: PgTables): void {
   pgtables.flush_tlb_kernel_range = (start, end) => {
-    mmu.flush_tlb_kernel_range(start, end)
+    tlb.flush_tlb_kernel_range(start, end)
   }
 }
 
-export function mmu_sched(mmu: Mmu): MmuSched {
+export function mmu_sched(tlb: TlbFlush): MmuSched {
   return {
     set_cpu(cpu) {
-      mmu.this_cpu = cpu
+      tlb.mmu.this_cpu = cpu
     },
     switch_mm(cpu, next) {
-      if (next === null) mmu.enter_lazy_tlb(cpu)
-      else mmu.switch_mm(cpu, next, mm_pgd_pfn(next))
+      if (next === null) tlb.enter_lazy_tlb(cpu)
+      else tlb.switch_mm(cpu, next, mm_pgd_pfn(next))
     },
     idle(cpu) {
-      mmu.enter_lazy_tlb(cpu)
+      tlb.enter_lazy_tlb(cpu)
     },
   }
 }
 
 /** DEBUG_VM: the MMU's invariants, stale TLB entries included. */
-export function check_mmu(mmu: Mmu): void {
-  mmu.check()
+export function check_mmu(tlb: TlbFlush): void {
+  tlb.check()
 }

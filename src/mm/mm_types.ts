@@ -48,7 +48,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import type { ArchProfile } from '../arch/profile.js'
-import type { MmContext } from '../hw/mmu.js'
+import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
 

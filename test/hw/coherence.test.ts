@@ -32,6 +32,7 @@ function setup() {
   const env = t.env
   const m = t.machine
   const mmu = m.mmu
+  const tlb = m.tlb
   const mk = (): MmStruct => {
     const mm = mm_alloc(env, 0x7ffffffff000)
     if (!mm) throw new Error('mm_alloc')
@@ -40,15 +41,15 @@ function setup() {
   }
   /** Run `mm` on `cpu` (the scheduler's switch_mm) and make that CPU the executing one. */
   const run = (cpu: number, mm: MmStruct): void => {
-    mmu.switch_mm(cpu, mm, mm_pgd_pfn(mm))
+    tlb.switch_mm(cpu, mm, mm_pgd_pfn(mm))
     mmu.this_cpu = cpu
   }
-  return { env, t, mmu, mk, run }
+  return { env, t, mmu, tlb, mk, run }
 }
 
 describe('MMU coherence (mm layer)', () => {
   it('the walk sets Accessed, a store sets Dirty; repeated accesses hit the TLB', () => {
-    const { mmu, mk, run } = setup()
+    const { mmu, tlb, mk, run } = setup()
     const mm = mk()
     run(0, mm)
     vm_mmap_pgoff(mm, null, BASE, 4 * P, RW, ANON, 0)
@@ -59,14 +60,14 @@ describe('MMU coherence (mm layer)', () => {
     expect(mmu.cpus[0].tlb.hits - h).toBe(10)
     access_user(mm, BASE + P, 1, true, 1)
     expect(pte_dirty(mm.pgd.get(BASE / P + 1))).toBe(true)
-    mmu.check()
+    tlb.check()
     run(0, mk()) // switch away before the mm goes
     mmput(mm)
-    mmu.check()
+    tlb.check()
   })
 
   it('munmap, mprotect and COW flush; an mm loaded on two CPUs costs a shootdown', () => {
-    const { mmu, mk, run } = setup()
+    const { tlb, mk, run } = setup()
     const mm = mk()
     run(0, mm)
     vm_mmap_pgoff(mm, null, BASE, 4 * P, RW, ANON, 0)
@@ -74,9 +75,9 @@ describe('MMU coherence (mm layer)', () => {
     run(1, mm)
     access_user(mm, BASE, 4 * P, false)
     run(0, mm)
-    const s0 = mmu.events.nr_tlb_remote_flush
+    const s0 = tlb.events.nr_tlb_remote_flush
     expect(do_mprotect_pkey(mm, BASE, 2 * P, M.PROT_READ)).toBe(0)
-    expect(mmu.events.nr_tlb_remote_flush).toBe(s0 + 1)
+    expect(tlb.events.nr_tlb_remote_flush).toBe(s0 + 1)
     expect(access_user(mm, BASE, 1, true, 2).fault?.si_code).toBe('SEGV_ACCERR')
     const c = dup_mm(mm)
     if (!c) throw new Error('dup_mm')
@@ -85,16 +86,16 @@ describe('MMU coherence (mm layer)', () => {
     expect(access_user(c, BASE + 3 * P, 1, false).data[0]).toBe(1)
     expect(do_munmap(mm, BASE, 4 * P)).toBe(0)
     expect(access_user(mm, BASE + 3 * P, 1, false).fault?.si_code).toBe('SEGV_MAPERR')
-    mmu.check()
+    tlb.check()
     mmput(c)
     run(0, mk())
     run(1, mk())
     mmput(mm)
-    mmu.check()
+    tlb.check()
   })
 
   it('property: no CPU caches a translation the page tables no longer give', () => {
-    const { t, mmu, mk, run } = setup()
+    const { t, tlb, mk, run } = setup()
     const op = fc.record({
       k: fc.constantFrom('r', 'w', 'prot', 'unmap', 'map', 'dontneed', 'fork', 'cpu', 'mremap', 'free', 'cold'),
       page: fc.nat(7),
@@ -126,7 +127,7 @@ describe('MMU coherence (mm layer)', () => {
             if (c) mms.push(c)
           }
           for (const m of mms) check_mm(m)
-          mmu.check()
+          tlb.check()
         }
         // idle the CPUs on a fresh mm before tearing these down
         const idle = mk()
@@ -134,7 +135,7 @@ describe('MMU coherence (mm layer)', () => {
         run(1, idle)
         for (const m of mms) mmput(m)
         mmput(idle)
-        mmu.check()
+        tlb.check()
       }),
       { numRuns: 200, seed: 3 },
     )

@@ -58,14 +58,14 @@ describe('MMU: TLB hits and misses', () => {
     expect(t.hits - h0).toBe(100)
     expect(t.misses - m0).toBe(0)
     // 100 hits and the earlier misses: the effective access time is close to one memory access
-    const st = m.mmu.tlb_stats()[p.cpu]
+    const st = m.tlb.tlb_stats()[p.cpu]
     expect(st.walks).toBeGreaterThan(0)
     expect(st.walk_reads).toBeGreaterThanOrEqual(st.walks)
     const eat = m.mmu.effective_access_ns(p.cpu, 1, 100)
     expect(eat).toBeCloseTo(101 + (100 * st.walk_reads) / (st.hits + st.misses), 6)
     expect(eat).toBeGreaterThan(101)
     const vpn = (a / 4096).toString(16)
-    expect(m.mmu.tlb_text(p.cpu)).toMatch(new RegExp(`pcid \\d+  vpn 0x${vpn} -> pfn 0x[0-9a-f]+  W U D\\n`))
+    expect(m.tlb.tlb_text(p.cpu)).toMatch(new RegExp(`pcid \\d+  vpn 0x${vpn} -> pfn 0x[0-9a-f]+  W U D\\n`))
     m.check()
   })
 
@@ -216,9 +216,9 @@ describe('MMU: flushes where Linux flushes (each would be caught if missing)', (
     const p = m.spawn({ name: 'app' })
     const a = p.mmap(0, 4096, RW, ANON)
     p.store(a, [1]) // parent caches a writable, dirty entry
-    const before = m.mmu.events.nr_tlb_local_flush_all
+    const before = m.tlb.events.nr_tlb_local_flush_all
     const c = p.fork()
-    expect(m.mmu.events.nr_tlb_local_flush_all).toBe(before + 1) // flush_tlb_mm
+    expect(m.tlb.events.nr_tlb_local_flush_all).toBe(before + 1) // flush_tlb_mm
     p.store(a, [2])
     expect(c.load(a, 1)[0]).toBe(1) // without the flush the parent would have written the shared page
     expect(p.load(a, 1)[0]).toBe(2)
@@ -247,9 +247,9 @@ describe('MMU: paging-structure cache and freed page tables', () => {
   it('walks start from the cached pte table; munmap flushes when it frees page tables even with no PTE cleared', () => {
     const m = boot()
     const { p, x } = table_cached_no_pte(m)
-    const before = m.mmu.events.nr_tlb_local_flush_one + m.mmu.events.nr_tlb_local_flush_all
+    const before = m.tlb.events.nr_tlb_local_flush_one + m.tlb.events.nr_tlb_local_flush_all
     p.munmap(x, 8192) // frees the pte table: tlb_finish_mmu() flushes (freed_tables)
-    expect(m.mmu.events.nr_tlb_local_flush_one + m.mmu.events.nr_tlb_local_flush_all).toBe(before + 1)
+    expect(m.tlb.events.nr_tlb_local_flush_one + m.tlb.events.nr_tlb_local_flush_all).toBe(before + 1)
     expect(m.mmu.cpus[p.cpu].tlb.pde_region.some((r) => r === Math.floor(x / 4096 / 512))).toBe(false)
     m.check()
   })
@@ -277,30 +277,30 @@ describe('MMU: shootdowns and lazy TLB', () => {
     catch_segv(thr)
     expect(thr.load(a, 1)[0]).toBe(1)
     expect([...p.mm.cpu_bitmap].sort()).toEqual([0, 1])
-    const ev = { ...m.mmu.events }
+    const ev = { ...m.tlb.events }
     p.munmap(a, 4096) // on CPU 0
-    expect(m.mmu.events.nr_tlb_remote_flush - ev.nr_tlb_remote_flush).toBe(1)
-    expect(m.mmu.cpus[0].events.nr_tlb_remote_flush).toBeGreaterThanOrEqual(1)
-    expect(m.mmu.events.nr_tlb_remote_flush_received - ev.nr_tlb_remote_flush_received).toBe(1)
-    expect(m.mmu.cpus[1].events.nr_tlb_remote_flush_received).toBe(1)
-    expect(m.mmu.events.nr_tlb_local_flush_one - ev.nr_tlb_local_flush_one).toBe(1)
+    expect(m.tlb.events.nr_tlb_remote_flush - ev.nr_tlb_remote_flush).toBe(1)
+    expect(m.tlb.state[0].events.nr_tlb_remote_flush).toBeGreaterThanOrEqual(1)
+    expect(m.tlb.events.nr_tlb_remote_flush_received - ev.nr_tlb_remote_flush_received).toBe(1)
+    expect(m.tlb.state[1].events.nr_tlb_remote_flush_received).toBe(1)
+    expect(m.tlb.events.nr_tlb_local_flush_one - ev.nr_tlb_local_flush_one).toBe(1)
     expect(() => thr.load(a, 1)).toThrow(SignalError) // CPU 1's entry is gone
     m.check()
     // A big range is a full flush (above tlb_single_page_flush_ceiling = 33 pages).
     // The gather flushes the span of the PTEs actually cleared: one page here...
     const b = p.mmap(0, 64 * 4096, RW, ANON)
     p.store(b, [1])
-    let one = m.mmu.events.nr_tlb_local_flush_one
+    let one = m.tlb.events.nr_tlb_local_flush_one
     p.munmap(b, 64 * 4096)
-    expect(m.mmu.events.nr_tlb_local_flush_one).toBeGreaterThan(one)
+    expect(m.tlb.events.nr_tlb_local_flush_one).toBeGreaterThan(one)
     // ...and everything when more than 33 pages were cleared.
     const c = p.mmap(0, 64 * 4096, RW, ANON)
     for (let i = 0; i < 64; i++) p.store(c + i * 4096, [1])
-    const all = m.mmu.events.nr_tlb_local_flush_all
-    one = m.mmu.events.nr_tlb_local_flush_one
+    const all = m.tlb.events.nr_tlb_local_flush_all
+    one = m.tlb.events.nr_tlb_local_flush_one
     p.munmap(c, 64 * 4096)
-    expect(m.mmu.events.nr_tlb_local_flush_all).toBe(all + 1)
-    expect(m.mmu.events.nr_tlb_local_flush_one).toBe(one)
+    expect(m.tlb.events.nr_tlb_local_flush_all).toBe(all + 1)
+    expect(m.tlb.events.nr_tlb_local_flush_one).toBe(one)
     thr.exit(0)
     expect(p.mm.mm_users).toBe(1)
     m.check()
@@ -319,11 +319,11 @@ describe('MMU: shootdowns and lazy TLB', () => {
     expect(kt.mm).toBe(null)
     expect(kt.active_mm).toBe(mm)
     expect(mm.mm_count).toBe(count0 + 1) // mmgrab
-    expect(m.mmu.loaded(0).mm === mm && m.mmu.loaded(0).lazy).toBe(true)
+    expect(m.tlb.loaded(0).mm === mm && m.tlb.loaded(0).lazy).toBe(true)
     p.run_on(1) // the task moves to CPU 1; CPU 0 stays lazy on its mm
-    const rcv = m.mmu.events.nr_tlb_remote_flush_received
+    const rcv = m.tlb.events.nr_tlb_remote_flush_received
     p.munmap(a, 4096)
-    expect(m.mmu.events.nr_tlb_remote_flush_received).toBe(rcv) // lazy CPU 0 skipped
+    expect(m.tlb.events.nr_tlb_remote_flush_received).toBe(rcv) // lazy CPU 0 skipped
     expect(m.mmu.cpus[0].tlb.nr_valid).toBeGreaterThan(0) // its stale entry is still there...
     p.run_on(0) // ...until it switches back: tlb_gen is behind, so it flushes
     expect(mm.mm_count).toBe(count0) // mmdrop of the borrowed mm
@@ -357,7 +357,7 @@ describe('MMU: shootdowns and lazy TLB', () => {
     c.run_on(1)
     c.load(a, 1)
     c.exit(0)
-    expect(m.mmu.loaded(1).mm).toBe(null)
+    expect(m.tlb.loaded(1).mm).toBe(null)
     expect(p.load(a, 1)[0]).toBe(1)
     m.check()
   })
