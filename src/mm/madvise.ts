@@ -59,6 +59,7 @@ import { punch_hole, try_to_unmap_file_page } from './truncate.js'
 import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
+import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
 
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
@@ -102,7 +103,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
       pages.clear(pfn, PG_swapbacked)
-      env.vmstat.count_vm_events('pglazyfree')
+      env.vmstat.count_vm_event(PGLAZYFREE)
     }
   })
   if (cleared) env.flush_tlb_range?.(mm, start, end)
@@ -147,7 +148,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       mm.rss_stat[1]--
       folio_remove_rmap_pte(env, pfn)
       put_page(env, pfn)
-      env.vmstat.count_vm_events('pglazyfreed')
+      env.vmstat.count_vm_event(PGLAZYFREED)
     } else {
       const mapping = env.mappings.get(pages.mapping[pfn])
       if (!mapping) continue

@@ -61,6 +61,7 @@ import {
 import { arch_profile } from '../arch/profile.js'
 import { is_guard_pte_marker } from './swapops.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
+import { PGFAULT } from './vm_event_item.js'
 
 // ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
 export {
@@ -323,7 +324,7 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
 }
 
 function env_count_retry(mm: MmStruct): void {
-  mm.env.vmstat.count_vm_events('pgfault')
+  mm.env.vmstat.count_vm_event(PGFAULT)
   mm.maj_flt++
 }
 
@@ -437,7 +438,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
  */
 export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flags: number): number {
   const env = mm.env
-  env.vmstat.count_vm_events('pgfault')
+  env.vmstat.count_vm_event(PGFAULT)
   const addr = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
   const write = (flags & FAULT_FLAG_WRITE) !== 0
   const vpn = addr / PAGE_SIZE

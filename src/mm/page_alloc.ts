@@ -50,6 +50,7 @@ import {
 } from './mmzone.js'
 import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
+import { PGALLOC_DMA, PGFREE } from './vm_event_item.js'
 import { PcpLists, pcp_allowed_order } from './pcp.js'
 import {
   ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_NOFRAGMENT, ALLOC_NON_BLOCK,
@@ -166,10 +167,6 @@ export class PageAllocator extends PcpLists {
 
 
 
-  /** pgalloc_<zone> and pgfree counter cells, taken on first use (the vmstat name lookups cost on every page). */
-  private readonly pgalloc_cells: ({ n: number } | undefined)[] = []
-  private pgfree_cell: { n: number } | null = null
-
   /** Kernel: get_page_from_freelist(). */
   private get_page_from_freelist(
     gfp: gfp_t,
@@ -239,8 +236,7 @@ export class PageAllocator extends PcpLists {
         p.lru_next[pfn + i] = pfn
       }
     }
-    const cell = this.pgalloc_cells[zone.idx] ?? (this.pgalloc_cells[zone.idx] = this.vmstat.vm_event_cell(pgalloc_event(zone.name)))
-    cell.n += n
+    this.vmstat.__count_zid_vm_events(PGALLOC_DMA, zone.idx, n)
     if (this.trace.enabled) this.trace.emit('mm_page_alloc', () =>
       `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp).replace(/^0x[0-9a-f]+\((.*)\)$/, '$1')}`,
     )
@@ -355,7 +351,7 @@ export class PageAllocator extends PcpLists {
     p.owner_order[pfn] = 0
     p.order[pfn] = 0
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
-    ;(this.pgfree_cell ??= this.vmstat.vm_event_cell('pgfree')).n += n
+    this.vmstat.count_vm_events(PGFREE, n)
     if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
   }
 
@@ -403,15 +399,4 @@ export class PageAllocator extends PcpLists {
     zone.managed_pages += n
     this.__free_one_page(pfn, zone, order, this.get_pfnblock_migratetype(pfn), true)
   }
-}
-
-/** The pgalloc_<zone> vm event name (built once per zone name: the allocation path is hot). */
-const PGALLOC_EVENTS = new Map<string, string>()
-function pgalloc_event(zone_name: string): string {
-  let e = PGALLOC_EVENTS.get(zone_name)
-  if (e === undefined) {
-    e = `pgalloc_${zone_name.toLowerCase()}`
-    PGALLOC_EVENTS.set(zone_name, e)
-  }
-  return e
 }

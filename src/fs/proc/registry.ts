@@ -4,7 +4,7 @@
  * functions do.
  */
 import type { Machine } from '../../machine.js'
-import { buddyinfo_show, pagetypeinfo_show, zoneinfo_show } from './vmstat_files.js'
+import { buddyinfo_show, pagetypeinfo_show, vmstat_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
 import { vmalloc_info_show } from './vmallocinfo.js'
@@ -17,6 +17,7 @@ const files = new Map<string, ProcShow>([
   ['/proc/buddyinfo', buddyinfo_show],
   ['/proc/pagetypeinfo', pagetypeinfo_show],
   ['/proc/zoneinfo', zoneinfo_show],
+  ['/proc/vmstat', vmstat_show],
   ['/proc/meminfo', meminfo_show],
   ['/proc/iomem', iomem_show],
   ['/proc/vmallocinfo', (m) => vmalloc_info_show(m.vmalloc)],
