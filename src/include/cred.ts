@@ -19,6 +19,7 @@
  * mm layer may read creds (as current_cred() is reachable from everywhere in
  * the kernel).
  */
+import { EPERM } from './errno.js'
 import { flags_bit } from './wide.js'
 
 // ---- capability numbers (include/uapi/linux/capability.h) ----
@@ -98,10 +99,10 @@ export const init_cred: Cred = cred_for_uid(0)
 
 /**
  * Kernel: cap_capable() against init_user_ns: 0 when `cap` is in the
- * effective set of `cred`, -EPERM (-1) otherwise.
+ * effective set of `cred`, -EPERM otherwise.
  */
 export function cap_capable(cred: Cred, cap: number): number {
-  return cap_raised(cred.cap_effective, cap) ? 0 : -1
+  return cap_raised(cred.cap_effective, cap) ? 0 : -EPERM
 }
 
 /** Kernel: has_capability_noaudit() / capable() for a given cred. */

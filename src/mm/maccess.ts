@@ -14,6 +14,7 @@
  * Linux's "BUG: unable to handle page fault for address" text, which also
  * goes to the kernel log. The _nofault variants return -EFAULT instead.
  */
+import { EFAULT } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { hex_addr } from '../arch/profile.js'
@@ -22,7 +23,6 @@ import { KernelBug } from '../include/bug.js'
 import type { PageAllocator } from './page_alloc.js'
 import type { PgTables } from './pgtable.js'
 
-const EFAULT = 14
 
 export class KernelMemory {
   constructor(

@@ -36,6 +36,7 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
+  MM_ANONPAGES,
 } from './mm_types.js'
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
@@ -145,7 +146,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       }
       mm.pgd.set(vpn, 0)
       env.flush_tlb_range?.(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
-      mm.rss_stat[1]--
+      mm.rss_stat[MM_ANONPAGES]--
       folio_remove_rmap_pte(env, pfn)
       put_page(env, pfn)
       env.vmstat.count_vm_event(PGLAZYFREED)

@@ -43,6 +43,7 @@
  * (ToInt32 keeps the low 32 bits); setting or clearing bits must go through
  * vm_flags_or() / vm_flags_andnot() (never `|`, which would drop high bits).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
@@ -121,6 +122,11 @@ export const vm_flags_and = flags_and<number>
 export const vm_flags_xor = flags_xor<number>
 /** True when a and b share any bit. */
 export const vm_flags_test = flags_test<number>
+
+/** Kernel: is_cow_mapping(): private and may become writable (VM_MAYWRITE without VM_SHARED). */
+export function is_cow_mapping(flags: number): boolean {
+  return vm_flags_and(flags, VM_SHARED | VM_MAYWRITE) === VM_MAYWRITE
+}
 
 // ---- file / address_space seen from the mm side ----
 export const FMODE_READ = 0x1
@@ -283,7 +289,7 @@ export function default_sysctl(): MmSysctl {
     admin_reserve_kbytes: 8192,
     user_reserve_kbytes: 131072,
     mmap_min_addr: 65536,
-    stack_guard_gap: 256 * 4096,
+    stack_guard_gap: 256 * PAGE_SIZE,
     fault_around_bytes: 65536,
     ignore_rlimit_data: false,
     nr_hugepages: 0,

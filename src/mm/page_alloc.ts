@@ -11,6 +11,7 @@
  *    block, on one pcp list, reserved, or inside one allocated block;
  *  - an allocated block's head has a reference and its page_owner order.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { Printk } from '../include/printk.js'
@@ -44,6 +45,7 @@ import {
 import {
   MAX_PAGE_ORDER,
   NR_PAGE_ORDERS,
+  MAX_RECLAIM_RETRIES,
   PAGE_ALLOC_COSTLY_ORDER,
   ZONE_BELOW_HIGH,
   type Zone,
@@ -91,25 +93,25 @@ export class PageAllocator extends PcpLists {
     opts: PageAllocatorOptions,
   ) {
     super(arch, pages, physmem, zones, vmstat, printk, trace, opts)
-    this.page_offset_pfn = arch.PAGE_OFFSET / 4096
-    this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / 4096)
+    this.page_offset_pfn = arch.PAGE_OFFSET / PAGE_SIZE
+    this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / PAGE_SIZE)
   }
 
   /** Kernel: page_address(): the direct-map address, the kmap address of a HIGHMEM page, or 0. */
   page_address(pfn: Pfn): number {
-    if (pfn < this.max_low_pfn) return (this.page_offset_pfn + pfn) * 4096
+    if (pfn < this.max_low_pfn) return (this.page_offset_pfn + pfn) * PAGE_SIZE
     return this.highmem_page_address ? this.highmem_page_address(pfn) : 0
   }
 
   /** Kernel: __pa() / virt_to_pfn() for direct-map addresses; -1 outside the direct map. */
   virt_to_pfn(va: number): Pfn {
-    const pfn = Math.floor(va / 4096) - this.page_offset_pfn
+    const pfn = Math.floor(va / PAGE_SIZE) - this.page_offset_pfn
     return pfn >= 0 && pfn < this.max_low_pfn ? pfn : -1
   }
 
   /** Kernel: pfn_to_virt() / __va(). */
   pfn_to_virt(pfn: Pfn): number {
-    return (this.page_offset_pfn + pfn) * 4096
+    return (this.page_offset_pfn + pfn) * PAGE_SIZE
   }
 
   /** Kernel: compound_head(). */
@@ -303,7 +305,7 @@ export class PageAllocator extends PcpLists {
     }
     if (can_direct_reclaim) {
       let drained = false
-      for (let retries = 0; retries < 16; retries++) {
+      for (let retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
         // Kernel: __alloc_pages_direct_reclaim(): reclaim, retry, and on failure give back the
         // highatomic reserve and drain the per-CPU lists once before trying again.
         const progress = this.reclaim ? this.reclaim(gfp, order) : 0

@@ -55,6 +55,7 @@
  *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
+import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page, pt_index } from '../include/wide.js'
 import type { ArchProfile } from '../arch/profile.js'
@@ -66,7 +67,6 @@ import { PG_reserved, PGTY_none, PGTY_table, type PageArray, type Pfn } from './
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { check_pgtables, pgtable_count_tables, pgtable_reachable, walk_text } from './pgtable_debug.js'
 
-const ENOMEM = 12
 
 /** Kernel: GFP_PGTABLE_KERNEL. */
 export const GFP_PGTABLE_KERNEL = GFP_KERNEL | __GFP_ZERO

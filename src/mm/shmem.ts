@@ -12,6 +12,7 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
+import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
@@ -179,7 +180,7 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
     let pfn = mapping.i_pages.get(index)
     if (pfn === undefined) {
       pfn = add_to_page_cache(env, mapping, index)
-      if (pfn < 0) return done > 0 ? done : -12
+      if (pfn < 0) return done > 0 ? done : -ENOMEM
     }
     env.physmem.frame(pfn).set(data.subarray(done, done + n), o)
     set_page_dirty(env, pfn)

@@ -28,6 +28,14 @@ import {
 } from './memory.js'
 import { EFAULT } from '../include/errno.js'
 
+/**
+ * How often an access re-executes after a fault the handler resolved. The
+ * CPU retries the instruction for as long as it takes; a handler that
+ * reports success without making the page accessible is a simulator bug, so
+ * the access gives up with SIGSEGV instead of spinning.
+ */
+const MAX_FAULT_RETRIES = 4
+
 /** A hardware page walk: the pfn for vpn, setting A (and D on write) as the CPU does; -1 = fault. */
 export function walk_translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
   const pte = mm.pgd.get(vpn)
@@ -60,7 +68,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
     const off = offset_in_page(a)
     const vpn = PFN_DOWN(a)
     let pfn = -1
-    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+    for (let tries = 0; tries < MAX_FAULT_RETRIES && pfn < 0; tries++) {
       pfn = translate(mm, vpn, false, true)
       if (pfn >= 0) break
       const pte = mm.pgd.get(vpn)
@@ -76,7 +84,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
 
 /** Resolve one page (vpn, holding addr) for an access: pfn, or the fault that stops it. */
 function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean): number | UserFault {
-  for (let tries = 0; tries < 4; tries++) {
+  for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
     const pfn = translate(mm, vpn, write)
     if (pfn >= 0) return pfn
     const f = do_user_addr_fault(mm, addr, write)

@@ -3,6 +3,7 @@
  * (Kernel: mm/vmstat.c frag_show, pagetypeinfo_show, zoneinfo_show,
  * vmstat_start/vmstat_show), byte for byte.
  */
+import { PAGE_SIZE } from '../../include/page_types.js'
 import { migratetype_names, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../mm/gfp.js'
 import { NR_FREE_PAGES, NR_PAGE_ORDERS, pageblock_nr_pages, pageblock_order, zone_stat_names, type Zone } from '../../mm/mmzone.js'
 import { node_stat_names } from '../../mm/vmstat.js'
@@ -174,7 +175,7 @@ export function vmstat_show(m: Machine): string {
   for (let i = 0; i < node_stat_names.length; i++) {
     const name = node_stat_names[i]
     let v = m.vmstat.node[i]
-    if (name === 'nr_slab_reclaimable' || name === 'nr_slab_unreclaimable') v = Math.floor(v / 4096)
+    if (name === 'nr_slab_reclaimable' || name === 'nr_slab_unreclaimable') v = Math.floor(v / PAGE_SIZE)
     if (THP_ITEMS.has(name)) v = Math.floor(v / HPAGE_PMD_NR)
     line(name, v)
   }
@@ -182,7 +183,7 @@ export function vmstat_show(m: Machine): string {
   line('nr_dirty_threshold', dirty.thresh)
   line('nr_dirty_background_threshold', dirty.bg_thresh)
   line('nr_memmap_pages', 0)
-  line('nr_memmap_boot_pages', Math.ceil(m.boot.memmap_bytes / 4096))
+  line('nr_memmap_boot_pages', Math.ceil(m.boot.memmap_bytes / PAGE_SIZE))
   const text = vm_event_text_for(m.arch.zones.names)
   const ev = m.vmstat.vm_event_states
   for (let i = 0; i < text.length; i++) {
