@@ -39,6 +39,7 @@ import {
 import type { PhysMem } from './physmem.js'
 import { Tlb, TLB_D, TLB_G, TLB_U, TLB_W, TLB_X } from './tlb.js'
 import { KernelBug } from '../include/bug.js'
+import { mod_pow2, pt_index } from '../include/wide.js'
 
 /** One CPU's MMU: CR3 and the TLB. */
 export class CpuTlbState {
@@ -179,10 +180,7 @@ export class Mmu {
     }
     for (; lv < this.levels; lv++) {
       const span = this.span[lv]
-      // index = floor(vpn / span) mod nents, without % on a double (a C fmod call); nents is a power of two
-      const q = Math.floor(vpn / span)
-      const nents = this.nents[lv]
-      const off = (q - Math.floor(q / nents) * nents) * size
+      const off = pt_index(vpn, span, this.nents[lv]) * size
       if (s) s.walk_reads++
       const b = pm.peek(table)
       // The entry's low and high words, little endian; every flag the walk needs is in `lo`
@@ -209,7 +207,7 @@ export class Mmu {
       if (acc === ACC_EXEC && !x) return -1
       const want = acc === ACC_WRITE ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
       if ((lo & want) !== want) pm.frame(table)[off] |= want // A and D are in byte 0
-      const pfn = lv === last ? pfn_field : pfn_field - (pfn_field % span) + (vpn % span)
+      const pfn = lv === last ? pfn_field : pfn_field - mod_pow2(pfn_field, span) + mod_pow2(vpn, span)
       if (fill && s) {
         let perm = TLB_U
         if (w) perm |= TLB_W
@@ -284,14 +282,14 @@ export class Mmu {
     for (let lv = 0; lv < this.levels; lv++) {
       if (lv === stop) return table * 4 + w + u
       const span = this.span[lv]
-      const e = read_entry(this.physmem.peek(table), (Math.floor(vpn / span) % this.nents[lv]) * this.size, this.layout)
+      const e = read_entry(this.physmem.peek(table), pt_index(vpn, span, this.nents[lv]) * this.size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return -1
       if (!(this.pae && lv === 0)) {
         if (!(e & _PAGE_RW)) w = 0
         if (!(e & _PAGE_USER)) u = 0
       }
       const leaf = lv === this.levels - 1 || (lv > 0 && (e & _PAGE_PSE) !== 0)
-      if (leaf) return (pte_pfn(e) + (lv === this.levels - 1 ? 0 : vpn % span)) * 4 + w + u
+      if (leaf) return (pte_pfn(e) + (lv === this.levels - 1 ? 0 : mod_pow2(vpn, span))) * 4 + w + u
       table = pte_pfn(e)
     }
     return -1

@@ -15,7 +15,8 @@
  * was stored to once (the anonymous-fault loop) then costs a few bytes, not
  * 4 KiB, while every byte read stays exactly what the kernel would see.
  */
-import { PAGE_SIZE } from '../include/page_types.js'
+import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 import { KernelBug } from '../include/bug.js'
 
 const FRAMES_PER_POOL = 256 // slot >>> 8 is its pool
@@ -159,28 +160,21 @@ export class PhysMem {
   /** Read bytes at a physical address range that may span frames. */
   read(paddr: number, len: number): Uint8Array {
     const out = new Uint8Array(len)
-    let done = 0
-    while (done < len) {
+    for (let done = 0, n = 0; done < len; done += n) {
       const pa = paddr + done
-      const pfn = Math.floor(pa / PAGE_SIZE)
-      const off = pa - pfn * PAGE_SIZE
-      const n = Math.min(PAGE_SIZE - off, len - done)
-      out.set(this.peek(pfn).subarray(off, off + n), done)
-      done += n
+      const off = offset_in_page(pa)
+      n = page_chunk(pa, len - done)
+      out.set(this.peek(PFN_DOWN(pa)).subarray(off, off + n), done)
     }
     return out
   }
 
   /** Write bytes at a physical address range that may span frames. */
   write(paddr: number, data: Uint8Array): void {
-    let done = 0
-    while (done < data.length) {
+    for (let done = 0, n = 0; done < data.length; done += n) {
       const pa = paddr + done
-      const pfn = Math.floor(pa / PAGE_SIZE)
-      const off = pa - pfn * PAGE_SIZE
-      const n = Math.min(PAGE_SIZE - off, data.length - done)
-      this.write_at(pfn, off, data, done, n)
-      done += n
+      n = page_chunk(pa, data.length - done)
+      this.write_at(PFN_DOWN(pa), offset_in_page(pa), data, done, n)
     }
   }
 }

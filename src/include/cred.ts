@@ -15,9 +15,12 @@
  * parent's values: copy_creds() copies them into a new cred); the cap sets
  * are 64-bit masks kept as exact non-negative numbers (bits 0..CAP_LAST_CAP).
  *
- * Leaf module: imports nothing, so the mm layer may read creds (as
- * current_cred() is reachable from everywhere in the kernel).
+ * Leaf module: imports only src/include (wide.ts for the bit tests), so the
+ * mm layer may read creds (as current_cred() is reachable from everywhere in
+ * the kernel).
  */
+import { EPERM } from './errno.js'
+import { flags_bit } from './wide.js'
 
 // ---- capability numbers (include/uapi/linux/capability.h) ----
 export const CAP_CHOWN = 0
@@ -46,10 +49,8 @@ export const CAP_EMPTY_SET = 0
 
 /** Kernel: cap_raised(): is `cap` in the set `caps`? */
 export function cap_raised(caps: number, cap: number): boolean {
-  // Bit `cap` of a 41-bit set kept in a double: 32-bit halves and shifts, no 2 ** cap nor % on a double (hot: every mmap).
-  if (!(caps >= 0) || !(cap >= 0 && cap < 53) || (cap | 0) !== cap) return Math.floor(caps / 2 ** cap) % 2 === 1
-  if (cap < 32) return ((caps >>> 0) >>> cap) % 2 === 1
-  return (Math.floor(caps / 4294967296) >>> (cap - 32)) % 2 === 1
+  // Hot (every mmap): a bit of a 41-bit set kept in a double, see flags_bit().
+  return flags_bit(caps, cap)
 }
 
 /** struct cred (the parts the simulator uses). */
@@ -98,10 +99,10 @@ export const init_cred: Cred = cred_for_uid(0)
 
 /**
  * Kernel: cap_capable() against init_user_ns: 0 when `cap` is in the
- * effective set of `cred`, -EPERM (-1) otherwise.
+ * effective set of `cred`, -EPERM otherwise.
  */
 export function cap_capable(cred: Cred, cap: number): number {
-  return cap_raised(cred.cap_effective, cap) ? 0 : -1
+  return cap_raised(cred.cap_effective, cap) ? 0 : -EPERM
 }
 
 /** Kernel: has_capability_noaudit() / capable() for a given cred. */

@@ -21,6 +21,7 @@
  * Randomisation is off by default (randomize_va_space = 0, as with
  * `setarch -R`); when on, one seeded PRNG draws every random offset.
  */
+import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
   VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
@@ -251,8 +252,8 @@ export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: 
   // malloc's first brk() and the chunk header it writes at the start of [heap].
   if (image.heap) {
     const want = mm.brk + image.heap
-    if (k.sys_brk(mm, want) !== want) return { ret: -12, load_bias }
-    if (k.copy_to_user(mm, mm.start_brk, new Uint8Array(16).fill(0)) !== 0) return { ret: -14, load_bias }
+    if (k.sys_brk(mm, want) !== want) return { ret: -ENOMEM, load_bias }
+    if (k.copy_to_user(mm, mm.start_brk, new Uint8Array(16).fill(0)) !== 0) return { ret: -EFAULT, load_bias }
   }
   return { ret: 0, load_bias }
 }
@@ -288,7 +289,7 @@ function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: num
       // Relocation writes each page (here: its own bytes back), then RELRO becomes read-only.
       for (let a = base + off; a < base + off + s.size; a += 4096) {
         const b = new Uint8Array(8)
-        if (k.copy_from_user(mm, b, a) !== 0 || k.copy_to_user(mm, a, b) !== 0) return -14
+        if (k.copy_from_user(mm, b, a) !== 0 || k.copy_to_user(mm, a, b) !== 0) return -EFAULT
       }
       if (map_prot !== prot) {
         const e = k.do_mprotect_pkey(mm, base + off, s.size, prot)
@@ -357,7 +358,7 @@ function setup_arg_pages(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: Ex
     blob.set(s, o)
     o += s.length
   }
-  if (k.copy_to_user(mm, arg_start, blob) !== 0) return -14
+  if (k.copy_to_user(mm, arg_start, blob) !== 0) return -EFAULT
   mm.arg_start = arg_start
   mm.arg_end = arg_start + strs.slice(0, image.argv.length).reduce((a, b) => a + b.length, 0)
   mm.env_start = mm.arg_end
@@ -365,6 +366,6 @@ function setup_arg_pages(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: Ex
   mm.start_stack = sp
   const words = new Uint8Array(ptr)
   words[0] = image.argv.length
-  if (k.copy_to_user(mm, sp, words) !== 0) return -14
+  if (k.copy_to_user(mm, sp, words) !== 0) return -EFAULT
   return 0
 }

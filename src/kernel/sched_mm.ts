@@ -23,6 +23,7 @@ import {
   VM_NOHUGEPAGE,
   vm_flags_andnot,
   vm_flags_test,
+  get_mm_rss,
 } from '../mm/mm_types.js'
 import { vm_area_dup, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
 import { anon_vma_fork } from '../mm/rmap.js'
@@ -99,7 +100,7 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
     mm.mm_users = 1
     return null
   }
-  mm.hiwater_rss = mm.rss_stat[0] + mm.rss_stat[1] + mm.rss_stat[3]
+  mm.hiwater_rss = get_mm_rss(mm)
   mm.hiwater_vm = mm.total_vm
   return mm
 }

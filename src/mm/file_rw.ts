@@ -8,7 +8,8 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
-import { PAGE_SIZE } from '../include/page_types.js'
+import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
@@ -94,16 +95,18 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr
   const mapping = file.f_mapping
   const end = Math.min(pos + len, mapping.i_size)
   const total = Math.max(0, end - pos)
-  let copied = 0
   // filemap_read(): page by page; a missing page is read (with readahead) when reached.
-  while (copied < total) {
+  let copied = 0
+  for (let n = 0; copied < total; copied += n) {
     const p = pos + copied
-    const n = Math.min(PAGE_SIZE - (p % PAGE_SIZE), total - copied)
-    const index = Math.floor(p / PAGE_SIZE)
+    n = page_chunk(p, total - copied)
+    const index = PFN_DOWN(p)
     sync_readahead(mm.env, mapping, index, Math.floor((end - 1) / PAGE_SIZE) - index + 1)
     const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
-    copied += n - left
-    if (left) break
+    if (left) {
+      copied += n - left
+      break
+    }
   }
   if (copied === 0 && total > 0) return -EFAULT
   return copied
@@ -124,12 +127,12 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
   let written = 0
   while (written < len) {
     const p = pos + written
-    const bytes = Math.min(PAGE_SIZE - (p % PAGE_SIZE), len - written)
+    const bytes = page_chunk(p, len - written)
     // write_begin: the page-cache page for p (shmem_write_begin allocates it).
     // write_begin: shmem_write_begin / ext4_da_write_begin grab the page; a new ext4 page that
     // gets nothing copied is zeroed, made uptodate and dirtied (folio_zero_new_buffers()).
     let page = -1
-    const index = Math.floor(p / PAGE_SIZE)
+    const index = PFN_DOWN(p)
     if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
@@ -145,7 +148,7 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
       const cached = mapping.i_pages.get(index) as number
       // ext4: write_begin reserves (delalloc) a hole's block, which dirties an uptodate page;
       // block_write_end() marks a touched buffer dirty even for a zero-length commit.
-      if (!env.pages.test(cached, PG_mappedtodisk) || p % PAGE_SIZE) set_page_dirty(env, cached)
+      if (!env.pages.test(cached, PG_mappedtodisk) || offset_in_page(p) !== 0) set_page_dirty(env, cached)
     }
     if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
     if (data.length === 0) {

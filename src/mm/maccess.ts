@@ -14,14 +14,15 @@
  * Linux's "BUG: unable to handle page fault for address" text, which also
  * goes to the kernel log. The _nofault variants return -EFAULT instead.
  */
+import { EFAULT } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 import { hex_addr } from '../arch/profile.js'
 import { pte_pfn, _PAGE_PRESENT, _PAGE_RW } from '../arch/pte.js'
 import { KernelBug } from '../include/bug.js'
 import type { PageAllocator } from './page_alloc.js'
 import type { PgTables } from './pgtable.js'
 
-const EFAULT = 14
 
 export class KernelMemory {
   constructor(
@@ -50,7 +51,7 @@ export class KernelMemory {
   slow_virt_to_phys(va: number): number {
     const pfn = this.virt_to_pfn_any(va)
     if (pfn < 0) return -1
-    return pfn * PAGE_SIZE + (va - Math.floor(va / PAGE_SIZE) * PAGE_SIZE)
+    return pfn * PAGE_SIZE + offset_in_page(va)
   }
 
   private oops(fn: string, va: number, write: boolean, why: number): never {
@@ -64,19 +65,15 @@ export class KernelMemory {
 
   /** Walk [va, va+len) page by page; returns -EFAULT (nofault) or throws an oops at the first hole. */
   private each(fn: string, va: number, len: number, write: boolean, nofault: boolean, cb: (pfn: number, off: number, n: number, done: number) => void): number {
-    let done = 0
-    while (done < len) {
+    for (let done = 0, n = 0; done < len; done += n) {
       const a = va + done
-      const page = Math.floor(a / PAGE_SIZE) * PAGE_SIZE
-      const off = a - page
-      const n = Math.min(PAGE_SIZE - off, len - done)
+      n = page_chunk(a, len - done)
       const pfn = this.virt_to_pfn_any(a, write)
       if (pfn < 0) {
         if (nofault) return -EFAULT
         this.oops(fn, a, write, pfn)
       }
-      cb(pfn, off, n, done)
-      done += n
+      cb(pfn, offset_in_page(a), n, done)
     }
     return 0
   }

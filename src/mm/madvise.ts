@@ -36,6 +36,7 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
+  MM_ANONPAGES,
 } from './mm_types.js'
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
@@ -59,6 +60,7 @@ import { punch_hole, try_to_unmap_file_page } from './truncate.js'
 import { delete_from_page_cache } from './shmem.js'
 import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
+import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
 
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
@@ -102,7 +104,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
       pages.clear(pfn, PG_swapbacked)
-      env.vmstat.count_vm_events('pglazyfree')
+      env.vmstat.count_vm_event(PGLAZYFREE)
     }
   })
   if (cleared) env.flush_tlb_range(mm, start, end)
@@ -144,10 +146,10 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       }
       mm.pgd.set(vpn, 0)
       env.flush_tlb_range(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
-      mm.rss_stat[1]--
+      mm.rss_stat[MM_ANONPAGES]--
       folio_remove_rmap_pte(env, pfn)
       put_page(env, pfn)
-      env.vmstat.count_vm_events('pglazyfreed')
+      env.vmstat.count_vm_event(PGLAZYFREED)
     } else {
       const mapping = env.mappings.get(pages.mapping[pfn])
       if (!mapping) continue

@@ -13,6 +13,7 @@
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
+import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
@@ -31,6 +32,8 @@ import {
   VM_MAYBE_GUARD,
   VM_RAND_READ,
   VM_SEQ_READ,
+  get_mm_rss,
+  is_cow_mapping,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
@@ -60,6 +63,7 @@ import {
 } from '../arch/pte.js'
 import { is_guard_pte_marker } from './swapops.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
+import { PGFAULT } from './vm_event_item.js'
 
 // ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
 export {
@@ -158,7 +162,7 @@ function mm_counter(mm: MmStruct, pfn: number): number {
 
 function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
   mm.rss_stat[counter] += n
-  const rss = mm.rss_stat[0] + mm.rss_stat[1] + mm.rss_stat[3]
+  const rss = get_mm_rss(mm)
   if (rss > mm.hiwater_rss) mm.hiwater_rss = rss
 }
 
@@ -318,7 +322,7 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
 }
 
 function env_count_retry(mm: MmStruct): void {
-  mm.env.vmstat.count_vm_events('pgfault')
+  mm.env.vmstat.count_vm_event(PGFAULT)
   mm.maj_flt++
 }
 
@@ -432,7 +436,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
  */
 export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flags: number): number {
   const env = mm.env
-  env.vmstat.count_vm_events('pgfault')
+  env.vmstat.count_vm_event(PGFAULT)
   const addr = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
   const write = (flags & FAULT_FLAG_WRITE) !== 0
   const vpn = addr / PAGE_SIZE
@@ -468,24 +472,24 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
  * 0 or -errno (-ENOMEM when the stack guard gap or limits forbid it).
  */
 export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): number {
-  if (!(vma.vm_flags & VM_GROWSDOWN)) return -14
+  if (!(vma.vm_flags & VM_GROWSDOWN)) return -EFAULT
   address = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
   if (address < mm.env.sysctl.mmap_min_addr) return -1
   const prev = vma_prev(mm, vma)
   if (prev && !(prev.vm_flags & VM_GROWSDOWN) && vma_is_accessible(prev)) {
-    if (address - prev.vm_end < mm.env.sysctl.stack_guard_gap) return -12
+    if (address - prev.vm_end < mm.env.sysctl.stack_guard_gap) return -ENOMEM
   }
-  if (prev && prev.vm_end > address) return -12
-  if (anon_vma_prepare(vma)) return -12
+  if (prev && prev.vm_end > address) return -ENOMEM
+  if (anon_vma_prepare(vma)) return -ENOMEM
   if (address < vma.vm_start) {
     const size = vma.vm_end - address
     const grow = (vma.vm_start - address) / PAGE_SIZE
-    if (grow > vma.vm_pgoff) return -12
+    if (grow > vma.vm_pgoff) return -ENOMEM
     // acct_stack_growth()
-    if (!may_expand_vm(mm, vma.vm_flags, grow)) return -12
-    if (size > rlimit(mm, RLIMIT_STACK)) return -12
-    if (!mlock_future_ok(mm, vma.vm_flags, grow * PAGE_SIZE)) return -12
-    if (security_vm_enough_memory_mm(mm, grow)) return -12
+    if (!may_expand_vm(mm, vma.vm_flags, grow)) return -ENOMEM
+    if (size > rlimit(mm, RLIMIT_STACK)) return -ENOMEM
+    if (!mlock_future_ok(mm, vma.vm_flags, grow * PAGE_SIZE)) return -ENOMEM
+    if (security_vm_enough_memory_mm(mm, grow)) return -ENOMEM
     if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow
     vm_stat_account(mm, vma.vm_flags, grow)
     vma.vm_start = address
@@ -593,7 +597,7 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const env = smm.env
   const pages = env.pages
   if (!(src.vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) && !src.anon_vma) return 0
-  const cow = (src.vm_flags & (VM_SHARED | 0x20)) === 0x20 // is_cow_mapping: private and may write
+  const cow = is_cow_mapping(src.vm_flags)
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)

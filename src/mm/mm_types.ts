@@ -43,6 +43,7 @@
  * (ToInt32 keeps the low 32 bits); setting or clearing bits must go through
  * vm_flags_or() / vm_flags_andnot() (never `|`, which would drop high bits).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
@@ -51,6 +52,7 @@ import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
+import { flags_and, flags_andnot, flags_or, flags_test, flags_xor } from '../include/wide.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
 export const VM_NONE = 0
@@ -111,34 +113,20 @@ export const VM_STICKY = VM_SOFTDIRTY | VM_MAYBE_GUARD
 export const VM_COPY_ON_FORK = VM_MAYBE_GUARD
 export const VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR
 
-const TWO32 = 2 ** 32
-/** a | b on exact 64-bit flag numbers. */
-export function vm_flags_or(a: number, b: number): number {
-  const ah = Math.floor(a / TWO32)
-  const bh = Math.floor(b / TWO32)
-  return ((ah | bh) >>> 0) * TWO32 + (((a >>> 0) | (b >>> 0)) >>> 0)
-}
-/** a & ~b on exact 64-bit flag numbers. */
-export function vm_flags_andnot(a: number, b: number): number {
-  const ah = Math.floor(a / TWO32)
-  const bh = Math.floor(b / TWO32)
-  return ((ah & ~bh) >>> 0) * TWO32 + (((a >>> 0) & ~(b >>> 0)) >>> 0)
-}
-/** a & b on exact 64-bit flag numbers. */
-export function vm_flags_and(a: number, b: number): number {
-  const ah = Math.floor(a / TWO32)
-  const bh = Math.floor(b / TWO32)
-  return ((ah & bh) >>> 0) * TWO32 + (((a >>> 0) & (b >>> 0)) >>> 0)
-}
-/** a ^ b on exact 64-bit flag numbers. */
-export function vm_flags_xor(a: number, b: number): number {
-  const ah = Math.floor(a / TWO32)
-  const bh = Math.floor(b / TWO32)
-  return ((ah ^ bh) >>> 0) * TWO32 + (((a >>> 0) ^ (b >>> 0)) >>> 0)
-}
+/** a | b on vm_flags (the bit operation of Kernel: vm_flags_set(); exact above bit 31, see include/wide.ts). */
+export const vm_flags_or = flags_or<number>
+/** a & ~b on vm_flags (Kernel: vm_flags_clear()'s bit operation). */
+export const vm_flags_andnot = flags_andnot<number>
+/** a & b on vm_flags. */
+export const vm_flags_and = flags_and<number>
+/** a ^ b on vm_flags. */
+export const vm_flags_xor = flags_xor<number>
 /** True when a and b share any bit. */
-export function vm_flags_test(a: number, b: number): boolean {
-  return vm_flags_and(a, b) !== 0
+export const vm_flags_test = flags_test<number>
+
+/** Kernel: is_cow_mapping(): private and may become writable (VM_MAYWRITE without VM_SHARED). */
+export function is_cow_mapping(flags: number): boolean {
+  return vm_flags_and(flags, VM_SHARED | VM_MAYWRITE) === VM_MAYWRITE
 }
 
 // ---- file / address_space seen from the mm side ----
@@ -284,7 +272,7 @@ export function default_sysctl(): MmSysctl {
     admin_reserve_kbytes: 8192,
     user_reserve_kbytes: 131072,
     mmap_min_addr: 65536,
-    stack_guard_gap: 256 * 4096,
+    stack_guard_gap: 256 * PAGE_SIZE,
     fault_around_bytes: 65536,
     ignore_rlimit_data: false,
     nr_hugepages: 0,

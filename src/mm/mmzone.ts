@@ -16,6 +16,8 @@ import { MIGRATE_TYPES, MIGRATE_PCPTYPES } from './gfp.js'
 export const MAX_PAGE_ORDER = 10
 export const NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1
 export const PAGE_ALLOC_COSTLY_ORDER = 3
+/** Kernel: MAX_RECLAIM_RETRIES (mm/internal.h): direct-reclaim rounds before the allocator gives up. */
+export const MAX_RECLAIM_RETRIES = 16
 export const pageblock_order = 9
 export const pageblock_nr_pages = 1 << pageblock_order
 /** Orders a pcp list may hold: 0..PAGE_ALLOC_COSTLY_ORDER (THP's pageblock order is not simulated). */

@@ -23,6 +23,7 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
+  VM_GROWSDOWN,
 } from './mm_types.js'
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
@@ -126,7 +127,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
   if (grows & PROT_GROWSDOWN) {
     if (vma.vm_start >= end) return -ENOMEM
     start = vma.vm_start
-    if (!(vma.vm_flags & 0x100)) return -EINVAL
+    if (!vm_flags_test(vma.vm_flags, VM_GROWSDOWN)) return -EINVAL
   } else {
     if (vma.vm_start > start) return -ENOMEM
     if (grows & PROT_GROWSUP) return -EINVAL

@@ -11,6 +11,7 @@
  *    block, on one pcp list, reserved, or inside one allocated block;
  *  - an allocated block's head has a reference and its page_owner order.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { Printk } from '../include/printk.js'
@@ -44,12 +45,14 @@ import {
 import {
   MAX_PAGE_ORDER,
   NR_PAGE_ORDERS,
+  MAX_RECLAIM_RETRIES,
   PAGE_ALLOC_COSTLY_ORDER,
   ZONE_BELOW_HIGH,
   type Zone,
 } from './mmzone.js'
 import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
+import { PGALLOC_DMA, PGFREE } from './vm_event_item.js'
 import { PcpLists, pcp_allowed_order } from './pcp.js'
 import {
   ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_NOFRAGMENT, ALLOC_NON_BLOCK,
@@ -90,25 +93,25 @@ export class PageAllocator extends PcpLists {
     opts: PageAllocatorOptions,
   ) {
     super(arch, pages, physmem, zones, vmstat, printk, trace, opts)
-    this.page_offset_pfn = arch.PAGE_OFFSET / 4096
-    this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / 4096)
+    this.page_offset_pfn = arch.PAGE_OFFSET / PAGE_SIZE
+    this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / PAGE_SIZE)
   }
 
   /** Kernel: page_address(): the direct-map address, the kmap address of a HIGHMEM page, or 0. */
   page_address(pfn: Pfn): number {
-    if (pfn < this.max_low_pfn) return (this.page_offset_pfn + pfn) * 4096
+    if (pfn < this.max_low_pfn) return (this.page_offset_pfn + pfn) * PAGE_SIZE
     return this.highmem_page_address ? this.highmem_page_address(pfn) : 0
   }
 
   /** Kernel: __pa() / virt_to_pfn() for direct-map addresses; -1 outside the direct map. */
   virt_to_pfn(va: number): Pfn {
-    const pfn = Math.floor(va / 4096) - this.page_offset_pfn
+    const pfn = Math.floor(va / PAGE_SIZE) - this.page_offset_pfn
     return pfn >= 0 && pfn < this.max_low_pfn ? pfn : -1
   }
 
   /** Kernel: pfn_to_virt() / __va(). */
   pfn_to_virt(pfn: Pfn): number {
-    return (this.page_offset_pfn + pfn) * 4096
+    return (this.page_offset_pfn + pfn) * PAGE_SIZE
   }
 
   /** Kernel: compound_head(). */
@@ -165,10 +168,6 @@ export class PageAllocator extends PcpLists {
   }
 
 
-
-  /** pgalloc_<zone> and pgfree counter cells, taken on first use (the vmstat name lookups cost on every page). */
-  private readonly pgalloc_cells: ({ n: number } | undefined)[] = []
-  private pgfree_cell: { n: number } | null = null
 
   /** Kernel: get_page_from_freelist(). */
   private get_page_from_freelist(
@@ -239,8 +238,7 @@ export class PageAllocator extends PcpLists {
         p.lru_next[pfn + i] = pfn
       }
     }
-    const cell = this.pgalloc_cells[zone.idx] ?? (this.pgalloc_cells[zone.idx] = this.vmstat.vm_event_cell(pgalloc_event(zone.name)))
-    cell.n += n
+    this.vmstat.__count_zid_vm_events(PGALLOC_DMA, zone.idx, n)
     if (this.trace.enabled) this.trace.emit('mm_page_alloc', () =>
       `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order} migratetype=${gfp_migratetype(gfp)} gfp_flags=${format_gfp(gfp).replace(/^0x[0-9a-f]+\((.*)\)$/, '$1')}`,
     )
@@ -307,7 +305,7 @@ export class PageAllocator extends PcpLists {
     }
     if (can_direct_reclaim) {
       let drained = false
-      for (let retries = 0; retries < 16; retries++) {
+      for (let retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
         // Kernel: __alloc_pages_direct_reclaim(): reclaim, retry, and on failure give back the
         // highatomic reserve and drain the per-CPU lists once before trying again.
         const progress = this.reclaim ? this.reclaim(gfp, order) : 0
@@ -355,7 +353,7 @@ export class PageAllocator extends PcpLists {
     p.owner_order[pfn] = 0
     p.order[pfn] = 0
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
-    ;(this.pgfree_cell ??= this.vmstat.vm_event_cell('pgfree')).n += n
+    this.vmstat.count_vm_events(PGFREE, n)
     if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
   }
 
@@ -403,15 +401,4 @@ export class PageAllocator extends PcpLists {
     zone.managed_pages += n
     this.__free_one_page(pfn, zone, order, this.get_pfnblock_migratetype(pfn), true)
   }
-}
-
-/** The pgalloc_<zone> vm event name (built once per zone name: the allocation path is hot). */
-const PGALLOC_EVENTS = new Map<string, string>()
-function pgalloc_event(zone_name: string): string {
-  let e = PGALLOC_EVENTS.get(zone_name)
-  if (e === undefined) {
-    e = `pgalloc_${zone_name.toLowerCase()}`
-    PGALLOC_EVENTS.set(zone_name, e)
-  }
-  return e
 }

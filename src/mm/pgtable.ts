@@ -55,7 +55,9 @@
  *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
+import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
+import { offset_in_page, pt_index } from '../include/wide.js'
 import type { ArchProfile } from '../arch/profile.js'
 import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
 import type { PhysMem } from '../hw/physmem.js'
@@ -64,12 +66,6 @@ import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
 import { PG_reserved, PGTY_none, PGTY_table, type PageArray, type Pfn } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
-const ENOMEM = 12
-
-/** a % n for an integer a and a power of two n, without % on a double (V8 calls C fmod for it). */
-function imod(a: number, n: number): number {
-  return a - Math.trunc(a / n) * n
-}
 
 /** Kernel: GFP_PGTABLE_KERNEL. */
 export const GFP_PGTABLE_KERNEL = GFP_KERNEL | __GFP_ZERO
@@ -183,11 +179,11 @@ export class PgTables {
 
   /** Index of `addr` in a table at present level `level` (0 = pgd). */
   index_of(level: number, addr: number): number {
-    return imod(Math.floor(this.lin(addr) / this.divs[level]), this.nents[level])
+    return pt_index(this.lin(addr), this.divs[level], this.nents[level])
   }
   /** Kernel: pgd_index(). */
   pgd_index(addr: number): number {
-    return imod(Math.floor(this.lin(addr) / this.divs[0]), this.nents[0])
+    return pt_index(this.lin(addr), this.divs[0], this.nents[0])
   }
   /** Kernel: pgd_offset(mm, addr): the pgd entry's physical address. */
   pgd_offset(mm: PgtableMm, addr: number): number {
@@ -245,7 +241,7 @@ export class PgTables {
   }
   /** The index of an entry pointer inside its table. */
   ptep_index(ptep: number): number {
-    return (ptep % PAGE_SIZE) / this.size
+    return offset_in_page(ptep) / this.size
   }
 
   // ---------------------------------------------------------------- table frames
@@ -428,9 +424,7 @@ export class PgTables {
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
-      // Plain % here: V8 keeps it integral while the quotient is an int32 (addresses below 8 TiB, as in the
-      // pte_walk bench); user faults reach walk() only on a FramePageTables pte-table miss.
-      const idx = Math.floor(l / this.divs[lv]) % this.nents[lv]
+      const idx = pt_index(l, this.divs[lv], this.nents[lv])
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
       const e = read_entry(pm.peek(table), idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
@@ -470,7 +464,7 @@ export class PgTables {
     const size = this.size
     let table = mm.pgd
     for (let lv = 0; ; lv++) {
-      const idx = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
+      const idx = pt_index(l, this.divs[lv], this.nents[lv])
       const entryp = table * PAGE_SIZE + idx * size
       if (lv === stop) return entryp
       let e = this.ptep_get(entryp)
@@ -529,7 +523,7 @@ export class PgTables {
     const out: WalkStep[] = []
     let table = mm.pgd
     for (let lv = 0; lv < this.levels; lv++) {
-      const index = imod(Math.floor(l / this.divs[lv]), this.nents[lv])
+      const index = pt_index(l, this.divs[lv], this.nents[lv])
       const entryp = table * PAGE_SIZE + index * this.size
       const val = this.ptep_get(entryp)
       out.push({ level: this.arch.level_names[lv], index, table_pfn: table, entryp, val })
@@ -559,7 +553,7 @@ export class PgTables {
     const pm = this.deps.physmem
     const buf = pm.peek(table)
     if (!pm.is_backed(table)) return false
-    let idx = imod(Math.floor(l / div), this.nents[lv])
+    let idx = pt_index(l, div, this.nents[lv])
     let base = Math.floor(l / div) * div
     const leaf = lv === this.levels - 1
     while (base < end) {
@@ -615,7 +609,7 @@ export class PgTables {
     while (l < end) {
       const next_b = (Math.floor(l / div) + 1) * div
       const next = next_b < end ? next_b : end
-      const idx = imod(Math.floor(l / div), this.nents[lv])
+      const idx = pt_index(l, div, this.nents[lv])
       const entryp = table * PAGE_SIZE + idx * size
       const e = this.ptep_get(entryp)
       // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.

@@ -6,6 +6,7 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import { _PAGE_PRESENT, pte_format, pte_pfn, read_entry } from '../arch/pte.js'
 import { KernelBug } from '../include/bug.js'
+import { offset_in_page } from '../include/wide.js'
 import { PGTY_table, type Pfn } from './page.js'
 import type { PgTables, PgtableMm } from './pgtable.js'
 import { NODE_STAT } from './vmstat.js'
@@ -23,8 +24,8 @@ export function walk_text(pt: PgTables, mm: PgtableMm, addr: number): string {
   const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0')
   const l = pt.lin(addr)
   const ua = pt.x64 && addr < 0 ? BigInt(addr) + (1n << 64n) : BigInt(addr)
-  const idx = names.map((n, lv) => `${n} ${Math.floor(l / pt.divs[lv]) % pt.nents[lv]}`)
-  let out = `0x${ua.toString(16).padStart(bits / 4, '0')}: ${idx.join(', ')}, offset 0x${hex(l % PAGE_SIZE, 3)}\n`
+  const idx = names.map((n, lv) => `${n} ${pt.index_of(lv, addr)}`)
+  let out = `0x${ua.toString(16).padStart(bits / 4, '0')}: ${idx.join(', ')}, offset 0x${hex(offset_in_page(l), 3)}\n`
   for (const st of pt.walk_levels(mm, addr)) {
     const leaf = st.level === names[names.length - 1]
     out += `${st.level}[${st.index}] in pfn 0x${st.table_pfn.toString(16)}: ${pte_format(st.val, pt.layout, leaf)}\n`

@@ -14,7 +14,8 @@
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, vm_flags_andnot, vm_flags_xor } from './mm_types.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor } from './mm_types.js'
+import { pte_pfn, pte_present } from '../arch/pte.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { KernelBug } from '../include/bug.js'
@@ -231,11 +232,11 @@ export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): 
     if (as) vmas.push(...as.i_mmap)
   }
   for (const v of vmas) {
-    if (v === except || !(v.vm_flags & 0x2000)) continue
+    if (v === except || !vm_flags_test(v.vm_flags, VM_LOCKED)) continue
     const a = vma_address(v, index)
     if (a < 0) continue
     const pte = v.vm_mm.pgd.get(a / PAGE_SIZE)
-    if (pte & 0x101 && Math.floor((pte % 2 ** 52) / 4096) === pfn) return true
+    if (pte_present(pte) && pte_pfn(pte) === pfn) return true
   }
   return false
 }

@@ -12,7 +12,9 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
-import { PAGE_SIZE } from '../include/page_types.js'
+import { ENOMEM } from '../include/errno.js'
+import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
@@ -152,14 +154,11 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
   const end = Math.min(off + len, mapping.i_size)
   if (end <= off) return new Uint8Array(0)
   const out = new Uint8Array(end - off)
-  let pos = off
-  while (pos < end) {
-    const index = Math.floor(pos / PAGE_SIZE)
-    const o = pos - index * PAGE_SIZE
-    const n = Math.min(PAGE_SIZE - o, end - pos)
-    const pfn = mapping.i_pages.get(index)
+  for (let pos = off, n = 0; pos < end; pos += n) {
+    const o = offset_in_page(pos)
+    n = page_chunk(pos, end - pos)
+    const pfn = mapping.i_pages.get(PFN_DOWN(pos))
     if (pfn !== undefined) out.set(env.physmem.peek(pfn).subarray(o, o + n), pos - off)
-    pos += n
   }
   return out
 }
@@ -175,19 +174,18 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
     if (eof !== undefined) set_page_dirty(env, eof)
   }
   let done = 0
-  while (done < data.length) {
+  for (let n = 0; done < data.length; done += n) {
     const pos = off + done
-    const index = Math.floor(pos / PAGE_SIZE)
-    const o = pos - index * PAGE_SIZE
-    const n = Math.min(PAGE_SIZE - o, data.length - done)
+    const index = PFN_DOWN(pos)
+    const o = offset_in_page(pos)
+    n = page_chunk(pos, data.length - done)
     let pfn = mapping.i_pages.get(index)
     if (pfn === undefined) {
       pfn = add_to_page_cache(env, mapping, index)
-      if (pfn < 0) return done > 0 ? done : -12
+      if (pfn < 0) return done > 0 ? done : -ENOMEM
     }
     env.physmem.frame(pfn).set(data.subarray(done, done + n), o)
     set_page_dirty(env, pfn)
-    done += n
     if (pos + n > mapping.i_size) mapping.i_size = pos + n
   }
   return done

@@ -40,7 +40,7 @@ import {
 } from './gfp.js'
 import { PGTY_none, PGTY_slab } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import { ALIGN, get_order, KMALLOC_MAX_CACHE_SIZE, kmalloc_index, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t } from './slab_h.js'
+import { ALIGN, get_order, KMALLOC_MAX_CACHE_SIZE, kmalloc_index, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_NOLEAKTRACE, SLAB_RECLAIM_ACCOUNT, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t, OBJ_ALLOCATED, OBJ_FREE } from './slab_h.js'
 import { __GFP_COMP, __GFP_DMA, __GFP_DMA32, __GFP_RECLAIMABLE } from './gfp.js'
 import type { PageAllocLike, SlabEnv, SlabRegistry } from './slab_env.js'
 
@@ -408,7 +408,7 @@ export class ClassicSlab {
     }
     if (!objp) return 0
     const slab = this.registry.items[this.pa.pages.private[this.pa.compound_head(this.env.mem.pfn_of(objp))] - 1] as ClassicSlabPage
-    slab.state[slab.obj_to_index(objp)] = 1
+    slab.state[slab.obj_to_index(objp)] = OBJ_ALLOCATED
     const init = this.opts.init_on_alloc ? !(c.ctor || c.flags & SLAB_TYPESAFE_BY_RCU) : (gfp & __GFP_ZERO) !== 0
     if (init) this.env.mem.memset(objp, 0, c.object_size)
     return objp
@@ -473,12 +473,12 @@ export class ClassicSlab {
   /** Kernel: __cache_free() / ___cache_free(). Invalid pointers and double frees are reported, not freed. */
   free(c: SlabCacheClassic, slab: ClassicSlabPage, objp: number, caller: string): void {
     const i = slab.obj_to_index(objp)
-    if (i < 0 || slab.state[i] !== 1) {
+    if (i < 0 || slab.state[i] !== OBJ_ALLOCATED) {
       this.env.printk.pr_err(`kernel BUG at mm/slab.c: ${i < 0 ? 'invalid object pointer' : 'double free'} ${this.env.mem.p(objp)} in cache ${c.name} (from ${caller})`)
       this.env.warn('mm/slab.c', 'cache_free_debugcheck')
       return
     }
-    slab.state[i] = 0
+    slab.state[i] = OBJ_FREE
     if (this.opts.init_on_free && !(c.ctor || c.flags & SLAB_TYPESAFE_BY_RCU)) this.env.mem.memset(objp, 0, c.object_size)
     const ac = c.cpu_cache[this.pa.cpu]
     if (ac.avail >= ac.limit) this.cache_flusharray(c, ac)

@@ -15,7 +15,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { KernelBug } from '../include/bug.js'
 import { PG_head, PGTY_large_kmalloc, PGTY_slab, type PageArray } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import { SLAB_RECLAIM_ACCOUNT } from './slab_h.js'
+import { SLAB_RECLAIM_ACCOUNT, OBJ_ALLOCATED, OBJ_FREE, OBJ_IN_SHEAF } from './slab_h.js'
 import type { SlabAllocator } from './slab_common.js'
 import { Slub } from './slub.js'
 import { get_freepointer, kmem_cache_debug, Slab, SlubCache } from './slub_cache.js'
@@ -84,7 +84,7 @@ function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array,
     const i = slab.obj_to_index(p)
     if (i < 0) bug(`${s.name}: ${what} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
     if (seen[i]) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on a freelist twice`)
-    if (slab.state[i] !== 0) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what} but ${slab.state[i] === 1 ? 'allocated' : 'leaked'}`)
+    if (slab.state[i] !== OBJ_FREE) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what} but ${slab.state[i] === OBJ_ALLOCATED ? 'allocated' : 'leaked'}`)
     seen[i] = 1
     n++
   }
@@ -105,7 +105,7 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
       if (++k > slabs.length) bug(`${s.name}: cpu ${cpu} partial list loops`)
     }
   })
-  // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, state 3, in one sheaf only.
+  // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, OBJ_IN_SHEAF, in one sheaf only.
   const in_sheaf = new Set<number>()
   const sheaves = [...(s.cpu_sheaves ?? []).flatMap((p) => (p.spare ? [p.main, p.spare] : [p.main])), ...(s.barn?.sheaves_full ?? []), ...(s.barn?.sheaves_empty ?? [])]
   for (const sh of sheaves) {
@@ -130,10 +130,10 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
     if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, `cpu ${cpu} freelist`)
     let allocated = 0
     for (let i = 0; i < slab.objects; i++) {
-      if (slab.state[i] === 0 && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
-      if (slab.state[i] !== 0) allocated++
-      if ((slab.state[i] === 3) !== in_sheaf.has(slab.obj(i))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${slab.state[i]} disagrees with the sheaves`)
-      if (slab.state[i] === 3) sheaf_seen++
+      if (slab.state[i] === OBJ_FREE && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
+      if (slab.state[i] !== OBJ_FREE) allocated++
+      if ((slab.state[i] === OBJ_IN_SHEAF) !== in_sheaf.has(slab.obj(i))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${slab.state[i]} disagrees with the sheaves`)
+      if (slab.state[i] === OBJ_IN_SHEAF) sheaf_seen++
     }
     if (allocated + free !== slab.objects) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} objects do not add up`)
     const places = (cpu !== undefined ? 1 : 0) + (slab.cpu_partial >= 0 ? 1 : 0) + (on_partial.has(slab) ? 1 : 0) + (on_full.has(slab) ? 1 : 0)
@@ -162,7 +162,7 @@ function check_classic_cache(b: ClassicSlab, c: SlabCacheClassic, slabs: Classic
     in_ac.add(objp)
     const slab = slabs.find((sl) => sl.obj_to_index(objp) >= 0)
     if (!slab) bug(`${c.name}: array cache holds ${b.env.mem.p(objp)}, not an object of the cache`)
-    if (slab.state[slab.obj_to_index(objp)] !== 0) bug(`${c.name}: array cache holds allocated object ${b.env.mem.p(objp)}`)
+    if (slab.state[slab.obj_to_index(objp)] !== OBJ_FREE) bug(`${c.name}: array cache holds allocated object ${b.env.mem.p(objp)}`)
     cached.set(slab, (cached.get(slab) ?? 0) + 1)
   }
   let free_objects = 0
@@ -172,11 +172,11 @@ function check_classic_cache(b: ClassicSlab, c: SlabCacheClassic, slabs: Classic
     for (const i of b.freelist_indices(slab)) {
       if (i >= c.num) bug(`${c.name}: freelist index ${i} out of range`)
       if (seen[i]) bug(`${c.name}: object ${i} twice on the freelist of slab 0x${slab.pfn.toString(16)}`)
-      if (slab.state[i] !== 0) bug(`${c.name}: allocated object ${i} on the freelist of slab 0x${slab.pfn.toString(16)}`)
+      if (slab.state[i] !== OBJ_FREE) bug(`${c.name}: allocated object ${i} on the freelist of slab 0x${slab.pfn.toString(16)}`)
       seen[i] = 1
     }
     let allocated = 0
-    for (let i = 0; i < c.num; i++) if (slab.state[i] !== 0) allocated++
+    for (let i = 0; i < c.num; i++) if (slab.state[i] !== OBJ_FREE) allocated++
     const in_cache = cached.get(slab) ?? 0
     if (slab.active !== allocated + in_cache) bug(`${c.name}: slab 0x${slab.pfn.toString(16)} active ${slab.active} != ${allocated} allocated + ${in_cache} cached`)
     const want = slab.active === c.num ? 'full' : slab.active === 0 ? 'free' : 'partial'

@@ -13,6 +13,7 @@
  *  - NR_SLAB_RECLAIMABLE_B + NR_SLAB_UNRECLAIMABLE_B equals the bytes of all
  *    slab pages plus large kmalloc pages.
  */
+import { EINVAL, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { __GFP_COMP, __GFP_ZERO, GFP_KERNEL, GFP_NOWAIT, gfp_names, type gfp_t } from './gfp.js'
 import { PGTY_large_kmalloc, PGTY_none, PGTY_slab } from './page.js'
@@ -211,17 +212,17 @@ export class SlabAllocator {
    */
   kmem_cache_create(name: string, size: number, align: number, flags: slab_flags_t, ctor: ((objp: number) => void) | null, args: KmemCacheArgs = {}): KmemCache | null {
     let err = 0
-    if (!name || !Number.isInteger(size) || size <= 0 || size > KMALLOC_MAX_SIZE || !Number.isInteger(align) || align < 0) err = -22
+    if (!name || !Number.isInteger(size) || size <= 0 || size > KMALLOC_MAX_SIZE || !Number.isInteger(align) || align < 0) err = -EINVAL
     let s: KmemCache | null = null
     if (!err) {
       const a: KmemCacheArgs = { ...args, ctor, align: calculate_alignment(this.env.geo, flags, align, size) }
       if (!a.usersize || (a.useroffset ?? 0) + a.usersize > size) a.usersize = a.useroffset = 0
       s = this.backend.create(name, size, a, this.kmem_cache_flags(flags, name))
-      if (!s) err = -22
+      if (!s) err = -EINVAL
       else {
         this.backend.setup_cache?.(s)
         if (!this.meta_alloc(s, true)) {
-          err = -12
+          err = -ENOMEM
           s = null
         }
       }

@@ -58,6 +58,19 @@ export const SLUB_RED_ACTIVE = 0xcc
 export const SLAB_RED_INACTIVE_WORD = 0x09f911029d74e35bn
 export const SLAB_RED_ACTIVE_WORD = 0xd84156c5635688c0n
 
+// States of a slab's objects in its `state` array (SLUB Slab and classic SLAB
+// ClassicSlabPage). No kernel counterpart: the kernel only has its freelists;
+// the simulator keeps these so check_slab() can prove each object is in
+// exactly one place.
+/** On a freelist (slab, cpu, or an array cache of the classic SLAB). */
+export const OBJ_FREE = 0
+/** Handed out by kmem_cache_alloc() and not freed yet. */
+export const OBJ_ALLOCATED = 1
+/** Unreachable after a freelist corruption: SLUB debug gives such objects up, as the kernel leaks them. */
+export const OBJ_LEAKED = 2
+/** Counted allocated by its slab but parked in a per-CPU or barn sheaf (slub_sheaf.ts). */
+export const OBJ_IN_SHEAF = 3
+
 /** Kernel: KMALLOC_SHIFT_LOW / KMALLOC_SHIFT_HIGH / KMALLOC_MAX_CACHE_SIZE with 4 KiB pages. */
 export const KMALLOC_SHIFT_LOW = 3
 export const KMALLOC_SHIFT_HIGH = PAGE_SHIFT + 1

@@ -15,6 +15,8 @@
 import type { ArchProfile } from '../arch/profile.js'
 import type { PhysMem } from '../hw/physmem.js'
 import { hex_addr } from '../arch/profile.js'
+import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 
 const TWO32 = 4294967296
 
@@ -27,18 +29,18 @@ export class SlabMem {
     readonly physmem: PhysMem,
   ) {
     this.ptr_size = arch.bits === 64 ? 8 : 4
-    this.page_offset_pfn = arch.PAGE_OFFSET / 4096
+    this.page_offset_pfn = arch.PAGE_OFFSET / PAGE_SIZE
   }
 
   /** Kernel: virt_to_pfn() for a direct-map address. */
   pfn_of(va: number): number {
-    return Math.floor(va / 4096) - this.page_offset_pfn
+    return Math.floor(va / PAGE_SIZE) - this.page_offset_pfn
   }
 
   /** Read a pointer-sized word at a kernel address (signed canonical on x86_64). */
   read_ptr(va: number): number {
-    const vpn = Math.floor(va / 4096)
-    const off = va - vpn * 4096
+    const vpn = Math.floor(va / PAGE_SIZE)
+    const off = va - vpn * PAGE_SIZE
     const b = this.physmem.peek(vpn - this.page_offset_pfn)
     const lo = (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
     if (this.ptr_size === 4) return lo
@@ -48,8 +50,8 @@ export class SlabMem {
 
   /** Write a pointer-sized word at a kernel address. */
   write_ptr(va: number, value: number): void {
-    const vpn = Math.floor(va / 4096)
-    const off = va - vpn * 4096
+    const vpn = Math.floor(va / PAGE_SIZE)
+    const off = va - vpn * PAGE_SIZE
     const b = this.physmem.frame(vpn - this.page_offset_pfn)
     let lo = value
     if (this.ptr_size === 8) {
@@ -88,15 +90,15 @@ export class SlabMem {
 
   /** Read a 32-bit little-endian unsigned word (never straddles a page: 4-aligned). */
   read_u32(va: number): number {
-    const vpn = Math.floor(va / 4096)
-    const off = va - vpn * 4096
+    const vpn = Math.floor(va / PAGE_SIZE)
+    const off = va - vpn * PAGE_SIZE
     const b = this.physmem.peek(vpn - this.page_offset_pfn)
     return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
   }
 
   write_u32(va: number, value: number): void {
-    const vpn = Math.floor(va / 4096)
-    const off = va - vpn * 4096
+    const vpn = Math.floor(va / PAGE_SIZE)
+    const off = va - vpn * PAGE_SIZE
     const b = this.physmem.frame(vpn - this.page_offset_pfn)
     b[off] = value & 0xff
     b[off + 1] = (value >>> 8) & 0xff
@@ -106,26 +108,21 @@ export class SlabMem {
 
   /** Kernel: memset() over a range that may span pages. */
   memset(va: number, value: number, len: number): void {
-    while (len > 0) {
-      const vpn = Math.floor(va / 4096)
-      const off = va - vpn * 4096
-      const n = Math.min(4096 - off, len)
-      this.physmem.fill(vpn - this.page_offset_pfn, value, off, n)
-      va += n
-      len -= n
+    for (let done = 0, n = 0; done < len; done += n) {
+      const a = va + done
+      n = page_chunk(a, len - done)
+      this.physmem.fill(PFN_DOWN(a) - this.page_offset_pfn, value, offset_in_page(a), n)
     }
   }
 
   /** Kernel: memchr_inv(): address of the first byte != value in [va, va+len), or 0. */
   memchr_inv(va: number, value: number, len: number): number {
-    while (len > 0) {
-      const vpn = Math.floor(va / 4096)
-      const off = va - vpn * 4096
-      const n = Math.min(4096 - off, len)
-      const b = this.physmem.peek(vpn - this.page_offset_pfn)
-      for (let i = 0; i < n; i++) if (b[off + i] !== value) return va + i
-      va += n
-      len -= n
+    for (let done = 0, n = 0; done < len; done += n) {
+      const a = va + done
+      n = page_chunk(a, len - done)
+      const off = offset_in_page(a)
+      const b = this.physmem.peek(PFN_DOWN(a) - this.page_offset_pfn)
+      for (let i = 0; i < n; i++) if (b[off + i] !== value) return a + i
     }
     return 0
   }
@@ -133,28 +130,21 @@ export class SlabMem {
   /** Read bytes (copy) from a kernel range. */
   read(va: number, len: number): Uint8Array {
     const out = new Uint8Array(len)
-    let done = 0
-    while (done < len) {
+    for (let done = 0, n = 0; done < len; done += n) {
       const a = va + done
-      const vpn = Math.floor(a / 4096)
-      const off = a - vpn * 4096
-      const n = Math.min(4096 - off, len - done)
-      out.set(this.physmem.peek(vpn - this.page_offset_pfn).subarray(off, off + n), done)
-      done += n
+      const off = offset_in_page(a)
+      n = page_chunk(a, len - done)
+      out.set(this.physmem.peek(PFN_DOWN(a) - this.page_offset_pfn).subarray(off, off + n), done)
     }
     return out
   }
 
   /** Write bytes to a kernel range. */
   write(va: number, data: Uint8Array): void {
-    let done = 0
-    while (done < data.length) {
+    for (let done = 0, n = 0; done < data.length; done += n) {
       const a = va + done
-      const vpn = Math.floor(a / 4096)
-      const off = a - vpn * 4096
-      const n = Math.min(4096 - off, data.length - done)
-      this.physmem.frame(vpn - this.page_offset_pfn).set(data.subarray(done, done + n), off)
-      done += n
+      n = page_chunk(a, data.length - done)
+      this.physmem.frame(PFN_DOWN(a) - this.page_offset_pfn).set(data.subarray(done, done + n), offset_in_page(a))
     }
   }
 

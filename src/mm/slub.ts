@@ -16,7 +16,8 @@
  *
  * Invariants (checked by check_slab() in slab_check.ts):
  *  - every object of a slab is exactly one of: on the cpu freelist, on the
- *    slab freelist, allocated (state 1), or leaked after a corruption (2);
+ *    slab freelist, allocated (OBJ_ALLOCATED; OBJ_IN_SHEAF when parked in a
+ *    sheaf), or leaked after a corruption (OBJ_LEAKED);
  *  - a cpu slab is frozen with inuse == objects - (objects freed to it
  *    from other cpus, on the slab freelist); any other slab has
  *    inuse == objects - (objects on its freelist);
@@ -26,7 +27,7 @@
  *  - node nr_slabs / total_objects count all slabs of the cache.
  */
 import { __GFP_ZERO, GFP_KERNEL, type gfp_t } from './gfp.js'
-import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type KmemCacheArgs, type SlabGeometry, type SlabInfo, type slab_flags_t } from './slab_h.js'
+import { SLAB_KMALLOC, SLAB_RED_ZONE, SLAB_STORE_USER, type KmemCacheArgs, type SlabGeometry, type SlabInfo, type slab_flags_t, OBJ_ALLOCATED, OBJ_FREE, OBJ_IN_SHEAF, OBJ_LEAKED } from './slab_h.js'
 import { alloc_from_pcs, barn_shrink, free_to_pcs, init_sheaves, pcs_flush_all, release_sheaves } from './slub_sheaf.js'
 import { freeptr_outside_object, get_freepointer, kmem_cache_debug, set_freepointer, type Slab, type SlubCache } from './slub_cache.js'
 import { SlubSlabs } from './slub_slab.js'
@@ -152,14 +153,14 @@ export class Slub extends SlubSlabs {
     return object
   }
 
-  /** The cpu-slab part of slab_alloc_node(): an object marked allocated (state 1), or 0. */
+  /** The cpu-slab part of slab_alloc_node(): an object marked OBJ_ALLOCATED, or 0. */
   __slab_alloc_node(s: SlubCache, gfp: gfp_t, caller: string): number {
     const c = s.cpu_slab[this.pa.cpu]
     const object = c.freelist
     const slab = c.slab
     if (object === 0 || slab === null) return this.___slab_alloc(s, gfp, caller)
     const i = slab.obj_to_index(object)
-    if (i < 0 || slab.state[i] !== 0) {
+    if (i < 0 || slab.state[i] !== OBJ_FREE) {
       // The cpu freelist points at something that is not a free object: cut it.
       this.debug.slab_err(s, slab, `Freepointer corrupt`)
       c.freelist = 0
@@ -168,7 +169,7 @@ export class Slub extends SlubSlabs {
     }
     c.freelist = get_freepointer(this.mem, s, object)
     c.tid++
-    slab.state[i] = 1
+    slab.state[i] = OBJ_ALLOCATED
     return object
   }
 
@@ -194,7 +195,7 @@ export class Slub extends SlubSlabs {
     this.do_slab_free(s, slab, x)
   }
 
-  /** Set an object's simulator state (3 = parked in a sheaf); returns its slab. */
+  /** Set an object's simulator state (OBJ_IN_SHEAF: parked in a sheaf); returns its slab. */
   set_state(s: SlubCache, x: number, state: number): Slab {
     const head = this.pa.compound_head(this.mem.pfn_of(x))
     const slab = this.registry.items[this.pa.pages.private[head] - 1] as Slab
@@ -211,7 +212,7 @@ export class Slub extends SlubSlabs {
   private load_freelist(s: SlubCache, slab: Slab, freelist: number, caller: string, gfp: gfp_t): number {
     const c = s.cpu_slab[this.pa.cpu]
     const i = slab.obj_to_index(freelist)
-    if (i < 0 || slab.state[i] !== 0) {
+    if (i < 0 || slab.state[i] !== OBJ_FREE) {
       this.debug.slab_err(s, slab, 'Freepointer corrupt')
       c.slab = null
       c.freelist = 0
@@ -221,7 +222,7 @@ export class Slub extends SlubSlabs {
     }
     c.freelist = get_freepointer(this.mem, s, freelist)
     c.tid++
-    slab.state[i] = 1
+    slab.state[i] = OBJ_ALLOCATED
     return freelist
   }
 
@@ -308,13 +309,13 @@ export class Slub extends SlubSlabs {
       const i = slab.obj_to_index(object)
       slab.freelist = get_freepointer(this.mem, s, object)
       slab.inuse++
-      if (!this.debug.alloc_debug_processing(s, slab, object, orig_size, caller) || i < 0 || slab.state[i] !== 0) {
-        if (i >= 0 && slab.state[i] === 0) slab.state[i] = 2
+      if (!this.debug.alloc_debug_processing(s, slab, object, orig_size, caller) || i < 0 || slab.state[i] !== OBJ_FREE) {
+        if (i >= 0 && slab.state[i] === OBJ_FREE) slab.state[i] = OBJ_LEAKED
         this.remove_partial(n, slab)
         this.leak_unreachable(s, slab, 0)
         continue
       }
-      slab.state[i] = 1
+      slab.state[i] = OBJ_ALLOCATED
       if (slab.inuse === slab.objects) {
         this.remove_partial(n, slab)
         this.add_full(s, n, slab)
@@ -332,7 +333,7 @@ export class Slub extends SlubSlabs {
     n.nr_slabs++
     n.total_objects += slab.objects
     if (!this.debug.alloc_debug_processing(s, slab, object, orig_size, caller)) return 0
-    slab.state[0] = 1
+    slab.state[0] = OBJ_ALLOCATED
     if (slab.inuse === slab.objects) this.add_full(s, n, slab)
     else this.add_partial(n, slab, false)
     return object
@@ -357,16 +358,16 @@ export class Slub extends SlubSlabs {
       this.mem.memset(x + s.inuse, 0, s.size - s.inuse)
     }
     if (s.cpu_sheaves) {
-      slab.state[i] = 3
+      slab.state[i] = OBJ_IN_SHEAF
       if (free_to_pcs(this, s, x)) return
-      slab.state[i] = 1
+      slab.state[i] = OBJ_ALLOCATED
     }
     this.do_slab_free(s, slab, x)
   }
 
   /** Kernel: do_slab_free(): to the cpu freelist if the object is in the cpu slab, else __slab_free(). */
   do_slab_free(s: SlubCache, slab: Slab, x: number): void {
-    slab.state[slab.obj_to_index(x)] = 0
+    slab.state[slab.obj_to_index(x)] = OBJ_FREE
     const c = s.cpu_slab[this.pa.cpu]
     if (slab === c.slab) {
       // do_slab_free() fast path.
@@ -409,7 +410,7 @@ export class Slub extends SlubSlabs {
       this.debug.slab_err(s, slab, `Invalid object pointer ${this.mem.p(x)}`)
       return -1
     }
-    if (slab.state[i] !== 1) {
+    if (slab.state[i] !== OBJ_ALLOCATED) {
       this.debug.object_err(s, slab, x, 'Object already free')
       return -1
     }
@@ -422,7 +423,7 @@ export class Slub extends SlubSlabs {
     if (!this.debug.free_debug_processing(s, slab, x, caller)) return
     const i = this.live_object_index(s, slab, x)
     if (i < 0) return
-    slab.state[i] = 0
+    slab.state[i] = OBJ_FREE
     const prior = slab.freelist
     slab.inuse--
     set_freepointer(this.mem, s, x, prior)

@@ -34,7 +34,7 @@ const MAX_PAGE_ORDER = 10
 
 /** Kernel: struct slab (the SLUB view of a slab's head page). */
 export class Slab {
-  /** Objects' allocation state as the simulator sees it: 0 free, 1 allocated, 2 leaked after corruption. */
+  /** Objects' allocation state as the simulator sees it: OBJ_FREE, OBJ_ALLOCATED, OBJ_LEAKED, OBJ_IN_SHEAF (slab_h.ts). */
   readonly state: Uint8Array
   freelist = 0
   inuse = 0

@@ -15,7 +15,7 @@
  * contents when poisoning), or allocated with SLUB_RED_ACTIVE red zones.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { POISON_END, POISON_FREE, POISON_INUSE, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, SLUB_RED_ACTIVE, SLUB_RED_INACTIVE, __OBJECT_POISON } from './slab_h.js'
+import { POISON_END, POISON_FREE, POISON_INUSE, SLAB_CONSISTENCY_CHECKS, SLAB_KMALLOC, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, SLUB_RED_ACTIVE, SLUB_RED_INACTIVE, __OBJECT_POISON, OBJ_FREE, OBJ_LEAKED } from './slab_h.js'
 import { TAINT_BAD_PAGE, type SlabEnv } from './slab_env.js'
 import {
   freeptr_outside_object,
@@ -376,12 +376,12 @@ export class SlubDebug {
 
   /**
    * When a freelist is cut, the objects no longer reachable are lost to the
-   * allocator, as in Linux. The simulator marks them leaked (state 2) so the
+   * allocator, as in Linux. The simulator marks them leaked (OBJ_LEAKED) so the
    * invariant checker can tell them from objects the allocator forgot.
    */
   leak_free_objects(slab: Slab): void {
     const reachable = this.free_map(slab.cache, slab)
-    for (let i = 0; i < slab.objects; i++) if (slab.state[i] === 0 && !reachable[i]) slab.state[i] = 2
+    for (let i = 0; i < slab.objects; i++) if (slab.state[i] === OBJ_FREE && !reachable[i]) slab.state[i] = OBJ_LEAKED
   }
 
   /** Kernel: setup_object_debug(). */
@@ -410,7 +410,7 @@ export class SlubDebug {
         this.slab_fix(s, 'Marking all objects used')
         this.leak_free_objects(slab)
         const i = slab.obj_to_index(object)
-        if (i >= 0 && slab.state[i] === 0) slab.state[i] = 2
+        if (i >= 0 && slab.state[i] === OBJ_FREE) slab.state[i] = OBJ_LEAKED
         slab.inuse = slab.objects
         slab.freelist = 0
         slab.frozen = true

@@ -14,10 +14,10 @@
  * in Linux, and the sheaf's object array is written into its memory.
  *
  * Invariant: an object in a sheaf is allocated from its slab's point of view
- * (counted in slab inuse) and is in exactly one sheaf (simulator state 3).
+ * (counted in slab inuse) and is in exactly one sheaf (simulator state OBJ_IN_SHEAF).
  */
 import { __GFP_DIRECT_RECLAIM, type gfp_t } from './gfp.js'
-import type { SlabGeometry } from './slab_h.js'
+import { type SlabGeometry, OBJ_ALLOCATED, OBJ_FREE, OBJ_IN_SHEAF } from './slab_h.js'
 import type { SlabMem } from './slab_mem.js'
 
 export const MAX_FULL_SHEAVES = 10
@@ -155,7 +155,7 @@ export function refill_sheaf(h: SheafHost, s: SheafCache, sheaf: SlabSheaf, gfp:
   while (sheaf.size < s.sheaf_capacity) {
     const o = h.slab_alloc(s, gfp, caller)
     if (!o) break
-    h.set_state(s, o, 3)
+    h.set_state(s, o, OBJ_IN_SHEAF)
     sheaf.objects.push(o)
     sheaf_store(h.mem, sheaf, sheaf.size - 1)
     filled++
@@ -166,7 +166,7 @@ export function refill_sheaf(h: SheafHost, s: SheafCache, sheaf: SlabSheaf, gfp:
 /** Kernel: sheaf_flush_unused(): give every object of a sheaf back to its slab. */
 export function sheaf_flush(h: SheafHost, s: SheafCache, sheaf: SlabSheaf): void {
   for (const o of sheaf.objects.splice(0)) {
-    const slab = h.set_state(s, o, 0)
+    const slab = h.set_state(s, o, OBJ_FREE)
     h.slab_free(s, slab, o)
   }
 }
@@ -177,7 +177,7 @@ export function alloc_from_pcs(h: SheafHost, s: SheafCache, gfp: gfp_t, caller: 
   const pcs = (s.cpu_sheaves as SlubPercpuSheaves[])[h.cpu()]
   if (pcs.main.size === 0 && !__pcs_replace_empty_main(h, s, pcs, gfp, caller)) return 0
   const object = pcs.main.objects.pop() as number
-  h.set_state(s, object, 1)
+  h.set_state(s, object, OBJ_ALLOCATED)
   return object
 }
 

@@ -34,7 +34,7 @@ import {
 } from './gfp.js'
 import { PG_workingset, PGTY_none, PGTY_slab } from './page.js'
 import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
-import { SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type slab_flags_t } from './slab_h.js'
+import { SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU, type KmemCacheArgs, type slab_flags_t, OBJ_FREE, OBJ_LEAKED, SLUB_RED_INACTIVE } from './slab_h.js'
 import type { PageAllocLike, SlabEnv, SlabRegistry } from './slab_env.js'
 import type { SlabMem } from './slab_mem.js'
 import {
@@ -150,7 +150,7 @@ export class SlubSlabs {
   protected free_slab(s: SlubCache, slab: Slab): void {
     if (kmem_cache_debug(s)) {
       this.debug.slab_pad_check(s, slab)
-      for (let i = 0; i < slab.objects; i++) if (slab.state[i] === 0) this.debug.check_object(s, slab, slab.obj(i), 0xbb)
+      for (let i = 0; i < slab.objects; i++) if (slab.state[i] === OBJ_FREE) this.debug.check_object(s, slab, slab.obj(i), SLUB_RED_INACTIVE)
     }
     const pages = this.pa.pages
     pages.page_type[slab.pfn] = PGTY_none
@@ -206,7 +206,7 @@ export class SlubSlabs {
     let count = 0
     for (let p = head; p; ) {
       const i = slab.obj_to_index(p)
-      if (i < 0 || slab.state[i] !== 0 || count >= slab.objects) {
+      if (i < 0 || slab.state[i] !== OBJ_FREE || count >= slab.objects) {
         if (tail) {
           this.debug.object_err(s, slab, tail, 'Freechain corrupt')
           set_freepointer(this.mem, s, tail, 0)
@@ -231,8 +231,8 @@ export class SlubSlabs {
     }
     let free = 0
     for (let i = 0; i < slab.objects; i++) {
-      if (slab.state[i] === 0 && !reach[i]) slab.state[i] = 2
-      if (slab.state[i] === 0 && reach[i]) free++
+      if (slab.state[i] === OBJ_FREE && !reach[i]) slab.state[i] = OBJ_LEAKED
+      if (slab.state[i] === OBJ_FREE && reach[i]) free++
     }
     if (!slab.frozen) slab.inuse = slab.objects - free
   }

@@ -11,7 +11,9 @@
  * special_mapping_fault() answers. Special mappings cannot be split.
  */
 import { find_vma_intersection, vm_area_alloc, vma_link, vm_stat_account } from './vma.js'
-import { VM_DONTEXPAND, VM_LOCKED_MASK, type MmStruct, type VmArea } from './mm_types.js'
+import { VM_DONTEXPAND, VM_LOCKED_MASK, vm_flags_andnot, vm_flags_or, type MmStruct, type VmArea } from './mm_types.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { offset_in_page } from '../include/wide.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
 
 /** Kernel: struct vm_special_mapping. */
@@ -29,13 +31,13 @@ const VM_FAULT_SIGBUS = 0x0002
  * or -errno (-ENOMEM when the range is taken).
  */
 export function _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, sm: VmSpecialMapping): number {
-  if (len <= 0 || addr % 4096 !== 0 || len % 4096 !== 0) return -EINVAL
+  if (len <= 0 || offset_in_page(addr) !== 0 || offset_in_page(len) !== 0) return -EINVAL
   if (find_vma_intersection(mm, addr, addr + len)) return -ENOMEM
   const vma: VmArea = vm_area_alloc(mm)
   vma.vm_start = addr
   vma.vm_end = addr + len
   vma.vm_pgoff = 0
-  vma.vm_flags = (vm_flags | mm.def_flags | VM_DONTEXPAND) & ~VM_LOCKED_MASK
+  vma.vm_flags = vm_flags_andnot(vm_flags_or(vm_flags_or(vm_flags, mm.def_flags), VM_DONTEXPAND), VM_LOCKED_MASK)
   vma.special_name = sm.name
   vma.vm_private_data = sm
   vma.vm_ops = {
@@ -46,6 +48,6 @@ export function _install_special_mapping(mm: MmStruct, addr: number, len: number
     fault: (_vma, pgoff) => (pgoff < sm.pages.length ? sm.pages[pgoff] : -VM_FAULT_SIGBUS),
   }
   vma_link(mm, vma)
-  vm_stat_account(mm, vma.vm_flags, len / 4096)
+  vm_stat_account(mm, vma.vm_flags, len / PAGE_SIZE)
   return 0
 }

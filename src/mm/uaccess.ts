@@ -11,7 +11,8 @@
  * access is retried; a fault it cannot fix becomes a signal (user access) or
  * a short copy (kernel user-copy).
  */
-import { PAGE_SIZE } from '../include/page_types.js'
+import { PFN_DOWN } from '../include/page_types.js'
+import { offset_in_page, page_chunk } from '../include/wide.js'
 import type { MmStruct } from './mm_types.js'
 import {
   _PAGE_ACCESSED,
@@ -24,6 +25,14 @@ import {
   pte_hw_present,
 } from './memory.js'
 import { EFAULT } from '../include/errno.js'
+
+/**
+ * How often an access re-executes after a fault the handler resolved. The
+ * CPU retries the instruction for as long as it takes; a handler that
+ * reports success without making the page accessible is a simulator bug, so
+ * the access gives up with SIGSEGV instead of spinning.
+ */
+const MAX_FAULT_RETRIES = 4
 
 /** A user access's translation through the executing CPU's MMU and TLB: the pfn, or -1 (fault). */
 function translate(mm: MmStruct, vpn: number, write: boolean, exec = false): number {
@@ -39,14 +48,13 @@ function translate(mm: MmStruct, vpn: number, write: boolean, exec = false): num
  */
 export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResult {
   const data = new Uint8Array(len)
-  let done = 0
-  while (done < len) {
+  for (let done = 0, n = 0; done < len; done += n) {
     const a = addr + done
-    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
-    const n = Math.min(PAGE_SIZE - off, len - done)
-    const vpn = Math.floor(a / PAGE_SIZE)
+    n = page_chunk(a, len - done)
+    const off = offset_in_page(a)
+    const vpn = PFN_DOWN(a)
     let pfn = -1
-    for (let tries = 0; tries < 4 && pfn < 0; tries++) {
+    for (let tries = 0; tries < MAX_FAULT_RETRIES && pfn < 0; tries++) {
       pfn = translate(mm, vpn, false, true)
       if (pfn >= 0) break
       const pte = mm.pgd.get(vpn)
@@ -56,15 +64,13 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
     }
     if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
     data.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
-    done += n
   }
-  return { data, done, fault: null }
+  return { data, done: len, fault: null }
 }
 
-/** Resolve one page for an access: pfn, or the fault that stops it. */
-function fault_in_page(mm: MmStruct, addr: number, write: boolean): number | UserFault {
-  const vpn = Math.floor(addr / PAGE_SIZE)
-  for (let tries = 0; tries < 4; tries++) {
+/** Resolve one page (vpn, holding addr) for an access: pfn, or the fault that stops it. */
+function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean): number | UserFault {
+  for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
     const pfn = translate(mm, vpn, write)
     if (pfn >= 0) return pfn
     const f = do_user_addr_fault(mm, addr, write)
@@ -92,13 +98,12 @@ const EMPTY = new Uint8Array(0)
 
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
   const data = write ? EMPTY : new Uint8Array(len)
-  let done = 0
   const physmem = mm.env.physmem
-  while (done < len) {
+  for (let done = 0, n = 0; done < len; done += n) {
     const a = addr + done
-    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
-    const n = Math.min(PAGE_SIZE - off, len - done)
-    const r = fault_in_page(mm, a, write)
+    n = page_chunk(a, len - done)
+    const off = offset_in_page(a)
+    const r = fault_in_page(mm, a, PFN_DOWN(a), write)
     if (typeof r !== 'number') {
       r.addr = a
       return { data: data.subarray(0, done), done, fault: r }
@@ -111,9 +116,8 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
       if (n <= 16) for (let i = 0; i < n; i++) data[done + i] = frame[off + i]
       else data.set(frame.subarray(off, off + n), done)
     }
-    done += n
   }
-  return { data, done, fault: null }
+  return { data, done: len, fault: null }
 }
 
 /**
@@ -124,14 +128,13 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
 export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8Array {
   const out = new Uint8Array(len)
   let done = 0
-  while (done < len) {
+  for (let n = 0; done < len; done += n) {
     const a = addr + done
-    const off = a - Math.trunc(a / PAGE_SIZE) * PAGE_SIZE // a % PAGE_SIZE without fmod on a double
-    const n = Math.min(PAGE_SIZE - off, len - done)
-    const pfn = translate(mm, Math.floor(a / PAGE_SIZE), false)
+    n = page_chunk(a, len - done)
+    const pfn = translate(mm, PFN_DOWN(a), false)
     if (pfn < 0) break
+    const off = offset_in_page(a)
     out.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
-    done += n
   }
   return out.subarray(0, done)
 }

@@ -26,6 +26,7 @@
  * come from the "vmap_area" cache: one per busy, lazy and pooled area and
  * one per free-space fragment, as Linux keeps free space in vmap_areas too.
  */
+import { EINVAL, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { PAGE_KERNEL, PAGE_KERNEL_IO, _PAGE_PCD, arch_filter_pgprot, pfn_pte, pte_pfn, pte_present, type PgProt } from '../arch/pte.js'
 import { hex_addr, type ArchProfile } from '../arch/profile.js'
@@ -229,7 +230,7 @@ export class Vmalloc {
     for (let i = 0; i < pages.length; i++) {
       const a = addr + i * PAGE_SIZE
       const ptep = pt.get_locked_pte(pt.init_mm, a)
-      if (ptep === 0) return -12
+      if (ptep === 0) return -ENOMEM
       if (pt.ptep_get(ptep) !== 0) throw new KernelBug(`vmap_pte_range: pte at 0x${hex_addr(a, this.bits)} is already set`)
       pt.set_pte_at(pt.init_mm, a, ptep, pfn_pte(pages[i], prot))
     }
@@ -283,14 +284,14 @@ export class Vmalloc {
       const addr = this.__vmalloc_node_range(array_size, 1, this.layout.VMALLOC_START, this.layout.VMALLOC_END, nested, this.prot, 0, area.caller)
       if (addr === 0) {
         this.warn_alloc(gfp, `vmalloc error: size ${nr_pages * PAGE_SIZE}, page array size ${array_size} allocation failed`)
-        return -12
+        return -ENOMEM
       }
       area.pages_area = this.find_vm_area(addr)
     } else if (this.hooks) {
       area.pages_obj = this.hooks.alloc('pages_array', array_size, (gfp & ~(__GFP_HIGHMEM | GFP_DMA | GFP_DMA32)) | __GFP_ZERO)
       if (area.pages_obj === 0) {
         this.warn_alloc(gfp, `vmalloc error: size ${nr_pages * PAGE_SIZE}, page array size ${array_size} allocation failed`)
-        return -12
+        return -ENOMEM
       }
     }
     let page_gfp = gfp
@@ -305,11 +306,11 @@ export class Vmalloc {
     this.nr_vmalloc_pages += area.nr_pages
     if (area.nr_pages !== nr_pages) {
       this.warn_alloc(gfp, `vmalloc error: size ${nr_pages * PAGE_SIZE}, failed to allocate pages`)
-      return -12
+      return -ENOMEM
     }
     if (this.vmap_pages_range(area.addr, area.pages, prot) < 0) {
       this.warn_alloc(gfp, `vmalloc error: size ${nr_pages * PAGE_SIZE}, failed to map pages`)
-      return -12
+      return -ENOMEM
     }
     return 0
   }
@@ -359,17 +360,16 @@ export class Vmalloc {
    * and sets VM_DONTEXPAND | VM_DONTDUMP on the VMA, as Linux does.
    */
   remap_vmalloc_range_pages(kaddr: number, pgoff: number, size: number): Pfn[] | number {
-    const EINVAL = -22
-    if (kaddr % PAGE_SIZE !== 0 || pgoff < 0 || !Number.isInteger(pgoff)) return EINVAL
+    if (kaddr % PAGE_SIZE !== 0 || pgoff < 0 || !Number.isInteger(pgoff)) return -EINVAL
     size = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE
     const area = this.find_vm_area(kaddr)
-    if (area === null || !(area.flags & (VM_USERMAP | VM_DMA_COHERENT))) return EINVAL
+    if (area === null || !(area.flags & (VM_USERMAP | VM_DMA_COHERENT))) return -EINVAL
     const usable = area.size - (area.flags & VM_NO_GUARD ? 0 : PAGE_SIZE) // get_vm_area_size()
-    if (pgoff * PAGE_SIZE + size > usable - (kaddr - area.addr)) return EINVAL
+    if (pgoff * PAGE_SIZE + size > usable - (kaddr - area.addr)) return -EINVAL
     const out: Pfn[] = []
     for (let off = 0; off < size; off += PAGE_SIZE) {
       const pfn = this.vmalloc_to_pfn(kaddr + pgoff * PAGE_SIZE + off)
-      if (pfn < 0) return EINVAL
+      if (pfn < 0) return -EINVAL
       out.push(pfn)
     }
     return out

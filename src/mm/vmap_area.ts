@@ -29,12 +29,12 @@
  * Addresses are the profile's numbers (x86_64 kernel addresses negative,
  * signed canonical); ordering and +/- arithmetic are exact on them.
  */
+import { EBUSY, ERANGE } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { KernelBug } from '../include/bug.js'
 
 /** Kernel: MAX_VA_SIZE_PAGES. */
 const MAX_VA_SIZE_PAGES = 256
-const EBUSY = 16
 
 /** Kernel: struct vmap_area. */
 export interface VmapArea {
@@ -167,7 +167,7 @@ export class VmapAreaAllocator {
       let purged = false
       for (;;) {
         const addr = this.__alloc_vmap_area(size, align, vstart, vend)
-        this.opts.trace?.('alloc_vmap_area', () => `va_start=${addr === null ? ulong(-34, b) : ulong(addr, b)} size=${size} align=${align} vstart=${hexl(vstart, b)} vend=${hexl(vend, b)} failed=${addr === null ? 1 : 0}`)
+        this.opts.trace?.('alloc_vmap_area', () => `va_start=${addr === null ? ulong(-ERANGE, b) : ulong(addr, b)} size=${size} align=${align} vstart=${hexl(vstart, b)} vend=${hexl(vend, b)} failed=${addr === null ? 1 : 0}`)
         if (addr !== null) {
           va = { va_start: addr, va_end: addr + size, vm: null, vn_id }
           break

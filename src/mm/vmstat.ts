@@ -2,8 +2,12 @@
  * Node-wide page counters and VM events (Kernel: include/linux/mmzone.h
  * enum node_stat_item, include/linux/vm_event_item.h, mm/vmstat.c).
  * Subsystems account here; /proc/meminfo, /proc/vmstat and /proc/zoneinfo
- * read from here. Counters of bytes end in _B, as in the kernel.
+ * read from here. Counters of bytes end in _B, as in the kernel. Events are
+ * counted by their enum vm_event_item index (vm_event_item.ts): no names,
+ * no lookups on the paths that count.
  */
+import { NR_VM_EVENT_ITEMS } from './vm_event_item.js'
+
 export const node_stat_names = [
   'nr_inactive_anon',
   'nr_active_anon',
@@ -69,14 +73,12 @@ export const NR_SLAB_UNRECLAIMABLE_B = NODE_STAT.nr_slab_unreclaimable
 export class VmStat {
   /** Node counters (single node). */
   readonly node = new Float64Array(node_stat_names.length)
-  /** VM event counters by name (pgalloc_normal, pgfree, pgfault, ...): one cell per event, one lookup per count. */
-  private readonly cells = new Map<string, { n: number }>()
-  /** VM events by name, in first-counted order, as /proc/vmstat prints them (a snapshot). */
-  get events(): Map<string, number> {
-    const m = new Map<string, number>()
-    for (const [k, c] of this.cells) m.set(k, c.n)
-    return m
-  }
+  /**
+   * Kernel: vm_event_states.event[], indexed by enum vm_event_item
+   * (vm_event_item.ts). Per CPU in the kernel; one array here, which is the
+   * sum all_vm_events() makes.
+   */
+  readonly vm_event_states = new Float64Array(NR_VM_EVENT_ITEMS)
 
   mod_node_page_state(item: number, delta: number): void {
     this.node[item] += delta
@@ -84,18 +86,20 @@ export class VmStat {
   node_page_state(item: number): number {
     return this.node[item]
   }
-  count_vm_events(name: string, n = 1): void {
-    const c = this.cells.get(name)
-    if (c !== undefined) c.n += n
-    else this.cells.set(name, { n })
+  /** Kernel: count_vm_event(). */
+  count_vm_event(item: number): void {
+    this.vm_event_states[item]++
   }
-  /** The counter cell of an event, created at 0 on first use (hot paths keep it to count without a lookup). */
-  vm_event_cell(name: string): { n: number } {
-    let c = this.cells.get(name)
-    if (c === undefined) this.cells.set(name, (c = { n: 0 }))
-    return c
+  /** Kernel: count_vm_events(). */
+  count_vm_events(item: number, delta: number): void {
+    this.vm_event_states[item] += delta
   }
-  event(name: string): number {
-    return this.cells.get(name)?.n ?? 0
+  /**
+   * Kernel: __count_zid_vm_events(item, zid, delta) for a FOR_ALL_ZONES()
+   * group given by its first slot (PGALLOC_DMA, ...): the slots are in
+   * zone_idx order, as the kernel's item##_NORMAL - ZONE_NORMAL + zid.
+   */
+  __count_zid_vm_events(first: number, zid: number, delta: number): void {
+    this.vm_event_states[first + zid] += delta
   }
 }

@@ -4,6 +4,7 @@
  * setup_per_zone_lowmem_reserve, zone_batchsize, zone_highsize; mm/vmstat.c:
  * calculate_normal_threshold).
  */
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { ArchProfile } from '../arch/profile.js'
 import { PerCpuPages, WMARK_HIGH, WMARK_LOW, WMARK_MIN, WMARK_PROMO, type Zone } from './mmzone.js'
 
@@ -83,7 +84,7 @@ export function setup_per_zone_lowmem_reserve(zones: Zone[]): void {
 
 /** Kernel: zone_batchsize(). */
 export function zone_batchsize(z: Zone): number {
-  let batch = Math.min(z.managed_pages >> 10, (1024 * 1024) / 4096)
+  let batch = Math.min(z.managed_pages >> 10, (1024 * 1024) / PAGE_SIZE)
   batch = Math.floor(batch / 4)
   if (batch < 1) batch = 1
   return rounddown_pow_of_two(batch + Math.floor(batch / 2)) - 1

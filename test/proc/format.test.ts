@@ -47,6 +47,11 @@ describe('/proc formats match a real Linux 6.18 x86_64 machine', () => {
     expect(ours.map(labels)).toEqual(theirs.map(labels))
   })
 
+  it('/proc/vmstat prints the kernel items in the kernel order (vm events as enum vm_event_item)', () => {
+    const name = (l: string): string => l.split(' ')[0]
+    expect(m.proc('/proc/vmstat').split('\n').map(name)).toEqual(ref('vmstat.txt').split('\n').map(name))
+  })
+
   it('/proc/iomem nests the kernel image inside System RAM', () => {
     const iomem = m.proc('/proc/iomem')
     expect(iomem).toMatch(/^00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n/)

@@ -10,10 +10,8 @@
  * Fault counters are the faults charged to the task's address space.
  */
 import type { TaskStruct } from '../../kernel/task.js'
+import { get_mm_rss } from '../../mm/mm_types.js'
 
-const MM_FILEPAGES = 0
-const MM_ANONPAGES = 1
-const MM_SHMEMPAGES = 3
 const RLIM_INFINITY = '18446744073709551615'
 
 function state_char(t: TaskStruct): string {
@@ -33,7 +31,7 @@ export function proc_pid_stat(t: TaskStruct): string {
     if (h === 'SIG_IGN') ign |= 1n << BigInt(sig - 1)
     else if (typeof h === 'function') cgt |= 1n << BigInt(sig - 1)
   }
-  const rss = mm ? mm.rss_stat[MM_FILEPAGES] + mm.rss_stat[MM_ANONPAGES] + mm.rss_stat[MM_SHMEMPAGES] : 0
+  const rss = mm ? get_mm_rss(mm) : 0
   const f: (string | number | bigint)[] = [
     t.pid,
     `(${t.comm})`,

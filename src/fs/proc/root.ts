@@ -6,7 +6,7 @@
  * every read, as the kernel's seq_file show functions do.
  */
 import { ProcNotFound, type ProcView } from './internal.js'
-import { buddyinfo_show, pagetypeinfo_show, zoneinfo_show } from './vmstat_files.js'
+import { buddyinfo_show, pagetypeinfo_show, vmstat_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
 import { vmalloc_info_show } from './vmallocinfo.js'
@@ -24,6 +24,7 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/buddyinfo', buddyinfo_show],
   ['/proc/pagetypeinfo', pagetypeinfo_show],
   ['/proc/zoneinfo', zoneinfo_show],
+  ['/proc/vmstat', vmstat_show],
   ['/proc/meminfo', meminfo_show],
   ['/proc/iomem', iomem_show],
   ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],

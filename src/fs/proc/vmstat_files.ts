@@ -1,12 +1,17 @@
 /**
- * /proc/buddyinfo, /proc/pagetypeinfo and /proc/zoneinfo (Kernel:
- * mm/vmstat.c frag_show, pagetypeinfo_show, zoneinfo_show), byte for byte.
+ * /proc/buddyinfo, /proc/pagetypeinfo, /proc/zoneinfo and /proc/vmstat
+ * (Kernel: mm/vmstat.c frag_show, pagetypeinfo_show, zoneinfo_show,
+ * vmstat_start/vmstat_show), byte for byte.
  */
+import { PAGE_SIZE } from '../../include/page_types.js'
 import { migratetype_names, MIGRATE_ISOLATE, MIGRATE_TYPES } from '../../mm/gfp.js'
 import { NR_FREE_PAGES, NR_PAGE_ORDERS, pageblock_nr_pages, pageblock_order, zone_stat_names, type Zone } from '../../mm/mmzone.js'
 import { node_stat_names } from '../../mm/vmstat.js'
+import { PGPGIN, PGPGOUT, vm_event_text_for } from '../../mm/vm_event_item.js'
+import { global_dirty_limits, global_dirtyable_memory } from '../../mm/page_writeback.js'
 import { calculate_normal_threshold } from '../../mm/watermark.js'
 import type { ProcView } from './internal.js'
+import { totalreserve_pages } from './meminfo.js'
 
 const pad = (v: string | number, w: number): string => String(v).padStart(w)
 
@@ -127,4 +132,63 @@ export function zoneinfo_show(m: ProcView): string {
     out += `\n  node_unreclaimable:  0\n  start_pfn:           ${z.zone_start_pfn}\n`
   }
   return out
+}
+
+/** Kernel: vmstat_item_print_in_thp(): node items /proc/vmstat and zoneinfo count in huge pages. */
+const THP_ITEMS = new Set(['nr_anon_transparent_hugepages', 'nr_shmem_hugepages', 'nr_shmem_pmdmapped', 'nr_file_hugepages', 'nr_file_pmdmapped'])
+/** HPAGE_PMD_NR on every profile's 4 KiB pages with 2 MiB (PAE, x86_64) pmd pages; i386 has no THP and counts none. */
+const HPAGE_PMD_NR = 512
+
+/**
+ * Kernel: vmstat_start() + vmstat_show(): the zone counters summed over
+ * zones, the NUMA events, the node counters (byte items in pages), the
+ * dirty limits, the memmap counters, then every vm event in enum
+ * vm_event_item order (pgpgin/pgpgout in kB, as the kernel halves its
+ * sector counts), and the deprecated "nr_unstable 0" line.
+ */
+export function vmstat_show(m: ProcView): string {
+  const zones = m.page_alloc.zones
+  let out = ''
+  const line = (name: string, v: number): void => {
+    out += `${name} ${v}\n`
+  }
+  for (let i = 0; i < zone_stat_names.length; i++) {
+    let v = 0
+    for (const z of zones) v += i === 1 ? nr_free_pages_blocks(z) : z.vm_stat[i]
+    line(zone_stat_names[i], v)
+  }
+  let hit = 0
+  let local = 0
+  for (const z of zones) {
+    hit += z.numa_hit
+    local += z.numa_local
+  }
+  const numa: [string, number][] = [
+    ['numa_hit', hit],
+    ['numa_miss', 0],
+    ['numa_foreign', 0],
+    ['numa_interleave', 0],
+    ['numa_local', local],
+    ['numa_other', 0],
+  ]
+  for (const [n, v] of numa) line(n, v)
+  for (let i = 0; i < node_stat_names.length; i++) {
+    const name = node_stat_names[i]
+    let v = m.vmstat.node[i]
+    if (name === 'nr_slab_reclaimable' || name === 'nr_slab_unreclaimable') v = Math.floor(v / PAGE_SIZE)
+    if (THP_ITEMS.has(name)) v = Math.floor(v / HPAGE_PMD_NR)
+    line(name, v)
+  }
+  const dirty = global_dirty_limits(global_dirtyable_memory(zones, m.arch.zones.ZONE_HIGHMEM, m.vmstat, totalreserve_pages(m)))
+  line('nr_dirty_threshold', dirty.thresh)
+  line('nr_dirty_background_threshold', dirty.bg_thresh)
+  line('nr_memmap_pages', 0)
+  line('nr_memmap_boot_pages', Math.ceil(m.boot.memmap_bytes / PAGE_SIZE))
+  const text = vm_event_text_for(m.arch.zones.names)
+  const ev = m.vmstat.vm_event_states
+  for (let i = 0; i < text.length; i++) {
+    const name = text[i]
+    if (name !== null) line(name, i === PGPGIN || i === PGPGOUT ? Math.floor(ev[i] / 2) : ev[i])
+  }
+  return out + 'nr_unstable 0\n'
 }
