@@ -353,6 +353,28 @@ export class Machine {
     check_page_alloc(this.page_alloc, (pfn) => this.pfn_present(pfn))
     for (const c of this.checkers) c()
   }
+
+  /**
+   * Run `fn` with the per-call checker (debug_vm) suspended, then run the
+   * full check() once when it ends, however it ends (a KernelBug from the
+   * check replaces an exception of `fn`). For loops of thousands of calls
+   * (running memory out page by page), where a whole-machine check after
+   * each call is quadratic; the final state is still checked completely.
+   * Nests; returns what `fn` returns.
+   */
+  deferred_check<T>(fn: () => T): T {
+    const k = this.kernel.after_op
+    const p = this.processes.after_op
+    this.kernel.after_op = null
+    this.processes.after_op = null
+    try {
+      return fn()
+    } finally {
+      this.kernel.after_op = k
+      this.processes.after_op = p
+      this.check()
+    }
+  }
 }
 
 /** The narrow view /proc formats its files from: the machine's parts, live values through getters. */

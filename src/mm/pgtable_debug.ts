@@ -98,8 +98,10 @@ export function check_pgtables(pt: PgTables): void {
   let counted = 0
   for (const pfn of reach) if (!d.pages.PageReserved(pfn)) counted++
   const types = d.pages.page_type
-  for (let pfn = 0; pfn < types.length; pfn++) {
-    if (types[pfn] === PGTY_table && !reach.has(pfn)) throw new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+  // Every PageTable frame, in PFN order: indexOf() scans the type bytes natively (a JS loop over
+  // every frame cost ~4 ns each, 8 ms per check on an 8 GiB machine).
+  for (let pfn = types.indexOf(PGTY_table); pfn >= 0; pfn = types.indexOf(PGTY_table, pfn + 1)) {
+    if (!reach.has(pfn)) throw new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
   }
   const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
   if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
