@@ -364,14 +364,14 @@ export class Machine {
    */
   deferred_check<T>(fn: () => T): T {
     const k = this.kernel.after_op
-    const p = this.processes.after_op
+    const p = this.syscalls.after_syscall
     this.kernel.after_op = null
-    this.processes.after_op = null
+    this.syscalls.after_syscall = null
     try {
       return fn()
     } finally {
       this.kernel.after_op = k
-      this.processes.after_op = p
+      this.syscalls.after_syscall = p
       this.check()
     }
   }

@@ -45,7 +45,7 @@ describe('Machine.deferred_check', () => {
     expect(() => m.deferred_check(() => m.deferred_check(() => (m.pages.owner_order[p] = 0)))).toThrow(KernelBug)
     m.pages.owner_order[p] = 1
     expect(m.kernel.after_op).not.toBeNull()
-    expect(m.processes.after_op).not.toBeNull()
+    expect(m.syscalls.after_syscall).not.toBeNull()
   })
 
   it('runs the final check on a machine without debug_vm too', () => {
