@@ -74,7 +74,8 @@ export interface MmHost {
  * with the objects in use counted per cache (for tests and the demo).
  */
 export class KernelObjects {
-  private readonly live = new Map<string, number[]>()
+  /** The live objects of each cache by address: O(1) to add, free and count (exit frees thousands). */
+  private readonly live = new Map<string, Set<number>>()
   private readonly caches = new Map<string, KmemCache | null>()
   constructor(readonly slab: SlabAllocator) {}
 
@@ -93,24 +94,20 @@ export class KernelObjects {
     const x = this.slab.kmem_cache_alloc(c, GFP_KERNEL, caller)
     if (x) {
       let l = this.live.get(name)
-      if (!l) this.live.set(name, (l = []))
-      l.push(x)
+      if (!l) this.live.set(name, (l = new Set()))
+      l.add(x)
     }
     return x
   }
   /** Kernel: kmem_cache_free() of the object at `addr` (0: nothing, like kmem_cache_free(s, NULL)). */
   free(name: string, caller: string, addr: number): void {
     const c = this.cache(name)
-    const l = this.live.get(name)
-    if (!c || !l || !addr) return
-    const i = l.lastIndexOf(addr)
-    if (i < 0) return
-    l.splice(i, 1)
+    if (!c || !addr || !this.live.get(name)?.delete(addr)) return
     this.slab.kmem_cache_free(c, addr, caller)
   }
   /** Objects currently allocated through this table, by cache. */
   count(name: string): number {
-    return this.live.get(name)?.length ?? 0
+    return this.live.get(name)?.size ?? 0
   }
 }
 

@@ -47,6 +47,7 @@ import {
   find_vma_index,
   find_vma_intersection,
   remove_vma,
+  __remove_vma,
   split_vma,
   vm_area_alloc,
   vm_stat_account,
@@ -580,10 +581,14 @@ export function exit_mmap(mm: MmStruct): void {
   const vmas = [...mm.mm_mt]
   const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
   unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
+  // __mt_destroy(): the tree goes at once, not VMA by VMA (unlink_file_vma() drops each file link).
+  for (const v of vmas) v.vm_file?.f_mapping.i_mmap.delete(v)
+  mm.mm_mt = []
+  mm.map_count = 0
   let nr_accounted = 0
   for (const v of vmas) {
     if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
-    remove_vma(mm, v)
+    __remove_vma(v)
   }
   vm_unacct_memory(mm.env, nr_accounted)
   mm.total_vm = mm.data_vm = mm.exec_vm = mm.stack_vm = mm.locked_vm = 0

@@ -144,6 +144,11 @@ export function vma_unlink(mm: MmStruct, vma: VmArea): void {
 /** Remove a VMA and free it (closing it and dropping its anon_vma chains). Kernel: remove_vma(). */
 export function remove_vma(mm: MmStruct, vma: VmArea): void {
   vma_unlink(mm, vma)
+  __remove_vma(vma)
+}
+
+/** Kernel: remove_vma() proper, for a VMA no tree holds any more (exit_mmap): close it, drop its anon_vma chains, free it. */
+export function __remove_vma(vma: VmArea): void {
   vma.vm_ops?.close?.(vma)
   unlink_anon_vmas(vma)
   vm_area_free(vma)
