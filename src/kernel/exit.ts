@@ -6,7 +6,7 @@
  * VMA, frees the page tables and drops the accounting, and the mm_users
  * reference on mm_count goes; at mm_count zero the struct is freed.
  */
-import { type MmStruct, VM_ACCOUNT } from '../mm/mm_types.js'
+import { type MmStruct, VM_ACCOUNT, vm_flags_test } from '../mm/mm_types.js'
 import { remove_vma, vma_pages } from '../mm/vma.js'
 import { unmap_vmas } from '../mm/memory.js'
 import { tlb_finish_mmu, tlb_gather_mmu } from '../mm/mmu_gather.js'
@@ -20,7 +20,7 @@ export function exit_mmap(mm: MmStruct): void {
   unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
   let nr_accounted = 0
   for (const v of vmas) {
-    if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
+    if (vm_flags_test(v.vm_flags, VM_ACCOUNT)) nr_accounted += vma_pages(v)
     remove_vma(mm, v)
   }
   vm_unacct_memory(mm.env, nr_accounted)

@@ -9,7 +9,7 @@
  * a KernelBug for a broken invariant.
  */
 import type { ArchProfile } from '../arch/profile.js'
-import type { MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+import { type MmStruct, type VmArea, type VmFile, type vm_flags_t } from '../mm/mm_types.js'
 
 /** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
 export interface UserFault {
@@ -60,7 +60,7 @@ export interface ProcessKernel {
   do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number
   do_madvise(mm: MmStruct, start: number, len: number, advice: number): number
   /** Kernel: do_mlock() with VM_LOCKONFAULT-style flags (0 for mlock(2)). */
-  do_mlock(mm: MmStruct, start: number, len: number, flags: number): number
+  do_mlock(mm: MmStruct, start: number, len: number, flags: vm_flags_t): number
   /** Kernel: sys_mlock2(): MLOCK_ONFAULT or EINVAL for unknown flags. */
   sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number
   do_munlock(mm: MmStruct, start: number, len: number): number
@@ -110,7 +110,7 @@ export interface ProcessKernel {
   file_ino?(file: VmFile): { dev_major: number; dev_minor: number; ino: number }
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
-  _install_special_mapping?(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number
+  _install_special_mapping?(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, name: string): number
   /** Kernel: vm_brk_flags() (bss, heap set-up). */
   vm_brk_flags?(mm: MmStruct, addr: number, len: number, flags: number): number
 }

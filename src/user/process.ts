@@ -18,7 +18,7 @@
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
+import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE, VM_NONE } from '../mm/mm_types.js'
 import {
   TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, context_switch_mm, type SigHandler,
 } from '../kernel/task.js'
@@ -261,7 +261,7 @@ export class Process {
     return this.done(this.k.do_madvise(this.mm, addr, len, advice))
   }
   sys_mlock(addr: number, len: number): number {
-    return this.done(this.k.do_mlock(this.mm, addr, len, 0))
+    return this.done(this.k.do_mlock(this.mm, addr, len, VM_NONE))
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
   sys_mlock2(addr: number, len: number, flags: number): number {
