@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import flag_word_ops from './lint/flag-word-ops.js'
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
@@ -19,8 +20,17 @@ export default tseslint.config(
   },
   {
     // Repository scripts run on Node.
-    files: ['scripts/**/*.mjs'],
+    files: ['lint/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    // 64-bit flag words (vm_flags_t, kernel_cap_t) only through src/include/wide.ts: the rule needs
+    // types (it finds the FlagWord brand), so TypeScript files are linted with the program of
+    // tsconfig.check.json, which covers src, bench and test.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname } },
+    plugins: { local: { rules: { 'flag-word-ops': flag_word_ops } } },
+    rules: { 'local/flag-word-ops': 'error' },
   },
   {
     rules: {

@@ -1,18 +1,17 @@
 /**
- * The layer rule (scripts/check_layers.mjs, docs/ARCHITECTURE.md): the
+ * The layer rule (lint/check_layers.mjs, docs/ARCHITECTURE.md): the
  * checker catches an import up the layers and a cycle, and src/ has none.
  */
 import { describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-// @ts-expect-error: a plain ESM script without declarations
-import { check_graph, imports_of, layer_of, src_graph } from '../scripts/check_layers.mjs'
+import { check_graph, imports_of, layer_of, src_graph } from '../lint/check_layers.mjs'
 
 type Graph = Map<string, string[]>
-const check = check_graph as (g: Graph) => string[]
+const check = check_graph
 
 describe('layer rule', () => {
   it('places files by their longest folder prefix', () => {
-    const l = layer_of as (p: string) => [string, number] | null
+    const l = layer_of
     expect(l('src/fs/proc/meminfo.ts')?.[0]).toBe('src/fs/proc/')
     expect(l('src/fs/file.ts')?.[0]).toBe('src/fs/')
     expect(l('src/include/bug.ts')?.[1]).toBe(0)
@@ -21,7 +20,7 @@ describe('layer rule', () => {
 
   it('reads imports, type-only imports and re-exports', () => {
     const text = "import { a } from './a.js'\nimport type { B } from '../b/b.js'\nexport * from './c.js'\nimport './d.js'\nimport x from 'node:fs'\n"
-    expect((imports_of as (p: string, t: string) => string[])('src/mm/x.ts', text)).toEqual([
+    expect(imports_of('src/mm/x.ts', text)).toEqual([
       'src/mm/a.ts', 'src/b/b.ts', 'src/mm/c.ts', 'src/mm/d.ts',
     ])
   })
@@ -43,6 +42,6 @@ describe('layer rule', () => {
 
   it('src/ keeps the rule', () => {
     const root = fileURLToPath(new URL('..', import.meta.url))
-    expect(check((src_graph as (r: string) => Graph)(root))).toEqual([])
+    expect(check(src_graph(root))).toEqual([])
   })
 })

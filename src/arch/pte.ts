@@ -41,6 +41,7 @@
  *     _PAGE_SWP_EXCLUSIVE, pte_swp_exclusive/mkexclusive/clear_exclusive, SWP_TYPE_BITS
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import { flags_and, flags_union, type vm_flags_t } from '../include/wide.js'
 import { KernelBug } from '../include/bug.js'
 import type { ArchProfile } from './profile.js'
 
@@ -124,11 +125,12 @@ export const PAGE_KERNEL_IO_NOCACHE: PgProt = PAGE_KERNEL_NOCACHE
 export const PAGE_KERNEL_LARGE: PgProt = PAGE_KERNEL + _PAGE_PSE
 export const PAGE_KERNEL_LARGE_EXEC: PgProt = __PAGE_KERNEL_EXEC | _PAGE_PSE
 
-/** vm_flags bits protection_map is indexed by (include/linux/mm.h). */
-export const VM_READ = 0x1
-export const VM_WRITE = 0x2
-export const VM_EXEC = 0x4
-export const VM_SHARED = 0x8
+/** vm_flags bits protection_map is indexed by (include/linux/mm.h; src/mm/mm_types.ts has them all). */
+export const VM_READ = 0x1 as vm_flags_t
+export const VM_WRITE = 0x2 as vm_flags_t
+export const VM_EXEC = 0x4 as vm_flags_t
+export const VM_SHARED = 0x8 as vm_flags_t
+const PROTECTION_MAP_INDEX = flags_union(VM_READ, VM_WRITE, VM_EXEC, VM_SHARED)
 
 /**
  * Kernel: arch_filter_pgprot() / __supported_pte_mask: drop NX where the
@@ -169,8 +171,8 @@ export function protection_map(arch: ArchProfile): readonly PgProt[] {
 }
 
 /** Kernel: vm_get_page_prot(), arch/x86/mm/pgprot.c (no protection keys). */
-export function vm_get_page_prot(arch: ArchProfile, vm_flags: number): PgProt {
-  return protection_map(arch)[vm_flags & (VM_READ | VM_WRITE | VM_EXEC | VM_SHARED)]
+export function vm_get_page_prot(arch: ArchProfile, vm_flags: vm_flags_t): PgProt {
+  return protection_map(arch)[flags_and(vm_flags, PROTECTION_MAP_INDEX)]
 }
 
 /** Kernel: pfn_pte() (also pfn_pmd()/mk_pte()): an entry mapping `pfn` with `prot`. */

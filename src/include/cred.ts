@@ -13,14 +13,17 @@
  *
  * Invariants: a cred is never modified once installed (fork shares the
  * parent's values: copy_creds() copies them into a new cred); the cap sets
- * are 64-bit masks kept as exact non-negative numbers (bits 0..CAP_LAST_CAP).
+ * are kernel_cap_t flag words (src/include/wide.ts: exact non-negative
+ * numbers, bits 0..CAP_LAST_CAP, no raw bitwise operator on them).
  *
  * Leaf module: imports only src/include (wide.ts for the bit tests), so the
  * mm layer may read creds (as current_cred() is reachable from everywhere in
  * the kernel).
  */
 import { EPERM } from './errno.js'
-import { flags_bit } from './wide.js'
+import { flags_bit, type kernel_cap_t } from './wide.js'
+
+export type { kernel_cap_t } from './wide.js'
 
 // ---- capability numbers (include/uapi/linux/capability.h) ----
 export const CAP_CHOWN = 0
@@ -44,11 +47,11 @@ export const CAP_CHECKPOINT_RESTORE = 40
 /** The highest capability number of 6.18. */
 export const CAP_LAST_CAP = CAP_CHECKPOINT_RESTORE
 /** CAP_FULL_SET: bits 0..CAP_LAST_CAP (0x1ffffffffff). */
-export const CAP_FULL_SET = 2 ** (CAP_LAST_CAP + 1) - 1
-export const CAP_EMPTY_SET = 0
+export const CAP_FULL_SET = (2 ** (CAP_LAST_CAP + 1) - 1) as kernel_cap_t
+export const CAP_EMPTY_SET = 0 as kernel_cap_t
 
 /** Kernel: cap_raised(): is `cap` in the set `caps`? */
-export function cap_raised(caps: number, cap: number): boolean {
+export function cap_raised(caps: kernel_cap_t, cap: number): boolean {
   // Hot (every mmap): a bit of a 41-bit set kept in a double, see flags_bit().
   return flags_bit(caps, cap)
 }
@@ -63,13 +66,13 @@ export class Cred {
   readonly sgid: number
   readonly fsuid: number
   readonly fsgid: number
-  readonly cap_inheritable: number
-  readonly cap_permitted: number
-  readonly cap_effective: number
-  readonly cap_bset: number
-  readonly cap_ambient: number
+  readonly cap_inheritable: kernel_cap_t
+  readonly cap_permitted: kernel_cap_t
+  readonly cap_effective: kernel_cap_t
+  readonly cap_bset: kernel_cap_t
+  readonly cap_ambient: kernel_cap_t
 
-  constructor(uid: number, gid: number, caps: { permitted: number; effective: number; bset: number }) {
+  constructor(uid: number, gid: number, caps: { permitted: kernel_cap_t; effective: kernel_cap_t; bset: kernel_cap_t }) {
     this.uid = this.euid = this.suid = this.fsuid = uid
     this.gid = this.egid = this.sgid = this.fsgid = gid
     this.cap_inheritable = CAP_EMPTY_SET

@@ -19,9 +19,11 @@
  *   pt_index(l, span, nents)    floor(l / span) mod nents: a page-table index from a linear address
  *   offset_in_page(addr)        addr mod PAGE_SIZE, also for negative canonical addresses
  *   page_chunk(addr, rest)      bytes from addr to its page's end, at most rest: one step of a page-by-page loop
- *   FlagWord<Brand>             a 64-bit flag word (vm_flags_t, kernel_cap_t) as an exact double
- *   flags_or / flags_and / flags_andnot / flags_xor (a, b), flags_test(a, b), flags_bit(a, bit)
- * Only these helpers apply `|`, `&`, `^`, `~` to a flag word.
+ *   FlagWord<Brand>             a 64-bit flag word as an exact double; vm_flags_t, kernel_cap_t
+ *   flags_or / flags_and / flags_andnot / flags_xor (a, b), flags_test(a, b), flags_bit(a, bit), flags_shr(a, n),
+ *   flags_union(...words) (constants)
+ * Only these helpers apply `|`, `&`, `^`, `~` to a flag word: the lint rule
+ * lint/flag-word-ops.js refuses them anywhere else.
  */
 import { PAGE_SIZE } from './page_types.js'
 
@@ -80,14 +82,19 @@ export function page_chunk(addr: number, rest: number): number {
 
 // ---------------------------------------------------------------- 64-bit flag words
 
-declare const flag_word_brand: unique symbol
 /**
  * A 64-bit flag word kept as an exact non-negative double below 2^53
- * (vm_flags_t, kernel_cap_t). The brand keeps one kind from mixing with
- * another or with plain numbers, and lets the lint rule find the raw
+ * (vm_flags_t, kernel_cap_t). The brand (a property that exists only for
+ * the type checker) keeps one kind from mixing with another or with plain
+ * numbers, and lets the lint rule lint/flag-word-ops.js find the raw
  * bitwise operators that would drop its bits above 31.
  */
-export type FlagWord<Brand extends string> = number & { readonly [flag_word_brand]: Brand }
+export type FlagWord<Brand extends string> = number & { readonly __flag_word: Brand }
+
+/** Kernel: vm_flags_t (include/linux/mm_types.h): a VMA's flags; VM_SEALED is bit 42 on x86-64. */
+export type vm_flags_t = FlagWord<'vm_flags_t'>
+/** Kernel: kernel_cap_t (include/linux/capability.h): a capability set, bits 0..CAP_LAST_CAP (40). */
+export type kernel_cap_t = FlagWord<'kernel_cap_t'>
 
 /**
  * a | b on 64-bit flag words. Both below 2^32: one `|` (`>>> 0` keeps bit 31
@@ -124,6 +131,11 @@ export function flags_xor<T extends number>(a: T, b: T): T {
   return (((ah ^ bh) >>> 0) * TWO32 + (((a >>> 0) ^ (b >>> 0)) >>> 0)) as T
 }
 
+/** a >> n on a flag word: a floor division by 2^n (`>>` would keep 32 bits and sign-extend bit 31). */
+export function flags_shr<T extends number>(a: T, n: number): T {
+  return Math.floor(a / 2 ** n) as T
+}
+
 /**
  * Whether a and b share a bit. A mask below 2^32 (the common test) is one
  * `&`: ToInt32 keeps a's low 32 bits, which is all such a mask can meet.
@@ -142,4 +154,11 @@ export function flags_bit(a: number, bit: number): boolean {
   if (!(a >= 0) || !(bit >= 0 && bit < 53) || (bit | 0) !== bit) return Math.floor(a / 2 ** bit) % 2 === 1
   if (bit < 32) return (((a >>> 0) >>> bit) & 1) === 1
   return ((Math.floor(a / TWO32) >>> (bit - 32)) & 1) === 1
+}
+
+/** The union of several flag words, for constant definitions (the rest argument allocates: not for hot paths). */
+export function flags_union<T extends number>(...words: T[]): T {
+  let u = 0 as T
+  for (const w of words) u = flags_or(u, w)
+  return u
 }

@@ -23,6 +23,7 @@
  */
 import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
+import { flags_union } from '../include/wide.js'
 import {
   VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
 } from '../mm/mm_types.js'
@@ -327,13 +328,13 @@ function map_vdso(k: MmEntry, mm: MmStruct): number {
   const u = k.do_munmap(mm, r, VVAR + VCLOCK + VDSO)
   if (u < 0) return u
   // [vvar]: VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP; [vdso]: r-x, may-write (for ptrace), as 6.18 sets them.
-  const vvar_flags = VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND
+  const vvar_flags = flags_union(VM_READ, VM_MAYREAD, VM_IO, VM_DONTDUMP, VM_PFNMAP, VM_DONTEXPAND)
   let e = k._install_special_mapping(mm, r, VVAR, vvar_flags, '[vvar]')
   if (e < 0) return e
   e = k._install_special_mapping(mm, r + VVAR, VCLOCK, vvar_flags, '[vvar_vclock]')
   if (e < 0) return e
   e = k._install_special_mapping(mm, r + VVAR + VCLOCK, VDSO,
-    VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND, '[vdso]')
+    flags_union(VM_READ, VM_EXEC, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_DONTEXPAND), '[vdso]')
   return e < 0 ? e : 0
 }
 

@@ -9,7 +9,7 @@
  * a KernelBug for a broken invariant.
  */
 import type { ArchProfile } from '../arch/profile.js'
-import type { MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
 import type { File } from '../fs/fs.js'
 
 /** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
@@ -104,5 +104,5 @@ export interface MmEntry {
   vfs_fsync(file: VmFile): number
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
-  _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, name: string): number
+  _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, name: string): number
 }

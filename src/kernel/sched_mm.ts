@@ -22,6 +22,7 @@ import {
   VM_WIPEONFORK,
   VM_NOHUGEPAGE,
   vm_flags_andnot,
+  vm_flags_and,
   vm_flags_test,
   get_mm_rss,
 } from '../mm/mm_types.js'
@@ -50,11 +51,11 @@ export function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
   mm.exec_vm = oldmm.exec_vm
   mm.stack_vm = oldmm.stack_vm
   for (const mpnt of oldmm.mm_mt) {
-    if (mpnt.vm_flags & VM_DONTCOPY) {
+    if (vm_flags_test(mpnt.vm_flags, VM_DONTCOPY)) {
       vm_stat_account(mm, mpnt.vm_flags, -vma_pages(mpnt))
       continue
     }
-    if (mpnt.vm_flags & VM_ACCOUNT) {
+    if (vm_flags_test(mpnt.vm_flags, VM_ACCOUNT)) {
       if (security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) return -ENOMEM
     }
     const tmp = vm_area_dup(mpnt, mm)
@@ -92,7 +93,7 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   mm.env_start = oldmm.env_start
   mm.env_end = oldmm.env_end
   // mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) of def_flags is inherited; mlockall is not.
-  mm.def_flags = oldmm.def_flags & VM_NOHUGEPAGE
+  mm.def_flags = vm_flags_and(oldmm.def_flags, VM_NOHUGEPAGE)
   const err = dup_mmap(mm, oldmm)
   // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's PTEs were write-protected for COW.
   oldmm.env.flush_tlb_mm(oldmm)

@@ -4,7 +4,7 @@
  * populate_vma_page_range, __mm_populate, faultin_page_range).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type MmStruct, type VmArea, VM_READ, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE } from './mm_types.js'
+import { type MmStruct, type VmArea, VM_READ, VM_IO, VM_LOCKONFAULT, VM_PFNMAP, VM_SHARED, VM_WRITE, vm_flags_test, vm_flags_and, vm_flags_or } from './mm_types.js'
 import {
   FAULT_FLAG_WRITE,
   VM_FAULT_ERROR,
@@ -20,6 +20,9 @@ import {
 import { set_page_dirty } from './shmem.js'
 import { find_vma, vma_lookup } from './vma.js'
 import { EFAULT, ENOMEM, EINVAL, EHWPOISON } from '../include/errno.js'
+
+const WRITE_SHARED = vm_flags_or(VM_WRITE, VM_SHARED)
+const IO_PFNMAP = vm_flags_or(VM_IO, VM_PFNMAP)
 
 /** Fault one page as get_user_pages would (follow_page, else handle_mm_fault). 0 or VM_FAULT_* error bits. */
 function faultin_one(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
@@ -39,9 +42,9 @@ function faultin_one(mm: MmStruct, vma: VmArea, addr: number, write: boolean): n
  * number of pages handled or -errno.
  */
 export function populate_vma_page_range(mm: MmStruct, vma: VmArea, start: number, end: number): number {
-  if (vma.vm_flags & VM_LOCKONFAULT) return (end - start) / PAGE_SIZE
+  if (vm_flags_test(vma.vm_flags, VM_LOCKONFAULT)) return (end - start) / PAGE_SIZE
   if (!vma_is_accessible(vma)) return -EFAULT
-  const write = (vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE
+  const write = vm_flags_and(vma.vm_flags, WRITE_SHARED) === VM_WRITE
   for (let a = start; a < end; a += PAGE_SIZE) {
     const r = faultin_one(mm, vma, a, write)
     if (r) {
@@ -61,7 +64,7 @@ export function __mm_populate(mm: MmStruct, start: number, len: number, ignore_e
     const vma = find_vma(mm, nstart)
     if (!vma || vma.vm_start >= end) break
     const nend = Math.min(end, vma.vm_end)
-    if (vma.vm_flags & (VM_IO | VM_PFNMAP)) {
+    if (vm_flags_test(vma.vm_flags, IO_PFNMAP)) {
       nstart = nend
       continue
     }
@@ -94,8 +97,8 @@ export function faultin_page_range(mm: MmStruct, start: number, end: number, wri
   for (let a = start; a < end; a += PAGE_SIZE) {
     const vma = vma_lookup(mm, a)
     if (!vma) return -ENOMEM
-    if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EINVAL
-    if (write ? !(vma.vm_flags & VM_WRITE) : !(vma.vm_flags & VM_READ)) return -EINVAL
+    if (vm_flags_test(vma.vm_flags, IO_PFNMAP)) return -EINVAL
+    if (write ? !vm_flags_test(vma.vm_flags, VM_WRITE) : !vm_flags_test(vma.vm_flags, VM_READ)) return -EINVAL
     const r = faultin_one(mm, vma, a, write)
     if (r & VM_FAULT_OOM) return -ENOMEM
     if (r & VM_FAULT_SIGBUS) return -EFAULT

@@ -9,6 +9,7 @@
  * PTEs. Without swap, MADV_PAGEOUT discards clean lazy-free anonymous pages,
  * unmaps (but keeps cached) shmem pages and keeps ordinary anonymous pages.
  */
+import { flags_union } from '../include/wide.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
@@ -37,6 +38,7 @@ import {
   vm_flags_or,
   vm_flags_test,
   MM_ANONPAGES,
+  vm_flags_and,
 } from './mm_types.js'
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
@@ -62,6 +64,13 @@ import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
 
+const SPECIAL_HUGETLB = vm_flags_or(VM_SPECIAL, VM_HUGETLB)
+const GUARD_REFUSED = vm_flags_or(SPECIAL_HUGETLB, VM_LOCKED)
+const SHARED_MAYWRITE = vm_flags_or(VM_SHARED, VM_MAYWRITE)
+const COLD_REFUSED = flags_union(VM_LOCKED, VM_PFNMAP, VM_HUGETLB)
+const PFNMAP_LOCKED = vm_flags_or(VM_PFNMAP, VM_LOCKED)
+const KSM_REFUSED = flags_union(VM_SHARED, VM_MAYSHARE, VM_SPECIAL, VM_HUGETLB)
+
 const VALID = new Set([
   M.MADV_NORMAL, M.MADV_RANDOM, M.MADV_SEQUENTIAL, M.MADV_WILLNEED, M.MADV_DONTNEED, M.MADV_DONTNEED_LOCKED,
   M.MADV_FREE, M.MADV_COLD, M.MADV_PAGEOUT, M.MADV_POPULATE_READ, M.MADV_POPULATE_WRITE, M.MADV_MERGEABLE,
@@ -80,7 +89,7 @@ function can_madvise_modify(vma: VmArea, behavior: number): boolean {
   if (!vm_flags_test(vma.vm_flags, VM_SEALED)) return true
   if (!is_discard(behavior)) return true
   if (!vma_is_anonymous(vma)) return true
-  return (vma.vm_flags & VM_WRITE) !== 0
+  return vm_flags_test(vma.vm_flags, VM_WRITE)
 }
 
 /** Kernel: madvise_free_pte_range(): mark exclusive anonymous pages lazily freeable. */
@@ -164,7 +173,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
 
 /** Kernel: madvise_guard_install(). */
 function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: number): number {
-  if (vma.vm_flags & (VM_SPECIAL | VM_HUGETLB | VM_LOCKED)) return -EINVAL
+  if (vm_flags_test(vma.vm_flags, GUARD_REFUSED)) return -EINVAL
   vma.vm_flags = vm_flags_or(vma.vm_flags, VM_MAYBE_GUARD)
   if (vma_is_anonymous(vma) && anon_vma_prepare(vma)) return -ENOMEM
   zap_page_range_single(mm, vma, start, end, {})
@@ -176,7 +185,7 @@ function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: nu
 
 /** Kernel: madvise_guard_remove(). */
 function madvise_guard_remove(mm: MmStruct, vma: VmArea, start: number, end: number): number {
-  if (vma.vm_flags & (VM_SPECIAL | VM_HUGETLB)) return -EINVAL
+  if (vm_flags_test(vma.vm_flags, SPECIAL_HUGETLB)) return -EINVAL
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
     if (is_guard_pte_marker(pte)) mm.pgd.set(vpn, 0)
   })
@@ -185,10 +194,10 @@ function madvise_guard_remove(mm: MmStruct, vma: VmArea, start: number, end: num
 
 /** Kernel: madvise_remove(). */
 function madvise_remove(mm: MmStruct, vma: VmArea, start: number, end: number): number {
-  if (vma.vm_flags & VM_LOCKED) return -EINVAL
+  if (vm_flags_test(vma.vm_flags, VM_LOCKED)) return -EINVAL
   const f = vma.vm_file
   if (!f) return -EINVAL
-  if ((vma.vm_flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) return -EACCES
+  if (vm_flags_and(vma.vm_flags, SHARED_MAYWRITE) !== SHARED_MAYWRITE) return -EACCES
   const offset = start - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
   punch_hole(mm.env, f.f_mapping, offset, end - start)
   return 0
@@ -207,14 +216,14 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       return vma
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:
-      if (vma.vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) return -EINVAL
+      if (vm_flags_test(vma.vm_flags, COLD_REFUSED)) return -EINVAL
       cold_or_pageout(mm, vma, start, end, behavior === M.MADV_PAGEOUT)
       return vma
     case M.MADV_FREE:
     case M.MADV_DONTNEED:
     case M.MADV_DONTNEED_LOCKED: {
-      const forbidden = VM_PFNMAP | (behavior !== M.MADV_DONTNEED_LOCKED ? VM_LOCKED : 0)
-      if (vma.vm_flags & forbidden) return -EINVAL
+      const forbidden = behavior !== M.MADV_DONTNEED_LOCKED ? PFNMAP_LOCKED : VM_PFNMAP
+      if (vm_flags_test(vma.vm_flags, forbidden)) return -EINVAL
       if (behavior === M.MADV_FREE) r = madvise_free_single_vma(mm, vma, start, end)
       else zap_page_range_single(mm, vma, start, end, { even_cows: true })
       return r || vma
@@ -228,7 +237,7 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       r = madvise_guard_remove(mm, vma, start, end)
       return r || vma
     case M.MADV_NORMAL:
-      new_flags = vm_flags_andnot(new_flags, VM_RAND_READ | VM_SEQ_READ)
+      new_flags = vm_flags_andnot(new_flags, vm_flags_or(VM_RAND_READ, VM_SEQ_READ))
       break
     case M.MADV_SEQUENTIAL:
       new_flags = vm_flags_or(vm_flags_andnot(new_flags, VM_RAND_READ), VM_SEQ_READ)
@@ -240,11 +249,11 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       new_flags = vm_flags_or(new_flags, VM_DONTCOPY)
       break
     case M.MADV_DOFORK:
-      if (new_flags & VM_IO) return -EINVAL
+      if (vm_flags_test(new_flags, VM_IO)) return -EINVAL
       new_flags = vm_flags_andnot(new_flags, VM_DONTCOPY)
       break
     case M.MADV_WIPEONFORK:
-      if (vma.vm_file || new_flags & VM_SHARED) return -EINVAL
+      if (vma.vm_file || vm_flags_test(new_flags, VM_SHARED)) return -EINVAL
       new_flags = vm_flags_or(new_flags, VM_WIPEONFORK)
       break
     case M.MADV_KEEPONFORK:
@@ -255,12 +264,12 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       new_flags = vm_flags_or(new_flags, VM_DONTDUMP)
       break
     case M.MADV_DODUMP:
-      if (new_flags & VM_SPECIAL || vm_flags_test(new_flags, VM_DROPPABLE)) return -EINVAL
+      if (vm_flags_test(new_flags, VM_SPECIAL) || vm_flags_test(new_flags, VM_DROPPABLE)) return -EINVAL
       new_flags = vm_flags_andnot(new_flags, VM_DONTDUMP)
       break
     case M.MADV_MERGEABLE:
       // ksm_madvise(): only private, non-special memory qualifies; others are left alone.
-      if (!(new_flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB))) new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      if (!vm_flags_test(new_flags, KSM_REFUSED)) new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
       break
     case M.MADV_UNMERGEABLE:
       new_flags = vm_flags_andnot(new_flags, VM_MERGEABLE)

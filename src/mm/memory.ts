@@ -23,7 +23,6 @@ import {
   MM_SHMEMPAGES,
   VM_GROWSDOWN,
   VM_LOCKED,
-  VM_READ,
   VM_SHARED,
   VM_WRITE,
   VM_EXEC,
@@ -34,6 +33,12 @@ import {
   VM_SEQ_READ,
   get_mm_rss,
   is_cow_mapping,
+  vm_flags_test,
+  VM_ACCESS_FLAGS,
+  VM_NONE,
+  vm_flags_and,
+  vm_flags_andnot,
+  vm_flags_or,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
@@ -65,6 +70,11 @@ import { is_guard_pte_marker } from './swapops.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 import { PGFAULT } from './vm_event_item.js'
 
+const WRITE_SHARED = vm_flags_or(VM_WRITE, VM_SHARED)
+const PFNMAP_MIXEDMAP = vm_flags_or(VM_PFNMAP, VM_MIXEDMAP)
+/** VMAs whose page tables fork copies even without an anon_vma (vma_needs_copy()). */
+const COPY_PTES = vm_flags_or(PFNMAP_MIXEDMAP, VM_MAYBE_GUARD)
+
 // ---- PTEs: one set of helpers, src/arch/pte.ts (the profile's real x86 layout in the frames) ----
 export {
   _PAGE_PRESENT,
@@ -95,7 +105,7 @@ export { PTE_MARKER_GUARD, make_pte_marker, is_guard_pte_marker } from './swapop
 /** _PAGE_NX for a VMA without VM_EXEC on profiles that have NX (x86_64, i386-pae). */
 export function vma_nx(vma: VmArea): number {
   const arch = vma.vm_mm.env.arch
-  return vma.vm_flags & VM_EXEC || !arch.has_nx ? 0 : _PAGE_NX
+  return vm_flags_test(vma.vm_flags, VM_EXEC) || !arch.has_nx ? 0 : _PAGE_NX
 }
 /** What the MMU sees: the P bit (a PROT_NONE entry is present only to the kernel). */
 export function pte_hw_present(pte: number): boolean {
@@ -120,12 +130,12 @@ export function vma_is_anonymous(vma: VmArea): boolean {
 
 /** Kernel: vma_is_accessible(). */
 export function vma_is_accessible(vma: VmArea): boolean {
-  return (vma.vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0
+  return vm_flags_test(vma.vm_flags, VM_ACCESS_FLAGS)
 }
 
 /** Kernel: vma_wants_writenotify() reduced to the dirty-tracking case: shared writable mapping of a file with writeback. */
 export function vma_wants_writenotify(vma: VmArea): boolean {
-  return (vma.vm_flags & (VM_WRITE | VM_SHARED)) === (VM_WRITE | VM_SHARED) && vma.vm_file?.f_mapping.backing === 'disk'
+  return vm_flags_and(vma.vm_flags, WRITE_SHARED) === WRITE_SHARED && vma.vm_file?.f_mapping.backing === 'disk'
 }
 
 /**
@@ -137,15 +147,15 @@ export function vma_wants_writenotify(vma: VmArea): boolean {
  */
 export function vm_page_prot(vma: VmArea): number {
   const arch = vma.vm_mm.env.arch
-  if (!vma_is_accessible(vma)) return vm_get_page_prot(arch, 0) // PAGE_NONE
-  const flags = vma_wants_writenotify(vma) ? vma.vm_flags & ~VM_SHARED : vma.vm_flags
+  if (!vma_is_accessible(vma)) return vm_get_page_prot(arch, VM_NONE) // PAGE_NONE
+  const flags = vma_wants_writenotify(vma) ? vm_flags_andnot(vma.vm_flags, VM_SHARED) : vma.vm_flags
   return vm_get_page_prot(arch, flags)
 }
 
 /** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
 export function vm_normal_page(vma: VmArea, pte: number): number {
   if (pte_special(pte)) return -1
-  if (vma.vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) return -1
+  if (vm_flags_test(vma.vm_flags, PFNMAP_MIXEDMAP)) return -1
   return pte_pfn(pte)
 }
 
@@ -168,7 +178,7 @@ function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
 
 /** Kernel: mlock_vma_folio() on a newly mapped page of a VM_LOCKED VMA. */
 function mlock_new_page(mm: MmStruct, vma: VmArea, pfn: number): void {
-  if (vma.vm_flags & VM_LOCKED) mm.env.pages.set(pfn, PG_mlocked)
+  if (vm_flags_test(vma.vm_flags, VM_LOCKED)) mm.env.pages.set(pfn, PG_mlocked)
 }
 
 /**
@@ -177,7 +187,7 @@ function mlock_new_page(mm: MmStruct, vma: VmArea, pfn: number): void {
  */
 export function munlock_vma_folio(mm: MmStruct, vma: VmArea, pfn: number): void {
   const pages = mm.env.pages
-  if (vma.vm_flags & VM_LOCKED && pages.test(pfn, PG_mlocked) && !page_locked_elsewhere(mm.env, pfn, vma)) {
+  if (vm_flags_test(vma.vm_flags, VM_LOCKED) && pages.test(pfn, PG_mlocked) && !page_locked_elsewhere(mm.env, pfn, vma)) {
     pages.clear(pfn, PG_mlocked)
   }
 }
@@ -199,7 +209,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, MM_ANONPAGES, 1)
   let f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED
-  if (vma.vm_flags & VM_WRITE) f |= _PAGE_RW | _PAGE_DIRTY
+  if (vm_flags_test(vma.vm_flags, VM_WRITE)) f |= _PAGE_RW | _PAGE_DIRTY
   if (!mm.pgd.set(vpn, mk_pte(pfn, f + vma_nx(vma)))) return VM_FAULT_OOM
   return 0
 }
@@ -280,9 +290,9 @@ const RA_PAGES = 32
  * page to the VMA's end for VM_EXEC, else read-around centred on the page.
  */
 function mmap_readahead(vma: VmArea, pgoff: number): { start: number; end: number } | undefined {
-  if (vma.vm_flags & VM_RAND_READ) return undefined
-  if (vma.vm_flags & VM_SEQ_READ) return { start: pgoff, end: pgoff + RA_PAGES }
-  if (vma.vm_flags & VM_EXEC) {
+  if (vm_flags_test(vma.vm_flags, VM_RAND_READ)) return undefined
+  if (vm_flags_test(vma.vm_flags, VM_SEQ_READ)) return { start: pgoff, end: pgoff + RA_PAGES }
+  if (vm_flags_test(vma.vm_flags, VM_EXEC)) {
     const start = Math.max(pgoff, vma.vm_pgoff)
     return { start, end: Math.min(start + RA_PAGES, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE) }
   }
@@ -360,17 +370,17 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
  */
 function do_special_fault(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
   const ops = vma.vm_ops as NonNullable<VmArea['vm_ops']>
-  if (write && !(vma.vm_flags & VM_SHARED) && anon_vma_prepare(vma)) return VM_FAULT_OOM
+  if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED)) && anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = (ops.fault as NonNullable<typeof ops.fault>)(vma, linear_page_index(vma, addr))
   if (src < 0) return -src
-  if (write && !(vma.vm_flags & VM_SHARED)) {
+  if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED))) {
     const pfn = new_anon_copy(mm, vma, addr, src)
     if (pfn < 0) return VM_FAULT_OOM
     add_mm_counter(mm, MM_ANONPAGES, 1)
     mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
     return 0
   }
-  if (vma.vm_flags & VM_PFNMAP) {
+  if (vm_flags_test(vma.vm_flags, VM_PFNMAP)) {
     mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(src, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))
     return 0
   }
@@ -392,7 +402,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   const env = mm.env
   const vpn = addr / PAGE_SIZE
   const page = vm_normal_page(vma, pte)
-  if (vma.vm_flags & VM_SHARED) {
+  if (vm_flags_test(vma.vm_flags, VM_SHARED)) {
     // wp_page_shared / wp_pfn_shared: dirty the page and make the PTE writable.
     if (page >= 0) set_page_dirty(env, page)
     // wp_page_reuse(): ptep_set_access_flags() upgrades in place; x86 does not flush (a stale read-only entry only faults spuriously).
@@ -446,7 +456,7 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     if (vma.vm_ops?.fault && vma.vm_file === null) ret = do_special_fault(mm, vma, addr, write)
     else if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
     else if (!write) ret = do_read_fault(mm, vma, addr)
-    else if (!(vma.vm_flags & VM_SHARED)) ret = do_cow_fault(mm, vma, addr)
+    else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr)
     else ret = do_shared_fault(mm, vma, addr)
   } else if (!pte_present(pte)) {
     ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
@@ -472,11 +482,11 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
  * 0 or -errno (-ENOMEM when the stack guard gap or limits forbid it).
  */
 export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): number {
-  if (!(vma.vm_flags & VM_GROWSDOWN)) return -EFAULT
+  if (!(vm_flags_test(vma.vm_flags, VM_GROWSDOWN))) return -EFAULT
   address = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
   if (address < mm.env.sysctl.mmap_min_addr) return -1
   const prev = vma_prev(mm, vma)
-  if (prev && !(prev.vm_flags & VM_GROWSDOWN) && vma_is_accessible(prev)) {
+  if (prev && !(vm_flags_test(prev.vm_flags, VM_GROWSDOWN)) && vma_is_accessible(prev)) {
     if (address - prev.vm_end < mm.env.sysctl.stack_guard_gap) return -ENOMEM
   }
   if (prev && prev.vm_end > address) return -ENOMEM
@@ -490,7 +500,7 @@ export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): nu
     if (size > rlimit(mm, RLIMIT_STACK)) return -ENOMEM
     if (!mlock_future_ok(mm, vma.vm_flags, grow * PAGE_SIZE)) return -ENOMEM
     if (security_vm_enough_memory_mm(mm, grow)) return -ENOMEM
-    if (vma.vm_flags & VM_LOCKED) mm.locked_vm += grow
+    if (vm_flags_test(vma.vm_flags, VM_LOCKED)) mm.locked_vm += grow
     vm_stat_account(mm, vma.vm_flags, grow)
     vma.vm_start = address
     vma.vm_pgoff -= grow
@@ -514,13 +524,13 @@ export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean
   let vma = find_vma(mm, address)
   if (!vma) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
   if (vma.vm_start > address) {
-    if (!(vma.vm_flags & VM_GROWSDOWN) || expand_downwards(mm, vma, address)) {
+    if (!(vm_flags_test(vma.vm_flags, VM_GROWSDOWN)) || expand_downwards(mm, vma, address)) {
       return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
     }
     vma = find_vma(mm, address) as VmArea
   }
   // access_error()
-  if (write ? !(vma.vm_flags & VM_WRITE) : !vma_is_accessible(vma)) {
+  if (write ? !(vm_flags_test(vma.vm_flags, VM_WRITE)) : !vma_is_accessible(vma)) {
     return { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: address }
   }
   const r = handle_mm_fault(mm, vma, address, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_USER)
@@ -596,7 +606,7 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const dmm = dst.vm_mm
   const env = smm.env
   const pages = env.pages
-  if (!(src.vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) && !src.anon_vma) return 0
+  if (!vm_flags_test(src.vm_flags, COPY_PTES) && !src.anon_vma) return 0
   const cow = is_cow_mapping(src.vm_flags)
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (!pte_present(pte)) {
@@ -620,7 +630,7 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
       smm.pgd.set(vpn, npte)
     }
     // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
-    if (src.vm_flags & VM_SHARED) npte = pte_clear_flags(npte, _PAGE_DIRTY)
+    if (vm_flags_test(src.vm_flags, VM_SHARED)) npte = pte_clear_flags(npte, _PAGE_DIRTY)
     npte = pte_clear_flags(npte, _PAGE_ACCESSED)
     dmm.pgd.set(vpn, npte)
   })

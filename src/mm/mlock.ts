@@ -27,6 +27,8 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
+  VM_NONE,
+  type vm_flags_t,
 } from './mm_types.js'
 import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from './mman.js'
 import { find_vma, find_vma_index, vma_lookup, vma_modify } from './vma.js'
@@ -41,10 +43,10 @@ import { RLIMIT_MEMLOCK } from '../include/resource.js'
 import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
 /** Kernel: mlock_vma_pages_range(): set the flags and (un)mlock the pages already mapped. */
-function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): void {
+function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: vm_flags_t): void {
   vma.vm_flags = newflags
   const pages = mm.env.pages
-  const lock = (newflags & VM_LOCKED) !== 0
+  const lock = vm_flags_test(newflags, VM_LOCKED)
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (_vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)
@@ -55,9 +57,9 @@ function mlock_vma_pages_range(mm: MmStruct, vma: VmArea, start: number, end: nu
 }
 
 /** Kernel: mlock_fixup(). 0 or -errno. */
-function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): VmArea | number {
+function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: vm_flags_t): VmArea | number {
   const oldflags = vma.vm_flags
-  if (newflags === oldflags || oldflags & VM_SPECIAL || oldflags & VM_HUGETLB || vm_flags_test(oldflags, VM_DROPPABLE)) {
+  if (newflags === oldflags || vm_flags_test(oldflags, VM_SPECIAL) || vm_flags_test(oldflags, VM_HUGETLB) || vm_flags_test(oldflags, VM_DROPPABLE)) {
     return vma
   }
   const r = vma_modify(mm, vma, start, end, { vm_flags: newflags })
@@ -65,16 +67,16 @@ function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newf
   // vma_modify_flags() hands back the sticky flags a merge kept (VM_MAYBE_GUARD)
   newflags = vm_flags_or(newflags, vm_flags_and(r.vm_flags, VM_STICKY))
   let nr_pages = (end - start) / PAGE_SIZE
-  if (!(newflags & VM_LOCKED)) nr_pages = -nr_pages
-  else if (oldflags & VM_LOCKED) nr_pages = 0
+  if (!vm_flags_test(newflags, VM_LOCKED)) nr_pages = -nr_pages
+  else if (vm_flags_test(oldflags, VM_LOCKED)) nr_pages = 0
   mm.locked_vm += nr_pages
-  if (newflags & VM_LOCKED && oldflags & VM_LOCKED) r.vm_flags = newflags
+  if (vm_flags_test(newflags, VM_LOCKED) && vm_flags_test(oldflags, VM_LOCKED)) r.vm_flags = newflags
   else mlock_vma_pages_range(mm, r, start, end, newflags)
   return r
 }
 
 /** Kernel: apply_vma_lock_flags(). 0 or -errno. */
-function apply_vma_lock_flags(mm: MmStruct, start: number, len: number, flags: number): number {
+function apply_vma_lock_flags(mm: MmStruct, start: number, len: number, flags: vm_flags_t): number {
   const end = start + len
   if (end >= 2 ** 64) return -EINVAL
   if (end === start) return 0
@@ -115,7 +117,7 @@ function count_mm_mlocked_page_nr(mm: MmStruct, start: number, len: number): num
   for (let i = find_vma_index(mm, start); i < mm.mm_mt.length; i++) {
     const vma = mm.mm_mt[i]
     if (vma.vm_start >= end) break
-    if (vma.vm_flags & VM_LOCKED) {
+    if (vm_flags_test(vma.vm_flags, VM_LOCKED)) {
       if (start > vma.vm_start) count -= start - vma.vm_start
       if (end < vma.vm_end) {
         count += end - vma.vm_start
@@ -133,7 +135,7 @@ function lock_limit_pages(mm: MmStruct): number {
 }
 
 /** Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT). 0 or -errno. */
-export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: number): number {
+export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: vm_flags_t): number {
   if (!can_do_mlock(mm)) return -EPERM
   len = PAGE_ALIGN(len, start % PAGE_SIZE)
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
@@ -142,7 +144,7 @@ export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: num
   // The part of the range already locked is not counted twice.
   if (locked > lock_limit && !capable(mm, CAP_IPC_LOCK)) locked -= count_mm_mlocked_page_nr(mm, start, len)
   if (!(locked <= lock_limit || capable(mm, CAP_IPC_LOCK))) return -ENOMEM
-  const err = apply_vma_lock_flags(mm, start, len, VM_LOCKED | vm_flags)
+  const err = apply_vma_lock_flags(mm, start, len, vm_flags_or(VM_LOCKED, vm_flags))
   if (err) return err
   const e = __mm_populate(mm, start, len, false)
   return e ? mlock_posix_error(e) : 0
@@ -151,27 +153,27 @@ export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: num
 /** The mlock2 system call. */
 export function sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number {
   if (flags & ~MLOCK_ONFAULT) return -EINVAL
-  return do_mlock(mm, start, len, flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : 0)
+  return do_mlock(mm, start, len, flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : VM_NONE)
 }
 
 /** Kernel: sys_munlock(). */
 export function do_munlock(mm: MmStruct, start: number, len: number): number {
   len = PAGE_ALIGN(len, start % PAGE_SIZE)
   start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
-  return apply_vma_lock_flags(mm, start, len, 0)
+  return apply_vma_lock_flags(mm, start, len, VM_NONE)
 }
 
 /** Kernel: apply_mlockall_flags(). */
 function apply_mlockall_flags(mm: MmStruct, flags: number): number {
   mm.def_flags = vm_flags_andnot(mm.def_flags, VM_LOCKED_MASK)
-  let to_add = 0
+  let to_add = VM_NONE
   if (flags & MCL_FUTURE) {
-    mm.def_flags = vm_flags_or(mm.def_flags, VM_LOCKED | (flags & MCL_ONFAULT ? VM_LOCKONFAULT : 0))
+    mm.def_flags = vm_flags_or(mm.def_flags, flags & MCL_ONFAULT ? VM_LOCKED_MASK : VM_LOCKED)
     if (!(flags & MCL_CURRENT)) return 0
   }
   if (flags & MCL_CURRENT) {
-    to_add |= VM_LOCKED
-    if (flags & MCL_ONFAULT) to_add |= VM_LOCKONFAULT
+    to_add = VM_LOCKED
+    if (flags & MCL_ONFAULT) to_add = vm_flags_or(to_add, VM_LOCKONFAULT)
   }
   for (const vma of [...mm.mm_mt]) {
     if (!mm.mm_mt.includes(vma)) continue

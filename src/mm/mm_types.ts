@@ -39,9 +39,12 @@
  * fields keep the kernel's names and stay stable.
  *
  * vm_flags use bits above 31 (VM_SEALED is bit 42 on x86-64), so they are
- * kept as an exact JS number. Testing a bit below 32 with `&` is correct
- * (ToInt32 keeps the low 32 bits); setting or clearing bits must go through
- * vm_flags_or() / vm_flags_andnot() (never `|`, which would drop high bits).
+ * a vm_flags_t: an exact JS number branded as a flag word (src/include/wide.ts).
+ * Every bit operation goes through vm_flags_or / vm_flags_and / vm_flags_andnot /
+ * vm_flags_xor / vm_flags_test / vm_flags_shr; `npm run lint` refuses a raw
+ * `|`, `&`, `^`, `~`, shift or compound assignment on one (lint/flag-word-ops.js),
+ * and the compiler refuses a plain number where a vm_flags_t is expected
+ * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import type { PageArray } from './page.js'
@@ -52,81 +55,100 @@ import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
-import { flags_and, flags_andnot, flags_or, flags_test, flags_xor } from '../include/wide.js'
+import { flags_and, flags_andnot, flags_or, flags_shr, flags_test, flags_union, flags_xor, type vm_flags_t } from '../include/wide.js'
+
+export type { vm_flags_t } from '../include/wide.js'
 
 // ---- vm_flags (include/linux/mm.h, 6.18, x86-64) ----
-export const VM_NONE = 0
-export const VM_READ = 0x1
-export const VM_WRITE = 0x2
-export const VM_EXEC = 0x4
-export const VM_SHARED = 0x8
-export const VM_MAYREAD = 0x10
-export const VM_MAYWRITE = 0x20
-export const VM_MAYEXEC = 0x40
-export const VM_MAYSHARE = 0x80
-export const VM_GROWSDOWN = 0x100
-export const VM_UFFD_MISSING = 0x200
-export const VM_PFNMAP = 0x400
-export const VM_MAYBE_GUARD = 0x800
-export const VM_UFFD_WP = 0x1000
-export const VM_LOCKED = 0x2000
-export const VM_IO = 0x4000
-export const VM_SEQ_READ = 0x8000
-export const VM_RAND_READ = 0x10000
-export const VM_DONTCOPY = 0x20000
-export const VM_DONTEXPAND = 0x40000
-export const VM_LOCKONFAULT = 0x80000
-export const VM_ACCOUNT = 0x100000
-export const VM_NORESERVE = 0x200000
-export const VM_HUGETLB = 0x400000
-export const VM_SYNC = 0x800000
-export const VM_ARCH_1 = 0x1000000
-export const VM_WIPEONFORK = 0x2000000
-export const VM_DONTDUMP = 0x4000000
+export const VM_NONE = 0 as vm_flags_t
+export const VM_READ = 0x1 as vm_flags_t
+export const VM_WRITE = 0x2 as vm_flags_t
+export const VM_EXEC = 0x4 as vm_flags_t
+export const VM_SHARED = 0x8 as vm_flags_t
+export const VM_MAYREAD = 0x10 as vm_flags_t
+export const VM_MAYWRITE = 0x20 as vm_flags_t
+export const VM_MAYEXEC = 0x40 as vm_flags_t
+export const VM_MAYSHARE = 0x80 as vm_flags_t
+export const VM_GROWSDOWN = 0x100 as vm_flags_t
+export const VM_UFFD_MISSING = 0x200 as vm_flags_t
+export const VM_PFNMAP = 0x400 as vm_flags_t
+export const VM_MAYBE_GUARD = 0x800 as vm_flags_t
+export const VM_UFFD_WP = 0x1000 as vm_flags_t
+export const VM_LOCKED = 0x2000 as vm_flags_t
+export const VM_IO = 0x4000 as vm_flags_t
+export const VM_SEQ_READ = 0x8000 as vm_flags_t
+export const VM_RAND_READ = 0x10000 as vm_flags_t
+export const VM_DONTCOPY = 0x20000 as vm_flags_t
+export const VM_DONTEXPAND = 0x40000 as vm_flags_t
+export const VM_LOCKONFAULT = 0x80000 as vm_flags_t
+export const VM_ACCOUNT = 0x100000 as vm_flags_t
+export const VM_NORESERVE = 0x200000 as vm_flags_t
+export const VM_HUGETLB = 0x400000 as vm_flags_t
+export const VM_SYNC = 0x800000 as vm_flags_t
+export const VM_ARCH_1 = 0x1000000 as vm_flags_t
+export const VM_WIPEONFORK = 0x2000000 as vm_flags_t
+export const VM_DONTDUMP = 0x4000000 as vm_flags_t
 /** CONFIG_MEM_SOFT_DIRTY is off on the reference kernel: VM_SOFTDIRTY is 0. */
-export const VM_SOFTDIRTY = 0
-export const VM_MIXEDMAP = 0x10000000
-export const VM_HUGEPAGE = 0x20000000
-export const VM_NOHUGEPAGE = 0x40000000
-export const VM_MERGEABLE = 0x80000000
-export const VM_PKEY_BIT0 = 2 ** 32
-export const VM_PKEY_BIT1 = 2 ** 33
-export const VM_PKEY_BIT2 = 2 ** 34
-export const VM_PKEY_BIT3 = 2 ** 35
+export const VM_SOFTDIRTY = 0 as vm_flags_t
+export const VM_MIXEDMAP = 0x10000000 as vm_flags_t
+export const VM_HUGEPAGE = 0x20000000 as vm_flags_t
+export const VM_NOHUGEPAGE = 0x40000000 as vm_flags_t
+export const VM_MERGEABLE = 0x80000000 as vm_flags_t
+export const VM_PKEY_BIT0 = (2 ** 32) as vm_flags_t
+export const VM_PKEY_BIT1 = (2 ** 33) as vm_flags_t
+export const VM_PKEY_BIT2 = (2 ** 34) as vm_flags_t
+export const VM_PKEY_BIT3 = (2 ** 35) as vm_flags_t
 /** x86 shadow stack (VM_HIGH_ARCH_5). */
-export const VM_SHADOW_STACK = 2 ** 37
-export const VM_DROPPABLE = 2 ** 40
-export const VM_UFFD_MINOR = 2 ** 41
-export const VM_SEALED = 2 ** 42
+export const VM_SHADOW_STACK = (2 ** 37) as vm_flags_t
+export const VM_DROPPABLE = (2 ** 40) as vm_flags_t
+export const VM_UFFD_MINOR = (2 ** 41) as vm_flags_t
+export const VM_SEALED = (2 ** 42) as vm_flags_t
 
 export const VM_STACK = VM_GROWSDOWN
-export const VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC
-export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP
-export const VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT
+export const VM_ACCESS_FLAGS = flags_union(VM_READ, VM_WRITE, VM_EXEC)
+export const VM_SPECIAL = flags_union(VM_IO, VM_DONTEXPAND, VM_PFNMAP, VM_MIXEDMAP)
+export const VM_LOCKED_MASK = flags_union(VM_LOCKED, VM_LOCKONFAULT)
 /** VM_STACK_DEFAULT_FLAGS on x86-64 for a 64-bit task: VM_DATA_DEFAULT_FLAGS | VM_STACK | VM_ACCOUNT... see exec. */
-export const VM_DATA_DEFAULT_FLAGS = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
+export const VM_DATA_DEFAULT_FLAGS = flags_union(VM_READ, VM_WRITE, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC)
 /** Flags that do not prevent a merge (VM_IGNORE_MERGE): soft-dirty (0 here) and maybe-guard. */
-export const VM_IGNORE_MERGE = VM_SOFTDIRTY | VM_MAYBE_GUARD
+export const VM_IGNORE_MERGE = flags_union(VM_SOFTDIRTY, VM_MAYBE_GUARD)
 /** VMA flags that are sticky: kept by a merge when either side has them (VM_STICKY). */
-export const VM_STICKY = VM_SOFTDIRTY | VM_MAYBE_GUARD
+export const VM_STICKY = flags_union(VM_SOFTDIRTY, VM_MAYBE_GUARD)
 /** Flags copied to the new VMA on fork only if not cleared (VM_COPY_ON_FORK in 6.18: guard hint). */
 export const VM_COPY_ON_FORK = VM_MAYBE_GUARD
-export const VM_UFFD_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP | VM_UFFD_MINOR
+export const VM_UFFD_FLAGS = flags_union(VM_UFFD_MISSING, VM_UFFD_WP, VM_UFFD_MINOR)
 
 /** a | b on vm_flags (the bit operation of Kernel: vm_flags_set(); exact above bit 31, see include/wide.ts). */
-export const vm_flags_or = flags_or<number>
+export const vm_flags_or = flags_or<vm_flags_t>
 /** a & ~b on vm_flags (Kernel: vm_flags_clear()'s bit operation). */
-export const vm_flags_andnot = flags_andnot<number>
+export const vm_flags_andnot = flags_andnot<vm_flags_t>
 /** a & b on vm_flags. */
-export const vm_flags_and = flags_and<number>
+export const vm_flags_and = flags_and<vm_flags_t>
 /** a ^ b on vm_flags. */
-export const vm_flags_xor = flags_xor<number>
+export const vm_flags_xor = flags_xor<vm_flags_t>
 /** True when a and b share any bit. */
-export const vm_flags_test = flags_test<number>
+export const vm_flags_test = flags_test<vm_flags_t>
+/** a >> n on vm_flags. */
+export const vm_flags_shr = flags_shr<vm_flags_t>
 
+const COW_MASK = flags_union(VM_SHARED, VM_MAYWRITE)
 /** Kernel: is_cow_mapping(): private and may become writable (VM_MAYWRITE without VM_SHARED). */
-export function is_cow_mapping(flags: number): boolean {
-  return vm_flags_and(flags, VM_SHARED | VM_MAYWRITE) === VM_MAYWRITE
+export function is_cow_mapping(flags: vm_flags_t): boolean {
+  return vm_flags_and(flags, COW_MASK) === VM_MAYWRITE
+}
+const EXEC_MASK = flags_union(VM_EXEC, VM_WRITE, VM_STACK)
+/** Kernel: is_exec_mapping() (mm/internal.h): executable, not writable, not a stack. */
+export function is_exec_mapping(flags: vm_flags_t): boolean {
+  return vm_flags_and(flags, EXEC_MASK) === VM_EXEC
+}
+/** Kernel: is_stack_mapping(). */
+export function is_stack_mapping(flags: vm_flags_t): boolean {
+  return vm_flags_test(flags, VM_STACK)
+}
+const DATA_MASK = flags_union(VM_WRITE, VM_SHARED, VM_STACK)
+/** Kernel: is_data_mapping(): private writable, not a stack. */
+export function is_data_mapping(flags: vm_flags_t): boolean {
+  return vm_flags_and(flags, DATA_MASK) === VM_WRITE
 }
 
 // ---- file / address_space seen from the mm side ----
@@ -216,7 +238,7 @@ export interface AnonVmaChain {
 export class VmArea {
   vm_start = 0
   vm_end = 0
-  vm_flags = 0
+  vm_flags: vm_flags_t = VM_NONE
   /** Offset in PAGE_SIZE units within vm_file (or the anonymous linear index). */
   vm_pgoff = 0
   vm_file: VmFile | null = null
@@ -368,7 +390,7 @@ export class MmStruct {
   exec_vm = 0
   stack_vm = 0
   /** mm->def_flags (VM_LOCKED|VM_LOCKONFAULT after mlockall(MCL_FUTURE)). */
-  def_flags = 0
+  def_flags: vm_flags_t = VM_NONE
   hiwater_rss = 0
   hiwater_vm = 0
   readonly rss_stat = [0, 0, 0, 0]

@@ -10,6 +10,7 @@
  * compare correctly against TASK_SIZE).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import { flags_union } from '../include/wide.js'
 import {
   type MmStruct,
   type VmArea,
@@ -20,7 +21,6 @@ import {
   VM_DATA_DEFAULT_FLAGS,
   VM_DONTDUMP,
   VM_DROPPABLE,
-  VM_EXEC,
   VM_GROWSDOWN,
   VM_LOCKED,
   VM_LOCKED_MASK,
@@ -30,7 +30,6 @@ import {
   VM_MAYWRITE,
   VM_NOHUGEPAGE,
   VM_NORESERVE,
-  VM_READ,
   VM_SEALED,
   VM_SHARED,
   VM_SPECIAL,
@@ -40,6 +39,9 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
+  VM_NONE,
+  vm_flags_and,
+  type vm_flags_t,
 } from './mm_types.js'
 import * as M from './mman.js'
 import {
@@ -78,17 +80,21 @@ export function PAGE_ALIGN(len: number, add = 0): number {
   return Number(b) >= TWO64 ? 0 : Number(b)
 }
 
-/** Kernel: calc_vm_prot_bits(). */
-export function calc_vm_prot_bits(prot: number): number {
-  return prot & (VM_READ | VM_WRITE | VM_EXEC)
+/**
+ * Kernel: calc_vm_prot_bits(): PROT_READ/WRITE/EXEC are VM_READ/WRITE/EXEC's
+ * bits (the kernel's _calc_vm_trans() reduces to a mask for them), so the
+ * masked prot is the flag word.
+ */
+export function calc_vm_prot_bits(prot: number): vm_flags_t {
+  return (prot & (M.PROT_READ | M.PROT_WRITE | M.PROT_EXEC)) as vm_flags_t
 }
 
 /** Kernel: calc_vm_flag_bits(). */
-function calc_vm_flag_bits(file: VmFile | null, flags: number): number {
-  let f = 0
-  if (flags & M.MAP_GROWSDOWN) f |= VM_GROWSDOWN
-  if (flags & M.MAP_LOCKED) f |= VM_LOCKED
-  if (flags & M.MAP_SYNC) f |= VM_SYNC
+function calc_vm_flag_bits(file: VmFile | null, flags: number): vm_flags_t {
+  let f = VM_NONE
+  if (flags & M.MAP_GROWSDOWN) f = vm_flags_or(f, VM_GROWSDOWN)
+  if (flags & M.MAP_LOCKED) f = vm_flags_or(f, VM_LOCKED)
+  if (flags & M.MAP_SYNC) f = vm_flags_or(f, VM_SYNC)
   if (flags & M.MAP_STACK) f = vm_flags_or(f, VM_NOHUGEPAGE)
   return f
 }
@@ -96,7 +102,7 @@ function calc_vm_flag_bits(file: VmFile | null, flags: number): number {
 /** Kernel: vm_start_gap(). */
 export function vm_start_gap(mm: MmStruct, vma: VmArea): number {
   let start = vma.vm_start
-  if (vma.vm_flags & VM_GROWSDOWN) {
+  if (vm_flags_test(vma.vm_flags, VM_GROWSDOWN)) {
     start -= mm.env.sysctl.stack_guard_gap
     if (start > vma.vm_start) start = 0
     if (start < 0) start = 0
@@ -130,7 +136,7 @@ function unmapped_area_topdown(mm: MmStruct, length: number, low_limit: number, 
       if (gap_start <= low_limit) break
     }
     if (found < 0) return -ENOMEM
-    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found) {
+    if (next && vm_flags_test(next.vm_flags, VM_GROWSDOWN) && vm_start_gap(mm, next) < found) {
       high_limit = vm_start_gap(mm, next)
       if (high_limit - low_limit < length) return -ENOMEM
       continue
@@ -160,7 +166,7 @@ function unmapped_area(mm: MmStruct, length: number, low_limit: number, high_lim
       if (start >= high_limit) break
     }
     if (found < 0) return -ENOMEM
-    if (next && next.vm_flags & VM_GROWSDOWN && vm_start_gap(mm, next) < found + length) {
+    if (next && vm_flags_test(next.vm_flags, VM_GROWSDOWN) && vm_start_gap(mm, next) < found + length) {
       low_limit = next.vm_end
       continue
     }
@@ -215,10 +221,15 @@ function round_hint_to_min(mm: MmStruct, hint: number): number {
   return hint
 }
 
+const ACCOUNTABLE_MASK = flags_union(VM_NORESERVE, VM_SHARED, VM_WRITE)
 /** Kernel: accountable_mapping(). */
-function accountable_mapping(vm_flags: number): boolean {
-  return (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE
+function accountable_mapping(vm_flags: vm_flags_t): boolean {
+  return vm_flags_and(vm_flags, ACCOUNTABLE_MASK) === VM_WRITE
 }
+const VM_MAY_RWX = flags_union(VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC)
+const VM_SHARED_MAYSHARE = vm_flags_or(VM_SHARED, VM_MAYSHARE)
+const VM_DROPPABLE_FLAGS = flags_union(VM_DROPPABLE, VM_NORESERVE, VM_WIPEONFORK, VM_DONTDUMP)
+const BRK_FLAGS = vm_flags_or(VM_DATA_DEFAULT_FLAGS, VM_ACCOUNT)
 
 /** Result of gathering the VMAs a munmap or MAP_FIXED replaces (struct vma_munmap_struct). */
 interface MunmapGather {
@@ -250,8 +261,8 @@ function gather_munmap_vmas(mm: MmStruct, first: VmArea, start: number, end: num
     const n = vma_pages(v)
     g.vmas.push(v)
     g.nr_pages += n
-    if (v.vm_flags & VM_ACCOUNT) g.nr_accounted += n
-    if (v.vm_flags & VM_LOCKED) g.locked_vm += n
+    if (vm_flags_test(v.vm_flags, VM_ACCOUNT)) g.nr_accounted += n
+    if (vm_flags_test(v.vm_flags, VM_LOCKED)) g.locked_vm += n
   }
   return g
 }
@@ -312,7 +323,7 @@ export function do_munmap(mm: MmStruct, start: number, len: number): number {
  * Kernel: __mmap_region(): map [addr, addr+len) with vm_flags, replacing
  * what is there (MAP_FIXED). Returns addr or -errno.
  */
-export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len: number, vm_flags: number, pgoff: number): number {
+export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len: number, vm_flags: vm_flags_t, pgoff: number): number {
   const end = addr + len
   const pglen = len / PAGE_SIZE
   let g: MunmapGather = { vmas: [], nr_pages: 0, nr_accounted: 0, locked_vm: 0 }
@@ -346,8 +357,8 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     uffd_ctx: null,
     middle: null,
   }
-  let vma: VmArea | null = file === null && vm_flags & VM_SHARED ? null : vma_merge_new_range(mm, spec)
-  if (!vma && file && file.f_mapping.backing === 'disk' && vm_flags & VM_SYNC) {
+  let vma: VmArea | null = file === null && vm_flags_test(vm_flags, VM_SHARED) ? null : vma_merge_new_range(mm, spec)
+  if (!vma && file && file.f_mapping.backing === 'disk' && vm_flags_test(vm_flags, VM_SYNC)) {
     // ext4_file_mmap() refuses VM_SYNC without DAX (daxdev_mapping_supported()); what
     // MAP_FIXED replaced stays unmapped (vms_abort_munmap_vmas leaves the gap).
     if (charged) vm_unacct_memory(mm.env, charged)
@@ -362,7 +373,7 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     if (file) {
       vma.vm_file = file
       file.f_count++
-    } else if (vm_flags & VM_SHARED) {
+    } else if (vm_flags_test(vm_flags, VM_SHARED)) {
       // shmem_zero_setup(): a new shmem object per shared anonymous mapping.
       const f = shmem_file_setup(mm.env, 'dev/zero', len, 'shmem', true)
       vma.vm_file = f
@@ -375,8 +386,8 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     vma_link(mm, vma)
   }
   vm_stat_account(mm, vm_flags, pglen)
-  if (vm_flags & VM_LOCKED) {
-    if (vm_flags & VM_SPECIAL) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
+  if (vm_flags_test(vm_flags, VM_LOCKED)) {
+    if (vm_flags_test(vm_flags, VM_SPECIAL)) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
     else mm.locked_vm += pglen
   }
   return addr
@@ -405,8 +416,7 @@ export function do_mmap(
   if (!len) return -ENOMEM
   if (pgoff + len / PAGE_SIZE >= TWO64) return -EOVERFLOW
   if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
-  let vm_flags =
-    calc_vm_prot_bits(prot) | calc_vm_flag_bits(file, flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
+  let vm_flags = vm_flags_or(vm_flags_or(calc_vm_prot_bits(prot), calc_vm_flag_bits(file, flags)), VM_MAY_RWX)
   vm_flags = vm_flags_or(vm_flags, mm.def_flags)
   addr = get_unmapped_area(mm, file, addr, len, pgoff, flags)
   if (addr < 0) return addr
@@ -426,24 +436,24 @@ export function do_mmap(
       if (type === M.MAP_SHARED) flags &= M.LEGACY_MAP_MASK
       if (flags & ~flags_mask) return -EOPNOTSUPP
       if (prot & M.PROT_WRITE && !(file.f_mode & FMODE_WRITE)) return -EACCES
-      vm_flags = vm_flags_or(vm_flags, VM_SHARED | VM_MAYSHARE)
-      if (!(file.f_mode & FMODE_WRITE)) vm_flags = vm_flags_andnot(vm_flags, VM_MAYWRITE | VM_SHARED)
+      vm_flags = vm_flags_or(vm_flags, VM_SHARED_MAYSHARE)
+      if (!(file.f_mode & FMODE_WRITE)) vm_flags = vm_flags_andnot(vm_flags, vm_flags_or(VM_MAYWRITE, VM_SHARED))
     } else if (type !== M.MAP_PRIVATE) {
       return -EINVAL
     }
     if (!(file.f_mode & FMODE_READ)) return -EACCES
-    if (vm_flags & VM_GROWSDOWN) return -EINVAL
+    if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
   } else {
     const type = flags & M.MAP_TYPE
     if (type === M.MAP_SHARED) {
-      if (vm_flags & VM_GROWSDOWN) return -EINVAL
+      if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
       pgoff = 0
-      vm_flags = vm_flags_or(vm_flags, VM_SHARED | VM_MAYSHARE)
+      vm_flags = vm_flags_or(vm_flags, VM_SHARED_MAYSHARE)
     } else if (type === M.MAP_DROPPABLE || type === M.MAP_PRIVATE) {
       if (type === M.MAP_DROPPABLE) {
         if (flags & (M.MAP_LOCKED | M.MAP_HUGETLB)) return -EINVAL
-        if (vm_flags & VM_GROWSDOWN) return -EINVAL
-        vm_flags = vm_flags_or(vm_flags, VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP)
+        if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
+        vm_flags = vm_flags_or(vm_flags, VM_DROPPABLE_FLAGS)
       }
       pgoff = addr / PAGE_SIZE
     } else {
@@ -452,7 +462,7 @@ export function do_mmap(
   }
   if (flags & M.MAP_NORESERVE && mm.env.sysctl.overcommit_memory !== 2) vm_flags = vm_flags_or(vm_flags, VM_NORESERVE)
   const r = mmap_region(mm, file, addr, len, vm_flags, pgoff)
-  if (r >= 0 && out && (vm_flags & VM_LOCKED || (flags & (M.MAP_POPULATE | M.MAP_NONBLOCK)) === M.MAP_POPULATE)) {
+  if (r >= 0 && out && (vm_flags_test(vm_flags, VM_LOCKED) || (flags & (M.MAP_POPULATE | M.MAP_NONBLOCK)) === M.MAP_POPULATE)) {
     out.populate = len
   }
   return r
@@ -494,8 +504,8 @@ export function sys_mmap(mm: MmStruct, addr: number, len: number, prot: number, 
 }
 
 /** Kernel: do_brk_flags(): extend or create the brk VMA for [addr, addr+len). 0 or -errno. */
-function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: number, flags: number): number {
-  flags = vm_flags_or(flags | VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT, mm.def_flags)
+function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: number, flags: vm_flags_t): number {
+  flags = vm_flags_or(vm_flags_or(flags, BRK_FLAGS), mm.def_flags)
   const pages = len / PAGE_SIZE
   if (!may_expand_vm(mm, flags, pages)) return -ENOMEM
   if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
@@ -524,7 +534,7 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
   }
   mm.total_vm += pages
   mm.data_vm += pages
-  if (flags & VM_LOCKED) mm.locked_vm += pages
+  if (vm_flags_test(flags, VM_LOCKED)) mm.locked_vm += pages
   return 0
 }
 
@@ -536,7 +546,7 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
 function check_brk_limits(mm: MmStruct, addr: number, len: number): number {
   const mapped_addr = get_unmapped_area(mm, null, addr, len, 0, M.MAP_FIXED)
   if (mapped_addr < 0) return mapped_addr
-  return mlock_future_ok(mm, mm.def_flags & VM_LOCKED, len) ? 0 : -EAGAIN
+  return mlock_future_ok(mm, vm_flags_and(mm.def_flags, VM_LOCKED), len) ? 0 : -EAGAIN
 }
 
 /** Kernel: sys_brk(): returns the new break, or the old one when refused. */
@@ -569,9 +579,9 @@ export function sys_brk(mm: MmStruct, brk: number): number {
   const i = find_vma_index(mm, oldbrk)
   const prev = i > 0 ? mm.mm_mt[i - 1] : null
   const brkvma = prev && prev.vm_end > mm.start_brk ? prev : null
-  if (do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk, 0) < 0) return origbrk
+  if (do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk, VM_NONE) < 0) return origbrk
   mm.brk = brk
-  if (mm.def_flags & VM_LOCKED) mm_populate(mm, oldbrk, newbrk - oldbrk)
+  if (vm_flags_test(mm.def_flags, VM_LOCKED)) mm_populate(mm, oldbrk, newbrk - oldbrk)
   return brk
 }
 
@@ -587,7 +597,7 @@ export function exit_mmap(mm: MmStruct): void {
   mm.map_count = 0
   let nr_accounted = 0
   for (const v of vmas) {
-    if (v.vm_flags & VM_ACCOUNT) nr_accounted += vma_pages(v)
+    if (vm_flags_test(v.vm_flags, VM_ACCOUNT)) nr_accounted += vma_pages(v)
     __remove_vma(v)
   }
   vm_unacct_memory(mm.env, nr_accounted)

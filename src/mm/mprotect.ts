@@ -9,6 +9,7 @@
  * (exclusive anonymous pages, shared mappings without writenotify).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import { flags_union } from '../include/wide.js'
 import {
   type MmStruct,
   type VmArea,
@@ -24,6 +25,9 @@ import {
   vm_flags_or,
   vm_flags_test,
   VM_GROWSDOWN,
+  vm_flags_and,
+  vm_flags_shr,
+  type vm_flags_t,
 } from './mm_types.js'
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
@@ -48,7 +52,7 @@ import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 /** Kernel: change_protection(): rewrite the PTEs of [start, end) for vma's new flags. */
 export function change_protection(mm: MmStruct, vma: VmArea, start: number, end: number): void {
   const prot = vm_page_prot(vma)
-  const private_writable = (vma.vm_flags & (VM_WRITE | VM_SHARED)) === VM_WRITE
+  const private_writable = vm_flags_and(vma.vm_flags, WRITE_SHARED) === VM_WRITE
   const shared_wn = vma_wants_writenotify(vma)
   const pages = mm.env.pages
   // tlb_flush_pte_range() per changed PTE: the flush covers the span actually changed.
@@ -62,7 +66,7 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
       const page = vm_normal_page(vma, pte)
       if (private_writable && page >= 0 && pages.mapping[page] < 0 && pages.test(page, PG_anon_exclusive)) {
         n = pte_set_flags(n, _PAGE_RW)
-      } else if (shared_wn && vma.vm_flags & VM_WRITE && pte_dirty(pte)) {
+      } else if (shared_wn && vm_flags_test(vma.vm_flags, VM_WRITE) && pte_dirty(pte)) {
         n = pte_set_flags(n, _PAGE_RW)
       }
     }
@@ -75,21 +79,26 @@ export function change_protection(mm: MmStruct, vma: VmArea, start: number, end:
   if (hi >= lo) mm.env.flush_tlb_range(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
 }
 
+/** Flags of a VMA whose writable pages are charged already, or never (mprotect_fixup()'s test). */
+const CHARGED_ALREADY = flags_union(VM_ACCOUNT, VM_WRITE, VM_HUGETLB, VM_SHARED, VM_NORESERVE)
+const LOCKED_COW_MASK = flags_union(VM_WRITE, VM_SHARED, VM_LOCKED)
+const WRITE_SHARED = vm_flags_or(VM_WRITE, VM_SHARED)
+
 /** Kernel: mprotect_fixup(): give [start, end) of vma newflags. 0 or -errno. */
-export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: number): number {
+export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newflags: vm_flags_t): number {
   if (vm_flags_test(vma.vm_flags, VM_SEALED)) return -EPERM
   const oldflags = vma.vm_flags
   if (newflags === oldflags) return 0
   const nrpages = (end - start) / PAGE_SIZE
   let charged = 0
-  if (newflags & VM_WRITE) {
+  if (vm_flags_test(newflags, VM_WRITE)) {
     if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) return -ENOMEM
-    if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+    if (!vm_flags_test(oldflags, CHARGED_ALREADY)) {
       charged = nrpages
       if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
       newflags = vm_flags_or(newflags, VM_ACCOUNT)
     }
-  } else if (oldflags & VM_ACCOUNT && vma_is_anonymous(vma) && !vma.anon_vma) {
+  } else if (vm_flags_test(oldflags, VM_ACCOUNT) && vma_is_anonymous(vma) && !vma.anon_vma) {
     newflags = vm_flags_andnot(newflags, VM_ACCOUNT)
   }
   const r = vma_modify(mm, vma, start, end, { vm_flags: newflags })
@@ -97,11 +106,11 @@ export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: nu
     if (charged) vm_unacct_memory(mm.env, charged)
     return r
   }
-  if (oldflags & VM_ACCOUNT && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm.env, nrpages)
+  if (vm_flags_test(oldflags, VM_ACCOUNT) && !vm_flags_test(newflags, VM_ACCOUNT)) vm_unacct_memory(mm.env, nrpages)
   // vma_set_page_prot + change_protection
   change_protection(mm, r, start, end)
   // A private VM_LOCKED VMA becoming writable: break COW now to avoid faults later.
-  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && newflags & VM_WRITE) {
+  if (vm_flags_and(oldflags, LOCKED_COW_MASK) === VM_LOCKED && vm_flags_test(newflags, VM_WRITE)) {
     populate_vma_page_range(mm, r, start, end)
   }
   vm_stat_account(mm, oldflags, -nrpages)
@@ -144,7 +153,7 @@ export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot:
     let newflags = calc_vm_prot_bits(prot)
     newflags = vm_flags_or(newflags, vm_flags_andnot(vma.vm_flags, VM_ACCESS_FLAGS))
     // newflags >> 4 shifts VM_MAY% in place of VM_%
-    if (newflags & ~((newflags & 0xf0) >> 4) & VM_ACCESS_FLAGS) {
+    if (vm_flags_test(vm_flags_andnot(newflags, vm_flags_shr(newflags, 4)), VM_ACCESS_FLAGS)) {
       error = -EACCES
       break
     }

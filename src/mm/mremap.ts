@@ -43,6 +43,9 @@ import { mm_populate } from './gup.js'
 import { may_expand_vm, mlock_future_ok, security_vm_enough_memory_mm, vm_acct_memory, vm_unacct_memory } from './util.js'
 import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 
+const SHARED_MAYSHARE = vm_flags_or(VM_SHARED, VM_MAYSHARE)
+const DONTEXPAND_PFNMAP = vm_flags_or(VM_DONTEXPAND, VM_PFNMAP)
+
 interface Vrm {
   addr: number
   old_len: number
@@ -87,13 +90,13 @@ function check_prep_vma(mm: MmStruct, v: Vrm): number {
   if (v.type !== 'expand' && !implies_new_addr(v)) return 0
   let old_len = v.old_len
   const new_len = v.new_len
-  if (!old_len && !(vma.vm_flags & (VM_SHARED | VM_MAYSHARE))) return -EINVAL
-  if (v.flags & MREMAP_DONTUNMAP && vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EINVAL
+  if (!old_len && !vm_flags_test(vma.vm_flags, SHARED_MAYSHARE)) return -EINVAL
+  if (v.flags & MREMAP_DONTUNMAP && vm_flags_test(vma.vm_flags, DONTEXPAND_PFNMAP)) return -EINVAL
   if (v.type === 'shrink') old_len = new_len
   if (old_len > vma.vm_end - v.addr) return -EFAULT
   if (new_len === old_len) return 0
-  if (vma.vm_flags & VM_LOCKED) v.populate_expand = true
-  if (vma.vm_flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT
+  if (vm_flags_test(vma.vm_flags, VM_LOCKED)) v.populate_expand = true
+  if (vm_flags_test(vma.vm_flags, DONTEXPAND_PFNMAP)) return -EFAULT
   if (!mlock_future_ok(mm, vma.vm_flags, v.delta)) return -EAGAIN
   if (!may_expand_vm(mm, vma.vm_flags, v.delta / PAGE_SIZE)) return -ENOMEM
   return 0
@@ -102,7 +105,7 @@ function check_prep_vma(mm: MmStruct, v: Vrm): number {
 function vrm_stat_account(mm: MmStruct, vma: VmArea, bytes: number): void {
   const pages = bytes / PAGE_SIZE
   vm_stat_account(mm, vma.vm_flags, pages)
-  if (vma.vm_flags & VM_LOCKED) mm.locked_vm += pages
+  if (vm_flags_test(vma.vm_flags, VM_LOCKED)) mm.locked_vm += pages
 }
 
 /** Kernel: vrm_set_new_addr(). */
@@ -112,7 +115,7 @@ function set_new_addr(mm: MmStruct, v: Vrm): number {
   const hint = implies_new_addr(v) ? v.new_addr : 0
   let map_flags = 0
   if (v.flags & MREMAP_FIXED) map_flags |= MAP_FIXED
-  if (vma.vm_flags & VM_MAYSHARE) map_flags |= MAP_SHARED
+  if (vm_flags_test(vma.vm_flags, VM_MAYSHARE)) map_flags |= MAP_SHARED
   const r = get_unmapped_area(mm, vma.vm_file, hint, v.new_len, pgoff, map_flags)
   if (r < 0) return r
   v.new_addr = r
@@ -163,7 +166,7 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   let vma = v.vma as VmArea
   if (mm.map_count >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
   // vrm_calc_charge()
-  if (vma.vm_flags & VM_ACCOUNT) {
+  if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
     let charged = 0
     if (v.flags & MREMAP_DONTUNMAP) charged = v.new_len / PAGE_SIZE
     else if (v.new_len > v.old_len) charged = (v.new_len - v.old_len) / PAGE_SIZE
@@ -191,7 +194,7 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   } else {
     // unmap_source_vma()
     const src = find_vma(mm, v.addr) as VmArea
-    const accountable = (src.vm_flags & VM_ACCOUNT) !== 0
+    const accountable = vm_flags_test(src.vm_flags, VM_ACCOUNT)
     const vm_start = src.vm_start
     const vm_end = src.vm_end
     if (accountable) src.vm_flags = vm_flags_andnot(src.vm_flags, VM_ACCOUNT)
@@ -225,7 +228,7 @@ function expand_vma(mm: MmStruct, v: Vrm): number {
       !find_vma_intersection(mm, vma.vm_end, end) &&
       get_unmapped_area(mm, null, vma.vm_start, end - vma.vm_start, 0, MAP_FIXED) % PAGE_SIZE === 0
     if (fits) {
-      if (vma.vm_flags & VM_ACCOUNT) {
+      if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
         if (security_vm_enough_memory_mm(mm, v.delta / PAGE_SIZE)) return -ENOMEM
       }
       const r = vma_merge_new_range(mm, {
@@ -240,7 +243,7 @@ function expand_vma(mm: MmStruct, v: Vrm): number {
         middle: vma,
       })
       if (!r) {
-        if (vma.vm_flags & VM_ACCOUNT) vm_unacct_memory(mm.env, v.delta / PAGE_SIZE)
+        if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) vm_unacct_memory(mm.env, v.delta / PAGE_SIZE)
         return -ENOMEM
       }
       vrm_stat_account(mm, r, v.delta)

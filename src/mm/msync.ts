@@ -5,7 +5,7 @@
  * Linux 2.6.19. Holes are skipped and reported as ENOMEM at the end.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type MmStruct, VM_LOCKED, VM_SHARED } from './mm_types.js'
+import { type MmStruct, VM_LOCKED, VM_SHARED, vm_flags_test } from './mm_types.js'
 import { MS_ASYNC, MS_INVALIDATE, MS_SYNC } from './mman.js'
 import { find_vma } from './vma.js'
 import { PAGE_ALIGN } from './mmap.js'
@@ -21,7 +21,7 @@ function fsync_range(mm: MmStruct, vma_file: NonNullable<import('./mm_types.js')
   const last = Math.floor(fend / PAGE_SIZE)
   // folio_mkclean() on every mapping of the written pages (all mms mapping the object).
   for (const v of mapping.i_mmap) {
-    if (!(v.vm_flags & VM_SHARED)) continue
+    if (!(vm_flags_test(v.vm_flags, VM_SHARED))) continue
     const s = Math.max(v.vm_start, v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE)
     const e = Math.min(v.vm_end, v.vm_start + (last + 1 - v.vm_pgoff) * PAGE_SIZE)
     if (s < e) pte_dirty_to_page(v.vm_mm, v, s, e, true)
@@ -48,12 +48,12 @@ export function do_msync(mm: MmStruct, start: number, len: number, flags: number
       if (start >= end) return -ENOMEM
       unmapped_error = -ENOMEM
     }
-    if (flags & MS_INVALIDATE && vma.vm_flags & VM_LOCKED) return -EBUSY
+    if (flags & MS_INVALIDATE && vm_flags_test(vma.vm_flags, VM_LOCKED)) return -EBUSY
     const file = vma.vm_file
     const fstart = start - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
     const fend = fstart + (Math.min(end, vma.vm_end) - start) - 1
     start = vma.vm_end
-    if (flags & MS_SYNC && file && vma.vm_flags & VM_SHARED) {
+    if (flags & MS_SYNC && file && vm_flags_test(vma.vm_flags, VM_SHARED)) {
       fsync_range(mm, file, fstart, fend)
       if (start >= end) return unmapped_error
       vma = find_vma(mm, start)

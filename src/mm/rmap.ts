@@ -14,7 +14,7 @@
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor } from './mm_types.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
 import { pte_pfn, pte_present } from '../arch/pte.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
@@ -56,11 +56,12 @@ function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
   av.rb_root.add(avc)
 }
 
+const ANON_VMA_IGNORED = vm_flags_or(VM_ACCESS_FLAGS, VM_IGNORE_MERGE)
 /** Kernel: anon_vma_compatible(): can a and b (a just below b) share an anon_vma? */
 function anon_vma_compatible(a: VmArea, b: VmArea): boolean {
   return (
     a.vm_end === b.vm_start &&
-    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), VM_ACCESS_FLAGS | VM_IGNORE_MERGE) === 0 &&
+    vm_flags_andnot(vm_flags_xor(a.vm_flags, b.vm_flags), ANON_VMA_IGNORED) === 0 &&
     a.vm_file === b.vm_file &&
     b.vm_pgoff === a.vm_pgoff + vma_pages(a)
   )

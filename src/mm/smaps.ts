@@ -9,7 +9,7 @@
  * PG_swapbacked that is clean; the zero page is not counted.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type MmStruct, type VmArea, VM_LOCKED } from './mm_types.js'
+import { type MmStruct, type VmArea, VM_LOCKED, vm_flags_test } from './mm_types.js'
 import { PG_dirty, PG_swapbacked, PG_referenced } from './page.js'
 import { pte_dirty, pte_present, pte_young, vm_normal_page } from './memory.js'
 
@@ -66,7 +66,7 @@ function accumulate(mss: MemSizeStats, anon: boolean, swapbacked: boolean, size:
 /** Kernel: smap_gather_stats() for one VMA: walk its PTEs and account each mapped page. */
 export function smaps_walk(mm: MmStruct, vma: VmArea, mss: MemSizeStats = empty_mss()): MemSizeStats {
   const pages = mm.env.pages
-  const locked = (vma.vm_flags & VM_LOCKED) !== 0
+  const locked = vm_flags_test(vma.vm_flags, VM_LOCKED)
   mm.pgd.each(vma.vm_start / PAGE_SIZE, vma.vm_end / PAGE_SIZE, (_vpn, pte) => {
     if (!pte_present(pte)) return
     const pfn = vm_normal_page(vma, pte)

@@ -11,7 +11,7 @@
  * special_mapping_fault() answers. Special mappings cannot be split.
  */
 import { find_vma_intersection, vm_area_alloc, vma_link, vm_stat_account } from './vma.js'
-import { VM_DONTEXPAND, VM_LOCKED_MASK, vm_flags_andnot, vm_flags_or, type MmStruct, type VmArea } from './mm_types.js'
+import { VM_DONTEXPAND, VM_LOCKED_MASK, vm_flags_andnot, vm_flags_or, type MmStruct, type VmArea, type vm_flags_t } from './mm_types.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page } from '../include/wide.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
@@ -30,7 +30,7 @@ const VM_FAULT_SIGBUS = 0x0002
  * vm_flags | VM_DONTEXPAND (mm->def_flags minus the mlock bits). Returns 0
  * or -errno (-ENOMEM when the range is taken).
  */
-export function _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: number, sm: VmSpecialMapping): number {
+export function _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, sm: VmSpecialMapping): number {
   if (len <= 0 || offset_in_page(addr) !== 0 || offset_in_page(len) !== 0) return -EINVAL
   if (find_vma_intersection(mm, addr, addr + len)) return -ENOMEM
   const vma: VmArea = vm_area_alloc(mm)

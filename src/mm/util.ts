@@ -11,7 +11,7 @@
  * with the kernel's INIT_RLIMITS (what the init task has).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import type { MmEnv, MmStruct } from './mm_types.js'
+import { is_data_mapping, VM_LOCKED, vm_flags_test, type MmEnv, type MmStruct, type vm_flags_t } from './mm_types.js'
 import { ENOMEM, EPERM } from '../include/errno.js'
 import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RAWIO, cred_capable } from '../include/cred.js'
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_INFINITY, init_rlimits } from '../include/resource.js'
@@ -109,10 +109,9 @@ export function security_mmap_addr(mm: MmStruct, addr: number): number {
  * checks the hard limit) and with the ignore_rlimit_data boot option, which
  * only warns. The warning is printed once per boot (pr_warn_once).
  */
-export function may_expand_vm(mm: MmStruct, flags: number, npages: number): boolean {
+export function may_expand_vm(mm: MmStruct, flags: vm_flags_t, npages: number): boolean {
   if (mm.total_vm + npages > rlim_pages(rlimit(mm, RLIMIT_AS))) return false
-  // is_data_mapping(): VM_WRITE without VM_SHARED and VM_STACK
-  if ((flags & (0x2 | 0x8 | 0x100)) === 0x2 && mm.data_vm + npages > rlim_pages(rlimit(mm, RLIMIT_DATA))) {
+  if (is_data_mapping(flags) && mm.data_vm + npages > rlim_pages(rlimit(mm, RLIMIT_DATA))) {
     const lim = rlimit(mm, RLIMIT_DATA)
     if (lim === 0 && mm.data_vm + npages <= rlim_pages(rlimit_max(mm, RLIMIT_DATA))) return true
     const ignore = mm.env.sysctl.ignore_rlimit_data
@@ -133,8 +132,8 @@ export function may_expand_vm(mm: MmStruct, flags: number, npages: number): bool
  * created? Only VM_LOCKED ones are limited: locked_vm plus them must stay
  * within RLIMIT_MEMLOCK, unless the task has CAP_IPC_LOCK.
  */
-export function mlock_future_ok(mm: MmStruct, flags: number, bytes: number): boolean {
-  if (!(flags & 0x2000) || capable(mm, CAP_IPC_LOCK)) return true
+export function mlock_future_ok(mm: MmStruct, flags: vm_flags_t, bytes: number): boolean {
+  if (!vm_flags_test(flags, VM_LOCKED) || capable(mm, CAP_IPC_LOCK)) return true
   const locked = Math.floor(bytes / PAGE_SIZE) + mm.locked_vm
   return locked <= rlim_pages(rlimit(mm, RLIMIT_MEMLOCK))
 }

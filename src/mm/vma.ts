@@ -22,6 +22,11 @@ import {
   vm_flags_xor,
   vm_flags_or,
   vm_flags_and,
+  vm_flags_test,
+  is_data_mapping,
+  is_exec_mapping,
+  is_stack_mapping,
+  type vm_flags_t,
 } from './mm_types.js'
 import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages } from './rmap.js'
 import { shmem_evict } from './shmem.js'
@@ -155,25 +160,13 @@ export function __remove_vma(vma: VmArea): void {
 }
 
 /** Kernel: vm_stat_account(). npages may be negative. */
-export function vm_stat_account(mm: MmStruct, flags: number, npages: number): void {
+export function vm_stat_account(mm: MmStruct, flags: vm_flags_t, npages: number): void {
   mm.total_vm += npages
   if (is_exec_mapping(flags)) mm.exec_vm += npages
   else if (is_stack_mapping(flags)) mm.stack_vm += npages
   else if (is_data_mapping(flags)) mm.data_vm += npages
 }
 
-/** Kernel: is_exec_mapping(). */
-export function is_exec_mapping(flags: number): boolean {
-  return (flags & (0x4 | 0x2 | 0x100)) === 0x4
-}
-/** Kernel: is_stack_mapping(). */
-export function is_stack_mapping(flags: number): boolean {
-  return (flags & 0x100) === 0x100
-}
-/** Kernel: is_data_mapping(). */
-export function is_data_mapping(flags: number): boolean {
-  return (flags & (0x2 | 0x8 | 0x100)) === 0x2
-}
 
 /**
  * Kernel: __split_vma(): split vma at addr; the new VMA takes the lower part
@@ -214,7 +207,7 @@ export function split_vma(mm: MmStruct, vma: VmArea, addr: number, new_below: bo
 export interface VmaMergeSpec {
   start: number
   end: number
-  vm_flags: number
+  vm_flags: vm_flags_t
   file: VmFile | null
   /** Page offset of `start` in the proposed mapping. */
   pgoff: number
@@ -263,7 +256,7 @@ function can_vma_merge_after(prev: VmArea, s: VmaMergeSpec): boolean {
   return is_mergeable_vma(prev, s, false) && is_mergeable_anon_vma(prev, s) && prev.vm_pgoff + vma_pages(prev) === s.pgoff
 }
 
-function sticky(a: number, b: number): number {
+function sticky(a: vm_flags_t, b: vm_flags_t): vm_flags_t {
   return vm_flags_or(a, vm_flags_and(b, VM_STICKY))
 }
 
@@ -273,7 +266,7 @@ function sticky(a: number, b: number): number {
  * when no merge is possible (the caller then creates a VMA).
  */
 export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
-  if (s.vm_flags & VM_SPECIAL) return null
+  if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
   const i = find_vma_index(mm, s.start)
   const next0 = i < mm.mm_mt.length ? mm.mm_mt[i] : null
   const prev0 = i > 0 ? mm.mm_mt[i - 1] : null
@@ -307,7 +300,7 @@ export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | nul
 
 /** Attribute changes vma_modify applies. */
 export interface VmaModify {
-  vm_flags?: number
+  vm_flags?: vm_flags_t
   anon_name?: string | null
   uffd_ctx?: object | null
 }
@@ -348,7 +341,7 @@ export function vma_modify(mm: MmStruct, vma: VmArea, start: number, end: number
 }
 
 function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec): VmArea | null {
-  if (s.vm_flags & VM_SPECIAL) return null
+  if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
   const left_side = s.start === middle.vm_start
   const right_side = s.end === middle.vm_end
   const i = mm.mm_mt.indexOf(middle)

@@ -3,6 +3,8 @@
  * (Kernel: fs/proc/task_mmu.c show_smap_vma_flags(), x86-64 6.18 without
  * soft-dirty and protection keys).
  */
+import { flags_bit, type vm_flags_t } from '../include/wide.js'
+
 const MNEMONICS: [number, string][] = [
   [0, 'rd'], [1, 'wr'], [2, 'ex'], [3, 'sh'], [4, 'mr'], [5, 'mw'], [6, 'me'], [7, 'ms'], [8, 'gd'],
   [9, 'um'], [10, 'pf'], [11, 'gu'], [12, 'uw'], [13, 'lo'], [14, 'io'], [15, 'sr'], [16, 'rr'], [17, 'dc'],
@@ -11,13 +13,8 @@ const MNEMONICS: [number, string][] = [
 ]
 
 /** The VmFlags line's value for a vm_flags number ("rd wr mr mw me ac"). */
-export function vm_flags_string(flags: number): string {
+export function vm_flags_string(flags: vm_flags_t): string {
   const out: string[] = []
-  const lo = flags >>> 0
-  const hi = Math.floor(flags / 2 ** 32) >>> 0
-  for (const [bit, name] of MNEMONICS) {
-    const set = bit < 32 ? (lo >>> bit) & 1 : (hi >>> (bit - 32)) & 1
-    if (set) out.push(name)
-  }
+  for (const [bit, name] of MNEMONICS) if (flags_bit(flags, bit)) out.push(name)
   return out.join(' ')
 }

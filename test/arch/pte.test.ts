@@ -1,3 +1,4 @@
+import { flags_or, type vm_flags_t, flags_union } from '../../src/include/wide.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { arch_profile } from '../../src/arch/profile.js'
@@ -29,7 +30,7 @@ describe('pte encoding', () => {
   })
 
   it('i386 has 32-bit entries without NX', () => {
-    const prot = vm_get_page_prot(I386, VM_READ | VM_WRITE)
+    const prot = vm_get_page_prot(I386, flags_or(VM_READ, VM_WRITE))
     expect(prot).toBe(_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
     const v = pfn_pte(0xfffff, prot)
     expect(pte_val_hex(v, 4)).toBe('0xfffff025')
@@ -42,9 +43,9 @@ describe('pte encoding', () => {
     const m = protection_map(X64)
     expect(m[0]).toBe(PAGE_NONE)
     expect(m[VM_READ]).toBe(PAGE_READONLY)
-    expect(m[VM_READ | VM_WRITE]).toBe(PAGE_COPY)
-    expect(m[VM_SHARED | VM_READ | VM_WRITE]).toBe(PAGE_SHARED)
-    expect(m[VM_SHARED | VM_READ | VM_WRITE | VM_EXEC]).toBe(PAGE_SHARED_EXEC)
+    expect(m[flags_or(VM_READ, VM_WRITE)]).toBe(PAGE_COPY)
+    expect(m[flags_union(VM_SHARED, VM_READ, VM_WRITE)]).toBe(PAGE_SHARED)
+    expect(m[flags_union(VM_SHARED, VM_READ, VM_WRITE, VM_EXEC)]).toBe(PAGE_SHARED_EXEC)
     expect(pte_exec(pfn_pte(1, m[VM_READ]))).toBe(false)
     expect(pte_exec(pfn_pte(1, protection_map(I386)[VM_READ]))).toBe(true)
     expect(pte_exec(pfn_pte(1, protection_map(PAE)[VM_READ]))).toBe(false)
@@ -59,7 +60,7 @@ describe('pte encoding', () => {
     for (const [arch, size, maxpfn] of [[X64, 8, 2 ** 40 - 1], [PAE, 8, 2 ** 40 - 1], [I386, 4, 2 ** 20 - 1]] as const) {
       fc.assert(
         fc.property(fc.integer({ min: 0, max: maxpfn }), fc.integer({ min: 0, max: 15 }), fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 8 }), (pfn, vmf, ops) => {
-          let v = pfn_pte(pfn, vm_get_page_prot(arch, vmf))
+          let v = pfn_pte(pfn, vm_get_page_prot(arch, vmf as vm_flags_t))
           let w = pte_write(v), d = pte_dirty(v), y = pte_young(v)
           for (const op of ops) {
             switch (op) {
@@ -69,7 +70,7 @@ describe('pte encoding', () => {
               case 3: v = pte_mkclean(v); d = false; break
               case 4: v = pte_mkyoung(v); y = true; break
               case 5: v = pte_mkold(v); y = false; break
-              case 6: v = pte_modify(v, vm_get_page_prot(arch, (vmf + 3) & 15)); w = pte_write(v); break
+              case 6: v = pte_modify(v, vm_get_page_prot(arch, ((vmf + 3) & 15) as vm_flags_t)); w = pte_write(v); break
               default: break
             }
           }

@@ -12,7 +12,9 @@ import {
   flags_andnot,
   flags_bit,
   flags_or,
+  flags_shr,
   flags_test,
+  flags_union,
   flags_xor,
   mod_pow2,
   offset_in_page,
@@ -111,8 +113,17 @@ describe('64-bit flag words', () => {
         expect(flags_andnot(N(a), N(b))).toBe(N(a & ~b))
         expect(flags_xor(N(a), N(b))).toBe(N(a ^ b))
         expect(flags_test(N(a), N(b))).toBe((a & b) !== 0n)
+        expect(flags_union(N(a), N(b), N(a ^ b))).toBe(N(a | b))
       }),
       { numRuns: 5000 },
+    )
+  })
+  it('flags_shr agrees with BigInt >>', () => {
+    fc.assert(
+      fc.property(flag_word, fc.integer({ min: 0, max: 53 }), (a, n) => {
+        expect(flags_shr(N(a), n)).toBe(N(a >> BigInt(n)))
+      }),
+      { numRuns: 2000 },
     )
   })
   it('flags_bit agrees with BigInt on the domain and with floor(a / 2^bit) odd outside it', () => {

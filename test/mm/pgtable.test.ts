@@ -1,3 +1,4 @@
+import { flags_union } from '../../src/include/wide.js'
 import fc from 'fast-check'
 import { walk_text } from '../../src/mm/pgtable_debug.js'
 import { describe, expect, it } from 'vitest'
@@ -68,7 +69,7 @@ describe('pgd_alloc / walk / free', () => {
       const ptep = pt.get_locked_pte(mm, addr)
       expect(ptep).not.toBe(0)
       expect(pt.walk(mm, addr)).toBe(ptep)
-      pt.set_pte_at(mm, addr, ptep, pfn_pte(0x123, vm_get_page_prot(fa.arch, VM_READ | VM_WRITE | VM_SHARED)))
+      pt.set_pte_at(mm, addr, ptep, pfn_pte(0x123, vm_get_page_prot(fa.arch, flags_union(VM_READ, VM_WRITE, VM_SHARED))))
       expect(pte_pfn(pt.ptep_get(ptep))).toBe(0x123)
       const steps = pt.walk_levels(mm, addr)
       expect(steps.map((s) => s.level)).toEqual(fa.arch.level_names)
@@ -223,7 +224,7 @@ describe('property: random map/unmap against a Map model', () => {
               model.delete(addr)
             } else {
               const ptep = pt.get_locked_pte(mm, addr)
-              const v = pfn_pte(++n, vm_get_page_prot(fa.arch, VM_READ | VM_WRITE | VM_SHARED))
+              const v = pfn_pte(++n, vm_get_page_prot(fa.arch, flags_union(VM_READ, VM_WRITE, VM_SHARED)))
               pt.set_pte_at(mm, addr, ptep, v)
               model.set(addr, v)
             }

@@ -1,3 +1,4 @@
+import { flags_or } from '../../src/include/wide.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ArchName } from '../../src/arch/profile.js'
@@ -20,7 +21,7 @@ describe('FramePageTables (the MmPageTables shape over frames)', () => {
     expect(t).not.toBeNull()
     if (t === null) return
     expect(t.nr_ptes).toBe(1)
-    const prot = vm_get_page_prot(m.arch, VM_READ | VM_WRITE)
+    const prot = vm_get_page_prot(m.arch, flags_or(VM_READ, VM_WRITE))
     expect(t.set(0x400, pfn_pte(0x1234, prot))).toBe(true) // 0x400000
     expect(t.set(0x7fffffffe, pfn_pte(0x1235, prot))).toBe(true) // top user page (TASK_SIZE - 4096)
     expect(t.nr_ptes).toBe(1 + 3 + 3)

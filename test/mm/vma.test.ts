@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { make_machine_env, check_mm, type TestEnv } from './env.js'
 import { mm_alloc } from '../../src/kernel/sched_mm.js'
 import { mmput } from '../../src/kernel/sched_mm.js'
-import { type MmStruct, VM_ACCOUNT, VM_LOCKED, VM_NORESERVE, VM_SEALED, vm_flags_test } from '../../src/mm/mm_types.js'
+import { type MmStruct, VM_ACCOUNT, VM_LOCKED, VM_NORESERVE, VM_SEALED, vm_flags_test, VM_NONE, VM_READ, VM_WRITE, vm_flags_and, vm_flags_or } from '../../src/mm/mm_types.js'
 import { do_munmap, sys_brk, vm_mmap_pgoff, sys_mmap } from '../../src/mm/mmap.js'
 import { do_mprotect_pkey } from '../../src/mm/mprotect.js'
 import { do_madvise } from '../../src/mm/madvise.js'
@@ -203,14 +203,14 @@ describe('brk, mlock, mseal, mremap', () => {
   it('mlock splits and counts locked_vm; munlock re-merges; a hole is ENOMEM after the change', () => {
     const mm = new_mm()
     map(mm, 0, 8)
-    expect(do_mlock(mm, BASE + 2 * P, 2 * P, 0)).toBe(0)
+    expect(do_mlock(mm, BASE + 2 * P, 2 * P, VM_NONE)).toBe(0)
     expect(mm.locked_vm).toBe(2)
-    expect(mm.mm_mt[1].vm_flags & VM_LOCKED).toBeTruthy()
+    expect(vm_flags_test(mm.mm_mt[1].vm_flags, VM_LOCKED)).toBe(true)
     expect(mm.rss_stat[1]).toBe(2)
     expect(do_munlock(mm, BASE, 8 * P)).toBe(0)
     expect(mm.locked_vm).toBe(0)
     expect(mm.map_count).toBe(1)
-    expect(do_mlock(mm, BASE + 6 * P, 4 * P, 0)).toBe(-ENOMEM)
+    expect(do_mlock(mm, BASE + 6 * P, 4 * P, VM_NONE)).toBe(-ENOMEM)
     expect(mm.locked_vm).toBe(2)
     done(mm)
   })
@@ -239,7 +239,7 @@ describe('brk, mlock, mseal, mremap', () => {
     const r = do_mremap(mm, BASE, 3 * P, 5 * P, M.MREMAP_MAYMOVE, 0)
     expect(r).toBe(mm.mmap_base - 5 * P)
     expect(find_vma(mm, BASE)?.vm_start).toBe(BASE + 3 * P)
-    expect(vm_flags_test(find_vma(mm, r)?.vm_flags ?? 0, VM_ACCOUNT)).toBe(true)
+    expect(vm_flags_test(find_vma(mm, r)?.vm_flags ?? VM_NONE, VM_ACCOUNT)).toBe(true)
     done(mm)
   })
 })
@@ -287,7 +287,7 @@ describe('property: the VMA tree against a per-page model', () => {
               expect(r).toBe(i < end ? -ENOMEM : 0)
             }
           } else if (o.k === 'mlock' || o.k === 'munlock') {
-            const r = o.k === 'mlock' ? do_mlock(mm, a, len, 0) : do_munlock(mm, a, len)
+            const r = o.k === 'mlock' ? do_mlock(mm, a, len, VM_NONE) : do_munlock(mm, a, len)
             let i = o.s
             if (!mapped(i)) expect(r).toBe(-ENOMEM)
             else {
@@ -311,7 +311,7 @@ describe('property: the VMA tree against a per-page model', () => {
           const m = model[i]
           want.push(m ? `${m.prot}${m.locked ? 'L' : ''}` : '-')
           const v = find_vma(mm, BASE + i * P)
-          got.push(v && v.vm_start <= BASE + i * P ? `${v.vm_flags & 3}${v.vm_flags & VM_LOCKED ? 'L' : ''}` : '-')
+          got.push(v && v.vm_start <= BASE + i * P ? `${vm_flags_and(v.vm_flags, vm_flags_or(VM_READ, VM_WRITE))}${vm_flags_test(v.vm_flags, VM_LOCKED) ? 'L' : ''}` : '-')
         }
         expect(got).toEqual(want)
         // ...and no two adjacent VMAs could have been merged by Linux's rules.

@@ -12,7 +12,7 @@ import {
   vm_flags_string, show_smap_counters, proc_pid_pagemap,
 } from '../../src/fs/proc/task_mmu.js'
 import { parse_smaps } from '../../src/user/pmap.js'
-import { VmArea, MmStruct, type VmFile } from '../../src/mm/mm_types.js'
+import { VmArea, MmStruct, type VmFile, type vm_flags_t } from '../../src/mm/mm_types.js'
 import { X86_64 } from '../../src/arch/profile.js'
 import { TaskStruct } from '../../src/kernel/task.js'
 import type { MemSizeStats, MmEntry } from '../../src/kernel/mm_entry.js'
@@ -23,14 +23,14 @@ const ref = (f: string): string => readFileSync(`${REF}/${f}`, 'utf8')
 const CODES = ['rd', 'wr', 'ex', 'sh', 'mr', 'mw', 'me', 'ms', 'gd', 'um', 'pf', 'gu', 'uw', 'lo', 'io', 'sr', 'rr',
   'dc', 'de', 'lf', 'ac', 'nr', 'ht', 'sf', 'ar', 'wf', 'dd', '', 'mm', 'hg', 'nh', 'mg']
 
-function flags_of(codes: string): number {
+function flags_of(codes: string): vm_flags_t {
   let f = 0
   for (const c of codes.split(' ').filter(Boolean)) {
     const bit = c === 'sl' ? 42 : c === 'dp' ? 40 : CODES.indexOf(c)
     if (bit < 0) throw new Error(`unknown code ${c}`)
     f += 2 ** bit
   }
-  return f
+  return f as vm_flags_t
 }
 
 const KB = 1024

@@ -60,7 +60,7 @@ import { ErrnoError, SignalError } from '../../src/user/errors.js'
 import { CAP_FULL_SET, CAP_IPC_LOCK, CAP_SYS_RAWIO, CAP_SYS_RESOURCE, cap_raised } from '../../src/include/cred.js'
 import { set_max_threads } from '../../src/include/resource.js'
 import { vm_commit_limit } from '../../src/mm/util.js'
-import { VM_GROWSDOWN } from '../../src/mm/mm_types.js'
+import { VM_GROWSDOWN, vm_flags_test } from '../../src/mm/mm_types.js'
 
 const RW = PROT_READ | PROT_WRITE
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS
@@ -323,7 +323,7 @@ describe('RLIMIT_STACK', () => {
     for (const uid of [0, 1000]) {
       const p = m.spawn({ uid })
       p.setrlimit(RLIMIT_STACK, { cur: 256 * 1024, max: RLIM_INFINITY })
-      const stack = p.mm.mm_mt.find((v) => v.vm_flags & VM_GROWSDOWN)
+      const stack = p.mm.mm_mt.find((v) => vm_flags_test(v.vm_flags, VM_GROWSDOWN))
       if (!stack) throw new Error('no stack VMA')
       const top = stack.vm_end
       // within the limit: the stack grows

@@ -4,7 +4,7 @@
  * (type-only imports and re-exports included) must point to the same layer
  * or a lower one, and no files may import each other in a circle.
  *
- *   node scripts/check_layers.mjs          # prints each violation, exit status 1 if any
+ *   node lint/check_layers.mjs          # prints each violation, exit status 1 if any
  *
  * A file's layer is the one of the longest prefix in LAYERS that names it.
  */
@@ -12,7 +12,12 @@ import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Lowest first. Same rank: the same layer (imports both ways allowed, cycles are not). */
+/** @typedef {Map<string, string[]>} Graph a repository path -> the repository paths it imports */
+
+/**
+ * Lowest first. Same rank: the same layer (imports both ways allowed, cycles are not).
+ * @type {[string, number][]}
+ */
 export const LAYERS = [
   ['src/include/', 0],
   ['src/arch/', 1],
@@ -31,8 +36,13 @@ export const LAYERS = [
   ['src/web/', 13],
 ]
 
-/** The layer of a repository path, or null when the rule does not cover it. */
+/**
+ * The layer of a repository path, or null when the rule does not cover it.
+ * @param {string} path
+ * @returns {[string, number] | null}
+ */
 export function layer_of(path) {
+  /** @type {[string, number] | null} */
   let best = null
   for (const [prefix, rank] of LAYERS) {
     if ((path === prefix || path.startsWith(prefix)) && (!best || prefix.length > best[0].length)) best = [prefix, rank]
@@ -42,7 +52,12 @@ export function layer_of(path) {
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g
 
-/** The relative imports of a source text, as repository paths of .ts files. */
+/**
+ * The relative imports of a source text, as repository paths of .ts files.
+ * @param {string} path
+ * @param {string} text
+ * @returns {string[]}
+ */
 export function imports_of(path, text) {
   const out = []
   for (const m of text.matchAll(IMPORT)) {
@@ -56,8 +71,11 @@ export function imports_of(path, text) {
  * Violations of a graph (path -> imported paths): imports that run up the
  * layers, and circles (strongly connected components of more than one file,
  * or a file importing itself).
+ * @param {Graph} graph
+ * @returns {string[]}
  */
 export function check_graph(graph) {
+  /** @type {string[]} */
   const problems = []
   for (const [from, tos] of graph) {
     const lf = layer_of(from)
@@ -68,19 +86,29 @@ export function check_graph(graph) {
   }
   // Tarjan's strongly connected components.
   let index = 0
-  const idx = new Map(), low = new Map(), on = new Set(), stack = []
+  /** @type {Map<string, number>} */
+  const idx = new Map()
+  /** @type {Map<string, number>} */
+  const low = new Map()
+  /** @type {Set<string>} */
+  const on = new Set()
+  /** @type {string[]} */
+  const stack = []
+  /** @param {string} v */
   const visit = (v) => {
     idx.set(v, index); low.set(v, index); index++
     stack.push(v); on.add(v)
     for (const w of graph.get(v) ?? []) {
       if (!graph.has(w)) continue
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))) }
-      else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)))
+      if (!idx.has(w)) { visit(w); low.set(v, Math.min(Number(low.get(v)), Number(low.get(w)))) }
+      else if (on.has(w)) low.set(v, Math.min(Number(low.get(v)), Number(idx.get(w))))
     }
     if (low.get(v) === idx.get(v)) {
+      /** @type {string[]} */
       const scc = []
+      /** @type {string | undefined} */
       let w
-      do { w = stack.pop(); on.delete(w); scc.push(w) } while (w !== v)
+      do { w = /** @type {string} */ (stack.pop()); on.delete(w); scc.push(w) } while (w !== v)
       if (scc.length > 1 || (graph.get(v) ?? []).includes(v)) problems.push(`import cycle: ${scc.sort().join(' -> ')}`)
     }
   }
@@ -88,7 +116,12 @@ export function check_graph(graph) {
   return problems
 }
 
+/**
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function ts_files(dir) {
+  /** @type {string[]} */
   const out = []
   for (const e of readdirSync(dir)) {
     const p = join(dir, e)
@@ -98,8 +131,13 @@ function ts_files(dir) {
   return out
 }
 
-/** The import graph of the repository's src/. */
+/**
+ * The import graph of the repository's src/.
+ * @param {string} root
+ * @returns {Graph}
+ */
 export function src_graph(root) {
+  /** @type {Graph} */
   const graph = new Map()
   for (const abs of ts_files(join(root, 'src'))) {
     const path = relative(root, abs)
