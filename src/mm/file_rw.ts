@@ -15,6 +15,7 @@ import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pag
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
+import type { Loff } from '../include/ulong.js'
 
 const LLONG_MAX = 2 ** 63 - 1
 /** s_maxbytes: ext4 with 4 KiB blocks ((2^32 - 1) blocks), tmpfs MAX_LFS_FILESIZE. */
@@ -22,11 +23,25 @@ export function s_maxbytes(mapping: AddressSpace): number {
   return mapping.backing === 'disk' ? (2 ** 32 - 1) * PAGE_SIZE : LLONG_MAX
 }
 
-/** Kernel: rw_verify_area(): 0 or -EINVAL for a negative or overflowing range. */
-function rw_verify_area(pos: number, count: number): number {
+/**
+ * Kernel: rw_verify_area(): 0 or -EINVAL for a negative range or one whose
+ * end passes LLONG_MAX. pos is the exact loff_t (src/include/ulong.ts): a
+ * bigint from 2^53 on.
+ */
+function rw_verify_area(pos: Loff, count: number): number {
   if (pos < 0) return -EINVAL
-  if (pos + count >= 2 ** 63) return -EINVAL
+  if (typeof pos !== 'number' && pos + BigInt(count) > 0x7fffffffffffffffn) return -EINVAL
   return 0
+}
+
+/**
+ * A verified position as the page-cache code's double. From 2^53 on (only
+ * tmpfs goes there: ext4 stops at s_maxbytes, 2^44 - 4096) it is rounded:
+ * exact for every check above and for reads past EOF, approximate for data
+ * written there and for such an i_size.
+ */
+function pos_num(pos: Loff): number {
+  return typeof pos === 'number' ? pos : Number(pos)
 }
 
 /**
@@ -56,40 +71,43 @@ function sync_readahead(env: MmEnv, mapping: AddressSpace, index: number, req: n
 }
 
 /** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
-export function vfs_pread(env: MmEnv, file: VmFile, pos: number, count: number): Uint8Array | number {
+export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): Uint8Array | number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
-  const e = rw_verify_area(pos, count)
+  const e = rw_verify_area(lpos, count)
   if (e) return e
+  const pos = pos_num(lpos)
   const end = Math.min(pos + count, file.f_mapping.i_size)
   if (end > pos) read_readahead(env, file.f_mapping, pos, end - pos)
   return file_read(env, file.f_mapping, pos, count)
 }
 
 /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
-export function vfs_pwrite(env: MmEnv, file: VmFile, pos: number, data: Uint8Array): number {
+export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Array): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
-  const e = rw_verify_area(pos, data.length)
+  const e = rw_verify_area(lpos, data.length)
   if (e) return e
   if (data.length === 0) return 0
   const max = s_maxbytes(file.f_mapping)
-  if (pos >= max) return -EFBIG
+  if (lpos >= max) return -EFBIG
+  const pos = pos_num(lpos)
   const n = Math.min(data.length, max - pos)
   return file_write(env, file.f_mapping, pos, data.subarray(0, n))
 }
 
 /** Kernel: do_sys_ftruncate(): 0 or -errno. */
-export function vfs_ftruncate(env: MmEnv, file: VmFile, length: number): number {
+export function vfs_ftruncate(env: MmEnv, file: VmFile, length: Loff): number {
   if (length < 0) return -EINVAL
   if (!(file.f_mode & FMODE_WRITE)) return -EINVAL
   if (length > s_maxbytes(file.f_mapping)) return -EFBIG
-  return truncate_setsize(env, file.f_mapping, length)
+  return truncate_setsize(env, file.f_mapping, pos_num(length))
 }
 
 /** Kernel: filemap_read() into user memory at uaddr: bytes read or -errno. */
-export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr: number, len: number): number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
-  const e = rw_verify_area(pos, len)
+  const e = rw_verify_area(lpos, len)
   if (e) return e
+  const pos = pos_num(lpos)
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   const mapping = file.f_mapping
   const end = Math.min(pos + len, mapping.i_size)
@@ -110,14 +128,15 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr
 }
 
 /** Kernel: generic_perform_write() from user memory at uaddr: bytes written or -errno. */
-export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr: number, len: number): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
-  const e = rw_verify_area(pos, len)
+  const e = rw_verify_area(lpos, len)
   if (e) return e
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   if (len === 0) return 0
   const max = s_maxbytes(file.f_mapping)
-  if (pos >= max) return -EFBIG
+  if (lpos >= max) return -EFBIG
+  const pos = pos_num(lpos)
   len = Math.min(len, max - pos)
   const mapping = file.f_mapping
   const env = mm.env

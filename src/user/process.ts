@@ -18,6 +18,7 @@
  * hands out pids (1 is reserved for init, user processes start at 100).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import { type UlongArg, loff } from '../include/ulong.js'
 import { type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import {
   TaskStruct, PF_EXITING, PF_KTHREAD, EXIT_ZOMBIE, EXIT_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, context_switch_mm, type SigHandler,
@@ -236,38 +237,39 @@ export class Process {
 
   // ---- raw system calls: >= 0 or -errno ----
 
-  /** Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): offset must be page aligned, then fget. */
-  sys_mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
+  /**
+   * Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): the offset must be page aligned, then
+   * fget (both checked in the kernel call, in that order). The address, length and offset
+   * arguments of these calls, and the prot and flags of mmap, mprotect and mremap, are
+   * unsigned longs: a number or a bigint, a negative value standing for its two's
+   * complement (src/include/ulong.ts).
+   */
+  sys_mmap(addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd = -1, off: UlongArg = 0): number {
     const mm = this.mm
-    if (off % PAGE_SIZE !== 0) return -EINVAL
-    let file: VmFile | null = null
-    if (!(flags & MAP_ANONYMOUS)) {
-      const f = this.fds.get(fd)
-      if (!f) return -EBADF
-      file = f.file
-    }
+    const anon = typeof flags === 'bigint' ? (flags & BigInt(MAP_ANONYMOUS)) !== 0n : (flags & MAP_ANONYMOUS) !== 0
+    const file = anon ? null : (this.fds.get(fd)?.file ?? null)
     return this.done(this.k.ksys_mmap_pgoff(mm, addr, len, prot, flags, file, off))
   }
-  sys_munmap(addr: number, len: number): number {
+  sys_munmap(addr: UlongArg, len: UlongArg): number {
     return this.done(this.k.do_munmap(this.mm, addr, len))
   }
-  sys_mprotect(addr: number, len: number, prot: number): number {
+  sys_mprotect(addr: UlongArg, len: UlongArg, prot: UlongArg): number {
     return this.done(this.k.do_mprotect_pkey(this.mm, addr, len, prot))
   }
-  sys_mremap(addr: number, old_len: number, new_len: number, flags: number, new_addr = 0): number {
+  sys_mremap(addr: UlongArg, old_len: UlongArg, new_len: UlongArg, flags: UlongArg, new_addr: UlongArg = 0): number {
     return this.done(this.k.do_mremap(this.mm, addr, old_len, new_len, flags, new_addr))
   }
-  sys_madvise(addr: number, len: number, advice: number): number {
+  sys_madvise(addr: UlongArg, len: UlongArg, advice: number): number {
     return this.done(this.k.do_madvise(this.mm, addr, len, advice))
   }
-  sys_mlock(addr: number, len: number): number {
+  sys_mlock(addr: UlongArg, len: UlongArg): number {
     return this.done(this.k.do_mlock(this.mm, addr, len, 0))
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
-  sys_mlock2(addr: number, len: number, flags: number): number {
+  sys_mlock2(addr: UlongArg, len: UlongArg, flags: number): number {
     return this.done(this.k.sys_mlock2(this.mm, addr, len, flags))
   }
-  sys_munlock(addr: number, len: number): number {
+  sys_munlock(addr: UlongArg, len: UlongArg): number {
     return this.done(this.k.do_munlock(this.mm, addr, len))
   }
   sys_mlockall(flags: number): number {
@@ -276,16 +278,16 @@ export class Process {
   sys_munlockall(): number {
     return this.done(this.k.do_munlockall(this.mm))
   }
-  sys_msync(addr: number, len: number, flags: number): number {
+  sys_msync(addr: UlongArg, len: UlongArg, flags: number): number {
     return this.done(this.k.do_msync(this.mm, addr, len, flags))
   }
-  sys_mseal(addr: number, len: number, flags = 0): number {
+  sys_mseal(addr: UlongArg, len: UlongArg, flags = 0): number {
     return this.done(this.k.do_mseal(this.mm, addr, len, flags))
   }
-  sys_mincore(addr: number, len: number, vec: Uint8Array): number {
+  sys_mincore(addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
     return this.done(this.k.do_mincore(this.mm, addr, len, vec))
   }
-  sys_brk(addr: number): number {
+  sys_brk(addr: UlongArg): number {
     return this.done(this.k.sys_brk(this.mm, addr))
   }
 
@@ -495,8 +497,9 @@ export class Process {
     return this.fds.get(fd)?.file
   }
 
-  /** pread(2) into a fresh buffer: the bytes read, or -errno. */
-  sys_pread(fd: number, len: number, off: number): Uint8Array | number {
+  /** pread(2) into a fresh buffer: the bytes read, or -errno. File positions and sizes are loff_t (src/include/ulong.ts). */
+  sys_pread(fd: number, len: number, off_in: UlongArg): Uint8Array | number {
+    const off = loff(off_in)
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
@@ -508,7 +511,8 @@ export class Process {
     if (typeof r === 'number') throw new ErrnoError(-r, 'pread')
     return r
   }
-  sys_pwrite(fd: number, data: Uint8Array, off: number): number {
+  sys_pwrite(fd: number, data: Uint8Array, off_in: UlongArg): number {
+    const off = loff(off_in)
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
@@ -519,7 +523,8 @@ export class Process {
     return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
   }
   /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
-  sys_ftruncate(fd: number, size: number): number {
+  sys_ftruncate(fd: number, size_in: UlongArg): number {
+    const size = loff(size_in)
     if (size < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
@@ -540,7 +545,8 @@ export class Process {
    * a short count when the destination runs into a hole, EFAULT when
    * nothing could be copied.
    */
-  sys_pread_user(fd: number, addr: number, len: number, off: number): number {
+  sys_pread_user(fd: number, addr: number, len: number, off_in: UlongArg): number {
+    const off = loff(off_in)
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
@@ -548,7 +554,8 @@ export class Process {
     return this.done(this.k.file_read_to_user(this.mm, f.file, off, addr, len))
   }
   /** pwrite(2) from user memory (Kernel: ksys_pwrite64() -> generic_perform_write()). */
-  sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
+  sys_pwrite_user(fd: number, addr: number, len: number, off_in: UlongArg): number {
+    const off = loff(off_in)
     if (off < 0) return -EINVAL
     const f = this.fds.get(fd)
     if (!f) return -EBADF
