@@ -138,8 +138,9 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
     if (!pte_present(pte) || vm_normal_page(vma, pte) !== pfn) continue
     if (pages.mapping[pfn] < 0) {
       if (pages.test(pfn, PG_swapbacked)) continue // no swap: keep (activate)
-      // Lazy-free page: discard when clean, else it becomes swap-backed again.
-      if (pte_dirty(pte) || pages.test(pfn, PG_dirty)) {
+      // Lazy-free page: discard when clean, else it becomes swap-backed again. A droppable
+      // VMA's pages are discarded even when dirty (try_to_unmap_one()).
+      if ((pte_dirty(pte) || pages.test(pfn, PG_dirty)) && !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) {
         pages.set(pfn, PG_swapbacked)
         continue
       }
@@ -258,8 +259,10 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       new_flags = vm_flags_andnot(new_flags, VM_DONTDUMP)
       break
     case M.MADV_MERGEABLE:
-      // ksm_madvise(): only private, non-special memory qualifies; others are left alone.
-      if (!(new_flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB))) new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      // ksm_madvise(): only private, non-special, non-droppable memory qualifies; others are left alone.
+      if (!(new_flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL | VM_HUGETLB)) && !vm_flags_test(new_flags, VM_DROPPABLE)) {
+        new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      }
       break
     case M.MADV_UNMERGEABLE:
       new_flags = vm_flags_andnot(new_flags, VM_MERGEABLE)

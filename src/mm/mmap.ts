@@ -413,7 +413,9 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
   }
   vm_stat_account(mm, vm_flags, pglen)
   if (vm_flags & VM_LOCKED) {
-    if (vm_flags & VM_SPECIAL) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
+    // vma_supports_mlock(): VM_LOCKED from mlockall(MCL_FUTURE) does not stick to special or
+    // droppable mappings (their pages still get populated, do_mmap asked for it).
+    if (vm_flags & VM_SPECIAL || vm_flags_test(vm_flags, VM_DROPPABLE)) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
     else mm.locked_vm += pglen
   }
   return addr
@@ -485,7 +487,8 @@ export function do_mmap(
       if (type === M.MAP_DROPPABLE) {
         if (flags & (M.MAP_LOCKED | M.MAP_HUGETLB)) return -EINVAL
         if (vm_flags & VM_GROWSDOWN) return -EINVAL
-        vm_flags = vm_flags_or(vm_flags, VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP)
+        // VM_DROPPABLE is bit 40: vm_flags_or, never `|` (which keeps 32 bits).
+        vm_flags = vm_flags_or(vm_flags_or(vm_flags, VM_DROPPABLE), VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP)
       }
       pgoff = addr / PAGE_SIZE
     } else {
@@ -548,6 +551,11 @@ export function sys_mmap(
     if (size_log !== 0 && size_log !== 21 && size_log !== 30) return -EINVAL
     const hpage = size_log === 30 ? 2 ** 30 : 2 ** 21
     if (ul_add(len, hpage - 1, bits) < hpage) return -EINVAL
+    // do_mmap() of the hugetlbfs file: a mapping type other than shared or private (e.g.
+    // MAP_DROPPABLE) is EINVAL before ->mmap() could fail. (Its other checks - address,
+    // MAP_FIXED_NOREPLACE, mlock limits - are not modelled ahead of the ENOMEM.)
+    const type = flags & M.MAP_TYPE
+    if (type !== M.MAP_SHARED && type !== M.MAP_SHARED_VALIDATE && type !== M.MAP_PRIVATE) return -EINVAL
     return -ENOMEM
   }
   // A length of 2^53 or more is ENOMEM whatever else: do_mmap() would find it nonzero, then
