@@ -11,7 +11,7 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
@@ -152,11 +152,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
     if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
-    if (data.length === 0 && mapping.backing === 'disk' && p > mapping.i_size && mapping.i_size % PAGE_SIZE) {
+    if (data.length === 0 && p > mapping.i_size) {
       // ext4_da_do_write_end(): i_size moves past a gap even for a zero-length copy, and
-      // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block.
-      const eof = mapping.i_pages.get(Math.floor(mapping.i_size / PAGE_SIZE))
-      if (eof !== undefined) set_page_dirty(env, eof)
+      // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block's part of the gap.
+      ext4_zero_eof_tail(env, mapping, mapping.i_size, p, true)
     }
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)
