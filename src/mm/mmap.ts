@@ -14,7 +14,7 @@
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
-  type LongBits, type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_err_value, ul_offset_in_page, ul_low32, ul_page_down, ul_pages, ul_plain, ulong,
+  type LongBits, type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_err_value, ul_offset_in_page, ul_low32, ul_page_down, ul_pages, ulong,
 } from '../include/ulong.js'
 import {
   type MmStruct,
@@ -224,7 +224,7 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: Ulon
     r = addr as number
   } else {
     // Callers pass a hint as a number (round_hint_to_min() makes a wide one a double above TASK_SIZE).
-    r = arch_get_unmapped_area_topdown(mm, ul_cmp_num(addr), len, flags)
+    r = arch_get_unmapped_area_topdown(mm, addr as number, len, flags)
     if (r < 0) return r
     if (r > mm.task_size - len) return -ENOMEM
   }
@@ -233,9 +233,9 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: Ulon
   return error ? error : r
 }
 
-/** Kernel: round_hint_to_min(). A hint above TASK_SIZE comes back as its double (ul_cmp_num). */
+/** Kernel: round_hint_to_min(). A hint of 2^53 or more comes back as its double (ul_cmp_num). */
 function round_hint_to_min(mm: MmStruct, hint: Ulong): number {
-  const h = ul_cmp_num(ul_page_down(hint))
+  const h = typeof hint === 'number' ? hint - (hint % PAGE_SIZE) : ul_cmp_num(ul_page_down(hint))
   const min = mm.env.sysctl.mmap_min_addr
   if (h && h < min) return Math.ceil(min / PAGE_SIZE) * PAGE_SIZE
   return h
@@ -329,9 +329,12 @@ export function do_vmi_align_munmap(mm: MmStruct, start: number, end: number): n
 /** Kernel: do_vmi_munmap() / __vm_munmap(): the munmap syscall. 0 or -errno. */
 export function do_munmap(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): number {
   const bits = BITS_PER_LONG(mm)
+  const lim = bits === 64 ? 2 ** 53 : 2 ** 32
   let start = start_in
   let len = len_in
-  if (!ul_plain(start, bits) || !ul_plain(len, bits)) {
+  // Plain numbers (ul_plain, inline: the path is hot) need no conversion.
+  if (typeof start !== 'number' || typeof len !== 'number' || !(start >= 0 && start < lim && len >= 0 && len < lim) ||
+      Math.floor(start) !== start || Math.floor(len) !== len) {
     const s = ulong(start_in, bits)
     const l = ulong(len_in, bits)
     // A value of 2^53 or more is above TASK_SIZE: the first check below refuses it.
@@ -442,11 +445,12 @@ export function do_mmap(
   if (flags & M.MAP_FIXED_NOREPLACE && !(flags & M.MAP_FIXED)) flags += M.MAP_FIXED
   const hint = flags & M.MAP_FIXED ? addr_in : round_hint_to_min(mm, addr_in)
   // PAGE_ALIGN() and pgoff + (len >> PAGE_SHIFT) in unsigned long arithmetic: len is below
-  // 2^53 here (sys_mmap), so both can pass ULONG_MAX only with 32-bit longs.
-  const ulong_top = BITS_PER_LONG(mm) === 64 ? 2 ** 64 : 2 ** 32
+  // 2^53 here (sys_mmap), so both can pass ULONG_MAX only with 32-bit longs (the first test).
   len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
-  if (len >= ulong_top) return -ENOMEM
-  if (pgoff + len / PAGE_SIZE >= ulong_top) return -EOVERFLOW
+  if (len + pgoff >= 2 ** 32 && BITS_PER_LONG(mm) === 32) {
+    if (len >= 2 ** 32) return -ENOMEM
+    if (pgoff + len / PAGE_SIZE >= 2 ** 32) return -EOVERFLOW
+  }
   if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
   let vm_flags =
     calc_vm_prot_bits(prot) | calc_vm_flag_bits(file, flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC
@@ -526,16 +530,38 @@ export function sys_mmap(
   mm: MmStruct, addr_in: UlongArg, len_in: UlongArg, prot_in: UlongArg, flags_in: UlongArg, fd: number, off_in: UlongArg, fget: FdLookup,
 ): number {
   const bits = BITS_PER_LONG(mm)
-  // The usual call passes plain numbers (ul_plain): no conversion, no bigint in sight.
-  const plain = ul_plain(addr_in, bits) && ul_plain(len_in, bits) && ul_plain(off_in, bits) &&
-    ul_plain(prot_in, 32) && ul_plain(flags_in, 32)
-  const addr = plain ? addr_in : ulong(addr_in, bits)
-  const len = plain ? len_in : ulong(len_in, bits)
-  const off = plain ? off_in : ulong(off_in, bits)
-  const prot = plain ? prot_in : ul_low32(ulong(prot_in, bits))
-  const flags = plain ? flags_in : ul_low32(ulong(flags_in, bits), true)
-  if (ul_offset_in_page(off)) return -EINVAL
-  const pgoff = ul_pages(off)
+  // The usual call passes plain numbers (ul_plain: checked inline here, the mmap path is hot):
+  // no conversion, no bigint in sight.
+  const lim = bits === 64 ? 2 ** 53 : 2 ** 32
+  if (
+    typeof addr_in !== 'number' || typeof len_in !== 'number' || typeof off_in !== 'number' ||
+    typeof prot_in !== 'number' || typeof flags_in !== 'number' ||
+    !(addr_in >= 0 && addr_in < lim && len_in >= 0 && len_in < lim && off_in >= 0 && off_in < lim) ||
+    !(prot_in >= 0 && prot_in < 2 ** 32 && flags_in >= 0 && flags_in < 2 ** 32) ||
+    Math.floor(addr_in) !== addr_in || Math.floor(len_in) !== len_in || Math.floor(off_in) !== off_in ||
+    Math.floor(prot_in) !== prot_in || Math.floor(flags_in) !== flags_in
+  ) {
+    return sys_mmap_ulong(mm, addr_in, len_in, prot_in, flags_in, fd, off_in, fget)
+  }
+  return ksys_mmap_pgoff(mm, addr_in, len_in, prot_in, flags_in, fd, off_in, fget)
+}
+
+/** sys_mmap() for arguments that are not plain numbers: each becomes its exact unsigned long first. */
+function sys_mmap_ulong(
+  mm: MmStruct, addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd: number, off: UlongArg, fget: FdLookup,
+): number {
+  const bits = BITS_PER_LONG(mm)
+  return ksys_mmap_pgoff(
+    mm, ulong(addr, bits), ulong(len, bits), ul_low32(ulong(prot, bits)), ul_low32(ulong(flags, bits), true), fd, ulong(off, bits), fget,
+  )
+}
+
+/** The rest of sys_mmap() and ksys_mmap_pgoff(), on exact unsigned longs. */
+function ksys_mmap_pgoff(
+  mm: MmStruct, addr: Ulong, len: Ulong, prot: number, flags: number, fd: number, off: Ulong, fget: FdLookup,
+): number {
+  if (typeof off === 'number' ? off % PAGE_SIZE : ul_offset_in_page(off)) return -EINVAL
+  const pgoff = typeof off === 'number' ? off / PAGE_SIZE : ul_pages(off)
   let file: VmFile | null = null
   if (!(flags & M.MAP_ANONYMOUS)) {
     file = fget(fd)
@@ -550,7 +576,7 @@ export function sys_mmap(
     const size_log = Math.floor(flags / 2 ** 26) & 0x3f
     if (size_log !== 0 && size_log !== 21 && size_log !== 30) return -EINVAL
     const hpage = size_log === 30 ? 2 ** 30 : 2 ** 21
-    if (ul_add(len, hpage - 1, bits) < hpage) return -EINVAL
+    if (ul_add(len, hpage - 1, BITS_PER_LONG(mm)) < hpage) return -EINVAL
     // do_mmap() of the hugetlbfs file: a mapping type other than shared or private (e.g.
     // MAP_DROPPABLE) is EINVAL before ->mmap() could fail. (Its other checks - address,
     // MAP_FIXED_NOREPLACE, mlock limits - are not modelled ahead of the ENOMEM.)

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  type LongBits, type Ulong, loff, ul_add, ul_err_value, ul_low32, ul_offset_in_page, ul_page_align, ul_page_down, ul_pages, ul_sub, ulong,
+  type LongBits, type Ulong, loff, ul_add, ul_err_value, ul_low32, ul_offset_in_page, ul_page_align, ul_page_down, ul_pages, ul_plain, ul_sub, ulong,
 } from '../../src/include/ulong.js'
 
 const edges = [0n, 1n, 4095n, 4096n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n]
@@ -33,6 +33,18 @@ describe('unsigned long arguments', () => {
       const u = ulong(arg(v, n), b)
       expect(u).toStrictEqual(model(v, b))
       expect(typeof u === 'bigint').toBe(BigInt(u) >= 2n ** 53n)
+    }))
+  })
+
+  it('ul_plain() holds exactly for the numbers ulong() returns unchanged', () => {
+    fc.assert(fc.property(fc.oneof(big.map(Number), fc.double()), bits, (v, b) => {
+      let same: boolean
+      try {
+        same = ulong(v, b) === v
+      } catch {
+        same = false
+      }
+      expect(ul_plain(v, b)).toBe(same)
     }))
   })
 
