@@ -13,6 +13,7 @@ import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types
 import { filemap_write_and_wait_range } from '../mm/shmem.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
+import type { Loff } from '../include/ulong.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT } from '../include/uapi/errno.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFREG, type Inode, type SuperBlock } from './fs.js'
@@ -71,17 +72,17 @@ export class FsNamespace {
   }
 
   /** Kernel: ksys_pread64() into a kernel buffer (readahead, short at EOF), or -errno. */
-  kernel_read(file: VmFile, off: number, len: number): Uint8Array | number {
+  kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number {
     return vfs_pread(this.env, file, off, len)
   }
 
   /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */
-  kernel_write(file: VmFile, off: number, data: Uint8Array): number {
+  kernel_write(file: VmFile, off: Loff, data: Uint8Array): number {
     return vfs_pwrite(this.env, file, off, data)
   }
 
   /** Kernel: do_sys_ftruncate() -> do_truncate() -> truncate_setsize(). */
-  do_truncate(file: VmFile, size: number): number {
+  do_truncate(file: VmFile, size: Loff): number {
     return vfs_ftruncate(this.env, file, size)
   }
 

@@ -11,6 +11,7 @@
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
 import type { File } from '../fs/fs.js'
+import type { Loff, UlongArg } from '../include/ulong.js'
 
 /** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
 export interface UserFault {
@@ -50,25 +51,29 @@ export interface MmEntry {
   /** Kernel: mmput(): drop a user; the last one tears the address space down. */
   mmput(mm: MmStruct): void
 
-  /** Kernel: ksys_mmap_pgoff() with a byte offset (the whole mmap(2) syscall). */
-  ksys_mmap_pgoff(mm: MmStruct, addr: number, len: number, prot: number, flags: number, file: VmFile | null, off: number): number
+  /**
+   * Kernel: ksys_mmap_pgoff() with a byte offset (the whole mmap(2) syscall). Address,
+   * length and offset arguments here and below, and the prot/flags of mmap, mprotect and
+   * mremap, are unsigned longs (src/include/ulong.ts: a number or a bigint; -1 is ULONG_MAX).
+   */
+  ksys_mmap_pgoff(mm: MmStruct, addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, file: VmFile | null, off: UlongArg): number
   /** Kernel: __vm_munmap() (munmap(2)). */
-  do_munmap(mm: MmStruct, start: number, len: number): number
-  do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot: number): number
-  do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number
-  do_madvise(mm: MmStruct, start: number, len: number, advice: number): number
+  do_munmap(mm: MmStruct, start: UlongArg, len: UlongArg): number
+  do_mprotect_pkey(mm: MmStruct, start: UlongArg, len: UlongArg, prot: UlongArg): number
+  do_mremap(mm: MmStruct, addr: UlongArg, old_len: UlongArg, new_len: UlongArg, flags: UlongArg, new_addr: UlongArg): number
+  do_madvise(mm: MmStruct, start: UlongArg, len: UlongArg, advice: number): number
   /** Kernel: do_mlock() with VM_LOCKONFAULT-style flags (0 for mlock(2)). */
-  do_mlock(mm: MmStruct, start: number, len: number, flags: number): number
+  do_mlock(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
   /** Kernel: sys_mlock2(): MLOCK_ONFAULT or EINVAL for unknown flags. */
-  sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number
-  do_munlock(mm: MmStruct, start: number, len: number): number
+  sys_mlock2(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
+  do_munlock(mm: MmStruct, start: UlongArg, len: UlongArg): number
   do_mlockall(mm: MmStruct, flags: number): number
   do_munlockall(mm: MmStruct): number
-  do_msync(mm: MmStruct, start: number, len: number, flags: number): number
-  do_mincore(mm: MmStruct, start: number, len: number, vec: Uint8Array): number
-  do_mseal(mm: MmStruct, start: number, len: number, flags: number): number
+  do_msync(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
+  do_mincore(mm: MmStruct, start: UlongArg, len: UlongArg, vec: Uint8Array): number
+  do_mseal(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
   /** Kernel: sys_brk(): returns the new (or unchanged) break. */
-  sys_brk(mm: MmStruct, brk: number): number
+  sys_brk(mm: MmStruct, brk: UlongArg): number
 
   /** A user-mode load (write=false) or store (write=true, data given) through the MMU. */
   access_user(mm: MmStruct, addr: number, len: number, write: boolean, data?: Uint8Array): AccessResult
@@ -88,18 +93,18 @@ export interface MmEntry {
   /** True when the PTE word is a guard-region marker (MADV_GUARD_INSTALL). */
   is_guard_pte(pte: number): boolean
 
-  /** Files on the in-memory filesystem (tmpfs / disk-like). */
+  /** Files on the in-memory filesystem (tmpfs / disk-like). Positions and sizes are exact loff_t values (src/include/ulong.ts). */
   filp_open(path: string, flags: number, mode: number): File | number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
-  kernel_read(file: VmFile, off: number, len: number): Uint8Array | number
+  kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
   /** Kernel: kernel_write(): bytes written or -errno. */
-  kernel_write(file: VmFile, off: number, data: Uint8Array): number
+  kernel_write(file: VmFile, off: Loff, data: Uint8Array): number
   /** Kernel: filemap_read() into user memory: bytes read (short at a hole), or -errno (EFAULT). */
-  file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
+  file_read_to_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: generic_perform_write() from user memory: bytes written, or -errno. */
-  file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number
+  file_write_from_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: do_truncate() / vfs_truncate(). */
-  do_truncate(file: VmFile, size: number): number
+  do_truncate(file: VmFile, size: Loff): number
   /** Kernel: vfs_fsync(). */
   vfs_fsync(file: VmFile): number
 

@@ -15,7 +15,7 @@
  * after_syscall, when set, runs after every call (the machine's DEBUG_VM
  * checker).
  */
-import { PAGE_SIZE } from '../include/page_types.js'
+import { loff, type Loff, type UlongArg } from '../include/ulong.js'
 import { EBADF, EINVAL, ENOMEM } from '../include/errno.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
@@ -143,42 +143,43 @@ export class Syscalls implements TaskEnv {
 
   // ---- memory ----
 
-  /** Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c): the offset must be page aligned, then fget(). */
-  sys_mmap(t: TaskStruct, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
-    if (off % PAGE_SIZE !== 0) return -EINVAL
-    let file: VmFile | null = null
-    if (!(flags & MAP_ANONYMOUS)) {
-      file = t.files ? fget(t.files, fd) : null
-      if (!file) return -EBADF
-    }
+  /**
+   * Kernel: sys_mmap() (arch/x86/kernel/sys_x86_64.c). The offset alignment
+   * and the descriptor (EBADF) are checked by the mm entry, in the kernel's
+   * order; here the descriptor is only looked up. Addresses, lengths, prot,
+   * flags and offsets of the mm calls are unsigned longs (src/include/ulong.ts).
+   */
+  sys_mmap(t: TaskStruct, addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd: number, off: UlongArg): number {
+    const anon = typeof flags === 'bigint' ? (flags & BigInt(MAP_ANONYMOUS)) !== 0n : (flags & MAP_ANONYMOUS) !== 0
+    const file: VmFile | null = anon ? null : this.fget(t, fd)
     this.enter(t)
     return this.done(this.mm.ksys_mmap_pgoff(t.mm!, addr, len, prot, flags, file, off))
   }
-  sys_munmap(t: TaskStruct, addr: number, len: number): number {
+  sys_munmap(t: TaskStruct, addr: UlongArg, len: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_munmap(t.mm!, addr, len))
   }
-  sys_mprotect(t: TaskStruct, addr: number, len: number, prot: number): number {
+  sys_mprotect(t: TaskStruct, addr: UlongArg, len: UlongArg, prot: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_mprotect_pkey(t.mm!, addr, len, prot))
   }
-  sys_mremap(t: TaskStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number {
+  sys_mremap(t: TaskStruct, addr: UlongArg, old_len: UlongArg, new_len: UlongArg, flags: UlongArg, new_addr: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_mremap(t.mm!, addr, old_len, new_len, flags, new_addr))
   }
-  sys_madvise(t: TaskStruct, addr: number, len: number, advice: number): number {
+  sys_madvise(t: TaskStruct, addr: UlongArg, len: UlongArg, advice: number): number {
     this.enter(t)
     return this.done(this.mm.do_madvise(t.mm!, addr, len, advice))
   }
-  sys_mlock(t: TaskStruct, addr: number, len: number): number {
+  sys_mlock(t: TaskStruct, addr: UlongArg, len: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_mlock(t.mm!, addr, len, 0))
   }
-  sys_mlock2(t: TaskStruct, addr: number, len: number, flags: number): number {
+  sys_mlock2(t: TaskStruct, addr: UlongArg, len: UlongArg, flags: number): number {
     this.enter(t)
     return this.done(this.mm.sys_mlock2(t.mm!, addr, len, flags))
   }
-  sys_munlock(t: TaskStruct, addr: number, len: number): number {
+  sys_munlock(t: TaskStruct, addr: UlongArg, len: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_munlock(t.mm!, addr, len))
   }
@@ -190,20 +191,20 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.do_munlockall(t.mm!))
   }
-  sys_msync(t: TaskStruct, addr: number, len: number, flags: number): number {
+  sys_msync(t: TaskStruct, addr: UlongArg, len: UlongArg, flags: number): number {
     this.enter(t)
     return this.done(this.mm.do_msync(t.mm!, addr, len, flags))
   }
-  sys_mseal(t: TaskStruct, addr: number, len: number, flags: number): number {
+  sys_mseal(t: TaskStruct, addr: UlongArg, len: UlongArg, flags: number): number {
     this.enter(t)
     return this.done(this.mm.do_mseal(t.mm!, addr, len, flags))
   }
-  sys_mincore(t: TaskStruct, addr: number, len: number, vec: Uint8Array): number {
+  sys_mincore(t: TaskStruct, addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
     this.enter(t)
     return this.done(this.mm.do_mincore(t.mm!, addr, len, vec))
   }
   /** Kernel: sys_brk(): the new break, or the old one when refused. */
-  sys_brk(t: TaskStruct, brk: number): number {
+  sys_brk(t: TaskStruct, brk: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.sys_brk(t.mm!, brk))
   }
@@ -303,35 +304,40 @@ export class Syscalls implements TaskEnv {
     return this.done(close_fd(t.files, fd))
   }
   /** pread(2) into a kernel buffer (the libc helper that returns the bytes): the bytes, or -errno. */
-  sys_pread_buf(t: TaskStruct, fd: number, len: number, off: number): Uint8Array | number {
+  sys_pread_buf(t: TaskStruct, fd: number, len: number, off_in: UlongArg): Uint8Array | number {
+    const off = loff(off_in)
     const f = this.readable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
     return this.done(this.mm.kernel_read(f, off, len))
   }
   /** pwrite(2) from a kernel buffer: bytes written, or -errno. */
-  sys_pwrite_buf(t: TaskStruct, fd: number, data: Uint8Array, off: number): number {
+  sys_pwrite_buf(t: TaskStruct, fd: number, data: Uint8Array, off_in: UlongArg): number {
+    const off = loff(off_in)
     const f = this.writable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
     return this.done(this.mm.kernel_write(f, off, data))
   }
   /** Kernel: ksys_pread64() -> filemap_read(): a short count at a hole of the destination, EFAULT when nothing was copied. */
-  sys_pread64(t: TaskStruct, fd: number, addr: number, len: number, off: number): number {
+  sys_pread64(t: TaskStruct, fd: number, addr: number, len: number, off_in: UlongArg): number {
+    const off = loff(off_in)
     const f = this.readable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
     return this.done(this.mm.file_read_to_user(t.mm!, f, off, addr, len))
   }
   /** Kernel: ksys_pwrite64() -> generic_perform_write(). */
-  sys_pwrite64(t: TaskStruct, fd: number, addr: number, len: number, off: number): number {
+  sys_pwrite64(t: TaskStruct, fd: number, addr: number, len: number, off_in: UlongArg): number {
+    const off = loff(off_in)
     const f = this.writable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
     return this.done(this.mm.file_write_from_user(t.mm!, f, off, addr, len))
   }
   /** Kernel: do_sys_ftruncate(): EINVAL for a negative size or a file not open for writing. */
-  sys_ftruncate(t: TaskStruct, fd: number, size: number): number {
+  sys_ftruncate(t: TaskStruct, fd: number, size_in: UlongArg): number {
+    const size = loff(size_in)
     if (size < 0) return -EINVAL
     const f = this.fget(t, fd)
     if (!f) return -EBADF
@@ -346,13 +352,13 @@ export class Syscalls implements TaskEnv {
     return this.done(this.mm.vfs_fsync(f))
   }
   /** rw_verify_area() and the FMODE_READ check of a positional read. */
-  private readable(t: TaskStruct, fd: number, off: number): File | number {
+  private readable(t: TaskStruct, fd: number, off: Loff): File | number {
     if (off < 0) return -EINVAL
     const f = this.fget(t, fd)
     if (!f || !(f.f_mode & FMODE_READ)) return -EBADF
     return f
   }
-  private writable(t: TaskStruct, fd: number, off: number): File | number {
+  private writable(t: TaskStruct, fd: number, off: Loff): File | number {
     if (off < 0) return -EINVAL
     const f = this.fget(t, fd)
     if (!f || !(f.f_mode & FMODE_WRITE)) return -EBADF

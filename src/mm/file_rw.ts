@@ -12,10 +12,11 @@ import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
+import type { Loff } from '../include/ulong.js'
 
 const LLONG_MAX = 2 ** 63 - 1
 /** s_maxbytes: ext4 with 4 KiB blocks ((2^32 - 1) blocks), tmpfs MAX_LFS_FILESIZE. */
@@ -23,11 +24,25 @@ export function s_maxbytes(mapping: AddressSpace): number {
   return mapping.backing === 'disk' ? (2 ** 32 - 1) * PAGE_SIZE : LLONG_MAX
 }
 
-/** Kernel: rw_verify_area(): 0 or -EINVAL for a negative or overflowing range. */
-function rw_verify_area(pos: number, count: number): number {
+/**
+ * Kernel: rw_verify_area(): 0 or -EINVAL for a negative range or one whose
+ * end passes LLONG_MAX. pos is the exact loff_t (src/include/ulong.ts): a
+ * bigint from 2^53 on.
+ */
+function rw_verify_area(pos: Loff, count: number): number {
   if (pos < 0) return -EINVAL
-  if (pos + count >= 2 ** 63) return -EINVAL
+  if (typeof pos !== 'number' && pos + BigInt(count) > 0x7fffffffffffffffn) return -EINVAL
   return 0
+}
+
+/**
+ * A verified position as the page-cache code's double. From 2^53 on (only
+ * tmpfs goes there: ext4 stops at s_maxbytes, 2^44 - 4096) it is rounded:
+ * exact for every check above and for reads past EOF, approximate for data
+ * written there and for such an i_size.
+ */
+function pos_num(pos: Loff): number {
+  return typeof pos === 'number' ? pos : Number(pos)
 }
 
 /**
@@ -57,40 +72,43 @@ function sync_readahead(env: MmEnv, mapping: AddressSpace, index: number, req: n
 }
 
 /** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
-export function vfs_pread(env: MmEnv, file: VmFile, pos: number, count: number): Uint8Array | number {
+export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): Uint8Array | number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
-  const e = rw_verify_area(pos, count)
+  const e = rw_verify_area(lpos, count)
   if (e) return e
+  const pos = pos_num(lpos)
   const end = Math.min(pos + count, file.f_mapping.i_size)
   if (end > pos) read_readahead(env, file.f_mapping, pos, end - pos)
   return file_read(env, file.f_mapping, pos, count)
 }
 
 /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
-export function vfs_pwrite(env: MmEnv, file: VmFile, pos: number, data: Uint8Array): number {
+export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Array): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
-  const e = rw_verify_area(pos, data.length)
+  const e = rw_verify_area(lpos, data.length)
   if (e) return e
   if (data.length === 0) return 0
   const max = s_maxbytes(file.f_mapping)
-  if (pos >= max) return -EFBIG
+  if (lpos >= max) return -EFBIG
+  const pos = pos_num(lpos)
   const n = Math.min(data.length, max - pos)
   return file_write(env, file.f_mapping, pos, data.subarray(0, n))
 }
 
 /** Kernel: do_sys_ftruncate(): 0 or -errno. */
-export function vfs_ftruncate(env: MmEnv, file: VmFile, length: number): number {
+export function vfs_ftruncate(env: MmEnv, file: VmFile, length: Loff): number {
   if (length < 0) return -EINVAL
   if (!(file.f_mode & FMODE_WRITE)) return -EINVAL
   if (length > s_maxbytes(file.f_mapping)) return -EFBIG
-  return truncate_setsize(env, file.f_mapping, length)
+  return truncate_setsize(env, file.f_mapping, pos_num(length))
 }
 
 /** Kernel: filemap_read() into user memory at uaddr: bytes read or -errno. */
-export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr: number, len: number): number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
-  const e = rw_verify_area(pos, len)
+  const e = rw_verify_area(lpos, len)
   if (e) return e
+  const pos = pos_num(lpos)
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   const mapping = file.f_mapping
   const end = Math.min(pos + len, mapping.i_size)
@@ -113,14 +131,15 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, pos: number, uaddr
 }
 
 /** Kernel: generic_perform_write() from user memory at uaddr: bytes written or -errno. */
-export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, uaddr: number, len: number): number {
+export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr: number, len: number): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
-  const e = rw_verify_area(pos, len)
+  const e = rw_verify_area(lpos, len)
   if (e) return e
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   if (len === 0) return 0
   const max = s_maxbytes(file.f_mapping)
-  if (pos >= max) return -EFBIG
+  if (lpos >= max) return -EFBIG
+  const pos = pos_num(lpos)
   len = Math.min(len, max - pos)
   const mapping = file.f_mapping
   const env = mm.env
@@ -136,11 +155,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, pos: number, ua
     if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
-    if (data.length === 0 && mapping.backing === 'disk' && p > mapping.i_size && mapping.i_size % PAGE_SIZE) {
+    if (data.length === 0 && p > mapping.i_size) {
       // ext4_da_do_write_end(): i_size moves past a gap even for a zero-length copy, and
-      // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block.
-      const eof = mapping.i_pages.get(Math.floor(mapping.i_size / PAGE_SIZE))
-      if (eof !== undefined) set_page_dirty(env, eof)
+      // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block's part of the gap.
+      ext4_zero_eof_tail(env, mapping, mapping.i_size, p, true)
     }
     if (data.length > 0) file_write(env, mapping, p, data)
     else if (page >= 0) set_page_dirty(env, page)

@@ -42,7 +42,8 @@ import {
 } from './mm_types.js'
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
-import { PAGE_ALIGN } from './mmap.js'
+import { BITS_PER_LONG } from './mmap.js'
+import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
 import {
   PTE_MARKER_GUARD,
@@ -148,8 +149,9 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
     if (!pte_present(pte) || vm_normal_page(vma, pte) !== pfn) continue
     if (pages.mapping[pfn] < 0) {
       if (pages.test(pfn, PG_swapbacked)) continue // no swap: keep (activate)
-      // Lazy-free page: discard when clean, else it becomes swap-backed again.
-      if (pte_dirty(pte) || pages.test(pfn, PG_dirty)) {
+      // Lazy-free page: discard when clean, else it becomes swap-backed again. A droppable
+      // VMA's pages are discarded even when dirty (try_to_unmap_one()).
+      if ((pte_dirty(pte) || pages.test(pfn, PG_dirty)) && !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) {
         pages.set(pfn, PG_swapbacked)
         continue
       }
@@ -268,8 +270,10 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       new_flags = vm_flags_andnot(new_flags, VM_DONTDUMP)
       break
     case M.MADV_MERGEABLE:
-      // ksm_madvise(): only private, non-special memory qualifies; others are left alone.
-      if (!vm_flags_test(new_flags, KSM_REFUSED)) new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      // ksm_madvise(): only private, non-special, non-droppable memory qualifies; others are left alone.
+      if (!vm_flags_test(new_flags, KSM_REFUSED) && !vm_flags_test(new_flags, VM_DROPPABLE)) {
+        new_flags = vm_flags_or(new_flags, VM_MERGEABLE)
+      }
       break
     case M.MADV_UNMERGEABLE:
       new_flags = vm_flags_andnot(new_flags, VM_MERGEABLE)
@@ -287,15 +291,26 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
   return vma_modify(mm, vma, start, end, { vm_flags: new_flags })
 }
 
-/** Kernel: do_madvise(): the madvise system call. 0 or -errno. */
-export function do_madvise(mm: MmStruct, start: number, len_in: number, behavior: number): number {
+/**
+ * Kernel: do_madvise(): the madvise system call (start and len_in are
+ * unsigned longs, src/include/ulong.ts). 0 or -errno.
+ */
+export function do_madvise(mm: MmStruct, start_in: UlongArg, len_arg: UlongArg, behavior: number): number {
+  const bits = BITS_PER_LONG(mm)
+  const ustart = ulong(start_in, bits)
+  const len_in = ulong(len_arg, bits)
+  // is_valid_madvise(): a length rounding up past ULONG_MAX, or a range wrapping past 0, is EINVAL.
   if (!VALID.has(behavior)) return -EINVAL
-  if (start % PAGE_SIZE) return -EINVAL
-  const len = PAGE_ALIGN(len_in)
+  if (ul_offset_in_page(ustart)) return -EINVAL
+  const len = ul_page_align(len_in, bits)
   if (len_in && !len) return -EINVAL
-  if (start + len >= 2 ** 64) return -EINVAL
-  const end = start + len
-  if (end === start) return 0
+  const uend = ul_add(ustart, len, bits)
+  if (uend < ustart) return -EINVAL
+  if (uend === ustart) return 0
+  // No VMA lies at or above 2^53: a start there finds none (ENOMEM), an end there is only
+  // compared with VMA addresses.
+  const start = ul_cmp_num(ustart)
+  const end = ul_cmp_num(uend)
   if (behavior === M.MADV_HWPOISON || behavior === M.MADV_SOFT_OFFLINE) return -EPERM
   if (behavior === M.MADV_POPULATE_READ || behavior === M.MADV_POPULATE_WRITE) {
     return faultin_page_range(mm, start, end, behavior === M.MADV_POPULATE_WRITE)

@@ -9,13 +9,24 @@ import { vma_lookup } from './vma.js'
 import { linear_page_index } from './rmap.js'
 import { is_guard_pte_marker, pte_present, vma_is_anonymous } from './memory.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
+import { type UlongArg, ul_offset_in_page, ulong } from '../include/ulong.js'
+import { BITS_PER_LONG } from './mmap.js'
 
 /**
- * Kernel: sys_mincore(): fill vec[i] for each page of [start, start+len).
- * 0 or -errno (vec must hold ceil(len/4096) bytes).
+ * Kernel: sys_mincore(): fill vec[i] for each page of [start, start+len)
+ * (start and len are unsigned longs, src/include/ulong.ts). 0 or -errno
+ * (vec must hold ceil(len/4096) bytes).
  */
-export function do_mincore(mm: MmStruct, start: number, len: number, vec: Uint8Array): number {
-  if (start % PAGE_SIZE) return -EINVAL
+export function do_mincore(mm: MmStruct, start_in: UlongArg, len_in: UlongArg, vec: Uint8Array): number {
+  const bits = BITS_PER_LONG(mm)
+  const ustart = ulong(start_in, bits)
+  const ulen = ulong(len_in, bits)
+  if (ul_offset_in_page(ustart)) return -EINVAL
+  // access_ok(start, len): the range must end (without wrapping) within user space; a value
+  // of 2^53 or more never does.
+  if (typeof ustart !== 'number' || typeof ulen !== 'number') return -ENOMEM
+  const start = ustart
+  const len = ulen
   if (len > mm.task_size || start > mm.task_size - len) return -ENOMEM
   let pages = Math.ceil(len / PAGE_SIZE)
   let i = 0

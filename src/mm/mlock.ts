@@ -32,7 +32,8 @@ import {
 } from './mm_types.js'
 import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from './mman.js'
 import { find_vma, find_vma_index, vma_lookup, vma_modify } from './vma.js'
-import { PAGE_ALIGN } from './mmap.js'
+import { BITS_PER_LONG } from './mmap.js'
+import { type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ul_page_down, ul_pages, ulong } from '../include/ulong.js'
 import { __mm_populate, mm_populate } from './gup.js'
 import { pte_present, vm_normal_page } from './memory.js'
 import { page_locked_elsewhere } from './rmap.js'
@@ -75,11 +76,15 @@ function mlock_fixup(mm: MmStruct, vma: VmArea, start: number, end: number, newf
   return r
 }
 
-/** Kernel: apply_vma_lock_flags(). 0 or -errno. */
-function apply_vma_lock_flags(mm: MmStruct, start: number, len: number, flags: vm_flags_t): number {
-  const end = start + len
-  if (end >= 2 ** 64) return -EINVAL
-  if (end === start) return 0
+/** Kernel: apply_vma_lock_flags() on a page-aligned [start, start+len) (unsigned longs). 0 or -errno. */
+function apply_vma_lock_flags(mm: MmStruct, ustart: Ulong, len: Ulong, flags: vm_flags_t): number {
+  const uend = ul_add(ustart, len, BITS_PER_LONG(mm))
+  if (uend < ustart) return -EINVAL
+  if (uend === ustart) return 0
+  // No VMA lies at or above 2^53: a start there finds none (ENOMEM), an end there is only
+  // compared with VMA addresses.
+  const start = ul_cmp_num(ustart)
+  const end = ul_cmp_num(uend)
   let vma = vma_lookup(mm, start)
   if (!vma) return -ENOMEM
   let nstart = start
@@ -111,8 +116,10 @@ function mlock_posix_error(e: number): number {
  * VM_LOCKED VMAs (Linux subtracts the part before `start` of every locked VMA
  * that begins below it: only the first one can).
  */
-function count_mm_mlocked_page_nr(mm: MmStruct, start: number, len: number): number {
-  const end = Math.min(start + len, 2 ** 64 - 1)
+function count_mm_mlocked_page_nr(mm: MmStruct, ustart: Ulong, len: Ulong): number {
+  // The end saturates at ULONG_MAX; past 2^53 only its comparisons with VMA addresses matter.
+  const start = ul_cmp_num(ustart)
+  const end = start + ul_cmp_num(len)
   let count = 0
   for (let i = find_vma_index(mm, start); i < mm.mm_mt.length; i++) {
     const vma = mm.mm_mt[i]
@@ -129,37 +136,53 @@ function count_mm_mlocked_page_nr(mm: MmStruct, start: number, len: number): num
   return Math.floor(count / PAGE_SIZE)
 }
 
-/** RLIMIT_MEMLOCK in pages (lock_limit >> PAGE_SHIFT). */
+/** RLIMIT_MEMLOCK in pages (lock_limit >> PAGE_SHIFT; RLIM_INFINITY is ULONG_MAX, so ULONG_MAX >> PAGE_SHIFT). */
 function lock_limit_pages(mm: MmStruct): number {
-  return Math.floor(rlimit(mm, RLIMIT_MEMLOCK) / PAGE_SIZE)
+  const rlim = rlimit(mm, RLIMIT_MEMLOCK)
+  if (rlim === Infinity) return BITS_PER_LONG(mm) === 64 ? 2 ** 52 - 1 : 2 ** 20 - 1
+  return Math.floor(rlim / PAGE_SIZE)
 }
 
-/** Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT). 0 or -errno. */
-export function do_mlock(mm: MmStruct, start: number, len: number, vm_flags: vm_flags_t): number {
+/**
+ * The range mlock/munlock work on: [start & PAGE_MASK, +PAGE_ALIGN(len +
+ * offset_in_page(start))), in unsigned long arithmetic (a length that
+ * rounds up past ULONG_MAX becomes 0: nothing to do).
+ */
+function lock_range(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): [Ulong, Ulong] {
+  const bits = BITS_PER_LONG(mm)
+  const start = ulong(start_in, bits)
+  const len = ul_page_align(ul_add(ulong(len_in, bits), ul_offset_in_page(start), bits), bits)
+  return [ul_page_down(start), len]
+}
+
+/**
+ * Kernel: do_mlock(): mlock(2) (flags 0) and mlock2(2) (VM_LOCKONFAULT);
+ * start and len are unsigned longs (src/include/ulong.ts). 0 or -errno.
+ */
+export function do_mlock(mm: MmStruct, start_in: UlongArg, len_in: UlongArg, vm_flags: vm_flags_t): number {
   if (!can_do_mlock(mm)) return -EPERM
-  len = PAGE_ALIGN(len, start % PAGE_SIZE)
-  start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
+  const [start, len] = lock_range(mm, start_in, len_in)
   const lock_limit = lock_limit_pages(mm)
-  let locked = Math.floor(len / PAGE_SIZE) + mm.locked_vm
+  let locked = ul_pages(len) + mm.locked_vm
   // The part of the range already locked is not counted twice.
   if (locked > lock_limit && !capable(mm, CAP_IPC_LOCK)) locked -= count_mm_mlocked_page_nr(mm, start, len)
   if (!(locked <= lock_limit || capable(mm, CAP_IPC_LOCK))) return -ENOMEM
   const err = apply_vma_lock_flags(mm, start, len, vm_flags_or(VM_LOCKED, vm_flags))
   if (err) return err
-  const e = __mm_populate(mm, start, len, false)
+  // Success means VMAs cover the range (or it is empty): both are plain numbers then.
+  const e = __mm_populate(mm, ul_cmp_num(start), ul_cmp_num(len), false)
   return e ? mlock_posix_error(e) : 0
 }
 
 /** The mlock2 system call. */
-export function sys_mlock2(mm: MmStruct, start: number, len: number, flags: number): number {
+export function sys_mlock2(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number {
   if (flags & ~MLOCK_ONFAULT) return -EINVAL
   return do_mlock(mm, start, len, flags & MLOCK_ONFAULT ? VM_LOCKONFAULT : VM_NONE)
 }
 
-/** Kernel: sys_munlock(). */
-export function do_munlock(mm: MmStruct, start: number, len: number): number {
-  len = PAGE_ALIGN(len, start % PAGE_SIZE)
-  start = Math.floor(start / PAGE_SIZE) * PAGE_SIZE
+/** Kernel: sys_munlock() (start and len are unsigned longs). */
+export function do_munlock(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): number {
+  const [start, len] = lock_range(mm, start_in, len_in)
   return apply_vma_lock_flags(mm, start, len, VM_NONE)
 }
 

@@ -5,12 +5,18 @@
  * do_brk_flags, mm/util.c vm_mmap_pgoff).
  *
  * Every function returns an address / 0 on success and -errno on failure,
- * with the checks in Linux's order. Lengths and offsets are unsigned 64-bit
- * values carried in JS numbers (exact below 2^53; larger ones only need to
- * compare correctly against TASK_SIZE).
+ * with the checks in Linux's order. The syscall entries (sys_mmap,
+ * do_munmap, sys_brk) take their unsigned long arguments exactly
+ * (src/include/ulong.ts: a number below 2^53, else a bigint), do the
+ * argument checks in unsigned long arithmetic (PAGE_ALIGN wraps to 0 past
+ * ULONG_MAX, an end may wrap past 0) and go on with plain numbers: a value
+ * that passes those checks is a user address or length (below TASK_SIZE).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import { flags_union } from '../include/wide.js'
+import {
+  type LongBits, type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_err_value, ul_offset_in_page, ul_low32, ul_page_down, ul_pages, ulong,
+} from '../include/ulong.js'
 import {
   type MmStruct,
   type VmArea,
@@ -69,15 +75,24 @@ import {
 import { RLIMIT_DATA, RLIM_INFINITY } from '../include/resource.js'
 import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../include/errno.js'
 
-const TWO64 = 2 ** 64
 /** DEFAULT_MAP_WINDOW on x86-64 (47-bit user space). */
 const DEFAULT_MAP_WINDOW = 0x7ffffffff000
 
-/** Kernel: PAGE_ALIGN() on an unsigned 64-bit value (wraps to 0 past 2^64). */
-export function PAGE_ALIGN(len: number, add = 0): number {
-  if (len + add < 2 ** 53) return Math.ceil((len + add) / PAGE_SIZE) * PAGE_SIZE
-  const b = BigInt.asUintN(64, ((BigInt(len) + BigInt(add) + 4095n) / 4096n) * 4096n)
-  return Number(b) >= TWO64 ? 0 : Number(b)
+/**
+ * BITS_PER_LONG of the mm's architecture: the width of its syscall
+ * arguments. Read off TASK_SIZE (above 4 GiB only with 64-bit longs), a
+ * field of the mm: cheaper on the mmap path than the env's arch profile.
+ */
+export function BITS_PER_LONG(mm: MmStruct): LongBits {
+  return mm.task_size > 0xffffffff ? 64 : 32
+}
+
+/**
+ * MAX_LFS_FILESIZE >> PAGE_SHIFT: the last file page an mmap may reach
+ * (LLONG_MAX on 64-bit, ULONG_MAX pages on 32-bit).
+ */
+function max_lfs_pgoff(bits: LongBits): number {
+  return bits === 64 ? 2 ** 51 - 1 : 2 ** 32 - 1
 }
 
 /**
@@ -181,10 +196,9 @@ function mmap_address_hint_valid(mm: MmStruct, addr: number, len: number): boole
   return addr > DEFAULT_MAP_WINDOW === addr + len > DEFAULT_MAP_WINDOW
 }
 
-/** Kernel: arch_get_unmapped_area_topdown() (x86-64). */
+/** Kernel: arch_get_unmapped_area_topdown() (x86-64) for a non-fixed request (a fixed one returns addr as is). */
 function arch_get_unmapped_area_topdown(mm: MmStruct, addr: number, len: number, flags: number): number {
   if (len > mm.task_size) return -ENOMEM
-  if (flags & M.MAP_FIXED) return addr
   if (!(flags & M.MAP_32BIT)) {
     if (addr) {
       addr = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE
@@ -202,23 +216,36 @@ function arch_get_unmapped_area_topdown(mm: MmStruct, addr: number, len: number,
   return unmapped_area(mm, len, low, high)
 }
 
-/** Kernel: __get_unmapped_area(). */
-export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: number, len: number, _pgoff: number, flags: number): number {
+/**
+ * Kernel: __get_unmapped_area(). A MAP_FIXED `addr` is the caller's exact
+ * unsigned long: the arch code hands it back unchecked, so one of the top
+ * 4095 values reads as that error code (IS_ERR_VALUE: mmap(-22, MAP_FIXED)
+ * is EINVAL), and any other one above TASK_SIZE - len is ENOMEM.
+ */
+export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: Ulong, len: number, _pgoff: number, flags: number): number {
   if (len > mm.task_size) return -ENOMEM
-  const r = arch_get_unmapped_area_topdown(mm, addr, len, flags)
-  if (r < 0) return r
-  if (r > mm.task_size - len) return -ENOMEM
+  let r: number
+  if (flags & M.MAP_FIXED) {
+    // Every error value lies above TASK_SIZE - len: test for one only then.
+    if (addr > mm.task_size - len) return ul_err_value(addr, BITS_PER_LONG(mm)) || -ENOMEM
+    r = addr as number
+  } else {
+    // Callers pass a hint as a number (round_hint_to_min() makes a wide one a double above TASK_SIZE).
+    r = arch_get_unmapped_area_topdown(mm, addr as number, len, flags)
+    if (r < 0) return r
+    if (r > mm.task_size - len) return -ENOMEM
+  }
   if (r % PAGE_SIZE) return -EINVAL
   const error = security_mmap_addr(mm, r)
   return error ? error : r
 }
 
-/** Kernel: round_hint_to_min(). */
-function round_hint_to_min(mm: MmStruct, hint: number): number {
-  hint = Math.floor(hint / PAGE_SIZE) * PAGE_SIZE
+/** Kernel: round_hint_to_min(). A hint of 2^53 or more comes back as its double (ul_cmp_num). */
+function round_hint_to_min(mm: MmStruct, hint: Ulong): number {
+  const h = typeof hint === 'number' ? hint - (hint % PAGE_SIZE) : ul_cmp_num(ul_page_down(hint))
   const min = mm.env.sysctl.mmap_min_addr
-  if (hint && hint < min) return PAGE_ALIGN(min)
-  return hint
+  if (h && h < min) return Math.ceil(min / PAGE_SIZE) * PAGE_SIZE
+  return h
 }
 
 const ACCOUNTABLE_MASK = flags_union(VM_NORESERVE, VM_SHARED, VM_WRITE)
@@ -312,9 +339,23 @@ export function do_vmi_align_munmap(mm: MmStruct, start: number, end: number): n
 }
 
 /** Kernel: do_vmi_munmap() / __vm_munmap(): the munmap syscall. 0 or -errno. */
-export function do_munmap(mm: MmStruct, start: number, len: number): number {
+export function do_munmap(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): number {
+  const bits = BITS_PER_LONG(mm)
+  const lim = bits === 64 ? 2 ** 53 : 2 ** 32
+  let start = start_in
+  let len = len_in
+  // Plain numbers (ul_plain, inline: the path is hot) need no conversion.
+  if (typeof start !== 'number' || typeof len !== 'number' || !(start >= 0 && start < lim && len >= 0 && len < lim) ||
+      Math.floor(start) !== start || Math.floor(len) !== len) {
+    const s = ulong(start_in, bits)
+    const l = ulong(len_in, bits)
+    // A value of 2^53 or more is above TASK_SIZE: the first check below refuses it.
+    if (typeof s !== 'number' || typeof l !== 'number') return -EINVAL
+    start = s
+    len = l
+  }
   if (start % PAGE_SIZE || start > mm.task_size || len > mm.task_size - start) return -EINVAL
-  const end = start + PAGE_ALIGN(len)
+  const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
   if (end === start) return -EINVAL
   return do_vmi_align_munmap(mm, start, end)
 }
@@ -387,7 +428,9 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
   }
   vm_stat_account(mm, vm_flags, pglen)
   if (vm_flags_test(vm_flags, VM_LOCKED)) {
-    if (vm_flags_test(vm_flags, VM_SPECIAL)) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
+    // vma_supports_mlock(): VM_LOCKED from mlockall(MCL_FUTURE) does not stick to special or
+    // droppable mappings (their pages still get populated, do_mmap asked for it).
+    if (vm_flags_test(vm_flags, VM_SPECIAL) || vm_flags_test(vm_flags, VM_DROPPABLE)) vma.vm_flags = vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK)
     else mm.locked_vm += pglen
   }
   return addr
@@ -401,7 +444,7 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
 export function do_mmap(
   mm: MmStruct,
   file: VmFile | null,
-  addr: number,
+  addr_in: Ulong,
   len: number,
   prot: number,
   flags: number,
@@ -410,15 +453,20 @@ export function do_mmap(
 ): number {
   if (out) out.populate = 0
   if (!len) return -EINVAL
-  if (flags & M.MAP_FIXED_NOREPLACE) flags |= M.MAP_FIXED
-  if (!(flags & M.MAP_FIXED)) addr = round_hint_to_min(mm, addr)
-  len = PAGE_ALIGN(len)
-  if (!len) return -ENOMEM
-  if (pgoff + len / PAGE_SIZE >= TWO64) return -EOVERFLOW
+  // (+, not |=: flags may carry the 2^32 "unknown high bits" mark, see sys_mmap.)
+  if (flags & M.MAP_FIXED_NOREPLACE && !(flags & M.MAP_FIXED)) flags += M.MAP_FIXED
+  const hint = flags & M.MAP_FIXED ? addr_in : round_hint_to_min(mm, addr_in)
+  // PAGE_ALIGN() and pgoff + (len >> PAGE_SHIFT) in unsigned long arithmetic: len is below
+  // 2^53 here (sys_mmap), so both can pass ULONG_MAX only with 32-bit longs (the first test).
+  len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
+  if (len + pgoff >= 2 ** 32 && BITS_PER_LONG(mm) === 32) {
+    if (len >= 2 ** 32) return -ENOMEM
+    if (pgoff + len / PAGE_SIZE >= 2 ** 32) return -EOVERFLOW
+  }
   if (mm.map_count > mm.env.sysctl.max_map_count) return -ENOMEM
   let vm_flags = vm_flags_or(vm_flags_or(calc_vm_prot_bits(prot), calc_vm_flag_bits(file, flags)), VM_MAY_RWX)
   vm_flags = vm_flags_or(vm_flags, mm.def_flags)
-  addr = get_unmapped_area(mm, file, addr, len, pgoff, flags)
+  const addr = get_unmapped_area(mm, file, hint, len, pgoff, flags)
   if (addr < 0) return addr
   if (flags & M.MAP_FIXED_NOREPLACE) {
     if (find_vma_intersection(mm, addr, addr + len)) return -EEXIST
@@ -426,15 +474,16 @@ export function do_mmap(
   if (flags & M.MAP_LOCKED && !can_do_mlock(mm)) return -EPERM
   if (!mlock_future_ok(mm, vm_flags, len)) return -EAGAIN
   if (file) {
-    // file_mmap_ok(): the offset range must fit in loff_t.
-    if (pgoff * PAGE_SIZE + len > 2 ** 63) return -EOVERFLOW
+    // file_mmap_ok(): the last byte mapped must not pass MAX_LFS_FILESIZE (a regular file's
+    // limit), i.e. pgoff <= (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT; len is page aligned.
+    if (pgoff > max_lfs_pgoff(BITS_PER_LONG(mm)) - len / PAGE_SIZE) return -EOVERFLOW
     let flags_mask = M.LEGACY_MAP_MASK
     // FOP_MMAP_SYNC: ext4 accepts MAP_SYNC here (and refuses it without DAX at ->mmap); tmpfs does not.
     if (file.supports_map_sync || file.f_mapping.backing === 'disk') flags_mask |= M.MAP_SYNC
     const type = flags & M.MAP_TYPE
     if (type === M.MAP_SHARED || type === M.MAP_SHARED_VALIDATE) {
       if (type === M.MAP_SHARED) flags &= M.LEGACY_MAP_MASK
-      if (flags & ~flags_mask) return -EOPNOTSUPP
+      if (flags & ~flags_mask || flags >= 2 ** 32) return -EOPNOTSUPP
       if (prot & M.PROT_WRITE && !(file.f_mode & FMODE_WRITE)) return -EACCES
       vm_flags = vm_flags_or(vm_flags, VM_SHARED_MAYSHARE)
       if (!(file.f_mode & FMODE_WRITE)) vm_flags = vm_flags_andnot(vm_flags, vm_flags_or(VM_MAYWRITE, VM_SHARED))
@@ -453,6 +502,7 @@ export function do_mmap(
       if (type === M.MAP_DROPPABLE) {
         if (flags & (M.MAP_LOCKED | M.MAP_HUGETLB)) return -EINVAL
         if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
+        // VM_DROPPABLE is bit 40: vm_flags_or, never `|` (which keeps 32 bits).
         vm_flags = vm_flags_or(vm_flags, VM_DROPPABLE_FLAGS)
       }
       pgoff = addr / PAGE_SIZE
@@ -469,7 +519,7 @@ export function do_mmap(
 }
 
 /** Kernel: vm_mmap_pgoff(): do_mmap then mm_populate. */
-export function vm_mmap_pgoff(mm: MmStruct, file: VmFile | null, addr: number, len: number, prot: number, flags: number, pgoff: number): number {
+export function vm_mmap_pgoff(mm: MmStruct, file: VmFile | null, addr: Ulong, len: number, prot: number, flags: number, pgoff: number): number {
   const out = { populate: 0 }
   const r = do_mmap(mm, file, addr, len, prot, flags, pgoff, out)
   if (r >= 0 && out.populate) mm_populate(mm, r, out.populate)
@@ -482,24 +532,73 @@ export type FdLookup = (fd: number) => VmFile | null
 /**
  * The mmap system call (arch/x86/kernel/sys_x86_64.c sys_mmap +
  * mm/mmap.c ksys_mmap_pgoff): offset alignment, fd lookup, MAP_HUGETLB.
- * Returns the address or -errno.
+ * Every argument but fd is an unsigned long (src/include/ulong.ts: -1 is
+ * ULONG_MAX). prot's bits above 31 mean nothing; flags' bits above 31 are
+ * unknown flags, which only MAP_SHARED_VALIDATE refuses: they travel as a
+ * 2^32 mark on the low 32 bits. Returns the address or -errno.
  */
-export function sys_mmap(mm: MmStruct, addr: number, len: number, prot: number, flags: number, fd: number, off: number, fget: FdLookup): number {
-  if (off % PAGE_SIZE) return -EINVAL
-  const pgoff = off / PAGE_SIZE
+export function sys_mmap(
+  mm: MmStruct, addr_in: UlongArg, len_in: UlongArg, prot_in: UlongArg, flags_in: UlongArg, fd: number, off_in: UlongArg, fget: FdLookup,
+): number {
+  const bits = BITS_PER_LONG(mm)
+  // The usual call passes plain numbers (ul_plain: checked inline here, the mmap path is hot):
+  // no conversion, no bigint in sight.
+  const lim = bits === 64 ? 2 ** 53 : 2 ** 32
+  if (
+    typeof addr_in !== 'number' || typeof len_in !== 'number' || typeof off_in !== 'number' ||
+    typeof prot_in !== 'number' || typeof flags_in !== 'number' ||
+    !(addr_in >= 0 && addr_in < lim && len_in >= 0 && len_in < lim && off_in >= 0 && off_in < lim) ||
+    !(prot_in >= 0 && prot_in < 2 ** 32 && flags_in >= 0 && flags_in < 2 ** 32) ||
+    Math.floor(addr_in) !== addr_in || Math.floor(len_in) !== len_in || Math.floor(off_in) !== off_in ||
+    Math.floor(prot_in) !== prot_in || Math.floor(flags_in) !== flags_in
+  ) {
+    return sys_mmap_ulong(mm, addr_in, len_in, prot_in, flags_in, fd, off_in, fget)
+  }
+  return ksys_mmap_pgoff(mm, addr_in, len_in, prot_in, flags_in, fd, off_in, fget)
+}
+
+/** sys_mmap() for arguments that are not plain numbers: each becomes its exact unsigned long first. */
+function sys_mmap_ulong(
+  mm: MmStruct, addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd: number, off: UlongArg, fget: FdLookup,
+): number {
+  const bits = BITS_PER_LONG(mm)
+  return ksys_mmap_pgoff(
+    mm, ulong(addr, bits), ulong(len, bits), ul_low32(ulong(prot, bits)), ul_low32(ulong(flags, bits), true), fd, ulong(off, bits), fget,
+  )
+}
+
+/** The rest of sys_mmap() and ksys_mmap_pgoff(), on exact unsigned longs. */
+function ksys_mmap_pgoff(
+  mm: MmStruct, addr: Ulong, len: Ulong, prot: number, flags: number, fd: number, off: Ulong, fget: FdLookup,
+): number {
+  if (typeof off === 'number' ? off % PAGE_SIZE : ul_offset_in_page(off)) return -EINVAL
+  const pgoff = typeof off === 'number' ? off / PAGE_SIZE : ul_pages(off)
   let file: VmFile | null = null
   if (!(flags & M.MAP_ANONYMOUS)) {
     file = fget(fd)
     if (!file) return -EBADF
     if (flags & M.MAP_HUGETLB) return -EINVAL
   } else if (flags & M.MAP_HUGETLB) {
-    // hugetlb_file_setup(): an unknown huge page size is EINVAL; the hugetlbfs reservation
-    // then fails with ENOMEM because the simulated kernel has no huge page pool
-    // (vm.nr_hugepages is 0 on the reference machine too; hugetlb is not simulated).
+    // hugetlb_file_setup(): an unknown huge page size is EINVAL. The length is first rounded
+    // up to the huge page size; when that wraps to 0 the file is set up and do_mmap() refuses
+    // the zero length (EINVAL). Otherwise the hugetlbfs reservation fails with ENOMEM because
+    // the simulated kernel has no huge page pool (vm.nr_hugepages is 0 on the reference
+    // machine too; hugetlb is not simulated).
     const size_log = Math.floor(flags / 2 ** 26) & 0x3f
     if (size_log !== 0 && size_log !== 21 && size_log !== 30) return -EINVAL
+    const hpage = size_log === 30 ? 2 ** 30 : 2 ** 21
+    if (ul_add(len, hpage - 1, BITS_PER_LONG(mm)) < hpage) return -EINVAL
+    // do_mmap() of the hugetlbfs file: a mapping type other than shared or private (e.g.
+    // MAP_DROPPABLE) is EINVAL before ->mmap() could fail. (Its other checks - address,
+    // MAP_FIXED_NOREPLACE, mlock limits - are not modelled ahead of the ENOMEM.)
+    const type = flags & M.MAP_TYPE
+    if (type !== M.MAP_SHARED && type !== M.MAP_SHARED_VALIDATE && type !== M.MAP_PRIVATE) return -EINVAL
     return -ENOMEM
   }
+  // A length of 2^53 or more is ENOMEM whatever else: do_mmap() would find it nonzero, then
+  // either PAGE_ALIGN() wraps it to 0 or it stays above TASK_SIZE for get_unmapped_area(),
+  // with only the (ENOMEM) map_count check between (pgoff + pages cannot wrap on 64-bit).
+  if (typeof len !== 'number') return -ENOMEM
   return vm_mmap_pgoff(mm, file, addr, len, prot, flags, pgoff)
 }
 
@@ -550,15 +649,19 @@ function check_brk_limits(mm: MmStruct, addr: number, len: number): number {
 }
 
 /** Kernel: sys_brk(): returns the new break, or the old one when refused. */
-export function sys_brk(mm: MmStruct, brk: number): number {
+export function sys_brk(mm: MmStruct, brk_in: UlongArg): number {
   const origbrk = mm.brk
   const min_brk = mm.start_brk
+  const brk = ulong(brk_in, BITS_PER_LONG(mm))
+  // A break of 2^53 or more is above TASK_SIZE: PAGE_ALIGN wraps it to 0 or leaves it there,
+  // and either way check_brk_limits() refuses the growth.
+  if (typeof brk !== 'number') return origbrk
   if (brk < min_brk) return origbrk
   // check_data_rlimit(): the break plus the data segment within RLIMIT_DATA.
   const rlim = rlimit(mm, RLIMIT_DATA)
   if (rlim !== RLIM_INFINITY && brk - mm.start_brk + (mm.end_data - mm.start_data) > rlim) return origbrk
-  const newbrk = PAGE_ALIGN(brk)
-  const oldbrk = PAGE_ALIGN(mm.brk)
+  const newbrk = Math.ceil(brk / PAGE_SIZE) * PAGE_SIZE
+  const oldbrk = Math.ceil(mm.brk / PAGE_SIZE) * PAGE_SIZE
   if (oldbrk === newbrk) {
     mm.brk = brk
     return brk

@@ -31,7 +31,8 @@ import {
 } from './mm_types.js'
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
 import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
-import { PAGE_ALIGN, calc_vm_prot_bits } from './mmap.js'
+import { BITS_PER_LONG, calc_vm_prot_bits } from './mmap.js'
+import { type UlongArg, ul_add, ul_cmp_num, ul_low32, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { pte_modify } from '../arch/pte.js'
 import {
   _PAGE_PRESENT,
@@ -118,18 +119,29 @@ export function mprotect_fixup(mm: MmStruct, vma: VmArea, start: number, end: nu
   return 0
 }
 
-/** Kernel: do_mprotect_pkey() with pkey -1: the mprotect syscall. 0 or -errno. */
-export function do_mprotect_pkey(mm: MmStruct, start: number, len: number, prot: number): number {
+/**
+ * Kernel: do_mprotect_pkey() with pkey -1: the mprotect syscall (start and
+ * len are unsigned longs, src/include/ulong.ts). 0 or -errno.
+ */
+export function do_mprotect_pkey(mm: MmStruct, start_in: UlongArg, len_in: UlongArg, prot_in: UlongArg): number {
+  const bits = BITS_PER_LONG(mm)
+  const ustart = ulong(start_in, bits)
+  const ulen = ulong(len_in, bits)
+  // prot is an unsigned long too: a bit above 31 is an unknown one (EINVAL below).
+  let prot = ul_low32(ulong(prot_in, bits), true)
   const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP)
-  prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP)
+  if (grows) prot -= grows
   if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL
-  if (start % PAGE_SIZE) return -EINVAL
-  if (!len) return 0
-  len = PAGE_ALIGN(len)
-  const end = start + len
-  if (len === 0 || end >= 2 ** 64) return -ENOMEM
+  if (ul_offset_in_page(ustart)) return -EINVAL
+  if (!ulen) return 0
+  const uend = ul_add(ustart, ul_page_align(ulen, bits), bits)
+  if (uend <= ustart) return -ENOMEM
   // arch_validate_prot() (x86): only PROT_READ|WRITE|EXEC|SEM
-  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) return -EINVAL
+  if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) || prot >= 2 ** 32) return -EINVAL
+  // No VMA lies at or above 2^53: a start there finds none (ENOMEM), an end there is only
+  // compared with VMA addresses.
+  let start = ul_cmp_num(ustart)
+  const end = ul_cmp_num(uend)
   const reqprot = prot
   let vma = find_vma(mm, start)
   if (!vma || vma.vm_start >= end) return -ENOMEM

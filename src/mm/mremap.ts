@@ -36,7 +36,8 @@ import {
   vm_stat_account,
   find_vma,
 } from './vma.js'
-import { PAGE_ALIGN, do_munmap, do_vmi_align_munmap, get_unmapped_area } from './mmap.js'
+import { BITS_PER_LONG, do_munmap, get_unmapped_area } from './mmap.js'
+import { type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_low32, ul_offset_in_page, ul_page_align, ul_sub, ulong } from '../include/ulong.js'
 import { anon_vma_clone, unlink_anon_vmas } from './rmap.js'
 import { vma_is_anonymous } from './memory.js'
 import { mm_populate } from './gup.js'
@@ -46,35 +47,48 @@ import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 const SHARED_MAYSHARE = vm_flags_or(VM_SHARED, VM_MAYSHARE)
 const DONTEXPAND_PFNMAP = vm_flags_or(VM_DONTEXPAND, VM_PFNMAP)
 
+/**
+ * The state of one mremap (Kernel: struct vma_remap_struct). old_len and
+ * delta stay exact unsigned longs (src/include/ulong.ts): an old_len of 2^53
+ * or more passes the argument checks and fails only when the shrink's munmap
+ * refuses it; new_len and new_addr are within TASK_SIZE once checked.
+ */
 interface Vrm {
   addr: number
-  old_len: number
+  old_len: Ulong
   new_len: number
   flags: number
   new_addr: number
   vma: VmArea | null
-  delta: number
+  delta: Ulong
   type: 'no_resize' | 'shrink' | 'expand'
   charged: number
   populate_expand: boolean
 }
 
-function implies_new_addr(v: Vrm): boolean {
-  return (v.flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0
+function implies_new_addr(flags: number): boolean {
+  return (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0
 }
 
-/** Kernel: check_mremap_params(). */
-function check_mremap_params(mm: MmStruct, v: Vrm): number {
-  if (v.flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL
-  if (v.addr % PAGE_SIZE) return -EINVAL
-  if (!v.new_len) return -EINVAL
-  if (v.new_len > mm.task_size) return -EINVAL
-  if (!implies_new_addr(v)) return 0
-  if (v.new_addr > mm.task_size - v.new_len) return -EINVAL
-  if (v.new_addr % PAGE_SIZE) return -EINVAL
-  if (!(v.flags & MREMAP_MAYMOVE)) return -EINVAL
-  if (v.flags & MREMAP_DONTUNMAP && v.old_len !== v.new_len) return -EINVAL
-  if (v.old_len > 0 && v.new_addr < v.addr + v.old_len && v.addr < v.new_addr + v.new_len) return -EINVAL
+/**
+ * Kernel: check_mremap_params(), on the page-aligned unsigned long
+ * arguments. A zero (or wrapped to zero) old_len is allowed: on a shared
+ * mapping it duplicates the mapping.
+ */
+function check_mremap_params(mm: MmStruct, addr: Ulong, old_len: Ulong, new_len: Ulong, flags: number, new_addr: Ulong): number {
+  if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP) || flags >= 2 ** 32) return -EINVAL
+  if (ul_offset_in_page(addr)) return -EINVAL
+  if (!new_len) return -EINVAL
+  if (new_len > mm.task_size) return -EINVAL
+  if (!implies_new_addr(flags)) return 0
+  const nlen = new_len as number
+  if (new_addr > mm.task_size - nlen) return -EINVAL
+  const naddr = new_addr as number
+  if (naddr % PAGE_SIZE) return -EINVAL
+  if (!(flags & MREMAP_MAYMOVE)) return -EINVAL
+  if (flags & MREMAP_DONTUNMAP && old_len !== new_len) return -EINVAL
+  // vrm_overlaps(): the old range's end is computed in unsigned long arithmetic (it may wrap).
+  if (ul_add(addr, old_len, BITS_PER_LONG(mm)) > naddr && naddr + nlen > addr) return -EINVAL
   if (mm.map_count + 2 >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
   return 0
 }
@@ -84,10 +98,11 @@ function check_prep_vma(mm: MmStruct, v: Vrm): number {
   const vma = v.vma
   if (!vma) return -EFAULT
   if (vm_flags_test(vma.vm_flags, VM_SEALED)) return -EPERM
-  v.delta = Math.abs(v.new_len - v.old_len)
+  const bits = BITS_PER_LONG(mm)
   v.type = v.old_len === v.new_len ? 'no_resize' : v.old_len > v.new_len ? 'shrink' : 'expand'
-  if (!implies_new_addr(v)) v.new_addr = v.addr
-  if (v.type !== 'expand' && !implies_new_addr(v)) return 0
+  v.delta = v.type === 'shrink' ? ul_sub(v.old_len, v.new_len, bits) : v.new_len - (v.old_len as number)
+  if (!implies_new_addr(v.flags)) v.new_addr = v.addr
+  if (v.type !== 'expand' && !implies_new_addr(v.flags)) return 0
   let old_len = v.old_len
   const new_len = v.new_len
   if (!old_len && !vm_flags_test(vma.vm_flags, SHARED_MAYSHARE)) return -EINVAL
@@ -95,10 +110,15 @@ function check_prep_vma(mm: MmStruct, v: Vrm): number {
   if (v.type === 'shrink') old_len = new_len
   if (old_len > vma.vm_end - v.addr) return -EFAULT
   if (new_len === old_len) return 0
+  // Growing: old_len < new_len <= TASK_SIZE, so it and delta are plain numbers.
+  const delta = v.delta as number
   if (vm_flags_test(vma.vm_flags, VM_LOCKED)) v.populate_expand = true
+  // The file offset of the new end must not wrap (only possible with 32-bit longs).
+  const pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
+  if (ul_add(pgoff, new_len / PAGE_SIZE, bits) < pgoff) return -EINVAL
   if (vm_flags_test(vma.vm_flags, DONTEXPAND_PFNMAP)) return -EFAULT
-  if (!mlock_future_ok(mm, vma.vm_flags, v.delta)) return -EAGAIN
-  if (!may_expand_vm(mm, vma.vm_flags, v.delta / PAGE_SIZE)) return -ENOMEM
+  if (!mlock_future_ok(mm, vma.vm_flags, delta)) return -EAGAIN
+  if (!may_expand_vm(mm, vma.vm_flags, delta / PAGE_SIZE)) return -ENOMEM
   return 0
 }
 
@@ -112,7 +132,7 @@ function vrm_stat_account(mm: MmStruct, vma: VmArea, bytes: number): void {
 function set_new_addr(mm: MmStruct, v: Vrm): number {
   const vma = v.vma as VmArea
   const pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
-  const hint = implies_new_addr(v) ? v.new_addr : 0
+  const hint = implies_new_addr(v.flags) ? v.new_addr : 0
   let map_flags = 0
   if (v.flags & MREMAP_FIXED) map_flags |= MAP_FIXED
   if (vm_flags_test(vma.vm_flags, VM_MAYSHARE)) map_flags |= MAP_SHARED
@@ -164,12 +184,14 @@ function move_page_tables(mm: MmStruct, old_addr: number, new_addr: number, len:
 /** Kernel: move_vma(). Returns the new address or -errno. */
 function move_vma(mm: MmStruct, v: Vrm): number {
   let vma = v.vma as VmArea
+  // A move copies old_len <= new_len bytes (a shrink was done first): a plain number.
+  const old_len = v.old_len as number
   if (mm.map_count >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
   // vrm_calc_charge()
   if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
     let charged = 0
     if (v.flags & MREMAP_DONTUNMAP) charged = v.new_len / PAGE_SIZE
-    else if (v.new_len > v.old_len) charged = (v.new_len - v.old_len) / PAGE_SIZE
+    else if (v.new_len > old_len) charged = (v.new_len - old_len) / PAGE_SIZE
     if (charged) {
       if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
       v.charged = charged
@@ -179,13 +201,13 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   const vma_start = vma.vm_start
   const new_vma = copy_vma(mm, vma, v.new_addr, v.new_len, new_pgoff)
   if (vma_start >= new_vma.vm_start && vma_start < new_vma.vm_end) vma = new_vma
-  move_page_tables(mm, v.addr, v.new_addr, v.old_len)
+  move_page_tables(mm, v.addr, v.new_addr, old_len)
   const hiwater_vm = mm.hiwater_vm
   vrm_stat_account(mm, new_vma, v.new_len)
   if (v.flags & MREMAP_DONTUNMAP) {
     // dontunmap_complete()
     const start = v.addr
-    const end = v.addr + v.old_len
+    const end = v.addr + old_len
     const src = find_vma(mm, start) as VmArea
     const old_start = src.vm_start
     const old_end = src.vm_end
@@ -198,11 +220,12 @@ function move_vma(mm: MmStruct, v: Vrm): number {
     const vm_start = src.vm_start
     const vm_end = src.vm_end
     if (accountable) src.vm_flags = vm_flags_andnot(src.vm_flags, VM_ACCOUNT)
-    const err = do_munmap(mm, v.addr, v.old_len)
+    const err = do_munmap(mm, v.addr, old_len)
     if (err) {
-      vm_acct_memory(mm.env, v.old_len / PAGE_SIZE)
+      // Also the duplicate of a shared mapping (old_len 0): nothing to unmap, nothing to account.
+      vm_acct_memory(mm.env, old_len / PAGE_SIZE)
     } else if (accountable) {
-      const end = v.addr + v.old_len
+      const end = v.addr + old_len
       const i = find_vma_index(mm, v.addr)
       if (vm_start < v.addr && i > 0) {
         const prev = mm.mm_mt[i - 1]
@@ -221,15 +244,17 @@ function move_vma(mm: MmStruct, v: Vrm): number {
 /** Kernel: expand_vma(). */
 function expand_vma(mm: MmStruct, v: Vrm): number {
   const vma = v.vma as VmArea
+  // Growing: old_len < new_len <= TASK_SIZE.
+  const delta = v.delta as number
   if (vma.vm_end - v.addr === v.old_len) {
     // vma_expandable()
-    const end = vma.vm_end + v.delta
+    const end = vma.vm_end + delta
     const fits =
       !find_vma_intersection(mm, vma.vm_end, end) &&
       get_unmapped_area(mm, null, vma.vm_start, end - vma.vm_start, 0, MAP_FIXED) % PAGE_SIZE === 0
     if (fits) {
       if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
-        if (security_vm_enough_memory_mm(mm, v.delta / PAGE_SIZE)) return -ENOMEM
+        if (security_vm_enough_memory_mm(mm, delta / PAGE_SIZE)) return -ENOMEM
       }
       const r = vma_merge_new_range(mm, {
         start: vma.vm_end,
@@ -243,10 +268,10 @@ function expand_vma(mm: MmStruct, v: Vrm): number {
         middle: vma,
       })
       if (!r) {
-        if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) vm_unacct_memory(mm.env, v.delta / PAGE_SIZE)
+        if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) vm_unacct_memory(mm.env, delta / PAGE_SIZE)
         return -ENOMEM
       }
-      vrm_stat_account(mm, r, v.delta)
+      vrm_stat_account(mm, r, delta)
       return v.addr
     }
   }
@@ -265,13 +290,17 @@ function mremap_to(mm: MmStruct, v: Vrm): number {
     if (!v.vma) return -EFAULT
   }
   if (v.type === 'shrink') {
-    const err = do_vmi_align_munmap(mm, v.addr + v.new_len, v.addr + v.old_len)
+    // shrink_vma(): do_vmi_munmap() of the tail, with munmap's own checks (a tail of 2^53 or
+    // more, or one past TASK_SIZE, is EINVAL).
+    const err = do_munmap(mm, v.addr + v.new_len, v.delta)
     if (err) return err
     v.old_len = v.new_len
     v.vma = vma_lookup(mm, v.addr)
+    if (!v.vma) return -EFAULT
   }
   if (v.flags & MREMAP_DONTUNMAP) {
-    if (!may_expand_vm(mm, (v.vma as VmArea).vm_flags, v.old_len / PAGE_SIZE)) return -ENOMEM
+    // DONTUNMAP needs old_len == new_len.
+    if (!may_expand_vm(mm, (v.vma as VmArea).vm_flags, v.new_len / PAGE_SIZE)) return -ENOMEM
   }
   const err = set_new_addr(mm, v)
   if (err) return err
@@ -285,7 +314,7 @@ function mremap_to(mm: MmStruct, v: Vrm): number {
  */
 function remap_move(mm: MmStruct, v: Vrm): number {
   const start = v.addr
-  const end = v.addr + v.old_len
+  const end = v.addr + v.new_len // old_len == new_len
   let target_addr = v.new_addr
   let res = -EFAULT
   let seen = false
@@ -312,35 +341,50 @@ function remap_move(mm: MmStruct, v: Vrm): number {
 }
 
 /**
- * Kernel: do_mremap(): the mremap system call. Returns the (new) address
- * or -errno.
+ * Kernel: do_mremap(): the mremap system call; addr, old_len, new_len and
+ * new_addr are unsigned longs (src/include/ulong.ts). Both lengths are
+ * page-aligned first, so an old_len that rounds up past ULONG_MAX is 0:
+ * on a shared mapping that duplicates it (MREMAP_MAYMOVE), on a private one
+ * it is EINVAL. Returns the (new) address or -errno.
  */
-export function do_mremap(mm: MmStruct, addr: number, old_len: number, new_len: number, flags: number, new_addr: number): number {
+export function do_mremap(
+  mm: MmStruct, addr_in: UlongArg, old_len_in: UlongArg, new_len_in: UlongArg, flags_in: UlongArg, new_addr_in: UlongArg,
+): number {
+  const bits = BITS_PER_LONG(mm)
+  // flags is an unsigned long: a bit above 31 is an unknown flag (EINVAL, the first check).
+  const flags = ul_low32(ulong(flags_in, bits), true)
+  const addr = ulong(addr_in, bits)
+  const old_len = ul_page_align(ulong(old_len_in, bits), bits)
+  const new_len = ul_page_align(ulong(new_len_in, bits), bits)
+  const new_addr = ulong(new_addr_in, bits)
+  const err = check_mremap_params(mm, addr, old_len, new_len, flags, new_addr)
+  if (err) return err
   const v: Vrm = {
-    addr,
-    old_len: PAGE_ALIGN(old_len),
-    new_len: PAGE_ALIGN(new_len),
+    // No VMA lies at or above 2^53: such an addr finds none below (EFAULT).
+    addr: ul_cmp_num(addr),
+    old_len,
+    new_len: new_len as number,
     flags,
-    new_addr,
+    // Checked against TASK_SIZE when used; ignored (replaced by addr) otherwise.
+    new_addr: implies_new_addr(flags) ? (new_addr as number) : 0,
     vma: null,
     delta: 0,
     type: 'no_resize',
     charged: 0,
     populate_expand: false,
   }
-  const err = check_mremap_params(mm, v)
-  if (err) return err
   if (v.flags & MREMAP_FIXED && v.old_len === v.new_len) return remap_move(mm, v)
   v.vma = vma_lookup(mm, v.addr)
   const e2 = check_prep_vma(mm, v)
   if (e2) return e2
   let res: number
-  if (implies_new_addr(v)) res = mremap_to(mm, v)
+  if (implies_new_addr(v.flags)) res = mremap_to(mm, v)
   else if (v.type === 'no_resize') res = v.addr
   else if (v.type === 'shrink') {
-    res = do_vmi_align_munmap(mm, v.addr + v.new_len, v.addr + v.old_len)
+    // shrink_vma(): do_vmi_munmap() of the tail, with munmap's own checks.
+    res = do_munmap(mm, v.addr + v.new_len, v.delta)
     if (!res) res = v.addr
   } else res = expand_vma(mm, v)
-  if (res >= 0 && v.populate_expand) mm_populate(mm, v.new_addr + v.old_len, v.delta)
+  if (res >= 0 && v.populate_expand) mm_populate(mm, v.new_addr + (v.old_len as number), v.delta as number)
   return res
 }

@@ -3,10 +3,10 @@
  * mprotect, mremap, MAP_FIXED over them and discarding advice on read-only
  * anonymous memory; the checks live in those syscalls.
  */
-import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, VM_SEALED, vm_flags_or, vm_flags_test } from './mm_types.js'
 import { find_vma, vma_modify } from './vma.js'
-import { PAGE_ALIGN } from './mmap.js'
+import { BITS_PER_LONG } from './mmap.js'
+import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
 
 /** Kernel: range_contains_unmapped(). */
@@ -21,15 +21,22 @@ function range_contains_unmapped(mm: MmStruct, start: number, end: number): bool
   return prev_end < end
 }
 
-/** Kernel: do_mseal(). 0 or -errno. */
-export function do_mseal(mm: MmStruct, start: number, len_in: number, flags: number): number {
+/** Kernel: do_mseal() (start and len_in are unsigned longs, src/include/ulong.ts). 0 or -errno. */
+export function do_mseal(mm: MmStruct, start_in: UlongArg, len_arg: UlongArg, flags: number): number {
+  const bits = BITS_PER_LONG(mm)
+  const ustart = ulong(start_in, bits)
+  const len_in = ulong(len_arg, bits)
   if (flags) return -EINVAL
-  if (start % PAGE_SIZE) return -EINVAL
-  const len = PAGE_ALIGN(len_in)
+  if (ul_offset_in_page(ustart)) return -EINVAL
+  const len = ul_page_align(len_in, bits)
   if (len_in && !len) return -EINVAL
-  const end = start + len
-  if (end >= 2 ** 64) return -EINVAL
-  if (end === start) return 0
+  const uend = ul_add(ustart, len, bits)
+  if (uend < ustart) return -EINVAL
+  if (uend === ustart) return 0
+  // No VMA lies at or above 2^53: a start there leaves the range unmapped (ENOMEM), an end
+  // there is only compared with VMA addresses.
+  const start = ul_cmp_num(ustart)
+  const end = ul_cmp_num(uend)
   if (range_contains_unmapped(mm, start, end)) return -ENOMEM
   let cur = start
   while (cur < end) {

@@ -14,7 +14,7 @@
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_DROPPABLE, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
 import { pte_pfn, pte_present } from '../arch/pte.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
@@ -165,7 +165,11 @@ export function PageAnon(env: MmEnv, pfn: number): boolean {
   return env.pages.mapping[pfn] < 0
 }
 
-/** Kernel: folio_add_new_anon_rmap(): a freshly allocated anonymous page mapped once, exclusively. */
+/**
+ * Kernel: folio_add_new_anon_rmap(): a freshly allocated anonymous page
+ * mapped once, exclusively. It is swap-backed unless the VMA is droppable:
+ * those pages are always lazily freeable (reclaim discards them, dirty or not).
+ */
 export function folio_add_new_anon_rmap(env: MmEnv, pfn: number, vma: VmArea, addr: number): void {
   const av = vma.anon_vma
   if (!av) throw new KernelBug('folio_add_new_anon_rmap: vma has no anon_vma')
@@ -174,7 +178,8 @@ export function folio_add_new_anon_rmap(env: MmEnv, pfn: number, vma: VmArea, ad
   pages.index[pfn] = linear_page_index(vma, addr)
   pages._mapcount[pfn] = 1
   pages.set(pfn, PG_anon_exclusive)
-  pages.set(pfn, PG_swapbacked)
+  // (VM_DROPPABLE is bit 40: the first comparison keeps the usual VMA off vm_flags_test().)
+  if (vma.vm_flags < VM_DROPPABLE || !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) pages.set(pfn, PG_swapbacked)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, 1)
 }
 

@@ -149,6 +149,26 @@ export function delete_from_page_cache(env: MmEnv, mapping: AddressSpace, index:
   put_page(env, pfn)
 }
 
+/**
+ * ext4 (4 KiB blocks) zeroing the page-cache tail of the block that holds
+ * EOF `size`, [size, min(to, end of that block)), when i_size grows past it
+ * (ext4_zero_partial_blocks() for a write starting beyond EOF, the whole
+ * tail for a truncate up) or the block is written back
+ * (ext4_bio_write_folio()). So bytes a MAP_SHARED store left beyond EOF
+ * never reappear as file data on ext4 (tmpfs keeps them). Dirties the page
+ * when `dirty`. No-op for shmem or a block-aligned i_size.
+ */
+export function ext4_zero_eof_tail(env: MmEnv, mapping: AddressSpace, size: number, to: number, dirty: boolean): void {
+  const from = size % PAGE_SIZE
+  if (mapping.backing !== 'disk' || from === 0) return
+  const index = Math.floor(size / PAGE_SIZE)
+  const pfn = mapping.i_pages.get(index)
+  if (pfn === undefined) return
+  const end = Math.min(to - index * PAGE_SIZE, PAGE_SIZE)
+  if (end > from && env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, from, end - from)
+  if (dirty) set_page_dirty(env, pfn)
+}
+
 /** Kernel: generic_file_read_iter(): bytes [off, off+len) clipped to i_size. */
 export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: number): Uint8Array {
   const end = Math.min(off + len, mapping.i_size)
@@ -168,11 +188,9 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
  * dirtying every page written. Returns bytes written or -ENOMEM.
  */
 export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data: Uint8Array): number {
-  if (mapping.backing === 'disk' && off > mapping.i_size && mapping.i_size % PAGE_SIZE && data.length) {
-    // ext4_zero_partial_blocks() on the old EOF block when a write leaves a gap: that page is dirtied.
-    const eof = mapping.i_pages.get(Math.floor(mapping.i_size / PAGE_SIZE))
-    if (eof !== undefined) set_page_dirty(env, eof)
-  }
+  // ext4_zero_partial_blocks() on the old EOF block when a write leaves a gap: the gap's part
+  // of that block is zeroed and the page dirtied.
+  if (off > mapping.i_size && data.length) ext4_zero_eof_tail(env, mapping, mapping.i_size, off, true)
   let done = 0
   for (let n = 0; done < data.length; done += n) {
     const pos = off + done
@@ -194,8 +212,11 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
 /** Writeback of a disk-backed mapping's dirty pages in [start_index, end_index] (shmem: nothing). */
 export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
   if (mapping.backing !== 'disk') return
+  const eof_index = Math.floor(mapping.i_size / PAGE_SIZE)
   for (const [index, pfn] of mapping.i_pages) {
     if (index >= start_index && index <= end_index && env.pages.test(pfn, PG_dirty)) {
+      // ext4_bio_write_folio(): the page straddling EOF is zeroed past i_size before I/O.
+      if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
       clear_page_dirty(env, pfn)
       // written back: the page now has its blocks allocated on disk
       env.pages.set(pfn, PG_mappedtodisk)

@@ -11,7 +11,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
-import { delete_from_page_cache, set_page_dirty } from './shmem.js'
+import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty } from './shmem.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -55,12 +55,9 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
   }
   // ext4_truncate() -> ext4_block_truncate_page(): the block holding the smaller of the old
-  // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned.
-  const edge = Math.min(oldsize, newsize)
-  if (mapping.backing === 'disk' && edge % PAGE_SIZE) {
-    const pfn = mapping.i_pages.get(Math.floor(edge / PAGE_SIZE))
-    if (pfn !== undefined) set_page_dirty(env, pfn)
-  }
+  // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned
+  // (growing: bytes a MAP_SHARED store left past the old EOF are gone).
+  ext4_zero_eof_tail(env, mapping, Math.min(oldsize, newsize), Infinity, true)
   return 0
 }
 

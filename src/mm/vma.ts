@@ -408,6 +408,8 @@ export function validate_mm(mm: MmStruct): void {
   for (const v of mt) {
     if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) throw new KernelBug('validate_mm: unaligned VMA')
     if (v.vm_start >= v.vm_end) throw new KernelBug('validate_mm: empty VMA')
+    // (Negative or wide syscall arguments once made VMAs /proc/<pid>/maps cannot show.)
+    if (v.vm_start < 0 || v.vm_end > mm.task_size) throw new KernelBug('validate_mm: VMA outside user space')
     if (v.vm_start < last) throw new KernelBug('validate_mm: VMAs overlap or are unsorted')
     if (v.vm_mm !== mm) throw new KernelBug('validate_mm: VMA of another mm')
     if (v.vm_file && !v.vm_file.f_mapping.i_mmap.has(v)) throw new KernelBug('validate_mm: file VMA not in i_mmap')

@@ -25,7 +25,7 @@ import { proc_pid_maps } from '../fs/proc/task_mmu.js'
 import {
   OracleWorld, type ReplayHost, PAGE, SMALL_LEN_MAX, HUGE_LEN_MIN, WRAP_LEN_MIN, NOREPLACE_SLACK, BRK_LIMIT, FILE_IO_MAX,
   MAX_ARENA_PAGES, MAX_DEPTH, U64, MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MMAP_FLAGS, MREMAP_FLAGS,
-  MSYNC_FLAGS, MLOCK_FLAGS, MLOCKALL_FLAGS, MADV_NAMES, SICODE, ORACLE_SIGNALS, num, snum, inum, ceil_pg, fnv1a, hash_out,
+  MSYNC_FLAGS, MLOCK_FLAGS, MLOCKALL_FLAGS, MADV_NAMES, SICODE, ORACLE_SIGNALS, num, inum, ceil_pg, fnv1a, hash_out,
   skip, ret_s, ok_or_errno, parse_map_line,
 } from './world.js'
 
@@ -103,7 +103,7 @@ class Replayer extends OracleWorld {
   mapping(p: Process, r: number, len: bigint): string {
     const rel = this.rel(r)
     if (rel >= this.wlo && rel < this.whi) return ',"ret":"' + off_out(rel) + '"'
-    p.sys_munmap(r, num((len + PAGE - 1n) & ~(PAGE - 1n)))
+    p.sys_munmap(r, (len + PAGE - 1n) & ~(PAGE - 1n) & U64)
     return ',"ret":"outside"'
   }
 
@@ -141,7 +141,7 @@ class Replayer extends OracleWorld {
       }
       if (!ok) return skip('fixed range outside window')
     }
-    const r = p.sys_mmap(addr !== null ? this.abs(addr) : 0, num(len), num(prot), num(flags), fd, snum(off))
+    const r = p.sys_mmap(addr !== null ? this.uabs(addr) : 0, len, prot, flags, fd, off)
     if (r < 0 && r >= -4095) return ret_s(errno_name(-r))
     return this.mapping(p, r, len)
   }
@@ -166,15 +166,15 @@ class Replayer extends OracleWorld {
     const addr = this.op_addr(op, 'addr', name, false) as bigint
     const len = jreq_int(op, 'len', name)
     if (!this.range_ok(addr, len)) return skip('range outside window')
-    const a = this.abs(addr)
-    const l = num(len)
+    const a = this.uabs(addr)
+    const l = len
     let r: number
     switch (name) {
       case 'munmap':
         r = p.sys_munmap(a, l)
         break
       case 'mprotect':
-        r = p.sys_mprotect(a, l, num(jprot(op, name)))
+        r = p.sys_mprotect(a, l, jprot(op, name))
         break
       case 'madvise': {
         const n = jget(op, 'advice')
@@ -241,7 +241,7 @@ class Replayer extends OracleWorld {
         return skip('new address outside window')
       }
     }
-    const r = p.sys_mremap(this.abs(addr), num(old_len), num(new_len), num(flags), new_addr !== null ? this.abs(new_addr) : 0)
+    const r = p.sys_mremap(this.uabs(addr), old_len, new_len, flags, new_addr !== null ? this.uabs(new_addr) : 0)
     if (r < 0 && r >= -4095) return ret_s(errno_name(-r))
     return this.mapping(p, r, new_len)
   }
@@ -293,12 +293,12 @@ class Replayer extends OracleWorld {
     const off = jopt_int(op, 'off', 0n, name)
     if (name === 'ftruncate') {
       const size = jreq_int(op, 'size', name)
-      return ok_or_errno(p.sys_ftruncate(f.fd, snum(size)))
+      return ok_or_errno(p.sys_ftruncate(f.fd, s64(size)))
     }
     if (name === 'pread') {
       const len = jreq_int(op, 'len', name)
       if (len > FILE_IO_MAX) return skip('length above 4MiB')
-      const r = p.sys_pread(f.fd, Number(len), snum(off))
+      const r = p.sys_pread(f.fd, Number(len), s64(off))
       if (typeof r === 'number') return ret_s(errno_name(-r))
       return ',"ret":"' + hash_out(fnv1a(r)) + '","n":' + r.length
     }
@@ -312,7 +312,7 @@ class Replayer extends OracleWorld {
         const pos = s64(off) + BigInt(done)
         let chunk = Number(PAGE - (((pos % PAGE) + PAGE) % PAGE))
         if (chunk > total - done) chunk = total - done
-        const n = p.sys_pwrite(f.fd, new Uint8Array(chunk).fill(Number(byte & 0xffn)), Number(pos))
+        const n = p.sys_pwrite(f.fd, new Uint8Array(chunk).fill(Number(byte & 0xffn)), pos)
         if (n < 0) {
           if (done === 0) return ret_s(errno_name(-n))
           break
@@ -327,8 +327,8 @@ class Replayer extends OracleWorld {
     const len = jreq_int(op, 'len', name)
     if (!this.span_in_window(addr, len)) return skip('range outside window')
     const n = name === 'pread_into'
-      ? p.sys_pread_user(f.fd, this.abs(addr), num(len), snum(off))
-      : p.sys_pwrite_user(f.fd, this.abs(addr), num(len), snum(off))
+      ? p.sys_pread_user(f.fd, this.abs(addr), num(len), s64(off))
+      : p.sys_pwrite_user(f.fd, this.abs(addr), num(len), s64(off))
     if (n < 0) return ret_s(errno_name(-n))
     return ',"ret":"' + n + '"'
   }

@@ -6,10 +6,13 @@
  * smaps text exactly as oracle.c reads the real ones. The ops run in
  * oracle_replay.ts.
  *
- * Offsets are BigInt (64-bit two's complement arithmetic, as in oracle.c);
- * kernel arguments are converted to numbers at the call (exact below 2^53).
+ * Offsets are BigInt (64-bit two's complement arithmetic, as in oracle.c).
+ * The addresses, lengths and offsets of mmap, munmap, mprotect, mremap,
+ * madvise, mlock, msync, mincore and mseal go to the simulated syscalls as
+ * the exact 64-bit patterns (bigints: the Process API takes unsigned longs,
+ * src/include/ulong.ts); other values are converted to numbers at the call.
  */
-import { ScenarioError, type JNode, jget, jreq_int, jopt_int, jstr_out, off_out, s64, type FlagTable } from './json.js'
+import { ScenarioError, type JNode, jget, jreq_int, jopt_int, jstr_out, off_out, type FlagTable } from './json.js'
 import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, type Process } from '../user/process.js'
 import { errno_name } from '../include/uapi/errno.js'
 import { proc_pid_maps, proc_pid_smaps, vma_file_id } from '../fs/proc/task_mmu.js'
@@ -80,10 +83,6 @@ export interface ScenarioFile {
 export function num(v: bigint): number {
   return Number(v & U64)
 }
-/** A signed number (off_t, int) from a 64-bit pattern. */
-export function snum(v: bigint): number {
-  return Number(s64(v))
-}
 /** A C `int` argument: the low 32 bits, signed. */
 export function inum(v: bigint): number {
   return Number(BigInt.asIntN(32, v))
@@ -127,6 +126,10 @@ export class OracleWorld {
   }
   abs(rel: bigint): number {
     return num(this.base + rel)
+  }
+  /** The absolute address of an offset as the syscall's exact unsigned long (oracle.c's absaddr()). */
+  uabs(rel: bigint): bigint {
+    return (this.base + rel) & U64
   }
   rel(a: number): bigint {
     return BigInt(a) - this.base

@@ -16,6 +16,7 @@
  * Invariant: once the task has exited every call throws ErrnoError(ESRCH).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import type { UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
 import type { Syscalls, UserAccess } from '../kernel/syscalls.js'
 import type { UserFault } from '../kernel/mm_entry.js'
@@ -96,30 +97,33 @@ export class Process {
   }
 
   // ---- raw system calls: >= 0 or -errno ----
+  // Addresses, lengths, prot and flags of the mm calls are unsigned longs and file positions
+  // loff_t: a number or a bigint, a negative value standing for its two's complement
+  // (src/include/ulong.ts).
 
-  sys_mmap(addr: number, len: number, prot: number, flags: number, fd = -1, off = 0): number {
+  sys_mmap(addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd = -1, off: UlongArg = 0): number {
     return this.sys.sys_mmap(this.live(), addr, len, prot, flags, fd, off)
   }
-  sys_munmap(addr: number, len: number): number {
+  sys_munmap(addr: UlongArg, len: UlongArg): number {
     return this.sys.sys_munmap(this.live(), addr, len)
   }
-  sys_mprotect(addr: number, len: number, prot: number): number {
+  sys_mprotect(addr: UlongArg, len: UlongArg, prot: UlongArg): number {
     return this.sys.sys_mprotect(this.live(), addr, len, prot)
   }
-  sys_mremap(addr: number, old_len: number, new_len: number, flags: number, new_addr = 0): number {
+  sys_mremap(addr: UlongArg, old_len: UlongArg, new_len: UlongArg, flags: UlongArg, new_addr: UlongArg = 0): number {
     return this.sys.sys_mremap(this.live(), addr, old_len, new_len, flags, new_addr)
   }
-  sys_madvise(addr: number, len: number, advice: number): number {
+  sys_madvise(addr: UlongArg, len: UlongArg, advice: number): number {
     return this.sys.sys_madvise(this.live(), addr, len, advice)
   }
-  sys_mlock(addr: number, len: number): number {
+  sys_mlock(addr: UlongArg, len: UlongArg): number {
     return this.sys.sys_mlock(this.live(), addr, len)
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
-  sys_mlock2(addr: number, len: number, flags: number): number {
+  sys_mlock2(addr: UlongArg, len: UlongArg, flags: number): number {
     return this.sys.sys_mlock2(this.live(), addr, len, flags)
   }
-  sys_munlock(addr: number, len: number): number {
+  sys_munlock(addr: UlongArg, len: UlongArg): number {
     return this.sys.sys_munlock(this.live(), addr, len)
   }
   sys_mlockall(flags: number): number {
@@ -128,16 +132,16 @@ export class Process {
   sys_munlockall(): number {
     return this.sys.sys_munlockall(this.live())
   }
-  sys_msync(addr: number, len: number, flags: number): number {
+  sys_msync(addr: UlongArg, len: UlongArg, flags: number): number {
     return this.sys.sys_msync(this.live(), addr, len, flags)
   }
-  sys_mseal(addr: number, len: number, flags = 0): number {
+  sys_mseal(addr: UlongArg, len: UlongArg, flags = 0): number {
     return this.sys.sys_mseal(this.live(), addr, len, flags)
   }
-  sys_mincore(addr: number, len: number, vec: Uint8Array): number {
+  sys_mincore(addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
     return this.sys.sys_mincore(this.live(), addr, len, vec)
   }
-  sys_brk(addr: number): number {
+  sys_brk(addr: UlongArg): number {
     return this.sys.sys_brk(this.live(), addr)
   }
 
@@ -332,7 +336,7 @@ export class Process {
     return check_syscall(this.sys_lseek(fd, offset, whence), 'lseek')
   }
   /** pread(2) into a fresh buffer: the bytes read, or -errno. */
-  sys_pread(fd: number, len: number, off: number): Uint8Array | number {
+  sys_pread(fd: number, len: number, off: UlongArg): Uint8Array | number {
     return this.sys.sys_pread_buf(this.live(), fd, len, off)
   }
   pread(fd: number, len: number, off = 0): Uint8Array {
@@ -340,14 +344,14 @@ export class Process {
     if (typeof r === 'number') throw new ErrnoError(-r, 'pread')
     return r
   }
-  sys_pwrite(fd: number, data: Uint8Array, off: number): number {
+  sys_pwrite(fd: number, data: Uint8Array, off: UlongArg): number {
     return this.sys.sys_pwrite_buf(this.live(), fd, data, off)
   }
   pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
     return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
   }
   /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
-  sys_ftruncate(fd: number, size: number): number {
+  sys_ftruncate(fd: number, size: UlongArg): number {
     return this.sys.sys_ftruncate(this.live(), fd, size)
   }
   ftruncate(fd: number, size: number): void {
@@ -357,11 +361,11 @@ export class Process {
     return this.sys.sys_fsync(this.live(), fd)
   }
   /** pread(2) into user memory: a short count when the destination runs into a hole, EFAULT when nothing could be copied. */
-  sys_pread_user(fd: number, addr: number, len: number, off: number): number {
+  sys_pread_user(fd: number, addr: number, len: number, off: UlongArg): number {
     return this.sys.sys_pread64(this.live(), fd, addr, len, off)
   }
   /** pwrite(2) from user memory. */
-  sys_pwrite_user(fd: number, addr: number, len: number, off: number): number {
+  sys_pwrite_user(fd: number, addr: number, len: number, off: UlongArg): number {
     return this.sys.sys_pwrite64(this.live(), fd, addr, len, off)
   }
 

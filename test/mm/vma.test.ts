@@ -140,8 +140,11 @@ describe('mmap errno order', () => {
     expect(sys_mmap(mm, 0, P, RW, M.MAP_ANONYMOUS, -1, 0, fget)).toBe(-EINVAL)
     expect(sys_mmap(mm, 0, P, RW, M.MAP_SHARED_VALIDATE | M.MAP_ANONYMOUS, -1, 0, fget)).toBe(-EINVAL)
     expect(sys_mmap(mm, BASE + 1, P, RW, ANON | M.MAP_FIXED, -1, 0, fget)).toBe(-EINVAL)
-    expect(sys_mmap(mm, 0, 2 ** 64, RW, ANON, -1, 0, fget)).toBe(-ENOMEM)
+    // Lengths are unsigned longs: one that PAGE_ALIGNs past 2^64 wraps to 0 (ENOMEM), as does
+    // one above TASK_SIZE; a number is taken modulo 2^64 like a register (2 ** 64 is 0: EINVAL).
+    expect(sys_mmap(mm, 0, 2n ** 64n - 1n, RW, ANON, -1, 0, fget)).toBe(-ENOMEM)
     expect(sys_mmap(mm, 0, 2 ** 63, RW, ANON, -1, 0, fget)).toBe(-ENOMEM)
+    expect(sys_mmap(mm, 0, 2 ** 64, RW, ANON, -1, 0, fget)).toBe(-EINVAL)
     expect(sys_mmap(mm, 0, P, RW, M.MAP_PRIVATE, -1, 0, fget)).toBe(-EBADF)
     expect(sys_mmap(mm, 0, P, RW, M.MAP_PRIVATE, 3, 100, fget)).toBe(-EINVAL)
     expect(sys_mmap(mm, 0, P, RW, ANON | M.MAP_HUGETLB, -1, 0, fget)).toBe(-ENOMEM)
