@@ -142,3 +142,15 @@ it('the page-table checker reports a PageTable frame no pgd reaches, the lowest 
   m.pages.page_type[lo] = m.pages.page_type[hi] = 0
   m.check()
 })
+
+it('freeing a page table with a live entry names the first live entry (any byte of it)', () => {
+  const m = boot({ debug_vm: false })
+  const pt = m.pgtables as unknown as { assert_table_empty(pfn: number, what: string): void }
+  const p = m.kernel.alloc_page(GFP_KERNEL) as Page
+  m.physmem.frame(p).fill(0)
+  expect(() => pt.assert_table_empty(p, 'free_pte_range')).not.toThrow()
+  for (const [byte, entry] of [[4095, 511], [9, 1], [3, 0]]) {
+    m.physmem.frame(p)[byte] = 0x80
+    expect(() => pt.assert_table_empty(p, 'free_pte_range')).toThrow(`free_pte_range: freeing page table 0x${p.toString(16)} with live entry at index ${entry}`)
+  }
+})
