@@ -11,6 +11,7 @@ import { GFP_ATOMIC, GFP_DMA, GFP_HIGHUSER, GFP_KERNEL, __GFP_NOWARN, type Machi
 import { check_page_alloc } from '../../src/mm/debug_vm.js'
 import { NR_FREE_PAGES } from '../../src/mm/mmzone.js'
 import { PG_head, PG_reserved, PGTY_buddy, PGTY_table } from '../../src/mm/page.js'
+import { pte_pfn } from '../../src/arch/pte.js'
 import { boot } from '../helpers.js'
 import { check_page_alloc_reference } from './debug_vm_reference.js'
 
@@ -152,5 +153,35 @@ it('freeing a page table with a live entry names the first live entry (any byte 
   for (const [byte, entry] of [[4095, 511], [9, 1], [3, 0]]) {
     m.physmem.frame(p)[byte] = 0x80
     expect(() => pt.assert_table_empty(p, 'free_pte_range')).toThrow(`free_pte_range: freeing page table 0x${p.toString(16)} with live entry at index ${entry}`)
+  }
+})
+
+it("the page-table checker names the first kernel entry of a pgd that differs from init_mm's", () => {
+  for (const arch of ['x86_64', 'i386', 'i386-pae'] as const) {
+    const m = boot({ arch, debug_vm: false })
+    m.spawn({ name: 'app' })
+    const pt = m.pgtables
+    const mm = [...pt.pgd_list][0]
+    // On PAE the kernel half is the mm's own copy of the kernel pmd, else the top of the pgd.
+    const table = pt.pae ? pte_pfn(pt.ptep_get(mm.pgd * 4096 + 3 * pt.size)) : mm.pgd
+    const from = pt.pae ? 0 : pt.KERNEL_PGD_BOUNDARY
+    const to = 4096 / pt.size
+    const entry = (k: number): number => pt.ptep_get(table * 4096 + k * pt.size)
+    const ks = Array.from({ length: to - from }, (_, i) => from + i)
+    // a byte of a non-present entry (the walk ignores it), then the Accessed bit of an earlier present one
+    const none = ks.filter((k) => entry(k) === 0).at(-1) as number
+    const present = ks.find((k) => k < none && entry(k) % 2 === 1)
+    const f = m.physmem.frame(table)
+    const msg = (k: number): string => `pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${table.toString(16)} entry ${k}`
+    f[none * pt.size + pt.size - 2] = 0x10
+    expect(() => pt.check()).toThrow(msg(none))
+    expect(present, arch).toBeDefined()
+    if (present !== undefined) {
+      f[present * pt.size] ^= 0x20
+      expect(() => pt.check()).toThrow(msg(present))
+      f[present * pt.size] ^= 0x20
+    }
+    f[none * pt.size + pt.size - 2] = 0
+    m.check()
   }
 })
