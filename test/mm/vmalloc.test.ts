@@ -87,7 +87,7 @@ describe('vmalloc', () => {
   })
 
   it('freed areas stay unpurged (no address reuse) until lazy_max_pages, then get purged', () => {
-    const m = new Machine({ arch: 'x86_64', ram: '64M', cpus: 1, debug_vm: false })
+    const m = new Machine({ arch: 'x86_64', ram: '64M', cpus: 1, debug_vm: true })
     const k = m.kernel
     const v = m.vmalloc
     const events: string[] = []
@@ -242,35 +242,39 @@ describe('vmalloc objects', () => {
 describe('property: random vmalloc/vfree against a model', () => {
   for (const arch of ['x86_64', 'i386'] as ArchName[]) {
     it(`${arch}: contents survive, areas stay disjoint, everything comes back`, () => {
-      const m = new Machine({ arch, ram: '64M', debug_vm: false })
+      const m = new Machine({ arch, ram: '64M', debug_vm: true })
       const k = m.kernel
+      // Up to 75 kernel calls a run: the whole-machine check runs at the end of each block (Machine.deferred_check).
       fc.assert(
         fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 40000 }), fc.boolean(), fc.nat()), { minLength: 1, maxLength: 25 }), (ops) => {
           const free0 = free_now(m)
           const pt0 = pgtables(m)
           const live = new Map<number, Uint8Array>()
           let seed = 1
-          for (const [size, free, pick] of ops) {
-            if (free && live.size) {
-              const keys = [...live.keys()]
-              const a = keys[pick % keys.length]
-              expect(same(k.kernel_read(a, live.get(a)?.length ?? 0), live.get(a))).toBe(true)
-              k.vfree(a)
-              live.delete(a)
-            } else {
-              const a = k.vmalloc(size)
-              expect(a).not.toBe(0)
-              const data = new Uint8Array(size)
-              for (let i = 0; i < size; i++) data[i] = (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff
-              k.kernel_write(a, data)
-              live.set(a, data)
+          m.deferred_check(() => {
+            for (const [size, free, pick] of ops) {
+              if (free && live.size) {
+                const keys = [...live.keys()]
+                const a = keys[pick % keys.length]
+                expect(same(k.kernel_read(a, live.get(a)?.length ?? 0), live.get(a))).toBe(true)
+                k.vfree(a)
+                live.delete(a)
+              } else {
+                const a = k.vmalloc(size)
+                expect(a).not.toBe(0)
+                const data = new Uint8Array(size)
+                for (let i = 0; i < size; i++) data[i] = (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff
+                k.kernel_write(a, data)
+                live.set(a, data)
+              }
             }
-          }
-          m.check()
-          for (const [a, d] of live) {
-            expect(same(k.kernel_read(a, d.length), d)).toBe(true)
-            k.vfree(a)
-          }
+          })
+          m.deferred_check(() => {
+            for (const [a, d] of live) {
+              expect(same(k.kernel_read(a, d.length), d)).toBe(true)
+              k.vfree(a)
+            }
+          })
           m.vmalloc.purge_vmap_area_lazy(true)
           expect(m.vmalloc.nr_vmalloc_pages).toBe(0)
           expect(m.proc('/proc/vmallocinfo')).toBe('')
