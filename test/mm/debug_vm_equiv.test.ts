@@ -3,7 +3,9 @@
  * reference one it replaced (debug_vm_reference.ts): on machines after
  * random allocations and frees, then with random corruptions of the
  * struct-page arrays, the lists and the counters, both give the same
- * verdict, and the same KernelBug message when they fail.
+ * verdict, and the same KernelBug message when they fail. These tests
+ * break the allocator's state on purpose and run the checkers themselves,
+ * so their machines run with debug_vm off.
  */
 import { expect, it } from 'vitest'
 import fc from 'fast-check'

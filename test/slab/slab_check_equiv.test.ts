@@ -3,7 +3,8 @@
  * replaced (slab_check_reference.ts): after random kmalloc / cache / sheaf
  * traffic on two CPUs, then random corruptions of object states, sheaves,
  * freelists, list membership and counters, both give the same verdict,
- * and the same KernelBug message when they fail.
+ * and the same KernelBug message when they fail. The test breaks the slab
+ * state on purpose and runs the checkers itself (debug_vm off).
  */
 import { expect, it } from 'vitest'
 import fc from 'fast-check'
