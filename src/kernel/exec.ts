@@ -262,15 +262,21 @@ export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: 
 /**
  * An object file's bytes: deterministic content so that loads of text show
  * something other than zeros, byte i = (i * 7 + 0x90) & 0xff. The pattern
- * repeats every 256 bytes, so the first 256 are computed and then doubled
- * with copyWithin (a byte loop over libc's 2 MiB cost ~8 ms per exec).
+ * repeats every 256 bytes: one buffer, grown by doubling copies of the first
+ * 256 bytes, serves every object as a prefix (a byte loop over libc's
+ * 2 MiB cost ~8 ms per exec). Read-only: kernel_write() copies it into the
+ * page cache.
  */
+let object_pattern = new Uint8Array(0)
 function object_bytes(total: number): Uint8Array {
-  const buf = new Uint8Array(total)
-  const n = Math.min(total, 256)
-  for (let i = 0; i < n; i++) buf[i] = (i * 7 + 0x90) & 0xff
-  for (let len = n; len < total; len *= 2) buf.copyWithin(len, 0, Math.min(len, total - len))
-  return buf
+  if (object_pattern.length < total) {
+    const buf = new Uint8Array(Math.max(total, 2 * object_pattern.length))
+    const n = Math.min(buf.length, 256)
+    for (let i = 0; i < n; i++) buf[i] = (i * 7 + 0x90) & 0xff
+    for (let len = n; len < buf.length; len *= 2) buf.copyWithin(len, 0, Math.min(len, buf.length - len))
+    object_pattern = buf
+  }
+  return object_pattern.subarray(0, total)
 }
 
 /** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */

@@ -37,22 +37,40 @@ function page_sizes(pt: PgTables): { size: number; lv: number }[] {
 export function kernel_physical_mapping_init(pt: PgTables, ranges: readonly { base: number; end: number }[], lowmem_end: number): Map<number, number> {
   const sizes = page_sizes(pt)
   const mapped = new Map<number, number>(sizes.map((s) => [s.size, 0]))
+  const bytes = sizes.map(() => 0)
   const large = arch_filter_pgprot(pt.arch, PAGE_KERNEL_LARGE)
   const small = arch_filter_pgprot(pt.arch, PAGE_KERNEL)
   const leaf = pt.arch.levels - 1
+  // The span of one pte table: a 4 KiB entry right after the previous one in the same pte
+  // table is the next entry of that table (the walk from the pgd would find the same table).
+  const pte_table_span = 2 ** pt.arch.level_shifts[leaf - 1]
+  let last_va = NaN
+  let last_entryp = 0
   ranges.forEach((r, i) => {
     let a = i === 0 ? 0 : r.base
     const end = Math.min(r.end, lowmem_end)
     while (a < end) {
-      const s = sizes.find((x) => a % x.size === 0 && a + x.size <= end)
+      let s: { size: number; lv: number } | undefined
+      for (const x of sizes) {
+        if (a % x.size === 0 && a + x.size <= end) {
+          s = x
+          break
+        }
+      }
       if (s === undefined) throw new KernelBug(`kernel_physical_mapping_init: 0x${a.toString(16)} is not page aligned`)
       const va = pt.arch.PAGE_OFFSET + a
-      const entryp = pt.early_entry_alloc(va, s.lv)
+      const next_in_table = s.lv === leaf && va - last_va === PAGE_SIZE && Math.floor(pt.lin(va) / pte_table_span) === Math.floor(pt.lin(last_va) / pte_table_span)
+      const entryp = next_in_table ? last_entryp + pt.size : pt.early_entry_alloc(va, s.lv)
+      if (s.lv === leaf) {
+        last_va = va
+        last_entryp = entryp
+      }
       if (entryp === 0) throw new KernelBug('kernel_physical_mapping_init: out of memory for boot page tables')
       if (pt.ptep_get(entryp) === 0) pt.set_entry(entryp, pfn_pte(a / PAGE_SIZE, s.lv === leaf ? small : large))
-      mapped.set(s.size, (mapped.get(s.size) ?? 0) + s.size)
+      bytes[sizes.indexOf(s)] += s.size
       a += s.size
     }
   })
+  sizes.forEach((x, i) => mapped.set(x.size, bytes[i]))
   return mapped
 }

@@ -78,17 +78,26 @@ export class PageArray {
 
   constructor(nr: number) {
     this.nr = nr
-    this.flags = new Uint32Array(nr)
-    this.page_type = new Uint8Array(nr)
-    this.order = new Uint8Array(nr)
-    this._refcount = new Int32Array(nr)
-    this._mapcount = new Int32Array(nr)
-    this.mapping = new Int32Array(nr)
-    this.index = new Float64Array(nr)
-    this.lru_next = new Int32Array(nr)
-    this.lru_prev = new Int32Array(nr)
-    this.private = new Int32Array(nr)
-    this.owner_order = new Int8Array(nr)
+    // One host allocation carved into the arrays (widest first, so every view is aligned):
+    // eleven large ArrayBuffers per machine cost the host allocator and V8's GC more than one.
+    const buf = new ArrayBuffer(nr * HOST_BYTES_PER_PAGE)
+    let off = 0
+    const take = <T>(make: (b: ArrayBuffer, off: number, n: number) => T, bytes: number): T => {
+      const a = make(buf, off, nr)
+      off += nr * bytes
+      return a
+    }
+    this.index = take((b, o, n) => new Float64Array(b, o, n), 8)
+    this.flags = take((b, o, n) => new Uint32Array(b, o, n), 4)
+    this._refcount = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this._mapcount = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.mapping = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.lru_next = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.lru_prev = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.private = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.page_type = take((b, o, n) => new Uint8Array(b, o, n), 1)
+    this.order = take((b, o, n) => new Uint8Array(b, o, n), 1)
+    this.owner_order = take((b, o, n) => new Int8Array(b, o, n), 1)
   }
 
   test(pfn: Pfn, bit: number): boolean {

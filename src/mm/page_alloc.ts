@@ -397,7 +397,7 @@ export class PageAllocator extends PcpLists {
   __free_pages_core(pfn: Pfn, order: number): void {
     const zone = this.page_zone(pfn)
     const n = 1 << order
-    for (let i = 0; i < n; i++) this.pages._refcount[pfn + i] = 0
+    this.pages._refcount.fill(0, pfn, pfn + n)
     zone.managed_pages += n
     this.__free_one_page(pfn, zone, order, this.get_pfnblock_migratetype(pfn), true)
   }

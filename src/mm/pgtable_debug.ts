@@ -42,16 +42,17 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
   let n = 0
   const lim = user_only ? pt.KERNEL_PGD_BOUNDARY : pt.nents[0]
   const pm = pt.deps.physmem
-  const size = pt.size
+  const pages = pt.deps.pages
+  const { size, layout, levels, nents } = pt
   const rec = (table: Pfn, lv: number, from: number, to: number): void => {
     if (!pm.is_backed(table)) return
     const buf = pm.peek(table)
     for (let i = from; i < to; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, pt.layout)
+      const e = read_entry(buf, i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
-      if (!pt.deps.pages.PageReserved(pte_pfn(e))) n++
-      if (lv + 1 < pt.levels - 1) rec(pte_pfn(e), lv + 1, 0, pt.nents[lv + 1])
+      if (!pages.PageReserved(pte_pfn(e))) n++
+      if (lv + 1 < levels - 1) rec(pte_pfn(e), lv + 1, 0, nents[lv + 1])
     }
   }
   if (mm.pgd !== 0) rec(mm.pgd, 0, 0, lim)
@@ -66,14 +67,15 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
 export function pgtable_reachable(pt: PgTables): Set<Pfn> {
   const seen = new Set<Pfn>()
   const pm = pt.deps.physmem
-  const size = pt.size
+  const { size, layout, levels, nents } = pt
   const rec = (table: Pfn, lv: number): void => {
     seen.add(table)
-    if (lv === pt.levels - 1 || !pm.is_backed(table)) return
+    if (lv === levels - 1 || !pm.is_backed(table)) return
     const buf = pm.peek(table)
-    for (let i = 0; i < pt.nents[lv]; i++) {
+    const n = nents[lv]
+    for (let i = 0; i < n; i++) {
       if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, pt.layout)
+      const e = read_entry(buf, i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
       if (!seen.has(child)) rec(child, lv + 1)
@@ -82,6 +84,24 @@ export function pgtable_reachable(pt: PgTables): Set<Pfn> {
   rec(pt.init_mm.pgd, 0)
   for (const mm of pt.pgd_list) rec(mm.pgd, 0)
   return seen
+}
+
+/**
+ * The first byte index in [from, to) where two frames differ, or -1. Compares
+ * 32 bits at a time when the range and the views allow it (frames are
+ * 4-byte aligned views; the kernel half of a pgd starts at a multiple of 4).
+ */
+function first_difference(a: Uint8Array, b: Uint8Array, from: number, to: number): number {
+  let i = from
+  if (from % 4 === 0 && to % 4 === 0 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const wa = new Uint32Array(a.buffer, a.byteOffset + from, (to - from) / 4)
+    const wb = new Uint32Array(b.buffer, b.byteOffset + from, (to - from) / 4)
+    let w = 0
+    while (w < wa.length && wa[w] === wb[w]) w++
+    i = from + w * 4
+  }
+  for (; i < to; i++) if (a[i] !== b[i]) return i
+  return -1
 }
 
 /**
@@ -119,11 +139,8 @@ export function check_pgtables(pt: PgTables): void {
       pairs.push([mm.pgd, pt.init_mm.pgd, kfrom, kto])
     }
     for (const [mine, ref_pfn, from, to] of pairs) {
-      const b = d.physmem.peek(mine)
-      const ref = d.physmem.peek(ref_pfn)
-      for (let i = from; i < to; i++) {
-        if (b[i] !== ref[i]) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
-      }
+      const i = first_difference(d.physmem.peek(mine), d.physmem.peek(ref_pfn), from, to)
+      if (i >= 0) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
     }
     const bytes = pgtable_count_tables(pt, mm, true) * PAGE_SIZE
     if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)

@@ -18,7 +18,8 @@ import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
 import { SLAB_RECLAIM_ACCOUNT, OBJ_ALLOCATED, OBJ_FREE, OBJ_IN_SHEAF } from './slab_h.js'
 import type { SlabAllocator } from './slab_common.js'
 import { Slub } from './slub.js'
-import { get_freepointer, kmem_cache_debug, Slab, SlubCache } from './slub_cache.js'
+import { get_freepointer, kmem_cache_debug, Slab, SlabList, SlubCache } from './slub_cache.js'
+import type { SlabSheaf } from './slub_sheaf.js'
 import { ClassicSlab, ClassicSlabPage, SlabCacheClassic } from './slab.js'
 
 function bug(what: string): never {
@@ -77,18 +78,33 @@ function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id
   return per_cache
 }
 
-/** Walk a SLUB freelist from `head`, marking objects in `seen`; throws on a bad pointer, a cycle or a repeat. */
-function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array, what: string): number {
+/**
+ * Walk a SLUB freelist from `head`, marking objects in `seen`; throws on a bad pointer, a cycle or a repeat.
+ * `cpu` names the list in messages: -1 for the slab's own freelist, else that CPU's freelist.
+ */
+function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array, cpu: number): number {
+  const what = (): string => (cpu < 0 ? 'the slab freelist' : `cpu ${cpu} freelist`)
   let n = 0
   for (let p = head; p; p = get_freepointer(b.env.mem, s, p)) {
     const i = slab.obj_to_index(p)
-    if (i < 0) bug(`${s.name}: ${what} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
+    if (i < 0) bug(`${s.name}: ${what()} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
     if (seen[i]) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on a freelist twice`)
-    if (slab.state[i] !== OBJ_FREE) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what} but ${slab.state[i] === OBJ_ALLOCATED ? 'allocated' : 'leaked'}`)
+    if (slab.state[i] !== OBJ_FREE) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what()} but ${slab.state[i] === OBJ_ALLOCATED ? 'allocated' : 'leaked'}`)
     seen[i] = 1
     n++
   }
   return n
+}
+
+/** The slabs of a node list, walked through the intrusive links (what its iterator yields, without a generator). */
+function slab_set(l: SlabList): Set<Slab> {
+  const set = new Set<Slab>()
+  for (let x = l.head; x; ) {
+    const next = x.list_next
+    set.add(x)
+    x = next
+  }
+  return set
 }
 
 function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
@@ -106,34 +122,44 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
     }
   })
   // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, OBJ_IN_SHEAF, in one sheaf only.
+  // (Visited in this order: each CPU's main then spare sheaf, the barn's full sheaves, its empty ones.)
   const in_sheaf = new Set<number>()
-  const sheaves = [...(s.cpu_sheaves ?? []).flatMap((p) => (p.spare ? [p.main, p.spare] : [p.main])), ...(s.barn?.sheaves_full ?? []), ...(s.barn?.sheaves_empty ?? [])]
-  for (const sh of sheaves) {
+  const visit = (sh: SlabSheaf): void => {
     if (sh.size > s.sheaf_capacity) bug(`${s.name}: sheaf holds ${sh.size} > capacity ${s.sheaf_capacity}`)
     for (const o of sh.objects) {
       if (in_sheaf.has(o)) bug(`${s.name}: object ${b.env.mem.p(o)} is in two sheaves or twice in one`)
       in_sheaf.add(o)
     }
   }
+  for (const p of s.cpu_sheaves ?? []) {
+    visit(p.main)
+    if (p.spare) visit(p.spare)
+  }
+  for (const sh of s.barn?.sheaves_full ?? []) visit(sh)
+  for (const sh of s.barn?.sheaves_empty ?? []) visit(sh)
+  const any_in_sheaf = in_sheaf.size > 0
   for (const sh of s.barn?.sheaves_empty ?? []) if (sh.size) bug(`${s.name}: a barn empty sheaf holds objects`)
   let sheaf_seen = 0
-  const on_partial = new Set<Slab>(n.partial)
-  const on_full = new Set<Slab>(n.full)
+  const on_partial = slab_set(n.partial)
+  const on_full = slab_set(n.full)
   if (on_partial.size !== n.partial.count) bug(`${s.name}: partial list count ${n.partial.count} != ${on_partial.size}`)
   let total = 0
   for (const slab of slabs) {
     total += slab.objects
     const seen = new Uint8Array(slab.objects)
-    const on_slab_list = walk(b, s, slab, slab.freelist, seen, 'the slab freelist')
+    const on_slab_list = walk(b, s, slab, slab.freelist, seen, -1)
     let free = on_slab_list
     const cpu = cpu_of.get(slab)
-    if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, `cpu ${cpu} freelist`)
+    if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, cpu)
     let allocated = 0
+    const state = slab.state
     for (let i = 0; i < slab.objects; i++) {
-      if (slab.state[i] === OBJ_FREE && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
-      if (slab.state[i] !== OBJ_FREE) allocated++
-      if ((slab.state[i] === OBJ_IN_SHEAF) !== in_sheaf.has(slab.obj(i))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${slab.state[i]} disagrees with the sheaves`)
-      if (slab.state[i] === OBJ_IN_SHEAF) sheaf_seen++
+      const st = state[i]
+      if (st === OBJ_FREE && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
+      if (st !== OBJ_FREE) allocated++
+      // (no sheaf holds anything: the object must just not be OBJ_IN_SHEAF)
+      if ((st === OBJ_IN_SHEAF) !== (any_in_sheaf && in_sheaf.has(slab.obj(i)))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${st} disagrees with the sheaves`)
+      if (st === OBJ_IN_SHEAF) sheaf_seen++
     }
     if (allocated + free !== slab.objects) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} objects do not add up`)
     const places = (cpu !== undefined ? 1 : 0) + (slab.cpu_partial >= 0 ? 1 : 0) + (on_partial.has(slab) ? 1 : 0) + (on_full.has(slab) ? 1 : 0)

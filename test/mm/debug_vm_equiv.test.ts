@@ -3,7 +3,9 @@
  * reference one it replaced (debug_vm_reference.ts): on machines after
  * random allocations and frees, then with random corruptions of the
  * struct-page arrays, the lists and the counters, both give the same
- * verdict, and the same KernelBug message when they fail.
+ * verdict, and the same KernelBug message when they fail. These tests
+ * break the allocator's state on purpose and run the checkers themselves,
+ * so their machines run with debug_vm off.
  */
 import { expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -12,6 +14,7 @@ import { check_page_alloc } from '../../src/mm/debug_vm.js'
 import { check_pgtables } from '../../src/mm/pgtable_debug.js'
 import { NR_FREE_PAGES } from '../../src/mm/mmzone.js'
 import { PG_head, PG_reserved, PGTY_buddy, PGTY_table } from '../../src/mm/page.js'
+import { pte_pfn } from '../../src/arch/pte.js'
 import { boot } from '../helpers.js'
 import { check_page_alloc_reference } from './debug_vm_reference.js'
 
@@ -142,4 +145,46 @@ it('the page-table checker reports a PageTable frame no pgd reaches, the lowest 
   expect(() => check_pgtables(m.pgtables)).toThrow(`pgtable check: page table 0x${lo.toString(16)} is unreachable (leaked)`)
   m.pages.page_type[lo] = m.pages.page_type[hi] = 0
   m.check()
+})
+
+it('freeing a page table with a live entry names the first live entry (any byte of it)', () => {
+  const m = boot({ debug_vm: false })
+  const pt = m.pgtables as unknown as { assert_table_empty(pfn: number, what: string): void }
+  const p = m.kernel.alloc_page(GFP_KERNEL) as Page
+  m.physmem.frame(p).fill(0)
+  expect(() => pt.assert_table_empty(p, 'free_pte_range')).not.toThrow()
+  for (const [byte, entry] of [[4095, 511], [9, 1], [3, 0]]) {
+    m.physmem.frame(p)[byte] = 0x80
+    expect(() => pt.assert_table_empty(p, 'free_pte_range')).toThrow(`free_pte_range: freeing page table 0x${p.toString(16)} with live entry at index ${entry}`)
+  }
+})
+
+it("the page-table checker names the first kernel entry of a pgd that differs from init_mm's", () => {
+  for (const arch of ['x86_64', 'i386', 'i386-pae'] as const) {
+    const m = boot({ arch, debug_vm: false })
+    m.spawn({ name: 'app' })
+    const pt = m.pgtables
+    const mm = [...pt.pgd_list][0]
+    // On PAE the kernel half is the mm's own copy of the kernel pmd, else the top of the pgd.
+    const table = pt.pae ? pte_pfn(pt.ptep_get(mm.pgd * 4096 + 3 * pt.size)) : mm.pgd
+    const from = pt.pae ? 0 : pt.KERNEL_PGD_BOUNDARY
+    const to = 4096 / pt.size
+    const entry = (k: number): number => pt.ptep_get(table * 4096 + k * pt.size)
+    const ks = Array.from({ length: to - from }, (_, i) => from + i)
+    // a byte of a non-present entry (the walk ignores it), then the Accessed bit of an earlier present one
+    const none = ks.filter((k) => entry(k) === 0).at(-1) as number
+    const present = ks.find((k) => k < none && entry(k) % 2 === 1)
+    const f = m.physmem.frame(table)
+    const msg = (k: number): string => `pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${table.toString(16)} entry ${k}`
+    f[none * pt.size + pt.size - 2] = 0x10
+    expect(() => check_pgtables(pt)).toThrow(msg(none))
+    expect(present, arch).toBeDefined()
+    if (present !== undefined) {
+      f[present * pt.size] ^= 0x20
+      expect(() => check_pgtables(pt)).toThrow(msg(present))
+      f[present * pt.size] ^= 0x20
+    }
+    f[none * pt.size + pt.size - 2] = 0
+    m.check()
+  }
 })

@@ -45,13 +45,16 @@ describe('kmap on i386 HIGHMEM', () => {
     })
 
     it(`${arch}: a full pkmap area is reported, and the wrap flushes unused slots`, () => {
-      const m = new Machine({ arch, ram: '1G', debug_vm: false })
+      const m = new Machine({ arch, ram: '1G', debug_vm: true })
       const k = m.kernel
       const h = m.highmem
       const pages: Page[] = []
-      for (let i = 0; i < h.LAST_PKMAP; i++) pages.push(highpage(m))
-      // slot 0 is only reached after a wrap: LAST_PKMAP - 1 kmaps fit before the wrap, the wrap frees nothing
-      for (let i = 0; i < h.LAST_PKMAP; i++) k.kmap(pages[i])
+      // 2 x 1024 calls: the whole-machine check runs at the end of the block (Machine.deferred_check)
+      m.deferred_check(() => {
+        for (let i = 0; i < h.LAST_PKMAP; i++) pages.push(highpage(m))
+        // slot 0 is only reached after a wrap: LAST_PKMAP - 1 kmaps fit before the wrap, the wrap frees nothing
+        for (let i = 0; i < h.LAST_PKMAP; i++) k.kmap(pages[i])
+      })
       expect(h.nr_pkmap_flushes).toBe(0)
       const extra = highpage(m)
       expect(() => k.kmap(extra)).toThrow(/all \d+ LAST_PKMAP entries in use/)
@@ -117,33 +120,36 @@ describe('kmap on i386 HIGHMEM', () => {
   })
 
   it('property: random kmap/kunmap keeps pkmap_count equal to a model', () => {
-    const m = new Machine({ arch: 'i386-pae', ram: '1G', debug_vm: false })
+    const m = new Machine({ arch: 'i386-pae', ram: '1G', debug_vm: true })
     const k = m.kernel
     const h = m.highmem
-    const pages = Array.from({ length: 600 }, () => highpage(m))
+    const pages = m.deferred_check(() => Array.from({ length: 600 }, () => highpage(m)))
+    // Up to 300 kmap/kunmap calls a run: the whole-machine check runs at the end of each block (Machine.deferred_check).
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 599 }), fc.boolean()), { maxLength: 300 }), (ops) => {
         const users = new Map<Page, number>()
-        for (const [i, map] of ops) {
-          const p = pages[i]
-          const n = users.get(p) ?? 0
-          if (map) {
-            const mapped = [...users.values()].filter((x) => x > 0).length
-            if (n === 0 && mapped >= h.LAST_PKMAP - 1) continue
-            const va = k.kmap(p)
-            expect(k.page_address(p)).toBe(va)
-            users.set(p, n + 1)
-          } else if (n > 0) {
-            k.kunmap(p)
-            users.set(p, n - 1)
+        m.deferred_check(() => {
+          for (const [i, map] of ops) {
+            const p = pages[i]
+            const n = users.get(p) ?? 0
+            if (map) {
+              const mapped = [...users.values()].filter((x) => x > 0).length
+              if (n === 0 && mapped >= h.LAST_PKMAP - 1) continue
+              const va = k.kmap(p)
+              expect(k.page_address(p)).toBe(va)
+              users.set(p, n + 1)
+            } else if (n > 0) {
+              k.kunmap(p)
+              users.set(p, n - 1)
+            }
           }
-        }
+        })
         for (const [p, n] of users) {
           if (n > 0) expect(h.pkmap_count[h.PKMAP_NR(k.page_address(p))]).toBe(n + 1)
         }
-        m.check()
-        for (const [p, n] of users) for (let j = 0; j < n; j++) k.kunmap(p)
-        m.check()
+        m.deferred_check(() => {
+          for (const [p, n] of users) for (let j = 0; j < n; j++) k.kunmap(p)
+        })
       }),
       { numRuns: 30 },
     )

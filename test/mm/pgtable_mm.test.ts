@@ -47,7 +47,7 @@ describe('FramePageTables (the MmPageTables shape over frames)', () => {
 
   for (const arch of ['x86_64', 'i386', 'i386-pae'] as ArchName[]) {
     it(`${arch}: property against a Map model; destroy returns every frame`, () => {
-      const m = new Machine({ arch, ram: '64M', debug_vm: false })
+      const m = new Machine({ arch, ram: '64M', debug_vm: true })
       const user_pages = m.arch.TASK_SIZE / 4096
       const prot = vm_get_page_prot(m.arch, VM_READ)
       fc.assert(

@@ -308,23 +308,28 @@ describe('GFP handling', () => {
 
 describe('SLUB under memory pressure and across CPUs', () => {
   it('fails cleanly with Linux\'s warnings when memory runs out, and gets every page back', () => {
-    const m = boot({ ram: '32M', debug_vm: false })
+    const m = boot({ ram: '32M' })
     const k = m.kernel
     k.drain_all_pages()
     const free0 = m.page_alloc.nr_free_pages()
     const objs: number[] = []
-    for (;;) {
-      const p = k.kmalloc(4096, GFP_KERNEL)
-      if (!p) break
-      objs.push(p)
-    }
+    // Thousands of kmallocs and kfrees: the whole-machine check runs at the end of each block (Machine.deferred_check).
+    m.deferred_check(() => {
+      for (;;) {
+        const p = k.kmalloc(4096, GFP_KERNEL)
+        if (!p) break
+        objs.push(p)
+      }
+    })
     expect(objs.length).toBeGreaterThan(1000)
     const log = m.dmesg()
     expect(log).toMatch(/page allocation failure: order:0, mode:0x40cc0\(GFP_KERNEL\|__GFP_COMP\)/)
     expect(log).toMatch(/SLUB: Unable to allocate memory on CPU 0 \(of node 0\) on node -1, gfp=0xcc0\(GFP_KERNEL\)/)
     expect(log).toMatch(/ {2}cache: kmalloc-4k, object size: 4096, buffer size: 4096, default order: 3, min order: 0/)
     m.check()
-    for (const p of objs) k.kfree(p)
+    m.deferred_check(() => {
+      for (const p of objs) k.kfree(p)
+    })
     k.kmem_cache_shrink(k.find_cache('kmalloc-4k') as NonNullable<ReturnType<typeof k.find_cache>>)
     k.drain_all_pages()
     expect(m.page_alloc.nr_free_pages()).toBe(free0)

@@ -21,6 +21,7 @@
  */
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MINOR } from '../fs.js'
+import { hex } from '../../include/hex.js'
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { RLIMIT_SIGPENDING } from '../../include/resource.js'
@@ -110,7 +111,7 @@ function pad_name(prefix: string, name: string | null, bits: 32 | 64): string {
 }
 
 function addr_hex(a: number): string {
-  return a.toString(16)
+  return hex(a)
 }
 
 /** Kernel: show_map_vma(): one maps line (without the newline). */

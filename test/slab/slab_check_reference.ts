@@ -1,0 +1,183 @@
+/**
+ * The slab layer's DEBUG_VM checker as it was before it was made faster
+ * (src/mm/slab_check.ts at 5eba634, renamed): the reference its replacement
+ * is tested against in slab_check_equiv.test.ts (same verdict, same message).
+ */
+import { PAGE_SIZE } from '../../src/include/page_types.js'
+import { KernelBug } from '../../src/include/bug.js'
+import { PG_head, PGTY_large_kmalloc, PGTY_slab, type PageArray } from '../../src/mm/page.js'
+import { NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from '../../src/mm/vmstat.js'
+import { SLAB_RECLAIM_ACCOUNT } from '../../src/mm/slab_h.js'
+import type { SlabAllocator } from '../../src/mm/slab_common.js'
+import { Slub } from '../../src/mm/slub.js'
+import { get_freepointer, kmem_cache_debug, Slab, SlubCache } from '../../src/mm/slub_cache.js'
+import { ClassicSlab, ClassicSlabPage, SlabCacheClassic } from '../../src/mm/slab.js'
+
+function bug(what: string): never {
+  throw new KernelBug(`check_slab: ${what}`)
+}
+
+/** Kernel-style DEBUG_VM check of the whole slab layer. */
+export function check_slab_reference(sa: SlabAllocator): void {
+  const pa = sa.pa
+  const pages = pa.pages
+  const acct = { reclaimable: 0, unreclaimable: 0 }
+  const caches = new Set(sa.slab_caches)
+  if (sa.backend instanceof Slub) {
+    const b = sa.backend
+    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct)
+    for (const [s, slabs] of per_cache) {
+      if (!caches.has(s)) bug(`slab of unknown cache ${s.name}`)
+      check_slub_cache(b, s, slabs)
+    }
+    for (const s of caches) if (!per_cache.has(s as SlubCache)) check_slub_cache(b, s as SlubCache, [])
+  } else if (sa.backend instanceof ClassicSlab) {
+    const b = sa.backend
+    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct)
+    for (const c of caches) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
+  }
+  for (const [pfn, order] of sa.large_kmalloc) {
+    if (pages.page_type[pfn] !== PGTY_large_kmalloc) bug(`large kmalloc 0x${pfn.toString(16)} is not PGTY_large_kmalloc`)
+    if (!pages.test(pfn, PG_head) || pages.order[pfn] !== order) bug(`large kmalloc 0x${pfn.toString(16)} is not a compound page of order ${order}`)
+    acct.unreclaimable += PAGE_SIZE * 2 ** order
+  }
+  const vs = pa.vmstat
+  if (vs.node_page_state(NR_SLAB_RECLAIMABLE_B) !== acct.reclaimable) bug(`NR_SLAB_RECLAIMABLE_B ${vs.node_page_state(NR_SLAB_RECLAIMABLE_B)} != ${acct.reclaimable}`)
+  if (vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !== acct.unreclaimable) bug(`NR_SLAB_UNRECLAIMABLE_B ${vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B)} != ${acct.unreclaimable}`)
+}
+
+/**
+ * The live slab pages of either allocator, grouped by cache, after checking
+ * each page's type and back pointer and adding its bytes to the slab counters.
+ */
+function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id: number; order: number; cache: C }>(
+  pages: PageArray,
+  live: Iterable<S>,
+  acct: { reclaimable: number; unreclaimable: number },
+): Map<C, S[]> {
+  const per_cache = new Map<C, S[]>()
+  for (const slab of live) {
+    if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
+    if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} private ${pages.private[slab.pfn]} != ${slab.id + 1}`)
+    let l = per_cache.get(slab.cache)
+    if (!l) per_cache.set(slab.cache, (l = []))
+    l.push(slab)
+    const bytes = PAGE_SIZE * 2 ** slab.order
+    if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) acct.reclaimable += bytes
+    else acct.unreclaimable += bytes
+  }
+  return per_cache
+}
+
+/** Walk a SLUB freelist from `head`, marking objects in `seen`; throws on a bad pointer, a cycle or a repeat. */
+function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array, what: string): number {
+  let n = 0
+  for (let p = head; p; p = get_freepointer(b.env.mem, s, p)) {
+    const i = slab.obj_to_index(p)
+    if (i < 0) bug(`${s.name}: ${what} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
+    if (seen[i]) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on a freelist twice`)
+    if (slab.state[i] !== 0) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what} but ${slab.state[i] === 1 ? 'allocated' : 'leaked'}`)
+    seen[i] = 1
+    n++
+  }
+  return n
+}
+
+function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
+  const n = s.node
+  const cpu_of = new Map<Slab, number>()
+  s.cpu_slab.forEach((c, cpu) => {
+    if (c.slab) {
+      if (c.slab.cache !== s) bug(`${s.name}: cpu ${cpu} slab belongs to ${c.slab.cache.name}`)
+      cpu_of.set(c.slab, cpu)
+    } else if (c.freelist) bug(`${s.name}: cpu ${cpu} has a freelist but no slab`)
+    let k = 0
+    for (let p = c.partial; p; p = p.next) {
+      if (p.cpu_partial !== cpu) bug(`${s.name}: slab on cpu ${cpu} partial list says cpu ${p.cpu_partial}`)
+      if (++k > slabs.length) bug(`${s.name}: cpu ${cpu} partial list loops`)
+    }
+  })
+  // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, state 3, in one sheaf only.
+  const in_sheaf = new Set<number>()
+  const sheaves = [...(s.cpu_sheaves ?? []).flatMap((p) => (p.spare ? [p.main, p.spare] : [p.main])), ...(s.barn?.sheaves_full ?? []), ...(s.barn?.sheaves_empty ?? [])]
+  for (const sh of sheaves) {
+    if (sh.size > s.sheaf_capacity) bug(`${s.name}: sheaf holds ${sh.size} > capacity ${s.sheaf_capacity}`)
+    for (const o of sh.objects) {
+      if (in_sheaf.has(o)) bug(`${s.name}: object ${b.env.mem.p(o)} is in two sheaves or twice in one`)
+      in_sheaf.add(o)
+    }
+  }
+  for (const sh of s.barn?.sheaves_empty ?? []) if (sh.size) bug(`${s.name}: a barn empty sheaf holds objects`)
+  let sheaf_seen = 0
+  const on_partial = new Set<Slab>(n.partial)
+  const on_full = new Set<Slab>(n.full)
+  if (on_partial.size !== n.partial.count) bug(`${s.name}: partial list count ${n.partial.count} != ${on_partial.size}`)
+  let total = 0
+  for (const slab of slabs) {
+    total += slab.objects
+    const seen = new Uint8Array(slab.objects)
+    const on_slab_list = walk(b, s, slab, slab.freelist, seen, 'the slab freelist')
+    let free = on_slab_list
+    const cpu = cpu_of.get(slab)
+    if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, `cpu ${cpu} freelist`)
+    let allocated = 0
+    for (let i = 0; i < slab.objects; i++) {
+      if (slab.state[i] === 0 && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
+      if (slab.state[i] !== 0) allocated++
+      if ((slab.state[i] === 3) !== in_sheaf.has(slab.obj(i))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${slab.state[i]} disagrees with the sheaves`)
+      if (slab.state[i] === 3) sheaf_seen++
+    }
+    if (allocated + free !== slab.objects) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} objects do not add up`)
+    const places = (cpu !== undefined ? 1 : 0) + (slab.cpu_partial >= 0 ? 1 : 0) + (on_partial.has(slab) ? 1 : 0) + (on_full.has(slab) ? 1 : 0)
+    if (places > 1) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} is on ${places} lists`)
+    if (on_partial.has(slab) !== slab.node_partial) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} SL_partial disagrees with the partial list`)
+    if (cpu !== undefined) {
+      // Remote frees to a frozen slab go to its own freelist and lower inuse.
+      if (!slab.frozen || slab.inuse !== slab.objects - on_slab_list) bug(`${s.name}: cpu slab 0x${slab.pfn.toString(16)} not frozen with inuse == objects - remote frees`)
+    } else {
+      if (slab.inuse !== allocated) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} inuse ${slab.inuse} but ${allocated} objects in use`)
+      if ((on_partial.has(slab) || slab.cpu_partial >= 0) && !slab.freelist) bug(`${s.name}: partial slab 0x${slab.pfn.toString(16)} has no free object`)
+      if (places === 0 && slab.freelist && !(slab.frozen && kmem_cache_debug(s))) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} with free objects is on no list`)
+    }
+  }
+  if (sheaf_seen !== in_sheaf.size) bug(`${s.name}: sheaves hold ${in_sheaf.size - sheaf_seen} objects of no slab of the cache`)
+  if (n.nr_slabs !== slabs.length) bug(`${s.name}: nr_slabs ${n.nr_slabs} != ${slabs.length}`)
+  if (n.total_objects !== total) bug(`${s.name}: total_objects ${n.total_objects} != ${total}`)
+}
+
+function check_classic_cache(b: ClassicSlab, c: SlabCacheClassic, slabs: ClassicSlabPage[]): void {
+  const n = c.node
+  const cached = new Map<ClassicSlabPage, number>()
+  const in_ac = new Set<number>()
+  for (const objp of b.cached_objects(c)) {
+    if (in_ac.has(objp)) bug(`${c.name}: object ${b.env.mem.p(objp)} is in the array caches twice`)
+    in_ac.add(objp)
+    const slab = slabs.find((sl) => sl.obj_to_index(objp) >= 0)
+    if (!slab) bug(`${c.name}: array cache holds ${b.env.mem.p(objp)}, not an object of the cache`)
+    if (slab.state[slab.obj_to_index(objp)] !== 0) bug(`${c.name}: array cache holds allocated object ${b.env.mem.p(objp)}`)
+    cached.set(slab, (cached.get(slab) ?? 0) + 1)
+  }
+  let free_objects = 0
+  let free_slabs = 0
+  for (const slab of slabs) {
+    const seen = new Uint8Array(c.num)
+    for (const i of b.freelist_indices(slab)) {
+      if (i >= c.num) bug(`${c.name}: freelist index ${i} out of range`)
+      if (seen[i]) bug(`${c.name}: object ${i} twice on the freelist of slab 0x${slab.pfn.toString(16)}`)
+      if (slab.state[i] !== 0) bug(`${c.name}: allocated object ${i} on the freelist of slab 0x${slab.pfn.toString(16)}`)
+      seen[i] = 1
+    }
+    let allocated = 0
+    for (let i = 0; i < c.num; i++) if (slab.state[i] !== 0) allocated++
+    const in_cache = cached.get(slab) ?? 0
+    if (slab.active !== allocated + in_cache) bug(`${c.name}: slab 0x${slab.pfn.toString(16)} active ${slab.active} != ${allocated} allocated + ${in_cache} cached`)
+    const want = slab.active === c.num ? 'full' : slab.active === 0 ? 'free' : 'partial'
+    if (slab.list !== want) bug(`${c.name}: slab 0x${slab.pfn.toString(16)} on slabs_${slab.list} with active ${slab.active}`)
+    free_objects += c.num - slab.active
+    if (slab.active === 0) free_slabs++
+  }
+  if (n.total_slabs !== slabs.length) bug(`${c.name}: total_slabs ${n.total_slabs} != ${slabs.length}`)
+  if (n.free_slabs !== free_slabs) bug(`${c.name}: free_slabs ${n.free_slabs} != ${free_slabs}`)
+  if (n.free_objects !== free_objects) bug(`${c.name}: free_objects ${n.free_objects} != ${free_objects}`)
+  if (n.slabs_full.size + n.slabs_partial.length + n.slabs_free.length !== slabs.length) bug(`${c.name}: slab lists do not hold every slab`)
+}
