@@ -5,13 +5,13 @@
  * and keeps it for the life of the machine, so a freed frame keeps its stale
  * bytes exactly as real RAM does (DESIGN.md). A frame never written reads as
  * zeros. Slots are handed out in order of first write and live in a few large
- * chunks (ArrayBuffers), found arithmetically: slot s is in group s >>> 8 (256
- * frames, 1 MiB), and a group is a stretch of one chunk (chunk_of/group_off).
- * Chunks double from 1 MiB up to CHUNK_MAX_GROUPS MiB, so a small machine
- * stays small and a large one has few. There is no JS object per frame: the
- * garbage collector's work does not grow with resident memory, and since the
- * host commits a chunk's pages only when they are touched, host memory stays
- * about 4 KiB per frame ever written.
+ * chunks (ArrayBuffers), found arithmetically: slot s is frame s & 255 of group
+ * s >>> 8, a 1 MiB stretch of one chunk with one view (group_buf). Chunks
+ * double from 1 MiB up to CHUNK_MAX_GROUPS MiB, so a small machine stays
+ * small and a large one has few. There is no JS object per frame (one per
+ * 256): the garbage collector's work stays flat as resident memory grows, and
+ * since the host commits a chunk's pages only when they are touched, host
+ * memory stays about 4 KiB per frame ever written.
  *
  * Access without views: peek_buf(pfn) and peek_off(pfn) give the buffer and
  * the offset of the frame's byte 0 in it for reading (a never-written frame
@@ -41,10 +41,10 @@ export class PhysMem {
   readonly nr_frames: number
   /** pfn -> backing slot + 1 (0: never written). */
   private readonly slot: Int32Array
-  /** group -> the chunk holding it. */
+  /** group -> a view of its 1 MiB in the chunk holding it (one object per 256 frames, none per frame). */
   private readonly group_buf: Uint8Array[] = []
-  /** group -> byte offset of its first frame in its chunk. */
-  private readonly group_off: Int32Array
+  /** Groups this machine can ever need. */
+  private readonly max_groups: number
   /** Slots handed out so far. */
   private nr_slots = 0
   /** Groups still free in the newest chunk. */
@@ -59,7 +59,7 @@ export class PhysMem {
   constructor(nr_frames: number) {
     this.nr_frames = nr_frames
     this.slot = new Int32Array(nr_frames)
-    this.group_off = new Int32Array(Math.ceil(nr_frames / GROUP_FRAMES))
+    this.max_groups = Math.ceil(nr_frames / GROUP_FRAMES)
   }
 
   /** Frames that own a backing slot (host memory actually used). */
@@ -92,9 +92,9 @@ export class PhysMem {
     return this.base(s)
   }
 
-  /** Offset of slot s's byte 0 in its chunk. */
+  /** Offset of slot s's byte 0 in its group's view. */
   private base(s: number): number {
-    return this.group_off[s >>> GROUP_SHIFT] + (s & (GROUP_FRAMES - 1)) * PAGE_SIZE
+    return (s & (GROUP_FRAMES - 1)) * PAGE_SIZE
   }
 
   /** Writable view of a frame's bytes (built on demand, not cached), allocating its backing on first use. */
@@ -133,15 +133,14 @@ export class PhysMem {
   /** Places group g in the newest chunk, starting a chunk twice the size of the last (up to the cap) when it is full. */
   private new_group(g: number): void {
     if (this.chunk_free === 0) {
-      const left = this.group_off.length - g // groups this machine can still need
+      const left = this.max_groups - g // groups this machine can still need
       const groups = Math.min(2 ** Math.min(this.nr_chunks, 30), CHUNK_MAX_GROUPS, left)
       this.chunk = new Uint8Array(groups * GROUP_BYTES) // zeroed; the host commits its pages as they are touched
       this.nr_chunks++
       this.chunk_free = groups
       this.chunk_next_off = 0
     }
-    this.group_buf.push(this.chunk as Uint8Array)
-    this.group_off[g] = this.chunk_next_off
+    this.group_buf[g] = (this.chunk as Uint8Array).subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
     this.chunk_next_off += GROUP_BYTES
     this.chunk_free--
   }
