@@ -9,7 +9,9 @@
  *    allocator could be: the ratio is the price of being Linux's buddy);
  *  - kmalloc(64)+kfree pairs per second;
  *  - simulated anonymous write faults, mmap+munmap pairs and TLB-hit loads
- *    per second, next to the real kernel's rates from bench/fault_bench.c.
+ *    per second, next to the real kernel's rates from bench/fault_bench.c;
+ *  - CPU time per cold anonymous fault at 2 GiB resident against 256 MiB,
+ *    host bytes per resident page (bench/cold_faults.ts, its own process).
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -87,6 +89,19 @@ if (real) {
   metrics.anon_faults_sim_vs_real = Number((sim.faults_per_s / real.faults_per_s).toFixed(4))
   metrics.mmap_munmap_sim_vs_real = Number((sim.mmap_munmap_pairs_per_s / real.mmap_munmap_pairs_per_s).toFixed(4))
 }
+
+// Cold anonymous faults as resident memory grows (a fresh process; 8 GiB: `node dist/bench/cold_faults.js 64G 8192`).
+const cold_child = fileURLToPath(new URL('./cold_faults.js', import.meta.url))
+const cold = JSON.parse(execFileSync(process.execPath, [cold_child, '16G', '2048'], { encoding: 'utf8' })) as {
+  windows: Record<string, { us_per_fault: number; gc_us_per_fault: number }>
+  host_bytes_per_page: number
+}
+const [small, large] = [cold.windows['256MiB'], cold.windows['2048MiB']]
+metrics.cold_fault_cpu_us_at_256M = small.us_per_fault
+metrics.cold_fault_cpu_us_at_2G = large.us_per_fault
+metrics.cold_fault_2G_vs_256M = Number((large.us_per_fault / small.us_per_fault).toFixed(4))
+metrics.cold_fault_gc_us_at_2G = large.gc_us_per_fault
+metrics.cold_fault_host_bytes_per_page = cold.host_bytes_per_page
 
 if (json) {
   process.stdout.write(JSON.stringify(metrics) + '\n')

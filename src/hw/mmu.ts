@@ -182,19 +182,20 @@ export class Mmu {
       const span = this.span[lv]
       const off = pt_index(vpn, span, this.nents[lv]) * size
       if (s) s.walk_reads++
-      const b = pm.peek(table)
+      const b = pm.peek_buf(table)
+      const o = pm.peek_off(table) + off
       // The entry's low and high words, little endian; every flag the walk needs is in `lo`
       // (NX is bit 31 of `hi`). A not-present entry is not decoded further (swap, marker, PROTNONE).
-      const lo = (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
+      const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
       if ((lo & _PAGE_PRESENT) === 0) return -1
-      const hi = wide ? (b[off + 4] | (b[off + 5] << 8) | (b[off + 6] << 16) | (b[off + 7] << 24)) >>> 0 : 0
+      const hi = wide ? (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0 : 0
       const pdpte = this.pae && lv === 0 // PAE PDPTEs carry no RW/US/NX/A
       const leaf = lv === last || (lv > 0 && (lo & _PAGE_PSE) !== 0)
       if (!pdpte) {
         if ((lo & _PAGE_RW) === 0) w = false
         if ((lo & _PAGE_USER) === 0) u = false
         if (hi >= 0x80000000) x = false
-        if (!leaf && (lo & _PAGE_ACCESSED) === 0) pm.frame(table)[off] |= _PAGE_ACCESSED // A is in byte 0
+        if (!leaf && (lo & _PAGE_ACCESSED) === 0) pm.or_u8(table, off, _PAGE_ACCESSED) // A is in byte 0
       }
       const pfn_field = (hi & 0xfffff) * 2 ** 20 + (lo >>> 12)
       if (!leaf) {
@@ -206,7 +207,7 @@ export class Mmu {
       if (acc === ACC_WRITE && !w) return -1
       if (acc === ACC_EXEC && !x) return -1
       const want = acc === ACC_WRITE ? _PAGE_ACCESSED | _PAGE_DIRTY : _PAGE_ACCESSED
-      if ((lo & want) !== want) pm.frame(table)[off] |= want // A and D are in byte 0
+      if ((lo & want) !== want) pm.or_u8(table, off, want) // A and D are in byte 0
       const pfn = lv === last ? pfn_field : pfn_field - mod_pow2(pfn_field, span) + mod_pow2(vpn, span)
       if (fill && s) {
         let perm = TLB_U
@@ -282,7 +283,7 @@ export class Mmu {
     for (let lv = 0; lv < this.levels; lv++) {
       if (lv === stop) return table * 4 + w + u
       const span = this.span[lv]
-      const e = read_entry(this.physmem.peek(table), pt_index(vpn, span, this.nents[lv]) * this.size, this.layout)
+      const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, span, this.nents[lv]) * this.size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return -1
       if (!(this.pae && lv === 0)) {
         if (!(e & _PAGE_RW)) w = 0

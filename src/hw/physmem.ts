@@ -1,56 +1,113 @@
 /**
  * Physical memory: the bytes of every page frame.
  *
- * Contents are sparse: a frame gets a 4 KiB backing buffer on its first
- * write and keeps it for the life of the machine, so a freed frame keeps its
- * stale bytes exactly as real RAM does (DESIGN.md). A frame never written
- * reads as zeros. Backing buffers come from 1 MiB pools of 256 frames to
- * keep host allocations few and host memory proportional to frames touched.
+ * Contents are sparse: a frame gets a 4 KiB backing slot on its first write
+ * and keeps it for the life of the machine, so a freed frame keeps its stale
+ * bytes exactly as real RAM does (DESIGN.md). A frame never written reads as
+ * zeros. Slots are handed out in order of first write and live in a few large
+ * chunks (ArrayBuffers), found arithmetically: slot s is frame s & 255 of group
+ * s >>> 8, a 1 MiB stretch of one chunk with one view (group_buf). Chunks
+ * double from 1 MiB up to CHUNK_MAX_GROUPS MiB, so a small machine stays
+ * small and a large one has few. There is no JS object per frame (one per
+ * 256): the garbage collector's work stays flat as resident memory grows, and
+ * since the host commits a chunk's pages only when they are touched, host
+ * memory stays about 4 KiB per frame ever written.
+ *
+ * Access without views: peek_buf(pfn) and peek_off(pfn) give the buffer and
+ * the offset of the frame's byte 0 in it for reading (a never-written frame
+ * reads from a shared zero page); poke(pfn, off, n) prepares [off, off+n) for
+ * writing and returns the offset; write_at/copy_out/fill/or_u8 cover the
+ * rest. frame()/peek() build a view on demand, a convenience for cold paths.
  *
  * Host-side shortcut, invisible to the simulation: every backed frame keeps
  * a dirty extent [lo, hi) outside which its bytes are known to be zero.
- * frame() hands out a writable view and so marks the whole frame dirty;
- * write_at()/fill_at() widen the extent by what they write; zero-filling
- * clears only the dirty part and shrinks the extent. Re-zeroing a page that
- * was stored to once (the anonymous-fault loop) then costs a few bytes, not
- * 4 KiB, while every byte read stays exactly what the kernel would see.
+ * Every write widens the extent by what it writes (frame() by the whole
+ * frame); zero-filling clears only the dirty part and shrinks the extent.
+ * Re-zeroing a page that was stored to once (the anonymous-fault loop) then
+ * costs a few bytes, not 4 KiB, while every byte read stays exactly what the
+ * kernel would see.
  */
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { KernelBug } from '../include/bug.js'
 
-const FRAMES_PER_POOL = 256 // slot >>> 8 is its pool
+const GROUP_SHIFT = 8 // 256 frames (1 MiB) to a group: slot >>> 8 is its group
+const GROUP_FRAMES = 1 << GROUP_SHIFT
+const GROUP_BYTES = GROUP_FRAMES * PAGE_SIZE
+/** Largest chunk, in groups (MiB). */
+const CHUNK_MAX_GROUPS = 256
 
 export class PhysMem {
   readonly nr_frames: number
   /** pfn -> backing slot + 1 (0: never written). */
   private readonly slot: Int32Array
-  /** slot -> view of its 4 KiB in a pool. */
-  private readonly views: Uint8Array[] = []
-  /** The 1 MiB pools; slot s lives at byte (s % FRAMES_PER_POOL) * PAGE_SIZE of pools[s / FRAMES_PER_POOL]. */
-  private readonly pools: Uint8Array[] = []
+  /** group -> a view of its 1 MiB in the chunk holding it (one object per 256 frames, none per frame). */
+  private readonly group_buf: Uint8Array[] = []
+  /** Groups this machine can ever need. */
+  private readonly max_groups: number
+  /** Slots handed out so far. */
+  private nr_slots = 0
+  /** Groups still free in the newest chunk. */
+  private chunk_free = 0
+  private chunk: Uint8Array | null = null
+  private chunk_next_off = 0
+  private nr_chunks = 0
   /** slot -> dirty extent [ext[2s], ext[2s+1]): bytes outside are zero (lo >= hi: all zero). */
   private ext = new Int32Array(512)
-  private pool: Uint8Array | null = null
-  private pool_used = FRAMES_PER_POOL
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
 
   constructor(nr_frames: number) {
     this.nr_frames = nr_frames
     this.slot = new Int32Array(nr_frames)
+    this.max_groups = Math.ceil(nr_frames / GROUP_FRAMES)
   }
 
-  /** Frames that own a backing buffer (host memory actually used). */
+  /** Frames that own a backing slot (host memory actually used). */
   get backed_frames(): number {
-    return this.views.length
+    return this.nr_slots
   }
 
-  /** Writable view of a frame's bytes, allocating its backing on first use. */
-  frame(pfn: number): Uint8Array {
+  /** Read side: the buffer holding a frame's bytes (a shared zero page if it was never written). Do not write to it. */
+  peek_buf(pfn: number): Uint8Array {
+    const s1 = this.slot[pfn]
+    return s1 !== 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : PhysMem.ZERO
+  }
+
+  /** Read side: the offset of a frame's byte 0 in peek_buf(pfn). */
+  peek_off(pfn: number): number {
+    const s1 = this.slot[pfn]
+    return s1 !== 0 ? this.base(s1 - 1) : 0
+  }
+
+  /**
+   * Write side: allocates the frame's backing if needed and records that
+   * [off, off+n) is about to be written; returns the offset of the frame's
+   * byte 0 in peek_buf(pfn). The caller must write only inside [off, off+n).
+   */
+  poke(pfn: number, off: number, n: number): number {
     const s = this.backing(pfn)
-    this.ext[2 * s] = 0
-    this.ext[2 * s + 1] = PAGE_SIZE
-    return this.views[s]
+    const ext = this.ext
+    if (off < ext[2 * s]) ext[2 * s] = off
+    if (off + n > ext[2 * s + 1]) ext[2 * s + 1] = off + n
+    return this.base(s)
+  }
+
+  /** Offset of slot s's byte 0 in its group's view. */
+  private base(s: number): number {
+    return (s & (GROUP_FRAMES - 1)) * PAGE_SIZE
+  }
+
+  /** Writable view of a frame's bytes (built on demand, not cached), allocating its backing on first use. */
+  frame(pfn: number): Uint8Array {
+    const base = this.poke(pfn, 0, PAGE_SIZE)
+    return this.peek_buf(pfn).subarray(base, base + PAGE_SIZE)
+  }
+
+  /** Read-only view (built on demand): the frame's bytes, or a shared zero page if it was never written. Do not write to it. */
+  peek(pfn: number): Uint8Array {
+    if (this.slot[pfn] === 0) return PhysMem.ZERO
+    const base = this.peek_off(pfn)
+    return this.peek_buf(pfn).subarray(base, base + PAGE_SIZE)
   }
 
   /** slot index (0-based) of the frame's backing, allocating it (all zero, extent empty). */
@@ -60,15 +117,8 @@ export class PhysMem {
     if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
       throw new KernelBug(`physmem.frame: pfn ${pfn} outside physical memory`)
     }
-    if (this.pool_used === FRAMES_PER_POOL) {
-      this.pool = new Uint8Array(PAGE_SIZE * FRAMES_PER_POOL)
-      this.pools.push(this.pool)
-      this.pool_used = 0
-    }
-    const view = (this.pool as Uint8Array).subarray(this.pool_used * PAGE_SIZE, (this.pool_used + 1) * PAGE_SIZE)
-    this.pool_used++
-    this.views.push(view)
-    const s = this.views.length - 1
+    const s = this.nr_slots++
+    if ((s & (GROUP_FRAMES - 1)) === 0) this.new_group(s >>> GROUP_SHIFT)
     if (2 * s + 2 > this.ext.length) {
       const ext = new Int32Array(this.ext.length * 2)
       ext.set(this.ext)
@@ -80,29 +130,98 @@ export class PhysMem {
     return s
   }
 
+  /** Places group g in the newest chunk, starting a chunk twice the size of the last (up to the cap) when it is full. */
+  private new_group(g: number): void {
+    if (this.chunk_free === 0) {
+      const left = this.max_groups - g // groups this machine can still need
+      const groups = Math.min(2 ** Math.min(this.nr_chunks, 30), CHUNK_MAX_GROUPS, left)
+      this.chunk = new Uint8Array(groups * GROUP_BYTES) // zeroed; the host commits its pages as they are touched
+      this.nr_chunks++
+      this.chunk_free = groups
+      this.chunk_next_off = 0
+    }
+    this.group_buf[g] = (this.chunk as Uint8Array).subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
+    this.chunk_next_off += GROUP_BYTES
+    this.chunk_free--
+  }
+
   /** Store src[src_off, src_off+n) at byte `off` of a frame (off + n <= PAGE_SIZE). */
   write_at(pfn: number, off: number, src: Uint8Array, src_off: number, n: number): void {
     if (n <= 0) return
     const s = this.backing(pfn)
-    if (n <= 16) {
-      const pool = this.pools[s >>> 8]
-      const base = (s & (FRAMES_PER_POOL - 1)) * PAGE_SIZE + off
-      for (let i = 0; i < n; i++) pool[base + i] = src[src_off + i]
-    } else this.views[s].set(src.subarray(src_off, src_off + n), off)
     const ext = this.ext
     if (off < ext[2 * s]) ext[2 * s] = off
     if (off + n > ext[2 * s + 1]) ext[2 * s + 1] = off + n
+    const buf = this.group_buf[s >>> GROUP_SHIFT]
+    const base = this.base(s) + off
+    if (n <= 16) for (let i = 0; i < n; i++) buf[base + i] = src[src_off + i]
+    else buf.set(src_off === 0 && n === src.length ? src : src.subarray(src_off, src_off + n), base)
+  }
+
+  /** Copy [off, off+n) of a frame into dst at dst_off (off + n <= PAGE_SIZE). */
+  copy_out(pfn: number, off: number, dst: Uint8Array, dst_off: number, n: number): void {
+    if (n <= 0) return
+    const s1 = this.slot[pfn]
+    if (s1 === 0) {
+      dst.fill(0, dst_off, dst_off + n)
+      return
+    }
+    const buf = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
+    const base = this.base(s1 - 1) + off
+    if (n <= 16) for (let i = 0; i < n; i++) dst[dst_off + i] = buf[base + i]
+    else dst.set(buf.subarray(base, base + n), dst_off)
+  }
+
+  /** The little-endian unsigned 32-bit word at byte `off` of a frame (off + 4 <= PAGE_SIZE). */
+  read_u32(pfn: number, off: number): number {
+    const s1 = this.slot[pfn]
+    if (s1 === 0) return 0
+    const b = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
+    const o = this.base(s1 - 1) + off
+    return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+  }
+
+  /** Store a 32-bit word little endian at byte `off` of a frame (off + 4 <= PAGE_SIZE). */
+  write_u32(pfn: number, off: number, value: number): void {
+    const s = this.backing(pfn)
+    const ext = this.ext
+    if (off < ext[2 * s]) ext[2 * s] = off
+    if (off + 4 > ext[2 * s + 1]) ext[2 * s + 1] = off + 4
+    const b = this.group_buf[s >>> GROUP_SHIFT]
+    const o = this.base(s) + off
+    b[o] = value & 0xff
+    b[o + 1] = (value >>> 8) & 0xff
+    b[o + 2] = (value >>> 16) & 0xff
+    b[o + 3] = (value >>> 24) & 0xff
+  }
+
+  /** Store a 64-bit word given as 32-bit halves, little endian, at byte `off` of a frame (off + 8 <= PAGE_SIZE). */
+  write_u64(pfn: number, off: number, lo: number, hi: number): void {
+    const s = this.backing(pfn)
+    const ext = this.ext
+    if (off < ext[2 * s]) ext[2 * s] = off
+    if (off + 8 > ext[2 * s + 1]) ext[2 * s + 1] = off + 8
+    const b = this.group_buf[s >>> GROUP_SHIFT]
+    const o = this.base(s) + off
+    b[o] = lo & 0xff
+    b[o + 1] = (lo >>> 8) & 0xff
+    b[o + 2] = (lo >>> 16) & 0xff
+    b[o + 3] = (lo >>> 24) & 0xff
+    b[o + 4] = hi & 0xff
+    b[o + 5] = (hi >>> 8) & 0xff
+    b[o + 6] = (hi >>> 16) & 0xff
+    b[o + 7] = (hi >>> 24) & 0xff
+  }
+
+  /** OR `bits` into byte `off` of a frame (the MMU setting Accessed/Dirty). */
+  or_u8(pfn: number, off: number, bits: number): void {
+    const base = this.poke(pfn, off, 1)
+    this.peek_buf(pfn)[base + off] |= bits
   }
 
   /** Fill [off, off+n) of a frame with a byte value (off + n <= PAGE_SIZE). */
   fill_at(pfn: number, off: number, value: number, n: number): void {
     this.fill(pfn, value, off, n)
-  }
-
-  /** Read-only view: the frame's bytes, or a shared zero page if it was never written. Do not write to it. */
-  peek(pfn: number): Uint8Array {
-    const s = this.slot[pfn]
-    return s !== 0 ? this.views[s - 1] : PhysMem.ZERO
   }
 
   /** True when the frame has ever been written. */
@@ -125,11 +244,10 @@ export class PhysMem {
       const from = offset > lo ? offset : lo
       const to = end < hi ? end : hi
       if (from >= to) return
-      if (to - from <= 32) {
-        const pool = this.pools[s >>> 8]
-        const base = (s & (FRAMES_PER_POOL - 1)) * PAGE_SIZE
-        for (let i = base + from; i < base + to; i++) pool[i] = 0
-      } else this.views[s].fill(0, from, to)
+      const buf = this.group_buf[s >>> GROUP_SHIFT]
+      const base = this.base(s)
+      if (to - from <= 32) for (let i = base + from; i < base + to; i++) buf[i] = 0
+      else buf.fill(0, base + from, base + to)
       if (offset <= lo && end >= hi) {
         ext[2 * s] = PAGE_SIZE
         ext[2 * s + 1] = 0
@@ -137,11 +255,8 @@ export class PhysMem {
       else if (end >= hi) ext[2 * s + 1] = offset
       return
     }
-    const s = this.backing(pfn)
-    this.views[s].fill(value, offset, end)
-    const ext = this.ext
-    if (offset < ext[2 * s]) ext[2 * s] = offset
-    if (end > ext[2 * s + 1]) ext[2 * s + 1] = end
+    const base = this.poke(pfn, offset, len)
+    this.peek_buf(pfn).fill(value, base + offset, base + end)
   }
 
   /** Copy one whole frame onto another (copy_page). */
@@ -150,9 +265,15 @@ export class PhysMem {
       this.fill(dst_pfn, 0)
       return
     }
+    if (dst_pfn === src_pfn) return
     const src = this.slot[src_pfn] - 1
     const dst = this.backing(dst_pfn)
-    this.views[dst].set(this.views[src])
+    const sbuf = this.peek_buf(src_pfn)
+    const soff = this.peek_off(src_pfn)
+    const dbuf = this.peek_buf(dst_pfn)
+    const doff = this.peek_off(dst_pfn)
+    if (sbuf === dbuf) dbuf.copyWithin(doff, soff, soff + PAGE_SIZE)
+    else dbuf.set(sbuf.subarray(soff, soff + PAGE_SIZE), doff)
     this.ext[2 * dst] = this.ext[2 * src]
     this.ext[2 * dst + 1] = this.ext[2 * src + 1]
   }
@@ -162,9 +283,8 @@ export class PhysMem {
     const out = new Uint8Array(len)
     for (let done = 0, n = 0; done < len; done += n) {
       const pa = paddr + done
-      const off = offset_in_page(pa)
       n = page_chunk(pa, len - done)
-      out.set(this.peek(PFN_DOWN(pa)).subarray(off, off + n), done)
+      this.copy_out(PFN_DOWN(pa), offset_in_page(pa), out, done, n)
     }
     return out
   }

@@ -82,21 +82,21 @@ export class KernelMemory {
   kernel_read(va: number, len: number): Uint8Array {
     const out = new Uint8Array(len)
     const pm = this.page_alloc.physmem
-    this.each('kernel_read', va, len, false, false, (pfn, off, n, done) => out.set(pm.peek(pfn).subarray(off, off + n), done))
+    this.each('kernel_read', va, len, false, false, (pfn, off, n, done) => pm.copy_out(pfn, off, out, done, n))
     return out
   }
 
   /** Write bytes at a kernel virtual address. Oopses on a hole or a read-only mapping. */
   kernel_write(va: number, data: Uint8Array): void {
     const pm = this.page_alloc.physmem
-    this.each('kernel_write', va, data.length, true, false, (pfn, off, n, done) => pm.frame(pfn).set(data.subarray(done, done + n), off))
+    this.each('kernel_write', va, data.length, true, false, (pfn, off, n, done) => pm.write_at(pfn, off, data, done, n))
   }
 
   /** Kernel: copy_from_kernel_nofault(): the bytes, or -EFAULT. */
   copy_from_kernel_nofault(va: number, len: number): Uint8Array | number {
     const out = new Uint8Array(len)
     const pm = this.page_alloc.physmem
-    const r = this.each('copy_from_kernel_nofault', va, len, false, true, (pfn, off, n, done) => out.set(pm.peek(pfn).subarray(off, off + n), done))
+    const r = this.each('copy_from_kernel_nofault', va, len, false, true, (pfn, off, n, done) => pm.copy_out(pfn, off, out, done, n))
     return r < 0 ? r : out
   }
 

@@ -199,7 +199,8 @@ export class PgTables {
   /** Kernel: ptep_get() (also pmdp_get/pudp_get/pgdp_get): read the entry at a physical address. */
   ptep_get(ptep: number): PteVal {
     const pfn = Math.floor(ptep / PAGE_SIZE)
-    return read_entry(this.deps.physmem.peek(pfn), ptep - pfn * PAGE_SIZE, this.layout)
+    const pm = this.deps.physmem
+    return read_entry(pm.peek_buf(pfn), pm.peek_off(pfn) + ptep - pfn * PAGE_SIZE, this.layout)
   }
   /** Raw store of an entry (set_pte/set_pmd/set_pud/set_pgd). */
   set_entry(entryp: number, val: PteVal): void {
@@ -207,7 +208,10 @@ export class PgTables {
       throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
     }
     const pfn = Math.floor(entryp / PAGE_SIZE)
-    write_entry(this.deps.physmem.frame(pfn), entryp - pfn * PAGE_SIZE, this.layout, val)
+    const pm = this.deps.physmem
+    const off = entryp - pfn * PAGE_SIZE
+    const base = pm.poke(pfn, off, this.size)
+    write_entry(pm.peek_buf(pfn), base + off, this.layout, val)
   }
   /** Kernel: set_pte_at(). */
   set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
@@ -274,13 +278,15 @@ export class PgTables {
   }
 
   private assert_table_empty(pfn: Pfn, what: string): void {
-    const buf = this.deps.physmem.peek(pfn)
-    // 32 bits at a time (frames are 4-byte aligned views); the byte loop only names the first live byte.
-    const words = new Uint32Array(buf.buffer, buf.byteOffset, PAGE_SIZE / 4)
+    const pm = this.deps.physmem
+    const buf = pm.peek_buf(pfn)
+    const at = pm.peek_off(pfn)
+    // 32 bits at a time (frames are page-aligned in their buffer); the byte loop only names the first live byte.
+    const words = new Uint32Array(buf.buffer, buf.byteOffset + at, PAGE_SIZE / 4)
     for (let w = 0; w < PAGE_SIZE / 4; w++) {
       if (words[w] === 0) continue
       for (let i = w * 4; ; i++) {
-        if (buf[i] !== 0) {
+        if (buf[at + i] !== 0) {
           throw new KernelBug(`${what}: freeing page table 0x${pfn.toString(16)} with live entry at index ${Math.floor(i / this.size)}`)
         }
       }
@@ -351,14 +357,14 @@ export class PgTables {
       pmds.forEach((pmd, i) => {
         if (i >= this.KERNEL_PGD_BOUNDARY) {
           const k = pte_pfn(this.ptep_get(this.init_mm.pgd * PAGE_SIZE + i * size))
-          pm.frame(pmd).set(pm.peek(k))
+          pm.copy(pmd, k)
         }
         this.set_entry(pgd * PAGE_SIZE + i * size, this.table_entry(mm, 0, pmd))
         mm.pgtables_bytes += PAGE_SIZE // mm_inc_nr_pmds()
       })
     } else {
       const from = this.KERNEL_PGD_BOUNDARY * size
-      pm.frame(pgd).set(pm.peek(this.init_mm.pgd).subarray(from, this.nents[0] * size), from)
+      pm.write_at(pgd, from, pm.peek(this.init_mm.pgd), from, this.nents[0] * size - from)
     }
     mm.pgd = pgd
     this.pgd_list.add(mm)
@@ -431,7 +437,7 @@ export class PgTables {
     for (let lv = 0; ; lv++) {
       const idx = pt_index(l, this.divs[lv], this.nents[lv])
       if (lv === this.levels - 1) return table * PAGE_SIZE + idx * size
-      const e = read_entry(pm.peek(table), idx * size, this.layout)
+      const e = read_entry(pm.peek_buf(table), pm.peek_off(table) + idx * size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return 0
       if (this.leaf_huge(lv, e)) return 0
       table = pte_pfn(e)
@@ -556,13 +562,14 @@ export class PgTables {
     const div = this.divs[lv]
     const size = this.size
     const pm = this.deps.physmem
-    const buf = pm.peek(table)
     if (!pm.is_backed(table)) return false
+    const buf = pm.peek_buf(table)
+    const at = pm.peek_off(table)
     let idx = pt_index(l, div, this.nents[lv])
     let base = Math.floor(l / div) * div
     const leaf = lv === this.levels - 1
     while (base < end) {
-      const e = read_entry(buf, idx * size, this.layout)
+      const e = read_entry(buf, at + idx * size, this.layout)
       if (e !== 0) {
         if (leaf) {
           if (fn(this.unlin(base), table * PAGE_SIZE + idx * size, e) === true) return true

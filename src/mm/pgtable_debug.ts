@@ -46,10 +46,11 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
   const { size, layout, levels, nents } = pt
   const rec = (table: Pfn, lv: number, from: number, to: number): void => {
     if (!pm.is_backed(table)) return
-    const buf = pm.peek(table)
+    const buf = pm.peek_buf(table)
+    const at = pm.peek_off(table)
     for (let i = from; i < to; i++) {
-      if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, layout)
+      if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
+      const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
       if (!pages.PageReserved(pte_pfn(e))) n++
       if (lv + 1 < levels - 1) rec(pte_pfn(e), lv + 1, 0, nents[lv + 1])
@@ -71,11 +72,12 @@ export function pgtable_reachable(pt: PgTables): Set<Pfn> {
   const rec = (table: Pfn, lv: number): void => {
     seen.add(table)
     if (lv === levels - 1 || !pm.is_backed(table)) return
-    const buf = pm.peek(table)
+    const buf = pm.peek_buf(table)
+    const at = pm.peek_off(table)
     const n = nents[lv]
     for (let i = 0; i < n; i++) {
-      if ((buf[i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, i * size, layout)
+      if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
+      const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
       if (!seen.has(child)) rec(child, lv + 1)

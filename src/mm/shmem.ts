@@ -178,7 +178,7 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
     const o = offset_in_page(pos)
     n = page_chunk(pos, end - pos)
     const pfn = mapping.i_pages.get(PFN_DOWN(pos))
-    if (pfn !== undefined) out.set(env.physmem.peek(pfn).subarray(o, o + n), pos - off)
+    if (pfn !== undefined) env.physmem.copy_out(pfn, o, out, pos - off, n)
   }
   return out
 }
@@ -202,7 +202,7 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
       pfn = add_to_page_cache(env, mapping, index)
       if (pfn < 0) return done > 0 ? done : -ENOMEM
     }
-    env.physmem.frame(pfn).set(data.subarray(done, done + n), o)
+    env.physmem.write_at(pfn, o, data, done, n)
     set_page_dirty(env, pfn)
     if (pos + n > mapping.i_size) mapping.i_size = pos + n
   }

@@ -41,10 +41,10 @@ export class SlabMem {
   read_ptr(va: number): number {
     const vpn = Math.floor(va / PAGE_SIZE)
     const off = va - vpn * PAGE_SIZE
-    const b = this.physmem.peek(vpn - this.page_offset_pfn)
-    const lo = (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
+    const pfn = vpn - this.page_offset_pfn
+    const lo = this.physmem.read_u32(pfn, off)
     if (this.ptr_size === 4) return lo
-    const hi = b[off + 4] | (b[off + 5] << 8) | (b[off + 6] << 16) | (b[off + 7] << 24)
+    const hi = this.physmem.read_u32(pfn, off + 4) | 0
     return hi * TWO32 + lo
   }
 
@@ -52,20 +52,11 @@ export class SlabMem {
   write_ptr(va: number, value: number): void {
     const vpn = Math.floor(va / PAGE_SIZE)
     const off = va - vpn * PAGE_SIZE
-    const b = this.physmem.frame(vpn - this.page_offset_pfn)
-    let lo = value
+    const pfn = vpn - this.page_offset_pfn
     if (this.ptr_size === 8) {
       const hi = Math.floor(value / TWO32)
-      lo = value - hi * TWO32
-      b[off + 4] = hi & 0xff
-      b[off + 5] = (hi >> 8) & 0xff
-      b[off + 6] = (hi >> 16) & 0xff
-      b[off + 7] = (hi >> 24) & 0xff
-    }
-    b[off] = lo & 0xff
-    b[off + 1] = (lo >>> 8) & 0xff
-    b[off + 2] = (lo >>> 16) & 0xff
-    b[off + 3] = (lo >>> 24) & 0xff
+      this.physmem.write_u64(pfn, off, value - hi * TWO32, hi)
+    } else this.physmem.write_u32(pfn, off, value)
   }
 
   /** Read a pointer stored XORed with a 64-bit key given as halves (hardened free pointers). */
@@ -84,26 +75,21 @@ export class SlabMem {
     }
     const hi = Math.floor(value / TWO32)
     const lo = value - hi * TWO32
-    this.write_u32(va, (lo ^ key_lo) >>> 0)
-    this.write_u32(va + 4, (hi ^ key_hi) >>> 0)
+    const vpn = Math.floor(va / PAGE_SIZE)
+    this.physmem.write_u64(vpn - this.page_offset_pfn, va - vpn * PAGE_SIZE, (lo ^ key_lo) >>> 0, (hi ^ key_hi) >>> 0)
   }
 
   /** Read a 32-bit little-endian unsigned word (never straddles a page: 4-aligned). */
   read_u32(va: number): number {
     const vpn = Math.floor(va / PAGE_SIZE)
     const off = va - vpn * PAGE_SIZE
-    const b = this.physmem.peek(vpn - this.page_offset_pfn)
-    return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0
+    return this.physmem.read_u32(vpn - this.page_offset_pfn, off)
   }
 
   write_u32(va: number, value: number): void {
     const vpn = Math.floor(va / PAGE_SIZE)
     const off = va - vpn * PAGE_SIZE
-    const b = this.physmem.frame(vpn - this.page_offset_pfn)
-    b[off] = value & 0xff
-    b[off + 1] = (value >>> 8) & 0xff
-    b[off + 2] = (value >>> 16) & 0xff
-    b[off + 3] = (value >>> 24) & 0xff
+    this.physmem.write_u32(vpn - this.page_offset_pfn, off, value)
   }
 
   /** Kernel: memset() over a range that may span pages. */
@@ -121,8 +107,10 @@ export class SlabMem {
       const a = va + done
       n = page_chunk(a, len - done)
       const off = offset_in_page(a)
-      const b = this.physmem.peek(PFN_DOWN(a) - this.page_offset_pfn)
-      for (let i = 0; i < n; i++) if (b[off + i] !== value) return a + i
+      const pfn = PFN_DOWN(a) - this.page_offset_pfn
+      const b = this.physmem.peek_buf(pfn)
+      const o = this.physmem.peek_off(pfn) + off
+      for (let i = 0; i < n; i++) if (b[o + i] !== value) return a + i
     }
     return 0
   }
@@ -134,7 +122,7 @@ export class SlabMem {
       const a = va + done
       const off = offset_in_page(a)
       n = page_chunk(a, len - done)
-      out.set(this.physmem.peek(PFN_DOWN(a) - this.page_offset_pfn).subarray(off, off + n), done)
+      this.physmem.copy_out(PFN_DOWN(a) - this.page_offset_pfn, off, out, done, n)
     }
     return out
   }
@@ -144,7 +132,7 @@ export class SlabMem {
     for (let done = 0, n = 0; done < data.length; done += n) {
       const a = va + done
       n = page_chunk(a, data.length - done)
-      this.physmem.frame(PFN_DOWN(a) - this.page_offset_pfn).set(data.subarray(done, done + n), offset_in_page(a))
+      this.physmem.write_at(PFN_DOWN(a) - this.page_offset_pfn, offset_in_page(a), data, done, n)
     }
   }
 

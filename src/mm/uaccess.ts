@@ -63,7 +63,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
       if (f) return { data: data.subarray(0, done), done, fault: { ...f, addr: a } }
     }
     if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
-    data.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    mm.env.physmem.copy_out(pfn, off, data, done, n)
   }
   return { data, done: len, fault: null }
 }
@@ -112,9 +112,7 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
       if (typeof src === 'number') physmem.fill_at(r, off, src, n)
       else if (src) physmem.write_at(r, off, src, done, n)
     } else {
-      const frame = physmem.peek(r)
-      if (n <= 16) for (let i = 0; i < n; i++) data[done + i] = frame[off + i]
-      else data.set(frame.subarray(off, off + n), done)
+      physmem.copy_out(r, off, data, done, n)
     }
   }
   return { data, done: len, fault: null }
@@ -134,7 +132,7 @@ export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8
     const pfn = translate(mm, PFN_DOWN(a), false)
     if (pfn < 0) break
     const off = offset_in_page(a)
-    out.set(mm.env.physmem.peek(pfn).subarray(off, off + n), done)
+    mm.env.physmem.copy_out(pfn, off, out, done, n)
   }
   return out.subarray(0, done)
 }

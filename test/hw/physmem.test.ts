@@ -16,6 +16,8 @@ const op = fc.oneof(
   fc.record({ k: fc.constant('write_at' as const), pfn: fc.nat(FRAMES - 1), r: range, v: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ k: fc.constant('fill' as const), pfn: fc.nat(FRAMES - 1), r: range, v: fc.constantFrom(0, 0, 0, 7) }),
   fc.record({ k: fc.constant('copy' as const), pfn: fc.nat(FRAMES - 1), src: fc.nat(FRAMES - 1) }),
+  fc.record({ k: fc.constant('or_u8' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 1), v: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ k: fc.constant('poke' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 8), v: fc.integer({ min: 0, max: 255 }) }),
 )
 
 describe('PhysMem', () => {
@@ -37,6 +39,14 @@ describe('PhysMem', () => {
             const [off, n] = o.r
             pm.fill(o.pfn, o.v, off, n)
             model[o.pfn].fill(o.v, off, off + n)
+          } else if (o.k === 'or_u8') {
+            pm.or_u8(o.pfn, o.off, o.v)
+            model[o.pfn][o.off] |= o.v
+          } else if (o.k === 'poke') {
+            const at = pm.poke(o.pfn, o.off, 8) + o.off
+            const buf = pm.peek_buf(o.pfn)
+            for (let i = 0; i < 8; i++) buf[at + i] = (o.v + i) & 255
+            for (let i = 0; i < 8; i++) model[o.pfn][o.off + i] = (o.v + i) & 255
           } else {
             pm.copy(o.pfn, o.src)
             model[o.pfn].set(model[o.src])
@@ -45,6 +55,13 @@ describe('PhysMem', () => {
             const got = pm.peek(p)
             const want = model[p]
             for (let i = 0; i < PAGE; i++) if (got[i] !== want[i]) expect([p, i, got[i]]).toEqual([p, i, want[i]])
+            const buf = pm.peek_buf(p)
+            const at = pm.peek_off(p)
+            const out = new Uint8Array(PAGE + 2)
+            pm.copy_out(p, 0, out, 1, PAGE)
+            for (let i = 0; i < PAGE; i++) {
+              if (buf[at + i] !== want[i] || out[1 + i] !== want[i]) expect([p, i, buf[at + i], out[1 + i]]).toEqual([p, i, want[i], want[i]])
+            }
           }
         }
       }),
@@ -62,8 +79,8 @@ describe('PhysMem', () => {
     expect(pm.read(PAGE - 100, 100)).toEqual(data.subarray(0, 100))
   })
 
-  it('frames in many pools keep their own bytes and extents', () => {
-    const n = 700 // slots across three 256-frame pools
+  it('frames in many groups and chunks keep their own bytes and extents', () => {
+    const n = 2000 // slots across eight 256-frame groups in four chunks (1, 2, 4, 1 MiB)
     const pm = new PhysMem(n)
     const b = new Uint8Array([0, 0])
     for (let pfn = n - 1; pfn >= 0; pfn--) {
