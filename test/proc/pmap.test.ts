@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { pmap, parse_smaps } from '../../src/user/pmap.js'
 
-const REF = '/work/shared/reference/proc'
+const REF = new URL('../fixtures/reference', import.meta.url).pathname
 const ref = (f: string): string => readFileSync(`${REF}/${f}`, 'utf8')
 const smaps = ref('pid-smaps.txt')
 // The [stack] VMA of the reference process is 7ffd644f1000-7ffd64512000; start_stack lies inside it.

@@ -17,7 +17,7 @@ import { X86_64 } from '../../src/arch/profile.js'
 import { TaskStruct } from '../../src/kernel/task.js'
 import type { MemSizeStats, MmEntry } from '../../src/kernel/mm_entry.js'
 
-const REF = '/work/shared/reference/proc'
+const REF = new URL('../fixtures/reference', import.meta.url).pathname
 const ref = (f: string): string => readFileSync(`${REF}/${f}`, 'utf8')
 
 const CODES = ['rd', 'wr', 'ex', 'sh', 'mr', 'mw', 'me', 'ms', 'gd', 'um', 'pf', 'gu', 'uw', 'lo', 'io', 'sr', 'rr',
