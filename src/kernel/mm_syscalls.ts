@@ -19,7 +19,7 @@ import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sys
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
 import type { TlbFlush } from '../arch/x86/tlb.js'
-import { mmu_translate } from './mmu_context.js'
+import { translate_on } from './mmu_context.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
 import { EINVAL } from '../include/errno.js'
@@ -157,7 +157,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
     flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
-    mmu_translate: (mm, vpn, write, exec) => mmu_translate(tlb, mm, vpn, write, exec === true),
+    mmu_translate: translate_on(tlb),
     pr_warn_once: (key, msg) => {
       if (warned.has(key)) return
       warned.add(key)

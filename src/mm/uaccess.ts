@@ -11,7 +11,7 @@
  * access is retried; a fault it cannot fix becomes a signal (user access) or
  * a short copy (kernel user-copy).
  */
-import { PFN_DOWN } from '../include/page_types.js'
+import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import type { MmStruct } from './mm_types.js'
 import {
@@ -101,9 +101,10 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
   const physmem = mm.env.physmem
   for (let done = 0, n = 0; done < len; done += n) {
     const a = addr + done
-    n = page_chunk(a, len - done)
+    // page_chunk() by hand: the in-page offset is needed anyway (one division, not two, per access)
     const off = offset_in_page(a)
-    const r = fault_in_page(mm, a, PFN_DOWN(a), write)
+    n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
+    const r = fault_in_page(mm, a, (a - off) / PAGE_SIZE, write)
     if (typeof r !== 'number') {
       r.addr = a
       return { data: data.subarray(0, done), done, fault: r }
