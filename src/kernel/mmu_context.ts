@@ -29,22 +29,11 @@ export function mm_pgd_pfn(mm: MmStruct): number {
 }
 
 /**
- * A user access to vpn of `mm` on the executing CPU: through its TLB when
- * that CPU has the mm loaded, else a plain page walk from the mm's pgd (A/D
- * bits set as the hardware would, no TLB involved). The pfn, or -1.
- */
-export function mmu_translate(tlb: TlbFlush, mm: MmStruct, vpn: number, write: boolean, exec: boolean): number {
-  const acc = exec ? ACC_EXEC : write ? ACC_WRITE : ACC_READ
-  const mmu = tlb.mmu
-  const s = tlb.state[mmu.this_cpu]
-  if (s.loaded_mm === mm && !s.is_lazy) return mmu.translate(vpn, acc)
-  return mmu.walk(null, mm_pgd_pfn(mm), vpn, acc, false)
-}
-
-/**
- * mmu_translate() bound to one machine (the MmEnv hook): the MMU and the
- * per-CPU TLB state are captured once, so every user access does one call
- * less and no property walk through `tlb`.
+ * The MmEnv's mmu_translate hook of one machine: a user access to vpn of
+ * `mm` on the executing CPU, through its TLB when that CPU has the mm
+ * loaded, else a plain page walk from the mm's pgd (A/D bits set as the
+ * hardware would, no TLB involved); the pfn, or -1. The MMU and the per-CPU
+ * TLB state are captured once: no property walk through `tlb` per access.
  */
 export function translate_on(tlb: TlbFlush): (mm: MmStruct, vpn: number, write: boolean, exec?: boolean) => number {
   const mmu = tlb.mmu
