@@ -10,7 +10,6 @@
  * position), as Linux's open file descriptions.
  */
 import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
-import { filemap_write_and_wait_range } from '../mm/shmem.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
@@ -84,11 +83,5 @@ export class FsNamespace {
   /** Kernel: do_sys_ftruncate() -> do_truncate() -> truncate_setsize(). */
   do_truncate(file: VmFile, size: Loff): number {
     return vfs_ftruncate(this.env, file, size)
-  }
-
-  /** Kernel: vfs_fsync(): write the dirty pages back (disk-backed files). */
-  vfs_fsync(file: VmFile): number {
-    filemap_write_and_wait_range(this.env, file.f_mapping, 0, Number.MAX_SAFE_INTEGER)
-    return 0
   }
 }

@@ -105,8 +105,6 @@ export interface MmEntry {
   file_write_from_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: do_truncate() / vfs_truncate(). */
   do_truncate(file: VmFile, size: Loff): number
-  /** Kernel: vfs_fsync(). */
-  vfs_fsync(file: VmFile): number
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
   _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, name: string): number

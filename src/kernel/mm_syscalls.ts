@@ -232,7 +232,6 @@ export function make_mm_entry(
     file_read_to_user,
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
-    vfs_fsync: (file) => fs.vfs_fsync(file),
   }
 }
 

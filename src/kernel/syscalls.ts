@@ -23,7 +23,7 @@ import { O_APPEND } from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
 import type { File } from '../fs/fs.js'
-import { vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
+import { vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
 import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
@@ -345,11 +345,12 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.do_truncate(f, size))
   }
+  /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
   sys_fsync(t: TaskStruct, fd: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
     this.enter(t)
-    return this.done(this.mm.vfs_fsync(f))
+    return this.done(vfs_fsync(f))
   }
   /** rw_verify_area() and the FMODE_READ check of a positional read. */
   private readable(t: TaskStruct, fd: number, off: Loff): File | number {
