@@ -43,7 +43,7 @@ import {
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
-import { find_vma, vma_prev, vm_stat_account } from './vma.js'
+import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
 import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
 import { RLIMIT_STACK } from '../include/resource.js'
@@ -504,6 +504,7 @@ export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): nu
     vm_stat_account(mm, vma.vm_flags, grow)
     vma.vm_start = address
     vma.vm_pgoff -= grow
+    vma_iter_store(mm, vma)
   }
   return 0
 }

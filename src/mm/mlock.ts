@@ -31,7 +31,7 @@ import {
   type vm_flags_t,
 } from './mm_types.js'
 import { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from './mman.js'
-import { find_vma, find_vma_index, vma_lookup, vma_modify } from './vma.js'
+import { find_vma, vma_lookup, vma_modify, vma_next } from './vma.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ul_page_down, ul_pages, ulong } from '../include/ulong.js'
 import { __mm_populate, mm_populate } from './gup.js'
@@ -97,8 +97,7 @@ function apply_vma_lock_flags(mm: MmStruct, ustart: Ulong, len: Ulong, flags: vm
     if (typeof r === 'number') return r
     tmp = r.vm_end
     nstart = tmp
-    const i = find_vma_index(mm, tmp)
-    vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    vma = find_vma(mm, tmp)
   }
   if (tmp < end) return -ENOMEM
   return 0
@@ -121,8 +120,7 @@ function count_mm_mlocked_page_nr(mm: MmStruct, ustart: Ulong, len: Ulong): numb
   const start = ul_cmp_num(ustart)
   const end = start + ul_cmp_num(len)
   let count = 0
-  for (let i = find_vma_index(mm, start); i < mm.mm_mt.length; i++) {
-    const vma = mm.mm_mt[i]
+  for (let vma = find_vma(mm, start); vma; vma = vma_next(mm, vma)) {
     if (vma.vm_start >= end) break
     if (vm_flags_test(vma.vm_flags, VM_LOCKED)) {
       if (start > vma.vm_start) count -= start - vma.vm_start
@@ -198,10 +196,11 @@ function apply_mlockall_flags(mm: MmStruct, flags: number): number {
     to_add = VM_LOCKED
     if (flags & MCL_ONFAULT) to_add = vm_flags_or(to_add, VM_LOCKONFAULT)
   }
-  for (const vma of [...mm.mm_mt]) {
-    if (!mm.mm_mt.includes(vma)) continue
+  // for_each_vma(): each step resumes after the VMA the last fixup left covering its range.
+  for (let vma = find_vma(mm, 0); vma; ) {
     const newflags = vm_flags_or(vm_flags_andnot(vma.vm_flags, VM_LOCKED_MASK), to_add)
-    mlock_fixup(mm, vma, vma.vm_start, vma.vm_end, newflags)
+    const r = mlock_fixup(mm, vma, vma.vm_start, vma.vm_end, newflags)
+    vma = find_vma(mm, typeof r === 'number' ? vma.vm_end : r.vm_end)
   }
   return 0
 }

@@ -33,8 +33,8 @@
  * Addresses are plain numbers (user addresses are < TASK_SIZE, exact). Lengths
  * are unsigned 64-bit values carried in numbers (exact below 2^53; values near
  * 2^64 keep their wrap-around meaning for the argument checks).
- * The VMAs of an mm are `mm.mm_mt`, a sorted array of VmArea (the maple
- * tree's role); iterate it or use vma.ts (find_vma, find_vma_prev,
+ * The VMAs of an mm are `mm.mm_mt`, a MapleTree of VmArea in address order
+ * (maple_tree.ts: a B+tree with gap tracking); iterate it or use vma.ts (find_vma, find_vma_prev,
  * find_vma_intersection, vma_lookup, vmas_in_range). VmArea / MmStruct
  * fields keep the kernel's names and stay stable.
  *
@@ -47,6 +47,7 @@
  * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
+import { MapleTree } from './maple_tree.js'
 import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from './vmstat.js'
@@ -360,8 +361,8 @@ export interface MmEnv {
 
 /** struct mm_struct. */
 export class MmStruct {
-  /** The VMAs in address order (the maple tree's role). */
-  mm_mt: VmArea[] = []
+  /** The VMAs in address order, with gap tracking (Kernel: mm->mm_mt, the maple tree). */
+  mm_mt = new MapleTree<VmArea>()
   pgd: FramePageTables
   /** Users of the address space (threads, get_task_mm); mmput frees the mappings at 0. */
   mm_users = 1

@@ -52,7 +52,7 @@ import {
 import * as M from './mman.js'
 import {
   find_vma,
-  find_vma_index,
+  find_vma_prev,
   find_vma_intersection,
   remove_vma,
   __remove_vma,
@@ -127,67 +127,43 @@ export function vm_start_gap(mm: MmStruct, vma: VmArea): number {
 
 /**
  * Kernel: unmapped_area_topdown(): the top of the highest gap in
- * [low, high) that fits length. When the VMA above the chosen gap grows down
- * and its guard gap reaches into the gap, the search restarts below that
- * guard gap (high_limit = vm_start_gap(next)), as the maple-tree walk does.
+ * [low, high) that fits length, found by the tree's gap search
+ * (mas_empty_area_rev). When the VMA above the chosen gap grows down and its
+ * guard gap reaches into the gap, the search restarts below that guard gap
+ * (high_limit = vm_start_gap(next)), as the kernel's retry does.
  */
 function unmapped_area_topdown(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
   if (low_limit < mm.env.sysctl.mmap_min_addr) low_limit = mm.env.sysctl.mmap_min_addr
   const mt = mm.mm_mt
-  for (let guard = 0; guard < 1 << 20; guard++) {
-    let i = find_vma_index(mm, high_limit)
-    let found = -1
-    let next: VmArea | null = null
-    for (; i >= 0; i--) {
-      next = i < mt.length ? mt[i] : null
-      const prev = i > 0 ? mt[i - 1] : null
-      const gap_start = prev ? prev.vm_end : 0
-      const gap_end = next ? Math.min(next.vm_start, high_limit) : high_limit
-      const lo = Math.max(gap_start, low_limit)
-      if (gap_end > lo && gap_end - lo >= length) {
-        found = gap_end
-        break
-      }
-      if (gap_start <= low_limit) break
-    }
-    if (found < 0) return -ENOMEM
+  for (;;) {
+    const next = mt.gap_rev(length, low_limit, high_limit)
+    if (next === undefined) return -ENOMEM
+    const found = mt.gap_end
     if (next && vm_flags_test(next.vm_flags, VM_GROWSDOWN) && vm_start_gap(mm, next) < found) {
+      // Each retry lowers high_limit below a VMA's start: it ends after at most map_count rounds.
       high_limit = vm_start_gap(mm, next)
       if (high_limit - low_limit < length) return -ENOMEM
       continue
     }
     return found - length
   }
-  return -ENOMEM
 }
 
 /** Kernel: unmapped_area() (bottom-up), restarting above a grows-down VMA whose guard gap overlaps. */
 function unmapped_area(mm: MmStruct, length: number, low_limit: number, high_limit: number): number {
   const mt = mm.mm_mt
   low_limit = Math.max(low_limit, mm.env.sysctl.mmap_min_addr)
-  for (let guard = 0; guard < 1 << 20; guard++) {
-    let start = low_limit
-    let found = -1
-    let next: VmArea | null = null
-    for (let i = find_vma_index(mm, start); i <= mt.length; i++) {
-      next = i < mt.length ? mt[i] : null
-      const end = next ? Math.min(next.vm_start, high_limit) : high_limit
-      if (end > start && end - start >= length) {
-        found = start
-        break
-      }
-      if (!next) break
-      start = Math.max(start, next.vm_end)
-      if (start >= high_limit) break
-    }
-    if (found < 0) return -ENOMEM
+  for (;;) {
+    const next = mt.gap_fwd(length, low_limit, high_limit)
+    if (next === undefined) return -ENOMEM
+    const found = mt.gap_start
     if (next && vm_flags_test(next.vm_flags, VM_GROWSDOWN) && vm_start_gap(mm, next) < found + length) {
+      // Each retry raises low_limit past a VMA: it ends after at most map_count rounds.
       low_limit = next.vm_end
       continue
     }
     return found
   }
-  return -ENOMEM
 }
 
 /** Kernel: mmap_address_hint_valid(). */
@@ -299,8 +275,7 @@ function complete_munmap_vmas(mm: MmStruct, g: MunmapGather, start: number, end:
   if (g.vmas.length === 0) return
   const tlb = tlb_gather_mmu()
   unmap_vmas(mm, g.vmas, start, end, tlb)
-  const i = find_vma_index(mm, start)
-  const prev = i > 0 ? mm.mm_mt[i - 1] : null
+  const prev = find_vma_prev(mm, start)[1]
   mm.locked_vm -= g.locked_vm
   const first = g.vmas[0].vm_start
   const last = g.vmas[g.vmas.length - 1].vm_end
@@ -679,8 +654,7 @@ export function sys_brk(mm: MmStruct, brk_in: UlongArg): number {
   if (check_brk_limits(mm, oldbrk, newbrk - oldbrk)) return origbrk
   const next = find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE + mm.env.sysctl.stack_guard_gap)
   if (next && newbrk + PAGE_SIZE > vm_start_gap(mm, next)) return origbrk
-  const i = find_vma_index(mm, oldbrk)
-  const prev = i > 0 ? mm.mm_mt[i - 1] : null
+  const prev = find_vma_prev(mm, oldbrk)[1]
   const brkvma = prev && prev.vm_end > mm.start_brk ? prev : null
   if (do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk, VM_NONE) < 0) return origbrk
   mm.brk = brk
@@ -691,12 +665,12 @@ export function sys_brk(mm: MmStruct, brk_in: UlongArg): number {
 /** Kernel: split_vma() re-exported for the other syscalls. */
 /** Kernel: exit_mmap(). */
 export function exit_mmap(mm: MmStruct): void {
-  const vmas = [...mm.mm_mt]
+  const vmas = mm.mm_mt.to_array()
   const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
   unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
   // __mt_destroy(): the tree goes at once, not VMA by VMA (unlink_file_vma() drops each file link).
   for (const v of vmas) v.vm_file?.f_mapping.i_mmap.delete(v)
-  mm.mm_mt = []
+  mm.mm_mt.destroy()
   mm.map_count = 0
   let nr_accounted = 0
   for (const v of vmas) {

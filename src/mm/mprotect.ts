@@ -30,7 +30,7 @@ import {
   type vm_flags_t,
 } from './mm_types.js'
 import { PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_SEM, PROT_WRITE } from './mman.js'
-import { find_vma, find_vma_index, vma_modify, vm_stat_account } from './vma.js'
+import { find_vma, vma_modify, vm_stat_account } from './vma.js'
 import { BITS_PER_LONG, calc_vm_prot_bits } from './mmap.js'
 import { type UlongArg, ul_add, ul_cmp_num, ul_low32, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { pte_modify } from '../arch/pte.js'
@@ -177,8 +177,7 @@ export function do_mprotect_pkey(mm: MmStruct, start_in: UlongArg, len_in: Ulong
     tmp = Math.min(cur.vm_end, end)
     nstart = tmp
     prot = reqprot
-    const i = find_vma_index(mm, tmp)
-    vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    vma = find_vma(mm, tmp)
     if (nstart >= end) break
   }
   if (!error && tmp < end) error = -ENOMEM

@@ -27,7 +27,7 @@ import {
 } from './mm_types.js'
 import { MAP_FIXED, MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from './mman.js'
 import {
-  find_vma_index,
+  find_vma_prev,
   find_vma_intersection,
   vma_link,
   vma_lookup,
@@ -226,15 +226,9 @@ function move_vma(mm: MmStruct, v: Vrm): number {
       vm_acct_memory(mm.env, old_len / PAGE_SIZE)
     } else if (accountable) {
       const end = v.addr + old_len
-      const i = find_vma_index(mm, v.addr)
-      if (vm_start < v.addr && i > 0) {
-        const prev = mm.mm_mt[i - 1]
-        prev.vm_flags = vm_flags_or(prev.vm_flags, VM_ACCOUNT)
-      }
-      if (vm_end > end && i < mm.mm_mt.length) {
-        const next = mm.mm_mt[i]
-        next.vm_flags = vm_flags_or(next.vm_flags, VM_ACCOUNT)
-      }
+      const [next, prev] = find_vma_prev(mm, v.addr)
+      if (vm_start < v.addr && prev) prev.vm_flags = vm_flags_or(prev.vm_flags, VM_ACCOUNT)
+      if (vm_end > end && next) next.vm_flags = vm_flags_or(next.vm_flags, VM_ACCOUNT)
     }
   }
   mm.hiwater_vm = hiwater_vm
@@ -320,8 +314,7 @@ function remap_move(mm: MmStruct, v: Vrm): number {
   let seen = false
   let last_end = 0
   for (;;) {
-    const i = find_vma_index(mm, seen ? last_end : start)
-    const vma = i < mm.mm_mt.length ? mm.mm_mt[i] : null
+    const vma = find_vma(mm, seen ? last_end : start)
     if (!vma || vma.vm_start >= end) break
     const addr = Math.max(vma.vm_start, start)
     const len = Math.min(end, vma.vm_end) - addr

@@ -79,13 +79,12 @@ function reusable_anon_vma(old: VmArea, a: VmArea, b: VmArea): AnonVma | null {
 /** Kernel: find_mergeable_anon_vma(): an adjacent VMA's anon_vma this VMA may share. */
 function find_mergeable_anon_vma(vma: VmArea): AnonVma | null {
   const mt = vma.vm_mm.mm_mt
-  const i = mt.indexOf(vma)
-  const next = i >= 0 && i + 1 < mt.length ? mt[i + 1] : null
+  const next = mt.find(vma.vm_end)
   if (next) {
     const av = reusable_anon_vma(next, vma, next)
     if (av) return av
   }
-  const prev = i > 0 ? mt[i - 1] : null
+  const prev = mt.find_before(vma.vm_start)
   if (prev) return reusable_anon_vma(prev, prev, vma)
   return null
 }

@@ -2,9 +2,11 @@
  * The ordered VMA structure of an mm, and VMA split and merge
  * (Kernel: mm/vma.c, mm/mmap.c find_vma*, include/linux/mm.h).
  *
- * mm.mm_mt is an array of VmArea sorted by vm_start (the maple tree's role).
+ * mm.mm_mt is a MapleTree of VmArea in address order (maple_tree.ts), with
+ * gap tracking for get_unmapped_area(); a VMA whose boundaries move while
+ * in it is re-stored with vma_iter_store().
  * Invariants (checked by vma_check): VMAs are page aligned, non-empty,
- * sorted and disjoint; map_count == mm_mt.length; each file VMA is in its
+ * sorted and disjoint; map_count == mm_mt.size; each file VMA is in its
  * mapping's i_mmap. Merging follows 6.18's rules: identical flags except
  * VM_IGNORE_MERGE bits (which stick), the same file with continuous pgoff,
  * compatible anon_vmas, equal anon names and uffd contexts, no VM_SPECIAL,
@@ -35,59 +37,47 @@ import { ENOMEM } from '../include/errno.js'
 
 export { vma_pages, PAGE_SIZE }
 
-/** Index of the first VMA with vm_end > addr (mm_mt.length when none). */
-export function find_vma_index(mm: MmStruct, addr: number): number {
-  const mt = mm.mm_mt
-  let lo = 0
-  let hi = mt.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (mt[mid].vm_end > addr) hi = mid
-    else lo = mid + 1
-  }
-  return lo
-}
-
 /** Kernel: find_vma(): the first VMA with vm_end > addr, or null. */
 export function find_vma(mm: MmStruct, addr: number): VmArea | null {
-  const i = find_vma_index(mm, addr)
-  return i < mm.mm_mt.length ? mm.mm_mt[i] : null
+  return mm.mm_mt.find(addr)
 }
 
 /** Kernel: find_vma_prev(): [find_vma(addr), the VMA before it]. */
 export function find_vma_prev(mm: MmStruct, addr: number): [VmArea | null, VmArea | null] {
-  const i = find_vma_index(mm, addr)
-  return [i < mm.mm_mt.length ? mm.mm_mt[i] : null, i > 0 ? mm.mm_mt[i - 1] : null]
+  const mt = mm.mm_mt
+  const cur = mt.seek(addr, { node: null, offset: 0 })
+  const vma = mt.at(cur)
+  return [vma, vma ? mt.step_back(cur) : mt.last()]
 }
 
 /** Kernel: find_vma_intersection(): the first VMA overlapping [start, end), or null. */
 export function find_vma_intersection(mm: MmStruct, start: number, end: number): VmArea | null {
-  const v = find_vma(mm, start)
+  const v = mm.mm_mt.find(start)
   return v && v.vm_start < end ? v : null
 }
 
 /** Kernel: vma_lookup(): the VMA containing addr, or null. */
 export function vma_lookup(mm: MmStruct, addr: number): VmArea | null {
-  const v = find_vma(mm, addr)
+  const v = mm.mm_mt.find(addr)
   return v && v.vm_start <= addr ? v : null
 }
 
 /** Kernel: vma_prev() relative to a VMA in the tree. */
 export function vma_prev(mm: MmStruct, vma: VmArea): VmArea | null {
-  const i = find_vma_index(mm, vma.vm_start)
-  return i > 0 ? mm.mm_mt[i - 1] : null
+  return mm.mm_mt.find_before(vma.vm_start)
 }
 
 /** Kernel: vma_next() relative to a VMA in the tree. */
 export function vma_next(mm: MmStruct, vma: VmArea): VmArea | null {
-  const i = find_vma_index(mm, vma.vm_start)
-  return i + 1 < mm.mm_mt.length ? mm.mm_mt[i + 1] : null
+  return mm.mm_mt.find(vma.vm_end)
 }
 
 /** Kernel: for_each_vma_range(): the VMAs overlapping [start, end), as a snapshot array. */
 export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[] {
   const out: VmArea[] = []
-  for (let i = find_vma_index(mm, start); i < mm.mm_mt.length && mm.mm_mt[i].vm_start < end; i++) out.push(mm.mm_mt[i])
+  const mt = mm.mm_mt
+  const cur = mt.seek(start, { node: null, offset: 0 })
+  for (let v = mt.at(cur); v && v.vm_start < end; v = mt.step(cur)) out.push(v)
   return out
 }
 
@@ -129,21 +119,26 @@ export function vm_area_free(vma: VmArea): void {
 
 /** Insert a VMA into the tree and its file's i_mmap. Kernel: vma_link(). */
 export function vma_link(mm: MmStruct, vma: VmArea): void {
-  const i = find_vma_index(mm, vma.vm_start)
-  const mt = mm.mm_mt
-  if (i < mt.length && mt[i].vm_start < vma.vm_end) throw new KernelBug('vma_link: overlapping VMA')
-  mt.splice(i, 0, vma)
+  mm.mm_mt.insert(vma)
   mm.map_count++
   if (vma.vm_file) vma.vm_file.f_mapping.i_mmap.add(vma)
 }
 
 /** Remove a VMA from the tree and from i_mmap (not freed). */
 export function vma_unlink(mm: MmStruct, vma: VmArea): void {
-  const i = mm.mm_mt.indexOf(vma)
-  if (i < 0) throw new KernelBug('vma_unlink: VMA not in tree')
-  mm.mm_mt.splice(i, 1)
+  mm.mm_mt.erase(vma)
   mm.map_count--
   if (vma.vm_file) vma.vm_file.f_mapping.i_mmap.delete(vma)
+}
+
+/**
+ * Kernel: vma_iter_store() for a VMA already in the tree whose boundaries
+ * moved in place (vma_set_range()): the tree's gap cache follows. Shrink a
+ * neighbour before growing a VMA over its old range, so the tree never holds
+ * an overlap.
+ */
+export function vma_iter_store(mm: MmStruct, vma: VmArea): void {
+  mm.mm_mt.update(vma)
 }
 
 /** Remove a VMA and free it (closing it and dropping its anon_vma chains). Kernel: remove_vma(). */
@@ -193,6 +188,7 @@ export function __split_vma(mm: MmStruct, vma: VmArea, addr: number, new_below: 
   } else {
     vma.vm_end = addr
   }
+  vma_iter_store(mm, vma)
   vma_link(mm, n)
   return 0
 }
@@ -267,9 +263,7 @@ function sticky(a: vm_flags_t, b: vm_flags_t): vm_flags_t {
  */
 export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
   if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
-  const i = find_vma_index(mm, s.start)
-  const next0 = i < mm.mm_mt.length ? mm.mm_mt[i] : null
-  const prev0 = i > 0 ? mm.mm_mt[i - 1] : null
+  const [next0, prev0] = find_vma_prev(mm, s.start)
   const prev = prev0 && prev0.vm_end === s.start ? prev0 : null
   const next = next0 && next0.vm_start === s.end ? next0 : null
   const can_left = !!prev && can_vma_merge_after(prev, s)
@@ -280,19 +274,22 @@ export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | nul
   if (can_left && prev) {
     if (can_right && next) {
       dup_anon_vma(prev, next)
-      prev.vm_end = next.vm_end
+      const end = next.vm_end
       prev.vm_flags = sticky(sticky(prev.vm_flags, s.vm_flags), next.vm_flags)
       remove_vma(mm, next)
+      prev.vm_end = end
     } else {
       prev.vm_end = s.end
       prev.vm_flags = sticky(prev.vm_flags, s.vm_flags)
     }
+    vma_iter_store(mm, prev)
     return prev
   }
   if (can_right && next) {
     next.vm_start = s.start
     next.vm_pgoff = s.pgoff
     next.vm_flags = sticky(next.vm_flags, s.vm_flags)
+    vma_iter_store(mm, next)
     return next
   }
   return null
@@ -344,9 +341,8 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
   if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
   const left_side = s.start === middle.vm_start
   const right_side = s.end === middle.vm_end
-  const i = mm.mm_mt.indexOf(middle)
-  const prev0 = i > 0 ? mm.mm_mt[i - 1] : null
-  const next0 = i + 1 < mm.mm_mt.length ? mm.mm_mt[i + 1] : null
+  const prev0 = vma_prev(mm, middle)
+  const next0 = vma_next(mm, middle)
   const prev = left_side && prev0 && prev0.vm_end === s.start ? prev0 : null
   const next = right_side && next0 && next0.vm_start === s.end ? next0 : null
   if (!prev && !next) return null
@@ -364,13 +360,13 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
     // prev grows over [start, end) (and over next when merging both).
     dup_anon_vma(prev, middle)
     let flags = sticky(prev.vm_flags, s.vm_flags)
+    // What prev grows over leaves the tree (or shrinks away) first.
+    let end = s.end
     if (merge_right && next) {
       dup_anon_vma(prev, next)
       flags = sticky(flags, next.vm_flags)
-      prev.vm_end = next.vm_end
+      end = next.vm_end
       remove_vma(mm, next)
-    } else {
-      prev.vm_end = s.end
     }
     if (remove_middle) {
       flags = sticky(flags, middle.vm_flags)
@@ -378,7 +374,10 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
     } else {
       middle.vm_pgoff += (s.end - middle.vm_start) / PAGE_SIZE
       middle.vm_start = s.end
+      vma_iter_store(mm, middle)
     }
+    prev.vm_end = end
+    vma_iter_store(mm, prev)
     prev.vm_flags = flags
     merge_left = true
     return prev
@@ -386,14 +385,16 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
   if (merge_right && next) {
     dup_anon_vma(next, middle)
     let flags = sticky(next.vm_flags, s.vm_flags)
-    next.vm_start = s.start
-    next.vm_pgoff = s.pgoff
     if (remove_middle) {
       flags = sticky(flags, middle.vm_flags)
       remove_vma(mm, middle)
     } else {
       middle.vm_end = s.start
+      vma_iter_store(mm, middle)
     }
+    next.vm_start = s.start
+    next.vm_pgoff = s.pgoff
+    vma_iter_store(mm, next)
     next.vm_flags = flags
     return next
   }
@@ -403,7 +404,8 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
 /** Invariant checker for an mm's VMA tree (DEBUG_VM's validate_mm). Throws KernelBug. */
 export function validate_mm(mm: MmStruct): void {
   const mt = mm.mm_mt
-  if (mt.length !== mm.map_count) throw new KernelBug(`validate_mm: map_count ${mm.map_count} != ${mt.length} VMAs`)
+  mt.check()
+  if (mt.size !== mm.map_count) throw new KernelBug(`validate_mm: map_count ${mm.map_count} != ${mt.size} VMAs`)
   let last = -Infinity
   for (const v of mt) {
     if (v.vm_start % PAGE_SIZE || v.vm_end % PAGE_SIZE) throw new KernelBug('validate_mm: unaligned VMA')

@@ -41,7 +41,7 @@ function map(mm: MmStruct, off: number, pages: number, prot = RW, flags = ANON |
   return vm_mmap_pgoff(mm, null, BASE + off * P, pages * P, prot, flags, 0)
 }
 function layout(mm: MmStruct): string[] {
-  return mm.mm_mt.map((v) => `${(v.vm_start - BASE) / P}-${(v.vm_end - BASE) / P} ${vm_flags_string(v.vm_flags)}`)
+  return mm.mm_mt.to_array().map((v) => `${(v.vm_start - BASE) / P}-${(v.vm_end - BASE) / P} ${vm_flags_string(v.vm_flags)}`)
 }
 function done(mm: MmStruct): void {
   validate_mm(mm)
@@ -182,7 +182,7 @@ describe('mmap errno order', () => {
     env.sysctl.overcommit_memory = 0
     expect(map(mm, 32, 16, RW, ANON | M.MAP_FIXED | M.MAP_NORESERVE)).toBe(BASE + 32 * P)
     expect(env.vm_committed_as).toBe(16)
-    expect(vm_flags_test(mm.mm_mt[1].vm_flags, VM_NORESERVE)).toBe(true)
+    expect(vm_flags_test(mm.mm_mt.to_array()[1].vm_flags, VM_NORESERVE)).toBe(true)
     expect(map(mm, 64, env.totalram_pages() + 1)).toBe(-ENOMEM)
     env.sysctl.overcommit_memory = 1
     expect(map(mm, 64, env.totalram_pages() + 1)).toBe(BASE + 64 * P)
@@ -196,7 +196,7 @@ describe('brk, mlock, mseal, mremap', () => {
     mm.start_brk = mm.brk = 0x555555a00000
     expect(sys_brk(mm, mm.brk + 2 * P)).toBe(0x555555a00000 + 2 * P)
     expect(sys_brk(mm, mm.brk + 1)).toBe(0x555555a00000 + 2 * P + 1)
-    expect(mm.mm_mt.map((v) => v.vm_end - v.vm_start)).toEqual([3 * P])
+    expect(mm.mm_mt.to_array().map((v) => v.vm_end - v.vm_start)).toEqual([3 * P])
     expect(sys_brk(mm, 0x555555a00000 - P)).toBe(0x555555a00000 + 2 * P + 1)
     expect(sys_brk(mm, 0x555555a00000)).toBe(0x555555a00000)
     expect(mm.map_count).toBe(0)
@@ -208,7 +208,7 @@ describe('brk, mlock, mseal, mremap', () => {
     map(mm, 0, 8)
     expect(do_mlock(mm, BASE + 2 * P, 2 * P, VM_NONE)).toBe(0)
     expect(mm.locked_vm).toBe(2)
-    expect(vm_flags_test(mm.mm_mt[1].vm_flags, VM_LOCKED)).toBe(true)
+    expect(vm_flags_test(mm.mm_mt.to_array()[1].vm_flags, VM_LOCKED)).toBe(true)
     expect(mm.rss_stat[1]).toBe(2)
     expect(do_munlock(mm, BASE, 8 * P)).toBe(0)
     expect(mm.locked_vm).toBe(0)
@@ -222,7 +222,7 @@ describe('brk, mlock, mseal, mremap', () => {
     const mm = new_mm()
     map(mm, 0, 4)
     expect(do_mseal(mm, BASE + P, 2 * P, 0)).toBe(0)
-    expect(vm_flags_test(mm.mm_mt[1].vm_flags, VM_SEALED)).toBe(true)
+    expect(vm_flags_test(mm.mm_mt.to_array()[1].vm_flags, VM_SEALED)).toBe(true)
     expect(do_munmap(mm, BASE, 4 * P)).toBe(-EPERM)
     expect(mm.map_count).toBe(3)
     expect(do_mprotect_pkey(mm, BASE + 2 * P, P, M.PROT_READ)).toBe(-EPERM)
@@ -318,9 +318,10 @@ describe('property: the VMA tree against a per-page model', () => {
         }
         expect(got).toEqual(want)
         // ...and no two adjacent VMAs could have been merged by Linux's rules.
-        for (let i = 1; i < mm.mm_mt.length; i++) {
-          const a = mm.mm_mt[i - 1]
-          const b = mm.mm_mt[i]
+        const vmas = mm.mm_mt.to_array()
+        for (let i = 1; i < vmas.length; i++) {
+          const a = vmas[i - 1]
+          const b = vmas[i]
           expect(a.vm_end).toBeLessThanOrEqual(b.vm_start)
           if (a.vm_end !== b.vm_start) continue
           const mergeable =

@@ -73,7 +73,7 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
     } else if (e.path === '[vvar]' || e.path === '[vvar_vclock]' || e.path === '[vdso]') {
       v.special_name = e.path
     }
-    mm.mm_mt.push(v)
+    mm.mm_mt.insert(v)
     stats.set(v, stats_of(e.fields))
   }
   mm.start_brk = 0x557fa9726000
@@ -143,7 +143,7 @@ describe('/proc/<pid>/maps, smaps (Linux 6.18 format)', () => {
   })
   it('pagemap: present, exclusive and PFN bits, PFN hidden without CAP_SYS_ADMIN', () => {
     const { k, task, mm } = reference_process()
-    const base = mm.mm_mt[5].vm_start // [heap], anonymous
+    const base = mm.mm_mt.to_array()[5].vm_start // [heap], anonymous
     const pfn = 0x1234
     ;(mm as unknown as { env: unknown }).env = { zero_pfn: 1, pages: { nr: 0x10000, page_mapcount: () => 1, mapping: new Int32Array(0x10000).fill(-1) } }
     const kk = { ...k, pte_of: (_m: MmStruct, a: number) => (a === base ? pfn * 4096 + 0x67 : 0) } as MmEntry

@@ -323,7 +323,7 @@ describe('RLIMIT_STACK', () => {
     for (const uid of [0, 1000]) {
       const p = m.spawn({ uid })
       p.setrlimit(RLIMIT_STACK, { cur: 256 * 1024, max: RLIM_INFINITY })
-      const stack = p.mm.mm_mt.find((v) => vm_flags_test(v.vm_flags, VM_GROWSDOWN))
+      const stack = p.mm.mm_mt.to_array().find((v) => vm_flags_test(v.vm_flags, VM_GROWSDOWN))
       if (!stack) throw new Error('no stack VMA')
       const top = stack.vm_end
       // within the limit: the stack grows

@@ -211,15 +211,15 @@ export function proc_pid_smaps(k: MmEntry, task: TaskStruct): string {
 /** Kernel: show_smaps_rollup(). */
 export function proc_pid_smaps_rollup(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
-  if (!mm || mm.mm_mt.length === 0) return ''
+  const first = mm?.mm_mt.first()
+  const last = mm?.mm_mt.last()
+  if (!mm || !first || !last) return ''
   const sum = empty_mss()
   for (const vma of mm.mm_mt) {
     const m = k.smaps_walk(mm, vma)
     for (const key of Object.keys(sum) as (keyof MemSizeStats)[]) sum[key] += m[key]
   }
-  const first = mm.mm_mt[0].vm_start
-  const last = mm.mm_mt[mm.mm_mt.length - 1].vm_end
-  const prefix = header_prefix(addr_hex(first), addr_hex(last), 0, 0, '00:00', 0)
+  const prefix = header_prefix(addr_hex(first.vm_start), addr_hex(last.vm_end), 0, 0, '00:00', 0)
   return pad_name(prefix, '[rollup]', k.arch.bits) + '\n' + show_smap_counters(sum, true)
 }
 
@@ -349,14 +349,13 @@ export function proc_pid_pagemap(k: MmEntry, task: TaskStruct, offset: number, c
   const out = new Uint8Array(count)
   const dv = new DataView(out.buffer)
   const first_vpn = offset / 8
-  let vi = 0
+  let vma: VmArea | null = null
   for (let i = 0; i < count / 8; i++) {
     const vpn = first_vpn + i
     const addr = vpn * PAGE_SIZE
     if (addr >= mm.task_size) break
-    while (vi < mm.mm_mt.length && mm.mm_mt[vi].vm_end <= addr) vi++
-    const vma = vi < mm.mm_mt.length && mm.mm_mt[vi].vm_start <= addr ? mm.mm_mt[vi] : null
-    if (!vma) continue
+    if (!vma || vma.vm_end <= addr) vma = mm.mm_mt.find(addr)
+    if (!vma || vma.vm_start > addr) continue
     const pte = k.pte_of ? k.pte_of(mm, addr) : mm.pgd.get(vpn)
     let hi = 0 // bits 32..63
     let lo = 0
