@@ -45,6 +45,13 @@ class MtNode<T extends MtRange> {
   hi!: T
   /** Largest gap between consecutive entries inside the subtree (0 with one entry). */
   gap = 0
+  /**
+   * Internal nodes: gaps[i] is the largest gap that ends inside child i's
+   * span: its own gap, or the one between child i-1 and child i (the
+   * maple tree's per-slot gap array). A search reads these numbers and
+   * visits only children that can hold the request.
+   */
+  gaps: number[] = []
   constructor(readonly leaf: boolean) {}
 
   get size(): number {
@@ -65,12 +72,15 @@ function pull<T extends MtRange>(n: MtNode<T>): void {
     }
   } else {
     const k = n.kids
+    const gaps = n.gaps
+    if (gaps.length !== k.length) gaps.length = k.length
     n.lo = k[0].lo
     n.hi = k[k.length - 1].hi
-    gap = k[0].gap
+    gap = gaps[0] = k[0].gap
     for (let i = 1; i < k.length; i++) {
-      if (k[i].gap > gap) gap = k[i].gap
-      const g = k[i].lo.vm_start - k[i - 1].hi.vm_end
+      let g = k[i].lo.vm_start - k[i - 1].hi.vm_end
+      if (k[i].gap > g) g = k[i].gap
+      gaps[i] = g
       if (g > gap) gap = g
     }
   }
@@ -413,7 +423,9 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
       return null
     }
     const k = n.kids
+    const gaps = n.gaps
     for (let i = k.length - 1; i >= 0; i--) {
+      if (gaps[i] < length) continue
       const c = k[i]
       // Everything from here down lies below low.
       if (c.hi.vm_start <= low) return null
@@ -439,7 +451,9 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
       return null
     }
     const k = n.kids
+    const gaps = n.gaps
     for (let i = 0; i < k.length; i++) {
+      if (gaps[i] < length) continue
       const c = k[i]
       if (i > 0 && this.fit(k[i - 1].hi.vm_end, c.lo.vm_start, length, low, high)) return c.lo
       // Everything from here up lies above high.
@@ -467,8 +481,9 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
       if (n !== r && n.size < NODE_MIN) throw new KernelBug(`maple_tree: node with ${n.size} < ${NODE_MIN} entries`)
       if (n.size > NODE_SLOTS) throw new KernelBug(`maple_tree: node with ${n.size} > ${NODE_SLOTS} entries`)
       const { lo, hi, gap } = n
+      const gaps = n.gaps.join()
       pull(n)
-      if (n.lo !== lo || n.hi !== hi || n.gap !== gap) throw new KernelBug('maple_tree: stale lo/hi/gap (a moved boundary without update())')
+      if (n.lo !== lo || n.hi !== hi || n.gap !== gap || n.gaps.join() !== gaps) throw new KernelBug('maple_tree: stale lo/hi/gap (a moved boundary without update())')
       if (n.leaf) {
         if (depth < 0) depth = d
         else if (depth !== d) throw new KernelBug('maple_tree: leaves at different depths')
