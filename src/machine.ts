@@ -16,6 +16,7 @@ import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
 import { Printk } from './include/printk.js'
 import { Tracer } from './include/trace.js'
 import { check_page_alloc } from './mm/debug_vm.js'
+import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
 import { PageArray } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
@@ -141,8 +142,12 @@ export class Machine {
   clock_ns = 0
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
   min_free_kbytes = 0
-  /** Extra invariant checks subsystems register (slab, vmalloc, ...). */
-  readonly checkers: (() => void)[] = []
+  /**
+   * Extra invariant checks subsystems register (slab, vmalloc, ...). Each
+   * gets the frames the call being checked touched (check_touched), or null
+   * for the whole-machine recount (check()).
+   */
+  readonly checkers: ((touched: readonly number[] | null) => void)[] = []
   /** Size of the vmalloc area (VMALLOC_END - VMALLOC_START) for VmallocTotal; vmalloc sets it on i386. */
   vmalloc_total_bytes: number
   /** Pages in vmalloc areas (VmallocUsed); vmalloc installs the real count. */
@@ -213,8 +218,8 @@ export class Machine {
     this.thread_stacks = new ThreadStacks(this.page_alloc, this.vmalloc, cpus)
     this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
     this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
-    this.checkers.push(() => {
-      check_pgtables(this.pgtables)
+    this.checkers.push((touched) => {
+      check_pgtables(this.pgtables, touched)
       this.vmalloc.check()
       this.highmem.check()
       this.thread_stacks.check()
@@ -283,8 +288,9 @@ export class Machine {
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {
-      this.kernel.after_op = () => this.check()
-      this.syscalls.after_syscall = () => this.check()
+      this.page_alloc.debug_touched = []
+      this.kernel.after_op = () => this.check_touched()
+      this.syscalls.after_syscall = () => this.check_touched()
     }
   }
 
@@ -348,10 +354,26 @@ export class Machine {
     return this.boot.memblock.memory.some((r) => pa >= r.base && pa < r.end)
   }
 
-  /** The invariant checker (DEBUG_VM): throws KernelBug at the first inconsistency. */
+  /** The invariant checker (DEBUG_VM): the whole machine recounted; throws KernelBug at the first inconsistency. */
   check(): void {
     check_page_alloc(this.page_alloc, (pfn) => this.pfn_present(pfn))
-    for (const c of this.checkers) c()
+    if (this.page_alloc.debug_touched) this.page_alloc.debug_touched.length = 0
+    for (const c of this.checkers) c(null)
+  }
+
+  /**
+   * The checker debug_vm runs after each call: the page allocator only
+   * around the blocks the call touched (debug_vm_touched.ts: O(touched), not
+   * O(RAM)), page tables by a walk of the live tables with only the touched
+   * frames searched for leaks, the other subsystems whole (each is small).
+   * check() recounts everything.
+   */
+  check_touched(): void {
+    const touched = this.page_alloc.debug_touched
+    if (!touched) return this.check()
+    check_page_alloc_touched(this.page_alloc, touched, (pfn) => this.pfn_present(pfn))
+    for (const c of this.checkers) c(touched)
+    touched.length = 0
   }
 
   /**

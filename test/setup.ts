@@ -6,3 +6,25 @@ import fc from 'fast-check'
 
 const seed = process.env.FC_SEED
 if (seed !== 'random') fc.configureGlobal({ seed: seed === undefined ? 0x6d6d73 : Number(seed) })
+
+/*
+ * A debug_vm machine checks only around what each call touched
+ * (Machine.check_touched); at the end of every test the machines that did
+ * so get the whole-machine recount too, so no test checks less than it did
+ * when every call recounted everything. A test that corrupts a machine on
+ * purpose marks it with `corrupted()` (test/helpers.ts).
+ */
+import { afterEach } from 'vitest'
+import { Machine } from '../src/machine.js'
+import { checked_at_end } from './helpers.js'
+
+const check_touched = Machine.prototype.check_touched
+Machine.prototype.check_touched = function (this: Machine): void {
+  checked_at_end.add(this)
+  check_touched.call(this)
+}
+afterEach(() => {
+  const ms = [...checked_at_end]
+  checked_at_end.clear()
+  for (const m of ms) m.check()
+})

@@ -66,6 +66,11 @@ export class FreeAreas {
   /** Zones indexed by zone_idx (unpopulated ones included). */
   readonly zones: Zone[]
   private readonly zone_of_block: Int8Array
+  /**
+   * DEBUG_VM's log of the block heads that changed state since the last
+   * check (debug_vm_touched.ts); null when the per-operation checker is off.
+   */
+  debug_touched: number[] | null = null
 
   constructor(
     readonly arch: ArchProfile,
@@ -137,6 +142,7 @@ export class FreeAreas {
     if (tail) list.add_tail(p, pfn)
     else list.add(p, pfn)
     zone.free_area[order].nr_free++
+    this.debug_touched?.push(pfn)
   }
 
   protected del_page_from_free_list(pfn: Pfn, zone: Zone, order: number, mt: number): void {
@@ -145,6 +151,7 @@ export class FreeAreas {
     p.page_type[pfn] = PGTY_none
     p.order[pfn] = 0
     zone.free_area[order].nr_free--
+    this.debug_touched?.push(pfn)
   }
 
   /** Kernel: page_is_buddy(): is `buddy` a free block of exactly `order` in the same zone? */

@@ -229,6 +229,7 @@ export class PageAllocator extends PcpLists {
     p._refcount[pfn] = 1
     p.owner_order[pfn] = order + 1
     p.lru_prev[pfn] = -1
+    this.debug_touched?.push(pfn)
     if (gfp & __GFP_ZERO || this.opts.init_on_alloc) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
     if (order && gfp & __GFP_COMP) {
       p.set(pfn, PG_head)
@@ -352,6 +353,7 @@ export class PageAllocator extends PcpLists {
     }
     p.owner_order[pfn] = 0
     p.order[pfn] = 0
+    this.debug_touched?.push(pfn)
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
     this.vmstat.count_vm_events(PGFREE, n)
     if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)

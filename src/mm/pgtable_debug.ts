@@ -109,9 +109,11 @@ function first_difference(a: Uint8Array, b: Uint8Array, from: number, to: number
 /**
  * DEBUG_VM check of the invariants at the top of the file: reachable tables
  * are PageTable, NR_PAGETABLE matches them, kernel halves agree, and each
- * mm's pgtables_bytes matches a recount. Throws KernelBug.
+ * mm's pgtables_bytes matches a recount. Throws KernelBug. A leaked table
+ * (PageTable but unreachable) is searched for among `touched` frames when
+ * given (the per-call check), else among all frames (O(RAM)).
  */
-export function check_pgtables(pt: PgTables): void {
+export function check_pgtables(pt: PgTables, touched: readonly number[] | null = null): void {
   const d = pt.deps
   const reach = pgtable_reachable(pt)
   for (const pfn of reach) {
@@ -122,8 +124,13 @@ export function check_pgtables(pt: PgTables): void {
   const types = d.pages.page_type
   // Every PageTable frame, in PFN order: indexOf() scans the type bytes natively (a JS loop over
   // every frame cost ~4 ns each, 8 ms per check on an 8 GiB machine).
-  for (let pfn = types.indexOf(PGTY_table); pfn >= 0; pfn = types.indexOf(PGTY_table, pfn + 1)) {
-    if (!reach.has(pfn)) throw new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+  const leaked = (pfn: number): KernelBug => new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+  if (touched) {
+    for (const pfn of touched) if (types[pfn] === PGTY_table && !reach.has(pfn)) throw leaked(pfn)
+  } else {
+    for (let pfn = types.indexOf(PGTY_table); pfn >= 0; pfn = types.indexOf(PGTY_table, pfn + 1)) {
+      if (!reach.has(pfn)) throw leaked(pfn)
+    }
   }
   const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
   if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)

@@ -143,6 +143,9 @@ it('the page-table checker reports a PageTable frame no pgd reaches, the lowest 
   expect(() => check_pgtables(m.pgtables)).toThrow(`pgtable check: page table 0x${hi.toString(16)} is unreachable (leaked)`)
   m.pages.page_type[lo] = PGTY_table
   expect(() => check_pgtables(m.pgtables)).toThrow(`pgtable check: page table 0x${lo.toString(16)} is unreachable (leaked)`)
+  // The per-call check searches only the frames the call touched.
+  expect(() => check_pgtables(m.pgtables, [hi])).toThrow(`pgtable check: page table 0x${hi.toString(16)} is unreachable (leaked)`)
+  expect(() => check_pgtables(m.pgtables, [])).not.toThrow()
   m.pages.page_type[lo] = m.pages.page_type[hi] = 0
   m.check()
 })
