@@ -7,12 +7,8 @@
  * The real kernel's numbers come from bench/fault_bench.c, compiled here
  * with the system C compiler; without one they are left out.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Machine } from '../src/index.js'
+import { run_real } from './cc.js'
 import { PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from '../src/include/uapi/mman.js'
 
 export interface RealKernel {
@@ -22,17 +18,7 @@ export interface RealKernel {
 
 /** Runs bench/fault_bench.c on this machine's kernel; null when no C compiler works. */
 export function real_kernel(pages: number, rounds: number): RealKernel | null {
-  const src = fileURLToPath(new URL('../../bench/fault_bench.c', import.meta.url))
-  const dir = mkdtempSync(join(tmpdir(), 'mmsim-bench-'))
-  try {
-    const exe = join(dir, 'fault_bench')
-    execFileSync('cc', ['-O2', '-o', exe, src], { stdio: 'ignore' })
-    return JSON.parse(execFileSync(exe, [String(pages), String(rounds)], { encoding: 'utf8' })) as RealKernel
-  } catch {
-    return null
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  return run_real<RealKernel>('fault_bench', [pages, rounds])
 }
 
 export interface SimRates {
