@@ -560,12 +560,35 @@ export interface ZapDetails {
  * references, move PTE dirty bits to file pages, fix rss counters.
  */
 export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, end: number, details: ZapDetails = {}): void {
+  zap_vmas(mm, [vma], start, end, details)
+}
+
+/** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
+export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number, tlb?: MmuGather): void {
+  if (vmas.length === 0) return
+  const s = Math.max(start, vmas[0].vm_start)
+  const e = Math.min(end, vmas[vmas.length - 1].vm_end)
+  if (s < e) zap_vmas(mm, vmas, s, e, { drop_markers: true, tlb })
+}
+
+/**
+ * zap_pte_range() for a run of VMAs in address order, in one walk of the
+ * page tables over [start, end): each PTE is zapped as part of the VMA that
+ * covers it (exit and munmap visit each table once, not once per VMA).
+ */
+function zap_vmas(mm: MmStruct, vmas: readonly VmArea[], start: number, end: number, details: ZapDetails): void {
   const env = mm.env
   const pages = env.pages
+  let i = 0
+  let vma = vmas[0]
   // __tlb_adjust_range(): the span of the PTEs actually cleared.
   let lo = Infinity
   let hi = -Infinity
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
+    const addr = vpn * PAGE_SIZE
+    while (vma.vm_end <= addr && i + 1 < vmas.length) vma = vmas[++i]
+    // Tables hold no entries outside VMAs; between the VMAs of the run there is nothing to zap.
+    if (addr < vma.vm_start || addr >= vma.vm_end) return
     if (!pte_present(pte)) {
       if (is_guard_pte_marker(pte) && !details.drop_markers) return
       mm.pgd.set(vpn, 0)
@@ -586,15 +609,6 @@ export function zap_page_range_single(mm: MmStruct, vma: VmArea, start: number, 
   if (hi < lo) return
   if (details.tlb) tlb_adjust_range(details.tlb, lo * PAGE_SIZE, (hi + 1 - lo) * PAGE_SIZE)
   else env.flush_tlb_range(mm, lo * PAGE_SIZE, (hi + 1) * PAGE_SIZE)
-}
-
-/** Kernel: unmap_vmas(): zap every VMA's pages in [start, end). */
-export function unmap_vmas(mm: MmStruct, vmas: VmArea[], start: number, end: number, tlb?: MmuGather): void {
-  for (const v of vmas) {
-    const s = Math.max(start, v.vm_start)
-    const e = Math.min(end, v.vm_end)
-    if (s < e) zap_page_range_single(mm, v, s, e, { drop_markers: true, tlb })
-  }
 }
 
 /**
