@@ -152,8 +152,10 @@ export class Machine {
   vmalloc_total_bytes: number
   /** Pages in vmalloc areas (VmallocUsed); vmalloc installs the real count. */
   vmalloc_used_pages: () => number = () => 0
-  /** vm_committed_as in pages (Committed_AS); mmap accounting maintains it. */
-  vm_committed_as = 0
+  /** vm_committed_as in pages (Committed_AS); mmap accounting maintains it in the mm env. */
+  get vm_committed_as(): number {
+    return this.mm_env.vm_committed_as
+  }
   /** sysctl vm.overcommit_ratio. */
   overcommit_ratio = 50
   swap_total_pages = 0

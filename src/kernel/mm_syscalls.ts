@@ -6,8 +6,8 @@
  *
  * Invariants: one MmEnv per machine; the zero page is a reserved, never
  * written frame of the kernel image's .bss (empty_zero_page), so it is never
- * in the buddy allocator; vm_committed_as lives in the machine (meminfo's
- * Committed_AS) and the env reads and writes it there.
+ * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
+ * plain field of the env, which the machine reads.
  */
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
@@ -62,7 +62,6 @@ export interface MmHost {
   readonly pgtables: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
-  vm_committed_as: number
   /** The kernel log (pr_warn_once() messages of the mm layer). */
   readonly printk: { pr_warn(text: string): void }
 }
@@ -145,12 +144,8 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),
     available_pages: () => h.page_alloc.nr_free_pages(),
-    get vm_committed_as() {
-      return h.vm_committed_as
-    },
-    set vm_committed_as(v: number) {
-      h.vm_committed_as = v
-    },
+    // A data property (every mmap and munmap adds to it); the machine reads it for meminfo.
+    vm_committed_as: 0,
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
