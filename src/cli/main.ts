@@ -7,6 +7,7 @@ import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
 import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/root.js'
 import { replay_command } from './replay.js'
+import { run_command } from './run.js'
 
 const USAGE = `usage: mmsim <command> [options]
 
@@ -14,6 +15,8 @@ commands:
   demo                 boot a machine and walk through the page allocator, slab and a process's address space
   proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
   dmesg                boot a machine and print its kernel log
+  run FILE.yaml        run a scenario file (docs/scenarios.md): one strace-like line per step,
+                       /proc files, pmap and dmesg where the steps ask; --json for the step records
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
   help                 this text
@@ -55,6 +58,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         cpus: { type: 'string' },
         seed: { type: 'string' },
         slab: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -84,6 +88,10 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (rest.length) throw new UsageError(`dmesg: unexpected argument '${rest[0]}'`)
         out(new Machine(machine_options(parsed.values, '256M')).dmesg().replace(/\n$/, ''))
         return 0
+      }
+      case 'run': {
+        if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
+        return run_command(rest[0], parsed.values.json === true, out, err)
       }
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')

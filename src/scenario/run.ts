@@ -1,0 +1,497 @@
+/**
+ * Running a loaded scenario on a fresh machine: each step is one call of
+ * the Process API (a system call, a load or store) or of the kernel API
+ * (alloc_pages, kmalloc, ...), or a look inside (cat of a /proc file, pmap,
+ * dmesg). Each step yields a record and one strace-like line,
+ *   a: mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f3c0a3f0000
+ * failures print as strace does (`= -1 ENOMEM (Cannot allocate memory)`,
+ * `--- SIGSEGV {si_code=SEGV_MAPERR, si_addr=0x0} ---`) and the run goes
+ * on; an `expect:` that does not hold stops it (ScenarioExpectError).
+ * The whole-machine invariant check runs at the end.
+ */
+import { Machine } from '../machine.js'
+import type { Process } from '../user/process.js'
+import { ErrnoError, SignalError } from '../user/errors.js'
+import type { KmemCache } from '../mm/slab_common.js'
+import { GFP_KERNEL, format_gfp } from '../mm/gfp.js'
+import { ERRNO_DESCRIPTIONS, STRERROR, errno_name } from '../include/uapi/errno.js'
+import { ProcNotFound } from '../fs/proc/internal.js'
+import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
+import { pmap } from '../user/pmap.js'
+import type { Page } from '../mm/page.js'
+import type { Scenario, Step } from './load.js'
+import type { ExpectSrc } from './schema.js'
+import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
+
+/** What one step did. */
+export interface StepRecord {
+  step: number
+  line: number
+  op: string
+  /** The process that made the call ('kernel' for the kernel API, '' for looks inside). */
+  who: string
+  /** The call as C would write it. */
+  call: string
+  /** Its return value (a number, or text for loads and reads). */
+  ret?: number | string
+  errno?: string
+  signal?: { signal: string; code: string; addr: number }
+  /** The text a look inside printed (a /proc file, pmap, dmesg). */
+  text?: string
+}
+
+/** An `expect:` that did not hold; the message names the file, line and column. */
+export class ScenarioExpectError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ScenarioExpectError'
+  }
+}
+
+/** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
+export function hex_addr(n: number): string {
+  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
+}
+
+function bytes_of(data: unknown, env: Bindings): Uint8Array {
+  if (typeof data === 'string') return new TextEncoder().encode(data)
+  if (Array.isArray(data)) return Uint8Array.from(data as number[])
+  const f = data as { fill: number; len: ValueSrc }
+  return new Uint8Array(value(f.len, env)).fill(f.fill)
+}
+
+function text_of(b: Uint8Array): string {
+  const printable = b.every((c) => c === 9 || c === 10 || (c >= 32 && c < 127))
+  return printable ? JSON.stringify(new TextDecoder().decode(b)) : `[${[...b].join(', ')}]`
+}
+
+/** The running state of one scenario. */
+class Run {
+  readonly m: Machine
+  readonly env: Bindings = new Map()
+  readonly procs = new Map<string, Process>()
+  readonly caches = new Map<string, KmemCache>()
+  current: string | null = null
+
+  constructor(readonly sc: Scenario) {
+    const o = sc.machine
+    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, slab: o.slab, debug_vm: o.debug_vm })
+  }
+
+  proc(name?: string): [string, Process] {
+    const n = name ?? this.current
+    if (n === null) throw new ScenarioRunError('no process yet: start one with `- spawn: NAME`')
+    const p = this.procs.get(n)
+    if (!p) throw new ScenarioRunError(`no process '${n}' (spawn it first)`)
+    return [n, p]
+  }
+
+  v(x: ValueSrc | undefined, dflt = 0): number {
+    return x === undefined ? dflt : value(x, this.env)
+  }
+
+  bind(name: string | undefined, n: number | undefined): void {
+    if (name !== undefined && n !== undefined) this.env.set(name, n)
+  }
+}
+
+type A = Record<string, unknown>
+
+/** Call a Process method, turning its errors into the record's errno or signal. */
+function sys(rec: StepRecord, fn: () => number | string | void): void {
+  try {
+    const r = fn()
+    rec.ret = r === undefined ? 0 : r
+  } catch (e) {
+    if (e instanceof ErrnoError) rec.errno = e.code
+    else if (e instanceof SignalError) rec.signal = { signal: e.signal, code: e.code, addr: e.addr }
+    else throw e
+  }
+}
+
+/** One step. Returns its record (without checking `expect:`). */
+function step(run: Run, s: Step, index: number): StepRecord {
+  const a = (typeof s.args === 'object' && s.args !== null && !Array.isArray(s.args) ? s.args : {}) as A
+  const scalar = typeof s.args === 'object' ? undefined : (s.args as string | number | boolean)
+  const rec: StepRecord = { step: index + 1, line: s.line, op: s.op, who: '', call: '' }
+  const v = (x: unknown, d?: number): number => run.v(x as ValueSrc | undefined, d)
+  const f = (x: unknown, kind: Parameters<typeof flags>[1]): number => (x === undefined ? 0 : flags(x as FlagsSrc, kind))
+  const k = run.m.kernel
+  // A kernel allocation fails with NULL (0), alloc_pages with no page (-1).
+  const kernel = (call: string, fn: () => number, failed = (r: number): boolean => r === 0): void => {
+    rec.who = 'kernel'
+    rec.call = call
+    const r = fn()
+    rec.ret = r
+    if (failed(r)) rec.errno = 'ENOMEM'
+  }
+  switch (s.op) {
+    case 'spawn': {
+      const name = scalar !== undefined ? String(scalar) : (a.name as string)
+      const p = run.m.spawn({ name, uid: a.uid as number | undefined })
+      run.procs.set(name, p)
+      run.current = name
+      Object.assign(rec, { who: name, call: `spawn(${JSON.stringify(name)})`, ret: p.pid })
+      break
+    }
+    case 'use': {
+      run.proc(String(scalar))
+      run.current = String(scalar)
+      Object.assign(rec, { who: String(scalar), call: 'use', ret: run.procs.get(String(scalar))?.pid })
+      break
+    }
+    case 'fork': {
+      const [who, p] = run.proc()
+      const name = scalar !== undefined ? String(scalar) : (a.as as string)
+      rec.who = who
+      rec.call = 'fork()'
+      sys(rec, () => {
+        const c = p.fork()
+        run.procs.set(name, c)
+        return c.pid
+      })
+      break
+    }
+    case 'exit': {
+      const [who, p] = run.proc()
+      const code = typeof scalar === 'number' ? scalar : ((a.code as number | undefined) ?? 0)
+      Object.assign(rec, { who, call: `exit(${code})` })
+      sys(rec, () => p.exit(code))
+      break
+    }
+    case 'wait': {
+      const name = scalar !== undefined ? String(scalar) : (a.process as string)
+      const [, p] = run.proc(name)
+      Object.assign(rec, { who: run.current ?? '', call: `wait(${name})`, ret: p.wait() ?? 'running' })
+      break
+    }
+    case 'mmap': {
+      const [who, p] = run.proc()
+      const [addr, len, prot, fl] = [v(a.addr, 0), v(a.len), f(a.prot, 'prot'), f(a.flags, 'map')]
+      const [fd, off] = [v(a.fd, -1), v(a.off, 0)]
+      rec.who = who
+      rec.call = `mmap(${addr ? hex_addr(addr) : 'NULL'}, ${len}, ${flags_text(prot, 'prot')}, ${flags_text(fl, 'map')}, ${fd}, ${off})`
+      sys(rec, () => p.mmap(addr, len, prot, fl, fl & MAP_ANONYMOUS ? -1 : fd, off))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
+      break
+    }
+    case 'munmap':
+    case 'munlock': {
+      const [who, p] = run.proc()
+      const [addr, len] = [v(a.addr), v(a.len)]
+      Object.assign(rec, { who, call: `${s.op}(${hex_addr(addr)}, ${len})` })
+      sys(rec, () => (s.op === 'munmap' ? p.munmap(addr, len) : p.munlock(addr, len)))
+      break
+    }
+    case 'mprotect': {
+      const [who, p] = run.proc()
+      const [addr, len, prot] = [v(a.addr), v(a.len), f(a.prot, 'prot')]
+      Object.assign(rec, { who, call: `mprotect(${hex_addr(addr)}, ${len}, ${flags_text(prot, 'prot')})` })
+      sys(rec, () => p.mprotect(addr, len, prot))
+      break
+    }
+    case 'madvise': {
+      const [who, p] = run.proc()
+      const [addr, len, adv] = [v(a.addr), v(a.len), f(a.advice, 'madv')]
+      Object.assign(rec, { who, call: `madvise(${hex_addr(addr)}, ${len}, ${enum_text(adv, 'madv')})` })
+      sys(rec, () => p.madvise(addr, len, adv))
+      break
+    }
+    case 'mremap': {
+      const [who, p] = run.proc()
+      const [addr, ol, nl, fl, na] = [v(a.addr), v(a.old_len), v(a.new_len), f(a.flags, 'mremap'), v(a.new_addr, 0)]
+      Object.assign(rec, { who, call: `mremap(${hex_addr(addr)}, ${ol}, ${nl}, ${flags_text(fl, 'mremap')}${na ? `, ${hex_addr(na)}` : ''})` })
+      sys(rec, () => p.mremap(addr, ol, nl, fl, na))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
+      break
+    }
+    case 'mlock': {
+      const [who, p] = run.proc()
+      const [addr, len, fl] = [v(a.addr), v(a.len), f(a.flags, 'mlock')]
+      Object.assign(rec, { who, call: fl ? `mlock2(${hex_addr(addr)}, ${len}, ${flags_text(fl, 'mlock')})` : `mlock(${hex_addr(addr)}, ${len})` })
+      sys(rec, () => (fl ? p.mlock2(addr, len, fl) : p.mlock(addr, len)))
+      break
+    }
+    case 'mlockall': {
+      const [who, p] = run.proc()
+      const fl = f(a.flags, 'mcl')
+      Object.assign(rec, { who, call: `mlockall(${flags_text(fl, 'mcl')})` })
+      sys(rec, () => p.mlockall(fl))
+      break
+    }
+    case 'munlockall': {
+      const [who, p] = run.proc()
+      Object.assign(rec, { who, call: 'munlockall()' })
+      sys(rec, () => p.munlockall())
+      break
+    }
+    case 'msync': {
+      const [who, p] = run.proc()
+      const [addr, len, fl] = [v(a.addr), v(a.len), f(a.flags, 'msync')]
+      Object.assign(rec, { who, call: `msync(${hex_addr(addr)}, ${len}, ${flags_text(fl, 'msync')})` })
+      sys(rec, () => p.msync(addr, len, fl))
+      break
+    }
+    case 'brk': {
+      const [who, p] = run.proc()
+      const addr = v(a.addr)
+      Object.assign(rec, { who, call: `brk(${hex_addr(addr)})` })
+      sys(rec, () => p.brk(addr))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
+      break
+    }
+    case 'store': {
+      const [who, p] = run.proc()
+      const addr = v(a.addr)
+      const data = bytes_of(a.data, run.env)
+      Object.assign(rec, { who, call: `store(${hex_addr(addr)}, ${data.length > 64 ? `${data.length} bytes` : text_of(data)})` })
+      sys(rec, () => {
+        p.store(addr, data)
+        return data.length
+      })
+      break
+    }
+    case 'load': {
+      const [who, p] = run.proc()
+      const [addr, len] = [v(a.addr), v(a.len)]
+      Object.assign(rec, { who, call: `load(${hex_addr(addr)}, ${len})` })
+      sys(rec, () => text_of(p.load(addr, len)))
+      break
+    }
+    case 'open': {
+      const [who, p] = run.proc()
+      const fl = f(a.flags, 'open')
+      Object.assign(rec, { who, call: `open(${JSON.stringify(a.path)}, ${flags_text(fl, 'open')}${a.mode !== undefined ? `, 0${(a.mode as number).toString(8)}` : ''})` })
+      sys(rec, () => p.open(a.path as string, fl, (a.mode as number | undefined) ?? 0o644))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
+      break
+    }
+    case 'close': {
+      const [who, p] = run.proc()
+      const fd = scalar !== undefined ? v(scalar) : v(a.fd)
+      Object.assign(rec, { who, call: `close(${fd})` })
+      sys(rec, () => p.close(fd))
+      break
+    }
+    case 'pread': {
+      const [who, p] = run.proc()
+      const [fd, len, off] = [v(a.fd), v(a.len), v(a.off, 0)]
+      Object.assign(rec, { who, call: `pread(${fd}, ${len}, ${off})` })
+      sys(rec, () => text_of(p.pread(fd, len, off)))
+      break
+    }
+    case 'pwrite': {
+      const [who, p] = run.proc()
+      const [fd, off] = [v(a.fd), v(a.off, 0)]
+      const data = bytes_of(a.data, run.env)
+      Object.assign(rec, { who, call: `pwrite(${fd}, ${data.length > 64 ? `${data.length} bytes` : text_of(data)}, ${off})` })
+      sys(rec, () => p.pwrite(fd, data, off))
+      break
+    }
+    case 'lseek': {
+      const [who, p] = run.proc()
+      const [fd, off, wh] = [v(a.fd), v(a.offset), f(a.whence, 'seek')]
+      Object.assign(rec, { who, call: `lseek(${fd}, ${off}, ${enum_text(wh, 'seek')})` })
+      sys(rec, () => p.lseek(fd, off, wh))
+      break
+    }
+    case 'ftruncate': {
+      const [who, p] = run.proc()
+      const [fd, len] = [v(a.fd), v(a.len)]
+      Object.assign(rec, { who, call: `ftruncate(${fd}, ${len})` })
+      sys(rec, () => p.ftruncate(fd, len))
+      break
+    }
+    case 'alloc_pages': {
+      const gfp = a.gfp === undefined ? GFP_KERNEL : f(a.gfp, 'gfp')
+      const order = a.order as number
+      kernel(`alloc_pages(${format_gfp(gfp)}, ${order})`, () => k.alloc_pages(gfp, order) ?? -1, (r) => r < 0)
+      run.bind(a.as as string | undefined, rec.ret as number)
+      break
+    }
+    case 'free_pages': {
+      const [page, order] = [v(a.page), a.order as number]
+      rec.who = 'kernel'
+      rec.call = `__free_pages(pfn ${hex_addr(page)}, ${order})`
+      k.__free_pages(page as Page, order)
+      rec.ret = 0
+      break
+    }
+    case 'kmalloc': {
+      const gfp = a.gfp === undefined ? GFP_KERNEL : f(a.gfp, 'gfp')
+      const size = v(a.size)
+      kernel(`kmalloc(${size}, ${format_gfp(gfp)})`, () => k.kmalloc(size, gfp))
+      run.bind(a.as as string | undefined, rec.ret as number)
+      break
+    }
+    case 'kfree': {
+      const ptr = scalar !== undefined ? v(scalar) : v(a.ptr)
+      Object.assign(rec, { who: 'kernel', call: `kfree(${hex_addr(ptr)})`, ret: 0 })
+      k.kfree(ptr)
+      break
+    }
+    case 'vmalloc': {
+      const size = v(a.size)
+      kernel(`vmalloc(${size})`, () => k.vmalloc(size))
+      run.bind(a.as as string | undefined, rec.ret as number)
+      break
+    }
+    case 'vfree': {
+      const addr = scalar !== undefined ? v(scalar) : v(a.addr)
+      Object.assign(rec, { who: 'kernel', call: `vfree(${hex_addr(addr)})`, ret: 0 })
+      k.vfree(addr)
+      break
+    }
+    case 'kmem_cache_create': {
+      const [size, align] = [v(a.size), v(a.align, 0)]
+      rec.who = 'kernel'
+      rec.call = `kmem_cache_create(${JSON.stringify(a.name)}, ${size}, ${align}, 0, NULL)`
+      const c = k.kmem_cache_create(a.name as string, size, align, 0 as never)
+      if (c) run.caches.set((a.as as string | undefined) ?? (a.name as string), c)
+      rec.ret = c ? c.name : 'NULL'
+      if (!c) rec.errno = 'ENOMEM'
+      break
+    }
+    case 'kmem_cache_alloc': {
+      const c = cache(run, a.cache as string)
+      kernel(`kmem_cache_alloc(${c.name}, ${format_gfp(GFP_KERNEL)})`, () => k.kmem_cache_alloc(c, GFP_KERNEL))
+      run.bind(a.as as string | undefined, rec.ret as number)
+      break
+    }
+    case 'kmem_cache_free': {
+      const c = cache(run, a.cache as string)
+      const ptr = v(a.ptr)
+      Object.assign(rec, { who: 'kernel', call: `kmem_cache_free(${c.name}, ${hex_addr(ptr)})`, ret: 0 })
+      k.kmem_cache_free(c, ptr)
+      break
+    }
+    case 'kmem_cache_destroy': {
+      const name = scalar !== undefined ? String(scalar) : (a.cache as string)
+      const c = cache(run, name)
+      Object.assign(rec, { who: 'kernel', call: `kmem_cache_destroy(${c.name})`, ret: 0 })
+      k.kmem_cache_destroy(c)
+      run.caches.delete(name)
+      break
+    }
+    case 'cat': {
+      const path = scalar !== undefined ? String(scalar) : (a.path as string)
+      const self = run.current !== null ? run.procs.get(run.current) : undefined
+      const real = self ? path.replace(/^\/proc\/self\//, `/proc/${self.pid}/`) : path
+      let text: string
+      try {
+        text = run.m.proc(real)
+      } catch (e) {
+        if (e instanceof ProcNotFound) throw new ScenarioRunError(`no file ${path} in this machine's /proc`)
+        throw e
+      }
+      Object.assign(rec, { call: `cat ${path}`, text })
+      break
+    }
+    case 'pmap': {
+      const [who, p] = run.proc(typeof scalar === 'string' ? scalar : (a.process as string | undefined))
+      const smaps = run.m.proc(`/proc/${p.pid}/smaps`)
+      const input = { pid: p.pid, cmdline: p.task.cmdline.join(' '), start_stack: BigInt(p.mm.start_stack), smaps, bits: run.m.arch.bits as 32 | 64 }
+      Object.assign(rec, { who, call: `pmap ${p.pid}`, text: pmap(input) })
+      break
+    }
+    case 'dmesg':
+      Object.assign(rec, { call: 'dmesg', text: run.m.dmesg() })
+      break
+    case 'check':
+      run.m.check()
+      Object.assign(rec, { call: 'check', ret: 'ok' })
+      break
+  }
+  return rec
+}
+
+function cache(run: Run, name: string): KmemCache {
+  const c = run.caches.get(name)
+  if (!c) throw new ScenarioRunError(`no cache '${name}' (create it with kmem_cache_create first)`)
+  return c
+}
+
+/** The line a record prints (the text of a look inside follows it). */
+export function record_line(r: StepRecord): string {
+  const who = r.who ? `${r.who}: ` : ''
+  if (r.text !== undefined) return `${who}$ ${r.call}`
+  if (r.signal) return `${who}${r.call} = --- ${r.signal.signal} {si_code=${r.signal.code}, si_addr=${hex_addr(r.signal.addr)}} ---`
+  if (r.errno && r.who !== 'kernel') return `${who}${r.call} = -1 ${r.errno} (${STRERROR[errno_number(r.errno)] ?? ERRNO_DESCRIPTIONS[errno_number(r.errno)] ?? 'error'})`
+  if (r.who === 'kernel' && r.errno) return `${who}${r.call} = NULL`
+  if (r.op === 'alloc_pages') return `${who}${r.call} = pfn ${hex_addr(r.ret as number)}`
+  const ret = typeof r.ret === 'number' ? (Math.abs(r.ret) >= 0x10000 || r.ret < 0 ? hex_addr(r.ret) : String(r.ret)) : String(r.ret ?? '')
+  return `${who}${r.call} = ${ret}`
+}
+
+/** A record for JSON output: addresses and pfns as the kernel's hex, as the text lines print them. */
+export function record_json(r: StepRecord): object {
+  const ret = typeof r.ret === 'number' && (r.op === 'alloc_pages' || r.ret < 0 || r.ret >= 0x10000) ? hex_addr(r.ret) : r.ret
+  const signal = r.signal && { ...r.signal, addr: hex_addr(r.signal.addr) }
+  return { ...r, ret, signal }
+}
+
+/** errno numbers by name, for strace's description after the name. */
+const ERRNO_BY_NAME = new Map(Object.keys(ERRNO_DESCRIPTIONS).map((n) => [errno_name(Number(n)), Number(n)]))
+
+function errno_number(name: string): number {
+  return ERRNO_BY_NAME.get(name) ?? 0
+}
+
+/** Does a record satisfy its step's `expect:`? null when it does, else what differs. */
+function unmet(r: StepRecord, e: ExpectSrc, env: Bindings): string | null {
+  const got = r.signal ? `${r.signal.signal}` : r.errno ? r.errno : r.text !== undefined ? 'its text' : typeof r.ret === 'number' ? hex_or_dec(r.ret) : String(r.ret)
+  if (e === 'ok') return r.errno || r.signal ? `success, got ${got}` : null
+  if (typeof e === 'number' || typeof e === 'string') {
+    const want = value(e, env)
+    return r.ret === want && !r.errno && !r.signal ? null : `${hex_or_dec(want)}, got ${got}`
+  }
+  if ('errno' in e) return r.errno === e.errno ? null : `${e.errno}, got ${got}`
+  if ('signal' in e) {
+    if (r.signal?.signal !== e.signal) return `${e.signal}, got ${got}`
+    return e.code === undefined || e.code === r.signal.code ? null : `${e.signal} ${e.code}, got ${r.signal.code}`
+  }
+  const text = r.text ?? (typeof r.ret === 'string' ? r.ret : String(r.ret))
+  if ('contains' in e) {
+    const missing = (Array.isArray(e.contains) ? e.contains : [e.contains]).filter((t) => !text.includes(t))
+    return missing.length ? `text containing ${JSON.stringify(missing[0])}` : null
+  }
+  if ('lacks' in e) {
+    const present = (Array.isArray(e.lacks) ? e.lacks : [e.lacks]).filter((t) => text.includes(t))
+    return present.length ? `text without ${JSON.stringify(present[0])}` : null
+  }
+  if ('text' in e) return text === JSON.stringify(e.text) || text === e.text ? null : `${JSON.stringify(e.text)}, got ${text}`
+  const want = `[${e.bytes.join(', ')}]`
+  const as_bytes = text.startsWith('"') ? `[${[...new TextEncoder().encode(JSON.parse(text) as string)].join(', ')}]` : text
+  return as_bytes === want ? null : `${want}, got ${as_bytes}`
+}
+
+function hex_or_dec(n: number): string {
+  return Math.abs(n) >= 0x10000 || n < 0 ? hex_addr(n) : String(n)
+}
+
+/**
+ * Run a scenario; `emit` gets each record as it completes. Throws
+ * ScenarioExpectError when an expect: fails, ScenarioRunError (with the
+ * step's place) when a step cannot run as written.
+ */
+export function run_scenario(sc: Scenario, emit: (r: StepRecord) => void): Machine {
+  const run = new Run(sc)
+  sc.steps.forEach((s, i) => {
+    const place = `${sc.file}:${s.line}:${s.col}`
+    let r: StepRecord
+    try {
+      r = step(run, s, i)
+    } catch (e) {
+      if (e instanceof ScenarioRunError) throw new ScenarioRunError(`${place}: ${s.op}: ${e.message}`)
+      throw e
+    }
+    emit(r)
+    const e = (s.args as { expect?: ExpectSrc } | null)?.expect
+    if (e !== undefined) {
+      const why = unmet(r, e, run.env)
+      if (why) throw new ScenarioExpectError(`${place}: ${s.op}: expected ${why}`)
+    }
+  })
+  run.m.check()
+  return run.m
+}

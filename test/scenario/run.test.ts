@@ -1,0 +1,111 @@
+/**
+ * `mmsim run`: the examples run clean (every example in examples/ is
+ * executed here, so none rots), a failed expect: or an unbound name stops
+ * the run with one line naming the place, and mutated scenario files never
+ * escape as a stack trace: exit 0, 1 or 2 and at most one line on stderr.
+ */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { main } from '../../src/cli/main.js'
+
+const EXAMPLES = new URL('../../examples/', import.meta.url).pathname
+const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort()
+
+function run(args: string[]): { code: number; out: string[]; err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  const code = main(args, (s) => out.push(s), (s) => err.push(s))
+  return { code, out, err }
+}
+
+function run_text(text: string, extra: string[] = []): ReturnType<typeof run> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmsim-scenario-'))
+  try {
+    writeFileSync(join(dir, 's.yaml'), text)
+    return run(['run', join(dir, 's.yaml'), ...extra])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+describe('mmsim run', () => {
+  it('has examples', () => expect(examples.length).toBeGreaterThanOrEqual(2))
+
+  it.each(examples)('runs examples/%s with every expect: holding', (f) => {
+    const r = run(['run', EXAMPLES + f])
+    expect(r.err).toEqual([])
+    expect(r.code).toBe(0)
+  })
+
+  it('prints one strace-like line per step, errors and signals as strace does', () => {
+    const r = run_text(`steps:
+  - spawn: a
+  - mmap: { len: 8K, prot: r--, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }
+  - munmap: { addr: $m + 1, len: 4K }
+  - store: { addr: $m, data: "hi" }
+`)
+    expect(r.code).toBe(0)
+    expect(r.out[0]).toBe('a: spawn("a") = 100')
+    expect(r.out[1]).toMatch(/^a: mmap\(NULL, 8192, PROT_READ, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x7f[0-9a-f]{10}$/)
+    expect(r.out[2]).toMatch(/^a: munmap\(0x7f[0-9a-f]+, 4096\) = -1 EINVAL \(Invalid argument\)$/)
+    expect(r.out[3]).toMatch(/^a: store\(0x7f[0-9a-f]+, "hi"\) = --- SIGSEGV \{si_code=SEGV_ACCERR, si_addr=0x7f[0-9a-f]+\} ---$/)
+  })
+
+  it('stops at a failed expect: with exit 1 and the place', () => {
+    const r = run_text('steps:\n  - spawn: a\n  - mmap: { len: 4K, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, expect: { errno: ENOMEM } }\n  - spawn: b\n')
+    expect(r.code).toBe(1)
+    expect(r.err).toHaveLength(1)
+    expect(r.err[0]).toMatch(/s\.yaml:3:5: mmap: expected ENOMEM, got 0x7f/)
+    expect(r.out).toHaveLength(2)
+  })
+
+  it('stops at an unbound name with exit 2 and the place', () => {
+    const r = run_text('steps:\n  - spawn: a\n  - munmap: { addr: $nope, len: 4K }\n')
+    expect(r.code).toBe(2)
+    expect(r.err).toEqual([expect.stringMatching(/s\.yaml:3:5: munmap: '\$nope' is not bound/)])
+  })
+
+  it('prints the step records as JSON with addresses in hex', () => {
+    const r = run_text('steps:\n  - kmalloc: { size: 64, as: p }\n  - kfree: $p\n', ['--json'])
+    expect(r.code).toBe(0)
+    const recs = JSON.parse(r.out.join('\n')) as { op: string; ret: unknown }[]
+    expect(recs.map((x) => x.op)).toEqual(['kmalloc', 'kfree'])
+    expect(recs[0].ret).toMatch(/^0xffff8880[0-9a-f]{8}$/)
+  })
+
+  it('never escapes on mutated files: exit 0/1/2, at most one line on stderr', () => {
+    const sources = examples.map((f) => readFileSync(EXAMPLES + f, 'utf8'))
+    const mutation = fc.record({
+      src: fc.nat(sources.length - 1),
+      edits: fc.array(
+        fc.record({ kind: fc.constantFrom('delete', 'insert', 'replace', 'dup-line', 'drop-line', 'swap-lines'), at: fc.nat(), ch: fc.constantFrom(...' :-{}[],"\'$|#&*!>0x1K9\n\tabcMAP_s'.split('')) }),
+        { minLength: 1, maxLength: 4 },
+      ),
+    })
+    fc.assert(
+      fc.property(mutation, ({ src, edits }) => {
+        let t = sources[src]
+        for (const e of edits) {
+          const i = e.at % Math.max(1, t.length)
+          const lines = t.split('\n')
+          const li = e.at % lines.length
+          if (e.kind === 'delete') t = t.slice(0, i) + t.slice(i + 1)
+          else if (e.kind === 'insert') t = t.slice(0, i) + e.ch + t.slice(i)
+          else if (e.kind === 'replace') t = t.slice(0, i) + e.ch + t.slice(i + 1)
+          else if (e.kind === 'dup-line') t = [...lines.slice(0, li + 1), ...lines.slice(li)].join('\n')
+          else if (e.kind === 'drop-line') t = [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n')
+          else t = [...lines.slice(0, li), lines[(li + 1) % lines.length], lines[li], ...lines.slice(li + 2)].join('\n')
+        }
+        const r = run_text(t)
+        expect([0, 1, 2]).toContain(r.code)
+        expect(r.err.length).toBeLessThanOrEqual(1)
+        if (r.code !== 0) expect(r.err[0]).toMatch(/^mmsim: run: /)
+      }),
+      // SCENARIO_FUZZ_RUNS=1000 for a longer run.
+      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 150) },
+    )
+  })
+})
