@@ -8,6 +8,12 @@ import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/root.js'
 import { replay_command } from './replay.js'
 import { run_command } from './run.js'
+import { shell_command } from './shell.js'
+import { why_command } from './why.js'
+import type { MachineSpec } from '../scenario/schema.js'
+import type { z } from 'zod'
+
+type MachineSpecT = z.infer<typeof MachineSpec>
 
 const USAGE = `usage: mmsim <command> [options]
 
@@ -17,6 +23,10 @@ commands:
   dmesg                boot a machine and print its kernel log
   run FILE.yaml        run a scenario file (docs/scenarios.md): one strace-like line per step,
                        /proc files, pmap and dmesg where the steps ask; --json for the step records
+  shell [FILE.yaml]    a shell inside a simulated machine (scenario steps typed directly, why,
+                       ps, back); reads commands from standard input when it is not a terminal
+  why pfn:N|0xADDR     what a page frame or address of a freshly booted machine is
+                       (--scenario FILE.yaml: at the end of that scenario)
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
   help                 this text
@@ -46,7 +56,14 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
   }
 }
 
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+/** The machine section of a scenario, from the command line's machine options. */
+function machine_spec(v: Record<string, string | boolean | undefined>): MachineSpecT {
+  const o = machine_options(v, '256M')
+  return { arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab }
+}
+
+/** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number | Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
@@ -59,6 +76,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         seed: { type: 'string' },
         slab: { type: 'string' },
         json: { type: 'boolean' },
+        scenario: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -93,6 +111,17 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
         return run_command(rest[0], parsed.values.json === true, out, err)
       }
+      case 'shell': {
+        if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
+        // Only the options given on the command line override the scenario's machine.
+        const values: Record<string, unknown> = parsed.values
+        const given = Object.fromEntries(Object.entries(machine_spec(parsed.values)).filter(([k]) => values[k] !== undefined))
+        return shell_command(given, rest[0], process.stdin, out, err)
+      }
+      case 'why': {
+        if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')
+        return why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
+      }
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')
         return replay_command(rest[0], machine_options(parsed.values, '256M'), out, err)
@@ -115,5 +144,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 
 const invoked = process.argv[1] ?? ''
 if (invoked.endsWith('main.js') || invoked.endsWith('mmsim')) {
-  process.exitCode = main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s))
+  void Promise.resolve(main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s))).then((code) => {
+    process.exitCode = code
+  })
 }

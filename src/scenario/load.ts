@@ -7,6 +7,7 @@
 import { LineCounter, isMap, isScalar, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml'
 import type { z } from 'zod'
 import { MachineSpec, OPS, OP_NAMES, type OpName } from './schema.js'
+import { nearest } from './values.js'
 
 /** A malformed scenario file; the message is one line, starting with file:line:column. */
 export class ScenarioFileError extends Error {
@@ -85,7 +86,7 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
     if (keys.length !== 1) throw new ScenarioFileError(`${where(path)}: a step has one op, this one has ${keys.length} (${keys.join(', ') || 'none'})`)
     const op = keys[0]
     if (!(OP_NAMES as string[]).includes(op)) {
-      const near = OP_NAMES.filter((o) => o.startsWith(op.slice(0, 3)) || op.includes(o))
+      const near = nearest(op, OP_NAMES).map((o) => o.toLowerCase())
       throw new ScenarioFileError(`${where(path)}: unknown op '${op}'${near.length ? ` (did you mean ${near.slice(0, 3).join(', ')}?)` : ''}`)
     }
     const args = check(OPS[op as OpName] as z.ZodType, (raw as Record<string, unknown>)[op], [...path, op], where)

@@ -42,6 +42,8 @@ export interface StepRecord {
 
 /** An `expect:` that did not hold; the message names the file, line and column. */
 export class ScenarioExpectError extends Error {
+  /** The step's record (printed before the failure). */
+  record: StepRecord | null = null
   constructor(message: string) {
     super(message)
     this.name = 'ScenarioExpectError'
@@ -65,15 +67,15 @@ function text_of(b: Uint8Array): string {
   return printable ? JSON.stringify(new TextDecoder().decode(b)) : `[${[...b].join(', ')}]`
 }
 
-/** The running state of one scenario. */
-class Run {
+/** The running state of one scenario: its machine, processes, caches and `as:` bindings. */
+export class Run {
   readonly m: Machine
   readonly env: Bindings = new Map()
   readonly procs = new Map<string, Process>()
   readonly caches = new Map<string, KmemCache>()
   current: string | null = null
 
-  constructor(readonly sc: Scenario) {
+  constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>) {
     const o = sc.machine
     this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, slab: o.slab, debug_vm: o.debug_vm })
   }
@@ -92,6 +94,31 @@ class Run {
 
   bind(name: string | undefined, n: number | undefined): void {
     if (name !== undefined && n !== undefined) this.env.set(name, n)
+  }
+
+  /**
+   * Run one step (the index-th) and check its expect:. Throws
+   * ScenarioRunError or ScenarioExpectError naming the step's place.
+   */
+  exec(s: Step, index: number): StepRecord {
+    const place = `${this.sc.file}:${s.line}:${s.col}`
+    let r: StepRecord
+    try {
+      r = step(this, s, index)
+    } catch (e) {
+      if (e instanceof ScenarioRunError) throw new ScenarioRunError(`${place}: ${s.op}: ${e.message}`)
+      throw e
+    }
+    const e = (s.args as { expect?: ExpectSrc } | null)?.expect
+    if (e !== undefined) {
+      const why = unmet(r, e, this.env)
+      if (why) {
+        const err = new ScenarioExpectError(`${place}: ${s.op}: expected ${why}`)
+        err.record = r
+        throw err
+      }
+    }
+    return r
   }
 }
 
@@ -477,20 +504,14 @@ function hex_or_dec(n: number): string {
 export function run_scenario(sc: Scenario, emit: (r: StepRecord) => void): Machine {
   const run = new Run(sc)
   sc.steps.forEach((s, i) => {
-    const place = `${sc.file}:${s.line}:${s.col}`
     let r: StepRecord
     try {
-      r = step(run, s, i)
+      r = run.exec(s, i)
     } catch (e) {
-      if (e instanceof ScenarioRunError) throw new ScenarioRunError(`${place}: ${s.op}: ${e.message}`)
+      if (e instanceof ScenarioExpectError && e.record) emit(e.record)
       throw e
     }
     emit(r)
-    const e = (s.args as { expect?: ExpectSrc } | null)?.expect
-    if (e !== undefined) {
-      const why = unmet(r, e, run.env)
-      if (why) throw new ScenarioExpectError(`${place}: ${s.op}: expected ${why}`)
-    }
   })
   run.m.check()
   return run.m

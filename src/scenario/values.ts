@@ -83,12 +83,33 @@ export function flags_problem(f: FlagsSrc, kind: FlagKind): string | null {
   for (const p of parts(f)) {
     if (/^(0x[0-9a-fA-F]+|\d+)$/.test(p)) continue
     if (!NAMES[kind].has(p)) {
-      const known = [...NAMES[kind].keys()]
-      const near = known.filter((k) => k.includes(p.toUpperCase()) || p.toUpperCase().includes(k.replace(/^[A-Z]+_/, '')))
-      return `unknown ${kind} name '${p}'${near.length ? ` (did you mean ${near.slice(0, 3).join(', ')}?)` : ''}`
+      const near = nearest(p, [...NAMES[kind].keys()])
+      return `unknown ${kind} name '${p}'${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`
     }
   }
   return null
+}
+
+/** Up to three known names within two edits of a misspelt one (or containing it), closest first. */
+export function nearest(word: string, known: readonly string[]): string[] {
+  const w = word.toUpperCase()
+  return known
+    .map((k) => [k, k.includes(w) && w.length >= 3 ? 0 : edits(w, k.toUpperCase())] as const)
+    .filter(([, d]) => d <= 2)
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, 3)
+    .map(([k]) => k)
+}
+
+/** Levenshtein distance. */
+function edits(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = cur
+  }
+  return prev[b.length]
 }
 
 /** The number of a flag word (names OR-ed; `rw-` for a protection). */

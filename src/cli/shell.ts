@@ -1,0 +1,68 @@
+/**
+ * `mmsim shell [SCENARIO]`: the shell of src/scenario/shell.ts on a
+ * terminal (a prompt, line editing, history, tab completion of commands)
+ * or reading commands from a pipe (each command's output, no prompt).
+ * A SCENARIO file's steps run first. Exit status 0 at `exit` or the end
+ * of input; 2 when the scenario file is malformed.
+ */
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Shell } from '../scenario/shell.js'
+import { OP_NAMES } from '../scenario/schema.js'
+import { load_scenario, ScenarioFileError } from '../scenario/load.js'
+import type { MachineSpec } from '../scenario/schema.js'
+import type { z } from 'zod'
+
+const COMMANDS = [...OP_NAMES, 'why', 'ps', 'back', 'help', 'exit']
+
+export async function shell_command(
+  machine: z.infer<typeof MachineSpec>,
+  scenario: string | undefined,
+  input: NodeJS.ReadableStream & { isTTY?: boolean },
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  let sh: Shell
+  let n = 0
+  if (scenario !== undefined) {
+    let sc
+    try {
+      sc = load_scenario(readFileSync(scenario, 'utf8'), scenario)
+    } catch (e) {
+      if (!(e instanceof ScenarioFileError) && !(e as { code?: string }).code) throw e
+      err(`mmsim: shell: ${e instanceof ScenarioFileError ? e.message : `cannot read ${scenario}: ${(e as { code?: string }).code}`}`)
+      return 2
+    }
+    sh = new Shell({ machine: { ...sc.machine, ...machine } })
+    for (const step of sc.steps) {
+      const o = sh.step(step)
+      if (o) out(o)
+    }
+  } else {
+    sh = new Shell({ machine })
+  }
+  const tty = input.isTTY === true
+  const rl = createInterface({
+    input,
+    output: tty ? process.stdout : undefined,
+    terminal: tty,
+    historySize: 1000,
+    completer: (line: string): [string[], string] => {
+      const hits = COMMANDS.filter((c) => c.startsWith(line))
+      return [hits.length ? hits : COMMANDS, line]
+    },
+  })
+  if (tty) {
+    out('mmsim shell: type help for the commands, exit to leave')
+    rl.setPrompt('mmsim> ')
+    rl.prompt()
+  }
+  for await (const line of rl) {
+    const o = sh.line(line, ++n)
+    if (o) out(o)
+    if (sh.done) break
+    if (tty) rl.prompt()
+  }
+  rl.close()
+  return 0
+}

@@ -1,0 +1,86 @@
+/**
+ * The shell (src/scenario/shell.ts) and `why`: a session of typed steps,
+ * `back` undoing exactly one step (the replayed machine hands out the same
+ * addresses again), one error line per bad line with the session going on,
+ * and `why` naming what a frame or address is. End-to-end: `mmsim shell`
+ * reading from a pipe, as the issue's contract says.
+ */
+import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Shell, parse_step } from '../../src/scenario/shell.js'
+
+const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+
+function session(lines: string[], machine = {}): string[] {
+  const sh = new Shell({ machine: { ram: '64M', ...machine } })
+  return lines.map((l, i) => sh.line(l, i + 1))
+}
+
+describe('mmsim shell', () => {
+  it('runs typed steps with positional and key=value arguments', () => {
+    const out = session(['spawn a', 'mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS as=buf', 'store $buf "hi there"', 'load $buf 8', 'kmalloc 128'])
+    expect(out[0]).toBe('a: spawn("a") = 100')
+    expect(out[1]).toMatch(/^a: mmap\(NULL, 8192, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x7f[0-9a-f]+$/)
+    expect(out[2]).toMatch(/store\(0x7f[0-9a-f]+, "hi there"\) = 8$/)
+    expect(out[3]).toMatch(/load\(0x7f[0-9a-f]+, 8\) = "hi there"$/)
+    expect(out[4]).toMatch(/^kernel: kmalloc\(128, 0xcc0\(GFP_KERNEL\)\) = 0xffff8880[0-9a-f]{8}$/)
+  })
+
+  it('back undoes exactly the last step: the same kmalloc gets the same object again', () => {
+    const sh = new Shell({ machine: { ram: '64M' } })
+    sh.line('spawn a', 1)
+    const first = sh.line('kmalloc 64 as=p', 2)
+    const second = sh.line('kmalloc 64', 3)
+    expect(second).not.toBe(first)
+    expect(sh.line('back', 4)).toBe("back: undid 'kmalloc' (2 steps replayed)")
+    expect(sh.line('kmalloc 64', 5)).toBe(second)
+    expect(sh.line('back', 6)).toMatch(/^back: undid/)
+    expect(sh.line('back', 7)).toMatch(/^back: undid/)
+    expect(sh.line('kmalloc 64', 8)).toBe(first)
+  })
+
+  it('answers a bad line with one error line and goes on', () => {
+    const out = session(['frob 1', 'mmap 8K rw-', 'munmap $nothing 4K', 'kmalloc 64 gfp=GFP_KERNAL', 'spawn a', 'munmap 0x1001 4K', 'cat /proc/nope'])
+    expect(out[0]).toBe("error: unknown command 'frob'; try help")
+    expect(out[1]).toMatch(/^error: mmap: flags: /)
+    expect(out[2]).toMatch(/^error: munmap: no process yet/)
+    expect(out[3]).toMatch(/^error: kmalloc: gfp: unknown gfp name 'GFP_KERNAL' \(did you mean GFP_KERNEL/)
+    expect(out[5]).toBe('a: munmap(0x1001, 4096) = -1 EINVAL (Invalid argument)')
+    expect(out[6]).toBe("error: cat: no file /proc/nope in this machine's /proc")
+    for (const o of out) expect(o.split('\n')).toHaveLength(1)
+  })
+
+  it('why says what a frame or an address is', () => {
+    const out = session(['spawn a', 'mmap 4K rw- MAP_PRIVATE|MAP_ANONYMOUS as=m', 'why $m', 'store $m "x"', 'why $m', 'kmalloc 128 as=k', 'why $k', 'why pfn:0x5'])
+    expect(out[2]).toContain('no page yet: the first access faults one in (demand paging)')
+    expect(out[4]).toMatch(/pte\[\d+\] in pfn 0x[0-9a-f]+: 0x[0-9a-f]{16} \(P RW US A D NX pfn=0x[0-9a-f]+\)/)
+    expect(out[4]).toMatch(/an anonymous page \(anon_vma \d+\)/)
+    expect(out[4]).toMatch(/mapped by pid 100 \(a\) at 0x7f[0-9a-f]+ in an anonymous VMA/)
+    expect(out[6]).toMatch(/inside object \d+ of a slab of cache kmalloc-128/)
+    expect(out[7]).toMatch(/^pfn 0x5 \(physical 0x5000, zone DMA\): reserved at boot/)
+  })
+
+  it('parses a line with the scenario schemas', () => {
+    expect(parse_step('mlock $a 4K flags=MLOCK_ONFAULT', 1).args).toEqual({ addr: '$a', len: '4K', flags: 'MLOCK_ONFAULT' })
+    expect(parse_step('cat /proc/meminfo', 1).args).toBe('/proc/meminfo')
+    expect(parse_step('alloc_pages 3', 1).args).toEqual({ order: 3 })
+  })
+
+  it('reads commands from a pipe and exits 0 at the end of input', () => {
+    const r = spawnSync(process.execPath, [bin, 'shell', '--ram', '64M'], { input: 'cat /proc/meminfo\nspawn a\nkmalloc 128\n', encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toMatch(/^\$ cat \/proc\/meminfo\nMemTotal: +\d+ kB\n/)
+    expect(r.stdout).toMatch(/kernel: kmalloc\(128, 0xcc0\(GFP_KERNEL\)\) = 0xffff8880[0-9a-f]{8}\n$/)
+  })
+
+  it('mmsim why answers on a freshly booted machine, exit 2 for a bad argument', () => {
+    const r = spawnSync(process.execPath, [bin, 'why', 'pfn:0x1000'], { encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^pfn 0x1000 .*reserved at boot \(the kernel image: \.text\)/)
+    const bad = spawnSync(process.execPath, [bin, 'why', 'nope'], { encoding: 'utf8' })
+    expect(bad.status).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
