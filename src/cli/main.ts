@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
 import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/root.js'
+import { ProcNotFound } from '../fs/proc/internal.js'
 import { replay_command } from './replay.js'
 import { run_command } from './run.js'
 import { shell_command } from './shell.js'
@@ -99,7 +100,15 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       case 'proc': {
         if (rest.length !== 1) throw new UsageError('proc: expected one path, e.g. mmsim proc /proc/buddyinfo')
         const m = new Machine(machine_options(parsed.values, '256M'))
-        out(m.proc(rest[0]).replace(/\n$/, ''))
+        let path = rest[0]
+        // /proc/self is the reader, as with cat(1) on Linux: a process named cat, just started.
+        if (/^\/proc\/self(\/|$)/.test(path)) path = path.replace(/^\/proc\/self/, `/proc/${m.spawn({ name: 'cat' }).pid}`)
+        try {
+          out(m.proc(path).replace(/\n$/, ''))
+        } catch (e) {
+          if (!(e instanceof ProcNotFound)) throw e
+          throw new UsageError(`proc: no file ${rest[0]} (there are ${proc_paths().join(', ')}, and /proc/self/{maps,smaps,smaps_rollup,status,...})`)
+        }
         return 0
       }
       case 'dmesg': {

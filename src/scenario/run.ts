@@ -18,6 +18,7 @@ import { ERRNO_DESCRIPTIONS, STRERROR, errno_name } from '../include/uapi/errno.
 import { ProcNotFound } from '../fs/proc/internal.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
+import { free, type FreeUnit } from '../user/free.js'
 import type { Page } from '../mm/page.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
@@ -424,6 +425,11 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'dmesg':
       Object.assign(rec, { call: 'dmesg', text: run.m.dmesg() })
       break
+    case 'free': {
+      const unit = (typeof scalar === 'string' ? scalar : (a.unit as string | undefined) ?? 'k') as FreeUnit
+      Object.assign(rec, { call: unit === 'k' ? 'free' : `free -${unit}`, text: free(run.m.proc('/proc/meminfo'), unit) })
+      break
+    }
     case 'check':
       run.m.check()
       Object.assign(rec, { call: 'check', ret: 'ok' })

@@ -99,6 +99,7 @@ export const OPS = {
   cat: z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), ...common })]),
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
   dmesg: z.union([z.literal(true), z.strictObject({ ...common })]),
+  free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
   check: z.literal(true),
 } as const
 
