@@ -12,7 +12,8 @@ import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { ext4_zero_eof_tail, file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, grab_cache_page, set_page_dirty } from './shmem.js'
+import { filemap_get_pages, filemap_read_done } from './filemap.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
@@ -46,29 +47,35 @@ function pos_num(pos: Loff): number {
 }
 
 /**
- * Kernel: page_cache_sync_ra() for a read(2) miss on a disk file: from the
- * start of the file an initial window, after a cached run a window as long
- * as the run, else just the requested pages.
+ * Kernel: filemap_read(): bytes [pos, pos + count) of the file, batch by
+ * batch through filemap_get_pages() (which reads ahead), each batch handed
+ * to `copy` (bytes at a file position -> bytes it could copy). Returns the
+ * bytes copied; stops early when copy falls short or memory runs out.
+ * Leaves f_ra.prev_pos after the last byte copied.
  */
-function read_readahead(env: MmEnv, mapping: AddressSpace, pos: number, count: number): void {
-  if (mapping.backing !== 'disk' || count === 0) return
-  const first = Math.floor(pos / PAGE_SIZE)
-  const last = Math.floor((pos + count - 1) / PAGE_SIZE)
-  for (let index = first; index <= last; index++) sync_readahead(env, mapping, index, last - index + 1)
-}
-
-/** page_cache_sync_ra() for a missing page at index with req pages still wanted. */
-function sync_readahead(env: MmEnv, mapping: AddressSpace, index: number, req: number): void {
-  if (mapping.backing !== 'disk' || mapping.i_pages.has(index)) return
-  if (index === 0) {
-    readahead_pages(env, mapping, 0, get_init_ra_size(req, 32))
-    return
+function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy: (pos: number, data: Uint8Array) => number): number {
+  const mapping = file.f_mapping
+  if (pos >= s_maxbytes(mapping) || count === 0) return 0
+  count = Math.min(count, s_maxbytes(mapping) - pos)
+  let done = 0
+  let last_pos = file.f_ra.prev_pos
+  read: while (done < count && pos + done < mapping.i_size) {
+    const p = pos + done
+    const batch = filemap_get_pages(env, file, p, count - done)
+    if (!batch) break
+    const end = Math.min(mapping.i_size, pos + count)
+    for (const index of batch) {
+      const from = Math.max(p, index * PAGE_SIZE)
+      const to = Math.min(end, (index + 1) * PAGE_SIZE)
+      if (to <= from) break read
+      const n = copy(from, file_read(env, mapping, from, to - from))
+      done += n
+      last_pos = pos + done
+      if (n < to - from) break read
+    }
   }
-  let miss = index - 1
-  while (miss >= 0 && index - miss <= 32 && mapping.i_pages.has(miss)) miss--
-  const contig = index - miss - 1
-  if (contig <= req) readahead_pages(env, mapping, index, index + req)
-  else readahead_pages(env, mapping, index, index + Math.min(contig + req, 32))
+  filemap_read_done(file, last_pos)
+  return done
 }
 
 /** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
@@ -77,9 +84,19 @@ export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): 
   const e = rw_verify_area(lpos, count)
   if (e) return e
   const pos = pos_num(lpos)
-  const end = Math.min(pos + count, file.f_mapping.i_size)
-  if (end > pos) read_readahead(env, file.f_mapping, pos, end - pos)
-  return file_read(env, file.f_mapping, pos, count)
+  if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count)
+  const parts: Uint8Array[] = []
+  filemap_read(env, file, pos, count, (_p, data) => {
+    parts.push(data)
+    return data.length
+  })
+  const out = new Uint8Array(parts.reduce((n, d) => n + d.length, 0))
+  let o = 0
+  for (const d of parts) {
+    out.set(d, o)
+    o += d.length
+  }
+  return out
 }
 
 /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
@@ -111,21 +128,22 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr:
   const pos = pos_num(lpos)
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   const mapping = file.f_mapping
-  const end = Math.min(pos + len, mapping.i_size)
-  const total = Math.max(0, end - pos)
-  // filemap_read(): page by page; a missing page is read (with readahead) when reached.
-  let copied = 0
-  for (let n = 0; copied < total; copied += n) {
-    const p = pos + copied
-    n = page_chunk(p, total - copied)
-    const index = PFN_DOWN(p)
-    sync_readahead(mm.env, mapping, index, Math.floor((end - 1) / PAGE_SIZE) - index + 1)
-    const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
-    if (left) {
-      copied += n - left
-      break
+  const total = Math.max(0, Math.min(pos + len, mapping.i_size) - pos)
+  if (mapping.backing === 'shmem') {
+    // shmem_file_read_iter(): page by page, no readahead
+    let copied = 0
+    for (let n = 0; copied < total; copied += n) {
+      const p = pos + copied
+      n = page_chunk(p, total - copied)
+      const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
+      if (left) {
+        copied += n - left
+        break
+      }
     }
+    return copied === 0 && total > 0 ? -EFAULT : copied
   }
+  const copied = filemap_read(mm.env, file, pos, len, (p, data) => data.length - copy_to_user(mm, uaddr + (p - pos), data))
   if (copied === 0 && total > 0) return -EFAULT
   return copied
 }

@@ -33,7 +33,6 @@ export const KNOWN_FAILURES = new Map<string, string>([
   ['x-gen-3176.json', '576/579'], // dumps[0](at final).resident: "-11111-1111--11110100000", kernel: "-11111-1111--00000100000"
   ['x-gen-3635.json', '243/245'], // results[18](fork).child.dumps[0](at final).resident differs
   ['x-gen-4325.json', '585/586'], // dumps[1](at final).resident: "---0000001111000-----000", kernel: "---1000001111001-----100"
-  ['x-gen-4595.json', '308/309'], // dumps[0](at final).resident: "-----001--110111", kernel: "-----101--110111"
   ['x-gen-4966.json', '426/427'], // dumps[0](at final).resident differs
 ])
 
