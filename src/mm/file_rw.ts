@@ -148,6 +148,35 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr:
   return copied
 }
 
+/** The largest folio ext4 builds (MAX_PAGECACHE_ORDER: 2 MiB): generic_perform_write()'s chunk. */
+const WRITE_CHUNK = PAGE_SIZE * 2 ** 9
+
+/**
+ * Kernel: ext4_da_write_begin() -> __filemap_get_folio(FGP_WRITEBEGIN |
+ * fgf_set_order(len)) for a page not cached: ext4 has large folios, so the
+ * new folio is as large as the write from pos (up to the 2 MiB chunk) allows,
+ * aligned to its size, smaller when the range holds cached pages. Its pages
+ * (order 0 here) stay cached even when the copy into them fails. Returns
+ * their indexes (none when out of memory).
+ */
+function write_begin_folio(env: MmEnv, mapping: AddressSpace, pos: number, len: number): number[] {
+  const index = PFN_DOWN(pos)
+  const bytes = Math.min(WRITE_CHUNK - (pos % WRITE_CHUNK), len)
+  let order = Math.max(0, Math.floor(Math.log2(bytes)) - 12)
+  while (order > 0 && index % 2 ** order !== 0) order--
+  const busy = (o: number): boolean => {
+    for (let i = index; i < index + 2 ** o; i++) if (mapping.i_pages.has(i)) return true
+    return false
+  }
+  while (order > 0 && busy(order)) order--
+  const made: number[] = []
+  for (let i = index; i < index + 2 ** order; i++) {
+    if (grab_cache_page(env, mapping, i) < 0) break
+    made.push(i)
+  }
+  return made
+}
+
 /** Kernel: generic_perform_write() from user memory at uaddr: bytes written or -errno. */
 export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr: number, len: number): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
@@ -169,8 +198,13 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
     // write_begin: shmem_write_begin / ext4_da_write_begin grab the page; a new ext4 page that
     // gets nothing copied is zeroed, made uptodate and dirtied (folio_zero_new_buffers()).
     let page = -1
+    let folio: number[] = []
     const index = PFN_DOWN(p)
-    if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
+    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, index)
+    else if (!mapping.i_pages.has(index)) {
+      folio = write_begin_folio(env, mapping, p, len - written)
+      page = mapping.i_pages.get(index) ?? -1
+    }
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length === 0 && p > mapping.i_size) {
@@ -179,6 +213,7 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       ext4_zero_eof_tail(env, mapping, mapping.i_size, p, true)
     }
     if (data.length > 0) file_write(env, mapping, p, data)
+    else if (folio.length) for (const i of folio) set_page_dirty(env, mapping.i_pages.get(i) as number)
     else if (page >= 0) set_page_dirty(env, page)
     else {
       const cached = mapping.i_pages.get(index) as number
