@@ -96,6 +96,8 @@ export interface MachineOptions {
   tlb_ways?: number
   /** X86_FEATURE_PCID (default true): without it every switch to another mm flushes the TLB. */
   pcid?: boolean
+  /** read_ahead_kb of the root disk's queue (default 128, the kernel's VM_READAHEAD_KB). */
+  read_ahead_kb?: number
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -285,7 +287,7 @@ export class Machine {
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
-    const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env), kobjs, specials, this.thread_stacks)
+    const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env, opts.read_ahead_kb), kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     this.proc_view = new MachineProcView(this)

@@ -9,9 +9,13 @@ import { default_image } from '../kernel/exec.js'
 import { KernelBug } from '../include/bug.js'
 import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../oracle/replay.js'
 
+/** read_ahead_kb of the disk the oracle's "disk" files live on. */
+const ORACLE_READ_AHEAD_KB = 8192
+
 /** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
 export function replay_text(text: string, opts: MachineOptions = {}): string {
-  const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, ...opts })
+  // The oracle's disk (/dev/vda under /var/tmp) has read_ahead_kb 8192 (../shared/oracle/FORMAT.md §3.4).
+  const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, read_ahead_kb: ORACLE_READ_AHEAD_KB, ...opts })
   const out = replay_scenario(text, {
     // The oracle's malloc is a static pool: its program break never moves (no [heap]).
     spawn: (name) => m.spawn({ name, image: { ...default_image(name, m.arch.bits), heap: 0 } }),

@@ -12,6 +12,7 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmEnv } from '../mm/mm_types.js'
 import { address_space_create } from '../mm/shmem.js'
+import { bdi_create } from '../mm/readahead.js'
 import { Inode, MKDEV, SuperBlock, type FileSystemType } from './fs.js'
 import { generic_file_operations } from './read_write.js'
 
@@ -34,12 +35,16 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk'): Fil
   }
 }
 
-/** The root ext4 and the tmpfs of one machine. */
-export function machine_filesystems(env: MmEnv): { ext4: SuperBlock; tmpfs: SuperBlock } {
+/** max_sectors_kb of the reference machine's virtio disk: io_pages 1024. */
+const VDA_MAX_SECTORS_KB = 4096
+
+/** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
+export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock } {
   let ino = 2
   const next = (): number => ino++
+  const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB)
   return {
-    ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next),
+    ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next, vda),
     tmpfs: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem'), MKDEV(0, 0x19), MAX_LFS_FILESIZE, next),
   }
 }

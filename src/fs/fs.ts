@@ -16,7 +16,8 @@
  * a file's f_count counts the descriptors and mappings holding it, and
  * f_op.release runs once, when it reaches zero; i_ino is unique within its super_block.
  */
-import type { AddressSpace, MmStruct, VmFile } from '../mm/mm_types.js'
+import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, VmFile } from '../mm/mm_types.js'
+import { file_ra_state_init, noop_backing_dev_info } from '../mm/readahead.js'
 
 // ---- inode modes (include/uapi/linux/stat.h) ----
 export const S_IFMT = 0o170000
@@ -89,6 +90,8 @@ export class SuperBlock {
     readonly s_maxbytes: number,
     /** A source of inode numbers shared with other super blocks (get_next_ino()), or the block's own. */
     private readonly ino_source: (() => number) | null = null,
+    /** s_bdi: the device's readahead limits (noop_backing_dev_info for tmpfs). */
+    readonly s_bdi: BackingDevInfo = noop_backing_dev_info,
   ) {}
 
   /** Kernel: get_next_ino() / the filesystem's inode allocator. */
@@ -121,6 +124,8 @@ export class File implements VmFile {
   /** private_data: a driver's per-open state. */
   private_data: unknown = null
   readonly anon_shared = false
+  /** f_ra: the readahead window, sized by the device when the file is opened (do_dentry_open()). */
+  readonly f_ra: FileRaState
 
   constructor(
     readonly f_inode: Inode,
@@ -131,7 +136,9 @@ export class File implements VmFile {
     readonly f_op: FileOperations,
     /** The path it was opened by (what /proc/<pid>/maps prints). */
     readonly name: string,
-  ) {}
+  ) {
+    this.f_ra = file_ra_state_init(f_inode.i_mapping)
+  }
 
   /** f_mapping: the inode's page cache. */
   get f_mapping(): AddressSpace {

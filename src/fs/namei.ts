@@ -18,6 +18,7 @@ import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../incl
 import { S_IFREG, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
 import { machine_filesystems } from './filesystems.js'
+import { VM_READAHEAD_KB } from '../mm/readahead.js'
 
 /** struct vfsmount as far as lookup needs it. */
 export interface Mount {
@@ -31,8 +32,8 @@ export class FsNamespace {
   /** The dentry cache: path -> inode. */
   private readonly dcache = new Map<string, Inode>()
 
-  constructor(readonly env: MmEnv) {
-    const { ext4, tmpfs } = machine_filesystems(env)
+  constructor(readonly env: MmEnv, read_ahead_kb = VM_READAHEAD_KB) {
+    const { ext4, tmpfs } = machine_filesystems(env, read_ahead_kb)
     this.mounts = [
       { mnt_point: '/dev/shm', mnt_sb: tmpfs },
       { mnt_point: '/tmp', mnt_sb: tmpfs },

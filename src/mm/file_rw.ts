@@ -12,7 +12,8 @@ import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { ext4_zero_eof_tail, file_read, file_write, get_init_ra_size, grab_cache_page, readahead_pages, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, grab_cache_page, set_page_dirty } from './shmem.js'
+import { filemap_get_pages, filemap_read_done } from './filemap.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
@@ -46,29 +47,35 @@ function pos_num(pos: Loff): number {
 }
 
 /**
- * Kernel: page_cache_sync_ra() for a read(2) miss on a disk file: from the
- * start of the file an initial window, after a cached run a window as long
- * as the run, else just the requested pages.
+ * Kernel: filemap_read(): bytes [pos, pos + count) of the file, batch by
+ * batch through filemap_get_pages() (which reads ahead), each batch handed
+ * to `copy` (bytes at a file position -> bytes it could copy). Returns the
+ * bytes copied; stops early when copy falls short or memory runs out.
+ * Leaves f_ra.prev_pos after the last byte copied.
  */
-function read_readahead(env: MmEnv, mapping: AddressSpace, pos: number, count: number): void {
-  if (mapping.backing !== 'disk' || count === 0) return
-  const first = Math.floor(pos / PAGE_SIZE)
-  const last = Math.floor((pos + count - 1) / PAGE_SIZE)
-  for (let index = first; index <= last; index++) sync_readahead(env, mapping, index, last - index + 1)
-}
-
-/** page_cache_sync_ra() for a missing page at index with req pages still wanted. */
-function sync_readahead(env: MmEnv, mapping: AddressSpace, index: number, req: number): void {
-  if (mapping.backing !== 'disk' || mapping.i_pages.has(index)) return
-  if (index === 0) {
-    readahead_pages(env, mapping, 0, get_init_ra_size(req, 32))
-    return
+function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy: (pos: number, data: Uint8Array) => number): number {
+  const mapping = file.f_mapping
+  if (pos >= s_maxbytes(mapping) || count === 0) return 0
+  count = Math.min(count, s_maxbytes(mapping) - pos)
+  let done = 0
+  let last_pos = file.f_ra.prev_pos
+  read: while (done < count && pos + done < mapping.i_size) {
+    const p = pos + done
+    const batch = filemap_get_pages(env, file, p, count - done)
+    if (!batch) break
+    const end = Math.min(mapping.i_size, pos + count)
+    for (const index of batch) {
+      const from = Math.max(p, index * PAGE_SIZE)
+      const to = Math.min(end, (index + 1) * PAGE_SIZE)
+      if (to <= from) break read
+      const n = copy(from, file_read(env, mapping, from, to - from))
+      done += n
+      last_pos = pos + done
+      if (n < to - from) break read
+    }
   }
-  let miss = index - 1
-  while (miss >= 0 && index - miss <= 32 && mapping.i_pages.has(miss)) miss--
-  const contig = index - miss - 1
-  if (contig <= req) readahead_pages(env, mapping, index, index + req)
-  else readahead_pages(env, mapping, index, index + Math.min(contig + req, 32))
+  filemap_read_done(file, last_pos)
+  return done
 }
 
 /** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
@@ -77,9 +84,19 @@ export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): 
   const e = rw_verify_area(lpos, count)
   if (e) return e
   const pos = pos_num(lpos)
-  const end = Math.min(pos + count, file.f_mapping.i_size)
-  if (end > pos) read_readahead(env, file.f_mapping, pos, end - pos)
-  return file_read(env, file.f_mapping, pos, count)
+  if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count)
+  const parts: Uint8Array[] = []
+  filemap_read(env, file, pos, count, (_p, data) => {
+    parts.push(data)
+    return data.length
+  })
+  const out = new Uint8Array(parts.reduce((n, d) => n + d.length, 0))
+  let o = 0
+  for (const d of parts) {
+    out.set(d, o)
+    o += d.length
+  }
+  return out
 }
 
 /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
@@ -111,23 +128,53 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr:
   const pos = pos_num(lpos)
   if (!access_ok(mm, uaddr, len)) return -EFAULT
   const mapping = file.f_mapping
-  const end = Math.min(pos + len, mapping.i_size)
-  const total = Math.max(0, end - pos)
-  // filemap_read(): page by page; a missing page is read (with readahead) when reached.
-  let copied = 0
-  for (let n = 0; copied < total; copied += n) {
-    const p = pos + copied
-    n = page_chunk(p, total - copied)
-    const index = PFN_DOWN(p)
-    sync_readahead(mm.env, mapping, index, Math.floor((end - 1) / PAGE_SIZE) - index + 1)
-    const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
-    if (left) {
-      copied += n - left
-      break
+  const total = Math.max(0, Math.min(pos + len, mapping.i_size) - pos)
+  if (mapping.backing === 'shmem') {
+    // shmem_file_read_iter(): page by page, no readahead
+    let copied = 0
+    for (let n = 0; copied < total; copied += n) {
+      const p = pos + copied
+      n = page_chunk(p, total - copied)
+      const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
+      if (left) {
+        copied += n - left
+        break
+      }
     }
+    return copied === 0 && total > 0 ? -EFAULT : copied
   }
+  const copied = filemap_read(mm.env, file, pos, len, (p, data) => data.length - copy_to_user(mm, uaddr + (p - pos), data))
   if (copied === 0 && total > 0) return -EFAULT
   return copied
+}
+
+/** The largest folio ext4 builds (MAX_PAGECACHE_ORDER: 2 MiB): generic_perform_write()'s chunk. */
+const WRITE_CHUNK = PAGE_SIZE * 2 ** 9
+
+/**
+ * Kernel: ext4_da_write_begin() -> __filemap_get_folio(FGP_WRITEBEGIN |
+ * fgf_set_order(len)) for a page not cached: ext4 has large folios, so the
+ * new folio is as large as the write from pos (up to the 2 MiB chunk) allows,
+ * aligned to its size, smaller when the range holds cached pages. Its pages
+ * (order 0 here) stay cached even when the copy into them fails. Returns
+ * their indexes (none when out of memory).
+ */
+function write_begin_folio(env: MmEnv, mapping: AddressSpace, pos: number, len: number): number[] {
+  const index = PFN_DOWN(pos)
+  const bytes = Math.min(WRITE_CHUNK - (pos % WRITE_CHUNK), len)
+  let order = Math.max(0, Math.floor(Math.log2(bytes)) - 12)
+  while (order > 0 && index % 2 ** order !== 0) order--
+  const busy = (o: number): boolean => {
+    for (let i = index; i < index + 2 ** o; i++) if (mapping.i_pages.has(i)) return true
+    return false
+  }
+  while (order > 0 && busy(order)) order--
+  const made: number[] = []
+  for (let i = index; i < index + 2 ** order; i++) {
+    if (grab_cache_page(env, mapping, i) < 0) break
+    made.push(i)
+  }
+  return made
 }
 
 /** Kernel: generic_perform_write() from user memory at uaddr: bytes written or -errno. */
@@ -151,8 +198,13 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
     // write_begin: shmem_write_begin / ext4_da_write_begin grab the page; a new ext4 page that
     // gets nothing copied is zeroed, made uptodate and dirtied (folio_zero_new_buffers()).
     let page = -1
+    let folio: number[] = []
     const index = PFN_DOWN(p)
-    if (mapping.backing === 'shmem' || !mapping.i_pages.has(index)) page = grab_cache_page(env, mapping, index)
+    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, index)
+    else if (!mapping.i_pages.has(index)) {
+      folio = write_begin_folio(env, mapping, p, len - written)
+      page = mapping.i_pages.get(index) ?? -1
+    }
     const data = read_user_atomic(mm, uaddr + written, bytes)
     // write_end: copy what was copied; i_size moves to pos + copied; shmem dirties the page anyway.
     if (data.length === 0 && p > mapping.i_size) {
@@ -161,6 +213,7 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       ext4_zero_eof_tail(env, mapping, mapping.i_size, p, true)
     }
     if (data.length > 0) file_write(env, mapping, p, data)
+    else if (folio.length) for (const i of folio) set_page_dirty(env, mapping.i_pages.get(i) as number)
     else if (page >= 0) set_page_dirty(env, page)
     else {
       const cached = mapping.i_pages.get(index) as number

@@ -42,6 +42,7 @@ import {
 } from './mm_types.js'
 import * as M from './mman.js'
 import { find_vma, find_vma_prev, vma_modify } from './vma.js'
+import { generic_fadvise_willneed } from './filemap.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
@@ -205,6 +206,18 @@ function madvise_remove(mm: MmStruct, vma: VmArea, start: number, end: number): 
   return 0
 }
 
+/**
+ * Kernel: madvise_willneed(): a disk file's range is read now
+ * (POSIX_FADV_WILLNEED on the file, from the VMA's offset); anonymous and
+ * shmem memory would be swapped in, and there is no swap.
+ */
+function madvise_willneed(mm: MmStruct, vma: VmArea, start: number, end: number): void {
+  const file = vma.vm_file
+  if (!file || file.f_mapping.backing !== 'disk') return
+  const offset = start - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
+  generic_fadvise_willneed(mm.env, file, offset, end - start)
+}
+
 /** Kernel: madvise_vma_behavior(): apply one advice to [start, end) inside vma. Returns the VMA now covering the range or -errno. */
 function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: number, behavior: number): VmArea | number {
   if (!can_madvise_modify(vma, behavior)) return -EPERM
@@ -215,6 +228,7 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       r = madvise_remove(mm, vma, start, end)
       return r || vma
     case M.MADV_WILLNEED:
+      madvise_willneed(mm, vma, start, end)
       return vma
     case M.MADV_COLD:
     case M.MADV_PAGEOUT:

@@ -18,6 +18,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
   type VmArea,
+  type VmFile,
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
@@ -29,8 +30,6 @@ import {
   VM_PFNMAP,
   VM_MIXEDMAP,
   VM_MAYBE_GUARD,
-  VM_RAND_READ,
-  VM_SEQ_READ,
   get_mm_rss,
   is_cow_mapping,
   vm_flags_test,
@@ -45,6 +44,8 @@ import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.j
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
+import { do_async_mmap_readahead, do_sync_mmap_readahead, filemap_map_pages_hits } from './filemap.js'
+import { page_test_readahead } from './readahead.js'
 import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
 import { RLIMIT_STACK } from '../include/resource.js'
 import { KernelBug } from '../include/bug.js'
@@ -264,68 +265,71 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
     // when the first page to map is not the EOF page of a non-shmem file.
     let first = -1
     for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
-      if (mapping.i_pages.has(idx)) {
+      const pfn = mapping.i_pages.get(idx)
+      if (pfn !== undefined && !page_test_readahead(mm.env, pfn)) {
         first = idx
         break
       }
     }
     if (first < 0 || first >= file_end) return 0
   }
+  let mapped = 0
   for (let idx = start_pgoff; idx <= end_pgoff; idx++) {
     const pfn = mapping.i_pages.get(idx)
-    if (pfn === undefined) continue
+    // next_uptodate_folio(): a PG_readahead page is left for the fault that starts the next readahead
+    if (pfn === undefined || page_test_readahead(mm.env, pfn)) continue
     const a = addr + (idx - pgoff) * PAGE_SIZE
     if (mm.pgd.get(a / PAGE_SIZE) !== 0) continue
     map_file_page(mm, vma, a, pfn, 0)
+    mapped++
     if (a === addr) ret = VM_FAULT_NOPAGE
   }
+  if (mapping.backing === 'disk') filemap_map_pages_hits(vma.vm_file as VmFile, mapped)
   return ret
 }
 
-const RA_PAGES = 32
-
 /**
- * Kernel: do_sync_mmap_readahead(): the window filemap_fault reads for a
- * missing page: none for VM_RAND_READ, forward for VM_SEQ_READ, from the
- * page to the VMA's end for VM_EXEC, else read-around centred on the page.
+ * Kernel: __do_fault() -> filemap_fault() / shmem_fault(): the page-cache
+ * page for addr, or a VM_FAULT error as -(code). For a disk file, a miss
+ * reads around the fault and a PG_readahead hit reads ahead
+ * (filemap.ts); either drops the mmap lock for the I/O, which the kernel
+ * answers with VM_FAULT_RETRY: `retry` says so (a retried fault sets
+ * FAULT_FLAG_TRIED, which skips the async readahead).
  */
-function mmap_readahead(vma: VmArea, pgoff: number): { start: number; end: number } | undefined {
-  if (vm_flags_test(vma.vm_flags, VM_RAND_READ)) return undefined
-  if (vm_flags_test(vma.vm_flags, VM_SEQ_READ)) return { start: pgoff, end: pgoff + RA_PAGES }
-  if (vm_flags_test(vma.vm_flags, VM_EXEC)) {
-    const start = Math.max(pgoff, vma.vm_pgoff)
-    return { start, end: Math.min(start + RA_PAGES, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE) }
-  }
-  const start = Math.max(0, pgoff - RA_PAGES / 2)
-  return { start, end: start + RA_PAGES }
-}
-
-/** Kernel: __do_fault(): the page-cache page for addr, or a VM_FAULT error as -(code). */
-function __do_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: boolean; tried: boolean }): number {
   const pgoff = linear_page_index(vma, addr)
   if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
-  const pfn = shmem_get_page(mm.env, (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping, pgoff, mmap_readahead(vma, pgoff))
+  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
+  if (mapping.backing === 'disk') {
+    const cached = mapping.i_pages.get(pgoff)
+    if (cached !== undefined) {
+      if (!fault?.tried && do_async_mmap_readahead(mm.env, vma, pgoff, cached) && fault) fault.retry = true
+      return cached
+    }
+    // a major fault: whether read around or read alone, the page is read with the lock dropped
+    do_sync_mmap_readahead(mm.env, vma, pgoff)
+    if (fault) fault.retry = true
+  }
+  const pfn = shmem_get_page(mm.env, mapping, pgoff)
   if (pfn === -1) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
   return pfn
 }
 
-/** Kernel: do_read_fault(). */
+/** Kernel: do_read_fault(), with filemap_fault()'s VM_FAULT_RETRY replayed as the retried fault. */
 function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
-  if (mm.env.sysctl.fault_around_bytes > PAGE_SIZE && !vma.vm_userfaultfd_ctx) {
-    const r = do_fault_around(mm, vma, addr)
-    if (r) return 0
-  }
-  const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
-  const pgoff = linear_page_index(vma, addr)
-  const cached = mapping.i_pages.has(pgoff)
-  const pfn = __do_fault(mm, vma, addr)
+  const fault_around = mm.env.sysctl.fault_around_bytes > PAGE_SIZE && !vma.vm_userfaultfd_ctx
+  if (fault_around && do_fault_around(mm, vma, addr)) return 0
+  const fault = { retry: false, tried: false }
+  let pfn = __do_fault(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
-  if (!cached && mapping.backing === 'disk' && mm.env.sysctl.fault_around_bytes > PAGE_SIZE) {
-    // filemap_fault() had to read the page in: it returns VM_FAULT_RETRY and
-    // the retried fault maps the read-around pages through fault-around.
+  if (fault.retry) {
+    // the retried fault (FAULT_FLAG_TRIED) maps the pages read through fault-around
     env_count_retry(mm)
-    if (do_fault_around(mm, vma, addr)) return 0
+    if (fault_around && do_fault_around(mm, vma, addr)) return 0
+    fault.tried = true
+    pfn = __do_fault(mm, vma, addr, fault)
+    if (pfn < 0) return -pfn
   }
   map_file_page(mm, vma, addr, pfn, 0)
   return 0

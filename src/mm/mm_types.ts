@@ -155,11 +155,45 @@ export function is_data_mapping(flags: vm_flags_t): boolean {
 // ---- file / address_space seen from the mm side ----
 export const FMODE_READ = 0x1
 export const FMODE_WRITE = 0x2
+/** FMODE_RANDOM: POSIX_FADV_RANDOM was given; readahead reads only what is asked for. */
+export const FMODE_RANDOM = 0x1000
 
-/** The inode an address_space belongs to (mapping->host) as the mm sees it: its number and device. */
+/**
+ * struct backing_dev_info, the readahead part: what the device's queue
+ * says (/sys/block/<dev>/queue/read_ahead_kb and max_sectors_kb).
+ */
+export interface BackingDevInfo {
+  /** ra_pages: read_ahead_kb / 4, the most one readahead window reads. */
+  ra_pages: number
+  /** io_pages: max_sectors_kb / 4, the device's largest request. */
+  io_pages: number
+}
+
+/**
+ * struct file_ra_state (include/linux/fs.h): one open file's readahead
+ * window, shared by read(2) and the faults of every mapping of that file.
+ */
+export interface FileRaState {
+  /** Where the last readahead window started (page index). */
+  start: number
+  /** Its size in pages. */
+  size: number
+  /** Pages of it left when the next readahead should start (the PG_readahead page is at start + size - async_size). */
+  async_size: number
+  /** Preferred folio order of the next window (ext4 has large folios). */
+  order: number
+  /** The most pages one window reads (the device's ra_pages when opened; 0: no readahead). */
+  ra_pages: number
+  /** Cache misses minus hits of mmap faults (read-around stops past MMAP_LOTSAMISS). */
+  mmap_miss: number
+  /** The byte after the last one the previous read(2) returned (-1: none yet). */
+  prev_pos: number
+}
+
+/** The inode an address_space belongs to (mapping->host) as the mm sees it: its number, device and backing device. */
 export interface MappingHost {
   readonly i_ino: number
-  readonly i_sb: { readonly s_dev: number }
+  readonly i_sb: { readonly s_dev: number; readonly s_bdi?: BackingDevInfo }
 }
 
 /**
@@ -178,6 +212,12 @@ export interface AddressSpace {
   readonly backing: 'shmem' | 'disk'
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
+  /**
+   * Large folios readahead marked PG_readahead (first index -> pages): the
+   * cache holds order-0 pages, so the mark's folio extent is kept here
+   * (readahead.ts) while the mark lives.
+   */
+  readonly ra_folios: Map<number, number>
 }
 
 /** struct file as the mm sees it. */
@@ -192,6 +232,8 @@ export interface VmFile {
   readonly supports_map_sync?: boolean
   /** Reference count (get_file/fput). */
   f_count: number
+  /** f_ra: the readahead state of this open file. */
+  readonly f_ra: FileRaState
 }
 
 /** struct vm_operations_struct (the parts the core calls). */

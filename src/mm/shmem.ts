@@ -15,7 +15,7 @@
 import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
-import { type AddressSpace, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
+import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
@@ -26,6 +26,7 @@ import { put_page } from './rmap.js'
 export class ShmemMapping implements AddressSpace {
   readonly i_pages = new Map<number, number>()
   readonly i_mmap = new Set<VmArea>()
+  readonly ra_folios = new Map<number, number>()
   i_size = 0
   host: MappingHost | null = null
   constructor(
@@ -37,6 +38,8 @@ export class ShmemMapping implements AddressSpace {
 /** struct file for a ShmemMapping. */
 export class ShmemFile implements VmFile {
   f_count = 1
+  /** Internal objects sit on noop_backing_dev_info: ra_pages 0, never read ahead. */
+  readonly f_ra: FileRaState = { start: 0, size: 0, async_size: 0, order: 0, ra_pages: 0, mmap_miss: 0, prev_pos: -1 }
   constructor(
     readonly f_mapping: AddressSpace,
     readonly name: string,
@@ -69,35 +72,12 @@ export function find_get_page(mapping: AddressSpace, index: number): number {
  * index, allocating a zero-filled page for a hole inside i_size. -1 when
  * index is past EOF, -2 when out of memory.
  */
-export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number, ra?: { start: number; end: number }): number {
+export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number): number {
   const have = mapping.i_pages.get(index)
   if (have !== undefined) return have
   const eof = Math.ceil(mapping.i_size / PAGE_SIZE)
   if (index >= eof) return -1
-  if (mapping.backing === 'disk' && ra) {
-    // do_sync_mmap_readahead(): the read-around/readahead window, clipped to EOF.
-    readahead_pages(env, mapping, ra.start, ra.end)
-  }
   return add_to_page_cache(env, mapping, index)
-}
-
-/** Kernel: page_cache_ra_unbounded(): bring [start, end) (clipped to EOF) into a disk file's cache. */
-export function readahead_pages(env: MmEnv, mapping: AddressSpace, start: number, end: number): void {
-  if (mapping.backing !== 'disk') return
-  end = Math.min(end, Math.ceil(mapping.i_size / PAGE_SIZE))
-  for (let i = Math.max(0, start); i < end; i++) {
-    if (!mapping.i_pages.has(i)) add_to_page_cache(env, mapping, i)
-  }
-}
-
-/** Kernel: get_init_ra_size(). */
-export function get_init_ra_size(size: number, max: number): number {
-  let n = 1
-  while (n < size) n *= 2
-  if (n <= max / 32) n *= 4
-  else if (n <= max / 4) n *= 2
-  else n = max
-  return n
 }
 
 /** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF. -2 on ENOMEM. */
@@ -105,7 +85,8 @@ export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number
   return mapping.i_pages.get(index) ?? add_to_page_cache(env, mapping, index)
 }
 
-function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
+/** Kernel: filemap_add_folio() of a new order-0 page at index (zero-filled, uptodate): its pfn, or -2 when out of memory. */
+export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return -2
   const pages = env.pages
@@ -142,6 +123,7 @@ export function delete_from_page_cache(env: MmEnv, mapping: AddressSpace, index:
   const pfn = mapping.i_pages.get(index)
   if (pfn === undefined) return
   mapping.i_pages.delete(index)
+  forget_readahead_folio(mapping, index)
   clear_page_dirty(env, pfn)
   if (env.pages.test(pfn, PG_swapbacked)) env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, -1)
@@ -222,6 +204,12 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
       env.pages.set(pfn, PG_mappedtodisk)
     }
   }
+}
+
+/** A page leaving the cache takes the large readahead folio it belonged to with it (the kernel splits or frees that folio). */
+function forget_readahead_folio(mapping: AddressSpace, index: number): void {
+  if (mapping.ra_folios.size === 0) return
+  for (const [head, nr] of mapping.ra_folios) if (index >= head && index < head + nr) mapping.ra_folios.delete(head)
 }
 
 /** Kernel: shmem_evict_inode(): drop every page of an object nobody references any more. */

@@ -4,6 +4,7 @@
  * their counters are rebuilt as simulator objects, and the formatters must
  * print the reference files byte for byte.
  */
+import { file_ra_state_init } from '../../src/mm/readahead.js'
 import { describe, expect, it } from 'vitest'
 import { MKDEV } from '../../src/fs/fs.js'
 import { readFileSync } from 'node:fs'
@@ -64,8 +65,8 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
       if (!f) {
         const [maj, min] = e.dev.split(':').map((h) => parseInt(h, 16))
         const host = { i_ino: Number(e.inode), i_sb: { s_dev: MKDEV(maj, min) } }
-        f = { f_mode: 1, f_mapping: { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set(), i_size: 0, backing: 'disk', host },
-          name: e.path, anon_shared: false, f_count: 1 }
+        const f_mapping = { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set<VmArea>(), i_size: 0, backing: 'disk' as const, host, ra_folios: new Map() }
+        f = { f_mode: 1, f_mapping, name: e.path, anon_shared: false, f_count: 1, f_ra: file_ra_state_init(f_mapping) }
         files.set(e.path, f)
       }
       v.vm_file = f
