@@ -41,9 +41,16 @@ describe('mmsim command', () => {
     }
   })
 
-  it('an unknown /proc file is ENOENT', () => {
+  it('an unknown /proc file is exit 2 with one line listing the files there are', () => {
     const r = run('proc', '/proc/nope')
-    expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/ENOENT/)
+    expect(r.status).toBe(2)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^mmsim: proc: no file \/proc\/nope \(there are \/proc\/buddyinfo, .*\/proc\/meminfo/)
+  })
+
+  it('/proc/self is the reading process, as with cat on Linux', () => {
+    const r = run('proc', '/proc/self/status')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^Name:\tcat\n/)
   })
 })

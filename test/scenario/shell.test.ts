@@ -42,7 +42,7 @@ describe('mmsim shell', () => {
 
   it('answers a bad line with one error line and goes on', () => {
     const out = session(['frob 1', 'mmap 8K rw-', 'munmap $nothing 4K', 'kmalloc 64 gfp=GFP_KERNAL', 'spawn a', 'munmap 0x1001 4K', 'cat /proc/nope'])
-    expect(out[0]).toBe("error: unknown command 'frob'; try help")
+    expect(out[0]).toBe("error: unknown command 'frob' (did you mean free?); try help")
     expect(out[1]).toMatch(/^error: mmap: flags: /)
     expect(out[2]).toMatch(/^error: munmap: no process yet/)
     expect(out[3]).toMatch(/^error: kmalloc: gfp: unknown gfp name 'GFP_KERNAL' \(did you mean GFP_KERNEL/)
