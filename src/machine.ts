@@ -55,11 +55,12 @@ import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
+import { scull_module } from './drivers/scull/main.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { ErrnoError } from './user/errors.js'
 
 /** The drivers `insmod` loads by name. */
-const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map()
+const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map([['scull', scull_module]])
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
