@@ -34,3 +34,11 @@ export { default_image, type ProgramImage, type SharedObject, type Segment } fro
 export { replay_scenario, ScenarioError, KERNEL_RELEASE } from './oracle/replay.js'
 export { pmap, type PmapMode } from './user/pmap.js'
 export { proc_pid_pagemap } from './fs/proc/task_mmu.js'
+
+// Character-device drivers (issue 9): the API a driver programs against and what insmod loads.
+export { DriverKernel } from './drivers/driver_api.js'
+export type { KernelModule, DeviceNode, ModuleParamType, ModuleParamValue } from './drivers/module.js'
+export type { FileOperations, File, Inode, UserPtr, Loff } from './fs/fs.js'
+export { MKDEV, MAJOR, MINOR, S_IFCHR, new_encode_dev } from './fs/fs.js'
+export type { Cdev } from './fs/char_dev.js'
+export type { Module } from './include/module.js'
