@@ -16,7 +16,8 @@
  */
 import { EFAULT, ENOSPC, ENXIO } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
-import { MINOR, MKDEV, S_IFCHR, type FileOperations, type File } from '../fs/fs.js'
+import { MINOR, MKDEV, S_IFCHR, type FileOperations, type File, type UserPtr } from '../fs/fs.js'
+import { KernelBug } from '../include/bug.js'
 import type { ChrdevRegistry } from '../fs/char_dev.js'
 import { copy_to_user } from '../mm/uaccess.js'
 import { vma_set_anonymous } from '../mm/memory.js'
@@ -33,7 +34,7 @@ function null_lseek(file: File): number {
 }
 
 /** Kernel: read_iter_zero(): zeros, a page at a time; a bad buffer is EFAULT if nothing was copied. */
-function read_zero(_file: File, buf: { mm: import('../mm/mm_types.js').MmStruct; addr: number }, count: number): number {
+function read_zero(_file: File, buf: UserPtr, count: number): number {
   let written = 0
   const zeros = new Uint8Array(Math.min(count, PAGE_SIZE))
   while (written < count) {
@@ -91,7 +92,8 @@ const memory_fops: FileOperations = {
  * node (device_create -> devtmpfs), in minor order. Returns the nodes made.
  */
 export function chr_dev_init(chrdevs: ChrdevRegistry, mknod: (path: string, mode: number, dev: number) => number): DeviceNode[] {
-  if (chrdevs.register_chrdev(MEM_MAJOR, 'mem', memory_fops)) throw new Error(`unable to get major ${MEM_MAJOR} for memory devs`)
+  // Major 1 is free at boot: a failure here is a broken registry.
+  if (chrdevs.register_chrdev(MEM_MAJOR, 'mem', memory_fops)) throw new KernelBug(`unable to get major ${MEM_MAJOR} for memory devs`)
   const nodes: DeviceNode[] = []
   for (const [minor, d] of devlist) {
     const node = { name: d.name, dev: MKDEV(MEM_MAJOR, minor), mode: S_IFCHR | d.mode }
