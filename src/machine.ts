@@ -51,6 +51,16 @@ import { check_slab } from './mm/slab_check.js'
 import { Mmu } from './hw/mmu.js'
 import { TlbFlush } from './arch/x86/tlb.js'
 import { check_mmu, install_kernel_tlb_flush, mmu_sched } from './kernel/mmu_context.js'
+import { ChrdevRegistry } from './fs/char_dev.js'
+import { chr_dev_init } from './drivers/mem.js'
+import { DriverKernel } from './drivers/driver_api.js'
+import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
+import { scull_module } from './drivers/scull/main.js'
+import { GFP_KERNEL } from './mm/gfp.js'
+import { ErrnoError } from './user/errors.js'
+
+/** The drivers `insmod` loads by name. */
+const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map([['scull', scull_module]])
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
@@ -172,6 +182,14 @@ export class Machine {
   readonly syscalls: Syscalls
   /** What /proc reads of this machine (src/fs/proc/internal.ts). */
   private readonly proc_view: ProcView
+  /** The file namespace: mounts, /dev's nodes, path lookup (src/fs/namei.ts). */
+  readonly fs: FsNamespace
+  /** Character-device numbers and cdevs (src/fs/char_dev.ts). */
+  readonly chrdevs: ChrdevRegistry
+  /** The kernel API drivers program against (src/drivers/driver_api.ts). */
+  readonly driver_kernel: DriverKernel
+  /** Loaded modules (src/drivers/module.ts). */
+  readonly modules: ModuleLoader
 
   constructor(opts: MachineOptions = {}) {
     const arch = opts.arch ?? 'x86_64'
@@ -287,8 +305,31 @@ export class Machine {
     if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
-    const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env, opts.read_ahead_kb), kobjs, specials, this.thread_stacks)
+    // chrdev_init() and the VFS with /dev (devtmpfs), then the memory devices (chr_dev_init()).
+    const slab_ = this.slab
+    this.chrdevs = new ChrdevRegistry({
+      kzalloc: (size, caller) => slab_.kzalloc(size, GFP_KERNEL, caller),
+      kfree: (addr, caller) => slab_.kfree(addr, caller),
+      pr_err: (text) => this.printk.pr_err(text),
+    })
+    const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb))
+    chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev))
+    const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
+    const sys = this.syscalls
+    this.driver_kernel = new DriverKernel({
+      slab: this.slab,
+      kmem: this.kmem,
+      printk: this.printk,
+      chrdevs: this.chrdevs,
+      bits: this.arch.bits === 64 ? 64 : 32,
+      current: () => sys.current,
+    })
+    this.modules = new ModuleLoader(
+      this.driver_kernel,
+      { mknod: (path, mode, dev) => fs.mknod(path, mode, dev), unlink: (path) => fs.unlink(path) },
+      BUILTIN_MODULES,
+    )
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {
@@ -340,6 +381,25 @@ export class Machine {
    */
   spawn(o: SpawnOptions = {}): Process {
     return spawn_process(this.syscalls, o)
+  }
+
+  /**
+   * insmod: load a built-in driver by name ('scull') or a module object,
+   * with module parameters, and make its nodes under /dev as its load
+   * script does. Throws ErrnoError (ENOENT: no such module, EEXIST:
+   * loaded, EINVAL: a bad parameter, or what its init returned).
+   */
+  insmod(what: string | KernelModule, params: Readonly<Record<string, ModuleParamValue>> = {}): void {
+    const r = this.modules.insmod(what, params)
+    this.kernel.after_op?.()
+    if (r < 0) throw new ErrnoError(-r, 'insmod')
+  }
+
+  /** rmmod: unload a module and remove its nodes. Throws ErrnoError (ENOENT, EBUSY while in use). */
+  rmmod(name: string): void {
+    const r = this.modules.rmmod(name)
+    this.kernel.after_op?.()
+    if (r < 0) throw new ErrnoError(-r, 'rmmod')
   }
 
   /** The kernel log, as `dmesg` prints it. */
@@ -421,6 +481,7 @@ class MachineProcView implements ProcView {
   vmalloc_used_pages(): number { return this.m.vmalloc_used_pages() }
   get tasks(): ReadonlyMap<number, TaskStruct> { return this.m.syscalls.tasks }
   get mm(): MmEntry { return this.m.syscalls.mm }
+  chrdev_show(): string { return this.m.chrdevs.chrdev_show() }
 }
 
 export { KernelBug }

@@ -2,9 +2,9 @@
  * The VFS objects (Kernel: include/linux/fs.h, include/linux/kdev_t.h;
  * fs/file_table.c): super_block, inode, file, file_operations and device
  * numbers. Filesystems (filesystems.ts) create inodes on their super_block;
- * an open file (struct file) takes its f_op from its inode. Char devices
- * will plug in here too: an inode with S_IFCHR and i_rdev whose i_fop the
- * char-device layer chooses.
+ * an open file (struct file) takes its f_op from its inode. A character
+ * device's inode (S_IFCHR, i_rdev) opens through chrdev_open
+ * (char_dev.ts), which replaces the file's f_op with its driver's.
  *
  * struct file is an open file description: what a descriptor names
  * (file.ts), with its access mode, its position (f_pos, shared by every
@@ -16,14 +16,20 @@
  * a file's f_count counts the descriptors and mappings holding it, and
  * f_op.release runs once, when it reaches zero; i_ino is unique within its super_block.
  */
-import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, VmFile } from '../mm/mm_types.js'
+import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
 import { file_ra_state_init, noop_backing_dev_info } from '../mm/readahead.js'
+import { module_put, type Module } from '../include/module.js'
 
 // ---- inode modes (include/uapi/linux/stat.h) ----
 export const S_IFMT = 0o170000
 export const S_IFREG = 0o100000
 export const S_IFDIR = 0o040000
 export const S_IFCHR = 0o020000
+
+/** Kernel: S_ISCHR(). */
+export function S_ISCHR(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFCHR
+}
 
 // ---- device numbers (include/linux/kdev_t.h: 12-bit major, 20-bit minor in the kernel's dev_t) ----
 export const MINORBITS = 20
@@ -39,6 +45,18 @@ export function MAJOR(dev: number): number {
 /** Kernel: MINOR(). */
 export function MINOR(dev: number): number {
   return dev % MINOR_SPAN
+}
+/** Kernel: new_encode_dev(): the dev_t user space sees (stat's st_rdev, mknod's argument). */
+export function new_encode_dev(dev: number): number {
+  const major = MAJOR(dev)
+  const minor = MINOR(dev)
+  return ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0
+}
+/** Kernel: new_decode_dev(). */
+export function new_decode_dev(dev: number): number {
+  const major = (dev & 0xfff00) >>> 8
+  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00)
+  return MKDEV(major, minor)
 }
 
 /** A user buffer of the calling task (a `char __user *`): copy_to_user()/copy_from_user() reach it through `mm`. */
@@ -58,6 +76,8 @@ export interface Loff {
  * VFS's default answer (read/write: -EINVAL, llseek: no_llseek's -ESPIPE...).
  */
 export interface FileOperations {
+  /** THIS_MODULE: the module whose code these are (opens hold a reference on it: fops_get()). */
+  readonly owner?: Module | null
   /** Kernel: llseek(): the new position, or -errno. */
   llseek?(file: File, offset: number, whence: number): number
   /** Kernel: read(): bytes copied to `buf` from *ppos (advancing it), or -errno. */
@@ -70,6 +90,23 @@ export interface FileOperations {
   release?(inode: Inode, file: File): number
   /** Kernel: fsync(): write [start, end] back; 0 or -errno. */
   fsync?(file: File, start: number, end: number, datasync: boolean): number
+  /**
+   * Kernel: unlocked_ioctl(): the command's result (>= 0) or -errno. `arg`
+   * is the unsigned long argument: a number, or a user address the driver
+   * reaches through copy_from_user/copy_to_user of the caller's `mm`.
+   */
+  unlocked_ioctl?(file: File, cmd: number, arg: number, mm: MmStruct): number
+  /**
+   * Kernel: mmap(): set the new VMA up (vm_ops, vm_flags, a different
+   * vm_file) before it is linked; 0 or -errno. Regular files have none
+   * here: their mapping is the page cache's (generic_file_mmap, implied).
+   */
+  mmap?(file: File, vma: VmArea): number
+}
+
+/** struct cdev as an inode keeps it (the rest is in char_dev.ts): __fput() drops what chrdev_open() took. */
+export interface InodeCdev {
+  cdev_put(): void
 }
 
 /** struct file_system_type: a filesystem's name and how it makes regular files. */
@@ -105,6 +142,8 @@ export class Inode {
   i_nlink = 1
   /** i_rdev: the device of a device special file (0 otherwise). */
   i_rdev = 0
+  /** i_cdev: the cdev a character-device inode was last opened through (chrdev_open() caches it). */
+  i_cdev: InodeCdev | null = null
   constructor(
     readonly i_sb: SuperBlock,
     readonly i_ino: number,
@@ -133,7 +172,8 @@ export class File implements VmFile {
     readonly f_mode: number,
     /** The open(2) flags (O_APPEND, O_NONBLOCK... as given). */
     readonly f_flags: number,
-    readonly f_op: FileOperations,
+    /** f_op: the inode's i_fop, replaced by the driver's at a character device's open (replace_fops()). */
+    public f_op: FileOperations,
     /** The path it was opened by (what /proc/<pid>/maps prints). */
     readonly name: string,
   ) {
@@ -144,9 +184,23 @@ export class File implements VmFile {
   get f_mapping(): AddressSpace {
     return this.f_inode.i_mapping
   }
+
+  /** The mm's view of f_op->mmap: a device's hook, null for a device without one, absent for regular files. */
+  get f_mmap(): ((vma: VmArea) => number) | null | undefined {
+    if (!S_ISCHR(this.f_inode.i_mode)) return undefined
+    const mmap = this.f_op.mmap
+    return mmap ? (vma) => mmap(this, vma) : null
+  }
+
+  /** Kernel: __fput(): the last reference went: release, then the device and module references open took. */
+  __fput(): void {
+    this.f_op.release?.(this.f_inode, this)
+    if (S_ISCHR(this.f_inode.i_mode)) this.f_inode.i_cdev?.cdev_put()
+    module_put(this.f_op.owner) // fops_put()
+  }
 }
 
 /** Kernel: fput(): drop a reference; the last one releases the file. */
 export function fput(file: VmFile): void {
-  if (--file.f_count === 0 && file instanceof File) file.f_op.release?.(file.f_inode, file)
+  if (--file.f_count === 0) file.__fput?.()
 }

@@ -2,23 +2,28 @@
  * Path lookup, the mount table and open (Kernel: fs/namei.c
  * do_filp_open(), fs/namespace.c lookup_mnt(), fs/open.c do_truncate()).
  *
- * The machine mounts its ext4 at / and its tmpfs at /dev/shm, /tmp and /run
- * (one tmpfs instance, as the reference machine's /dev/shm). A path is
+ * The machine mounts its ext4 at /, devtmpfs at /dev (device nodes, made by
+ * mknod) and its tmpfs at /dev/shm, /tmp and /run (one tmpfs instance, as
+ * the reference machine's /dev/shm). A path is
  * resolved by its longest mount point; directories are implicit (any
  * absolute path may be created). The dentry cache maps a path to its
  * inode; each open() makes a new struct file on it (its own mode and
- * position), as Linux's open file descriptions.
+ * position), as Linux's open file descriptions. A character-device inode
+ * opens through chrdev_open(): the driver's f_op replaces the inode's.
  */
 import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
-import { EEXIST, EINVAL, EISDIR, ENOENT } from '../include/uapi/errno.js'
+import { EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
-import { S_IFREG, type Inode, type SuperBlock } from './fs.js'
+import { S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
 import { machine_filesystems } from './filesystems.js'
 import { VM_READAHEAD_KB } from '../mm/readahead.js'
+import { devtmpfs_super } from './devtmpfs.js'
+import { ChrdevRegistry } from './char_dev.js'
+import { CAP_MKNOD, cred_capable, type Cred } from '../include/cred.js'
 
 /** struct vfsmount as far as lookup needs it. */
 export interface Mount {
@@ -32,14 +37,59 @@ export class FsNamespace {
   /** The dentry cache: path -> inode. */
   private readonly dcache = new Map<string, Inode>()
 
-  constructor(readonly env: MmEnv, read_ahead_kb = VM_READAHEAD_KB) {
+  /** The char-device numbers and cdevs chrdev_open() looks up. */
+  readonly chrdevs: ChrdevRegistry
+  /** def_chr_fops: a character node's i_fop, whose open is chrdev_open(). */
+  private readonly def_chr_fops: FileOperations
+
+  constructor(
+    readonly env: MmEnv,
+    chrdevs?: ChrdevRegistry,
+    read_ahead_kb = VM_READAHEAD_KB,
+  ) {
     const { ext4, tmpfs } = machine_filesystems(env, read_ahead_kb)
+    // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.
+    this.chrdevs = chrdevs ?? new ChrdevRegistry({ kzalloc: () => 1, kfree: () => {}, pr_err: () => {} })
+    const reg = this.chrdevs
+    this.def_chr_fops = { open: (inode, filp) => reg.chrdev_open(inode, filp) }
+    const devtmpfs = devtmpfs_super(env)
     this.mounts = [
       { mnt_point: '/dev/shm', mnt_sb: tmpfs },
       { mnt_point: '/tmp', mnt_sb: tmpfs },
       { mnt_point: '/run', mnt_sb: tmpfs },
+      { mnt_point: '/dev', mnt_sb: devtmpfs },
       { mnt_point: '/', mnt_sb: ext4 },
     ]
+  }
+
+  /** The inode at `path`, or null (a stat without the struct). */
+  lookup(path: string): Inode | null {
+    return this.dcache.get(path) ?? null
+  }
+
+  /**
+   * Kernel: vfs_mknod() for a character device (do_mknodat): EPERM without
+   * CAP_MKNOD (null cred: the kernel's own devtmpfs_create_node), EEXIST
+   * when the path exists, EINVAL for another file type. `dev` is the
+   * kernel's dev_t (MKDEV).
+   */
+  mknod(path: string, mode: number, dev: number, cred: Cred | null = null): number {
+    if (!path.startsWith('/') || path.endsWith('/')) return -ENOENT
+    if ((mode & S_IFMT) !== S_IFCHR) return -EINVAL
+    if (cred && !cred_capable(cred, CAP_MKNOD)) return -EPERM
+    if (this.dcache.has(path)) return -EEXIST
+    const sb = this.lookup_mnt(path).mnt_sb
+    const inode = sb.s_type.create(sb, S_IFCHR | (mode & 0o7777))
+    // init_special_inode(): the node opens through def_chr_fops.
+    inode.i_fop = this.def_chr_fops
+    inode.i_rdev = dev
+    this.dcache.set(path, inode)
+    return 0
+  }
+
+  /** Kernel: vfs_unlink() (rm of a node): 0 or -ENOENT. Open files keep their inode. */
+  unlink(path: string): number {
+    return this.dcache.delete(path) ? 0 : -ENOENT
   }
 
   /** Kernel: lookup_mnt(): the mount a path lies on. */
@@ -67,6 +117,8 @@ export class FsNamespace {
     const file = new File(inode, f_mode, flags, inode.i_fop, path)
     const r = file.f_op.open?.(inode, file) ?? 0
     if (r < 0) return r
+    // do_open(): O_TRUNC truncates regular files only (a device's open decides for itself).
+    if (S_ISCHR(inode.i_mode)) return file
     if (flags & O_TRUNC && f_mode & FMODE_WRITE && file.f_mapping.i_size > 0) truncate_setsize(this.env, file.f_mapping, 0)
     return file
   }

@@ -11,6 +11,7 @@
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
 import type { File } from '../fs/fs.js'
+import type { Cred } from '../include/cred.js'
 import type { Loff, UlongArg } from '../include/ulong.js'
 
 /** A user access that the MMU answered with a signal (si_signo, si_code, si_addr). */
@@ -95,6 +96,8 @@ export interface MmEntry {
 
   /** Files on the in-memory filesystem (tmpfs / disk-like). Positions and sizes are exact loff_t values (src/include/ulong.ts). */
   filp_open(path: string, flags: number, mode: number): File | number
+  /** Kernel: vfs_mknod() of a character device (dev: the kernel's dev_t); `cred` is checked for CAP_MKNOD. */
+  mknod(path: string, mode: number, dev: number, cred: Cred | null): number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
   kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
   /** Kernel: kernel_write(): bytes written or -errno. */

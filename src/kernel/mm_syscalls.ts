@@ -223,6 +223,7 @@ export function make_mm_entry(
     PageAnon: (pfn) => PageAnon(env, pfn),
     is_guard_pte: is_guard_pte_marker,
     filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
+    mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
     file_read_to_user,

@@ -22,8 +22,9 @@ import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { O_APPEND } from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
-import type { File } from '../fs/fs.js'
+import { new_decode_dev, S_ISCHR, type File } from '../fs/fs.js'
 import { vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
+import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
 import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
@@ -60,6 +61,8 @@ export class Syscalls implements TaskEnv {
   readonly rng: Rng
   /** Runs after every system call and user access (DEBUG_VM). */
   after_syscall: (() => void) | null = null
+  /** current: the task whose system call or access is running (null between them). */
+  current: TaskStruct | null = null
 
   constructor(
     readonly mm: MmEntry,
@@ -78,8 +81,10 @@ export class Syscalls implements TaskEnv {
 
   private enter(t: TaskStruct): void {
     this.sched.run(t)
+    this.current = t
   }
   private done<T>(v: T): T {
+    this.current = null
     this.after_syscall?.()
     return v
   }
@@ -271,7 +276,8 @@ export class Syscalls implements TaskEnv {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
     this.enter(t)
-    const ppos = { pos: f.f_flags & O_APPEND ? f.f_mapping.i_size : f.f_pos }
+    // O_APPEND is the filesystem's (generic_write_checks): a device writes at f_pos.
+    const ppos = { pos: f.f_flags & O_APPEND && !S_ISCHR(f.f_inode.i_mode) ? f.f_mapping.i_size : f.f_pos }
     const n = vfs_write(f, { mm: t.mm!, addr }, count, ppos)
     if (n >= 0) f.f_pos = ppos.pos
     return this.done(n)
@@ -280,7 +286,28 @@ export class Syscalls implements TaskEnv {
   sys_lseek(t: TaskStruct, fd: number, offset: number, whence: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
-    return vfs_llseek(f, offset, whence)
+    this.enter(t)
+    return this.done(vfs_llseek(f, offset, whence))
+  }
+  /**
+   * Kernel: sys_ioctl(): EBADF for a bad descriptor, then the file's
+   * unlocked_ioctl (ENOTTY without one). `cmd` is an unsigned int (the
+   * low 32 bits are kept), `arg` an unsigned long: a value or a user address.
+   */
+  sys_ioctl(t: TaskStruct, fd: number, cmd: number, arg: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(vfs_ioctl(f, cmd >>> 0, arg, t.mm!))
+  }
+  /**
+   * Kernel: do_mknodat() for a character device: `dev` in the user
+   * encoding (makedev(), new_decode_dev()); EPERM without CAP_MKNOD,
+   * EEXIST when the path exists, EINVAL for another file type.
+   */
+  sys_mknod(t: TaskStruct, path: string, mode: number, dev: number): number {
+    this.enter(t)
+    return this.done(this.mm.mknod(path, mode, new_decode_dev(dev), t.cred))
   }
 
   /**

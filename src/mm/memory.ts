@@ -126,7 +126,13 @@ export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV
 
 /** Kernel: vma_is_anonymous(): no vm_ops and no file. */
 export function vma_is_anonymous(vma: VmArea): boolean {
-  return vma.vm_file === null && vma.vm_ops === null
+  return vma.vm_ops === null && (vma.vm_file === null || vma.vm_anonymous)
+}
+
+/** Kernel: vma_set_anonymous(): the VMA's memory is anonymous (a driver's mmap, e.g. mmap_zero for MAP_PRIVATE). */
+export function vma_set_anonymous(vma: VmArea): void {
+  vma.vm_ops = null
+  vma.vm_anonymous = true
 }
 
 /** Kernel: vma_is_accessible(). */

@@ -234,6 +234,15 @@ export interface VmFile {
   f_count: number
   /** f_ra: the readahead state of this open file. */
   readonly f_ra: FileRaState
+  /**
+   * Kernel: f_op->mmap of a file whose mapping is not the page cache's (a
+   * character device): called on the new VMA before it is linked, 0 or
+   * -errno; null when the file has no mmap (do_mmap: ENODEV). Absent for
+   * regular files (generic_file_mmap is implied).
+   */
+  readonly f_mmap?: ((vma: VmArea) => number) | null
+  /** Kernel: __fput(): what dropping the last reference runs (the file's release). */
+  __fput?(): void
 }
 
 /** struct vm_operations_struct (the parts the core calls). */
@@ -289,6 +298,13 @@ export class VmArea {
   /** List of anon_vma_chains (anon_vma_chain). */
   anon_vma_chain: AnonVmaChain[] = []
   vm_ops: VmOperations | null = null
+  /**
+   * vma_set_anonymous() was called on a file VMA (a private /dev/zero
+   * mapping): its faults are anonymous though it keeps vm_file. Linux needs
+   * no mark (a file VMA always has vm_ops there); mmsim's page-cache VMAs
+   * carry none, so the mark is explicit.
+   */
+  vm_anonymous = false
   /** prctl(PR_SET_VMA_ANON_NAME) name, or null. */
   anon_name: string | null = null
   /** userfaultfd context, or null. */

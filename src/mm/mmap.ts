@@ -63,6 +63,7 @@ import {
   vma_merge_new_range,
   vmas_in_range,
   __split_vma,
+  vm_area_free,
 } from './vma.js'
 import { vma_pages } from './rmap.js'
 import { unmap_vmas } from './memory.js'
@@ -73,7 +74,7 @@ import {
   can_do_mlock, may_expand_vm, mlock_future_ok, rlimit, security_mmap_addr, security_vm_enough_memory_mm, vm_unacct_memory,
 } from './util.js'
 import { RLIMIT_DATA, RLIM_INFINITY } from '../include/resource.js'
-import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../include/errno.js'
+import { EACCES, EAGAIN, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EOVERFLOW, EPERM } from '../include/errno.js'
 
 /** DEFAULT_MAP_WINDOW on x86-64 (47-bit user space). */
 const DEFAULT_MAP_WINDOW = 0x7ffffffff000
@@ -336,6 +337,24 @@ export function do_munmap(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): n
 }
 
 /**
+ * Kernel: shmem_zero_setup(): a shared anonymous mapping (MAP_SHARED|
+ * MAP_ANONYMOUS, or MAP_SHARED of /dev/zero) gets a new shmem object of the
+ * VMA's size, named "dev/zero"; a file the VMA held is let go (fput).
+ */
+export function shmem_zero_setup(vma: VmArea): number {
+  const old = vma.vm_file
+  vma.vm_file = shmem_file_setup(vma.vm_mm.env, 'dev/zero', vma.vm_end - vma.vm_start, 'shmem', true)
+  vma.vm_ops = { name: 'shmem_anon_vm_ops' }
+  if (old) fput_vm_file(old)
+  return 0
+}
+
+/** Kernel: fput() as the mm drops a file it held. */
+function fput_vm_file(f: VmFile): void {
+  if (--f.f_count === 0) f.__fput?.()
+}
+
+/**
  * Kernel: __mmap_region(): map [addr, addr+len) with vm_flags, replacing
  * what is there (MAP_FIXED). Returns addr or -errno.
  */
@@ -389,11 +408,16 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     if (file) {
       vma.vm_file = file
       file.f_count++
+      // mmap_file(): a device's f_op->mmap sets the VMA up (it may replace vm_file: /dev/zero).
+      const err = file.f_mmap ? file.f_mmap(vma) : 0
+      if (err) {
+        // __mmap_new_file_vma()'s error path: the VMA is freed (fput), the charge undone.
+        vm_area_free(vma)
+        if (charged) vm_unacct_memory(mm.env, charged)
+        return err
+      }
     } else if (vm_flags_test(vm_flags, VM_SHARED)) {
-      // shmem_zero_setup(): a new shmem object per shared anonymous mapping.
-      const f = shmem_file_setup(mm.env, 'dev/zero', len, 'shmem', true)
-      vma.vm_file = f
-      vma.vm_ops = { name: 'shmem_anon_vm_ops' }
+      shmem_zero_setup(vma)
     }
     if (mm.map_count >= mm.env.sysctl.max_map_count + 1) {
       if (charged) vm_unacct_memory(mm.env, charged)
@@ -466,6 +490,8 @@ export function do_mmap(
       return -EINVAL
     }
     if (!(file.f_mode & FMODE_READ)) return -EACCES
+    // can_mmap_file(): a device without f_op->mmap cannot be mapped.
+    if (file.f_mmap === null) return -ENODEV
     if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
   } else {
     const type = flags & M.MAP_TYPE

@@ -99,6 +99,7 @@ export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
   if (n.vm_file) n.vm_file.f_count++
   n.anon_vma = vma.anon_vma
   n.vm_ops = vma.vm_ops
+  n.vm_anonymous = vma.vm_anonymous
   n.anon_name = vma.anon_name
   n.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx
   n.vm_private_data = vma.vm_private_data
@@ -109,10 +110,11 @@ export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
 /** Kernel: vm_area_free(). */
 export function vm_area_free(vma: VmArea): void {
   const f = vma.vm_file
-  if (f && --f.f_count === 0 && f.anon_shared) {
+  if (f && --f.f_count === 0) {
     // fput() of the last reference to a MAP_SHARED|MAP_ANONYMOUS object: the shmem inode
-    // is evicted with its pages (shmem_evict_inode).
-    shmem_evict(vma.vm_mm.env, f.f_mapping)
+    // is evicted with its pages (shmem_evict_inode). An open file's last reference runs its release.
+    if (f.anon_shared) shmem_evict(vma.vm_mm.env, f.f_mapping)
+    else f.__fput?.()
   }
   vma.vm_mm.env.kmem_free('vm_area_struct', vma.slab_obj)
 }

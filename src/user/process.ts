@@ -29,7 +29,7 @@ import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
-export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 const NO_BYTES = new Uint8Array(0)
 
@@ -367,6 +367,25 @@ export class Process {
   /** pwrite(2) from user memory. */
   sys_pwrite_user(fd: number, addr: number, len: number, off: UlongArg): number {
     return this.sys.sys_pwrite64(this.live(), fd, addr, len, off)
+  }
+
+  /**
+   * ioctl(2): the driver's result (>= 0), or -errno. `arg` is the unsigned
+   * long argument: a value, or an address in this process's memory for the
+   * commands that pass a pointer (_IOR/_IOW/_IOWR).
+   */
+  sys_ioctl(fd: number, cmd: number, arg = 0): number {
+    return this.sys.sys_ioctl(this.live(), fd, cmd, arg)
+  }
+  ioctl(fd: number, cmd: number, arg = 0): number {
+    return check_syscall(this.sys_ioctl(fd, cmd, arg), 'ioctl')
+  }
+  /** mknod(2) of a character device: mode S_IFCHR | perms, dev from makedev(major, minor). */
+  sys_mknod(path: string, mode: number, dev: number): number {
+    return this.sys.sys_mknod(this.live(), path, mode, dev)
+  }
+  mknod(path: string, mode: number, dev: number): void {
+    check_syscall(this.sys_mknod(path, mode, dev), 'mknod')
   }
 
   // ---- process life ----

@@ -9,7 +9,7 @@ const FIX = new URL('../fixtures/oracle/', import.meta.url).pathname
 function run(args: string[]): { code: number; out: string; err: string[] } {
   let out = ''
   const err: string[] = []
-  const code = main(args, (s) => (out += s + '\n'), (s) => err.push(s))
+  const code = main(args, (s) => (out += s + '\n'), (s) => err.push(s)) as number // only `shell` answers asynchronously
   return { code, out, err }
 }
 

@@ -17,7 +17,7 @@ const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort()
 function run(args: string[]): { code: number; out: string[]; err: string[] } {
   const out: string[] = []
   const err: string[] = []
-  const code = main(args, (s) => out.push(s), (s) => err.push(s))
+  const code = main(args, (s) => out.push(s), (s) => err.push(s)) as number // only `shell` answers asynchronously
   return { code, out, err }
 }
 

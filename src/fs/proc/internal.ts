@@ -37,6 +37,8 @@ export interface ProcView {
   readonly tasks: ReadonlyMap<number, TaskStruct>
   /** The mm entry points (smaps walks, pagemap entries, inode numbers). */
   readonly mm: MmEntry
+  /** Kernel: chrdev_show() for every major: the "Character devices:" lines. */
+  chrdev_show(): string
 }
 
 /** A /proc path mmsim does not have: like open(2) it fails with ENOENT. */

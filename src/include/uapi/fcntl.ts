@@ -7,6 +7,7 @@ export const O_CREAT = 0o100
 export const O_EXCL = 0o200
 export const O_TRUNC = 0o1000
 export const O_APPEND = 0o2000
+export const O_NONBLOCK = 0o4000
 /** lseek(2) whence values (include/uapi/linux/fs.h). */
 export const SEEK_SET = 0
 export const SEEK_CUR = 1

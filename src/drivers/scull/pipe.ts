@@ -1,0 +1,155 @@
+/**
+ * scullpipe (LDD3 chapter 6, scull/pipe.c): a FIFO of `scull_p_buffer`
+ * bytes in a kmalloc'd circular buffer, one slot always empty (3999 bytes
+ * at most with the default 4000). Open allocates the buffer if there is
+ * none and resets both pointers (unread data is lost: the book's
+ * behaviour, SECURITY S-B4); the last release frees it. A read returns at
+ * most the contiguous bytes up to the buffer's end, a write at most the
+ * free contiguous room. Not seekable (no_llseek: lseek is ESPIPE).
+ *
+ * Sleeping is not modelled yet (no wait queues): where the driver would
+ * sleep (a read of an empty pipe, a write to a full one), the call returns
+ * EAGAIN whether or not O_NONBLOCK is set, which is the answer Linux gives
+ * only with O_NONBLOCK.
+ *
+ * Hardened as SECURITY S-B2 asks: buffersize is the size of the buffer
+ * actually allocated (a TSIZE between opens takes effect when the buffer
+ * is next allocated), and TSIZE needs CAP_SYS_ADMIN (in scull_ioctl).
+ */
+import { EAGAIN, EFAULT, ENOMEM, ENXIO } from '../../include/errno.js'
+import type { Module } from '../../include/module.js'
+import { FMODE_READ, FMODE_WRITE, type MmStruct } from '../../mm/mm_types.js'
+import { type File, type FileOperations, type UserPtr } from '../../fs/fs.js'
+import type { Cdev } from '../../fs/char_dev.js'
+import type { DriverKernel } from '../driver_api.js'
+import type { ScullGlobals } from './scull.js'
+
+/** struct scull_pipe (positions are offsets into the buffer instead of pointers). */
+export class ScullPipe {
+  /** Kernel address of the buffer (0: none). */
+  buffer = 0
+  buffersize = 0
+  rp = 0
+  wp = 0
+  nreaders = 0
+  nwriters = 0
+  cdev: Cdev | null = null
+}
+
+export class ScullPipes {
+  readonly devices: ScullPipe[] = []
+  /** The region was registered (scull_p_init succeeded). */
+  registered = false
+  private devno = 0
+  readonly fops: FileOperations
+
+  constructor(
+    private readonly k: DriverKernel,
+    private readonly g: ScullGlobals,
+    owner: Module,
+    ioctl: (f: File, cmd: number, arg: number, mm: MmStruct) => number,
+  ) {
+    this.fops = {
+      owner,
+      read: (f, buf, count) => this.scull_p_read(f, buf, count),
+      write: (f, buf, count) => this.scull_p_write(f, buf, count),
+      unlocked_ioctl: ioctl,
+      open: (inode, filp) => this.scull_p_open(inode.i_cdev, filp),
+      release: (_inode, filp) => this.scull_p_release(filp),
+    }
+  }
+
+  /** Kernel: scull_p_open(). */
+  private scull_p_open(i_cdev: unknown, filp: File): number {
+    const dev = this.devices.find((d) => d.cdev === i_cdev)
+    if (!dev) return -ENXIO // (container_of in C: the cdev is always one of ours)
+    filp.private_data = dev
+    if (!dev.buffer) {
+      dev.buffer = this.k.kmalloc(this.g.scull_p_buffer, undefined, 'scull_p_open')
+      if (!dev.buffer) return -ENOMEM
+      dev.buffersize = this.g.scull_p_buffer
+    }
+    dev.rp = dev.wp = 0
+    if (filp.f_mode & FMODE_READ) dev.nreaders++
+    if (filp.f_mode & FMODE_WRITE) dev.nwriters++
+    return 0 // nonseekable_open(): the fops have no llseek
+  }
+
+  /** Kernel: scull_p_release(): the last one frees the buffer. */
+  private scull_p_release(filp: File): number {
+    const dev = filp.private_data as ScullPipe
+    if (filp.f_mode & FMODE_READ) dev.nreaders--
+    if (filp.f_mode & FMODE_WRITE) dev.nwriters--
+    if (dev.nreaders + dev.nwriters === 0) {
+      this.k.kfree(dev.buffer, 'scull_p_release')
+      dev.buffer = 0
+    }
+    return 0
+  }
+
+  /** Kernel: scull_p_read(): the contiguous bytes available, up to the buffer's end. */
+  private scull_p_read(filp: File, buf: UserPtr, count: number): number {
+    const dev = filp.private_data as ScullPipe
+    if (dev.rp === dev.wp) return -EAGAIN // would sleep: see the header
+    count = Math.min(count, dev.wp > dev.rp ? dev.wp - dev.rp : dev.buffersize - dev.rp)
+    if (this.k.copy_to_user(buf, this.k.kernel_read(dev.buffer + dev.rp, count))) return -EFAULT
+    dev.rp += count
+    if (dev.rp === dev.buffersize) dev.rp = 0
+    return count
+  }
+
+  /** Kernel: spacefree(). */
+  private spacefree(dev: ScullPipe): number {
+    if (dev.rp === dev.wp) return dev.buffersize - 1
+    return ((dev.rp + dev.buffersize - dev.wp) % dev.buffersize) - 1
+  }
+
+  /** Kernel: scull_p_write(): at most the free contiguous room. */
+  private scull_p_write(filp: File, buf: UserPtr, count: number): number {
+    const dev = filp.private_data as ScullPipe
+    if (this.spacefree(dev) === 0) return -EAGAIN // would sleep: see the header
+    count = Math.min(count, this.spacefree(dev))
+    count = Math.min(count, dev.wp >= dev.rp ? dev.buffersize - dev.wp : dev.rp - dev.wp - 1)
+    const bytes = new Uint8Array(count)
+    const left = this.k.copy_from_user(bytes, buf)
+    this.k.kernel_write(dev.buffer + dev.wp, bytes)
+    if (left) return -EFAULT
+    dev.wp += count
+    if (dev.wp === dev.buffersize) dev.wp = 0
+    return count
+  }
+
+  /** Kernel: scull_p_init(): the "scullp" region and devices; how many numbers it used (0 on failure, logged). */
+  scull_p_init(firstdev: number): number {
+    const k = this.k
+    const n = this.g.scull_p_nr_devs
+    const result = k.register_chrdev_region(firstdev, n, 'scullp')
+    if (result < 0) {
+      k.pr_notice(`Unable to get scullp region, error ${result}`)
+      return 0
+    }
+    this.devno = firstdev
+    this.registered = true
+    for (let i = 0; i < n; i++) {
+      const dev = new ScullPipe()
+      dev.cdev = k.cdev_init(this.fops)
+      const err = k.cdev_add(dev.cdev, firstdev + i, 1)
+      if (err) k.pr_notice(`Error ${err} adding scullpipe${i}`)
+      this.devices.push(dev)
+    }
+    return n
+  }
+
+  /** Kernel: scull_p_cleanup(). */
+  scull_p_cleanup(): void {
+    if (!this.registered) return
+    for (const dev of this.devices) {
+      if (dev.cdev) this.k.cdev_del(dev.cdev)
+      this.k.kfree(dev.buffer, 'scull_p_cleanup')
+      dev.buffer = 0
+    }
+    this.devices.length = 0
+    this.k.unregister_chrdev_region(this.devno, this.g.scull_p_nr_devs)
+    this.registered = false
+  }
+}
