@@ -23,8 +23,8 @@
  * pgd entry points at the pte table there).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { pt_index } from '../include/wide.js'
-import { _PAGE_PRESENT, pte_pfn, read_entry, type PteLayout } from '../arch/pte.js'
+import { mod_pow2 } from '../include/wide.js'
+import { _PAGE_PRESENT, pte_hw_pfn, type PteLayout } from '../arch/pte.js'
 import type { PgTables } from './pgtable.js'
 import type { MmStruct, VmArea } from './mm_types.js'
 import type { Pfn } from './page.js'
@@ -80,21 +80,22 @@ export function walk_page_vma<T>(vma: VmArea, ops: MmWalkOps<T>, priv: T): numbe
 function walk_pgt_range<T>(walk: MmWalk<T>, pt: PgTables, table: Pfn, lv: number, l: number, end: number): number {
   const pm = pt.deps.physmem
   const size = pt.size
-  const layout = pt.layout
   const span = pt.divs[lv]
-  const buf = pm.peek_buf(table)
-  let o = pm.peek_off(table) + pt_index(l, span, pt.nents[lv]) * size
+  const view = pm.peek_view(table)
+  // q: the number of `span`s below l. Upper entries span 2 MiB or more, so q < 2^27 (l < 2^48): int32 arithmetic.
+  let q = Math.floor(l / span)
+  let o = pm.peek_off(table) + (q & (pt.nents[lv] - 1)) * size
   const last_upper = lv === pt.levels - 2
   while (l < end) {
-    const boundary = (Math.floor(l / span) + 1) * span
+    const boundary = ++q * span
     const next = boundary < end ? boundary : end
-    const e = read_entry(buf, o, layout)
-    // A none entry and a huge leaf are stepped over with all they span.
-    if ((e & _PAGE_PRESENT) !== 0 && !pt.leaf_huge(lv, e)) {
-      const child = pte_pfn(e)
+    // An upper entry is a table when present and not a huge leaf (PSE): both bits are in the low half.
+    const lo = view.getUint32(o, true)
+    if ((lo & _PAGE_PRESENT) !== 0 && !pt.leaf_huge(lv, lo)) {
+      const child = pte_hw_pfn(lo, size === 8 ? view.getUint32(o + 4, true) : 0)
       let r: number
       if (last_upper) {
-        const poff = pm.peek_off(child) + pt_index(l, PAGE_SIZE, pt.PTRS_PER_PTE) * size
+        const poff = pm.peek_off(child) + mod_pow2(Math.floor(l / PAGE_SIZE), pt.PTRS_PER_PTE) * size
         r = walk.ops.pmd_entry(walk, pm.peek_view(child), poff, pt.unlin(l), pt.unlin(next))
       } else {
         r = walk_pgt_range(walk, pt, child, lv + 1, l, next)

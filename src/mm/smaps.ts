@@ -56,6 +56,32 @@ export function empty_mss(): MemSizeStats {
   }
 }
 
+/** Add b's counters to a's (smaps_rollup's sum over the VMAs). */
+export function mss_add(a: MemSizeStats, b: MemSizeStats): void {
+  a.resident += b.resident
+  a.shared_clean += b.shared_clean
+  a.shared_dirty += b.shared_dirty
+  a.private_clean += b.private_clean
+  a.private_dirty += b.private_dirty
+  a.referenced += b.referenced
+  a.anonymous += b.anonymous
+  a.lazyfree += b.lazyfree
+  a.anonymous_thp += b.anonymous_thp
+  a.shmem_thp += b.shmem_thp
+  a.file_thp += b.file_thp
+  a.swap += b.swap
+  a.shared_hugetlb += b.shared_hugetlb
+  a.private_hugetlb += b.private_hugetlb
+  a.ksm += b.ksm
+  a.pss += b.pss
+  a.pss_anon += b.pss_anon
+  a.pss_file += b.pss_file
+  a.pss_shmem += b.pss_shmem
+  a.pss_dirty += b.pss_dirty
+  a.pss_locked += b.pss_locked
+  a.swap_pss += b.swap_pss
+}
+
 /** VMAs whose ptes map no struct page (vm_normal_page() answers NULL for all). */
 const VM_PFNMAP_MIXEDMAP = vm_flags_or(VM_PFNMAP, VM_MIXEDMAP)
 
