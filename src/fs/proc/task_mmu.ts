@@ -18,6 +18,11 @@
  *    reference CPU);
  *  - x86_64 lists the [vsyscall] gate VMA last in maps and smaps (not in
  *    smaps_rollup).
+ *
+ * The text is printed into a SeqFile (src/fs/seq_file.ts) with the
+ * kernel's seq_* helpers; the statistics come from one walk of each VMA's
+ * page tables (smaps_walk: walk_page_range with smaps_pte_range). A file
+ * costs time linear in the VMAs and in their resident pte tables.
  */
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MINOR } from '../fs.js'
