@@ -35,7 +35,7 @@
  *   pgprot_noncached, pgprot_modify_nx
  *   PteLayout ('x86_64' | 'pae' | 'i386'), pte_layout(arch); layout arguments also take 8 / 4
  *   read_entry(buf, offset, layout) / write_entry(buf, offset, layout, val),
- *   pte_to_hw(val, layout) -> [lo, hi] / pte_from_hw(lo, hi, layout)
+ *   pte_to_hw(val, layout) -> [lo, hi] / pte_from_hw(lo, hi, layout), pte_hw_pfn(lo, hi) (present entries)
  *   pte_val_hex(val, layout), pte_format(val, layout, leaf?), pte_flag_names(val, leaf?)
  *   swap entries: is_swap_pte, swp_entry_to_pte(type, offset), pte_swp_type, pte_swp_offset,
  *     _PAGE_SWP_EXCLUSIVE, pte_swp_exclusive/mkexclusive/clear_exclusive, SWP_TYPE_BITS
@@ -452,6 +452,18 @@ export function read_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg
   const hi = (buf[offset + 4] | (buf[offset + 5] << 8) | (buf[offset + 6] << 16) | (buf[offset + 7] << 24)) >>> 0
   if ((lo & _PAGE_PRESENT) !== 0) return (hi & 0xfffff) * TWO32 + lo + (hi >= 0x80000000 ? _PAGE_NX : 0)
   return pte_from_hw(lo, hi, layout)
+}
+
+/**
+ * pte_pfn() of a present entry (P set), given as its hardware halves: lo =
+ * bits 0..31, hi = bits 32..63 (0 for a 4-byte entry). For loops over a
+ * whole table that read the halves (PhysMem.peek_view) and test the flags
+ * on lo, which holds the PteVal's low 32 bits: no PteVal is built (building
+ * one and taking its PFN back is a third of smaps' page loop). A PROT_NONE
+ * entry (P clear; its PFN inverted on 64-bit layouts) needs pte_from_hw().
+ */
+export function pte_hw_pfn(lo: number, hi: number): number {
+  return (hi & 0xfffff) * 0x100000 + (lo >>> 12)
 }
 
 /**

@@ -17,7 +17,7 @@
  * the offset of the frame's byte 0 in it for reading (a never-written frame
  * reads from a shared zero page); poke(pfn, off, n) prepares [off, off+n) for
  * writing and returns the offset; write_at/copy_out/fill/or_u8 cover the
- * rest. frame()/peek() build a view on demand, a convenience for cold paths.
+ * rest. peek_view(pfn) is peek_buf(pfn) as a DataView (one per group too). frame()/peek() build a view on demand, a convenience for cold paths.
  *
  * Host-side shortcut, invisible to the simulation: every backed frame keeps
  * a dirty extent [lo, hi) outside which its bytes are known to be zero.
@@ -43,6 +43,8 @@ export class PhysMem {
   private readonly slot: Int32Array
   /** group -> a view of its 1 MiB in the chunk holding it (one object per 256 frames, none per frame). */
   private readonly group_buf: Uint8Array[] = []
+  /** group -> a DataView of the same 1 MiB (peek_view), made with the group. */
+  private readonly group_view: DataView[] = []
   /** Groups this machine can ever need. */
   private readonly max_groups: number
   /** Slots handed out so far. */
@@ -55,6 +57,7 @@ export class PhysMem {
   /** slot -> dirty extent [ext[2s], ext[2s+1]): bytes outside are zero (lo >= hi: all zero). */
   private ext = new Int32Array(512)
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
+  private static readonly ZERO_VIEW = new DataView(PhysMem.ZERO.buffer)
 
   constructor(nr_frames: number) {
     this.nr_frames = nr_frames
@@ -71,6 +74,18 @@ export class PhysMem {
   peek_buf(pfn: number): Uint8Array {
     const s1 = this.slot[pfn]
     return s1 !== 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : PhysMem.ZERO
+  }
+
+  /**
+   * Read side, as peek_buf(): a DataView of the same bytes (byte 0 of the
+   * frame at peek_off(pfn)). Loops that read a whole page table take its
+   * entries as two little-endian 32-bit words (getUint32) instead of
+   * assembling eight bytes each; the view exists once per group, so asking
+   * for it costs no allocation.
+   */
+  peek_view(pfn: number): DataView {
+    const s1 = this.slot[pfn]
+    return s1 !== 0 ? this.group_view[(s1 - 1) >>> GROUP_SHIFT] : PhysMem.ZERO_VIEW
   }
 
   /** Read side: the offset of a frame's byte 0 in peek_buf(pfn). */
@@ -140,7 +155,9 @@ export class PhysMem {
       this.chunk_free = groups
       this.chunk_next_off = 0
     }
-    this.group_buf[g] = (this.chunk as Uint8Array).subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
+    const buf = (this.chunk as Uint8Array).subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
+    this.group_buf[g] = buf
+    this.group_view[g] = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
     this.chunk_next_off += GROUP_BYTES
     this.chunk_free--
   }

@@ -85,8 +85,8 @@ export interface MmEntry {
   /** Kernel: copy_from_user(): bytes NOT copied (dst gets the copied prefix). */
   copy_from_user(mm: MmStruct, dst: Uint8Array, addr: number): number
 
-  /** Kernel: smaps_gather_stats() for one VMA. */
-  smaps_walk(mm: MmStruct, vma: VmArea): MemSizeStats
+  /** Kernel: smap_gather_stats() for one VMA: adds its pages to `mss` (a fresh one when not given) and returns it. */
+  smaps_walk(mm: MmStruct, vma: VmArea, mss?: MemSizeStats): MemSizeStats
   /** The PTE word of a user page (0 when none), for /proc/pid/pagemap. */
   pte_of(mm: MmStruct, addr: number): number
   /** Kernel: PageAnon() of a mapped page (pagemap's PM_FILE bit). */

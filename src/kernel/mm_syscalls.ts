@@ -218,7 +218,7 @@ export function make_mm_entry(
     },
     copy_to_user,
     copy_from_user,
-    smaps_walk: (mm, vma) => smaps_walk(mm, vma),
+    smaps_walk: (mm, vma, mss) => smaps_walk(mm, vma, mss),
     pte_of: (mm, addr) => mm.pgd.get(Math.floor(addr / 4096)),
     PageAnon: (pfn) => PageAnon(env, pfn),
     is_guard_pte: is_guard_pte_marker,

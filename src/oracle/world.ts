@@ -239,11 +239,13 @@ export class OracleWorld {
     const wlo = this.base - PAGE
     const whi = this.base + this.arena_len + PAGE
     const maps = proc_pid_maps(p.sys.mm, p.task)
-    interface W { start: bigint; end: bigint; line: string }
+    interface W { start: bigint; end: bigint; range: string; line: string }
     const wv: W[] = []
+    const parsed: MapLine[] = []
     for (const line of maps.split('\n')) {
       const m = parse_map_line(line)
       if (!m) continue
+      parsed.push(m)
       if (m.end <= wlo || m.start >= whi) continue
       const s = m.start < wlo ? wlo : m.start
       const e = m.end > whi ? whi : m.end
@@ -256,7 +258,7 @@ export class OracleWorld {
       }
       let l = `${off_out(s - this.base)}-${off_out(e - this.base)} ${m.perms} ${m.off.toString(16).padStart(8, '0')}`
       if (nm) l += ' ' + nm.slice(0, 60)
-      wv.push({ start: m.start, end: m.end, line: l })
+      wv.push({ start: m.start, end: m.end, range: line.slice(0, line.indexOf(' ')), line: l })
     }
     // residency of arena pages: '-' unmapped, else mincore bit 0
     const npages = Number(this.arena_len / PAGE)
@@ -279,15 +281,23 @@ export class OracleWorld {
     o += '],\n   "resident":"' + res.join('') + '",\n   '
     o += this.smaps(p, wv)
     o += ',\n   '
-    o += this.heap(p, maps)
+    o += this.heap(p, parsed)
     o += '}'
     out.push(o)
     return out.length - 1
   }
 
-  smaps(p: Process, wv: { start: bigint; end: bigint }[]): string {
-    const FIELDS = ['Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree', 'Swap', 'Locked']
+  /**
+   * The window's smaps records (`wv`: the window's VMAs, each with the
+   * "start-end" text of its maps line). A record starts at its maps line,
+   * the only line of smaps that starts with a hex digit (the others start
+   * with a capital: Rss:, VmFlags:), and its "start-end" finds the window's
+   * VMA it belongs to, if any: no regular expression per line.
+   */
+  smaps(p: Process, wv: { start: bigint; end: bigint; range: string }[]): string {
     const text = proc_pid_smaps(p.sys.mm, p.task)
+    const in_window = new Map<string, { start: bigint; end: bigint }>()
+    for (const w of wv) if (!in_window.has(w.range)) in_window.set(w.range, w)
     const parts: string[] = []
     let cur: { start: bigint; end: bigint } | null = null
     let vals: number[] = []
@@ -295,41 +305,42 @@ export class OracleWorld {
     const flush = (): void => {
       if (!cur) return
       let o = '\n   {"vma":"' + off_out(cur.start - this.base) + '-' + off_out(cur.end - this.base) + '"'
-      FIELDS.forEach((f, i) => (o += ',"' + f + '":' + vals[i]))
+      SMAPS_FIELDS.forEach((f, i) => (o += ',"' + f + '":' + vals[i]))
       o += ',"VmFlags":' + jstr_out(vmflags) + '}'
       parts.push(o)
     }
-    for (const line of text.split('\n')) {
-      const m = parse_map_line(line)
-      if (m) {
+    // Line by line without splitting the text: the lines of records outside the window are only looked at.
+    for (let pos = 0; pos < text.length; ) {
+      const nl = text.indexOf('\n', pos)
+      const eol = nl < 0 ? text.length : nl
+      if (is_hex_digit(text.charCodeAt(pos))) {
         flush()
-        cur = wv.find((w) => w.start === m.start && w.end === m.end) ?? null
-        vals = FIELDS.map(() => 0)
+        cur = in_window.get(text.slice(pos, text.indexOf(' ', pos))) ?? null
+        vals = SMAPS_FIELDS.map(() => 0)
         vmflags = ''
-        continue
+      } else if (cur) {
+        const line = text.slice(pos, eol)
+        const c = line.indexOf(':')
+        if (line.startsWith('VmFlags:')) vmflags = line.slice(8).trim()
+        else if (c >= 0) {
+          const i = SMAPS_FIELD_INDEX.get(line.slice(0, c))
+          if (i !== undefined) vals[i] = parseInt(line.slice(c + 1).trim(), 10) || 0
+        }
       }
-      if (!cur) continue
-      if (line.startsWith('VmFlags:')) {
-        vmflags = line.slice(8).trim()
-        continue
-      }
-      const c = line.indexOf(':')
-      if (c < 0) continue
-      const i = FIELDS.indexOf(line.slice(0, c))
-      if (i >= 0) vals[i] = parseInt(line.slice(c + 1).trim(), 10) || 0
+      pos = eol + 1
     }
     flush()
     return '"smaps":[' + parts.join(',') + ']'
   }
 
-  heap(p: Process, maps: string): string {
+  /** The break and the maps lines around the initial heap (`maps`: the dump's maps lines, parsed once). */
+  heap(p: Process, maps: readonly MapLine[]): string {
     const brk = BigInt(p.sys_brk(0))
     const lo = this.brk0
     const hi = this.brk0 + BRK_LIMIT + PAGE
     const items: string[] = []
-    for (const line of maps.split('\n')) {
-      const m = parse_map_line(line)
-      if (!m || m.end <= lo || m.start >= hi) continue
+    for (const m of maps) {
+      if (m.end <= lo || m.start >= hi) continue
       let s = '"' + off_out(m.start - this.brk0) + '-' + off_out(m.end - this.brk0) + ' ' + m.perms
       if (m.path) s += ' ' + m.path
       items.push(s + '"')
@@ -356,6 +367,15 @@ export interface MapLine {
   dev: string
   ino: number
   path: string
+}
+
+/** The smaps fields a dump keeps, in its order (oracle.c). */
+const SMAPS_FIELDS = ['Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree', 'Swap', 'Locked']
+const SMAPS_FIELD_INDEX = new Map(SMAPS_FIELDS.map((f, i) => [f, i]))
+
+/** Whether a character code is [0-9a-f], as the first of a maps line (and of an smaps record's first line). */
+function is_hex_digit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)
 }
 
 /** Parse one /proc/<pid>/maps (or smaps header) line: "start-end perms off maj:min ino path". */

@@ -18,22 +18,35 @@
  *    reference CPU);
  *  - x86_64 lists the [vsyscall] gate VMA last in maps and smaps (not in
  *    smaps_rollup).
+ *
+ * The text is printed into a SeqFile (src/fs/seq_file.ts) with the
+ * kernel's seq_* helpers; the statistics come from one walk of each VMA's
+ * page tables (smaps_walk: walk_page_range with smaps_pte_range). A file
+ * costs time linear in the VMAs and in their resident pte tables.
  */
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MINOR } from '../fs.js'
-import { hex } from '../../include/hex.js'
 import { MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS, type MmStruct, type VmArea, type VmFile } from '../../mm/mm_types.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { RLIMIT_SIGPENDING } from '../../include/resource.js'
 import type { MmEntry } from '../../kernel/mm_entry.js'
-import { empty_mss, type MemSizeStats } from '../../mm/smaps.js'
+import { empty_mss, mss_add, type MemSizeStats } from '../../mm/smaps.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
+import {
+  SeqDecimalBlock, SeqFile, seq_pad, seq_put_decimal_block, seq_put_decimal_ull, seq_put_hex_ll, seq_putc, seq_puts,
+  seq_setwidth, seq_text, type SeqDecimalLine,
+} from '../seq_file.js'
 
-const PSS_SHIFT = 12
+/** Kernel: PSS_SHIFT: Pss values are kept in bytes << 12 (a constant: `2 ** PSS_SHIFT` at each use is a pow() call). */
+const PSS_ONE = 2 ** 12
 
-/** The x86_64 vsyscall page (Kernel: gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c). */
-const VSYSCALL_ADDR = 0xffffffffff600000n
+/**
+ * The x86_64 vsyscall page (Kernel: gate_vma, arch/x86/entry/vsyscall/vsyscall_64.c).
+ * Exact doubles (multiples of 2^12 below 2^64), printed through toString(16).
+ */
+const VSYSCALL_START = Number(0xffffffffff600000n)
+const VSYSCALL_END = Number(0xffffffffff601000n)
 
 /** VmFlags mnemonics by bit (Kernel: show_smap_vma_flags(); 6.18, x86_64). '' = never printed. */
 const MNEMONICS: Readonly<Record<number, string>> = {
@@ -42,21 +55,49 @@ const MNEMONICS: Readonly<Record<number, string>> = {
   21: 'nr', 22: 'ht', 23: 'sf', 24: 'ar', 25: 'wf', 26: 'dd', 28: 'mm', 29: 'hg', 30: 'nh', 31: 'mg',
   32: '', 33: '', 34: '', 35: '', 36: '', 37: 'ss', 40: 'dp', 41: 'ui', 42: 'sl',
 }
+/** What each of bits 0..52 prints: "xx " (its mnemonic and a space), '' for nothing, "?? " for a bit without one. */
+const MNEMONIC_OF_BIT: readonly string[] = Array.from({ length: 53 }, (_, bit) => {
+  const name = MNEMONICS[bit] ?? '??'
+  return name === '' ? '' : name + ' '
+})
+
+/** Each set bit of a 32-bit word (bit `first` + i for bit i), lowest first. */
+function put_flag_bits(m: SeqFile, word: number, first: number): void {
+  let w = word | 0 // ToInt32 keeps the word's 32 bits
+  while (w !== 0) {
+    seq_puts(m, MNEMONIC_OF_BIT[first + 31 - Math.clz32(w & -w)])
+    w &= w - 1
+  }
+}
+
+/** The mnemonics of vm_flags, each followed by a space, in bit order (bits 0..52). */
+function put_vm_flags(m: SeqFile, vm_flags: number): void {
+  if (vm_flags >= 0 && vm_flags < 2 ** 53 && Math.floor(vm_flags) === vm_flags) {
+    // One pass per 32-bit half over the set bits only.
+    const hi = Math.floor(vm_flags / 2 ** 32)
+    put_flag_bits(m, vm_flags - hi * 2 ** 32, 0)
+    put_flag_bits(m, hi, 32)
+    return
+  }
+  // Not an exact flag word: the bits as floor division sees them.
+  for (let bit = 0; bit < 53 && 2 ** bit <= vm_flags; bit++) {
+    if (Math.floor(vm_flags / 2 ** bit) % 2 === 0) continue
+    seq_puts(m, MNEMONIC_OF_BIT[bit])
+  }
+}
 
 /** The "VmFlags:" value: each set bit's code followed by a space (unknown bits print "??"). */
 export function vm_flags_string(vm_flags: number): string {
-  let s = ''
-  for (let bit = 0; bit < 53 && 2 ** bit <= vm_flags; bit++) {
-    if (Math.floor(vm_flags / 2 ** bit) % 2 === 0) continue
-    const m = MNEMONICS[bit]
-    if (m === undefined) s += '?? '
-    else if (m !== '') s += m + ' '
-  }
-  return s
+  const m = new SeqFile(64)
+  put_vm_flags(m, vm_flags)
+  return seq_text(m)
 }
 
-function kb(bytes: number, width = 8): string {
-  return String(Math.floor(bytes / 1024)).padStart(width, ' ')
+/** Kernel: show_smap_vma_flags(). */
+function show_smap_vma_flags(m: SeqFile, vm_flags: number): void {
+  seq_puts(m, 'VmFlags: ')
+  put_vm_flags(m, vm_flags)
+  seq_putc(m, '\n')
 }
 
 /** Device and inode of a mapped file, as /proc/<pid>/maps prints them (the mapping's host inode). */
@@ -98,24 +139,35 @@ export function get_vma_name(vma: VmArea): string | null {
   return null
 }
 
-/** Kernel: show_vma_header_prefix(): "start-end perms offset dev ino " (addresses given as hex text). */
-function header_prefix(start: string, end: string, flags: number, pgoff_bytes: number, dev: string, ino: number): string {
-  const perms = (flags & 0x1 ? 'r' : '-') + (flags & 0x2 ? 'w' : '-') + (flags & 0x4 ? 'x' : '-') + (flags & 0x80 ? 's' : 'p')
-  return `${start.padStart(8, '0')}-${end.padStart(8, '0')} ${perms} ${pgoff_bytes.toString(16).padStart(8, '0')} ${dev} ${ino} `
+/** " rwxs" and the rest: the perms column with its leading space, by VM_READ|VM_WRITE|VM_EXEC and (8) VM_MAYSHARE. */
+const PERMS: readonly string[] = Array.from({ length: 16 }, (_, i) =>
+  ' ' + (i & 1 ? 'r' : '-') + (i & 2 ? 'w' : '-') + (i & 4 ? 'x' : '-') + (i & 8 ? 's' : 'p'))
+
+/**
+ * Kernel: show_vma_header_prefix(): "start-end perms offset dev ino ",
+ * after seq_setwidth() to the name column (25 + 6 * sizeof(void *) - 1).
+ */
+function show_vma_header_prefix(m: SeqFile, bits: 32 | 64, start: number, end: number, flags: number, pgoff: number, dev: string, ino: number): void {
+  seq_setwidth(m, 25 + (bits / 8) * 6 - 1)
+  seq_put_hex_ll(m, null, start, 8)
+  seq_put_hex_ll(m, '-', end, 8)
+  seq_puts(m, PERMS[(flags & 0x7) | (flags & 0x80 ? 8 : 0)])
+  seq_put_hex_ll(m, ' ', pgoff, 8)
+  seq_putc(m, ' ')
+  seq_puts(m, dev)
+  seq_put_decimal_ull(m, ' ', ino)
+  seq_putc(m, ' ')
 }
 
-function pad_name(prefix: string, name: string | null, bits: 32 | 64): string {
-  if (name === null) return prefix
-  const width = 25 + (bits / 8) * 6 - 1
-  return prefix.padEnd(width, ' ') + ' ' + name
+/** The name column: padded to the seq_setwidth() mark, one space, the name (seq_pad). */
+function show_vma_name(m: SeqFile, name: string | null): void {
+  if (name === null) return
+  seq_pad(m, ' ')
+  seq_puts(m, name)
 }
 
-function addr_hex(a: number): string {
-  return hex(a)
-}
-
-/** Kernel: show_map_vma(): one maps line (without the newline). */
-export function show_map_vma(k: MmEntry, vma: VmArea): string {
+/** Kernel: show_map_vma(): one maps line. */
+function show_map_vma(m: SeqFile, k: MmEntry, vma: VmArea): void {
   let dev = '00:00'
   let ino = 0
   let pgoff = 0
@@ -125,102 +177,181 @@ export function show_map_vma(k: MmEntry, vma: VmArea): string {
     ino = id.ino
     pgoff = vma.vm_pgoff * PAGE_SIZE
   }
-  const prefix = header_prefix(addr_hex(vma.vm_start), addr_hex(vma.vm_end), vma.vm_flags, pgoff, dev, ino)
-  return pad_name(prefix, get_vma_name(vma), k.arch.bits)
+  show_vma_header_prefix(m, k.arch.bits, vma.vm_start, vma.vm_end, vma.vm_flags, pgoff, dev, ino)
+  show_vma_name(m, get_vma_name(vma))
+  seq_putc(m, '\n')
 }
 
-function gate_line(k: MmEntry): string | null {
-  if (k.arch.bits !== 64) return null
-  const s = VSYSCALL_ADDR.toString(16)
-  const e = (VSYSCALL_ADDR + 4096n).toString(16)
-  // vsyscall=xonly: VM_EXEC only ("--xp"), VmFlags "ex".
-  return pad_name(header_prefix(s, e, 0x4, 0, '00:00', 0), '[vsyscall]', 64)
+/** The [vsyscall] line, x86_64 only (vsyscall=xonly: VM_EXEC only, "--xp", VmFlags "ex"). */
+function show_gate_vma(m: SeqFile, k: MmEntry): boolean {
+  if (k.arch.bits !== 64) return false
+  show_vma_header_prefix(m, 64, VSYSCALL_START, VSYSCALL_END, 0x4, 0, '00:00', 0)
+  show_vma_name(m, '[vsyscall]')
+  seq_putc(m, '\n')
+  return true
+}
+
+/** A first guess of a file's size (the buffer grows past it). */
+function size_hint(mm: MmStruct, per_vma: number): number {
+  return Math.max(4096, (mm.map_count + 1) * per_vma)
 }
 
 /** /proc/<pid>/maps. Empty for a kernel thread or a dead task. */
 export function proc_pid_maps(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
   if (!mm) return ''
-  let out = ''
-  for (const vma of mm.mm_mt) out += show_map_vma(k, vma) + '\n'
-  const g = gate_line(k)
-  if (g) out += g + '\n'
-  return out
+  const m = new SeqFile(size_hint(mm, 96))
+  for (const vma of mm.mm_mt) show_map_vma(m, k, vma)
+  show_gate_vma(m, k)
+  return seq_text(m)
 }
 
-
-function pss_kb(v: number): string {
-  return kb(Math.floor(v / 2 ** PSS_SHIFT))
+function kb(bytes: number): number {
+  return Math.floor(bytes / 1024)
 }
+function pss_kb(pss: number): number {
+  return Math.floor(Math.floor(pss / PSS_ONE) / 1024)
+}
+
+/** Kernel: __show_smap()'s lines: SEQ_PUT_DEC("Rss:            ", ...) and the rest, in order. */
+function smap_counter_lines(rollup: boolean): SeqDecimalLine[] {
+  const l = (label: string, width = 8): SeqDecimalLine => [label, width, ' kB\n']
+  return [
+    l('Rss:            '),
+    l('Pss:            '),
+    l('Pss_Dirty:      '),
+    ...(rollup ? [l('Pss_Anon:       '), l('Pss_File:       '), l('Pss_Shmem:      ')] : []),
+    l('Shared_Clean:   '),
+    l('Shared_Dirty:   '),
+    l('Private_Clean:  '),
+    l('Private_Dirty:  '),
+    l('Referenced:     '),
+    l('Anonymous:      '),
+    l('KSM:            '),
+    l('LazyFree:       '),
+    l('AnonHugePages:  '),
+    l('ShmemPmdMapped: '),
+    l('FilePmdMapped:  '),
+    l('Shared_Hugetlb: '),
+    l('Private_Hugetlb: ', 7),
+    l('Swap:           '),
+    l('SwapPss:        '),
+    l('Locked:         '),
+  ]
+}
+
+/** The values of smap_counter_lines(rollup), from v[i] on; returns the index past them. */
+function smap_counter_values(mss: MemSizeStats, rollup: boolean, v: Float64Array, i: number): number {
+  v[i++] = kb(mss.resident)
+  v[i++] = pss_kb(mss.pss)
+  v[i++] = pss_kb(mss.pss_dirty)
+  if (rollup) {
+    v[i++] = pss_kb(mss.pss_anon)
+    v[i++] = pss_kb(mss.pss_file)
+    v[i++] = pss_kb(mss.pss_shmem)
+  }
+  v[i++] = kb(mss.shared_clean)
+  v[i++] = kb(mss.shared_dirty)
+  v[i++] = kb(mss.private_clean)
+  v[i++] = kb(mss.private_dirty)
+  v[i++] = kb(mss.referenced)
+  v[i++] = kb(mss.anonymous)
+  v[i++] = kb(mss.ksm)
+  v[i++] = kb(mss.lazyfree)
+  v[i++] = kb(mss.anonymous_thp)
+  v[i++] = kb(mss.shmem_thp)
+  v[i++] = kb(mss.file_thp)
+  v[i++] = kb(mss.shared_hugetlb)
+  v[i++] = kb(mss.private_hugetlb)
+  v[i++] = kb(mss.swap)
+  v[i++] = pss_kb(mss.swap_pss)
+  v[i++] = pss_kb(mss.pss_locked)
+  return i
+}
+
+/**
+ * The counter lines of smaps (`rollup` false) and smaps_rollup, and the body
+ * of an smaps record: Size, KernelPageSize, MMUPageSize, the counters,
+ * THPeligible. All fixed-width decimals: put as SeqDecimalBlocks (one copy
+ * per record, then the nonzero digits).
+ */
+const SMAP_COUNTERS = new SeqDecimalBlock(smap_counter_lines(false))
+const ROLLUP_COUNTERS = new SeqDecimalBlock(smap_counter_lines(true))
+const SMAP_BODY = new SeqDecimalBlock([
+  ['Size:           ', 8, ' kB\n'],
+  ['KernelPageSize: ', 8, ' kB\n'],
+  ['MMUPageSize:    ', 8, ' kB\n'],
+  ...smap_counter_lines(false),
+  ['THPeligible:    ', 8, '\n'],
+])
 
 /** Kernel: __show_smap(): the counter lines. */
+function __show_smap(m: SeqFile, mss: MemSizeStats, rollup: boolean, v: Float64Array): void {
+  smap_counter_values(mss, rollup, v, 0)
+  seq_put_decimal_block(m, rollup ? ROLLUP_COUNTERS : SMAP_COUNTERS, v)
+}
+
+/** The counter lines as text (__show_smap()). */
 export function show_smap_counters(mss: MemSizeStats, rollup: boolean): string {
-  let s = ''
-  s += 'Rss:            ' + kb(mss.resident) + ' kB\n'
-  s += 'Pss:            ' + pss_kb(mss.pss) + ' kB\n'
-  s += 'Pss_Dirty:      ' + pss_kb(mss.pss_dirty) + ' kB\n'
-  if (rollup) {
-    s += 'Pss_Anon:       ' + pss_kb(mss.pss_anon) + ' kB\n'
-    s += 'Pss_File:       ' + pss_kb(mss.pss_file) + ' kB\n'
-    s += 'Pss_Shmem:      ' + pss_kb(mss.pss_shmem) + ' kB\n'
-  }
-  s += 'Shared_Clean:   ' + kb(mss.shared_clean) + ' kB\n'
-  s += 'Shared_Dirty:   ' + kb(mss.shared_dirty) + ' kB\n'
-  s += 'Private_Clean:  ' + kb(mss.private_clean) + ' kB\n'
-  s += 'Private_Dirty:  ' + kb(mss.private_dirty) + ' kB\n'
-  s += 'Referenced:     ' + kb(mss.referenced) + ' kB\n'
-  s += 'Anonymous:      ' + kb(mss.anonymous) + ' kB\n'
-  s += 'KSM:            ' + kb(mss.ksm) + ' kB\n'
-  s += 'LazyFree:       ' + kb(mss.lazyfree) + ' kB\n'
-  s += 'AnonHugePages:  ' + kb(mss.anonymous_thp) + ' kB\n'
-  s += 'ShmemPmdMapped: ' + kb(mss.shmem_thp) + ' kB\n'
-  s += 'FilePmdMapped:  ' + kb(mss.file_thp) + ' kB\n'
-  s += 'Shared_Hugetlb: ' + kb(mss.shared_hugetlb) + ' kB\n'
-  s += 'Private_Hugetlb: ' + kb(mss.private_hugetlb, 7) + ' kB\n'
-  s += 'Swap:           ' + kb(mss.swap) + ' kB\n'
-  s += 'SwapPss:        ' + pss_kb(mss.swap_pss) + ' kB\n'
-  s += 'Locked:         ' + pss_kb(mss.pss_locked) + ' kB\n'
-  return s
+  const m = new SeqFile(1024)
+  __show_smap(m, mss, rollup, new Float64Array(ROLLUP_COUNTERS.ends.length))
+  return seq_text(m)
 }
 
-/** Kernel: show_smap() for one VMA (header, sizes, counters, THPeligible, VmFlags). */
-export function show_smap(prefix_line: string, size: number, mss: MemSizeStats, vm_flags: number, thp_eligible = 0): string {
-  let s = prefix_line + '\n'
-  s += 'Size:           ' + kb(size) + ' kB\n'
-  s += 'KernelPageSize: ' + kb(PAGE_SIZE) + ' kB\n'
-  s += 'MMUPageSize:    ' + kb(PAGE_SIZE) + ' kB\n'
-  s += show_smap_counters(mss, false)
-  s += 'THPeligible:    ' + String(thp_eligible).padStart(8, ' ') + '\n'
-  s += 'VmFlags: ' + vm_flags_string(vm_flags) + '\n'
-  return s
+/**
+ * Kernel: show_smap() after the maps line: Size, the page sizes, the
+ * counters, THPeligible (0: no THP here) and VmFlags. `v` is scratch room
+ * for the body's values.
+ */
+function show_smap_body(m: SeqFile, size: number, mss: MemSizeStats, vm_flags: number, v: Float64Array): void {
+  v[0] = kb(size)
+  v[1] = kb(PAGE_SIZE)
+  v[2] = kb(PAGE_SIZE)
+  v[smap_counter_values(mss, false, v, 3)] = 0 // THPeligible
+  seq_put_decimal_block(m, SMAP_BODY, v)
+  show_smap_vma_flags(m, vm_flags)
 }
 
-/** /proc/<pid>/smaps. */
+/** /proc/<pid>/smaps: show_smap() for each VMA, then the gate VMA's record (one page, nothing resident). */
 export function proc_pid_smaps(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
   if (!mm) return ''
-  let out = ''
+  const m = new SeqFile(size_hint(mm, 800))
+  const v = new Float64Array(SMAP_BODY.ends.length)
   for (const vma of mm.mm_mt) {
-    out += show_smap(show_map_vma(k, vma), vma.vm_end - vma.vm_start, k.smaps_walk(mm, vma), vma.vm_flags)
+    show_map_vma(m, k, vma)
+    show_smap_body(m, vma.vm_end - vma.vm_start, k.smaps_walk(mm, vma), vma.vm_flags, v)
   }
-  const g = gate_line(k)
-  if (g) out += show_smap(g, PAGE_SIZE, empty_mss(), 0x4)
-  return out
+  if (show_gate_vma(m, k)) show_smap_body(m, PAGE_SIZE, empty_mss(), 0x4, v)
+  return seq_text(m)
 }
 
-/** Kernel: show_smaps_rollup(). */
+/** Kernel: show_smaps_rollup(): the sums over every VMA under one [rollup] line spanning them. */
 export function proc_pid_smaps_rollup(k: MmEntry, task: TaskStruct): string {
   const mm = task.mm
-  const first = mm?.mm_mt.first()
-  const last = mm?.mm_mt.last()
-  if (!mm || !first || !last) return ''
+  if (!mm) return ''
   const sum = empty_mss()
+  let start = -1
+  let end = 0
   for (const vma of mm.mm_mt) {
-    const m = k.smaps_walk(mm, vma)
-    for (const key of Object.keys(sum) as (keyof MemSizeStats)[]) sum[key] += m[key]
+    if (start < 0) start = vma.vm_start
+    end = vma.vm_end
+    // smap_gather_stats() adds to the sum it is given; an MmEntry that answers with the VMA's own counters is added here.
+    const got = k.smaps_walk(mm, vma, sum)
+    if (got !== sum) mss_add(sum, got)
   }
-  const prefix = header_prefix(addr_hex(first.vm_start), addr_hex(last.vm_end), 0, 0, '00:00', 0)
-  return pad_name(prefix, '[rollup]', k.arch.bits) + '\n' + show_smap_counters(sum, true)
+  if (start < 0) return ''
+  const m = new SeqFile(1024)
+  show_vma_header_prefix(m, k.arch.bits, start, end, 0, 0, '00:00', 0)
+  show_vma_name(m, '[rollup]')
+  seq_putc(m, '\n')
+  __show_smap(m, sum, true, new Float64Array(ROLLUP_COUNTERS.ends.length))
+  return seq_text(m)
+}
+
+/** A kB value as /proc/<pid>/status prints it: "%8lu". */
+function kb_field(bytes: number): string {
+  return String(kb(bytes)).padStart(8, ' ')
 }
 
 function mm_pgtables_bytes(mm: MmStruct): number {
@@ -240,7 +371,7 @@ export function task_mem(mm: MmStruct): string {
   text = Math.min(text, mm.exec_vm * PAGE_SIZE)
   const lib = mm.exec_vm * PAGE_SIZE - text
   const swap = mm.rss_stat[MM_SWAPENTS]
-  const pg = (n: number): string => kb(n * PAGE_SIZE)
+  const pg = (n: number): string => kb_field(n * PAGE_SIZE)
   return (
     'VmPeak:\t' + pg(hiwater_vm) + ' kB\n' +
     'VmSize:\t' + pg(total_vm) + ' kB\n' +
@@ -253,11 +384,11 @@ export function task_mem(mm: MmStruct): string {
     'RssShmem:\t' + pg(shmem) + ' kB\n' +
     'VmData:\t' + pg(mm.data_vm) + ' kB\n' +
     'VmStk:\t' + pg(mm.stack_vm) + ' kB\n' +
-    'VmExe:\t' + kb(text) + ' kB\n' +
-    'VmLib:\t' + kb(lib) + ' kB\n' +
-    'VmPTE:\t' + kb(mm_pgtables_bytes(mm)) + ' kB\n' +
+    'VmExe:\t' + kb_field(text) + ' kB\n' +
+    'VmLib:\t' + kb_field(lib) + ' kB\n' +
+    'VmPTE:\t' + kb_field(mm_pgtables_bytes(mm)) + ' kB\n' +
     'VmSwap:\t' + pg(swap) + ' kB\n' +
-    'HugetlbPages:\t' + kb(0) + ' kB\n'
+    'HugetlbPages:\t' + kb_field(0) + ' kB\n'
   )
 }
 
