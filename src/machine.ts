@@ -18,7 +18,7 @@ import { Tracer } from './include/trace.js'
 import { check_page_alloc } from './mm/debug_vm.js'
 import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
-import { PageArray } from './mm/page.js'
+import { PageArray, HOST_BYTES_PER_PAGE } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
 import { VmStat } from './mm/vmstat.js'
 import {
@@ -111,6 +111,23 @@ export interface MachineOptions {
 }
 
 /** A bad machine option: the message says which and why, in one line. */
+/**
+ * Why a machine of `ram` bytes would not fit in a host with `host_bytes` of
+ * memory, or null: its struct page arrays are one buffer of
+ * HOST_BYTES_PER_PAGE per frame, which the host must be able to commit (a
+ * simulated page's contents come later, as it is touched).
+ */
+export function host_memory_problem(ram_text: string, host_bytes: number): string | null {
+  const ram = parse_size(ram_text)
+  if (!Number.isFinite(ram)) return null
+  const need = (ram / 4096) * HOST_BYTES_PER_PAGE
+  if (need <= host_bytes * 0.75) return null
+  const gib = (b: number): string => (b / 2 ** 30).toFixed(1)
+  const max_frames = Math.floor((host_bytes * 0.75) / HOST_BYTES_PER_PAGE)
+  const max_g = Math.floor((max_frames * 4096) / 2 ** 30)
+  return `ram: ${ram_text} needs ${gib(need)} GiB of host memory for its struct pages, this host has ${gib(host_bytes)} GiB (the largest it can boot is about ${max_g >= 1024 ? `${Math.floor(max_g / 1024)}T` : `${max_g}G`})`
+}
+
 export class MachineConfigError extends Error {
   constructor(message: string) {
     super(message)
@@ -202,6 +219,9 @@ export class Machine {
     if (ram < 32 * MiB) throw new MachineConfigError(`ram: ${String(opts.ram)} is too small (at least 32M)`)
     if (ram > this.arch.max_phys) throw new MachineConfigError(`ram: ${String(opts.ram)} is more than ${this.arch.name} can address`)
     if (ram % 4096 !== 0) throw new MachineConfigError(`ram: ${String(opts.ram)} is not a multiple of the page size`)
+    // struct page is a set of typed arrays indexed by pfn: V8 caps their length below 2^32 (and the
+    // buffer below the host's memory, which the CLI estimates first; see host_memory_problem()).
+    if (ram / 4096 >= 2 ** 32 - 2 ** 20) throw new MachineConfigError(`ram: ${String(opts.ram)} is more than mmsim can simulate (page-frame arrays are limited to 2^32 entries: at most 15T)`)
     this.ram = ram
     const cpus = opts.cpus ?? 2
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new MachineConfigError(`cpus: '${String(opts.cpus)}' is not an integer in 1..64`)

@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util'
 import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
+import { host_memory_problem } from '../machine.js'
+import { totalmem } from 'node:os'
 import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/root.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
@@ -42,6 +44,10 @@ machine options:
 class UsageError extends Error {}
 
 function machine_options(v: Record<string, string | boolean | undefined>, default_ram: string): MachineOptions {
+  const ram = (v.ram as string | undefined) ?? default_ram
+  // Refuse before allocating what this host cannot hold (the library throws for what V8 cannot index).
+  const too_big = host_memory_problem(ram, totalmem())
+  if (too_big) throw new UsageError(too_big)
   const int = (name: string): number | undefined => {
     const s = v[name]
     if (s === undefined) return undefined
@@ -50,7 +56,7 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
   }
   return {
     arch: (v.arch as MachineOptions['arch']) ?? 'x86_64',
-    ram: (v.ram as string | undefined) ?? default_ram,
+    ram,
     cpus: int('cpus'),
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],

@@ -1,3 +1,4 @@
+import { host_memory_problem } from '../../src/machine.js'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
@@ -63,6 +64,13 @@ describe('boot', () => {
     expect(() => boot({ ram: 'lots' })).toThrow(/^ram: 'lots' is not a size/)
     expect(() => boot({ arch: 'sparc' as never })).toThrow(/^arch: 'sparc'/)
     expect(() => boot({ cpus: 0 })).toThrow(/^cpus:/)
+    // More page frames than a typed array holds: refused before any allocation (not a RangeError).
+    expect(() => boot({ ram: '16T' })).toThrow(/^ram: 16T is more than mmsim can simulate/)
+  })
+
+  it('estimates the host memory a machine needs (the CLI refuses what its host cannot hold)', () => {
+    expect(host_memory_problem('1G', 2 ** 34)).toBeNull()
+    expect(host_memory_problem('4T', 24 * 2 ** 30)).toMatch(/^ram: 4T needs 39\.0 GiB of host memory for its struct pages, this host has 24\.0 GiB \(the largest it can boot is about 1T\)$/)
   })
 
   it('boots a 64 GiB machine', () => {
