@@ -20,6 +20,8 @@ import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
 import { PageArray } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
+import type { FailPageAlloc } from './mm/fail_page_alloc.js'
+import type { FailSlab } from './mm/failslab.js'
 import { VmStat } from './mm/vmstat.js'
 import {
   boot_pagesets,
@@ -244,6 +246,9 @@ export class Machine {
       seed: this.seed,
     })
     this.checkers.push(() => check_slab(this.slab))
+    // Fault injection draws from the machine's seed, so a failing run replays.
+    this.page_alloc.fail_page_alloc.seed(this.seed)
+    this.slab.failslab.seed(this.seed + 0x5eed)
     // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
     const vmap_area_cachep = this.slab.find_cache('vmap_area')
     this.vmalloc.set_object_hooks({
@@ -354,6 +359,19 @@ export class Machine {
   pfn_present(pfn: number): boolean {
     const pa = pfn * 4096
     return this.boot.memblock.memory.some((r) => pa >= r.base && pa < r.end)
+  }
+
+  /**
+   * Fault injection for the page allocator (Kernel: /sys/kernel/debug/fail_page_alloc):
+   * set `probability` (percent) and the filters (min_order, ignore_gfp_reclaim, ...) to make
+   * allocations fail at random, seeded points.
+   */
+  get fail_page_alloc(): FailPageAlloc {
+    return this.page_alloc.fail_page_alloc
+  }
+  /** Fault injection for slab allocations (Kernel: /sys/kernel/debug/failslab). */
+  get failslab(): FailSlab {
+    return this.slab.failslab
   }
 
   /** The invariant checker (DEBUG_VM): the whole machine recounted; throws KernelBug at the first inconsistency. */

@@ -54,6 +54,7 @@ import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
 import { PGALLOC_DMA, PGFREE } from './vm_event_item.js'
 import { PcpLists, pcp_allowed_order } from './pcp.js'
+import { FailPageAlloc } from './fail_page_alloc.js'
 import {
   ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_NOFRAGMENT, ALLOC_NON_BLOCK,
   ALLOC_OOM, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, type PageAllocatorOptions,
@@ -80,6 +81,8 @@ export class PageAllocator extends PcpLists {
   highmem_page_address: ((pfn: Pfn) => number) | null = null
   /** Direct reclaim entry point (mm/vmscan.c); none until reclaim exists. */
   reclaim: ReclaimHook | null = null
+  /** Fault injection: /sys/kernel/debug/fail_page_alloc (off until its probability is set). */
+  readonly fail_page_alloc: FailPageAlloc
   private readonly page_offset_pfn: number
 
   constructor(
@@ -94,6 +97,7 @@ export class PageAllocator extends PcpLists {
   ) {
     super(arch, pages, physmem, zones, vmstat, printk, trace, opts)
     this.page_offset_pfn = arch.PAGE_OFFSET / PAGE_SIZE
+    this.fail_page_alloc = new FailPageAlloc(0, printk)
     this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / PAGE_SIZE)
   }
 
@@ -281,6 +285,8 @@ export class PageAllocator extends PcpLists {
       }
       return -1
     }
+    // prepare_alloc_pages(): an injected failure returns NULL without warn_alloc().
+    if (this.fail_page_alloc.probability && this.fail_page_alloc.should_fail_alloc_page(gfp, order)) return -1
     const highest_zoneidx = this.gfp_zone(gfp)
     const mt = gfp_migratetype(gfp)
     // Fast path: the low watermark, no reserves.

@@ -21,6 +21,7 @@ import { NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
 import { calculate_alignment, DEBUG_DEFAULT_FLAGS, get_order, gfp_slab_bug, GFP_SLAB_BUG_MASK, KMALLOC_CGROUP, kmalloc_index, kmalloc_info, KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, KMALLOC_SHIFT_HIGH, KMALLOC_SHIFT_LOW, kmalloc_type, NR_KMALLOC_TYPES, SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_OBJ_EXT, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, ZERO_OR_NULL_PTR, ZERO_SIZE_PTR, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t } from './slab_h.js'
 import type { SlabEnv, PageAllocLike } from './slab_env.js'
 import { KernelBug } from '../include/bug.js'
+import { FailSlab } from './failslab.js'
 
 /** The operations a slab allocator backend provides. */
 export interface SlabBackend {
@@ -68,6 +69,8 @@ export class SlabAllocator {
   kmem_cache_node: KmemCache | null = null
   /** Per cache: its struct kmem_cache object and kmem_cache_node object (allocated from the two boot caches). */
   private readonly meta = new Map<KmemCache, KmemCacheSparse>()
+  /** Fault injection: /sys/kernel/debug/failslab (off until its probability is set). */
+  readonly failslab: FailSlab
 
   constructor(
     readonly env: SlabEnv,
@@ -76,6 +79,13 @@ export class SlabAllocator {
     slub_debug?: string,
   ) {
     if (slub_debug !== undefined) this.setup_slub_debug(slub_debug)
+    this.failslab = new FailSlab(0, env.printk)
+  }
+
+  /** Kernel: slab_pre_alloc_hook()'s should_failslab(): an injected failure of an allocation from `s`. */
+  private should_failslab(s: KmemCache, gfp: gfp_t): boolean {
+    return this.failslab.probability !== 0 &&
+      this.failslab.should_failslab(s.object_size, gfp, s === this.kmem_cache, (s.flags & SLAB_FAILSLAB) !== 0)
   }
 
   // ------------------------------------------------------------ boot
@@ -270,7 +280,7 @@ export class SlabAllocator {
   /** Kernel: kmem_cache_alloc(). Returns the object address, or 0. */
   kmem_cache_alloc(s: KmemCache, gfp: gfp_t, caller = 'kmem_cache_alloc'): number {
     if (gfp_slab_bug(gfp)) gfp = this.kmalloc_fix_flags(gfp)
-    const ret = this.backend.alloc(s, gfp, s.object_size, caller)
+    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
     const tr = this.pa.trace
     if (tr.enabled) {
       tr.emit('kmem_cache_alloc', () =>
@@ -373,7 +383,7 @@ export class SlabAllocator {
     } else {
       if (gfp_slab_bug(flags)) flags = this.kmalloc_fix_flags(flags)
       const s = this.kmalloc_slab(size, flags)
-      ret = this.backend.alloc(s, flags, size, caller)
+      ret = this.should_failslab(s, flags) ? 0 : this.backend.alloc(s, flags, size, caller)
       bytes_alloc = s.size
     }
     const tr = this.pa.trace
