@@ -623,13 +623,23 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const pages = env.pages
   if (!vm_flags_test(src.vm_flags, COPY_PTES) && !src.anon_vma) return 0
   const cow = is_cow_mapping(src.vm_flags)
+  let ret = 0
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
+    if (ret) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)
+      if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
       return
     }
     const page = vm_normal_page(src, pte)
-    let npte = pte
+    // The child's entry first (copy_pte_range(): pte_alloc_map_lock() fails with -ENOMEM before
+    // anything of this PTE is taken): a failure leaves the parent's PTE and the page untouched.
+    let npte = cow && pte_write(pte) ? pte_clear_flags(pte, _PAGE_RW) : pte
+    // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
+    if (vm_flags_test(src.vm_flags, VM_SHARED)) npte = pte_clear_flags(npte, _PAGE_DIRTY)
+    if (!dmm.pgd.set(vpn, pte_clear_flags(npte, _PAGE_ACCESSED))) {
+      ret = -ENOMEM
+      return
+    }
     if (page >= 0) {
       pages.get_page(page)
       if (pages.mapping[page] < 0) {
@@ -640,17 +650,11 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
       }
       add_mm_counter(dmm, mm_counter(dmm, page), 1)
     }
-    if (cow && pte_write(pte)) {
-      npte = pte_clear_flags(pte, _PAGE_RW)
-      smm.pgd.set(vpn, npte)
-    }
-    // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
-    if (vm_flags_test(src.vm_flags, VM_SHARED)) npte = pte_clear_flags(npte, _PAGE_DIRTY)
-    npte = pte_clear_flags(npte, _PAGE_ACCESSED)
-    dmm.pgd.set(vpn, npte)
+    // The parent's table exists (the entry is in it): write-protecting it cannot fail.
+    if (cow && pte_write(pte)) smm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_RW))
   })
   // No flush here: dup_mmap() flushes the parent's whole mm once (flush_tlb_mm) after the copy.
-  return 0
+  return ret
 }
 
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */
