@@ -42,6 +42,7 @@ import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mapp
 import type { MmEnv } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
 import { check_pgtables } from './mm/pgtable_debug.js'
+import { check_rmap_counts } from './mm/debug_vm_rmap.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
@@ -293,6 +294,10 @@ export class Machine {
     const mm_entry = make_mm_entry(this.arch, this.mm_env, new FsNamespace(this.mm_env), kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
+    this.checkers.push((touched) => {
+      if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    })
     this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {
       this.page_alloc.debug_touched = []
