@@ -64,7 +64,7 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
       if (!f) {
         const [maj, min] = e.dev.split(':').map((h) => parseInt(h, 16))
         const host = { i_ino: Number(e.inode), i_sb: { s_dev: MKDEV(maj, min) } }
-        f = { f_mode: 1, f_mapping: { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set(), i_size: 0, backing: 'disk', host },
+        f = { f_mode: 1, f_mapping: { id: Number(e.inode), i_pages: new Map(), i_mmap: new Set(), i_size: 0, backing: 'disk', disk_blocks: new Map(), host },
           name: e.path, anon_shared: false, f_count: 1 }
         files.set(e.path, f)
       }
