@@ -187,6 +187,16 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   // A move copies old_len <= new_len bytes (a shrink was done first): a plain number.
   const old_len = v.old_len as number
   if (mm.map_count >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
+  // prep_move_vma(): moving part of a mapping that refuses to split ([vdso], [vvar]:
+  // special_mapping_split()) fails before anything is copied; the unmap of the old part would
+  // refuse only after the copy was made.
+  const may_split = vma.vm_ops?.may_split
+  if (may_split) {
+    let err = 0
+    if (vma.vm_start !== v.addr) err = may_split(vma, v.addr)
+    if (!err && vma.vm_end !== v.addr + old_len) err = may_split(vma, v.addr + old_len)
+    if (err) return err
+  }
   // vrm_calc_charge()
   if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
     let charged = 0
