@@ -86,3 +86,24 @@ describe('failslab', () => {
     m.kernel.kmem_cache_destroy(c)
   })
 })
+
+describe('vmalloc under failslab', () => {
+  it('a failed vmap_area or vm_struct allocation fails vmalloc with the free space untouched', () => {
+    const outcomes = new Set<boolean>()
+    for (let k = 1; k <= 8; k++) {
+      const m = boot()
+      // Fragment the vmalloc space so that allocations split free fragments.
+      const held = [1, 2, 3, 4].map((n) => m.kernel.vmalloc(n * 4096))
+      m.kernel.vfree(held[1])
+      Object.assign(m.failslab, { probability: 100, interval: k, times: 1, ignore_gfp_reclaim: false, verbose: 0 })
+      for (const n of [1, 3, 5]) {
+        const a = m.kernel.vmalloc(n * 4096)
+        outcomes.add(a !== 0)
+        if (a) m.kernel.vfree(a)
+      }
+      m.failslab.probability = 0
+      m.check()
+    }
+    expect(outcomes).toEqual(new Set([true, false]))
+  })
+})
