@@ -36,6 +36,10 @@ function step(w: World, op: Op, i: number, check_every: number): void {
   if (performance.now() - t0 > HANG_MS) throw new FuzzFailure('hang' as FailureClass, `op ${i} took ${Math.round(performance.now() - t0)} ms`)
   if ((i + 1) % check_every === 0) {
     check(w)
+    // No user-space operation may make the kernel report a bug ("BUG: Bad page state",
+    // "kernel BUG at", KASAN): the log is read before it is cleared.
+    const bug = w.m.printk.records.find((r) => /^BUG: |kernel BUG at/.test(r.text))
+    if (bug) throw new FuzzFailure('invariant', `dmesg: ${bug.text}`)
     // dmesg -C: the injected failures and OOM kills fill the log.
     w.m.printk.records.length = 0
   }

@@ -22,6 +22,7 @@ import { calculate_alignment, DEBUG_DEFAULT_FLAGS, get_order, gfp_slab_bug, GFP_
 import type { SlabEnv, PageAllocLike } from './slab_env.js'
 import { KernelBug } from '../include/bug.js'
 import { FailSlab } from './failslab.js'
+import { TAINT_BAD_PAGE } from './slab_env.js'
 
 /** The operations a slab allocator backend provides. */
 export interface SlabBackend {
@@ -251,9 +252,35 @@ export class SlabAllocator {
     return this.slab_caches.find((c) => c.name === name) ?? null
   }
 
+  /**
+   * Caches kmem_cache_destroy() released, with the address their struct kmem_cache had: a
+   * later use is a use-after-free of that object. Linux finds it with KASAN
+   * (kmem_cache_destroy() starts with kasan_check_byte(s) and returns when it fails); here it
+   * is always caught, reported in KASAN's words, and the call does nothing.
+   */
+  private readonly destroyed = new WeakMap<KmemCache, number>()
+
+  /** True (after the report) when `s` was destroyed: the caller must not touch it. */
+  private use_after_destroy(s: KmemCache, func: string): boolean {
+    const addr = this.destroyed.get(s)
+    if (addr === undefined) return false
+    const p = this.env.printk
+    const { pid, comm } = this.env.task()
+    p.printk(3, '==================================================================')
+    p.printk(3, `BUG: KASAN: slab-use-after-free in ${func}`)
+    p.printk(3, `Read of size 4 at addr ${this.env.mem.px(addr)} by task ${comm}/${pid}`)
+    p.printk(3, '')
+    p.printk(3, `The buggy address belongs to the object at ${this.env.mem.px(addr)}`)
+    p.printk(3, ` which belongs to the cache kmem_cache of size ${(this.kmem_cache as KmemCache).object_size}`)
+    p.printk(3, '==================================================================')
+    this.env.add_taint(TAINT_BAD_PAGE)
+    return true
+  }
+
   /** Kernel: kmem_cache_destroy(): complains (and keeps the cache) if objects remain. */
   kmem_cache_destroy(s: KmemCache | null, caller = 'kmem_cache_destroy'): void {
     if (!s) return
+    if (this.use_after_destroy(s, 'kmem_cache_destroy')) return
     if (s.refcount < 0) return
     s.refcount--
     if (s.refcount > 0) return
@@ -265,6 +292,7 @@ export class SlabAllocator {
     this.slab_caches.splice(this.slab_caches.indexOf(s), 1)
     this.backend.release?.(s)
     const m = this.meta.get(s)
+    this.destroyed.set(s, m?.kmem_cache_obj ?? 0)
     if (m) {
       if (m.node_obj) this.free_obj(this.kmem_cache_node as KmemCache, m.node_obj, 'kmem_cache_release')
       if (m.kmem_cache_obj) this.free_obj(this.kmem_cache as KmemCache, m.kmem_cache_obj, 'kmem_cache_release')
@@ -274,11 +302,13 @@ export class SlabAllocator {
 
   /** Kernel: kmem_cache_shrink(): give empty slabs back to the page allocator. Returns 1 if slabs remain. */
   kmem_cache_shrink(s: KmemCache): number {
+    if (this.use_after_destroy(s, 'kmem_cache_shrink')) return 0
     return this.backend.shrink(s)
   }
 
   /** Kernel: kmem_cache_alloc(). Returns the object address, or 0. */
   kmem_cache_alloc(s: KmemCache, gfp: gfp_t, caller = 'kmem_cache_alloc'): number {
+    if (this.use_after_destroy(s, 'kmem_cache_alloc_noprof')) return 0
     if (gfp_slab_bug(gfp)) gfp = this.kmalloc_fix_flags(gfp)
     const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
     const tr = this.pa.trace
@@ -297,6 +327,7 @@ export class SlabAllocator {
 
   /** Kernel: kmem_cache_free(). */
   kmem_cache_free(s: KmemCache, x: number, caller = 'kmem_cache_free'): void {
+    if (this.use_after_destroy(s, 'kmem_cache_free')) return
     const slab = this.virt_to_slab(x)
     if (!slab) {
       this.env.warn('mm/slab.h', 'virt_to_cache', 'virt_to_cache: Object is not a Slab page!')
