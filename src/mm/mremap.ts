@@ -170,6 +170,16 @@ function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: n
 }
 
 /** Kernel: move_page_tables(): move the PTEs of [old, old+len) to new. */
+/** The page tables the entries of [old_addr, old_addr + len) need at new_addr; false on -ENOMEM. */
+function alloc_move_tables(mm: MmStruct, old_addr: number, new_addr: number, len: number): boolean {
+  const shift = (new_addr - old_addr) / PAGE_SIZE
+  let ok = true
+  mm.pgd.each(old_addr / PAGE_SIZE, (old_addr + len) / PAGE_SIZE, (vpn) => {
+    if (ok && !mm.pgd.pte_alloc(vpn + shift)) ok = false
+  })
+  return ok
+}
+
 function move_page_tables(mm: MmStruct, old_addr: number, new_addr: number, len: number): void {
   const moves: [number, number][] = []
   mm.pgd.each(old_addr / PAGE_SIZE, (old_addr + len) / PAGE_SIZE, (vpn, pte) => {
@@ -206,6 +216,14 @@ function move_vma(mm: MmStruct, v: Vrm): number {
       if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
       v.charged = charged
     }
+  }
+  // move_page_tables()'s alloc_new_pmd()/pte_alloc() for the destination of every present
+  // entry, first: when one fails Linux moves back what it moved and fails with -ENOMEM, the
+  // old mapping intact; allocating them all before the copy gives the same outcome.
+  if (!alloc_move_tables(mm, v.addr, v.new_addr, old_len)) {
+    if (v.charged) vm_unacct_memory(mm.env, v.charged)
+    v.charged = 0
+    return -ENOMEM
   }
   const new_pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
   const vma_start = vma.vm_start

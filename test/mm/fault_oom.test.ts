@@ -50,3 +50,26 @@ describe('page faults under allocation failure', () => {
     }
   }
 })
+
+describe('mremap under allocation failure', () => {
+  it('a move whose destination page tables cannot be allocated fails with ENOMEM, the mapping and its data intact', () => {
+    const outcomes = new Set<string>()
+    for (let k = 1; k <= 4; k++) {
+      const m = boot({ ram: '32M' })
+      const p = m.spawn({ name: 'mover' })
+      const a = 0x200000000000
+      const to = 0x200040000000 // 1 GiB away: new pud, pmd and pte tables
+      p.mmap(a, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
+      for (let i = 0; i < 3; i++) p.store(a + i * 4096, [i + 1])
+      Object.assign(m.fail_page_alloc, { probability: 100, interval: k, times: 1, min_order: 0, ignore_gfp_reclaim: false, verbose: 0 })
+      const r = p.sys_mremap(a, 3 * 4096, 3 * 4096, 3 /* MAYMOVE | FIXED */, to)
+      m.fail_page_alloc.probability = 0
+      const at = r === to ? to : a
+      expect(r === to || r === -12).toBe(true)
+      outcomes.add(String(r))
+      for (let i = 0; i < 3; i++) expect(p.load(at + i * 4096, 1)[0]).toBe(i + 1)
+      m.check()
+    }
+    expect(outcomes.has('-12')).toBe(true)
+  })
+})
