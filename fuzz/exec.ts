@@ -299,8 +299,9 @@ export class World {
         const flags = Number(u64(a[3]) & 0xffffffffn)
         const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0
         if (e) {
-          // A failed MAP_FIXED may already have unmapped what was there.
-          if (flags & MAP_FIXED && start !== null && end !== null) model.forget(start, end)
+          // A failed MAP_FIXED may or may not have unmapped what was there: a shared page
+          // may still be mapped, and stores through it change the object unseen.
+          if (flags & MAP_FIXED && start !== null && end !== null) this.forget_obj_range(model, start, end)
           return
         }
         const ret = BigInt(r as number)
@@ -430,8 +431,8 @@ export class World {
     const oe = small(addr + old_len)
     if (e) {
       // A failed move may have been unwound only in part: forget both places.
-      if (os !== null && oe !== null) model.forget(os, oe)
-      if (flags & MREMAP_FIXED && small(new_addr) !== null && small(new_addr + new_len) !== null) model.forget(Number(new_addr), Number(new_addr + new_len))
+      if (os !== null && oe !== null) this.forget_obj_range(model, os, oe)
+      if (flags & MREMAP_FIXED && small(new_addr) !== null && small(new_addr + new_len) !== null) this.forget_obj_range(model, Number(new_addr), Number(new_addr + new_len))
       return
     }
     const ret = BigInt(r)
