@@ -20,6 +20,8 @@ import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
 import { PageArray, HOST_BYTES_PER_PAGE } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
+import type { FailPageAlloc } from './mm/fail_page_alloc.js'
+import type { FailSlab } from './mm/failslab.js'
 import { VmStat } from './mm/vmstat.js'
 import {
   boot_pagesets,
@@ -40,6 +42,7 @@ import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mapp
 import type { MmEnv } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
 import { check_pgtables } from './mm/pgtable_debug.js'
+import { check_rmap_counts } from './mm/debug_vm_rmap.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
 import { KernelMemory } from './mm/maccess.js'
@@ -284,6 +287,9 @@ export class Machine {
       seed: this.seed,
     })
     this.checkers.push(() => check_slab(this.slab))
+    // Fault injection draws from the machine's seed, so a failing run replays.
+    this.page_alloc.fail_page_alloc.seed(this.seed)
+    this.slab.failslab.seed(this.seed + 0x5eed)
     // vmalloc_init(): vmap_area objects from their cache, vm_struct and page arrays from kmalloc.
     const vmap_area_cachep = this.slab.find_cache('vmap_area')
     this.vmalloc.set_object_hooks({
@@ -351,6 +357,10 @@ export class Machine {
       BUILTIN_MODULES,
     )
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
+    this.checkers.push((touched) => {
+      if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    })
     this.proc_view = new MachineProcView(this)
     if (opts.debug_vm) {
       this.page_alloc.debug_touched = []
@@ -436,6 +446,19 @@ export class Machine {
   pfn_present(pfn: number): boolean {
     const pa = pfn * 4096
     return this.boot.memblock.memory.some((r) => pa >= r.base && pa < r.end)
+  }
+
+  /**
+   * Fault injection for the page allocator (Kernel: /sys/kernel/debug/fail_page_alloc):
+   * set `probability` (percent) and the filters (min_order, ignore_gfp_reclaim, ...) to make
+   * allocations fail at random, seeded points.
+   */
+  get fail_page_alloc(): FailPageAlloc {
+    return this.page_alloc.fail_page_alloc
+  }
+  /** Fault injection for slab allocations (Kernel: /sys/kernel/debug/failslab). */
+  get failslab(): FailSlab {
+    return this.slab.failslab
   }
 
   /** The invariant checker (DEBUG_VM): the whole machine recounted; throws KernelBug at the first inconsistency. */

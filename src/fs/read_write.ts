@@ -57,6 +57,19 @@ export function generic_file_operations(env: MmEnv): FileOperations {
 }
 
 /** Kernel: vfs_read(): EBADF unless open for reading, EINVAL without a read operation. */
+/** Kernel: MAX_RW_COUNT (INT_MAX & PAGE_MASK): the most one read or write moves. */
+export const MAX_RW_COUNT = 0x7ffff000
+
+/**
+ * Kernel: access_ok() of a user buffer (arch/x86/include/asm/uaccess_64.h):
+ * the whole of [addr, addr + count) must lie below TASK_SIZE. `addr` and
+ * `count` are unsigned longs (a bigint is above every user address).
+ */
+export function access_ok(task_size: number, addr: number | bigint, count: number | bigint): boolean {
+  if (typeof addr !== 'number' || typeof count !== 'number') return count === 0 || count === 0n
+  return addr <= task_size && count <= task_size - addr
+}
+
 export function vfs_read(file: File, buf: UserPtr, count: number, ppos: Loff): number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
   if (!file.f_op.read) return -EINVAL

@@ -38,6 +38,7 @@ export const CLONE_VM = 0x100
  */
 export function dup_task_struct(env: TaskEnv, t: TaskStruct): boolean {
   t.kaddr = env.mm.alloc_task_struct()
+  if (t.kaddr === 0) return false
   t.stack = env.mm.alloc_thread_stack()
   if (t.stack === 0) {
     env.mm.free_task_struct(t.kaddr)
@@ -68,9 +69,10 @@ export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0):
     else {
       const child_mm = dup_mm(parent.mm)
       if (!child_mm) {
+        // Kernel: copy_mm() returns -ENOMEM when dup_mm() fails.
         if (t.files) put_files_struct(t.files)
         free_task(env, t)
-        return -EAGAIN
+        return -ENOMEM
       }
       mm = child_mm
       mm.owner = t

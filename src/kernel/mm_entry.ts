@@ -18,7 +18,8 @@ import type { Loff, UlongArg } from '../include/ulong.js'
 export interface UserFault {
   readonly signal: number
   readonly si_code: number
-  readonly addr: number
+  /** si_addr: exact (a bigint for a kernel-half address at or above 2^53). */
+  readonly addr: number | bigint
 }
 
 /** Result of access_user(): `data` holds the bytes read (loads) up to the fault. */
@@ -72,7 +73,7 @@ export interface MmEntry {
   do_munlockall(mm: MmStruct): number
   do_msync(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
   do_mincore(mm: MmStruct, start: UlongArg, len: UlongArg, vec: Uint8Array): number
-  do_mseal(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
+  do_mseal(mm: MmStruct, start: UlongArg, len: UlongArg, flags: UlongArg): number
   /** Kernel: sys_brk(): returns the new (or unchanged) break. */
   sys_brk(mm: MmStruct, brk: UlongArg): number
 

@@ -98,7 +98,10 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   // dup_mmap() ends with flush_tlb_mm(oldmm): the parent's PTEs were write-protected for COW.
   oldmm.env.flush_tlb_mm(oldmm)
   if (err) {
-    mm.mm_users = 1
+    // Kernel: dup_mm()'s free_pt: what was copied so far (VMAs linked, PTEs with their page
+    // references) is torn down by the last mmput(), as for an exiting process.
+    mm.owner = null
+    mmput(mm)
     return null
   }
   mm.hiwater_rss = get_mm_rss(mm)

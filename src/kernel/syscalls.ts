@@ -15,15 +15,15 @@
  * after_syscall, when set, runs after every call (the machine's DEBUG_VM
  * checker).
  */
-import { loff, type Loff, type UlongArg } from '../include/ulong.js'
-import { EBADF, EINVAL, ENOMEM } from '../include/errno.js'
+import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
+import { EBADF, EFAULT, EINVAL, ENOMEM } from '../include/errno.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { O_APPEND } from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
 import { new_decode_dev, S_ISCHR, type File } from '../fs/fs.js'
-import { vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
+import { access_ok, MAX_RW_COUNT, vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
 import { do_exit, release_task } from './exit.js'
@@ -35,6 +35,7 @@ import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
 import { do_sigaction, force_sig_fault } from './signal.js'
 import { sys_getrlimit, sys_setrlimit } from './sys.js'
+import { user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
 
 export interface SyscallOptions {
@@ -200,7 +201,7 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.do_msync(t.mm!, addr, len, flags))
   }
-  sys_mseal(t: TaskStruct, addr: UlongArg, len: UlongArg, flags: number): number {
+  sys_mseal(t: TaskStruct, addr: UlongArg, len: UlongArg, flags: UlongArg): number {
     this.enter(t)
     return this.done(this.mm.do_mseal(t.mm!, addr, len, flags))
   }
@@ -221,19 +222,31 @@ export class Syscalls implements TaskEnv {
    * `len` bytes at `addr` through the MMU of the task's CPU. A fault is
    * delivered (force_sig_fault): the handler runs, or the task dies of it.
    */
-  user_access(t: TaskStruct, addr: number, len: number, write: boolean, data?: Uint8Array): UserAccess {
+  user_access(t: TaskStruct, addr: Ulong, len: number, write: boolean, data?: Uint8Array): UserAccess {
     this.enter(t)
-    return this.done(this.deliver(t, this.mm.access_user(t.mm!, addr, len, write, data)))
+    const trap = this.trap(addr, len)
+    if (trap) return this.done(this.deliver(t, trap))
+    return this.done(this.deliver(t, this.mm.access_user(t.mm!, addr as number, len, write, data)))
   }
   /** A user-mode instruction fetch (NX pages fault with SEGV_ACCERR where the profile has NX). */
-  user_fetch(t: TaskStruct, addr: number, len: number): UserAccess {
+  user_fetch(t: TaskStruct, addr: Ulong, len: number): UserAccess {
     this.enter(t)
-    return this.done(this.deliver(t, this.mm.fetch_user(t.mm!, addr, len)))
+    const trap = this.trap(addr, len)
+    if (trap) return this.done(this.deliver(t, trap))
+    return this.done(this.deliver(t, this.mm.fetch_user(t.mm!, addr as number, len)))
   }
   /** Like user_access(), but the fault is reported, not delivered (a probe that catches its own faults). */
-  user_probe(t: TaskStruct, addr: number, len: number, write: boolean, data?: Uint8Array): UserAccess {
+  user_probe(t: TaskStruct, addr: Ulong, len: number, write: boolean, data?: Uint8Array): UserAccess {
     this.enter(t)
-    return this.done(this.mm.access_user(t.mm!, addr, len, write, data))
+    const trap = this.trap(addr, len)
+    if (trap) return this.done(trap)
+    return this.done(this.mm.access_user(t.mm!, addr as number, len, write, data))
+  }
+  /** An access the CPU refuses before any page walk (a non-canonical address: #GP); null otherwise. */
+  private trap(addr: Ulong, len: number): AccessResult | null {
+    if (len === 0) return typeof addr === 'number' ? null : { ok: true, data: new Uint8Array(0) }
+    const fault = user_access_trap(this.mm.arch, addr)
+    return fault ? { ok: false, data: new Uint8Array(0), fault } : null
   }
   private deliver(t: TaskStruct, r: AccessResult): UserAccess {
     if (r.ok) return r
@@ -262,30 +275,37 @@ export class Syscalls implements TaskEnv {
   }
 
   /** Kernel: ksys_read(): read(2) at the file position into user memory; bytes read, or -errno. */
-  sys_read(t: TaskStruct, fd: number, addr: number, count: number): number {
+  sys_read(t: TaskStruct, fd: number, addr: Ulong, count: Ulong): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
+    const len = this.user_buf(t, f, FMODE_READ, addr, count)
+    if (len < 0) return len
     this.enter(t)
     const ppos = { pos: f.f_pos }
-    const n = vfs_read(f, { mm: t.mm!, addr }, count, ppos)
+    const n = vfs_read(f, { mm: t.mm!, addr: addr as number }, len, ppos)
     if (n >= 0) f.f_pos = ppos.pos
     return this.done(n)
   }
   /** Kernel: ksys_write(): write(2) at the file position (at EOF with O_APPEND); bytes written, or -errno. */
-  sys_write(t: TaskStruct, fd: number, addr: number, count: number): number {
+  sys_write(t: TaskStruct, fd: number, addr: Ulong, count: Ulong): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
+    const len = this.user_buf(t, f, FMODE_WRITE, addr, count)
+    if (len < 0) return len
     this.enter(t)
     // O_APPEND is the filesystem's (generic_write_checks): a device writes at f_pos.
     const ppos = { pos: f.f_flags & O_APPEND && !S_ISCHR(f.f_inode.i_mode) ? f.f_mapping.i_size : f.f_pos }
-    const n = vfs_write(f, { mm: t.mm!, addr }, count, ppos)
+    const n = vfs_write(f, { mm: t.mm!, addr: addr as number }, len, ppos)
     if (n >= 0) f.f_pos = ppos.pos
     return this.done(n)
   }
   /** Kernel: ksys_lseek(): the new position, or -errno. */
-  sys_lseek(t: TaskStruct, fd: number, offset: number, whence: number): number {
+  sys_lseek(t: TaskStruct, fd: number, offset_in: UlongArg, whence: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
+    const offset = loff(offset_in)
+    // A position of 2^53 or more is past every file's s_maxbytes (EINVAL from vfs_setpos()).
+    if (typeof offset !== 'number') return -EINVAL
     this.enter(t)
     return this.done(vfs_llseek(f, offset, whence))
   }
@@ -347,20 +367,24 @@ export class Syscalls implements TaskEnv {
     return this.done(this.mm.kernel_write(f, off, data))
   }
   /** Kernel: ksys_pread64() -> filemap_read(): a short count at a hole of the destination, EFAULT when nothing was copied. */
-  sys_pread64(t: TaskStruct, fd: number, addr: number, len: number, off_in: UlongArg): number {
+  sys_pread64(t: TaskStruct, fd: number, addr: Ulong, count: Ulong, off_in: UlongArg): number {
     const off = loff(off_in)
     const f = this.readable(t, fd, off)
     if (typeof f === 'number') return f
+    const len = this.user_buf(t, f, FMODE_READ, addr, count)
+    if (len < 0) return len
     this.enter(t)
-    return this.done(this.mm.file_read_to_user(t.mm!, f, off, addr, len))
+    return this.done(this.mm.file_read_to_user(t.mm!, f, off, addr as number, len))
   }
   /** Kernel: ksys_pwrite64() -> generic_perform_write(). */
-  sys_pwrite64(t: TaskStruct, fd: number, addr: number, len: number, off_in: UlongArg): number {
+  sys_pwrite64(t: TaskStruct, fd: number, addr: Ulong, count: Ulong, off_in: UlongArg): number {
     const off = loff(off_in)
     const f = this.writable(t, fd, off)
     if (typeof f === 'number') return f
+    const len = this.user_buf(t, f, FMODE_WRITE, addr, count)
+    if (len < 0) return len
     this.enter(t)
-    return this.done(this.mm.file_write_from_user(t.mm!, f, off, addr, len))
+    return this.done(this.mm.file_write_from_user(t.mm!, f, off, addr as number, len))
   }
   /** Kernel: do_sys_ftruncate(): EINVAL for a negative size or a file not open for writing. */
   sys_ftruncate(t: TaskStruct, fd: number, size_in: UlongArg): number {
@@ -378,6 +402,15 @@ export class Syscalls implements TaskEnv {
     if (!f) return -EBADF
     this.enter(t)
     return this.done(vfs_fsync(f))
+  }
+  /**
+   * vfs_read()/vfs_write()'s checks of the user buffer, in the kernel's order: the file mode
+   * (EBADF), access_ok() (EFAULT); then the count is capped at MAX_RW_COUNT. The count, or -errno.
+   */
+  private user_buf(t: TaskStruct, f: File, mode: number, addr: Ulong, count: Ulong): number {
+    if (!(f.f_mode & mode)) return -EBADF
+    if (!access_ok(t.mm!.task_size, addr, count)) return -EFAULT
+    return typeof count === 'number' && count < MAX_RW_COUNT ? count : MAX_RW_COUNT
   }
   /** rw_verify_area() and the FMODE_READ check of a positional read. */
   private readable(t: TaskStruct, fd: number, off: Loff): File | number {

@@ -29,7 +29,7 @@ export const EXIT_ZOMBIE = 32
 export const EXIT_DEAD = 16
 
 /** A signal handler as sigaction(2) installs it; SIG_DFL / SIG_IGN as strings. */
-export type SigHandler = 'SIG_DFL' | 'SIG_IGN' | ((info: { signo: number; code: number; addr: number }) => void)
+export type SigHandler = 'SIG_DFL' | 'SIG_IGN' | ((info: { signo: number; code: number; addr: number | bigint }) => void)
 
 export class TaskStruct {
   pid: number

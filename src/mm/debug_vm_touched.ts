@@ -124,7 +124,7 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
     if (states.length > 1) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in ${states.join(' and ')}`)
     if (free_head >= 0) check_free_block(alloc, free_head, free_order)
     if (alloc_head >= 0) {
-      if (p._refcount[alloc_head] <= 0 && !(p.flags[alloc_head] & (1 << PG_reserved))) {
+      if (p._refcount[alloc_head] <= 0 && !(p.flags[alloc_head] & (1 << PG_reserved)) && !alloc.bad_page_leaks.has(alloc_head)) {
         throw new KernelBug(`check_page_alloc: allocated page ${hex(alloc_head)} has refcount ${p._refcount[alloc_head]}`)
       }
       for (let i = alloc_head, e = alloc_head + (1 << alloc_order); i < e; i++) {

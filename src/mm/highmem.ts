@@ -17,8 +17,9 @@
  * Simulator choices: Linux sleeps in kmap() when every slot is held; a
  * single-threaded simulation would never wake up, so that is a KernelBug
  * ("kmap_high: all LAST_PKMAP entries in use"). Unmapping a kmap_local slot
- * that is not the top of the stack is a KernelBug (Linux WARNs and corrupts
- * the stack). The kmap_local stack is per CPU (Linux keeps it per task and
+ * that is not the top of the stack WARNs as Linux does and is refused (Linux
+ * goes on and corrupts the stack); unmapping with the stack empty is Linux's
+ * BUG_ON, reported, and does nothing. The kmap_local stack is per CPU (Linux keeps it per task and
  * saves it across context switches; there are no tasks here yet).
  * On x86_64 (no HIGHMEM) every function returns/ignores the direct-map address.
  *
@@ -27,7 +28,6 @@
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import { __fix_to_virt, KM_MAX_IDX, type KernelLayout } from '../arch/pgtable_areas.js'
-import { hex_addr } from '../arch/profile.js'
 import { PAGE_KERNEL, arch_filter_pgprot, pfn_pte, pte_pfn, type PgProt } from '../arch/pte.js'
 import { KernelBug } from '../include/bug.js'
 import type { Pfn } from './page.js'
@@ -232,23 +232,52 @@ export class Highmem {
     if (!this.enabled) return
     const lay = this.d.layout
     if (addr < __fix_to_virt(lay, lay.FIX_KMAP_END) || addr > __fix_to_virt(lay, lay.FIX_KMAP_BEGIN)) {
-      if (addr < this.d.page_alloc.arch.PAGE_OFFSET) throw new KernelBug(`kunmap_local_indexed: 0x${hex_addr(vaddr, 32)} is not a kernel address`)
-      return // a lowmem page_address(): nothing was mapped
+      // A lowmem page_address() had nothing mapped; a user-space address is WARN_ON_ONCE().
+      if (addr < this.d.page_alloc.arch.PAGE_OFFSET) this.warn_once('kunmap_local_indexed')
+      return
     }
     const c = this.ctrl()
     const cpu = this.d.page_alloc.cpu
     const idx = c.idx - 1 + KM_MAX_IDX * cpu
-    if (c.idx === 0 || addr !== this.slot_addr(idx)) {
-      throw new KernelBug(
-        `kunmap_local_indexed: unmapping 0x${hex_addr(addr, 32)} but the top kmap_local slot of CPU ${cpu} is ` +
-          (c.idx === 0 ? 'empty' : `0x${hex_addr(this.slot_addr(idx), 32)}`) + ' (kunmap_local must undo kmap_local in reverse order)',
-      )
+    if (c.idx === 0) {
+      // kmap_local_idx_pop(): BUG_ON(current->kmap_ctrl.idx < 0). The oops is reported and the
+      // unmap does nothing, so the machine goes on.
+      this.bug('kunmap_local_indexed')
+      return
+    }
+    if (addr !== this.slot_addr(idx)) {
+      // WARN_ON_ONCE(addr != __fix_to_virt(FIX_KMAP_BEGIN + idx)); Linux then clears the wrong
+      // slot and pops the stack. Here the unmap is refused: the stack stays as it was.
+      this.warn_once('kunmap_local_indexed')
+      return
     }
     const pt = this.d.pgtables
     pt.pte_clear(pt.init_mm, addr, pt.walk(pt.init_mm, addr))
     pt.flush_kernel(addr, addr + PAGE_SIZE) // arch_kmap_local_post_unmap(): flush_tlb_one_kernel()
     c.pteval[c.idx - 1] = 0
     c.idx--
+  }
+
+  private readonly warned = new Set<string>()
+  /** Kernel: WARN_ON_ONCE() in mm/highmem.c: the banner, once per site. */
+  private warn_once(func: string): void {
+    if (this.warned.has(func)) return
+    this.warned.add(func)
+    const pa = this.d.page_alloc
+    pa.printk.printk(4, '------------[ cut here ]------------')
+    pa.printk.printk(4, `WARNING: CPU: ${pa.cpu} PID: ${pa.pid} at mm/highmem.c ${func}`)
+    pa.printk.printk(4, `CPU: ${pa.cpu} UID: 0 PID: ${pa.pid} Comm: ${pa.comm}`)
+    pa.printk.printk(4, '---[ end trace 0000000000000000 ]---')
+  }
+  /** Kernel: BUG_ON() in mm/highmem.c: "kernel BUG at" and the oops banner. */
+  private bug(func: string): void {
+    const pa = this.d.page_alloc
+    pa.printk.printk(0, '------------[ cut here ]------------')
+    pa.printk.printk(0, 'kernel BUG at mm/highmem.c!')
+    pa.printk.printk(0, 'Oops: invalid opcode: 0000 [#1] SMP')
+    pa.printk.printk(0, `CPU: ${pa.cpu} UID: 0 PID: ${pa.pid} Comm: ${pa.comm}`)
+    pa.printk.printk(0, `EIP: ${func}`)
+    pa.printk.printk(0, '---[ end trace 0000000000000000 ]---')
   }
 
   /** Kernel: kmap_atomic(): preemption and page faults off, then a kmap_local mapping. */

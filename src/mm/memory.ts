@@ -209,6 +209,8 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
     return 0
   }
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
+  // pte_alloc() before the folio, so a failure leaves nothing to undo.
+  if (!mm.pgd.pte_alloc(vpn)) return VM_FAULT_OOM
   // vma_alloc_zeroed_movable_folio(): the allocator clears it (__GFP_ZERO)
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return VM_FAULT_OOM
@@ -222,13 +224,16 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
 }
 
 /** Map a page-cache page at addr (set_pte_range / finish_fault for a read). */
-function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): void {
+function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): number {
   const env = mm.env
+  // finish_fault(): the table first; without it nothing of the page is taken.
+  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
   env.pages.get_page(pfn)
   folio_add_file_rmap_pte(env, pfn)
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, mm_counter(mm, pfn), 1)
   mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_ACCESSED | extra))
+  return 0
 }
 
 /** Does a PTE table cover vpn? (FramePageTables: a walk that reaches a PTE slot.) */
@@ -286,7 +291,8 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
     if (pfn === undefined || page_test_readahead(mm.env, pfn)) continue
     const a = addr + (idx - pgoff) * PAGE_SIZE
     if (mm.pgd.get(a / PAGE_SIZE) !== 0) continue
-    map_file_page(mm, vma, a, pfn, 0)
+    // do_fault_around()'s prealloc_pte: without a table the fault fails with VM_FAULT_OOM.
+    if (map_file_page(mm, vma, a, pfn, 0)) return VM_FAULT_OOM
     mapped++
     if (a === addr) ret = VM_FAULT_NOPAGE
   }
@@ -325,20 +331,27 @@ function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: bo
 /** Kernel: do_read_fault(), with filemap_fault()'s VM_FAULT_RETRY replayed as the retried fault. */
 function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const fault_around = mm.env.sysctl.fault_around_bytes > PAGE_SIZE && !vma.vm_userfaultfd_ctx
-  if (fault_around && do_fault_around(mm, vma, addr)) return 0
+  if (fault_around) {
+    const r = do_fault_around(mm, vma, addr)
+    if (r & VM_FAULT_OOM) return r
+    if (r) return 0
+  }
   const fault = { retry: false, tried: false }
   let pfn = __do_fault(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
   if (fault.retry) {
     // the retried fault (FAULT_FLAG_TRIED) maps the pages read through fault-around
     env_count_retry(mm)
-    if (fault_around && do_fault_around(mm, vma, addr)) return 0
+    if (fault_around) {
+      const r = do_fault_around(mm, vma, addr)
+      if (r & VM_FAULT_OOM) return r
+      if (r) return 0
+    }
     fault.tried = true
     pfn = __do_fault(mm, vma, addr, fault)
     if (pfn < 0) return -pfn
   }
-  map_file_page(mm, vma, addr, pfn, 0)
-  return 0
+  return map_file_page(mm, vma, addr, pfn, 0)
 }
 
 function env_count_retry(mm: MmStruct): void {
@@ -365,6 +378,7 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = __do_fault(mm, vma, addr)
   if (src < 0) return -src
+  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
   const pfn = new_anon_copy(mm, vma, addr, src)
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
@@ -383,6 +397,7 @@ function do_special_fault(mm: MmStruct, vma: VmArea, addr: number, write: boolea
   if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED)) && anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = (ops.fault as NonNullable<typeof ops.fault>)(vma, linear_page_index(vma, addr))
   if (src < 0) return -src
+  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
   if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED))) {
     const pfn = new_anon_copy(mm, vma, addr, src)
     if (pfn < 0) return VM_FAULT_OOM
@@ -394,17 +409,17 @@ function do_special_fault(mm: MmStruct, vma: VmArea, addr: number, write: boolea
     mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(src, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))
     return 0
   }
-  map_file_page(mm, vma, addr, src, 0)
-  return 0
+  return map_file_page(mm, vma, addr, src, 0)
 }
 
 /** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
 function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   const pfn = __do_fault(mm, vma, addr)
   if (pfn < 0) return -pfn
-  set_page_dirty(mm.env, pfn)
-  map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
-  return 0
+  const r = map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
+  // fault_dirty_shared_page(): once finish_fault() mapped it.
+  if (!r) set_page_dirty(mm.env, pfn)
+  return r
 }
 
 /** Kernel: do_wp_page(): write fault on a present, write-protected PTE. */
@@ -522,7 +537,7 @@ export function expand_downwards(mm: MmStruct, vma: VmArea, address: number): nu
 /** A user fault's outcome, as the signal the task gets (null: handled). */
 export interface UserFault {
   signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL'
-  si_code: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR' | 'KILLED'
+  si_code: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR' | 'SI_KERNEL'
   addr: number
 }
 
@@ -547,7 +562,8 @@ export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean
   const r = handle_mm_fault(mm, vma, address, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_USER)
   if (r & VM_FAULT_SIGSEGV) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
   if (r & VM_FAULT_SIGBUS) return { signal: 'SIGBUS', si_code: 'BUS_ADRERR', addr: address }
-  if (r & VM_FAULT_OOM) return { signal: 'SIGKILL', si_code: 'KILLED', addr: address }
+  // pagefault_out_of_memory(): the OOM killer's SIGKILL (SEND_SIG_PRIV) carries no fault code or address.
+  if (r & VM_FAULT_OOM) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
   return null
 }
 
@@ -633,13 +649,23 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   const pages = env.pages
   if (!vm_flags_test(src.vm_flags, COPY_PTES) && !src.anon_vma) return 0
   const cow = is_cow_mapping(src.vm_flags)
+  let ret = 0
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
+    if (ret) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte)) dmm.pgd.set(vpn, pte)
+      if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
       return
     }
     const page = vm_normal_page(src, pte)
-    let npte = pte
+    // The child's entry first (copy_pte_range(): pte_alloc_map_lock() fails with -ENOMEM before
+    // anything of this PTE is taken): a failure leaves the parent's PTE and the page untouched.
+    let npte = cow && pte_write(pte) ? pte_clear_flags(pte, _PAGE_RW) : pte
+    // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
+    if (vm_flags_test(src.vm_flags, VM_SHARED)) npte = pte_clear_flags(npte, _PAGE_DIRTY)
+    if (!dmm.pgd.set(vpn, pte_clear_flags(npte, _PAGE_ACCESSED))) {
+      ret = -ENOMEM
+      return
+    }
     if (page >= 0) {
       pages.get_page(page)
       if (pages.mapping[page] < 0) {
@@ -650,17 +676,11 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
       }
       add_mm_counter(dmm, mm_counter(dmm, page), 1)
     }
-    if (cow && pte_write(pte)) {
-      npte = pte_clear_flags(pte, _PAGE_RW)
-      smm.pgd.set(vpn, npte)
-    }
-    // A shared mapping's copy starts clean; every copy starts old (__copy_present_ptes).
-    if (vm_flags_test(src.vm_flags, VM_SHARED)) npte = pte_clear_flags(npte, _PAGE_DIRTY)
-    npte = pte_clear_flags(npte, _PAGE_ACCESSED)
-    dmm.pgd.set(vpn, npte)
+    // The parent's table exists (the entry is in it): write-protecting it cannot fail.
+    if (cow && pte_write(pte)) smm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_RW))
   })
   // No flush here: dup_mmap() flushes the parent's whole mm once (flush_tlb_mm) after the copy.
-  return 0
+  return ret
 }
 
 /** Mark a file page dirty when its PTE is dirty (used by msync and writeback). Kernel: folio_mkclean() helper. */

@@ -210,6 +210,11 @@ export interface AddressSpace {
   i_size: number
   /** Backing: 'shmem' (tmpfs / shared anon, no writeback) or 'disk' (writeback on sync). */
   readonly backing: 'shmem' | 'disk'
+  /**
+   * A disk file's blocks on the simulated disk (4 KiB blocks, by page index): what writeback
+   * wrote, what a page read in is filled from. Empty for shmem.
+   */
+  readonly disk_blocks: Map<number, Uint8Array>
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
   /**

@@ -170,6 +170,16 @@ function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: n
 }
 
 /** Kernel: move_page_tables(): move the PTEs of [old, old+len) to new. */
+/** The page tables the entries of [old_addr, old_addr + len) need at new_addr; false on -ENOMEM. */
+function alloc_move_tables(mm: MmStruct, old_addr: number, new_addr: number, len: number): boolean {
+  const shift = (new_addr - old_addr) / PAGE_SIZE
+  let ok = true
+  mm.pgd.each(old_addr / PAGE_SIZE, (old_addr + len) / PAGE_SIZE, (vpn) => {
+    if (ok && !mm.pgd.pte_alloc(vpn + shift)) ok = false
+  })
+  return ok
+}
+
 function move_page_tables(mm: MmStruct, old_addr: number, new_addr: number, len: number): void {
   const moves: [number, number][] = []
   mm.pgd.each(old_addr / PAGE_SIZE, (old_addr + len) / PAGE_SIZE, (vpn, pte) => {
@@ -187,6 +197,16 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   // A move copies old_len <= new_len bytes (a shrink was done first): a plain number.
   const old_len = v.old_len as number
   if (mm.map_count >= mm.env.sysctl.max_map_count - 3) return -ENOMEM
+  // prep_move_vma(): moving part of a mapping that refuses to split ([vdso], [vvar]:
+  // special_mapping_split()) fails before anything is copied; the unmap of the old part would
+  // refuse only after the copy was made.
+  const may_split = vma.vm_ops?.may_split
+  if (may_split) {
+    let err = 0
+    if (vma.vm_start !== v.addr) err = may_split(vma, v.addr)
+    if (!err && vma.vm_end !== v.addr + old_len) err = may_split(vma, v.addr + old_len)
+    if (err) return err
+  }
   // vrm_calc_charge()
   if (vm_flags_test(vma.vm_flags, VM_ACCOUNT)) {
     let charged = 0
@@ -196,6 +216,14 @@ function move_vma(mm: MmStruct, v: Vrm): number {
       if (security_vm_enough_memory_mm(mm, charged)) return -ENOMEM
       v.charged = charged
     }
+  }
+  // move_page_tables()'s alloc_new_pmd()/pte_alloc() for the destination of every present
+  // entry, first: when one fails Linux moves back what it moved and fails with -ENOMEM, the
+  // old mapping intact; allocating them all before the copy gives the same outcome.
+  if (!alloc_move_tables(mm, v.addr, v.new_addr, old_len)) {
+    if (v.charged) vm_unacct_memory(mm.env, v.charged)
+    v.charged = 0
+    return -ENOMEM
   }
   const new_pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
   const vma_start = vma.vm_start

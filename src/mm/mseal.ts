@@ -22,11 +22,11 @@ function range_contains_unmapped(mm: MmStruct, start: number, end: number): bool
 }
 
 /** Kernel: do_mseal() (start and len_in are unsigned longs, src/include/ulong.ts). 0 or -errno. */
-export function do_mseal(mm: MmStruct, start_in: UlongArg, len_arg: UlongArg, flags: number): number {
+export function do_mseal(mm: MmStruct, start_in: UlongArg, len_arg: UlongArg, flags: UlongArg): number {
   const bits = BITS_PER_LONG(mm)
   const ustart = ulong(start_in, bits)
   const len_in = ulong(len_arg, bits)
-  if (flags) return -EINVAL
+  if (ulong(flags, bits) !== 0) return -EINVAL
   if (ul_offset_in_page(ustart)) return -EINVAL
   const len = ul_page_align(len_in, bits)
   if (len_in && !len) return -EINVAL

@@ -54,6 +54,8 @@ import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
 import { PGALLOC_DMA, PGFREE } from './vm_event_item.js'
 import { PcpLists, pcp_allowed_order } from './pcp.js'
+import { FailPageAlloc } from './fail_page_alloc.js'
+import { free_pages_check_bad } from './bad_page.js'
 import {
   ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_NOFRAGMENT, ALLOC_NON_BLOCK,
   ALLOC_OOM, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, type PageAllocatorOptions,
@@ -80,6 +82,8 @@ export class PageAllocator extends PcpLists {
   highmem_page_address: ((pfn: Pfn) => number) | null = null
   /** Direct reclaim entry point (mm/vmscan.c); none until reclaim exists. */
   reclaim: ReclaimHook | null = null
+  /** Fault injection: /sys/kernel/debug/fail_page_alloc (off until its probability is set). */
+  readonly fail_page_alloc: FailPageAlloc
   private readonly page_offset_pfn: number
 
   constructor(
@@ -94,6 +98,7 @@ export class PageAllocator extends PcpLists {
   ) {
     super(arch, pages, physmem, zones, vmstat, printk, trace, opts)
     this.page_offset_pfn = arch.PAGE_OFFSET / PAGE_SIZE
+    this.fail_page_alloc = new FailPageAlloc(0, printk)
     this.max_low_pfn = Math.min(pages.nr, arch.max_low_phys / PAGE_SIZE)
   }
 
@@ -281,6 +286,8 @@ export class PageAllocator extends PcpLists {
       }
       return -1
     }
+    // prepare_alloc_pages(): an injected failure returns NULL without warn_alloc().
+    if (this.fail_page_alloc.probability && this.fail_page_alloc.should_fail_alloc_page(gfp, order)) return -1
     const highest_zoneidx = this.gfp_zone(gfp)
     const mt = gfp_migratetype(gfp)
     // Fast path: the low watermark, no reserves.
@@ -337,10 +344,27 @@ export class PageAllocator extends PcpLists {
 
   // ------------------------------------------------------------ freeing
 
-  /** Kernel: free_pages_prepare(): clear state, init_on_free. */
-  private free_pages_prepare(pfn: Pfn, order: number): void {
+  /**
+   * Blocks free_pages_prepare() refused after "BUG: Bad page state" (head pfn -> order): Linux
+   * leaks them; the checker accepts their head without a reference.
+   */
+  readonly bad_page_leaks = new Map<Pfn, number>()
+
+  /**
+   * Kernel: free_pages_prepare(): the bad-page check of every page (CONFIG_DEBUG_VM), then
+   * clear state, init_on_free. False when the block is bad and must not be freed.
+   */
+  private free_pages_prepare(pfn: Pfn, order: number): boolean {
     const p = this.pages
     const n = 1 << order
+    // An anonymous page's mapping (its anon_vma, negative here) is cleared before the check.
+    for (let i = 0; i < n; i++) if (p.mapping[pfn + i] < 0) p.mapping[pfn + i] = 0
+    // A compound page's tails carry their head link, not state: only the head is checked for them.
+    if (free_pages_check_bad(this, p, pfn, p.test(pfn, PG_head) ? 0 : order)) {
+      this.bad_page_leaks.set(pfn, order)
+      this.debug_touched?.push(pfn)
+      return false
+    }
     if (p.test(pfn, PG_head)) {
       p.clear(pfn, PG_head)
       for (let i = 1; i < n; i++) p.lru_prev[pfn + i] = -1
@@ -357,11 +381,12 @@ export class PageAllocator extends PcpLists {
     if (this.opts.init_on_free) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
     this.vmstat.count_vm_events(PGFREE, n)
     if (this.trace.enabled) this.trace.emit('mm_page_free', () => `page=${this.page_ptr(pfn)} pfn=0x${pfn.toString(16)} order=${order}`)
+    return true
   }
 
   /** Kernel: free_frozen_pages() (the page's refcount already dropped to zero). */
   private free_frozen_pages(pfn: Pfn, order: number): void {
-    this.free_pages_prepare(pfn, order)
+    if (!this.free_pages_prepare(pfn, order)) return
     const zone = this.page_zone(pfn)
     let mt = this.get_pfnblock_migratetype(pfn)
     if (!pcp_allowed_order(order) || mt === MIGRATE_ISOLATE) {

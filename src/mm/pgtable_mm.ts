@@ -127,6 +127,17 @@ export class FramePageTables {
     this.report()
   }
 
+  /**
+   * Kernel: the p4d/pud/pmd allocations of __handle_mm_fault() and pte_alloc(): make sure a
+   * PTE table covers vpn, allocating the missing levels. false on -ENOMEM (the fault handler
+   * returns VM_FAULT_OOM before taking anything for the page).
+   */
+  pte_alloc(vpn: number): boolean {
+    const ok = this.slot(vpn, true) !== 0
+    this.report()
+    return ok
+  }
+
   /** Whether a PTE table covers vpn (a walk reaches a pte slot). */
   pte_table_present(vpn: number): boolean {
     return this.slot(vpn, false) !== 0

@@ -27,6 +27,7 @@ export class ShmemMapping implements AddressSpace {
   readonly i_pages = new Map<number, number>()
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
+  readonly disk_blocks = new Map<number, Uint8Array>()
   i_size = 0
   host: MappingHost | null = null
   constructor(
@@ -92,6 +93,12 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   const pages = env.pages
   pages.mapping[pfn] = mapping.id
   pages.index[pfn] = index
+  // A disk file's block that writeback wrote is read in (read_folio); a hole reads as zeros.
+  const block = mapping.disk_blocks.get(index)
+  if (block) {
+    env.physmem.write_at(pfn, 0, block, 0, PAGE_SIZE)
+    pages.set(pfn, PG_mappedtodisk)
+  }
   pages.set(pfn, PG_uptodate)
   if (mapping.backing === 'shmem') {
     pages.set(pfn, PG_swapbacked)
@@ -199,6 +206,10 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
     if (index >= start_index && index <= end_index && env.pages.test(pfn, PG_dirty)) {
       // ext4_bio_write_folio(): the page straddling EOF is zeroed past i_size before I/O.
       if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
+      // The I/O: the page's bytes become the block's on the disk.
+      const block = new Uint8Array(PAGE_SIZE)
+      env.physmem.copy_out(pfn, 0, block, 0, PAGE_SIZE)
+      mapping.disk_blocks.set(index, block)
       clear_page_dirty(env, pfn)
       // written back: the page now has its blocks allocated on disk
       env.pages.set(pfn, PG_mappedtodisk)

@@ -21,6 +21,8 @@ import { NR_SLAB_UNRECLAIMABLE_B } from './vmstat.js'
 import { calculate_alignment, DEBUG_DEFAULT_FLAGS, get_order, gfp_slab_bug, GFP_SLAB_BUG_MASK, KMALLOC_CGROUP, kmalloc_index, kmalloc_info, KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, KMALLOC_SHIFT_HIGH, KMALLOC_SHIFT_LOW, kmalloc_type, NR_KMALLOC_TYPES, SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CONSISTENCY_CHECKS, SLAB_FAILSLAB, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_NO_MERGE, SLAB_NO_OBJ_EXT, SLAB_NO_USER_FLAGS, SLAB_NOLEAKTRACE, SLAB_PANIC, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TRACE, ZERO_OR_NULL_PTR, ZERO_SIZE_PTR, type KmemCacheArgs, type KmemCacheCommon, type SlabInfo, type slab_flags_t } from './slab_h.js'
 import type { SlabEnv, PageAllocLike } from './slab_env.js'
 import { KernelBug } from '../include/bug.js'
+import { FailSlab } from './failslab.js'
+import { TAINT_BAD_PAGE } from './slab_env.js'
 
 /** The operations a slab allocator backend provides. */
 export interface SlabBackend {
@@ -68,6 +70,8 @@ export class SlabAllocator {
   kmem_cache_node: KmemCache | null = null
   /** Per cache: its struct kmem_cache object and kmem_cache_node object (allocated from the two boot caches). */
   private readonly meta = new Map<KmemCache, KmemCacheSparse>()
+  /** Fault injection: /sys/kernel/debug/failslab (off until its probability is set). */
+  readonly failslab: FailSlab
 
   constructor(
     readonly env: SlabEnv,
@@ -76,6 +80,13 @@ export class SlabAllocator {
     slub_debug?: string,
   ) {
     if (slub_debug !== undefined) this.setup_slub_debug(slub_debug)
+    this.failslab = new FailSlab(0, env.printk)
+  }
+
+  /** Kernel: slab_pre_alloc_hook()'s should_failslab(): an injected failure of an allocation from `s`. */
+  private should_failslab(s: KmemCache, gfp: gfp_t): boolean {
+    return this.failslab.probability !== 0 &&
+      this.failslab.should_failslab(s.object_size, gfp, s === this.kmem_cache, (s.flags & SLAB_FAILSLAB) !== 0)
   }
 
   // ------------------------------------------------------------ boot
@@ -241,9 +252,35 @@ export class SlabAllocator {
     return this.slab_caches.find((c) => c.name === name) ?? null
   }
 
+  /**
+   * Caches kmem_cache_destroy() released, with the address their struct kmem_cache had: a
+   * later use is a use-after-free of that object. Linux finds it with KASAN
+   * (kmem_cache_destroy() starts with kasan_check_byte(s) and returns when it fails); here it
+   * is always caught, reported in KASAN's words, and the call does nothing.
+   */
+  private readonly destroyed = new WeakMap<KmemCache, number>()
+
+  /** True (after the report) when `s` was destroyed: the caller must not touch it. */
+  private use_after_destroy(s: KmemCache, func: string): boolean {
+    const addr = this.destroyed.get(s)
+    if (addr === undefined) return false
+    const p = this.env.printk
+    const { pid, comm } = this.env.task()
+    p.printk(3, '==================================================================')
+    p.printk(3, `BUG: KASAN: slab-use-after-free in ${func}`)
+    p.printk(3, `Read of size 4 at addr ${this.env.mem.px(addr)} by task ${comm}/${pid}`)
+    p.printk(3, '')
+    p.printk(3, `The buggy address belongs to the object at ${this.env.mem.px(addr)}`)
+    p.printk(3, ` which belongs to the cache kmem_cache of size ${(this.kmem_cache as KmemCache).object_size}`)
+    p.printk(3, '==================================================================')
+    this.env.add_taint(TAINT_BAD_PAGE)
+    return true
+  }
+
   /** Kernel: kmem_cache_destroy(): complains (and keeps the cache) if objects remain. */
   kmem_cache_destroy(s: KmemCache | null, caller = 'kmem_cache_destroy'): void {
     if (!s) return
+    if (this.use_after_destroy(s, 'kmem_cache_destroy')) return
     if (s.refcount < 0) return
     s.refcount--
     if (s.refcount > 0) return
@@ -255,6 +292,7 @@ export class SlabAllocator {
     this.slab_caches.splice(this.slab_caches.indexOf(s), 1)
     this.backend.release?.(s)
     const m = this.meta.get(s)
+    this.destroyed.set(s, m?.kmem_cache_obj ?? 0)
     if (m) {
       if (m.node_obj) this.free_obj(this.kmem_cache_node as KmemCache, m.node_obj, 'kmem_cache_release')
       if (m.kmem_cache_obj) this.free_obj(this.kmem_cache as KmemCache, m.kmem_cache_obj, 'kmem_cache_release')
@@ -264,13 +302,15 @@ export class SlabAllocator {
 
   /** Kernel: kmem_cache_shrink(): give empty slabs back to the page allocator. Returns 1 if slabs remain. */
   kmem_cache_shrink(s: KmemCache): number {
+    if (this.use_after_destroy(s, 'kmem_cache_shrink')) return 0
     return this.backend.shrink(s)
   }
 
   /** Kernel: kmem_cache_alloc(). Returns the object address, or 0. */
   kmem_cache_alloc(s: KmemCache, gfp: gfp_t, caller = 'kmem_cache_alloc'): number {
+    if (this.use_after_destroy(s, 'kmem_cache_alloc_noprof')) return 0
     if (gfp_slab_bug(gfp)) gfp = this.kmalloc_fix_flags(gfp)
-    const ret = this.backend.alloc(s, gfp, s.object_size, caller)
+    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
     const tr = this.pa.trace
     if (tr.enabled) {
       tr.emit('kmem_cache_alloc', () =>
@@ -287,6 +327,7 @@ export class SlabAllocator {
 
   /** Kernel: kmem_cache_free(). */
   kmem_cache_free(s: KmemCache, x: number, caller = 'kmem_cache_free'): void {
+    if (this.use_after_destroy(s, 'kmem_cache_free')) return
     const slab = this.virt_to_slab(x)
     if (!slab) {
       this.env.warn('mm/slab.h', 'virt_to_cache', 'virt_to_cache: Object is not a Slab page!')
@@ -373,7 +414,7 @@ export class SlabAllocator {
     } else {
       if (gfp_slab_bug(flags)) flags = this.kmalloc_fix_flags(flags)
       const s = this.kmalloc_slab(size, flags)
-      ret = this.backend.alloc(s, flags, size, caller)
+      ret = this.should_failslab(s, flags) ? 0 : this.backend.alloc(s, flags, size, caller)
       bytes_alloc = s.size
     }
     const tr = this.pa.trace

@@ -53,6 +53,9 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
       }
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
+    // ext4_truncate(): the blocks past EOF are freed, the EOF block's tail zeroed on disk too.
+    for (const index of [...mapping.disk_blocks.keys()]) if (index >= holebegin) mapping.disk_blocks.delete(index)
+    if (partial) mapping.disk_blocks.get(Math.floor(newsize / PAGE_SIZE))?.fill(0, partial)
   }
   // ext4_truncate() -> ext4_block_truncate_page(): the block holding the smaller of the old
   // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned
@@ -70,6 +73,8 @@ export function punch_hole(env: MmEnv, mapping: AddressSpace, offset: number, le
   for (const index of [...mapping.i_pages.keys()]) {
     if (index >= first && index <= last) delete_from_page_cache(env, mapping, index)
   }
+  // The punched blocks are deallocated on disk (ext4_punch_hole()).
+  for (const index of [...mapping.disk_blocks.keys()]) if (index >= first && index <= last) mapping.disk_blocks.delete(index)
 }
 
 /**

@@ -60,7 +60,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
       const pte = mm.pgd.get(vpn)
       const f: UserFault | null =
         pte_hw_present(pte) && pte & _PAGE_USER ? { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: a } : do_user_addr_fault(mm, a, false)
-      if (f) return { data: data.subarray(0, done), done, fault: { ...f, addr: a } }
+      if (f) return { data: data.subarray(0, done), done, fault: f }
     }
     if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
     mm.env.physmem.copy_out(pfn, off, data, done, n)
@@ -105,10 +105,7 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const off = offset_in_page(a)
     n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
     const r = fault_in_page(mm, a, (a - off) / PAGE_SIZE, write)
-    if (typeof r !== 'number') {
-      r.addr = a
-      return { data: data.subarray(0, done), done, fault: r }
-    }
+    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: r }
     if (write) {
       if (typeof src === 'number') physmem.fill_at(r, off, src, n)
       else if (src) physmem.write_at(r, off, src, done, n)

@@ -202,7 +202,27 @@ export class Vmalloc {
       if (area.obj === 0) return null
     }
     if (!(flags & VM_NO_GUARD)) area.size += PAGE_SIZE
-    const va = this.va.alloc_vmap_area(area.size, Math.max(align, PAGE_SIZE), start, end, (gfp & __GFP_NOWARN) !== 0, (s) => this.warn(s))
+    // alloc_vmap_area(): the area's vmap_area object comes first (kmem_cache_alloc_node()), and
+    // a split of a free fragment needs a second one (the ne_fit_preload object, else a
+    // GFP_NOWAIT allocation in va_clip()); without them the allocation fails with the free
+    // space untouched.
+    const pre: number[] = []
+    for (let i = 0; this.hooks && i < 2; i++) {
+      const o = this.hooks.alloc('vmap_area', this.sizes.vmap_area, GFP_KERNEL)
+      if (o === 0) break
+      pre.push(o)
+    }
+    if (this.hooks && pre.length === 0) {
+      if (area.obj) this.hooks.free('vm_struct', area.obj)
+      return null
+    }
+    const before = this.va.nr_objects()
+    let va = this.va.alloc_vmap_area(area.size, Math.max(align, PAGE_SIZE), start, end, (gfp & __GFP_NOWARN) !== 0, (s) => this.warn(s))
+    if (this.hooks && typeof va !== 'number' && this.va.nr_objects() - before > pre.length) {
+      this.va.free_vmap_area(va)
+      va = -ENOMEM
+    }
+    this.va_objs.push(...pre)
     this.sync_va_objs()
     if (typeof va === 'number') {
       if (this.hooks && area.obj) this.hooks.free('vm_struct', area.obj)

@@ -246,7 +246,7 @@ class Replayer extends OracleWorld {
     return this.mapping(p, r, new_len)
   }
 
-  signal_ret(start: number, f: { signal: number; si_code: number; addr: number }): string {
+  signal_ret(start: number, f: { signal: number; si_code: number; addr: number | bigint }): string {
     let fa = BigInt(f.addr) & ~(PAGE - 1n)
     if (fa < BigInt(start)) fa = BigInt(start)
     const sig = SIGNAL_NAMES[f.signal] ?? 'SIG?'

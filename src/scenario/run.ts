@@ -36,7 +36,7 @@ export interface StepRecord {
   /** Its return value (a number, or text for loads and reads). */
   ret?: number | string
   errno?: string
-  signal?: { signal: string; code: string; addr: number }
+  signal?: { signal: string; code: string; addr: number | bigint }
   /** The text a look inside printed (a /proc file, pmap, dmesg). */
   text?: string
 }
@@ -52,7 +52,7 @@ export class ScenarioExpectError extends Error {
 }
 
 /** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
-export function hex_addr(n: number): string {
+export function hex_addr(n: number | bigint): string {
   return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
 }
 

@@ -40,10 +40,10 @@ export class SignalError extends Error {
   readonly code: string
   /** The numeric si_code. */
   readonly si_code: number
-  /** si_addr: the faulting user address. */
-  readonly addr: number
+  /** si_addr: the faulting address (a bigint when it is 2^53 or more: the kernel half of x86_64). */
+  readonly addr: number | bigint
 
-  constructor(signo: number, si_code: number, addr: number) {
+  constructor(signo: number, si_code: number, addr: number | bigint) {
     const signal = SIGNAL_NAMES[signo] ?? `SIG${signo}`
     const code = si_code_name(signo, si_code)
     super(`${signal} (${code}) at 0x${addr.toString(16)}`)

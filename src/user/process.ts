@@ -16,7 +16,7 @@
  * Invariant: once the task has exited every call throws ErrnoError(ESRCH).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import type { UlongArg } from '../include/ulong.js'
+import { ulong, type UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
 import type { Syscalls, UserAccess } from '../kernel/syscalls.js'
 import type { UserFault } from '../kernel/mm_entry.js'
@@ -25,6 +25,7 @@ import type { ProgramImage } from '../kernel/exec.js'
 import type { SigHandler, TaskStruct } from '../kernel/task.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
+import { arg_bytes, arg_count, arg_int, arg_string, arg_ulong, MAX_RW_COUNT } from './args.js'
 import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
@@ -32,6 +33,7 @@ import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 const NO_BYTES = new Uint8Array(0)
+const U = arg_ulong
 
 export interface SpawnOptions {
   readonly name?: string
@@ -102,47 +104,50 @@ export class Process {
   // (src/include/ulong.ts).
 
   sys_mmap(addr: UlongArg, len: UlongArg, prot: UlongArg, flags: UlongArg, fd = -1, off: UlongArg = 0): number {
-    return this.sys.sys_mmap(this.live(), addr, len, prot, flags, fd, off)
+    const f = 'mmap'
+    return this.sys.sys_mmap(this.live(), U(f, 'addr', addr), U(f, 'len', len), U(f, 'prot', prot), U(f, 'flags', flags), arg_int(f, 'fd', fd), U(f, 'off', off))
   }
   sys_munmap(addr: UlongArg, len: UlongArg): number {
-    return this.sys.sys_munmap(this.live(), addr, len)
+    return this.sys.sys_munmap(this.live(), U('munmap', 'addr', addr), U('munmap', 'len', len))
   }
   sys_mprotect(addr: UlongArg, len: UlongArg, prot: UlongArg): number {
-    return this.sys.sys_mprotect(this.live(), addr, len, prot)
+    return this.sys.sys_mprotect(this.live(), U('mprotect', 'addr', addr), U('mprotect', 'len', len), U('mprotect', 'prot', prot))
   }
   sys_mremap(addr: UlongArg, old_len: UlongArg, new_len: UlongArg, flags: UlongArg, new_addr: UlongArg = 0): number {
-    return this.sys.sys_mremap(this.live(), addr, old_len, new_len, flags, new_addr)
+    const f = 'mremap'
+    return this.sys.sys_mremap(this.live(), U(f, 'addr', addr), U(f, 'old_len', old_len), U(f, 'new_len', new_len), U(f, 'flags', flags), U(f, 'new_addr', new_addr))
   }
   sys_madvise(addr: UlongArg, len: UlongArg, advice: number): number {
-    return this.sys.sys_madvise(this.live(), addr, len, advice)
+    return this.sys.sys_madvise(this.live(), U('madvise', 'addr', addr), U('madvise', 'len', len), arg_int('madvise', 'advice', advice))
   }
   sys_mlock(addr: UlongArg, len: UlongArg): number {
-    return this.sys.sys_mlock(this.live(), addr, len)
+    return this.sys.sys_mlock(this.live(), U('mlock', 'addr', addr), U('mlock', 'len', len))
   }
   /** Kernel: sys_mlock2(): unknown flags are EINVAL. */
   sys_mlock2(addr: UlongArg, len: UlongArg, flags: number): number {
-    return this.sys.sys_mlock2(this.live(), addr, len, flags)
+    return this.sys.sys_mlock2(this.live(), U('mlock2', 'addr', addr), U('mlock2', 'len', len), arg_int('mlock2', 'flags', flags))
   }
   sys_munlock(addr: UlongArg, len: UlongArg): number {
-    return this.sys.sys_munlock(this.live(), addr, len)
+    return this.sys.sys_munlock(this.live(), U('munlock', 'addr', addr), U('munlock', 'len', len))
   }
   sys_mlockall(flags: number): number {
-    return this.sys.sys_mlockall(this.live(), flags)
+    return this.sys.sys_mlockall(this.live(), arg_int('mlockall', 'flags', flags))
   }
   sys_munlockall(): number {
     return this.sys.sys_munlockall(this.live())
   }
   sys_msync(addr: UlongArg, len: UlongArg, flags: number): number {
-    return this.sys.sys_msync(this.live(), addr, len, flags)
+    return this.sys.sys_msync(this.live(), U('msync', 'addr', addr), U('msync', 'len', len), arg_int('msync', 'flags', flags))
   }
-  sys_mseal(addr: UlongArg, len: UlongArg, flags = 0): number {
-    return this.sys.sys_mseal(this.live(), addr, len, flags)
+  sys_mseal(addr: UlongArg, len: UlongArg, flags: UlongArg = 0): number {
+    return this.sys.sys_mseal(this.live(), U('mseal', 'addr', addr), U('mseal', 'len', len), U('mseal', 'flags', flags))
   }
   sys_mincore(addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
-    return this.sys.sys_mincore(this.live(), addr, len, vec)
+    if (!(vec instanceof Uint8Array)) arg_bytes('mincore', 'vec', vec)
+    return this.sys.sys_mincore(this.live(), U('mincore', 'addr', addr), U('mincore', 'len', len), vec)
   }
   sys_brk(addr: UlongArg): number {
-    return this.sys.sys_brk(this.live(), addr)
+    return this.sys.sys_brk(this.live(), U('brk', 'brk', addr))
   }
 
   // ---- glibc-style wrappers ----
@@ -206,11 +211,11 @@ export class Process {
 
   /** Kernel: sys_getrlimit(): 0 or -EINVAL; `out` receives the limit. */
   sys_getrlimit(resource: number, out: Rlimit): number {
-    return this.sys.sys_getrlimit(this.live(), resource, out)
+    return this.sys.sys_getrlimit(this.live(), arg_int('getrlimit', 'resource', resource), out)
   }
   /** Kernel: sys_setrlimit(): 0 or -errno (EINVAL, EPERM). */
   sys_setrlimit(resource: number, rlim: Rlimit): number {
-    return this.sys.sys_setrlimit(this.live(), resource, rlim)
+    return this.sys.sys_setrlimit(this.live(), arg_int('setrlimit', 'resource', resource), rlim)
   }
   /** getrlimit(2): `{ cur, max }` in bytes (or the resource's unit); RLIM_INFINITY is Infinity. */
   getrlimit(resource: number): { cur: number; max: number } {
@@ -237,12 +242,24 @@ export class Process {
 
   /** sigaction(2) for one signal: a handler function, 'SIG_DFL' or 'SIG_IGN'. Returns the old one. */
   sigaction(signo: number, handler: SigHandler): SigHandler {
-    const old = this.sys.sys_rt_sigaction(this.live(), signo, handler)
+    const old = this.sys.sys_rt_sigaction(this.live(), arg_int('sigaction', 'signo', signo), handler)
     if (typeof old === 'number') throw new ErrnoError(-old, 'sigaction')
     return old
   }
 
   // ---- user-mode memory access ----
+
+  /** A user pointer as the CPU register holds it (any integer, wrapped to the profile's width). */
+  private uaddr(fn: string, addr: unknown): number | bigint {
+    if (typeof addr === 'number' && addr >= 0 && addr < 2 ** 32 && Number.isInteger(addr)) return addr
+    return ulong(arg_ulong(fn, 'addr', addr), this.sys.mm.arch.bits)
+  }
+
+  /** A size_t count: any integer, as the register holds it. */
+  private ucount(fn: string, v: unknown): number | bigint {
+    if (typeof v === 'number' && v >= 0 && v < 2 ** 32 && Number.isInteger(v)) return v
+    return ulong(arg_ulong(fn, 'count', v), this.sys.mm.arch.bits)
+  }
 
   /** The SignalError of a fault the kernel delivered (the process may have died of it). */
   private fault(r: UserAccess): never {
@@ -250,15 +267,16 @@ export class Process {
     throw new SignalError(f.signal, f.si_code, f.addr)
   }
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
-  load(addr: number, len: number): Uint8Array {
-    const r = this.sys.user_access(this.live(), addr, len, false)
+  load(addr: UlongArg, len: number): Uint8Array {
+    const r = this.sys.user_access(this.live(), this.uaddr('load', addr), arg_count('load', 'len', len), false)
     if (!r.ok) this.fault(r)
     return r.data ?? NO_BYTES
   }
   /** A user-mode store of `bytes` at `addr` through the MMU. */
-  store(addr: number, bytes: Uint8Array | number[]): void {
-    const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)
-    const r = this.sys.user_access(this.live(), addr, data.length, true, data)
+  store(addr: UlongArg, bytes: Uint8Array | number[]): void {
+    const a = this.uaddr('store', addr)
+    const data = arg_bytes('store', 'bytes', bytes)
+    const r = this.sys.user_access(this.live(), a, data.length, true, data)
     if (!r.ok) this.fault(r)
   }
   /**
@@ -267,14 +285,17 @@ export class Process {
    * SIGSEGV/SEGV_ACCERR where the profile has NX (x86_64, i386-pae); on i386
    * every readable page is executable, as on the hardware.
    */
-  fetch(addr: number, len: number): Uint8Array {
-    const r = this.sys.user_fetch(this.live(), addr, len)
+  fetch(addr: UlongArg, len: number): Uint8Array {
+    const r = this.sys.user_fetch(this.live(), this.uaddr('fetch', addr), arg_count('fetch', 'len', len))
     if (!r.ok) this.fault(r)
     return r.data ?? NO_BYTES
   }
   /** Like load()/store(), but returns the fault instead of delivering it (bytes read up to it). */
-  try_access(addr: number, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
-    const r = this.sys.user_probe(this.live(), addr, len, write, data)
+  try_access(addr: UlongArg, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
+    const a = this.uaddr('try_access', addr)
+    const n = arg_count('try_access', 'len', len)
+    if (data !== undefined) arg_bytes('try_access', 'data', data)
+    const r = this.sys.user_probe(this.live(), a, n, write, data)
     return { data: r.data, fault: r.ok ? undefined : r.fault }
   }
 
@@ -283,10 +304,14 @@ export class Process {
    * present, 61 file/shared-anon, 58 guard region, 56 exclusively mapped,
    * 0-54 the PFN, shown only to uid 0 as with CAP_SYS_ADMIN).
    */
-  pagemap(addr: number, pages: number): bigint[] {
+  pagemap(addr: UlongArg, pages: number): bigint[] {
+    const a = this.uaddr('pagemap', addr)
+    const n = arg_count('pagemap', 'pages', pages, MAX_RW_COUNT / 8)
     const t = this.live()
     this.sys.sched.run(t)
-    const bytes = proc_pid_pagemap(this.sys.mm, t, Math.floor(addr / PAGE_SIZE) * 8, pages * 8, t.uid === 0)
+    // An offset at or past TASK_SIZE's entry reads nothing (pagemap_read() stops at mm->task_size).
+    if (typeof a !== 'number' || a >= this.sys.mm.arch.TASK_SIZE) return []
+    const bytes = proc_pid_pagemap(this.sys.mm, t, Math.floor(a / PAGE_SIZE) * 8, n * 8, t.uid === 0)
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const out: bigint[] = []
     for (let i = 0; i < bytes.length / 8; i++) out.push(dv.getBigUint64(i * 8, true))
@@ -296,7 +321,7 @@ export class Process {
   // ---- files ----
 
   sys_open(path: string, flags: number, mode = 0o644): number {
-    return this.sys.sys_open(this.live(), path, flags, mode)
+    return this.sys.sys_open(this.live(), arg_string('open', 'path', path), arg_int('open', 'flags', flags), arg_int('open', 'mode', mode))
   }
   open(path: string, flags = O_RDONLY, mode = 0o644): number {
     return check_syscall(this.sys_open(path, flags, mode), 'open')
@@ -305,7 +330,7 @@ export class Process {
     return this.open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)
   }
   sys_close(fd: number): number {
-    return this.sys.sys_close(this.live(), fd)
+    return this.sys.sys_close(this.live(), arg_int('close', 'fd', fd))
   }
   close(fd: number): void {
     check_syscall(this.sys_close(fd), 'close')
@@ -315,29 +340,29 @@ export class Process {
     return this.sys.fget(this.task, fd) ?? undefined
   }
   /** read(2) into user memory at `addr`, from the file position: bytes read, or -errno. */
-  sys_read(fd: number, addr: number, count: number): number {
-    return this.sys.sys_read(this.live(), fd, addr, count)
+  sys_read(fd: number, addr: UlongArg, count: UlongArg): number {
+    return this.sys.sys_read(this.live(), arg_int('read', 'fd', fd), this.uaddr('read', addr), this.ucount('read', count))
   }
-  read(fd: number, addr: number, count: number): number {
+  read(fd: number, addr: UlongArg, count: UlongArg): number {
     return check_syscall(this.sys_read(fd, addr, count), 'read')
   }
   /** write(2) from user memory at `addr`, at the file position (EOF with O_APPEND): bytes written, or -errno. */
-  sys_write(fd: number, addr: number, count: number): number {
-    return this.sys.sys_write(this.live(), fd, addr, count)
+  sys_write(fd: number, addr: UlongArg, count: UlongArg): number {
+    return this.sys.sys_write(this.live(), arg_int('write', 'fd', fd), this.uaddr('write', addr), this.ucount('write', count))
   }
-  write(fd: number, addr: number, count: number): number {
+  write(fd: number, addr: UlongArg, count: UlongArg): number {
     return check_syscall(this.sys_write(fd, addr, count), 'write')
   }
   /** lseek(2): the new file position (SEEK_SET 0, SEEK_CUR 1, SEEK_END 2). */
-  sys_lseek(fd: number, offset: number, whence: number): number {
-    return this.sys.sys_lseek(this.live(), fd, offset, whence)
+  sys_lseek(fd: number, offset: UlongArg, whence: number): number {
+    return this.sys.sys_lseek(this.live(), arg_int('lseek', 'fd', fd), U('lseek', 'offset', offset), arg_int('lseek', 'whence', whence))
   }
   lseek(fd: number, offset: number, whence: number): number {
     return check_syscall(this.sys_lseek(fd, offset, whence), 'lseek')
   }
   /** pread(2) into a fresh buffer: the bytes read, or -errno. */
   sys_pread(fd: number, len: number, off: UlongArg): Uint8Array | number {
-    return this.sys.sys_pread_buf(this.live(), fd, len, off)
+    return this.sys.sys_pread_buf(this.live(), arg_int('pread', 'fd', fd), arg_count('pread', 'len', len), U('pread', 'off', off))
   }
   pread(fd: number, len: number, off = 0): Uint8Array {
     const r = this.sys_pread(fd, len, off)
@@ -345,28 +370,28 @@ export class Process {
     return r
   }
   sys_pwrite(fd: number, data: Uint8Array, off: UlongArg): number {
-    return this.sys.sys_pwrite_buf(this.live(), fd, data, off)
+    return this.sys.sys_pwrite_buf(this.live(), arg_int('pwrite', 'fd', fd), arg_bytes('pwrite', 'data', data), U('pwrite', 'off', off))
   }
   pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
     return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
   }
   /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
   sys_ftruncate(fd: number, size: UlongArg): number {
-    return this.sys.sys_ftruncate(this.live(), fd, size)
+    return this.sys.sys_ftruncate(this.live(), arg_int('ftruncate', 'fd', fd), U('ftruncate', 'length', size))
   }
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
   }
   sys_fsync(fd: number): number {
-    return this.sys.sys_fsync(this.live(), fd)
+    return this.sys.sys_fsync(this.live(), arg_int('fsync', 'fd', fd))
   }
   /** pread(2) into user memory: a short count when the destination runs into a hole, EFAULT when nothing could be copied. */
-  sys_pread_user(fd: number, addr: number, len: number, off: UlongArg): number {
-    return this.sys.sys_pread64(this.live(), fd, addr, len, off)
+  sys_pread_user(fd: number, addr: UlongArg, len: UlongArg, off: UlongArg): number {
+    return this.sys.sys_pread64(this.live(), arg_int('pread', 'fd', fd), this.uaddr('pread', addr), this.ucount('pread', len), U('pread', 'off', off))
   }
   /** pwrite(2) from user memory. */
-  sys_pwrite_user(fd: number, addr: number, len: number, off: UlongArg): number {
-    return this.sys.sys_pwrite64(this.live(), fd, addr, len, off)
+  sys_pwrite_user(fd: number, addr: UlongArg, len: UlongArg, off: UlongArg): number {
+    return this.sys.sys_pwrite64(this.live(), arg_int('pwrite', 'fd', fd), this.uaddr('pwrite', addr), this.ucount('pwrite', len), U('pwrite', 'off', off))
   }
 
   /**
@@ -406,7 +431,7 @@ export class Process {
 
   /** exit(2). */
   exit(code = 0): void {
-    this.sys.sys_exit(this.live(), code)
+    this.sys.sys_exit(this.live(), arg_int('exit', 'code', code))
   }
 
   /**

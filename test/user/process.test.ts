@@ -106,7 +106,7 @@ describe('Process: signals', () => {
   it('an unmapped address is SEGV_MAPERR; a handler keeps the process alive', () => {
     const m = machine()
     const p = m.spawn({ name: 'app' })
-    const seen: { signo: number; code: number; addr: number }[] = []
+    const seen: { signo: number; code: number; addr: number | bigint }[] = []
     p.sigaction(11, (info) => seen.push(info))
     const a = p.mmap(0, 4096, PROT_NONE, ANON)
     p.munmap(a, 4096)

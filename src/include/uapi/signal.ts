@@ -62,6 +62,9 @@ export const SEGV_MTEAERR = 8
 export const SEGV_MTESERR = 9
 export const SEGV_CPERR = 10
 
+/** si_code of a signal the kernel sends on its own (a #GP, the OOM killer's SIGKILL). */
+export const SI_KERNEL = 0x80
+
 /* SIGBUS si_codes */
 export const BUS_ADRALN = 1
 export const BUS_ADRERR = 2
@@ -76,6 +79,7 @@ const BUS_CODES = ['', 'BUS_ADRALN', 'BUS_ADRERR', 'BUS_OBJERR', 'BUS_MCEERR_AR'
 /** The si_code name of a fault signal ('SEGV_MAPERR'); 'SI_CODE_<n>' when unknown. */
 export function si_code_name(signo: number, code: number): string {
   const t = signo === SIGSEGV ? SEGV_CODES : signo === SIGBUS ? BUS_CODES : []
+  if (code === SI_KERNEL) return 'SI_KERNEL'
   return t[code] || `SI_CODE_${code}`
 }
 

@@ -1,0 +1,38 @@
+/**
+ * The page-table side of the rmap counts, recounted (Kernel: the
+ * VM_BUG_ON_FOLIO(folio_mapcount() ...) checks of mm/rmap.c and
+ * check_mm()'s "BUG: Bad rss-counter state" in kernel/fork.c): every
+ * present PTE of every live mm that maps a normal page (not the zero page,
+ * not a VM_PFNMAP frame: both carry _PAGE_SPECIAL) is one map count of that
+ * page and one reference on it, and a page nobody maps has map count 0.
+ * Why: a fault or fork that takes a reference and a map count and then
+ * fails to set the PTE leaves counts no page table explains; nothing else
+ * notices until the page is never freed.
+ */
+import { KernelBug } from '../include/bug.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { _PAGE_SPECIAL, pte_pfn, pte_present } from '../arch/pte.js'
+import type { MmStruct } from './mm_types.js'
+import type { PageArray } from './page.js'
+
+export function check_rmap_counts(pages: PageArray, mms: Iterable<MmStruct>): void {
+  const mapped = new Map<number, number>()
+  for (const mm of mms) {
+    if (mm.pgd.nr_ptes === 0) continue
+    mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), (_vpn, pte) => {
+      if (!pte_present(pte) || pte & _PAGE_SPECIAL) return
+      const pfn = pte_pfn(pte)
+      mapped.set(pfn, (mapped.get(pfn) ?? 0) + 1)
+    })
+  }
+  for (const [pfn, n] of mapped) {
+    if (pfn >= pages.nr) continue // a frame without a struct page (ioremapped memory)
+    if (pages._mapcount[pfn] !== n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has mapcount ${pages._mapcount[pfn]}`)
+    if (pages._refcount[pfn] < n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has refcount ${pages._refcount[pfn]}`)
+  }
+  for (let pfn = 0; pfn < pages.nr; pfn++) {
+    if (pages._mapcount[pfn] > 0 && !mapped.has(pfn)) {
+      throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} has mapcount ${pages._mapcount[pfn]} but no PTE maps it`)
+    }
+  }
+}

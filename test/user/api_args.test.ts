@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { ErrnoError, Machine, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SignalError, type Process } from '../../src/index.js'
+import { boot } from '../helpers.js'
+
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS
+const RW = PROT_READ | PROT_WRITE
+
+function proc(m: Machine = boot()): Process {
+  return m.spawn({ name: 'args' })
+}
+
+/** The Node-style programming error a call throws (its class, code and message), or null. */
+function arg_error(fn: () => unknown): { type: string; code: string; message: string } | null {
+  try {
+    fn()
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) return { type: e.name, code: (e as { code?: string }).code ?? '', message: e.message }
+    throw e
+  }
+  return null
+}
+
+describe('values no C caller can pass are programming errors, as in Node', () => {
+  const p = proc()
+  const bad: [string, () => unknown, string, string][] = [
+    // [what, the call, the code, words the message must name]
+    ['mmap len NaN', () => p.sys_mmap(0, NaN, RW, ANON), 'ERR_OUT_OF_RANGE', 'mmap: The value of "len"'],
+    ['mmap len undefined', () => p.sys_mmap(0, undefined as never, RW, ANON), 'ERR_INVALID_ARG_TYPE', 'mmap: The "len" argument'],
+    ['mmap addr 1.5', () => p.sys_mmap(1.5, 4096, RW, ANON), 'ERR_OUT_OF_RANGE', 'mmap: The value of "addr"'],
+    ['mmap flags "34"', () => p.sys_mmap(0, 4096, RW, '34' as never), 'ERR_INVALID_ARG_TYPE', 'mmap: The "flags" argument'],
+    ['mmap fd bigint', () => p.sys_mmap(0, 4096, RW, ANON, 3n as never), 'ERR_INVALID_ARG_TYPE', 'mmap: The "fd" argument'],
+    ['madvise advice Infinity', () => p.sys_madvise(0, 4096, Infinity), 'ERR_OUT_OF_RANGE', 'madvise: The value of "advice"'],
+    ['munmap len null', () => p.sys_munmap(0, null as never), 'ERR_INVALID_ARG_TYPE', 'munmap: The "len" argument'],
+    ['brk -Infinity', () => p.sys_brk(-Infinity), 'ERR_OUT_OF_RANGE', 'brk: The value of "brk"'],
+    ['load len -1', () => p.load(0x10000, -1), 'ERR_OUT_OF_RANGE', 'load: The value of "len"'],
+    ['fetch len undefined', () => p.fetch(0x10000, undefined as never), 'ERR_INVALID_ARG_TYPE', 'fetch: The "len" argument'],
+    ['store bytes a string', () => p.store(0x10000, 'abc' as never), 'ERR_INVALID_ARG_TYPE', 'store: The "bytes" argument'],
+    ['store addr NaN', () => p.store(NaN, [1]), 'ERR_OUT_OF_RANGE', 'store: The value of "addr"'],
+    ['pagemap pages -4096', () => p.pagemap(0, -4096), 'ERR_OUT_OF_RANGE', 'pagemap: The value of "pages"'],
+    ['pread len 2^53', () => p.sys_pread(3, 2 ** 53, 0), 'ERR_OUT_OF_RANGE', 'pread: The value of "len"'],
+    ['pwrite off NaN', () => p.sys_pwrite(3, new Uint8Array(1), NaN), 'ERR_OUT_OF_RANGE', 'pwrite: The value of "off"'],
+    ['mlockall flags 2^40', () => p.sys_mlockall(2 ** 40), 'ERR_OUT_OF_RANGE', 'mlockall: The value of "flags"'],
+    ['open path a number', () => p.sys_open(5 as never, 0), 'ERR_INVALID_ARG_TYPE', 'open: The "path" argument'],
+  ]
+  for (const [what, call, code, words] of bad) {
+    it(`${what}: ${code}`, () => {
+      const e = arg_error(call)
+      expect(e?.code).toBe(code)
+      expect(e?.type).toBe(code === 'ERR_INVALID_ARG_TYPE' ? 'TypeError' : 'RangeError')
+      expect(e?.message).toContain(words)
+    })
+  }
+})
+
+describe('every integer is a register value: the kernel answers', () => {
+  it('lengths and addresses of any size or sign, number or bigint, get the errno Linux gives', () => {
+    const p = proc()
+    expect(p.sys_mmap(0, -4096, RW, ANON)).toBe(-12) // 2^64 - 4096 > TASK_SIZE: ENOMEM
+    expect(p.sys_mmap(-8192, 4096, RW, ANON | 0x10)).toBe(-12) // MAP_FIXED at 2^64 - 8192
+    expect(p.sys_mmap(0, 2n ** 64n - 4096n, RW, ANON)).toBe(-12)
+    expect(p.sys_munmap(2 ** 63, 4096)).toBe(-22)
+    const a = p.mmap(0, 8192, RW, ANON)
+    expect(p.sys_madvise(a, -(2 ** 31), 2)).toBe(-22) // MADV_SEQUENTIAL of 2^64 - 2^31 bytes: end wraps
+    expect(p.sys_mprotect(a, 2 ** 64, PROT_READ)).toBe(0) // 2^64 is 0 in the register: a no-op
+    expect(p.sys_brk(2n ** 64n - 4096n)).toBe(p.sys_brk(0)) // past TASK_SIZE: the old break
+    p.store(a, [1, 2, 3])
+    expect([...p.load(a, 3)]).toEqual([1, 2, 3])
+  })
+})
+
+describe('user accesses the page tables never translate', () => {
+  // The real kernel's answers (test/fixtures/probes/user_access_traps.c, recorded on 6.18).
+  const lines = readFileSync(new URL('../fixtures/probes/user_access_traps.txt', import.meta.url), 'utf8').trim().split('\n')
+  for (const line of lines) {
+    const [, hex, code, si_addr] = /^load (0x[0-9a-f]+): SEGV si_code=(\d+) si_addr=(0x[0-9a-f]+|0)$/.exec(line) as RegExpExecArray
+    it(`a load at ${hex} is SIGSEGV si_code ${code}, si_addr ${si_addr}, and the machine goes on`, () => {
+      const m = boot()
+      const p = proc(m)
+      const addr = BigInt(hex)
+      // The address as a caller passes it: a negative number, a bigint, or a plain number.
+      const arg = addr >= 2n ** 63n ? (addr - 2n ** 64n > -(2n ** 53n) ? Number(addr - 2n ** 64n) : addr) : Number(addr)
+      let err: unknown
+      try {
+        p.load(arg, 1)
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(SignalError)
+      const s = err as SignalError
+      expect(s.signal).toBe('SIGSEGV')
+      expect(s.si_code).toBe(Number(code))
+      expect(BigInt(s.addr)).toBe(BigInt(si_addr))
+      expect(p.wait()).toBe('signal:SIGSEGV')
+      m.check()
+      // The machine goes on: another process runs and exits.
+      const q = proc(m)
+      q.store(q.mmap(0, 4096, RW, ANON), [1])
+      q.exit(0)
+      m.check()
+    })
+  }
+
+  it('store(-745) kills with SIGSEGV at 2^64 - 745 and the exit that follows is clean', () => {
+    const m = boot()
+    const p = proc(m)
+    expect(() => p.store(-745, [1, 2])).toThrow(SignalError)
+    const q = proc(m)
+    expect(() => q.store(-745, [1])).toThrow(SignalError)
+    expect(() => q.exit(0)).toThrow(ErrnoError) // it died of the signal already: ESRCH
+    m.check()
+  })
+
+  it('on i386 a negative address wraps to 32 bits: a kernel address, SEGV_MAPERR there', () => {
+    const m = boot({ arch: 'i386' })
+    const p = proc(m)
+    let err: unknown
+    try {
+      p.load(-745, 1)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(SignalError)
+    expect([(err as SignalError).code, (err as SignalError).addr]).toEqual(['SEGV_MAPERR', 2 ** 32 - 745])
+  })
+})
