@@ -19,6 +19,13 @@
  * writing and returns the offset; write_at/copy_out/fill/or_u8 cover the
  * rest. frame()/peek() build a view on demand, a convenience for cold paths.
  *
+ * Shared pages, a host-side shortcut invisible to the simulation: share(pfn,
+ * page) makes a frame read as an immutable host page without copying it
+ * (slot < 0 names it); the first write gives the frame its own backing, a
+ * copy of that page. Program images fill hundreds of page-cache frames with
+ * the same bytes at every exec of a new machine; shared, they cost neither
+ * a copy nor host memory until a frame is written.
+ *
  * Host-side shortcut, invisible to the simulation: every backed frame keeps
  * a dirty extent [lo, hi) outside which its bytes are known to be zero.
  * Every write widens the extent by what it writes (frame() by the whole
@@ -39,7 +46,7 @@ const CHUNK_MAX_GROUPS = 256
 
 export class PhysMem {
   readonly nr_frames: number
-  /** pfn -> backing slot + 1 (0: never written). */
+  /** pfn -> backing slot + 1 (0: never written; -(i + 1): reads as shared[i], see share()). */
   private readonly slot: Int32Array
   /** group -> a view of its 1 MiB in the chunk holding it (one object per 256 frames, none per frame). */
   private readonly group_buf: Uint8Array[] = []
@@ -55,6 +62,9 @@ export class PhysMem {
   /** slot -> dirty extent [ext[2s], ext[2s+1]): bytes outside are zero (lo >= hi: all zero). */
   private ext = new Int32Array(512)
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
+  /** Shared pages (each PAGE_SIZE bytes nobody writes), and each one's index, so a page shared again reuses its entry. */
+  private readonly shared: Uint8Array[] = []
+  private readonly shared_index = new Map<Uint8Array, number>()
 
   constructor(nr_frames: number) {
     this.nr_frames = nr_frames
@@ -70,13 +80,37 @@ export class PhysMem {
   /** Read side: the buffer holding a frame's bytes (a shared zero page if it was never written). Do not write to it. */
   peek_buf(pfn: number): Uint8Array {
     const s1 = this.slot[pfn]
-    return s1 !== 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : PhysMem.ZERO
+    if (s1 > 0) return this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
+    return s1 === 0 ? PhysMem.ZERO : this.shared[-s1 - 1]
   }
 
   /** Read side: the offset of a frame's byte 0 in peek_buf(pfn). */
   peek_off(pfn: number): number {
     const s1 = this.slot[pfn]
-    return s1 !== 0 ? this.base(s1 - 1) : 0
+    return s1 > 0 ? this.base(s1 - 1) : 0
+  }
+
+  /**
+   * The frame's contents become `page` (PAGE_SIZE bytes), without a copy:
+   * the caller must never modify `page` afterwards. Reads see it until the
+   * first write, which gives the frame its own backing, a copy of `page`.
+   * A frame that already has its own backing gets a copy at once.
+   */
+  share(pfn: number, page: Uint8Array): void {
+    if (page.length !== PAGE_SIZE) throw new KernelBug(`physmem.share: a page is ${PAGE_SIZE} bytes, not ${page.length}`)
+    if (this.slot[pfn] > 0) {
+      this.write_at(pfn, 0, page, 0, PAGE_SIZE)
+      return
+    }
+    if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
+      throw new KernelBug(`physmem.share: pfn ${pfn} outside physical memory`)
+    }
+    let i = this.shared_index.get(page)
+    if (i === undefined) {
+      i = this.shared.push(page) - 1
+      this.shared_index.set(page, i)
+    }
+    this.slot[pfn] = -(i + 1)
   }
 
   /**
@@ -105,15 +139,19 @@ export class PhysMem {
 
   /** Read-only view (built on demand): the frame's bytes, or a shared zero page if it was never written. Do not write to it. */
   peek(pfn: number): Uint8Array {
-    if (this.slot[pfn] === 0) return PhysMem.ZERO
+    const s1 = this.slot[pfn]
+    if (s1 <= 0) return s1 === 0 ? PhysMem.ZERO : this.shared[-s1 - 1]
     const base = this.peek_off(pfn)
     return this.peek_buf(pfn).subarray(base, base + PAGE_SIZE)
   }
 
-  /** slot index (0-based) of the frame's backing, allocating it (all zero, extent empty). */
+  /**
+   * slot index (0-based) of the frame's backing, allocating it: all zero
+   * with an empty extent, or a copy of the page it shared.
+   */
   private backing(pfn: number): number {
     const s1 = this.slot[pfn]
-    if (s1 !== 0) return s1 - 1
+    if (s1 > 0) return s1 - 1
     if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
       throw new KernelBug(`physmem.frame: pfn ${pfn} outside physical memory`)
     }
@@ -127,6 +165,11 @@ export class PhysMem {
     this.ext[2 * s] = PAGE_SIZE
     this.ext[2 * s + 1] = 0
     this.slot[pfn] = s + 1
+    if (s1 < 0) {
+      this.group_buf[s >>> GROUP_SHIFT].set(this.shared[-s1 - 1], this.base(s))
+      this.ext[2 * s] = 0
+      this.ext[2 * s + 1] = PAGE_SIZE
+    }
     return s
   }
 
@@ -166,8 +209,8 @@ export class PhysMem {
       dst.fill(0, dst_off, dst_off + n)
       return
     }
-    const buf = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
-    const base = this.base(s1 - 1) + off
+    const buf = s1 > 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : this.shared[-s1 - 1]
+    const base = (s1 > 0 ? this.base(s1 - 1) : 0) + off
     if (n <= 16) for (let i = 0; i < n; i++) dst[dst_off + i] = buf[base + i]
     else dst.set(buf.subarray(base, base + n), dst_off)
   }
@@ -176,8 +219,8 @@ export class PhysMem {
   read_u32(pfn: number, off: number): number {
     const s1 = this.slot[pfn]
     if (s1 === 0) return 0
-    const b = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
-    const o = this.base(s1 - 1) + off
+    const b = s1 > 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : this.shared[-s1 - 1]
+    const o = (s1 > 0 ? this.base(s1 - 1) : 0) + off
     return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
   }
 
@@ -234,8 +277,16 @@ export class PhysMem {
     if (len <= 0) return
     const end = offset + len
     if (value === 0) {
-      const s1 = this.slot[pfn]
+      let s1 = this.slot[pfn]
       if (s1 === 0) return
+      if (s1 < 0) {
+        // A shared page: zeroed whole it reads as a never-written frame again; in part it needs its own copy.
+        if (offset === 0 && end >= PAGE_SIZE) {
+          this.slot[pfn] = 0
+          return
+        }
+        s1 = this.backing(pfn) + 1
+      }
       const s = s1 - 1
       const ext = this.ext
       const lo = ext[2 * s]
@@ -261,11 +312,16 @@ export class PhysMem {
 
   /** Copy one whole frame onto another (copy_page). */
   copy(dst_pfn: number, src_pfn: number): void {
-    if (this.slot[src_pfn] === 0) {
+    const src1 = this.slot[src_pfn]
+    if (src1 === 0) {
       this.fill(dst_pfn, 0)
       return
     }
     if (dst_pfn === src_pfn) return
+    if (src1 < 0) {
+      this.share(dst_pfn, this.shared[-src1 - 1]) // a copy of a shared page shares it too
+      return
+    }
     const src = this.slot[src_pfn] - 1
     const dst = this.backing(dst_pfn)
     const sbuf = this.peek_buf(src_pfn)

@@ -229,6 +229,7 @@ export function make_mm_entry(
     filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
+    kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
