@@ -76,8 +76,9 @@ export class Scheduler {
 
   /** Run `task` now (what a system call or a user access of it implies). */
   run(task: TaskStruct): void {
-    if (!(task.flags & PF_EXITING) && this.current[task.cpu] !== task) this.switch_to(task.cpu, task)
-    this.mmu.set_cpu(task.cpu)
+    const cpu = task.cpu
+    if (this.current[cpu] !== task && !(task.flags & PF_EXITING)) this.switch_to(cpu, task)
+    this.mmu.set_cpu(cpu)
   }
 
   /** The task stops running on `cpu`, which goes idle (the idle task borrows the mm: lazy TLB). */

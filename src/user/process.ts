@@ -251,14 +251,20 @@ export class Process {
   }
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: number, len: number): Uint8Array {
-    const r = this.sys.user_access(this.live(), addr, len, false)
+    const t = this.task
+    if (!t.mm || t.exit_state !== 0) this.live() // throws ESRCH; inline test: see store()
+    const r = this.sys.user_access(t, addr, len, false)
     if (!r.ok) this.fault(r)
     return r.data ?? NO_BYTES
   }
   /** A user-mode store of `bytes` at `addr` through the MMU. */
   store(addr: number, bytes: Uint8Array | number[]): void {
     const data = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)
-    const r = this.sys.user_access(this.live(), addr, data.length, true, data)
+    const t = this.task
+    // live()'s test inline (it throws ESRCH): a call less on the path of every access, whose
+    // inlining budget the TLB lookup and the copy need (see Syscalls.user_access).
+    if (!t.mm || t.exit_state !== 0) this.live()
+    const r = this.sys.user_access(t, addr, data.length, true, data)
     if (!r.ok) this.fault(r)
   }
   /**
