@@ -239,7 +239,7 @@ export class OracleWorld {
     const wlo = this.base - PAGE
     const whi = this.base + this.arena_len + PAGE
     const maps = proc_pid_maps(p.sys.mm, p.task)
-    interface W { start: bigint; end: bigint; line: string }
+    interface W { start: bigint; end: bigint; range: string; line: string }
     const wv: W[] = []
     for (const line of maps.split('\n')) {
       const m = parse_map_line(line)
@@ -256,7 +256,7 @@ export class OracleWorld {
       }
       let l = `${off_out(s - this.base)}-${off_out(e - this.base)} ${m.perms} ${m.off.toString(16).padStart(8, '0')}`
       if (nm) l += ' ' + nm.slice(0, 60)
-      wv.push({ start: m.start, end: m.end, line: l })
+      wv.push({ start: m.start, end: m.end, range: line.slice(0, line.indexOf(' ')), line: l })
     }
     // residency of arena pages: '-' unmapped, else mincore bit 0
     const npages = Number(this.arena_len / PAGE)
@@ -285,9 +285,17 @@ export class OracleWorld {
     return out.length - 1
   }
 
-  smaps(p: Process, wv: { start: bigint; end: bigint }[]): string {
+  /**
+   * The window VMAs' smaps fields, read from the whole /proc/<pid>/smaps as
+   * oracle.c reads it. A VMA's header line starts with its address range
+   * ("start-end ", the text its maps line starts with: W.range) and only
+   * header lines start with a hex digit (fields are capitalised names): a
+   * header is found by its first token, without parsing every line.
+   */
+  smaps(p: Process, wv: { start: bigint; end: bigint; range: string }[]): string {
     const FIELDS = ['Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty', 'Anonymous', 'LazyFree', 'Swap', 'Locked']
     const text = proc_pid_smaps(p.sys.mm, p.task)
+    const by_range = new Map(wv.map((w) => [w.range, w]))
     const parts: string[] = []
     let cur: { start: bigint; end: bigint } | null = null
     let vals: number[] = []
@@ -300,10 +308,10 @@ export class OracleWorld {
       parts.push(o)
     }
     for (const line of text.split('\n')) {
-      const m = parse_map_line(line)
-      if (m) {
+      const c0 = line.charCodeAt(0)
+      if ((c0 >= 48 && c0 <= 57) || (c0 >= 97 && c0 <= 102)) {
         flush()
-        cur = wv.find((w) => w.start === m.start && w.end === m.end) ?? null
+        cur = by_range.get(line.slice(0, line.indexOf(' '))) ?? null
         vals = FIELDS.map(() => 0)
         vmflags = ''
         continue
