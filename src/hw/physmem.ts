@@ -267,6 +267,21 @@ export class PhysMem {
     this.fill(pfn, value, off, n)
   }
 
+  /**
+   * The frame's bytes outside [nonzero_start(pfn), nonzero_end(pfn)) are
+   * zero (start >= end: all of them): the dirty extent, exposed so that a
+   * scan for non-zero entries (a page table's) can start and stop there.
+   * An over-approximation, never a byte that is not zero left out.
+   */
+  nonzero_start(pfn: number): number {
+    const s1 = this.slot[pfn]
+    return s1 > 0 ? this.ext[2 * (s1 - 1)] : s1 === 0 ? PAGE_SIZE : 0
+  }
+  nonzero_end(pfn: number): number {
+    const s1 = this.slot[pfn]
+    return s1 > 0 ? this.ext[2 * (s1 - 1) + 1] : s1 === 0 ? 0 : PAGE_SIZE
+  }
+
   /** True when the frame has ever been written. */
   is_backed(pfn: number): boolean {
     return this.slot[pfn] !== 0

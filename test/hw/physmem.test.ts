@@ -70,6 +70,16 @@ describe('PhysMem', () => {
             for (let i = 0; i < PAGE; i++) if (got[i] !== want[i]) expect([p, i, got[i]]).toEqual([p, i, want[i]])
             const buf = pm.peek_buf(p)
             const at = pm.peek_off(p)
+            // nonzero_start/end bound every non-zero byte (page-table scans skip the rest)
+            const lo = pm.nonzero_start(p)
+            const hi = pm.nonzero_end(p)
+            const outside = (i: number): void => {
+              if (want[i] !== 0) expect([p, i, lo, hi]).toEqual([p, i, 'outside the non-zero extent'])
+            }
+            if (pm.is_backed(p)) {
+              for (let i = 0; i < Math.min(lo, PAGE); i++) outside(i)
+              for (let i = Math.max(hi, lo, 0); i < PAGE; i++) outside(i)
+            }
             const out = new Uint8Array(PAGE + 2)
             pm.copy_out(p, 0, out, 1, PAGE)
             for (let i = 0; i < PAGE; i++) {
