@@ -112,6 +112,22 @@ export class KernelObjects {
 }
 
 /** The MmEnv of a machine (one per machine): its allocators, its MMU's translation and TLB flushes, its log. */
+/**
+ * MmEnv's vm_committed_as is the machine's (Committed_AS), so an accessor: on
+ * this prototype. Written as get/set inside make_mm_env()'s object literal, it
+ * made V8 build the whole literal in dictionary mode, and every env.physmem
+ * and env.mmu_translate of a user access a hash lookup.
+ */
+class MmEnvCommitted {
+  constructor(private readonly host: MmHost) {}
+  get vm_committed_as(): number {
+    return this.host.vm_committed_as
+  }
+  set vm_committed_as(v: number) {
+    this.host.vm_committed_as = v
+  }
+}
+
 export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
@@ -125,7 +141,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
     return s
   }
-  return {
+  const env: Omit<MmEnv, 'vm_committed_as'> = {
     arch: h.arch,
     pages: h.pages,
     physmem: h.physmem,
@@ -144,12 +160,6 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),
     available_pages: () => h.page_alloc.nr_free_pages(),
-    get vm_committed_as() {
-      return h.vm_committed_as
-    },
-    set vm_committed_as(v: number) {
-      h.vm_committed_as = v
-    },
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
@@ -164,6 +174,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
       h.printk.pr_warn(msg)
     },
   }
+  return Object.assign(new MmEnvCommitted(h), env)
 }
 
 /** The result of every store that did not fault (a store reads no bytes; AccessResult is read-only). */
