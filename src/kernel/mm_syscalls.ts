@@ -180,6 +180,11 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
 /** The result of every store that did not fault (a store reads no bytes; AccessResult is read-only). */
 const STORE_OK: { readonly ok: true; readonly data: Uint8Array } = Object.freeze({ ok: true, data: new Uint8Array(0) })
 
+/** A user access that faulted, for the system-call table (out of line: see uaccess.ts access_faulted()). */
+function fault_access(data: Uint8Array, f: { signal: string; si_code: string; addr: number }): { ok: false; data: Uint8Array; fault: UserFault } {
+  return { ok: false, data, fault: user_fault(f) }
+}
+
 function user_fault(f: { signal: string; si_code: string; addr: number }): UserFault {
   return { signal: SIGNAL_NUMBERS_BY_NAME[f.signal] ?? 11, si_code: SI_CODES_BY_NAME[f.si_code] ?? 0, addr: f.addr }
 }
@@ -224,7 +229,7 @@ export function make_mm_entry(
     sys_brk,
     access_user(mm, addr, len, write, data) {
       const r = access_user(mm, addr, len, write, data)
-      if (r.fault) return { ok: false, data: r.data, fault: user_fault(r.fault) }
+      if (r.fault) return fault_access(r.data, r.fault)
       return write ? STORE_OK : { ok: true, data: r.data }
     },
     fetch_user(mm, addr, len) {

@@ -222,9 +222,13 @@ export class Syscalls implements TaskEnv {
     // spent on small wrappers, the TLB lookup and the copy were left as calls (TLB-hit loads ~20 % slower).
     this.sched.run(t)
     const r = this.mm.access_user(t.mm!, addr, len, write, data)
-    if (!r.ok) return this.done(this.deliver(t, r))
+    if (!r.ok) return this.fault_done(t, r)
     if (this.after_syscall !== null) this.after_syscall()
     return r
+  }
+  /** A faulting user access: deliver the fault, then what every call does at its end. */
+  private fault_done(t: TaskStruct, r: UserAccess): UserAccess {
+    return this.done(this.deliver(t, r))
   }
   /** A user-mode instruction fetch (NX pages fault with SEGV_ACCERR where the profile has NX). */
   user_fetch(t: TaskStruct, addr: number, len: number): UserAccess {
