@@ -13,7 +13,7 @@
  */
 import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import { truncate_setsize } from '../mm/truncate.js'
-import { vfs_pread, vfs_pwrite, vfs_ftruncate } from '../mm/file_rw.js'
+import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
@@ -131,6 +131,11 @@ export class FsNamespace {
   /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */
   kernel_write(file: VmFile, off: Loff, data: Uint8Array): number {
     return vfs_pwrite(this.env, file, off, data)
+  }
+
+  /** kernel_write() of `nr` copies of one immutable page from page index `index`, the frames sharing it until written (a program image). */
+  kernel_write_shared_pages(file: VmFile, index: number, nr: number, page: Uint8Array): number {
+    return vfs_pwrite_shared_pages(this.env, file, index, nr, page)
   }
 
   /** Kernel: do_sys_ftruncate() -> do_truncate() -> truncate_setsize(). */

@@ -19,6 +19,13 @@
  * writing and returns the offset; write_at/copy_out/fill/or_u8 cover the
  * rest. peek_view(pfn) is peek_buf(pfn) as a DataView (one per group too). frame()/peek() build a view on demand, a convenience for cold paths.
  *
+ * Shared pages, a host-side shortcut invisible to the simulation: share(pfn,
+ * page) makes a frame read as an immutable host page without copying it
+ * (slot < 0 names it); the first write gives the frame its own backing, a
+ * copy of that page. Program images fill hundreds of page-cache frames with
+ * the same bytes at every exec of a new machine; shared, they cost neither
+ * a copy nor host memory until a frame is written.
+ *
  * Host-side shortcut, invisible to the simulation: every backed frame keeps
  * a dirty extent [lo, hi) outside which its bytes are known to be zero.
  * Every write widens the extent by what it writes (frame() by the whole
@@ -36,15 +43,24 @@ const GROUP_FRAMES = 1 << GROUP_SHIFT
 const GROUP_BYTES = GROUP_FRAMES * PAGE_SIZE
 /** Largest chunk, in groups (MiB). */
 const CHUNK_MAX_GROUPS = 256
+/**
+ * Whether the host stores an Int32Array's elements little endian, as x86
+ * does: then an aligned 32-bit word of a frame is one element of its group's
+ * word view (group_i32), one load instead of four byte loads. Otherwise the
+ * byte paths serve every access.
+ */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 export class PhysMem {
   readonly nr_frames: number
-  /** pfn -> backing slot + 1 (0: never written). */
+  /** pfn -> backing slot + 1 (0: never written; -(i + 1): reads as shared[i], see share()). */
   private readonly slot: Int32Array
   /** group -> a view of its 1 MiB in the chunk holding it (one object per 256 frames, none per frame). */
   private readonly group_buf: Uint8Array[] = []
   /** group -> a DataView of the same 1 MiB (peek_view), made with the group. */
   private readonly group_view: DataView[] = []
+  /** The same 1 MiB as 32-bit words (word i = bytes 4i..4i+3, little endian; see HOST_LE). */
+  private readonly group_i32: Int32Array[] = []
   /** Groups this machine can ever need. */
   private readonly max_groups: number
   /** Slots handed out so far. */
@@ -58,6 +74,9 @@ export class PhysMem {
   private ext = new Int32Array(512)
   private static readonly ZERO = new Uint8Array(PAGE_SIZE)
   private static readonly ZERO_VIEW = new DataView(PhysMem.ZERO.buffer)
+  /** Shared pages (each PAGE_SIZE bytes nobody writes), and each one's index, so a page shared again reuses its entry. */
+  private readonly shared: Uint8Array[] = []
+  private readonly shared_index = new Map<Uint8Array, number>()
 
   constructor(nr_frames: number) {
     this.nr_frames = nr_frames
@@ -73,7 +92,8 @@ export class PhysMem {
   /** Read side: the buffer holding a frame's bytes (a shared zero page if it was never written). Do not write to it. */
   peek_buf(pfn: number): Uint8Array {
     const s1 = this.slot[pfn]
-    return s1 !== 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : PhysMem.ZERO
+    if (s1 > 0) return this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
+    return s1 === 0 ? PhysMem.ZERO : this.shared[-s1 - 1]
   }
 
   /**
@@ -91,7 +111,30 @@ export class PhysMem {
   /** Read side: the offset of a frame's byte 0 in peek_buf(pfn). */
   peek_off(pfn: number): number {
     const s1 = this.slot[pfn]
-    return s1 !== 0 ? this.base(s1 - 1) : 0
+    return s1 > 0 ? this.base(s1 - 1) : 0
+  }
+
+  /**
+   * The frame's contents become `page` (PAGE_SIZE bytes), without a copy:
+   * the caller must never modify `page` afterwards. Reads see it until the
+   * first write, which gives the frame its own backing, a copy of `page`.
+   * A frame that already has its own backing gets a copy at once.
+   */
+  share(pfn: number, page: Uint8Array): void {
+    if (page.length !== PAGE_SIZE) throw new KernelBug(`physmem.share: a page is ${PAGE_SIZE} bytes, not ${page.length}`)
+    if (this.slot[pfn] > 0) {
+      this.write_at(pfn, 0, page, 0, PAGE_SIZE)
+      return
+    }
+    if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
+      throw new KernelBug(`physmem.share: pfn ${pfn} outside physical memory`)
+    }
+    let i = this.shared_index.get(page)
+    if (i === undefined) {
+      i = this.shared.push(page) - 1
+      this.shared_index.set(page, i)
+    }
+    this.slot[pfn] = -(i + 1)
   }
 
   /**
@@ -120,15 +163,19 @@ export class PhysMem {
 
   /** Read-only view (built on demand): the frame's bytes, or a shared zero page if it was never written. Do not write to it. */
   peek(pfn: number): Uint8Array {
-    if (this.slot[pfn] === 0) return PhysMem.ZERO
+    const s1 = this.slot[pfn]
+    if (s1 <= 0) return s1 === 0 ? PhysMem.ZERO : this.shared[-s1 - 1]
     const base = this.peek_off(pfn)
     return this.peek_buf(pfn).subarray(base, base + PAGE_SIZE)
   }
 
-  /** slot index (0-based) of the frame's backing, allocating it (all zero, extent empty). */
+  /**
+   * slot index (0-based) of the frame's backing, allocating it: all zero
+   * with an empty extent, or a copy of the page it shared.
+   */
   private backing(pfn: number): number {
     const s1 = this.slot[pfn]
-    if (s1 !== 0) return s1 - 1
+    if (s1 > 0) return s1 - 1
     if (pfn < 0 || pfn >= this.nr_frames || !Number.isInteger(pfn)) {
       throw new KernelBug(`physmem.frame: pfn ${pfn} outside physical memory`)
     }
@@ -142,6 +189,11 @@ export class PhysMem {
     this.ext[2 * s] = PAGE_SIZE
     this.ext[2 * s + 1] = 0
     this.slot[pfn] = s + 1
+    if (s1 < 0) {
+      this.group_buf[s >>> GROUP_SHIFT].set(this.shared[-s1 - 1], this.base(s))
+      this.ext[2 * s] = 0
+      this.ext[2 * s + 1] = PAGE_SIZE
+    }
     return s
   }
 
@@ -155,9 +207,11 @@ export class PhysMem {
       this.chunk_free = groups
       this.chunk_next_off = 0
     }
-    const buf = (this.chunk as Uint8Array).subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
+    const chunk = this.chunk as Uint8Array
+    const buf = chunk.subarray(this.chunk_next_off, this.chunk_next_off + GROUP_BYTES)
     this.group_buf[g] = buf
     this.group_view[g] = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.group_i32[g] = new Int32Array(chunk.buffer, chunk.byteOffset + this.chunk_next_off, GROUP_BYTES / 4)
     this.chunk_next_off += GROUP_BYTES
     this.chunk_free--
   }
@@ -177,25 +231,49 @@ export class PhysMem {
 
   /** Copy [off, off+n) of a frame into dst at dst_off (off + n <= PAGE_SIZE). */
   copy_out(pfn: number, off: number, dst: Uint8Array, dst_off: number, n: number): void {
-    if (n <= 0) return
     const s1 = this.slot[pfn]
-    if (s1 === 0) {
-      dst.fill(0, dst_off, dst_off + n)
+    // A backed frame first and alone: this is every user load's copy, and the rest stays out of
+    // line so that V8 inlines this part into the access.
+    if (s1 > 0) {
+      const buf = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
+      const base = this.base(s1 - 1) + off
+      if (n <= 16) for (let i = 0; i < n; i++) dst[dst_off + i] = buf[base + i]
+      else if (n > 0) dst.set(buf.subarray(base, base + n), dst_off)
       return
     }
-    const buf = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
-    const base = this.base(s1 - 1) + off
-    if (n <= 16) for (let i = 0; i < n; i++) dst[dst_off + i] = buf[base + i]
-    else dst.set(buf.subarray(base, base + n), dst_off)
+    this.copy_out_unbacked(s1, off, dst, dst_off, n)
+  }
+
+  /** copy_out() of a never-written frame (zeros) or of a shared page. */
+  private copy_out_unbacked(s1: number, off: number, dst: Uint8Array, dst_off: number, n: number): void {
+    if (n <= 0) return
+    if (s1 === 0) dst.fill(0, dst_off, dst_off + n)
+    else dst.set(this.shared[-s1 - 1].subarray(off, off + n), dst_off)
   }
 
   /** The little-endian unsigned 32-bit word at byte `off` of a frame (off + 4 <= PAGE_SIZE). */
   read_u32(pfn: number, off: number): number {
     const s1 = this.slot[pfn]
+    if (s1 > 0 && (off & 3) === 0 && HOST_LE) return this.group_i32[(s1 - 1) >>> GROUP_SHIFT][(this.base(s1 - 1) + off) >> 2] >>> 0
     if (s1 === 0) return 0
-    const b = this.group_buf[(s1 - 1) >>> GROUP_SHIFT]
-    const o = this.base(s1 - 1) + off
+    const b = s1 > 0 ? this.group_buf[(s1 - 1) >>> GROUP_SHIFT] : this.shared[-s1 - 1]
+    const o = (s1 > 0 ? this.base(s1 - 1) : 0) + off
     return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+  }
+
+  /**
+   * The little-endian 64-bit word at byte `off` of a frame (off + 8 <= PAGE_SIZE)
+   * as a signed number: hi * 2^32 + lo with the high half signed, exact while
+   * |value| < 2^53 (a pointer: canonical addresses are below 2^47 either way).
+   */
+  read_s64(pfn: number, off: number): number {
+    const s1 = this.slot[pfn]
+    if (s1 > 0 && (off & 3) === 0 && HOST_LE) {
+      const w = this.group_i32[(s1 - 1) >>> GROUP_SHIFT]
+      const i = (this.base(s1 - 1) + off) >> 2
+      return w[i + 1] * 4294967296 + (w[i] >>> 0)
+    }
+    return (this.read_u32(pfn, off + 4) | 0) * 4294967296 + this.read_u32(pfn, off)
   }
 
   /** Store a 32-bit word little endian at byte `off` of a frame (off + 4 <= PAGE_SIZE). */
@@ -204,8 +282,12 @@ export class PhysMem {
     const ext = this.ext
     if (off < ext[2 * s]) ext[2 * s] = off
     if (off + 4 > ext[2 * s + 1]) ext[2 * s + 1] = off + 4
-    const b = this.group_buf[s >>> GROUP_SHIFT]
     const o = this.base(s) + off
+    if ((o & 3) === 0 && HOST_LE) {
+      this.group_i32[s >>> GROUP_SHIFT][o >> 2] = value
+      return
+    }
+    const b = this.group_buf[s >>> GROUP_SHIFT]
     b[o] = value & 0xff
     b[o + 1] = (value >>> 8) & 0xff
     b[o + 2] = (value >>> 16) & 0xff
@@ -218,8 +300,14 @@ export class PhysMem {
     const ext = this.ext
     if (off < ext[2 * s]) ext[2 * s] = off
     if (off + 8 > ext[2 * s + 1]) ext[2 * s + 1] = off + 8
-    const b = this.group_buf[s >>> GROUP_SHIFT]
     const o = this.base(s) + off
+    if ((o & 3) === 0 && HOST_LE) {
+      const w = this.group_i32[s >>> GROUP_SHIFT]
+      w[o >> 2] = lo
+      w[(o >> 2) + 1] = hi
+      return
+    }
+    const b = this.group_buf[s >>> GROUP_SHIFT]
     b[o] = lo & 0xff
     b[o + 1] = (lo >>> 8) & 0xff
     b[o + 2] = (lo >>> 16) & 0xff
@@ -241,6 +329,21 @@ export class PhysMem {
     this.fill(pfn, value, off, n)
   }
 
+  /**
+   * The frame's bytes outside [nonzero_start(pfn), nonzero_end(pfn)) are
+   * zero (start >= end: all of them): the dirty extent, exposed so that a
+   * scan for non-zero entries (a page table's) can start and stop there.
+   * An over-approximation, never a byte that is not zero left out.
+   */
+  nonzero_start(pfn: number): number {
+    const s1 = this.slot[pfn]
+    return s1 > 0 ? this.ext[2 * (s1 - 1)] : s1 === 0 ? PAGE_SIZE : 0
+  }
+  nonzero_end(pfn: number): number {
+    const s1 = this.slot[pfn]
+    return s1 > 0 ? this.ext[2 * (s1 - 1) + 1] : s1 === 0 ? 0 : PAGE_SIZE
+  }
+
   /** True when the frame has ever been written. */
   is_backed(pfn: number): boolean {
     return this.slot[pfn] !== 0
@@ -251,8 +354,16 @@ export class PhysMem {
     if (len <= 0) return
     const end = offset + len
     if (value === 0) {
-      const s1 = this.slot[pfn]
+      let s1 = this.slot[pfn]
       if (s1 === 0) return
+      if (s1 < 0) {
+        // A shared page: zeroed whole it reads as a never-written frame again; in part it needs its own copy.
+        if (offset === 0 && end >= PAGE_SIZE) {
+          this.slot[pfn] = 0
+          return
+        }
+        s1 = this.backing(pfn) + 1
+      }
       const s = s1 - 1
       const ext = this.ext
       const lo = ext[2 * s]
@@ -278,11 +389,16 @@ export class PhysMem {
 
   /** Copy one whole frame onto another (copy_page). */
   copy(dst_pfn: number, src_pfn: number): void {
-    if (this.slot[src_pfn] === 0) {
+    const src1 = this.slot[src_pfn]
+    if (src1 === 0) {
       this.fill(dst_pfn, 0)
       return
     }
     if (dst_pfn === src_pfn) return
+    if (src1 < 0) {
+      this.share(dst_pfn, this.shared[-src1 - 1]) // a copy of a shared page shares it too
+      return
+    }
     const src = this.slot[src_pfn] - 1
     const dst = this.backing(dst_pfn)
     const sbuf = this.peek_buf(src_pfn)

@@ -262,22 +262,12 @@ export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: 
 /**
  * An object file's bytes: deterministic content so that loads of text show
  * something other than zeros, byte i = (i * 7 + 0x90) & 0xff. The pattern
- * repeats every 256 bytes: one buffer, grown by doubling copies of the first
- * 256 bytes, serves every object as a prefix (a byte loop over libc's
- * 2 MiB cost ~8 ms per exec). Read-only: kernel_write() copies it into the
- * page cache.
+ * repeats every 256 bytes, so every page of every object holds the same
+ * bytes: this one page, which the page cache of each object file shares
+ * (kernel_write_shared_pages: no copy per page, host memory only for pages
+ * written later). Never modified.
  */
-let object_pattern = new Uint8Array(0)
-function object_bytes(total: number): Uint8Array {
-  if (object_pattern.length < total) {
-    const buf = new Uint8Array(Math.max(total, 2 * object_pattern.length))
-    const n = Math.min(buf.length, 256)
-    for (let i = 0; i < n; i++) buf[i] = (i * 7 + 0x90) & 0xff
-    for (let len = n; len < buf.length; len *= 2) buf.copyWithin(len, 0, Math.min(len, buf.length - len))
-    object_pattern = buf
-  }
-  return object_pattern.subarray(0, total)
-}
+const OBJECT_PAGE = new Uint8Array(PAGE_SIZE).map((_, i) => (i * 7 + 0x90) & 0xff)
 
 /** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */
 function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: number): number {
@@ -287,8 +277,15 @@ function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: num
   if (typeof file === 'number') return file
   const total = total_size(obj)
   if (file.f_mapping.i_size < total) {
-    const w = k.kernel_write(file, 0, object_bytes(total))
+    const full = Math.floor(total / PAGE_SIZE)
+    const w = k.kernel_write_shared_pages(file, 0, full, OBJECT_PAGE)
     if (w < 0) return w
+    // Segments are page multiples; a tail (which mmap would refuse anyway) is written as bytes.
+    const tail = total - full * PAGE_SIZE
+    if (tail > 0) {
+      const t = k.kernel_write(file, full * PAGE_SIZE, OBJECT_PAGE.subarray(0, tail))
+      if (t < 0) return t
+    }
   }
   let base = fixed_base
   if (!base) {

@@ -103,6 +103,12 @@ export interface MmEntry {
   kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
   /** Kernel: kernel_write(): bytes written or -errno. */
   kernel_write(file: VmFile, off: Loff, data: Uint8Array): number
+  /**
+   * kernel_write() of `nr` copies of one page from page index `index` (a
+   * program image's bytes): bytes written or -errno. The page cache frames
+   * share `page` until written, so the caller never modifies it.
+   */
+  kernel_write_shared_pages(file: VmFile, index: number, nr: number, page: Uint8Array): number
   /** Kernel: filemap_read() into user memory: bytes read (short at a hole), or -errno (EFAULT). */
   file_read_to_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: generic_perform_write() from user memory: bytes written, or -errno. */

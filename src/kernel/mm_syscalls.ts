@@ -111,7 +111,14 @@ export class KernelObjects {
   }
 }
 
-/** The MmEnv of a machine (one per machine): its allocators, its MMU's translation and TLB flushes, its log. */
+/**
+ * The MmEnv of a machine (one per machine): its allocators, its MMU's
+ * translation and TLB flushes, its log. An object literal of data
+ * properties only (an accessor pair in it made V8 build the whole literal in
+ * dictionary mode, and every env.physmem and env.mmu_translate of a user
+ * access a hash lookup).
+ */
+
 export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEnv {
   let id = 0
   h.pages.set(h.zero_pfn, PG_reserved)
@@ -125,7 +132,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
     return s
   }
-  return {
+  const env: MmEnv = {
     arch: h.arch,
     pages: h.pages,
     physmem: h.physmem,
@@ -160,10 +167,16 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
       h.printk.pr_warn(msg)
     },
   }
+  return env
 }
 
 /** The result of every store that did not fault (a store reads no bytes; AccessResult is read-only). */
 const STORE_OK: { readonly ok: true; readonly data: Uint8Array } = Object.freeze({ ok: true, data: new Uint8Array(0) })
+
+/** A user access that faulted, for the system-call table (out of line: see uaccess.ts access_faulted()). */
+function fault_access(data: Uint8Array, f: { signal: string; si_code: string; addr: number }): { ok: false; data: Uint8Array; fault: UserFault } {
+  return { ok: false, data, fault: user_fault(f) }
+}
 
 function user_fault(f: { signal: string; si_code: string; addr: number }): UserFault {
   return { signal: SIGNAL_NUMBERS_BY_NAME[f.signal] ?? 11, si_code: SI_CODES_BY_NAME[f.si_code] ?? 0, addr: f.addr }
@@ -209,7 +222,7 @@ export function make_mm_entry(
     sys_brk,
     access_user(mm, addr, len, write, data) {
       const r = access_user(mm, addr, len, write, data)
-      if (r.fault) return { ok: false, data: r.data, fault: user_fault(r.fault) }
+      if (r.fault) return fault_access(r.data, r.fault)
       return write ? STORE_OK : { ok: true, data: r.data }
     },
     fetch_user(mm, addr, len) {
@@ -226,6 +239,7 @@ export function make_mm_entry(
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
+    kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),

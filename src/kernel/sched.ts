@@ -76,8 +76,13 @@ export class Scheduler {
 
   /** Run `task` now (what a system call or a user access of it implies). */
   run(task: TaskStruct): void {
-    if (!(task.flags & PF_EXITING) && this.current[task.cpu] !== task) this.switch_to(task.cpu, task)
-    this.mmu.set_cpu(task.cpu)
+    const cpu = task.cpu
+    if (this.current[cpu] !== task) this.switch_in(task, cpu)
+    this.mmu.set_cpu(cpu)
+  }
+  /** run()'s context switch, out of line (run() is on the path of every user access). */
+  private switch_in(task: TaskStruct, cpu: number): void {
+    if (!(task.flags & PF_EXITING)) this.switch_to(cpu, task)
   }
 
   /** The task stops running on `cpu`, which goes idle (the idle task borrows the mm: lazy TLB). */

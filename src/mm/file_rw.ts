@@ -12,7 +12,7 @@ import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { ext4_zero_eof_tail, file_read, file_write, grab_cache_page, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, file_write_shared_pages, grab_cache_page, set_page_dirty } from './shmem.js'
 import { filemap_get_pages, filemap_read_done } from './filemap.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
@@ -110,6 +110,18 @@ export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Arra
   const pos = pos_num(lpos)
   const n = Math.min(data.length, max - pos)
   return file_write(env, file.f_mapping, pos, data.subarray(0, n))
+}
+
+/**
+ * vfs_pwrite() of `nr` copies of one page at the page index `index` (a
+ * program image's bytes, src/kernel/exec.ts): the frames share the host page
+ * until written (file_write_shared_pages). Bytes written or -errno.
+ */
+export function vfs_pwrite_shared_pages(env: MmEnv, file: VmFile, index: number, nr: number, page: Uint8Array): number {
+  if (!(file.f_mode & FMODE_WRITE)) return -EBADF
+  if (nr === 0) return 0
+  if ((index + nr) * PAGE_SIZE > s_maxbytes(file.f_mapping)) return -EFBIG
+  return file_write_shared_pages(env, file.f_mapping, index, nr, page)
 }
 
 /** Kernel: do_sys_ftruncate(): 0 or -errno. */

@@ -41,34 +41,36 @@ export function kernel_physical_mapping_init(pt: PgTables, ranges: readonly { ba
   const large = arch_filter_pgprot(pt.arch, PAGE_KERNEL_LARGE)
   const small = arch_filter_pgprot(pt.arch, PAGE_KERNEL)
   const leaf = pt.arch.levels - 1
-  // The span of one pte table: a 4 KiB entry right after the previous one in the same pte
-  // table is the next entry of that table (the walk from the pgd would find the same table).
+  // The span of one pte table (2 MiB, 4 MiB on 2-level i386). PAGE_OFFSET is aligned to it, so the
+  // 4 KiB entries between two such boundaries of a physical address are consecutive entries of
+  // one pte table: one walk from the pgd finds the first, the rest follow it.
   const pte_table_span = 2 ** pt.arch.level_shifts[leaf - 1]
-  let last_va = NaN
-  let last_entryp = 0
+  if (pt.lin(pt.arch.PAGE_OFFSET) % pte_table_span !== 0) throw new KernelBug('kernel_physical_mapping_init: PAGE_OFFSET is not aligned to a pte table')
   ranges.forEach((r, i) => {
     let a = i === 0 ? 0 : r.base
     const end = Math.min(r.end, lowmem_end)
     while (a < end) {
-      let s: { size: number; lv: number } | undefined
-      for (const x of sizes) {
-        if (a % x.size === 0 && a + x.size <= end) {
-          s = x
-          break
-        }
+      // The largest page size aligned at a that fits before the end.
+      let k = 0
+      while (k < sizes.length && !(a % sizes[k].size === 0 && a + sizes[k].size <= end)) k++
+      if (k === sizes.length) throw new KernelBug(`kernel_physical_mapping_init: 0x${a.toString(16)} is not page aligned`)
+      const s = sizes[k]
+      if (s.lv !== leaf) {
+        const entryp = pt.early_entry_alloc(pt.arch.PAGE_OFFSET + a, s.lv)
+        if (entryp === 0) throw new KernelBug('kernel_physical_mapping_init: out of memory for boot page tables')
+        if (pt.ptep_get(entryp) === 0) pt.set_entry(entryp, pfn_pte(a / PAGE_SIZE, large))
+        bytes[k] += s.size
+        a += s.size
+        continue
       }
-      if (s === undefined) throw new KernelBug(`kernel_physical_mapping_init: 0x${a.toString(16)} is not page aligned`)
-      const va = pt.arch.PAGE_OFFSET + a
-      const next_in_table = s.lv === leaf && va - last_va === PAGE_SIZE && Math.floor(pt.lin(va) / pte_table_span) === Math.floor(pt.lin(last_va) / pte_table_span)
-      const entryp = next_in_table ? last_entryp + pt.size : pt.early_entry_alloc(va, s.lv)
-      if (s.lv === leaf) {
-        last_va = va
-        last_entryp = entryp
-      }
+      // 4 KiB pages up to the next pte-table boundary (where a larger page may fit again) or the end.
+      const stop = Math.min(end, (Math.floor(a / pte_table_span) + 1) * pte_table_span)
+      let entryp = pt.early_entry_alloc(pt.arch.PAGE_OFFSET + a, leaf)
       if (entryp === 0) throw new KernelBug('kernel_physical_mapping_init: out of memory for boot page tables')
-      if (pt.ptep_get(entryp) === 0) pt.set_entry(entryp, pfn_pte(a / PAGE_SIZE, s.lv === leaf ? small : large))
-      bytes[sizes.indexOf(s)] += s.size
-      a += s.size
+      for (; a < stop; a += PAGE_SIZE, entryp += pt.size) {
+        if (pt.ptep_get(entryp) === 0) pt.set_entry(entryp, pfn_pte(a / PAGE_SIZE, small))
+        bytes[k] += PAGE_SIZE
+      }
     }
   })
   sizes.forEach((x, i) => mapped.set(x.size, bytes[i]))

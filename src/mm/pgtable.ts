@@ -281,9 +281,11 @@ export class PgTables {
     const pm = this.deps.physmem
     const buf = pm.peek_buf(pfn)
     const at = pm.peek_off(pfn)
-    // 32 bits at a time (frames are page-aligned in their buffer); the byte loop only names the first live byte.
+    // 32 bits at a time (frames are page-aligned in their buffer), only over the frame's non-zero
+    // extent (zero outside); the byte loop only names the first live byte.
     const words = new Uint32Array(buf.buffer, buf.byteOffset + at, PAGE_SIZE / 4)
-    for (let w = 0; w < PAGE_SIZE / 4; w++) {
+    const end = Math.ceil(pm.nonzero_end(pfn) / 4)
+    for (let w = Math.floor(pm.nonzero_start(pfn) / 4); w < end; w++) {
       if (words[w] === 0) continue
       for (let i = w * 4; ; i++) {
         if (buf[at + i] !== 0) {
@@ -567,8 +569,21 @@ export class PgTables {
     const at = pm.peek_off(table)
     let idx = pt_index(l, div, this.nents[lv])
     let base = Math.floor(l / div) * div
+    // Entries outside the frame's non-zero extent are none: start at its first entry, stop past
+    // its end (read again there: `fn` may have set entries further on). A user pud or pmd table
+    // usually has one or two entries in 512.
+    const first = Math.floor(pm.nonzero_start(table) / size)
+    if (idx < first) {
+      base += (first - idx) * div
+      idx = first
+    }
+    let stop = pm.nonzero_end(table)
     const leaf = lv === this.levels - 1
     while (base < end) {
+      if (idx * size >= stop) {
+        stop = pm.nonzero_end(table)
+        if (idx * size >= stop) break
+      }
       const e = read_entry(buf, at + idx * size, this.layout)
       if (e !== 0) {
         if (leaf) {
@@ -617,11 +632,19 @@ export class PgTables {
   private free_level(mm: PgtableMm, table: Pfn, lv: number, addr: number, end: number, floor: number, ceiling: number): void {
     const div = this.divs[lv]
     const size = this.size
+    const pm = this.deps.physmem
     let l = addr
+    // Entries outside the frame's non-zero extent are none, so nothing to free there: start at
+    // its first entry and stop past its last (this loop only ever clears entries).
+    const first = Math.floor(pm.nonzero_start(table) / size)
+    const stop = Math.ceil(pm.nonzero_end(table) / size)
+    const idx0 = pt_index(l, div, this.nents[lv])
+    if (idx0 < first) l = (Math.floor(l / div) + first - idx0) * div
     while (l < end) {
       const next_b = (Math.floor(l / div) + 1) * div
       const next = next_b < end ? next_b : end
       const idx = pt_index(l, div, this.nents[lv])
+      if (idx >= stop) break
       const entryp = table * PAGE_SIZE + idx * size
       const e = this.ptep_get(entryp)
       // A user mm never frees the kernel tables its pgd shares with swapper_pg_dir.

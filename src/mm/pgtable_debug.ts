@@ -48,7 +48,10 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
     if (!pm.is_backed(table)) return
     const buf = pm.peek_buf(table)
     const at = pm.peek_off(table)
-    for (let i = from; i < to; i++) {
+    // Only the frame's non-zero extent can hold present entries.
+    const lo = Math.max(from, Math.floor(pm.nonzero_start(table) / size))
+    const hi = Math.min(to, Math.ceil(pm.nonzero_end(table) / size))
+    for (let i = lo; i < hi; i++) {
       if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
@@ -74,8 +77,9 @@ export function pgtable_reachable(pt: PgTables): Set<Pfn> {
     if (lv === levels - 1 || !pm.is_backed(table)) return
     const buf = pm.peek_buf(table)
     const at = pm.peek_off(table)
-    const n = nents[lv]
-    for (let i = 0; i < n; i++) {
+    // Only the frame's non-zero extent can hold present entries.
+    const n = Math.min(nents[lv], Math.ceil(pm.nonzero_end(table) / size))
+    for (let i = Math.floor(pm.nonzero_start(table) / size); i < n; i++) {
       if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue

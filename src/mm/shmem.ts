@@ -198,6 +198,30 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
   return done
 }
 
+/**
+ * file_write() of `nr` copies of one page at page index `index`: the same
+ * page cache, flags, counters and i_size, but each frame shares `page`
+ * (physmem.share(): read-only host bytes, copied on the frame's first
+ * write) instead of receiving a copy. For program images, whose object
+ * files are hundreds of identical pages (src/kernel/exec.ts). The caller
+ * never modifies `page`. Returns bytes written or -ENOMEM.
+ */
+export function file_write_shared_pages(env: MmEnv, mapping: AddressSpace, index: number, nr: number, page: Uint8Array): number {
+  const off = index * PAGE_SIZE
+  if (off > mapping.i_size && nr > 0) ext4_zero_eof_tail(env, mapping, mapping.i_size, off, true)
+  for (let i = 0; i < nr; i++) {
+    let pfn = mapping.i_pages.get(index + i)
+    if (pfn === undefined) {
+      pfn = add_to_page_cache(env, mapping, index + i)
+      if (pfn < 0) return i > 0 ? i * PAGE_SIZE : -ENOMEM
+    }
+    env.physmem.share(pfn, page)
+    set_page_dirty(env, pfn)
+    if (off + (i + 1) * PAGE_SIZE > mapping.i_size) mapping.i_size = off + (i + 1) * PAGE_SIZE
+  }
+  return nr * PAGE_SIZE
+}
+
 /** Writeback of a disk-backed mapping's dirty pages in [start_index, end_index] (shmem: nothing). */
 export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
   if (mapping.backing !== 'disk') return

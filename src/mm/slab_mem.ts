@@ -42,10 +42,8 @@ export class SlabMem {
     const vpn = Math.floor(va / PAGE_SIZE)
     const off = va - vpn * PAGE_SIZE
     const pfn = vpn - this.page_offset_pfn
-    const lo = this.physmem.read_u32(pfn, off)
-    if (this.ptr_size === 4) return lo
-    const hi = this.physmem.read_u32(pfn, off + 4) | 0
-    return hi * TWO32 + lo
+    if (this.ptr_size === 4) return this.physmem.read_u32(pfn, off)
+    return this.physmem.read_s64(pfn, off)
   }
 
   /** Write a pointer-sized word at a kernel address. */

@@ -14,6 +14,7 @@
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import type { MmStruct } from './mm_types.js'
+import type { PhysMem } from '../hw/physmem.js'
 import {
   _PAGE_ACCESSED,
   _PAGE_DIRTY,
@@ -105,15 +106,22 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const off = offset_in_page(a)
     n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
     const r = fault_in_page(mm, a, (a - off) / PAGE_SIZE, write)
-    if (typeof r !== 'number') return { data: data.subarray(0, done), done, fault: r }
-    if (write) {
-      if (typeof src === 'number') physmem.fill_at(r, off, src, n)
-      else if (src) physmem.write_at(r, off, src, done, n)
-    } else {
-      physmem.copy_out(r, off, data, done, n)
-    }
+    if (typeof r !== 'number') return access_faulted(r, data, done)
+    if (!write) physmem.copy_out(r, off, data, done, n)
+    else if (src !== undefined) store_chunk(physmem, r, off, src, done, n)
   }
   return { data, done: len, fault: null }
+}
+
+// access_user()'s fault and store steps, out of line: V8 inlines the whole chain of a user load
+// (Process.load down to the copy) only within a bytecode budget, which the TLB lookup needs.
+function access_faulted(f: UserFault, data: Uint8Array, done: number): AccessResult {
+  // f.addr is what si_addr reports: the faulting address, or 0 for a kill without one (OOM).
+  return { data: data.subarray(0, done), done, fault: f }
+}
+function store_chunk(physmem: PhysMem, pfn: number, off: number, src: Uint8Array | number, done: number, n: number): void {
+  if (typeof src === 'number') physmem.fill_at(pfn, off, src, n)
+  else physmem.write_at(pfn, off, src, done, n)
 }
 
 /**

@@ -268,7 +268,9 @@ export class Process {
   }
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: UlongArg, len: number): Uint8Array {
-    const r = this.sys.user_access(this.live(), this.uaddr('load', addr), arg_count('load', 'len', len), false)
+    const t = this.task
+    if (!t.mm || t.exit_state !== 0) this.live() // throws ESRCH; inline test: see store()
+    const r = this.sys.user_access(t, this.uaddr('load', addr), arg_count('load', 'len', len), false)
     if (!r.ok) this.fault(r)
     return r.data ?? NO_BYTES
   }
@@ -276,7 +278,11 @@ export class Process {
   store(addr: UlongArg, bytes: Uint8Array | number[]): void {
     const a = this.uaddr('store', addr)
     const data = arg_bytes('store', 'bytes', bytes)
-    const r = this.sys.user_access(this.live(), a, data.length, true, data)
+    const t = this.task
+    // live()'s test inline (it throws ESRCH): a call less on the path of every access, whose
+    // inlining budget the TLB lookup and the copy need (see Syscalls.user_access).
+    if (!t.mm || t.exit_state !== 0) this.live()
+    const r = this.sys.user_access(t, a, data.length, true, data)
     if (!r.ok) this.fault(r)
   }
   /**

@@ -10,6 +10,10 @@ import { PhysMem } from '../../src/hw/physmem.js'
 const PAGE = 4096
 const FRAMES = 4
 
+/** Pages to share (physmem.share()): never modified, whatever the frames sharing them go through. */
+const SHARED = [new Uint8Array(PAGE).map((_, i) => (i * 7 + 0x90) & 255), new Uint8Array(PAGE).fill(0x5a)]
+const SHARED_COPY = SHARED.map((p) => p.slice())
+
 const range = fc.tuple(fc.integer({ min: 0, max: PAGE - 1 }), fc.integer({ min: 0, max: PAGE })).map(([a, b]) => [a, Math.min(b, PAGE - a)] as const)
 const op = fc.oneof(
   fc.record({ k: fc.constant('frame' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 1), v: fc.integer({ min: 1, max: 255 }) }),
@@ -18,10 +22,12 @@ const op = fc.oneof(
   fc.record({ k: fc.constant('copy' as const), pfn: fc.nat(FRAMES - 1), src: fc.nat(FRAMES - 1) }),
   fc.record({ k: fc.constant('or_u8' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 1), v: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ k: fc.constant('poke' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 8), v: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ k: fc.constant('share' as const), pfn: fc.nat(FRAMES - 1), page: fc.nat(SHARED.length - 1) }),
+  fc.record({ k: fc.constant('u32' as const), pfn: fc.nat(FRAMES - 1), off: fc.nat(PAGE - 4), v: fc.nat() }),
 )
 
 describe('PhysMem', () => {
-  it('never-written frames read as zeros and write_at/fill/copy/frame agree with a naive model', () => {
+  it('never-written frames read as zeros and write_at/fill/copy/frame/share agree with a naive model', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const pm = new PhysMem(FRAMES)
@@ -47,6 +53,13 @@ describe('PhysMem', () => {
             const buf = pm.peek_buf(o.pfn)
             for (let i = 0; i < 8; i++) buf[at + i] = (o.v + i) & 255
             for (let i = 0; i < 8; i++) model[o.pfn][o.off + i] = (o.v + i) & 255
+          } else if (o.k === 'share') {
+            pm.share(o.pfn, SHARED[o.page])
+            model[o.pfn].set(SHARED[o.page])
+          } else if (o.k === 'u32') {
+            pm.write_u32(o.pfn, o.off, o.v)
+            for (let i = 0; i < 4; i++) model[o.pfn][o.off + i] = (o.v >>> (8 * i)) & 255
+            expect(pm.read_u32(o.pfn, o.off)).toBe(o.v >>> 0)
           } else {
             pm.copy(o.pfn, o.src)
             model[o.pfn].set(model[o.src])
@@ -57,12 +70,25 @@ describe('PhysMem', () => {
             for (let i = 0; i < PAGE; i++) if (got[i] !== want[i]) expect([p, i, got[i]]).toEqual([p, i, want[i]])
             const buf = pm.peek_buf(p)
             const at = pm.peek_off(p)
+            // nonzero_start/end bound every non-zero byte (page-table scans skip the rest)
+            const lo = pm.nonzero_start(p)
+            const hi = pm.nonzero_end(p)
+            const outside = (i: number): void => {
+              if (want[i] !== 0) expect([p, i, lo, hi]).toEqual([p, i, 'outside the non-zero extent'])
+            }
+            if (pm.is_backed(p)) {
+              for (let i = 0; i < Math.min(lo, PAGE); i++) outside(i)
+              for (let i = Math.max(hi, lo, 0); i < PAGE; i++) outside(i)
+            }
             const out = new Uint8Array(PAGE + 2)
             pm.copy_out(p, 0, out, 1, PAGE)
             for (let i = 0; i < PAGE; i++) {
               if (buf[at + i] !== want[i] || out[1 + i] !== want[i]) expect([p, i, buf[at + i], out[1 + i]]).toEqual([p, i, want[i], want[i]])
             }
           }
+        }
+        for (let j = 0; j < SHARED.length; j++) {
+          for (let i = 0; i < PAGE; i++) if (SHARED[j][i] !== SHARED_COPY[j][i]) expect([j, i, SHARED[j][i]]).toEqual([j, i, SHARED_COPY[j][i]])
         }
       }),
       { numRuns: 150 },

@@ -22,6 +22,14 @@ import {
   pt_index,
 } from '../../src/include/wide.js'
 
+/**
+ * expect(got).toBe(want), without vitest's expect() machinery when they agree: the properties
+ * below check ~100,000 values, and building an assertion object for each was most of the file's time.
+ */
+function same(got: unknown, want: unknown): void {
+  if (!Object.is(got, want)) expect(got).toBe(want)
+}
+
 const MAX = Number.MAX_SAFE_INTEGER
 /** Integers spread over every magnitude (small ones, around 2^31 and 2^32, up to 2^53). */
 const wide_int = (min: number): fc.Arbitrary<number> =>
@@ -43,7 +51,7 @@ describe('mod_pow2 / offset_in_page', () => {
   it('is the floor modulo for every exact integer and power of two', () => {
     fc.assert(
       fc.property(wide_int(-MAX), pow2(0, 30), (a, n) => {
-        expect(mod_pow2(a, n)).toBe(floor_mod(a, n))
+        same(mod_pow2(a, n), floor_mod(a, n))
       }),
       { numRuns: 3000 },
     )
@@ -52,8 +60,8 @@ describe('mod_pow2 / offset_in_page', () => {
     fc.assert(
       fc.property(wide_int(-MAX), (a) => {
         const off = offset_in_page(a)
-        expect(off).toBe(floor_mod(a, PAGE_SIZE))
-        expect(Math.floor(a / PAGE_SIZE) * PAGE_SIZE + off).toBe(a)
+        same(off, floor_mod(a, PAGE_SIZE))
+        same(Math.floor(a / PAGE_SIZE) * PAGE_SIZE + off, a)
       }),
       { numRuns: 3000 },
     )
@@ -64,7 +72,7 @@ describe('pt_index', () => {
   it('is floor(l / span) % nents for every linear address, span and table size', () => {
     fc.assert(
       fc.property(wide_int(0), pow2(0, 39), pow2(0, 20), (l, span, nents) => {
-        expect(pt_index(l, span, nents)).toBe(Math.floor(l / span) % nents)
+        same(pt_index(l, span, nents), Math.floor(l / span) % nents)
       }),
       { numRuns: 5000 },
     )
@@ -85,12 +93,12 @@ describe('page_chunk', () => {
           const a = start + done
           n = page_chunk(a, len - done)
           // the obvious version: up to the next page boundary, or to the end of the range
-          expect(n).toBe(Math.min(PAGE_SIZE - floor_mod(a, PAGE_SIZE), len - done))
-          expect(Math.floor((a + n - 1) / PAGE_SIZE)).toBe(Math.floor(a / PAGE_SIZE))
+          same(n, Math.min(PAGE_SIZE - floor_mod(a, PAGE_SIZE), len - done))
+          same(Math.floor((a + n - 1) / PAGE_SIZE), Math.floor(a / PAGE_SIZE))
           seen.push(n)
         }
-        expect(seen.reduce((x, y) => x + y, 0)).toBe(len)
-        expect(seen.length).toBe(len === 0 ? 0 : Math.floor((start + len - 1) / PAGE_SIZE) - Math.floor(start / PAGE_SIZE) + 1)
+        same(seen.reduce((x, y) => x + y, 0), len)
+        same(seen.length, len === 0 ? 0 : Math.floor((start + len - 1) / PAGE_SIZE) - Math.floor(start / PAGE_SIZE) + 1)
       }),
       { numRuns: 2000 },
     )
@@ -108,12 +116,12 @@ describe('64-bit flag words', () => {
   it('or / and / andnot / xor / test agree with BigInt', () => {
     fc.assert(
       fc.property(flag_word, flag_word, (a, b) => {
-        expect(flags_or(N(a), N(b))).toBe(N(a | b))
-        expect(flags_and(N(a), N(b))).toBe(N(a & b))
-        expect(flags_andnot(N(a), N(b))).toBe(N(a & ~b))
-        expect(flags_xor(N(a), N(b))).toBe(N(a ^ b))
-        expect(flags_test(N(a), N(b))).toBe((a & b) !== 0n)
-        expect(flags_union(N(a), N(b), N(a ^ b))).toBe(N(a | b))
+        same(flags_or(N(a), N(b)), N(a | b))
+        same(flags_and(N(a), N(b)), N(a & b))
+        same(flags_andnot(N(a), N(b)), N(a & ~b))
+        same(flags_xor(N(a), N(b)), N(a ^ b))
+        same(flags_test(N(a), N(b)), (a & b) !== 0n)
+        same(flags_union(N(a), N(b), N(a ^ b)), N(a | b))
       }),
       { numRuns: 5000 },
     )
@@ -121,7 +129,7 @@ describe('64-bit flag words', () => {
   it('flags_shr agrees with BigInt >>', () => {
     fc.assert(
       fc.property(flag_word, fc.integer({ min: 0, max: 53 }), (a, n) => {
-        expect(flags_shr(N(a), n)).toBe(N(a >> BigInt(n)))
+        same(flags_shr(N(a), n), N(a >> BigInt(n)))
       }),
       { numRuns: 2000 },
     )
@@ -129,7 +137,7 @@ describe('64-bit flag words', () => {
   it('flags_bit agrees with BigInt on the domain and with floor(a / 2^bit) odd outside it', () => {
     fc.assert(
       fc.property(flag_word, fc.integer({ min: 0, max: 52 }), (a, bit) => {
-        expect(flags_bit(N(a), bit)).toBe(((a >> BigInt(bit)) & 1n) === 1n)
+        same(flags_bit(N(a), bit), ((a >> BigInt(bit)) & 1n) === 1n)
       }),
       { numRuns: 3000 },
     )

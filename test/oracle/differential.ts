@@ -14,8 +14,9 @@
  * regression cannot hide behind "known failure"), one whose agreement rises
  * fails until its pin is raised, and one that agrees fails until it is taken
  * off the list; so the list only shrinks and the pins only rise. The suite
- * is split over two test files (replay.test.ts, replay_generated.test.ts) to
- * keep each under 10 s.
+ * is split over three test files of about the same cost (replay.test.ts,
+ * replay_generated.test.ts, replay_as.test.ts), so that vitest's workers,
+ * one per core, can share it out.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'

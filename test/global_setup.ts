@@ -1,0 +1,34 @@
+/**
+ * vitest globalSetup: the tests run the compiled dist/src (vitest.config.ts
+ * maps their src/ imports there), so dist must be up to date with src
+ * before any test starts, whether the run came from `npm test` (whose
+ * pretest has just built) or from `npx vitest`. When a source file or a
+ * tsconfig is newer than the last build, run the incremental build (tsc -b)
+ * here; a type error fails the run as it would fail `npm run build`.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Newest modification time (ms) of the .ts files under dir. */
+function newest_ts(dir: string): number {
+  let t = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`
+    if (e.isDirectory()) t = Math.max(t, newest_ts(p))
+    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs)
+  }
+  return t
+}
+
+export default function setup(): void {
+  const info = `${root}dist/tsconfig.tsbuildinfo`
+  const built = existsSync(info) ? statSync(info).mtimeMs : 0
+  const sources = Math.max(newest_ts(`${root}src`), newest_ts(`${root}bench`), statSync(`${root}tsconfig.json`).mtimeMs)
+  if (sources <= built) return
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  execFileSync(process.execPath, [tsc, '-b', `${root}tsconfig.json`], { stdio: 'inherit' })
+}
