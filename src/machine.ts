@@ -54,13 +54,18 @@ import { check_mmu, install_kernel_tlb_flush, mmu_sched } from './kernel/mmu_con
 import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
+import { DriverMmapCheck } from './drivers/mmap_check.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
+import { scullp_module } from './drivers/scullp/main.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { ErrnoError } from './user/errors.js'
 
 /** The drivers `insmod` loads by name. */
-const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map([['scull', scull_module]])
+const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string, () => KernelModule>([
+  ['scull', scull_module],
+  ['scullp', scullp_module],
+])
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
@@ -188,6 +193,8 @@ export class Machine {
   readonly chrdevs: ChrdevRegistry
   /** The kernel API drivers program against (src/drivers/driver_api.ts). */
   readonly driver_kernel: DriverKernel
+  /** The driver-mmap checker and its findings (src/drivers/mmap_check.ts, SECURITY.md cases). */
+  readonly driver_check: DriverMmapCheck
   /** Loaded modules (src/drivers/module.ts). */
   readonly modules: ModuleLoader
 
@@ -317,6 +324,7 @@ export class Machine {
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     const sys = this.syscalls
+    this.driver_check = new DriverMmapCheck(this.mm_env, this.printk)
     this.driver_kernel = new DriverKernel({
       slab: this.slab,
       kmem: this.kmem,
@@ -324,6 +332,10 @@ export class Machine {
       chrdevs: this.chrdevs,
       bits: this.arch.bits === 64 ? 64 : 32,
       current: () => sys.current,
+      page_alloc: this.page_alloc,
+      vmalloc: this.vmalloc,
+      mm_env: this.mm_env,
+      check: this.driver_check,
     })
     this.modules = new ModuleLoader(
       this.driver_kernel,
