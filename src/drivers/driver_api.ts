@@ -35,6 +35,7 @@ import { type MmEnv, type VmArea, type vm_flags_t, vm_flags_andnot, vm_flags_or 
 import { PAGE_SIZE } from '../include/page_types.js'
 import { put_page as mm_put_page } from '../mm/rmap.js'
 import * as R from '../mm/remap.js'
+import { get_user_pages } from '../mm/gup.js'
 import type { DriverMmapCheck } from './mmap_check.js'
 
 export { GFP_KERNEL }
@@ -289,6 +290,14 @@ export class DriverKernel {
   remap_vmalloc_range(vma: VmArea, addr: number, pgoff: number): number {
     const pfns = this.h.vmalloc.remap_vmalloc_range_pages(addr, pgoff, vma.vm_end - vma.vm_start)
     return R.remap_vmalloc_pages(vma, pfns)
+  }
+
+  /**
+   * Kernel: get_user_pages() on mm: the pinned pfns (put_page each) or
+   * -errno; VM_IO/VM_PFNMAP mappings are EFAULT.
+   */
+  get_user_pages(mm: MmStruct, start: number, nr_pages: number, write: boolean): number[] | number {
+    return get_user_pages(mm, start, nr_pages, write)
   }
 
   // ---- user memory ----

@@ -299,6 +299,8 @@ export const dummy_vm_ops: VmOperations = Object.freeze({})
  */
 export interface DriverMmHooks {
   mmap_done?(vma: VmArea): void
+  /** vm_area_dup() copied a file VMA (fork, split, mremap's move): the copy is the same mapping. */
+  vma_dup?(from: VmArea, to: VmArea): void
   fault_page?(vmf: VmFault): void
   /** A WARN()/pr_err() of the mm about a driver's call (the kernel log). */
   warn?(text: string): void
