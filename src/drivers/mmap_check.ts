@@ -14,8 +14,9 @@
  *    else's memory (S-A1 when mapped, S-D4 when a fault handed it out);
  *  - a fault at an offset past the range the VMA had when f_op->mmap
  *    accepted it, on a VMA without VM_DONTEXPAND, that the driver then
- *    served: the mapping grew with mremap and the handler did not bound the
- *    offset (S-E1).
+ *    served: the mapping grew with mremap and only the handler's own bound
+ *    stands between the offset and whatever lies past the object (S-E1, a
+ *    warning: scullp's size check makes it safe, faulty's off-by-one not).
  *
  * Frames without a struct page (MMIO above RAM) are not RAM anybody owns
  * and pass. A physical-memory driver (/dev/mem) declares itself with
@@ -27,9 +28,15 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmEnv, type VmArea, type VmFault, VM_DONTEXPAND, vm_flags_test } from '../mm/mm_types.js'
 import { File } from '../fs/fs.js'
 
-/** One finding: the SECURITY.md case, the module, what it did. */
+/**
+ * One finding: the SECURITY.md case, the module, what it did. An 'error'
+ * is memory handed out that is not the driver's to give; a 'warning' is a
+ * pattern that is safe only if the driver's own checks hold (S-E1: a fault
+ * past what mmap saw, which scullp answers with SIGBUS past its size).
+ */
 export interface DriverFinding {
   readonly id: string
+  readonly severity: 'error' | 'warning'
   readonly module: string
   readonly message: string
   /** The user address involved, or -1. */
@@ -57,6 +64,10 @@ export class DriverMmapCheck {
   ) {
     env.driver_hooks.mmap_done = (vma) => this.mmap_done(vma)
     env.driver_hooks.fault_page = (vmf) => this.fault_page(vmf)
+    env.driver_hooks.vma_dup = (from, to) => {
+      const v = this.validated.get(from)
+      if (v) this.validated.set(to, v)
+    }
     env.driver_hooks.warn = (text) => this.printk.printk(KERN_WARNING, text)
   }
 
@@ -77,7 +88,7 @@ export class DriverMmapCheck {
 
   /** Kernel log + finding. */
   report(id: string, module: string, message: string, addr = -1, pfn = -1): void {
-    this.findings.push({ id, module, message, addr, pfn })
+    this.findings.push({ id, severity: id === 'S-E1' ? 'warning' : 'error', module, message, addr, pfn })
     this.printk.printk(KERN_WARNING, `mmsim driver check: ${module}: ${message} [${id}]`)
   }
 
