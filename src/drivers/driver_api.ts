@@ -37,6 +37,7 @@ import { put_page as mm_put_page } from '../mm/rmap.js'
 import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
 import type { DriverMmapCheck } from './mmap_check.js'
+import { devmem_is_allowed, type DevmemHost } from './devmem.js'
 
 export { GFP_KERNEL }
 export {
@@ -67,6 +68,8 @@ export interface DriverHost {
   readonly mm_env: MmEnv
   /** The driver-mmap checker (mmap_check.ts): who owns which frame, the findings. */
   readonly check: DriverMmapCheck
+  /** /dev/mem's view of physical memory: the page policy physical-memory drivers must apply. */
+  readonly devmem: DevmemHost
 }
 
 export class DriverKernel {
@@ -212,6 +215,22 @@ export class DriverKernel {
   /** Kernel: page_count(). */
   page_count(pfn: number): number {
     return this.h.page_alloc.pages.page_count(pfn)
+  }
+
+  /**
+   * Kernel: devmem_is_allowed() (STRICT_DEVMEM): 0 deny, 1 allow, 2 zeros.
+   * A driver that maps physical addresses it is given (a /dev/mem clone)
+   * applies it to every page (SECURITY.md S-J6).
+   */
+  devmem_is_allowed(pfn: number): 0 | 1 | 2 {
+    return devmem_is_allowed(this.h.devmem, pfn)
+  }
+  /**
+   * This module maps physical memory by design, under devmem_is_allowed:
+   * the checker stops asking whether the frames are its own.
+   */
+  declare_raw_physical(): void {
+    this.h.check.declare_raw_physical(this.who)
   }
 
   // ---- vmalloc (mm/vmalloc.c) ----
