@@ -59,7 +59,7 @@ import { DriverMmapCheck } from './drivers/mmap_check.js'
 import type { DevmemHost } from './drivers/devmem.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
-import { scullp_module } from './drivers/scullp/main.js'
+import { scullp_module, scullv_module } from './drivers/scullp/main.js'
 import { simple_module } from './drivers/simple.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { ErrnoError } from './user/errors.js'
@@ -68,6 +68,7 @@ import { ErrnoError } from './user/errors.js'
 const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string, () => KernelModule>([
   ['scull', scull_module],
   ['scullp', scullp_module],
+  ['scullv', scullv_module],
   ['simple', simple_module],
 ])
 

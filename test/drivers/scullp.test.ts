@@ -11,7 +11,7 @@ import type { Machine, Process } from '../../src/index.js'
 import { type ErrnoError, SignalError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDONLY, O_RDWR, O_WRONLY, SEEK_SET } from '../../src/include/uapi/fcntl.js'
-import { scullp_module, type Scullp, type ScullpDev } from '../../src/drivers/scullp/main.js'
+import { scullp_module, scullv_module, type Scullp, type ScullpDev } from '../../src/drivers/scullp/main.js'
 
 const PG = 4096
 const SIGBUS = 7
@@ -244,5 +244,44 @@ describe('scullp mmap (SPEC §4.2)', () => {
     const fd = p.open('/dev/scullp0', O_RDONLY)
     const a = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
     expect(() => p.load(a, 1)).toThrow(expect.objectContaining({ signal: 'SIGBUS', code: 'BUS_ADRERR', addr: a }))
+  })
+})
+
+describe('scullv (SPEC §4.3)', () => {
+  it('vmalloc\'d 64 KiB quanta: any order maps; page k is bytes [4096k, 4096k+4096) through vmalloc_to_page; SIGBUS past the size', () => {
+    const m = boot({ ram: '128M' })
+    const mod = scullv_module()
+    m.insmod(mod, { scullv_qset: 2 })
+    expect(m.proc('/proc/devices')).toContain('\n254 scullv\n')
+    const p = m.spawn({ name: 'mapper', uid: 0 })
+    const buf = p.mmap(0, 16 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+    // three quanta over two nodes (qset 2): 150 000 bytes
+    const data = pattern(150000, 11)
+    const w = p.open('/dev/scullv0', O_WRONLY)
+    for (let done = 0; done < data.length; ) {
+      const n = Math.min(data.length - done, 16 * PG)
+      p.store(buf, data.subarray(done, done + n))
+      let off = 0
+      while (off < n) off += p.write(w, buf + off, n - off)
+      done += n
+    }
+    const dev = mod.scullp!.devices[0]
+    expect([dev.order, dev.size, dev.next !== null]).toEqual([4, 150000, true])
+    const fd = p.open('/dev/scullv0', O_RDONLY)
+    const a = p.mmap(0, 40 * PG, PROT_READ, MAP_SHARED, fd, 0)
+    for (const pg of [0, 1, 15, 16, 17, 31, 32, 36]) {
+      expect(p.load(a + pg * PG, 64)).toEqual(data.subarray(pg * PG, pg * PG + 64))
+    }
+    // the mapped frame is the vmalloc area's page, as the driver sees it
+    const k = m.driver_kernel
+    const q1 = k.read_ptr(dev.data + k.sizeof_long)
+    k.kernel_write(q1 + 5 * PG, new Uint8Array([0xab]))
+    expect(p.load(a + 21 * PG, 1)[0]).toBe(0xab)
+    p.sigaction(SIGBUS, () => {})
+    expect(sigbus(p, a + 37 * PG)).toBe(true)
+    p.munmap(a, 40 * PG)
+    p.close(p.open('/dev/scullv0', O_WRONLY)) // trimmed: every vmalloc area goes back
+    expect(dev.size).toBe(0)
+    expect(m.driver_check.findings).toEqual([])
   })
 })

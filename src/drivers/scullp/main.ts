@@ -20,6 +20,12 @@
  * past the device's size, or in a hole, is SIGBUS. Mapping a device whose
  * order is not 0 is ENODEV: only the first page of a higher-order block is
  * refcounted. Not modelled: the SCULLP_IOC* ioctls.
+ *
+ * scullv (LDD3 scullv/) is the same device with vmalloc'd quanta (order 4:
+ * 64 KiB, not zeroed by vmalloc, so zeroed here) whose fault handler finds
+ * the page with vmalloc_to_page; any order can be mapped. Page k of the
+ * device is bytes [4096k, 4096k + 4096), the intended semantics (SPEC
+ * §4.3), not the book's quantum-for-page indexing.
  */
 import { EBUSY, EFAULT, EFBIG, EINVAL, ENODEV, ENOMEM, ENXIO } from '../../include/errno.js'
 import { O_ACCMODE, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../include/uapi/fcntl.js'
@@ -56,6 +62,8 @@ export class ScullpDev {
 }
 
 export interface ScullpGlobals {
+  /** 'scullp': quanta from __get_free_pages; 'scullv' (scullv/, LDD3 §15.2.7): from vmalloc. */
+  kind: 'scullp' | 'scullv'
   scullp_major: number
   scullp_devs: number
   scullp_qset: number
@@ -101,7 +109,11 @@ export class Scullp {
     if (dev.vmas) return -EBUSY
     for (let dptr: ScullpDev | null = dev; dptr; ) {
       if (dptr.data) {
-        for (let i = 0; i < dptr.qset; i++) k.free_pages(k.read_ptr(dptr.data + i * this.L), dptr.order)
+        for (let i = 0; i < dptr.qset; i++) {
+          const q = k.read_ptr(dptr.data + i * this.L)
+          if (this.g.kind === 'scullv') k.vfree(q)
+          else k.free_pages(q, dptr.order)
+        }
         k.kfree(dptr.data, 'scullp_trim')
         dptr.data = 0
       }
@@ -179,7 +191,7 @@ export class Scullp {
     }
     let page = k.read_ptr(dptr.data + s_pos * this.L)
     if (!page) {
-      page = k.__get_free_pages(GFP_KERNEL, dptr.order)
+      page = this.g.kind === 'scullv' ? k.vmalloc(this.quantum(dptr)) : k.__get_free_pages(GFP_KERNEL, dptr.order)
       if (!page) return -ENOMEM
       k.memset0(page, this.quantum(dptr))
       k.write_ptr(dptr.data + s_pos * this.L, page)
@@ -219,17 +231,21 @@ export class Scullp {
     const k = this.k
     const vma = vmf.vma
     const dev = vma.vm_private_data as ScullpDev
-    let offset = vmf.address - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
-    if (offset >= dev.size) return VM_FAULT_SIGBUS
-    offset = Math.floor(offset / PAGE_SIZE)
+    const byte = vmf.address - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
+    if (byte >= dev.size) return VM_FAULT_SIGBUS
+    // the quantum holding the page, then the page inside it (one page per quantum for scullp; scullv's
+    // quanta are 2^order pages: the book's code indexed quanta by page number, SPEC §4.3's "book-bug")
+    const per_quantum = 2 ** dev.order
+    let offset = Math.floor(byte / PAGE_SIZE / per_quantum)
     let ptr: ScullpDev | null = dev
     while (ptr && offset >= dev.qset) {
       ptr = ptr.next
       offset -= dev.qset
     }
-    const pageptr = ptr && ptr.data ? k.read_ptr(ptr.data + offset * this.L) : 0
-    if (!pageptr) return VM_FAULT_SIGBUS // hole or end of file
-    const pfn = k.virt_to_pfn(pageptr)
+    const qptr = ptr && ptr.data ? k.read_ptr(ptr.data + offset * this.L) : 0
+    if (!qptr) return VM_FAULT_SIGBUS // hole or end of file
+    const in_quantum = (Math.floor(byte / PAGE_SIZE) % per_quantum) * PAGE_SIZE
+    const pfn = this.g.kind === 'scullv' ? k.vmalloc_to_pfn(qptr + in_quantum) : k.virt_to_pfn(qptr)
     k.get_page(pfn)
     vmf.page = pfn
     return 0
@@ -238,7 +254,8 @@ export class Scullp {
   /** Kernel: scullp_mmap(): order-0 devices only; no size check here, the fault handler bounds every page. */
   scullp_mmap(filp: File, vma: VmArea): number {
     const dev = filp.private_data as ScullpDev
-    if (dev.order) return -ENODEV
+    // higher-order buddy blocks are refcounted on their first page only; vmalloc pages each on their own
+    if (dev.order && this.g.kind === 'scullp') return -ENODEV
     vma.vm_ops = this.vm_ops
     vma.vm_private_data = dev
     this.scullp_vma_open(vma)
@@ -252,7 +269,7 @@ export class Scullp {
       this.devices.push(dev)
       dev.cdev = k.cdev_init(this.fops)
       const err = k.cdev_add(dev.cdev, MKDEV(this.g.scullp_major, i), 1)
-      if (err) k.pr_notice(`Error ${err} adding scull${i}`)
+      if (err) k.pr_notice(`Error ${err} adding ${this.g.kind}${i}`)
     }
   }
 
@@ -267,22 +284,34 @@ export class Scullp {
 
 /** The scullp module: scullp0..3, as scullp_load makes them (mode 664). */
 export function scullp_module(): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
-  const g: ScullpGlobals = { scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: SCULLP_ORDER }
+  return scull_pages_module('scullp', SCULLP_ORDER)
+}
+
+/** scullv (LDD3 scullv/): scullp's device with vmalloc'd quanta of 2^4 pages, mappable at any order. */
+export function scullv_module(): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
+  return scull_pages_module('scullv', 4)
+}
+
+function scull_pages_module(kind: 'scullp' | 'scullv', order: number): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
+  const g: ScullpGlobals = { kind, scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: order }
   const m = {
-    name: 'scullp',
-    params: { scullp_major: 'int', scullp_devs: 'int', scullp_qset: 'int', scullp_order: 'int' } as const,
+    name: kind,
+    params: { [`${kind}_major`]: 'int', [`${kind}_devs`]: 'int', [`${kind}_qset`]: 'int', [`${kind}_order`]: 'int' } as Record<string, 'int'>,
     g,
     scullp: null as Scullp | null,
     /** Kernel: scullp_init(). */
     init(k: DriverKernel, params: Readonly<Record<string, ModuleParamValue>>, THIS_MODULE: Module): number {
-      for (const [key, v] of Object.entries(params)) if (key in g) (g as unknown as Record<string, number>)[key] = v as number
+      for (const [param, v] of Object.entries(params)) {
+        const key = param.replace(/^scullv_/, 'scullp_')
+        if (key in g && key !== 'kind') (g as unknown as Record<string, number>)[key] = v as number
+      }
       if (g.scullp_devs < 0 || g.scullp_qset <= 0 || g.scullp_order < 0 || g.scullp_order > 10) return -EINVAL
       let result: number
       if (g.scullp_major) {
-        result = k.register_chrdev_region(MKDEV(g.scullp_major, 0), g.scullp_devs, 'scullp')
+        result = k.register_chrdev_region(MKDEV(g.scullp_major, 0), g.scullp_devs, kind)
       } else {
         const out = { value: 0 }
-        result = k.alloc_chrdev_region(out, 0, g.scullp_devs, 'scullp')
+        result = k.alloc_chrdev_region(out, 0, g.scullp_devs, kind)
         g.scullp_major = MAJOR(out.value)
       }
       if (result < 0) return result
@@ -298,7 +327,7 @@ export function scullp_module(): KernelModule & { scullp: Scullp | null; g: Scul
     },
     nodes(): DeviceNode[] {
       const out: DeviceNode[] = []
-      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `scullp${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664 })
+      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `${kind}${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664 })
       return out
     },
   }
