@@ -12,10 +12,10 @@ import type { Machine, Process } from '../../src/index.js'
 import { SignalError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDWR } from '../../src/include/uapi/fcntl.js'
-import { EFAULT, EINVAL } from '../../src/include/errno.js'
+import { EACCES, EFAULT, EINVAL } from '../../src/include/errno.js'
 import { MAJOR, MKDEV, S_IFCHR, type File } from '../../src/fs/fs.js'
 import type { Module } from '../../src/include/module.js'
-import type { MmStruct } from '../../src/mm/mm_types.js'
+import { type MmStruct, VM_WRITE, VM_MAYWRITE, vm_flags_test } from '../../src/mm/mm_types.js'
 import {
   type DriverKernel, type VmArea, type VmFault, GFP_KERNEL, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_PFNMAP,
 } from '../../src/drivers/driver_api.js'
@@ -351,5 +351,36 @@ describe('vm_operations and VM_FAULT_* results (SPEC §8)', () => {
     }))
     const a = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
     expect(m.proc(`/proc/${p.pid}/maps`)).toMatch(new RegExp(`${a.toString(16)}-.* /dev/probe\\n`))
+  })
+})
+
+describe('VMA flags a driver sets (SPEC §10; SECURITY.md S-H1, S-L4)', () => {
+  /** A read-only device: VM_WRITE is refused at mmap; VM_MAYWRITE cleared or (the bug) kept. */
+  const read_only = (clear_maywrite: boolean) => (pr: Probe, vma: VmArea): number => {
+    if (vm_flags_test(vma.vm_flags, VM_WRITE)) return -EACCES
+    if (clear_maywrite) pr.k.vm_flags_clear(vma, VM_MAYWRITE)
+    return pr.k.remap_pfn_range(vma, vma.vm_start, pr.pfn, vma.vm_end - vma.vm_start)
+  }
+
+  it('S-H1: a driver that clears VM_MAYWRITE keeps its mapping read-only (mprotect EACCES); one that keeps it can be upgraded', () => {
+    const good = load(probe_module(read_only(true)))
+    expect(good.p.sys_mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, good.fd, 0)).toBe(-EACCES)
+    const a = good.p.mmap(0, PG, PROT_READ, MAP_SHARED, good.fd, 0)
+    expect(good.p.sys_mprotect(a, PG, PROT_READ | PROT_WRITE)).toBe(-EACCES)
+    const bad = load(probe_module(read_only(false)))
+    const b = bad.p.mmap(0, PG, PROT_READ, MAP_SHARED, bad.fd, 0)
+    bad.p.mprotect(b, PG, PROT_READ | PROT_WRITE)
+    bad.p.store(b, text('written'))
+    expect(bad.pr.k.kernel_read(bad.pr.buf, 7)).toEqual(text('written'))
+  })
+
+  it('S-L4: mlock of a VM_IO|VM_PFNMAP mapping succeeds without locking it (VM_SPECIAL is skipped)', () => {
+    const { m, p, fd } = load(probe_module((pr, vma) => pr.k.remap_pfn_range(vma, vma.vm_start, pr.pfn, vma.vm_end - vma.vm_start)))
+    const a = p.mmap(0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0)
+    p.mlock(a, 2 * PG)
+    const smaps = m.proc(`/proc/${p.pid}/smaps`)
+    const block = smaps.slice(smaps.indexOf(a.toString(16)))
+    expect(block).toMatch(/^VmFlags: rd sh mr mw me ms pf io de dd \n/m)
+    expect(m.proc(`/proc/${p.pid}/status`)).toMatch(/^VmLck:\s+0 kB$/m)
   })
 })
