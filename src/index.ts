@@ -44,3 +44,10 @@ export type { FileOperations, File, Inode, UserPtr, Loff } from './fs/fs.js'
 export { MKDEV, MAJOR, MINOR, S_IFCHR, new_encode_dev } from './fs/fs.js'
 export type { Cdev } from './fs/char_dev.js'
 export type { Module } from './include/module.js'
+export type { VmArea, VmFault, VmOperations } from './mm/mm_types.js'
+export {
+  VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_FAULT_NOPAGE, VM_FAULT_LOCKED, FAULT_FLAG_WRITE,
+  VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTEXPAND, VM_DONTDUMP, VM_DONTCOPY, VM_SHARED, VM_WRITE, VM_MAYWRITE, VM_READ, VM_EXEC, VM_MAYEXEC,
+} from './drivers/driver_api.js'
+export type { DriverFinding } from './drivers/mmap_check.js'
+export { scullp_module } from './drivers/scullp/main.js'

@@ -10,6 +10,7 @@
  */
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
+import { cred_capable } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
@@ -57,13 +58,22 @@ import { check_mmu, install_kernel_tlb_flush, mmu_sched } from './kernel/mmu_con
 import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
+import { DriverMmapCheck } from './drivers/mmap_check.js'
+import type { DevmemHost } from './drivers/devmem.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
+import { scullp_module, scullv_module } from './drivers/scullp/main.js'
+import { simple_module } from './drivers/simple.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { ErrnoError } from './user/errors.js'
 
 /** The drivers `insmod` loads by name. */
-const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map([['scull', scull_module]])
+const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string, () => KernelModule>([
+  ['scull', scull_module],
+  ['scullp', scullp_module],
+  ['scullv', scullv_module],
+  ['simple', simple_module],
+])
 
 /**
  * The profile as this machine's kernel sees it. On i386 the end of lowmem is
@@ -111,6 +121,8 @@ export interface MachineOptions {
   pcid?: boolean
   /** read_ahead_kb of the root disk's queue (default 128, the kernel's VM_READAHEAD_KB). */
   read_ahead_kb?: number
+  /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
+  strict_devmem?: boolean
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -208,6 +220,8 @@ export class Machine {
   readonly chrdevs: ChrdevRegistry
   /** The kernel API drivers program against (src/drivers/driver_api.ts). */
   readonly driver_kernel: DriverKernel
+  /** The driver-mmap checker and its findings (src/drivers/mmap_check.ts, SECURITY.md cases). */
+  readonly driver_check: DriverMmapCheck
   /** Loaded modules (src/drivers/module.ts). */
   readonly modules: ModuleLoader
 
@@ -339,10 +353,25 @@ export class Machine {
       pr_err: (text) => this.printk.pr_err(text),
     })
     const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb))
-    chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev))
+    const physmem = this.physmem
+    const devmem: DevmemHost = {
+      capable: (cap) => {
+        const cur = this.syscalls.current
+        return cur === null || cred_capable(cur.cred, cap)
+      },
+      is_system_ram: (pfn) => this.pfn_present(pfn),
+      nr_frames: this.page_alloc.pages.nr,
+      high_memory: this.page_alloc.max_low_pfn * 4096,
+      max_phys: this.arch.max_phys,
+      read_phys: (pa, len) => physmem.read(pa, len),
+      write_phys: (pa, data) => physmem.write(pa, data),
+      strict_devmem: opts.strict_devmem ?? true,
+    }
+    chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
     const sys = this.syscalls
+    this.driver_check = new DriverMmapCheck(this.mm_env, this.printk)
     this.driver_kernel = new DriverKernel({
       slab: this.slab,
       kmem: this.kmem,
@@ -350,6 +379,11 @@ export class Machine {
       chrdevs: this.chrdevs,
       bits: this.arch.bits === 64 ? 64 : 32,
       current: () => sys.current,
+      page_alloc: this.page_alloc,
+      vmalloc: this.vmalloc,
+      mm_env: this.mm_env,
+      check: this.driver_check,
+      devmem,
     })
     this.modules = new ModuleLoader(
       this.driver_kernel,

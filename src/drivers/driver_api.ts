@@ -28,8 +28,23 @@ import type { MmStruct } from '../mm/mm_types.js'
 import { access_ok, copy_from_user, copy_to_user } from '../mm/uaccess.js'
 import type { Cdev, ChrdevRegistry } from '../fs/char_dev.js'
 import type { FileOperations, UserPtr } from '../fs/fs.js'
+import type { Module } from '../include/module.js'
+import type { PageAllocator } from '../mm/page_alloc.js'
+import type { Vmalloc } from '../mm/vmalloc.js'
+import { type MmEnv, type VmArea, type vm_flags_t, vm_flags_andnot, vm_flags_or } from '../mm/mm_types.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { put_page as mm_put_page } from '../mm/rmap.js'
+import * as R from '../mm/remap.js'
+import { get_user_pages } from '../mm/gup.js'
+import type { DriverMmapCheck } from './mmap_check.js'
+import { devmem_is_allowed, type DevmemHost } from './devmem.js'
 
 export { GFP_KERNEL }
+export {
+  VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_FAULT_NOPAGE, VM_FAULT_LOCKED, VM_FAULT_HWPOISON, FAULT_FLAG_WRITE,
+} from '../mm/memory.js'
+export { VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTEXPAND, VM_DONTDUMP, VM_DONTCOPY, VM_SHARED, VM_WRITE, VM_MAYWRITE, VM_READ, VM_EXEC, VM_MAYEXEC } from '../mm/mm_types.js'
+export type { VmArea, VmFault, VmOperations } from '../mm/mm_types.js'
 
 /** The task a driver runs for, as much as drivers read of it. */
 export interface CurrentTask {
@@ -48,10 +63,34 @@ export interface DriverHost {
   readonly bits: 32 | 64
   /** The task of the running system call, or null. */
   current(): CurrentTask | null
+  readonly page_alloc: PageAllocator
+  readonly vmalloc: Vmalloc
+  readonly mm_env: MmEnv
+  /** The driver-mmap checker (mmap_check.ts): who owns which frame, the findings. */
+  readonly check: DriverMmapCheck
+  /** /dev/mem's view of physical memory: the page policy physical-memory drivers must apply. */
+  readonly devmem: DevmemHost
 }
 
 export class DriverKernel {
-  constructor(private readonly h: DriverHost) {}
+  /**
+   * `owner`: the module this instance was given to (module.ts makes one per
+   * module), whose allocations the checker attributes to it; null for the
+   * drivers built into the kernel image.
+   */
+  constructor(
+    private readonly h: DriverHost,
+    readonly owner: Module | null = null,
+  ) {}
+
+  /** The same kernel, for one module. */
+  for_module(mod: Module): DriverKernel {
+    return new DriverKernel(this.h, mod)
+  }
+
+  private get who(): string {
+    return this.owner?.name ?? 'kernel'
+  }
 
   /** sizeof(long) and sizeof(void *). */
   get sizeof_long(): 4 | 8 {
@@ -124,6 +163,160 @@ export class DriverKernel {
     if (this.sizeof_long === 8) dv.setBigInt64(0, BigInt(value), true)
     else dv.setUint32(0, value >>> 0, true)
     this.h.kmem.kernel_write(addr, b)
+  }
+
+  // ---- pages (mm/page_alloc.c); a page is its pfn ----
+  /** Kernel: alloc_pages(): the first pfn of 2^order pages, or -1. */
+  alloc_pages(gfp: gfp_t, order: number): number {
+    const pfn = this.h.page_alloc.alloc_pages(gfp, order)
+    if (pfn >= 0) this.h.check.own(this.who, pfn, 2 ** order)
+    return pfn
+  }
+  /** Kernel: __free_pages(). */
+  __free_pages(pfn: number, order: number): void {
+    this.h.check.disown(pfn, 2 ** order)
+    this.h.page_alloc.__free_pages(pfn, order)
+  }
+  /** Kernel: __get_free_pages(): the kernel (direct-map) address of 2^order lowmem pages, or 0. */
+  __get_free_pages(gfp: gfp_t, order: number): number {
+    const pfn = this.alloc_pages(gfp, order)
+    return pfn < 0 ? 0 : this.h.page_alloc.page_address(pfn)
+  }
+  /** Kernel: free_pages(addr, order); 0 is fine. A page still mapped keeps its mapping's references. */
+  free_pages(addr: number, order: number): void {
+    if (addr === 0) return
+    this.__free_pages(this.virt_to_pfn(addr), order)
+  }
+  /** Kernel: virt_to_page() / __pa() >> PAGE_SHIFT of a direct-map address (-1 elsewhere). */
+  virt_to_pfn(addr: number): number {
+    return this.h.page_alloc.virt_to_pfn(addr)
+  }
+  /** Kernel: virt_to_phys(). */
+  virt_to_phys(addr: number): number {
+    const pfn = this.virt_to_pfn(addr)
+    return pfn < 0 ? -1 : pfn * PAGE_SIZE + (addr % PAGE_SIZE)
+  }
+  /** Kernel: page_address(). */
+  page_address(pfn: number): number {
+    return this.h.page_alloc.page_address(pfn)
+  }
+  /** Kernel: pfn_valid(): the frame has a struct page (it is RAM the kernel manages). */
+  pfn_valid(pfn: number): boolean {
+    return Number.isInteger(pfn) && pfn >= 0 && pfn < this.h.page_alloc.pages.nr
+  }
+  /** Kernel: get_page(): one more reference (a fault handler's page for vmf->page). */
+  get_page(pfn: number): void {
+    this.h.page_alloc.pages.get_page(pfn)
+  }
+  /** Kernel: put_page(). */
+  put_page(pfn: number): void {
+    mm_put_page(this.h.mm_env, pfn)
+  }
+  /** Kernel: page_count(). */
+  page_count(pfn: number): number {
+    return this.h.page_alloc.pages.page_count(pfn)
+  }
+
+  /**
+   * Kernel: devmem_is_allowed() (STRICT_DEVMEM): 0 deny, 1 allow, 2 zeros.
+   * A driver that maps physical addresses it is given (a /dev/mem clone)
+   * applies it to every page (SECURITY.md S-J6).
+   */
+  devmem_is_allowed(pfn: number): 0 | 1 | 2 {
+    return devmem_is_allowed(this.h.devmem, pfn)
+  }
+  /**
+   * This module maps physical memory by design, under devmem_is_allowed:
+   * the checker stops asking whether the frames are its own.
+   */
+  declare_raw_physical(): void {
+    this.h.check.declare_raw_physical(this.who)
+  }
+
+  // ---- vmalloc (mm/vmalloc.c) ----
+  private own_vmalloc(addr: number): number {
+    const area = addr ? this.h.vmalloc.find_vm_area(addr) : null
+    if (area) for (let a = addr; a < addr + area.size; a += PAGE_SIZE) this.own_vpage(a)
+    return addr
+  }
+  private own_vpage(a: number): void {
+    const pfn = this.h.vmalloc.vmalloc_to_pfn(a)
+    if (pfn >= 0) this.h.check.own(this.who, pfn, 1)
+  }
+  /** Kernel: vmalloc(): not zeroed; 0 on failure. */
+  vmalloc(size: number): number {
+    return this.own_vmalloc(this.h.vmalloc.vmalloc(size, `${this.who}`))
+  }
+  /** Kernel: vzalloc(). */
+  vzalloc(size: number): number {
+    return this.own_vmalloc(this.h.vmalloc.vzalloc(size, `${this.who}`))
+  }
+  /** Kernel: vmalloc_user(): zeroed and VM_USERMAP, what remap_vmalloc_range accepts. */
+  vmalloc_user(size: number): number {
+    return this.own_vmalloc(this.h.vmalloc.vmalloc_user(size, `${this.who}`))
+  }
+  /** Kernel: vfree(); 0 is fine. */
+  vfree(addr: number): void {
+    const area = addr ? this.h.vmalloc.find_vm_area(addr) : null
+    if (area) {
+      for (let a = addr; a < addr + area.size; a += PAGE_SIZE) {
+        const pfn = this.h.vmalloc.vmalloc_to_pfn(a)
+        if (pfn >= 0) this.h.check.disown(pfn, 1)
+      }
+    }
+    this.h.vmalloc.vfree(addr)
+  }
+  /** Kernel: vmalloc_to_page() as a pfn, -1 when nothing is mapped there. */
+  vmalloc_to_pfn(addr: number): number {
+    const pfn = this.h.vmalloc.vmalloc_to_page(addr)
+    return pfn === null ? -1 : pfn
+  }
+
+  // ---- mapping into user VMAs (mm/memory.c; checked by mmap_check.ts) ----
+  /** Kernel: vm_flags_set(). */
+  vm_flags_set(vma: VmArea, flags: vm_flags_t): void {
+    vma.vm_flags = vm_flags_or(vma.vm_flags, flags)
+  }
+  /** Kernel: vm_flags_clear(). */
+  vm_flags_clear(vma: VmArea, flags: vm_flags_t): void {
+    vma.vm_flags = vm_flags_andnot(vma.vm_flags, flags)
+  }
+  /** Kernel: pgprot_noncached(vma->vm_page_prot). */
+  pgprot_noncached(prot: number): number {
+    return R.pgprot_noncached(prot)
+  }
+  /** Kernel: remap_pfn_range(): 0 or -errno (EINVAL, ENOMEM...). */
+  remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: number, prot?: number): number {
+    // a finding is reported; the mapping still goes ahead, as Linux's would
+    if (size > 0) this.h.check.check_map(this.who, 'remap_pfn_range', addr, pfn, Math.ceil(size / PAGE_SIZE))
+    return R.remap_pfn_range(vma, addr, pfn, size, prot)
+  }
+  /** Kernel: io_remap_pfn_range(). */
+  io_remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: number, prot?: number): number {
+    return this.remap_pfn_range(vma, addr, pfn, size, prot)
+  }
+  /** Kernel: vm_insert_page(): 0 or -errno (EFAULT, EINVAL, EBUSY). */
+  vm_insert_page(vma: VmArea, addr: number, pfn: number): number {
+    this.h.check.check_map(this.who, 'vm_insert_page', addr, pfn, 1)
+    return R.vm_insert_page(vma, addr, pfn)
+  }
+  /** Kernel: vmf_insert_pfn(): VM_FAULT_NOPAGE or an error code. */
+  vmf_insert_pfn(vma: VmArea, addr: number, pfn: number): number {
+    this.h.check.check_map(this.who, 'vmf_insert_pfn', addr, pfn, 1)
+    return R.vmf_insert_pfn(vma, addr, pfn)
+  }
+  /** Kernel: remap_vmalloc_range(vma, addr, pgoff): the vmalloc_user() area from page pgoff, over the whole VMA. */
+  remap_vmalloc_range(vma: VmArea, addr: number, pgoff: number): number {
+    const pfns = this.h.vmalloc.remap_vmalloc_range_pages(addr, pgoff, vma.vm_end - vma.vm_start)
+    return R.remap_vmalloc_pages(vma, pfns)
+  }
+
+  /**
+   * Kernel: get_user_pages() on mm: the pinned pfns (put_page each) or
+   * -errno; VM_IO/VM_PFNMAP mappings are EFAULT.
+   */
+  get_user_pages(mm: MmStruct, start: number, nr_pages: number, write: boolean): number[] | number {
+    return get_user_pages(mm, start, nr_pages, write)
   }
 
   // ---- user memory ----

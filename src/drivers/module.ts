@@ -52,6 +52,8 @@ export interface ModuleHost {
 interface Loaded {
   readonly def: KernelModule
   readonly mod: Module
+  /** The kernel API as this module sees it (its allocations are its own). */
+  readonly k: DriverKernel
   readonly nodes: readonly DeviceNode[]
 }
 
@@ -125,7 +127,8 @@ export class ModuleLoader {
       this.tainted_oot = true
     }
     const mod = new Module(def.name)
-    const ret = def.init(this.k, args, mod)
+    const k = this.k.for_module(mod)
+    const ret = def.init(k, args, mod)
     if (ret < 0) return ret
     if (ret > 0) {
       this.k.pr_warn(`do_init_module: '${def.name}'->init suspiciously returned ${ret}, it should follow 0/-E convention`)
@@ -137,7 +140,7 @@ export class ModuleLoader {
       this.host.unlink(`/dev/${n.name}`)
       this.host.mknod(`/dev/${n.name}`, n.mode, n.dev)
     }
-    this.loaded.set(def.name, { def, mod, nodes })
+    this.loaded.set(def.name, { def, mod, k, nodes })
     return 0
   }
 
@@ -147,7 +150,7 @@ export class ModuleLoader {
     if (!l) return -ENOENT
     if (module_refcount(l.mod) !== 0) return -EBUSY
     l.mod.state = MODULE_STATE_GOING
-    l.def.exit(this.k)
+    l.def.exit(l.k)
     // The unload script: rm -f the nodes.
     for (const n of l.nodes) this.host.unlink(`/dev/${n.name}`)
     this.loaded.delete(name)

@@ -163,6 +163,8 @@ export class File implements VmFile {
   /** private_data: a driver's per-open state. */
   private_data: unknown = null
   readonly anon_shared = false
+  /** FMODE_UNSIGNED_OFFSET: positions are unsigned (/dev/mem's open sets it). */
+  f_unsigned_offset = false
   /** f_ra: the readahead window, sized by the device when the file is opened (do_dentry_open()). */
   readonly f_ra: FileRaState
 

@@ -156,6 +156,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     next_id: () => ++id,
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
+    driver_hooks: {},
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),

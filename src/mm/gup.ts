@@ -13,6 +13,7 @@ import {
   handle_mm_fault,
   pte_dirty,
   pte_hw_present,
+  pte_pfn,
   pte_write,
   vm_normal_page,
   vma_is_accessible,
@@ -105,4 +106,35 @@ export function faultin_page_range(mm: MmStruct, start: number, end: number, wri
     if (r) return r & 0x10 ? -EHWPOISON : -EFAULT
   }
   return 0
+}
+
+/**
+ * Kernel: get_user_pages() (__get_user_pages with check_vma_flags): take a
+ * reference on each of the nr_pages pages from start, faulting them in
+ * (a write breaks COW). A VM_IO or VM_PFNMAP VMA is refused (its frames
+ * have no struct page to pin: EFAULT), as is a missing VMA or an access
+ * the VMA does not allow. The pfns (the caller put_page()s each), or
+ * -errno when the first page fails; a later failure returns what was
+ * pinned.
+ */
+export function get_user_pages(mm: MmStruct, start: number, nr_pages: number, write: boolean): number[] | number {
+  const out: number[] = []
+  const fail = (err: number): number[] | number => (out.length ? out : err)
+  for (let i = 0; i < nr_pages; i++) {
+    const a = Math.floor(start / PAGE_SIZE) * PAGE_SIZE + i * PAGE_SIZE
+    const vma = vma_lookup(mm, a)
+    if (!vma) return fail(-EFAULT)
+    if (vm_flags_test(vma.vm_flags, IO_PFNMAP)) return fail(-EFAULT)
+    if (write ? !vm_flags_test(vma.vm_flags, VM_WRITE) : !vm_flags_test(vma.vm_flags, VM_READ)) return fail(-EFAULT)
+    const r = faultin_one(mm, vma, a, write)
+    if (r) return fail(r & VM_FAULT_OOM ? -ENOMEM : -EFAULT)
+    const pte = mm.pgd.get(a / PAGE_SIZE)
+    // follow_page_pte(): a read of never-written anonymous memory pins the zero page; another
+    // special PTE (a raw pfn in a VM_MIXEDMAP VMA) has no page to pin
+    const page = pte_pfn(pte) === mm.env.zero_pfn ? mm.env.zero_pfn : vm_normal_page(vma, pte)
+    if (page < 0) return fail(-EFAULT)
+    mm.env.pages.get_page(page)
+    out.push(page)
+  }
+  return out
 }

@@ -19,6 +19,7 @@ import {
   type MmStruct,
   type VmArea,
   type VmFile,
+  type VmFault,
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
@@ -121,8 +122,17 @@ export const VM_FAULT_OOM = 0x0001
 export const VM_FAULT_SIGBUS = 0x0002
 export const VM_FAULT_MAJOR = 0x0004
 export const VM_FAULT_SIGSEGV = 0x0040
+export const VM_FAULT_HWPOISON = 0x0010
 export const VM_FAULT_NOPAGE = 0x0100
-export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV
+export const VM_FAULT_LOCKED = 0x0200
+export const VM_FAULT_RETRY = 0x0400
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON
+/**
+ * Not Linux's: a handler answered VM_FAULT_NOPAGE without installing the
+ * PTE, so the access would fault again forever (the process spins until
+ * killed). mmsim cannot spin; it warns and kills the task instead.
+ */
+export const VM_FAULT_MMSIM_LIVELOCK = 0x100000
 
 /** Kernel: vma_is_anonymous(): no vm_ops and no file. */
 export function vma_is_anonymous(vma: VmArea): boolean {
@@ -142,7 +152,10 @@ export function vma_is_accessible(vma: VmArea): boolean {
 
 /** Kernel: vma_wants_writenotify() reduced to the dirty-tracking case: shared writable mapping of a file with writeback. */
 export function vma_wants_writenotify(vma: VmArea): boolean {
-  return vm_flags_and(vma.vm_flags, WRITE_SHARED) === WRITE_SHARED && vma.vm_file?.f_mapping.backing === 'disk'
+  if (vm_flags_and(vma.vm_flags, WRITE_SHARED) !== WRITE_SHARED) return false
+  // a driver that wants to hear of each first write (page_mkwrite) gets read-only PTEs
+  if (vma.vm_ops?.page_mkwrite) return true
+  return vma.vm_file?.f_mapping.backing === 'disk'
 }
 
 /**
@@ -159,10 +172,15 @@ export function vm_page_prot(vma: VmArea): number {
   return vm_get_page_prot(arch, flags)
 }
 
-/** Kernel: vm_normal_page(): the struct page behind a present PTE, or -1 for special mappings (zero page, PFNMAP). */
-export function vm_normal_page(vma: VmArea, pte: number): number {
+/**
+ * Kernel: vm_normal_page() with CONFIG_ARCH_HAS_PTE_SPECIAL (x86): the
+ * struct page behind a present PTE, or -1 for a special PTE (the zero
+ * page, remap_pfn_range and vmf_insert_pfn frames). A VM_PFNMAP or
+ * VM_MIXEDMAP VMA can also hold normal pages: vm_insert_page()'s, and the
+ * COW copies of a private PFN map.
+ */
+export function vm_normal_page(_vma: VmArea, pte: number): number {
   if (pte_special(pte)) return -1
-  if (vm_flags_test(vma.vm_flags, PFNMAP_MIXEDMAP)) return -1
   return pte_pfn(pte)
 }
 
@@ -171,13 +189,13 @@ function flush_tlb_page(mm: MmStruct, addr: number): void {
 }
 
 /** The rss counter a page of vma counts in. Kernel: mm_counter(). */
-function mm_counter(mm: MmStruct, pfn: number): number {
+export function mm_counter(mm: MmStruct, pfn: number): number {
   const pages = mm.env.pages
   if (pages.mapping[pfn] < 0) return MM_ANONPAGES
   return pages.test(pfn, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES
 }
 
-function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
+export function add_mm_counter(mm: MmStruct, counter: number, n: number): void {
   mm.rss_stat[counter] += n
   const rss = get_mm_rss(mm)
   if (rss > mm.hiwater_rss) mm.hiwater_rss = rss
@@ -224,7 +242,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
 }
 
 /** Map a page-cache page at addr (set_pte_range / finish_fault for a read). */
-function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): number {
+export function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): number {
   const env = mm.env
   // finish_fault(): the table first; without it nothing of the page is taken.
   if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
@@ -387,29 +405,82 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
 }
 
 /**
- * A fault in a special mapping ([vdso], [vvar]): vm_ops->fault names the
- * frame. VM_PFNMAP frames get a special PTE (vmf_insert_pfn(), no struct
- * page touched); others are mapped like file pages (get_page, rmap, RssFile);
- * a private write fault copies, as do_cow_fault() does.
+ * Kernel: do_read_fault() / do_cow_fault() / do_shared_fault() of a VMA
+ * whose vm_ops has a fault handler (a driver's, a special mapping's).
+ * The handler hands back a page with a reference (vmf->page), which the
+ * PTE inherits (finish_fault), or installs the PTE itself and answers
+ * VM_FAULT_NOPAGE. A private write copies the page into an anonymous one
+ * and drops the handler's reference; a shared write asks page_mkwrite
+ * first.
  */
-function do_special_fault(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
+function do_vm_ops_fault(mm: MmStruct, vma: VmArea, addr: number, flags: number): number {
+  const env = mm.env
   const ops = vma.vm_ops as NonNullable<VmArea['vm_ops']>
-  if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED)) && anon_vma_prepare(vma)) return VM_FAULT_OOM
-  const src = (ops.fault as NonNullable<typeof ops.fault>)(vma, linear_page_index(vma, addr))
-  if (src < 0) return -src
-  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
-  if (write && !(vm_flags_test(vma.vm_flags, VM_SHARED))) {
-    const pfn = new_anon_copy(mm, vma, addr, src)
+  const write = (flags & FAULT_FLAG_WRITE) !== 0
+  const cow = write && !vm_flags_test(vma.vm_flags, VM_SHARED)
+  if (cow && anon_vma_prepare(vma)) return VM_FAULT_OOM
+  const vpn = addr / PAGE_SIZE
+  const vmf: VmFault = { vma, address: addr, pgoff: linear_page_index(vma, addr), flags, page: -1 }
+  if (!write && ops.map_pages && env.sysctl.fault_around_bytes > PAGE_SIZE) {
+    // do_fault_around(): the fault_around_bytes block around addr, clipped to the VMA
+    const nr = env.sysctl.fault_around_bytes / PAGE_SIZE
+    const first = Math.max(vmf.pgoff - (vpn % nr), vma.vm_pgoff)
+    const last = Math.min(first + nr, vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE) - 1
+    ops.map_pages(vmf, first, last)
+    if (mm.pgd.get(vpn) !== 0) return 0
+  }
+  const ret = (ops.fault as NonNullable<typeof ops.fault>)(vmf)
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY)) return ret
+  if (ret & VM_FAULT_NOPAGE) {
+    if (mm.pgd.get(vpn) !== 0) return ret
+    env.driver_hooks.warn?.(`fault livelock: ${vma_label(vma)} fault handler returned VM_FAULT_NOPAGE without a PTE at 0x${addr.toString(16)}; the access would fault forever, task killed`)
+    return VM_FAULT_MMSIM_LIVELOCK
+  }
+  const page = vmf.page
+  if (page < 0 || page >= env.pages.nr) {
+    // finish_fault() would dereference the NULL vmf->page: an oops in the handler's task
+    env.driver_hooks.warn?.(`BUG: kernel NULL pointer dereference: ${vma_label(vma)} fault handler returned 0 without vmf->page at 0x${addr.toString(16)}`)
+    return VM_FAULT_SIGBUS
+  }
+  env.driver_hooks.fault_page?.(vmf)
+  // finish_fault()'s page table first: without it the fault takes nothing (VM_FAULT_OOM).
+  if (!mm.pgd.pte_alloc(vpn)) {
+    put_page(env, page)
+    return VM_FAULT_OOM
+  }
+  if (cow) {
+    const pfn = new_anon_copy(mm, vma, addr, page)
+    put_page(env, page)
     if (pfn < 0) return VM_FAULT_OOM
     add_mm_counter(mm, MM_ANONPAGES, 1)
-    mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+    mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
     return 0
   }
-  if (vm_flags_test(vma.vm_flags, VM_PFNMAP)) {
-    mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(src, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))
-    return 0
+  let extra = 0
+  if (write) {
+    if (ops.page_mkwrite) {
+      const r = ops.page_mkwrite(vmf)
+      if (r & VM_FAULT_ERROR) {
+        put_page(env, page)
+        return r
+      }
+    }
+    extra = _PAGE_RW | _PAGE_DIRTY
   }
-  return map_file_page(mm, vma, addr, src, 0)
+  // the handler's reference becomes the PTE's (without a page table, nothing is taken: VM_FAULT_OOM)
+  const r = map_file_page(mm, vma, addr, page, extra)
+  put_page(env, page)
+  return r
+}
+
+/** The driver or mapping a VMA belongs to, for the kernel log. */
+function vma_label(vma: VmArea): string {
+  return vma.vm_file ? vma.vm_file.name : (vma.special_name ?? 'anonymous')
+}
+
+/** A device VMA (its file is a character device, not made anonymous): do_fault() answers SIGBUS without vm_ops->fault. */
+function vma_is_device(vma: VmArea): boolean {
+  return vma.vm_file !== null && vma.vm_file.f_mmap !== undefined && !vma.vm_anonymous
 }
 
 /** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
@@ -428,7 +499,12 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   const vpn = addr / PAGE_SIZE
   const page = vm_normal_page(vma, pte)
   if (vm_flags_test(vma.vm_flags, VM_SHARED)) {
-    // wp_page_shared / wp_pfn_shared: dirty the page and make the PTE writable.
+    // wp_page_shared / wp_pfn_shared: page_mkwrite may refuse; dirty the page and make the PTE writable.
+    const mkwrite = vma.vm_ops?.page_mkwrite
+    if (mkwrite && page >= 0) {
+      const r = mkwrite({ vma, address: addr, pgoff: linear_page_index(vma, addr), flags: FAULT_FLAG_WRITE, page })
+      if (r & VM_FAULT_ERROR) return r
+    }
     if (page >= 0) set_page_dirty(env, page)
     // wp_page_reuse(): ptep_set_access_flags() upgrades in place; x86 does not flush (a stale read-only entry only faults spuriously).
     mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
@@ -443,8 +519,8 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
       return 0
     }
   }
-  // wp_page_copy
-  const src = page >= 0 ? page : env.zero_pfn
+  // wp_page_copy: a special PTE's frame is copied through its address (__wp_page_copy_user), the zero page's is zeros
+  const src = page >= 0 ? page : pte_pfn(pte) < env.pages.nr ? pte_pfn(pte) : env.zero_pfn
   const pfn = new_anon_copy(mm, vma, addr, src)
   if (pfn < 0) return VM_FAULT_OOM
   if (page >= 0) {
@@ -478,7 +554,8 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   const pte = mm.pgd.get(vpn)
   let ret: number
   if (pte === 0) {
-    if (vma.vm_ops?.fault && vma.vm_file === null) ret = do_special_fault(mm, vma, addr, write)
+    if (vma.vm_ops?.fault) ret = do_vm_ops_fault(mm, vma, addr, flags)
+    else if (vma_is_device(vma)) ret = VM_FAULT_SIGBUS // "VMA was not fully populated on mmap() or missing VM_DONTEXPAND"
     else if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
     else if (!write) ret = do_read_fault(mm, vma, addr)
     else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr)
@@ -560,8 +637,9 @@ export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean
     return { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: address }
   }
   const r = handle_mm_fault(mm, vma, address, (write ? FAULT_FLAG_WRITE : 0) | FAULT_FLAG_USER)
+  if (r & VM_FAULT_MMSIM_LIVELOCK) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
   if (r & VM_FAULT_SIGSEGV) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
-  if (r & VM_FAULT_SIGBUS) return { signal: 'SIGBUS', si_code: 'BUS_ADRERR', addr: address }
+  if (r & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) return { signal: 'SIGBUS', si_code: 'BUS_ADRERR', addr: address }
   // pagefault_out_of_memory(): the OOM killer's SIGKILL (SEND_SIG_PRIV) carries no fault code or address.
   if (r & VM_FAULT_OOM) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
   return null

@@ -246,22 +246,69 @@ export interface VmFile {
    * regular files (generic_file_mmap is implied).
    */
   readonly f_mmap?: ((vma: VmArea) => number) | null
+  /** FMODE_UNSIGNED_OFFSET (/dev/mem): positions are unsigned, file_mmap_ok() puts no ceiling. */
+  readonly f_unsigned_offset?: boolean
   /** Kernel: __fput(): what dropping the last reference runs (the file's release). */
   __fput?(): void
 }
 
+/**
+ * Kernel: struct vm_fault, the part a fault handler reads and fills: the
+ * page-aligned address, the page offset in the mapped object
+ * (vm_pgoff + (address - vm_start) / PAGE_SIZE), FAULT_FLAG_* bits, and
+ * `page`: the frame the handler hands back with a reference it took
+ * (get_page), -1 when it hands back none.
+ */
+export interface VmFault {
+  readonly vma: VmArea
+  readonly address: number
+  readonly pgoff: number
+  readonly flags: number
+  page: number
+}
+
 /** struct vm_operations_struct (the parts the core calls). */
 export interface VmOperations {
-  readonly name?: string
+  /** Kernel: name(): the /proc/<pid>/maps label (a string for the kernel's fixed names). */
+  readonly name?: string | ((vma: VmArea) => string | null)
+  /** A new VMA refers to the object: fork's copy, a split piece, mremap's move (not the first mmap). */
   open?(vma: VmArea): void
   close?(vma: VmArea): void
   /** Return 0 to allow a split at addr or -errno. */
   may_split?(vma: VmArea, addr: number): number
   /**
-   * Kernel: vm_operations_struct.fault for VMAs without a file (special
-   * mappings): the frame for page offset pgoff, or -VM_FAULT_* bits.
+   * Kernel: fault(): a vm_fault_t. 0 with vmf.page set (a referenced
+   * page the core maps), VM_FAULT_NOPAGE after installing the PTE itself
+   * (vmf_insert_pfn), or VM_FAULT_SIGBUS / SIGSEGV / OOM.
    */
-  fault?(vma: VmArea, pgoff: number): number
+  fault?(vmf: VmFault): number
+  /** Kernel: map_pages(): fault-around on a read fault, [start_pgoff, end_pgoff] of the object. */
+  map_pages?(vmf: VmFault, start_pgoff: number, end_pgoff: number): number
+  /** Kernel: page_mkwrite(): a shared mapping's page is about to become writable; 0 or VM_FAULT_* error. */
+  page_mkwrite?(vmf: VmFault): number
+  /** Kernel: access(): access_process_vm() on a VM_IO/VM_PFNMAP VMA; bytes copied or -errno. */
+  access?(vma: VmArea, addr: number, buf: Uint8Array, write: boolean): number
+}
+
+/**
+ * Kernel: the empty vm_operations_struct (vma_init()'s dummy_vm_ops) a
+ * file VMA gets before f_op->mmap: a device VMA whose driver installs no
+ * fault handler keeps it, and its faults are SIGBUS (do_fault()).
+ */
+export const dummy_vm_ops: VmOperations = Object.freeze({})
+
+/**
+ * What the driver layer asks the mm to tell it (src/drivers/mmap_check.ts):
+ * each new device VMA after f_op->mmap succeeded, and each page a fault
+ * handler handed back before it is mapped. Empty on a machine without it.
+ */
+export interface DriverMmHooks {
+  mmap_done?(vma: VmArea): void
+  /** vm_area_dup() copied a file VMA (fork, split, mremap's move): the copy is the same mapping. */
+  vma_dup?(from: VmArea, to: VmArea): void
+  fault_page?(vmf: VmFault): void
+  /** A WARN()/pr_err() of the mm about a driver's call (the kernel log). */
+  warn?(text: string): void
 }
 
 /** struct anon_vma. */
@@ -420,6 +467,8 @@ export interface MmEnv {
   readonly anon_vmas: Map<number, AnonVma>
   /** Live address_spaces by id (page->mapping of a page-cache page is +id). */
   readonly mappings: Map<number, AddressSpace>
+  /** The driver layer's view of device mappings (src/drivers/mmap_check.ts). */
+  readonly driver_hooks: DriverMmHooks
 }
 
 /** struct mm_struct. */

@@ -48,6 +48,7 @@ import {
   VM_NONE,
   vm_flags_and,
   type vm_flags_t,
+  dummy_vm_ops,
 } from './mm_types.js'
 import * as M from './mman.js'
 import {
@@ -66,7 +67,7 @@ import {
   vm_area_free,
 } from './vma.js'
 import { vma_pages } from './rmap.js'
-import { unmap_vmas } from './memory.js'
+import { unmap_vmas, zap_page_range_single } from './memory.js'
 import { tlb_finish_mmu, tlb_free_table, tlb_gather_mmu } from './mmu_gather.js'
 import { mm_populate } from './gup.js'
 import { shmem_file_setup } from './shmem.js'
@@ -409,8 +410,13 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
       vma.vm_file = file
       file.f_count++
       // mmap_file(): a device's f_op->mmap sets the VMA up (it may replace vm_file: /dev/zero).
+      // vma_init() gave it the empty dummy_vm_ops first: a driver that installs no fault handler leaves
+      // a VMA whose unpopulated pages SIGBUS.
+      if (file.f_mmap) vma.vm_ops = dummy_vm_ops
       const err = file.f_mmap ? file.f_mmap(vma) : 0
       if (err) {
+        // the driver may have installed PTEs before failing (unmap_region() of the error path)
+        zap_page_range_single(mm, vma, vma.vm_start, vma.vm_end)
         // __mmap_new_file_vma()'s error path: the VMA is freed (fput), the charge undone.
         vm_area_free(vma)
         if (charged) vm_unacct_memory(mm.env, charged)
@@ -424,6 +430,7 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
       return -ENOMEM
     }
     vma_link(mm, vma)
+    if (file?.f_mmap) mm.env.driver_hooks.mmap_done?.(vma)
   }
   vm_stat_account(mm, vm_flags, pglen)
   if (vm_flags_test(vm_flags, VM_LOCKED)) {
@@ -475,7 +482,7 @@ export function do_mmap(
   if (file) {
     // file_mmap_ok(): the last byte mapped must not pass MAX_LFS_FILESIZE (a regular file's
     // limit), i.e. pgoff <= (MAX_LFS_FILESIZE - len) >> PAGE_SHIFT; len is page aligned.
-    if (pgoff > max_lfs_pgoff(BITS_PER_LONG(mm)) - len / PAGE_SIZE) return -EOVERFLOW
+    if (!file_mmap_ok(mm, file, pgoff, len)) return -EOVERFLOW
     let flags_mask = M.LEGACY_MAP_MASK
     // FOP_MMAP_SYNC: ext4 accepts MAP_SYNC here (and refuses it without DAX at ->mmap); tmpfs does not.
     if (file.supports_map_sync || file.f_mapping.backing === 'disk') flags_mask |= M.MAP_SYNC
@@ -517,6 +524,21 @@ export function do_mmap(
     out.populate = len
   }
   return r
+}
+
+/**
+ * Kernel: file_mmap_ok() with file_mmap_size_max(): the last byte mapped
+ * must stay within the file's largest size: MAX_LFS_FILESIZE for regular
+ * files, ULONG_MAX for a character device (pgoff * PAGE_SIZE + len <=
+ * ULONG_MAX), no ceiling for FMODE_UNSIGNED_OFFSET files (/dev/mem). len
+ * is page aligned; pgoff below 2^52.
+ */
+function file_mmap_ok(mm: MmStruct, file: VmFile, pgoff: number, len: number): boolean {
+  if (file.f_unsigned_offset) return true
+  const bits = BITS_PER_LONG(mm)
+  // (ULONG_MAX - len) >> PAGE_SHIFT = 2^(bits-12) - len/PAGE_SIZE - 1, exactly
+  if (file.f_mmap !== undefined) return len <= 2 ** bits - 1 && pgoff <= 2 ** (bits - 12) - len / PAGE_SIZE - 1
+  return pgoff <= max_lfs_pgoff(bits) - len / PAGE_SIZE
 }
 
 /** Kernel: vm_mmap_pgoff(): do_mmap then mm_populate. */

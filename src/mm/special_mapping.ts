@@ -11,10 +11,12 @@
  * special_mapping_fault() answers. Special mappings cannot be split.
  */
 import { find_vma_intersection, vm_area_alloc, vma_link, vm_stat_account } from './vma.js'
-import { VM_DONTEXPAND, VM_LOCKED_MASK, vm_flags_andnot, vm_flags_or, type MmStruct, type VmArea, type vm_flags_t } from './mm_types.js'
+import { VM_DONTEXPAND, VM_LOCKED_MASK, VM_PFNMAP, vm_flags_andnot, vm_flags_or, vm_flags_test, type MmStruct, type VmArea, type vm_flags_t } from './mm_types.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page } from '../include/wide.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
+import { VM_FAULT_SIGBUS } from './memory.js'
+import { vmf_insert_pfn } from './remap.js'
 
 /** Kernel: struct vm_special_mapping. */
 export interface VmSpecialMapping {
@@ -23,7 +25,6 @@ export interface VmSpecialMapping {
   readonly pages: readonly number[]
 }
 
-const VM_FAULT_SIGBUS = 0x0002
 
 /**
  * Kernel: _install_special_mapping(). Inserts [addr, addr+len) with
@@ -45,7 +46,15 @@ export function _install_special_mapping(mm: MmStruct, addr: number, len: number
     name: sm.name,
     // Kernel: special_mapping_split(): the kernel expects the whole mapping.
     may_split: () => -EINVAL,
-    fault: (_vma, pgoff) => (pgoff < sm.pages.length ? sm.pages[pgoff] : -VM_FAULT_SIGBUS),
+    // Kernel: special_mapping_fault() (get_page + vmf->page), vvar_fault() (vmf_insert_pfn).
+    fault: (vmf) => {
+      if (vmf.pgoff >= sm.pages.length) return VM_FAULT_SIGBUS
+      const pfn = sm.pages[vmf.pgoff]
+      if (vm_flags_test(vmf.vma.vm_flags, VM_PFNMAP)) return vmf_insert_pfn(vmf.vma, vmf.address, pfn)
+      mm.env.pages.get_page(pfn)
+      vmf.page = pfn
+      return 0
+    },
   }
   vma_link(mm, vma)
   vm_stat_account(mm, vma.vm_flags, len / PAGE_SIZE)

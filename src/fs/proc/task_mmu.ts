@@ -131,7 +131,11 @@ export function get_vma_name(vma: VmArea): string | null {
     if (vma.anon_name) return `[anon_shmem:${vma.anon_name}]`
     return vma.vm_file.anon_shared ? '/dev/zero (deleted)' : vma.vm_file.name
   }
-  if (vma.vm_ops?.name) return vma.vm_ops.name
+  const name = vma.vm_ops?.name
+  if (name) {
+    const n = typeof name === 'function' ? name(vma) : name
+    if (n !== null) return n
+  }
   if (vma.special_name) return vma.special_name
   if (is_initial_heap(vma)) return '[heap]'
   if (is_initial_stack(vma)) return '[stack]'

@@ -1,0 +1,136 @@
+/**
+ * /dev/mem, major 1 minor 1 (Kernel: drivers/char/mem.c open_mem,
+ * read_mem, write_mem, memory_lseek, mmap_mem; arch/x86/mm/init.c
+ * devmem_is_allowed). The file is physical memory: its position is a
+ * physical address.
+ *
+ *  - open needs CAP_SYS_RAWIO (EPERM) and marks the file
+ *    FMODE_UNSIGNED_OFFSET: mmap puts no ceiling on its offsets;
+ *  - STRICT_DEVMEM (the default; Machine option strict_devmem: false turns
+ *    it off) decides per page: System RAM below 1 MiB reads as zeros and
+ *    swallows writes (2), other System RAM is refused (0), what is not RAM
+ *    (the legacy VGA/BIOS hole, firmware-reserved ranges, MMIO) is allowed
+ *    (1). No driver claims iomem exclusively here, so that rule never
+ *    applies;
+ *  - read and write reach only the direct-mapped RAM (valid_phys_addr_range:
+ *    below high_memory, EFAULT past it), a page at a time; a refused page is
+ *    EPERM;
+ *  - mmap maps the physical range with remap_pfn_range (VM_IO|VM_PFNMAP|
+ *    VM_DONTEXPAND|VM_DONTDUMP) after refusing an offset that wraps (EINVAL),
+ *    a range past the CPU's physical address bits (EINVAL) or any refused
+ *    page (EPERM); a failed remap is EAGAIN. Frames past RAM (MMIO) are not
+ *    backed by the simulated hardware, so mapping them is refused with
+ *    EINVAL rather than faking device registers.
+ */
+import { EAGAIN, EFAULT, EINVAL, EOVERFLOW, EPERM } from '../include/errno.js'
+import { CAP_SYS_RAWIO } from '../include/cred.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { SEEK_CUR, SEEK_SET } from '../include/uapi/fcntl.js'
+import type { File, FileOperations, Loff, UserPtr } from '../fs/fs.js'
+import { copy_from_user, copy_to_user } from '../mm/uaccess.js'
+import { remap_pfn_range } from '../mm/remap.js'
+
+/** What /dev/mem needs of the machine. */
+export interface DevmemHost {
+  /** capable() of the task in the system call. */
+  capable(cap: number): boolean
+  /** The pfn is in a System RAM range of the e820 map. */
+  is_system_ram(pfn: number): boolean
+  /** Frames the simulated hardware backs (RAM and the holes between, below the last RAM frame). */
+  readonly nr_frames: number
+  /** __pa(high_memory): the end of the direct map of RAM. */
+  readonly high_memory: number
+  /** 2^x86_phys_bits. */
+  readonly max_phys: number
+  read_phys(pa: number, len: number): Uint8Array
+  write_phys(pa: number, data: Uint8Array): void
+  readonly strict_devmem: boolean
+}
+
+/** Kernel: devmem_is_allowed() under CONFIG_STRICT_DEVMEM: 0 deny, 1 allow, 2 zeros for read/write. */
+export function devmem_is_allowed(h: DevmemHost, pfn: number): 0 | 1 | 2 {
+  if (!h.strict_devmem) return 1
+  if (h.is_system_ram(pfn)) return pfn < 256 ? 2 : 0
+  return 1
+}
+
+/** Kernel: size_inside_page(). */
+function size_inside_page(p: number, count: number): number {
+  return Math.min(PAGE_SIZE - (p % PAGE_SIZE), count)
+}
+
+export function devmem_fops(h: DevmemHost): FileOperations {
+  const valid_phys_addr_range = (p: number, count: number): boolean => p + count <= h.high_memory
+  return {
+    /** Kernel: open_mem(). */
+    open(_inode, filp: File) {
+      if (!h.capable(CAP_SYS_RAWIO)) return -EPERM
+      filp.f_unsigned_offset = true
+      return 0
+    },
+    /** Kernel: memory_lseek(): SET and CUR; a result among the top 4095 values is EOVERFLOW. */
+    llseek(filp: File, off: number, whence: number) {
+      let pos: number
+      if (whence === SEEK_SET) pos = off
+      else if (whence === SEEK_CUR) pos = filp.f_pos + off
+      else return -EINVAL
+      if (pos < 0 && pos >= -4095) return -EOVERFLOW
+      filp.f_pos = pos
+      return pos
+    },
+    /** Kernel: read_mem(). */
+    read(_filp: File, buf: UserPtr, count: number, ppos: Loff) {
+      let p = ppos.pos
+      if (p < 0 || !valid_phys_addr_range(p, count)) return -EFAULT
+      let read = 0
+      while (count > 0) {
+        const sz = size_inside_page(p, count)
+        const allowed = devmem_is_allowed(h, Math.floor(p / PAGE_SIZE))
+        if (!allowed) return -EPERM
+        const bytes = allowed === 2 ? new Uint8Array(sz) : h.read_phys(p, sz)
+        if (copy_to_user(buf.mm, buf.addr + read, bytes)) return -EFAULT
+        p += sz
+        count -= sz
+        read += sz
+      }
+      ppos.pos += read
+      return read
+    },
+    /** Kernel: write_mem(): a zeros-only page swallows its bytes (counted as written). */
+    write(_filp: File, buf: UserPtr, count: number, ppos: Loff) {
+      let p = ppos.pos
+      if (p < 0 || !valid_phys_addr_range(p, count)) return -EFAULT
+      let written = 0
+      while (count > 0) {
+        const sz = size_inside_page(p, count)
+        const allowed = devmem_is_allowed(h, Math.floor(p / PAGE_SIZE))
+        if (!allowed) return written ? written : -EPERM
+        if (allowed === 1) {
+          const bytes = new Uint8Array(sz)
+          if (copy_from_user(buf.mm, bytes, buf.addr + written)) return written ? written : -EFAULT
+          h.write_phys(p, bytes)
+        }
+        p += sz
+        count -= sz
+        written += sz
+      }
+      ppos.pos += written
+      return written
+    },
+    /** Kernel: mmap_mem(). */
+    mmap(_filp: File, vma) {
+      const size = vma.vm_end - vma.vm_start
+      const offset = vma.vm_pgoff * PAGE_SIZE
+      // phys_addr_t is 64 bits: pgoff << PAGE_SHIFT cannot lose bits below 2^52 pages; the range must not wrap
+      if (offset + size - 1 >= 2 ** 64) return -EINVAL
+      // valid_mmap_phys_addr_range(): within the CPU's physical address bits
+      if (offset + size > h.max_phys) return -EINVAL
+      for (let pfn = vma.vm_pgoff; pfn < vma.vm_pgoff + size / PAGE_SIZE; pfn++) {
+        if (!devmem_is_allowed(h, pfn)) return -EPERM
+      }
+      if (vma.vm_pgoff + size / PAGE_SIZE > h.nr_frames) return -EINVAL
+      if (remap_pfn_range(vma, vma.vm_start, vma.vm_pgoff, size)) return -EAGAIN
+      return 0
+    },
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The driver-mmap checker: the bug classes of a driver's mmap handler
+ * (../shared/drivers/SECURITY.md) caught at run time, where the driver
+ * hands memory to user space, and reported as a kernel warning naming the
+ * module and the address, plus a machine-readable finding tests assert.
+ * Linux has no such checker; what it checks is what a reviewer would:
+ *
+ *  - every frame a driver maps (remap_pfn_range, vm_insert_page) or hands
+ *    back from a fault handler must be memory the driver allocated through
+ *    the driver API (alloc_pages, __get_free_pages, vmalloc...) and still
+ *    holds. A slab page is never the driver's alone (S-D1: the neighbours'
+ *    objects go with it); a run that starts in the driver's memory and
+ *    leaves it is an unchecked size (S-A2); anything else is somebody
+ *    else's memory (S-A1 when mapped, S-D4 when a fault handed it out);
+ *  - a fault at an offset past the range the VMA had when f_op->mmap
+ *    accepted it, on a VMA without VM_DONTEXPAND, that the driver then
+ *    served: the mapping grew with mremap and only the handler's own bound
+ *    stands between the offset and whatever lies past the object (S-E1, a
+ *    warning: scullp's size check makes it safe, faulty's off-by-one not).
+ *
+ * Frames without a struct page (MMIO above RAM) are not RAM anybody owns
+ * and pass. A physical-memory driver (/dev/mem) declares itself with
+ * raw_physical_access and answers for its mappings with the devmem policy
+ * instead.
+ */
+import { KERN_WARNING, type Printk } from '../include/printk.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { type MmEnv, type VmArea, type VmFault, VM_DONTEXPAND, vm_flags_test } from '../mm/mm_types.js'
+import { File } from '../fs/fs.js'
+
+/**
+ * One finding: the SECURITY.md case, the module, what it did. An 'error'
+ * is memory handed out that is not the driver's to give; a 'warning' is a
+ * pattern that is safe only if the driver's own checks hold (S-E1: a fault
+ * past what mmap saw, which scullp answers with SIGBUS past its size).
+ */
+export interface DriverFinding {
+  readonly id: string
+  readonly severity: 'error' | 'warning'
+  readonly module: string
+  readonly message: string
+  /** The user address involved, or -1. */
+  readonly addr: number
+  /** The frame involved, or -1. */
+  readonly pfn: number
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`
+}
+
+export class DriverMmapCheck {
+  /** pfn -> the module that allocated it through the driver API. */
+  private readonly owner = new Map<number, string>()
+  /** Modules that map physical memory by design, under the devmem policy. */
+  private readonly raw_physical = new Set<string>()
+  /** The page-offset range each device VMA had when its driver's mmap accepted it. */
+  private readonly validated = new WeakMap<VmArea, { start: number; end: number }>()
+  readonly findings: DriverFinding[] = []
+
+  constructor(
+    private readonly env: MmEnv,
+    private readonly printk: Printk,
+  ) {
+    env.driver_hooks.mmap_done = (vma) => this.mmap_done(vma)
+    env.driver_hooks.fault_page = (vmf) => this.fault_page(vmf)
+    env.driver_hooks.vma_dup = (from, to) => {
+      const v = this.validated.get(from)
+      if (v) this.validated.set(to, v)
+    }
+    env.driver_hooks.warn = (text) => this.printk.printk(KERN_WARNING, text)
+  }
+
+  /** Frames [pfn, pfn+n) now belong to module. */
+  own(module: string, pfn: number, n: number): void {
+    for (let i = 0; i < n; i++) this.owner.set(pfn + i, module)
+  }
+  /** Frames [pfn, pfn+n) were given back. */
+  disown(pfn: number, n: number): void {
+    for (let i = 0; i < n; i++) this.owner.delete(pfn + i)
+  }
+  owner_of(pfn: number): string | null {
+    return this.owner.get(pfn) ?? null
+  }
+  declare_raw_physical(module: string): void {
+    this.raw_physical.add(module)
+  }
+
+  /** Kernel log + finding. */
+  report(id: string, module: string, message: string, addr = -1, pfn = -1): void {
+    this.findings.push({ id, severity: id === 'S-E1' ? 'warning' : 'error', module, message, addr, pfn })
+    this.printk.printk(KERN_WARNING, `mmsim driver check: ${module}: ${message} [${id}]`)
+  }
+
+  /** What a frame is, for the message: slab page, free, or whose. */
+  private describe(pfn: number): string {
+    const pages = this.env.pages
+    if (pages.PageSlab(pfn)) return 'a slab page'
+    const o = this.owner.get(pfn)
+    if (o) return `memory of module ${o}`
+    if (pages._refcount[pfn] === 0) return 'a free page'
+    return pages.mapping[pfn] < 0 ? 'an anonymous page of a process' : 'kernel memory'
+  }
+
+  /**
+   * remap_pfn_range / vm_insert_page by `module` of the frames
+   * [pfn, pfn+n) at user address addr: the first frame that is not the
+   * module's is reported (once per call). False when one was found.
+   */
+  check_map(module: string, helper: string, addr: number, pfn: number, n: number): boolean {
+    if (this.raw_physical.has(module)) return true
+    const nr = this.env.pages.nr
+    let some_own = false
+    for (let i = 0; i < n; i++) {
+      const p = pfn + i
+      if (p >= nr) continue
+      if (this.env.pages.PageSlab(p)) {
+        this.report('S-D1', module, `${helper} maps pfn ${hex(p)} (${this.describe(p)}) at ${hex(addr + i * PAGE_SIZE)}: slab memory is shared with other objects`, addr + i * PAGE_SIZE, p)
+        return false
+      }
+      if (this.owner.get(p) === module) {
+        some_own = true
+        continue
+      }
+      const id = some_own ? 'S-A2' : 'S-A1'
+      const why = some_own ? 'past the end of its own allocation (size not checked against the buffer)' : 'memory the driver does not own'
+      this.report(id, module, `${helper} maps pfn ${hex(p)} (${this.describe(p)}) at ${hex(addr + i * PAGE_SIZE)}: ${why}`, addr + i * PAGE_SIZE, p)
+      return false
+    }
+    return true
+  }
+
+  /** The module behind a device VMA (its file's f_op owner), or null. */
+  private module_of(vma: VmArea): string | null {
+    const f = vma.vm_file
+    return f instanceof File ? (f.f_op.owner?.name ?? null) : null
+  }
+
+  private mmap_done(vma: VmArea): void {
+    this.validated.set(vma, { start: vma.vm_pgoff, end: vma.vm_pgoff + (vma.vm_end - vma.vm_start) / PAGE_SIZE })
+  }
+
+  private fault_page(vmf: VmFault): void {
+    const vma = vmf.vma
+    const module = this.module_of(vma)
+    if (module === null || this.raw_physical.has(module)) return
+    const v = this.validated.get(vma)
+    if (v && !vm_flags_test(vma.vm_flags, VM_DONTEXPAND) && (vmf.pgoff < v.start || vmf.pgoff >= v.end)) {
+      this.report(
+        'S-E1', module,
+        `fault handler served pgoff ${hex(vmf.pgoff)} at ${hex(vmf.address)}, outside the pages [${hex(v.start)}, ${hex(v.end)}) its mmap accepted; the VMA grew (no VM_DONTEXPAND) and the handler did not bound the offset`,
+        vmf.address, vmf.page,
+      )
+      return
+    }
+    if (this.owner.get(vmf.page) !== module) {
+      this.report('S-D4', module, `fault handler returned pfn ${hex(vmf.page)} (${this.describe(vmf.page)}) for ${hex(vmf.address)}: not memory the driver owns (offset not bounded?)`, vmf.address, vmf.page)
+    }
+  }
+}
