@@ -12,6 +12,7 @@ import { run_command } from './run.js'
 import { shell_command } from './shell.js'
 import { why_command } from './why.js'
 import { trace_command } from './trace.js'
+import { mrc_command } from './mrc.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
 
@@ -35,6 +36,8 @@ commands:
                        --policy lru|fifo|clock|random|opt --frames N [--seed S] [--json];
                        FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
                        libCacheSim oracleGeneral records, plain, gzip or zstd
+  mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
+                       --max-frames N, CSV (default), --json, or --svg OUT.svg for a plot
   help                 this text
 
 machine options:
@@ -85,6 +88,9 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         scenario: { type: 'string' },
         policy: { type: 'string' },
         frames: { type: 'string' },
+        'max-frames': { type: 'string' },
+        csv: { type: 'boolean' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -146,6 +152,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
         const v = parsed.values
         return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json }, out, err)
+      }
+      case 'mrc': {
+        if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')
+        const v = parsed.values
+        return mrc_command(rest[0], { policy: v.policy, 'max-frames': v['max-frames'], csv: v.csv, json: v.json, svg: v.svg }, out, err)
       }
       default:
         throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)

@@ -1,5 +1,8 @@
 /** End-to-end: `mmsim trace` as a user runs it (npm test builds first). */
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { FIXTURE } from '../trace/helpers.js'
@@ -43,5 +46,28 @@ describe('mmsim trace', () => {
       expect(r.stdout).toBe('')
     }
     expect(run('trace', FIXTURE, '--policy', 'linux', '--frames', '8').stderr).toMatch(/needs the reclaim and memory-cgroup work/)
+  })
+})
+
+describe('mmsim mrc', () => {
+  it('prints CSV by default, JSON with --json, and writes an SVG with --svg', () => {
+    const c = run('mrc', FIXTURE, '--max-frames', '3')
+    expect(c.status).toBe(0)
+    expect(c.stdout.trim().split('\n')).toEqual(['frames,misses,miss_ratio', '1,5000,1', expect.stringMatching(/^2,\d+,0\.\d+$/), expect.stringMatching(/^3,\d+,0\.\d+$/)])
+    const j = JSON.parse(run('mrc', FIXTURE, '--policy', 'opt', '--json').stdout) as { misses: number[]; miss_ratio: number[]; refs: number }
+    expect(j.misses).toHaveLength(137)
+    expect(j.refs).toBe(5000)
+    const svg = join(mkdtempSync(join(tmpdir(), 'mmsim-mrc-')), 'c.svg')
+    const s = run('mrc', FIXTURE, '--svg', svg)
+    expect(s.status).toBe(0)
+    expect(readFileSync(svg, 'utf8')).toContain('<polyline')
+  })
+
+  it('bad arguments get one line and exit 2', () => {
+    for (const args of [['mrc', FIXTURE, '--policy', 'fifo'], ['mrc', FIXTURE, '--max-frames', '0'], ['mrc', FIXTURE, '--csv', '--json'], ['mrc', '/nonexistent']]) {
+      const r = run(...args)
+      expect(r.status, args.join(' ')).toBe(2)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
   })
 })
