@@ -113,7 +113,7 @@ export async function trace_rows(metrics: Record<string, number>): Promise<strin
   const { pages, source } = await key_stream()
   const ref = lru_cache(pages)
   metrics.lru_cache_pkg_refs_per_s = Math.round(ref.rate)
-  for (const policy of ['lru', 'fifo', 'clock', 'opt'] as const) {
+  for (const policy of ['fifo', 'clock', 'lru', 'opt'] as const) {
     const r = ours(policy, pages)
     if (policy === 'lru' && r.misses !== ref.misses) throw new Error(`trace bench: lru ${r.misses} misses, lru-cache ${ref.misses}`)
     metrics[`trace_${policy}_refs_per_s`] = Math.round(r.rate)

@@ -9,21 +9,20 @@ export class PageIds {
   private keys = new Float64Array(1 << 12)
   private vals = new Int32Array(1 << 12).fill(-1)
   private mask = (1 << 12) - 1
+  private shift = 32 - 12
   /** The number of distinct pages seen: each new one is a cold miss. */
   size = 0
 
-  private static hash(k: number): number {
-    const lo = k >>> 0
-    const hi = (k / 4294967296) >>> 0
-    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b)
-    h ^= h >>> 13
-    return Math.imul(h, 0xc2b2ae35) ^ (h >>> 16)
+  /** Fibonacci hashing: the top bits of k x 2^32/phi (the high word folded in first for pages from 2^32 up). */
+  private hash(k: number): number {
+    const lo = k < 4294967296 ? k : (k >>> 0) ^ Math.imul((k / 4294967296) >>> 0, 0x85ebca6b)
+    return Math.imul(lo, 0x9e3779b1) >>> this.shift
   }
 
   /** The id of a page, a new one (= size - 1 afterwards) on its first reference. */
   id(page: number): number {
     const keys = this.keys, vals = this.vals, mask = this.mask
-    let i = PageIds.hash(page) & mask
+    let i = this.hash(page)
     for (;;) {
       const v = vals[i]
       if (v < 0) break
@@ -47,9 +46,10 @@ export class PageIds {
     this.keys = new Float64Array(cap)
     this.vals = new Int32Array(cap).fill(-1)
     this.mask = cap - 1
+    this.shift--
     for (let j = 0; j < keys.length; j++) {
       if (vals[j] < 0) continue
-      let i = PageIds.hash(keys[j]) & this.mask
+      let i = this.hash(keys[j])
       while (this.vals[i] >= 0) i = (i + 1) & this.mask
       this.keys[i] = keys[j]
       this.vals[i] = vals[j]
