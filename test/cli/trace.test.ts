@@ -1,6 +1,6 @@
 /** End-to-end: `mmsim trace` as a user runs it (npm test builds first). */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,10 +57,12 @@ describe('mmsim mrc', () => {
     const j = JSON.parse(run('mrc', FIXTURE, '--policy', 'opt', '--json').stdout) as { misses: number[]; miss_ratio: number[]; refs: number }
     expect(j.misses).toHaveLength(137)
     expect(j.refs).toBe(5000)
-    const svg = join(mkdtempSync(join(tmpdir(), 'mmsim-mrc-')), 'c.svg')
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-mrc-'))
+    const svg = join(dir, 'c.svg')
     const s = run('mrc', FIXTURE, '--svg', svg)
     expect(s.status).toBe(0)
     expect(readFileSync(svg, 'utf8')).toContain('<polyline')
+    rmSync(dir, { recursive: true })
   })
 
   it('bad arguments get one line and exit 2', () => {

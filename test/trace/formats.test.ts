@@ -1,9 +1,9 @@
 /** Every trace format and compression gives the same references; malformed traces give one TraceError line. */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TraceError } from '../../src/trace/error.js'
 import { read_ids } from '../../src/trace/read.js'
 import { open_trace } from '../../src/cli/trace_source.js'
@@ -11,6 +11,7 @@ import { simulate_file as simulate } from '../../src/cli/trace.js'
 import { FIXTURE, fixture_pages } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsim-trace-test-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 function file(data: string | Uint8Array): string {
   const p = join(dir, `t${n++}`)
