@@ -24,6 +24,11 @@
  * 12 GiB available), fork + COW-write of every page at 1 GiB resident, and
  * bytes per resident page (bench/memory_rows.ts). Each heavy row runs in
  * its own process, and slow rows are time-bounded (bench/cpu.ts).
+ *
+ * Then issue 8's trace rows (bench/trace.ts): references per second of
+ * `mmsim trace`'s lru, fifo, clock and opt and their ratio to the lru-cache
+ * package on the same key stream and capacity (LRU misses asserted equal),
+ * and the LRU and OPT miss-ratio curves' references per second.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +38,7 @@ import { mmsim_rates, real_kernel } from './addrspace.js'
 import { bench_pte_map, bench_pte_walk, bench_vmalloc } from './vmalloc.js'
 import { memory_rows } from './memory_rows.js'
 import { vma_rows } from './vma_rows.js'
+import { trace_rows } from './trace.js'
 
 const json = process.argv.includes('--json')
 const metrics: Record<string, number> = {}
@@ -107,6 +113,10 @@ if (real) {
 // Cold faults as resident memory grows, fork + COW, and cost against the number of VMAs.
 memory_rows(metrics)
 vma_rows(metrics)
+
+// Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
+const trace_note = await trace_rows(metrics)
+if (!json) console.log(`trace rows: ${trace_note}`)
 
 if (json) {
   process.stdout.write(JSON.stringify(metrics) + '\n')

@@ -32,6 +32,7 @@ export const LAYERS = [
   ['src/machine.ts', 10],
   ['src/oracle/', 11],
   ['src/scenario/', 11],
+  ['src/trace/', 11],
   ['src/index.ts', 12],
   ['src/cli/', 13],
   ['src/web/', 13],

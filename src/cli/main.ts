@@ -13,6 +13,8 @@ import { replay_command } from './replay.js'
 import { run_command } from './run.js'
 import { shell_command } from './shell.js'
 import { why_command } from './why.js'
+import { trace_command } from './trace.js'
+import { mrc_command } from './mrc.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
 
@@ -32,6 +34,12 @@ commands:
                        (--scenario FILE.yaml: at the end of that scenario)
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
+  trace FILE           a page-replacement policy's hits and misses on a page-reference trace:
+                       --policy lru|fifo|clock|random|opt --frames N [--seed S] [--json];
+                       FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
+                       libCacheSim oracleGeneral records, plain, gzip or zstd
+  mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
+                       --max-frames N, CSV (default), --json, or --svg OUT.svg for a plot
   help                 this text
 
 machine options:
@@ -84,6 +92,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         slab: { type: 'string' },
         json: { type: 'boolean' },
         scenario: { type: 'string' },
+        policy: { type: 'string' },
+        frames: { type: 'string' },
+        'max-frames': { type: 'string' },
+        csv: { type: 'boolean' },
+        svg: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -140,6 +153,16 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')
         return replay_command(rest[0], machine_options(parsed.values, '256M'), out, err)
+      }
+      case 'trace': {
+        if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
+        const v = parsed.values
+        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json }, out, err)
+      }
+      case 'mrc': {
+        if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')
+        const v = parsed.values
+        return mrc_command(rest[0], { policy: v.policy, 'max-frames': v['max-frames'], csv: v.csv, json: v.json, svg: v.svg }, out, err)
       }
       default:
         throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)

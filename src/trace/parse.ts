@@ -1,0 +1,229 @@
+/**
+ * The trace formats, told apart by the first bytes, parsed straight from
+ * the bytes (no string per line) into batches of page numbers:
+ *
+ * - `csv`: `<page>,<R|W>` per line (decimal page number; a first line that
+ *   is not a reference, such as `page,op`, is a header and skipped);
+ * - `pages`: a bare decimal page number per line;
+ * - `lackey`: valgrind `--tool=lackey --trace-mem=yes` records
+ *   (`I  addr,size`, ` L addr,size`, ` S addr,size`, ` M addr,size`, hex
+ *   address). Page = addr >> 12. An access that crosses a page boundary
+ *   references every page it touches, in address order. `M` (modify: a load
+ *   and a store of the same bytes) is two references, the load then the
+ *   store, as lackey itself counts it; the store is always a hit. Lines
+ *   valgrind prints around the records (`==pid== ...`) are skipped;
+ * - `oracleGeneral`: libCacheSim's binary records, 24 bytes little-endian:
+ *   u32 timestamp, u64 object id, u32 size, i64 next access. The object id
+ *   is the page (ids above 2^53 lose their low bits as JS numbers); size is
+ *   ignored (one object, one frame) and so is the next-access field: OPT
+ *   computes next uses itself, so a trace whose field is absent or wrong
+ *   gives the same answer.
+ *
+ * Text lines may end in CRLF; empty lines and `#` comments are skipped. A
+ * trace is binary when its first bytes hold a byte that no text trace has.
+ */
+import { TraceError } from './error.js'
+
+export type TraceFormat = 'csv' | 'pages' | 'lackey' | 'oracleGeneral'
+
+export const BATCH = 1 << 16
+const RECORD = 24
+const NL = 10, CR = 13, COMMA = 44, HASH = 35, SPACE = 32, TAB = 9, EQ = 61
+
+/** Receives page numbers in batches (the array is reused: copy what must outlive the call). */
+export type PageSink = (pages: Float64Array, n: number) => void
+
+function is_binary(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 4096)
+  for (let i = 0; i < n; i++) {
+    const c = b[i]
+    if (c === 0 || (c < SPACE && c !== NL && c !== CR && c !== TAB) || c > 126) return true
+  }
+  return false
+}
+
+const CSV_LINE = /^\s*\d+\s*,\s*[RWrw]\s*$/
+const PAGE_LINE = /^\s*\d+\s*$/
+const LACKEY_LINE = /^(I |\s[LSM])\s+[0-9a-fA-F]+,\d+\s*$/
+
+function format_of_line(s: string): TraceFormat | null {
+  if (CSV_LINE.test(s)) return 'csv'
+  if (PAGE_LINE.test(s)) return 'pages'
+  if (LACKEY_LINE.test(s)) return 'lackey'
+  return null
+}
+
+export class TraceParser {
+  format: TraceFormat | null = null
+  private readonly out = new Float64Array(BATCH)
+  private n = 0
+  private carry: Uint8Array | null = null
+  private line = 0
+  private saw_line = false
+  private bytes = 0
+
+  constructor(private readonly name: string, private readonly sink: PageSink) {}
+
+  private emit(page: number): void {
+    this.out[this.n++] = page
+    if (this.n === BATCH) {
+      this.sink(this.out, BATCH)
+      this.n = 0
+    }
+  }
+
+  private fail(why: string): never {
+    throw new TraceError(`${this.name}:${this.line}: ${why}`)
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return
+    let b = chunk
+    if (this.carry) {
+      b = new Uint8Array(this.carry.length + chunk.length)
+      b.set(this.carry)
+      b.set(chunk, this.carry.length)
+      this.carry = null
+    }
+    if (this.format === null && !this.saw_line) {
+      if (is_binary(b)) this.format = 'oracleGeneral'
+    }
+    if (this.format === 'oracleGeneral') {
+      const whole = b.length - (b.length % RECORD)
+      this.records(b, whole)
+      this.bytes += whole
+      if (whole < b.length) this.carry = b.slice(whole)
+      return
+    }
+    let end = b.lastIndexOf(NL)
+    if (end < 0) {
+      this.carry = b.slice()
+      return
+    }
+    this.lines(b, end + 1)
+    end++
+    if (end < b.length) this.carry = b.slice(end)
+  }
+
+  /** Flushes the last line or record and the last batch. */
+  end(): void {
+    if (this.carry) {
+      const c = this.carry
+      this.carry = null
+      if (this.format === 'oracleGeneral') {
+        throw new TraceError(`${this.name}: oracleGeneral trace ends with ${c.length} bytes of a partial 24-byte record (at byte ${this.bytes})`)
+      }
+      this.lines(c, c.length)
+    }
+    if (this.n) this.sink(this.out, this.n)
+    this.n = 0
+  }
+
+  private records(b: Uint8Array, len: number): void {
+    const v = new DataView(b.buffer, b.byteOffset, len)
+    for (let o = 0; o < len; o += RECORD) this.emit(v.getUint32(o + 4, true) + v.getUint32(o + 8, true) * 4294967296)
+  }
+
+  private text(b: Uint8Array, s: number, e: number): string {
+    return new TextDecoder().decode(b.subarray(s, e)).replace(/\r$/, '')
+  }
+
+  private lines(b: Uint8Array, len: number): void {
+    let s = 0
+    while (s < len) {
+      let e = b.indexOf(NL, s)
+      if (e < 0 || e >= len) e = len
+      this.line++
+      this.one_line(b, s, e)
+      s = e + 1
+    }
+  }
+
+  private one_line(b: Uint8Array, s: number, e: number): void {
+    let t = e
+    while (t > s && (b[t - 1] === CR || b[t - 1] === SPACE || b[t - 1] === TAB)) t--
+    if (t === s || b[s] === HASH) return
+    if (b[s] === EQ && b[s + 1] === EQ) return // valgrind's own messages
+    if (this.format === null) {
+      const line = this.text(b, s, t)
+      const f = format_of_line(line)
+      if (f === null) {
+        if (this.saw_line) this.fail(`not a trace line: '${line.slice(0, 60)}' (expected <page>,<R|W>, a page number, or a lackey record)`)
+        this.saw_line = true // a header
+        return
+      }
+      this.format = f
+    }
+    this.saw_line = true
+    switch (this.format) {
+      case 'csv': return this.csv(b, s, t)
+      case 'pages': return this.page(b, s, t)
+      case 'lackey': return this.lackey(b, s, t)
+      default: this.fail('text line in a binary trace')
+    }
+  }
+
+  private bad(b: Uint8Array, s: number, e: number, what: string): never {
+    this.fail(`expected ${what}, got '${this.text(b, s, e).slice(0, 60)}'`)
+  }
+
+  private csv(b: Uint8Array, s: number, e: number): void {
+    let i = s, page = 0, digits = 0
+    while (i < e && b[i] === SPACE) i++
+    for (; i < e; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) break
+      page = page * 10 + d
+      digits++
+    }
+    while (i < e && b[i] === SPACE) i++
+    if (digits === 0 || b[i] !== COMMA) this.bad(b, s, e, '<page>,<R|W>')
+    i++
+    while (i < e && b[i] === SPACE) i++
+    const op = b[i] | 0x20
+    if (i + 1 !== e || (op !== 0x72 && op !== 0x77)) this.bad(b, s, e, '<page>,<R|W>')
+    this.emit(page)
+  }
+
+  private page(b: Uint8Array, s: number, e: number): void {
+    let i = s, page = 0
+    while (i < e && b[i] === SPACE) i++
+    if (i === e) this.bad(b, s, e, 'a page number')
+    for (; i < e; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) this.bad(b, s, e, 'a page number')
+      page = page * 10 + d
+    }
+    this.emit(page)
+  }
+
+  private lackey(b: Uint8Array, s: number, e: number): void {
+    let i = s
+    while (i < e && b[i] === SPACE) i++
+    const kind = b[i++]
+    if (kind !== 0x49 && kind !== 0x4c && kind !== 0x53 && kind !== 0x4d) this.bad(b, s, e, 'a lackey record (I, L, S or M addr,size)')
+    while (i < e && b[i] === SPACE) i++
+    let addr = 0, hex = 0
+    for (; i < e; i++) {
+      const c = b[i]
+      let d: number
+      if (c >= 48 && c <= 57) d = c - 48
+      else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) d = (c | 0x20) - 87
+      else break
+      addr = addr * 16 + d
+      hex++
+    }
+    if (hex === 0 || b[i] !== COMMA) this.bad(b, s, e, 'a lackey record (I, L, S or M addr,size)')
+    let size = 0, dec = 0
+    for (i++; i < e; i++) {
+      const d = b[i] - 48
+      if (d < 0 || d > 9) this.bad(b, s, e, 'a lackey record (I, L, S or M addr,size)')
+      size = size * 10 + d
+      dec++
+    }
+    if (dec === 0) this.bad(b, s, e, 'a lackey record (I, L, S or M addr,size)')
+    const first = Math.floor(addr / 4096)
+    const last = size > 0 ? Math.floor((addr + size - 1) / 4096) : first
+    for (let rep = kind === 0x4d ? 2 : 1; rep > 0; rep--) for (let p = first; p <= last; p++) this.emit(p)
+  }
+}

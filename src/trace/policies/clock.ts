@@ -1,0 +1,65 @@
+/**
+ * CLOCK (second chance). The frames form a circle with one reference bit
+ * each and a hand:
+ *
+ * - hit: the page's bit is set to 1; the hand does not move;
+ * - miss while a frame is free: the page goes into the next free frame
+ *   (frames fill in order 0, 1, ...), bit 0; the hand stays at frame 0;
+ * - miss with every frame full: while the frame under the hand has bit 1,
+ *   clear it and advance; the page under the hand (bit 0) is evicted, the
+ *   new page takes its frame with bit 0, and the hand advances one past it.
+ *
+ * A new page starts with bit 0 (libCacheSim's Clock does the same), so a
+ * page must be referenced again after loading to earn its second chance.
+ * This is FIFO where a referenced page is moved to the back once instead of
+ * being evicted.
+ */
+import { grow_i32, type Policy } from './policy.js'
+
+export class Clock implements Policy {
+  readonly name = 'clock'
+  misses = 0
+  private readonly frame: Int32Array
+  private readonly ref: Uint8Array
+  /** The frame holding a page, or -1. */
+  private slot = new Int32Array(0)
+  private hand = 0
+  private count = 0
+
+  constructor(private readonly frames: number) {
+    this.frame = new Int32Array(frames)
+    this.ref = new Uint8Array(frames)
+  }
+
+  feed(ids: Int32Array, n: number): void {
+    const frame = this.frame, ref = this.ref, frames = this.frames
+    let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]
+      if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
+      const s = slot[id]
+      if (s >= 0) {
+        ref[s] = 1
+        continue
+      }
+      misses++
+      if (count < frames) {
+        frame[count] = id
+        ref[count] = 0
+        slot[id] = count++
+        continue
+      }
+      while (ref[hand]) {
+        ref[hand] = 0
+        if (++hand === frames) hand = 0
+      }
+      slot[frame[hand]] = -1
+      frame[hand] = id
+      slot[id] = hand
+      if (++hand === frames) hand = 0
+    }
+    this.hand = hand
+    this.count = count
+    this.misses = misses
+  }
+}

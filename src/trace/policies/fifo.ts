@@ -1,0 +1,41 @@
+/**
+ * FIFO: on a miss with every frame full, evict the page loaded longest ago;
+ * hits change nothing. The frames are a ring in load order.
+ */
+import { grow_i32, type Policy } from './policy.js'
+
+export class Fifo implements Policy {
+  readonly name = 'fifo'
+  misses = 0
+  private readonly ring: Int32Array
+  private resident = new Int32Array(0)
+  /** The oldest page's slot once the ring is full. */
+  private hand = 0
+  private count = 0
+
+  constructor(private readonly frames: number) {
+    this.ring = new Int32Array(frames)
+  }
+
+  feed(ids: Int32Array, n: number): void {
+    const ring = this.ring, frames = this.frames
+    let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]
+      if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
+      if (resident[id]) continue
+      misses++
+      if (count < frames) {
+        ring[count++] = id
+      } else {
+        resident[ring[hand]] = 0
+        ring[hand] = id
+        if (++hand === frames) hand = 0
+      }
+      resident[id] = 1
+    }
+    this.hand = hand
+    this.count = count
+    this.misses = misses
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * What the page-replacement policies share.
+ *
+ * A reference is a *hit* when its page is resident in one of the `frames`
+ * frames just before the reference, and a *miss* otherwise; after a miss
+ * the page is resident (evicting one page when all frames are full). A
+ * *cold* miss is a page's first reference in the trace; every policy takes
+ * it, and it is counted in `misses` as well as on its own. Pages are dense
+ * ids from PageIds (0, 1, ... in order of first reference); a policy is fed
+ * batches of them and keeps per-id state in typed arrays grown as new ids
+ * appear, so the inner loop allocates nothing.
+ */
+export const POLICIES = ['lru', 'fifo', 'clock', 'random', 'opt'] as const
+export type PolicyName = (typeof POLICIES)[number]
+
+export interface Policy {
+  readonly name: PolicyName
+  /** Misses so far (cold ones included). */
+  misses: number
+  /**
+   * Takes n references. `next` (OPT only) holds, for each, the position in
+   * the whole trace of the same page's next reference, or Infinity.
+   */
+  feed(ids: Int32Array, n: number, next?: Float64Array): void
+}
+
+/** A per-id array at least `need` long, keeping its contents (filled with `fill` past them). */
+export function grow_i32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (need <= a.length) return a
+  const b = new Int32Array(Math.max(need, a.length * 2))
+  b.set(a)
+  if (fill !== 0) b.fill(fill, a.length)
+  return b
+}

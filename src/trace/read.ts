@@ -1,0 +1,50 @@
+/**
+ * A trace as batches of dense page ids: its bytes (decompressed by the
+ * caller: src/cli/trace_source.ts for files), parsed (parse.ts), interned
+ * (intern.ts). Memory: one chunk, one batch and the page-id table, whatever
+ * the trace's length.
+ */
+import { TraceError } from './error.js'
+import { PageIds } from './intern.js'
+import { BATCH, TraceParser, type TraceFormat } from './parse.js'
+
+export type Compression = 'none' | 'gzip' | 'zstd'
+
+/** A trace to read: its name for messages, and its bytes (each call starts them afresh). */
+export interface TraceInput {
+  name: string
+  compression: Compression
+  bytes(): AsyncIterable<Uint8Array>
+}
+
+export type IdSink = (ids: Int32Array, n: number) => void
+
+export interface TraceShape {
+  format: TraceFormat | 'empty'
+  compression: Compression
+  refs: number
+  /** Distinct pages = cold misses of any policy. */
+  distinct: number
+}
+
+/** Reads a trace, handing its references to `sink` as page ids; `progress` hears the count of references so far. */
+export async function read_ids(input: TraceInput, sink: IdSink, progress?: (refs: number) => void): Promise<TraceShape> {
+  const { name, compression } = input
+  const pages = new PageIds()
+  const ids = new Int32Array(BATCH)
+  let refs = 0
+  const parser = new TraceParser(name, (p, n) => {
+    pages.ids(p, n, ids)
+    refs += n
+    sink(ids, n)
+    progress?.(refs)
+  })
+  try {
+    for await (const chunk of input.bytes()) parser.push(chunk)
+  } catch (e) {
+    if (e instanceof TraceError) throw e
+    throw new TraceError(`${name}: ${(e as Error).message}`)
+  }
+  parser.end()
+  return { format: parser.format ?? 'empty', compression, refs, distinct: pages.size }
+}

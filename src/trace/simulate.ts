@@ -1,0 +1,82 @@
+/** `mmsim trace`: one policy, one number of frames, one pass over a trace (two for OPT). */
+import { TraceError } from './error.js'
+import { make_policy } from './policies/make.js'
+import { POLICIES, type PolicyName } from './policies/policy.js'
+import { read_ids, type TraceInput, type TraceShape } from './read.js'
+
+/**
+ * Where OPT keeps each reference's page id and next use between its passes
+ * (src/cli/trace_spool.ts: two temporary files), so RAM stays O(distinct pages).
+ */
+export interface NextUseStore {
+  /** Appends references (first pass). */
+  write(ids: Int32Array, n: number): void
+  /** The backward pass; `distinct` is the number of page ids. */
+  next_uses(distinct: number): void
+  /** The forward pass: each batch with its next uses (Infinity: never). */
+  batches(): Iterable<{ ids: Int32Array; next: Float64Array; n: number }>
+  close(): void
+}
+
+export interface TraceOptions {
+  policy: PolicyName
+  /** Required for OPT. */
+  store?: () => NextUseStore
+  frames: number
+  seed?: number
+  progress?: (refs: number) => void
+}
+
+export interface TraceResult {
+  policy: PolicyName
+  frames: number
+  refs: number
+  /** Every miss, cold ones included. */
+  misses: number
+  /** First references to a page (already counted in misses). */
+  cold_misses: number
+  hits: number
+  miss_ratio: number
+  distinct_pages: number
+  format: TraceShape['format']
+  compression: TraceShape['compression']
+  seed?: number
+}
+
+export function check_frames(frames: number): void {
+  if (!Number.isInteger(frames) || frames < 1 || frames > 0x7fffffff) throw new TraceError(`--frames: expected a positive integer, got ${frames}`)
+}
+
+export async function simulate(input: TraceInput, o: TraceOptions): Promise<TraceResult> {
+  if (!(POLICIES as readonly string[]).includes(o.policy)) throw new TraceError(`--policy: '${o.policy}' is not one of ${POLICIES.join(', ')}`)
+  check_frames(o.frames)
+  const policy = make_policy(o.policy, o.frames, o.seed ?? 1)
+  let shape: TraceShape
+  if (o.policy === 'opt') {
+    if (!o.store) throw new TraceError('opt needs a next-use store')
+    const spool = o.store()
+    try {
+      shape = await read_ids(input, (ids, n) => spool.write(ids, n), o.progress)
+      spool.next_uses(shape.distinct)
+      for (const b of spool.batches()) policy.feed(b.ids, b.n, b.next)
+    } finally {
+      spool.close()
+    }
+  } else {
+    shape = await read_ids(input, (ids, n) => policy.feed(ids, n), o.progress)
+  }
+  const r: TraceResult = {
+    policy: o.policy,
+    frames: o.frames,
+    refs: shape.refs,
+    misses: policy.misses,
+    cold_misses: shape.distinct,
+    hits: shape.refs - policy.misses,
+    miss_ratio: shape.refs ? policy.misses / shape.refs : 0,
+    distinct_pages: shape.distinct,
+    format: shape.format,
+    compression: shape.compression,
+  }
+  if (o.policy === 'random') r.seed = o.seed ?? 1
+  return r
+}

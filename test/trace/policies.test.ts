@@ -1,0 +1,79 @@
+/** The policies against textbook answers and against the naive simulators of reference.ts. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { POLICIES } from '../../src/trace/policies/policy.js'
+import { simulate_file as simulate } from '../../src/cli/trace.js'
+import { naive_misses } from './reference.js'
+import { FIXTURE, fast_misses, fixture_pages } from './helpers.js'
+
+const CLASSIC = [7, 0, 1, 2, 0, 3, 0, 4, 2, 3, 0, 3, 2, 1, 2, 0, 1, 7, 0, 1]
+const BELADY = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]
+
+describe('textbook reference strings', () => {
+  it('Silberschatz 7,0,1,2,0,3,0,4,2,3,0,3,2,1,2,0,1,7,0,1 with 3 frames: FIFO 15, LRU 12, OPT 9 faults', () => {
+    expect(fast_misses('fifo', CLASSIC, 3)).toBe(15)
+    expect(fast_misses('lru', CLASSIC, 3)).toBe(12)
+    expect(fast_misses('opt', CLASSIC, 3)).toBe(9)
+    for (const p of ['fifo', 'lru', 'opt'] as const) expect(naive_misses(p, CLASSIC, 3)).toBe(fast_misses(p, CLASSIC, 3))
+  })
+
+  it("Belady's anomaly: FIFO takes 9 faults with 3 frames and 10 with 4; LRU and OPT never get worse with more frames", () => {
+    expect(fast_misses('fifo', BELADY, 3)).toBe(9)
+    expect(fast_misses('fifo', BELADY, 4)).toBe(10)
+    expect(fast_misses('lru', BELADY, 3)).toBe(10)
+    expect(fast_misses('lru', BELADY, 4)).toBe(8)
+    expect(fast_misses('opt', BELADY, 3)).toBe(7)
+    expect(fast_misses('opt', BELADY, 4)).toBe(6)
+  })
+
+  it('clock gives a second chance: with 3 frames, 1 2 3 1 4 evicts 2 (1 was referenced), so 1 then hits and 2 misses', () => {
+    // 1 2 3 fill; the hit on 1 sets its bit; 4 clears 1's bit, evicts 2; 1 hits; 2 misses (evicts 3)
+    expect(fast_misses('clock', [1, 2, 3, 1, 4, 1], 3)).toBe(4)
+    expect(fast_misses('clock', [1, 2, 3, 1, 4, 1, 2], 3)).toBe(5)
+    expect(fast_misses('fifo', [1, 2, 3, 1, 4, 1], 3)).toBe(5)
+  })
+
+  it('every policy misses exactly once per distinct page when the frames hold them all', () => {
+    for (const p of POLICIES) expect(fast_misses(p, CLASSIC, 6)).toBe(6)
+  })
+})
+
+describe('the fast policies equal the naive simulators', () => {
+  it('on random traces, capacities and batch boundaries (all five policies, random with its seed)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }).chain((k) => fc.array(fc.integer({ min: 0, max: k }), { maxLength: 400, size: 'max' })),
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.nat(400), { maxLength: 4 }),
+        (refs, frames, seed, cuts) => {
+          for (const p of POLICIES) expect(fast_misses(p, refs, frames, seed, cuts)).toBe(naive_misses(p, refs, frames, seed))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('on huge page numbers (lackey addresses, 64-bit object ids) as on small ones', () => {
+    const big = CLASSIC.map((p) => 2 ** 40 + p * 2 ** 33)
+    for (const p of POLICIES) expect(fast_misses(p, big, 3)).toBe(fast_misses(p, CLASSIC, 3))
+  })
+})
+
+describe('the real trace slice (test/fixtures/traces)', () => {
+  it('streams through zstd and every policy agrees with its naive simulator at every tested size', async () => {
+    const pages = await fixture_pages()
+    expect(pages).toHaveLength(5000)
+    for (const frames of [1, 2, 3, 8, 16, 32, 64, 100, 136, 137, 500]) {
+      for (const policy of POLICIES) {
+        const r = await simulate(FIXTURE, { policy, frames, seed: 7 })
+        expect(r.refs).toBe(5000)
+        expect(r.cold_misses).toBe(137)
+        expect(r.format).toBe('csv')
+        expect(r.compression).toBe('zstd')
+        expect(r.misses, `${policy} ${frames}`).toBe(naive_misses(policy, pages, frames, 7))
+        expect(r.hits + r.misses).toBe(r.refs)
+      }
+    }
+  })
+})
