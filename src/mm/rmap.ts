@@ -221,27 +221,42 @@ export function put_page(env: MmEnv, pfn: number): void {
 }
 
 /**
- * Is pfn still mapped by a VM_LOCKED VMA other than `except`? (The mlock_count
- * of the folio: munlock_vma_folio() clears PG_mlocked when it reaches zero.)
- * Walks the page's reverse map: the anon_vma's chains, or the file's i_mmap.
+ * Kernel: rmap_walk() with page_vma_mapped_walk(): visit every VMA that maps
+ * pfn, with the address and the present PTE that map it. Anonymous pages are
+ * found through the anon_vma's chains, file pages through the file's i_mmap,
+ * both at vma_address() of the page's index. visit returns false to stop.
  */
-export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): boolean {
+export function rmap_walk(env: MmEnv, pfn: number, visit: (vma: VmArea, addr: number, pte: number) => boolean): void {
   const m = env.pages.mapping[pfn]
+  if (m === 0 || env.pages._mapcount[pfn] === 0) return
   const index = env.pages.index[pfn]
-  const vmas: VmArea[] = []
+  let vmas: Iterable<VmArea>
   if (m < 0) {
     const av = env.anon_vmas.get(-m)
-    if (av) for (const avc of av.rb_root) vmas.push(avc.vma)
-  } else if (m > 0) {
+    if (!av) return
+    vmas = [...av.rb_root].map((avc) => avc.vma)
+  } else {
     const as = env.mappings.get(m)
-    if (as) vmas.push(...as.i_mmap)
+    if (!as) return
+    vmas = [...as.i_mmap]
   }
   for (const v of vmas) {
-    if (v === except || !vm_flags_test(v.vm_flags, VM_LOCKED)) continue
     const a = vma_address(v, index)
     if (a < 0) continue
     const pte = v.vm_mm.pgd.get(a / PAGE_SIZE)
-    if (pte_present(pte) && pte_pfn(pte) === pfn) return true
+    if (pte_present(pte) && pte_pfn(pte) === pfn && !visit(v, a, pte)) return
   }
-  return false
+}
+
+/**
+ * Is pfn still mapped by a VM_LOCKED VMA other than `except`? (The mlock_count
+ * of the folio: munlock_vma_folio() clears PG_mlocked when it reaches zero.)
+ */
+export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): boolean {
+  let locked = false
+  rmap_walk(env, pfn, (v) => {
+    locked = v !== except && vm_flags_test(v.vm_flags, VM_LOCKED)
+    return !locked
+  })
+  return locked
 }
