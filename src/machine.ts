@@ -15,6 +15,10 @@ import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
 import { Printk } from './include/printk.js'
+import { Clock } from './hw/clock.js'
+import { OomKiller, check_oom_task } from './mm/oom_kill.js'
+import { OOM_KILL } from './mm/vm_event_item.js'
+import { make_oom_host } from './kernel/oom_host.js'
 import { Tracer } from './include/trace.js'
 import { check_page_alloc } from './mm/debug_vm.js'
 import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
@@ -182,8 +186,14 @@ export class Machine {
   readonly tlb: TlbFlush
   /** Tasks' kernel stacks: vmalloc'd on x86_64 (VMAP_STACK), order-1 pages on i386 (src/kernel/thread_stack.ts). */
   readonly thread_stacks: ThreadStacks
-  /** Simulated time in ns. */
-  clock_ns = 0
+  /** The simulated clock (src/hw/clock.ts): ns since power-on, advanced by the cost model. */
+  readonly clock = new Clock()
+  /** Simulated time in ns (clock.now()). */
+  get clock_ns(): number {
+    return this.clock.now()
+  }
+  /** The OOM killer (src/mm/oom_kill.ts): vm.panic_on_oom, oom_kill_allocating_task, oom_dump_tasks and its kills. */
+  readonly oom: OomKiller
   /** min_free_kbytes as computed at boot (vm.min_free_kbytes). */
   min_free_kbytes = 0
   /**
@@ -250,8 +260,9 @@ export class Machine {
     if (slab !== 'slub' && slab !== 'slab') throw new MachineConfigError(`slab: '${String(opts.slab)}' is not 'slub' or 'slab'`)
     this.slab_kind = slab
 
-    this.printk.now = () => this.clock_ns
-    this.trace.now = () => this.clock_ns
+    const clock = this.clock
+    this.printk.now = () => clock.now()
+    this.trace.now = () => clock.now()
     this.printk.pr_info(`Linux version ${UTS_RELEASE} (${LINUX_COMPILE_BY}@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
     this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
     // setup_arch(): firmware map, memblock, early reservations.
@@ -265,6 +276,7 @@ export class Machine {
       init_on_free: opts.init_on_free ?? false,
       nr_cpus: cpus,
     })
+    this.page_alloc.clock = clock
     // mem_init(): the buddy allocator takes over.
     memblock_free_all(this.boot, this.page_alloc)
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
@@ -369,8 +381,35 @@ export class Machine {
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
-    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr })
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock })
     const sys = this.syscalls
+    // The OOM killer, over the tasks; the allocator calls it from its slow path.
+    const pa = this.page_alloc
+    const mmu = this.mmu
+    this.oom = new OomKiller(
+      make_oom_host(sys, () => mmu.this_cpu),
+      this.printk,
+      this.vmstat,
+      {
+        zones: pa.zones,
+        vmstat: this.vmstat,
+        get cpu() {
+          return mmu.this_cpu
+        },
+        totalram_pages: () => pa.totalram_pages(),
+        total_swap_pages: () => this.swap_total_pages,
+        free_swap_pages: () => this.swap_free_pages,
+      },
+      clock,
+      UTS_RELEASE,
+    )
+    pa.oom = this.oom
+    pa.oom_current_is_victim = () => sys.current !== null && sys.current.signal.oom_mm !== null
+    this.checkers.push(() => {
+      for (const t of sys.tasks.values()) check_oom_task(t)
+      const events = this.vmstat.vm_event_states[OOM_KILL]
+      if (events !== this.oom.kills) throw new KernelBug(`oom check: oom_kill counts ${events} events but ${this.oom.kills} kills`)
+    })
     this.driver_check = new DriverMmapCheck(this.mm_env, this.printk)
     this.driver_kernel = new DriverKernel({
       slab: this.slab,

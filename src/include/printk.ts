@@ -25,6 +25,9 @@ export class Printk {
   printk(level: number, text: string): void {
     for (const line of text.split('\n')) this.records.push({ level, ts_ns: this.now(), text: line })
   }
+  pr_emerg(text: string): void {
+    this.printk(KERN_EMERG, text)
+  }
   pr_info(text: string): void {
     this.printk(KERN_INFO, text)
   }

@@ -49,9 +49,23 @@ export interface Rlimit {
   rlim_max: number
 }
 
-/** The part of struct signal_struct that holds the limits. */
+/** signal->flags: a fatal signal (SIGKILL) was sent to the whole thread group; it dies on its way back to user mode. */
+export const SIGNAL_GROUP_EXIT = 0x00000004
+
+/** The parts of struct signal_struct mmsim keeps: the limits, the group-exit flag and the OOM killer's adjustments. */
 export interface SignalStruct {
   readonly rlim: Rlimit[]
+  /** signal->flags (SIGNAL_GROUP_EXIT). */
+  flags: number
+  /** /proc/<pid>/oom_score_adj: -1000 (never kill) .. 1000; fork copies it. */
+  oom_score_adj: number
+  /** The lowest value an unprivileged write may set (raised only by a writer with CAP_SYS_RESOURCE). */
+  oom_score_adj_min: number
+}
+
+/** A fresh signal_struct (init's): the limits given, no flags, oom_score_adj 0. */
+export function new_signal_struct(rlim: Rlimit[]): SignalStruct {
+  return { rlim, flags: 0, oom_score_adj: 0, oom_score_adj_min: 0 }
 }
 
 /** THREAD_SIZE on x86-64 (16 KiB kernel stacks), for set_max_threads(). */

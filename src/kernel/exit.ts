@@ -11,7 +11,7 @@
  */
 import { put_files_struct } from '../fs/file.js'
 import type { TaskEnv } from './fork.js'
-import { mmput } from './sched_mm.js'
+import { mmdrop, mmput } from './sched_mm.js'
 import { EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, type TaskStruct } from './task.js'
 
 /** Kernel: do_exit(): `exit_code` is the wait status (signo, or code << 8). */
@@ -38,6 +38,12 @@ export function do_exit(env: TaskEnv, task: TaskStruct, exit_code: number): void
 
 /** Kernel: release_task(): the parent reaped the zombie; its task_struct and pid go. */
 export function release_task(env: TaskEnv, task: TaskStruct): void {
+  // free_signal_struct(): the OOM victim's pinned mm goes with the signal struct.
+  const oom_mm = task.signal.oom_mm
+  if (oom_mm) {
+    task.signal.oom_mm = null
+    mmdrop(oom_mm)
+  }
   if (task.kaddr) env.mm.free_task_struct(task.kaddr)
   task.kaddr = 0
   task.exit_state = EXIT_DEAD

@@ -60,6 +60,9 @@ export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0):
     free_task(env, t)
     return -EAGAIN
   }
+  // copy_signal(): the child keeps the parent's OOM adjustments.
+  t.signal.oom_score_adj = parent.signal.oom_score_adj
+  t.signal.oom_score_adj_min = parent.signal.oom_score_adj_min
   for (const [s, h] of parent.sighand) t.sighand.set(s, h)
   t.files = parent.files ? dup_fd(parent.files) : null
   // copy_mm(): the mappings are copied (fork) or shared (a thread).

@@ -9,6 +9,7 @@
  * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
  * plain field of the env, which the machine reads.
  */
+import type { Clock } from '../hw/clock.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
 import { PG_reserved } from '../mm/page.js'
@@ -62,6 +63,8 @@ export interface MmHost {
   readonly pgtables: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
+  /** The machine's clock. */
+  readonly clock: Clock
   /** The kernel log (pr_warn_once() messages of the mm layer). */
   readonly printk: { pr_warn(text: string): void }
 }
@@ -162,6 +165,8 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
     flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
     mmu_translate: translate_on(tlb),
+    clock: h.clock,
+    pr_warn: (msg) => h.printk.pr_warn(msg),
     pr_warn_once: (key, msg) => {
       if (warned.has(key)) return
       warned.add(key)

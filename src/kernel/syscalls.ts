@@ -37,12 +37,17 @@ import { do_sigaction, force_sig_fault } from './signal.js'
 import { sys_getrlimit, sys_setrlimit } from './sys.js'
 import { user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
+import { COST_NS, type Clock } from '../hw/clock.js'
+import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
+import { SIGKILL, SI_KERNEL } from '../include/uapi/signal.js'
 
 export interface SyscallOptions {
   readonly nr_cpus: number
   readonly seed: number
   /** kernel.randomize_va_space. */
   readonly randomize_va_space: 0 | 1 | 2
+  /** The machine's clock: each system call is charged COST_NS.syscall. */
+  readonly clock?: Clock
 }
 
 /**
@@ -64,6 +69,8 @@ export class Syscalls implements TaskEnv {
   after_syscall: (() => void) | null = null
   /** current: the task whose system call or access is running (null between them). */
   current: TaskStruct | null = null
+  /** A user-mode load, store or fetch is running (its faults come from user mode). */
+  in_user_access = false
 
   constructor(
     readonly mm: MmEntry,
@@ -83,11 +90,23 @@ export class Syscalls implements TaskEnv {
   private enter(t: TaskStruct): void {
     this.sched.run(t)
     this.current = t
+    this.opts.clock?.advance(COST_NS.syscall)
   }
   private done<T>(v: T): T {
+    const t = this.current
     this.current = null
+    // The way back to user mode: a fatal signal (the OOM killer's SIGKILL) ends the task here.
+    if (t !== null && t.signal.flags !== 0) this.exit_to_user_mode(t)
+    const clock = this.opts.clock
+    if (clock && clock.next_expiry <= clock.now()) clock.run_timers()
     this.after_syscall?.()
     return v
+  }
+  /** Kernel: exit_to_user_mode_loop() -> get_signal(): a pending SIGKILL kills the group now. */
+  private exit_to_user_mode(t: TaskStruct): boolean {
+    if (!(t.signal.flags & SIGNAL_GROUP_EXIT) || t.exit_state !== 0) return false
+    do_exit(this, t, SIGKILL)
+    return true
   }
 
   // ---- tasks ----
@@ -229,13 +248,23 @@ export class Syscalls implements TaskEnv {
     this.sched.run(t)
     const trap = this.trap(addr, len)
     if (trap) return this.fault_done(t, trap)
+    this.current = t
+    this.in_user_access = true
     const r = this.mm.access_user(t.mm!, addr as number, len, write, data)
-    if (!r.ok) return this.fault_done(t, r)
+    this.in_user_access = false
+    // A fault may have run the OOM killer, which may have chosen this task: it dies before running on.
+    if (!r.ok || t.signal.flags !== 0) return this.fault_done(t, r)
+    this.current = null
     if (this.after_syscall !== null) this.after_syscall()
     return r
   }
   /** A faulting user access: deliver the fault, then what every call does at its end. */
   private fault_done(t: TaskStruct, r: UserAccess): UserAccess {
+    this.current = t
+    if (r.ok && t.signal.flags & SIGNAL_GROUP_EXIT && t.exit_state === 0) {
+      // The access itself completed (the victim had reserves to finish it); the SIGKILL lands now.
+      return this.done({ ok: false, data: r.data, fault: { signal: SIGKILL, si_code: SI_KERNEL, addr: 0 }, killed: this.exit_to_user_mode(t) })
+    }
     return this.done(this.deliver(t, r))
   }
   /** A user-mode instruction fetch (NX pages fault with SEGV_ACCERR where the profile has NX). */

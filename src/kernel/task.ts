@@ -17,7 +17,8 @@
  */
 import type { MmStruct } from '../mm/mm_types.js'
 import { type Cred, cred_for_uid } from '../include/cred.js'
-import { type Rlimit, type SignalStruct, init_rlimits } from '../include/resource.js'
+import { type Rlimit, init_rlimits, new_signal_struct } from '../include/resource.js'
+import type { OomSignal } from '../mm/oom_kill.js'
 import type { FilesStruct } from '../fs/file.js'
 
 export const PF_EXITING = 0x00000004
@@ -46,8 +47,8 @@ export class TaskStruct {
   maj_flt = 0
   /** task->cred (real_cred and cred are the same here). */
   cred: Cred
-  /** task->signal: the resource limits (signal->rlim). */
-  readonly signal: SignalStruct
+  /** task->signal: the resource limits (signal->rlim), SIGNAL_GROUP_EXIT, oom_score_adj and the OOM victim's mm. */
+  readonly signal: OomSignal
   parent: TaskStruct | null = null
   readonly children: TaskStruct[] = []
   /** sighand->action[signo - 1]. */
@@ -74,7 +75,7 @@ export class TaskStruct {
     this.mm = mm
     this.active_mm = mm
     this.cred = typeof cred === 'number' ? cred_for_uid(cred) : cred
-    this.signal = { rlim: rlim ?? init_rlimits(0) }
+    this.signal = { ...new_signal_struct(rlim ?? init_rlimits(0)), oom_mm: null }
     this.cmdline = [comm]
   }
 

@@ -13,6 +13,8 @@
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
+import { COST_NS } from '../hw/clock.js'
+import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
 import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
@@ -385,6 +387,7 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
   if (pfn < 0) return -1
   if (src_pfn === env.zero_pfn) env.physmem.fill(pfn, 0)
   else env.physmem.copy(pfn, src_pfn)
+  env.clock.advance(src_pfn === env.zero_pfn ? COST_NS.clear_page : COST_NS.copy_page)
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
   return pfn
@@ -571,8 +574,14 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     ret = 0
   }
   if (!(ret & VM_FAULT_ERROR)) {
-    if (ret & VM_FAULT_MAJOR) mm.maj_flt++
-    else mm.min_flt++
+    // A major fault waited for the disk (one page read); a minor one only ran the handler.
+    if (ret & VM_FAULT_MAJOR) {
+      mm.maj_flt++
+      env.clock.advance(COST_NS.minor_fault + COST_NS.disk_read_page)
+    } else {
+      mm.min_flt++
+      env.clock.advance(COST_NS.minor_fault)
+    }
   }
   const trace = env.trace
   if (trace && trace.enabled) trace.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
@@ -616,6 +625,24 @@ export interface UserFault {
   signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL'
   si_code: 'SEGV_MAPERR' | 'SEGV_ACCERR' | 'BUS_ADRERR' | 'SI_KERNEL'
   addr: number
+  /** VM_FAULT_OOM without a kill pending: return to user space and retry the access (pagefault_out_of_memory). */
+  oom_retry?: true
+}
+
+/** What pagefault_out_of_memory() leaves to the access: run it again. */
+const OOM_RETRY: UserFault = Object.freeze({ signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0, oom_retry: true }) as UserFault
+
+/**
+ * Kernel: pagefault_out_of_memory(): VM_FAULT_OOM reached the #PF handler.
+ * The allocator already ran the OOM killer; if it chose this task, the
+ * pending SIGKILL ends it on the way back to user space (SI_KERNEL, no
+ * address), else the fault is simply retried.
+ */
+export function pagefault_out_of_memory(mm: MmStruct): UserFault {
+  const cur = mm.owner
+  if (cur && cur.signal.flags & SIGNAL_GROUP_EXIT) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
+  mm.env.pr_warn('Huh VM_FAULT_OOM leaked out to the #PF handler. Retrying PF')
+  return OOM_RETRY
 }
 
 /**
@@ -640,8 +667,7 @@ export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean
   if (r & VM_FAULT_MMSIM_LIVELOCK) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
   if (r & VM_FAULT_SIGSEGV) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
   if (r & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON)) return { signal: 'SIGBUS', si_code: 'BUS_ADRERR', addr: address }
-  // pagefault_out_of_memory(): the OOM killer's SIGKILL (SEND_SIG_PRIV) carries no fault code or address.
-  if (r & VM_FAULT_OOM) return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
+  if (r & VM_FAULT_OOM) return pagefault_out_of_memory(mm)
   return null
 }
 

@@ -56,6 +56,7 @@ import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
+import type { Clock } from '../hw/clock.js'
 import { flags_and, flags_andnot, flags_or, flags_shr, flags_test, flags_union, flags_xor, type vm_flags_t } from '../include/wide.js'
 
 export type { vm_flags_t } from '../include/wide.js'
@@ -459,6 +460,10 @@ export interface MmEnv {
    * executing CPU; the pfn, or -1 when it faults.
    */
   mmu_translate(mm: MmStruct, vpn: number, write: boolean, exec?: boolean): number
+  /** The machine's clock (src/hw/clock.ts): faults, zeroing and copies are charged to it. */
+  readonly clock: Clock
+  /** Kernel: pr_warn() (the kernel log). */
+  pr_warn(msg: string): void
   /** Kernel: pr_warn_once() at call site `key` (the kernel log). */
   pr_warn_once(key: string, msg: string): void
   /** Next id for anon_vma / address_space objects. */
@@ -516,6 +521,8 @@ export class MmStruct {
   readonly context: MmContext = { ctx_id: 0, tlb_gen: 1 }
   /** Set at exit_mmap. */
   dead = false
+  /** mm->flags: the MMF_* bits (MMF_OOM_SKIP, MMF_OOM_REAP_QUEUED; mm/oom_kill.ts). */
+  flags = 0
   /** Address of the slab object (mm_struct cache), 0 without slab. */
   slab_obj = 0
   /**
@@ -535,6 +542,19 @@ export class MmStruct {
     this.task_size = task_size
     this.pgd = pgd
   }
+}
+
+/** mm->flags bits (include/linux/mm_types.h): hidden from the OOM killer; the reaper is queued. */
+export const MMF_OOM_SKIP = 21
+export const MMF_OOM_REAP_QUEUED = 25
+
+/** Kernel: test_bit(bit, &mm->flags). */
+export function mm_flags_test(mm: MmStruct, bit: number): boolean {
+  return (Math.floor(mm.flags / 2 ** bit) & 1) === 1
+}
+/** Kernel: set_bit(bit, &mm->flags). */
+export function mm_flags_set(mm: MmStruct, bit: number): void {
+  if (!mm_flags_test(mm, bit)) mm.flags += 2 ** bit
 }
 
 /** get_mm_rss(). */

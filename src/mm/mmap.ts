@@ -49,6 +49,8 @@ import {
   vm_flags_and,
   type vm_flags_t,
   dummy_vm_ops,
+  mm_flags_set,
+  MMF_OOM_SKIP,
 } from './mm_types.js'
 import * as M from './mman.js'
 import {
@@ -716,6 +718,8 @@ export function exit_mmap(mm: MmStruct): void {
   const vmas = mm.mm_mt.to_array()
   const tlb = tlb_gather_mmu(true) // tlb_gather_mmu_fullmm()
   unmap_vmas(mm, vmas, 0, mm.task_size, tlb)
+  // Hidden from the OOM killer and its reaper: nothing is left to take.
+  mm_flags_set(mm, MMF_OOM_SKIP)
   // __mt_destroy(): the tree goes at once, not VMA by VMA (unlink_file_vma() drops each file link).
   for (const v of vmas) v.vm_file?.f_mapping.i_mmap.delete(v)
   mm.mm_mt.destroy()

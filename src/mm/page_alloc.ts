@@ -18,6 +18,9 @@ import type { Printk } from '../include/printk.js'
 import type { Tracer } from '../include/trace.js'
 import { KernelBug } from '../include/bug.js'
 import { UTS_RELEASE } from '../include/version.js'
+import { COST_NS, type Clock } from '../hw/clock.js'
+import { try_to_free_pages, type TryToFreePages } from './vmscan_direct.js'
+import { oom_control, type OomKiller } from './oom_kill.js'
 import {
   __GFP_COMP,
   __GFP_DIRECT_RECLAIM,
@@ -33,6 +36,7 @@ import {
   __GFP_NORETRY,
   __GFP_NOWARN,
   __GFP_RETRY_MAYFAIL,
+  __GFP_THISNODE,
   __GFP_ZERO,
   format_gfp,
   gfp_migratetype,
@@ -48,6 +52,7 @@ import {
   MAX_RECLAIM_RETRIES,
   PAGE_ALLOC_COSTLY_ORDER,
   ZONE_BELOW_HIGH,
+  NR_FREE_PAGES,
   type Zone,
 } from './mmzone.js'
 import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
@@ -58,7 +63,7 @@ import { FailPageAlloc } from './fail_page_alloc.js'
 import { free_pages_check_bad } from './bad_page.js'
 import {
   ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NO_WATERMARKS, ALLOC_NOFRAGMENT, ALLOC_NON_BLOCK,
-  ALLOC_OOM, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, type PageAllocatorOptions,
+  ALLOC_OOM, ALLOC_WMARK_HIGH, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, type PageAllocatorOptions,
 } from './buddy.js'
 
 export {
@@ -69,8 +74,6 @@ export {
 /** Marker in lru_prev of a compound tail page; lru_next then holds the head PFN. */
 const COMPOUND_TAIL = -2
 
-/** Where a failed allocation may reclaim; installed by vmscan once it exists. */
-export type ReclaimHook = (gfp: gfp_t, order: number) => number
 
 export class PageAllocator extends PcpLists {
   /** Name of the current task, for warnings ("swapper/0" at boot). */
@@ -80,8 +83,14 @@ export class PageAllocator extends PcpLists {
   max_low_pfn: number
   /** Set by highmem once it exists: the kmap address of a HIGHMEM page, or 0. */
   highmem_page_address: ((pfn: Pfn) => number) | null = null
-  /** Direct reclaim entry point (mm/vmscan.c); none until reclaim exists. */
-  reclaim: ReclaimHook | null = null
+  /** Direct reclaim (Kernel: try_to_free_pages(), mm/vmscan_direct.ts until the LRU branch replaces it). */
+  try_to_free_pages: TryToFreePages = try_to_free_pages
+  /** The machine's clock: page zeroing and boot-time page init are charged to it. */
+  clock: Clock | null = null
+  /** The OOM killer (mm/oom_kill.ts); the machine installs it once tasks exist. */
+  oom: OomKiller | null = null
+  /** Whether current is an OOM victim (tsk_is_oom_victim(current)); the machine installs the test. */
+  oom_current_is_victim: () => boolean = () => false
   /** Fault injection: /sys/kernel/debug/fail_page_alloc (off until its probability is set). */
   readonly fail_page_alloc: FailPageAlloc
   private readonly page_offset_pfn: number
@@ -235,7 +244,10 @@ export class PageAllocator extends PcpLists {
     p.owner_order[pfn] = order + 1
     p.lru_prev[pfn] = -1
     this.debug_touched?.push(pfn)
-    if (gfp & __GFP_ZERO || this.opts.init_on_alloc) for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
+    if (gfp & __GFP_ZERO || this.opts.init_on_alloc) {
+      for (let i = 0; i < n; i++) this.physmem.fill(pfn + i, 0)
+      this.clock?.advance(COST_NS.clear_page * n)
+    }
     if (order && gfp & __GFP_COMP) {
       p.set(pfn, PG_head)
       p.order[pfn] = order
@@ -299,41 +311,105 @@ export class PageAllocator extends PcpLists {
     return this.__alloc_pages_slowpath(gfp, order, highest_zoneidx, mt)
   }
 
+  /**
+   * Kernel: __alloc_pages_direct_reclaim(): reclaim, then try again; after
+   * progress that still leaves the request unmet, give back the highatomic
+   * reserve and drain the per-CPU lists once. Returns [pfn, progress].
+   */
+  private __alloc_pages_direct_reclaim(gfp: gfp_t, order: number, alloc_flags: number, highest_zoneidx: number, mt: number): [Pfn, number] {
+    const progress = this.try_to_free_pages(gfp, order)
+    if (!progress) return [-1, 0]
+    let pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
+    if (pfn < 0) {
+      this.unreserve_highatomic_pageblock(highest_zoneidx, mt)
+      this.drain_all_pages()
+      pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
+    }
+    return [pfn, progress]
+  }
+
+  /**
+   * Kernel: should_reclaim_retry(): retry while a zone could meet the min
+   * watermark with what reclaim might still free, for at most
+   * MAX_RECLAIM_RETRIES rounds without progress. Reclaimable pages count
+   * the LRU lists, which are empty until reclaim lands (vmscan_direct.ts).
+   */
+  private should_reclaim_retry(order: number, highest_zoneidx: number, alloc_flags: number, no_progress_loops: number, mt: number): boolean {
+    if (no_progress_loops > MAX_RECLAIM_RETRIES) return this.unreserve_highatomic_pageblock(highest_zoneidx, mt)
+    for (const zone of this.zonelist(highest_zoneidx)) {
+      const reclaimable = 0 // zone_reclaimable_pages(): the LRU branch fills this in
+      const available = reclaimable + zone.vm_stat[NR_FREE_PAGES]
+      if (this.zone_watermark_ok(zone, order, zone.min_wmark_pages(), highest_zoneidx, alloc_flags, available)) return true
+    }
+    return false
+  }
+
+  /**
+   * Kernel: __alloc_pages_may_oom(): one more try at the high watermark (a
+   * parallel kill may have freed memory), then the OOM killer unless the
+   * request is one it cannot help: a costly order, __GFP_RETRY_MAYFAIL or
+   * __GFP_THISNODE, or a zone below NORMAL. Returns [pfn, progress].
+   */
+  private __alloc_pages_may_oom(gfp: gfp_t, order: number, highest_zoneidx: number, mt: number): [Pfn, number] {
+    const pfn = this.get_page_from_freelist(gfp & ~__GFP_DIRECT_RECLAIM, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, highest_zoneidx, mt)
+    if (pfn >= 0) return [pfn, 0]
+    if (order > PAGE_ALLOC_COSTLY_ORDER) return [-1, 0]
+    if (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE)) return [-1, 0]
+    if (highest_zoneidx < this.arch.zones.ZONE_NORMAL) return [-1, 0]
+    if (!this.oom) return [-1, 0]
+    const oc = oom_control(gfp, order, highest_zoneidx)
+    if (this.oom.out_of_memory(oc) || gfp & __GFP_NOFAIL) {
+      // A non-failing allocation is helped with the reserves.
+      if (gfp & __GFP_NOFAIL) return [this.get_page_from_freelist(gfp, order, ALLOC_NO_WATERMARKS, highest_zoneidx, mt), 1]
+      return [-1, 1]
+    }
+    return [-1, 0]
+  }
+
+  /** Kernel: __gfp_pfmemalloc_flags(): an OOM victim may use part of the reserves to exit with. */
+  private __gfp_pfmemalloc_flags(gfp: gfp_t): number {
+    if (gfp & __GFP_NOMEMALLOC) return 0
+    if (gfp & __GFP_MEMALLOC) return ALLOC_NO_WATERMARKS
+    return this.oom_current_is_victim() ? ALLOC_OOM : 0
+  }
+
   /** Kernel: __alloc_pages_slowpath(). */
   private __alloc_pages_slowpath(gfp: gfp_t, order: number, highest_zoneidx: number, mt: number): Pfn {
     let alloc_flags = this.gfp_to_alloc_flags(gfp, order)
     const can_direct_reclaim = (gfp & __GFP_DIRECT_RECLAIM) !== 0
     const costly = order > PAGE_ALLOC_COSTLY_ORDER
-    // kswapd would be woken here (ALLOC_KSWAPD); background reclaim does not exist yet.
-    let pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
-    if (pfn >= 0) return pfn
-    if (gfp & __GFP_MEMALLOC && !(gfp & __GFP_NOMEMALLOC)) {
-      pfn = this.get_page_from_freelist(gfp, order, alloc_flags | ALLOC_NO_WATERMARKS, highest_zoneidx, mt)
+    let no_progress_loops = 0
+    // Without reclaim, "the OOM killer made progress" can repeat with nothing freed (GFP_NOFS, a
+    // victim that cannot exit): Linux would wait for another task; mmsim has none running, so it
+    // stops after this many rounds in a row and fails the allocation (a simulator limit).
+    let oom_rounds = 0
+    for (;;) {
+      // kswapd would be woken here (ALLOC_KSWAPD); background reclaim lands with the LRU branch.
+      const reserve_flags = this.__gfp_pfmemalloc_flags(gfp)
+      if (reserve_flags) alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD)
+      let pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
       if (pfn >= 0) return pfn
-    }
-    if (can_direct_reclaim) {
-      let drained = false
-      for (let retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
-        // Kernel: __alloc_pages_direct_reclaim(): reclaim, retry, and on failure give back the
-        // highatomic reserve and drain the per-CPU lists once before trying again.
-        const progress = this.reclaim ? this.reclaim(gfp, order) : 0
-        pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
-        if (pfn >= 0) return pfn
-        if (!drained) {
-          this.unreserve_highatomic_pageblock(highest_zoneidx, mt)
-          this.drain_all_pages()
-          drained = true
-          pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
-          if (pfn >= 0) return pfn
-        }
-        if (!progress || gfp & __GFP_NORETRY) break
-        if (costly && !(gfp & __GFP_RETRY_MAYFAIL)) break
+      if (!can_direct_reclaim) break
+      let progress: number
+      ;[pfn, progress] = this.__alloc_pages_direct_reclaim(gfp, order, alloc_flags, highest_zoneidx, mt)
+      if (pfn >= 0) return pfn
+      if (gfp & __GFP_NORETRY) break
+      if (costly && (!(gfp & __GFP_RETRY_MAYFAIL) || progress > 0)) break
+      no_progress_loops = progress ? 0 : no_progress_loops + 1
+      if (this.should_reclaim_retry(order, highest_zoneidx, alloc_flags, no_progress_loops, mt)) {
+        if (no_progress_loops <= MAX_RECLAIM_RETRIES) continue
       }
+      ;[pfn, progress] = this.__alloc_pages_may_oom(gfp, order, highest_zoneidx, mt)
+      if (pfn >= 0) return pfn
+      // A dying task that already dipped into the reserves must not loop on them.
+      if (this.oom_current_is_victim() && (alloc_flags & ALLOC_OOM || gfp & __GFP_NOMEMALLOC)) break
+      if (!progress || ++oom_rounds > MAX_RECLAIM_RETRIES) break
+      no_progress_loops = 0
     }
     if (gfp & __GFP_NOFAIL) {
-      // Linux keeps retrying; with nothing left to reclaim it may dip into reserves.
+      // Linux keeps retrying; with nothing left to reclaim or kill it may dip into reserves.
       alloc_flags = ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK | ALLOC_HIGHATOMIC
-      pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
+      const pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)
       if (pfn >= 0) return pfn
       this.printk.pr_err('Kernel panic - not syncing: System is deadlocked on memory')
       throw new KernelBug(`__alloc_pages_slowpath: __GFP_NOFAIL order ${order} cannot be satisfied: out of memory`)
@@ -426,6 +502,7 @@ export class PageAllocator extends PcpLists {
     const n = 1 << order
     this.pages._refcount.fill(0, pfn, pfn + n)
     zone.managed_pages += n
+    this.clock?.advance(COST_NS.boot_page_init * n)
     this.__free_one_page(pfn, zone, order, this.get_pfnblock_migratetype(pfn), true)
   }
 }

@@ -55,15 +55,17 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
     const off = offset_in_page(a)
     const vpn = PFN_DOWN(a)
     let pfn = -1
+    let oom = false
     for (let tries = 0; tries < MAX_FAULT_RETRIES && pfn < 0; tries++) {
       pfn = translate(mm, vpn, false, true)
       if (pfn >= 0) break
       const pte = mm.pgd.get(vpn)
       const f: UserFault | null =
         pte_hw_present(pte) && pte & _PAGE_USER ? { signal: 'SIGSEGV', si_code: 'SEGV_ACCERR', addr: a } : do_user_addr_fault(mm, a, false)
-      if (f) return { data: data.subarray(0, done), done, fault: f }
+      if (f && f.oom_retry !== true) return { data: data.subarray(0, done), done, fault: f }
+      if (f) oom = true
     }
-    if (pfn < 0) return { data: data.subarray(0, done), done, fault: { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
+    if (pfn < 0) return { data: data.subarray(0, done), done, fault: oom ? oom_livelock(mm, a) : { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
     mm.env.physmem.copy_out(pfn, off, data, done, n)
   }
   return { data, done: len, fault: null }
@@ -71,13 +73,29 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
 
 /** Resolve one page (vpn, holding addr) for an access: pfn, or the fault that stops it. */
 function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean): number | UserFault {
+  let oom = false
   for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
     const pfn = translate(mm, vpn, write)
     if (pfn >= 0) return pfn
     const f = do_user_addr_fault(mm, addr, write)
-    if (f) return f
+    if (f) {
+      if (f.oom_retry !== true) return f
+      oom = true
+    }
   }
+  if (oom) return oom_livelock(mm, addr)
   return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr }
+}
+
+/**
+ * A fault that keeps ending in VM_FAULT_OOM with no kill pending: Linux
+ * would retry it for as long as the allocation fails (a livelock another
+ * task's exit usually ends). mmsim runs nothing else meanwhile, so after
+ * MAX_FAULT_RETRIES it says so in the log and kills the task.
+ */
+function oom_livelock(mm: MmStruct, addr: number): UserFault {
+  mm.env.pr_warn(`mmsim: fault at 0x${addr.toString(16)} failed with VM_FAULT_OOM ${MAX_FAULT_RETRIES} times in a row; Linux would retry it until memory frees up, task killed`)
+  return { signal: 'SIGKILL', si_code: 'SI_KERNEL', addr: 0 }
 }
 
 /** Result of a user-mode access. */
