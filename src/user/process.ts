@@ -24,6 +24,7 @@ import { CLONE_VM } from '../kernel/fork.js'
 import type { ProgramImage } from '../kernel/exec.js'
 import type { SigHandler, TaskStruct } from '../kernel/task.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
+import { oom_adj_write, oom_score_adj_write } from '../fs/proc/oom.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
 import { arg_bytes, arg_count, arg_int, arg_string, arg_ulong, MAX_RW_COUNT } from './args.js'
 import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
@@ -265,6 +266,27 @@ export class Process {
   private fault(r: UserAccess): never {
     const f = r.fault ?? { signal: 11, si_code: 1, addr: 0 }
     throw new SignalError(f.signal, f.si_code, f.addr)
+  }
+  /**
+   * Write /proc/<pid>/oom_score_adj (or, with `legacy`, oom_adj) as this
+   * process would, by default its own; `text` is what write(2) gets ("500",
+   * "-1000\n"). Throws ErrnoError: EINVAL (not a number, out of range),
+   * ERANGE, EACCES (lowering without CAP_SYS_RESOURCE).
+   */
+  write_oom_score_adj(text: string | number, target: Process = this, legacy = false): void {
+    const t = this.live()
+    const victim = target.live()
+    const buf = String(text)
+    const r = legacy ? oom_adj_write(victim, t.cred, this.sys.tasks.values(), buf) : oom_score_adj_write(victim, t.cred, this.sys.tasks.values(), buf)
+    if (r < 0) throw new ErrnoError(-r, 'write')
+  }
+  /** Set this process's oom_score_adj (-1000..1000; -1000: never OOM-killed). Throws ErrnoError like write_oom_score_adj. */
+  set_oom_score_adj(v: number): void {
+    this.write_oom_score_adj(String(v))
+  }
+  /** signal->oom_score_adj. */
+  get oom_score_adj(): number {
+    return this.task.signal.oom_score_adj
   }
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: UlongArg, len: number): Uint8Array {

@@ -15,6 +15,7 @@ import { devices_show } from './devices.js'
 import { proc_pid_maps, proc_pid_smaps, proc_pid_smaps_rollup, proc_pid_status, proc_pid_statm } from './task_mmu.js'
 import { proc_pid_stat, proc_pid_cmdline } from './array.js'
 import { proc_pid_limits } from './base.js'
+import { oom_adj_show, oom_score_adj_show, oom_score_show } from './oom.js'
 import type { TaskStruct } from '../../kernel/task.js'
 
 type ProcShow = (v: ProcView) => string
@@ -43,6 +44,9 @@ const tgid_base_stuff: ReadonlyMap<string, PidShow> = new Map<string, PidShow>([
   ['stat', (_v, t) => proc_pid_stat(t)],
   ['cmdline', (_v, t) => proc_pid_cmdline(t)],
   ['limits', (_v, t) => proc_pid_limits(t)],
+  ['oom_score', (v, t) => oom_score_show(t, v.page_alloc.totalram_pages() + v.swap_total_pages)],
+  ['oom_score_adj', (_v, t) => oom_score_adj_show(t)],
+  ['oom_adj', (_v, t) => oom_adj_show(t)],
 ])
 
 const PID_PATH = /^\/proc\/(\d+)\/([a-z_]+)$/
