@@ -39,7 +39,7 @@ describe('the OOM killer', () => {
     const log = m.dmesg()
     expect(log).toMatch(/\] hog invoked oom-killer: gfp_mask=0x140dca\(GFP_HIGHUSER_MOVABLE\|__GFP_ZERO\|__GFP_COMP\)|\] hog invoked oom-killer: gfp_mask=0x[0-9a-f]+\(GFP_[A-Z_|]+\), order=0, oom_score_adj=0\n/)
     expect(log).toContain(`Comm: hog Not tainted`)
-    expect(log).toMatch(/\] Mem-Info:\n.*\] active_anon:\d+ inactive_anon:\d+ isolated_anon:\d+\n.*\]  active_file:/)
+    expect(log).toMatch(/\] Mem-Info:\n.*\] active_anon:\d+ inactive_anon:\d+ isolated_anon:\d+\n.*\] {2}active_file:/)
     expect(log).toMatch(/\] Node 0 DMA32: (\d+\*\d+kB (\([UMEHI]+\) )?){11}= \d+kB\n/)
     expect(log).toMatch(/\] \d+ pages RAM\n/)
     expect(log).toContain('] Tasks state (memory values in pages):\n')
@@ -60,7 +60,7 @@ describe('the OOM killer', () => {
     const real_row = /^\[[ \d.]+\] \[ +\d+\] +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +-?\d+ oom_hog$/m
     expect(fixture).toMatch(real_row)
     expect(m.dmesg()).toMatch(real_row)
-    const header = /^\[[ \d.]+\] \[  pid  \]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name$/m
+    const header = /^\[[ \d.]+\] \[ {2}pid {2}\] {3}uid {2}tgid total_vm {6}rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name$/m
     expect(fixture).toMatch(header)
     expect(m.dmesg()).toMatch(header)
     const kill = /killed process \d+ \(oom_hog\) total-vm:\d+kB, anon-rss:\d+kB, file-rss:\d+kB, shmem-rss:0kB, UID:0 pgtables:\d+kB oom_score_adj:0$/im
