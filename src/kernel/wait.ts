@@ -19,7 +19,7 @@
  * -ERESTARTSYS is not modelled, so it stays asleep until killed).
  */
 import { E_SLEEPING, type WaitQueueEntry, type WaitQueueHead } from '../include/wait.js'
-import type { TaskStruct } from './task.js'
+import { TASK_INTERRUPTIBLE, type TaskStruct } from './task.js'
 
 /** A system call asleep: what the process waits on and, once it ran to the end, its result. */
 export class Sleeping {
@@ -60,6 +60,7 @@ export class Sleepers {
   park(t: TaskStruct, syscall: string, restart: () => number): number {
     const s = this.restarting?.task === t ? this.restarting : new Sleeping(t, syscall, restart)
     this.asleep.set(t, s)
+    t.__state = TASK_INTERRUPTIBLE // set_current_state() before schedule()
     const queues = this.pending
     this.pending = []
     if (queues.length === 0) this.warn(`mmsim: ${syscall}() of pid ${t.pid} sleeps on no wait queue: nothing can wake it`)
