@@ -67,6 +67,7 @@ import { scullp_module, scullv_module } from './drivers/scullp/main.js'
 import { simple_module } from './drivers/simple.js'
 import { UioCore, uio_module } from './drivers/uio.js'
 import { uio_demo_module } from './drivers/uio_demo.js'
+import { framegrab_module } from './drivers/framegrab.js'
 import { IrqTable } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
@@ -79,6 +80,7 @@ const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string,
   ['scullv', scullv_module],
   ['simple', simple_module],
   ['uio_demo', uio_demo_module],
+  ['framegrab', framegrab_module],
 ])
 
 /**
