@@ -410,6 +410,7 @@ export class Machine {
       { mknod: (path, mode, dev) => fs.mknod(path, mode, dev), unlink: (path) => fs.unlink(path) },
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
+    this.checkers.push(() => this.syscalls.sleepers.check())
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {

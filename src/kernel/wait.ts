@@ -20,12 +20,15 @@
  */
 import { E_SLEEPING, type WaitQueueEntry, type WaitQueueHead } from '../include/wait.js'
 import { TASK_INTERRUPTIBLE, type TaskStruct } from './task.js'
+import { KernelBug } from '../include/bug.js'
 
 /** A system call asleep: what the process waits on and, once it ran to the end, its result. */
 export class Sleeping {
   /** The call's return value once it finished (>= 0 or -errno); null while asleep. */
   result: number | null = null
   queued: [WaitQueueHead, WaitQueueEntry][] = []
+  /** Parked on no queue at all (a driver bug, warned): nothing will wake it. */
+  empty = false
   constructor(
     readonly task: TaskStruct,
     /** The system call's name ('read', 'write', 'poll'). */
@@ -63,6 +66,7 @@ export class Sleepers {
     t.__state = TASK_INTERRUPTIBLE // set_current_state() before schedule()
     const queues = this.pending
     this.pending = []
+    s.empty = queues.length === 0
     if (queues.length === 0) this.warn(`mmsim: ${syscall}() of pid ${t.pid} sleeps on no wait queue: nothing can wake it`)
     for (const wq of queues) {
       const e: WaitQueueEntry = { func: () => this.wake(s) }
@@ -99,6 +103,16 @@ export class Sleepers {
     } finally {
       this.running = false
       this.restarting = null
+    }
+  }
+
+  /** DEBUG_VM: every sleeper is alive and waits on a queue or is queued to run. */
+  check(): void {
+    for (const [t, s] of this.asleep) {
+      if (s.task !== t || t.exit_state !== 0) throw new KernelBug(`wait: pid ${t.pid} asleep in ${s.syscall}() but dead or misfiled`)
+      if (s.queued.length === 0 && !this.woken.includes(s) && !s.empty) {
+        throw new KernelBug(`wait: pid ${t.pid} asleep in ${s.syscall}() on no wait queue`)
+      }
     }
   }
 
