@@ -28,7 +28,7 @@ export type { KmemCache } from './mm/slab_common.js'
 // every PROT_*, MAP_*, MREMAP_*, MADV_*, MS_*, MCL_*, MLOCK_* constant, errno
 // number and signal number with Linux's x86_64 value.
 export * from './include/uapi/index.js'
-export { ErrnoError, SignalError } from './user/errors.js'
+export { ErrnoError, SignalError, ProcessAsleep } from './user/errors.js'
 export { Process, type SpawnOptions, O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_NONBLOCK, SEEK_SET, SEEK_CUR, SEEK_END } from './user/process.js'
 export { default_image, type ProgramImage, type SharedObject, type Segment } from './kernel/exec.js'
 export { replay_scenario, ScenarioError, KERNEL_RELEASE } from './oracle/replay.js'

@@ -36,7 +36,8 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/root.js'
-import type { ProcView } from './fs/proc/internal.js'
+import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
+import { ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
 import { Syscalls } from './kernel/syscalls.js'
@@ -68,6 +69,11 @@ import { ModuleLoader, type KernelModule, type ModuleParamValue } from './driver
 import { scull_module } from './drivers/scull/main.js'
 import { scullp_module, scullv_module } from './drivers/scullp/main.js'
 import { simple_module } from './drivers/simple.js'
+import { UioCore, uio_module } from './drivers/uio.js'
+import { uio_demo_module } from './drivers/uio_demo.js'
+import { framegrab_module } from './drivers/framegrab.js'
+import { IrqTable } from './drivers/irq.js'
+import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { ErrnoError } from './user/errors.js'
 
@@ -77,6 +83,8 @@ const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string,
   ['scullp', scullp_module],
   ['scullv', scullv_module],
   ['simple', simple_module],
+  ['uio_demo', uio_demo_module],
+  ['framegrab', framegrab_module],
 ])
 
 /**
@@ -232,6 +240,12 @@ export class Machine {
   readonly driver_kernel: DriverKernel
   /** The driver-mmap checker and its findings (src/drivers/mmap_check.ts, SECURITY.md cases). */
   readonly driver_check: DriverMmapCheck
+  /** /sys files (attributes drivers create), read through proc(). */
+  readonly sysfs = new Sysfs()
+  /** The interrupt lines devices raise (raise_irq). */
+  readonly irqs = new IrqTable()
+  /** The UIO core (drivers/uio/uio.c), live while the 'uio' module is loaded. */
+  readonly uio = new UioCore()
   /** Loaded modules (src/drivers/module.ts). */
   readonly modules: ModuleLoader
 
@@ -381,7 +395,7 @@ export class Machine {
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
-    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock })
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
     const sys = this.syscalls
     // The OOM killer, over the tasks; the allocator calls it from its slow path.
     const pa = this.page_alloc
@@ -423,12 +437,19 @@ export class Machine {
       mm_env: this.mm_env,
       check: this.driver_check,
       devmem,
+      prepare_to_wait: (wq) => sys.sleepers.prepare_to_wait(wq),
+      sysfs: this.sysfs,
+      irqs: this.irqs,
+      mknod: (path, mode, dev) => fs.mknod(path, mode, dev),
+      unlink: (path) => fs.unlink(path),
+      uio: () => (this.uio.loaded ? this.uio : null),
     })
     this.modules = new ModuleLoader(
       this.driver_kernel,
       { mknod: (path, mode, dev) => fs.mknod(path, mode, dev), unlink: (path) => fs.unlink(path) },
-      BUILTIN_MODULES,
+      new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
+    this.checkers.push(() => this.syscalls.sleepers.check())
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {
@@ -510,9 +531,35 @@ export class Machine {
     return this.printk.dmesg()
   }
 
-  /** The text of a /proc file, e.g. m.proc('/proc/buddyinfo'). Throws for files mmsim does not have. */
+  /**
+   * The text of a /proc file, e.g. m.proc('/proc/buddyinfo'), or of a /sys
+   * attribute a driver made (m.proc('/sys/class/uio/uio0/maps/map0/addr')).
+   * Throws for files mmsim does not have; a /sys attribute whose show()
+   * fails throws ErrnoError with its errno.
+   */
   proc(path: string): string {
+    if (path.startsWith('/sys/')) {
+      const r = this.sysfs.read(path)
+      if (typeof r === 'number') {
+        if (r === -ENOENT) throw new ProcNotFound(path)
+        throw new ErrnoError(-r, 'read')
+      }
+      return r
+    }
     return proc_read(this.proc_view, path)
+  }
+
+  /**
+   * A device raises interrupt line `irq`: its handlers run (outside any
+   * process), then the processes they woke. Returns whether a handler
+   * claimed it (false: no handler, IRQ_NONE, or the line is disabled and
+   * the interrupt waits until enable_irq).
+   */
+  raise_irq(irq: number): boolean {
+    const handled = this.irqs.handle_irq(irq)
+    this.syscalls.sleepers.run_woken()
+    this.kernel.after_op?.()
+    return handled
   }
 
   /** Whether a PFN is backed by RAM (not a hole in the memory map). */

@@ -28,16 +28,27 @@ import type { MmStruct } from '../mm/mm_types.js'
 import { access_ok, copy_from_user, copy_to_user } from '../mm/uaccess.js'
 import type { Cdev, ChrdevRegistry } from '../fs/char_dev.js'
 import type { FileOperations, UserPtr } from '../fs/fs.js'
+export type { DmaDevice } from '../mm/dma.js'
+export { DMA_BIT_MASK } from '../mm/dma.js'
 import type { Module } from '../include/module.js'
 import type { PageAllocator } from '../mm/page_alloc.js'
 import type { Vmalloc } from '../mm/vmalloc.js'
 import { type MmEnv, type VmArea, type vm_flags_t, vm_flags_andnot, vm_flags_or } from '../mm/mm_types.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { put_page as mm_put_page } from '../mm/rmap.js'
+import { vm_page_prot } from '../mm/memory.js'
 import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
 import type { DriverMmapCheck } from './mmap_check.js'
 import { devmem_is_allowed, type DevmemHost } from './devmem.js'
+import { E_SLEEPING, WaitQueueHead } from '../include/wait.js'
+import type { File, PollTable } from '../fs/fs.js'
+import { poll_wait } from '../fs/select.js'
+import type { Sysfs, SysfsShow } from '../fs/sysfs.js'
+import type { IrqHandler, IrqTable } from './irq.js'
+import type { UioCoreApi, UioInfo } from './uio_driver.js'
+import { type DmaDevice, dma_direct_alloc, dma_direct_free, dma_direct_mmap, dma_set_mask_and_coherent, get_order } from '../mm/dma.js'
+import { EBUSY, ENOENT } from '../include/errno.js'
 
 export { GFP_KERNEL }
 export {
@@ -70,6 +81,21 @@ export interface DriverHost {
   readonly check: DriverMmapCheck
   /** /dev/mem's view of physical memory: the page policy physical-memory drivers must apply. */
   readonly devmem: DevmemHost
+  /** prepare_to_wait() of the running system call (src/kernel/wait.ts). */
+  prepare_to_wait(wq: WaitQueueHead): void
+  readonly sysfs: Sysfs
+  readonly irqs: IrqTable
+  /** devtmpfs: the node device_create() makes, and removes at device_destroy(). */
+  mknod(path: string, mode: number, dev: number): number
+  unlink(path: string): number
+  /** The UIO core's exports, null while the uio module is not loaded. */
+  uio(): UioCoreApi | null
+}
+
+/** An ioremap()ped range of physical (device) memory: its start and length. */
+export interface IoMem {
+  readonly phys: number
+  readonly size: number
 }
 
 export class DriverKernel {
@@ -281,6 +307,10 @@ export class DriverKernel {
   vm_flags_clear(vma: VmArea, flags: vm_flags_t): void {
     vma.vm_flags = vm_flags_andnot(vma.vm_flags, flags)
   }
+  /** Kernel: vma->vm_page_prot (the PTE bits the VMA's flags give). */
+  vm_page_prot(vma: VmArea): number {
+    return vm_page_prot(vma)
+  }
   /** Kernel: pgprot_noncached(vma->vm_page_prot). */
   pgprot_noncached(prot: number): number {
     return R.pgprot_noncached(prot)
@@ -350,6 +380,154 @@ export class DriverKernel {
   capable(cap: number): boolean {
     const cur = this.h.current()
     return cur === null || cred_capable(cur.cred, cap)
+  }
+
+  // ---- sleeping (include/linux/wait.h) and poll ----
+  /** Kernel: init_waitqueue_head(). */
+  init_waitqueue_head(): WaitQueueHead {
+    return new WaitQueueHead()
+  }
+  /**
+   * Kernel: wait_event_interruptible(wq, cond): 0 when cond() holds; else
+   * current sleeps on wq and the caller must return the result (E_SLEEPING)
+   * at once: the system call runs again from the top when wq is woken.
+   */
+  wait_event_interruptible(wq: WaitQueueHead, cond: () => boolean): number {
+    if (cond()) return 0
+    this.h.prepare_to_wait(wq)
+    return -E_SLEEPING
+  }
+  /** Kernel: wake_up_interruptible(). */
+  wake_up_interruptible(wq: WaitQueueHead): void {
+    wq.wake_up_interruptible()
+  }
+  /** Kernel: poll_wait(). */
+  poll_wait(file: File, wq: WaitQueueHead, pt: PollTable | null): void {
+    poll_wait(file, wq, pt)
+  }
+
+  // ---- devices: nodes, sysfs attributes, interrupts, device memory ----
+  /** Kernel: device_create(): the /dev node udev/devtmpfs makes for the device (0 or -errno). */
+  device_create(name: string, dev: number, mode: number): number {
+    return this.h.mknod(`/dev/${name}`, mode, dev)
+  }
+  /** Kernel: device_destroy(). */
+  device_destroy(name: string): void {
+    this.h.unlink(`/dev/${name}`)
+  }
+  /** Kernel: sysfs_create_file() at a full /sys path. */
+  sysfs_create_file(path: string, show: SysfsShow): number {
+    return this.h.sysfs.sysfs_create_file(path, show)
+  }
+  /** Kernel: kobject_del() of a /sys directory and what is under it. */
+  sysfs_remove_dir(dir: string): void {
+    this.h.sysfs.sysfs_remove_dir(dir)
+  }
+  /** Kernel: request_irq(): 0 or -errno. */
+  request_irq(irq: number, handler: IrqHandler, flags: number, name: string, dev_id: unknown): number {
+    return this.h.irqs.request_irq(irq, handler, flags, name, dev_id)
+  }
+  /** Kernel: free_irq(). */
+  free_irq(irq: number, dev_id: unknown): void {
+    this.h.irqs.free_irq(irq, dev_id)
+  }
+  /** Kernel: disable_irq() / enable_irq(): a disabled line's interrupt waits until enabled. */
+  disable_irq(irq: number): void {
+    this.h.irqs.disable_irq(irq)
+  }
+  enable_irq(irq: number): void {
+    this.h.irqs.enable_irq(irq)
+  }
+  /**
+   * Kernel: request_mem_region(): claim a device's physical range (MMIO, not
+   * RAM) for this module: 0, or -EBUSY when it is System RAM or claimed.
+   * The checker then lets the module map those frames.
+   */
+  request_mem_region(start: number, n: number): number {
+    const first = Math.floor(start / PAGE_SIZE)
+    const last = Math.ceil((start + n) / PAGE_SIZE)
+    for (let p = first; p < last; p++) {
+      if (this.h.devmem.is_system_ram(p) || this.h.check.owner_of(p) !== null) return -EBUSY
+    }
+    this.h.check.own(this.who, first, last - first)
+    return 0
+  }
+  /** Kernel: release_mem_region(). */
+  release_mem_region(start: number, n: number): void {
+    const first = Math.floor(start / PAGE_SIZE)
+    this.h.check.disown(first, Math.ceil((start + n) / PAGE_SIZE) - first)
+  }
+  /**
+   * Not a kernel call: tell mmsim's driver checker that this module (a
+   * framework such as the UIO core) maps memory `from` owns, on its behalf.
+   */
+  mmsim_grant_mapping(from: Module | null): void {
+    this.h.check.grant(from?.name ?? 'kernel', this.who)
+  }
+  /** Kernel: ioremap(): the device's registers at a physical address (null past physical memory). */
+  ioremap(phys: number, size: number): IoMem | null {
+    if (!(phys >= 0 && size > 0 && phys + size <= this.h.devmem.nr_frames * PAGE_SIZE)) return null
+    return { phys, size }
+  }
+  /** Kernel: memcpy_toio(): bytes into device memory (a write past the mapping is a KernelBug in the driver). */
+  memcpy_toio(io: IoMem, off: number, data: Uint8Array): void {
+    if (off < 0 || off + data.length > io.size) throw new Error(`memcpy_toio: ${off}+${data.length} past the ioremap of ${io.size} bytes`)
+    this.h.devmem.write_phys(io.phys + off, data)
+  }
+  /** Kernel: memcpy_fromio(). */
+  memcpy_fromio(io: IoMem, off: number, len: number): Uint8Array {
+    if (off < 0 || off + len > io.size) throw new Error(`memcpy_fromio: ${off}+${len} past the ioremap of ${io.size} bytes`)
+    return this.h.devmem.read_phys(io.phys + off, len)
+  }
+
+  // ---- DMA (kernel/dma/direct.c; no IOMMU) ----
+  /** Kernel: dma_set_mask_and_coherent(): 0 or -EIO. */
+  dma_set_mask_and_coherent(dev: DmaDevice, mask: number): number {
+    return dma_set_mask_and_coherent(dev, mask)
+  }
+  /**
+   * Kernel: dma_alloc_coherent(): the CPU address of a zeroed buffer the
+   * device can reach (its bus address in handle.value), or 0.
+   */
+  dma_alloc_coherent(dev: DmaDevice, size: number, handle: { value: number }, gfp: gfp_t = GFP_KERNEL): number {
+    const buf = dma_direct_alloc(this.h.page_alloc, dev, size, gfp)
+    if (!buf) return 0
+    this.h.check.own(this.who, buf.pfn, 2 ** buf.order)
+    handle.value = buf.dma_handle
+    return buf.cpu_addr
+  }
+  /** Kernel: dma_free_coherent(). */
+  dma_free_coherent(_dev: DmaDevice, size: number, cpu_addr: number, dma_handle: number): void {
+    const buf = { cpu_addr, dma_handle, pfn: Math.floor(dma_handle / PAGE_SIZE), order: get_order(size) }
+    this.h.check.disown(buf.pfn, 2 ** buf.order)
+    dma_direct_free(this.h.page_alloc, buf)
+  }
+  /** Kernel: dma_mmap_coherent(): 0, -ENXIO past the buffer, or remap_pfn_range's error. */
+  dma_mmap_coherent(_dev: DmaDevice, vma: VmArea, _cpu_addr: number, dma_handle: number, size: number): number {
+    const pages = (vma.vm_end - vma.vm_start) / PAGE_SIZE
+    if (vma.vm_pgoff < Math.ceil(size / PAGE_SIZE) && pages <= Math.ceil(size / PAGE_SIZE) - vma.vm_pgoff) {
+      this.h.check.check_map(this.who, 'dma_mmap_coherent', vma.vm_start, Math.floor(dma_handle / PAGE_SIZE) + vma.vm_pgoff, pages)
+    }
+    return dma_direct_mmap(vma, dma_handle, size)
+  }
+  /** The bus address's bytes as the device writes them (a DMA engine's writes reach RAM directly). */
+  dma_write(dma_addr: number, data: Uint8Array): void {
+    this.h.devmem.write_phys(dma_addr, data)
+  }
+
+  // ---- UIO (drivers/uio/uio.c, exported by the uio module) ----
+  /** Kernel: uio_register_device(): 0 or -errno (-ENOENT: the uio module is not loaded, its symbol unresolved). */
+  uio_register_device(info: UioInfo): number {
+    const uio = this.h.uio()
+    return uio ? uio.uio_register_device(this.owner, info) : -ENOENT
+  }
+  /** Kernel: uio_unregister_device(). */
+  uio_unregister_device(info: UioInfo): void {
+    this.h.uio()?.uio_unregister_device(info)
+  }
+  /** Kernel: uio_event_notify(). */
+  uio_event_notify(info: UioInfo): void {
+    this.h.uio()?.uio_event_notify(info)
   }
 
   // ---- char devices (fs/char_dev.c) ----

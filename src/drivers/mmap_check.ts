@@ -57,6 +57,8 @@ export class DriverMmapCheck {
   /** The page-offset range each device VMA had when its driver's mmap accepted it. */
   private readonly validated = new WeakMap<VmArea, { start: number; end: number }>()
   readonly findings: DriverFinding[] = []
+  /** owner module -> frameworks allowed to map its memory (UIO maps its drivers' regions). */
+  private readonly grants = new Map<string, Set<string>>()
 
   constructor(
     private readonly env: MmEnv,
@@ -81,6 +83,17 @@ export class DriverMmapCheck {
   }
   owner_of(pfn: number): string | null {
     return this.owner.get(pfn) ?? null
+  }
+  /** `framework` (the uio core) maps memory that `from` owns on its behalf. */
+  grant(from: string, framework: string): void {
+    const g = this.grants.get(from) ?? new Set<string>()
+    g.add(framework)
+    this.grants.set(from, g)
+  }
+  /** Is the frame `module`'s, or granted to it by its owner? */
+  private mine(module: string, pfn: number): boolean {
+    const o = this.owner.get(pfn)
+    return o === module || (o !== undefined && (this.grants.get(o)?.has(module) ?? false))
   }
   declare_raw_physical(module: string): void {
     this.raw_physical.add(module)
@@ -118,7 +131,7 @@ export class DriverMmapCheck {
         this.report('S-D1', module, `${helper} maps pfn ${hex(p)} (${this.describe(p)}) at ${hex(addr + i * PAGE_SIZE)}: slab memory is shared with other objects`, addr + i * PAGE_SIZE, p)
         return false
       }
-      if (this.owner.get(p) === module) {
+      if (this.mine(module, p)) {
         some_own = true
         continue
       }
@@ -153,7 +166,7 @@ export class DriverMmapCheck {
       )
       return
     }
-    if (this.owner.get(vmf.page) !== module) {
+    if (!this.mine(module, vmf.page)) {
       this.report('S-D4', module, `fault handler returned pfn ${hex(vmf.page)} (${this.describe(vmf.page)}) for ${hex(vmf.address)}: not memory the driver owns (offset not bounded?)`, vmf.address, vmf.page)
     }
   }

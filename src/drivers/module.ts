@@ -13,9 +13,11 @@
  * Invariants: a name is loaded at most once; a module is LIVE only after
  * its init returned 0; rmmod refuses with EBUSY while the module's
  * reference count (open files of its devices, mappings holding them) is
- * not zero, and then runs exit and removes the nodes its script made.
+ * not zero, EAGAIN (EWOULDBLOCK) while a loaded module requires it, and
+ * then runs exit and removes the nodes its script made. A module's
+ * `requires` are loaded before it, as modprobe would.
  */
-import { EBUSY, EEXIST, EINVAL, ENOENT } from '../include/errno.js'
+import { EAGAIN, EBUSY, EEXIST, EINVAL, ENOENT } from '../include/errno.js'
 import { MODULE_STATE_GOING, MODULE_STATE_LIVE, Module, module_refcount } from '../include/module.js'
 import type { DriverKernel } from './driver_api.js'
 
@@ -39,6 +41,8 @@ export interface KernelModule {
   init(k: DriverKernel, params: Readonly<Record<string, ModuleParamValue>>, THIS_MODULE: Module): number
   /** module_exit(). */
   exit(k: DriverKernel): void
+  /** Modules whose symbols this one uses: loaded first (as modprobe does), and held while this one is. */
+  readonly requires?: readonly string[]
   /** The load script's mknod lines, run after a successful init. */
   nodes?(): readonly DeviceNode[]
 }
@@ -101,6 +105,12 @@ export class ModuleLoader {
       def = what
     }
     if (this.loaded.has(def.name)) return -EEXIST
+    // modprobe: the modules it depends on first (a failure stops the load).
+    for (const dep of def.requires ?? []) {
+      if (this.loaded.has(dep)) continue
+      const r = this.insmod(dep)
+      if (r < 0) return r
+    }
     const args: Record<string, ModuleParamValue> = {}
     for (const [key, raw] of Object.entries(params)) {
       const type = def.params?.[key]
@@ -148,6 +158,12 @@ export class ModuleLoader {
   rmmod(name: string): number {
     const l = this.loaded.get(name)
     if (!l) return -ENOENT
+    // delete_module(): a module others use (its source_list) is EWOULDBLOCK, "in use by".
+    const users = [...this.loaded.values()].filter((o) => o.def.requires?.includes(name))
+    if (users.length) {
+      this.k.pr_err(`rmmod: ERROR: Module ${name} is in use by: ${users.map((u) => u.def.name).join(' ')}`)
+      return -EAGAIN
+    }
     if (module_refcount(l.mod) !== 0) return -EBUSY
     l.mod.state = MODULE_STATE_GOING
     l.def.exit(l.k)

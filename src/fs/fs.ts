@@ -17,6 +17,7 @@
  * f_op.release runs once, when it reaches zero; i_ino is unique within its super_block.
  */
 import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+import type { WaitQueueHead } from '../include/wait.js'
 import { file_ra_state_init, noop_backing_dev_info } from '../mm/readahead.js'
 import { module_put, type Module } from '../include/module.js'
 
@@ -102,6 +103,16 @@ export interface FileOperations {
    * here: their mapping is the page cache's (generic_file_mmap, implied).
    */
   mmap?(file: File, vma: VmArea): number
+  /**
+   * Kernel: poll(): the POLL* mask of what the file can do now, after
+   * poll_wait() on each queue that a change would be announced on.
+   */
+  poll?(file: File, pt: PollTable | null): number
+}
+
+/** poll_table: poll_wait() hands each wait queue to _qproc (null on poll's later passes). */
+export interface PollTable {
+  readonly _qproc: ((file: File, wq: WaitQueueHead) => void) | null
 }
 
 /** struct cdev as an inode keeps it (the rest is in char_dev.ts): __fput() drops what chrdev_open() took. */

@@ -40,6 +40,10 @@ import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
 import { COST_NS, type Clock } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
 import { SIGKILL, SI_KERNEL } from '../include/uapi/signal.js'
+import { Sleepers } from './wait.js'
+import { E_SLEEPING } from '../include/wait.js'
+import type { PollFd } from '../include/uapi/poll.js'
+import { do_poll_pass } from '../fs/select.js'
 
 export interface SyscallOptions {
   readonly nr_cpus: number
@@ -71,12 +75,16 @@ export class Syscalls implements TaskEnv {
   current: TaskStruct | null = null
   /** A user-mode load, store or fetch is running (its faults come from user mode). */
   in_user_access = false
+  /** Tasks asleep in a system call (wait queues: src/kernel/wait.ts). */
+  readonly sleepers: Sleepers
 
   constructor(
     readonly mm: MmEntry,
     mmu: MmuSched,
     private readonly opts: SyscallOptions,
+    warn: (text: string) => void = () => undefined,
   ) {
+    this.sleepers = new Sleepers(warn)
     this.sched = new Scheduler(opts.nr_cpus, mmu)
     this.rng = new Rng(opts.seed * 2654435761)
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
@@ -95,11 +103,14 @@ export class Syscalls implements TaskEnv {
   private done<T>(v: T): T {
     const t = this.current
     this.current = null
+    this.sleepers.finish_wait()
     // The way back to user mode: a fatal signal (the OOM killer's SIGKILL) ends the task here.
     if (t !== null && t.signal.flags !== 0) this.exit_to_user_mode(t)
     const clock = this.opts.clock
     if (clock && clock.next_expiry <= clock.now()) clock.run_timers()
     this.after_syscall?.()
+    // Tasks the call woke run now, after it (their calls start over: wait.ts).
+    this.sleepers.run_woken()
     return v
   }
   /** Kernel: exit_to_user_mode_loop() -> get_signal(): a pending SIGKILL kills the group now. */
@@ -107,6 +118,14 @@ export class Syscalls implements TaskEnv {
     if (!(t.signal.flags & SIGNAL_GROUP_EXIT) || t.exit_state !== 0) return false
     do_exit(this, t, SIGKILL)
     return true
+  }
+  /** The call of `t` went to sleep (E_SLEEPING): park it to be run again by `restart` when woken. */
+  private sleep(t: TaskStruct, syscall: string, restart: () => number): number {
+    this.current = null
+    const r = this.sleepers.park(t, syscall, restart)
+    this.after_syscall?.()
+    this.sleepers.run_woken()
+    return r
   }
 
   // ---- tasks ----
@@ -154,6 +173,7 @@ export class Syscalls implements TaskEnv {
   /** exit(2): `code` & 0xff becomes the status. */
   sys_exit(t: TaskStruct, code: number): void {
     this.enter(t)
+    this.sleepers.cancel(t)
     do_exit(this, t, (code & 0xff) << 8)
     this.done(0)
   }
@@ -322,6 +342,7 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     const ppos = { pos: f.f_pos }
     const n = vfs_read(f, { mm: t.mm!, addr: addr as number }, len, ppos)
+    if (n === -E_SLEEPING) return this.sleep(t, 'read', () => this.sys_read(t, fd, addr, count))
     if (n >= 0) f.f_pos = ppos.pos
     return this.done(n)
   }
@@ -335,6 +356,7 @@ export class Syscalls implements TaskEnv {
     // O_APPEND is the filesystem's (generic_write_checks): a device writes at f_pos.
     const ppos = { pos: f.f_flags & O_APPEND && !S_ISCHR(f.f_inode.i_mode) ? f.f_mapping.i_size : f.f_pos }
     const n = vfs_write(f, { mm: t.mm!, addr: addr as number }, len, ppos)
+    if (n === -E_SLEEPING) return this.sleep(t, 'write', () => this.sys_write(t, fd, addr, count))
     if (n >= 0) f.f_pos = ppos.pos
     return this.done(n)
   }
@@ -347,6 +369,22 @@ export class Syscalls implements TaskEnv {
     if (typeof offset !== 'number') return -EINVAL
     this.enter(t)
     return this.done(vfs_llseek(f, offset, whence))
+  }
+  /**
+   * Kernel: do_sys_poll(): fills each entry's revents; the number of
+   * entries with events, 0 when timeout_ms is 0 and none is ready, or
+   * -errno. With another timeout and nothing ready the task sleeps on the
+   * queues the files named until one is woken (no simulated clock runs
+   * while every process waits, so a positive timeout waits like -1).
+   */
+  sys_poll(t: TaskStruct, fds: PollFd[], timeout_ms: number): number {
+    this.enter(t)
+    const files = t.files
+    const fget_fd = (fd: number): File | null => (files ? fget(files, fd) : null)
+    const pt = { _qproc: timeout_ms === 0 ? null : (_f: File, wq: Parameters<Sleepers['prepare_to_wait']>[0]) => this.sleepers.prepare_to_wait(wq) }
+    const n = do_poll_pass(fds, fget_fd, pt, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
+    if (n === 0 && timeout_ms !== 0) return this.sleep(t, 'poll', () => this.sys_poll(t, fds, timeout_ms))
+    return this.done(n)
   }
   /**
    * Kernel: sys_ioctl(): EBADF for a bad descriptor, then the file's

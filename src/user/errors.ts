@@ -57,6 +57,22 @@ export class SignalError extends Error {
 }
 
 /**
+ * The process is asleep in a system call (a read of an empty pipe without
+ * O_NONBLOCK): it makes no other call until something wakes it. `sleeping`
+ * gets the call's result when it finishes; Process.begin_read and friends
+ * return it instead of throwing.
+ */
+export class ProcessAsleep extends Error {
+  constructor(
+    readonly pid: number,
+    readonly sleeping: { readonly syscall: string; readonly result: number | null },
+  ) {
+    super(`process ${pid} is asleep in ${sleeping.syscall}()`)
+    this.name = 'ProcessAsleep'
+  }
+}
+
+/**
  * Turn a kernel return value into a user-side result: a negative value in the
  * -errno range throws ErrnoError; anything else is returned.
  */

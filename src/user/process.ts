@@ -31,6 +31,10 @@ import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+import type { PollFd } from '../include/uapi/poll.js'
+import { E_SLEEPING } from '../include/wait.js'
+import type { Sleeping } from '../kernel/wait.js'
+import { ProcessAsleep } from './errors.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 const NO_BYTES = new Uint8Array(0)
@@ -80,10 +84,50 @@ export class Process {
     return mm
   }
 
-  /** The task, checked alive (ESRCH otherwise). */
+  /** The task, checked alive (ESRCH otherwise) and awake (a sleeping process makes no calls). */
   private live(): TaskStruct {
     if (!this.task.mm || !this.alive) throw new ErrnoError(ESRCH, 'process')
+    const asleep = this.sys.sleepers.asleep.get(this.task)
+    if (asleep) throw new ProcessAsleep(this.task.pid, asleep)
     return this.task
+  }
+
+  /** The call this process sleeps in (read, write, poll), or null when it is running. */
+  get sleeping(): Sleeping | null {
+    return this.sys.sleepers.asleep.get(this.task) ?? null
+  }
+
+  /**
+   * Start a call that may sleep (a read of an empty pipe): its result at
+   * once, or the Sleeping record whose `result` is filled in when another
+   * process (or a device's interrupt) wakes this one and the call finishes.
+   */
+  private begin(raw: number): Sleeping | number {
+    return raw === -E_SLEEPING ? this.sys.sleepers.asleep.get(this.task)! : raw
+  }
+  /** read(2) that may sleep: bytes read / -errno now, or the Sleeping record. */
+  begin_read(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {
+    return this.begin(this.sys_read(fd, addr, count))
+  }
+  /** write(2) that may sleep. */
+  begin_write(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {
+    return this.begin(this.sys_write(fd, addr, count))
+  }
+  /** poll(2) that may sleep (timeout_ms not 0 and nothing ready). `fds[i].revents` are filled in. */
+  begin_poll(fds: PollFd[], timeout_ms = -1): Sleeping | number {
+    return this.begin(this.sys_poll(fds, timeout_ms))
+  }
+  sys_poll(fds: PollFd[], timeout_ms: number): number {
+    return this.sys.sys_poll(this.live(), fds, arg_int('poll', 'timeout', timeout_ms))
+  }
+  /** poll(2) without sleeping (timeout 0): the number of ready entries; revents filled in. */
+  poll(fds: PollFd[], timeout_ms = 0): number {
+    return this.awake(this.sys_poll(fds, timeout_ms), 'poll')
+  }
+  /** A wrapper's result: ErrnoError for -errno, ProcessAsleep when the call sleeps. */
+  private awake(r: number, name: string): number {
+    if (r === -E_SLEEPING) throw new ProcessAsleep(this.task.pid, this.sys.sleepers.asleep.get(this.task)!)
+    return check_syscall(r, name)
   }
 
   /**
@@ -372,14 +416,14 @@ export class Process {
     return this.sys.sys_read(this.live(), arg_int('read', 'fd', fd), this.uaddr('read', addr), this.ucount('read', count))
   }
   read(fd: number, addr: UlongArg, count: UlongArg): number {
-    return check_syscall(this.sys_read(fd, addr, count), 'read')
+    return this.awake(this.sys_read(fd, addr, count), 'read')
   }
   /** write(2) from user memory at `addr`, at the file position (EOF with O_APPEND): bytes written, or -errno. */
   sys_write(fd: number, addr: UlongArg, count: UlongArg): number {
     return this.sys.sys_write(this.live(), arg_int('write', 'fd', fd), this.uaddr('write', addr), this.ucount('write', count))
   }
   write(fd: number, addr: UlongArg, count: UlongArg): number {
-    return check_syscall(this.sys_write(fd, addr, count), 'write')
+    return this.awake(this.sys_write(fd, addr, count), 'write')
   }
   /** lseek(2): the new file position (SEEK_SET 0, SEEK_CUR 1, SEEK_END 2). */
   sys_lseek(fd: number, offset: UlongArg, whence: number): number {
@@ -459,7 +503,9 @@ export class Process {
 
   /** exit(2). */
   exit(code = 0): void {
-    this.sys.sys_exit(this.live(), arg_int('exit', 'code', code))
+    // Also a process asleep in a call can be ended (as a fatal signal would).
+    if (!this.task.mm || !this.alive) throw new ErrnoError(ESRCH, 'process')
+    this.sys.sys_exit(this.task, arg_int('exit', 'code', code))
   }
 
   /**

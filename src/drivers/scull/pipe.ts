@@ -7,10 +7,12 @@
  * most the contiguous bytes up to the buffer's end, a write at most the
  * free contiguous room. Not seekable (no_llseek: lseek is ESPIPE).
  *
- * Sleeping is not modelled yet (no wait queues): where the driver would
- * sleep (a read of an empty pipe, a write to a full one), the call returns
- * EAGAIN whether or not O_NONBLOCK is set, which is the answer Linux gives
- * only with O_NONBLOCK.
+ * A read of an empty pipe and a write to a full one return EAGAIN with
+ * O_NONBLOCK and otherwise sleep on inq/outq (wait_event_interruptible);
+ * each successful write wakes the readers and each read the writers, and
+ * the sleeper's call starts over (src/kernel/wait.ts). poll reports
+ * POLLIN|POLLRDNORM while there is data and POLLOUT|POLLWRNORM while there
+ * is room, after poll_wait on both queues.
  *
  * Hardened as SECURITY S-B2 asks: buffersize is the size of the buffer
  * actually allocated (a TSIZE between opens takes effect when the buffer
@@ -19,7 +21,10 @@
 import { EAGAIN, EFAULT, ENOMEM, ENXIO } from '../../include/errno.js'
 import type { Module } from '../../include/module.js'
 import { FMODE_READ, FMODE_WRITE, type MmStruct } from '../../mm/mm_types.js'
-import { type File, type FileOperations, type UserPtr } from '../../fs/fs.js'
+import { type File, type FileOperations, type PollTable, type UserPtr } from '../../fs/fs.js'
+import { O_NONBLOCK } from '../../include/uapi/fcntl.js'
+import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../include/uapi/poll.js'
+import type { WaitQueueHead } from '../../include/wait.js'
 import type { Cdev } from '../../fs/char_dev.js'
 import type { DriverKernel } from '../driver_api.js'
 import type { ScullGlobals } from './scull.js'
@@ -34,6 +39,13 @@ export class ScullPipe {
   nreaders = 0
   nwriters = 0
   cdev: Cdev | null = null
+  /** inq: readers waiting for data; outq: writers waiting for room. */
+  inq: WaitQueueHead
+  outq: WaitQueueHead
+  constructor(k: DriverKernel) {
+    this.inq = k.init_waitqueue_head()
+    this.outq = k.init_waitqueue_head()
+  }
 }
 
 export class ScullPipes {
@@ -56,6 +68,7 @@ export class ScullPipes {
       unlocked_ioctl: ioctl,
       open: (inode, filp) => this.scull_p_open(inode.i_cdev, filp),
       release: (_inode, filp) => this.scull_p_release(filp),
+      poll: (f, pt) => this.scull_p_poll(f, pt),
     }
   }
 
@@ -90,12 +103,28 @@ export class ScullPipes {
   /** Kernel: scull_p_read(): the contiguous bytes available, up to the buffer's end. */
   private scull_p_read(filp: File, buf: UserPtr, count: number): number {
     const dev = filp.private_data as ScullPipe
-    if (dev.rp === dev.wp) return -EAGAIN // would sleep: see the header
+    if (dev.rp === dev.wp) {
+      if (filp.f_flags & O_NONBLOCK) return -EAGAIN
+      return this.k.wait_event_interruptible(dev.inq, () => dev.rp !== dev.wp)
+    }
     count = Math.min(count, dev.wp > dev.rp ? dev.wp - dev.rp : dev.buffersize - dev.rp)
     if (this.k.copy_to_user(buf, this.k.kernel_read(dev.buffer + dev.rp, count))) return -EFAULT
     dev.rp += count
     if (dev.rp === dev.buffersize) dev.rp = 0
+    // Finally, awake any writers.
+    this.k.wake_up_interruptible(dev.outq)
     return count
+  }
+
+  /** Kernel: scull_p_poll(). */
+  private scull_p_poll(filp: File, pt: PollTable | null): number {
+    const dev = filp.private_data as ScullPipe
+    this.k.poll_wait(filp, dev.inq, pt)
+    this.k.poll_wait(filp, dev.outq, pt)
+    let mask = 0
+    if (dev.rp !== dev.wp) mask |= POLLIN | POLLRDNORM // readable
+    if (this.spacefree(dev)) mask |= POLLOUT | POLLWRNORM // writable
+    return mask
   }
 
   /** Kernel: spacefree(). */
@@ -107,7 +136,11 @@ export class ScullPipes {
   /** Kernel: scull_p_write(): at most the free contiguous room. */
   private scull_p_write(filp: File, buf: UserPtr, count: number): number {
     const dev = filp.private_data as ScullPipe
-    if (this.spacefree(dev) === 0) return -EAGAIN // would sleep: see the header
+    if (this.spacefree(dev) === 0) {
+      // Kernel: scull_getwritespace().
+      if (filp.f_flags & O_NONBLOCK) return -EAGAIN
+      return this.k.wait_event_interruptible(dev.outq, () => this.spacefree(dev) > 0)
+    }
     count = Math.min(count, this.spacefree(dev))
     count = Math.min(count, dev.wp >= dev.rp ? dev.buffersize - dev.wp : dev.rp - dev.wp - 1)
     const bytes = new Uint8Array(count)
@@ -116,6 +149,8 @@ export class ScullPipes {
     if (left) return -EFAULT
     dev.wp += count
     if (dev.wp === dev.buffersize) dev.wp = 0
+    // Finally, awake any reader (blocked in read() and select/poll).
+    this.k.wake_up_interruptible(dev.inq)
     return count
   }
 
@@ -131,7 +166,7 @@ export class ScullPipes {
     this.devno = firstdev
     this.registered = true
     for (let i = 0; i < n; i++) {
-      const dev = new ScullPipe()
+      const dev = new ScullPipe(k)
       dev.cdev = k.cdev_init(this.fops)
       const err = k.cdev_add(dev.cdev, firstdev + i, 1)
       if (err) k.pr_notice(`Error ${err} adding scullpipe${i}`)
