@@ -156,6 +156,10 @@ export class Machine {
   readonly arch: ArchProfile
   readonly ram: number
   readonly cpus: number
+  /** The CPU count as the mm layer reads it (MmHost). */
+  get nr_cpus(): number {
+    return this.cpus
+  }
   readonly seed: number
   readonly slab_kind: 'slub' | 'slab'
   readonly printk = new Printk()

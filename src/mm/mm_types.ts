@@ -46,6 +46,8 @@
  * and the compiler refuses a plain number where a vm_flags_t is expected
  * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
+import type { MemCgroup, MemcgSubsys } from './memcontrol.js'
+import type { XaNodes } from './xarray.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { MapleTree } from './maple_tree.js'
 import type { PageArray } from './page.js'
@@ -204,6 +206,10 @@ export interface AddressSpace {
   readonly id: number
   /** Page index -> pfn of the cached page. */
   readonly i_pages: Map<number, number>
+  /** Page index -> shadow entry (workingset.ts) of a page reclaim evicted from the slot. */
+  readonly i_shadows: Map<number, number>
+  /** The node structure an xarray with these pages and shadows would have (xarray.ts). */
+  readonly xa: XaNodes
   /** VMAs mapping this object (i_mmap). */
   readonly i_mmap: Set<VmArea>
   /** File size in bytes (i_size). */
@@ -469,6 +475,8 @@ export interface MmEnv {
   readonly mappings: Map<number, AddressSpace>
   /** The driver layer's view of device mappings (src/drivers/mmap_check.ts). */
   readonly driver_hooks: DriverMmHooks
+  /** Memory cgroups: charges, stocks, and the lruvecs every LRU page is on (memcontrol.ts). */
+  readonly memcg: MemcgSubsys
 }
 
 /** struct mm_struct. */
@@ -526,6 +534,8 @@ export class MmStruct {
    * null for an address space no task owns yet: root with INIT_RLIMITS.
    */
   owner: CurrentTask | null = null
+  /** The memory cgroup of mm->owner (null: the root group); charges for this mm go there. */
+  memcg: MemCgroup | null = null
   constructor(
     readonly env: MmEnv,
     readonly id: number,
