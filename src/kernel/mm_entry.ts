@@ -8,6 +8,7 @@
  * -errno on failure, exactly like the kernel function; nothing throws except
  * a KernelBug for a broken invariant.
  */
+import type { MemcgSubsys } from '../mm/memcontrol.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
 import type { File } from '../fs/fs.js'
@@ -35,6 +36,8 @@ import type { MemSizeStats } from '../mm/smaps.js'
 
 export interface MmEntry {
   readonly arch: ArchProfile
+  /** The memory controller: a task entering the kernel makes its group the one charged. */
+  readonly memcg: MemcgSubsys
 
   /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when out of memory). */
   alloc_task_struct(): number

@@ -10,6 +10,7 @@
  * plain field of the env, which the machine reads.
  */
 import { MemcgSubsys } from '../mm/memcontrol.js'
+import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
 import { PG_reserved } from '../mm/page.js'
@@ -172,6 +173,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
       h.printk.pr_warn(msg)
     },
   }
+  env.memcg.reclaim = (memcg, nr_pages, gfp, may_swap) => try_to_free_mem_cgroup_pages(env, memcg, nr_pages, gfp, may_swap)
   return env
 }
 
@@ -197,6 +199,7 @@ export function make_mm_entry(
   stacks: ThreadStacks,
 ): MmEntry & { fs: FsNamespace } {
   return {
+    memcg: env.memcg,
     alloc_thread_stack: () => stacks.alloc_thread_stack_node(),
     free_thread_stack: (stack) => stacks.free_thread_stack(stack),
     arch,

@@ -46,9 +46,19 @@ export class Lruvec {
   anon_cost = 0
   file_cost = 0
   readonly stat = new LruvecStat()
+  /**
+   * The statistics as of the last rstat flush (hierarchical: this group and
+   * its descendants): LRU sizes and WORKINGSET_ACTIVATE_*. Reclaim's
+   * balance decisions (inactive_is_low, refault activation, the refault
+   * check of prepare_scan_control) read these, not the live list sizes.
+   */
+  readonly flushed = [0, 0, 0, 0, 0]
+  readonly flushed_activate = [0, 0]
   constructor(
     /** The owning memory cgroup's id (mem_cgroup_id(); 1 is the root). */
     readonly memcg_id: number,
+    /** Statistics changes since the last flush, shared by all groups (memcg_vmstats->stats_updates). */
+    readonly pending: { updates: number },
   ) {}
 
   /** Kernel: lruvec_lru_size() for a single node without zone filtering. */
@@ -73,6 +83,7 @@ export function folio_lru_list(pages: PageArray, pfn: number): number {
 export function lruvec_add_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add(pages, pfn)
+  lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
 }
 
@@ -80,6 +91,7 @@ export function lruvec_add_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmSta
 export function lruvec_add_folio_tail(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add_tail(pages, pfn)
+  lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
 }
 
@@ -87,6 +99,7 @@ export function lruvec_add_folio_tail(lruvec: Lruvec, pages: PageArray, vmstat: 
 export function lruvec_del_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].del(pages, pfn)
+  lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, -1)
 }
 

@@ -80,11 +80,12 @@ export class MemCgroup {
     readonly id: number,
     readonly name: string,
     readonly parent: MemCgroup | null,
+    pending: { updates: number },
   ) {
     this.memory = new PageCounter(parent ? parent.memory : null)
     this.memsw = new PageCounter(parent ? parent.memsw : null)
     this.kmem = new PageCounter(parent ? parent.kmem : null)
-    this.lruvec = new Lruvec(id)
+    this.lruvec = new Lruvec(id, pending)
     if (parent) {
       parent.children.push(this)
       this.swappiness = parent.swappiness
@@ -129,6 +130,8 @@ export class MemcgSubsys {
   readonly stocks: MemcgStock[]
   /** try_to_free_mem_cgroup_pages, wired in by the machine (null: no reclaim). */
   reclaim: MemcgReclaim | null = null
+  /** Statistics changes since the last flush (memcg_vmstats->stats_updates). */
+  readonly pending = { updates: 0 }
   /** Kernel: mem_cgroup_get_nr_swap_pages(): swap slots the group may still use (wired in with swap). */
   get_nr_swap_pages: (memcg: MemCgroup) => number = () => 0
   private next_id = 1
@@ -137,7 +140,7 @@ export class MemcgSubsys {
     readonly pages: PageArray,
     nr_cpus: number,
   ) {
-    this.root = new MemCgroup(this.next_id++, '', null)
+    this.root = new MemCgroup(this.next_id++, '', null, this.pending)
     this.by_id.set(this.root.id, this.root)
     this.active = this.root
     this.stocks = Array.from({ length: nr_cpus }, () => new MemcgStock())
@@ -145,7 +148,7 @@ export class MemcgSubsys {
 
   /** mkdir in the v1 memory hierarchy: a new child group of `parent`. */
   create(name: string, parent: MemCgroup = this.root): MemCgroup {
-    const g = new MemCgroup(this.next_id++, name, parent)
+    const g = new MemCgroup(this.next_id++, name, parent, this.pending)
     this.by_id.set(g.id, g)
     return g
   }
@@ -159,6 +162,44 @@ export class MemcgSubsys {
   /** Kernel: folio_lruvec(). */
   folio_lruvec(pfn: number): Lruvec {
     return this.folio_memcg(pfn).lruvec
+  }
+
+  // ---- statistics (rstat) ----
+
+  /** Kernel: memcg_vmstats_needs_flush(): more than MEMCG_CHARGE_BATCH updates per CPU pending. */
+  private needs_flush(): boolean {
+    return this.pending.updates > MEMCG_CHARGE_BATCH * this.stocks.length
+  }
+
+  /** Kernel: mem_cgroup_flush_stats(): flush when enough has changed. */
+  flush_stats_if_needed(): void {
+    if (this.needs_flush()) this.flush_stats()
+  }
+
+  /** Kernel: do_flush_stats(): every group's flushed statistics become exact (hierarchical sums). */
+  flush_stats(): void {
+    const walk = (g: MemCgroup): void => {
+      const lv = g.lruvec
+      for (let i = 0; i < lv.flushed.length; i++) lv.flushed[i] = lv.size(i)
+      lv.flushed_activate[0] = lv.stat.workingset_activate[0]
+      lv.flushed_activate[1] = lv.stat.workingset_activate[1]
+      for (const c of g.children) {
+        walk(c)
+        for (let i = 0; i < lv.flushed.length; i++) lv.flushed[i] += c.lruvec.flushed[i]
+        lv.flushed_activate[0] += c.lruvec.flushed_activate[0]
+        lv.flushed_activate[1] += c.lruvec.flushed_activate[1]
+      }
+    }
+    walk(this.root)
+    this.pending.updates = 0
+  }
+
+  /** A task enters the kernel: charges go to its group, from its CPU's stock. */
+  enter(memcg: MemCgroup | null, cpu: number): void {
+    this.active = memcg ?? this.root
+    this.cpu = cpu
+    // The periodic flush (flush_memcg_stats_dwork, every 2 s) stands in as: whenever enough changed.
+    this.flush_stats_if_needed()
   }
 
   // ---- per-CPU charge stock ----

@@ -400,6 +400,8 @@ export interface MmSysctl {
   ignore_rlimit_data: boolean
   /** Number of huge pages reserved (nr_hugepages): 0 makes MAP_HUGETLB ENOMEM. */
   nr_hugepages: number
+  /** vm.swappiness (60): the root group's anon-versus-file balance in reclaim. */
+  swappiness: number
 }
 
 export function default_sysctl(): MmSysctl {
@@ -415,6 +417,7 @@ export function default_sysctl(): MmSysctl {
     fault_around_bytes: 65536,
     ignore_rlimit_data: false,
     nr_hugepages: 0,
+    swappiness: 60,
   }
 }
 

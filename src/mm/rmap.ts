@@ -16,7 +16,7 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import { AnonVma, type AnonVmaChain, type MmEnv, type MmStruct, type VmArea, type vm_flags_t, VM_NONE, VM_ACCESS_FLAGS, VM_DROPPABLE, VM_IGNORE_MERGE, VM_LOCKED, VM_RAND_READ, VM_SEQ_READ, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
 import { _PAGE_ACCESSED, pte_pfn, pte_present } from '../arch/pte.js'
-import type { MemCgroup } from './memcontrol.js'
+import { type MemCgroup, MEMCG_MAPPED_FILE, MEMCG_RSS } from './memcontrol.js'
 import { folio_release_lru } from './swap.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
@@ -182,6 +182,7 @@ export function folio_add_new_anon_rmap(env: MmEnv, pfn: number, vma: VmArea, ad
   // (VM_DROPPABLE is bit 40: the first comparison keeps the usual VMA off vm_flags_test().)
   if (vma.vm_flags < VM_DROPPABLE || !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) pages.set(pfn, PG_swapbacked)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, 1)
+  env.memcg.mod_memcg_page_state(pfn, MEMCG_RSS, 1)
 }
 
 /** Kernel: folio_add_anon_rmap_pte() (fork's copy of a mapping). */
@@ -191,7 +192,10 @@ export function folio_dup_anon_rmap_pte(env: MmEnv, pfn: number): void {
 
 /** Kernel: folio_add_file_rmap_pte(). */
 export function folio_add_file_rmap_pte(env: MmEnv, pfn: number): void {
-  if (++env.pages._mapcount[pfn] === 1) env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, 1)
+  if (++env.pages._mapcount[pfn] === 1) {
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, 1)
+    env.memcg.mod_memcg_page_state(pfn, MEMCG_MAPPED_FILE, 1)
+  }
 }
 
 /** Kernel: folio_remove_rmap_pte(). */
@@ -200,8 +204,13 @@ export function folio_remove_rmap_pte(env: MmEnv, pfn: number): void {
   const n = --pages._mapcount[pfn]
   if (n < 0) throw new KernelBug(`folio_remove_rmap_pte: pfn ${pfn} mapcount underflow`)
   if (n === 0) {
-    if (pages.mapping[pfn] < 0) env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, -1)
-    else env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, -1)
+    if (pages.mapping[pfn] < 0) {
+      env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, -1)
+      env.memcg.mod_memcg_page_state(pfn, MEMCG_RSS, -1)
+    } else {
+      env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, -1)
+      env.memcg.mod_memcg_page_state(pfn, MEMCG_MAPPED_FILE, -1)
+    }
     if (pages.test(pfn, PG_mlocked)) pages.clear(pfn, PG_mlocked)
   }
 }

@@ -77,6 +77,7 @@ export function workingset_refault(ss: MemcgSubsys, pages: PageArray, vmstat: Vm
   pages.set(pfn, PG_active)
   workingset_age_nonresident(ss, lruvec, 1)
   lruvec.stat.workingset_activate[type]++
+  lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.workingset_activate_anon + type, 1)
   if (t.workingset) {
     pages.set(pfn, PG_workingset)
