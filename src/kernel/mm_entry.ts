@@ -104,6 +104,8 @@ export interface MmEntry {
   mknod(path: string, mode: number, dev: number, cred: Cred | null): number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
   kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
+  /** Kernel: vfs_fadvise() -> generic_fadvise(): 0 or -errno. */
+  fadvise(file: VmFile, offset: number, len: number, advice: number): number
   /** Kernel: kernel_write(): bytes written or -errno. */
   kernel_write(file: VmFile, off: Loff, data: Uint8Array): number
   /**

@@ -11,6 +11,7 @@
  */
 import { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
+import { generic_fadvise } from '../mm/fadvise.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
 import { PG_reserved } from '../mm/page.js'
@@ -246,6 +247,7 @@ export function make_mm_entry(
     filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
+    fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),
     kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
     kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,

@@ -409,6 +409,13 @@ export class Syscalls implements TaskEnv {
     return this.done(this.mm.do_truncate(f, size))
   }
   /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
+  /** Kernel: ksys_fadvise64_64(): 0 or -errno (EBADF without a file; ESPIPE for a pipe, which mmsim has none of). */
+  sys_fadvise64(t: TaskStruct, fd: number, offset: number, len: number, advice: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.fadvise(f, offset, len, advice))
+  }
   sys_fsync(t: TaskStruct, fd: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF

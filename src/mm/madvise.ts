@@ -61,8 +61,10 @@ import {
 } from './memory.js'
 import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
-import { delete_from_page_cache } from './shmem.js'
-import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
+import { remove_mapping_for_reclaim } from './shmem.js'
+import { folio_deactivate } from './swap.js'
+import { workingset_eviction } from './workingset.js'
+import { PG_active, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_workingset } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
 
@@ -141,7 +143,11 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
       aged = true // tlb_remove_tlb_entry(): the CPU must walk (and set A) again
     }
+    // The page's own reference goes too; an active page keeps the mark that it was in the workingset.
+    pages.clear(pfn, PG_referenced)
+    if (pages.test(pfn, PG_active)) pages.set(pfn, PG_workingset)
     if (pageout) list.push({ vpn, pfn })
+    else folio_deactivate(env, pfn)
   })
   if (aged) env.flush_tlb_range(mm, start, end)
   if (!pageout) return
@@ -169,7 +175,8 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       try_to_unmap_file_page(mapping, pfn, index)
       // Without swap, a dirty shmem page stays cached (shmem_writeout redirties it);
       // a clean one is dropped from the page cache (__remove_mapping).
-      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) delete_from_page_cache(env, mapping, index)
+      // reclaim_pages() -> __remove_mapping(): the slot keeps a shadow, as reclaim leaves.
+      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) remove_mapping_for_reclaim(env, mapping, index, pfn, workingset_eviction(env.memcg, pages, pfn))
     }
   }
 }

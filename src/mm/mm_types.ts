@@ -233,7 +233,8 @@ export interface AddressSpace {
 
 /** struct file as the mm sees it. */
 export interface VmFile {
-  readonly f_mode: number
+  /** FMODE_* bits (fadvise sets FMODE_RANDOM / FMODE_NOREUSE). */
+  f_mode: number
   readonly f_mapping: AddressSpace
   /** Path or name printed in /proc/<pid>/maps. */
   readonly name: string

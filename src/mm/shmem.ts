@@ -51,7 +51,7 @@ export class ShmemFile implements VmFile {
   constructor(
     readonly f_mapping: AddressSpace,
     readonly name: string,
-    readonly f_mode: number,
+    public f_mode: number,
     readonly anon_shared: boolean,
   ) {}
 }
