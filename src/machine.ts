@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { MemcgSubsys } from './mm/memcontrol.js'
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
 import { cred_capable } from './include/cred.js'
@@ -156,10 +157,6 @@ export class Machine {
   readonly arch: ArchProfile
   readonly ram: number
   readonly cpus: number
-  /** The CPU count as the mm layer reads it (MmHost). */
-  get nr_cpus(): number {
-    return this.cpus
-  }
   readonly seed: number
   readonly slab_kind: 'slub' | 'slab'
   readonly printk = new Printk()
@@ -167,6 +164,8 @@ export class Machine {
   readonly vmstat = new VmStat()
   readonly physmem: PhysMem
   readonly pages: PageArray
+  /** Memory cgroups (mm/memcontrol.c): the group tree, charges, and the lruvecs of every LRU page. */
+  readonly memcg: MemcgSubsys
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
@@ -273,7 +272,9 @@ export class Machine {
     memblock_free_all(this.boot, this.page_alloc)
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
-    this.pgtables = new PgTables(this.page_alloc)
+    // The memory controller exists before the first user page table: those are charged to groups.
+    this.memcg = new MemcgSubsys(this.pages, cpus)
+    this.pgtables = new PgTables(this.page_alloc, this.memcg)
     kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
     this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })

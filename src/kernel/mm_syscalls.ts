@@ -9,7 +9,7 @@
  * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
  * plain field of the env, which the machine reads.
  */
-import { MemcgSubsys } from '../mm/memcontrol.js'
+import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
 import { generic_fadvise } from '../mm/fadvise.js'
 import type { ArchProfile } from '../arch/profile.js'
@@ -67,8 +67,8 @@ export interface MmHost {
   readonly zero_pfn: number
   /** The kernel log (pr_warn_once() messages of the mm layer). */
   readonly printk: { pr_warn(text: string): void }
-  /** CPUs (each has its memcg charge stock). */
-  readonly nr_cpus: number
+  /** The memory controller (charges, LRU lists). */
+  readonly memcg: MemcgSubsys
 }
 
 /**
@@ -162,7 +162,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
     driver_hooks: {},
-    memcg: new MemcgSubsys(h.pages, h.nr_cpus),
+    memcg: h.memcg,
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),

@@ -181,6 +181,23 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
   }
 }
 
+/** PMD_SIZE on x86-64: the span of one PTE table. */
+const PMD_SIZE = 2 * 1024 * 1024
+const PTRS_PER_PTE = 512
+
+/**
+ * Kernel: the reclaim_pt zap detail of MADV_DONTNEED (CONFIG_PT_RECLAIM,
+ * x86-64 only): when the zapped range spans at least a PMD, each PTE table
+ * it touched that is now wholly empty is freed (VmPTE drops; a later fault
+ * allocates, and charges, a new one).
+ */
+function reclaim_pt(mm: MmStruct, start: number, end: number): void {
+  if (end - start < PMD_SIZE || mm.env.arch.bits !== 64) return
+  let freed = false
+  for (let a = start - (start % PMD_SIZE); a < end; a += PMD_SIZE) freed = mm.pgd.reclaim_pte_table(a / PAGE_SIZE, PTRS_PER_PTE) || freed
+  if (freed) mm.env.flush_tlb_range(mm, start, end, true)
+}
+
 /** Kernel: madvise_guard_install(). */
 function madvise_guard_install(mm: MmStruct, vma: VmArea, start: number, end: number): number {
   if (vm_flags_test(vma.vm_flags, GUARD_REFUSED)) return -EINVAL
@@ -248,7 +265,10 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       const forbidden = behavior !== M.MADV_DONTNEED_LOCKED ? PFNMAP_LOCKED : VM_PFNMAP
       if (vm_flags_test(vma.vm_flags, forbidden)) return -EINVAL
       if (behavior === M.MADV_FREE) r = madvise_free_single_vma(mm, vma, start, end)
-      else zap_page_range_single(mm, vma, start, end, { even_cows: true })
+      else {
+        zap_page_range_single(mm, vma, start, end, { even_cows: true })
+        reclaim_pt(mm, start, end)
+      }
       return r || vma
     }
     case M.MADV_COLLAPSE:

@@ -360,6 +360,27 @@ export class MemcgSubsys {
     memcg.memsw.uncharge(nr_pages)
   }
 
+  /**
+   * Kernel: __memcg_kmem_charge_page(): a kernel page (a user page table)
+   * charged to the running task's group; the root group pays nothing.
+   */
+  charge_kmem_page(pfn: number, gfp: number): number {
+    const memcg = this.active
+    if (memcg.is_root) return 0
+    const r = this.charge_kmem_pages(memcg, gfp, 1)
+    if (r < 0) return r
+    this.pages.memcg_data[pfn] = memcg.id
+    return 0
+  }
+
+  /** Kernel: __memcg_kmem_uncharge_page(). */
+  uncharge_kmem_page(pfn: number): void {
+    const id = this.pages.memcg_data[pfn]
+    if (id === 0) return
+    this.pages.memcg_data[pfn] = 0
+    this.uncharge_kmem_pages(this.by_id.get(id)!, 1)
+  }
+
   /** Kernel: drain_obj_stock(): whole pages in the object stock go back; the rest stays with the group. */
   private drain_obj_stock(s: MemcgStock): void {
     const old = s.obj_cached
