@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { check_lru } from './mm/debug_vm_lru.js'
 import { MemcgSubsys } from './mm/memcontrol.js'
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
@@ -344,6 +345,7 @@ export class Machine {
     install_kernel_tlb_flush(this.tlb, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
+    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 0

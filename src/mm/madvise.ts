@@ -62,7 +62,7 @@ import {
 import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
 import { remove_mapping_for_reclaim } from './shmem.js'
-import { folio_deactivate } from './swap.js'
+import { folio_deactivate, folio_mark_lazyfree, folio_redirty_lazyfree } from './swap.js'
 import { workingset_eviction } from './workingset.js'
 import { PG_active, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_workingset } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
@@ -116,7 +116,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     }
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
-      pages.clear(pfn, PG_swapbacked)
+      folio_mark_lazyfree(env, pfn)
       env.vmstat.count_vm_event(PGLAZYFREE)
     }
   })
@@ -159,7 +159,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       // Lazy-free page: discard when clean, else it becomes swap-backed again. A droppable
       // VMA's pages are discarded even when dirty (try_to_unmap_one()).
       if ((pte_dirty(pte) || pages.test(pfn, PG_dirty)) && !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) {
-        pages.set(pfn, PG_swapbacked)
+        folio_redirty_lazyfree(env, pfn)
         continue
       }
       mm.pgd.set(vpn, 0)

@@ -18,29 +18,18 @@ export class PageCounter {
 
   /** Kernel: page_counter_try_charge(): null on success, else the counter that refused. */
   try_charge(nr_pages: number): PageCounter | null {
-    for (let c: PageCounter | null = this; c; c = c.parent) {
-      if (c.usage + nr_pages > c.max) {
-        c.failcnt++
-        for (let u: PageCounter | null = this; u !== c; u = u!.parent) u!.usage -= nr_pages
-        return c
-      }
-      c.usage += nr_pages
-      if (c.usage > c.watermark) c.watermark = c.usage
-    }
-    return null
+    return page_counter_try_charge(this, nr_pages)
   }
 
   /** Kernel: page_counter_charge(): unconditional (may exceed max). */
   charge(nr_pages: number): void {
-    for (let c: PageCounter | null = this; c; c = c.parent) {
-      c.usage += nr_pages
-      if (c.usage > c.watermark) c.watermark = c.usage
-    }
+    page_counter_charge(this, nr_pages)
   }
 
   /** Kernel: page_counter_uncharge(). */
   uncharge(nr_pages: number): void {
-    for (let c: PageCounter | null = this; c; c = c.parent) c.usage -= nr_pages
+    this.usage -= nr_pages
+    for (let c = this.parent; c; c = c.parent) c.usage -= nr_pages
   }
 
   /** Kernel: page_counter_set_max(): false (-EBUSY) when usage is already above the new max. */
@@ -48,5 +37,25 @@ export class PageCounter {
     if (this.usage > nr_pages) return false
     this.max = nr_pages
     return true
+  }
+}
+
+function page_counter_try_charge(counter: PageCounter, nr_pages: number): PageCounter | null {
+  for (let c: PageCounter | null = counter; c; c = c.parent) {
+    if (c.usage + nr_pages > c.max) {
+      c.failcnt++
+      for (let u: PageCounter | null = counter; u && u !== c; u = u.parent) u.usage -= nr_pages
+      return c
+    }
+    c.usage += nr_pages
+    if (c.usage > c.watermark) c.watermark = c.usage
+  }
+  return null
+}
+
+function page_counter_charge(counter: PageCounter, nr_pages: number): void {
+  for (let c: PageCounter | null = counter; c; c = c.parent) {
+    c.usage += nr_pages
+    if (c.usage > c.watermark) c.watermark = c.usage
   }
 }

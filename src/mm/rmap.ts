@@ -221,13 +221,14 @@ export function put_page(env: MmEnv, pfn: number): void {
   if (pages._refcount[pfn] <= 0) throw new KernelBug(`put_page: pfn ${pfn} refcount ${pages._refcount[pfn]}`)
   if (pages.put_page_testzero(pfn)) {
     if (pages._mapcount[pfn] !== 0) throw new KernelBug(`put_page: pfn ${pfn} freed while mapped`)
+    // Off its LRU list first: which list it is on follows from the flags cleared below.
+    folio_release_lru(env, pfn)
     pages.mapping[pfn] = 0
     pages.index[pfn] = 0
     pages.clear(pfn, PG_anon_exclusive)
     pages.clear(pfn, PG_swapbacked)
     pages.clear(pfn, PG_dirty)
     pages.clear(pfn, PG_mlocked)
-    folio_release_lru(env, pfn)
     env.__free_pages(pfn, 0)
   }
 }

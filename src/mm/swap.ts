@@ -12,7 +12,7 @@
  */
 import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_del_folio, folio_is_file_lru } from './lruvec.js'
 import type { MmEnv } from './mm_types.js'
-import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_unevictable, PG_workingset } from './page.js'
+import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
 import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
 import { workingset_age_nonresident } from './workingset.js'
 
@@ -97,6 +97,33 @@ export function folio_deactivate(env: MmEnv, pfn: number): void {
   pages.clear(pfn, PG_referenced)
   lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
   env.vmstat.count_vm_event(PGDEACTIVATE)
+}
+
+/**
+ * Kernel: folio_mark_lazyfree() (lru_lazyfree, MADV_FREE): a clean
+ * anonymous folio stops being swap-backed and moves to the inactive file
+ * list, to be discarded rather than swapped.
+ */
+export function folio_mark_lazyfree(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.clear(pfn, PG_active)
+  pages.clear(pfn, PG_referenced)
+  pages.clear(pfn, PG_swapbacked)
+  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+}
+
+/** A lazily freeable folio written again before reclaim got to it: swap-backed and active again. */
+export function folio_redirty_lazyfree(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.set(pfn, PG_swapbacked)
+  pages.set(pfn, PG_active)
+  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
 }
 
 /**
