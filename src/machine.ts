@@ -8,6 +8,9 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { try_to_free_pages } from './mm/vmscan.js'
+import { check_lru } from './mm/debug_vm_lru.js'
+import { MemcgSubsys } from './mm/memcontrol.js'
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
 import { cred_capable } from './include/cred.js'
@@ -175,6 +178,8 @@ export class Machine {
   readonly vmstat = new VmStat()
   readonly physmem: PhysMem
   readonly pages: PageArray
+  /** Memory cgroups (mm/memcontrol.c): the group tree, charges, and the lruvecs of every LRU page. */
+  readonly memcg: MemcgSubsys
   readonly page_alloc: PageAllocator
   readonly kernel: Kernel
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
@@ -295,7 +300,9 @@ export class Machine {
     memblock_free_all(this.boot, this.page_alloc)
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
-    this.pgtables = new PgTables(this.page_alloc)
+    // The memory controller exists before the first user page table: those are charged to groups.
+    this.memcg = new MemcgSubsys(this.pages, cpus)
+    this.pgtables = new PgTables(this.page_alloc, this.memcg)
     kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
     this.highmem = new Highmem({ page_alloc: this.page_alloc, pgtables: this.pgtables, layout: this.vmalloc.layout, nr_cpus: cpus })
@@ -365,6 +372,7 @@ export class Machine {
     install_kernel_tlb_flush(this.tlb, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
+    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 0
@@ -418,6 +426,12 @@ export class Machine {
       UTS_RELEASE,
     )
     pa.oom = this.oom
+    // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.
+    pa.try_to_free_pages = (gfp) =>
+      try_to_free_pages(this.mm_env, gfp, {
+        nr_free_pages: () => pa.nr_free_pages(),
+        total_high_wmark: () => pa.zones.reduce((n, z) => n + z.high_wmark_pages(), 0),
+      })
     pa.oom_current_is_victim = () => sys.current !== null && sys.current.signal.oom_mm !== null
     this.checkers.push(() => {
       for (const t of sys.tasks.values()) check_oom_task(t)

@@ -8,12 +8,14 @@ import { Machine, type MachineOptions } from '../machine.js'
 import { default_image } from '../kernel/exec.js'
 import { KernelBug } from '../include/bug.js'
 import { replay_scenario, ScenarioError, KERNEL_RELEASE } from '../oracle/replay.js'
+import { is_reclaim_scenario, parse_reclaim_scenario, run_reclaim_scenario } from '../oracle/reclaim.js'
 
 /** read_ahead_kb of the disk the oracle's "disk" files live on. */
 const ORACLE_READ_AHEAD_KB = 8192
 
 /** Replay a scenario text on a new machine; returns the result text (ending in a newline). */
 export function replay_text(text: string, opts: MachineOptions = {}): string {
+  if (is_reclaim_scenario(text)) return reclaim_text(text, opts)
   // The oracle's disk (/dev/vda under /var/tmp) has read_ahead_kb 8192 (../shared/oracle/FORMAT.md §3.4).
   const m = new Machine({ arch: 'x86_64', ram: '256M', seed: 1, read_ahead_kb: ORACLE_READ_AHEAD_KB, ...opts })
   const out = replay_scenario(text, {
@@ -25,6 +27,24 @@ export function replay_text(text: string, opts: MachineOptions = {}): string {
   })
   m.check()
   return out
+}
+
+/**
+ * A reclaim-oracle scenario (it has a "cgroup" key): the oracle's machine has
+ * 2 CPUs and its files on a device without readahead ("nora") or the disk.
+ */
+function reclaim_text(text: string, opts: MachineOptions): string {
+  const s = parse_reclaim_scenario(text)
+  const m = new Machine({ arch: 'x86_64', ram: '512M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...opts })
+  const out = run_reclaim_scenario(s, {
+    spawn: (name) => m.spawn({ name }),
+    memcg: m.mm_env.memcg,
+    vmstat: m.vmstat,
+    kernel_release: KERNEL_RELEASE,
+    swap: 'none',
+  })
+  m.check()
+  return out + '\n'
 }
 
 /**

@@ -182,7 +182,7 @@ export class File implements VmFile {
   constructor(
     readonly f_inode: Inode,
     /** FMODE_READ | FMODE_WRITE. */
-    readonly f_mode: number,
+    public f_mode: number,
     /** The open(2) flags (O_APPEND, O_NONBLOCK... as given). */
     readonly f_flags: number,
     /** f_op: the inode's i_fop, replaced by the driver's at a character device's open (replace_fops()). */

@@ -8,6 +8,7 @@
  * -errno on failure, exactly like the kernel function; nothing throws except
  * a KernelBug for a broken invariant.
  */
+import type { MemcgSubsys } from '../mm/memcontrol.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
 import type { File } from '../fs/fs.js'
@@ -35,6 +36,8 @@ import type { MemSizeStats } from '../mm/smaps.js'
 
 export interface MmEntry {
   readonly arch: ArchProfile
+  /** The memory controller: a task entering the kernel makes its group the one charged. */
+  readonly memcg: MemcgSubsys
 
   /** Kernel: alloc_task_struct_node(): the task_struct object's kernel address (0 when out of memory). */
   alloc_task_struct(): number
@@ -101,6 +104,8 @@ export interface MmEntry {
   mknod(path: string, mode: number, dev: number, cred: Cred | null): number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
   kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
+  /** Kernel: vfs_fadvise() -> generic_fadvise(): 0 or -errno. */
+  fadvise(file: VmFile, offset: number, len: number, advice: number): number
   /** Kernel: kernel_write(): bytes written or -errno. */
   kernel_write(file: VmFile, off: Loff, data: Uint8Array): number
   /**

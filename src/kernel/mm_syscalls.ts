@@ -10,6 +10,9 @@
  * plain field of the env, which the machine reads.
  */
 import type { Clock } from '../hw/clock.js'
+import type { MemcgSubsys } from '../mm/memcontrol.js'
+import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
+import { generic_fadvise } from '../mm/fadvise.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
 import { PG_reserved } from '../mm/page.js'
@@ -67,6 +70,8 @@ export interface MmHost {
   readonly clock: Clock
   /** The kernel log (pr_warn_once() messages of the mm layer). */
   readonly printk: { pr_warn(text: string): void }
+  /** The memory controller (charges, LRU lists). */
+  readonly memcg: MemcgSubsys
 }
 
 /**
@@ -160,6 +165,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
     driver_hooks: {},
+    memcg: h.memcg,
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
@@ -173,6 +179,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
       h.printk.pr_warn(msg)
     },
   }
+  env.memcg.reclaim = (memcg, nr_pages, gfp, may_swap) => try_to_free_mem_cgroup_pages(env, memcg, nr_pages, gfp, may_swap)
   return env
 }
 
@@ -198,6 +205,7 @@ export function make_mm_entry(
   stacks: ThreadStacks,
 ): MmEntry & { fs: FsNamespace } {
   return {
+    memcg: env.memcg,
     alloc_thread_stack: () => stacks.alloc_thread_stack_node(),
     free_thread_stack: (stack) => stacks.free_thread_stack(stack),
     arch,
@@ -244,6 +252,7 @@ export function make_mm_entry(
     filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
+    fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),
     kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
     kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,

@@ -50,6 +50,8 @@ export function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
   mm.data_vm = oldmm.data_vm
   mm.exec_vm = oldmm.exec_vm
   mm.stack_vm = oldmm.stack_vm
+  // The child is in its parent's memory cgroup (cgroup_fork()).
+  mm.memcg = oldmm.memcg
   for (const mpnt of oldmm.mm_mt) {
     if (vm_flags_test(mpnt.vm_flags, VM_DONTCOPY)) {
       vm_stat_account(mm, mpnt.vm_flags, -vma_pages(mpnt))

@@ -99,6 +99,7 @@ export class Syscalls implements TaskEnv {
     this.sched.run(t)
     this.current = t
     this.opts.clock?.advance(COST_NS.syscall)
+    this.mm.memcg.enter(t.mm ? t.mm.memcg : null, t.cpu)
   }
   private done<T>(v: T): T {
     const t = this.current
@@ -266,6 +267,7 @@ export class Syscalls implements TaskEnv {
     // load and store, and V8 inlines a chain only up to a budget (about 900 bytes of bytecode);
     // spent on small wrappers, the TLB lookup and the copy were left as calls (TLB-hit loads ~20 % slower).
     this.sched.run(t)
+    this.mm.memcg.enter(t.mm ? t.mm.memcg : null, t.cpu)
     const trap = this.trap(addr, len)
     if (trap) return this.fault_done(t, trap)
     this.current = t
@@ -474,6 +476,13 @@ export class Syscalls implements TaskEnv {
     return this.done(this.mm.do_truncate(f, size))
   }
   /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
+  /** Kernel: ksys_fadvise64_64(): 0 or -errno (EBADF without a file; ESPIPE for a pipe, which mmsim has none of). */
+  sys_fadvise64(t: TaskStruct, fd: number, offset: number, len: number, advice: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.fadvise(f, offset, len, advice))
+  }
   sys_fsync(t: TaskStruct, fd: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF

@@ -14,6 +14,7 @@ import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, 
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { ext4_zero_eof_tail, file_read, file_write, file_write_shared_pages, grab_cache_page, set_page_dirty } from './shmem.js'
 import { filemap_get_pages, filemap_read_done } from './filemap.js'
+import { folio_mark_accessed } from './swap.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
 import { EBADF, EFAULT, EFBIG, EINVAL } from '../include/errno.js'
@@ -64,7 +65,10 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy
     const batch = filemap_get_pages(env, file, p, count - done)
     if (!batch) break
     const end = Math.min(mapping.i_size, pos + count)
-    for (const index of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const index = batch[i]
+      // A read that goes on in the page where the last one ended does not count as a new access.
+      if (i > 0 || Math.floor(p / PAGE_SIZE) !== Math.floor((last_pos - 1) / PAGE_SIZE)) folio_mark_accessed(env, mapping.i_pages.get(index)!)
       const from = Math.max(p, index * PAGE_SIZE)
       const to = Math.min(end, (index + 1) * PAGE_SIZE)
       if (to <= from) break read

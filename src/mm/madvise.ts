@@ -61,8 +61,10 @@ import {
 } from './memory.js'
 import { faultin_page_range } from './gup.js'
 import { punch_hole, try_to_unmap_file_page } from './truncate.js'
-import { delete_from_page_cache } from './shmem.js'
-import { PG_dirty, PG_swapbacked, PG_mlocked } from './page.js'
+import { remove_mapping_for_reclaim } from './shmem.js'
+import { folio_deactivate, folio_mark_lazyfree, folio_redirty_lazyfree } from './swap.js'
+import { workingset_eviction } from './workingset.js'
+import { PG_active, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_workingset } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
 
@@ -114,7 +116,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
     }
     // folio_mark_lazyfree()
     if (pages.test(pfn, PG_swapbacked) && !pages.test(pfn, PG_mlocked)) {
-      pages.clear(pfn, PG_swapbacked)
+      folio_mark_lazyfree(env, pfn)
       env.vmstat.count_vm_event(PGLAZYFREE)
     }
   })
@@ -141,7 +143,11 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       mm.pgd.set(vpn, pte_clear_flags(pte, _PAGE_ACCESSED))
       aged = true // tlb_remove_tlb_entry(): the CPU must walk (and set A) again
     }
+    // The page's own reference goes too; an active page keeps the mark that it was in the workingset.
+    pages.clear(pfn, PG_referenced)
+    if (pages.test(pfn, PG_active)) pages.set(pfn, PG_workingset)
     if (pageout) list.push({ vpn, pfn })
+    else folio_deactivate(env, pfn)
   })
   if (aged) env.flush_tlb_range(mm, start, end)
   if (!pageout) return
@@ -153,7 +159,7 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       // Lazy-free page: discard when clean, else it becomes swap-backed again. A droppable
       // VMA's pages are discarded even when dirty (try_to_unmap_one()).
       if ((pte_dirty(pte) || pages.test(pfn, PG_dirty)) && !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) {
-        pages.set(pfn, PG_swapbacked)
+        folio_redirty_lazyfree(env, pfn)
         continue
       }
       mm.pgd.set(vpn, 0)
@@ -169,9 +175,27 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
       try_to_unmap_file_page(mapping, pfn, index)
       // Without swap, a dirty shmem page stays cached (shmem_writeout redirties it);
       // a clean one is dropped from the page cache (__remove_mapping).
-      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) delete_from_page_cache(env, mapping, index)
+      // reclaim_pages() -> __remove_mapping(): the slot keeps a shadow, as reclaim leaves.
+      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) remove_mapping_for_reclaim(env, mapping, index, pfn, workingset_eviction(env.memcg, pages, pfn))
     }
   }
+}
+
+/** PMD_SIZE on x86-64: the span of one PTE table. */
+const PMD_SIZE = 2 * 1024 * 1024
+const PTRS_PER_PTE = 512
+
+/**
+ * Kernel: the reclaim_pt zap detail of MADV_DONTNEED (CONFIG_PT_RECLAIM,
+ * x86-64 only): when the zapped range spans at least a PMD, each PTE table
+ * it touched that is now wholly empty is freed (VmPTE drops; a later fault
+ * allocates, and charges, a new one).
+ */
+function reclaim_pt(mm: MmStruct, start: number, end: number): void {
+  if (end - start < PMD_SIZE || mm.env.arch.bits !== 64) return
+  let freed = false
+  for (let a = start - (start % PMD_SIZE); a < end; a += PMD_SIZE) freed = mm.pgd.reclaim_pte_table(a / PAGE_SIZE, PTRS_PER_PTE) || freed
+  if (freed) mm.env.flush_tlb_range(mm, start, end, true)
 }
 
 /** Kernel: madvise_guard_install(). */
@@ -241,7 +265,10 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       const forbidden = behavior !== M.MADV_DONTNEED_LOCKED ? PFNMAP_LOCKED : VM_PFNMAP
       if (vm_flags_test(vma.vm_flags, forbidden)) return -EINVAL
       if (behavior === M.MADV_FREE) r = madvise_free_single_vma(mm, vma, start, end)
-      else zap_page_range_single(mm, vma, start, end, { even_cows: true })
+      else {
+        zap_page_range_single(mm, vma, start, end, { even_cows: true })
+        reclaim_pt(mm, start, end)
+      }
       return r || vma
     }
     case M.MADV_COLLAPSE:

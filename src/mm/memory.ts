@@ -15,6 +15,7 @@
  */
 import { COST_NS } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
+import { folio_add_lru } from './swap.js'
 import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
@@ -41,8 +42,9 @@ import {
   vm_flags_and,
   vm_flags_andnot,
   vm_flags_or,
+  type MmEnv,
 } from './mm_types.js'
-import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
@@ -219,6 +221,11 @@ export function munlock_vma_folio(mm: MmStruct, vma: VmArea, pfn: number): void 
   }
 }
 
+/** A page allocated for a fault that will not be used after all (folio_put() of a new folio). */
+function put_new_page(env: MmEnv, pfn: number): void {
+  put_page(env, pfn)
+}
+
 /** Kernel: do_anonymous_page(). */
 function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
   const env = mm.env
@@ -234,8 +241,14 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
   // vma_alloc_zeroed_movable_folio(): the allocator clears it (__GFP_ZERO)
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return VM_FAULT_OOM
+  // alloc_anon_folio(): the new folio is charged to the mm's memory cgroup, which may reclaim.
+  if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL, mm.memcg ?? env.memcg.root) < 0) {
+    put_new_page(env, pfn)
+    return VM_FAULT_OOM
+  }
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
+  folio_add_lru(env, pfn)
   add_mm_counter(mm, MM_ANONPAGES, 1)
   let f = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED
   if (vm_flags_test(vma.vm_flags, VM_WRITE)) f |= _PAGE_RW | _PAGE_DIRTY
@@ -385,11 +398,16 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
   if (anon_vma_prepare(vma)) return -1
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
   if (pfn < 0) return -1
+  if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL, mm.memcg ?? env.memcg.root) < 0) {
+    put_new_page(env, pfn)
+    return -1
+  }
   if (src_pfn === env.zero_pfn) env.physmem.fill(pfn, 0)
   else env.physmem.copy(pfn, src_pfn)
   env.clock.advance(src_pfn === env.zero_pfn ? COST_NS.clear_page : COST_NS.copy_page)
   folio_add_new_anon_rmap(env, pfn, vma, addr)
   mlock_new_page(mm, vma, pfn)
+  folio_add_lru(env, pfn)
   return pfn
 }
 

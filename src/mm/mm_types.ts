@@ -46,6 +46,8 @@
  * and the compiler refuses a plain number where a vm_flags_t is expected
  * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
+import type { MemCgroup, MemcgSubsys } from './memcontrol.js'
+import type { XaNodes } from './xarray.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { MapleTree } from './maple_tree.js'
 import type { PageArray } from './page.js'
@@ -205,6 +207,10 @@ export interface AddressSpace {
   readonly id: number
   /** Page index -> pfn of the cached page. */
   readonly i_pages: Map<number, number>
+  /** Page index -> shadow entry (workingset.ts) of a page reclaim evicted from the slot. */
+  readonly i_shadows: Map<number, number>
+  /** The node structure an xarray with these pages and shadows would have (xarray.ts). */
+  readonly xa: XaNodes
   /** VMAs mapping this object (i_mmap). */
   readonly i_mmap: Set<VmArea>
   /** File size in bytes (i_size). */
@@ -228,7 +234,8 @@ export interface AddressSpace {
 
 /** struct file as the mm sees it. */
 export interface VmFile {
-  readonly f_mode: number
+  /** FMODE_* bits (fadvise sets FMODE_RANDOM / FMODE_NOREUSE). */
+  f_mode: number
   readonly f_mapping: AddressSpace
   /** Path or name printed in /proc/<pid>/maps. */
   readonly name: string
@@ -395,6 +402,8 @@ export interface MmSysctl {
   ignore_rlimit_data: boolean
   /** Number of huge pages reserved (nr_hugepages): 0 makes MAP_HUGETLB ENOMEM. */
   nr_hugepages: number
+  /** vm.swappiness (60): the root group's anon-versus-file balance in reclaim. */
+  swappiness: number
 }
 
 export function default_sysctl(): MmSysctl {
@@ -410,6 +419,7 @@ export function default_sysctl(): MmSysctl {
     fault_around_bytes: 65536,
     ignore_rlimit_data: false,
     nr_hugepages: 0,
+    swappiness: 60,
   }
 }
 
@@ -474,6 +484,8 @@ export interface MmEnv {
   readonly mappings: Map<number, AddressSpace>
   /** The driver layer's view of device mappings (src/drivers/mmap_check.ts). */
   readonly driver_hooks: DriverMmHooks
+  /** Memory cgroups: charges, stocks, and the lruvecs every LRU page is on (memcontrol.ts). */
+  readonly memcg: MemcgSubsys
 }
 
 /** struct mm_struct. */
@@ -533,6 +545,8 @@ export class MmStruct {
    * null for an address space no task owns yet: root with INIT_RLIMITS.
    */
   owner: CurrentTask | null = null
+  /** The memory cgroup of mm->owner (null: the root group); charges for this mm go there. */
+  memcg: MemCgroup | null = null
   constructor(
     readonly env: MmEnv,
     readonly id: number,

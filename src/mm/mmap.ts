@@ -196,6 +196,37 @@ function arch_get_unmapped_area_topdown(mm: MmStruct, addr: number, len: number,
   return unmapped_area(mm, len, low, high)
 }
 
+const PMD_SIZE = 2 * 1024 * 1024
+
+/**
+ * Does this file's get_unmapped_area align to huge pages? ext4's regular
+ * files do (thp_get_unmapped_area, even with THP disabled for the process:
+ * test/fixtures/probes/thp_align_pt_reclaim); tmpfs (huge=never) and
+ * devices do not; 32-bit kernels never.
+ */
+function file_thp_aligned(mm: MmStruct, file: VmFile): boolean {
+  return mm.env.arch.bits === 64 && file.f_mmap === undefined && !file.anon_shared && file.f_mapping.backing === 'disk'
+}
+
+/**
+ * Kernel: __thp_get_unmapped_area(): search for len + PMD_SIZE and place the
+ * mapping so that file offset and address agree modulo PMD_SIZE (at the top
+ * of the padded gap when top-down); the plain search when the file range
+ * holds no whole PMD or the padded search fails.
+ */
+function thp_get_unmapped_area(mm: MmStruct, addr: number, len: number, pgoff: number, flags: number): number {
+  const off = pgoff * PAGE_SIZE
+  const off_end = off + len
+  const off_align = Math.ceil(off / PMD_SIZE) * PMD_SIZE
+  if (off_end <= off_align || off_end - off_align < PMD_SIZE) return arch_get_unmapped_area_topdown(mm, addr, len, flags)
+  const ret = arch_get_unmapped_area_topdown(mm, addr, len + PMD_SIZE, flags)
+  if (ret < 0) return arch_get_unmapped_area_topdown(mm, addr, len, flags)
+  if (ret === addr) return addr
+  const off_sub = (((off - ret) % PMD_SIZE) + PMD_SIZE) % PMD_SIZE
+  if (!off_sub) return ret + PMD_SIZE
+  return ret + off_sub
+}
+
 /**
  * Kernel: __get_unmapped_area(). A MAP_FIXED `addr` is the caller's exact
  * unsigned long: the arch code hands it back unchecked, so one of the top
@@ -211,7 +242,7 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: Ulon
     r = addr as number
   } else {
     // Callers pass a hint as a number (round_hint_to_min() makes a wide one a double above TASK_SIZE).
-    r = arch_get_unmapped_area_topdown(mm, addr as number, len, flags)
+    r = _file && file_thp_aligned(mm, _file) ? thp_get_unmapped_area(mm, addr as number, len, _pgoff, flags) : arch_get_unmapped_area_topdown(mm, addr as number, len, flags)
     if (r < 0) return r
     if (r > mm.task_size - len) return -ENOMEM
   }

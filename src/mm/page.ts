@@ -14,6 +14,7 @@
  *                      lists, LRU lists); -1 is NULL. Meaningful only while
  *                      the page is on a list, as in the kernel.
  *   private    Int32   page->private for the owner (slab id, swap entry, ...)
+ *   memcg_data Uint16  id of the memory cgroup the page is charged to (0: none)
  *   owner_order Int8   page_owner: order of the allocation a head page starts,
  *                      -1 otherwise (CONFIG_PAGE_OWNER; the checker uses it)
  *
@@ -74,6 +75,7 @@ export class PageArray {
   readonly lru_next: Int32Array
   readonly lru_prev: Int32Array
   readonly private: Int32Array
+  readonly memcg_data: Uint16Array
   readonly owner_order: Int8Array
 
   constructor(nr: number) {
@@ -95,6 +97,7 @@ export class PageArray {
     this.lru_next = take((b, o, n) => new Int32Array(b, o, n), 4)
     this.lru_prev = take((b, o, n) => new Int32Array(b, o, n), 4)
     this.private = take((b, o, n) => new Int32Array(b, o, n), 4)
+    this.memcg_data = take((b, o, n) => new Uint16Array(b, o, n), 2)
     this.page_type = take((b, o, n) => new Uint8Array(b, o, n), 1)
     this.order = take((b, o, n) => new Uint8Array(b, o, n), 1)
     this.owner_order = take((b, o, n) => new Int8Array(b, o, n), 1)
@@ -144,7 +147,7 @@ export class PageArray {
 }
 
 /** Host bytes the struct-page arrays take per frame (for the boot message and benchmarks). */
-export const HOST_BYTES_PER_PAGE = 4 + 1 + 1 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 1
+export const HOST_BYTES_PER_PAGE = 4 + 1 + 1 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 2 + 1
 /** sizeof(struct page) on the simulated kernel (what mem_map costs in simulated RAM). */
 export function sizeof_struct_page(bits: 32 | 64): number {
   return bits === 64 ? 64 : 32

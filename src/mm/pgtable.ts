@@ -55,6 +55,7 @@
  *     nr_kernel_tlb_flushes, count_tables(mm), reachable_tables(), check(), debug_vm.
  *   Per-process use through FramePageTables (src/mm/pgtable_mm.ts).
  */
+import type { MemcgSubsys } from './memcontrol.js'
 import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page, pt_index } from '../include/wide.js'
@@ -141,7 +142,11 @@ export class PgTables {
   /** Level whose kernel entries arch_sync_kernel_mappings() copies: the pgd (x86_64, i386) or the pmd (PAE). */
   private readonly sync_level: number
 
-  constructor(deps: PgtableDeps) {
+  constructor(
+    deps: PgtableDeps,
+    /** User page tables are kernel memory charged to the running task's memory cgroup. */
+    private readonly memcg: MemcgSubsys,
+  ) {
     this.deps = deps
     const a = deps.arch
     this.arch = a
@@ -259,6 +264,11 @@ export class PgTables {
     const d = this.deps
     const pfn = d.alloc_pages(user ? GFP_PGTABLE_USER : GFP_PGTABLE_KERNEL, 0)
     if (pfn < 0) return -1
+    // __GFP_ACCOUNT: __memcg_kmem_charge_page(); a table the group cannot pay for is not made.
+    if (user && this.memcg.charge_kmem_page(pfn, GFP_PGTABLE_USER) < 0) {
+      d.__free_pages(pfn, 0)
+      return -1
+    }
     d.physmem.fill(pfn, 0)
     d.pages.page_type[pfn] = PGTY_table
     if (boot) d.pages.set(pfn, PG_reserved)
@@ -274,6 +284,7 @@ export class PgTables {
     if (this.debug_vm) this.assert_table_empty(pfn, what)
     d.pages.page_type[pfn] = PGTY_none
     d.vmstat.mod_node_page_state(NODE_STAT.nr_page_table_pages, -1)
+    this.memcg.uncharge_kmem_page(pfn)
     d.__free_pages(pfn, 0)
   }
 

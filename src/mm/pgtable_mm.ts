@@ -143,6 +143,23 @@ export class FramePageTables {
     return this.slot(vpn, false) !== 0
   }
 
+  /**
+   * Kernel: try_to_free_pte() (mm/pt_reclaim.c): free the PTE table that
+   * covers vpn when every one of its entries is none, whichever VMAs it
+   * spans. `ptrs` is PTRS_PER_PTE. true when a table was freed.
+   */
+  reclaim_pte_table(vpn: number, ptrs: number): boolean {
+    if (!this.pte_table_present(vpn)) return false
+    const base = vpn - (vpn % ptrs)
+    let empty = true
+    this.each(base, base + ptrs, () => {
+      empty = false
+    })
+    if (!empty) return false
+    this.free_pgtables(base, base + ptrs)
+    return true
+  }
+
   /** Exit: clear what is left, free every table and the pgd. */
   destroy(): void {
     if (this.mm.pgd === 0) return

@@ -14,8 +14,10 @@
  *    to vma->anon_vma; an anon_vma lives while some chain points at it.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { AnonVma, type AnonVmaChain, type MmEnv, type VmArea, VM_ACCESS_FLAGS, VM_DROPPABLE, VM_IGNORE_MERGE, VM_LOCKED, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
-import { pte_pfn, pte_present } from '../arch/pte.js'
+import { AnonVma, type AnonVmaChain, type MmEnv, type MmStruct, type VmArea, type vm_flags_t, VM_NONE, VM_ACCESS_FLAGS, VM_DROPPABLE, VM_IGNORE_MERGE, VM_LOCKED, VM_RAND_READ, VM_SEQ_READ, vm_flags_andnot, vm_flags_test, vm_flags_xor, vm_flags_or } from './mm_types.js'
+import { _PAGE_ACCESSED, pte_pfn, pte_present } from '../arch/pte.js'
+import { type MemCgroup, MEMCG_MAPPED_FILE, MEMCG_RSS } from './memcontrol.js'
+import { folio_release_lru } from './swap.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { KernelBug } from '../include/bug.js'
@@ -180,6 +182,7 @@ export function folio_add_new_anon_rmap(env: MmEnv, pfn: number, vma: VmArea, ad
   // (VM_DROPPABLE is bit 40: the first comparison keeps the usual VMA off vm_flags_test().)
   if (vma.vm_flags < VM_DROPPABLE || !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) pages.set(pfn, PG_swapbacked)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, 1)
+  env.memcg.mod_memcg_page_state(pfn, MEMCG_RSS, 1)
 }
 
 /** Kernel: folio_add_anon_rmap_pte() (fork's copy of a mapping). */
@@ -189,7 +192,10 @@ export function folio_dup_anon_rmap_pte(env: MmEnv, pfn: number): void {
 
 /** Kernel: folio_add_file_rmap_pte(). */
 export function folio_add_file_rmap_pte(env: MmEnv, pfn: number): void {
-  if (++env.pages._mapcount[pfn] === 1) env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, 1)
+  if (++env.pages._mapcount[pfn] === 1) {
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, 1)
+    env.memcg.mod_memcg_page_state(pfn, MEMCG_MAPPED_FILE, 1)
+  }
 }
 
 /** Kernel: folio_remove_rmap_pte(). */
@@ -198,8 +204,13 @@ export function folio_remove_rmap_pte(env: MmEnv, pfn: number): void {
   const n = --pages._mapcount[pfn]
   if (n < 0) throw new KernelBug(`folio_remove_rmap_pte: pfn ${pfn} mapcount underflow`)
   if (n === 0) {
-    if (pages.mapping[pfn] < 0) env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, -1)
-    else env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, -1)
+    if (pages.mapping[pfn] < 0) {
+      env.vmstat.mod_node_page_state(NODE_STAT.nr_anon_pages, -1)
+      env.memcg.mod_memcg_page_state(pfn, MEMCG_RSS, -1)
+    } else {
+      env.vmstat.mod_node_page_state(NODE_STAT.nr_mapped, -1)
+      env.memcg.mod_memcg_page_state(pfn, MEMCG_MAPPED_FILE, -1)
+    }
     if (pages.test(pfn, PG_mlocked)) pages.clear(pfn, PG_mlocked)
   }
 }
@@ -210,6 +221,8 @@ export function put_page(env: MmEnv, pfn: number): void {
   if (pages._refcount[pfn] <= 0) throw new KernelBug(`put_page: pfn ${pfn} refcount ${pages._refcount[pfn]}`)
   if (pages.put_page_testzero(pfn)) {
     if (pages._mapcount[pfn] !== 0) throw new KernelBug(`put_page: pfn ${pfn} freed while mapped`)
+    // Off its LRU list first: which list it is on follows from the flags cleared below.
+    folio_release_lru(env, pfn)
     pages.mapping[pfn] = 0
     pages.index[pfn] = 0
     pages.clear(pfn, PG_anon_exclusive)
@@ -259,4 +272,39 @@ export function page_locked_elsewhere(env: MmEnv, pfn: number, except: VmArea): 
     return !locked
   })
   return locked
+}
+
+/**
+ * Kernel: folio_referenced(): how many of the page's mappings were used
+ * since the last look (the Accessed bits, which it clears; x86 clears them
+ * without a TLB flush, so a cached translation hides further use until the
+ * TLB entry goes), and the union of those VMAs' flags (VM_LOCKED when a
+ * locked VMA maps it: the walk stops there). VMAs with MADV_RANDOM or
+ * MADV_SEQUENTIAL advice are not asked (vma_has_recency()), nor those of
+ * processes outside `memcg` when reclaim works for a group.
+ */
+export function folio_referenced(env: MmEnv, pfn: number, memcg: MemCgroup | null): { referenced: number; vm_flags: vm_flags_t } {
+  let referenced = 0
+  let vm_flags = VM_NONE
+  rmap_walk(env, pfn, (vma, addr, pte) => {
+    if (vm_flags_test(vma.vm_flags, VM_SEQ_READ) || vm_flags_test(vma.vm_flags, VM_RAND_READ)) return true
+    if (memcg && !mm_match_cgroup(vma.vm_mm, memcg)) return true
+    if (vm_flags_test(vma.vm_flags, VM_LOCKED)) {
+      vm_flags = vm_flags_or(vm_flags, VM_LOCKED)
+      return false
+    }
+    if (pte & _PAGE_ACCESSED) {
+      vma.vm_mm.pgd.set(addr / PAGE_SIZE, pte & ~_PAGE_ACCESSED)
+      referenced++
+      vm_flags = vm_flags_or(vm_flags, vma.vm_flags)
+    }
+    return true
+  })
+  return { referenced, vm_flags }
+}
+
+/** Kernel: mm_match_cgroup(): is the mm's owner in memcg's subtree? */
+function mm_match_cgroup(mm: MmStruct, memcg: MemCgroup): boolean {
+  for (let g: MemCgroup | null = mm.memcg; g; g = g.parent) if (g === memcg) return true
+  return memcg.is_root
 }

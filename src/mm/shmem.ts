@@ -18,13 +18,20 @@ import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
-import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
+import { MEMCG_CACHE, MEMCG_SHMEM } from './memcontrol.js'
+import { folio_add_lru, lru_note_cost_refault } from './swap.js'
+import { workingset_refault } from './workingset.js'
+import { XaNodes } from './xarray.js'
+import { clear_shadow_entries, page_cache_slot_erase, page_cache_slot_store } from './filemap_xa.js'
 import { put_page } from './rmap.js'
 
 
 /** struct address_space of an in-memory file. */
 export class ShmemMapping implements AddressSpace {
   readonly i_pages = new Map<number, number>()
+  readonly i_shadows = new Map<number, number>()
+  readonly xa = new XaNodes()
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
   readonly disk_blocks = new Map<number, Uint8Array>()
@@ -44,7 +51,7 @@ export class ShmemFile implements VmFile {
   constructor(
     readonly f_mapping: AddressSpace,
     readonly name: string,
-    readonly f_mode: number,
+    public f_mode: number,
     readonly anon_shared: boolean,
   ) {}
 }
@@ -86,11 +93,27 @@ export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number
   return mapping.i_pages.get(index) ?? add_to_page_cache(env, mapping, index)
 }
 
-/** Kernel: filemap_add_folio() of a new order-0 page at index (zero-filled, uptodate): its pfn, or -2 when out of memory. */
+/**
+ * Kernel: filemap_add_folio() of a new order-0 page at index (zero-filled,
+ * uptodate): charge it to the running task's memory cgroup (which may
+ * reclaim), put it in the cache slot (taking over a shadow entry, or
+ * growing the xarray), note a refault, and add it to the LRU. Its pfn, or
+ * -2 when out of memory.
+ */
 export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
   if (pfn < 0) return -2
   const pages = env.pages
+  if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL) < 0) {
+    put_page(env, pfn)
+    return -2
+  }
+  const shadow = mapping.i_shadows.get(index)
+  if (shadow !== undefined) mapping.i_shadows.delete(index)
+  else if (!page_cache_slot_store(env, mapping, index)) {
+    put_page(env, pfn)
+    return -2
+  }
   pages.mapping[pfn] = mapping.id
   pages.index[pfn] = index
   // A disk file's block that writeback wrote is read in (read_folio); a hole reads as zeros.
@@ -103,9 +126,13 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   if (mapping.backing === 'shmem') {
     pages.set(pfn, PG_swapbacked)
     env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, 1)
+    env.memcg.mod_memcg_page_state(pfn, MEMCG_SHMEM, 1)
   }
   env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, 1)
+  env.memcg.mod_memcg_page_state(pfn, MEMCG_CACHE, 1)
   mapping.i_pages.set(index, pfn)
+  if (shadow !== undefined) workingset_refault(env.memcg, pages, env.vmstat, pfn, shadow, (lv, file, nr) => lru_note_cost_refault(env, lv, file, nr))
+  folio_add_lru(env, pfn)
   return pfn
 }
 
@@ -125,16 +152,40 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
   }
 }
 
+/**
+ * Take the page out of its cache slot, leaving `shadow` there (0: none)
+ * (Kernel: __filemap_remove_folio() / page_cache_delete()); the caller has
+ * unmapped it and drops the cache's reference.
+ */
+function page_cache_delete(env: MmEnv, mapping: AddressSpace, index: number, pfn: number, shadow: number): void {
+  mapping.i_pages.delete(index)
+  if (shadow) mapping.i_shadows.set(index, shadow)
+  else page_cache_slot_erase(env, mapping, index)
+  forget_readahead_folio(mapping, index)
+  clear_page_dirty(env, pfn)
+  if (env.pages.test(pfn, PG_swapbacked)) {
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
+    env.memcg.mod_memcg_page_state(pfn, MEMCG_SHMEM, -1)
+  }
+  env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, -1)
+  env.memcg.mod_memcg_page_state(pfn, MEMCG_CACHE, -1)
+  env.pages.clear(pfn, PG_uptodate)
+}
+
 /** Remove a page from the page cache (caller has unmapped it). Kernel: filemap_remove_folio(). */
 export function delete_from_page_cache(env: MmEnv, mapping: AddressSpace, index: number): void {
   const pfn = mapping.i_pages.get(index)
   if (pfn === undefined) return
-  mapping.i_pages.delete(index)
-  forget_readahead_folio(mapping, index)
-  clear_page_dirty(env, pfn)
-  if (env.pages.test(pfn, PG_swapbacked)) env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
-  env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, -1)
-  env.pages.clear(pfn, PG_uptodate)
+  page_cache_delete(env, mapping, index, pfn, 0)
+  put_page(env, pfn)
+}
+
+/**
+ * Kernel: __remove_mapping() of a clean, unmapped page-cache page that
+ * reclaim took off the LRU: the slot keeps `shadow`; the page is freed.
+ */
+export function remove_mapping_for_reclaim(env: MmEnv, mapping: AddressSpace, index: number, pfn: number, shadow: number): void {
+  page_cache_delete(env, mapping, index, pfn, shadow)
   put_page(env, pfn)
 }
 
@@ -250,5 +301,6 @@ function forget_readahead_folio(mapping: AddressSpace, index: number): void {
 /** Kernel: shmem_evict_inode(): drop every page of an object nobody references any more. */
 export function shmem_evict(env: MmEnv, mapping: AddressSpace): void {
   for (const index of [...mapping.i_pages.keys()]) delete_from_page_cache(env, mapping, index)
+  clear_shadow_entries(env, mapping, 0, Infinity)
   env.mappings.delete(mapping.id)
 }

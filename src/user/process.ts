@@ -454,6 +454,14 @@ export class Process {
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
   }
+  /** posix_fadvise(2) as the raw system call: 0 or -errno. */
+  sys_fadvise(fd: number, offset: number, len: number, advice: number): number {
+    return this.sys.sys_fadvise64(this.live(), arg_int('fadvise', 'fd', fd), arg_int('fadvise', 'offset', offset), arg_int('fadvise', 'len', len), arg_int('fadvise', 'advice', advice))
+  }
+  /** posix_fadvise(2); throws ErrnoError. */
+  fadvise(fd: number, offset: number, len: number, advice: number): void {
+    check_syscall(this.sys_fadvise(fd, offset, len, advice), 'fadvise')
+  }
   sys_fsync(fd: number): number {
     return this.sys.sys_fsync(this.live(), arg_int('fsync', 'fd', fd))
   }

@@ -51,7 +51,7 @@ describe('mmsim command', () => {
   it('a machine larger than the host can hold is refused in one line, before anything is allocated', () => {
     const r = run('proc', '/proc/meminfo', '--ram', '64T')
     expect(r.status).toBe(2)
-    expect(r.stderr).toMatch(/^mmsim: ram: 64T needs 624\.0 GiB of host memory for its struct pages, this host has [\d.]+ GiB \(the largest it can boot is about \d+[GT]\)\n$/)
+    expect(r.stderr).toMatch(/^mmsim: ram: 64T needs 656\.0 GiB of host memory for its struct pages, this host has [\d.]+ GiB \(the largest it can boot is about \d+[GT]\)\n$/)
   })
 
   it('/proc/self is the reading process, as with cat on Linux', () => {

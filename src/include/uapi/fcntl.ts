@@ -12,3 +12,10 @@ export const O_NONBLOCK = 0o4000
 export const SEEK_SET = 0
 export const SEEK_CUR = 1
 export const SEEK_END = 2
+/** posix_fadvise(2) advice (include/uapi/linux/fadvise.h, x86-64). */
+export const POSIX_FADV_NORMAL = 0
+export const POSIX_FADV_RANDOM = 1
+export const POSIX_FADV_SEQUENTIAL = 2
+export const POSIX_FADV_WILLNEED = 3
+export const POSIX_FADV_DONTNEED = 4
+export const POSIX_FADV_NOREUSE = 5

@@ -1,0 +1,154 @@
+/**
+ * LRU list operations (Kernel: mm/swap.c folio_add_lru(), lru_add(),
+ * folio_mark_accessed(), folio_activate(), folio_deactivate(),
+ * lru_note_cost(); mm/mlock.c's unevictable list for mlocked folios).
+ *
+ * Linux batches these per CPU (folio_batch) and drains at lru_add_drain();
+ * the batches only delay when a folio reaches its list, and every reclaim
+ * and every oracle sync point drains them first, so here a folio moves at
+ * once. A folio in a batch that folio_mark_accessed() sees for the second
+ * time is activated in place (__lru_cache_activate_folio): the same as
+ * activating it on its list.
+ */
+import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_del_folio, folio_is_file_lru } from './lruvec.js'
+import type { MmEnv } from './mm_types.js'
+import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
+import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
+import { workingset_age_nonresident } from './workingset.js'
+
+/** SWAP_CLUSTER_MAX: the unit of reclaim work. */
+export const SWAP_CLUSTER_MAX = 32
+
+/** Kernel: folio_evictable(): mlocked folios go on the unevictable list. */
+export function folio_evictable(env: MmEnv, pfn: number): boolean {
+  return !env.pages.test(pfn, PG_mlocked)
+}
+
+/** Kernel: folio_add_lru() + lru_add(): a new folio goes on its lruvec (inactive unless PG_active). */
+export function folio_add_lru(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (folio_evictable(env, pfn)) pages.clear(pfn, PG_unevictable)
+  else {
+    pages.clear(pfn, PG_active)
+    pages.set(pfn, PG_unevictable)
+  }
+  pages.set(pfn, PG_lru)
+  lruvec_add_folio(env.memcg.folio_lruvec(pfn), pages, env.vmstat, pfn)
+}
+
+/**
+ * Kernel: folio_isolate_lru() without the reference: take the folio off its
+ * list (it is being freed or moved). Clears PG_lru; other flags stay.
+ */
+export function folio_del_lru(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (!pages.test(pfn, PG_lru)) return
+  lruvec_del_folio(env.memcg.folio_lruvec(pfn), pages, env.vmstat, pfn)
+  pages.clear(pfn, PG_lru)
+}
+
+/** Kernel: __page_cache_release() / free: off the LRU, LRU flags cleared, uncharged. */
+export function folio_release_lru(env: MmEnv, pfn: number): void {
+  folio_del_lru(env, pfn)
+  const pages = env.pages
+  pages.clear(pfn, PG_active)
+  pages.clear(pfn, PG_unevictable)
+  pages.clear(pfn, PG_referenced)
+  pages.clear(pfn, PG_workingset)
+  env.memcg.mem_cgroup_uncharge(pfn)
+}
+
+/** Kernel: folio_activate() (lru_activate): an inactive folio on its list moves to the active head. */
+export function folio_activate(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_active) || pages.test(pfn, PG_unevictable)) return
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.set(pfn, PG_active)
+  lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+  env.vmstat.count_vm_event(PGACTIVATE)
+}
+
+/**
+ * Kernel: folio_mark_accessed(): the first access sets PG_referenced, the
+ * second activates the folio (and ticks the workingset clock).
+ */
+export function folio_mark_accessed(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (!pages.test(pfn, PG_referenced)) {
+    pages.set(pfn, PG_referenced)
+  } else if (pages.test(pfn, PG_unevictable)) {
+    // Unevictable folios stay where they are.
+  } else if (!pages.test(pfn, PG_active)) {
+    if (pages.test(pfn, PG_lru)) folio_activate(env, pfn)
+    else pages.set(pfn, PG_active)
+    pages.clear(pfn, PG_referenced)
+    workingset_age_nonresident(env.memcg, env.memcg.folio_lruvec(pfn), 1)
+  }
+}
+
+/** Kernel: folio_deactivate() (lru_deactivate, MADV_COLD): an active folio moves to the inactive head. */
+export function folio_deactivate(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_unevictable) || !pages.test(pfn, PG_active)) return
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.clear(pfn, PG_active)
+  pages.clear(pfn, PG_referenced)
+  lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+  env.vmstat.count_vm_event(PGDEACTIVATE)
+}
+
+/**
+ * Kernel: folio_mark_lazyfree() (lru_lazyfree, MADV_FREE): a clean
+ * anonymous folio stops being swap-backed and moves to the inactive file
+ * list, to be discarded rather than swapped.
+ */
+export function folio_mark_lazyfree(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.clear(pfn, PG_active)
+  pages.clear(pfn, PG_referenced)
+  pages.clear(pfn, PG_swapbacked)
+  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+}
+
+/** A lazily freeable folio written again before reclaim got to it: swap-backed and active again. */
+export function folio_redirty_lazyfree(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.set(pfn, PG_swapbacked)
+  pages.set(pfn, PG_active)
+  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+}
+
+/**
+ * Kernel: lru_note_cost(): reclaim cost of a list type (I/O counts
+ * SWAP_CLUSTER_MAX per page, rotations 1), up the hierarchy, halved when
+ * it outgrows a quarter of the LRU so it follows recent behaviour.
+ */
+export function lru_note_cost(env: MmEnv, lruvec: Lruvec, file: boolean, nr_io: number, nr_rotated: number): void {
+  const cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated
+  if (!cost) return
+  for (let g = env.memcg.by_id.get(lruvec.memcg_id) ?? null; g; g = g.parent) {
+    const lv = g.lruvec
+    const lrusize = lv.size(LRU_INACTIVE_ANON) + lv.size(LRU_ACTIVE_ANON) + lv.size(LRU_INACTIVE_FILE) + lv.size(LRU_ACTIVE_FILE)
+    if (file) lv.file_cost += cost
+    else lv.anon_cost += cost
+    if (lv.file_cost + lv.anon_cost > Math.floor(lrusize / 4)) {
+      lv.file_cost = Math.floor(lv.file_cost / 2)
+      lv.anon_cost = Math.floor(lv.anon_cost / 2)
+    }
+  }
+}
+
+/** Kernel: lru_note_cost_refault(): a workingset page refaulted: one page of I/O on its type. */
+export function lru_note_cost_refault(env: MmEnv, lruvec: Lruvec, file: boolean, nr_io: number): void {
+  lru_note_cost(env, lruvec, file, nr_io, 0)
+}
+
+export { folio_is_file_lru }

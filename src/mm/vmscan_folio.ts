@@ -1,0 +1,179 @@
+/**
+ * What reclaim does with each folio it took off an inactive list (Kernel:
+ * mm/vmscan.c shrink_folio_list(), folio_check_references(),
+ * __remove_mapping(), pageout()).
+ *
+ * A folio whose mappings were used since the last look is kept or
+ * activated; one referenced only through PG_referenced (a read()) is
+ * reclaimed if clean. Anonymous folios need swap (add_to_swap); mapped
+ * folios are unmapped first; dirty file folios are not written by direct
+ * or memcg reclaim: they get PG_reclaim and go back active, for the
+ * flusher. A clean unmapped page-cache folio leaves a shadow entry in its
+ * slot (workingset_eviction) and is freed.
+ */
+import { PAGE_SIZE } from '../include/page_types.js'
+import { __GFP_IO } from './gfp.js'
+import { folio_is_file_lru } from './lruvec.js'
+import type { MemCgroup } from './memcontrol.js'
+import { zap_page_range_single } from './memory.js'
+import { type MmEnv, type VmArea, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
+import { PG_active, PG_dirty, PG_mlocked, PG_reclaim, PG_referenced, PG_swapbacked, PG_swapcache, PG_writeback } from './page.js'
+import { folio_referenced, rmap_walk } from './rmap.js'
+import { remove_mapping_for_reclaim } from './shmem.js'
+import { folio_evictable } from './swap.js'
+import { PGACTIVATE } from './vm_event_item.js'
+import { workingset_eviction } from './workingset.js'
+
+/** enum folio_references. */
+export const FOLIOREF_RECLAIM = 0
+export const FOLIOREF_RECLAIM_CLEAN = 1
+export const FOLIOREF_KEEP = 2
+export const FOLIOREF_ACTIVATE = 3
+
+/** The part of struct scan_control shrink_folio_list() reads and updates. */
+export interface FolioScan {
+  gfp_mask: number
+  may_unmap: boolean
+  may_writepage: boolean
+  target_mem_cgroup: MemCgroup | null
+  nr_scanned: number
+}
+
+/** struct reclaim_stat. */
+export interface ReclaimStat {
+  nr_dirty: number
+  nr_unqueued_dirty: number
+  nr_congested: number
+  nr_writeback: number
+  nr_immediate: number
+  nr_pageout: number
+  nr_activate: [number, number]
+  nr_ref_keep: number
+  nr_unmap_fail: number
+}
+
+export function reclaim_stat(): ReclaimStat {
+  return { nr_dirty: 0, nr_unqueued_dirty: 0, nr_congested: 0, nr_writeback: 0, nr_immediate: 0, nr_pageout: 0, nr_activate: [0, 0], nr_ref_keep: 0, nr_unmap_fail: 0 }
+}
+
+/** Kernel: folio_check_references(). */
+export function folio_check_references(env: MmEnv, pfn: number, sc: FolioScan): number {
+  const pages = env.pages
+  const { referenced, vm_flags } = folio_referenced(env, pfn, sc.target_mem_cgroup)
+  const referenced_folio = pages.test(pfn, PG_referenced)
+  pages.clear(pfn, PG_referenced)
+  if (vm_flags_test(vm_flags, VM_LOCKED)) return FOLIOREF_ACTIVATE
+  if (referenced) {
+    // Every mapped folio starts with a reference from its fault: look twice before activating.
+    pages.set(pfn, PG_referenced)
+    if (referenced_folio || referenced > 1) return FOLIOREF_ACTIVATE
+    if (vm_flags_test(vm_flags, VM_EXEC) && folio_is_file_lru(pages, pfn)) return FOLIOREF_ACTIVATE
+    return FOLIOREF_KEEP
+  }
+  if (referenced_folio && folio_is_file_lru(pages, pfn)) return FOLIOREF_RECLAIM_CLEAN
+  return FOLIOREF_RECLAIM
+}
+
+/**
+ * Kernel: try_to_unmap() of a page-cache folio: every PTE mapping it is
+ * zapped (its dirty bit moves to the folio). false when a VM_LOCKED VMA
+ * maps it: mlocked folios stay.
+ */
+function try_to_unmap_file(env: MmEnv, pfn: number): boolean {
+  const maps: Array<[VmArea, number]> = []
+  let locked = false
+  rmap_walk(env, pfn, (vma, addr) => {
+    if (vm_flags_test(vma.vm_flags, VM_LOCKED)) {
+      locked = true
+      return false
+    }
+    maps.push([vma, addr])
+    return true
+  })
+  if (locked) return false
+  for (const [vma, addr] of maps) zap_page_range_single(vma.vm_mm, vma, addr, addr + PAGE_SIZE, {})
+  return env.pages._mapcount[pfn] === 0
+}
+
+/** Kernel: add_to_swap(): no swap device is configured, so there is no slot for the folio. */
+function add_to_swap(_env: MmEnv, _pfn: number): boolean {
+  return false
+}
+
+/**
+ * Kernel: shrink_folio_list(): try to free each folio of `list` (oldest
+ * first). Returns the number reclaimed; the folios kept are left in
+ * `kept`, in the order they were processed, to go back on the LRU.
+ */
+export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: FolioScan, stat: ReclaimStat, ignore_references: boolean, kept: number[]): number {
+  const pages = env.pages
+  let nr_reclaimed = 0
+  let pgactivate = 0
+  for (const pfn of list) {
+    sc.nr_scanned++
+    let activate = false
+    outcome: {
+      if (!folio_evictable(env, pfn)) {
+        activate = true
+        break outcome
+      }
+      const mapped = pages._mapcount[pfn] > 0
+      if (!sc.may_unmap && mapped) break outcome
+      const file = folio_is_file_lru(pages, pfn)
+      const anon = pages.mapping[pfn] < 0
+      const lazyfree = anon && !pages.test(pfn, PG_swapbacked)
+      const dirty = file && !lazyfree && pages.test(pfn, PG_dirty)
+      const writeback = file && !lazyfree && pages.test(pfn, PG_writeback)
+      if (dirty || writeback) stat.nr_dirty++
+      if (dirty && !writeback) stat.nr_unqueued_dirty++
+      const references = ignore_references ? FOLIOREF_RECLAIM : folio_check_references(env, pfn, sc)
+      if (references === FOLIOREF_ACTIVATE) {
+        activate = true
+        break outcome
+      }
+      if (references === FOLIOREF_KEEP) {
+        stat.nr_ref_keep++
+        break outcome
+      }
+      if (anon && !lazyfree && !pages.test(pfn, PG_swapcache)) {
+        if ((sc.gfp_mask & __GFP_IO) === 0) break outcome
+        if (!add_to_swap(env, pfn)) {
+          activate = true
+          break outcome
+        }
+      }
+      if (mapped) {
+        if (anon || !try_to_unmap_file(env, pfn)) {
+          stat.nr_unmap_fail++
+          activate = true
+          break outcome
+        }
+      }
+      if (pages.test(pfn, PG_dirty)) {
+        // Only kswapd writes file folios, and only once it has seen them again; memcg and direct
+        // reclaim mark them for immediate reclaim when written and move on.
+        if (file) {
+          pages.set(pfn, PG_reclaim)
+          activate = true
+          break outcome
+        }
+        if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) break outcome
+      }
+      const mapping = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+      if (!mapping || pages._refcount[pfn] !== 1) break outcome
+      // __remove_mapping(): the slot keeps a shadow of the evicted folio.
+      const shadow = workingset_eviction(env.memcg, pages, pfn)
+      remove_mapping_for_reclaim(env, mapping, pages.index[pfn], pfn, shadow)
+      nr_reclaimed++
+      continue
+    }
+    if (activate && !pages.test(pfn, PG_mlocked)) {
+      pages.set(pfn, PG_active)
+      stat.nr_activate[folio_is_file_lru(pages, pfn) ? 1 : 0]++
+      pgactivate++
+    }
+    kept.push(pfn)
+  }
+  if (pgactivate) env.vmstat.count_vm_events(PGACTIVATE, pgactivate)
+  return nr_reclaimed
+}
