@@ -16,6 +16,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
+import { SwapState } from '../mm/swap.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
 import type { TlbFlush } from '../arch/x86/tlb.js'
@@ -62,8 +63,11 @@ export interface MmHost {
   readonly pgtables: PgTables
   /** PFN of empty_zero_page (a reserved frame in the kernel image's .bss). */
   readonly zero_pfn: number
-  /** The kernel log (pr_warn_once() messages of the mm layer). */
-  readonly printk: { pr_warn(text: string): void }
+  /** The kernel log (pr_warn_once() messages of the mm layer, swapon's lines). */
+  readonly printk: { pr_warn(text: string): void; pr_info(text: string): void; pr_err(text: string): void }
+  readonly cpus: number
+  /** The MMUs: the CPU executing now (percpu_swap_cluster is per CPU). */
+  readonly mmu: { readonly this_cpu: number }
 }
 
 /**
@@ -157,6 +161,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     anon_vmas: new Map<number, AnonVma>(),
     mappings: new Map<number, AddressSpace>(),
     driver_hooks: {},
+    swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),

@@ -4,16 +4,18 @@
  *
  * PTE words use the x86 layout: pfn * 4096 + flag bits (P, RW, US, A, D and
  * the software SPECIAL bit for the zero page). A non-present non-zero entry
- * is a PTE marker (only the guard marker exists here: no swap).
+ * is a swap entry (swap_fault.ts brings its page in) or a PTE marker (only
+ * the guard marker exists here).
  *
  * Invariants kept exact:
  *  - every present PTE of a normal page holds one page reference and one
  *    mapcount; the zero page is SPECIAL and holds neither;
- *  - mm.rss_stat counts MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES per PTE;
+ *  - mm.rss_stat counts MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES per PTE,
+ *    MM_SWAPENTS per swap PTE (each holds one reference on its slot);
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
-import { EFAULT, ENOMEM } from '../include/errno.js'
+import { EFAULT, EIO, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
@@ -23,6 +25,7 @@ import {
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
+  MM_SWAPENTS,
   VM_GROWSDOWN,
   VM_LOCKED,
   VM_SHARED,
@@ -67,8 +70,17 @@ import {
   pte_clear_flags,
   pfn_pte as mk_pte,
   vm_get_page_prot,
+  is_swap_pte,
+  pte_swp_type,
+  pte_swp_offset,
+  pte_swp_exclusive,
+  pte_swp_clear_exclusive,
 } from '../arch/pte.js'
-import { is_guard_pte_marker } from './swapops.js'
+import { is_guard_pte_marker, is_pte_marker } from './swapops.js'
+import { do_swap_page } from './swap_fault.js'
+import { free_swap_and_cache } from './swap_state.js'
+import { swap_duplicate } from './swapfile.js'
+import { swp_entry } from './swap.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 import { PGFAULT } from './vm_event_item.js'
 
@@ -561,7 +573,13 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr)
     else ret = do_shared_fault(mm, vma, addr)
   } else if (!pte_present(pte)) {
-    ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
+    if (is_pte_marker(pte)) ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
+    else {
+      ret = do_swap_page(mm, vma, addr, pte, write, vm_page_prot(vma))
+      // do_swap_page()'s end: a write the new PTE does not allow is a COW.
+      const npte = mm.pgd.get(vpn)
+      if (write && !(ret & VM_FAULT_ERROR) && pte_present(npte) && !pte_write(npte)) ret |= do_wp_page(mm, vma, addr, npte) & VM_FAULT_ERROR
+    }
   } else if (write && !pte_write(pte)) {
     ret = do_wp_page(mm, vma, addr, pte)
   } else {
@@ -694,8 +712,16 @@ function zap_vmas(mm: MmStruct, vmas: readonly VmArea[], start: number, end: num
     // Tables hold no entries outside VMAs; between the VMAs of the run there is nothing to zap.
     if (addr < vma.vm_start || addr >= vma.vm_end) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte) && !details.drop_markers) return
+      if (is_pte_marker(pte)) {
+        if (is_guard_pte_marker(pte) && !details.drop_markers) return
+        mm.pgd.set(vpn, 0)
+        return
+      }
+      // zap_nonpresent_ptes(): a swap entry is a private page; truncation leaves it (should_zap_cows()).
+      if (details.single_mapping && !details.even_cows) return
       mm.pgd.set(vpn, 0)
+      add_mm_counter(mm, MM_SWAPENTS, -1)
+      free_swap_and_cache(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte)))
       return
     }
     const page = vm_normal_page(vma, pte)
@@ -731,7 +757,23 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (ret) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
+      if (is_pte_marker(pte)) {
+        if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
+        return
+      }
+      // copy_nonpresent_pte(): the child refers to the same slot; the entry is shared from now on.
+      if (!dmm.pgd.set(vpn, pte_swp_clear_exclusive(pte))) {
+        ret = -ENOMEM
+        return
+      }
+      if (swap_duplicate(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte))) < 0) {
+        dmm.pgd.set(vpn, 0)
+        ret = -EIO
+        return
+      }
+      env.swap.mmlist.add(dmm)
+      if (pte_swp_exclusive(pte)) smm.pgd.set(vpn, pte_swp_clear_exclusive(pte))
+      add_mm_counter(dmm, MM_SWAPENTS, 1)
       return
     }
     const page = vm_normal_page(src, pte)

@@ -56,6 +56,7 @@ import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
+import type { SwapState } from './swap.js'
 import { flags_and, flags_andnot, flags_or, flags_shr, flags_test, flags_union, flags_xor, type vm_flags_t } from '../include/wide.js'
 
 export type { vm_flags_t } from '../include/wide.js'
@@ -469,6 +470,8 @@ export interface MmEnv {
   readonly mappings: Map<number, AddressSpace>
   /** The driver layer's view of device mappings (src/drivers/mmap_check.ts). */
   readonly driver_hooks: DriverMmHooks
+  /** Swap areas, slots and the swap cache (src/mm/swap.ts). */
+  readonly swap: SwapState
 }
 
 /** struct mm_struct. */
