@@ -23,7 +23,7 @@ import type { TlbFlush } from '../arch/x86/tlb.js'
 import { translate_on } from './mmu_context.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
-import { EINVAL } from '../include/errno.js'
+import { EINVAL, ENOENT, EPERM } from '../include/errno.js'
 import type { ThreadStacks } from './thread_stack.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './sched_mm.js'
@@ -35,6 +35,7 @@ import { do_madvise } from '../mm/madvise.js'
 import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '../mm/mlock.js'
 import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
+import { do_swapoff, do_swapon } from '../mm/swapfile_swapon.js'
 import { do_mseal } from '../mm/mseal.js'
 import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
@@ -43,6 +44,7 @@ import { is_guard_pte_marker } from '../mm/memory.js'
 import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
 import { validate_mm } from '../mm/vma.js'
 import { FsNamespace } from '../fs/namei.js'
+import { S_ISBLK } from '../fs/fs.js'
 import type { MmEntry, UserFault } from './mm_entry.js'
 import { SIGNAL_NUMBERS_BY_NAME, SI_CODES_BY_NAME } from '../include/signal_names.js'
 
@@ -224,6 +226,18 @@ export function make_mm_entry(
     do_munlockall,
     do_msync,
     do_mincore,
+    sys_swapon: (path, swap_flags) => {
+      // file_open_name() then claim_swapfile(): a block device's node, else EINVAL.
+      const inode = fs.lookup(path)
+      if (!inode) return -ENOENT
+      const bdev = S_ISBLK(inode.i_mode) ? (env.swap.bdevs.get(inode.i_rdev) ?? null) : null
+      return do_swapon(env, path, bdev, swap_flags)
+    },
+    sys_swapoff: (path, cap) => {
+      if (!cap) return -EPERM
+      if (!fs.lookup(path)) return -ENOENT
+      return do_swapoff(env, path, cap)
+    },
     do_mseal,
     sys_brk,
     access_user(mm, addr, len, write, data) {

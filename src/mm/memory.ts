@@ -70,7 +70,6 @@ import {
   pte_clear_flags,
   pfn_pte as mk_pte,
   vm_get_page_prot,
-  is_swap_pte,
   pte_swp_type,
   pte_swp_offset,
   pte_swp_exclusive,
