@@ -368,6 +368,8 @@ export class VmArea {
   special_name: string | null = null
   /** Address of the slab object (vm_area_struct cache), 0 without slab. */
   slab_obj = 0
+  /** Kernel: swap_readahead_info: the last swap fault's address | window << 6 | hits (swap_state.ts). */
+  swap_readahead_info = 0
   constructor(readonly vm_mm: MmStruct) {}
 }
 

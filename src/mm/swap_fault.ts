@@ -72,7 +72,7 @@ export function do_swap_page(mm: MmStruct, vma: VmArea, addr: number, pte: PteVa
   let pfn = swap_cache_get_folio(env, entry)
   if (pfn >= 0) {
     pages.get_page(pfn)
-    swap_update_readahead(env, pfn)
+    swap_update_readahead(env, pfn, vma, addr)
     swapcache = pfn
   } else {
     if (si.flags & SWP_SYNCHRONOUS_IO && __swap_count(env, entry) === 1) {
@@ -90,7 +90,7 @@ export function do_swap_page(mm: MmStruct, vma: VmArea, addr: number, pte: PteVa
       // folio_add_lru(folio)
       swap_read_folio(env, pfn, entry)
     } else {
-      pfn = swapin_readahead(env, entry)
+      pfn = swapin_readahead(env, entry, vma, addr)
       if (pfn < 0) return VM_FAULT_OOM
       swapcache = pfn
     }

@@ -11,7 +11,10 @@
  * it or the slot is freed.
  */
 import { GFP_HIGHUSER_MOVABLE } from './gfp.js'
-import type { MmEnv } from './mm_types.js'
+import type { MmEnv, VmArea } from './mm_types.js'
+import { PAGE_SIZE } from '../include/page_types.js'
+import { is_swap_pte, pte_swp_offset, pte_swp_type } from '../arch/pte.js'
+import { is_pte_marker } from './swapops.js'
 import { PG_dirty, PG_reclaim as PG_readahead, PG_swapbacked, PG_swapcache } from './page.js'
 import { put_page } from './rmap.js'
 import { swap_read_folio } from './page_io.js'
@@ -175,28 +178,50 @@ function swapin_nr_pages(env: MmEnv, offset: number): number {
   return pages
 }
 
+/** Kernel: swap_use_vma_readahead(): by address unless a rotational area is on. */
+function swap_use_vma_readahead(env: MmEnv): boolean {
+  return env.swap.nr_rotate_swap === 0
+}
+
+// vma->swap_readahead_info: the fault address (page aligned) | window << 6 | hits.
+const SWAP_RA_WIN_SHIFT = 6
+const SWAP_RA_HITS_MAX = 63
+/** Kernel: GET_SWAP_RA_VAL(): a VMA that never swapped in starts with 4 hits (a first window of 8). */
+function get_swap_ra_val(vma: VmArea): number {
+  return vma.swap_readahead_info || 4
+}
+function swap_ra_val(addr: number, win: number, hits: number): number {
+  return Math.floor(addr / PAGE_SIZE) * PAGE_SIZE + win * 2 ** SWAP_RA_WIN_SHIFT + hits
+}
+
 /**
- * Kernel: swap_update_readahead(): a fault found a folio readahead
- * brought in: count the hit (it widens the next window).
+ * Kernel: swap_update_readahead(): a fault found its folio in the swap
+ * cache; when readahead brought it, count the hit (the next window grows):
+ * in the VMA, or machine-wide for offset-based readahead.
  */
-export function swap_update_readahead(env: MmEnv, pfn: number): void {
+export function swap_update_readahead(env: MmEnv, pfn: number, vma: VmArea | null, addr: number): void {
   const pages = env.pages
-  if (pages.test(pfn, PG_readahead)) {
-    pages.clear(pfn, PG_readahead)
-    env.swap.readahead_hits++
+  const readahead = pages.test(pfn, PG_readahead)
+  if (readahead) pages.clear(pfn, PG_readahead)
+  const vma_ra = swap_use_vma_readahead(env)
+  if (vma && vma_ra) {
+    const v = get_swap_ra_val(vma)
+    const win = Math.floor(v / 2 ** SWAP_RA_WIN_SHIFT) % 64
+    let hits = v % 64
+    if (readahead) hits = Math.min(hits + 1, SWAP_RA_HITS_MAX)
+    vma.swap_readahead_info = swap_ra_val(addr, win, hits)
+  }
+  if (readahead) {
     env.vmstat.count_vm_event(SWAP_RA_HIT)
+    if (!vma || !vma_ra) env.swap.readahead_hits++
   }
 }
 
 /**
- * Kernel: swapin_readahead() -> swap_cluster_readahead(): read the aligned
- * window of slots around entry (their folios marked PG_readahead), then
- * entry itself. vm.page-cluster bounds the window; the offset-based window
- * is what Linux uses whenever a rotational area is on (nr_rotate_swap).
- * mmsim uses it for every area (the VMA-based window of swap_vma_readahead
- * is not modelled). Returns the folio with a reference, or -1.
+ * Kernel: swap_cluster_readahead(): read the aligned window of slots
+ * around entry (their folios marked PG_readahead), then entry itself.
  */
-export function swapin_readahead(env: MmEnv, entry: number): number {
+function swap_cluster_readahead(env: MmEnv, entry: number): number {
   const si = env.swap.si_of(entry)
   if (!si) return -1
   const offset = swp_offset(entry)
@@ -207,18 +232,67 @@ export function swapin_readahead(env: MmEnv, entry: number): number {
     if (start === 0) start = 1 // the header
     if (end >= si.max) end = si.max - 1
     const type = swp_type(entry)
-    for (let off = start; off <= end; off++) {
-      const e = swp_entry(type, off)
-      const r = __read_swap_cache_async(env, e)
-      if (r.pfn < 0) continue
-      if (r.allocated && off !== offset) {
-        env.pages.set(r.pfn, PG_readahead)
-        env.vmstat.count_vm_event(SWAP_RA)
+    for (let off = start; off <= end; off++) read_ahead_one(env, swp_entry(type, off), off !== offset)
+  }
+  return __read_swap_cache_async(env, entry).pfn
+}
+
+function read_ahead_one(env: MmEnv, e: number, mark: boolean): void {
+  const r = __read_swap_cache_async(env, e)
+  if (r.pfn < 0) return
+  if (r.allocated && mark) {
+    env.pages.set(r.pfn, PG_readahead)
+    env.vmstat.count_vm_event(SWAP_RA)
+  }
+  put_page(env, r.pfn)
+}
+
+/**
+ * Kernel: swap_vma_ra_win() + swap_vma_readahead(): the window (from the
+ * VMA's last fault and hits, vm.page-cluster at most) around the fault
+ * address, forward or backward when the faults go one way, clipped to the
+ * VMA and the page table; every swap PTE in it is read, then entry.
+ */
+function swap_vma_readahead(env: MmEnv, entry: number, vma: VmArea, addr: number): number {
+  const max_win = 2 ** Math.min(env.swap.page_cluster, 5)
+  const faddr = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE
+  if (max_win > 1) {
+    const v = get_swap_ra_val(vma)
+    const prev_faddr = Math.floor(v / PAGE_SIZE) * PAGE_SIZE
+    const prev_win = Math.floor(v / 2 ** SWAP_RA_WIN_SHIFT) % 64
+    const hits = v % 64
+    const win = __swapin_nr_pages(prev_faddr / PAGE_SIZE, faddr / PAGE_SIZE, hits, max_win, prev_win)
+    vma.swap_readahead_info = swap_ra_val(faddr, win, 0)
+    if (win > 1) {
+      let left: number
+      if (faddr === prev_faddr + PAGE_SIZE) left = faddr
+      else if (prev_faddr === faddr + PAGE_SIZE) left = faddr - win * PAGE_SIZE + PAGE_SIZE
+      else left = faddr - Math.floor((win - 1) / 2) * PAGE_SIZE
+      const right = left + win * PAGE_SIZE
+      if (left < 0) left = 0
+      const PMD_SIZE = 512 * PAGE_SIZE
+      const pmd = Math.floor(faddr / PMD_SIZE) * PMD_SIZE
+      const start = Math.max(left, vma.vm_start, pmd)
+      const end = Math.min(right, vma.vm_end, pmd + PMD_SIZE)
+      const mm = vma.vm_mm
+      for (let a = start; a < end; a += PAGE_SIZE) {
+        const pte = mm.pgd.get(a / PAGE_SIZE)
+        if (!is_swap_pte(pte) || is_pte_marker(pte)) continue
+        read_ahead_one(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte)), a !== faddr)
       }
-      put_page(env, r.pfn)
     }
   }
   return __read_swap_cache_async(env, entry).pfn
+}
+
+/**
+ * Kernel: swapin_readahead(): read entry's folio into the swap cache with
+ * the pages around it: by address in the faulting VMA, or by swap offset
+ * while a rotational area is on (nr_rotate_swap). Returns the folio with a
+ * reference, or -1.
+ */
+export function swapin_readahead(env: MmEnv, entry: number, vma: VmArea | null, addr: number): number {
+  return vma && swap_use_vma_readahead(env) ? swap_vma_readahead(env, entry, vma, addr) : swap_cluster_readahead(env, entry)
 }
 
 /**

@@ -210,7 +210,7 @@ function unuse_mm(mm: MmStruct, type: number): number {
       const entry = swp_entry(type, pte_swp_offset(pte))
       let pfn = swap_cache_get_folio(env, entry)
       if (pfn >= 0) env.pages.get_page(pfn)
-      else pfn = swapin_readahead(env, entry)
+      else pfn = swapin_readahead(env, entry, vma, vpn * PAGE_SIZE)
       if (pfn < 0) return -ENOMEM
       unuse_pte(mm, vma, vpn * PAGE_SIZE, pte, pfn)
       folio_free_swap(env, pfn)
