@@ -122,3 +122,23 @@ describe('swap PTEs elsewhere', () => {
     expect(m.proc(`/proc/${p.pid}/status`)).toMatch(/VmSwap:\s+0 kB/)
   })
 })
+
+describe('get_user_pages on swapped memory', () => {
+  it('mlock and MADV_POPULATE_READ fault swapped pages back in; mlocked pages are not paged out', () => {
+    const m = boot({ swap: '16M' })
+    const p = m.spawn()
+    const a = p.mmap(0, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    for (let i = 0; i < 8; i++) p.store(a + i * PAGE, [i + 1])
+    p.madvise(a, 8 * PAGE, MADV_PAGEOUT)
+    p.madvise(a, 4 * PAGE, 22) // MADV_POPULATE_READ
+    expect([...p.mincore(a, 8 * PAGE)]).toEqual([1, 1, 1, 1, 0, 0, 0, 0])
+    p.mlock(a + 4 * PAGE, 4 * PAGE)
+    expect([...p.mincore(a, 8 * PAGE)]).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
+    expect(m.proc(`/proc/${p.pid}/status`)).toMatch(/VmSwap:\s+0 kB/)
+    // MADV_PAGEOUT refuses the locked VMA; the unlocked half goes out again.
+    expect(() => p.madvise(a, 8 * PAGE, MADV_PAGEOUT)).toThrow(/EINVAL/)
+    p.madvise(a, 4 * PAGE, MADV_PAGEOUT)
+    expect([...p.mincore(a, 8 * PAGE)]).toEqual([0, 0, 0, 0, 1, 1, 1, 1])
+    for (let i = 0; i < 8; i++) expect(p.load(a + i * PAGE, 1)[0]).toBe(i + 1)
+  })
+})
