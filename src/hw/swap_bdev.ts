@@ -13,16 +13,26 @@
  *  - the disk is rotational with a fixed latency per request, and keeps
  *    every block written (its contents survive swapoff, as on a real disk).
  *
- * Contents live in a Map by page index: a device holds only what was
- * written, as a sparse file would. The I/O counters are what
+ * Contents live in groups of 256 pages (1 MiB buffers) made on the first
+ * write into the group, found by page index: a device holds host memory
+ * only where it was written, as a sparse file would, and a write allocates
+ * nothing once its group exists. The I/O counters are what
  * /sys/block/<dev>/stat would report, in requests.
  */
 
 export type SwapBdevKind = 'zram' | 'disk'
 
+const GROUP = 256
+const PAGE = 4096
+const EMPTY = 0
+const STORED = 1
+const SAME = 2
+
 export class SwapBlockDevice {
-  /** Pages written (bytes, or a same-filled byte for zram). */
-  private readonly blocks = new Map<number, Uint8Array | number>()
+  /** Per page: EMPTY (reads as zeros), STORED (bytes in its group), SAME (zram: one repeated byte, in `same`). */
+  private readonly state: Uint8Array
+  private readonly same: Uint8Array
+  private readonly groups: (Uint8Array | undefined)[] = []
   /** Requests served (reads, writes) and the simulated time they took (ns). */
   reads = 0
   writes = 0
@@ -39,7 +49,10 @@ export class SwapBlockDevice {
     readonly nr_pages: number,
     /** Latency of one request in ns (zram: a copy; disk: a seek and transfer). */
     readonly latency_ns: number = kind === 'zram' ? 2_000 : 5_000_000,
-  ) {}
+  ) {
+    this.state = new Uint8Array(nr_pages)
+    this.same = new Uint8Array(nr_pages)
+  }
 
   /** BLK_FEAT_SYNCHRONOUS: the request is done when submit returns. */
   get synchronous(): boolean {
@@ -59,10 +72,13 @@ export class SwapBlockDevice {
 
   /** The contents of page `index` without counting a request (mkswap's header check, the checker). */
   peek(index: number, out: Uint8Array): void {
-    const b = this.blocks.get(index)
-    if (b === undefined) out.fill(0)
-    else if (typeof b === 'number') out.fill(b)
-    else out.set(b)
+    const st = this.state[index]
+    if (st === EMPTY) out.fill(0)
+    else if (st === SAME) out.fill(this.same[index])
+    else {
+      const off = (index % GROUP) * PAGE
+      out.set((this.groups[Math.floor(index / GROUP)] as Uint8Array).subarray(off, off + PAGE))
+    }
   }
 
   /** Write page `index` from `data` (4096 bytes). */
@@ -80,24 +96,29 @@ export class SwapBlockDevice {
         }
       }
       if (same) {
-        this.blocks.set(index, v)
+        this.state[index] = SAME
+        this.same[index] = v
         return
       }
     }
-    this.blocks.set(index, data.slice())
+    const g = Math.floor(index / GROUP)
+    let buf = this.groups[g]
+    if (buf === undefined) this.groups[g] = buf = new Uint8Array(GROUP * PAGE)
+    buf.set(data, (index % GROUP) * PAGE)
+    this.state[index] = STORED
   }
 
   /** REQ_OP_DISCARD of one page (zram frees its copy; swap_entries_free() on a discardable device). */
   discard(index: number): void {
     if (this.kind !== 'zram') return
     this.discards++
-    this.blocks.delete(index)
+    this.state[index] = EMPTY
   }
 
   /** zram's mem_used_total in pages (what its stored copies would cost), for its mm_stat. */
   stored_pages(): number {
     let n = 0
-    for (const b of this.blocks.values()) if (typeof b !== 'number') n++
+    for (let i = 0; i < this.nr_pages; i++) if (this.state[i] === STORED) n++
     return n
   }
 }
