@@ -35,7 +35,7 @@ import { do_madvise } from '../mm/madvise.js'
 import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '../mm/mlock.js'
 import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
-import { do_swapoff, do_swapon } from '../mm/swapfile_swapon.js'
+import { alloc_swap_info_check, do_swapoff, do_swapon } from '../mm/swapfile_swapon.js'
 import { do_mseal } from '../mm/mseal.js'
 import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
@@ -227,7 +227,9 @@ export function make_mm_entry(
     do_msync,
     do_mincore,
     sys_swapon: (path, swap_flags) => {
-      // file_open_name() then claim_swapfile(): a block device's node, else EINVAL.
+      // alloc_swap_info(), then file_open_name() and claim_swapfile(): a block device's node, else EINVAL.
+      const full = alloc_swap_info_check(env)
+      if (full) return full
       const inode = fs.lookup(path)
       if (!inode) return -ENOENT
       const bdev = S_ISBLK(inode.i_mode) ? (env.swap.bdevs.get(inode.i_rdev) ?? null) : null

@@ -126,6 +126,12 @@ function setup_swap_map(si: SwapInfoStruct, maxpages: number, bad: number[]): vo
   si.pages = maxpages - 1 - bad.length
 }
 
+/** Kernel: alloc_swap_info()'s refusal, which comes before the path is opened: -EPERM when every type is taken. */
+export function alloc_swap_info_check(env: MmEnv): number {
+  const si = env.swap.swap_info
+  return si.length >= MAX_SWAPFILES && si.every((s) => s.flags & SWP_USED) ? -EPERM : 0
+}
+
 /**
  * Kernel: sys_swapon() once the path resolved to a block device (`bdev`,
  * null when it named something else), the caller's capability checked:

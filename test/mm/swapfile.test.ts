@@ -151,6 +151,12 @@ describe('swapon and swapoff', () => {
     expect(errno(() => user.swapoff(dev))).toBe('EPERM')
     expect(errno(() => root.swapoff(dev))).toBe('ok')
     expect(m.proc('/proc/meminfo')).toMatch(/SwapTotal: +0 kB\nSwapFree: +0 kB\n/)
+    // MAX_SWAPFILES (28 on the reference configuration) areas at once, then EPERM before the path is looked at.
+    const devs = Array.from({ length: 28 }, () => m.add_swap_device('40K'))
+    for (const d of devs) root.swapon(d)
+    expect(errno(() => root.swapon('/dev/nothing'))).toBe('EPERM')
+    expect(m.proc('/proc/swaps').split('\n')[28]).toMatch(/^\/dev\/zram29 +partition\t36\t\t0\t\t-29$/)
+    for (const d of devs) root.swapoff(d)
     void S_IFCHR
   })
   it('swapoff fails with ENOMEM when the pages do not fit, and the area stays on', () => {
