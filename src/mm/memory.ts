@@ -44,7 +44,7 @@ import {
   vm_flags_or,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, __GFP_ZERO } from './gfp.js'
-import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
+import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
@@ -77,7 +77,7 @@ import {
 } from '../arch/pte.js'
 import { is_guard_pte_marker, is_pte_marker } from './swapops.js'
 import { do_swap_page } from './swap_fault.js'
-import { free_swap_and_cache } from './swap_state.js'
+import { folio_free_swap, free_swap_and_cache } from './swap_state.js'
 import { swap_duplicate } from './swapfile.js'
 import { swp_entry } from './swap.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
@@ -523,7 +523,9 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   }
   const pages = env.pages
   if (page >= 0 && pages.mapping[page] < 0) {
-    // wp_can_reuse_anon_folio: exclusive, or only our reference left.
+    // wp_can_reuse_anon_folio: exclusive, or only our reference left (once a swap cache copy
+    // nothing else refers to is dropped: folio_free_swap()).
+    if (!pages.test(page, PG_anon_exclusive) && pages.test(page, PG_swapcache) && pages._refcount[page] === 2 && pages._mapcount[page] === 1) folio_free_swap(env, page)
     if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
       pages.set(page, PG_anon_exclusive)
       mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
@@ -733,6 +735,8 @@ function zap_vmas(mm: MmStruct, vmas: readonly VmArea[], start: number, end: num
     munlock_vma_folio(mm, vma, page)
     add_mm_counter(mm, mm_counter(mm, page), -1)
     folio_remove_rmap_pte(env, page)
+    // free_pages_and_swap_cache() -> free_swap_cache(): the last unmapping drops the swap cache copy too.
+    if (pages.test(page, PG_swapcache) && pages._mapcount[page] === 0) folio_free_swap(env, page)
     put_page(env, page)
   })
   if (hi < lo) return

@@ -83,7 +83,8 @@ function read_swap_header(env: MmEnv, bdev: SwapBlockDevice, hdr: Uint8Array): {
     log(4, 'Empty swap-file')
     return null
   }
-  const limit = 2 ** SWP_OFFSET_BITS // swapfile_maximum_size: what an entry can address
+  // swapfile_maximum_size: what an entry can address (a 2-level i386 PTE has 23 offset bits).
+  const limit = env.arch.pte_size === 4 ? 2 ** 23 : 2 ** SWP_OFFSET_BITS
   let maxpages = limit
   if (last_page > maxpages) log(4, `Truncating oversized swap area, only using ${(maxpages - 1) * 4}k out of ${last_page * 4}k`)
   if (maxpages > last_page) maxpages = last_page + 1

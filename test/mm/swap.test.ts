@@ -142,3 +142,25 @@ describe('get_user_pages on swapped memory', () => {
     for (let i = 0; i < 8; i++) expect(p.load(a + i * PAGE, 1)[0]).toBe(i + 1)
   })
 })
+
+describe('swap on every profile', () => {
+  // The parent reads every shared page through the swap cache; when the last mapping of such a
+  // page goes (exit's zap), free_swap_cache() drops the cached copy: every slot comes back.
+  for (const arch of ['x86_64', 'i386', 'i386-pae'] as const) {
+    it(`${arch}: pages go out and come back, fork shares the entries, exit frees every slot`, () => {
+      const m = boot({ arch, ram: '64M', swap: '8M' })
+      const p = m.spawn()
+      const a = p.mmap(0, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+      for (let i = 0; i < 16; i++) p.store(a + i * PAGE, [i + 1, 7])
+      p.madvise(a, 16 * PAGE, MADV_PAGEOUT)
+      expect(m.proc(`/proc/${p.pid}/status`)).toMatch(/VmSwap:\s+64 kB/)
+      const c = p.fork()
+      c.store(a + 3 * PAGE, [99])
+      for (let i = 0; i < 16; i++) expect([...p.load(a + i * PAGE, 2)]).toEqual([i + 1, 7])
+      expect(c.load(a + 3 * PAGE, 1)[0]).toBe(99)
+      c.exit(0)
+      p.exit(0)
+      expect(meminfo(m, 'SwapFree')).toBe(meminfo(m, 'SwapTotal'))
+    })
+  }
+})
