@@ -141,7 +141,9 @@ export function __read_swap_cache_async(env: MmEnv, entry: number): { pfn: numbe
     return { pfn: -1, allocated: false }
   }
   // The allocation's reference is the caller's; the cache takes its own.
-  swap_cache_add_folio(env, pfn, entry)
+  const shadow = swap_cache_add_folio(env, pfn, entry)
+  // workingset_refault(folio, shadow) goes here once the workingset code exists.
+  void shadow
   // folio_add_lru(folio)
   swap_read_folio(env, pfn, entry)
   return { pfn, allocated: true }

@@ -332,6 +332,11 @@ export function put_swap_folio(env: MmEnv, entry: number): void {
   swap_entry_put(env, si, swp_offset(entry), SWAP_HAS_CACHE)
 }
 
+/** Kernel: get_nr_swap_pages(): free slots of the writable areas (reclaim scans anon only while some are left). */
+export function get_nr_swap_pages(env: MmEnv): number {
+  return env.swap.nr_swap_pages
+}
+
 /** Kernel: vm_swap_full(): more than half of the swap space is used. */
 export function vm_swap_full(env: MmEnv): boolean {
   return env.swap.nr_swap_pages * 2 < env.swap.total_swap_pages
