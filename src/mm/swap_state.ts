@@ -134,10 +134,13 @@ export function __read_swap_cache_async(env: MmEnv, entry: number): { pfn: numbe
     env.pages.get_page(cached)
     return { pfn: cached, allocated: false }
   }
-  if (swapcache_prepare(env, entry) < 0) return { pfn: -1, allocated: false }
+  // Nothing to read for a free slot; the page first (the allocation may reclaim), then the slot's claim.
+  const si = env.swap.si_of(entry)
+  if (!si || swap_count(si, swp_offset(entry)) === 0) return { pfn: -1, allocated: false }
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
-  if (pfn < 0) {
-    put_swap_folio(env, entry)
+  if (pfn < 0) return { pfn: -1, allocated: false }
+  if (swapcache_prepare(env, entry) < 0) {
+    put_page(env, pfn)
     return { pfn: -1, allocated: false }
   }
   // The allocation's reference is the caller's; the cache takes its own.
