@@ -164,3 +164,52 @@ describe('swap on every profile', () => {
     })
   }
 })
+
+import { try_to_unmap } from '../../src/mm/rmap_unmap.js'
+import { add_to_swap } from '../../src/mm/swap_state.js'
+import { MAP_SHARED } from '../../src/index.js'
+
+describe('try_to_unmap', () => {
+  it('clears every PTE of a shmem page (fork included), the dirty bit going to the page; a locked mapping stops it', () => {
+    const m = boot({ swap: '4M' })
+    const env = m.mm_env
+    const p = m.spawn()
+    const a = p.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+    p.store(a, [42])
+    const c = p.fork()
+    expect(c.load(a, 1)[0]).toBe(42)
+    const pfn = Number((p.pagemap(a, 1)[0] & ((1n << 55n) - 1n)))
+    const shmem = (q: typeof p): number => Number(/RssShmem:\s+(\d+) kB/.exec(m.proc(`/proc/${q.pid}/status`))![1])
+    expect([shmem(p), shmem(c)]).toEqual([4, 4])
+    m.deferred_check(() => expect(try_to_unmap(env, pfn)).toBe(true))
+    expect(env.pages._mapcount[pfn]).toBe(0)
+    expect([shmem(p), shmem(c)]).toEqual([0, 0])
+    expect([...p.mincore(a, PAGE)]).toEqual([1]) // still in the page cache
+    expect(c.load(a, 1)[0]).toBe(42)
+    // A VM_LOCKED mapping: nothing is unmapped past it, and the walk reports failure.
+    p.mlock(a, PAGE)
+    m.deferred_check(() => expect(try_to_unmap(env, pfn)).toBe(false))
+    expect(env.pages._mapcount[pfn]).toBeGreaterThan(0)
+  })
+  it('refuses an anonymous page that has no swap slot yet, and leaves an exclusive swap PTE when it has one', () => {
+    const m = boot({ swap: '4M' })
+    const env = m.mm_env
+    const p = m.spawn()
+    const a = p.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    p.store(a, [7])
+    const pfn = Number((p.pagemap(a, 1)[0] & ((1n << 55n) - 1n)))
+    m.deferred_check(() => {
+      expect(try_to_unmap(env, pfn)).toBe(false)
+      expect(add_to_swap(env, pfn)).toBe(true)
+      expect(try_to_unmap(env, pfn)).toBe(true)
+    })
+    const pte = p.task.mm!.pgd.get(a / PAGE)
+    expect(m.proc(`/proc/${p.pid}/status`)).toMatch(/VmSwap:\s+4 kB/)
+    // In the swap cache and mapped by nobody: the fault maps it back without reading (a minor fault).
+    expect([...p.mincore(a, PAGE)]).toEqual([1])
+    expect((pte & 8) !== 0).toBe(true) // _PAGE_SWP_EXCLUSIVE
+    const maj = p.task.mm!.maj_flt
+    expect(p.load(a, 1)[0]).toBe(7)
+    expect(p.task.mm!.maj_flt).toBe(maj)
+  })
+})
