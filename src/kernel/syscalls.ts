@@ -18,7 +18,7 @@
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
 import { EBADF, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
-import { SWAP_FLAGS_VALID } from '../mm/swap.js'
+import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { O_APPEND } from '../include/uapi/fcntl.js'

@@ -21,7 +21,7 @@ import { is_swap_pte, pte_swp_exclusive, pte_swp_offset, pte_swp_type } from '..
 import { MM_SWAPENTS, type MmEnv, type MmStruct } from './mm_types.js'
 import { PG_swapcache } from './page.js'
 import { is_pte_marker } from './swapops.js'
-import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_USED, SWP_WRITEOK, swp_entry } from './swap.js'
+import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_USED, SWP_WRITEOK, swp_entry } from './swap_h.js'
 import { swap_count } from './swapfile.js'
 import { NODE_STAT } from './vmstat.js'
 

@@ -67,7 +67,7 @@ import { PGLAZYFREE } from './vm_event_item.js'
 import { reclaim_pages } from './vmscan.js'
 import { is_swap_pte, pte_swp_offset, pte_swp_type } from '../arch/pte.js'
 import { is_pte_marker } from './swapops.js'
-import { swp_entry } from './swap.js'
+import { swp_entry } from './swap_h.js'
 import { __read_swap_cache_async, free_swap_and_cache } from './swap_state.js'
 
 const SPECIAL_HUGETLB = vm_flags_or(VM_SPECIAL, VM_HUGETLB)

@@ -79,7 +79,7 @@ import { is_guard_pte_marker, is_pte_marker } from './swapops.js'
 import { do_swap_page } from './swap_fault.js'
 import { folio_free_swap, free_swap_and_cache } from './swap_state.js'
 import { swap_duplicate } from './swapfile.js'
-import { swp_entry } from './swap.js'
+import { swp_entry } from './swap_h.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 import { PGFAULT } from './vm_event_item.js'
 

@@ -13,7 +13,7 @@ import { EINVAL, ENOMEM } from '../include/errno.js'
 import { type UlongArg, ul_offset_in_page, ulong } from '../include/ulong.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { pte_swp_offset, pte_swp_type } from '../arch/pte.js'
-import { swp_entry } from './swap.js'
+import { swp_entry } from './swap_h.js'
 import { swap_cache_get_folio } from './swap_state.js'
 
 /**

@@ -56,7 +56,7 @@ import type { ArchProfile } from '../arch/profile.js'
 import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
-import type { SwapState } from './swap.js'
+import type { SwapState } from './swap_h.js'
 import { flags_and, flags_andnot, flags_or, flags_shr, flags_test, flags_union, flags_xor, type vm_flags_t } from '../include/wide.js'
 
 export type { vm_flags_t } from '../include/wide.js'

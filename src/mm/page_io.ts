@@ -12,7 +12,7 @@
 import { KernelBug } from '../include/bug.js'
 import type { MmEnv } from './mm_types.js'
 import { PG_dirty, PG_uptodate } from './page.js'
-import { swp_offset } from './swap.js'
+import { swp_offset } from './swap_h.js'
 import { PGPGIN, PGPGOUT, PSWPIN, PSWPOUT } from './vm_event_item.js'
 
 /** Sectors of one page (PAGE_SIZE >> 9): what submit_bio adds to pgpgin/pgpgout. */

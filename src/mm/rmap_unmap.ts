@@ -17,7 +17,7 @@ import { _PAGE_SWP_EXCLUSIVE, _PAGE_SWP_UFFD_WP, _PAGE_UFFD_WP, pte_dirty, swp_e
 import { MM_ANONPAGES, MM_SWAPENTS, VM_DROPPABLE, VM_LOCKED, vm_flags_test, type MmEnv } from './mm_types.js'
 import { PG_anon_exclusive, PG_dirty, PG_mlocked, PG_swapbacked, PG_swapcache } from './page.js'
 import { folio_remove_rmap_pte, put_page, rmap_walk } from './rmap.js'
-import { swp_offset, swp_type } from './swap.js'
+import { swp_offset, swp_type } from './swap_h.js'
 import { swap_duplicate } from './swapfile.js'
 import { add_mm_counter, mm_counter } from './memory.js'
 

@@ -13,7 +13,7 @@ import { type MmStruct, type VmArea, VM_LOCKED, VM_MIXEDMAP, VM_PFNMAP, vm_flags
 import { PG_dirty, PG_swapbacked, PG_referenced } from './page.js'
 import { _PAGE_PRESENT, is_swap_pte, pte_dirty, pte_from_hw, pte_hw_pfn, pte_pfn, pte_present, pte_special, pte_swp_offset, pte_swp_type, pte_young, type PteLayout } from '../arch/pte.js'
 import { is_pte_marker } from './swapops.js'
-import { swp_entry } from './swap.js'
+import { swp_entry } from './swap_h.js'
 import { __swap_count } from './swapfile.js'
 import { walk_page_range, type MmWalk, type MmWalkOps } from './pagewalk.js'
 

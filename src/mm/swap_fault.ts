@@ -23,7 +23,7 @@ import { get_mm_rss, MM_ANONPAGES, MM_SWAPENTS, VM_LOCKED, VM_WRITE, vm_flags_te
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache } from './page.js'
 import { swap_read_folio } from './page_io.js'
 import { anon_vma_prepare, folio_add_new_anon_rmap, put_page } from './rmap.js'
-import { SWP_SYNCHRONOUS_IO, swp_entry } from './swap.js'
+import { SWP_SYNCHRONOUS_IO, swp_entry } from './swap_h.js'
 import { folio_free_swap, swap_cache_get_folio, swap_cache_get_shadow, swap_update_readahead, swapin_readahead } from './swap_state.js'
 import { __swap_count, put_swap_folio, swap_free, swapcache_prepare, vm_swap_full } from './swapfile.js'
 import { NODE_STAT } from './vmstat.js'

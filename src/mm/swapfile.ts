@@ -42,7 +42,7 @@ import {
   type SwapState,
   swp_entry,
   swp_offset,
-} from './swap.js'
+} from './swap_h.js'
 
 function list_of(si: SwapInfoStruct, flag: number): number[] | null {
   switch (flag) {

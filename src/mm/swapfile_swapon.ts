@@ -44,7 +44,7 @@ import {
   SWP_WRITEOK,
   SwapInfoStruct,
   swp_entry,
-} from './swap.js'
+} from './swap_h.js'
 import { folio_free_swap, swap_cache_get_folio, swapin_readahead } from './swap_state.js'
 import { add_to_avail_list, swap_free } from './swapfile.js'
 import { __vm_enough_memory, vm_unacct_memory } from './util.js'

@@ -9,7 +9,7 @@ import { boot } from '../helpers.js'
 import { pte_val_hex, read_entry, write_entry, pte_swp_exclusive, pte_swp_mkexclusive, swp_entry_to_pte, pte_swp_type, pte_swp_offset, is_swap_pte, pte_present } from '../../src/arch/pte.js'
 import { ErrnoError } from '../../src/user/errors.js'
 import { SWAP_FLAG_PREFER } from '../../src/index.js'
-import { swp_entry, swp_offset, swp_type, SWAP_HAS_CACHE } from '../../src/mm/swap.js'
+import { swp_entry, swp_offset, swp_type, SWAP_HAS_CACHE } from '../../src/mm/swap_h.js'
 import { __swap_count, get_swap_page_of_type, put_swap_folio, swap_duplicate, swap_free } from '../../src/mm/swapfile.js'
 import { S_IFCHR } from '../../src/fs/fs.js'
 
