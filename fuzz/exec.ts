@@ -39,6 +39,8 @@ export interface WorldOptions {
   /** fail_page_alloc / failslab probability in percent (0: no injection). */
   readonly fail_percent: number
   readonly arch?: 'x86_64' | 'i386' | 'i386-pae'
+  /** A zram swap area of this size (MADV_PAGEOUT then really swaps). */
+  readonly swap?: string
 }
 
 /** What an argument of a call is, for deciding which values are programming errors. */
@@ -117,7 +119,7 @@ export class World {
   readonly counts = new Map<string, number>()
 
   constructor(readonly o: WorldOptions) {
-    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram, seed: o.seed, cpus: 2 })
+    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram, seed: o.seed, cpus: 2, swap: o.swap })
     this.task_size = BigInt(this.m.arch.TASK_SIZE)
     this.spawn(this.next_slot++)
     for (const f of [this.m.fail_page_alloc, this.m.failslab]) {

@@ -19,6 +19,8 @@ import { PAGE } from './shadow.js'
 export interface GenOptions {
   /** Probability that an argument is hostile. */
   readonly hostile: number
+  /** Swap is on: half the madvise calls are MADV_PAGEOUT (21), so pages really go out and come back. */
+  readonly swap?: boolean
 }
 
 const ADVICES = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 102, 103]
@@ -133,7 +135,10 @@ export class Generator {
       const flags = f < 6 ? MREMAP_MAYMOVE : f < 7 ? 0 : f < 9 ? MREMAP_MAYMOVE | MREMAP_FIXED : MREMAP_MAYMOVE | MREMAP_DONTUNMAP
       return op('mremap', [U(a), U(old_len), U(flags & MREMAP_DONTUNMAP ? old_len : new_len), U(flags), U(flags & MREMAP_FIXED ? this.addr(w, p) : 0)])
     }
-    if (roll < 450) return op('madvise', [U(this.addr(w, p)), U(this.pages(16)), this.int(r.pick(ADVICES))])
+    if (roll < 450) {
+      const advice = this.o.swap && r.chance(0.5) ? 21 : r.pick(ADVICES)
+      return op('madvise', [U(this.addr(w, p)), U(this.pages(16)), this.int(advice)])
+    }
     if (roll < 475) return op('mlock', [U(this.addr(w, p)), U(this.pages(8))])
     if (roll < 495) return op('munlock', [U(this.addr(w, p)), U(this.pages(8))])
     if (roll < 498) return op('mlockall', [this.int(r.pick([MCL_CURRENT, MCL_FUTURE, MCL_CURRENT | MCL_ONFAULT, MCL_FUTURE | MCL_ONFAULT]))])

@@ -1,5 +1,5 @@
 /**
- * npm run fuzz -- [--ops N] [--seeds A-B] [--ram 32M] [--hostile 0.2] [--fail 1]
+ * npm run fuzz -- [--ops N] [--seeds A-B] [--ram 32M] [--swap 16M] [--hostile 0.2] [--fail 1]
  *                 [--check 200] [--replay FILE] [--minimise] [--out DIR] [--json]
  *
  * Runs one fuzz run per seed (each on a fresh machine), prints the
@@ -25,7 +25,8 @@ const hostile = Number(arg('hostile', '0.2'))
 const fail_percent = Number(arg('fail', '1'))
 const check_every = Number(arg('check', '200'))
 const out = arg('out', '/tmp/fuzz/failures')
-const opts = { ram, fail_percent, check_every }
+const swap = arg('swap', '') || undefined
+const opts = { ram, fail_percent, check_every, swap }
 
 const replay = arg('replay', '')
 if (replay) {

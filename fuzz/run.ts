@@ -63,7 +63,7 @@ function wrap(e: unknown): FuzzFailure {
 /** Generate and run `o.ops` operations from `o.seed`. */
 export function fuzz_run(o: RunOptions): RunResult {
   const w = new World(o)
-  const gen = new Generator(new FuzzRng(o.seed * 7919 + 17), { hostile: o.hostile })
+  const gen = new Generator(new FuzzRng(o.seed * 7919 + 17), { hostile: o.hostile, swap: o.swap !== undefined })
   const ops: Op[] = []
   let i = 0
   try {

@@ -3,6 +3,8 @@
  * every GFP flag is exported with Linux's value.
  */
 export { Machine, MachineConfigError, type MachineOptions } from './machine.js'
+export { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SWAP_FLAG_DISCARD, SWAP_FLAG_DISCARD_ONCE, SWAP_FLAG_DISCARD_PAGES } from './mm/swap_h.js'
+export type { SwapOption } from './machine.js'
 export { Kernel } from './kernel/kernel.js'
 export { KernelBug } from './include/bug.js'
 export * from './mm/gfp.js'

@@ -78,6 +78,11 @@ import { framegrab_module } from './drivers/framegrab.js'
 import { IrqTable } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
+import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
+import { do_swapon, mkswap_header, swaps_show } from './mm/swapfile_swapon.js'
+import { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK } from './mm/swap_h.js'
+import { check_swap } from './mm/debug_vm_swap.js'
+import { MKDEV, S_IFBLK } from './fs/fs.js'
 import { ErrnoError } from './user/errors.js'
 
 /** The drivers `insmod` loads by name. */
@@ -138,6 +143,20 @@ export interface MachineOptions {
   read_ahead_kb?: number
   /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
   strict_devmem?: boolean
+  /**
+   * Swap at boot: a size ('256M': a zram device of that size, swapped on
+   * with the default priority), or one or several areas
+   * `{ size, kind: 'zram' | 'disk', priority }` (priority as swapon -p).
+   */
+  swap?: string | number | SwapOption | SwapOption[]
+}
+
+/** One swap area of MachineOptions.swap. */
+export interface SwapOption {
+  size: string | number
+  kind?: SwapBdevKind
+  /** swapon -p: 0..32767; absent: the next default (negative) priority. */
+  priority?: number
 }
 
 /** A bad machine option: the message says which and why, in one line. */
@@ -225,8 +244,13 @@ export class Machine {
   }
   /** sysctl vm.overcommit_ratio. */
   overcommit_ratio = 50
-  swap_total_pages = 0
-  swap_free_pages = 0
+  /** SwapTotal and SwapFree in pages (total_swap_pages, nr_swap_pages). */
+  get swap_total_pages(): number {
+    return this.mm_env.swap.total_swap_pages
+  }
+  get swap_free_pages(): number {
+    return this.mm_env.swap.nr_swap_pages
+  }
   /** PFN of empty_zero_page: a reserved frame of the kernel image's .bss, mapped by anonymous read faults. */
   readonly zero_pfn: number
   /** The slab objects of processes and address spaces (task_struct, mm_struct, vm_area_struct, anon_vma...). */
@@ -469,7 +493,20 @@ export class Machine {
     this.checkers.push((touched) => {
       if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     })
+    this.checkers.push((touched) => {
+      if (touched === null) check_swap(this.mm_env, [...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : [])))
+    })
     this.proc_view = new MachineProcView(this)
+    if (opts.swap !== undefined) {
+      const list = Array.isArray(opts.swap) ? opts.swap : [typeof opts.swap === 'object' ? opts.swap : { size: opts.swap }]
+      for (const o of list) {
+        const name = this.add_swap_device(o.size, o.kind ?? 'zram')
+        const prio = o.priority
+        if (prio !== undefined && (!Number.isInteger(prio) || prio < 0 || prio > SWAP_FLAG_PRIO_MASK)) throw new MachineConfigError(`swap: priority '${String(prio)}' is not an integer in 0..32767`)
+        const r = do_swapon(this.mm_env, name, this.mm_env.swap.bdevs.get((this.fs.lookup(name) as { i_rdev: number }).i_rdev) ?? null, prio === undefined ? 0 : SWAP_FLAG_PREFER | prio)
+        if (r < 0) throw new MachineConfigError(`swap: swapon ${name} failed (errno ${-r})`)
+      }
+    }
     if (opts.debug_vm) {
       this.page_alloc.debug_touched = []
       this.kernel.after_op = () => this.check_touched()
@@ -505,6 +542,27 @@ export class Machine {
     }
     free_pages_memory(this.page_alloc, start, end)
     this.printk.pr_info(`Freeing unused kernel image (initmem) memory: ${(end - start) * 4}K`)
+  }
+
+  /**
+   * A swap block device of `size` (zram: /dev/zramN; disk: /dev/vdb, /dev/vdc...), formatted
+   * by mkswap, not yet swapped on: its path, for swapon(2). Throws MachineConfigError for a bad size.
+   */
+  add_swap_device(size: string | number, kind: SwapBdevKind = 'zram'): string {
+    const bytes = typeof size === 'number' ? size : parse_size(size)
+    if (!Number.isFinite(bytes) || bytes < 40960 || bytes % 4096 !== 0) throw new MachineConfigError(`swap: size '${String(size)}' is not a multiple of 4096 of at least 40K`)
+    if (kind !== 'zram' && kind !== 'disk') throw new MachineConfigError(`swap: kind '${String(kind)}' is not 'zram' or 'disk'`)
+    const state = this.mm_env.swap
+    const n = [...state.bdevs.values()].filter((b) => b.kind === kind).length
+    // zram's major is dynamic (252 on the reference machine); virtio disks are 253, 16 minors each, vda being the root.
+    const name = kind === 'zram' ? `/dev/zram${n}` : `/dev/vd${String.fromCharCode(98 + n)}`
+    const dev = kind === 'zram' ? MKDEV(252, n) : MKDEV(253, 16 * (n + 1))
+    const bdev = new SwapBlockDevice(kind, name, dev, bytes / 4096)
+    bdev.write_page(0, mkswap_header(bdev.nr_pages))
+    state.bdevs.set(dev, bdev)
+    const r = this.fs.mknod(name, S_IFBLK | 0o660, dev)
+    if (r < 0) throw new MachineConfigError(`swap: cannot create ${name} (errno ${-r})`)
+    return name
   }
 
   /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
@@ -654,6 +712,7 @@ class MachineProcView implements ProcView {
   vm_commit_limit(): number { return this.m.vm_commit_limit() }
   get swap_total_pages(): number { return this.m.swap_total_pages }
   get swap_free_pages(): number { return this.m.swap_free_pages }
+  swaps_show(): string { return swaps_show(this.m.mm_env) }
   get vmalloc_total_bytes(): number { return this.m.vmalloc_total_bytes }
   vmalloc_used_pages(): number { return this.m.vmalloc_used_pages() }
   get tasks(): ReadonlyMap<number, TaskStruct> { return this.m.syscalls.tasks }

@@ -35,13 +35,15 @@ export function replay_text(text: string, opts: MachineOptions = {}): string {
  */
 function reclaim_text(text: string, opts: MachineOptions): string {
   const s = parse_reclaim_scenario(text)
-  const m = new Machine({ arch: 'x86_64', ram: '512M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...opts })
+  // "zram": the oracle's set-up swaps on a zram device only (setup.sh swap).
+  const swap = s.swap === 'zram' ? { swap: { size: '1G', kind: 'zram' as const } } : {}
+  const m = new Machine({ arch: 'x86_64', ram: '512M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...swap, ...opts })
   const out = run_reclaim_scenario(s, {
     spawn: (name) => m.spawn({ name }),
     memcg: m.mm_env.memcg,
     vmstat: m.vmstat,
     kernel_release: KERNEL_RELEASE,
-    swap: 'none',
+    swap: s.swap,
   })
   m.check()
   return out + '\n'

@@ -28,6 +28,10 @@ export const S_IFDIR = 0o040000
 export const S_IFCHR = 0o020000
 
 /** Kernel: S_ISCHR(). */
+export const S_IFBLK = 0o060000
+export function S_ISBLK(mode: number): boolean {
+  return (mode & S_IFMT) === S_IFBLK
+}
 export function S_ISCHR(mode: number): boolean {
   return (mode & S_IFMT) === S_IFCHR
 }

@@ -17,7 +17,7 @@ import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '.
 import type { Loff } from '../include/ulong.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
-import { S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
+import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
 import { machine_filesystems } from './filesystems.js'
 import { VM_READAHEAD_KB } from '../mm/readahead.js'
@@ -68,20 +68,21 @@ export class FsNamespace {
   }
 
   /**
-   * Kernel: vfs_mknod() for a character device (do_mknodat): EPERM without
+   * Kernel: vfs_mknod() for a character or block device (do_mknodat): EPERM without
    * CAP_MKNOD (null cred: the kernel's own devtmpfs_create_node), EEXIST
    * when the path exists, EINVAL for another file type. `dev` is the
    * kernel's dev_t (MKDEV).
    */
   mknod(path: string, mode: number, dev: number, cred: Cred | null = null): number {
     if (!path.startsWith('/') || path.endsWith('/')) return -ENOENT
-    if ((mode & S_IFMT) !== S_IFCHR) return -EINVAL
+    const fmt = mode & S_IFMT
+    if (fmt !== S_IFCHR && fmt !== S_IFBLK) return -EINVAL
     if (cred && !cred_capable(cred, CAP_MKNOD)) return -EPERM
     if (this.dcache.has(path)) return -EEXIST
     const sb = this.lookup_mnt(path).mnt_sb
-    const inode = sb.s_type.create(sb, S_IFCHR | (mode & 0o7777))
-    // init_special_inode(): the node opens through def_chr_fops.
-    inode.i_fop = this.def_chr_fops
+    const inode = sb.s_type.create(sb, fmt | (mode & 0o7777))
+    // init_special_inode(): a character node opens through def_chr_fops (a block node only swapon uses here).
+    if (fmt === S_IFCHR) inode.i_fop = this.def_chr_fops
     inode.i_rdev = dev
     this.dcache.set(path, inode)
     return 0

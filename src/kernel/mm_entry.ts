@@ -76,6 +76,10 @@ export interface MmEntry {
   do_munlockall(mm: MmStruct): number
   do_msync(mm: MmStruct, start: UlongArg, len: UlongArg, flags: number): number
   do_mincore(mm: MmStruct, start: UlongArg, len: UlongArg, vec: Uint8Array): number
+  /** Kernel: sys_swapon(path, swap_flags) after the capability check: 0 or -errno. */
+  sys_swapon(path: string, swap_flags: number): number
+  /** Kernel: sys_swapoff(path): 0 or -errno (cap: CAP_SYS_ADMIN of the caller). */
+  sys_swapoff(path: string, cap_sys_admin: boolean): number
   do_mseal(mm: MmStruct, start: UlongArg, len: UlongArg, flags: UlongArg): number
   /** Kernel: sys_brk(): returns the new (or unchanged) break. */
   sys_brk(mm: MmStruct, brk: UlongArg): number

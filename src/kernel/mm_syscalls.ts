@@ -13,6 +13,7 @@ import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
 import { generic_fadvise } from '../mm/fadvise.js'
+import { get_nr_swap_pages } from '../mm/swapfile.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
 import { PG_reserved } from '../mm/page.js'
@@ -20,13 +21,14 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
+import { SwapState } from '../mm/swap_h.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
 import type { TlbFlush } from '../arch/x86/tlb.js'
 import { translate_on } from './mmu_context.js'
 import type { SlabAllocator, KmemCache } from '../mm/slab_common.js'
 import { _install_special_mapping, type VmSpecialMapping } from '../mm/special_mapping.js'
-import { EINVAL } from '../include/errno.js'
+import { EINVAL, ENOENT, EPERM } from '../include/errno.js'
 import type { ThreadStacks } from './thread_stack.js'
 import { GFP_KERNEL } from '../mm/gfp.js'
 import { mm_alloc, dup_mm } from './sched_mm.js'
@@ -38,6 +40,7 @@ import { do_madvise } from '../mm/madvise.js'
 import { do_mlock, sys_mlock2, do_munlock, do_mlockall, do_munlockall } from '../mm/mlock.js'
 import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
+import { alloc_swap_info_check, do_swapoff, do_swapon } from '../mm/swapfile_swapon.js'
 import { do_mseal } from '../mm/mseal.js'
 import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
@@ -46,6 +49,7 @@ import { is_guard_pte_marker } from '../mm/memory.js'
 import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
 import { validate_mm } from '../mm/vma.js'
 import { FsNamespace } from '../fs/namei.js'
+import { S_ISBLK } from '../fs/fs.js'
 import type { MmEntry, UserFault } from './mm_entry.js'
 import { SIGNAL_NUMBERS_BY_NAME, SI_CODES_BY_NAME } from '../include/signal_names.js'
 
@@ -68,10 +72,13 @@ export interface MmHost {
   readonly zero_pfn: number
   /** The machine's clock. */
   readonly clock: Clock
-  /** The kernel log (pr_warn_once() messages of the mm layer). */
-  readonly printk: { pr_warn(text: string): void }
+  /** The kernel log (pr_warn_once() messages of the mm layer, swapon's lines). */
+  readonly printk: { pr_warn(text: string): void; pr_info(text: string): void; pr_err(text: string): void }
   /** The memory controller (charges, LRU lists). */
   readonly memcg: MemcgSubsys
+  readonly cpus: number
+  /** The MMUs: the CPU executing now (percpu_swap_cluster is per CPU). */
+  readonly mmu: { readonly this_cpu: number }
 }
 
 /**
@@ -166,6 +173,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     mappings: new Map<number, AddressSpace>(),
     driver_hooks: {},
     memcg: h.memcg,
+    swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
@@ -180,6 +188,8 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     },
   }
   env.memcg.reclaim = (memcg, nr_pages, gfp, may_swap) => try_to_free_mem_cgroup_pages(env, memcg, nr_pages, gfp, may_swap)
+  // mem_cgroup_get_nr_swap_pages(): v1 has no per-group swap limit, so the free slots of the machine.
+  env.memcg.get_nr_swap_pages = () => get_nr_swap_pages(env)
   return env
 }
 
@@ -232,6 +242,20 @@ export function make_mm_entry(
     do_munlockall,
     do_msync,
     do_mincore,
+    sys_swapon: (path, swap_flags) => {
+      // alloc_swap_info(), then file_open_name() and claim_swapfile(): a block device's node, else EINVAL.
+      const full = alloc_swap_info_check(env)
+      if (full) return full
+      const inode = fs.lookup(path)
+      if (!inode) return -ENOENT
+      const bdev = S_ISBLK(inode.i_mode) ? (env.swap.bdevs.get(inode.i_rdev) ?? null) : null
+      return do_swapon(env, path, bdev, swap_flags)
+    },
+    sys_swapoff: (path, cap) => {
+      if (!cap) return -EPERM
+      if (!fs.lookup(path)) return -ENOENT
+      return do_swapoff(env, path, cap)
+    },
     do_mseal,
     sys_brk,
     access_user(mm, addr, len, write, data) {

@@ -16,7 +16,9 @@
  * checker).
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
-import { EBADF, EFAULT, EINVAL, ENOMEM } from '../include/errno.js'
+import { EBADF, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
+import { CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
+import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { O_APPEND } from '../include/uapi/fcntl.js'
@@ -248,6 +250,18 @@ export class Syscalls implements TaskEnv {
   sys_mincore(t: TaskStruct, addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
     this.enter(t)
     return this.done(this.mm.do_mincore(t.mm!, addr, len, vec))
+  }
+  /** Kernel: sys_swapon(): EINVAL for bad flags, then EPERM without CAP_SYS_ADMIN, then the area's checks. */
+  sys_swapon(t: TaskStruct, path: string, swap_flags: number): number {
+    this.enter(t)
+    if (swap_flags & ~SWAP_FLAGS_VALID) return this.done(-EINVAL)
+    if (!cred_capable(t.cred, CAP_SYS_ADMIN)) return this.done(-EPERM)
+    return this.done(this.mm.sys_swapon(path, swap_flags))
+  }
+  /** Kernel: sys_swapoff(). */
+  sys_swapoff(t: TaskStruct, path: string): number {
+    this.enter(t)
+    return this.done(this.mm.sys_swapoff(path, cred_capable(t.cred, CAP_SYS_ADMIN)))
   }
   /** Kernel: sys_brk(): the new break, or the old one when refused. */
   sys_brk(t: TaskStruct, brk: UlongArg): number {

@@ -6,8 +6,9 @@
  *
  * Unlike mprotect, madvise skips holes and reports ENOMEM at the end.
  * Flag advices go through vma_modify (merge or split); page advices act on
- * PTEs. Without swap, MADV_PAGEOUT discards clean lazy-free anonymous pages,
- * unmaps (but keeps cached) shmem pages and keeps ordinary anonymous pages.
+ * PTEs. MADV_PAGEOUT hands the pages to reclaim_pages() (vmscan.ts): with
+ * swap on, anonymous pages go to swap; without, they stay. Clean lazy-free
+ * pages are discarded, file pages unmapped (clean ones dropped).
  */
 import { flags_union } from '../include/wide.js'
 import { PAGE_SIZE } from '../include/page_types.js'
@@ -37,7 +38,7 @@ import {
   vm_flags_andnot,
   vm_flags_or,
   vm_flags_test,
-  MM_ANONPAGES,
+  MM_SWAPENTS,
   vm_flags_and,
 } from './mm_types.js'
 import * as M from './mman.js'
@@ -45,7 +46,7 @@ import { find_vma, find_vma_prev, vma_modify } from './vma.js'
 import { generic_fadvise_willneed } from './filemap.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
-import { anon_vma_prepare, folio_remove_rmap_pte, put_page } from './rmap.js'
+import { anon_vma_prepare, put_page } from './rmap.js'
 import {
   PTE_MARKER_GUARD,
   make_pte_marker,
@@ -53,20 +54,22 @@ import {
   _PAGE_DIRTY,
   is_guard_pte_marker,
   pte_clear_flags,
-  pte_dirty,
   pte_present,
   vm_normal_page,
   vma_is_anonymous,
   zap_page_range_single,
 } from './memory.js'
 import { faultin_page_range } from './gup.js'
-import { punch_hole, try_to_unmap_file_page } from './truncate.js'
-import { remove_mapping_for_reclaim } from './shmem.js'
-import { folio_deactivate, folio_mark_lazyfree, folio_redirty_lazyfree } from './swap.js'
-import { workingset_eviction } from './workingset.js'
+import { punch_hole } from './truncate.js'
+import { folio_deactivate, folio_mark_lazyfree } from './swap.js'
 import { PG_active, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_workingset } from './page.js'
 import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
-import { PGLAZYFREE, PGLAZYFREED } from './vm_event_item.js'
+import { PGLAZYFREE } from './vm_event_item.js'
+import { reclaim_pages } from './vmscan.js'
+import { is_swap_pte, pte_swp_offset, pte_swp_type } from '../arch/pte.js'
+import { is_pte_marker } from './swapops.js'
+import { swp_entry } from './swap_h.js'
+import { __read_swap_cache_async, free_swap_and_cache } from './swap_state.js'
 
 const SPECIAL_HUGETLB = vm_flags_or(VM_SPECIAL, VM_HUGETLB)
 const GUARD_REFUSED = vm_flags_or(SPECIAL_HUGETLB, VM_LOCKED)
@@ -103,7 +106,15 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
   const pages = env.pages
   let cleared = false
   mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (vpn, pte) => {
-    if (!pte_present(pte)) return
+    if (!pte_present(pte)) {
+      // A swapped-out page is freed outright: the range reads zeros afterwards.
+      if (!is_pte_marker(pte)) {
+        mm.pgd.set(vpn, 0)
+        mm.rss_stat[MM_SWAPENTS]--
+        free_swap_and_cache(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte)))
+      }
+      return
+    }
     const pfn = vm_normal_page(vma, pte)
     if (pfn < 0 || pages.mapping[pfn] >= 0) return
     if (pages.test(pfn, PG_dirty)) {
@@ -126,8 +137,7 @@ function madvise_free_single_vma(mm: MmStruct, vma: VmArea, start: number, end: 
 
 /**
  * Kernel: madvise_cold_or_pageout_pte_range() + reclaim_pages(): age the
- * exclusively mapped pages; for PAGEOUT, reclaim them as shrink_folio_list
- * does without swap.
+ * exclusively mapped pages; for PAGEOUT, reclaim them (reclaim_pages()).
  */
 function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, pageout: boolean): void {
   const env = mm.env
@@ -151,34 +161,13 @@ function cold_or_pageout(mm: MmStruct, vma: VmArea, start: number, end: number, 
   })
   if (aged) env.flush_tlb_range(mm, start, end)
   if (!pageout) return
+  // reclaim_pages(): each folio that is still mapped where it was found.
+  const pfns: number[] = []
   for (const { vpn, pfn } of list) {
     const pte = mm.pgd.get(vpn)
-    if (!pte_present(pte) || vm_normal_page(vma, pte) !== pfn) continue
-    if (pages.mapping[pfn] < 0) {
-      if (pages.test(pfn, PG_swapbacked)) continue // no swap: keep (activate)
-      // Lazy-free page: discard when clean, else it becomes swap-backed again. A droppable
-      // VMA's pages are discarded even when dirty (try_to_unmap_one()).
-      if ((pte_dirty(pte) || pages.test(pfn, PG_dirty)) && !vm_flags_test(vma.vm_flags, VM_DROPPABLE)) {
-        folio_redirty_lazyfree(env, pfn)
-        continue
-      }
-      mm.pgd.set(vpn, 0)
-      env.flush_tlb_range(mm, vpn * PAGE_SIZE, vpn * PAGE_SIZE + PAGE_SIZE)
-      mm.rss_stat[MM_ANONPAGES]--
-      folio_remove_rmap_pte(env, pfn)
-      put_page(env, pfn)
-      env.vmstat.count_vm_event(PGLAZYFREED)
-    } else {
-      const mapping = env.mappings.get(pages.mapping[pfn])
-      if (!mapping) continue
-      const index = pages.index[pfn]
-      try_to_unmap_file_page(mapping, pfn, index)
-      // Without swap, a dirty shmem page stays cached (shmem_writeout redirties it);
-      // a clean one is dropped from the page cache (__remove_mapping).
-      // reclaim_pages() -> __remove_mapping(): the slot keeps a shadow, as reclaim leaves.
-      if (!pages.test(pfn, PG_dirty) && pages._mapcount[pfn] === 0) remove_mapping_for_reclaim(env, mapping, index, pfn, workingset_eviction(env.memcg, pages, pfn))
-    }
+    if (pte_present(pte) && vm_normal_page(vma, pte) === pfn) pfns.push(pfn)
   }
+  reclaim_pages(env, pfns)
 }
 
 /** PMD_SIZE on x86-64: the span of one PTE table. */
@@ -232,10 +221,23 @@ function madvise_remove(mm: MmStruct, vma: VmArea, start: number, end: number): 
 
 /**
  * Kernel: madvise_willneed(): a disk file's range is read now
- * (POSIX_FADV_WILLNEED on the file, from the VMA's offset); anonymous and
- * shmem memory would be swapped in, and there is no swap.
+ * (POSIX_FADV_WILLNEED on the file, from the VMA's offset); anonymous
+ * memory's swapped-out pages are read into the swap cache (shmem's are not
+ * modelled).
  */
 function madvise_willneed(mm: MmStruct, vma: VmArea, start: number, end: number): void {
+  if (vma_is_anonymous(vma)) {
+    // swapin_walk_pmd_entry(): read every swapped-out page of the range into the swap cache.
+    const entries: number[] = []
+    mm.pgd.each(start / PAGE_SIZE, end / PAGE_SIZE, (_vpn, pte) => {
+      if (is_swap_pte(pte) && !is_pte_marker(pte)) entries.push(swp_entry(pte_swp_type(pte), pte_swp_offset(pte)))
+    })
+    for (const e of entries) {
+      const r = __read_swap_cache_async(mm.env, e)
+      if (r.pfn >= 0) put_page(mm.env, r.pfn)
+    }
+    return
+  }
   const file = vma.vm_file
   if (!file || file.f_mapping.backing !== 'disk') return
   const offset = start - vma.vm_start + vma.vm_pgoff * PAGE_SIZE

@@ -338,6 +338,53 @@ export class MemcgSubsys {
     this.pages.memcg_data[pfn] = 0
   }
 
+  // ---- swap (cgroup v1 memsw accounting: a swapped-out page stays charged to memsw) ----
+
+  /** Kernel: swap_cgroup: the group each swap entry was charged to (entry -> memcg id). */
+  readonly swap_cgroup = new Map<number, number>()
+
+  /**
+   * Kernel: mem_cgroup_swapout(): the folio leaves memory for swap entry
+   * `entry`: its memory charge goes, the entry keeps the memsw charge and
+   * counts in the group's swap.
+   */
+  mem_cgroup_swapout(pfn: number, entry: number): void {
+    const id = this.pages.memcg_data[pfn]
+    if (id === 0) return
+    const memcg = this.by_id.get(id)!
+    this.swap_cgroup.set(entry, id)
+    if (!memcg.is_root) memcg.memory.uncharge(1)
+    memcg.stat[MEMCG_SWAP]++
+    memcg.events[MEMCG_PGPGOUT]++
+    this.pages.memcg_data[pfn] = 0
+  }
+
+  /** Kernel: mem_cgroup_uncharge_swap(): the entry is freed (or its page came back in). */
+  mem_cgroup_uncharge_swap(entry: number): void {
+    const id = this.swap_cgroup.get(entry)
+    if (id === undefined) return
+    this.swap_cgroup.delete(entry)
+    const memcg = this.by_id.get(id)
+    if (!memcg) return
+    if (!memcg.is_root) memcg.memsw.uncharge(1)
+    memcg.stat[MEMCG_SWAP]--
+  }
+
+  /**
+   * Kernel: mem_cgroup_swapin_charge_folio() + mem_cgroup_swapin_uncharge_swap():
+   * a page read back from swap is charged to the group the entry belonged
+   * to (else `fallback`, the faulting mm's), and the entry's own charge ends.
+   */
+  mem_cgroup_swapin_charge_folio(pfn: number, gfp: number, entry: number, fallback: MemCgroup | null): number {
+    const id = this.swap_cgroup.get(entry)
+    const owner = id === undefined ? undefined : this.by_id.get(id)
+    const memcg = owner && owner.online ? owner : (fallback ?? this.root)
+    const r = this.mem_cgroup_charge(pfn, gfp, memcg)
+    if (r < 0) return r
+    this.mem_cgroup_uncharge_swap(entry)
+    return 0
+  }
+
   /** Kernel: __mod_memcg_page_state() / __lruvec_stat_mod_folio()'s memcg half. */
   mod_memcg_page_state(pfn: number, item: number, delta: number): void {
     this.folio_memcg(pfn).stat[item] += delta

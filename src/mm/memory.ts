@@ -4,19 +4,21 @@
  *
  * PTE words use the x86 layout: pfn * 4096 + flag bits (P, RW, US, A, D and
  * the software SPECIAL bit for the zero page). A non-present non-zero entry
- * is a PTE marker (only the guard marker exists here: no swap).
+ * is a swap entry (swap_fault.ts brings its page in) or a PTE marker (only
+ * the guard marker exists here).
  *
  * Invariants kept exact:
  *  - every present PTE of a normal page holds one page reference and one
  *    mapcount; the zero page is SPECIAL and holds neither;
- *  - mm.rss_stat counts MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES per PTE;
+ *  - mm.rss_stat counts MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES per PTE,
+ *    MM_SWAPENTS per swap PTE (each holds one reference on its slot);
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
 import { COST_NS } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
 import { folio_add_lru } from './swap.js'
-import { EFAULT, ENOMEM } from '../include/errno.js'
+import { EFAULT, EIO, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
   type MmStruct,
@@ -26,6 +28,7 @@ import {
   MM_ANONPAGES,
   MM_FILEPAGES,
   MM_SHMEMPAGES,
+  MM_SWAPENTS,
   VM_GROWSDOWN,
   VM_LOCKED,
   VM_SHARED,
@@ -45,7 +48,7 @@ import {
   type MmEnv,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
-import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_dirty } from './page.js'
+import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
 import { shmem_get_page, set_page_dirty } from './shmem.js'
@@ -71,8 +74,16 @@ import {
   pte_clear_flags,
   pfn_pte as mk_pte,
   vm_get_page_prot,
+  pte_swp_type,
+  pte_swp_offset,
+  pte_swp_exclusive,
+  pte_swp_clear_exclusive,
 } from '../arch/pte.js'
-import { is_guard_pte_marker } from './swapops.js'
+import { is_guard_pte_marker, is_pte_marker } from './swapops.js'
+import { do_swap_page } from './swap_fault.js'
+import { folio_free_swap, free_swap_and_cache } from './swap_state.js'
+import { swap_duplicate } from './swapfile.js'
+import { swp_entry } from './swap_h.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
 import { PGFAULT } from './vm_event_item.js'
 
@@ -533,7 +544,9 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   }
   const pages = env.pages
   if (page >= 0 && pages.mapping[page] < 0) {
-    // wp_can_reuse_anon_folio: exclusive, or only our reference left.
+    // wp_can_reuse_anon_folio: exclusive, or only our reference left (once a swap cache copy
+    // nothing else refers to is dropped: folio_free_swap()).
+    if (!pages.test(page, PG_anon_exclusive) && pages.test(page, PG_swapcache) && pages._refcount[page] === 2 && pages._mapcount[page] === 1) folio_free_swap(env, page)
     if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
       pages.set(page, PG_anon_exclusive)
       mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
@@ -582,7 +595,13 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr)
     else ret = do_shared_fault(mm, vma, addr)
   } else if (!pte_present(pte)) {
-    ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
+    if (is_pte_marker(pte)) ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
+    else {
+      ret = do_swap_page(mm, vma, addr, pte, write, vm_page_prot(vma))
+      // do_swap_page()'s end: a write the new PTE does not allow is a COW.
+      const npte = mm.pgd.get(vpn)
+      if (write && !(ret & VM_FAULT_ERROR) && pte_present(npte) && !pte_write(npte)) ret |= do_wp_page(mm, vma, addr, npte) & VM_FAULT_ERROR
+    }
   } else if (write && !pte_write(pte)) {
     ret = do_wp_page(mm, vma, addr, pte)
   } else {
@@ -738,8 +757,16 @@ function zap_vmas(mm: MmStruct, vmas: readonly VmArea[], start: number, end: num
     // Tables hold no entries outside VMAs; between the VMAs of the run there is nothing to zap.
     if (addr < vma.vm_start || addr >= vma.vm_end) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte) && !details.drop_markers) return
+      if (is_pte_marker(pte)) {
+        if (is_guard_pte_marker(pte) && !details.drop_markers) return
+        mm.pgd.set(vpn, 0)
+        return
+      }
+      // zap_nonpresent_ptes(): a swap entry is a private page; truncation leaves it (should_zap_cows()).
+      if (details.single_mapping && !details.even_cows) return
       mm.pgd.set(vpn, 0)
+      add_mm_counter(mm, MM_SWAPENTS, -1)
+      free_swap_and_cache(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte)))
       return
     }
     const page = vm_normal_page(vma, pte)
@@ -752,6 +779,8 @@ function zap_vmas(mm: MmStruct, vmas: readonly VmArea[], start: number, end: num
     munlock_vma_folio(mm, vma, page)
     add_mm_counter(mm, mm_counter(mm, page), -1)
     folio_remove_rmap_pte(env, page)
+    // free_pages_and_swap_cache() -> free_swap_cache(): the last unmapping drops the swap cache copy too.
+    if (pages.test(page, PG_swapcache) && pages._mapcount[page] === 0) folio_free_swap(env, page)
     put_page(env, page)
   })
   if (hi < lo) return
@@ -775,7 +804,23 @@ export function copy_page_range(dst: VmArea, src: VmArea): number {
   smm.pgd.each(src.vm_start / PAGE_SIZE, src.vm_end / PAGE_SIZE, (vpn, pte) => {
     if (ret) return
     if (!pte_present(pte)) {
-      if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
+      if (is_pte_marker(pte)) {
+        if (is_guard_pte_marker(pte) && !dmm.pgd.set(vpn, pte)) ret = -ENOMEM
+        return
+      }
+      // copy_nonpresent_pte(): the child refers to the same slot; the entry is shared from now on.
+      if (!dmm.pgd.set(vpn, pte_swp_clear_exclusive(pte))) {
+        ret = -ENOMEM
+        return
+      }
+      if (swap_duplicate(env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte))) < 0) {
+        dmm.pgd.set(vpn, 0)
+        ret = -EIO
+        return
+      }
+      env.swap.mmlist.add(dmm)
+      if (pte_swp_exclusive(pte)) smm.pgd.set(vpn, pte_swp_clear_exclusive(pte))
+      add_mm_counter(dmm, MM_SWAPENTS, 1)
       return
     }
     const page = vm_normal_page(src, pte)

@@ -1,7 +1,8 @@
 /**
  * mincore (Kernel: mm/mincore.c). One byte per page: 1 when a PTE is
  * present (the zero page too), or for file mappings when the page is in the
- * page cache; 0 for holes in anonymous memory; a guard marker counts as a hole.
+ * page cache, or for a swap entry when its folio is in the swap cache; 0 for
+ * holes in anonymous memory; a guard marker counts as a hole.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmStruct } from './mm_types.js'
@@ -11,6 +12,9 @@ import { is_guard_pte_marker, pte_present, vma_is_anonymous } from './memory.js'
 import { EINVAL, ENOMEM } from '../include/errno.js'
 import { type UlongArg, ul_offset_in_page, ulong } from '../include/ulong.js'
 import { BITS_PER_LONG } from './mmap.js'
+import { pte_swp_offset, pte_swp_type } from '../arch/pte.js'
+import { swp_entry } from './swap_h.js'
+import { swap_cache_get_folio } from './swap_state.js'
 
 /**
  * Kernel: sys_mincore(): fill vec[i] for each page of [start, start+len)
@@ -39,7 +43,8 @@ export function do_mincore(mm: MmStruct, start_in: UlongArg, len_in: UlongArg, v
       const pte = mm.pgd.get(addr / PAGE_SIZE)
       // pte_none_mostly(): a PTE marker counts as none.
       if (pte !== 0 && !is_guard_pte_marker(pte)) {
-        vec[i] = pte_present(pte) ? 1 : 1
+        // A swapped-out page is resident only while its folio is in the swap cache (mincore_swap()).
+        vec[i] = pte_present(pte) ? 1 : swap_cache_get_folio(mm.env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte))) >= 0 ? 1 : 0
         continue
       }
       if (vma_is_anonymous(vma) || !vma.vm_file) {

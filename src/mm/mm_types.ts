@@ -59,6 +59,7 @@ import type { MmContext } from '../arch/x86/tlb.js'
 import type { CurrentTask } from '../include/resource.js'
 import type { FramePageTables } from './pgtable_mm.js'
 import type { Clock } from '../hw/clock.js'
+import type { SwapState } from './swap_h.js'
 import { flags_and, flags_andnot, flags_or, flags_shr, flags_test, flags_union, flags_xor, type vm_flags_t } from '../include/wide.js'
 
 export type { vm_flags_t } from '../include/wide.js'
@@ -375,6 +376,8 @@ export class VmArea {
   special_name: string | null = null
   /** Address of the slab object (vm_area_struct cache), 0 without slab. */
   slab_obj = 0
+  /** Kernel: swap_readahead_info: the last swap fault's address | window << 6 | hits (swap_state.ts). */
+  swap_readahead_info = 0
   constructor(readonly vm_mm: MmStruct) {}
 }
 
@@ -486,6 +489,8 @@ export interface MmEnv {
   readonly driver_hooks: DriverMmHooks
   /** Memory cgroups: charges, stocks, and the lruvecs every LRU page is on (memcontrol.ts). */
   readonly memcg: MemcgSubsys
+  /** Swap areas, slots and the swap cache (src/mm/swap.ts). */
+  readonly swap: SwapState
 }
 
 /** struct mm_struct. */

@@ -11,7 +11,10 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmStruct, type VmArea, VM_LOCKED, VM_MIXEDMAP, VM_PFNMAP, vm_flags_or, vm_flags_test } from './mm_types.js'
 import { PG_dirty, PG_swapbacked, PG_referenced } from './page.js'
-import { _PAGE_PRESENT, pte_dirty, pte_from_hw, pte_hw_pfn, pte_pfn, pte_present, pte_special, pte_young } from '../arch/pte.js'
+import { _PAGE_PRESENT, is_swap_pte, pte_dirty, pte_from_hw, pte_hw_pfn, pte_pfn, pte_present, pte_special, pte_swp_offset, pte_swp_type, pte_young, type PteLayout } from '../arch/pte.js'
+import { is_pte_marker } from './swapops.js'
+import { swp_entry } from './swap_h.js'
+import { __swap_count } from './swapfile.js'
 import { walk_page_range, type MmWalk, type MmWalkOps } from './pagewalk.js'
 
 export const PSS_SHIFT = 12
@@ -123,7 +126,10 @@ function smaps_pte_range(walk: MmWalk<MemSizeStats>, ptes: DataView, off: number
   for (let o = off; o < stop; o += size) {
     const lo = ptes.getUint32(o, true)
     // pte_none() and swap entries fall out here: neither has P or PROTNONE.
-    if (!pte_present(lo) || pte_special(lo)) continue
+    if (!pte_present(lo) || pte_special(lo)) {
+      if (lo !== 0) smaps_swap_entry(walk, ptes, o, size, layout)
+      continue
+    }
     const hi = size === 8 ? ptes.getUint32(o + 4, true) : 0
     const pfn = (lo & _PAGE_PRESENT) !== 0 ? pte_hw_pfn(lo, hi) : pte_pfn(pte_from_hw(lo, hi, layout))
     const pflags = flags[pfn]
@@ -175,6 +181,19 @@ function smaps_pte_range(walk: MmWalk<MemSizeStats>, ptes: DataView, off: number
   mss.pss_dirty += pss_dirty
   if (vm_flags_test(vma.vm_flags, VM_LOCKED)) mss.pss_locked += pss
   return 0
+}
+
+/**
+ * smaps_pte_entry()'s swap branch: Swap counts the page, SwapPss its share
+ * among the page tables that refer to the slot (swp_swapcount()).
+ */
+function smaps_swap_entry(walk: MmWalk<MemSizeStats>, ptes: DataView, o: number, size: number, layout: PteLayout): void {
+  const pte = pte_from_hw(ptes.getUint32(o, true), size === 8 ? ptes.getUint32(o + 4, true) : 0, layout)
+  if (!is_swap_pte(pte) || is_pte_marker(pte)) return
+  const mss = walk.private
+  mss.swap += PAGE_SIZE
+  const count = __swap_count(walk.mm.env, swp_entry(pte_swp_type(pte), pte_swp_offset(pte)))
+  mss.swap_pss += count >= 2 ? Math.floor(PAGE_PSS / count) : PAGE_PSS
 }
 
 /** Kernel: smaps_walk_ops. */

@@ -33,7 +33,7 @@ export function vm_commit_limit(env: MmEnv): number {
   const allowed = s.overcommit_kbytes
     ? s.overcommit_kbytes / (PAGE_SIZE / 1024)
     : Math.floor((env.totalram_pages() * s.overcommit_ratio) / 100)
-  return Math.floor(allowed)
+  return Math.floor(allowed) + env.swap.total_swap_pages
 }
 
 /**
@@ -46,7 +46,7 @@ export function __vm_enough_memory(env: MmEnv, mm: MmStruct | null, pages: numbe
   const s = env.sysctl
   if (s.overcommit_memory === 1) return 0
   if (s.overcommit_memory === 0) {
-    if (pages > env.totalram_pages()) {
+    if (pages > env.totalram_pages() + env.swap.total_swap_pages) {
       vm_unacct_memory(env, pages)
       return -ENOMEM
     }

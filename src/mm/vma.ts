@@ -104,6 +104,7 @@ export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
   n.vm_userfaultfd_ctx = vma.vm_userfaultfd_ctx
   n.vm_private_data = vma.vm_private_data
   n.special_name = vma.special_name
+  n.swap_readahead_info = vma.swap_readahead_info
   if (n.vm_file) mm.env.driver_hooks.vma_dup?.(vma, n)
   return n
 }

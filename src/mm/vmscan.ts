@@ -32,7 +32,7 @@ import type { MemCgroup } from './memcontrol.js'
 import { type MmEnv, VM_EXEC, vm_flags_test } from './mm_types.js'
 import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
-import { SWAP_CLUSTER_MAX, folio_add_lru, folio_evictable, lru_note_cost } from './swap.js'
+import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
 import { type FolioScan, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
 import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSTEAL_ANON, PGSTEAL_DIRECT, ALLOCSTALL_DMA } from './vm_event_item.js'
 import { workingset_age_nonresident } from './workingset.js'
@@ -371,13 +371,24 @@ export function try_to_free_pages(env: MmEnv, gfp: number, node: NodeState): num
   return do_try_to_free_pages(env, sc)
 }
 
-/** Kernel: reclaim_pages() (MADV_PAGEOUT): these folios, already off their lists, ignoring references. */
+/**
+ * Kernel: reclaim_pages() (MADV_PAGEOUT): these folios, taken off their
+ * lists (those not on one are skipped), go through shrink_folio_list()
+ * ignoring references; the ones it keeps go back on the inactive list.
+ * Returns the number freed.
+ */
 export function reclaim_pages(env: MmEnv, folios: readonly number[]): number {
   const pages = env.pages
-  for (const pfn of folios) pages.clear(pfn, PG_active)
+  const list: number[] = []
+  for (const pfn of folios) {
+    if (!pages.test(pfn, PG_lru)) continue
+    folio_del_lru(env, pfn)
+    pages.clear(pfn, PG_active)
+    list.push(pfn)
+  }
   const sc: FolioScan = { gfp_mask: GFP_KERNEL, may_unmap: true, may_writepage: true, target_mem_cgroup: null, nr_scanned: 0 }
   const kept: number[] = []
-  const n = shrink_folio_list(env, folios, sc, reclaim_stat(), true, kept)
+  const n = shrink_folio_list(env, list, sc, reclaim_stat(), true, kept)
   for (const pfn of kept) folio_add_lru(env, pfn)
   return n
 }

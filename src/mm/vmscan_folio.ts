@@ -11,17 +11,19 @@
  * flusher. A clean unmapped page-cache folio leaves a shadow entry in its
  * slot (workingset_eviction) and is freed.
  */
-import { PAGE_SIZE } from '../include/page_types.js'
 import { __GFP_IO } from './gfp.js'
 import { folio_is_file_lru } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
-import { zap_page_range_single } from './memory.js'
-import { type MmEnv, type VmArea, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
+import { type MmEnv, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
 import { PG_active, PG_dirty, PG_mlocked, PG_reclaim, PG_referenced, PG_swapbacked, PG_swapcache, PG_writeback } from './page.js'
-import { folio_referenced, rmap_walk } from './rmap.js'
+import { folio_referenced, put_page } from './rmap.js'
+import { try_to_unmap } from './rmap_unmap.js'
+import { swap_writepage } from './page_io.js'
+import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_state.js'
+import { put_swap_folio, vm_swap_full } from './swapfile.js'
 import { remove_mapping_for_reclaim } from './shmem.js'
 import { folio_evictable } from './swap.js'
-import { PGACTIVATE } from './vm_event_item.js'
+import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
 import { workingset_eviction } from './workingset.js'
 
 /** enum folio_references. */
@@ -75,32 +77,6 @@ export function folio_check_references(env: MmEnv, pfn: number, sc: FolioScan): 
 }
 
 /**
- * Kernel: try_to_unmap() of a page-cache folio: every PTE mapping it is
- * zapped (its dirty bit moves to the folio). false when a VM_LOCKED VMA
- * maps it: mlocked folios stay.
- */
-function try_to_unmap_file(env: MmEnv, pfn: number): boolean {
-  const maps: Array<[VmArea, number]> = []
-  let locked = false
-  rmap_walk(env, pfn, (vma, addr) => {
-    if (vm_flags_test(vma.vm_flags, VM_LOCKED)) {
-      locked = true
-      return false
-    }
-    maps.push([vma, addr])
-    return true
-  })
-  if (locked) return false
-  for (const [vma, addr] of maps) zap_page_range_single(vma.vm_mm, vma, addr, addr + PAGE_SIZE, {})
-  return env.pages._mapcount[pfn] === 0
-}
-
-/** Kernel: add_to_swap(): no swap device is configured, so there is no slot for the folio. */
-function add_to_swap(_env: MmEnv, _pfn: number): boolean {
-  return false
-}
-
-/**
  * Kernel: shrink_folio_list(): try to free each folio of `list` (oldest
  * first). Returns the number reclaimed; the folios kept are left in
  * `kept`, in the order they were processed, to go back on the LRU.
@@ -143,30 +119,56 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         }
       }
       if (mapped) {
-        if (anon || !try_to_unmap_file(env, pfn)) {
+        // try_to_unmap(): anonymous pages become swap entries; a clean lazily freed one goes
+        // with its last mapping; a dirty one is swap-backed again and stays.
+        const unmapped = try_to_unmap(env, pfn)
+        if (lazyfree && unmapped) {
+          env.vmstat.count_vm_event(PGLAZYFREED)
+          nr_reclaimed++
+          continue
+        }
+        if (!unmapped || pages._mapcount[pfn] > 0) {
           stat.nr_unmap_fail++
           activate = true
           break outcome
         }
       }
+      const shmem = !anon && pages.test(pfn, PG_swapbacked)
       if (pages.test(pfn, PG_dirty)) {
         // Only kswapd writes file folios, and only once it has seen them again; memcg and direct
-        // reclaim mark them for immediate reclaim when written and move on.
-        if (file) {
-          pages.set(pfn, PG_reclaim)
+        // reclaim mark them for immediate reclaim when written and move on. shmem has no swap
+        // writeout here: its writepage keeps the folio (AOP_WRITEPAGE_ACTIVATE).
+        if (file || shmem) {
+          if (file) pages.set(pfn, PG_reclaim)
           activate = true
           break outcome
         }
         if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) break outcome
+        // pageout(): the swap-cache folio is written; an asynchronous device keeps it under writeback.
+        swap_writepage(env, pfn)
+        stat.nr_pageout++
+        const si = env.swap.si_of(pages.private[pfn])
+        if (!si?.bdev?.synchronous || pages.test(pfn, PG_dirty)) break outcome
       }
-      const mapping = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
-      if (!mapping || pages._refcount[pfn] !== 1) break outcome
+      if (pages._refcount[pfn] !== 1) break outcome
       // __remove_mapping(): the slot keeps a shadow of the evicted folio.
       const shadow = workingset_eviction(env.memcg, pages, pfn)
-      remove_mapping_for_reclaim(env, mapping, pages.index[pfn], pfn, shadow)
+      if (pages.test(pfn, PG_swapcache)) {
+        const entry = pages.private[pfn]
+        __delete_from_swap_cache(env, pfn, entry, shadow)
+        env.memcg.mem_cgroup_swapout(pfn, entry)
+        put_swap_folio(env, entry)
+        put_page(env, pfn)
+      } else {
+        const mapping = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        if (!mapping) break outcome
+        remove_mapping_for_reclaim(env, mapping, pages.index[pfn], pfn, shadow)
+      }
       nr_reclaimed++
       continue
     }
+    // Not a candidate for swapping after all: give back its slot when swap runs short.
+    if (activate && pages.test(pfn, PG_swapcache) && (vm_swap_full(env) || pages.test(pfn, PG_mlocked))) folio_free_swap(env, pfn)
     if (activate && !pages.test(pfn, PG_mlocked)) {
       pages.set(pfn, PG_active)
       stat.nr_activate[folio_is_file_lru(pages, pfn) ? 1 : 0]++

@@ -114,6 +114,8 @@ export const MachineSpec = z.strictObject({
   seed: z.number().int().nonnegative().optional(),
   slab: z.enum(['slub', 'slab']).optional(),
   debug_vm: z.boolean().optional(),
+  /** A zram swap area of this size, swapped on at boot (MachineOptions.swap). */
+  swap: z.string().regex(/^\d+[KMGT]?$/, { error: 'expected a size like 256M or 1G' }).optional(),
 })
 
 /** A whole file, for the JSON Schema (steps are checked one by one when loading, for exact error places). */

@@ -191,6 +191,14 @@ export class Process {
     if (!(vec instanceof Uint8Array)) arg_bytes('mincore', 'vec', vec)
     return this.sys.sys_mincore(this.live(), U('mincore', 'addr', addr), U('mincore', 'len', len), vec)
   }
+  sys_swapon(path: string, swap_flags: number): number {
+    if (typeof path !== 'string') throw new TypeError('swapon: path must be a string')
+    return this.sys.sys_swapon(this.live(), path, arg_int('swapon', 'swap_flags', swap_flags))
+  }
+  sys_swapoff(path: string): number {
+    if (typeof path !== 'string') throw new TypeError('swapoff: path must be a string')
+    return this.sys.sys_swapoff(this.live(), path)
+  }
   sys_brk(addr: UlongArg): number {
     return this.sys.sys_brk(this.live(), U('brk', 'brk', addr))
   }
@@ -232,6 +240,14 @@ export class Process {
   }
   mseal(addr: number, len: number, flags = 0): void {
     check_syscall(this.sys_mseal(addr, len, flags), 'mseal')
+  }
+  /** swapon(2): swap on the block device at `path` (SWAP_FLAG_PREFER | prio for a priority). Throws ErrnoError. */
+  swapon(path: string, swap_flags = 0): void {
+    check_syscall(this.sys_swapon(path, swap_flags), 'swapon')
+  }
+  /** swapoff(2): bring the area's pages back in and stop swapping to it. Throws ErrnoError (EINVAL, ENOMEM, EPERM). */
+  swapoff(path: string): void {
+    check_syscall(this.sys_swapoff(path), 'swapoff')
   }
   /** mincore(2): one byte per page (bit 0: resident). */
   mincore(addr: number, len: number): Uint8Array {

@@ -17,6 +17,12 @@ describe('fuzz', () => {
     })
   }
 
+  it('with a zram swap area: pages paged out and faulted back, the shadow model agreeing', () => {
+    const r = fuzz_run({ seed: 1, ram: '32M', ops: 1500, check_every: 150, hostile: 0.2, fail_percent: 1, swap: '16M' })
+    expect(r.failure?.message ?? null).toBeNull()
+    expect(r.at).toBe(1500)
+  })
+
   it('a recorded list replays to the same outcomes after a JSON round trip', () => {
     const o = { seed: 9, ram: '32M', ops: 300, check_every: 100, hostile: 0.3, fail_percent: 2 }
     const r = fuzz_run(o)

@@ -21,8 +21,6 @@ const KNOWN: Record<string, number> = {
   '03-hot-set-too-big.json': 0,
   '05-mmap-second-chance.json': 0,
 }
-/** Scenarios that need swap on zram: mmsim has no swap device yet. */
-const NEEDS_SWAP = new Set(['11-anon-swap-zram.json', '13-file-and-anon-swappiness.json'])
 
 interface Dump {
   cache: Record<string, string>
@@ -48,10 +46,6 @@ describe('reclaim oracle: mmsim evicts the pages Linux evicts', () => {
   for (const name of names) {
     it(name, () => {
       const text = readFileSync(new URL(`scenarios/${name}`, DIR), 'utf8')
-      if (NEEDS_SWAP.has(name)) {
-        expect(() => replay_text(text)).toThrow(/needs swap "zram"/)
-        return
-      }
       const got = JSON.parse(replay_text(text)) as { results: unknown; dumps: Dump[]; check: unknown }
       const want = JSON.parse(readFileSync(new URL(`expected/${name}`, DIR), 'utf8')) as typeof got
       if (name in KNOWN) {

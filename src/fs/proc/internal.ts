@@ -29,6 +29,8 @@ export interface ProcView {
   vm_commit_limit(): number
   readonly swap_total_pages: number
   readonly swap_free_pages: number
+  /** /proc/swaps (src/mm/swapfile_swapon.ts swaps_show). */
+  swaps_show(): string
   /** VMALLOC_END - VMALLOC_START (VmallocTotal). */
   readonly vmalloc_total_bytes: number
   /** Pages in vmalloc areas (VmallocUsed). */

@@ -28,6 +28,7 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/zoneinfo', zoneinfo_show],
   ['/proc/vmstat', vmstat_show],
   ['/proc/meminfo', meminfo_show],
+  ['/proc/swaps', (v) => v.swaps_show()],
   ['/proc/iomem', iomem_show],
   ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],

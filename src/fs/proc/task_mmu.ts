@@ -33,6 +33,7 @@ import type { MmEntry } from '../../kernel/mm_entry.js'
 import { empty_mss, mss_add, type MemSizeStats } from '../../mm/smaps.js'
 import { pte_present, pte_pfn, vm_normal_page, is_guard_pte_marker } from '../../mm/memory.js'
 import { PageAnon } from '../../mm/rmap.js'
+import { _PAGE_SWP_UFFD_WP, is_swap_pte, pte_swp_offset, pte_swp_type } from '../../arch/pte.js'
 import {
   SeqDecimalBlock, SeqFile, seq_pad, seq_put_decimal_block, seq_put_decimal_ull, seq_put_hex_ll, seq_putc, seq_puts,
   seq_setwidth, seq_text, type SeqDecimalLine,
@@ -509,6 +510,15 @@ export function proc_pid_pagemap(k: MmEntry, task: TaskStruct, offset: number, c
       }
     } else if (pte !== 0 && is_guard_pte_marker(pte)) {
       hi = 2 ** (PM_GUARD_REGION - 32)
+    } else if (pte !== 0 && is_swap_pte(pte)) {
+      // pte_to_pagemap_entry(): PM_SWAP, and (with CAP_SYS_ADMIN) type | offset << MAX_SWAPFILES_SHIFT.
+      hi = 2 ** (PM_SWAP - 32)
+      if (pte & _PAGE_SWP_UFFD_WP) hi += 2 ** (PM_UFFD_WP - 32)
+      if (show_pfn) {
+        const frame = pte_swp_type(pte) + pte_swp_offset(pte) * 32
+        lo = frame % 2 ** 32
+        hi += Math.floor(frame / 2 ** 32)
+      }
     }
     dv.setUint32(i * 8, lo >>> 0, true)
     dv.setUint32(i * 8 + 4, hi >>> 0, true)
