@@ -1,14 +1,16 @@
 /**
  * Boot is a function of the machine's options: two machines booted with the
- * same options are in the same state, frame for frame and struct page for
- * struct page. Tests rely on it (test/helpers.ts recounts only the first
+ * same options are in the same state, frame for frame and object for object;
+ * and the same calls on them keep them so (re-execution restores a state
+ * exactly: the shell's `back` is built on it). Tests rely on it (test/helpers.ts recounts only the first
  * fresh machine of each option set per worker; the shell's `back` replays on
  * a fresh machine), and the simulator promises it (one seed drives every
  * choice, no module-global state).
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { Machine, type MachineOptions } from '../../src/index.js'
+import { Machine, type MachineOptions, type Process } from '../../src/index.js'
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { proc_paths } from '../../src/fs/proc/root.js'
 
 /**
@@ -86,7 +88,7 @@ function expect_same_state(a: Machine, b: Machine): void {
   for (const path of proc_paths()) expect(b.proc(path), path).toBe(a.proc(path))
 }
 
-describe('boot is deterministic', () => {
+describe('a machine is deterministic', () => {
   it('the same options give the same machine, byte for byte', () => {
     fc.assert(
       fc.property(
@@ -105,6 +107,65 @@ describe('boot is deterministic', () => {
         },
       ),
       { numRuns: 12 },
+    )
+  })
+
+  it('the same calls on two such machines leave them in the same state', () => {
+    const op = fc.record({
+      k: fc.constantFrom('mmap', 'shared', 'store', 'munmap', 'mprotect', 'fork', 'exit', 'kmalloc', 'kfree', 'cpu'),
+      who: fc.nat(),
+      page: fc.nat({ max: 15 }),
+      v: fc.integer({ min: 1, max: 255 }),
+    })
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 5, maxLength: 40 }), fc.constantFrom('x86_64' as const, 'i386' as const), (ops, arch) => {
+        const run = (): Machine => {
+          const m = new Machine({ arch, ram: '64M', seed: 3 })
+          const procs: Process[] = [m.spawn({ name: 'a' })]
+          const maps: number[] = []
+          const objs: number[] = []
+          for (const o of ops) {
+            const p = procs[o.who % procs.length]
+            const at = maps.length ? maps[o.who % maps.length] + o.page * 4096 : 0
+            switch (o.k) {
+              case 'mmap':
+              case 'shared':
+                maps.push(p.mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, (o.k === 'mmap' ? MAP_PRIVATE : MAP_SHARED) | MAP_ANONYMOUS))
+                break
+              case 'store':
+                if (at) p.try_access(at, 1, true, new Uint8Array([o.v]))
+                break
+              case 'munmap':
+                if (at) p.sys_munmap(at, 4096)
+                break
+              case 'mprotect':
+                if (at) p.sys_mprotect(at, 4096, PROT_READ)
+                break
+              case 'fork':
+                if (procs.length < 4) procs.push(p.fork())
+                break
+              case 'exit':
+                if (procs.length > 1) procs.splice(procs.indexOf(p), 1)[0].exit(0)
+                break
+              case 'kmalloc':
+                objs.push(m.kernel.kmalloc(o.v, 0xcc0))
+                break
+              case 'kfree':
+                if (objs.length) m.kernel.kfree(objs.splice(o.who % objs.length, 1)[0])
+                break
+              case 'cpu':
+                p.run_on(o.who % 2)
+                break
+            }
+          }
+          return m
+        }
+        const a = run()
+        const b = run()
+        expect_same_state(a, b)
+        a.check()
+      }),
+      { numRuns: 10 },
     )
   })
 
