@@ -18,10 +18,18 @@ import { afterEach } from 'vitest'
 import { Machine } from '../src/machine.js'
 import { checked_at_end } from './helpers.js'
 
-const check_touched = Machine.prototype.check_touched
-Machine.prototype.check_touched = function (this: Machine): void {
-  checked_at_end.add(this)
-  check_touched.call(this)
+// vitest runs this file before every test file, and with isolate: false the
+// files of a worker share src/ (and so Machine.prototype): wrap it once, or
+// each file would add a wrapper and a late file's calls would pass through
+// dozens of them.
+const WRAPPED = Symbol.for('mmsim.test.checked_at_end')
+if (!Object.hasOwn(Machine.prototype, WRAPPED)) {
+  const check_touched = Machine.prototype.check_touched
+  Machine.prototype.check_touched = function (this: Machine): void {
+    checked_at_end.add(this)
+    check_touched.call(this)
+  }
+  Object.defineProperty(Machine.prototype, WRAPPED, { value: true })
 }
 afterEach(() => {
   const ms = [...checked_at_end]

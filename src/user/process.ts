@@ -55,10 +55,21 @@ export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
 }
 
 export class Process {
+  /**
+   * Where a number stops being its own unsigned long (2^53 with 64-bit
+   * longs, 2^32 with 32-bit ones; src/include/ulong.ts): below it uaddr()
+   * and ucount() return the argument at once. With the bound fixed at 2^32,
+   * every x86_64 user address (0x7f...) took the general path on each load
+   * and store.
+   */
+  private readonly plain_ulong_end: number
+
   constructor(
     readonly sys: Syscalls,
     readonly task: TaskStruct,
-  ) {}
+  ) {
+    this.plain_ulong_end = sys.mm.arch.bits === 64 ? 2 ** 53 : 2 ** 32
+  }
 
   get pid(): number {
     return this.task.pid
@@ -312,13 +323,13 @@ export class Process {
 
   /** A user pointer as the CPU register holds it (any integer, wrapped to the profile's width). */
   private uaddr(fn: string, addr: unknown): number | bigint {
-    if (typeof addr === 'number' && addr >= 0 && addr < 2 ** 32 && Number.isInteger(addr)) return addr
+    if (typeof addr === 'number' && addr >= 0 && addr < this.plain_ulong_end && Number.isInteger(addr)) return addr
     return ulong(arg_ulong(fn, 'addr', addr), this.sys.mm.arch.bits)
   }
 
   /** A size_t count: any integer, as the register holds it. */
   private ucount(fn: string, v: unknown): number | bigint {
-    if (typeof v === 'number' && v >= 0 && v < 2 ** 32 && Number.isInteger(v)) return v
+    if (typeof v === 'number' && v >= 0 && v < this.plain_ulong_end && Number.isInteger(v)) return v
     return ulong(arg_ulong(fn, 'count', v), this.sys.mm.arch.bits)
   }
 

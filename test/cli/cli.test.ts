@@ -1,14 +1,14 @@
-/** End-to-end: the built `mmsim` command as a user runs it (npm test builds first). */
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+/**
+ * The `mmsim` command: most cases through its entry point in this process
+ * (test/cli/helpers.ts), and end to end, as a user runs the built command,
+ * one success and one usage error.
+ */
 import { describe, expect, it } from 'vitest'
-
-const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
+import { mmsim as run, mmsim_spawned } from './helpers.js'
 
 describe('mmsim command', () => {
-  it('demo walks through the steps the README promises and ends with the checker verdict', () => {
-    const r = run('demo')
+  it('demo walks through the steps the README promises and ends with the checker verdict', async () => {
+    const r = await run('demo')
     expect(r.status).toBe(0)
     for (const step of [
       '1. Boot', '2. /proc/buddyinfo', '3. alloc_pages(GFP_KERNEL, 3)', '4. __free_pages', '5. GFP_DMA', '6. Order-0',
@@ -26,36 +26,40 @@ describe('mmsim command', () => {
     expect(r.stdout).toMatch(/verified every frame, free list and counter: OK/)
   })
 
-  it('proc prints a /proc file in the kernel format', () => {
-    const r = run('proc', '/proc/buddyinfo', '--ram', '1G')
+  it('proc prints a /proc file in the kernel format (end to end: the built command in a new process)', () => {
+    const r = mmsim_spawned(['proc', '/proc/buddyinfo', '--ram', '1G'])
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^Node 0, zone {6}DMA( +\d+){11} \n/)
   })
 
-  it('bad arguments get one line and exit 2', () => {
+  it('bad arguments get one line and exit 2', async () => {
     for (const args of [['frobnicate'], ['demo', '--ram', 'huge'], ['demo', '--arch', 'arm'], ['demo', '--bogus'], ['demo', '--cpus', 'x']]) {
-      const r = run(...args)
-      expect(r.status).toBe(2)
+      const r = await run(...args)
+      expect(r.status, args.join(' ')).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/^mmsim: /)
     }
+    // End to end: the process's exit status and its stderr.
+    const r = mmsim_spawned(['demo', '--bogus'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/^mmsim: [^\n]*\n$/)
   })
 
-  it('an unknown /proc file is exit 2 with one line listing the files there are', () => {
-    const r = run('proc', '/proc/nope')
+  it('an unknown /proc file is exit 2 with one line listing the files there are', async () => {
+    const r = await run('proc', '/proc/nope')
     expect(r.status).toBe(2)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/^mmsim: proc: no file \/proc\/nope \(there are \/proc\/buddyinfo, .*\/proc\/meminfo/)
   })
 
-  it('a machine larger than the host can hold is refused in one line, before anything is allocated', () => {
-    const r = run('proc', '/proc/meminfo', '--ram', '64T')
+  it('a machine larger than the host can hold is refused in one line, before anything is allocated', async () => {
+    const r = await run('proc', '/proc/meminfo', '--ram', '64T')
     expect(r.status).toBe(2)
     expect(r.stderr).toMatch(/^mmsim: ram: 64T needs 656\.0 GiB of host memory for its struct pages, this host has [\d.]+ GiB \(the largest it can boot is about \d+[GT]\)\n$/)
   })
 
-  it('/proc/self is the reading process, as with cat on Linux', () => {
-    const r = run('proc', '/proc/self/status')
+  it('/proc/self is the reading process, as with cat on Linux', async () => {
+    const r = await run('proc', '/proc/self/status')
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^Name:\tcat\n/)
   })

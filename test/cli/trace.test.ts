@@ -1,18 +1,20 @@
-/** End-to-end: `mmsim trace` as a user runs it (npm test builds first). */
-import { spawnSync } from 'node:child_process'
+/**
+ * `mmsim trace` and `mmsim mrc`: most cases through the command's entry
+ * point in this process (test/cli/helpers.ts); end to end, as a user runs
+ * the built command, --json with a piped stderr and one usage error.
+ */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { FIXTURE } from '../trace/helpers.js'
-
-const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
+import { mmsim as run, mmsim_spawned } from './helpers.js'
 
 describe('mmsim trace', () => {
   it('--json prints one object with refs, misses, cold misses, hits and the miss ratio; nothing on a piped stderr', () => {
-    const r = run('trace', FIXTURE, '--policy', 'lru', '--frames', '32', '--json')
+    // End to end: stderr is a pipe of a real process (no progress line).
+    const r = mmsim_spawned(['trace', FIXTURE, '--policy', 'lru', '--frames', '32', '--json'])
     expect(r.status).toBe(0)
     expect(r.stderr).toBe('')
     const o = JSON.parse(r.stdout) as Record<string, unknown>
@@ -21,14 +23,14 @@ describe('mmsim trace', () => {
     expect(o.miss_ratio).toBeCloseTo((o.misses as number) / 5000, 12)
   })
 
-  it('prints a text summary by default', () => {
-    const r = run('trace', FIXTURE, '--policy', 'opt', '--frames', '16')
+  it('prints a text summary by default', async () => {
+    const r = await run('trace', FIXTURE, '--policy', 'opt', '--frames', '16')
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^trace: +csv \(zstd\), 137 distinct pages\npolicy: +opt, 16 frames\nreferences: +5000\n/)
     expect(r.stdout).toMatch(/misses: +\d+ \(\d+\.\d\d%\), of which cold 137/)
   })
 
-  it('bad arguments, --policy linux and malformed traces get one line on stderr and exit 2', () => {
+  it('bad arguments, --policy linux and malformed traces get one line on stderr and exit 2', async () => {
     for (const args of [
       ['trace', FIXTURE, '--policy', 'linux', '--frames', '8'],
       ['trace', FIXTURE, '--policy', 'lfu', '--frames', '8'],
@@ -39,35 +41,39 @@ describe('mmsim trace', () => {
       ['trace', fileURLToPath(import.meta.url), '--frames', '8'],
       ['trace'],
     ]) {
-      const r = run(...args)
+      const r = await run(...args)
       expect(r.status, args.join(' ')).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/^mmsim: /)
       expect(r.stdout).toBe('')
     }
-    expect(run('trace', FIXTURE, '--policy', 'linux', '--frames', '8').stderr).toMatch(/needs the reclaim and memory-cgroup work/)
+    expect((await run('trace', FIXTURE, '--policy', 'linux', '--frames', '8')).stderr).toMatch(/needs the reclaim and memory-cgroup work/)
+    // End to end: an asynchronous command's exit status reaches the process.
+    const r = mmsim_spawned(['trace', FIXTURE, '--frames', '0'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/^mmsim: trace: [^\n]*\n$/)
   })
 })
 
 describe('mmsim mrc', () => {
-  it('prints CSV by default, JSON with --json, and writes an SVG with --svg', () => {
-    const c = run('mrc', FIXTURE, '--max-frames', '3')
+  it('prints CSV by default, JSON with --json, and writes an SVG with --svg', async () => {
+    const c = await run('mrc', FIXTURE, '--max-frames', '3')
     expect(c.status).toBe(0)
     expect(c.stdout.trim().split('\n')).toEqual(['frames,misses,miss_ratio', '1,5000,1', expect.stringMatching(/^2,\d+,0\.\d+$/), expect.stringMatching(/^3,\d+,0\.\d+$/)])
-    const j = JSON.parse(run('mrc', FIXTURE, '--policy', 'opt', '--json').stdout) as { misses: number[]; miss_ratio: number[]; refs: number }
+    const j = JSON.parse((await run('mrc', FIXTURE, '--policy', 'opt', '--json')).stdout) as { misses: number[]; miss_ratio: number[]; refs: number }
     expect(j.misses).toHaveLength(137)
     expect(j.refs).toBe(5000)
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-mrc-'))
     const svg = join(dir, 'c.svg')
-    const s = run('mrc', FIXTURE, '--svg', svg)
+    const s = await run('mrc', FIXTURE, '--svg', svg)
     expect(s.status).toBe(0)
     expect(readFileSync(svg, 'utf8')).toContain('<polyline')
     rmSync(dir, { recursive: true })
   })
 
-  it('bad arguments get one line and exit 2', () => {
+  it('bad arguments get one line and exit 2', async () => {
     for (const args of [['mrc', FIXTURE, '--policy', 'fifo'], ['mrc', FIXTURE, '--max-frames', '0'], ['mrc', FIXTURE, '--csv', '--json'], ['mrc', '/nonexistent']]) {
-      const r = run(...args)
+      const r = await run(...args)
       expect(r.status, args.join(' ')).toBe(2)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
     }

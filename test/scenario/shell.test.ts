@@ -6,11 +6,8 @@
  * reading from a pipe, as the issue's contract says.
  */
 import { describe, expect, it } from 'vitest'
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { Shell, parse_step } from '../../src/scenario/shell.js'
-
-const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+import { mmsim, mmsim_spawned } from '../cli/helpers.js'
 
 function session(lines: string[], machine = {}): string[] {
   const sh = new Shell({ machine: { ram: '64M', ...machine } })
@@ -68,18 +65,18 @@ describe('mmsim shell', () => {
   })
 
   it('reads commands from a pipe and exits 0 at the end of input', () => {
-    const r = spawnSync(process.execPath, [bin, 'shell', '--ram', '64M'], { input: 'cat /proc/meminfo\nspawn a\nkmalloc 128\n', encoding: 'utf8' })
+    const r = mmsim_spawned(['shell', '--ram', '64M'], 'cat /proc/meminfo\nspawn a\nkmalloc 128\n')
     expect(r.status).toBe(0)
     expect(r.stderr).toBe('')
     expect(r.stdout).toMatch(/^\$ cat \/proc\/meminfo\nMemTotal: +\d+ kB\n/)
     expect(r.stdout).toMatch(/kernel: kmalloc\(128, 0xcc0\(GFP_KERNEL\)\) = 0xffff8880[0-9a-f]{8}\n$/)
   })
 
-  it('mmsim why answers on a freshly booted machine, exit 2 for a bad argument', () => {
-    const r = spawnSync(process.execPath, [bin, 'why', 'pfn:0x1000'], { encoding: 'utf8' })
+  it('mmsim why answers on a freshly booted machine, exit 2 for a bad argument', async () => {
+    const r = await mmsim('why', 'pfn:0x1000')
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^pfn 0x1000 .*reserved at boot \(the kernel image: \.text\)/)
-    const bad = spawnSync(process.execPath, [bin, 'why', 'nope'], { encoding: 'utf8' })
+    const bad = await mmsim('why', 'nope')
     expect(bad.status).toBe(2)
     expect(bad.stderr.trim().split('\n')).toHaveLength(1)
   })
