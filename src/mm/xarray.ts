@@ -16,8 +16,13 @@
 /** XA_CHUNK_SHIFT: 64 slots per node. */
 export const XA_CHUNK_SHIFT = 6
 const XA_CHUNK_SIZE = 1 << XA_CHUNK_SHIFT
-/** sizeof(struct xa_node) on x86-64: the radix_tree_node object size. */
-export const XA_NODE_SIZE = 576
+/**
+ * What one node costs its memory cgroup (obj_full_size()): the slab's
+ * object stride, 584 (sizeof(struct xa_node) 576 plus the free pointer SLUB
+ * keeps outside objects that have a constructor; /sys/kernel/slab/
+ * radix_tree_node/slab_size on 6.18), plus the obj_cgroup pointer, 8.
+ */
+export const XA_NODE_SIZE = 592
 
 /** A node of the tree: its occupied slot count, and who pays for it. */
 export interface XaNode {

@@ -12,15 +12,10 @@ const DIR = new URL('../fixtures/reclaim/', import.meta.url)
 const names = readdirSync(new URL('scenarios/', DIR)).filter((n) => n.endsWith('.json')).sort()
 
 /**
- * Scenarios mmsim does not match yet, with the dump fields (cache string per
- * file, memcg, charge, vmstat, per dump) that do agree. 03 and 05 evict one
- * page more than Linux in their last reclaim pass (a one-page shift in
- * where the last reclaim starts); the pattern of evicted pages agrees.
+ * Scenarios mmsim does not match yet, with the number of dump fields (cache
+ * string per file, memcg, charge, vmstat, per dump) that do agree. None.
  */
-const KNOWN: Record<string, number> = {
-  '03-hot-set-too-big.json': 0,
-  '05-mmap-second-chance.json': 0,
-}
+const KNOWN: Record<string, number> = {}
 
 interface Dump {
   cache: Record<string, string>
