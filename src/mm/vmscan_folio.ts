@@ -152,7 +152,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       }
       if (pages._refcount[pfn] !== 1) break outcome
       // __remove_mapping(): the slot keeps a shadow of the evicted folio.
-      const shadow = workingset_eviction(env.memcg, pages, pfn)
+      const shadow = workingset_eviction(env.memcg, pages, pfn, sc.target_mem_cgroup)
       if (pages.test(pfn, PG_swapcache)) {
         const entry = pages.private[pfn]
         __delete_from_swap_cache(env, pfn, entry, shadow)

@@ -11,7 +11,7 @@
  * plus the anon lists when the group can swap) the page comes back active.
  */
 import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, WORKINGSET_ANON, WORKINGSET_FILE, folio_is_file_lru } from './lruvec.js'
-import { type MemcgSubsys, MEMCG_WORKINGSET_REFAULT_ANON } from './memcontrol.js'
+import { type MemCgroup, type MemcgSubsys, MEMCG_WORKINGSET_REFAULT_ANON } from './memcontrol.js'
 import { PG_active, PG_workingset, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
@@ -35,9 +35,13 @@ export function workingset_age_nonresident(ss: MemcgSubsys, lruvec: Lruvec, nr_p
   for (let g = ss.by_id.get(lruvec.memcg_id) ?? null; g; g = g.parent) g.lruvec.nonresident_age += nr_pages
 }
 
-/** Kernel: workingset_eviction(): the shadow an evicted page leaves (read the clock, then tick it). */
-export function workingset_eviction(ss: MemcgSubsys, pages: PageArray, pfn: number): number {
-  const lruvec = ss.folio_lruvec(pfn)
+/**
+ * Kernel: workingset_eviction(): the shadow an evicted page leaves (read the
+ * clock, then tick it). The clock is that of the group reclaim works for
+ * (`target`), the root's for reclaim on no group's behalf (MADV_PAGEOUT).
+ */
+export function workingset_eviction(ss: MemcgSubsys, pages: PageArray, pfn: number, target: MemCgroup | null): number {
+  const lruvec = (target ?? ss.root).lruvec
   const eviction = lruvec.nonresident_age
   workingset_age_nonresident(ss, lruvec, 1)
   return pack_shadow(lruvec.memcg_id, eviction, pages.test(pfn, PG_workingset))
@@ -50,11 +54,12 @@ export function workingset_test_recent(ss: MemcgSubsys, shadow: number, file: bo
   if (!g || !g.online) return { recent: false, workingset }
   const lv = g.lruvec
   const refault_distance = lv.nonresident_age - eviction
-  let workingset_size = lv.size(LRU_ACTIVE_FILE)
-  if (!file) workingset_size += lv.size(LRU_INACTIVE_FILE)
+  // The group's (hierarchical) LRU sizes as of the last statistics flush.
+  let workingset_size = lv.flushed[LRU_ACTIVE_FILE]
+  if (!file) workingset_size += lv.flushed[LRU_INACTIVE_FILE]
   if (ss.get_nr_swap_pages(g) > 0) {
-    workingset_size += lv.size(LRU_ACTIVE_ANON)
-    if (file) workingset_size += lv.size(LRU_INACTIVE_ANON)
+    workingset_size += lv.flushed[LRU_ACTIVE_ANON]
+    if (file) workingset_size += lv.flushed[LRU_INACTIVE_ANON]
   }
   return { recent: refault_distance <= workingset_size, workingset }
 }

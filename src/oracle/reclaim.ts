@@ -38,6 +38,8 @@ export interface ReclaimHost {
 
 const PG = PAGE_SIZE
 const ZERO_FAULTS = 200
+/** Pages of the root group's active page cache (32 MiB). */
+const BACKGROUND_PAGES = 8192
 const FADVICE: Record<string, number> = {
   normal: POSIX_FADV_NORMAL,
   random: POSIX_FADV_RANDOM,
@@ -187,6 +189,15 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
   p.run_on(1)
   // mmsim's one disk filesystem; its read_ahead_kb is the machine's (0 for "nora").
   const dir = '/var/tmp/ro.000001'
+  // The oracle's machine is a busy one: its root group holds a large active page cache, the
+  // workingset that refaults of pages evicted on no group's behalf (MADV_PAGEOUT: their shadow
+  // is the root's) are measured against. A file read twice stands in for it.
+  const bg = p.sys_open(`${dir}/.page-cache`, O_RDWR | O_CREAT | O_EXCL, 0o600)
+  if (bg < 0) throw new ScenarioError(`create the background file: ${errno_name(-bg)}`)
+  const chunk = new Uint8Array(256 * PG).fill(0x5a)
+  for (let i = 0; i < BACKGROUND_PAGES; i += 256) p.sys_pwrite(bg, chunk, i * PG)
+  for (let pass = 0; pass < 2; pass++) for (let i = 0; i < BACKGROUND_PAGES; i += 256) p.sys_pread(bg, 256 * PG, i * PG)
+  p.sys_close(bg)
   // The controller's set-up: each file written one page per pwrite, synced, dropped from the cache.
   for (const f of s.files) {
     const path = `${dir}/${f.name}`
