@@ -53,3 +53,5 @@ export {
 } from './drivers/driver_api.js'
 export type { DriverFinding } from './drivers/mmap_check.js'
 export { scullp_module } from './drivers/scullp/main.js'
+export { Cgroup, type CgroupOptions } from './user/cgroup.js'
+export { POSIX_FADV_NORMAL, POSIX_FADV_RANDOM, POSIX_FADV_SEQUENTIAL, POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE } from './include/uapi/fcntl.js'

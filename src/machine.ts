@@ -8,6 +8,8 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { Cgroup, type CgroupOptions } from './user/cgroup.js'
+import { memcg_create_files } from './kernel/memcg_v1_files.js'
 import { try_to_free_pages } from './mm/vmscan.js'
 import { check_lru } from './mm/debug_vm_lru.js'
 import { MemcgSubsys } from './mm/memcontrol.js'
@@ -40,7 +42,7 @@ import {
 } from './mm/watermark.js'
 import { proc_read } from './fs/proc/root.js'
 import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
-import { ENOENT } from './include/errno.js'
+import { EEXIST, EINVAL, ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
 import { Syscalls } from './kernel/syscalls.js'
@@ -462,6 +464,8 @@ export class Machine {
       const events = this.vmstat.vm_event_states[OOM_KILL]
       if (events !== this.oom.kills) throw new KernelBug(`oom check: oom_kill counts ${events} events but ${this.oom.kills} kills`)
     })
+    // The v1 memory hierarchy's root directory (its tasks: every process not in a group).
+    memcg_create_files(this.sysfs, this.memcg.root, () => [...sys.tasks.values()].filter((t) => t.mm !== null && t.mm.memcg === null && t.pid === t.tgid).map((t) => t.pid))
     this.driver_check = new DriverMmapCheck(this.mm_env, this.printk)
     this.driver_kernel = new DriverKernel({
       slab: this.slab,
@@ -575,6 +579,22 @@ export class Machine {
    * ld.so and libc) — what fork + execve from init would give. Throws
    * ErrnoError when the image cannot be mapped.
    */
+  /**
+   * mkdir /sys/fs/cgroup/memory/<name> (cgroup v1): a memory cgroup under the
+   * root, with a limit and swappiness; attach processes to it. Its files are
+   * readable with m.proc('/sys/fs/cgroup/memory/<name>/memory.stat').
+   */
+  cgroup_create(name: string, o: CgroupOptions = {}): Cgroup {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') throw new ErrnoError(EINVAL, 'mkdir')
+    if (this.memcg.root.children.some((g) => g.name === name)) throw new ErrnoError(EEXIST, 'mkdir')
+    const memcg = this.memcg.create(name)
+    const g = new Cgroup(memcg, this.memcg)
+    memcg_create_files(this.sysfs, memcg, () => [...this.syscalls.tasks.values()].filter((t) => t.mm?.memcg === memcg && t.pid === t.tgid).map((t) => t.pid))
+    if (o.swappiness !== undefined) g.set_swappiness(o.swappiness)
+    if (o.limit !== undefined) g.set_limit(o.limit)
+    return g
+  }
+
   spawn(o: SpawnOptions = {}): Process {
     return spawn_process(this.syscalls, o)
   }
