@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
 import { memcg_create_files } from './kernel/memcg_v1_files.js'
 import { try_to_free_pages } from './mm/vmscan.js'
@@ -21,7 +22,7 @@ import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
 import { Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
-import { OomKiller, check_oom_task } from './mm/oom_kill.js'
+import { OomKiller, check_oom_task, oom_control } from './mm/oom_kill.js'
 import { OOM_KILL } from './mm/vm_event_item.js'
 import { make_oom_host } from './kernel/oom_host.js'
 import { Tracer } from './include/trace.js'
@@ -452,6 +453,8 @@ export class Machine {
       UTS_RELEASE,
     )
     pa.oom = this.oom
+    // A charge that reclaim cannot fit under a group's limit: the OOM killer, inside the group.
+    this.memcg.oom = (g, gfp) => this.oom.out_of_memory(oom_control(gfp, 0, this.arch.zones.ZONE_NORMAL, oom_memcg(g, () => sys.tasks.values(), () => this.swap_total_pages)))
     // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.
     pa.try_to_free_pages = (gfp) =>
       try_to_free_pages(this.mm_env, gfp, {

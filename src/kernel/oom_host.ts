@@ -43,6 +43,6 @@ export function make_oom_host(env: OomHostEnv, this_cpu: () => number): OomHost 
     mmdrop: (mm: MmStruct) => mmdrop(mm),
     cpu: this_cpu,
     in_user_fault: () => env.in_user_access,
-    task_memcg_path: () => '/',
+    task_memcg_path: (p) => p.mm?.memcg?.path ?? '/',
   }
 }

@@ -132,6 +132,8 @@ export class MemcgSubsys {
   reclaim: MemcgReclaim | null = null
   /** Statistics changes since the last flush (memcg_vmstats->stats_updates). */
   readonly pending = { updates: 0 }
+  /** Kernel: mem_cgroup_oom() -> out_of_memory() for the group, wired in by the machine: true when a task was killed. */
+  oom: ((memcg: MemCgroup, gfp: number) => boolean) | null = null
   /** Kernel: mem_cgroup_get_nr_swap_pages(): swap slots the group may still use (wired in with swap). */
   get_nr_swap_pages: (memcg: MemCgroup) => number = () => 0
   private next_id = 1
@@ -269,6 +271,8 @@ export class MemcgSubsys {
     if (memcg.is_root) return 0
     let batch = Math.max(MEMCG_CHARGE_BATCH, nr_pages)
     let retries = MAX_RECLAIM_RETRIES
+    // Linux loops until the victim is gone; a victim that cannot exit here must not loop forever.
+    let oom_rounds = MAX_RECLAIM_RETRIES
     let drained = false
     for (;;) {
       if (this.consume_stock(memcg, nr_pages)) return 0
@@ -297,6 +301,11 @@ export class MemcgSubsys {
       if (gfp & __GFP_NORETRY) break
       if (reclaimed && nr_pages <= 1 << PAGE_ALLOC_COSTLY_ORDER) continue
       if (retries-- > 0) continue
+      // mem_cgroup_oom(): kill a task of the group; its memory uncharges, so try again.
+      if (oom_rounds-- > 0 && this.oom !== null && this.oom(over_limit, gfp)) {
+        retries = MAX_RECLAIM_RETRIES
+        continue
+      }
       break
     }
     if (gfp & __GFP_NOFAIL) {

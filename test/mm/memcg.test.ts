@@ -64,6 +64,26 @@ describe('memory cgroups', () => {
     for (let i = 0; i < 1024; i += 7) expect([...p.load(a + i * 4096, 2)]).toEqual([i & 0xff, i >> 8])
   })
 
+  it('a charge that reclaim cannot fit kills a task of the group (memcg OOM), and the group goes on', () => {
+    const m = boot({ ram: '128M' })
+    const g = m.cgroup_create('box', { limit: '1M' })
+    const p = m.spawn()
+    g.attach(p)
+    const a = p.mmap(0, 4 * MB, 3, 0x22)
+    expect(() => {
+      for (let i = 0; i < 1024; i++) p.store(a + i * 4096, [1])
+    }).toThrow(/SIGKILL/)
+    const log = m.dmesg()
+    expect(log).toMatch(/oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=\(null\),cpuset=\/,mems_allowed=0,oom_memcg=\/box,task_memcg=\/box,task=app,pid=\d+,uid=0/)
+    expect(log).toMatch(new RegExp(`Memory cgroup out of memory: Killed process ${p.pid} \\(app\\)`))
+    expect(log).toMatch(/memory: usage 1024kB, limit 1024kB, failcnt \d+/)
+    const q = m.spawn()
+    g.attach(q)
+    const b = q.mmap(0, 10 * 4096, 3, 0x22)
+    for (let i = 0; i < 10; i++) q.store(b + i * 4096, [2])
+    expect(g.stat().rss).toBe(10 * 4096)
+  })
+
   it('refuses what cgroup v1 refuses', () => {
     const m = boot({ ram: '128M' })
     m.cgroup_create('a')
