@@ -21,7 +21,7 @@ import { try_to_unmap } from './rmap_unmap.js'
 import { swap_writepage } from './page_io.js'
 import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_state.js'
 import { put_swap_folio, vm_swap_full } from './swapfile.js'
-import { remove_mapping_for_reclaim } from './shmem.js'
+import { filemap_write_and_wait_range, remove_mapping_for_reclaim } from './shmem.js'
 import { folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
 import { workingset_eviction } from './workingset.js'
@@ -134,12 +134,22 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         }
       }
       const shmem = !anon && pages.test(pfn, PG_swapbacked)
+      if (pages.test(pfn, PG_dirty) && file) {
+        // Reclaim does not write file folios itself: it marks them PG_reclaim and wakes the
+        // flusher, and cgroup v1 reclaim then waits for that writeback (shrink_folio_list's
+        // case 3). mmsim has no flusher thread running beside it: the writeback is done here,
+        // at once, and the clean folio is reclaimed as after the wait.
+        const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        if (m && m.backing === 'disk') filemap_write_and_wait_range(env, m, pages.index[pfn], pages.index[pfn])
+        if (pages.test(pfn, PG_dirty)) {
+          pages.set(pfn, PG_reclaim)
+          activate = true
+          break outcome
+        }
+      }
       if (pages.test(pfn, PG_dirty)) {
-        // Only kswapd writes file folios, and only once it has seen them again; memcg and direct
-        // reclaim mark them for immediate reclaim when written and move on. shmem has no swap
-        // writeout here: its writepage keeps the folio (AOP_WRITEPAGE_ACTIVATE).
-        if (file || shmem) {
-          if (file) pages.set(pfn, PG_reclaim)
+        // shmem has no swap writeout here: its writepage keeps the folio (AOP_WRITEPAGE_ACTIVATE).
+        if (shmem) {
           activate = true
           break outcome
         }
