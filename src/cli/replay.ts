@@ -43,6 +43,7 @@ function reclaim_text(text: string, opts: MachineOptions): string {
     memcg: m.mm_env.memcg,
     vmstat: m.vmstat,
     kernel_release: KERNEL_RELEASE,
+    flush_tlb_mm: (mm) => m.mm_env.flush_tlb_mm(mm),
     swap: s.swap,
   })
   m.check()
