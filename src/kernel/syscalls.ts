@@ -281,7 +281,6 @@ export class Syscalls implements TaskEnv {
     // load and store, and V8 inlines a chain only up to a budget (about 900 bytes of bytecode);
     // spent on small wrappers, the TLB lookup and the copy were left as calls (TLB-hit loads ~20 % slower).
     this.sched.run(t)
-    this.mm.memcg.enter(t.mm ? t.mm.memcg : null, t.cpu)
     const trap = this.trap(addr, len)
     if (trap) return this.fault_done(t, trap)
     this.current = t

@@ -688,6 +688,9 @@ export function pagefault_out_of_memory(mm: MmStruct): UserFault {
  * be retried, else the signal.
  */
 export function do_user_addr_fault(mm: MmStruct, address: number, write: boolean): UserFault | null {
+  // What the fault allocates is charged to the faulting task's group (set here, not on every
+  // TLB-hit access: see Syscalls.user_access).
+  mm.env.memcg.active = mm.memcg ?? mm.env.memcg.root
   let vma = find_vma(mm, address)
   if (!vma) return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: address }
   if (vma.vm_start > address) {
