@@ -399,7 +399,7 @@ export class Machine {
     install_kernel_tlb_flush(this.tlb, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
-    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null))
+    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? []))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 0

@@ -37,7 +37,7 @@ function reclaim_text(text: string, opts: MachineOptions): string {
   const s = parse_reclaim_scenario(text)
   // "zram": the oracle's set-up swaps on a zram device only (setup.sh swap).
   const swap = s.swap === 'zram' ? { swap: { size: '1G', kind: 'zram' as const } } : {}
-  const m = new Machine({ arch: 'x86_64', ram: '512M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...swap, ...opts })
+  const m = new Machine({ arch: 'x86_64', ram: '256M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...swap, ...opts })
   const out = run_reclaim_scenario(s, {
     spawn: (name) => m.spawn({ name }),
     memcg: m.mm_env.memcg,

@@ -12,8 +12,23 @@ import type { MemcgSubsys } from './memcontrol.js'
 import { PG_lru, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
-/** `full`: also look for pages that claim PG_lru but are on no list (a pass over every frame). */
-export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, full: boolean): void {
+/**
+ * `full`: walk every list and look for pages that claim PG_lru but are on no
+ * list (a pass over every frame). Otherwise (the check after each call) only
+ * the list lengths against the node counters and the links of `touched`
+ * pages: walking every list after every call made big tests quadratic.
+ */
+export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, full: boolean, touched: readonly number[] = []): void {
+  if (!full) {
+    check_lru_counts(ss, vmstat)
+    for (const pfn of touched) {
+      if (!pages.test(pfn, PG_lru)) continue
+      const prev = pages.lru_prev[pfn]
+      const next = pages.lru_next[pfn]
+      if ((prev >= 0 && pages.lru_next[prev] !== pfn) || (next >= 0 && pages.lru_prev[next] !== pfn)) throw new KernelBug(`check_lru: broken links around pfn 0x${pfn.toString(16)}`)
+    }
+    return
+  }
   const sums = new Array<number>(NR_LRU_LISTS).fill(0)
   const seen = new Set<number>()
   for (const g of ss.by_id.values()) {
@@ -47,5 +62,15 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
   for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
     const node = vmstat.node_page_state(NODE_STAT.nr_inactive_anon + lru)
     if (node !== sums[lru]) throw new KernelBug(`check_lru: node counts ${node} pages on list ${lru}, the lists hold ${sums[lru]}`)
+  }
+}
+
+/** The node's LRU counters against the lists' lengths. */
+function check_lru_counts(ss: MemcgSubsys, vmstat: VmStat): void {
+  for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
+    let n = 0
+    for (const g of ss.by_id.values()) n += g.lruvec.lists[lru].count
+    const node = vmstat.node_page_state(NODE_STAT.nr_inactive_anon + lru)
+    if (node !== n) throw new KernelBug(`check_lru: node counts ${node} pages on list ${lru}, the lists hold ${n}`)
   }
 }
