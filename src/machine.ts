@@ -453,6 +453,14 @@ export class Machine {
       UTS_RELEASE,
     )
     pa.oom = this.oom
+    // flush_memcg_stats_dwork: the memcg statistics reclaim reads are flushed every 2 s (and by
+    // readers of memory.stat); between flushes reclaim works with the values of the last one.
+    const FLUSH_TIME = 2_000_000_000
+    const periodic_flush = (): void => {
+      this.memcg.flush_stats()
+      clock.add_timer(clock.now() + FLUSH_TIME, periodic_flush)
+    }
+    clock.add_timer(FLUSH_TIME, periodic_flush)
     // A charge that reclaim cannot fit under a group's limit: the OOM killer, inside the group.
     this.memcg.oom = (g, gfp) => this.oom.out_of_memory(oom_control(gfp, 0, this.arch.zones.ZONE_NORMAL, oom_memcg(g, () => sys.tasks.values(), () => this.swap_total_pages)))
     // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.

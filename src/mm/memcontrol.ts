@@ -200,8 +200,6 @@ export class MemcgSubsys {
   enter(memcg: MemCgroup | null, cpu: number): void {
     this.active = memcg ?? this.root
     this.cpu = cpu
-    // The periodic flush (flush_memcg_stats_dwork, every 2 s) stands in as: whenever enough changed.
-    this.flush_stats_if_needed()
   }
 
   // ---- per-CPU charge stock ----

@@ -346,8 +346,8 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
       w_sync()
       do_dump(idx)
     }
+    // The op's end: a sync point, but the controller reads no statistics there (no flush).
     w_sync()
-    ss.flush_stats()
     if (cached_before >= 0) {
       const now = cached_pages()
       if (now < cached_before) file_dropped += cached_before - now

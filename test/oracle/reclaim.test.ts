@@ -17,19 +17,14 @@ const ROOT = new URL('../fixtures/reclaim/', import.meta.url)
  * Scenarios mmsim does not match yet: the number of result lines plus dump
  * fields (each file's cache string, anon, memcg, charge, vmstat) that agree.
  *  - g1008: one more kmem page in Linux after a read deep into a 512-page file.
- *  - g1020: lowering the limit reclaims 4 more pages in Linux (one pass).
  *  - z2003, z2013: anon/file balance under swap drifts by a few pages.
- *  - m3016: a miss list differs; m3025: after MADV_PAGEOUT of file pages with
- *    swap on; m3039: lowering the limit, as g1020.
+ *  - m3025: after MADV_PAGEOUT of file pages with swap on.
  */
 const KNOWN: Record<string, number> = {
   'g1008.json': 40,
-  'g1020.json': 76,
   'z2003.json': 83,
   'z2013.json': 33,
-  'm3016.json': 68,
   'm3025.json': 65,
-  'm3039.json': 162,
 }
 
 interface Result {
