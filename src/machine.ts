@@ -476,7 +476,7 @@ export class Machine {
       if (events !== this.oom.kills) throw new KernelBug(`oom check: oom_kill counts ${events} events but ${this.oom.kills} kills`)
     })
     // The v1 memory hierarchy's root directory (its tasks: every process not in a group).
-    memcg_create_files(this.sysfs, this.memcg.root, () => [...sys.tasks.values()].filter((t) => t.mm !== null && t.mm.memcg === null && t.pid === t.tgid).map((t) => t.pid))
+    memcg_create_files(this.sysfs, this.memcg.root, () => [...sys.tasks.values()].filter((t) => t.mm !== null && t.mm.memcg === null && t.pid === t.tgid).map((t) => t.pid), () => this.memcg.flush_stats_if_needed())
     this.driver_check = new DriverMmapCheck(this.mm_env, this.printk)
     this.driver_kernel = new DriverKernel({
       slab: this.slab,
@@ -600,7 +600,7 @@ export class Machine {
     if (this.memcg.root.children.some((g) => g.name === name)) throw new ErrnoError(EEXIST, 'mkdir')
     const memcg = this.memcg.create(name)
     const g = new Cgroup(memcg, this.memcg)
-    memcg_create_files(this.sysfs, memcg, () => [...this.syscalls.tasks.values()].filter((t) => t.mm?.memcg === memcg && t.pid === t.tgid).map((t) => t.pid))
+    memcg_create_files(this.sysfs, memcg, () => [...this.syscalls.tasks.values()].filter((t) => t.mm?.memcg === memcg && t.pid === t.tgid).map((t) => t.pid), () => this.memcg.flush_stats_if_needed())
     if (o.swappiness !== undefined) g.set_swappiness(o.swappiness)
     if (o.limit !== undefined) g.set_limit(o.limit)
     return g

@@ -24,7 +24,7 @@ function bytes(pages: number): string {
 }
 
 /** Create the group's files; `tasks` lists the pids in it (for tasks and cgroup.procs). */
-export function memcg_create_files(sysfs: Sysfs, memcg: MemCgroup, tasks: () => number[]): void {
+export function memcg_create_files(sysfs: Sysfs, memcg: MemCgroup, tasks: () => number[], flush: () => void): void {
   const dir = memcg_dir(memcg)
   const file = (name: string, show: () => string): void => {
     sysfs.sysfs_create_file(`${dir}/${name}`, show)
@@ -40,7 +40,10 @@ export function memcg_create_files(sysfs: Sysfs, memcg: MemCgroup, tasks: () => 
   file('memory.kmem.usage_in_bytes', () => `${bytes(memcg.kmem.usage)}\n`)
   file('memory.swappiness', () => `${memcg.swappiness}\n`)
   file('memory.use_hierarchy', () => '1\n')
-  file('memory.stat', () => memcg1_stat_format(memcg))
+  file('memory.stat', () => {
+    flush() // mem_cgroup_flush_stats(): a reader flushes when enough changed
+    return memcg1_stat_format(memcg)
+  })
   file('tasks', () => tasks().map((p) => `${p}\n`).join(''))
   file('cgroup.procs', () => tasks().map((p) => `${p}\n`).join(''))
 }

@@ -66,6 +66,8 @@ export class Cgroup {
 
   /** memory.stat as an object (values as the file prints them: bytes, counts for events). */
   stat(): Record<string, number> {
+    // Reading memory.stat flushes the statistics when enough changed (mem_cgroup_flush_stats()).
+    this.ss.flush_stats_if_needed()
     const out: Record<string, number> = {}
     for (const line of memcg1_stat_format(this.memcg).trim().split('\n')) {
       const [k, v] = line.split(' ')
