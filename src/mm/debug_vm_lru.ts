@@ -29,7 +29,6 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
     }
     return
   }
-  const sums = new Array<number>(NR_LRU_LISTS).fill(0)
   const seen = new Set<number>()
   for (const g of ss.by_id.values()) {
     const lv = g.lruvec
@@ -49,7 +48,6 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
         n++
       }
       if (list.tail !== prev || list.count !== n) throw new KernelBug(`check_lru: list ${lru} of memcg ${g.id} counts ${list.count}, holds ${n}`)
-      sums[lru] += n
     }
     // A group's usage is what it was charged: its pages, its kernel memory, its stocked pages.
     if (!g.is_root) {
@@ -59,10 +57,7 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
     }
   }
   if (full) for (let pfn = 0; pfn < pages.nr; pfn++) if (pages.test(pfn, PG_lru) && !seen.has(pfn)) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} has PG_lru but is on no list`)
-  for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
-    const node = vmstat.node_page_state(NODE_STAT.nr_inactive_anon + lru)
-    if (node !== sums[lru]) throw new KernelBug(`check_lru: node counts ${node} pages on list ${lru}, the lists hold ${sums[lru]}`)
-  }
+  check_lru_counts(ss, vmstat)
 }
 
 /** The node's LRU counters against the lists' lengths. */

@@ -45,7 +45,6 @@ import {
   vm_flags_and,
   vm_flags_andnot,
   vm_flags_or,
-  type MmEnv,
 } from './mm_types.js'
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache, PG_dirty } from './page.js'
@@ -232,11 +231,6 @@ export function munlock_vma_folio(mm: MmStruct, vma: VmArea, pfn: number): void 
   }
 }
 
-/** A page allocated for a fault that will not be used after all (folio_put() of a new folio). */
-function put_new_page(env: MmEnv, pfn: number): void {
-  put_page(env, pfn)
-}
-
 /** Kernel: do_anonymous_page(). */
 function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boolean): number {
   const env = mm.env
@@ -254,7 +248,7 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
   if (pfn < 0) return VM_FAULT_OOM
   // alloc_anon_folio(): the new folio is charged to the mm's memory cgroup, which may reclaim.
   if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL, mm.memcg ?? env.memcg.root) < 0) {
-    put_new_page(env, pfn)
+    put_page(env, pfn)
     return VM_FAULT_OOM
   }
   folio_add_new_anon_rmap(env, pfn, vma, addr)
@@ -410,7 +404,7 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
   if (pfn < 0) return -1
   if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL, mm.memcg ?? env.memcg.root) < 0) {
-    put_new_page(env, pfn)
+    put_page(env, pfn)
     return -1
   }
   if (src_pfn === env.zero_pfn) env.physmem.fill(pfn, 0)

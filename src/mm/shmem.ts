@@ -20,8 +20,7 @@ import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { MEMCG_CACHE, MEMCG_SHMEM } from './memcontrol.js'
-import { folio_add_lru, lru_note_cost_refault } from './swap.js'
-import { workingset_refault } from './workingset.js'
+import { folio_add_lru, folio_refault } from './swap.js'
 import { XaNodes } from './xarray.js'
 import { clear_shadow_entries, page_cache_slot_erase, page_cache_slot_store } from './filemap_xa.js'
 import { put_page } from './rmap.js'
@@ -131,7 +130,7 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, 1)
   env.memcg.mod_memcg_page_state(pfn, MEMCG_CACHE, 1)
   mapping.i_pages.set(index, pfn)
-  if (shadow !== undefined) workingset_refault(env.memcg, pages, env.vmstat, pfn, shadow, (lv, file, nr) => lru_note_cost_refault(env, lv, file, nr))
+  if (shadow !== undefined) folio_refault(env, pfn, shadow)
   folio_add_lru(env, pfn)
   return pfn
 }

@@ -14,10 +14,22 @@ import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_I
 import type { MmEnv } from './mm_types.js'
 import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
 import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
-import { workingset_age_nonresident } from './workingset.js'
+import { workingset_age_nonresident, workingset_refault } from './workingset.js'
 
 /** SWAP_CLUSTER_MAX: the unit of reclaim work. */
 export const SWAP_CLUSTER_MAX = 32
+
+/**
+ * A folio on its list whose flags change (active, swap-backed): off its
+ * list, `change`, back at the head of the list the flags now name. Flags
+ * that pick the list must never change while the folio is on one.
+ */
+function lru_move(env: MmEnv, pfn: number, change: () => void): void {
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  lruvec_del_folio(lruvec, env.pages, env.vmstat, pfn)
+  change()
+  lruvec_add_folio(lruvec, env.pages, env.vmstat, pfn)
+}
 
 /** Kernel: folio_evictable(): mlocked folios go on the unevictable list. */
 export function folio_evictable(env: MmEnv, pfn: number): boolean {
@@ -62,10 +74,7 @@ export function folio_release_lru(env: MmEnv, pfn: number): void {
 export function folio_activate(env: MmEnv, pfn: number): void {
   const pages = env.pages
   if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_active) || pages.test(pfn, PG_unevictable)) return
-  const lruvec = env.memcg.folio_lruvec(pfn)
-  lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
-  pages.set(pfn, PG_active)
-  lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+  lru_move(env, pfn, () => pages.set(pfn, PG_active))
   env.vmstat.count_vm_event(PGACTIVATE)
 }
 
@@ -91,11 +100,10 @@ export function folio_mark_accessed(env: MmEnv, pfn: number): void {
 export function folio_deactivate(env: MmEnv, pfn: number): void {
   const pages = env.pages
   if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_unevictable) || !pages.test(pfn, PG_active)) return
-  const lruvec = env.memcg.folio_lruvec(pfn)
-  lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
-  pages.clear(pfn, PG_active)
-  pages.clear(pfn, PG_referenced)
-  lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+  lru_move(env, pfn, () => {
+    pages.clear(pfn, PG_active)
+    pages.clear(pfn, PG_referenced)
+  })
   env.vmstat.count_vm_event(PGDEACTIVATE)
 }
 
@@ -106,24 +114,13 @@ export function folio_deactivate(env: MmEnv, pfn: number): void {
  */
 export function folio_mark_lazyfree(env: MmEnv, pfn: number): void {
   const pages = env.pages
-  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
-  const lruvec = env.memcg.folio_lruvec(pfn)
-  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
-  pages.clear(pfn, PG_active)
-  pages.clear(pfn, PG_referenced)
-  pages.clear(pfn, PG_swapbacked)
-  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
-}
-
-/** A lazily freeable folio written again before reclaim got to it: swap-backed and active again. */
-export function folio_redirty_lazyfree(env: MmEnv, pfn: number): void {
-  const pages = env.pages
-  const on_lru = pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)
-  const lruvec = env.memcg.folio_lruvec(pfn)
-  if (on_lru) lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
-  pages.set(pfn, PG_swapbacked)
-  pages.set(pfn, PG_active)
-  if (on_lru) lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+  const change = (): void => {
+    pages.clear(pfn, PG_active)
+    pages.clear(pfn, PG_referenced)
+    pages.clear(pfn, PG_swapbacked)
+  }
+  if (pages.test(pfn, PG_lru) && !pages.test(pfn, PG_unevictable)) lru_move(env, pfn, change)
+  else change()
 }
 
 /**
@@ -146,9 +143,13 @@ export function lru_note_cost(env: MmEnv, lruvec: Lruvec, file: boolean, nr_io: 
   }
 }
 
-/** Kernel: lru_note_cost_refault(): a workingset page refaulted: one page of I/O on its type. */
-export function lru_note_cost_refault(env: MmEnv, lruvec: Lruvec, file: boolean, nr_io: number): void {
-  lru_note_cost(env, lruvec, file, nr_io, 0)
+/**
+ * Kernel: workingset_refault() of a folio read back where `shadow` was, with
+ * lru_note_cost_refault() (a refaulting workingset page costs one page of
+ * I/O on its type) — the one cost workingset.ts cannot reach itself.
+ */
+export function folio_refault(env: MmEnv, pfn: number, shadow: number): void {
+  workingset_refault(env.memcg, env.pages, env.vmstat, pfn, shadow, (lruvec, file, nr_io) => lru_note_cost(env, lruvec, file, nr_io, 0))
 }
 
 export { folio_is_file_lru }

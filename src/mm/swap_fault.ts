@@ -18,8 +18,7 @@
  */
 import { GFP_KERNEL } from './gfp.js'
 import { MEMCG_RSS } from './memcontrol.js'
-import { folio_add_lru, lru_note_cost_refault } from './swap.js'
-import { workingset_refault } from './workingset.js'
+import { folio_add_lru, folio_refault } from './swap.js'
 import { _PAGE_DIRTY, _PAGE_RW, _PAGE_SWP_UFFD_WP, _PAGE_UFFD_WP, pfn_pte, pte_swp_exclusive, pte_swp_offset, pte_swp_type, type PteVal } from '../arch/pte.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { GFP_HIGHUSER_MOVABLE } from './gfp.js'
@@ -95,7 +94,7 @@ export function do_swap_page(mm: MmStruct, vma: VmArea, addr: number, pte: PteVa
       need_clear_cache = true
       pages.set(pfn, PG_swapbacked)
       const shadow = swap_cache_get_shadow(env, entry)
-      if (shadow) workingset_refault(env.memcg, pages, env.vmstat, pfn, shadow, (lv, file, nr) => lru_note_cost_refault(env, lv, file, nr))
+      if (shadow) folio_refault(env, pfn, shadow)
       folio_add_lru(env, pfn)
       swap_read_folio(env, pfn, entry)
     } else {

@@ -11,8 +11,7 @@
  * it or the slot is freed.
  */
 import { GFP_KERNEL } from './gfp.js'
-import { folio_add_lru, lru_note_cost_refault } from './swap.js'
-import { workingset_refault } from './workingset.js'
+import { folio_add_lru, folio_refault } from './swap.js'
 import { GFP_HIGHUSER_MOVABLE } from './gfp.js'
 import type { MmEnv, VmArea } from './mm_types.js'
 import { PAGE_SIZE } from '../include/page_types.js'
@@ -155,7 +154,7 @@ export function __read_swap_cache_async(env: MmEnv, entry: number): { pfn: numbe
   env.pages.set(pfn, PG_swapbacked)
   // The allocation's reference is the caller's; the cache takes its own.
   const shadow = swap_cache_add_folio(env, pfn, entry)
-  if (shadow) workingset_refault(env.memcg, env.pages, env.vmstat, pfn, shadow, (lv, file, nr) => lru_note_cost_refault(env, lv, file, nr))
+  if (shadow) folio_refault(env, pfn, shadow)
   folio_add_lru(env, pfn)
   swap_read_folio(env, pfn, entry)
   return { pfn, allocated: true }
