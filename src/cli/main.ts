@@ -35,7 +35,8 @@ commands:
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
   trace FILE           a page-replacement policy's hits and misses on a page-reference trace:
-                       --policy lru|fifo|clock|random|opt --frames N [--seed S] [--json];
+                       --policy lru|fifo|clock|random|opt|linux --frames N [--seed S] [--json];
+                       linux: a simulated process under a memcg limit (--backing file|anon);
                        FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
                        libCacheSim oracleGeneral records, plain, gzip or zstd
   mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
@@ -94,6 +95,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         scenario: { type: 'string' },
         policy: { type: 'string' },
         frames: { type: 'string' },
+        backing: { type: 'string' },
         'max-frames': { type: 'string' },
         csv: { type: 'boolean' },
         svg: { type: 'string' },
@@ -157,7 +159,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       case 'trace': {
         if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
         const v = parsed.values
-        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json }, out, err)
+        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing }, out, err)
       }
       case 'mrc': {
         if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')
