@@ -2,8 +2,9 @@
 import { buddy } from './buddy.js'
 import { type Exercise, ExerciseError, type ExerciseOptions, type Topic } from './exercise.js'
 import { replacement } from './replacement.js'
+import { translate } from './translate.js'
 
-export const TOPICS: readonly Topic[] = [buddy, replacement]
+export const TOPICS: readonly Topic[] = [buddy, translate, replacement]
 
 export function topic_names(): string[] {
   return TOPICS.map((t) => t.name)
