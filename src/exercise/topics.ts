@@ -3,8 +3,9 @@ import { buddy } from './buddy.js'
 import { type Exercise, ExerciseError, type ExerciseOptions, type Topic } from './exercise.js'
 import { replacement } from './replacement.js'
 import { translate } from './translate.js'
+import { vma } from './vma.js'
 
-export const TOPICS: readonly Topic[] = [buddy, translate, replacement]
+export const TOPICS: readonly Topic[] = [buddy, translate, replacement, vma]
 
 export function topic_names(): string[] {
   return TOPICS.map((t) => t.name)

@@ -47,7 +47,9 @@ function random_base(m: Machine, rng: ExerciseRng): number {
 function decide(m: Machine, walk: readonly WalkStep[], addr: number, write: boolean): { phys: number | null; why: string } {
   const last = walk[walk.length - 1]
   if ((last.val & _PAGE_PRESENT) === 0) return { phys: null, why: `${last.level}[${last.index}] is ${last.val === 0 ? '0' : 'not present'}` }
-  const denied = walk.find((s) => (s.val & _PAGE_RW) === 0)
+  // PAE's top level (the PDPT) has no R/W bit: the hardware checks it from the pmd down.
+  const pae_top = m.arch.levels === 3
+  const denied = walk.find((s, lv) => !(pae_top && lv === 0) && (s.val & _PAGE_RW) === 0)
   if (write && denied) return { phys: null, why: `the access is a write and ${denied.level}[${denied.index}] has R/W clear` }
   return { phys: pte_pfn(last.val) * PAGE + (addr % PAGE), why: '' }
 }
