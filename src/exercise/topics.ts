@@ -4,8 +4,9 @@ import { type Exercise, ExerciseError, type ExerciseOptions, type Topic } from '
 import { replacement } from './replacement.js'
 import { translate } from './translate.js'
 import { vma } from './vma.js'
+import { slab } from './slab.js'
 
-export const TOPICS: readonly Topic[] = [buddy, translate, replacement, vma]
+export const TOPICS: readonly Topic[] = [buddy, translate, replacement, vma, slab]
 
 export function topic_names(): string[] {
   return TOPICS.map((t) => t.name)
