@@ -5,8 +5,9 @@ import { replacement } from './replacement.js'
 import { translate } from './translate.js'
 import { vma } from './vma.js'
 import { slab } from './slab.js'
+import { cow } from './cow.js'
 
-export const TOPICS: readonly Topic[] = [buddy, translate, replacement, vma, slab]
+export const TOPICS: readonly Topic[] = [buddy, translate, replacement, vma, slab, cow]
 
 export function topic_names(): string[] {
   return TOPICS.map((t) => t.name)
