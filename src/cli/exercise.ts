@@ -15,7 +15,7 @@ export interface ExerciseArgs {
 
 export function exercise_command(a: ExerciseArgs, out: (s: string) => void): number {
   if (a.list) {
-    for (const t of TOPICS) out(`${t.name}  ${t.summary}`)
+    for (const t of TOPICS) out(`${t.name.padEnd(12)} ${t.summary}`)
     return 0
   }
   const ex = generate_exercise(a.topic as string, { seed: a.seed, machine: a.machine })

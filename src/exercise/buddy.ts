@@ -10,10 +10,10 @@
  * migratetype equal to the zone's pageblocks, so no fallback claims one.
  */
 import { Machine } from '../machine.js'
-import { GFP_KERNEL, __GFP_DMA, __GFP_MOVABLE } from '../mm/gfp.js'
+import { GFP_KERNEL, MIGRATE_MOVABLE, __GFP_DMA, __GFP_MOVABLE } from '../mm/gfp.js'
 import { NR_PAGE_ORDERS } from '../mm/mmzone.js'
 import type { Page } from '../mm/page.js'
-import type { Exercise, ExerciseOptions, Topic } from './exercise.js'
+import { type Exercise, ExerciseError, type ExerciseOptions, type Topic } from './exercise.js'
 import { ExerciseRng } from './rng.js'
 
 const MIGRATETYPE_NAMES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'Isolate']
@@ -160,13 +160,16 @@ export function buddy_exercise(o: ExerciseOptions): Exercise {
     }
   }
   const calls = r.calls
+  if (!calls.length) throw new ExerciseError(`exercise: buddy: the DMA zone of this machine has no free block of order ${MIN_ORDER} or more`)
   const after = dma_free_lists(m)
   const touched = new Set<number>()
   for (const l of [...initial, ...after]) if (l.order >= MIN_ORDER) touched.add(l.order)
   const ask = rng.pick([...touched].sort((a, b) => a - b))
   const on = after.filter((l) => l.order === ask)
   const zone = m.page_alloc.zones[m.arch.zones.ZONE_DMA]
-  const setting = `A freshly booted ${m.arch.name} machine with ${ram} of RAM. Its DMA zone (pfns ${hex(zone.zone_start_pfn)}-${hex(zone.zone_end_pfn - 1)}) has these free blocks (each list head first; every pageblock is Movable):\n${lists_text(initial)}\nThe kernel then runs:\n${calls.map((c) => `  ${call_text(c, r.orders)}`).join('\n')}`
+  const movable = [...zone.pageblock_mt].every((mt) => mt === MIGRATE_MOVABLE)
+  const pageblocks = movable ? 'every pageblock of the zone is Movable, like the requests below, so no allocation falls back to another migratetype' : 'the lists are Movable unless marked'
+  const setting = `A freshly booted ${m.arch.name} machine with ${ram} of RAM. Its DMA zone (pfns ${hex(zone.zone_start_pfn)}-${hex(zone.zone_end_pfn - 1)}) has these free blocks (each list head first; ${pageblocks}):\n${lists_text(initial)}\nThe kernel then runs:\n${calls.map((c) => `  ${call_text(c, r.orders)}`).join('\n')}`
   const allocs = calls.filter((c) => c.op === 'alloc')
   return {
     topic: 'buddy',

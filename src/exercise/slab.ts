@@ -54,6 +54,17 @@ function type_reason(text: string, gfp: number): string {
   return `The flags (${text}${names.replace(/\s/g, '') === text.replace(/\s/g, '') ? '' : ` = ${names}`}) pick the kmalloc type: __GFP_DMA gives the dma-kmalloc caches, __GFP_RECLAIMABLE the kmalloc-rcl ones, __GFP_ACCOUNT the kmalloc-cg ones (charged to the memory cgroup), anything else the normal kmalloc caches (kmalloc_type).`
 }
 
+/** Why the slab has the order it has (SLUB's calculate_order; SLAB's calculate_slab_order). */
+function order_reason(m: Machine, r: KmallocResult): string {
+  if (m.slab_kind !== 'slub') return `SLAB's calculate_slab_order took order ${r.order}: the smallest order whose left-over space is small enough beside the ${r.objects_per_slab} object${r.objects_per_slab === 1 ? '' : 's'}.`
+  const fls = 32 - Math.clz32(m.cpus)
+  const want = 4 * (fls + 1)
+  const cap = Math.floor((PAGE << 3) / r.objsize)
+  const min_objects = Math.min(want, cap)
+  const min_order = Math.max(0, Math.ceil(Math.log2(Math.ceil((min_objects * r.objsize) / PAGE))))
+  return `Why order ${r.order}: SLUB's calculate_order wants at least min(4 * (fls(nr_cpu_ids = ${m.cpus}) + 1) = ${want}, the ${cap} objects an order-3 slab holds) = ${min_objects} objects a slab, so it starts at get_order(${min_objects} * ${r.objsize}) = order ${min_order} and takes the first order up to slub_max_order = 3 that wastes at most 1/16 of the slab (then 1/8, 1/4): order ${r.order}.`
+}
+
 function question(m: Machine, size: number, g: { gfp: number; text: string }): Question {
   const r = kmalloc_answer(m, size, g.gfp)
   const call = `kmalloc(${size}, ${g.text})`
@@ -66,8 +77,8 @@ function question(m: Machine, size: number, g: { gfp: number; text: string }): Q
   }
   return {
     text: `${call}: which slab cache serves it, and how many objects fit in one slab of that cache?`,
-    answer: `${r.cache}: ${r.objects_per_slab} objects of ${r.objsize} bytes per slab of ${r.pages_per_slab} page${r.pages_per_slab > 1 ? 's' : ''} (order ${r.order})`,
-    reasoning: `${type_reason(g.text, g.gfp)}\nThe size class is the smallest kmalloc size at or above ${size} bytes (kmalloc_index: powers of two from 8, plus 96 and 192): ${r.cache.replace(/^.*-/, '')}.\nThe cache's line of /proc/slabinfo (name, active objects, total objects, objsize, objperslab, pagesperslab, ...):\n  ${r.slabinfo_line.replace(/\s+/g, ' ').trim()}\nA slab of ${r.pages_per_slab} page${r.pages_per_slab > 1 ? 's' : ''} = ${r.pages_per_slab * PAGE} bytes holds floor(${r.pages_per_slab * PAGE} / ${r.objsize}) = ${Math.floor((r.pages_per_slab * PAGE) / r.objsize)} objects of ${r.objsize} bytes${Math.floor((r.pages_per_slab * PAGE) / r.objsize) !== r.objects_per_slab ? ` less the room the allocator keeps for its metadata: ${r.objects_per_slab}` : ''}; the slab order is the one calculate_order picks for this object size.`,
+    answer: `${r.cache}: ${r.objects_per_slab} object${r.objects_per_slab === 1 ? '' : 's'} of ${r.objsize} bytes per slab of ${r.pages_per_slab} page${r.pages_per_slab > 1 ? 's' : ''} (order ${r.order})`,
+    reasoning: `${type_reason(g.text, g.gfp)}\nThe size class is the smallest kmalloc size at or above ${size} bytes (kmalloc_index: powers of two from 8, plus 96 and 192): ${r.cache.replace(/^.*-/, '')}.\nThe cache's line of /proc/slabinfo (name, active objects, total objects, objsize, objperslab, pagesperslab, ...):\n  ${r.slabinfo_line.replace(/\s+/g, ' ').trim()}\nA slab of ${r.pages_per_slab} page${r.pages_per_slab > 1 ? 's' : ''} = ${r.pages_per_slab * PAGE} bytes holds floor(${r.pages_per_slab * PAGE} / ${r.objsize}) = ${Math.floor((r.pages_per_slab * PAGE) / r.objsize)} objects of ${r.objsize} bytes${Math.floor((r.pages_per_slab * PAGE) / r.objsize) !== r.objects_per_slab ? ` less the room the allocator keeps for its metadata: ${r.objects_per_slab}` : ''}.\n${order_reason(m, r)}`,
   }
 }
 

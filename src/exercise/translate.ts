@@ -147,7 +147,7 @@ export function translate_exercise(o: ExerciseOptions): Exercise {
     tail = `The walk stops: ${verdict.why}, so the MMU raises #PF with the address in CR2; ${outcome}.`
   }
   const q: Question = {
-    text: `A process on a ${m.arch.name} machine (${m.arch.levels}-level paging, ${pt.size}-byte entries) ${c.write ? 'writes to' : 'reads from'} virtual address ${hex(c.addr)}. CR3 holds the page-directory base ${hex(c.cr3_pfn * PAGE)}. The tables on the way have these non-zero entries (every entry not listed is 0; flags: P present, RW writable, US user, A accessed, D dirty, NX no-execute):\n${shown.join('\n')}\nWhat is the physical address, or where does the walk fault?`,
+    text: `A process on an ${m.arch.name} machine (${m.arch.levels}-level paging, ${pt.size}-byte entries) ${c.write ? 'writes to' : 'reads from'} virtual address ${hex(c.addr)}. CR3 holds the page-directory base ${hex(c.cr3_pfn * PAGE)}. The tables on the way have these non-zero entries (every entry not listed is 0; flags: P present, RW writable, US user, A accessed, D dirty, NX no-execute):\n${shown.join('\n')}\nWhat is the physical address, or where does the walk fault?`,
     answer,
     reasoning: `Split the address: ${split}, page offset = bits ${Math.log2(PAGE) - 1}..0 = ${hex(c.addr % PAGE)}.\n${steps.join('\n')}\nEach entry's frame (bits 12 and up) is the next table.${bits === 64 ? ' (p4d is folded on 4-level x86_64.)' : ''}\n${tail}`,
   }

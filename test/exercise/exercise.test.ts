@@ -219,7 +219,7 @@ describe('slab answers', () => {
         const cls = classes.find((c) => c >= n) as number
         const prefix = flags.includes('DMA') ? 'dma-kmalloc-' : flags.includes('RECLAIMABLE') ? 'kmalloc-rcl-' : flags.includes('ACCOUNT') ? 'kmalloc-cg-' : 'kmalloc-'
         expect(q.answer.startsWith(`${prefix}${label(cls)}: `), `${q.text} -> ${q.answer}`).toBe(true)
-        const [, objs, objsize, pages] = /(\d+) objects of (\d+) bytes per slab of (\d+) page/.exec(q.answer) as RegExpExecArray
+        const [, objs, objsize, pages] = /(\d+) objects? of (\d+) bytes per slab of (\d+) page/.exec(q.answer) as RegExpExecArray
         expect(Number(objs)).toBe(Math.floor((Number(pages) * 4096) / Number(objsize)))
       }
     }
@@ -233,7 +233,7 @@ describe('cow answers', () => {
       const t = ex.questions[0].text
       const pages = Number((/maps (\d+) pages/.exec(t) as RegExpExecArray)[1])
       const written = (/writes to pages ([\d, ]+), and forks/.exec(t) as RegExpExecArray)[1].split(', ').map(Number)
-      const state = Array.from({ length: pages }, (_, i) => (written.includes(i) ? 'shared' : 'none'))
+      const state: string[] = Array.from({ length: pages }, (_, i) => (written.includes(i) ? 'shared' : 'none'))
       let copies = 0
       for (const m of t.matchAll(/the (parent|child) writes to page (\d+)/g)) {
         const i = Number(m[2])
@@ -282,7 +282,7 @@ describe('mmsim exercise', () => {
   it('takes the machine options (another arch, the same determinism)', async () => {
     const a = await mmsim('exercise', 'translate', '--seed', '3', '--arch', 'i386', '--answers')
     expect(a.status).toBe(0)
-    expect(a.stdout).toContain('i386 machine (2-level paging, 4-byte entries)')
+    expect(a.stdout).toContain('an i386 machine (2-level paging, 4-byte entries)')
     expect((await mmsim('exercise', 'translate', '--seed', '3', '--arch', 'i386', '--answers')).stdout).toBe(a.stdout)
   })
 
