@@ -140,7 +140,7 @@ export function dma_buddyinfo(m: Machine): string {
 
 export function buddy_exercise(o: ExerciseOptions): Exercise {
   const rng = new ExerciseRng(o.seed)
-  const ram = o.machine?.ram ?? rng.pick(['64M', '128M', '256M'])
+  const ram = o.machine?.ram ?? rng.pick(['32M', '64M', '128M', '256M'])
   const m = new Machine({ ...o.machine, ram, seed: o.seed })
   // The calls are drawn against the real zone as it goes, so each allocation fits a free block.
   const r = new_buddy_run(m)
@@ -162,9 +162,11 @@ export function buddy_exercise(o: ExerciseOptions): Exercise {
   const calls = r.calls
   if (!calls.length) throw new ExerciseError(`exercise: buddy: the DMA zone of this machine has no free block of order ${MIN_ORDER} or more`)
   const after = dma_free_lists(m)
-  const touched = new Set<number>()
-  for (const l of [...initial, ...after]) if (l.order >= MIN_ORDER) touched.add(l.order)
-  const ask = rng.pick([...touched].sort((a, b) => a - b))
+  // Ask about an order whose list the calls changed (any order with blocks if none did).
+  const list_at = (lists: readonly FreeList[], k: number): string => lists.filter((l) => l.order === k).map((l) => `${l.mt}:${l.pfns.join(',')}`).join(';')
+  const orders = [...new Set([...initial, ...after].map((l) => l.order))].filter((k) => k >= MIN_ORDER).sort((a, b) => a - b)
+  const changed = orders.filter((k) => list_at(initial, k) !== list_at(after, k))
+  const ask = rng.pick(changed.length ? changed : orders)
   const on = after.filter((l) => l.order === ask)
   const zone = m.page_alloc.zones[m.arch.zones.ZONE_DMA]
   const movable = [...zone.pageblock_mt].every((mt) => mt === MIGRATE_MOVABLE)
