@@ -5,6 +5,7 @@
  * the simulated MMU's own walk (translate), and /proc/buddyinfo of a second
  * machine that makes the same calls (buddy).
  */
+import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Machine } from '../../src/machine.js'
@@ -299,6 +300,17 @@ describe('mmsim exercise', () => {
     expect(r.stdout).toBe('')
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(msg)
+  })
+
+  it('docs/exercises.md shows what the command prints', async () => {
+    const doc = readFileSync(new URL('../../docs/exercises.md', import.meta.url), 'utf8')
+    const blocks = [...doc.matchAll(/```\n\$ mmsim (.+)\n([\s\S]*?)```/g)]
+    expect(blocks.length).toBeGreaterThanOrEqual(3)
+    for (const [, args, shown] of blocks) {
+      const r = await mmsim(...args.split(' '))
+      expect(r.status).toBe(0)
+      expect(r.stdout, `mmsim ${args}`).toBe(shown)
+    }
   })
 
   it('end to end: the built command prints the same bytes on every run', () => {
