@@ -15,6 +15,7 @@ import { ACC_READ, ACC_WRITE } from '../../src/hw/mmu.js'
 import { TOPICS, generate_exercise, topic_names } from '../../src/exercise/topics.js'
 import { ExerciseRng } from '../../src/exercise/rng.js'
 import { translate_case } from '../../src/exercise/translate.js'
+import { run_policy } from '../../src/exercise/replacement.js'
 import { exercise_text } from '../../src/exercise/exercise.js'
 import { naive_misses } from '../trace/reference.js'
 import { mmsim, mmsim_spawned } from '../cli/helpers.js'
@@ -77,6 +78,43 @@ describe('replacement answers agree with the naive simulators', () => {
         }
       }),
       { numRuns: 30 },
+    )
+  })
+})
+
+describe('the per-step frames of the replacement reasoning', () => {
+  it('are the frames of textbook FIFO (oldest first), LRU (least recent first) and OPT (as a set)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 5 }), (refs, frames) => {
+        const fifo: number[] = [], lru: number[] = []
+        let opt: number[] = []
+        const f = run_policy('fifo', refs, frames).steps, l = run_policy('lru', refs, frames).steps, o = run_policy('opt', refs, frames).steps
+        refs.forEach((p, i) => {
+          if (!fifo.includes(p)) {
+            if (fifo.length === frames) fifo.shift()
+            fifo.push(p)
+          }
+          if (lru.includes(p)) lru.splice(lru.indexOf(p), 1)
+          else if (lru.length === frames) lru.shift()
+          lru.push(p)
+          if (!opt.includes(p)) {
+            if (opt.length === frames) {
+              const next = (q: number): number => { const j = refs.indexOf(q, i + 1); return j < 0 ? Infinity : j }
+              const far = Math.max(...opt.map(next))
+              // ties (never used again): any of them; the count is the same
+              const victim = o[i].evicted as number
+              expect(next(victim)).toBe(far)
+              opt = opt.filter((q) => q !== victim)
+            }
+            opt.push(p)
+          }
+          expect(f[i].frames).toEqual(fifo)
+          expect(l[i].frames).toEqual(lru)
+          expect([...o[i].frames].sort()).toEqual([...opt].sort())
+          expect(f[i].hit).toBe(i > 0 && f[i - 1].frames.includes(p))
+        })
+      }),
+      { numRuns: 200 },
     )
   })
 })
