@@ -21,7 +21,7 @@
 import { EFAULT } from '../include/errno.js'
 import { KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, type Printk } from '../include/printk.js'
 import { cred_capable, type Cred } from '../include/cred.js'
-import { GFP_KERNEL, type gfp_t } from '../mm/gfp.js'
+import { GFP_KERNEL, __GFP_COMP, type gfp_t } from '../mm/gfp.js'
 import type { SlabAllocator } from '../mm/slab_common.js'
 import type { KernelMemory } from '../mm/maccess.js'
 import type { MmStruct } from '../mm/mm_types.js'
@@ -195,13 +195,26 @@ export class DriverKernel {
   /** Kernel: alloc_pages(): the first pfn of 2^order pages, or -1. */
   alloc_pages(gfp: gfp_t, order: number): number {
     const pfn = this.h.page_alloc.alloc_pages(gfp, order)
-    if (pfn >= 0) this.h.check.own(this.who, pfn, 2 ** order)
+    if (pfn >= 0) {
+      this.h.check.own(this.who, pfn, 2 ** order)
+      if (!(gfp & __GFP_COMP)) this.h.check.own_block(pfn, order)
+    }
     return pfn
   }
-  /** Kernel: __free_pages(). */
+  /**
+   * Kernel: __free_pages(). Frames the module does not hold are a finding
+   * (S-G5) and are left alone; frames still mapped by a process are freed
+   * with a finding (S-I1): their PTEs' references keep them alive.
+   */
   __free_pages(pfn: number, order: number): void {
+    if (!this.h.check.check_free(this.who, '__free_pages', pfn, 2 ** order)) return
     this.h.check.disown(pfn, 2 ** order)
     this.h.page_alloc.__free_pages(pfn, order)
+  }
+  /** Kernel: split_page(): the block's pages become order-0 pages, each refcounted and freed on its own. */
+  split_page(pfn: number, order: number): void {
+    this.h.page_alloc.split_page(pfn, order)
+    this.h.check.disown_block(pfn)
   }
   /** Kernel: __get_free_pages(): the kernel (direct-map) address of 2^order lowmem pages, or 0. */
   __get_free_pages(gfp: gfp_t, order: number): number {
@@ -232,6 +245,7 @@ export class DriverKernel {
   }
   /** Kernel: get_page(): one more reference (a fault handler's page for vmf->page). */
   get_page(pfn: number): void {
+    this.h.check.check_get_page(this.who, pfn)
     this.h.page_alloc.pages.get_page(pfn)
   }
   /** Kernel: put_page(). */
@@ -287,7 +301,7 @@ export class DriverKernel {
     if (area) {
       for (let a = addr; a < addr + area.size; a += PAGE_SIZE) {
         const pfn = this.h.vmalloc.vmalloc_to_pfn(a)
-        if (pfn >= 0) this.h.check.disown(pfn, 1)
+        if (pfn >= 0 && this.h.check.check_free(this.who, 'vfree', pfn, 1)) this.h.check.disown(pfn, 1)
       }
     }
     this.h.vmalloc.vfree(addr)
@@ -409,7 +423,12 @@ export class DriverKernel {
   // ---- devices: nodes, sysfs attributes, interrupts, device memory ----
   /** Kernel: device_create(): the /dev node udev/devtmpfs makes for the device (0 or -errno). */
   device_create(name: string, dev: number, mode: number): number {
+    this.mmsim_check_node(`/dev/${name}`, mode)
     return this.h.mknod(`/dev/${name}`, mode, dev)
+  }
+  /** Not a kernel call: the checker's look at a node made for this module (its load script's mknod). */
+  mmsim_check_node(path: string, mode: number): void {
+    this.h.check.check_node(this.who, path, mode)
   }
   /** Kernel: device_destroy(). */
   device_destroy(name: string): void {
@@ -499,6 +518,7 @@ export class DriverKernel {
   /** Kernel: dma_free_coherent(). */
   dma_free_coherent(_dev: DmaDevice, size: number, cpu_addr: number, dma_handle: number): void {
     const buf = { cpu_addr, dma_handle, pfn: Math.floor(dma_handle / PAGE_SIZE), order: get_order(size) }
+    if (!this.h.check.check_free(this.who, 'dma_free_coherent', buf.pfn, 2 ** buf.order)) return
     this.h.check.disown(buf.pfn, 2 ** buf.order)
     dma_direct_free(this.h.page_alloc, buf)
   }

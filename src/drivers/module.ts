@@ -148,6 +148,7 @@ export class ModuleLoader {
     for (const n of nodes) {
       // rm -f, then mknod: a stale node of an earlier load goes first.
       this.host.unlink(`/dev/${n.name}`)
+      k.mmsim_check_node(`/dev/${n.name}`, n.mode)
       this.host.mknod(`/dev/${n.name}`, n.mode, n.dev)
     }
     this.loaded.set(def.name, { def, mod, k, nodes })
