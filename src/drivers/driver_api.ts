@@ -339,6 +339,16 @@ export class DriverKernel {
   io_remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: number, prot?: number): number {
     return this.remap_pfn_range(vma, addr, pfn, size, prot)
   }
+  /**
+   * Kernel: vm_iomap_memory(): the whole VMA onto the physical range
+   * [start, start + len) from vma->vm_pgoff, with the offset and size
+   * checks a hand-written remap gets wrong (S-A4, S-C1): 0 or -EINVAL.
+   */
+  vm_iomap_memory(vma: VmArea, start: number, len: number): number {
+    const pfn = R.simple_ioremap_prep((vma.vm_end - vma.vm_start) / PAGE_SIZE, vma.vm_pgoff, start, len)
+    if (pfn >= 0) this.h.check.check_map(this.who, 'vm_iomap_memory', vma.vm_start, pfn, (vma.vm_end - vma.vm_start) / PAGE_SIZE)
+    return R.vm_iomap_memory(vma, start, len)
+  }
   /** Kernel: vm_insert_page(): 0 or -errno (EFAULT, EINVAL, EBUSY). */
   vm_insert_page(vma: VmArea, addr: number, pfn: number): number {
     this.h.check.check_map(this.who, 'vm_insert_page', addr, pfn, 1)

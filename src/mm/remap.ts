@@ -93,6 +93,31 @@ export function io_remap_pfn_range(vma: VmArea, addr: number, pfn: number, size:
 }
 
 /**
+ * Kernel: __simple_ioremap_prep(): the first pfn to map for a VMA of
+ * vm_len pages at page offset vm_pgoff into the physical range
+ * [start, start + len), or -EINVAL. Every bound is a comparison of
+ * unsigned quantities that cannot wrap: a range that wraps, an offset past
+ * the range's pages, or more pages than remain after the offset.
+ */
+export function simple_ioremap_prep(vm_len: number, vm_pgoff: number, start: number, len: number): number {
+  if (!(Number.isSafeInteger(start) && start >= 0 && Number.isSafeInteger(len) && len >= 0)) return -EINVAL
+  if (start + len >= 2 ** 64) return -EINVAL
+  // an unaligned start is historically allowed (small I/O regions): the pages cover its first byte
+  const pfn = Math.floor(start / PAGE_SIZE)
+  const pages = Math.ceil((len + (start % PAGE_SIZE)) / PAGE_SIZE)
+  if (vm_pgoff > pages) return -EINVAL
+  if (vm_len > pages - vm_pgoff) return -EINVAL
+  return pfn + vm_pgoff
+}
+
+/** Kernel: vm_iomap_memory(): map the whole VMA onto [start, start + len) from its vm_pgoff, bounds checked. */
+export function vm_iomap_memory(vma: VmArea, start: number, len: number): number {
+  const pfn = simple_ioremap_prep((vma.vm_end - vma.vm_start) / PAGE_SIZE, vma.vm_pgoff, start, len)
+  if (pfn < 0) return pfn
+  return io_remap_pfn_range(vma, vma.vm_start, pfn, vma.vm_end - vma.vm_start, vm_page_prot(vma))
+}
+
+/**
  * Kernel: vm_insert_page(): map one refcounted kernel page at addr (from
  * f_op->mmap). EFAULT outside the VMA; EINVAL for an anonymous, slab or
  * unreferenced page (validate_page_before_insert); EBUSY when a PTE is
