@@ -20,7 +20,7 @@ import { cred_capable } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
-import { Printk } from './include/printk.js'
+import { KERN_NOTICE, Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
 import { OomKiller, check_oom_task, oom_control } from './mm/oom_kill.js'
 import { OOM_KILL } from './mm/vm_event_item.js'
@@ -70,7 +70,7 @@ import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
 import { DriverMmapCheck } from './drivers/mmap_check.js'
-import type { DevmemHost } from './drivers/devmem.js'
+import type { DevmemHost, LockdownLevel } from './drivers/devmem.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
 import { scullp_module, scullv_module } from './drivers/scullp/main.js'
@@ -146,6 +146,8 @@ export interface MachineOptions {
   read_ahead_kb?: number
   /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
   strict_devmem?: boolean
+  /** The lockdown= boot parameter (default 'none'): 'integrity' or 'confidentiality' refuse /dev/mem and its clones (EPERM). */
+  lockdown?: LockdownLevel
   /**
    * Swap at boot: a size ('256M': a zram device of that size, swapped on
    * with the default priority), or one or several areas
@@ -427,6 +429,9 @@ export class Machine {
       read_phys: (pa, len) => physmem.read(pa, len),
       write_phys: (pa, data) => physmem.write(pa, data),
       strict_devmem: opts.strict_devmem ?? true,
+      lockdown: opts.lockdown ?? 'none',
+      comm: () => this.syscalls.current?.comm ?? '',
+      notice: (text) => this.printk.printk(KERN_NOTICE, text),
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)

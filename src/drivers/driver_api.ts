@@ -40,7 +40,7 @@ import { vm_page_prot } from '../mm/memory.js'
 import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
 import type { DriverMmapCheck } from './mmap_check.js'
-import { devmem_is_allowed, type DevmemHost } from './devmem.js'
+import { devmem_is_allowed, security_locked_down_dev_mem, type DevmemHost } from './devmem.js'
 import { E_SLEEPING, WaitQueueHead } from '../include/wait.js'
 import type { File, PollTable } from '../fs/fs.js'
 import { poll_wait } from '../fs/select.js'
@@ -264,6 +264,10 @@ export class DriverKernel {
    */
   devmem_is_allowed(pfn: number): 0 | 1 | 2 {
     return devmem_is_allowed(this.h.devmem, pfn)
+  }
+  /** Kernel: security_locked_down(LOCKDOWN_DEV_MEM): 0, or -EPERM (logged) under lockdown. */
+  security_locked_down_dev_mem(): number {
+    return security_locked_down_dev_mem(this.h.devmem)
   }
   /**
    * This module maps physical memory by design, under devmem_is_allowed:

@@ -1,6 +1,6 @@
 /**
  * /dev/mem (SPEC §11.1; acceptance T-MEM-1, T-MEM-2; SECURITY.md S-J1,
- * S-J2, S-J4): CAP_SYS_RAWIO, the STRICT_DEVMEM page policy for read,
+ * S-J2, S-J3, S-J4): CAP_SYS_RAWIO, the STRICT_DEVMEM page policy for read,
  * write and mmap, and the physical address as the file position: with the
  * policy off, the bytes scullp keeps in a page are what read(2) and a
  * mapping of /dev/mem return at that page's physical address.
@@ -109,5 +109,17 @@ describe('/dev/mem', () => {
     expect(k.kernel_read(page, 1)).toEqual(new TextEncoder().encode('S'))
     // /dev/mem answers for its mappings with its policy: no checker finding
     expect(m.driver_check.findings).toEqual([])
+  })
+
+  it('S-J3/S-J6: under lockdown (integrity or confidentiality) root\'s open of /dev/mem and of simple\'s clones is EPERM, with the LSM\'s notice', () => {
+    for (const level of ['integrity', 'confidentiality'] as const) {
+      const m = boot({ lockdown: level })
+      m.insmod('simple')
+      const p = m.spawn({ name: 'devmem', uid: 0 })
+      for (const node of ['/dev/mem', '/dev/simpler', '/dev/simplen']) expect(p.sys_open(node, O_RDONLY)).toBe(-EPERM)
+      expect(m.dmesg()).toContain('Lockdown: devmem: /dev/mem,kmem,port is restricted; see man kernel_lockdown.7')
+    }
+    const m = boot({ lockdown: 'none' })
+    expect(m.spawn({ name: 'devmem', uid: 0 }).sys_open('/dev/mem', O_RDONLY)).toBeGreaterThanOrEqual(0)
   })
 })
