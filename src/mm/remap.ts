@@ -20,6 +20,7 @@
 import { EBUSY, EFAULT, EINVAL, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
+  type MmEnv,
   type VmArea,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -60,6 +61,7 @@ export function remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: nu
   }
   if (!Number.isSafeInteger(pfn) || pfn < 0 || !Number.isSafeInteger(size) || size <= 0) return -EINVAL
   size = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE
+  if (!frames_exist(mm.env, pfn, size / PAGE_SIZE)) return -EINVAL
   const end = addr + size
   if (addr < vma.vm_start || end > vma.vm_end) {
     warn(vma, `WARNING: remap_pfn_range: [${hex(addr)}, ${hex(end)}) is outside the VMA [${hex(vma.vm_start)}, ${hex(vma.vm_end)}); refused (Linux would write PTEs past vm_end) [S-G1]`)
@@ -85,6 +87,17 @@ export function remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: nu
     }
   }
   return 0
+}
+
+/**
+ * mmsim's physical address space ends at the last frame the machine has
+ * (RAM and the holes below its top): nothing answers past it, so a PFN
+ * map there is refused (EINVAL) instead of made. Linux would write the
+ * PTE (masking a pfn past the PTE's address bits), and reads would return
+ * what the bus gives for no device, all ones.
+ */
+function frames_exist(env: MmEnv, pfn: number, n: number): boolean {
+  return Number.isSafeInteger(pfn) && pfn >= 0 && pfn + n <= env.pages.nr
 }
 
 /** Kernel: io_remap_pfn_range(): remap_pfn_range on x86 (no PFN fix-up). */
@@ -183,7 +196,7 @@ export function vmf_insert_pfn(vma: VmArea, addr: number, pfn: number): number {
     warn(vma, `kernel BUG at mm/memory.c vmf_insert_pfn: COW VM_PFNMAP VMA ${hex(vma.vm_start)}`)
     return VM_FAULT_SIGBUS
   }
-  if (addr < vma.vm_start || addr >= vma.vm_end) return VM_FAULT_SIGBUS
+  if (addr < vma.vm_start || addr >= vma.vm_end || !frames_exist(mm.env, pfn, 1)) return VM_FAULT_SIGBUS
   addr -= addr % PAGE_SIZE
   if (mm.pgd.get(addr / PAGE_SIZE) !== 0) return VM_FAULT_NOPAGE
   if (!mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))) return VM_FAULT_OOM
