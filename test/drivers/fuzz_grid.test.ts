@@ -1,5 +1,5 @@
 /**
- * SECURITY.md §4 item 2: every built-in mmap-capable node fuzzed over
+ * SECURITY.md §4.2 (the minimum suite's fuzz item): every built-in mmap-capable node fuzzed over
  * (len, offset, prot, flags) in {0, 1, page-1, page, 2^31±page, 2^32±page,
  * 2^63, 2^64-page, 2^64-2·page}² × {R, RW, RWX} × {SHARED, PRIVATE} as root
  * (the strongest caller: every open and capability check passes): each

@@ -5,6 +5,7 @@
  * lines they give, mremap and get_user_pages refusing PFN maps,
  * vm_insert_page's refcounted pages, vmf_insert_pfn from a fault handler,
  * remap_vmalloc_range, and what each VM_FAULT_* code does to the process.
+ * The drivers that misuse a helper are part of SECURITY.md §4.4's catalogue.
  */
 import { describe, it, expect } from 'vitest'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
@@ -45,7 +46,7 @@ describe('remap_pfn_range (SPEC §9)', () => {
     expect(signal_of(() => p.load(a + PG, 1))).toBe('SIGSEGV')
   })
 
-  it('T-MM-14: get_user_pages (a driver\'s direct I/O) refuses a VM_IO|VM_PFNMAP buffer with EFAULT', () => {
+  it('T-MM-14/S-K1/S-I4: get_user_pages (a driver\'s direct I/O) refuses a VM_IO|VM_PFNMAP buffer with EFAULT', () => {
     const gup = (pr: Probe, _cmd: number, arg: number, mm: MmStruct): number => {
       const r = pr.k.get_user_pages(mm, arg, 1, false)
       if (typeof r === 'number') return r
@@ -59,7 +60,7 @@ describe('remap_pfn_range (SPEC §9)', () => {
     expect(p.sys_ioctl(fd, 1, anon)).toBe(1)
   })
 
-  it('a MAP_PRIVATE remap must cover the whole VMA; vm_pgoff becomes the pfn; a write copies the frame, the driver\'s stays', () => {
+  it('S-H3: a MAP_PRIVATE remap must cover the whole VMA; vm_pgoff becomes the pfn; a write copies the frame, the driver\'s stays', () => {
     const { m, p, fd, pr } = load(probe_module(remap_all))
     pr.k.kernel_write(pr.buf, text('original'))
     const a = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
@@ -204,14 +205,14 @@ describe('vm_operations and VM_FAULT_* results (SPEC §8)', () => {
     }
   })
 
-  it('a kernel access (read(2) into the mapping) that the handler refuses is EFAULT, not a signal', () => {
+  it('S-K4: a kernel access (read(2) into the mapping) that the handler refuses is EFAULT, not a signal', () => {
     const { p, fd } = load(with_fault(() => VM_FAULT_SIGBUS))
     const a = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
     const z = p.open('/dev/zero', O_RDWR)
     expect(p.sys_read(z, a, 16)).toBe(-EFAULT)
   })
 
-  it('S-F4: VM_FAULT_NOPAGE without a PTE would fault forever: warned, the task is killed', () => {
+  it('S-F4/S-L3/S-B8: VM_FAULT_NOPAGE without a PTE would fault forever: warned, the task is killed', () => {
     const { m, p, fd } = load(with_fault(() => VM_FAULT_NOPAGE))
     const a = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
     expect(signal_of(() => p.load(a, 1))).toBe('SIGKILL')

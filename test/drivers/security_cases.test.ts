@@ -5,6 +5,7 @@
  * (src/drivers/mmap_check.ts) must raise. The drivers that make the
  * mistakes are small "probe" drivers written here (probe.ts); docs/drivers.md
  * maps every case to its test.
+ * The probe drivers with a bug are part of SECURITY.md §4.4's catalogue.
  */
 import { describe, it, expect } from 'vitest'
 import { boot, corrupted } from '../helpers.js'

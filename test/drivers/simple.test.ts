@@ -45,7 +45,7 @@ describe('simple', () => {
     expect(m.driver_check.findings).toEqual([])
   })
 
-  it('simplen: RAM the policy refuses is SIGBUS; without STRICT_DEVMEM a page scullp holds maps, page by page, with its bytes', () => {
+  it('S-D4/S-J6: simplen: RAM the policy refuses is SIGBUS; without STRICT_DEVMEM a page scullp holds maps, page by page, with its bytes', () => {
     const strict = boot()
     strict.insmod('simple')
     const q = strict.spawn({ name: 'root', uid: 0 })
