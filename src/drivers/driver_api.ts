@@ -62,6 +62,8 @@ export interface CurrentTask {
   readonly pid: number
   readonly comm: string
   readonly cred: Cred
+  /** current->signal: tty is tty_devnum() of the controlling terminal, 0 for none. */
+  readonly signal: { readonly tty: number }
 }
 
 /** What a machine gives its drivers. */

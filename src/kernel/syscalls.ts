@@ -433,6 +433,8 @@ export class Syscalls implements TaskEnv {
     if (fd < 0) return fd
     this.enter(t)
     const f = this.mm.filp_open(path, flags, mode)
+    // a driver's open may sleep (scullwuid): the open starts over when woken
+    if (f === -E_SLEEPING) return this.sleep(t, 'open', () => this.sys_open(t, path, flags, mode))
     if (typeof f === 'number') return this.done(f)
     fd_install(t.files, fd, f)
     return this.done(fd)

@@ -45,12 +45,19 @@ export interface SpawnOptions {
   readonly uid?: number
   /** A program image; default_image(name) when absent. */
   readonly image?: ProgramImage
+  /**
+   * The controlling terminal's device number (makedev(136, 0) for
+   * /dev/pts/0), as a login shell's session has one; 0 or absent: none
+   * (a daemon's). Forked children share it.
+   */
+  readonly tty?: number
 }
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
   const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
+  t.signal.tty = o.tty ?? 0
   return new Process(sys, t)
 }
 
@@ -119,6 +126,10 @@ export class Process {
   /** read(2) that may sleep: bytes read / -errno now, or the Sleeping record. */
   begin_read(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {
     return this.begin(this.sys_read(fd, addr, count))
+  }
+  /** open(2) that may sleep (a driver's open that waits, as scullwuid's): the fd / -errno now, or the Sleeping record. */
+  begin_open(path: string, flags: number, mode = 0o644): Sleeping | number {
+    return this.begin(this.sys_open(path, flags, mode))
   }
   /** write(2) that may sleep. */
   begin_write(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {

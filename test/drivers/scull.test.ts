@@ -43,9 +43,9 @@ describe('ioctl encoding', () => {
 })
 
 describe('insmod scull', () => {
-  it('takes dynamic major 254 with scull and scullp ranges, and makes scull0-3 and scullpipe0-3', () => {
+  it('takes dynamic major 254 with scull, scullp and sculla ranges, and makes scull0-3 and scullpipe0-3', () => {
     const { m } = setup()
-    expect(m.proc('/proc/devices')).toContain('\n254 scull\n254 scullp\n\nBlock devices:')
+    expect(m.proc('/proc/devices')).toContain('\n254 scull\n254 scullp\n254 sculla\n\nBlock devices:')
     for (let i = 0; i < 4; i++) {
       const n = m.fs.lookup(`/dev/scull${i}`)!
       expect([MAJOR(n.i_rdev), MINOR(n.i_rdev), n.i_mode.toString(8)]).toEqual([254, i, '20664'])
