@@ -22,7 +22,10 @@ import { EFAULT } from '../include/errno.js'
 import { KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, type Printk } from '../include/printk.js'
 import { cred_capable, type Cred } from '../include/cred.js'
 import { GFP_KERNEL, __GFP_COMP, type gfp_t } from '../mm/gfp.js'
-import type { SlabAllocator } from '../mm/slab_common.js'
+import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
+import type { slab_flags_t } from '../mm/slab_h.js'
+export { SLAB_HWCACHE_ALIGN } from '../mm/slab_h.js'
+export type { KmemCache } from '../mm/slab_common.js'
 import type { KernelMemory } from '../mm/maccess.js'
 import type { MmStruct } from '../mm/mm_types.js'
 import { access_ok, copy_from_user, copy_to_user } from '../mm/uaccess.js'
@@ -161,6 +164,22 @@ export class DriverKernel {
   /** Kernel: kfree(); 0 is fine. */
   kfree(addr: number, caller = 'kfree'): void {
     this.h.slab.kfree(addr, caller)
+  }
+  /** Kernel: kmem_cache_create(): a cache of `size`-byte objects of the driver's own, in /proc/slabinfo; null on failure. */
+  kmem_cache_create(name: string, size: number, align: number, flags: slab_flags_t, ctor: ((objp: number) => void) | null = null): KmemCache | null {
+    return this.h.slab.kmem_cache_create(name, size, align, flags, ctor)
+  }
+  /** Kernel: kmem_cache_alloc(): an object (not zeroed), or 0. */
+  kmem_cache_alloc(cache: KmemCache, gfp: gfp_t = GFP_KERNEL): number {
+    return this.h.slab.kmem_cache_alloc(cache, gfp, `${this.who}`)
+  }
+  /** Kernel: kmem_cache_free(); 0 is fine. */
+  kmem_cache_free(cache: KmemCache, obj: number): void {
+    if (obj) this.h.slab.kmem_cache_free(cache, obj, `${this.who}`)
+  }
+  /** Kernel: kmem_cache_destroy(); null is fine. */
+  kmem_cache_destroy(cache: KmemCache | null): void {
+    this.h.slab.kmem_cache_destroy(cache, `${this.who}`)
   }
   /** memcpy() out of kernel memory. */
   kernel_read(addr: number, len: number): Uint8Array {
