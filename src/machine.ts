@@ -16,7 +16,7 @@ import { check_lru } from './mm/debug_vm_lru.js'
 import { MemcgSubsys } from './mm/memcontrol.js'
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
-import { cred_capable } from './include/cred.js'
+import { cred_capable, cred_for_uid } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
@@ -522,7 +522,7 @@ export class Machine {
     })
     this.modules = new ModuleLoader(
       this.driver_kernel,
-      { mknod: (path, mode, dev) => fs.mknod(path, mode, dev), unlink: (path) => fs.unlink(path) },
+      { mknod: (path, mode, dev, gid) => fs.mknod(path, mode, dev, gid === undefined ? null : cred_for_uid(0, gid)), unlink: (path) => fs.unlink(path) },
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
     this.checkers.push(() => this.syscalls.sleepers.check())

@@ -432,7 +432,7 @@ export class Syscalls implements TaskEnv {
     const fd = get_unused_fd_flags(t.files, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
     if (fd < 0) return fd
     this.enter(t)
-    const f = this.mm.filp_open(path, flags, mode)
+    const f = this.mm.filp_open(path, flags, mode, t.cred)
     // a driver's open may sleep (scullwuid): the open starts over when woken
     if (f === -E_SLEEPING) return this.sleep(t, 'open', () => this.sys_open(t, path, flags, mode))
     if (typeof f === 'number') return this.done(f)

@@ -15,6 +15,7 @@ import { EAGAIN, EBUSY, EINVAL, ENOMEM } from '../../src/include/errno.js'
 import { MAJOR, MINOR, MKDEV } from '../../src/fs/fs.js'
 import { scull_module } from '../../src/drivers/scull/main.js'
 import { SCULLPRIV_MAX_DEVS } from '../../src/drivers/scull/access.js'
+import { STAFF_GID } from '../../src/drivers/module.js'
 
 const PG = 4096
 const PTS = (n: number): number => MKDEV(136, n)
@@ -26,8 +27,9 @@ function setup(): { m: Machine; mod: ReturnType<typeof scull_module> } {
   return { m, mod }
 }
 
+/** A user of the group the load script gives the nodes (staff), who may write them (0664). */
 function user(m: Machine, uid: number, tty = 0): { p: Process; buf: number } {
-  const p = m.spawn({ name: `u${uid}`, uid, tty })
+  const p = m.spawn({ name: `u${uid}`, uid, tty, gid: STAFF_GID })
   return { p, buf: p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS) }
 }
 
@@ -153,7 +155,7 @@ describe('scullpriv', () => {
   it('S-B9/S-L2: at most SCULLPRIV_MAX_DEVS devices (ENOMEM past them); each is a kmalloc\'d item; rmmod frees them all', () => {
     const { m, mod } = setup()
     for (let i = 0; i < SCULLPRIV_MAX_DEVS; i++) {
-      const p = m.spawn({ name: 'login', uid: 1000, tty: PTS(i) })
+      const p = m.spawn({ name: 'login', uid: 1000, tty: PTS(i), gid: STAFF_GID })
       p.close(p.open('/dev/scullpriv', O_RDONLY))
       p.exit(0)
     }

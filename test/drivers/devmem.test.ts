@@ -10,7 +10,8 @@ import { boot } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDONLY, O_RDWR, O_WRONLY, SEEK_END, SEEK_SET } from '../../src/include/uapi/fcntl.js'
-import { EFAULT, EINVAL, EPERM } from '../../src/include/errno.js'
+import { EACCES, EFAULT, EINVAL, EPERM } from '../../src/include/errno.js'
+import { MKDEV, S_IFCHR, new_encode_dev } from '../../src/fs/fs.js'
 import { scullp_module } from '../../src/drivers/scullp/main.js'
 
 const PG = 4096
@@ -28,9 +29,11 @@ describe('/dev/mem', () => {
     // the nodes of the reference machine keep their numbers (mem.ts: /dev/mem is made last)
     expect(['null', 'zero', 'full', 'mem'].map((d) => m.fs.lookup(`/dev/${d}`)!.i_ino)).toEqual([3, 4, 5, 6])
     const u = m.spawn({ name: 'user', uid: 1000 })
-    // mmsim's VFS does not check a node's mode bits yet (Linux would say EACCES for 0600): open_mem's CAP_SYS_RAWIO check answers
-    const r = u.sys_open('/dev/mem', O_RDONLY)
-    expect(r).toBe(-EPERM)
+    // the node's mode answers first (may_open: 0600 root is EACCES for anybody else without CAP_DAC_OVERRIDE)
+    expect(u.sys_open('/dev/mem', O_RDONLY)).toBe(-EACCES)
+    // through a node anybody may open, open_mem's CAP_SYS_RAWIO check answers (S-J1)
+    m.spawn({ name: 'root', uid: 0 }).mknod('/dev/mem_open', S_IFCHR | 0o666, new_encode_dev(MKDEV(1, 1)))
+    expect(u.sys_open('/dev/mem_open', O_RDONLY)).toBe(-EPERM)
     u.exit(0)
   })
 

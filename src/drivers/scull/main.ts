@@ -29,7 +29,7 @@ import type { Module } from '../../include/module.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
 import type { MmStruct } from '../../mm/mm_types.js'
 import type { DriverKernel } from '../driver_api.js'
-import type { DeviceNode, KernelModule, ModuleParamValue } from '../module.js'
+import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
 import * as S from './scull.js'
 import { ScullDev } from './scull.js'
 export { ScullDev } from './scull.js'
@@ -381,16 +381,16 @@ export function scull_module(): KernelModule & { scull: Scull | null; pipes: Scu
     /** scull_load: scull0..3, scullpipe0..3 and the access devices, mode 664. */
     nodes(): DeviceNode[] {
       const out: DeviceNode[] = []
-      for (let i = 0; i < g.scull_nr_devs; i++) out.push({ name: `scull${i}`, dev: MKDEV(g.scull_major, g.scull_minor + i), mode: S_IFCHR | 0o664 })
+      for (let i = 0; i < g.scull_nr_devs; i++) out.push({ name: `scull${i}`, dev: MKDEV(g.scull_major, g.scull_minor + i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
       if (m.pipes?.registered) {
         for (let i = 0; i < g.scull_p_nr_devs; i++) {
-          out.push({ name: `scullpipe${i}`, dev: MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs + i), mode: S_IFCHR | 0o664 })
+          out.push({ name: `scullpipe${i}`, dev: MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs + i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
         }
       }
       if (m.access?.registered) {
         // the load script's numbers: the access devices follow the pipes' minors
         const first = g.scull_minor + g.scull_nr_devs + (m.pipes?.registered ? g.scull_p_nr_devs : 0)
-        SCULL_ADEV_NAMES.forEach((name, i) => out.push({ name, dev: MKDEV(g.scull_major, first + i), mode: S_IFCHR | 0o664 }))
+        SCULL_ADEV_NAMES.forEach((name, i) => out.push({ name, dev: MKDEV(g.scull_major, first + i), mode: S_IFCHR | 0o664, gid: STAFF_GID }))
       }
       return out
     },

@@ -36,7 +36,7 @@ import type { Cdev } from '../../fs/char_dev.js'
 import {
   type DriverKernel, type KmemCache, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, SLAB_HWCACHE_ALIGN, VM_FAULT_SIGBUS,
 } from '../driver_api.js'
-import type { DeviceNode, KernelModule, ModuleParamValue } from '../module.js'
+import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
 
 export const SCULLP_ORDER = 0
 export const SCULLP_QSET = 500
@@ -365,7 +365,7 @@ function scull_pages_module(kind: 'scullp' | 'scullv' | 'scullc', order: number)
     },
     nodes(): DeviceNode[] {
       const out: DeviceNode[] = []
-      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `${kind}${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664 })
+      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `${kind}${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
       return out
     },
   }
