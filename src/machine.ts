@@ -514,6 +514,7 @@ export class Machine {
       check: this.driver_check,
       devmem,
       prepare_to_wait: (wq) => sys.sleepers.prepare_to_wait(wq),
+      signal_pending: () => (sys.current?.sigpending.size ?? 0) > 0,
       sysfs: this.sysfs,
       irqs: this.irqs,
       mknod: (path, mode, dev) => fs.mknod(path, mode, dev),

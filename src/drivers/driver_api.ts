@@ -51,7 +51,7 @@ import type { Sysfs, SysfsShow } from '../fs/sysfs.js'
 import type { IrqHandler, IrqTable } from './irq.js'
 import type { UioCoreApi, UioInfo } from './uio_driver.js'
 import { type DmaDevice, dma_direct_alloc, dma_direct_free, dma_direct_mmap, dma_set_mask_and_coherent, get_order } from '../mm/dma.js'
-import { EBUSY, ENOENT } from '../include/errno.js'
+import { EBUSY, ENOENT, ERESTARTSYS } from '../include/errno.js'
 
 export { GFP_KERNEL }
 export {
@@ -88,6 +88,8 @@ export interface DriverHost {
   readonly devmem: DevmemHost
   /** prepare_to_wait() of the running system call (src/kernel/wait.ts). */
   prepare_to_wait(wq: WaitQueueHead): void
+  /** signal_pending(current): a signal waits to be delivered to the running task. */
+  signal_pending(): boolean
   readonly sysfs: Sysfs
   readonly irqs: IrqTable
   /** devtmpfs: the node device_create() makes, and removes at device_destroy(). */
@@ -437,12 +439,15 @@ export class DriverKernel {
     return new WaitQueueHead()
   }
   /**
-   * Kernel: wait_event_interruptible(wq, cond): 0 when cond() holds; else
-   * current sleeps on wq and the caller must return the result (E_SLEEPING)
-   * at once: the system call runs again from the top when wq is woken.
+   * Kernel: wait_event_interruptible(wq, cond): 0 when cond() holds;
+   * -ERESTARTSYS when a signal is pending (the caller returns it: the
+   * process sees EINTR); else current sleeps on wq and the caller must
+   * return the result (E_SLEEPING) at once: the system call runs again
+   * from the top when wq is woken or a signal comes.
    */
   wait_event_interruptible(wq: WaitQueueHead, cond: () => boolean): number {
     if (cond()) return 0
+    if (this.h.signal_pending()) return -ERESTARTSYS
     this.h.prepare_to_wait(wq)
     return -E_SLEEPING
   }

@@ -131,6 +131,13 @@ export class Process {
   begin_read(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {
     return this.begin(this.sys_read(fd, addr, count))
   }
+  /** kill(2): 0 or -errno (ESRCH, EINVAL, EPERM). */
+  sys_kill(pid: number, sig: number): number {
+    return this.sys.sys_kill(this.live(), arg_int('kill', 'pid', pid), arg_int('kill', 'sig', sig))
+  }
+  kill(pid: number, sig: number): void {
+    check_syscall(this.sys_kill(pid, sig), 'kill')
+  }
   /** open(2) that may sleep (a driver's open that waits, as scullwuid's): the fd / -errno now, or the Sleeping record. */
   begin_open(path: string, flags: number, mode = 0o644): Sleeping | number {
     return this.begin(this.sys_open(path, flags, mode))
