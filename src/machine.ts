@@ -16,11 +16,11 @@ import { check_lru } from './mm/debug_vm_lru.js'
 import { MemcgSubsys } from './mm/memcontrol.js'
 import { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'
 import { PhysMem } from './hw/physmem.js'
-import { cred_capable } from './include/cred.js'
+import { cred_capable, cred_for_uid } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
-import { Printk } from './include/printk.js'
+import { KERN_NOTICE, Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
 import { OomKiller, check_oom_task, oom_control } from './mm/oom_kill.js'
 import { OOM_KILL } from './mm/vm_event_item.js'
@@ -70,10 +70,10 @@ import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
 import { DriverMmapCheck } from './drivers/mmap_check.js'
-import type { DevmemHost } from './drivers/devmem.js'
+import type { DevmemHost, LockdownLevel } from './drivers/devmem.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
-import { scullp_module, scullv_module } from './drivers/scullp/main.js'
+import { scullc_module, scullp_module, scullv_module } from './drivers/scullp/main.js'
 import { simple_module } from './drivers/simple.js'
 import { UioCore, uio_module } from './drivers/uio.js'
 import { uio_demo_module } from './drivers/uio_demo.js'
@@ -88,11 +88,21 @@ import { check_swap } from './mm/debug_vm_swap.js'
 import { MKDEV, S_IFBLK } from './fs/fs.js'
 import { ErrnoError } from './user/errors.js'
 
+/** The `ldd3` preset's modules, in load order, with the parameters the book's load scripts and headers give. */
+export const LDD3_MODULES: readonly (readonly [string, Readonly<Record<string, number>>])[] = [
+  ['scull', { scull_quantum: 4000, scull_qset: 1000, scull_nr_devs: 4, scull_p_nr_devs: 4, scull_p_buffer: 4000 }],
+  ['scullp', { scullp_order: 0, scullp_qset: 500, scullp_devs: 4 }],
+  ['scullv', { scullv_order: 4, scullv_qset: 500, scullv_devs: 4 }],
+  ['scullc', { scullc_quantum: 4000, scullc_qset: 500, scullc_devs: 4 }],
+  ['simple', {}],
+]
+
 /** The drivers `insmod` loads by name. */
 const BUILTIN_MODULES: ReadonlyMap<string, () => KernelModule> = new Map<string, () => KernelModule>([
   ['scull', scull_module],
   ['scullp', scullp_module],
   ['scullv', scullv_module],
+  ['scullc', scullc_module],
   ['simple', simple_module],
   ['uio_demo', uio_demo_module],
   ['framegrab', framegrab_module],
@@ -146,6 +156,16 @@ export interface MachineOptions {
   read_ahead_kb?: number
   /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
   strict_devmem?: boolean
+  /**
+   * A machine as a kind of reader met it: 'modern' (the default) is
+   * today's; 'ldd3' also loads the book's modules at boot with the book's
+   * module parameters (scull, scullp, scullv, scullc, simple: LDD3_MODULES),
+   * as its load scripts would. Only the modules: the book's i386 with
+   * HIGHMEM, the classic SLAB and `nopage` are not part of it.
+   */
+  preset?: 'modern' | 'ldd3'
+  /** The lockdown= boot parameter (default 'none'): 'integrity' or 'confidentiality' refuse /dev/mem and its clones (EPERM). */
+  lockdown?: LockdownLevel
   /**
    * Swap at boot: a size ('256M': a zram device of that size, swapped on
    * with the default priority), or one or several areas
@@ -430,6 +450,9 @@ export class Machine {
       read_phys: (pa, len) => physmem.read(pa, len),
       write_phys: (pa, data) => physmem.write(pa, data),
       strict_devmem: opts.strict_devmem ?? true,
+      lockdown: opts.lockdown ?? 'none',
+      comm: () => this.syscalls.current?.comm ?? '',
+      notice: (text) => this.printk.printk(KERN_NOTICE, text),
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
@@ -494,6 +517,7 @@ export class Machine {
       check: this.driver_check,
       devmem,
       prepare_to_wait: (wq) => sys.sleepers.prepare_to_wait(wq),
+      signal_pending: () => (sys.current?.sigpending.size ?? 0) > 0,
       sysfs: this.sysfs,
       irqs: this.irqs,
       mknod: (path, mode, dev) => fs.mknod(path, mode, dev),
@@ -502,7 +526,7 @@ export class Machine {
     })
     this.modules = new ModuleLoader(
       this.driver_kernel,
-      { mknod: (path, mode, dev) => fs.mknod(path, mode, dev), unlink: (path) => fs.unlink(path) },
+      { mknod: (path, mode, dev, gid) => fs.mknod(path, mode, dev, gid === undefined ? null : cred_for_uid(0, gid)), unlink: (path) => fs.unlink(path) },
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
     this.checkers.push(() => this.syscalls.sleepers.check())
@@ -524,6 +548,11 @@ export class Machine {
         const r = do_swapon(this.mm_env, name, this.mm_env.swap.bdevs.get((this.fs.lookup(name) as { i_rdev: number }).i_rdev) ?? null, prio === undefined ? 0 : SWAP_FLAG_PREFER | prio)
         if (r < 0) throw new MachineConfigError(`swap: swapon ${name} failed (errno ${-r})`)
       }
+    }
+    if (opts.preset === 'ldd3') {
+      for (const [name, params] of LDD3_MODULES) this.insmod(name, params)
+    } else if (opts.preset !== undefined && opts.preset !== 'modern') {
+      throw new MachineConfigError(`preset: '${String(opts.preset)}' is not modern or ldd3`)
     }
     if (opts.debug_vm) {
       this.page_alloc.debug_touched = []

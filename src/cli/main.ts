@@ -53,7 +53,8 @@ machine options:
   --ram SIZE                    e.g. 64M, 1G (default 64M for demo, 256M otherwise)
   --cpus N                      (default 2)
   --seed N                      (default 1)
-  --slab slub|slab              (default slub)`
+  --slab slub|slab              (default slub)
+  --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)`
 
 class UsageError extends Error {}
 
@@ -74,6 +75,7 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
     cpus: int('cpus'),
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],
+    preset: v.preset as MachineOptions['preset'],
   }
 }
 
@@ -96,6 +98,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         cpus: { type: 'string' },
         seed: { type: 'string' },
         slab: { type: 'string' },
+        preset: { type: 'string' },
         json: { type: 'boolean' },
         scenario: { type: 'string' },
         policy: { type: 'string' },

@@ -45,6 +45,26 @@ export interface DevmemHost {
   read_phys(pa: number, len: number): Uint8Array
   write_phys(pa: number, data: Uint8Array): void
   readonly strict_devmem: boolean
+  /** The lockdown= level the machine booted with (security/lockdown/lockdown.c). */
+  readonly lockdown: LockdownLevel
+  /** current->comm of the running system call ('' outside one). */
+  comm(): string
+  /** pr_notice() to the kernel log. */
+  notice(text: string): void
+}
+
+/** kernel_locked_down: none, integrity, or confidentiality (which includes integrity). */
+export type LockdownLevel = 'none' | 'integrity' | 'confidentiality'
+
+/**
+ * Kernel: security_locked_down(LOCKDOWN_DEV_MEM) with the lockdown LSM:
+ * /dev/mem is an integrity reason, refused at either level with the
+ * LSM's notice; 0 or -EPERM.
+ */
+export function security_locked_down_dev_mem(h: DevmemHost): number {
+  if (h.lockdown === 'none') return 0
+  h.notice(`Lockdown: ${h.comm()}: /dev/mem,kmem,port is restricted; see man kernel_lockdown.7`)
+  return -EPERM
 }
 
 /** Kernel: devmem_is_allowed() under CONFIG_STRICT_DEVMEM: 0 deny, 1 allow, 2 zeros for read/write. */
@@ -65,6 +85,8 @@ export function devmem_fops(h: DevmemHost): FileOperations {
     /** Kernel: open_mem(). */
     open(_inode, filp: File) {
       if (!h.capable(CAP_SYS_RAWIO)) return -EPERM
+      const rc = security_locked_down_dev_mem(h)
+      if (rc) return rc
       filp.f_unsigned_offset = true
       return 0
     },

@@ -21,8 +21,11 @@
 import { EFAULT } from '../include/errno.js'
 import { KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, type Printk } from '../include/printk.js'
 import { cred_capable, type Cred } from '../include/cred.js'
-import { GFP_KERNEL, type gfp_t } from '../mm/gfp.js'
-import type { SlabAllocator } from '../mm/slab_common.js'
+import { GFP_KERNEL, __GFP_COMP, type gfp_t } from '../mm/gfp.js'
+import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
+import type { slab_flags_t } from '../mm/slab_h.js'
+export { SLAB_HWCACHE_ALIGN } from '../mm/slab_h.js'
+export type { KmemCache } from '../mm/slab_common.js'
 import type { KernelMemory } from '../mm/maccess.js'
 import type { MmStruct } from '../mm/mm_types.js'
 import { access_ok, copy_from_user, copy_to_user } from '../mm/uaccess.js'
@@ -40,7 +43,7 @@ import { vm_page_prot } from '../mm/memory.js'
 import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
 import type { DriverMmapCheck } from './mmap_check.js'
-import { devmem_is_allowed, type DevmemHost } from './devmem.js'
+import { devmem_is_allowed, security_locked_down_dev_mem, type DevmemHost } from './devmem.js'
 import { E_SLEEPING, WaitQueueHead } from '../include/wait.js'
 import type { File, PollTable } from '../fs/fs.js'
 import { poll_wait } from '../fs/select.js'
@@ -48,7 +51,7 @@ import type { Sysfs, SysfsShow } from '../fs/sysfs.js'
 import type { IrqHandler, IrqTable } from './irq.js'
 import type { UioCoreApi, UioInfo } from './uio_driver.js'
 import { type DmaDevice, dma_direct_alloc, dma_direct_free, dma_direct_mmap, dma_set_mask_and_coherent, get_order } from '../mm/dma.js'
-import { EBUSY, ENOENT } from '../include/errno.js'
+import { EBUSY, ENOENT, ERESTARTSYS } from '../include/errno.js'
 
 export { GFP_KERNEL }
 export {
@@ -62,6 +65,8 @@ export interface CurrentTask {
   readonly pid: number
   readonly comm: string
   readonly cred: Cred
+  /** current->signal: tty is tty_devnum() of the controlling terminal, 0 for none. */
+  readonly signal: { readonly tty: number }
 }
 
 /** What a machine gives its drivers. */
@@ -83,6 +88,8 @@ export interface DriverHost {
   readonly devmem: DevmemHost
   /** prepare_to_wait() of the running system call (src/kernel/wait.ts). */
   prepare_to_wait(wq: WaitQueueHead): void
+  /** signal_pending(current): a signal waits to be delivered to the running task. */
+  signal_pending(): boolean
   readonly sysfs: Sysfs
   readonly irqs: IrqTable
   /** devtmpfs: the node device_create() makes, and removes at device_destroy(). */
@@ -160,6 +167,22 @@ export class DriverKernel {
   kfree(addr: number, caller = 'kfree'): void {
     this.h.slab.kfree(addr, caller)
   }
+  /** Kernel: kmem_cache_create(): a cache of `size`-byte objects of the driver's own, in /proc/slabinfo; null on failure. */
+  kmem_cache_create(name: string, size: number, align: number, flags: slab_flags_t, ctor: ((objp: number) => void) | null = null): KmemCache | null {
+    return this.h.slab.kmem_cache_create(name, size, align, flags, ctor)
+  }
+  /** Kernel: kmem_cache_alloc(): an object (not zeroed), or 0. */
+  kmem_cache_alloc(cache: KmemCache, gfp: gfp_t = GFP_KERNEL): number {
+    return this.h.slab.kmem_cache_alloc(cache, gfp, `${this.who}`)
+  }
+  /** Kernel: kmem_cache_free(); 0 is fine. */
+  kmem_cache_free(cache: KmemCache, obj: number): void {
+    if (obj) this.h.slab.kmem_cache_free(cache, obj, `${this.who}`)
+  }
+  /** Kernel: kmem_cache_destroy(); null is fine. */
+  kmem_cache_destroy(cache: KmemCache | null): void {
+    this.h.slab.kmem_cache_destroy(cache, `${this.who}`)
+  }
   /** memcpy() out of kernel memory. */
   kernel_read(addr: number, len: number): Uint8Array {
     return this.h.kmem.kernel_read(addr, len)
@@ -195,13 +218,26 @@ export class DriverKernel {
   /** Kernel: alloc_pages(): the first pfn of 2^order pages, or -1. */
   alloc_pages(gfp: gfp_t, order: number): number {
     const pfn = this.h.page_alloc.alloc_pages(gfp, order)
-    if (pfn >= 0) this.h.check.own(this.who, pfn, 2 ** order)
+    if (pfn >= 0) {
+      this.h.check.own(this.who, pfn, 2 ** order)
+      if (!(gfp & __GFP_COMP)) this.h.check.own_block(pfn, order)
+    }
     return pfn
   }
-  /** Kernel: __free_pages(). */
+  /**
+   * Kernel: __free_pages(). Frames the module does not hold are a finding
+   * (S-G5) and are left alone; frames still mapped by a process are freed
+   * with a finding (S-I1): their PTEs' references keep them alive.
+   */
   __free_pages(pfn: number, order: number): void {
+    if (!this.h.check.check_free(this.who, '__free_pages', pfn, 2 ** order)) return
     this.h.check.disown(pfn, 2 ** order)
     this.h.page_alloc.__free_pages(pfn, order)
+  }
+  /** Kernel: split_page(): the block's pages become order-0 pages, each refcounted and freed on its own. */
+  split_page(pfn: number, order: number): void {
+    this.h.page_alloc.split_page(pfn, order)
+    this.h.check.disown_block(pfn)
   }
   /** Kernel: __get_free_pages(): the kernel (direct-map) address of 2^order lowmem pages, or 0. */
   __get_free_pages(gfp: gfp_t, order: number): number {
@@ -232,6 +268,7 @@ export class DriverKernel {
   }
   /** Kernel: get_page(): one more reference (a fault handler's page for vmf->page). */
   get_page(pfn: number): void {
+    this.h.check.check_get_page(this.who, pfn)
     this.h.page_alloc.pages.get_page(pfn)
   }
   /** Kernel: put_page(). */
@@ -250,6 +287,10 @@ export class DriverKernel {
    */
   devmem_is_allowed(pfn: number): 0 | 1 | 2 {
     return devmem_is_allowed(this.h.devmem, pfn)
+  }
+  /** Kernel: security_locked_down(LOCKDOWN_DEV_MEM): 0, or -EPERM (logged) under lockdown. */
+  security_locked_down_dev_mem(): number {
+    return security_locked_down_dev_mem(this.h.devmem)
   }
   /**
    * This module maps physical memory by design, under devmem_is_allowed:
@@ -287,7 +328,7 @@ export class DriverKernel {
     if (area) {
       for (let a = addr; a < addr + area.size; a += PAGE_SIZE) {
         const pfn = this.h.vmalloc.vmalloc_to_pfn(a)
-        if (pfn >= 0) this.h.check.disown(pfn, 1)
+        if (pfn >= 0 && this.h.check.check_free(this.who, 'vfree', pfn, 1)) this.h.check.disown(pfn, 1)
       }
     }
     this.h.vmalloc.vfree(addr)
@@ -324,6 +365,16 @@ export class DriverKernel {
   /** Kernel: io_remap_pfn_range(). */
   io_remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: number, prot?: number): number {
     return this.remap_pfn_range(vma, addr, pfn, size, prot)
+  }
+  /**
+   * Kernel: vm_iomap_memory(): the whole VMA onto the physical range
+   * [start, start + len) from vma->vm_pgoff, with the offset and size
+   * checks a hand-written remap gets wrong (S-A4, S-C1): 0 or -EINVAL.
+   */
+  vm_iomap_memory(vma: VmArea, start: number, len: number): number {
+    const pfn = R.simple_ioremap_prep((vma.vm_end - vma.vm_start) / PAGE_SIZE, vma.vm_pgoff, start, len)
+    if (pfn >= 0) this.h.check.check_map(this.who, 'vm_iomap_memory', vma.vm_start, pfn, (vma.vm_end - vma.vm_start) / PAGE_SIZE)
+    return R.vm_iomap_memory(vma, start, len)
   }
   /** Kernel: vm_insert_page(): 0 or -errno (EFAULT, EINVAL, EBUSY). */
   vm_insert_page(vma: VmArea, addr: number, pfn: number): number {
@@ -388,12 +439,15 @@ export class DriverKernel {
     return new WaitQueueHead()
   }
   /**
-   * Kernel: wait_event_interruptible(wq, cond): 0 when cond() holds; else
-   * current sleeps on wq and the caller must return the result (E_SLEEPING)
-   * at once: the system call runs again from the top when wq is woken.
+   * Kernel: wait_event_interruptible(wq, cond): 0 when cond() holds;
+   * -ERESTARTSYS when a signal is pending (the caller returns it: the
+   * process sees EINTR); else current sleeps on wq and the caller must
+   * return the result (E_SLEEPING) at once: the system call runs again
+   * from the top when wq is woken or a signal comes.
    */
   wait_event_interruptible(wq: WaitQueueHead, cond: () => boolean): number {
     if (cond()) return 0
+    if (this.h.signal_pending()) return -ERESTARTSYS
     this.h.prepare_to_wait(wq)
     return -E_SLEEPING
   }
@@ -409,7 +463,12 @@ export class DriverKernel {
   // ---- devices: nodes, sysfs attributes, interrupts, device memory ----
   /** Kernel: device_create(): the /dev node udev/devtmpfs makes for the device (0 or -errno). */
   device_create(name: string, dev: number, mode: number): number {
+    this.mmsim_check_node(`/dev/${name}`, mode)
     return this.h.mknod(`/dev/${name}`, mode, dev)
+  }
+  /** Not a kernel call: the checker's look at a node made for this module (its load script's mknod). */
+  mmsim_check_node(path: string, mode: number): void {
+    this.h.check.check_node(this.who, path, mode)
   }
   /** Kernel: device_destroy(). */
   device_destroy(name: string): void {
@@ -499,6 +558,7 @@ export class DriverKernel {
   /** Kernel: dma_free_coherent(). */
   dma_free_coherent(_dev: DmaDevice, size: number, cpu_addr: number, dma_handle: number): void {
     const buf = { cpu_addr, dma_handle, pfn: Math.floor(dma_handle / PAGE_SIZE), order: get_order(size) }
+    if (!this.h.check.check_free(this.who, 'dma_free_coherent', buf.pfn, 2 ** buf.order)) return
     this.h.check.disown(buf.pfn, 2 ** buf.order)
     dma_direct_free(this.h.page_alloc, buf)
   }

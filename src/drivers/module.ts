@@ -25,12 +25,16 @@ import type { DriverKernel } from './driver_api.js'
 export type ModuleParamType = 'int' | 'uint' | 'charp'
 export type ModuleParamValue = number | string
 
-/** A device node the module's load script creates: /dev/<name>, char device `dev` (MKDEV), mode. */
+/** A device node the module's load script creates: /dev/<name>, char device `dev` (MKDEV), mode, and the group it chgrp's it to (root's 0 when absent). */
 export interface DeviceNode {
   readonly name: string
   readonly dev: number
   readonly mode: number
+  readonly gid?: number
 }
+
+/** The group LDD3's load scripts give their nodes ("staff", gid 50 on Debian; "wheel" where there is no staff). */
+export const STAFF_GID = 50
 
 /** struct module's driver side: what insmod loads. */
 export interface KernelModule {
@@ -49,7 +53,8 @@ export interface KernelModule {
 
 /** What the loader needs of the machine: device nodes in /dev. */
 export interface ModuleHost {
-  mknod(path: string, mode: number, dev: number): number
+  /** mknod as root, then chgrp to `gid`. */
+  mknod(path: string, mode: number, dev: number, gid?: number): number
   unlink(path: string): number
 }
 
@@ -148,7 +153,8 @@ export class ModuleLoader {
     for (const n of nodes) {
       // rm -f, then mknod: a stale node of an earlier load goes first.
       this.host.unlink(`/dev/${n.name}`)
-      this.host.mknod(`/dev/${n.name}`, n.mode, n.dev)
+      k.mmsim_check_node(`/dev/${n.name}`, n.mode)
+      this.host.mknod(`/dev/${n.name}`, n.mode, n.dev, n.gid)
     }
     this.loaded.set(def.name, { def, mod, k, nodes })
     return 0

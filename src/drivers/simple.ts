@@ -60,7 +60,8 @@ export function simple_module(): KernelModule {
           return 0
         },
       }
-      const open = (): number => (k.capable(CAP_SYS_RAWIO) ? 0 : -EPERM)
+      // a /dev/mem clone inherits /dev/mem's gates (SECURITY.md S-J6): CAP_SYS_RAWIO, then lockdown
+      const open = (): number => (k.capable(CAP_SYS_RAWIO) ? k.security_locked_down_dev_mem() : -EPERM)
       const remap_fops: FileOperations = {
         owner: THIS_MODULE,
         open,

@@ -40,7 +40,8 @@ export function uio_demo_module(): KernelModule {
     if (regs) k.memcpy_toio(regs, off, b)
   }
   const cleanup = (k: DriverKernel): void => {
-    if (buffer) k.free_pages(buffer, 1)
+    // split at allocation: each page is freed on its own
+    if (buffer) for (let i = 0; i < 2; i++) k.free_pages(buffer + i * PAGE_SIZE, 0)
     if (ring) k.vfree(ring)
     if (regs) k.release_mem_region(UIO_DEMO_REGS, PAGE_SIZE)
     buffer = ring = 0
@@ -55,6 +56,9 @@ export function uio_demo_module(): KernelModule {
       if (k.request_mem_region(UIO_DEMO_REGS, PAGE_SIZE)) return -EBUSY
       regs = k.ioremap(UIO_DEMO_REGS, PAGE_SIZE)
       buffer = k.__get_free_pages(GFP_KERNEL, 1)
+      // uio_vma_fault() takes a reference on each page it maps: a non-compound block's second page has
+      // none of its own until split_page() gives it one (SECURITY.md S-I2).
+      if (buffer) k.split_page(k.virt_to_pfn(buffer), 1)
       ring = k.vmalloc_user(3 * PAGE_SIZE)
       if (!regs || !buffer || !ring) {
         cleanup(k)

@@ -157,6 +157,9 @@ export class Inode {
   i_nlink = 1
   /** i_rdev: the device of a device special file (0 otherwise). */
   i_rdev = 0
+  /** The owner and group (i_uid, i_gid): root's unless a process made the node (mknod: its fsuid and fsgid). */
+  i_uid = 0
+  i_gid = 0
   /** i_cdev: the cdev a character-device inode was last opened through (chrdev_open() caches it). */
   i_cdev: InodeCdev | null = null
   constructor(

@@ -15,7 +15,7 @@ import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
-import { EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
+import { EACCES, EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
@@ -23,7 +23,7 @@ import { machine_filesystems } from './filesystems.js'
 import { VM_READAHEAD_KB } from '../mm/readahead.js'
 import { devtmpfs_super } from './devtmpfs.js'
 import { ChrdevRegistry } from './char_dev.js'
-import { CAP_MKNOD, cred_capable, type Cred } from '../include/cred.js'
+import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_MKNOD, cred_capable, type Cred } from '../include/cred.js'
 
 /** struct vfsmount as far as lookup needs it. */
 export interface Mount {
@@ -84,6 +84,11 @@ export class FsNamespace {
     // init_special_inode(): a character node opens through def_chr_fops (a block node only swapon uses here).
     if (fmt === S_IFCHR) inode.i_fop = this.def_chr_fops
     inode.i_rdev = dev
+    // inode_init_owner(): the maker's fsuid and fsgid (the mode is taken as given: no umask is modelled)
+    if (cred) {
+      inode.i_uid = cred.fsuid
+      inode.i_gid = cred.fsgid
+    }
     this.dcache.set(path, inode)
     return 0
   }
@@ -102,7 +107,7 @@ export class FsNamespace {
   }
 
   /** Kernel: do_filp_open(): a struct file, or -errno. */
-  filp_open(path: string, flags: number, mode: number): File | number {
+  filp_open(path: string, flags: number, mode: number, cred: Cred | null = null): File | number {
     if (!path.startsWith('/') || path.endsWith('/')) return path.endsWith('/') ? -EISDIR : -ENOENT
     let inode = this.dcache.get(path)
     if (inode && flags & O_CREAT && flags & O_EXCL) return -EEXIST
@@ -115,6 +120,9 @@ export class FsNamespace {
     const acc = flags & O_ACCMODE
     if (acc === 3) return -EINVAL
     const f_mode = acc === O_RDONLY ? FMODE_READ : acc === O_WRONLY ? FMODE_WRITE : FMODE_READ | FMODE_WRITE
+    // may_open() -> inode_permission() of a device node: its mode, owner and group against the opener
+    const fmt = inode.i_mode & S_IFMT
+    if (cred && (fmt === S_IFCHR || fmt === S_IFBLK) && generic_permission(cred, inode, f_mode) < 0) return -EACCES
     const file = new File(inode, f_mode, flags, inode.i_fop, path)
     const r = file.f_op.open?.(inode, file) ?? 0
     if (r < 0) return r
@@ -143,4 +151,22 @@ export class FsNamespace {
   do_truncate(file: VmFile, size: Loff): number {
     return vfs_ftruncate(this.env, file, size)
   }
+}
+
+/**
+ * Kernel: generic_permission() for a non-directory (fs/namei.c): the
+ * owner's bits if the caller's fsuid owns the inode, else the group's if
+ * its fsgid is the inode's group (supplementary groups are not modelled),
+ * else the others'; failing those, CAP_DAC_OVERRIDE grants read and write,
+ * CAP_DAC_READ_SEARCH read alone. 0 or -EACCES.
+ */
+export function generic_permission(cred: Cred, inode: Inode, f_mode: number): number {
+  let bits = inode.i_mode
+  if (cred.fsuid === inode.i_uid) bits >>= 6
+  else if (cred.fsgid === inode.i_gid) bits >>= 3
+  const want = (f_mode & FMODE_READ ? 4 : 0) | (f_mode & FMODE_WRITE ? 2 : 0)
+  if ((want & ~bits & 7) === 0) return 0
+  if (cred_capable(cred, CAP_DAC_OVERRIDE)) return 0
+  if (want === 4 && cred_capable(cred, CAP_DAC_READ_SEARCH)) return 0
+  return -EACCES
 }

@@ -28,6 +28,7 @@ export type { kernel_cap_t } from './wide.js'
 // ---- capability numbers (include/uapi/linux/capability.h) ----
 export const CAP_CHOWN = 0
 export const CAP_DAC_OVERRIDE = 1
+export const CAP_DAC_READ_SEARCH = 2
 export const CAP_KILL = 5
 export const CAP_SETUID = 7
 export const CAP_NET_ADMIN = 12

@@ -61,11 +61,13 @@ export interface SignalStruct {
   oom_score_adj: number
   /** The lowest value an unprivileged write may set (raised only by a writer with CAP_SYS_RESOURCE). */
   oom_score_adj_min: number
+  /** signal->tty as tty_devnum() gives it: the controlling terminal's device number, 0 for none. */
+  tty: number
 }
 
 /** A fresh signal_struct (init's): the limits given, no flags, oom_score_adj 0. */
 export function new_signal_struct(rlim: Rlimit[]): SignalStruct {
-  return { rlim, flags: 0, oom_score_adj: 0, oom_score_adj_min: 0 }
+  return { rlim, flags: 0, oom_score_adj: 0, oom_score_adj_min: 0, tty: 0 }
 }
 
 /** THREAD_SIZE on x86-64 (16 KiB kernel stacks), for set_max_threads(). */

@@ -273,7 +273,7 @@ const OBJECT_PAGE = new Uint8Array(PAGE_SIZE).map((_, i) => (i * 7 + 0x90) & 0xf
 function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: number): number {
   const O_RDWR = 2
   const O_CREAT = 0o100
-  const file = k.filp_open(obj.path, O_RDWR | O_CREAT, 0o755)
+  const file = k.filp_open(obj.path, O_RDWR | O_CREAT, 0o755, null)
   if (typeof file === 'number') return file
   const total = total_size(obj)
   if (file.f_mapping.i_size < total) {

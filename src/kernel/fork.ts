@@ -63,6 +63,8 @@ export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0):
   // copy_signal(): the child keeps the parent's OOM adjustments.
   t.signal.oom_score_adj = parent.signal.oom_score_adj
   t.signal.oom_score_adj_min = parent.signal.oom_score_adj_min
+  // the session's controlling terminal is the child's too
+  t.signal.tty = parent.signal.tty
   for (const [s, h] of parent.sighand) t.sighand.set(s, h)
   t.files = parent.files ? dup_fd(parent.files) : null
   // copy_mm(): the mappings are copied (fork) or shared (a thread).

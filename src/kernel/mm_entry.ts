@@ -103,7 +103,7 @@ export interface MmEntry {
   is_guard_pte(pte: number): boolean
 
   /** Files on the in-memory filesystem (tmpfs / disk-like). Positions and sizes are exact loff_t values (src/include/ulong.ts). */
-  filp_open(path: string, flags: number, mode: number): File | number
+  filp_open(path: string, flags: number, mode: number, cred: Cred | null): File | number
   /** Kernel: vfs_mknod() of a character device (dev: the kernel's dev_t); `cred` is checked for CAP_MKNOD. */
   mknod(path: string, mode: number, dev: number, cred: Cred | null): number
   /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */

@@ -296,7 +296,7 @@ export function make_mm_entry(
     pte_of: (mm, addr) => mm.pgd.get(Math.floor(addr / 4096)),
     PageAnon: (pfn) => PageAnon(env, pfn),
     is_guard_pte: is_guard_pte_marker,
-    filp_open: (path, flags, mode) => fs.filp_open(path, flags, mode),
+    filp_open: (path, flags, mode, cred) => fs.filp_open(path, flags, mode, cred),
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),

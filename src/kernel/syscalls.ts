@@ -16,8 +16,8 @@
  * checker).
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
-import { EBADF, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
-import { CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
+import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ERESTARTSYS, ESRCH } from '../include/errno.js'
+import { CAP_KILL, CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
 import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
@@ -41,7 +41,7 @@ import { user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
 import { COST_NS, type Clock } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
-import { SIGKILL, SI_KERNEL } from '../include/uapi/signal.js'
+import { SIGCHLD, SIGCONT, SIGKILL, SIGURG, SIGWINCH, SI_KERNEL, SI_USER } from '../include/uapi/signal.js'
 import { Sleepers } from './wait.js'
 import { E_SLEEPING } from '../include/wait.js'
 import type { PollFd } from '../include/uapi/poll.js'
@@ -107,6 +107,11 @@ export class Syscalls implements TaskEnv {
     const t = this.current
     this.current = null
     this.sleepers.finish_wait()
+    // The way back to user mode delivers the pending signals: a sleep they cut short is EINTR.
+    if (t !== null && t.sigpending.size) {
+      if (v === -ERESTARTSYS) v = -EINTR as T
+      this.deliver_signals(t)
+    }
     // The way back to user mode: a fatal signal (the OOM killer's SIGKILL) ends the task here.
     if (t !== null && t.signal.flags !== 0) this.exit_to_user_mode(t)
     const clock = this.opts.clock
@@ -116,6 +121,45 @@ export class Syscalls implements TaskEnv {
     this.sleepers.run_woken()
     return v
   }
+  /** Kernel: get_signal() + handle_signal(): each pending signal's handler runs (SIG_DFL/SIG_IGN were settled at send). */
+  private deliver_signals(t: TaskStruct): void {
+    for (const sig of [...t.sigpending]) {
+      t.sigpending.delete(sig)
+      const h = t.sighand.get(sig)
+      if (typeof h === 'function') h({ signo: sig, code: SI_USER, addr: 0 })
+    }
+  }
+
+  /**
+   * Kernel: kill(2) of one process (kill_pid_info -> send_signal): 0, or
+   * ESRCH (no such process), EINVAL (bad signal), EPERM (another user's,
+   * without CAP_KILL). Signal 0 only checks. A signal whose action is the
+   * default terminates the target (the ignore-by-default ones and
+   * SIG_IGN are dropped); one with a handler is queued, and a target
+   * asleep interruptibly is woken: its call sees the signal and returns
+   * EINTR after the handler ran (drivers: -ERESTARTSYS).
+   */
+  sys_kill(t: TaskStruct, pid: number, sig: number): number {
+    if (!Number.isInteger(sig) || sig < 0 || sig > 64) return -EINVAL
+    const target = this.pids.tasks.get(pid)
+    if (!target || target.exit_state !== 0) return -ESRCH
+    const c = t.cred
+    const tc = target.cred
+    if (c.euid !== tc.uid && c.euid !== tc.suid && c.uid !== tc.uid && c.uid !== tc.suid && !cred_capable(c, CAP_KILL)) return -EPERM
+    if (sig === 0) return 0
+    this.enter(t)
+    const h = target.sighand.get(sig) ?? 'SIG_DFL'
+    const ignored_by_default = sig === SIGCHLD || sig === SIGURG || sig === SIGWINCH || sig === SIGCONT
+    if (sig === SIGKILL || (h === 'SIG_DFL' && !ignored_by_default)) {
+      this.sleepers.cancel(target)
+      do_exit(this, target, sig)
+    } else if (typeof h === 'function') {
+      target.sigpending.add(sig)
+      this.sleepers.interrupt(target)
+    }
+    return this.done(0)
+  }
+
   /** Kernel: exit_to_user_mode_loop() -> get_signal(): a pending SIGKILL kills the group now. */
   private exit_to_user_mode(t: TaskStruct): boolean {
     if (!(t.signal.flags & SIGNAL_GROUP_EXIT) || t.exit_state !== 0) return false
@@ -435,7 +479,9 @@ export class Syscalls implements TaskEnv {
     const fd = get_unused_fd_flags(t.files, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
     if (fd < 0) return fd
     this.enter(t)
-    const f = this.mm.filp_open(path, flags, mode)
+    const f = this.mm.filp_open(path, flags, mode, t.cred)
+    // a driver's open may sleep (scullwuid): the open starts over when woken
+    if (f === -E_SLEEPING) return this.sleep(t, 'open', () => this.sys_open(t, path, flags, mode))
     if (typeof f === 'number') return this.done(f)
     fd_install(t.files, fd, f)
     return this.done(fd)

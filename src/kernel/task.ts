@@ -51,6 +51,8 @@ export class TaskStruct {
   readonly signal: OomSignal
   parent: TaskStruct | null = null
   readonly children: TaskStruct[] = []
+  /** Signals sent (kill(2)) and not yet delivered: each runs its handler on the way back to user mode. */
+  readonly sigpending = new Set<number>()
   /** sighand->action[signo - 1]. */
   readonly sighand = new Map<number, SigHandler>()
   /** The CPU the task last ran on. */

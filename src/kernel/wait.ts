@@ -15,8 +15,12 @@
  *
  * Invariants: a task is in `asleep` exactly while it has entries on wait
  * queues or is queued to run; a parked call always has at least one queue
- * (a driver that sleeps on none would sleep forever: warned, EINTR-like
- * -ERESTARTSYS is not modelled, so it stays asleep until killed).
+ * (a driver that sleeps on none would sleep forever: warned; it stays
+ * asleep until killed). A signal sent to a sleeper (kill(2), syscalls.ts)
+ * wakes it like a wake_up: its call runs again, the driver's
+ * wait_event_interruptible() sees the signal and returns -ERESTARTSYS,
+ * which the way back to user mode turns into EINTR after the handler ran.
+ * poll's own sleep does not look at signals (its EINTR is not modelled).
  */
 import { E_SLEEPING, type WaitQueueEntry, type WaitQueueHead } from '../include/wait.js'
 import { TASK_INTERRUPTIBLE, type TaskStruct } from './task.js'
@@ -114,6 +118,12 @@ export class Sleepers {
         throw new KernelBug(`wait: pid ${t.pid} asleep in ${s.syscall}() on no wait queue`)
       }
     }
+  }
+
+  /** Kernel: signal_wake_up() of a task asleep TASK_INTERRUPTIBLE: off its queues, its call runs again (and sees the signal). */
+  interrupt(t: TaskStruct): void {
+    const s = this.asleep.get(t)
+    if (s) this.wake(s)
   }
 
   /** The task dies asleep (do_exit: its wait entries go). */

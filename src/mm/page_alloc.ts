@@ -527,6 +527,21 @@ export class PageAllocator extends PcpLists {
     }
   }
 
+  /**
+   * Kernel: split_page(): a non-compound block of 2^order pages becomes
+   * 2^order order-0 pages, each with its own reference (and page_owner
+   * record), each freed on its own.
+   */
+  split_page(pfn: Pfn, order: number): void {
+    const p = this.pages
+    if (p.test(pfn, PG_head)) throw new KernelBug(`split_page: pfn 0x${pfn.toString(16)} is compound`)
+    if (p.owner_order[pfn] !== order + 1) throw new KernelBug(`split_page: pfn 0x${pfn.toString(16)} does not start an order-${order} block`)
+    for (let i = 0; i < 1 << order; i++) {
+      p.owner_order[pfn + i] = 1
+      if (i) p._refcount[pfn + i] = 1
+    }
+  }
+
   /** Boot-time release of memblock memory (Kernel: __free_pages_core(), FPI_TO_TAIL). */
   __free_pages_core(pfn: Pfn, order: number): void {
     const zone = this.page_zone(pfn)

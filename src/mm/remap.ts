@@ -20,6 +20,7 @@
 import { EBUSY, EFAULT, EINVAL, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import {
+  type MmEnv,
   type VmArea,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -60,6 +61,7 @@ export function remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: nu
   }
   if (!Number.isSafeInteger(pfn) || pfn < 0 || !Number.isSafeInteger(size) || size <= 0) return -EINVAL
   size = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE
+  if (!frames_exist(mm.env, pfn, size / PAGE_SIZE)) return -EINVAL
   const end = addr + size
   if (addr < vma.vm_start || end > vma.vm_end) {
     warn(vma, `WARNING: remap_pfn_range: [${hex(addr)}, ${hex(end)}) is outside the VMA [${hex(vma.vm_start)}, ${hex(vma.vm_end)}); refused (Linux would write PTEs past vm_end) [S-G1]`)
@@ -87,9 +89,45 @@ export function remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: nu
   return 0
 }
 
+/**
+ * mmsim's physical address space ends at the last frame the machine has
+ * (RAM and the holes below its top): nothing answers past it, so a PFN
+ * map there is refused (EINVAL) instead of made. Linux would write the
+ * PTE (masking a pfn past the PTE's address bits), and reads would return
+ * what the bus gives for no device, all ones.
+ */
+function frames_exist(env: MmEnv, pfn: number, n: number): boolean {
+  return Number.isSafeInteger(pfn) && pfn >= 0 && pfn + n <= env.pages.nr
+}
+
 /** Kernel: io_remap_pfn_range(): remap_pfn_range on x86 (no PFN fix-up). */
 export function io_remap_pfn_range(vma: VmArea, addr: number, pfn: number, size: number, prot: number = vm_page_prot(vma)): number {
   return remap_pfn_range(vma, addr, pfn, size, prot)
+}
+
+/**
+ * Kernel: __simple_ioremap_prep(): the first pfn to map for a VMA of
+ * vm_len pages at page offset vm_pgoff into the physical range
+ * [start, start + len), or -EINVAL. Every bound is a comparison of
+ * unsigned quantities that cannot wrap: a range that wraps, an offset past
+ * the range's pages, or more pages than remain after the offset.
+ */
+export function simple_ioremap_prep(vm_len: number, vm_pgoff: number, start: number, len: number): number {
+  if (!(Number.isSafeInteger(start) && start >= 0 && Number.isSafeInteger(len) && len >= 0)) return -EINVAL
+  if (start + len >= 2 ** 64) return -EINVAL
+  // an unaligned start is historically allowed (small I/O regions): the pages cover its first byte
+  const pfn = Math.floor(start / PAGE_SIZE)
+  const pages = Math.ceil((len + (start % PAGE_SIZE)) / PAGE_SIZE)
+  if (vm_pgoff > pages) return -EINVAL
+  if (vm_len > pages - vm_pgoff) return -EINVAL
+  return pfn + vm_pgoff
+}
+
+/** Kernel: vm_iomap_memory(): map the whole VMA onto [start, start + len) from its vm_pgoff, bounds checked. */
+export function vm_iomap_memory(vma: VmArea, start: number, len: number): number {
+  const pfn = simple_ioremap_prep((vma.vm_end - vma.vm_start) / PAGE_SIZE, vma.vm_pgoff, start, len)
+  if (pfn < 0) return pfn
+  return io_remap_pfn_range(vma, vma.vm_start, pfn, vma.vm_end - vma.vm_start, vm_page_prot(vma))
 }
 
 /**
@@ -158,7 +196,7 @@ export function vmf_insert_pfn(vma: VmArea, addr: number, pfn: number): number {
     warn(vma, `kernel BUG at mm/memory.c vmf_insert_pfn: COW VM_PFNMAP VMA ${hex(vma.vm_start)}`)
     return VM_FAULT_SIGBUS
   }
-  if (addr < vma.vm_start || addr >= vma.vm_end) return VM_FAULT_SIGBUS
+  if (addr < vma.vm_start || addr >= vma.vm_end || !frames_exist(mm.env, pfn, 1)) return VM_FAULT_SIGBUS
   addr -= addr % PAGE_SIZE
   if (mm.pgd.get(addr / PAGE_SIZE) !== 0) return VM_FAULT_NOPAGE
   if (!mm.pgd.set(addr / PAGE_SIZE, pte_set_flags(mk_pte(pfn, vm_page_prot(vma)), _PAGE_SPECIAL | _PAGE_ACCESSED))) return VM_FAULT_OOM

@@ -33,6 +33,7 @@ import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import type { PollFd } from '../include/uapi/poll.js'
 import { E_SLEEPING } from '../include/wait.js'
+import { cred_for_uid } from '../include/cred.js'
 import type { Sleeping } from '../kernel/wait.js'
 import { ProcessAsleep } from './errors.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
@@ -45,12 +46,22 @@ export interface SpawnOptions {
   readonly uid?: number
   /** A program image; default_image(name) when absent. */
   readonly image?: ProgramImage
+  /**
+   * The controlling terminal's device number (makedev(136, 0) for
+   * /dev/pts/0), as a login shell's session has one; 0 or absent: none
+   * (a daemon's). Forked children share it.
+   */
+  readonly tty?: number
+  /** The gid (and egid, fsgid); the uid's own number when absent. Supplementary groups are not modelled. */
+  readonly gid?: number
 }
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
   const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
+  t.signal.tty = o.tty ?? 0
+  if (o.gid !== undefined) t.cred = cred_for_uid(t.cred.uid, o.gid)
   return new Process(sys, t)
 }
 
@@ -119,6 +130,17 @@ export class Process {
   /** read(2) that may sleep: bytes read / -errno now, or the Sleeping record. */
   begin_read(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {
     return this.begin(this.sys_read(fd, addr, count))
+  }
+  /** kill(2): 0 or -errno (ESRCH, EINVAL, EPERM). */
+  sys_kill(pid: number, sig: number): number {
+    return this.sys.sys_kill(this.live(), arg_int('kill', 'pid', pid), arg_int('kill', 'sig', sig))
+  }
+  kill(pid: number, sig: number): void {
+    check_syscall(this.sys_kill(pid, sig), 'kill')
+  }
+  /** open(2) that may sleep (a driver's open that waits, as scullwuid's): the fd / -errno now, or the Sleeping record. */
+  begin_open(path: string, flags: number, mode = 0o644): Sleeping | number {
+    return this.begin(this.sys_open(path, flags, mode))
   }
   /** write(2) that may sleep. */
   begin_write(fd: number, addr: UlongArg, count: UlongArg): Sleeping | number {

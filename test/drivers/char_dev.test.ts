@@ -7,8 +7,8 @@ import { describe, it, expect } from 'vitest'
 import { boot } from '../helpers.js'
 import { MKDEV, MAJOR, MINOR, new_encode_dev, new_decode_dev, S_IFCHR } from '../../src/fs/fs.js'
 import { ChrdevRegistry } from '../../src/fs/char_dev.js'
-import { EBUSY, EINVAL, ENXIO } from '../../src/include/errno.js'
-import { O_RDONLY, O_RDWR } from '../../src/include/uapi/fcntl.js'
+import { EACCES, EBUSY, EINVAL, ENXIO } from '../../src/include/errno.js'
+import { O_RDONLY, O_RDWR, O_WRONLY } from '../../src/include/uapi/fcntl.js'
 import { ErrnoError } from '../../src/user/errors.js'
 import type { FileOperations } from '../../src/fs/fs.js'
 
@@ -152,5 +152,28 @@ describe('cdev and chrdev_open', () => {
     root.store(a, [1, 2, 3])
     expect(root.read(fd, a, 3)).toBe(3)
     expect([...root.load(a, 3)]).toEqual([0, 0, 0])
+  })
+
+  it('node modes: mknod keeps the mode and the maker as owner; open checks owner, group and other bits (EACCES); CAP_DAC_OVERRIDE passes', () => {
+    const m = boot()
+    const root = m.spawn({ name: 'root' })
+    root.mknod('/dev/zero0660', S_IFCHR | 0o660, 0x105)
+    const n = m.fs.lookup('/dev/zero0660')!
+    expect([n.i_mode.toString(8), n.i_uid, n.i_gid]).toEqual(['20660', 0, 0])
+    const other = m.spawn({ name: 'other', uid: 1000 })
+    expect(other.sys_open('/dev/zero0660', O_RDONLY)).toBe(-EACCES)
+    const member = m.spawn({ name: 'member', uid: 1000, gid: 0 })
+    expect(member.sys_open('/dev/zero0660', O_RDWR)).toBeGreaterThanOrEqual(0)
+    expect(root.sys_open('/dev/zero0660', O_RDWR)).toBeGreaterThanOrEqual(0)
+    // LDD3's load script: 0664, group staff (50): the group writes, others only read
+    m.insmod('scull')
+    const s = m.fs.lookup('/dev/scull0')!
+    expect([s.i_mode.toString(8), s.i_uid, s.i_gid]).toEqual(['20664', 0, 50])
+    expect(other.sys_open('/dev/scull0', O_RDONLY)).toBeGreaterThanOrEqual(0)
+    expect(other.sys_open('/dev/scull0', O_WRONLY)).toBe(-EACCES)
+    expect(m.spawn({ name: 'staff', uid: 1000, gid: 50 }).sys_open('/dev/scull0', O_RDWR)).toBeGreaterThanOrEqual(0)
+    // the built-in nodes: /dev/null and /dev/zero 0666, /dev/mem 0600
+    expect(other.sys_open('/dev/null', O_RDWR)).toBeGreaterThanOrEqual(0)
+    expect(other.sys_open('/dev/mem', O_RDONLY)).toBe(-EACCES)
   })
 })

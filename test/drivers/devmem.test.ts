@@ -1,6 +1,6 @@
 /**
  * /dev/mem (SPEC §11.1; acceptance T-MEM-1, T-MEM-2; SECURITY.md S-J1,
- * S-J2, S-J4): CAP_SYS_RAWIO, the STRICT_DEVMEM page policy for read,
+ * S-J2, S-J3, S-J4): CAP_SYS_RAWIO, the STRICT_DEVMEM page policy for read,
  * write and mmap, and the physical address as the file position: with the
  * policy off, the bytes scullp keeps in a page are what read(2) and a
  * mapping of /dev/mem return at that page's physical address.
@@ -10,7 +10,8 @@ import { boot } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDONLY, O_RDWR, O_WRONLY, SEEK_END, SEEK_SET } from '../../src/include/uapi/fcntl.js'
-import { EFAULT, EINVAL, EPERM } from '../../src/include/errno.js'
+import { EACCES, EFAULT, EINVAL, EPERM } from '../../src/include/errno.js'
+import { MKDEV, S_IFCHR, new_encode_dev } from '../../src/fs/fs.js'
 import { scullp_module } from '../../src/drivers/scullp/main.js'
 
 const PG = 4096
@@ -28,9 +29,11 @@ describe('/dev/mem', () => {
     // the nodes of the reference machine keep their numbers (mem.ts: /dev/mem is made last)
     expect(['null', 'zero', 'full', 'mem'].map((d) => m.fs.lookup(`/dev/${d}`)!.i_ino)).toEqual([3, 4, 5, 6])
     const u = m.spawn({ name: 'user', uid: 1000 })
-    // mmsim's VFS does not check a node's mode bits yet (Linux would say EACCES for 0600): open_mem's CAP_SYS_RAWIO check answers
-    const r = u.sys_open('/dev/mem', O_RDONLY)
-    expect(r).toBe(-EPERM)
+    // the node's mode answers first (may_open: 0600 root is EACCES for anybody else without CAP_DAC_OVERRIDE)
+    expect(u.sys_open('/dev/mem', O_RDONLY)).toBe(-EACCES)
+    // through a node anybody may open, open_mem's CAP_SYS_RAWIO check answers (S-J1)
+    m.spawn({ name: 'root', uid: 0 }).mknod('/dev/mem_open', S_IFCHR | 0o666, new_encode_dev(MKDEV(1, 1)))
+    expect(u.sys_open('/dev/mem_open', O_RDONLY)).toBe(-EPERM)
     u.exit(0)
   })
 
@@ -109,5 +112,17 @@ describe('/dev/mem', () => {
     expect(k.kernel_read(page, 1)).toEqual(new TextEncoder().encode('S'))
     // /dev/mem answers for its mappings with its policy: no checker finding
     expect(m.driver_check.findings).toEqual([])
+  })
+
+  it('S-J3/S-J6: under lockdown (integrity or confidentiality) root\'s open of /dev/mem and of simple\'s clones is EPERM, with the LSM\'s notice', () => {
+    for (const level of ['integrity', 'confidentiality'] as const) {
+      const m = boot({ lockdown: level })
+      m.insmod('simple')
+      const p = m.spawn({ name: 'devmem', uid: 0 })
+      for (const node of ['/dev/mem', '/dev/simpler', '/dev/simplen']) expect(p.sys_open(node, O_RDONLY)).toBe(-EPERM)
+      expect(m.dmesg()).toContain('Lockdown: devmem: /dev/mem,kmem,port is restricted; see man kernel_lockdown.7')
+    }
+    const m = boot({ lockdown: 'none' })
+    expect(m.spawn({ name: 'devmem', uid: 0 }).sys_open('/dev/mem', O_RDONLY)).toBeGreaterThanOrEqual(0)
   })
 })

@@ -5,81 +5,19 @@
  * lines they give, mremap and get_user_pages refusing PFN maps,
  * vm_insert_page's refcounted pages, vmf_insert_pfn from a fault handler,
  * remap_vmalloc_range, and what each VM_FAULT_* code does to the process.
+ * The drivers that misuse a helper are part of SECURITY.md §4.4's catalogue.
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
-import type { Machine, Process } from '../../src/index.js'
-import { SignalError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDWR } from '../../src/include/uapi/fcntl.js'
 import { EACCES, EFAULT, EINVAL } from '../../src/include/errno.js'
-import { MAJOR, MKDEV, S_IFCHR, type File } from '../../src/fs/fs.js'
-import type { Module } from '../../src/include/module.js'
 import { type MmStruct, VM_WRITE, VM_MAYWRITE, vm_flags_test } from '../../src/mm/mm_types.js'
 import {
-  type DriverKernel, type VmArea, type VmFault, GFP_KERNEL, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_PFNMAP,
+  type VmArea, type VmFault, GFP_KERNEL, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_PFNMAP,
 } from '../../src/drivers/driver_api.js'
-import type { KernelModule } from '../../src/drivers/module.js'
+import { type Probe, load, probe_module, signal_of } from './probe.js'
 
 const PG = 4096
-
-interface Probe {
-  k: DriverKernel
-  /** Four zeroed pages the driver owns, by kernel address. */
-  buf: number
-  pfn: number
-}
-
-/** A one-device driver "probe" whose mmap (and ioctl) the test writes. */
-function probe_module(
-  mmap: (pr: Probe, vma: VmArea, filp: File) => number,
-  ioctl?: (pr: Probe, cmd: number, arg: number, mm: MmStruct) => number,
-): KernelModule & { pr: Probe | null } {
-  let major = 0
-  const m = {
-    name: 'probe',
-    pr: null as Probe | null,
-    init(k: DriverKernel, _p: unknown, THIS_MODULE: Module): number {
-      const dev = { value: 0 }
-      const err = k.alloc_chrdev_region(dev, 0, 1, 'probe')
-      if (err) return err
-      major = MAJOR(dev.value)
-      const buf = k.__get_free_pages(GFP_KERNEL, 2)
-      k.memset0(buf, 4 * PG)
-      const pr = (m.pr = { k, buf, pfn: k.virt_to_pfn(buf) })
-      const cdev = k.cdev_init({
-        owner: THIS_MODULE,
-        open: () => 0,
-        mmap: (f, vma) => mmap(pr, vma, f),
-        unlocked_ioctl: ioctl ? (_f, cmd, arg, mm) => ioctl(pr, cmd, arg, mm) : undefined,
-      })
-      return k.cdev_add(cdev, dev.value, 1)
-    },
-    exit(k: DriverKernel): void {
-      if (m.pr) k.free_pages(m.pr.buf, 2)
-      k.unregister_chrdev_region(MKDEV(major, 0), 1)
-    },
-    nodes: () => [{ name: 'probe', dev: MKDEV(major, 0), mode: S_IFCHR | 0o666 }],
-  }
-  return m
-}
-
-function load(mod: KernelModule & { pr: Probe | null }): { m: Machine; p: Process; fd: number; pr: Probe } {
-  const m = boot({ ram: '128M' })
-  m.insmod(mod)
-  const p = m.spawn({ name: 'user', uid: 0 })
-  return { m, p, fd: p.open('/dev/probe', O_RDWR), pr: mod.pr! }
-}
-
-function signal_of(f: () => unknown): string {
-  try {
-    f()
-    return 'none'
-  } catch (e) {
-    if (e instanceof SignalError) return e.signal
-    throw e
-  }
-}
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -108,7 +46,7 @@ describe('remap_pfn_range (SPEC §9)', () => {
     expect(signal_of(() => p.load(a + PG, 1))).toBe('SIGSEGV')
   })
 
-  it('T-MM-14: get_user_pages (a driver\'s direct I/O) refuses a VM_IO|VM_PFNMAP buffer with EFAULT', () => {
+  it('T-MM-14/S-K1/S-I4: get_user_pages (a driver\'s direct I/O) refuses a VM_IO|VM_PFNMAP buffer with EFAULT', () => {
     const gup = (pr: Probe, _cmd: number, arg: number, mm: MmStruct): number => {
       const r = pr.k.get_user_pages(mm, arg, 1, false)
       if (typeof r === 'number') return r
@@ -122,7 +60,7 @@ describe('remap_pfn_range (SPEC §9)', () => {
     expect(p.sys_ioctl(fd, 1, anon)).toBe(1)
   })
 
-  it('a MAP_PRIVATE remap must cover the whole VMA; vm_pgoff becomes the pfn; a write copies the frame, the driver\'s stays', () => {
+  it('S-H3: a MAP_PRIVATE remap must cover the whole VMA; vm_pgoff becomes the pfn; a write copies the frame, the driver\'s stays', () => {
     const { m, p, fd, pr } = load(probe_module(remap_all))
     pr.k.kernel_write(pr.buf, text('original'))
     const a = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
@@ -267,14 +205,14 @@ describe('vm_operations and VM_FAULT_* results (SPEC §8)', () => {
     }
   })
 
-  it('a kernel access (read(2) into the mapping) that the handler refuses is EFAULT, not a signal', () => {
+  it('S-K4: a kernel access (read(2) into the mapping) that the handler refuses is EFAULT, not a signal', () => {
     const { p, fd } = load(with_fault(() => VM_FAULT_SIGBUS))
     const a = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
     const z = p.open('/dev/zero', O_RDWR)
     expect(p.sys_read(z, a, 16)).toBe(-EFAULT)
   })
 
-  it('S-F4: VM_FAULT_NOPAGE without a PTE would fault forever: warned, the task is killed', () => {
+  it('S-F4/S-L3/S-B8: VM_FAULT_NOPAGE without a PTE would fault forever: warned, the task is killed', () => {
     const { m, p, fd } = load(with_fault(() => VM_FAULT_NOPAGE))
     const a = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
     expect(signal_of(() => p.load(a, 1))).toBe('SIGKILL')

@@ -4,6 +4,7 @@
  * S-D1, S-E1/S-F2, S-C1): the attack is run as a process would run it, the
  * bytes it gets are the real frames', and the finding names the module and
  * the address; the fixed driver refuses the same attack with no finding.
+ * Part of SECURITY.md §4.4's catalogue of buggy drivers.
  */
 import { describe, it, expect } from 'vitest'
 import { boot } from '../helpers.js'

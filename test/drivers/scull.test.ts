@@ -43,9 +43,9 @@ describe('ioctl encoding', () => {
 })
 
 describe('insmod scull', () => {
-  it('takes dynamic major 254 with scull and scullp ranges, and makes scull0-3 and scullpipe0-3', () => {
+  it('takes dynamic major 254 with scull, scullp and sculla ranges, and makes scull0-3 and scullpipe0-3', () => {
     const { m } = setup()
-    expect(m.proc('/proc/devices')).toContain('\n254 scull\n254 scullp\n\nBlock devices:')
+    expect(m.proc('/proc/devices')).toContain('\n254 scull\n254 scullp\n254 sculla\n\nBlock devices:')
     for (let i = 0; i < 4; i++) {
       const n = m.fs.lookup(`/dev/scull${i}`)!
       expect([MAJOR(n.i_rdev), MINOR(n.i_rdev), n.i_mode.toString(8)]).toEqual([254, i, '20664'])
@@ -118,7 +118,7 @@ describe('scull read/write/llseek (§2.3)', () => {
     expect(p.load(buf + PG, 1)[0]).toBe(0x78)
   })
 
-  it('T-SC-3/4: O_WRONLY (also with O_APPEND) trims the device, O_RDWR does not; O_APPEND writes at f_pos', () => {
+  it('T-SC-3/T-SC-4: O_WRONLY (also with O_APPEND) trims the device, O_RDWR does not; O_APPEND writes at f_pos', () => {
     const { p, buf } = setup()
     p.store(buf, bytes(100))
     let fd = p.open('/dev/scull2', O_RDWR)
@@ -134,7 +134,7 @@ describe('scull read/write/llseek (§2.3)', () => {
     p.close(fd)
   })
 
-  it('T-SC-5/6: SEEK_END is relative to size, a negative result or bad whence is EINVAL, no upper bound', () => {
+  it('T-SC-5/T-SC-6: SEEK_END is relative to size, a negative result or bad whence is EINVAL, no upper bound', () => {
     const { p, buf } = setup()
     const fd = p.open('/dev/scull0', O_RDWR)
     p.write(fd, buf, 50)
@@ -270,7 +270,7 @@ describe('scull ioctl (§2.4)', () => {
 })
 
 describe('rmmod and scullpipe', () => {
-  it('T-CDEV-2: rmmod is EBUSY while a device is open (also through a forked child), then unloads', () => {
+  it('T-CDEV-2/S-I3: rmmod is EBUSY while a device is open (also through a forked child), then unloads', () => {
     const { m, p } = setup()
     const fd = p.open('/dev/scull0', O_RDONLY)
     expect(() => m.rmmod('scull')).toThrow(/EBUSY/)

@@ -97,7 +97,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(p.load(a + 10 * PG, 2)).toEqual(new Uint8Array([0x78, 0]))
   })
 
-  it('T-MM-4: trim is refused while mapped: open O_WRONLY keeps the data; after munmap it trims', () => {
+  it('T-MM-4/S-B6/S-F6/S-I1: trim is refused while mapped: open O_WRONLY keeps the data; after munmap it trims', () => {
     const { p, buf, dev } = setup()
     fill(p, buf, pattern(5000))
     const fd = p.open('/dev/scullp0', O_RDONLY)
@@ -112,7 +112,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(dev().size).toBe(0)
   })
 
-  it('T-MM-5: a device of order 1 cannot be mapped (ENODEV); scull0 neither has mmap (T-MM-1 is in scull.test.ts)', () => {
+  it('T-MM-5/S-I2: a device of order 1 cannot be mapped (ENODEV); scull0 neither has mmap (T-MM-1 is in scull.test.ts)', () => {
     const { p } = setup({ scullp_order: 1 })
     const fd = p.open('/dev/scullp0', O_RDWR)
     expect(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)).toThrow(expect.objectContaining({ code: 'ENODEV' }))
@@ -165,7 +165,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(dev().vmas).toBe(0)
   })
 
-  it('T-MM-10: close(fd) then access works; the file is released at munmap (rmmod EBUSY until then)', () => {
+  it('T-MM-10/S-I3: close(fd) then access works; the file is released at munmap (rmmod EBUSY until then)', () => {
     const { m, p, buf } = setup()
     fill(p, buf, pattern(64))
     const fd = p.open('/dev/scullp0', O_RDONLY)
@@ -178,7 +178,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(m.proc('/proc/devices')).not.toContain('scullp')
   })
 
-  it('T-MM-11: fork: the child reads through its own VMA (vm_ops->open: vmas 2); both exits bring it to 0', () => {
+  it('T-MM-11/S-I5: fork: the child reads through its own VMA (vm_ops->open: vmas 2); both exits bring it to 0', () => {
     const { p, buf, dev } = setup()
     fill(p, buf, pattern(2 * PG))
     const fd = p.open('/dev/scullp0', O_RDWR)
@@ -195,7 +195,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(dev().vmas).toBe(0)
   })
 
-  it('T-MM-12: munmap of the middle page of a 3-page mapping splits it: vmas 1 -> 2', () => {
+  it('T-MM-12/S-I5: munmap of the middle page of a 3-page mapping splits it: vmas 1 -> 2', () => {
     const { p, buf, dev } = setup()
     fill(p, buf, pattern(3 * PG))
     const fd = p.open('/dev/scullp0', O_RDONLY)
@@ -207,7 +207,7 @@ describe('scullp mmap (SPEC §4.2)', () => {
     expect(p.load(a + 2 * PG, 4)).toEqual(pattern(3 * PG).subarray(2 * PG, 2 * PG + 4))
   })
 
-  it('MAP_PRIVATE: a write copies the page (COW); the device keeps its bytes; the page references balance', () => {
+  it('S-H3: MAP_PRIVATE: a write copies the page (COW); the device keeps its bytes; the page references balance', () => {
     const { m, p, buf, dev } = setup()
     fill(p, buf, pattern(PG))
     const k = m.driver_kernel

@@ -12,6 +12,9 @@ import type { Sleeping } from '../../src/kernel/wait.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_NONBLOCK, O_RDONLY, O_WRONLY } from '../../src/include/uapi/fcntl.js'
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../src/include/uapi/poll.js'
+import { EINTR, EPERM, ESRCH } from '../../src/include/errno.js'
+import { SIGTERM, SIGUSR1 } from '../../src/include/uapi/signal.js'
+import { STAFF_GID } from '../../src/drivers/module.js'
 
 function two(): { a: Process; b: Process; abuf: number; bbuf: number; m: ReturnType<typeof boot> } {
   const m = boot({ ram: '64M' })
@@ -105,5 +108,46 @@ describe('scullpipe blocking and poll', () => {
     c.exit(9)
     expect(c.wait()).toBe('exit:9')
     expect(m.syscalls.sleepers.asleep.size).toBe(0)
+  })
+})
+
+describe('a sleeper interrupted by a signal (LDD3: -ERESTARTSYS)', () => {
+  it('a caught signal wakes the sleeping reader: its handler runs, read returns EINTR; nothing is consumed', () => {
+    const { m, a, b, abuf, bbuf } = two()
+    const r = a.open('/dev/scullpipe0', O_RDONLY)
+    const caught: number[] = []
+    a.sigaction(SIGUSR1, (info) => caught.push(info.signo))
+    const s = asleep(a.begin_read(r, abuf, 100))
+    expect(b.sys_kill(a.pid, SIGUSR1)).toBe(0)
+    expect(s.result).toBe(-EINTR)
+    expect(caught).toEqual([SIGUSR1])
+    expect(a.sleeping).toBeNull()
+    // the pipe is intact: the next read gets what a writer puts in
+    const w = b.open('/dev/scullpipe0', O_WRONLY)
+    b.store(bbuf, [7, 8])
+    b.write(w, bbuf, 2)
+    expect(a.read(r, abuf, 10)).toBe(2)
+    void m
+  })
+
+  it('a sleeping open of scullwuid is EINTR too; a signal with the default action ends the sleeper; kill checks', () => {
+    const m = boot({ ram: '64M' })
+    m.insmod('scull')
+    const owner = m.spawn({ name: 'owner', uid: 1000, gid: STAFF_GID })
+    owner.open('/dev/scullwuid', O_RDONLY)
+    const waiter = m.spawn({ name: 'waiter', uid: 1001 })
+    waiter.sigaction(SIGUSR1, () => {})
+    const s = asleep(waiter.begin_open('/dev/scullwuid', O_RDONLY))
+    // another user may not signal it (no CAP_KILL); root may
+    expect(owner.sys_kill(waiter.pid, SIGUSR1)).toBe(-EPERM)
+    const root = m.spawn({ name: 'root', uid: 0 })
+    expect(root.sys_kill(waiter.pid, SIGUSR1)).toBe(0)
+    expect(s.result).toBe(-EINTR)
+    const s2 = asleep(waiter.begin_open('/dev/scullwuid', O_RDONLY))
+    expect(root.sys_kill(waiter.pid, SIGTERM)).toBe(0)
+    expect(waiter.alive).toBe(false)
+    expect(waiter.status).toBe('signal:SIGTERM')
+    expect(s2.result).toBeNull()
+    expect(root.sys_kill(waiter.pid, SIGTERM)).toBe(-ESRCH)
   })
 })

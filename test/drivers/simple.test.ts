@@ -10,19 +10,24 @@ import { boot } from '../helpers.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { scullp_module } from '../../src/drivers/scullp/main.js'
 import { O_RDWR, O_WRONLY } from '../../src/include/uapi/fcntl.js'
-import { EFAULT, EPERM } from '../../src/include/errno.js'
+import { EACCES, EFAULT, EPERM } from '../../src/include/errno.js'
+import { MKDEV, S_IFCHR, new_encode_dev } from '../../src/fs/fs.js'
 import { SignalError } from '../../src/user/errors.js'
 
 const PG = 4096
 
 describe('simple', () => {
-  it('registers "simple" with simpler (minor 0) and simplen (minor 1); an unprivileged open is EPERM', () => {
+  it('registers "simple" with simpler (minor 0) and simplen (minor 1); an unprivileged open is EACCES (0600), EPERM through a 0666 node', () => {
     const m = boot()
     m.insmod('simple')
     expect(m.proc('/proc/devices')).toContain('\n254 simple\n')
     const u = m.spawn({ name: 'user', uid: 1000 })
-    expect(u.sys_open('/dev/simpler', O_RDWR)).toBe(-EPERM)
-    expect(u.sys_open('/dev/simplen', O_RDWR)).toBe(-EPERM)
+    expect(u.sys_open('/dev/simpler', O_RDWR)).toBe(-EACCES)
+    expect(u.sys_open('/dev/simplen', O_RDWR)).toBe(-EACCES)
+    // a node anybody may open (the book's 0664 to a group, or worse): the driver's CAP_SYS_RAWIO check answers
+    const root = m.spawn({ name: 'root', uid: 0 })
+    root.mknod('/dev/simpler_open', S_IFCHR | 0o666, new_encode_dev(MKDEV(254, 0)))
+    expect(u.sys_open('/dev/simpler_open', O_RDWR)).toBe(-EPERM)
   })
 
   it('simpler: remap of the 0xa0000 hole; the bytes are /dev/mem\'s; the VMA cannot grow (T-MM-7); open/close are logged', () => {
@@ -45,7 +50,7 @@ describe('simple', () => {
     expect(m.driver_check.findings).toEqual([])
   })
 
-  it('simplen: RAM the policy refuses is SIGBUS; without STRICT_DEVMEM a page scullp holds maps, page by page, with its bytes', () => {
+  it('S-D4/S-J6: simplen: RAM the policy refuses is SIGBUS; without STRICT_DEVMEM a page scullp holds maps, page by page, with its bytes', () => {
     const strict = boot()
     strict.insmod('simple')
     const q = strict.spawn({ name: 'root', uid: 0 })

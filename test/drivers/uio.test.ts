@@ -91,7 +91,7 @@ describe('the uio core and /dev/uioN', () => {
     expect(errno(() => p.mremap(regs, PG, 2 * PG, MREMAP_MAYMOVE))).toBe('EFAULT')
   })
 
-  it('map1 (LOGICAL) by offset 4096 faults in the driver\'s pages; map2 (VIRTUAL) by 8192 through vmalloc_to_page; both DONTEXPAND|DONTDUMP', () => {
+  it('S-E2: map1 (LOGICAL) by offset 4096 faults in the driver\'s pages; map2 (VIRTUAL) by 8192 through vmalloc_to_page; both DONTEXPAND|DONTDUMP', () => {
     const { m, p, fd } = setup()
     const b = p.mmap(0, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG)
     expect(text(p.load(b, 15))).toBe('uio_demo buffer')
@@ -111,7 +111,7 @@ describe('the uio core and /dev/uioN', () => {
     expect(m.driver_check.findings).toEqual([])
   })
 
-  it('T-UIO-1: offset 5*4096 and a region of size 0 (map3) are EINVAL; a region of 2 pages mapped from page 1 is still region 1', () => {
+  it('T-UIO-1/S-F3/S-A3: offset 5*4096 and a region of size 0 (map3) are EINVAL; a region of 2 pages mapped from page 1 is still region 1', () => {
     const { p, fd } = setup()
     expect(errno(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 5 * PG))).toBe('EINVAL')
     expect(errno(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 3 * PG))).toBe('EINVAL')

@@ -27,29 +27,16 @@ import { O_ACCMODE, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../include
 import { _IOC_DIR, _IOC_NR, _IOC_READ, _IOC_SIZE, _IOC_TYPE, _IOC_WRITE } from '../../include/uapi/ioctl.js'
 import type { Module } from '../../include/module.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
-import type { Cdev } from '../../fs/char_dev.js'
 import type { MmStruct } from '../../mm/mm_types.js'
 import type { DriverKernel } from '../driver_api.js'
-import type { DeviceNode, KernelModule, ModuleParamValue } from '../module.js'
+import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
 import * as S from './scull.js'
+import { ScullDev } from './scull.js'
+export { ScullDev } from './scull.js'
 import { ScullPipes } from './pipe.js'
+import { SCULL_ADEV_NAMES, ScullAccess } from './access.js'
 
 const INT_MAX = 2 ** 31 - 1
-
-/** struct scull_dev. */
-export class ScullDev {
-  /** Kernel address of the first scull_qset node (0: none). */
-  data = 0
-  quantum: number
-  qset: number
-  /** Bytes: the highest position written. */
-  size = 0
-  cdev: Cdev | null = null
-  constructor(g: S.ScullGlobals) {
-    this.quantum = g.scull_quantum
-    this.qset = g.scull_qset
-  }
-}
 
 /** The scull devices of one load of the module, with their file operations. */
 export class Scull {
@@ -319,7 +306,7 @@ export class Scull {
 }
 
 /** The scull module: scull0..N-1 (bare devices) and scullpipe0..M-1, as scull_load makes them. */
-export function scull_module(): KernelModule & { scull: Scull | null; pipes: ScullPipes | null; g: S.ScullGlobals } {
+export function scull_module(): KernelModule & { scull: Scull | null; pipes: ScullPipes | null; access: ScullAccess | null; g: S.ScullGlobals } {
   const g: S.ScullGlobals = {
     scull_major: S.SCULL_MAJOR,
     scull_minor: 0,
@@ -343,6 +330,7 @@ export function scull_module(): KernelModule & { scull: Scull | null; pipes: Scu
     g,
     scull: null as Scull | null,
     pipes: null as ScullPipes | null,
+    access: null as ScullAccess | null,
 
     /** Kernel: scull_init_module(). */
     init(k: DriverKernel, params: Readonly<Record<string, ModuleParamValue>>, THIS_MODULE: Module): number {
@@ -372,7 +360,10 @@ export function scull_module(): KernelModule & { scull: Scull | null; pipes: Scu
         return result
       }
       const pipes = (m.pipes = new ScullPipes(k, g, THIS_MODULE, (f, cmd, arg, mm) => scull.scull_ioctl(f, cmd, arg, mm)))
-      pipes.scull_p_init(MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs))
+      let next = MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs)
+      next += pipes.scull_p_init(next)
+      const access = (m.access = new ScullAccess(k, g, scull, THIS_MODULE))
+      access.scull_access_init(next)
       return 0
     },
 
@@ -381,18 +372,25 @@ export function scull_module(): KernelModule & { scull: Scull | null; pipes: Scu
       m.scull?.cleanup_devices()
       k.unregister_chrdev_region(MKDEV(g.scull_major, g.scull_minor), g.scull_nr_devs)
       m.pipes?.scull_p_cleanup()
+      m.access?.scull_access_cleanup()
       m.scull = null
       m.pipes = null
+      m.access = null
     },
 
-    /** scull_load: scull0..3 and scullpipe0..3, mode 664. */
+    /** scull_load: scull0..3, scullpipe0..3 and the access devices, mode 664. */
     nodes(): DeviceNode[] {
       const out: DeviceNode[] = []
-      for (let i = 0; i < g.scull_nr_devs; i++) out.push({ name: `scull${i}`, dev: MKDEV(g.scull_major, g.scull_minor + i), mode: S_IFCHR | 0o664 })
+      for (let i = 0; i < g.scull_nr_devs; i++) out.push({ name: `scull${i}`, dev: MKDEV(g.scull_major, g.scull_minor + i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
       if (m.pipes?.registered) {
         for (let i = 0; i < g.scull_p_nr_devs; i++) {
-          out.push({ name: `scullpipe${i}`, dev: MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs + i), mode: S_IFCHR | 0o664 })
+          out.push({ name: `scullpipe${i}`, dev: MKDEV(g.scull_major, g.scull_minor + g.scull_nr_devs + i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
         }
+      }
+      if (m.access?.registered) {
+        // the load script's numbers: the access devices follow the pipes' minors
+        const first = g.scull_minor + g.scull_nr_devs + (m.pipes?.registered ? g.scull_p_nr_devs : 0)
+        SCULL_ADEV_NAMES.forEach((name, i) => out.push({ name, dev: MKDEV(g.scull_major, first + i), mode: S_IFCHR | 0o664, gid: STAFF_GID }))
       }
       return out
     },

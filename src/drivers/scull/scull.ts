@@ -4,6 +4,7 @@
  * and the ioctl share (the C module's globals, one set per load here).
  */
 import { _IO, _IOR, _IOW, _IOWR } from '../../include/uapi/ioctl.js'
+import type { Cdev } from '../../fs/char_dev.js'
 
 export const SCULL_MAJOR = 0
 export const SCULL_NR_DEVS = 4
@@ -46,4 +47,19 @@ export interface ScullGlobals {
   scull_qset: number
   scull_p_nr_devs: number
   scull_p_buffer: number
+}
+
+/** struct scull_dev. */
+export class ScullDev {
+  /** Kernel address of the first scull_qset node (0: none). */
+  data = 0
+  quantum: number
+  qset: number
+  /** Bytes: the highest position written. */
+  size = 0
+  cdev: Cdev | null = null
+  constructor(g: ScullGlobals) {
+    this.quantum = g.scull_quantum
+    this.qset = g.scull_qset
+  }
 }

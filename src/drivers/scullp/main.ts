@@ -33,8 +33,10 @@ import type { Module } from '../../include/module.js'
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
 import type { Cdev } from '../../fs/char_dev.js'
-import { type DriverKernel, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, VM_FAULT_SIGBUS } from '../driver_api.js'
-import type { DeviceNode, KernelModule, ModuleParamValue } from '../module.js'
+import {
+  type DriverKernel, type KmemCache, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, SLAB_HWCACHE_ALIGN, VM_FAULT_SIGBUS,
+} from '../driver_api.js'
+import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
 
 export const SCULLP_ORDER = 0
 export const SCULLP_QSET = 500
@@ -62,12 +64,17 @@ export class ScullpDev {
 }
 
 export interface ScullpGlobals {
-  /** 'scullp': quanta from __get_free_pages; 'scullv' (scullv/, LDD3 §15.2.7): from vmalloc. */
-  kind: 'scullp' | 'scullv'
+  /**
+   * 'scullp': quanta from __get_free_pages; 'scullv' (scullv/, LDD3 §15.2.7): from vmalloc;
+   * 'scullc' (scullc/, LDD3 §8.2): scullc_quantum-byte objects of its own kmem_cache "scullc", no mmap.
+   */
+  kind: 'scullp' | 'scullv' | 'scullc'
   scullp_major: number
   scullp_devs: number
   scullp_qset: number
   scullp_order: number
+  /** scullc's quantum in bytes (the size of its cache's objects). */
+  scullc_quantum: number
 }
 
 export class Scullp {
@@ -79,6 +86,8 @@ export class Scullp {
     private readonly k: DriverKernel,
     readonly g: ScullpGlobals,
     owner: Module,
+    /** scullc's kmem_cache (null for scullp and scullv). */
+    private readonly cache: KmemCache | null = null,
   ) {
     this.fops = {
       owner,
@@ -87,7 +96,8 @@ export class Scullp {
       write: (f, buf, count, ppos) => this.scullp_write(f, buf, count, ppos),
       open: (inode, filp) => this.scullp_open(inode.i_cdev, filp),
       release: () => 0,
-      mmap: (f, vma) => this.scullp_mmap(f, vma),
+      // scullc has no mmap.c: an mmap of its nodes is ENODEV
+      mmap: g.kind === 'scullc' ? undefined : (f, vma) => this.scullp_mmap(f, vma),
     }
     this.vm_ops = {
       open: (vma) => this.scullp_vma_open(vma),
@@ -100,7 +110,7 @@ export class Scullp {
     return this.k.sizeof_long
   }
   private quantum(dev: ScullpDev): number {
-    return PAGE_SIZE * 2 ** dev.order
+    return this.cache ? this.g.scullc_quantum : PAGE_SIZE * 2 ** dev.order
   }
 
   /** Kernel: scullp_trim(): EBUSY while mapped; else free every page, array and node. */
@@ -111,7 +121,8 @@ export class Scullp {
       if (dptr.data) {
         for (let i = 0; i < dptr.qset; i++) {
           const q = k.read_ptr(dptr.data + i * this.L)
-          if (this.g.kind === 'scullv') k.vfree(q)
+          if (this.cache) k.kmem_cache_free(this.cache, q)
+          else if (this.g.kind === 'scullv') k.vfree(q)
           else k.free_pages(q, dptr.order)
         }
         k.kfree(dptr.data, 'scullp_trim')
@@ -191,8 +202,10 @@ export class Scullp {
     }
     let page = k.read_ptr(dptr.data + s_pos * this.L)
     if (!page) {
-      page = this.g.kind === 'scullv' ? k.vmalloc(this.quantum(dptr)) : k.__get_free_pages(GFP_KERNEL, dptr.order)
+      if (this.cache) page = k.kmem_cache_alloc(this.cache, GFP_KERNEL)
+      else page = this.g.kind === 'scullv' ? k.vmalloc(this.quantum(dptr)) : k.__get_free_pages(GFP_KERNEL, dptr.order)
       if (!page) return -ENOMEM
+      // the book's scullc does not clear its objects (SECURITY.md S-B1): zeroed here like the rest
       k.memset0(page, this.quantum(dptr))
       k.write_ptr(dptr.data + s_pos * this.L, page)
     }
@@ -292,20 +305,36 @@ export function scullv_module(): KernelModule & { scullp: Scullp | null; g: Scul
   return scull_pages_module('scullv', 4)
 }
 
-function scull_pages_module(kind: 'scullp' | 'scullv', order: number): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
-  const g: ScullpGlobals = { kind, scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: order }
+/**
+ * scullc (LDD3 scullc/): scull whose quanta are objects of its own
+ * kmem_cache "scullc" (SCULLC_QUANTUM 4000 bytes, qset 500), visible in
+ * /proc/slabinfo while loaded; no mmap (ENODEV). Parameters scullc_major,
+ * scullc_devs, scullc_qset, scullc_quantum.
+ */
+export function scullc_module(): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
+  return scull_pages_module('scullc', 0)
+}
+
+export const SCULLC_QUANTUM = 4000
+
+function scull_pages_module(kind: 'scullp' | 'scullv' | 'scullc', order: number): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
+  const g: ScullpGlobals = { kind, scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: order, scullc_quantum: SCULLC_QUANTUM }
+  let cache: KmemCache | null = null
+  const params: Record<string, 'int'> = { [`${kind}_major`]: 'int', [`${kind}_devs`]: 'int', [`${kind}_qset`]: 'int' }
+  params[kind === 'scullc' ? 'scullc_quantum' : `${kind}_order`] = 'int'
   const m = {
     name: kind,
-    params: { [`${kind}_major`]: 'int', [`${kind}_devs`]: 'int', [`${kind}_qset`]: 'int', [`${kind}_order`]: 'int' } as Record<string, 'int'>,
+    params,
     g,
     scullp: null as Scullp | null,
-    /** Kernel: scullp_init(). */
+    /** Kernel: scullp_init() / scullc_init(). */
     init(k: DriverKernel, params: Readonly<Record<string, ModuleParamValue>>, THIS_MODULE: Module): number {
       for (const [param, v] of Object.entries(params)) {
-        const key = param.replace(/^scullv_/, 'scullp_')
+        const key = param === 'scullc_quantum' ? param : param.replace(/^scull[vc]_/, 'scullp_')
         if (key in g && key !== 'kind') (g as unknown as Record<string, number>)[key] = v as number
       }
       if (g.scullp_devs < 0 || g.scullp_qset <= 0 || g.scullp_order < 0 || g.scullp_order > 10) return -EINVAL
+      if (g.scullc_quantum <= 0 || g.scullc_quantum > 4 * 1024 * 1024) return -EINVAL
       let result: number
       if (g.scullp_major) {
         result = k.register_chrdev_region(MKDEV(g.scullp_major, 0), g.scullp_devs, kind)
@@ -315,19 +344,28 @@ function scull_pages_module(kind: 'scullp' | 'scullv', order: number): KernelMod
         g.scullp_major = MAJOR(out.value)
       }
       if (result < 0) return result
-      const s = (m.scullp = new Scullp(k, g, THIS_MODULE))
+      if (kind === 'scullc') {
+        cache = k.kmem_cache_create('scullc', g.scullc_quantum, 0, SLAB_HWCACHE_ALIGN)
+        if (!cache) {
+          k.unregister_chrdev_region(MKDEV(g.scullp_major, 0), g.scullp_devs)
+          return -ENOMEM
+        }
+      }
+      const s = (m.scullp = new Scullp(k, g, THIS_MODULE, cache))
       s.setup_devices()
       return 0
     },
-    /** Kernel: scullp_cleanup(). */
+    /** Kernel: scullp_cleanup() / scullc_cleanup(). */
     exit(k: DriverKernel): void {
       m.scullp?.cleanup_devices()
+      k.kmem_cache_destroy(cache)
+      cache = null
       k.unregister_chrdev_region(MKDEV(g.scullp_major, 0), g.scullp_devs)
       m.scullp = null
     },
     nodes(): DeviceNode[] {
       const out: DeviceNode[] = []
-      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `${kind}${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664 })
+      for (let i = 0; i < g.scullp_devs; i++) out.push({ name: `${kind}${i}`, dev: MKDEV(g.scullp_major, i), mode: S_IFCHR | 0o664, gid: STAFF_GID })
       return out
     },
   }

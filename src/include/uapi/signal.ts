@@ -64,6 +64,8 @@ export const SEGV_CPERR = 10
 
 /** si_code of a signal the kernel sends on its own (a #GP, the OOM killer's SIGKILL). */
 export const SI_KERNEL = 0x80
+/** si_code of a signal sent by kill(2). */
+export const SI_USER = 0
 
 /* SIGBUS si_codes */
 export const BUS_ADRALN = 1
