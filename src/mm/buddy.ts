@@ -178,7 +178,8 @@ export class FreeAreas {
    */
   __free_one_page(pfn: Pfn, zone: Zone, order: number, migratetype: number, to_tail: boolean): void {
     this.account_freepages(zone, 1 << order, migratetype)
-    const xp = this.trace.explaining ? (this.xp_quiet ? null : [`pfn 0x${pfn.toString(16)} order ${order}`]) : null
+    const explaining = this.trace.explaining
+    const xp = explaining && !this.xp_quiet ? [`pfn 0x${pfn.toString(16)} order ${order}`] : null
     let buddy_pfn = 0
     while (order < MAX_PAGE_ORDER) {
       buddy_pfn = pfn ^ (1 << order)
@@ -195,8 +196,10 @@ export class FreeAreas {
       if (buddy_mt === MIGRATE_HIGHATOMIC) zone.nr_free_highatomic -= 1 << order
       if (migratetype === MIGRATE_HIGHATOMIC) zone.nr_free_highatomic += 1 << order
       if (buddy_mt !== migratetype) this.set_pageblock_migratetype(buddy_pfn, migratetype)
-      if (xp) xp.push(`merged with free buddy 0x${buddy_pfn.toString(16)} -> order ${order + 1}`)
-      else if (this.xp_quiet) this.xp_merges++
+      if (explaining) {
+        if (xp) xp.push(`merged with free buddy 0x${buddy_pfn.toString(16)} -> order ${order + 1}`)
+        else this.xp_merges++
+      }
       pfn = pfn & buddy_pfn
       order++
     }
@@ -307,6 +310,7 @@ export class FreeAreas {
       for (let b = pfn; b < pfn + (1 << current_order); b += pageblock_nr_pages) this.set_pageblock_migratetype(b, start_mt)
       const nr_added = this.expand(zone, pfn, order, current_order, start_mt)
       this.account_freepages(zone, nr_added, start_mt)
+      if (this.trace.explaining) this.xp_note(current_order, block_mt, '')
       return pfn
     }
     const start = pfn - (pfn % pageblock_nr_pages)
@@ -344,7 +348,8 @@ export class FreeAreas {
       const pfn = zone.free_area[o].free_list[fmt].head
       const got = this.try_to_claim_block(zone, pfn, o, order, start_mt, fmt)
       if (got >= 0) {
-        if (this.trace.explaining) this.xp_note(o, fmt, `claimed for ${migratetype_names[start_mt]}`)
+        // The block came from the claimed pageblock (xp_order and xp_mt say which list).
+        if (this.trace.explaining) this.xp_how = `a ${migratetype_names[fmt]} pageblock claimed for ${migratetype_names[start_mt]}`
         return got
       }
     }
