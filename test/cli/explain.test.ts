@@ -129,7 +129,7 @@ describe('mmsim run --trace / --ftrace / --counters', () => {
     const t = tmp()
     try {
       const sc = join(t.dir, 'p.yaml')
-      writeFileSync(sc, 'machine: { ram: 48M, swap: 64M }\nsteps:\n  - spawn: a\n  - mmap: { len: 36M, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }\n  - store: { addr: $m, data: { fill: 1, len: 36M } }\n')
+      writeFileSync(sc, 'machine: { ram: 48M, swap: 64M }\nsteps:\n  - spawn: a\n  - mmap: { len: 28M, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }\n  - store: { addr: $m, data: { fill: 1, len: 28M } }\n')
       const f = join(t.dir, 'p.txt')
       const r = await mmsim('run', sc, '--ftrace', f, '--explain')
       expect(r.status).toBe(0)
