@@ -63,6 +63,7 @@ export function fault_xp_begin(mm: MmStruct, vma: VmArea, addr: number, write: b
     if (vma.vm_ops?.fault) path = `no PTE, the VMA has vm_ops->fault: the driver's handler supplies the page`
     else if (anonymous) path = write ? 'no PTE in an anonymous VMA, a write: do_anonymous_page allocates a zeroed page' : 'no PTE in an anonymous VMA, a read: do_anonymous_page maps the shared zero page read-only (no memory used until a write)'
     else if (!vma.vm_file) path = 'no PTE in a VMA without a page source'
+    else if (vma.vm_file.f_mmap !== undefined && !vma.vm_anonymous) path = 'no PTE in a device VMA without vm_ops->fault: the driver mapped what it meant to at mmap, so SIGBUS'
     else {
       const index = linear_page_index(vma, addr)
       const hit = find_get_page(vma.vm_file.f_mapping, index) >= 0
