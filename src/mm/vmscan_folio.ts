@@ -121,7 +121,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       const was_referenced = xp && pages.test(pfn, PG_referenced)
       const references = ignore_references ? FOLIOREF_RECLAIM : folio_check_references(env, pfn, sc)
       if (references === FOLIOREF_ACTIVATE) {
-        why = `folio_check_references: referenced ${was_referenced ? 'again (PG_referenced was set)' : 'through more than one PTE, an executable file page or VM_LOCKED'}`
+        if (xp) why = `folio_check_references: referenced ${was_referenced ? 'again (PG_referenced was set)' : 'through more than one PTE, an executable file page or VM_LOCKED'}`
         activate = true
         break outcome
       }
@@ -195,7 +195,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         }
       }
       if (pages._refcount[pfn] !== 1) {
-        why = `someone else holds a reference (refcount ${pages._refcount[pfn]})`
+        if (xp) why = `someone else holds a reference (refcount ${pages._refcount[pfn]})`
         break outcome
       }
       // __remove_mapping(): the slot keeps a shadow of the evicted folio.
