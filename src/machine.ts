@@ -458,6 +458,7 @@ export class Machine {
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
     const sys = this.syscalls
+    this.trace.task = () => (sys.current ? [sys.current.comm, sys.current.pid] : ['swapper', 0]) // ftrace's task-pid column
     // The OOM killer, over the tasks; the allocator calls it from its slow path.
     const pa = this.page_alloc
     const mmu = this.mmu
@@ -490,11 +491,11 @@ export class Machine {
     // A charge that reclaim cannot fit under a group's limit: the OOM killer, inside the group.
     this.memcg.oom = (g, gfp) => this.oom.out_of_memory(oom_control(gfp, 0, this.arch.zones.ZONE_NORMAL, oom_memcg(g, () => sys.tasks.values(), () => this.swap_total_pages)))
     // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.
-    pa.try_to_free_pages = (gfp) =>
+    pa.try_to_free_pages = (gfp, order) =>
       try_to_free_pages(this.mm_env, gfp, {
         nr_free_pages: () => pa.nr_free_pages(),
         total_high_wmark: () => pa.zones.reduce((n, z) => n + z.high_wmark_pages(), 0),
-      })
+      }, order)
     pa.oom_current_is_victim = () => sys.current !== null && sys.current.signal.oom_mm !== null
     this.checkers.push(() => {
       for (const t of sys.tasks.values()) check_oom_task(t)

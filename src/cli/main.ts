@@ -12,6 +12,7 @@ import { ProcNotFound } from '../fs/proc/internal.js'
 import { replay_command } from './replay.js'
 import { run_command } from './run.js'
 import { shell_command } from './shell.js'
+import { OBSERVE_PARSE_OPTIONS, ObserveFlagError, observe_flags_given, parse_observe_flags } from './observe_flags.js'
 import { why_command } from './why.js'
 import { trace_command } from './trace.js'
 import { mrc_command } from './mrc.js'
@@ -22,6 +23,9 @@ import type { z } from 'zod'
 
 type MachineSpecT = z.infer<typeof MachineSpec>
 
+/** The commands that run scenarios and so take the observation flags (observe_flags.ts). */
+const OBSERVE_COMMANDS = ['run', 'shell', 'lesson']
+
 const USAGE = `usage: mmsim <command> [options]
 
 commands:
@@ -29,9 +33,13 @@ commands:
   proc PATH            boot a machine and print a /proc file (${proc_paths().join(', ')})
   dmesg                boot a machine and print its kernel log
   run FILE.yaml        run a scenario file (docs/scenarios.md): one strace-like line per step,
-                       /proc files, pmap and dmesg where the steps ask; --json for the step records
+                       /proc files, pmap and dmesg where the steps ask; --json for the step records;
+                       --explain: why the kernel decided what it did, under each step (docs/explain.md);
+                       --trace OUT.json (Chrome trace for Perfetto) or OUT.txt / --ftrace OUT.txt
+                       (trace-cmd report text); --counters OUT.csv [--counter-names a,b] per step
   shell [FILE.yaml]    a shell inside a simulated machine (scenario steps typed directly, why,
-                       ps, back); reads commands from standard input when it is not a terminal
+                       ps, back, explain on|off); reads commands from standard input when it is
+                       not a terminal; takes run's --explain, --trace, --ftrace, --counters
   why pfn:N|0xADDR     what a page frame or address of a freshly booted machine is
                        (--scenario FILE.yaml: at the end of that scenario)
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
@@ -109,6 +117,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         svg: { type: 'string' },
         list: { type: 'boolean' },
         answers: { type: 'boolean' },
+        ...OBSERVE_PARSE_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -121,6 +130,12 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     if (parsed.values.help || cmd === 'help' || cmd === undefined) {
       out(USAGE)
       return cmd === undefined && !parsed.values.help ? 2 : 0
+    }
+    // --explain, --trace, --ftrace, --counters belong to the commands that run scenarios.
+    let observe: ReturnType<typeof parse_observe_flags> | undefined
+    if (observe_flags_given(parsed.values)) {
+      if (!OBSERVE_COMMANDS.includes(cmd)) throw new UsageError(`${cmd}: --explain, --trace, --ftrace and --counters are options of ${OBSERVE_COMMANDS.join(', ')}`)
+      observe = parse_observe_flags(parsed.values)
     }
     switch (cmd) {
       case 'demo': {
@@ -149,14 +164,14 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       }
       case 'run': {
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
-        return run_command(rest[0], parsed.values.json === true, out, err)
+        return run_command(rest[0], { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs }, out, err)
       }
       case 'shell': {
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
         const values: Record<string, unknown> = parsed.values
         const given = Object.fromEntries(Object.entries(machine_spec(parsed.values)).filter(([k]) => values[k] !== undefined))
-        return shell_command(given, rest[0], process.stdin, out, err)
+        return shell_command(given, rest[0], process.stdin, out, err, observe)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')
@@ -193,7 +208,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof MachineConfigError || e instanceof ExerciseError) {
+    if (e instanceof UsageError || e instanceof MachineConfigError || e instanceof ExerciseError || e instanceof ObserveFlagError) {
       err(`mmsim: ${e.message}`)
       return 2
     }

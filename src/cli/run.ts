@@ -1,24 +1,35 @@
 /**
- * `mmsim run FILE.yaml [--json]`: load a scenario file (docs/scenarios.md),
- * run it on a fresh machine and print one strace-like line per step (with
- * the text of each /proc file, pmap or dmesg after its line), or with
- * --json one JSON array of the step records. Exit status: 0 when every
- * step ran and every expect: held; 1 when an expect: failed or the
- * simulated kernel hit a broken invariant; 2 for a malformed file (one
- * line naming file, line and column).
+ * `mmsim run FILE.yaml [--json] [--explain] [--trace FILE.json|.txt]
+ * [--ftrace FILE.txt] [--counters FILE.csv]`: load a scenario file
+ * (docs/scenarios.md), run it on a fresh machine and print one strace-like
+ * line per step (its explanations indented under it with --explain, then
+ * the text of each /proc file, pmap or dmesg), or with --json one JSON
+ * array of the step records (with their explanations and, when a trace is
+ * written, their tracepoint events). Exit status: 0 when every step ran
+ * and every expect: held; 1 when an expect: failed or the simulated kernel
+ * hit a broken invariant; 2 for a malformed file (one line naming file,
+ * line and column) or an output file that cannot be written.
  */
 import { readFileSync } from 'node:fs'
 import { KernelBug } from '../include/bug.js'
 import { load_scenario, ScenarioFileError } from '../scenario/load.js'
-import { run_scenario, record_line, record_json, ScenarioExpectError, type StepRecord } from '../scenario/run.js'
+import { run_scenario, record_text, record_json, ScenarioExpectError, type StepRecord } from '../scenario/run.js'
 import { ScenarioRunError } from '../scenario/values.js'
 import { MachineConfigError } from '../machine.js'
+import { write_observe_outputs, type ObserveOutputs } from './observe_flags.js'
+import type { RunOptions } from '../scenario/observe.js'
 
 function to_json(records: StepRecord[]): string {
   return JSON.stringify(records.map(record_json), null, 1)
 }
 
-export function run_command(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void): number {
+export interface RunCommandOptions {
+  json: boolean
+  run?: RunOptions
+  outputs?: ObserveOutputs
+}
+
+export function run_command(path: string, o: RunCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -26,30 +37,48 @@ export function run_command(path: string, json: boolean, out: (s: string) => voi
     err(`mmsim: run: cannot read ${path}: ${(e as { code?: string }).code ?? (e as Error).message}`)
     return 2
   }
+  // An output file that cannot be written is a usage error, found before the run.
+  if (o.outputs) {
+    const problem = write_observe_outputs(o.outputs, [], 0, path)
+    if (problem) {
+      err(`mmsim: run: ${problem}`)
+      return 2
+    }
+  }
   const records: StepRecord[] = []
   const emit = (r: StepRecord): void => {
-    if (json) {
-      records.push(r)
-      return
+    records.push(r)
+    if (!o.json) out(record_text(r))
+  }
+  let cpus = 2
+  // The files --trace/--counters name get what ran, also when the run stopped early.
+  const finish = (): void => {
+    if (o.json && records.length) out(to_json(records))
+    if (o.outputs) {
+      const problem = write_observe_outputs(o.outputs, records, cpus, path)
+      if (problem) throw new Error(`mmsim: run: ${problem} (it was writable before the run)`)
     }
-    out(record_line(r))
-    if (r.text !== undefined) out(r.text.replace(/\n$/, ''))
   }
   try {
-    run_scenario(load_scenario(text, path), emit)
-    if (json) out(to_json(records))
+    const sc = load_scenario(text, path)
+    cpus = sc.machine.cpus ?? 2
+    run_scenario(sc, emit, o.run)
+    if (o.json && !records.length) out('[]')
+    finish()
     return 0
   } catch (e) {
-    if (json && records.length) out(to_json(records))
     if (e instanceof ScenarioFileError || e instanceof ScenarioRunError || e instanceof MachineConfigError) {
+      finish()
       err(`mmsim: run: ${e.message}`)
       return 2
     }
     if (e instanceof ScenarioExpectError) {
+      finish()
       err(`mmsim: run: ${e.message}`)
       return 1
     }
     if (e instanceof KernelBug) {
+      finish()
       err(`mmsim: run: kernel BUG: ${e.message}`)
       return 1
     }

@@ -12,8 +12,10 @@ import { OP_NAMES } from '../scenario/schema.js'
 import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
+import type { RunOptions } from '../scenario/observe.js'
+import { write_observe_outputs, type ObserveOutputs } from './observe_flags.js'
 
-const COMMANDS = [...OP_NAMES, 'why', 'ps', 'back', 'help', 'exit']
+const COMMANDS = [...OP_NAMES, 'why', 'ps', 'back', 'explain', 'help', 'exit']
 
 export async function shell_command(
   machine: z.infer<typeof MachineSpec>,
@@ -21,8 +23,17 @@ export async function shell_command(
   input: NodeJS.ReadableStream & { isTTY?: boolean },
   out: (s: string) => void,
   err: (s: string) => void,
+  observe?: { opts: RunOptions; outputs: ObserveOutputs },
 ): Promise<number> {
+  if (observe) {
+    const problem = write_observe_outputs(observe.outputs, [], 0, scenario ?? '<shell>')
+    if (problem) {
+      err(`mmsim: shell: ${problem}`)
+      return 2
+    }
+  }
   let sh: Shell
+  let cpus = machine.cpus ?? 2
   let n = 0
   if (scenario !== undefined) {
     let sc
@@ -33,13 +44,14 @@ export async function shell_command(
       err(`mmsim: shell: ${e instanceof ScenarioFileError ? e.message : `cannot read ${scenario}: ${(e as { code?: string }).code}`}`)
       return 2
     }
-    sh = new Shell({ machine: { ...sc.machine, ...machine } })
+    cpus = machine.cpus ?? sc.machine.cpus ?? 2
+    sh = new Shell({ machine: { ...sc.machine, ...machine }, run: observe?.opts })
     for (const step of sc.steps) {
       const o = sh.step(step)
       if (o) out(o)
     }
   } else {
-    sh = new Shell({ machine })
+    sh = new Shell({ machine, run: observe?.opts })
   }
   const tty = input.isTTY === true
   const rl = createInterface({
@@ -64,5 +76,12 @@ export async function shell_command(
     if (tty) rl.prompt()
   }
   rl.close()
+  if (observe) {
+    const problem = write_observe_outputs(observe.outputs, sh.records, cpus, scenario ?? '<shell>')
+    if (problem) {
+      err(`mmsim: shell: ${problem}`)
+      return 2
+    }
+  }
   return 0
 }

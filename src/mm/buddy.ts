@@ -24,7 +24,7 @@ import type { PhysMem } from '../hw/physmem.js'
 import type { Printk } from '../include/printk.js'
 import type { Tracer } from '../include/trace.js'
 import { KernelBug } from '../include/bug.js'
-import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE } from './gfp.js'
+import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, migratetype_names } from './gfp.js'
 import { MAX_PAGE_ORDER, NR_FREE_PAGES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, ZONE_BOOSTED_WATERMARK, pageblock_nr_pages, pageblock_order, type Zone } from './mmzone.js'
 import { PG_lru, PGTY_buddy, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
@@ -71,6 +71,17 @@ export class FreeAreas {
    * check (debug_vm_touched.ts); null when the per-operation checker is off.
    */
   debug_touched: number[] | null = null
+  /**
+   * Explanations (only written while trace.explaining): the free list the
+   * last __rmqueue took its block from, and how; xp_quiet > 0 folds the
+   * per-block lines of a pcp refill or drain into the caller's summary,
+   * which counts the merges in xp_merges.
+   */
+  protected xp_order = -1
+  protected xp_mt = -1
+  protected xp_how = ''
+  protected xp_quiet = 0
+  protected xp_merges = 0
 
   constructor(
     readonly arch: ArchProfile,
@@ -167,6 +178,8 @@ export class FreeAreas {
    */
   __free_one_page(pfn: Pfn, zone: Zone, order: number, migratetype: number, to_tail: boolean): void {
     this.account_freepages(zone, 1 << order, migratetype)
+    const explaining = this.trace.explaining
+    const xp = explaining && !this.xp_quiet ? [`pfn 0x${pfn.toString(16)} order ${order}`] : null
     let buddy_pfn = 0
     while (order < MAX_PAGE_ORDER) {
       buddy_pfn = pfn ^ (1 << order)
@@ -183,11 +196,25 @@ export class FreeAreas {
       if (buddy_mt === MIGRATE_HIGHATOMIC) zone.nr_free_highatomic -= 1 << order
       if (migratetype === MIGRATE_HIGHATOMIC) zone.nr_free_highatomic += 1 << order
       if (buddy_mt !== migratetype) this.set_pageblock_migratetype(buddy_pfn, migratetype)
+      if (explaining) {
+        if (xp) xp.push(`merged with free buddy 0x${buddy_pfn.toString(16)} -> order ${order + 1}`)
+        else this.xp_merges++
+      }
       pfn = pfn & buddy_pfn
       order++
     }
     if (!to_tail) to_tail = this.buddy_merge_likely(zone, pfn, pfn ^ (1 << order), order)
     this.add_to_free_list(pfn, zone, order, migratetype, to_tail)
+    if (xp) {
+      const b = `0x${(pfn ^ (1 << order)).toString(16)}`
+      const why =
+        order === MAX_PAGE_ORDER ? `order ${order} is the largest`
+        : this.page_is_buddy(zone, pfn ^ (1 << order), order) ? `buddy ${b} is free but its migratetype may not merge`
+        : `buddy ${b} is not a free order-${order} block`
+      this.trace.explain('page_free', () =>
+        `${xp.join(', ')}; ${why}; queued pfn 0x${pfn.toString(16)} at the ${to_tail ? 'tail' : 'head'} of the order-${order} ${migratetype_names[migratetype]} list of zone ${zone.name}`,
+      )
+    }
   }
 
   /** Kernel: buddy_merge_likely(): is the buddy of our parent block free? */
@@ -223,9 +250,25 @@ export class FreeAreas {
       const pfn = zone.free_area[o].free_list[mt].head
       if (pfn < 0) continue
       this.page_del_and_expand(zone, pfn, order, o, mt)
+      if (this.trace.explaining) this.xp_note(o, mt, 'own')
       return pfn
     }
     return -1
+  }
+
+  /** For explanations: where the last block came from (see xp_order). */
+  protected xp_note(order: number, mt: number, how: string): void {
+    this.xp_order = order
+    this.xp_mt = mt
+    this.xp_how = how
+  }
+
+  /** For explanations: the block pfn of `order` taken from a free block of `from`: its split steps. */
+  protected xp_split(pfn: Pfn, order: number, from: number): string {
+    if (from === order) return 'no split'
+    const halves: string[] = []
+    for (let k = from - 1; k >= order; k--) halves.push(`0x${(pfn + (1 << k)).toString(16)} (order ${k})`)
+    return `split order ${from} -> ${order}, the upper halves ${halves.join(', ')} went back to the free lists`
   }
 
   /** Kernel: find_suitable_fallback(). */
@@ -284,6 +327,7 @@ export class FreeAreas {
       for (let b = pfn; b < pfn + (1 << current_order); b += pageblock_nr_pages) this.set_pageblock_migratetype(b, start_mt)
       const nr_added = this.expand(zone, pfn, order, current_order, start_mt)
       this.account_freepages(zone, nr_added, start_mt)
+      if (this.trace.explaining) this.xp_note(current_order, block_mt, '')
       return pfn
     }
     // The rest of the pageblock stays the other type: boost, and have the next allocation wake kswapd.
@@ -322,7 +366,11 @@ export class FreeAreas {
       if (!this.should_try_claim_block(o, start_mt)) break
       const pfn = zone.free_area[o].free_list[fmt].head
       const got = this.try_to_claim_block(zone, pfn, o, order, start_mt, fmt, alloc_flags)
-      if (got >= 0) return got
+      if (got >= 0) {
+        // The block came from the claimed pageblock (xp_order and xp_mt say which list).
+        if (this.trace.explaining) this.xp_how = `a ${migratetype_names[fmt]} pageblock claimed for ${migratetype_names[start_mt]}`
+        return got
+      }
     }
     return -1
   }
@@ -334,6 +382,7 @@ export class FreeAreas {
       if (fmt === -1) continue
       const pfn = zone.free_area[o].free_list[fmt].head
       this.page_del_and_expand(zone, pfn, order, o, fmt)
+      if (this.trace.explaining) this.xp_note(o, fmt, `stolen for ${migratetype_names[start_mt]}`)
       return pfn
     }
     return -1

@@ -80,6 +80,7 @@ import {
 } from '../arch/pte.js'
 import { is_guard_pte_marker, is_pte_marker } from './swapops.js'
 import { do_swap_page } from './swap_fault.js'
+import { fault_xp_begin, fault_xp_end } from './fault_explain.js'
 import { folio_free_swap, free_swap_and_cache } from './swap_state.js'
 import { swap_duplicate } from './swapfile.js'
 import { swp_entry } from './swap_h.js'
@@ -606,6 +607,7 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   const write = (flags & FAULT_FLAG_WRITE) !== 0
   const vpn = addr / PAGE_SIZE
   const pte = mm.pgd.get(vpn)
+  const xp = env.trace?.explaining ? fault_xp_begin(mm, vma, addr, write, pte, vma_is_anonymous(vma)) : null
   let ret: number
   const fault: FaultPass = { retry: false, tried: false, read: false }
   if (pte === 0) {
@@ -644,6 +646,7 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   }
   const trace = env.trace
   if (trace && trace.enabled) trace.emit('page_fault_user', () => `address=0x${addr.toString(16)} error_code=0x${write ? 6 : 4}`)
+  if (xp) fault_xp_end(mm, vma, xp, ret, (ret & VM_FAULT_ERROR) !== 0)
   return ret
 }
 

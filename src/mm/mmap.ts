@@ -426,7 +426,11 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     uffd_ctx: null,
     middle: null,
   }
-  let vma: VmArea | null = file === null && vm_flags_test(vm_flags, VM_SHARED) ? null : vma_merge_new_range(mm, spec)
+  const shared_anon = file === null && vm_flags_test(vm_flags, VM_SHARED)
+  if (shared_anon && mm.env.trace?.explaining) {
+    mm.env.trace.explain('vma_merge', () => `mmap_region [0x${addr.toString(16)}-0x${end.toString(16)}): shared anonymous, never merged (each gets its own shmem file)`)
+  }
+  let vma: VmArea | null = shared_anon ? null : vma_merge_new_range(mm, spec)
   if (!vma && file && file.f_mapping.backing === 'disk' && vm_flags_test(vm_flags, VM_SYNC)) {
     // ext4_file_mmap() refuses VM_SYNC without DAX (daxdev_mapping_supported()); what
     // MAP_FIXED replaced stays unmapped (vms_abort_munmap_vmas leaves the gap).

@@ -40,6 +40,7 @@ import {
   __GFP_ZERO,
   format_gfp,
   gfp_migratetype,
+  migratetype_names,
   MIGRATE_HIGHATOMIC,
   MIGRATE_ISOLATE,
   MIGRATE_MOVABLE,
@@ -179,6 +180,13 @@ export class PageAllocator extends PcpLists {
       pfn = this.__rmqueue(zone, order, mt, alloc_flags)
       // Below the min watermark an atomic request may still use the highatomic reserve.
       if (pfn < 0 && alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)) pfn = this.__rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC)
+    }
+    if (pfn >= 0 && this.trace.explaining) {
+      const [o, list_mt, how] = [this.xp_order, this.xp_mt, this.xp_how]
+      const why = pcp_allowed_order(order) ? `the per-cpu list was empty and could not be refilled` : `order ${order} > ${PAGE_ALLOC_COSTLY_ORDER} bypasses the per-cpu lists`
+      this.trace.explain('page_alloc', () =>
+        `order-${order} ${migratetype_names[mt]} pfn 0x${pfn.toString(16)} from the order-${o} ${migratetype_names[list_mt]} free list of zone ${zone.name}${how === 'own' ? '' : ` (${how})`} (${why}); ${this.xp_split(pfn, order, o)}`,
+      )
     }
     return pfn < 0 ? pfn : this.rmqueue_boosted(zone, alloc_flags, pfn)
   }

@@ -13,7 +13,7 @@
  * Invariant (mm/debug_vm.ts): pcp->count equals the pages on its lists;
  * every pcp page is in its zone and has refcount 0.
  */
-import { MIGRATE_PCPTYPES } from './gfp.js'
+import { MIGRATE_PCPTYPES, migratetype_names } from './gfp.js'
 import { FreeAreas } from './buddy.js'
 import { PAGE_ALLOC_COSTLY_ORDER, PCPF_FREE_HIGH_BATCH, PCPF_PREV_FREE_HIGH_ORDER, ZONE_BELOW_HIGH, ZONE_RECLAIM_ACTIVE, type PerCpuPages, type Zone } from './mmzone.js'
 import type { Pfn } from './page.js'
@@ -30,6 +30,13 @@ function pindex_to_order(pindex: number): number {
 /** Kernel: pcp_allowed_order(). */
 export function pcp_allowed_order(order: number): boolean {
   return order <= PAGE_ALLOC_COSTLY_ORDER
+}
+
+/** For explanations: how many blocks came from each order's free lists, e.g. "order 0 x30, order 5 x1". */
+function xp_orders(from: readonly number[]): string {
+  const parts: string[] = []
+  from.forEach((n, o) => parts.push(`order ${o} x${n}`))
+  return parts.length ? `taken from free blocks of ${parts.join(', ')}` : 'none free'
 }
 
 export class PcpLists extends FreeAreas {
@@ -61,13 +68,19 @@ export class PcpLists extends FreeAreas {
   /** Kernel: rmqueue_bulk(). */
   protected rmqueue_bulk(zone: Zone, order: number, count: number, pindex: number, mt: number, alloc_flags: number, pcp: PerCpuPages): number {
     let i = 0
+    const from: number[] | null = this.trace.explaining ? [] : null
     for (; i < count; i++) {
       const pfn = this.__rmqueue(zone, order, mt, alloc_flags)
       if (pfn < 0) break
       pcp.lists[pindex].add_tail(this.pages, pfn)
+      if (from) from[this.xp_order] = (from[this.xp_order] ?? 0) + 1
     }
+    if (from) this.xp_refill = `the list was empty: refilled ${i} of ${count} blocks from the buddy lists (${xp_orders(from)})`
     return i
   }
+
+  /** For explanations: what the last pcp refill did ('' when the list had blocks). */
+  protected xp_refill = ''
 
   /** Kernel: rmqueue_pcplist(). */
   protected rmqueue_pcplist(zone: Zone, order: number, mt: number, alloc_flags: number): Pfn {
@@ -75,6 +88,7 @@ export class PcpLists extends FreeAreas {
     pcp.free_count >>= 1
     const pindex = order_to_pindex(mt, order)
     const list = pcp.lists[pindex]
+    this.xp_refill = ''
     if (list.empty) {
       const batch = this.nr_pcp_alloc(pcp, zone, order)
       pcp.count += this.rmqueue_bulk(zone, order, batch, pindex, mt, alloc_flags, pcp) << order
@@ -83,12 +97,36 @@ export class PcpLists extends FreeAreas {
     const pfn = list.head
     list.del(this.pages, pfn)
     pcp.count -= 1 << order
+    if (this.trace.explaining) {
+      this.trace.explain('page_alloc', () =>
+        `order-${order} ${migratetype_names[mt]} pfn 0x${pfn.toString(16)} from the head of cpu ${this.cpu}'s pcp list of zone ${zone.name} (order <= ${PAGE_ALLOC_COSTLY_ORDER} goes through the per-cpu lists)${this.xp_refill ? `; ${this.xp_refill}` : ''}; ${pcp.count} pages left on cpu ${this.cpu}'s lists`,
+      )
+    }
     return pfn
   }
 
   /** Kernel: free_pcppages_bulk(): return `count` pages from the pcp lists to the buddy lists. */
   protected free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages, pindex: number): void {
     count = Math.min(pcp.count, count)
+    if (this.trace.explaining) {
+      const before = pcp.count
+      this.xp_quiet++
+      this.xp_merges = 0
+      try {
+        this.__free_pcppages_bulk(zone, count, pcp, pindex)
+      } finally {
+        this.xp_quiet--
+      }
+      const merges = this.xp_merges
+      this.trace.explain('page_free', () =>
+        `${before - pcp.count} pages went from cpu ${this.cpu}'s pcp lists back to the buddy lists of zone ${zone.name} (${merges} buddy merges); ${pcp.count} left`,
+      )
+      return
+    }
+    this.__free_pcppages_bulk(zone, count, pcp, pindex)
+  }
+
+  private __free_pcppages_bulk(zone: Zone, count: number, pcp: PerCpuPages, pindex: number): void {
     pindex = pindex - 1
     while (count > 0) {
       let list
@@ -158,6 +196,11 @@ export class PcpLists extends FreeAreas {
     }
     if (pcp.free_count < batch << PCP_BATCH_SCALE_MAX) pcp.free_count += 1 << order
     const high = this.nr_pcp_high(pcp, zone, batch, free_high)
+    if (this.trace.explaining) {
+      this.trace.explain('page_free', () =>
+        `order-${order} pfn 0x${pfn.toString(16)} to the head of cpu ${this.cpu}'s ${migratetype_names[mt]} pcp list of zone ${zone.name} (order <= ${PAGE_ALLOC_COSTLY_ORDER}); count ${pcp.count} ${pcp.count >= high ? `>= high ${high}: draining a batch` : `< high ${high}: kept there`}`,
+      )
+    }
     if (pcp.count >= high) {
       this.free_pcppages_bulk(zone, this.nr_pcp_free(pcp, batch, high, free_high), pcp, pindex)
       if (zone.flags & ZONE_BELOW_HIGH && this.zone_watermark_ok(zone, 0, zone.high_wmark_pages(), this.zones.length - 1, 0)) {

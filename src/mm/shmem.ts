@@ -24,6 +24,7 @@ import { folio_add_lru, folio_refault } from './swap.js'
 import { XaNodes } from './xarray.js'
 import { clear_shadow_entries, page_cache_slot_erase, page_cache_slot_store } from './filemap_xa.js'
 import { put_page } from './rmap.js'
+import { trace_mm_filemap } from './mm_trace.js'
 
 
 /** struct address_space of an in-memory file. */
@@ -130,6 +131,7 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, 1)
   env.memcg.mod_memcg_page_state(pfn, MEMCG_CACHE, 1)
   mapping.i_pages.set(index, pfn)
+  if (env.trace.enabled) trace_mm_filemap(env, 'mm_filemap_add_to_page_cache', mapping, index, pfn)
   if (shadow !== undefined) folio_refault(env, pfn, shadow)
   folio_add_lru(env, pfn)
   return pfn
@@ -157,6 +159,7 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
  * unmapped it and drops the cache's reference.
  */
 function page_cache_delete(env: MmEnv, mapping: AddressSpace, index: number, pfn: number, shadow: number): void {
+  if (env.trace.enabled) trace_mm_filemap(env, 'mm_filemap_delete_from_page_cache', mapping, index, pfn)
   mapping.i_pages.delete(index)
   if (shadow) mapping.i_shadows.set(index, shadow)
   else page_cache_slot_erase(env, mapping, index)

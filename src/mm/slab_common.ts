@@ -23,6 +23,7 @@ import type { SlabEnv, PageAllocLike } from './slab_env.js'
 import { KernelBug } from '../include/bug.js'
 import { FailSlab } from './failslab.js'
 import { TAINT_BAD_PAGE } from './slab_env.js'
+import { kmalloc_cache_text, slab_source_text } from './slab_explain.js'
 
 /** The operations a slab allocator backend provides. */
 export interface SlabBackend {
@@ -40,6 +41,8 @@ export interface SlabBackend {
   setup_cache?(s: KmemCacheCommon): void
   /** Free what the backend allocated for a cache that is going away. */
   release?(s: KmemCacheCommon): void
+  /** For explanations: where the last object came from (slab_explain.ts; cleared by the caller). */
+  alloc_src?: string
 }
 
 /** What the common layer needs to know about a slab. */
@@ -310,8 +313,10 @@ export class SlabAllocator {
   kmem_cache_alloc(s: KmemCache, gfp: gfp_t, caller = 'kmem_cache_alloc'): number {
     if (this.use_after_destroy(s, 'kmem_cache_alloc_noprof')) return 0
     if (gfp_slab_bug(gfp)) gfp = this.kmalloc_fix_flags(gfp)
-    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
     const tr = this.pa.trace
+    if (tr.explaining && this.backend.alloc_src !== undefined) this.backend.alloc_src = ''
+    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
+    if (tr.explaining) this.explain_object(s, ret, `kmem_cache_alloc(${s.name})`)
     if (tr.enabled) {
       tr.emit('kmem_cache_alloc', () =>
         `call_site=${caller} ptr=${this.env.mem.px(ret)} bytes_req=${s.object_size} bytes_alloc=${s.size} gfp_flags=${gfp_names(gfp)} node=-1 accounted=${(gfp & 0x400000) !== 0 || (s.flags & SLAB_ACCOUNT) !== 0 ? 'true' : 'false'}`,
@@ -409,13 +414,19 @@ export class SlabAllocator {
     if (size > KMALLOC_MAX_CACHE_SIZE) {
       ret = this.kmalloc_large(size, flags)
       bytes_alloc = PAGE_SIZE * 2 ** get_order(size)
+      if (this.pa.trace.explaining) {
+        this.pa.trace.explain('slab', () => `kmalloc(${size}): larger than the largest kmalloc cache (${KMALLOC_MAX_CACHE_SIZE} bytes): kmalloc_large takes an order-${get_order(size)} compound page from the page allocator${ret ? `, object 0x${this.env.mem.px(ret)}` : ', failed'}`)
+      }
     } else if (size === 0) {
       return ZERO_SIZE_PTR
     } else {
       if (gfp_slab_bug(flags)) flags = this.kmalloc_fix_flags(flags)
       const s = this.kmalloc_slab(size, flags)
+      const explaining = this.pa.trace.explaining
+      if (explaining && this.backend.alloc_src !== undefined) this.backend.alloc_src = ''
       ret = this.should_failslab(s, flags) ? 0 : this.backend.alloc(s, flags, size, caller)
       bytes_alloc = s.size
+      if (explaining) this.explain_object(s, ret, `kmalloc(${size}): ${kmalloc_cache_text(size, flags)}`)
     }
     const tr = this.pa.trace
     if (tr.enabled) {
@@ -424,6 +435,16 @@ export class SlabAllocator {
       )
     }
     return ret
+  }
+
+  /** One explanation line: the cache's choice (`why`), then where the object came from. */
+  private explain_object(s: KmemCache, ret: number, why: string): void {
+    const src = this.backend.alloc_src
+    this.pa.trace.explain('slab', () => {
+      if (!ret) return `${why}; failed: no object`
+      const slab = this.virt_to_slab(ret)
+      return `${why}; object 0x${this.env.mem.px(ret)} of ${s.name} (${s.size} bytes each) from ${slab_source_text(src)}${slab ? `, slab at pfn 0x${slab.pfn.toString(16)}` : ''}`
+    })
   }
 
   /** Kernel: kzalloc(). */

@@ -139,7 +139,10 @@ export class Slub extends SlubSlabs {
     if (kmem_cache_debug(s)) {
       object = this.alloc_debug(s, gfp, orig_size, caller)
     } else {
-      if (s.cpu_sheaves) object = alloc_from_pcs(this, s, gfp, caller)
+      if (s.cpu_sheaves) {
+        object = alloc_from_pcs(this, s, gfp, caller)
+        if (object) this.alloc_src = 'sheaf'
+      }
       if (!object) object = this.__slab_alloc_node(s, gfp, caller)
       if (object && this.opts.init_on_free && !freeptr_outside_object(s)) this.mem.memset(object + s.offset, 0, this.env.geo.ptr_size)
     }
@@ -226,6 +229,13 @@ export class Slub extends SlubSlabs {
     return freelist
   }
 
+  /**
+   * For explanations: where the last slow-path allocation found its object
+   * ('' after the fast path: the cpu slab's freelist), and the slab. Set on
+   * the slow path only, so the fast path pays nothing; the caller clears it.
+   */
+  alloc_src: '' | 'sheaf' | 'remote' | 'cpu_partial' | 'node_partial' | 'new_slab' | 'debug_partial' | 'debug_new' = ''
+
   /** Kernel: ___slab_alloc() for caches without debugging. */
   private ___slab_alloc(s: SlubCache, gfp: gfp_t, caller: string): number {
     const c = s.cpu_slab[this.pa.cpu]
@@ -236,6 +246,7 @@ export class Slub extends SlubSlabs {
       slab.freelist = 0
       slab.inuse = slab.objects
       slab.frozen = freelist !== 0
+      this.alloc_src = 'remote'
       if (freelist) return this.load_freelist(s, slab, freelist, caller, gfp)
       c.slab = null
       c.freelist = 0
@@ -250,6 +261,7 @@ export class Slub extends SlubSlabs {
       const freelist = this.freeze_slab(slab)
       if (freelist) {
         c.slab = slab
+        this.alloc_src = 'cpu_partial'
         return this.load_freelist(s, slab, freelist, caller, gfp)
       }
     }
@@ -257,6 +269,7 @@ export class Slub extends SlubSlabs {
     if (slab) {
       const freelist = this.freeze_slab(slab)
       c.slab = slab
+      this.alloc_src = 'node_partial'
       return this.load_freelist(s, slab, freelist, caller, gfp)
     }
     slab = this.new_slab(s, gfp)
@@ -264,6 +277,7 @@ export class Slub extends SlubSlabs {
       this.slab_out_of_memory(s, gfp)
       return 0
     }
+    this.alloc_src = 'new_slab'
     const freelist = slab.freelist
     slab.freelist = 0
     slab.inuse = slab.objects
@@ -320,6 +334,7 @@ export class Slub extends SlubSlabs {
         this.remove_partial(n, slab)
         this.add_full(s, n, slab)
       }
+      this.alloc_src = 'debug_partial'
       return object
     }
     const slab = this.new_slab(s, gfp)
@@ -327,6 +342,7 @@ export class Slub extends SlubSlabs {
       this.slab_out_of_memory(s, gfp)
       return 0
     }
+    this.alloc_src = 'debug_new'
     const object = slab.freelist
     slab.freelist = get_freepointer(this.mem, s, object)
     slab.inuse = 1

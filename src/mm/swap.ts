@@ -15,6 +15,7 @@ import type { MmEnv } from './mm_types.js'
 import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
 import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
 import { workingset_age_nonresident, workingset_refault } from './workingset.js'
+import { trace_mm_lru_activate, trace_mm_lru_insertion } from './mm_trace.js'
 
 /** SWAP_CLUSTER_MAX: the unit of reclaim work. */
 export const SWAP_CLUSTER_MAX = 32
@@ -46,6 +47,7 @@ export function folio_add_lru(env: MmEnv, pfn: number): void {
   }
   pages.set(pfn, PG_lru)
   lruvec_add_folio(env.memcg.folio_lruvec(pfn), pages, env.vmstat, pfn)
+  if (env.trace.enabled) trace_mm_lru_insertion(env, pfn)
 }
 
 /**
@@ -76,6 +78,7 @@ export function folio_activate(env: MmEnv, pfn: number): void {
   if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_active) || pages.test(pfn, PG_unevictable)) return
   lru_move(env, pfn, () => pages.set(pfn, PG_active))
   env.vmstat.count_vm_event(PGACTIVATE)
+  if (env.trace.enabled) trace_mm_lru_activate(env, pfn)
 }
 
 /**

@@ -33,6 +33,7 @@ import {
 import { anon_vma_clone, dup_anon_vma, unlink_anon_vmas, vma_pages } from './rmap.js'
 import { shmem_evict } from './shmem.js'
 import { KernelBug } from '../include/bug.js'
+import { vm_flags_string } from './vmflags.js'
 import { ENOMEM } from '../include/errno.js'
 
 export { vma_pages, PAGE_SIZE }
@@ -266,6 +267,15 @@ function sticky(a: vm_flags_t, b: vm_flags_t): vm_flags_t {
  * when no merge is possible (the caller then creates a VMA).
  */
 export function vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
+  if (!mm.env.trace?.explaining) return __vma_merge_new_range(mm, s)
+  const [next0, prev0] = find_vma_prev(mm, s.start)
+  const why = xp_neighbours('vma_merge_new_range', s, prev0 && prev0.vm_end === s.start ? prev0 : null, next0 && next0.vm_start === s.end ? next0 : null)
+  const r = __vma_merge_new_range(mm, s)
+  mm.env.trace.explain('vma_merge', () => `${why}: ${xp_outcome(r, s, 'a new VMA is made')}`)
+  return r
+}
+
+function __vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
   if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
   const [next0, prev0] = find_vma_prev(mm, s.start)
   const prev = prev0 && prev0.vm_end === s.start ? prev0 : null
@@ -342,6 +352,20 @@ export function vma_modify(mm: MmStruct, vma: VmArea, start: number, end: number
 }
 
 function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec): VmArea | null {
+  if (!mm.env.trace?.explaining) return __vma_merge_existing_range(mm, middle, s)
+  const [left_side, right_side] = [s.start === middle.vm_start, s.end === middle.vm_end]
+  const [prev0, next0] = [vma_prev(mm, middle), vma_next(mm, middle)]
+  const prev = left_side && prev0 && prev0.vm_end === s.start ? prev0 : null
+  const next = right_side && next0 && next0.vm_start === s.end ? next0 : null
+  const inside = (end: string): string => `none (the change ${end} inside ${xp_range(middle)})`
+  let why = xp_neighbours('vma_merge_existing_range', s, prev, next, left_side ? undefined : inside('starts'), right_side ? undefined : inside('ends'))
+  if (left_side && right_side && middle.vm_ops?.close) why += '; the VMA would be removed but has vm_ops->close'
+  const r = __vma_merge_existing_range(mm, middle, s)
+  mm.env.trace.explain('vma_merge', () => `${why}: ${xp_outcome(r, s, `no merge, ${xp_range(middle)} is split at the change's ends instead`)}`)
+  return r
+}
+
+function __vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec): VmArea | null {
   if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return null
   const left_side = s.start === middle.vm_start
   const right_side = s.end === middle.vm_end
@@ -403,6 +427,45 @@ function vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpec)
     return next
   }
   return null
+}
+
+// ------------------------------------------------------------ explanations
+
+function xp_range(v: { vm_start: number; vm_end: number } | VmaMergeSpec): string {
+  const [a, b] = 'vm_start' in v ? [v.vm_start, v.vm_end] : [v.start, v.end]
+  return `[0x${a.toString(16)}-0x${b.toString(16)})`
+}
+
+/** Why a neighbour may not merge with the range s: the first rule it breaks, or null (the checks of can_vma_merge_*). */
+function xp_refusal(v: VmArea, s: VmaMergeSpec, side: 'prev' | 'next', may_remove: boolean): string | null {
+  const diff = vm_flags_andnot(vm_flags_xor(v.vm_flags, s.vm_flags), VM_IGNORE_MERGE)
+  if (diff !== 0) return `vm_flags differ in ${vm_flags_string(diff) || 'hidden bits'}`
+  if (v.vm_file !== s.file) return v.vm_file && s.file ? 'it maps another file' : v.vm_file ? 'it maps a file and the range is anonymous' : 'the range maps a file and it is anonymous'
+  if (v.vm_userfaultfd_ctx !== s.uffd_ctx) return 'another userfaultfd context'
+  if (v.anon_name !== s.anon_name) return `another anon name (${JSON.stringify(v.anon_name)} vs ${JSON.stringify(s.anon_name)})`
+  if (may_remove && v.vm_ops?.close) return 'it would be removed and has vm_ops->close'
+  if (!is_mergeable_anon_vma(v, s)) return 'incompatible anon_vma (each side has its own, or one came from a fork and still shares pages with the parent)'
+  if (side === 'prev' && v.vm_pgoff + vma_pages(v) !== s.pgoff) return `pgoff not contiguous (it ends at ${v.vm_pgoff + vma_pages(v)}, the range starts at ${s.pgoff})`
+  if (side === 'next' && v.vm_pgoff !== s.pgoff + (s.end - s.start) / PAGE_SIZE) return `pgoff not contiguous (the range ends at ${s.pgoff + (s.end - s.start) / PAGE_SIZE}, it starts at ${v.vm_pgoff})`
+  return null
+}
+
+/** The rule-by-rule verdict on both neighbours, before the merge changes them. */
+function xp_neighbours(fn: string, s: VmaMergeSpec, prev: VmArea | null, next: VmArea | null, no_prev = 'none adjacent', no_next = 'none adjacent'): string {
+  const head = `${fn} ${xp_range(s)} ${vm_flags_string(s.vm_flags)}`
+  if (vm_flags_test(s.vm_flags, VM_SPECIAL)) return `${head}: VM_SPECIAL (VM_IO|VM_PFNMAP|VM_MIXEDMAP|VM_DONTEXPAND) never merges`
+  const left = prev ? xp_refusal(prev, s, 'prev', false) : null
+  // next is removed when prev can grow over it (can_vma_merge_before's may_remove)
+  let right = next ? xp_refusal(next, s, 'next', !!prev && !left) : null
+  if (prev && next && !left && !right && prev.anon_vma && next.anon_vma && prev.anon_vma !== next.anon_vma) right = 'prev and next have different anon_vmas, so only prev may grow'
+  const one = (side: string, v: VmArea | null, r: string | null, none: string): string => (v ? `${side} ${xp_range(v)} ${r ? `refused: ${r}` : 'compatible'}` : `${side}: ${none}`)
+  return `${head}: ${one('prev', prev, left, no_prev)}, ${one('next', next, right, no_next)}`
+}
+
+function xp_outcome(r: VmArea | null, s: VmaMergeSpec, none: string): string {
+  if (!r) return none
+  const grew = r.vm_start < s.start && r.vm_end > s.end ? 'prev, the range and next became one VMA' : r.vm_start < s.start ? 'prev grew over the range' : r.vm_end > s.end ? 'next grew down over the range' : 'the range took the neighbour\'s place'
+  return `merged, ${grew}: ${xp_range(r)}`
 }
 
 /** Invariant checker for an mm's VMA tree (DEBUG_VM's validate_mm). Throws KernelBug. */

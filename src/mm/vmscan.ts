@@ -13,7 +13,7 @@
  * are aged only when their inactive list is low (or refaults were seen).
  * Scans take from the tail (the oldest) and put survivors back at the head.
  */
-import { __GFP_FS, __GFP_IO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from './gfp.js'
+import { __GFP_FS, __GFP_IO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, gfp_names } from './gfp.js'
 import {
   type Lruvec,
   LRU_ACTIVE,
@@ -115,7 +115,21 @@ function isolate_lru_folios(env: MmEnv, lruvec: Lruvec, lru: number, nr_to_scan:
     pages.clear(pfn, PG_lru)
     taken.push(pfn)
   }
+  // One zone of reclaim here (classzone ZONE_NORMAL's index on x86_64: 2), order 0, no folios skipped.
+  if (env.trace.enabled) {
+    env.trace.emit('mm_vmscan_lru_isolate', () =>
+      `isolate_mode=0 classzone=2 order=0 nr_requested=${nr_to_scan} nr_scanned=${taken.length} nr_skipped=0 nr_taken=${taken.length} lru=${LRU_NAMES[lru]}`,
+    )
+  }
   return taken
+}
+
+/** Kernel: LRU_NAMES (include/trace/events/mmflags.h): the lru= of the vmscan tracepoints. */
+const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable']
+
+/** Kernel: show_reclaim_flags(trace_reclaim_flags(file)). */
+function reclaim_flags(file: boolean): string {
+  return `${file ? 'RECLAIM_WB_FILE' : 'RECLAIM_WB_ANON'}|RECLAIM_WB_ASYNC`
 }
 
 /**
@@ -158,6 +172,11 @@ function shrink_inactive_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc
   vm.count_vm_events(PGSTEAL_ANON + file, nr_reclaimed)
   memcg.pgsteal += nr_reclaimed
   lru_note_cost(env, lruvec, file === 1, stat.nr_pageout, nr_scanned - nr_reclaimed)
+  if (env.trace.enabled) {
+    env.trace.emit('mm_vmscan_lru_shrink_inactive', () =>
+      `nid=0 nr_scanned=${nr_scanned} nr_reclaimed=${nr_reclaimed} nr_dirty=${stat.nr_dirty} nr_writeback=${stat.nr_writeback} nr_congested=${stat.nr_congested} nr_immediate=${stat.nr_immediate} nr_activate_anon=${stat.nr_activate[0]} nr_activate_file=${stat.nr_activate[1]} nr_ref_keep=${stat.nr_ref_keep} nr_unmap_fail=${stat.nr_unmap_fail} priority=${sc.priority} flags=${reclaim_flags(file === 1)}`,
+    )
+  }
   return nr_reclaimed
 }
 
@@ -191,6 +210,11 @@ export function shrink_active_list(env: MmEnv, nr_to_scan: number, lruvec: Lruve
   move_folios_to_lru(env, lruvec, l_active)
   const nr_deactivate = move_folios_to_lru(env, lruvec, l_inactive)
   env.vmstat.count_vm_events(PGDEACTIVATE, nr_deactivate)
+  if (env.trace.enabled) {
+    env.trace.emit('mm_vmscan_lru_shrink_active', () =>
+      `nid=0 nr_taken=${list.length} nr_active=${l_active.length} nr_deactivated=${nr_deactivate} nr_referenced=${nr_rotated} priority=${sc.priority} flags=${reclaim_flags(lru === LRU_ACTIVE_FILE)}`,
+    )
+  }
   if (nr_rotated) lru_note_cost(env, lruvec, lru === LRU_ACTIVE_FILE, 0, nr_rotated)
 }
 
@@ -371,13 +395,24 @@ function do_try_to_free_pages(env: MmEnv, sc: ScanControl): number {
 export function try_to_free_mem_cgroup_pages(env: MmEnv, memcg: MemCgroup, nr_pages: number, gfp: number, may_swap: boolean): number {
   const gfp_mask = (gfp & (__GFP_IO | __GFP_FS | GFP_KERNEL)) | (GFP_HIGHUSER_MOVABLE & ~GFP_KERNEL)
   const sc = scan_control(memcg, Math.max(nr_pages, SWAP_CLUSTER_MAX), gfp_mask, may_swap, null)
-  return do_try_to_free_pages(env, sc)
+  if (env.trace.enabled) env.trace.emit('mm_vmscan_memcg_reclaim_begin', () => `order=0 gfp_flags=${gfp_flags_text(gfp_mask)}`)
+  const n = do_try_to_free_pages(env, sc)
+  if (env.trace.enabled) env.trace.emit('mm_vmscan_memcg_reclaim_end', () => `nr_reclaimed=${n}`)
+  return n
+}
+
+/** show_gfp_flags(): the flag names without the hex prefix format_gfp prints. */
+function gfp_flags_text(gfp: number): string {
+  return gfp_names(gfp)
 }
 
 /** Kernel: try_to_free_pages(): direct reclaim for an allocation; pages freed. */
-export function try_to_free_pages(env: MmEnv, gfp: number, node: NodeState): number {
+export function try_to_free_pages(env: MmEnv, gfp: number, node: NodeState, order = 0): number {
   const sc = scan_control(null, SWAP_CLUSTER_MAX, gfp, true, node)
-  return do_try_to_free_pages(env, sc)
+  if (env.trace.enabled) env.trace.emit('mm_vmscan_direct_reclaim_begin', () => `order=${order} gfp_flags=${gfp_flags_text(gfp)}`)
+  const n = do_try_to_free_pages(env, sc)
+  if (env.trace.enabled) env.trace.emit('mm_vmscan_direct_reclaim_end', () => `nr_reclaimed=${n}`)
+  return n
 }
 
 /**

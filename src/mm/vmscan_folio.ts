@@ -25,6 +25,15 @@ import { filemap_write_and_wait_range, remove_mapping_for_reclaim } from './shme
 import { folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
 import { workingset_eviction } from './workingset.js'
+import { page_ptr } from './mm_trace.js'
+
+/** One reclaim explanation: pfn, what it is, the verdict (reclaim, activate, keep) and why. */
+function xp_verdict(env: MmEnv, pfn: number, verdict: string, why: string): void {
+  const pages = env.pages
+  env.trace.explain('reclaim', () =>
+    `shrink_folio_list: pfn 0x${pfn.toString(16)} (${pages.mapping[pfn] < 0 ? 'anon' : 'file'}, mapcount ${Math.max(0, pages._mapcount[pfn])}${pages.test(pfn, PG_dirty) ? ', dirty' : ''}): ${verdict}: ${why}`,
+  )
+}
 
 /** enum folio_references. */
 export const FOLIOREF_RECLAIM = 0
@@ -85,16 +94,23 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
   const pages = env.pages
   let nr_reclaimed = 0
   let pgactivate = 0
+  const xp = env.trace.explaining
   for (const pfn of list) {
     sc.nr_scanned++
     let activate = false
+    // For explanations: the verdict's reason (set on every path; only read when someone listens).
+    let why = ''
     outcome: {
       if (!folio_evictable(env, pfn)) {
+        why = 'unevictable (mlocked or on an unevictable mapping)'
         activate = true
         break outcome
       }
       const mapped = pages._mapcount[pfn] > 0
-      if (!sc.may_unmap && mapped) break outcome
+      if (!sc.may_unmap && mapped) {
+        why = 'mapped, and this reclaim may not unmap'
+        break outcome
+      }
       const file = folio_is_file_lru(pages, pfn)
       const anon = pages.mapping[pfn] < 0
       const lazyfree = anon && !pages.test(pfn, PG_swapbacked)
@@ -102,18 +118,25 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       const writeback = file && !lazyfree && pages.test(pfn, PG_writeback)
       if (dirty || writeback) stat.nr_dirty++
       if (dirty && !writeback) stat.nr_unqueued_dirty++
+      const was_referenced = xp && pages.test(pfn, PG_referenced)
       const references = ignore_references ? FOLIOREF_RECLAIM : folio_check_references(env, pfn, sc)
       if (references === FOLIOREF_ACTIVATE) {
+        if (xp) why = `folio_check_references: referenced ${was_referenced ? 'again (PG_referenced was set)' : 'through more than one PTE, an executable file page or VM_LOCKED'}`
         activate = true
         break outcome
       }
       if (references === FOLIOREF_KEEP) {
+        why = 'folio_check_references: young PTE seen for the first time, PG_referenced set, kept for one more round'
         stat.nr_ref_keep++
         break outcome
       }
       if (anon && !lazyfree && !pages.test(pfn, PG_swapcache)) {
-        if ((sc.gfp_mask & __GFP_IO) === 0) break outcome
+        if ((sc.gfp_mask & __GFP_IO) === 0) {
+          why = 'anonymous and the allocation may not do I/O (no __GFP_IO)'
+          break outcome
+        }
         if (!add_to_swap(env, pfn)) {
+          why = 'anonymous and add_to_swap found no swap slot'
           activate = true
           break outcome
         }
@@ -125,9 +148,11 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         if (lazyfree && unmapped) {
           env.vmstat.count_vm_event(PGLAZYFREED)
           nr_reclaimed++
+          if (xp) xp_verdict(env, pfn, 'reclaim', 'clean MADV_FREE page: freed with its last mapping')
           continue
         }
         if (!unmapped || pages._mapcount[pfn] > 0) {
+          why = 'try_to_unmap could not remove every mapping'
           stat.nr_unmap_fail++
           activate = true
           break outcome
@@ -142,6 +167,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
         if (m && m.backing === 'disk') filemap_write_and_wait_range(env, m, pages.index[pfn], pages.index[pfn])
         if (pages.test(pfn, PG_dirty)) {
+          why = 'dirty file page still dirty after writeback: PG_reclaim, back to the active list'
           pages.set(pfn, PG_reclaim)
           activate = true
           break outcome
@@ -150,19 +176,34 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       if (pages.test(pfn, PG_dirty)) {
         // shmem has no swap writeout here: its writepage keeps the folio (AOP_WRITEPAGE_ACTIVATE).
         if (shmem) {
+          why = 'dirty shmem page: its writepage keeps it (AOP_WRITEPAGE_ACTIVATE)'
           activate = true
           break outcome
         }
-        if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) break outcome
+        if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) {
+          why = references === FOLIOREF_RECLAIM_CLEAN ? 'dirty, and only clean pages may go (referenced through read())' : 'dirty, and this pass may not write pages yet'
+          break outcome
+        }
         // pageout(): the swap-cache folio is written; an asynchronous device keeps it under writeback.
+        if (env.trace.enabled) env.trace.emit('mm_vmscan_write_folio', () => `page=${page_ptr(env, pfn)} pfn=0x${pfn.toString(16)} flags=${file ? 'RECLAIM_WB_FILE' : 'RECLAIM_WB_ANON'}|RECLAIM_WB_ASYNC`)
         swap_writepage(env, pfn)
         stat.nr_pageout++
         const si = env.swap.si_of(pages.private[pfn])
-        if (!si?.bdev?.synchronous || pages.test(pfn, PG_dirty)) break outcome
+        if (!si?.bdev?.synchronous || pages.test(pfn, PG_dirty)) {
+          why = 'written to swap (pageout); the device is asynchronous: under writeback, freed on a later pass'
+          break outcome
+        }
       }
-      if (pages._refcount[pfn] !== 1) break outcome
+      if (pages._refcount[pfn] !== 1) {
+        if (xp) why = `someone else holds a reference (refcount ${pages._refcount[pfn]})`
+        break outcome
+      }
       // __remove_mapping(): the slot keeps a shadow of the evicted folio.
       const shadow = workingset_eviction(env.memcg, pages, pfn, sc.target_mem_cgroup)
+      if (xp) {
+        const how = pages.test(pfn, PG_swapcache) ? `anonymous: swapped out to entry 0x${pages.private[pfn].toString(16)}, a shadow left in the swap cache` : 'clean page-cache page: dropped from the page cache, a shadow left in its slot'
+        xp_verdict(env, pfn, 'reclaim', `${ignore_references ? 'references ignored (MADV_PAGEOUT); ' : 'not referenced since the last scan; '}${how}`)
+      }
       if (pages.test(pfn, PG_swapcache)) {
         const entry = pages.private[pfn]
         __delete_from_swap_cache(env, pfn, entry, shadow)
@@ -171,12 +212,16 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         put_page(env, pfn)
       } else {
         const mapping = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
-        if (!mapping) break outcome
+        if (!mapping) {
+          why = 'no mapping to remove it from'
+          break outcome
+        }
         remove_mapping_for_reclaim(env, mapping, pages.index[pfn], pfn, shadow)
       }
       nr_reclaimed++
       continue
     }
+    if (xp) xp_verdict(env, pfn, activate ? 'activate' : 'keep', why)
     // Not a candidate for swapping after all: give back its slot when swap runs short.
     if (activate && pages.test(pfn, PG_swapcache) && (vm_swap_full(env) || pages.test(pfn, PG_mlocked))) folio_free_swap(env, pfn)
     if (activate && !pages.test(pfn, PG_mlocked)) {

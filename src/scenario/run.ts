@@ -22,10 +22,11 @@ import { free, type FreeUnit } from '../user/free.js'
 import type { Page } from '../mm/page.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
+import { Observer, type RunOptions, type StepObservations } from './observe.js'
 import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
 
-/** What one step did. */
-export interface StepRecord {
+/** What one step did (with --explain, --trace or --counters also what it decided, emitted and left: observe.ts). */
+export interface StepRecord extends StepObservations {
   step: number
   line: number
   op: string
@@ -75,10 +76,13 @@ export class Run {
   readonly procs = new Map<string, Process>()
   readonly caches = new Map<string, KmemCache>()
   current: string | null = null
+  /** Explanations, events and counters per step, as the options ask (observe.ts). */
+  readonly observer: Observer
 
-  constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>) {
+  constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>, opts: RunOptions = {}) {
     const o = sc.machine
     this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, slab: o.slab, debug_vm: o.debug_vm, swap: o.swap })
+    this.observer = new Observer(this.m, opts)
   }
 
   proc(name?: string): [string, Process] {
@@ -104,12 +108,14 @@ export class Run {
   exec(s: Step, index: number): StepRecord {
     const place = `${this.sc.file}:${s.line}:${s.col}`
     let r: StepRecord
+    const t0 = this.observer.begin()
     try {
       r = step(this, s, index)
     } catch (e) {
       if (e instanceof ScenarioRunError) throw new ScenarioRunError(`${place}: ${s.op}: ${e.message}`)
       throw e
     }
+    Object.assign(r, this.observer.end(t0))
     const e = (s.args as { expect?: ExpectSrc } | null)?.expect
     if (e !== undefined) {
       const why = unmet(r, e, this.env)
@@ -456,6 +462,18 @@ export function record_line(r: StepRecord): string {
   return `${who}${r.call} = ${ret}`
 }
 
+/** The explanation lines printed under a step's line (docs/explain.md): `  | kind: text`. */
+export function explain_lines(r: StepRecord): string[] {
+  return (r.explain ?? []).map((x) => `  | ${x.kind}: ${x.text}`)
+}
+
+/** A step as text: its line, its explanations, then what a look inside printed. */
+export function record_text(r: StepRecord): string {
+  const out = [record_line(r), ...explain_lines(r)]
+  if (r.text !== undefined) out.push(r.text.replace(/\n$/, ''))
+  return out.join('\n')
+}
+
 /** A record for JSON output: addresses and pfns as the kernel's hex, as the text lines print them. */
 export function record_json(r: StepRecord): object {
   const ret = typeof r.ret === 'number' && (r.op === 'alloc_pages' || r.ret < 0 || r.ret >= 0x10000) ? hex_addr(r.ret) : r.ret
@@ -507,8 +525,8 @@ function hex_or_dec(n: number): string {
  * ScenarioExpectError when an expect: fails, ScenarioRunError (with the
  * step's place) when a step cannot run as written.
  */
-export function run_scenario(sc: Scenario, emit: (r: StepRecord) => void): Machine {
-  const run = new Run(sc)
+export function run_scenario(sc: Scenario, emit: (r: StepRecord) => void, opts: RunOptions = {}): Machine {
+  const run = new Run(sc, opts)
   sc.steps.forEach((s, i) => {
     let r: StepRecord
     try {
@@ -519,6 +537,7 @@ export function run_scenario(sc: Scenario, emit: (r: StepRecord) => void): Machi
     }
     emit(r)
   })
+  run.observer.close()
   run.m.check()
   return run.m
 }

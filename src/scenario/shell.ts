@@ -12,7 +12,8 @@ import type { z } from 'zod'
 import { KernelBug } from '../include/bug.js'
 import { OPS, OP_NAMES, MachineSpec, type OpName } from './schema.js'
 import type { Step } from './load.js'
-import { Run, record_line, ScenarioExpectError, type StepRecord } from './run.js'
+import { Run, record_text, ScenarioExpectError, type StepRecord } from './run.js'
+import type { RunOptions } from './observe.js'
 import { ScenarioRunError, VALUE_RE, nearest } from './values.js'
 import { why_addr, why_pfn } from './why.js'
 
@@ -52,7 +53,8 @@ const INT_ARGS = new Set(['order', 'uid', 'code', 'mode'])
 const SHELL_HELP = `commands: every scenario op (docs/scenarios.md) as 'op arg... key=value...', e.g.
   spawn a | mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS as=buf | store $buf "hello" | load $buf 5
   kmalloc 128 [GFP] | alloc_pages 2 | cat /proc/self/maps | pmap | free [m] | dmesg | check
-and: why ADDR|pfn:N|$name (what a page or address is) | ps | back (undo the last step) | help | exit`
+and: why ADDR|pfn:N|$name (what a page or address is) | ps | back (undo the last step)
+  explain on|off (one line per kernel decision under each step, docs/explain.md) | help | exit`
 
 /** Split a line into words; "double quoted" words keep their spaces. */
 function words(line: string): string[] {
@@ -108,6 +110,8 @@ export function parse_step(line: string, n: number): Step {
 
 export interface ShellOptions {
   machine: z.infer<typeof MachineSpec>
+  /** Explanations, trace events, counters per step (observe.ts); `explain on|off` toggles the first. */
+  run?: RunOptions
 }
 
 /** A shell session: feed it lines, it returns what to print. */
@@ -115,10 +119,14 @@ export class Shell {
   private run: Run
   /** The steps that ran, for `back`. */
   private readonly history: Step[] = []
+  /** Their records (what --trace and --counters write at the end); `back` drops the last. */
+  readonly records: StepRecord[] = []
   done = false
+  private run_opts: RunOptions
 
   constructor(private readonly opts: ShellOptions) {
-    this.run = new Run({ file: '<shell>', machine: opts.machine })
+    this.run_opts = opts.run ?? {}
+    this.run = new Run({ file: '<shell>', machine: opts.machine }, this.run_opts)
   }
 
   /** Run one line; returns the text to print (possibly empty). Never throws for a bad line. */
@@ -143,6 +151,8 @@ export class Shell {
           return this.why(rest[0])
         case 'ps':
           return this.ps()
+        case 'explain':
+          return this.explain(rest)
       }
       return this.step(parse_step(t, n))
     } catch (e) {
@@ -155,6 +165,7 @@ export class Shell {
     try {
       const r = this.exec(s)
       this.history.push(s)
+      this.records.push(r)
       return this.format(r)
     } catch (e) {
       return this.error_text(e)
@@ -175,15 +186,25 @@ export class Shell {
   }
 
   private format(r: StepRecord): string {
-    const head = record_line(r)
-    return r.text !== undefined ? `${head}\n${r.text.replace(/\n$/, '')}` : head
+    return record_text(r)
+  }
+
+  /** `explain on|off` (no argument: say which). */
+  private explain(rest: string[]): string {
+    if (rest.length === 0) return `explain is ${this.run_opts.explain ? 'on' : 'off'}`
+    if (rest.length !== 1 || (rest[0] !== 'on' && rest[0] !== 'off')) return 'explain: expected on or off'
+    this.run_opts = { ...this.run_opts, explain: rest[0] === 'on' }
+    this.run.observer.set_explain(rest[0] === 'on')
+    return `explain ${rest[0]}`
   }
 
   /** Undo the last step: replay all before it on a fresh machine (same seed: the same machine). */
   private back(): string {
     const last = this.history.pop()
     if (!last) return 'back: nothing to undo'
-    this.run = new Run({ file: '<shell>', machine: this.opts.machine })
+    this.records.pop()
+    this.run.observer.close()
+    this.run = new Run({ file: '<shell>', machine: this.opts.machine }, this.run_opts)
     for (const s of this.history) {
       try {
         this.run.exec(s, 0)
