@@ -172,7 +172,8 @@ export class MemcgSubsys {
 
   /** Kernel: folio_lruvec(). */
   folio_lruvec(pfn: number): Lruvec {
-    return this.folio_memcg(pfn).lruvec
+    const id = this.pages.memcg_data[pfn]
+    return (id === 0 ? this.root : this.id_table[id]).lruvec
   }
 
   // ---- statistics (rstat) ----
