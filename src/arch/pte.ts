@@ -445,11 +445,17 @@ export function pte_from_hw(lo: number, hi: number, layout: PteLayoutArg): PteVa
  */
 export function read_entry(buf: Uint8Array, offset: number, layout: PteLayoutArg): PteVal {
   const lo = (buf[offset] | (buf[offset + 1] << 8) | (buf[offset + 2] << 16) | (buf[offset + 3] << 24)) >>> 0
+  if (layout === 4 || layout === 'i386') return entry_from_halves(lo, 0, layout)
+  const hi = (buf[offset + 4] | (buf[offset + 5] << 8) | (buf[offset + 6] << 16) | (buf[offset + 7] << 24)) >>> 0
+  return entry_from_halves(lo, hi, layout)
+}
+
+/** read_entry() of an entry already read as its two 32-bit halves (`hi` unused for 4-byte layouts). */
+export function entry_from_halves(lo: number, hi: number, layout: PteLayoutArg): PteVal {
   if (layout === 4 || layout === 'i386') {
     if ((lo & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 || lo === 0) return lo
     return pte_from_hw(lo, 0, 'i386')
   }
-  const hi = (buf[offset + 4] | (buf[offset + 5] << 8) | (buf[offset + 6] << 16) | (buf[offset + 7] << 24)) >>> 0
   if ((lo & _PAGE_PRESENT) !== 0) return (hi & 0xfffff) * TWO32 + lo + (hi >= 0x80000000 ? _PAGE_NX : 0)
   return pte_from_hw(lo, hi, layout)
 }
@@ -478,7 +484,7 @@ export function write_entry(buf: Uint8Array, offset: number, layout: PteLayoutAr
     // Present (or none): the PFN as is, NX at bit 63 — the common case, without pte_to_hw()'s array.
     const nx = val >= _PAGE_NX
     const v = nx ? val - _PAGE_NX : val
-    lo = v % TWO32
+    lo = v >>> 0 // v mod 2^32, exact below 2^53 (no fmod)
     hi = layout === 4 || layout === 'i386' ? 0 : Math.floor(v / TWO32) + (nx ? 0x80000000 : 0)
   } else {
     ;[lo, hi] = pte_to_hw(val, layout)

@@ -182,13 +182,11 @@ export class Mmu {
       const span = this.span[lv]
       const off = pt_index(vpn, span, this.nents[lv]) * size
       if (s) s.walk_reads++
-      const b = pm.peek_buf(table)
-      const o = pm.peek_off(table) + off
       // The entry's low and high words, little endian; every flag the walk needs is in `lo`
       // (NX is bit 31 of `hi`). A not-present entry is not decoded further (swap, marker, PROTNONE).
-      const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+      const lo = pm.read_u32(table, off)
       if ((lo & _PAGE_PRESENT) === 0) return -1
-      const hi = wide ? (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0 : 0
+      const hi = wide ? pm.read_u32(table, off + 4) : 0
       const pdpte = this.pae && lv === 0 // PAE PDPTEs carry no RW/US/NX/A
       const leaf = lv === last || (lv > 0 && (lo & _PAGE_PSE) !== 0)
       if (!pdpte) {

@@ -97,40 +97,41 @@ export interface MmHost {
  */
 export class KernelObjects {
   /**
-   * Objects allocated through this table and not freed, per cache. The slab
-   * allocator itself knows each object by its address (a double free is its
-   * BUG to catch), so a count is all the bookkeeping needed: O(1) both ways.
+   * Per cache name: the cache, the objects allocated through this table and
+   * not freed (the slab allocator itself knows each object by its address, a
+   * double free is its BUG to catch, so a count is all the bookkeeping
+   * needed: O(1) both ways), and the call-site names of vm_area_alloc()-style
+   * calls, built once. One Map lookup per object allocated or freed.
    */
-  private readonly live = new Map<string, number>()
-  private readonly caches = new Map<string, KmemCache | null>()
+  private readonly by_name = new Map<string, { cache: KmemCache | null; live: number; alloc_site: string; free_site: string }>()
   constructor(readonly slab: SlabAllocator) {}
 
-  private cache(name: string): KmemCache | null {
-    let c = this.caches.get(name)
-    if (c === undefined) {
-      c = this.slab.find_cache(name)
-      this.caches.set(name, c)
+  private entry(name: string): { cache: KmemCache | null; live: number; alloc_site: string; free_site: string } {
+    let e = this.by_name.get(name)
+    if (e === undefined) {
+      e = { cache: this.slab.find_cache(name), live: 0, alloc_site: `${name}_alloc`, free_site: `${name}_free` }
+      this.by_name.set(name, e)
     }
-    return c
+    return e
   }
-  /** Kernel: kmem_cache_alloc(<name>_cachep, GFP_KERNEL): the object's address, 0 when none. */
-  alloc(name: string, caller: string): number {
-    const c = this.cache(name)
-    if (!c) return 0
-    const x = this.slab.kmem_cache_alloc(c, GFP_KERNEL, caller)
-    if (x) this.live.set(name, (this.live.get(name) ?? 0) + 1)
+  /** Kernel: kmem_cache_alloc(<name>_cachep, GFP_KERNEL): the object's address, 0 when none. `caller` defaults to <name>_alloc. */
+  alloc(name: string, caller?: string): number {
+    const e = this.entry(name)
+    if (!e.cache) return 0
+    const x = this.slab.kmem_cache_alloc(e.cache, GFP_KERNEL, caller ?? e.alloc_site)
+    if (x) e.live++
     return x
   }
-  /** Kernel: kmem_cache_free() of the object at `addr` (0: nothing, like kmem_cache_free(s, NULL)). */
-  free(name: string, caller: string, addr: number): void {
-    const c = this.cache(name)
-    if (!c || !addr) return
-    this.live.set(name, (this.live.get(name) ?? 0) - 1)
-    this.slab.kmem_cache_free(c, addr, caller)
+  /** Kernel: kmem_cache_free() of the object at `addr` (0: nothing, like kmem_cache_free(s, NULL)). `caller` defaults to <name>_free. */
+  free(name: string, caller: string | undefined, addr: number): void {
+    const e = this.entry(name)
+    if (!e.cache || !addr) return
+    e.live--
+    this.slab.kmem_cache_free(e.cache, addr, caller ?? e.free_site)
   }
   /** Objects currently allocated through this table, by cache. */
   count(name: string): number {
-    return this.live.get(name) ?? 0
+    return this.by_name.get(name)?.live ?? 0
   }
 }
 
@@ -148,13 +149,6 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
   const warned = new Set<string>()
   // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
-  // The call-site names, built once per cache (not per object).
-  const sites = new Map<string, [alloc: string, free: string]>()
-  const site = (cache: string): [string, string] => {
-    let s = sites.get(cache)
-    if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
-    return s
-  }
   // kswapd reads the zones and the allocator's watermark test.
   const pa = h.page_alloc
   const kswapd = new Kswapd(
@@ -194,8 +188,8 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     memcg: h.memcg,
     kswapd,
     swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
-    kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
-    kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
+    kmem_alloc: (cache) => objs.alloc(cache),
+    kmem_free: (cache, obj) => objs.free(cache, undefined, obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
     flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
     mmu_translate: translate_on(tlb),

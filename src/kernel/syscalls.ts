@@ -37,7 +37,7 @@ import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
 import { do_sigaction, force_sig_fault } from './signal.js'
 import { sys_getrlimit, sys_setrlimit } from './sys.js'
-import { user_access_trap } from './traps.js'
+import { CANONICAL_USER_END, user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
 import { COST_NS, type Clock } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
@@ -79,6 +79,8 @@ export class Syscalls implements TaskEnv {
   in_user_access = false
   /** Tasks asleep in a system call (wait queues: src/kernel/wait.ts). */
   readonly sleepers: Sleepers
+  /** Plain user addresses below this never trap (user_access_trap(): 2^47 on x86_64; none on 32-bit). */
+  private readonly no_trap_end: number
 
   constructor(
     readonly mm: MmEntry,
@@ -87,6 +89,7 @@ export class Syscalls implements TaskEnv {
     warn: (text: string) => void = () => undefined,
   ) {
     this.sleepers = new Sleepers(warn)
+    this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
     this.sched = new Scheduler(opts.nr_cpus, mmu)
     this.rng = new Rng(opts.seed * 2654435761)
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
@@ -325,7 +328,8 @@ export class Syscalls implements TaskEnv {
     // load and store, and V8 inlines a chain only up to a budget (about 900 bytes of bytecode);
     // spent on small wrappers, the TLB lookup and the copy were left as calls (TLB-hit loads ~20 % slower).
     this.sched.run(t)
-    const trap = this.trap(addr, len)
+    // A plain address below the canonical user end with bytes to access never traps: trap() is not asked.
+    const trap = typeof addr === 'number' && addr < this.no_trap_end && len !== 0 ? null : this.trap(addr, len)
     if (trap) return this.fault_done(t, trap)
     this.current = t
     this.in_user_access = true

@@ -16,7 +16,8 @@ import type { Ulong } from '../include/ulong.js'
 import { SEGV_MAPERR, SIGSEGV, SI_KERNEL } from '../include/uapi/signal.js'
 import type { UserFault } from './mm_entry.js'
 
-const CANONICAL_USER_END = 2 ** 47
+/** Where x86_64 user addresses stop being canonical. */
+export const CANONICAL_USER_END = 2 ** 47
 const CANONICAL_KERNEL_START = 2n ** 64n - 2n ** 47n
 
 /**

@@ -74,9 +74,10 @@ export function folio_is_file_lru(pages: PageArray, pfn: number): boolean {
 
 /** Kernel: folio_lru_list(): the list a folio belongs on given its flags. */
 export function folio_lru_list(pages: PageArray, pfn: number): number {
-  if (pages.test(pfn, PG_unevictable)) return LRU_UNEVICTABLE
-  const lru = folio_is_file_lru(pages, pfn) ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON
-  return pages.test(pfn, PG_active) ? lru + LRU_ACTIVE : lru
+  const f = pages.flags[pfn] // one read of the flags word for the three tests
+  if (f & (1 << PG_unevictable)) return LRU_UNEVICTABLE
+  const lru = (f & (1 << PG_swapbacked)) === 0 ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON
+  return f & (1 << PG_active) ? lru + LRU_ACTIVE : lru
 }
 
 /** Kernel: lruvec_add_folio(): at the head (the young end). The caller sets PG_lru. */

@@ -231,7 +231,10 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
       while (!leaf.leaf) leaf = leaf.kids[leaf.kids.length - 1]
       at = leaf.slots.length
     }
-    leaf.slots.splice(at, 0, e)
+    // splice(at, 0, e) by hand: splice allocates the array of removed elements on every call.
+    const slots = leaf.slots
+    for (let j = slots.length; j > at; j--) slots[j] = slots[j - 1]
+    slots[at] = e
     this.count++
     this.fixup(leaf)
   }
@@ -241,7 +244,9 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
     const cur = this.seek(e.vm_start, { node: null, offset: 0 })
     const leaf = cur.node
     if (!leaf || leaf.slots[cur.offset] !== e) throw new KernelBug('maple_tree: erasing an entry not in the tree')
-    leaf.slots.splice(cur.offset, 1)
+    const slots = leaf.slots
+    for (let j = cur.offset + 1; j < slots.length; j++) slots[j - 1] = slots[j]
+    slots.pop()
     this.count--
     this.fixup(leaf)
   }
@@ -416,9 +421,12 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
     if (n.leaf) {
       const s = n.slots
       for (let i = s.length - 1; i > 0; i--) {
-        if (s[i - 1].vm_end >= high) continue
-        if (s[i].vm_start <= low) return null
-        if (this.fit(s[i - 1].vm_end, s[i].vm_start, length, low, high)) return s[i]
+        const gs = s[i - 1].vm_end
+        if (gs >= high) continue
+        const ge = s[i].vm_start
+        if (ge <= low) return null
+        // Clipping only shrinks a gap: one too small unclipped (most are 0) needs no fit().
+        if (ge - gs >= length && this.fit(gs, ge, length, low, high)) return s[i]
       }
       return null
     }
@@ -444,9 +452,11 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
     if (n.leaf) {
       const s = n.slots
       for (let i = 1; i < s.length; i++) {
-        if (s[i].vm_start <= low) continue
-        if (s[i - 1].vm_end >= high) return null
-        if (this.fit(s[i - 1].vm_end, s[i].vm_start, length, low, high)) return s[i]
+        const ge = s[i].vm_start
+        if (ge <= low) continue
+        const gs = s[i - 1].vm_end
+        if (gs >= high) return null
+        if (ge - gs >= length && this.fit(gs, ge, length, low, high)) return s[i]
       }
       return null
     }

@@ -129,6 +129,8 @@ class MemcgStock {
 export class MemcgSubsys {
   readonly root: MemCgroup
   readonly by_id = new Map<number, MemCgroup>()
+  /** The same groups indexed by id (mem_cgroup_from_id()): the lookup of every page charge, uncharge and LRU move. */
+  private readonly id_table: MemCgroup[] = []
   /** The group charges go to now: the running task's (set at system-call and access entry). */
   active: MemCgroup
   /** The CPU the running task is on (its stocks are used). */
@@ -150,6 +152,7 @@ export class MemcgSubsys {
   ) {
     this.root = new MemCgroup(this.next_id++, '', null, this.pending)
     this.by_id.set(this.root.id, this.root)
+    this.id_table[this.root.id] = this.root
     this.active = this.root
     this.stocks = Array.from({ length: nr_cpus }, () => new MemcgStock())
   }
@@ -158,18 +161,25 @@ export class MemcgSubsys {
   create(name: string, parent: MemCgroup = this.root): MemCgroup {
     const g = new MemCgroup(this.next_id++, name, parent, this.pending)
     this.by_id.set(g.id, g)
+    this.id_table[g.id] = g
     return g
   }
 
   /** Kernel: folio_memcg(): the page's group (the root for a page never charged). */
   folio_memcg(pfn: number): MemCgroup {
     const id = this.pages.memcg_data[pfn]
-    return id === 0 ? this.root : this.by_id.get(id)!
+    return id === 0 ? this.root : this.id_table[id]
+  }
+
+  /** Kernel: mem_cgroup_from_id(). */
+  from_id(id: number): MemCgroup | undefined {
+    return this.id_table[id]
   }
 
   /** Kernel: folio_lruvec(). */
   folio_lruvec(pfn: number): Lruvec {
-    return this.folio_memcg(pfn).lruvec
+    const id = this.pages.memcg_data[pfn]
+    return (id === 0 ? this.root : this.id_table[id]).lruvec
   }
 
   // ---- statistics (rstat) ----
@@ -342,7 +352,7 @@ export class MemcgSubsys {
   mem_cgroup_uncharge(pfn: number): void {
     const id = this.pages.memcg_data[pfn]
     if (id === 0) return
-    const memcg = this.by_id.get(id)!
+    const memcg = this.id_table[id]
     if (!memcg.is_root) {
       memcg.memory.uncharge(1)
       memcg.memsw.uncharge(1)
@@ -438,7 +448,7 @@ export class MemcgSubsys {
     const id = this.pages.memcg_data[pfn]
     if (id === 0) return
     this.pages.memcg_data[pfn] = 0
-    this.uncharge_kmem_pages(this.by_id.get(id)!, 1)
+    this.uncharge_kmem_pages(this.id_table[id], 1)
   }
 
   /** Kernel: drain_obj_stock(): whole pages in the object stock go back; the rest stays with the group. */

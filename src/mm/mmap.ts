@@ -13,7 +13,7 @@
  * that passes those checks is a user address or length (below TASK_SIZE).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { flags_union } from '../include/wide.js'
+import { flags_union, offset_in_page } from '../include/wide.js'
 import {
   type LongBits, type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_err_value, ul_offset_in_page, ul_low32, ul_page_down, ul_pages, ulong,
 } from '../include/ulong.js'
@@ -246,14 +246,14 @@ export function get_unmapped_area(mm: MmStruct, _file: VmFile | null, addr: Ulon
     if (r < 0) return r
     if (r > mm.task_size - len) return -ENOMEM
   }
-  if (r % PAGE_SIZE) return -EINVAL
+  if (offset_in_page(r)) return -EINVAL
   const error = security_mmap_addr(mm, r)
   return error ? error : r
 }
 
 /** Kernel: round_hint_to_min(). A hint of 2^53 or more comes back as its double (ul_cmp_num). */
 function round_hint_to_min(mm: MmStruct, hint: Ulong): number {
-  const h = typeof hint === 'number' ? hint - (hint % PAGE_SIZE) : ul_cmp_num(ul_page_down(hint))
+  const h = typeof hint === 'number' ? hint - offset_in_page(hint) : ul_cmp_num(ul_page_down(hint))
   const min = mm.env.sysctl.mmap_min_addr
   if (h && h < min) return Math.ceil(min / PAGE_SIZE) * PAGE_SIZE
   return h
@@ -364,7 +364,7 @@ export function do_munmap(mm: MmStruct, start_in: UlongArg, len_in: UlongArg): n
     start = s
     len = l
   }
-  if (start % PAGE_SIZE || start > mm.task_size || len > mm.task_size - start) return -EINVAL
+  if (offset_in_page(start) || start > mm.task_size || len > mm.task_size - start) return -EINVAL
   const end = start + Math.ceil(len / PAGE_SIZE) * PAGE_SIZE
   if (end === start) return -EINVAL
   return do_vmi_align_munmap(mm, start, end)
@@ -631,7 +631,7 @@ function sys_mmap_ulong(
 function ksys_mmap_pgoff(
   mm: MmStruct, addr: Ulong, len: Ulong, prot: number, flags: number, fd: number, off: Ulong, fget: FdLookup,
 ): number {
-  if (typeof off === 'number' ? off % PAGE_SIZE : ul_offset_in_page(off)) return -EINVAL
+  if (typeof off === 'number' ? offset_in_page(off) : ul_offset_in_page(off)) return -EINVAL
   const pgoff = typeof off === 'number' ? off / PAGE_SIZE : ul_pages(off)
   let file: VmFile | null = null
   if (!(flags & M.MAP_ANONYMOUS)) {

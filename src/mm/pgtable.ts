@@ -60,7 +60,7 @@ import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page, pt_index } from '../include/wide.js'
 import type { ArchProfile } from '../arch/profile.js'
-import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, write_entry, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
+import { _KERNPG_TABLE, _PAGE_NX, _PAGE_PRESENT, _PAGE_PROTNONE, _PAGE_TABLE, pte_huge, pte_pfn, read_entry, entry_from_halves, pte_to_hw, type PteVal, pfn_pte, _PAGE_RW, _PAGE_ACCESSED, pte_layout, type PteLayout } from '../arch/pte.js'
 import type { PhysMem } from '../hw/physmem.js'
 import { KernelBug } from '../include/bug.js'
 import { GFP_KERNEL, __GFP_ACCOUNT, __GFP_ZERO } from './gfp.js'
@@ -204,8 +204,11 @@ export class PgTables {
   /** Kernel: ptep_get() (also pmdp_get/pudp_get/pgdp_get): read the entry at a physical address. */
   ptep_get(ptep: number): PteVal {
     const pfn = Math.floor(ptep / PAGE_SIZE)
+    const off = ptep - pfn * PAGE_SIZE
     const pm = this.deps.physmem
-    return read_entry(pm.peek_buf(pfn), pm.peek_off(pfn) + ptep - pfn * PAGE_SIZE, this.layout)
+    // As 32-bit words (one load each, not four byte loads).
+    const lo = pm.read_u32(pfn, off)
+    return entry_from_halves(lo, this.size === 4 ? 0 : pm.read_u32(pfn, off + 4), this.layout)
   }
   /** Raw store of an entry (set_pte/set_pmd/set_pud/set_pgd). */
   set_entry(entryp: number, val: PteVal): void {
@@ -215,8 +218,19 @@ export class PgTables {
     const pfn = Math.floor(entryp / PAGE_SIZE)
     const pm = this.deps.physmem
     const off = entryp - pfn * PAGE_SIZE
-    const base = pm.poke(pfn, off, this.size)
-    write_entry(pm.peek_buf(pfn), base + off, this.layout, val)
+    let lo: number
+    let hi: number
+    if (val === 0 || (val & _PAGE_PRESENT) !== 0) {
+      // Present (or none), the common case: the PFN as is, NX at bit 63 (write_entry()'s fast path, as words).
+      const nx = val >= _PAGE_NX
+      const v = nx ? val - _PAGE_NX : val
+      lo = v >>> 0 // v mod 2^32, exact for an integer below 2^53 (no fmod)
+      hi = Math.floor(v / 2 ** 32) + (nx ? 0x80000000 : 0)
+    } else {
+      ;[lo, hi] = pte_to_hw(val, this.layout)
+    }
+    if (this.size === 4) pm.write_u32(pfn, off, lo)
+    else pm.write_u64(pfn, off, lo, hi)
   }
   /** Kernel: set_pte_at(). */
   set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {

@@ -106,6 +106,21 @@ export class FramePageTables {
 
   /** Visit every non-none entry in [start_vpn, end_vpn) in ascending order. */
   each(start_vpn: number, end_vpn: number, fn: (vpn: number, pte: PteVal) => void): void {
+    if (end_vpn <= start_vpn) return
+    const key = Math.floor(start_vpn / this.ptrs)
+    if (end_vpn <= (key + 1) * this.ptrs) {
+      // One pte table covers the range (an munmap of a few pages): its slots directly, through
+      // the remembered table, not a walk down from the pgd. Each entry is read just before
+      // `fn` sees it, as for_each_pte() does.
+      const base = this.slot(start_vpn, false)
+      if (base === 0) return
+      const pt = this.pgtables
+      for (let vpn = start_vpn, p = base; vpn < end_vpn; vpn++, p += this.esize) {
+        const pte = pt.ptep_get(p)
+        if (pte !== 0) fn(vpn, pte)
+      }
+      return
+    }
     this.pgtables.for_each_pte(this.mm, start_vpn * PAGE_SIZE, end_vpn * PAGE_SIZE, (addr, _ptep, pte) => {
       fn(addr / PAGE_SIZE, pte)
     })

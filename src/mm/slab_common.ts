@@ -262,9 +262,12 @@ export class SlabAllocator {
    * is always caught, reported in KASAN's words, and the call does nothing.
    */
   private readonly destroyed = new WeakMap<KmemCache, number>()
+  private nr_destroyed = 0
 
   /** True (after the report) when `s` was destroyed: the caller must not touch it. */
   private use_after_destroy(s: KmemCache, func: string): boolean {
+    // Every allocation and free asks: no WeakMap lookup while no cache was ever destroyed.
+    if (this.nr_destroyed === 0) return false
     const addr = this.destroyed.get(s)
     if (addr === undefined) return false
     const p = this.env.printk
@@ -296,6 +299,7 @@ export class SlabAllocator {
     this.backend.release?.(s)
     const m = this.meta.get(s)
     this.destroyed.set(s, m?.kmem_cache_obj ?? 0)
+    this.nr_destroyed++
     if (m) {
       if (m.node_obj) this.free_obj(this.kmem_cache_node as KmemCache, m.node_obj, 'kmem_cache_release')
       if (m.kmem_cache_obj) this.free_obj(this.kmem_cache as KmemCache, m.kmem_cache_obj, 'kmem_cache_release')

@@ -40,12 +40,11 @@ export function folio_evictable(env: MmEnv, pfn: number): boolean {
 /** Kernel: folio_add_lru() + lru_add(): a new folio goes on its lruvec (inactive unless PG_active). */
 export function folio_add_lru(env: MmEnv, pfn: number): void {
   const pages = env.pages
-  if (folio_evictable(env, pfn)) pages.clear(pfn, PG_unevictable)
-  else {
-    pages.clear(pfn, PG_active)
-    pages.set(pfn, PG_unevictable)
-  }
-  pages.set(pfn, PG_lru)
+  // folio_evictable() and the flag updates as one read and one write of the flags word.
+  let f = pages.flags[pfn]
+  if ((f & (1 << PG_mlocked)) === 0) f &= ~(1 << PG_unevictable)
+  else f = (f & ~(1 << PG_active)) | (1 << PG_unevictable)
+  pages.flags[pfn] = f | (1 << PG_lru)
   lruvec_add_folio(env.memcg.folio_lruvec(pfn), pages, env.vmstat, pfn)
   if (env.trace.enabled) trace_mm_lru_insertion(env, pfn)
 }
@@ -64,13 +63,11 @@ export function folio_del_lru(env: MmEnv, pfn: number): void {
 /** Kernel: __page_cache_release() / free: off the LRU, LRU flags cleared, uncharged. */
 export function folio_release_lru(env: MmEnv, pfn: number): void {
   folio_del_lru(env, pfn)
-  const pages = env.pages
-  pages.clear(pfn, PG_active)
-  pages.clear(pfn, PG_unevictable)
-  pages.clear(pfn, PG_referenced)
-  pages.clear(pfn, PG_workingset)
+  env.pages.flags[pfn] &= ~LRU_FLAGS_CLEARED_ON_FREE
   env.memcg.mem_cgroup_uncharge(pfn)
 }
+/** The flags folio_release_lru() clears. */
+const LRU_FLAGS_CLEARED_ON_FREE = (1 << PG_active) | (1 << PG_unevictable) | (1 << PG_referenced) | (1 << PG_workingset)
 
 /** Kernel: folio_activate() (lru_activate): an inactive folio on its list moves to the active head. */
 export function folio_activate(env: MmEnv, pfn: number): void {

@@ -71,12 +71,19 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
   return { data, done: len, fault: null }
 }
 
-/** Resolve one page (vpn, holding addr) for an access: pfn, or the fault that stops it. */
+/**
+ * Resolve one page (vpn, holding addr) for an access whose first
+ * translation just faulted: pfn, or the fault that stops it. The first
+ * translation is the caller's (inline there: the path of every TLB hit),
+ * so each try here faults, then translates again.
+ */
 function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean): number | UserFault {
   let oom = false
   for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
-    const pfn = translate(mm, vpn, write)
-    if (pfn >= 0) return pfn
+    if (tries > 0) {
+      const pfn = translate(mm, vpn, write)
+      if (pfn >= 0) return pfn
+    }
     const f = do_user_addr_fault(mm, addr, write)
     if (f) {
       if (f.oom_retry !== true) return f
@@ -123,7 +130,9 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     // page_chunk() by hand: the in-page offset is needed anyway (one division, not two, per access)
     const off = offset_in_page(a)
     n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
-    const r = fault_in_page(mm, a, (a - off) / PAGE_SIZE, write)
+    const vpn = (a - off) / PAGE_SIZE
+    const pfn = translate(mm, vpn, write)
+    const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write)
     if (typeof r !== 'number') return access_faulted(r, data, done)
     if (!write) physmem.copy_out(r, off, data, done, n)
     else if (src !== undefined) store_chunk(physmem, r, off, src, done, n)
