@@ -13,6 +13,8 @@ import { PG_lru, type PageArray } from './page.js'
 import { NR_ZONE_INACTIVE_ANON, type Zone } from './mmzone.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
+const seen_buffers = new WeakMap<PageArray, Uint8Array>()
+
 /**
  * `full`: walk every list and look for pages that claim PG_lru but are on no
  * list (a pass over every frame). Otherwise (the check after each call) only
@@ -30,7 +32,12 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
     }
     return
   }
-  const seen = new Set<number>()
+  // Frames met on a list so far: a byte per frame, reused (zeroed) from one full check to the next.
+  let seen = seen_buffers.get(pages)
+  if (seen) seen.fill(0)
+  else seen_buffers.set(pages, (seen = new Uint8Array(pages.nr)))
+  const flags = pages.flags
+  const lru_bit = 1 << PG_lru
   for (const g of ss.by_id.values()) {
     const lv = g.lruvec
     for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
@@ -43,8 +50,8 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
         if (folio_lru_list(pages, pfn) !== lru) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} on list ${lru} but its flags say list ${folio_lru_list(pages, pfn)}`)
         if ((pages.memcg_data[pfn] || ss.root.id) !== g.id) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} charged to memcg ${pages.memcg_data[pfn]} is on memcg ${g.id}'s list`)
         if (pages._refcount[pfn] <= 0) throw new KernelBug(`check_lru: free pfn 0x${pfn.toString(16)} on list ${lru}`)
-        if (seen.has(pfn)) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} on two lists`)
-        seen.add(pfn)
+        if (seen[pfn]) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} on two lists`)
+        seen[pfn] = 1
         prev = pfn
         n++
       }
@@ -57,7 +64,7 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
       if (g.memory.usage < own) throw new KernelBug(`check_lru: memcg ${g.id} usage ${g.memory.usage} below its kmem and stock ${own}`)
     }
   }
-  if (full) for (let pfn = 0; pfn < pages.nr; pfn++) if (pages.test(pfn, PG_lru) && !seen.has(pfn)) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} has PG_lru but is on no list`)
+  for (let pfn = 0; pfn < pages.nr; pfn++) if (flags[pfn] & lru_bit && !seen[pfn]) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} has PG_lru but is on no list`)
   check_lru_counts(ss, vmstat, zones)
 }
 

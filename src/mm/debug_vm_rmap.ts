@@ -15,24 +15,36 @@ import { _PAGE_SPECIAL, pte_pfn, pte_present } from '../arch/pte.js'
 import type { MmStruct } from './mm_types.js'
 import type { PageArray } from './page.js'
 
+/** Per-PFN PTE counts of a checker run, reused (zeroed) from one run to the next on the same machine. */
+const count_buffers = new WeakMap<PageArray, Int32Array>()
+
 export function check_rmap_counts(pages: PageArray, mms: Iterable<MmStruct>): void {
-  const mapped = new Map<number, number>()
+  const nr = pages.nr
+  let mapped = count_buffers.get(pages)
+  if (mapped) mapped.fill(0)
+  else count_buffers.set(pages, (mapped = new Int32Array(nr)))
+  const counts = mapped
+  // The frames in the order the walks first met them (the order of the report below).
+  const order: number[] = []
   for (const mm of mms) {
     if (mm.pgd.nr_ptes === 0) continue
     mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), (_vpn, pte) => {
       if (!pte_present(pte) || pte & _PAGE_SPECIAL) return
       const pfn = pte_pfn(pte)
-      mapped.set(pfn, (mapped.get(pfn) ?? 0) + 1)
+      if (pfn >= nr) return // a frame without a struct page (ioremapped memory)
+      if (counts[pfn]++ === 0) order.push(pfn)
     })
   }
-  for (const [pfn, n] of mapped) {
-    if (pfn >= pages.nr) continue // a frame without a struct page (ioremapped memory)
-    if (pages._mapcount[pfn] !== n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has mapcount ${pages._mapcount[pfn]}`)
-    if (pages._refcount[pfn] < n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has refcount ${pages._refcount[pfn]}`)
+  const mapcount = pages._mapcount
+  const refcount = pages._refcount
+  for (const pfn of order) {
+    const n = counts[pfn]
+    if (mapcount[pfn] !== n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has mapcount ${mapcount[pfn]}`)
+    if (refcount[pfn] < n) throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} is mapped by ${n} PTEs but has refcount ${refcount[pfn]}`)
   }
-  for (let pfn = 0; pfn < pages.nr; pfn++) {
-    if (pages._mapcount[pfn] > 0 && !mapped.has(pfn)) {
-      throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} has mapcount ${pages._mapcount[pfn]} but no PTE maps it`)
+  for (let pfn = 0; pfn < nr; pfn++) {
+    if (mapcount[pfn] > 0 && counts[pfn] === 0) {
+      throw new KernelBug(`check_rmap_counts: pfn 0x${pfn.toString(16)} has mapcount ${mapcount[pfn]} but no PTE maps it`)
     }
   }
 }

@@ -67,28 +67,33 @@ export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boo
   return n
 }
 
-/** Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included). */
-export function pgtable_reachable(pt: PgTables): Set<Pfn> {
+/**
+ * Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included).
+ * `user_half_only` names pgds whose kernel half is byte-identical to init_mm's: what
+ * it reaches is what init_mm's walk (the first) has already reached, so only their user
+ * half is walked.
+ */
+export function pgtable_reachable(pt: PgTables, user_half_only: ReadonlySet<Pfn> | null = null): Set<Pfn> {
   const seen = new Set<Pfn>()
   const pm = pt.deps.physmem
   const { size, layout, levels, nents } = pt
-  const rec = (table: Pfn, lv: number): void => {
+  const rec = (table: Pfn, lv: number, lim: number): void => {
     seen.add(table)
     if (lv === levels - 1 || !pm.is_backed(table)) return
     const buf = pm.peek_buf(table)
     const at = pm.peek_off(table)
     // Only the frame's non-zero extent can hold present entries.
-    const n = Math.min(nents[lv], Math.ceil(pm.nonzero_end(table) / size))
+    const n = Math.min(lim, Math.ceil(pm.nonzero_end(table) / size))
     for (let i = Math.floor(pm.nonzero_start(table) / size); i < n; i++) {
       if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
-      if (!seen.has(child)) rec(child, lv + 1)
+      if (!seen.has(child)) rec(child, lv + 1, nents[lv + 1])
     }
   }
-  rec(pt.init_mm.pgd, 0)
-  for (const mm of pt.pgd_list) rec(mm.pgd, 0)
+  rec(pt.init_mm.pgd, 0, nents[0])
+  for (const mm of pt.pgd_list) rec(mm.pgd, 0, user_half_only?.has(mm.pgd) ? pt.KERNEL_PGD_BOUNDARY : nents[0])
   return seen
 }
 
@@ -119,7 +124,21 @@ function first_difference(a: Uint8Array, b: Uint8Array, from: number, to: number
  */
 export function check_pgtables(pt: PgTables, touched: readonly number[] | null = null): void {
   const d = pt.deps
-  const reach = pgtable_reachable(pt)
+  const kfrom = pt.KERNEL_PGD_BOUNDARY * pt.size
+  const kto = pt.nents[0] * pt.size
+  // Where each pgd's kernel half first differs from init_mm's (reported below, after the
+  // reachability checks, as before); the identical ones need no walk of their kernel half.
+  const kernel_diff = new Map<PgtableMm, number>()
+  let same: Set<Pfn> | null = null
+  if (!pt.pae) {
+    const ref = d.physmem.peek(pt.init_mm.pgd)
+    for (const mm of pt.pgd_list) {
+      const i = first_difference(d.physmem.peek(mm.pgd), ref, kfrom, kto)
+      kernel_diff.set(mm, i)
+      if (i < 0) (same ??= new Set<Pfn>()).add(mm.pgd)
+    }
+  }
+  const reach = pgtable_reachable(pt, same)
   for (const pfn of reach) {
     if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
   }
@@ -138,8 +157,6 @@ export function check_pgtables(pt: PgTables, touched: readonly number[] | null =
   }
   const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
   if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
-  const kfrom = pt.KERNEL_PGD_BOUNDARY * pt.size
-  const kto = pt.nents[0] * pt.size
   for (const mm of pt.pgd_list) {
     const pairs: [Pfn, Pfn, number, number][] = []
     if (pt.pae) {
@@ -152,7 +169,7 @@ export function check_pgtables(pt: PgTables, touched: readonly number[] | null =
       pairs.push([mm.pgd, pt.init_mm.pgd, kfrom, kto])
     }
     for (const [mine, ref_pfn, from, to] of pairs) {
-      const i = first_difference(d.physmem.peek(mine), d.physmem.peek(ref_pfn), from, to)
+      const i = pt.pae ? first_difference(d.physmem.peek(mine), d.physmem.peek(ref_pfn), from, to) : (kernel_diff.get(mm) as number)
       if (i >= 0) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
     }
     const bytes = pgtable_count_tables(pt, mm, true) * PAGE_SIZE

@@ -83,6 +83,7 @@ function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id
  * `cpu` names the list in messages: -1 for the slab's own freelist, else that CPU's freelist.
  */
 function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array, cpu: number): number {
+  if (!head) return 0
   const what = (): string => (cpu < 0 ? 'the slab freelist' : `cpu ${cpu} freelist`)
   let n = 0
   for (let p = head; p; p = get_freepointer(b.env.mem, s, p)) {
@@ -96,11 +97,15 @@ function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array,
   return n
 }
 
+/** What slab_set() gives for an empty list (never written to). */
+const NO_SLABS: ReadonlySet<Slab> = new Set<Slab>()
+
 /** The slabs of a node list, walked through the intrusive links (what its iterator yields, without a generator). */
-function slab_set(l: SlabList): Set<Slab> {
+function slab_set(l: SlabList): ReadonlySet<Slab> {
+  if (!l.head) return NO_SLABS
   const set = new Set<Slab>()
-  for (let x = l.head; x; ) {
-    const next = x.list_next
+  for (let x: Slab | null = l.head; x; ) {
+    const next: Slab | null = x.list_next
     set.add(x)
     x = next
   }
@@ -109,10 +114,14 @@ function slab_set(l: SlabList): Set<Slab> {
 
 function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
   const n = s.node
-  const cpu_of = new Map<Slab, number>()
-  s.cpu_slab.forEach((c, cpu) => {
+  // The CPU whose cpu slab each slab is (the last such CPU if several claim it), made only when some CPU has one.
+  let cpu_of: Map<Slab, number> | null = null
+  const cpu_slab = s.cpu_slab
+  for (let cpu = 0; cpu < cpu_slab.length; cpu++) {
+    const c = cpu_slab[cpu]
     if (c.slab) {
       if (c.slab.cache !== s) bug(`${s.name}: cpu ${cpu} slab belongs to ${c.slab.cache.name}`)
+      if (!cpu_of) cpu_of = new Map<Slab, number>()
       cpu_of.set(c.slab, cpu)
     } else if (c.freelist) bug(`${s.name}: cpu ${cpu} has a freelist but no slab`)
     let k = 0
@@ -120,7 +129,7 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
       if (p.cpu_partial !== cpu) bug(`${s.name}: slab on cpu ${cpu} partial list says cpu ${p.cpu_partial}`)
       if (++k > slabs.length) bug(`${s.name}: cpu ${cpu} partial list loops`)
     }
-  })
+  }
   // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, OBJ_IN_SHEAF, in one sheaf only.
   // (Visited in this order: each CPU's main then spare sheaf, the barn's full sheaves, its empty ones.)
   const in_sheaf = new Set<number>()
@@ -149,7 +158,7 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
     const seen = new Uint8Array(slab.objects)
     const on_slab_list = walk(b, s, slab, slab.freelist, seen, -1)
     let free = on_slab_list
-    const cpu = cpu_of.get(slab)
+    const cpu = cpu_of?.get(slab)
     if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, cpu)
     let allocated = 0
     const state = slab.state

@@ -78,7 +78,9 @@ describe('the OOM killer', () => {
     const m = boot({ ram: '64M' })
     const keep = m.spawn({ name: 'keeper' })
     const a = keep.mmap(0, 16 << 20, RW, ANON)
-    for (let o = 0; o < 16 << 20; o += 4096) keep.store(a + o, [1])
+    m.deferred_check(() => {
+      for (let o = 0; o < 16 << 20; o += 4096) keep.store(a + o, [1])
+    })
     keep.set_oom_score_adj(-1000)
     const p = m.spawn({ name: 'hog' })
     const e = m.deferred_check(() => hog(p, 128))
@@ -92,15 +94,18 @@ describe('the OOM killer', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ mb: fc.integer({ min: 0, max: 6 }), adj: fc.constantFrom(-1000, -500, 0, 0, 300, 1000) }), { minLength: 1, maxLength: 5 }), (specs) => {
         const m = boot({ ram: '64M' })
-        const ps = specs.map((s, i) => {
-          const p = m.spawn({ name: `t${i}` })
-          if (s.mb) {
-            const a = p.mmap(0, s.mb << 20, RW, ANON)
-            for (let o = 0; o < s.mb << 20; o += 4096) p.store(a + o, [1])
-          }
-          p.set_oom_score_adj(s.adj)
-          return p
-        })
+        // Filling memory page by page is set-up here: checked once at the end of it (deferred_check).
+        const ps = m.deferred_check(() =>
+          specs.map((s, i) => {
+            const p = m.spawn({ name: `t${i}` })
+            if (s.mb) {
+              const a = p.mmap(0, s.mb << 20, RW, ANON)
+              for (let o = 0; o < s.mb << 20; o += 4096) p.store(a + o, [1])
+            }
+            p.set_oom_score_adj(s.adj)
+            return p
+          }),
+        )
         const oc = oom_control(0xcc0, 0, 2)
         oc.totalpages = m.page_alloc.totalram_pages()
         m.oom.select_bad_process(oc, ps.map((p) => p.task))
@@ -120,7 +125,9 @@ describe('/proc/<pid>/oom_score, oom_score_adj, oom_adj', () => {
     const m = boot({ ram: '64M' })
     const p = m.spawn({ name: 'app' })
     const a = p.mmap(0, 8 << 20, RW, ANON)
-    for (let o = 0; o < 8 << 20; o += 4096) p.store(a + o, [1])
+    m.deferred_check(() => {
+      for (let o = 0; o < 8 << 20; o += 4096) p.store(a + o, [1])
+    })
     const total = m.page_alloc.totalram_pages()
     for (const adj of [0, 500, -500, 1000]) {
       p.set_oom_score_adj(adj)
