@@ -11,6 +11,7 @@ import { proc_paths } from '../fs/proc/root.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
 import { replay_command } from './replay.js'
 import { run_command } from './run.js'
+import { lesson_command } from './lesson.js'
 import { shell_command } from './shell.js'
 import { why_command } from './why.js'
 import { trace_command } from './trace.js'
@@ -28,6 +29,8 @@ commands:
   dmesg                boot a machine and print its kernel log
   run FILE.yaml        run a scenario file (docs/scenarios.md): one strace-like line per step,
                        /proc files, pmap and dmesg where the steps ask; --json for the step records
+  lesson [TOPIC]       a lesson: a scenario that shows one part of the memory manager, each step
+                       followed by what to look at in its output; --list: the topics
   shell [FILE.yaml]    a shell inside a simulated machine (scenario steps typed directly, why,
                        ps, back); reads commands from standard input when it is not a terminal
   why pfn:N|0xADDR     what a page frame or address of a freshly booted machine is
@@ -77,6 +80,11 @@ function machine_spec(v: Record<string, string | boolean | undefined>): MachineS
   return { arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab }
 }
 
+/** Only the machine options given on the command line (they override a scenario's machine). */
+function given_machine(v: Record<string, string | boolean | undefined>): MachineSpecT {
+  return Object.fromEntries(Object.entries(machine_spec(v)).filter(([k]) => v[k] !== undefined)) as MachineSpecT
+}
+
 /** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
 export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number | Promise<number> {
   let parsed
@@ -97,6 +105,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         'max-frames': { type: 'string' },
         csv: { type: 'boolean' },
         svg: { type: 'string' },
+        list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -137,14 +146,16 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       }
       case 'run': {
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
-        return run_command(rest[0], parsed.values.json === true, out, err)
+        return run_command(rest[0], parsed.values.json === true, out, err, given_machine(parsed.values))
+      }
+      case 'lesson': {
+        if (rest.length > 1) throw new UsageError(`lesson: unexpected argument '${rest[1]}'`)
+        return lesson_command(rest[0], parsed.values.list === true, parsed.values.json === true, given_machine(parsed.values), out, err)
       }
       case 'shell': {
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
-        const values: Record<string, unknown> = parsed.values
-        const given = Object.fromEntries(Object.entries(machine_spec(parsed.values)).filter(([k]) => values[k] !== undefined))
-        return shell_command(given, rest[0], process.stdin, out, err)
+        return shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')

@@ -13,12 +13,19 @@ import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import { run_scenario, record_line, record_json, ScenarioExpectError, type StepRecord } from '../scenario/run.js'
 import { ScenarioRunError } from '../scenario/values.js'
 import { MachineConfigError } from '../machine.js'
+import type { MachineSpec } from '../scenario/schema.js'
+import type { z } from 'zod'
 
 function to_json(records: StepRecord[]): string {
   return JSON.stringify(records.map(record_json), null, 1)
 }
 
-export function run_command(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void): number {
+/**
+ * `machine`: the machine options given on the command line, which override
+ * the scenario's own. A scenario with a `title:` (a lesson) prints it and
+ * its description first.
+ */
+export function run_command(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void, machine: z.infer<typeof MachineSpec> = {}): number {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -33,10 +40,18 @@ export function run_command(path: string, json: boolean, out: (s: string) => voi
       return
     }
     out(record_line(r))
-    if (r.text !== undefined) out(r.text.replace(/\n$/, ''))
+    if (r.text !== undefined && r.text !== '') out(r.text.replace(/\n$/, ''))
+    if (r.say !== undefined) for (const l of r.say.replace(/\n$/, '').split('\n')) out(`  # ${l}`)
   }
   try {
-    run_scenario(load_scenario(text, path), emit)
+    const sc = load_scenario(text, path)
+    sc.machine = { ...sc.machine, ...machine }
+    if (!json && sc.title !== undefined) {
+      out(`== ${sc.title}`)
+      if (sc.description !== undefined) out(sc.description.trim())
+      out('')
+    }
+    run_scenario(sc, emit)
     if (json) out(to_json(records))
     return 0
   } catch (e) {

@@ -20,6 +20,9 @@ import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
 import { free, type FreeUnit } from '../user/free.js'
 import type { Page } from '../mm/page.js'
+import type { Cgroup } from '../user/cgroup.js'
+import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
+import { DEVICE_OPS, device_step } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
 import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
@@ -39,6 +42,8 @@ export interface StepRecord {
   signal?: { signal: string; code: string; addr: number | bigint }
   /** The text a look inside printed (a /proc file, pmap, dmesg). */
   text?: string
+  /** The step's `say:` explanation, printed after its output. */
+  say?: string
 }
 
 /** An `expect:` that did not hold; the message names the file, line and column. */
@@ -74,6 +79,7 @@ export class Run {
   readonly env: Bindings = new Map()
   readonly procs = new Map<string, Process>()
   readonly caches = new Map<string, KmemCache>()
+  readonly cgroups = new Map<string, Cgroup>()
   current: string | null = null
 
   constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>) {
@@ -111,6 +117,7 @@ export class Run {
       throw e
     }
     const e = (s.args as { expect?: ExpectSrc } | null)?.expect
+    if (s.say !== undefined) r.say = s.say
     if (e !== undefined) {
       const why = unmet(r, e, this.env)
       if (why) {
@@ -142,6 +149,10 @@ function step(run: Run, s: Step, index: number): StepRecord {
   const a = (typeof s.args === 'object' && s.args !== null && !Array.isArray(s.args) ? s.args : {}) as A
   const scalar = typeof s.args === 'object' ? undefined : (s.args as string | number | boolean)
   const rec: StepRecord = { step: index + 1, line: s.line, op: s.op, who: '', call: '' }
+  if (DEVICE_OPS.has(s.op)) {
+    device_step(run, s.op, s.args, rec)
+    return rec
+  }
   const v = (x: unknown, d?: number): number => run.v(x as ValueSrc | undefined, d)
   const f = (x: unknown, kind: Parameters<typeof flags>[1]): number => (x === undefined ? 0 : flags(x as FlagsSrc, kind))
   const k = run.m.kernel
@@ -304,6 +315,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'pread': {
       const [who, p] = run.proc()
       const [fd, len, off] = [v(a.fd), v(a.len), v(a.off, 0)]
+      regular_only(run, p, fd, 'pread')
       Object.assign(rec, { who, call: `pread(${fd}, ${len}, ${off})` })
       sys(rec, () => text_of(p.pread(fd, len, off)))
       break
@@ -311,6 +323,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'pwrite': {
       const [who, p] = run.proc()
       const [fd, off] = [v(a.fd), v(a.off, 0)]
+      regular_only(run, p, fd, 'pwrite')
       const data = bytes_of(a.data, run.env)
       Object.assign(rec, { who, call: `pwrite(${fd}, ${data.length > 64 ? `${data.length} bytes` : text_of(data)}, ${off})` })
       sys(rec, () => p.pwrite(fd, data, off))
@@ -412,7 +425,11 @@ function step(run: Run, s: Step, index: number): StepRecord {
         if (e instanceof ProcNotFound) throw new ScenarioRunError(`no file ${path} in this machine's /proc`)
         throw e
       }
-      Object.assign(rec, { call: `cat ${path}`, text })
+      if (a.from !== undefined || a.until !== undefined) text = section(text, a.from as string | undefined, a.until as string | undefined)
+      if (a.vma !== undefined) text = vma_entries(text, (Array.isArray(a.vma) ? a.vma : [a.vma]).map((x) => v(x)))
+      const shown = a.vma !== undefined ? ` (the VMAs at ${(Array.isArray(a.vma) ? a.vma : [a.vma]).map((x) => hex_addr(v(x))).join(', ')})` : ''
+      const sed = `${a.from !== undefined ? ` (from /${String(a.from)}/` : a.until !== undefined ? ' (' : ''}${a.until !== undefined ? `${a.from !== undefined ? ' ' : ''}until /${String(a.until)}/)` : a.from !== undefined ? ')' : ''}`
+      Object.assign(rec, { call: `cat ${path}${shown}${sed}${a.grep !== undefined ? ` | grep -E '${String(a.grep)}'` : ''}`, text: grep(text, a.grep as string | undefined) })
       break
     }
     case 'pmap': {
@@ -423,7 +440,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
       break
     }
     case 'dmesg':
-      Object.assign(rec, { call: 'dmesg', text: run.m.dmesg() })
+      Object.assign(rec, { call: a.grep !== undefined ? `dmesg | grep -E '${String(a.grep)}'` : 'dmesg', text: grep(run.m.dmesg(), a.grep as string | undefined) })
       break
     case 'free': {
       const unit = (typeof scalar === 'string' ? scalar : (a.unit as string | undefined) ?? 'k') as FreeUnit
@@ -436,6 +453,52 @@ function step(run: Run, s: Step, index: number): StepRecord {
       break
   }
   return rec
+}
+
+/**
+ * pread and pwrite steps copy through a kernel buffer, which reaches a
+ * regular file's page cache only; a device's read and write copy to and
+ * from the process's memory, so they are the read and write steps.
+ */
+function regular_only(run: Run, p: Process, fd: number, op: string): void {
+  const f = run.m.syscalls.fget(p.task, fd)
+  if (f && (S_ISCHR(f.f_inode.i_mode) || S_ISBLK(f.f_inode.i_mode))) throw new ScenarioRunError(`fd ${fd} is a device: use ${op === 'pread' ? 'read' : 'write'}: {fd, buf, len} with a buffer of the process (a device's ${op === 'pread' ? 'read' : 'write'} copies to and from user memory)`)
+}
+
+/**
+ * The entries of a maps or smaps text for the VMAs containing the given
+ * addresses: each VMA's line and, in smaps, the field lines after it.
+ */
+function vma_entries(text: string, addrs: number[]): string {
+  const out: string[] = []
+  let keep = false
+  for (const l of text.split('\n')) {
+    const r = /^([0-9a-f]+)-([0-9a-f]+) /.exec(l)
+    if (r) {
+      const [lo, hi] = [BigInt('0x' + r[1]), BigInt('0x' + r[2])]
+      keep = addrs.some((x) => BigInt(x) >= lo && BigInt(x) < hi)
+    }
+    if (keep && l !== '') out.push(l)
+  }
+  return out.length ? out.join('\n') + '\n' : ''
+}
+
+/** The lines from the first matching `from` (default: the first line) up to, not including, the next matching `until`. */
+function section(text: string, from: string | undefined, until: string | undefined): string {
+  const lines = text.split('\n')
+  const start = from === undefined ? 0 : lines.findIndex((l) => new RegExp(from).test(l))
+  if (start < 0) return ''
+  const end = until === undefined ? -1 : lines.findIndex((l, i) => i > start && new RegExp(until).test(l))
+  const out = lines.slice(start, end < 0 ? undefined : end).filter((l) => l !== '')
+  return out.length ? out.join('\n') + '\n' : ''
+}
+
+/** The lines of a text that match a regular expression (all of it without one). */
+function grep(text: string, re: string | undefined): string {
+  if (re === undefined) return text
+  const r = new RegExp(re)
+  const lines = text.split('\n').filter((l) => l !== '' && r.test(l))
+  return lines.length ? lines.join('\n') + '\n' : ''
 }
 
 function cache(run: Run, name: string): KmemCache {

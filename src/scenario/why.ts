@@ -158,6 +158,7 @@ export function why_addr(m: Machine, addr: number, self: Process | null): string
   return out.join('\n')
 }
 
+/** A VMA start as /proc/<pid>/maps prints it (at least 8 hex digits, %08lx). */
 function mm_hex(n: number): string {
-  return n.toString(16).padStart(12, '0')
+  return n.toString(16).padStart(8, '0')
 }
