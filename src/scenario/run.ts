@@ -25,7 +25,7 @@ import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
 import { DEVICE_OPS, device_step } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
-import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
+import { ScenarioRunError, enum_text, flags, flags_text, hex_addr, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
 
 /** What one step did. */
 export interface StepRecord {
@@ -56,10 +56,7 @@ export class ScenarioExpectError extends Error {
   }
 }
 
-/** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
-export function hex_addr(n: number | bigint): string {
-  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
-}
+export { hex_addr }
 
 function bytes_of(data: unknown, env: Bindings): Uint8Array {
   if (typeof data === 'string') return new TextEncoder().encode(data)

@@ -12,7 +12,7 @@ import type { Page } from '../mm/page.js'
 import { ErrnoError, SignalError } from '../user/errors.js'
 import { why_addr, why_pfn } from './why.js'
 import { replacement_table } from './refstring.js'
-import { ScenarioRunError, enum_text, flags, type FlagsSrc, type ValueSrc } from './values.js'
+import { ScenarioRunError, enum_text, flags, hex_addr, type FlagsSrc, type ValueSrc } from './values.js'
 import type { OpName } from './schema.js'
 
 /** The part of a step record these steps fill (run.ts's StepRecord has these fields). */
@@ -49,9 +49,7 @@ function sys(rec: DeviceRecord, fn: () => number | string | void): void {
   }
 }
 
-function hex(n: number): string {
-  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
-}
+const hex = hex_addr
 
 /** Run one of DEVICE_OPS, filling `rec`. */
 export function device_step(run: DeviceCtx, op: OpName, args: unknown, rec: DeviceRecord): void {

@@ -46,6 +46,11 @@ export function value(v: ValueSrc, env: Bindings): number {
   return n
 }
 
+/** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
+export function hex_addr(n: number | bigint): string {
+  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
+}
+
 /** A step that fails at run time for a reason the file's author can fix (an unbound name...). */
 export class ScenarioRunError extends Error {}
 

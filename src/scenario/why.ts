@@ -14,7 +14,7 @@ import { PG_reserved, PGTY_buddy, PGTY_slab, PGTY_table } from '../mm/page.js'
 import { walk_text } from '../mm/pgtable_debug.js'
 import { pte_pfn } from '../arch/pte.js'
 import { pte_present } from '../mm/memory.js'
-import { hex_addr } from './run.js'
+import { hex_addr } from './values.js'
 
 const MIGRATETYPES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate']
 const PAGE = 4096
