@@ -146,8 +146,7 @@ export function device_step(run: DeviceCtx, op: OpName, args: unknown, rec: Devi
       m.syscalls.sched.switch_to(cpu, t)
       const owner = [...run.procs].find(([, p]) => p.mm === t.active_mm)
       const borrowed = t.active_mm ? `active_mm = ${owner ? `${owner[0]}'s mm` : 'an mm'} (mm_users ${t.active_mm.mm_users}, mm_count ${t.active_mm.mm_count})` : 'active_mm = NULL (the CPU was idle with no user mm)'
-      rec.ret = t.pid
-      rec.text = `pid ${t.pid}, mm = NULL, ${borrowed}; previous task on CPU ${cpu}: ${prev ? `${prev.comm} (pid ${prev.pid})` : 'idle'}\n`
+      rec.ret = `pid ${t.pid}, mm = NULL, ${borrowed}; previous task on CPU ${cpu}: ${prev ? `${prev.comm} (pid ${prev.pid})` : 'idle'}`
       break
     }
     case 'kmap':

@@ -147,7 +147,7 @@ steps:
   - kthread: { name: again, cpu: 0 }
 `)
     expect(r.err).toBe('')
-    const k = r.out.split('\n').filter((l) => l.startsWith('pid '))
+    const k = r.out.split('\n').filter((l) => l.startsWith('kernel: kthread_run')).map((l) => l.replace(/^.*? on CPU \d+ = /, ''))
     expect(k[0]).toBe("pid 101, mm = NULL, active_mm = a's mm (mm_users 1, mm_count 2); previous task on CPU 0: a (pid 100)")
     expect(k[1]).toMatch(/^pid 102, mm = NULL, active_mm = NULL .* previous task on CPU 1: idle$/)
     expect(k[2]).toBe("pid 103, mm = NULL, active_mm = a's mm (mm_users 1, mm_count 2); previous task on CPU 0: a (pid 100)")
