@@ -176,7 +176,9 @@ export class Shell {
 
   private format(r: StepRecord): string {
     const head = record_line(r)
-    return r.text !== undefined ? `${head}\n${r.text.replace(/\n$/, '')}` : head
+    const body = r.text !== undefined && r.text !== '' ? `${head}\n${r.text.replace(/\n$/, '')}` : head
+    // a scenario's (a lesson's) explanations, as `mmsim run` prints them
+    return r.say !== undefined ? `${body}\n${r.say.replace(/\n$/, '').split('\n').map((l) => `  # ${l}`).join('\n')}` : body
   }
 
   /** Undo the last step: replay all before it on a fresh machine (same seed: the same machine). */

@@ -98,6 +98,13 @@ describe('mmsim lesson', () => {
     expect(a.stdout).toContain('DMA32    [mem 0x0000000001000000-0x0000000007fdffff]')
   })
 
+  it('a lesson opened in the shell prints its explanations too, then takes commands', () => {
+    const r = mmsim_spawned(['shell', lessons().find((l) => l.topic === 'kmap-x86-64')!.file], 'cat /proc/buddyinfo\nexit\n')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('  # No HighMem zone on x86-64.')
+    expect(r.stdout).toMatch(/kunmap_local\(0xffff888[0-9a-f]+\) = 0\n[^]*Node 0, zone    DMA32/)
+  })
+
   it('runs end to end as the installed command does, from dist', () => {
     const r = mmsim_spawned(['lesson', 'cow'])
     expect(r.stderr).toBe('')
