@@ -25,6 +25,11 @@
  * bytes per resident page (bench/memory_rows.ts). Each heavy row runs in
  * its own process, and slow rows are time-bounded (bench/cpu.ts).
  *
+ * Then issue 8's reclaim rows (bench/reclaim_rows.ts): pages reclaimed per
+ * CPU second under a streaming read through a memory cgroup smaller than
+ * the file, beside the real kernel (bench/reclaim_bench.c, root and cgroup
+ * v1 only), and under anonymous pressure with zram swap.
+ *
  * Then issue 8's trace rows (bench/trace.ts): references per second of
  * `mmsim trace`'s lru, fifo, clock and opt and their ratio to the lru-cache
  * package on the same key stream and capacity (LRU misses asserted equal),
@@ -39,6 +44,7 @@ import { bench_pte_map, bench_pte_walk, bench_vmalloc } from './vmalloc.js'
 import { memory_rows } from './memory_rows.js'
 import { vma_rows } from './vma_rows.js'
 import { trace_rows } from './trace.js'
+import { reclaim_rows } from './reclaim_rows.js'
 
 const json = process.argv.includes('--json')
 const metrics: Record<string, number> = {}
@@ -115,6 +121,7 @@ memory_rows(metrics)
 vma_rows(metrics)
 
 // Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
+reclaim_rows(metrics)
 const trace_note = await trace_rows(metrics)
 if (!json) console.log(`trace rows: ${trace_note}`)
 

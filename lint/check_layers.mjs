@@ -33,6 +33,7 @@ export const LAYERS = [
   ['src/oracle/', 11],
   ['src/scenario/', 11],
   ['src/trace/', 11],
+  ['src/exercise/', 11],
   ['src/index.ts', 12],
   ['src/cli/', 13],
   ['src/web/', 13],

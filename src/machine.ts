@@ -323,6 +323,9 @@ export class Machine {
       nr_cpus: cpus,
     })
     this.page_alloc.clock = clock
+    // The per-zone LRU counters (nr_zone_inactive_anon...) follow each page's zone.
+    const pa0 = this.page_alloc
+    this.vmstat.page_zone_stat = (pfn) => pa0.page_zone(pfn).vm_stat
     // mem_init(): the buddy allocator takes over.
     memblock_free_all(this.boot, this.page_alloc)
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
@@ -399,7 +402,7 @@ export class Machine {
     install_kernel_tlb_flush(this.tlb, this.pgtables)
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
-    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? []))
+    this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 0

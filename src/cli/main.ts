@@ -16,6 +16,8 @@ import { shell_command } from './shell.js'
 import { why_command } from './why.js'
 import { trace_command } from './trace.js'
 import { mrc_command } from './mrc.js'
+import { exercise_command } from './exercise.js'
+import { ExerciseError } from '../exercise/exercise.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
 
@@ -38,11 +40,15 @@ commands:
   replay FILE.json     run a kernel-oracle scenario (docs/replay.md; '-' reads stdin)
                        and print the result JSON as the real-kernel oracle prints it
   trace FILE           a page-replacement policy's hits and misses on a page-reference trace:
-                       --policy lru|fifo|clock|random|opt --frames N [--seed S] [--json];
+                       --policy lru|fifo|clock|random|opt|linux --frames N [--seed S] [--json];
+                       linux: a simulated process under a memcg limit (--backing file|anon);
                        FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
                        libCacheSim oracleGeneral records, plain, gzip or zstd
   mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
                        --max-frames N, CSV (default), --json, or --svg OUT.svg for a plot
+  exercise TOPIC       a generated exercise with its answers and reasoning (docs/exercises.md):
+                       --seed N (the same seed gives the same exercise), --answers, --json;
+                       --list prints the topics
   help                 this text
 
 machine options:
@@ -102,10 +108,12 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         scenario: { type: 'string' },
         policy: { type: 'string' },
         frames: { type: 'string' },
+        backing: { type: 'string' },
         'max-frames': { type: 'string' },
         csv: { type: 'boolean' },
         svg: { type: 'string' },
         list: { type: 'boolean' },
+        answers: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -168,18 +176,31 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       case 'trace': {
         if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
         const v = parsed.values
-        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json }, out, err)
+        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing }, out, err)
       }
       case 'mrc': {
         if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')
         const v = parsed.values
         return mrc_command(rest[0], { policy: v.policy, 'max-frames': v['max-frames'], csv: v.csv, json: v.json, svg: v.svg }, out, err)
       }
+      case 'exercise': {
+        const v = parsed.values
+        if (v.list) {
+          if (rest.length) throw new UsageError(`exercise: --list takes no topic`)
+        } else if (rest.length !== 1) throw new UsageError('exercise: expected one topic, e.g. mmsim exercise buddy --seed 7 (mmsim exercise --list for the topics)')
+        const o = machine_options(v, '256M')
+        // Only the machine options given: each topic has its own default machine.
+        const machine: Omit<MachineOptions, 'seed'> = { arch: o.arch }
+        if (v.ram !== undefined) machine.ram = o.ram
+        if (o.cpus !== undefined) machine.cpus = o.cpus
+        if (o.slab !== undefined) machine.slab = o.slab
+        return exercise_command({ topic: rest[0], seed: o.seed ?? 1, list: v.list === true, answers: v.answers === true, json: v.json === true, machine }, out)
+      }
       default:
         throw new UsageError(`unknown command '${cmd}' (try: mmsim help)`)
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof MachineConfigError) {
+    if (e instanceof UsageError || e instanceof MachineConfigError || e instanceof ExerciseError) {
       err(`mmsim: ${e.message}`)
       return 2
     }

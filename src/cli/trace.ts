@@ -4,6 +4,7 @@ import { simulate, type TraceOptions, type TraceResult } from '../trace/simulate
 import { open_trace } from './trace_source.js'
 import { NextUseSpool } from './trace_spool.js'
 import type { PolicyName } from '../trace/policies/policy.js'
+import { LINUX_BACKINGS, simulate_linux, type LinuxBacking, type LinuxTraceResult } from '../trace/linux.js'
 
 /** Prints "N refs" on a terminal's stderr at most every 250 ms; nothing when stderr is piped. */
 export function progress_line(): { tick?: (refs: number) => void; done: () => void } {
@@ -52,16 +53,51 @@ export interface TraceArgs {
   frames?: string
   seed?: string
   json?: boolean
+  backing?: string
+}
+
+/** --policy linux: TraceResult's fields, and what the kernel did. */
+function linux_result(r: LinuxTraceResult, frames: number, seed: number | undefined): TraceResult & { linux: LinuxTraceResult['linux'] } {
+  return {
+    policy: 'linux',
+    frames,
+    refs: r.refs,
+    misses: r.misses,
+    cold_misses: r.cold_misses,
+    hits: r.refs - r.misses,
+    miss_ratio: r.refs ? r.misses / r.refs : 0,
+    distinct_pages: r.distinct,
+    format: r.shape.format,
+    compression: r.shape.compression,
+    ...(seed !== undefined ? { seed } : {}),
+    linux: r.linux,
+  }
+}
+
+function linux_text(l: LinuxTraceResult['linux']): string {
+  return [
+    `memcg:        ${l.backing} mapping, limit ${l.limit_pages} pages (${l.kmem_pages} of them page tables${l.backing === 'file' ? ' and page-cache nodes' : ''})`,
+    `faults:       ${l.major_faults} major, ${l.minor_faults} minor`,
+    `reclaim:      pgscan file ${l.pgscan_file} anon ${l.pgscan_anon}, pgsteal file ${l.pgsteal_file} anon ${l.pgsteal_anon}, pgactivate ${l.pgactivate}, pgdeactivate ${l.pgdeactivate}`,
+    `workingset:   refault file ${l.workingset_refault_file} anon ${l.workingset_refault_anon}, activate file ${l.workingset_activate_file} anon ${l.workingset_activate_anon}`,
+    ...(l.backing === 'anon' ? [`swap:         pswpin ${l.pswpin}, pswpout ${l.pswpout}`] : []),
+  ].join('\n')
 }
 
 export async function trace_command(path: string, a: TraceArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const p = progress_line()
   try {
-    if (a.policy === 'linux') {
-      throw new TraceError("--policy linux replays the trace in a simulated process under a memcg limit, which needs the reclaim and memory-cgroup work of issue 8 (not built yet); use lru, fifo, clock, random or opt")
-    }
     const frames = parse_count('--frames', a.frames)
     const seed = a.seed === undefined ? undefined : parse_count('--seed', a.seed)
+    if (a.backing !== undefined && a.policy !== 'linux') throw new TraceError('--backing is an option of --policy linux')
+    if (a.policy === 'linux') {
+      const backing = (a.backing ?? 'file') as LinuxBacking
+      if (!LINUX_BACKINGS.includes(backing)) throw new TraceError(`--backing: '${a.backing}' is not one of ${LINUX_BACKINGS.join(', ')}`)
+      const r = linux_result(await simulate_linux(open_trace(path), { frames, backing, seed, progress: p.tick }), frames, seed)
+      p.done()
+      out(a.json ? JSON.stringify(r) : `${text(r)}\n${linux_text(r.linux)}`)
+      return 0
+    }
     const r = await simulate_file(path, { policy: (a.policy ?? 'lru') as PolicyName, frames, seed, progress: p.tick })
     p.done()
     out(a.json ? JSON.stringify(r) : text(r))

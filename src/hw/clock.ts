@@ -35,6 +35,8 @@ export const COST_NS = {
   disk_read_page: 80_000,
   /** Writing a page to the simulated disk. */
   disk_write_page: 20_000,
+  /** Reclaim looking at one LRU page (isolate, check references, free or put back): about 200 ns. */
+  reclaim_scan_page: 200,
 } as const
 
 export interface Timer {

@@ -22,6 +22,8 @@ import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
 import { SwapState } from '../mm/swap_h.js'
+import { Kswapd } from '../mm/kswapd.js'
+import type { Zone } from '../mm/mmzone.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
 import type { PgTables } from '../mm/pgtable.js'
 import type { TlbFlush } from '../arch/x86/tlb.js'
@@ -65,6 +67,12 @@ export interface MmHost {
     __free_pages(pfn: number, order: number): void
     nr_free_pages(): number
     totalram_pages(): number
+    readonly zones: readonly Zone[]
+    zone_watermark_ok(z: Zone, order: number, mark: number, highest_zoneidx: number, alloc_flags: number): boolean
+    /** Kernel: wakeup_kswapd(), wired here to the node's kswapd. */
+    wakeup_kswapd: (zone: Zone, gfp: number, order: number, highest_zoneidx: number) => void
+    /** Kernel: get_nr_swap_pages(), wired here to the swap areas. */
+    nr_swap_pages: () => number
   }
   /** The machine's page-table frames (x86 entry format). */
   readonly pgtables: PgTables
@@ -147,6 +155,17 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     if (s === undefined) sites.set(cache, (s = [`${cache}_alloc`, `${cache}_free`]))
     return s
   }
+  // kswapd reads the zones and the allocator's watermark test.
+  const pa = h.page_alloc
+  const kswapd = new Kswapd(
+    {
+      zones: pa.zones,
+      zone_watermark_ok: (z, order, mark, idx, flags) => pa.zone_watermark_ok(z, order, mark, idx, flags),
+      nr_free_pages: () => pa.nr_free_pages(),
+      total_high_wmark: () => pa.zones.reduce((n, z) => n + z.high_wmark_pages(), 0),
+    },
+    h.clock,
+  )
   const env: MmEnv = {
     arch: h.arch,
     pages: h.pages,
@@ -173,6 +192,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     mappings: new Map<number, AddressSpace>(),
     driver_hooks: {},
     memcg: h.memcg,
+    kswapd,
     swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
     kmem_alloc: (cache) => objs.alloc(cache, site(cache)[0]),
     kmem_free: (cache, obj) => objs.free(cache, site(cache)[1], obj),
@@ -187,6 +207,9 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
       h.printk.pr_warn(msg)
     },
   }
+  kswapd.attach(env)
+  pa.wakeup_kswapd = (zone, gfp, order, idx) => kswapd.wakeup(zone, gfp, order, idx)
+  pa.nr_swap_pages = () => get_nr_swap_pages(env)
   env.memcg.reclaim = (memcg, nr_pages, gfp, may_swap) => try_to_free_mem_cgroup_pages(env, memcg, nr_pages, gfp, may_swap)
   // mem_cgroup_get_nr_swap_pages(): v1 has no per-group swap limit, so the free slots of the machine.
   env.memcg.get_nr_swap_pages = () => get_nr_swap_pages(env)

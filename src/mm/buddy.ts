@@ -25,7 +25,7 @@ import type { Printk } from '../include/printk.js'
 import type { Tracer } from '../include/trace.js'
 import { KernelBug } from '../include/bug.js'
 import { MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_PCPTYPES, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE } from './gfp.js'
-import { MAX_PAGE_ORDER, NR_FREE_PAGES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, pageblock_nr_pages, pageblock_order, type Zone } from './mmzone.js'
+import { MAX_PAGE_ORDER, NR_FREE_PAGES, NR_PAGE_ORDERS, WMARK_HIGH, WMARK_LOW, WMARK_MIN, ZONE_BOOSTED_WATERMARK, pageblock_nr_pages, pageblock_order, type Zone } from './mmzone.js'
 import { PG_lru, PGTY_buddy, PGTY_none, type PageArray, type Pfn } from './page.js'
 import type { VmStat } from './vmstat.js'
 
@@ -259,8 +259,25 @@ export class FreeAreas {
     return moved
   }
 
+  /** sysctl vm.watermark_boost_factor: the most a boost may add, in 1/10000 of the high watermark. */
+  watermark_boost_factor = 15000
+
+  /**
+   * Kernel: boost_watermark(): a fallback that mixes migratetypes in a
+   * pageblock raises the zone's watermarks by a pageblock (up to
+   * watermark_boost_factor of the high one), so kswapd frees memory before
+   * the next fallback has to. Not in zones too small to gain from it.
+   */
+  protected boost_watermark(zone: Zone): boolean {
+    if (!this.watermark_boost_factor) return false
+    if (pageblock_nr_pages * 4 > zone.managed_pages) return false
+    const max_boost = Math.max(pageblock_nr_pages, Math.floor((zone._watermark[WMARK_HIGH] * this.watermark_boost_factor) / 10000))
+    zone.watermark_boost = Math.min(zone.watermark_boost + pageblock_nr_pages, max_boost)
+    return true
+  }
+
   /** Kernel: try_to_claim_block(). */
-  protected try_to_claim_block(zone: Zone, pfn: Pfn, current_order: number, order: number, start_mt: number, block_mt: number): Pfn {
+  protected try_to_claim_block(zone: Zone, pfn: Pfn, current_order: number, order: number, start_mt: number, block_mt: number, alloc_flags: number): Pfn {
     if (current_order >= pageblock_order) {
       this.del_page_from_free_list(pfn, zone, current_order, block_mt)
       this.account_freepages(zone, -(1 << current_order), block_mt)
@@ -269,6 +286,8 @@ export class FreeAreas {
       this.account_freepages(zone, nr_added, start_mt)
       return pfn
     }
+    // The rest of the pageblock stays the other type: boost, and have the next allocation wake kswapd.
+    if (this.boost_watermark(zone) && alloc_flags & ALLOC_KSWAPD) zone.flags |= ZONE_BOOSTED_WATERMARK
     const start = pfn - (pfn % pageblock_nr_pages)
     if (!zone.spans(start) || !zone.spans(start + pageblock_nr_pages - 1)) return -1
     let free_pages = 0
@@ -302,7 +321,7 @@ export class FreeAreas {
       if (fmt === -1) continue
       if (!this.should_try_claim_block(o, start_mt)) break
       const pfn = zone.free_area[o].free_list[fmt].head
-      const got = this.try_to_claim_block(zone, pfn, o, order, start_mt, fmt)
+      const got = this.try_to_claim_block(zone, pfn, o, order, start_mt, fmt, alloc_flags)
       if (got >= 0) return got
     }
     return -1

@@ -10,6 +10,7 @@ import { KernelBug } from '../include/bug.js'
 import { folio_lru_list, NR_LRU_LISTS } from './lruvec.js'
 import type { MemcgSubsys } from './memcontrol.js'
 import { PG_lru, type PageArray } from './page.js'
+import { NR_ZONE_INACTIVE_ANON, type Zone } from './mmzone.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
 /**
@@ -18,9 +19,9 @@ import { NODE_STAT, type VmStat } from './vmstat.js'
  * the list lengths against the node counters and the links of `touched`
  * pages: walking every list after every call made big tests quadratic.
  */
-export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, full: boolean, touched: readonly number[] = []): void {
+export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, full: boolean, touched: readonly number[] = [], zones: readonly Zone[] = []): void {
   if (!full) {
-    check_lru_counts(ss, vmstat)
+    check_lru_counts(ss, vmstat, zones)
     for (const pfn of touched) {
       if (!pages.test(pfn, PG_lru)) continue
       const prev = pages.lru_prev[pfn]
@@ -57,15 +58,23 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
     }
   }
   if (full) for (let pfn = 0; pfn < pages.nr; pfn++) if (pages.test(pfn, PG_lru) && !seen.has(pfn)) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} has PG_lru but is on no list`)
-  check_lru_counts(ss, vmstat)
+  check_lru_counts(ss, vmstat, zones)
 }
 
-/** The node's LRU counters against the lists' lengths. */
-function check_lru_counts(ss: MemcgSubsys, vmstat: VmStat): void {
+/** The node's LRU counters against the lists' lengths, and the zones' counters against the node's. */
+function check_lru_counts(ss: MemcgSubsys, vmstat: VmStat, zones: readonly Zone[]): void {
   for (let lru = 0; lru < NR_LRU_LISTS; lru++) {
     let n = 0
     for (const g of ss.by_id.values()) n += g.lruvec.lists[lru].count
     const node = vmstat.node_page_state(NODE_STAT.nr_inactive_anon + lru)
     if (node !== n) throw new KernelBug(`check_lru: node counts ${node} pages on list ${lru}, the lists hold ${n}`)
+    if (!zones.length) continue
+    let z = 0
+    for (const zone of zones) {
+      const v = zone.vm_stat[NR_ZONE_INACTIVE_ANON + lru]
+      if (v < 0) throw new KernelBug(`check_lru: zone ${zone.name} counts ${v} pages on list ${lru}`)
+      z += v
+    }
+    if (z !== n) throw new KernelBug(`check_lru: the zones count ${z} pages on list ${lru}, the lists hold ${n}`)
   }
 }

@@ -11,7 +11,7 @@
  * nr_unevictable counters are the sums over all lruvecs, kept as folios
  * move, as the kernel's __update_lru_size() does.
  */
-import { PfnList } from './mmzone.js'
+import { NR_ZONE_INACTIVE_ANON, PfnList } from './mmzone.js'
 import { PG_active, PG_lru, PG_swapbacked, PG_unevictable, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 
@@ -85,6 +85,7 @@ export function lruvec_add_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmSta
   lruvec.lists[lru].add(pages, pfn)
   lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
+  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]++
 }
 
 /** Kernel: lruvec_add_folio_tail(): at the tail, the next to be reclaimed. */
@@ -93,6 +94,7 @@ export function lruvec_add_folio_tail(lruvec: Lruvec, pages: PageArray, vmstat: 
   lruvec.lists[lru].add_tail(pages, pfn)
   lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
+  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]++
 }
 
 /** Kernel: lruvec_del_folio(): off its list; flags unchanged. */
@@ -101,6 +103,7 @@ export function lruvec_del_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmSta
   lruvec.lists[lru].del(pages, pfn)
   lruvec.pending.updates++
   vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, -1)
+  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]--
 }
 
 /** Kernel: folio_test_lru(). */

@@ -60,6 +60,12 @@ export const MEMCG_PGMAJFAULT = 3
 /** Reclaim for a group over its limit (vmscan.ts try_to_free_mem_cgroup_pages). */
 export type MemcgReclaim = (memcg: MemCgroup, nr_pages: number, gfp: number, may_swap: boolean) => number
 
+/** Kernel: count_memcg_event_mm(): an event (memcg1_events index) of the group an mm is charged to. */
+export function count_memcg_event_mm(mm: { readonly memcg: MemCgroup | null; readonly env: { readonly memcg: MemcgSubsys } }, idx: number): void {
+  const memcg = mm.memcg ?? mm.env.memcg.root
+  memcg.events[idx]++
+}
+
 export class MemCgroup {
   readonly children: MemCgroup[] = []
   readonly memory: PageCounter

@@ -84,7 +84,8 @@ import { folio_free_swap, free_swap_and_cache } from './swap_state.js'
 import { swap_duplicate } from './swapfile.js'
 import { swp_entry } from './swap_h.js'
 import { tlb_adjust_range, type MmuGather } from './mmu_gather.js'
-import { PGFAULT } from './vm_event_item.js'
+import { PGFAULT, PGMAJFAULT } from './vm_event_item.js'
+import { count_memcg_event_mm, MEMCG_PGFAULT, MEMCG_PGMAJFAULT } from './memcontrol.js'
 
 const WRITE_SHARED = vm_flags_or(VM_WRITE, VM_SHARED)
 const PFNMAP_MIXEDMAP = vm_flags_or(VM_PFNMAP, VM_MIXEDMAP)
@@ -346,19 +347,22 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
  * answers with VM_FAULT_RETRY: `retry` says so (a retried fault sets
  * FAULT_FLAG_TRIED, which skips the async readahead).
  */
-function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: boolean; tried: boolean }): number {
+function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): number {
   const pgoff = linear_page_index(vma, addr)
   if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
   const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
   if (mapping.backing === 'disk') {
     const cached = mapping.i_pages.get(pgoff)
     if (cached !== undefined) {
-      if (!fault?.tried && do_async_mmap_readahead(mm.env, vma, pgoff, cached) && fault) fault.retry = true
+      if (!fault.tried && do_async_mmap_readahead(mm.env, vma, pgoff, cached)) fault.retry = true
       return cached
     }
     // a major fault: whether read around or read alone, the page is read with the lock dropped
+    mm.env.vmstat.count_vm_event(PGMAJFAULT)
+    count_memcg_event_mm(mm, MEMCG_PGMAJFAULT)
     do_sync_mmap_readahead(mm.env, vma, pgoff)
-    if (fault) fault.retry = true
+    fault.retry = true
+    fault.read = true
   }
   const pfn = shmem_get_page(mm.env, mapping, pgoff)
   if (pfn === -1) return -VM_FAULT_SIGBUS
@@ -366,35 +370,56 @@ function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: bo
   return pfn
 }
 
+/**
+ * One fault through its passes: filemap_fault() drops the mmap lock for I/O
+ * and answers VM_FAULT_RETRY; the fault is then taken again with
+ * FAULT_FLAG_TRIED (`tried`), and mm_account_fault() counts that second
+ * pass as major. `read`: a page was read synchronously (the task waited).
+ */
+interface FaultPass {
+  retry: boolean
+  tried: boolean
+  read: boolean
+}
+
+/** The first pass answered VM_FAULT_RETRY: it counts as a fault (PGFAULT), not in the task's counters. */
+function retry_fault(mm: MmStruct, fault: FaultPass): void {
+  mm.env.vmstat.count_vm_event(PGFAULT)
+  count_memcg_event_mm(mm, MEMCG_PGFAULT)
+  fault.retry = false
+  fault.tried = true
+}
+
+/** __do_fault() for a fault that may be retried (do_cow_fault, do_shared_fault). */
+function __do_fault_retrying(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): number {
+  const pfn = __do_fault(mm, vma, addr, fault)
+  if (pfn < 0 || !fault.retry) return pfn
+  retry_fault(mm, fault)
+  return __do_fault(mm, vma, addr, fault)
+}
+
 /** Kernel: do_read_fault(), with filemap_fault()'s VM_FAULT_RETRY replayed as the retried fault. */
-function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+function do_read_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): number {
   const fault_around = mm.env.sysctl.fault_around_bytes > PAGE_SIZE && !vma.vm_userfaultfd_ctx
   if (fault_around) {
     const r = do_fault_around(mm, vma, addr)
     if (r & VM_FAULT_OOM) return r
     if (r) return 0
   }
-  const fault = { retry: false, tried: false }
   let pfn = __do_fault(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
   if (fault.retry) {
     // the retried fault (FAULT_FLAG_TRIED) maps the pages read through fault-around
-    env_count_retry(mm)
+    retry_fault(mm, fault)
     if (fault_around) {
       const r = do_fault_around(mm, vma, addr)
       if (r & VM_FAULT_OOM) return r
       if (r) return 0
     }
-    fault.tried = true
     pfn = __do_fault(mm, vma, addr, fault)
     if (pfn < 0) return -pfn
   }
   return map_file_page(mm, vma, addr, pfn, 0)
-}
-
-function env_count_retry(mm: MmStruct): void {
-  mm.env.vmstat.count_vm_event(PGFAULT)
-  mm.maj_flt++
 }
 
 /** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */
@@ -417,10 +442,10 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
 }
 
 /** Kernel: do_cow_fault(): write fault on a private file mapping with no PTE. */
-function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
+function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): number {
   // The anon_vma comes first: even a fault that then SIGBUSes leaves the VMA with one.
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
-  const src = __do_fault(mm, vma, addr)
+  const src = __do_fault_retrying(mm, vma, addr, fault)
   if (src < 0) return -src
   if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
   const pfn = new_anon_copy(mm, vma, addr, src)
@@ -510,8 +535,8 @@ function vma_is_device(vma: VmArea): boolean {
 }
 
 /** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
-function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number): number {
-  const pfn = __do_fault(mm, vma, addr)
+function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): number {
+  const pfn = __do_fault_retrying(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
   const r = map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
   // fault_dirty_shared_page(): once finish_fault() mapped it.
@@ -576,18 +601,20 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
 export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flags: number): number {
   const env = mm.env
   env.vmstat.count_vm_event(PGFAULT)
+  count_memcg_event_mm(mm, MEMCG_PGFAULT)
   const addr = Math.floor(address / PAGE_SIZE) * PAGE_SIZE
   const write = (flags & FAULT_FLAG_WRITE) !== 0
   const vpn = addr / PAGE_SIZE
   const pte = mm.pgd.get(vpn)
   let ret: number
+  const fault: FaultPass = { retry: false, tried: false, read: false }
   if (pte === 0) {
     if (vma.vm_ops?.fault) ret = do_vm_ops_fault(mm, vma, addr, flags)
     else if (vma_is_device(vma)) ret = VM_FAULT_SIGBUS // "VMA was not fully populated on mmap() or missing VM_DONTEXPAND"
     else if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
-    else if (!write) ret = do_read_fault(mm, vma, addr)
-    else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr)
-    else ret = do_shared_fault(mm, vma, addr)
+    else if (!write) ret = do_read_fault(mm, vma, addr, fault)
+    else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr, fault)
+    else ret = do_shared_fault(mm, vma, addr, fault)
   } else if (!pte_present(pte)) {
     if (is_pte_marker(pte)) ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
     else {
@@ -605,10 +632,11 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     ret = 0
   }
   if (!(ret & VM_FAULT_ERROR)) {
-    // A major fault waited for the disk (one page read); a minor one only ran the handler.
-    if (ret & VM_FAULT_MAJOR) {
+    // mm_account_fault(): a swap-in or a retried pass is major. A page read waited for the
+    // disk; a minor fault only ran the handler.
+    if (ret & VM_FAULT_MAJOR || fault.tried) {
       mm.maj_flt++
-      env.clock.advance(COST_NS.minor_fault + COST_NS.disk_read_page)
+      env.clock.advance(COST_NS.minor_fault + (ret & VM_FAULT_MAJOR || fault.read ? COST_NS.disk_read_page : 0))
     } else {
       mm.min_flt++
       env.clock.advance(COST_NS.minor_fault)

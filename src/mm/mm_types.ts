@@ -491,6 +491,14 @@ export interface MmEnv {
   readonly memcg: MemcgSubsys
   /** Swap areas, slots and the swap cache (src/mm/swap.ts). */
   readonly swap: SwapState
+  /** The node's kswapd (src/mm/kswapd.ts). */
+  readonly kswapd: KswapdState
+}
+
+/** What reclaim and the allocator see of the node's kswapd (struct pglist_data; src/mm/kswapd.ts). */
+export interface KswapdState {
+  /** balance_pgdat() runs in a row that freed nothing; at MAX_RECLAIM_RETRIES the node is left to direct reclaim. */
+  kswapd_failures: number
 }
 
 /** struct mm_struct. */

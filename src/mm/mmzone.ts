@@ -156,7 +156,7 @@ export class Zone {
   pageset_batch = 0
   pageset_high_min = 0
   pageset_high_max = 0
-  /** ZONE_BELOW_HIGH, ZONE_RECLAIM_ACTIVE (enum zone_flags) */
+  /** ZONE_BELOW_HIGH, ZONE_RECLAIM_ACTIVE, ZONE_BOOSTED_WATERMARK (enum zone_flags) */
   flags = 0
   /** numa_hit etc. (single node: hit == local). */
   numa_hit = 0
@@ -206,3 +206,5 @@ export class Zone {
 }
 export const ZONE_BELOW_HIGH = 1
 export const ZONE_RECLAIM_ACTIVE = 2
+/** A fragmenting fallback boosted the watermarks: the next allocation from the zone wakes kswapd. */
+export const ZONE_BOOSTED_WATERMARK = 4

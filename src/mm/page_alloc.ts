@@ -52,7 +52,12 @@ import {
   MAX_RECLAIM_RETRIES,
   PAGE_ALLOC_COSTLY_ORDER,
   ZONE_BELOW_HIGH,
+  ZONE_BOOSTED_WATERMARK,
   NR_FREE_PAGES,
+  NR_ZONE_ACTIVE_ANON,
+  NR_ZONE_ACTIVE_FILE,
+  NR_ZONE_INACTIVE_ANON,
+  NR_ZONE_INACTIVE_FILE,
   type Zone,
 } from './mmzone.js'
 import { PG_head, PGTY_none, type PageArray, type Pfn } from './page.js'
@@ -85,6 +90,10 @@ export class PageAllocator extends PcpLists {
   highmem_page_address: ((pfn: Pfn) => number) | null = null
   /** Direct reclaim (Kernel: try_to_free_pages(), mm/vmscan_direct.ts until the LRU branch replaces it). */
   try_to_free_pages: TryToFreePages = try_to_free_pages
+  /** Kernel: wakeup_kswapd() (mm/kswapd.ts; the machine wires it; an allocator built alone has no kswapd). */
+  wakeup_kswapd: (zone: Zone, gfp: gfp_t, order: number, highest_zoneidx: number) => void = () => {}
+  /** Kernel: get_nr_swap_pages() (free swap slots; the machine wires it): anon pages count as reclaimable only with swap. */
+  nr_swap_pages: () => number = () => 0
   /** The machine's clock: page zeroing and boot-time page init are charged to it. */
   clock: Clock | null = null
   /** The OOM killer (mm/oom_kill.ts); the machine installs it once tasks exist. */
@@ -161,7 +170,7 @@ export class PageAllocator extends PcpLists {
   private rmqueue(zone: Zone, order: number, alloc_flags: number, mt: number): Pfn {
     if (pcp_allowed_order(order)) {
       const pfn = this.rmqueue_pcplist(zone, order, mt, alloc_flags)
-      if (pfn >= 0) return pfn
+      if (pfn >= 0) return this.rmqueue_boosted(zone, alloc_flags, pfn)
     }
     // rmqueue_buddy()
     let pfn = -1
@@ -171,17 +180,32 @@ export class PageAllocator extends PcpLists {
       // Below the min watermark an atomic request may still use the highatomic reserve.
       if (pfn < 0 && alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)) pfn = this.__rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC)
     }
+    return pfn < 0 ? pfn : this.rmqueue_boosted(zone, alloc_flags, pfn)
+  }
+
+  /** rmqueue()'s end: a zone whose watermarks a fallback boosted wakes kswapd to pay the boost off. */
+  private rmqueue_boosted(zone: Zone, alloc_flags: number, pfn: Pfn): Pfn {
+    if (alloc_flags & ALLOC_KSWAPD && zone.flags & ZONE_BOOSTED_WATERMARK) {
+      zone.flags &= ~ZONE_BOOSTED_WATERMARK
+      this.wakeup_kswapd(zone, 0, 0, zone.idx)
+    }
     return pfn
   }
 
-  /** Kernel: alloc_flags_nofragment(): avoid mixing types in NORMAL while DMA32 has room. */
-  private alloc_flags_nofragment(zone: Zone): number {
-    const zl = this.arch.zones
-    if (zone.idx !== zl.ZONE_NORMAL || zl.ZONE_DMA32 < 0) return 0
-    return this.zones[zl.ZONE_DMA32].populated ? ALLOC_NOFRAGMENT : 0
+  /** Kernel: wake_all_kswapds(): the node's kswapd, for the zonelist's first zone (single node). */
+  private wake_all_kswapds(order: number, gfp: gfp_t, highest_zoneidx: number): void {
+    const zone = this.zonelist(highest_zoneidx)[0]
+    if (zone) this.wakeup_kswapd(zone, gfp, order, highest_zoneidx)
   }
 
-
+  /** Kernel: alloc_flags_nofragment(): avoid mixing types in NORMAL while DMA32 has room. */
+  private alloc_flags_nofragment(zone: Zone, gfp: gfp_t): number {
+    // ALLOC_KSWAPD from the gfp: a fragmenting fallback of this allocation may wake kswapd.
+    const alloc_flags = gfp & __GFP_KSWAPD_RECLAIM ? ALLOC_KSWAPD : 0
+    const zl = this.arch.zones
+    if (zone.idx !== zl.ZONE_NORMAL || zl.ZONE_DMA32 < 0) return alloc_flags
+    return this.zones[zl.ZONE_DMA32].populated ? alloc_flags | ALLOC_NOFRAGMENT : alloc_flags
+  }
 
   /** Kernel: get_page_from_freelist(). */
   private get_page_from_freelist(
@@ -305,7 +329,7 @@ export class PageAllocator extends PcpLists {
     // Fast path: the low watermark, no reserves.
     const zonelist = this.zonelist(highest_zoneidx)
     const preferred = zonelist[0]
-    const alloc_flags = ALLOC_WMARK_LOW | (preferred ? this.alloc_flags_nofragment(preferred) : 0)
+    const alloc_flags = ALLOC_WMARK_LOW | (preferred ? this.alloc_flags_nofragment(preferred, gfp) : 0)
     const pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt, zonelist)
     if (pfn >= 0) return pfn
     return this.__alloc_pages_slowpath(gfp, order, highest_zoneidx, mt)
@@ -331,17 +355,23 @@ export class PageAllocator extends PcpLists {
   /**
    * Kernel: should_reclaim_retry(): retry while a zone could meet the min
    * watermark with what reclaim might still free, for at most
-   * MAX_RECLAIM_RETRIES rounds without progress. Reclaimable pages count
-   * the LRU lists, which are empty until reclaim lands (vmscan_direct.ts).
+   * MAX_RECLAIM_RETRIES rounds without progress.
    */
   private should_reclaim_retry(order: number, highest_zoneidx: number, alloc_flags: number, no_progress_loops: number, mt: number): boolean {
     if (no_progress_loops > MAX_RECLAIM_RETRIES) return this.unreserve_highatomic_pageblock(highest_zoneidx, mt)
     for (const zone of this.zonelist(highest_zoneidx)) {
-      const reclaimable = 0 // zone_reclaimable_pages(): the LRU branch fills this in
-      const available = reclaimable + zone.vm_stat[NR_FREE_PAGES]
+      const available = this.zone_reclaimable_pages(zone) + zone.vm_stat[NR_FREE_PAGES]
       if (this.zone_watermark_ok(zone, order, zone.min_wmark_pages(), highest_zoneidx, alloc_flags, available)) return true
     }
     return false
+  }
+
+  /** Kernel: zone_reclaimable_pages(): the zone's file LRU pages, and its anonymous ones when there is swap. */
+  zone_reclaimable_pages(zone: Zone): number {
+    const v = zone.vm_stat
+    let nr = v[NR_ZONE_INACTIVE_FILE] + v[NR_ZONE_ACTIVE_FILE]
+    if (this.nr_swap_pages() > 0) nr += v[NR_ZONE_INACTIVE_ANON] + v[NR_ZONE_ACTIVE_ANON]
+    return nr
   }
 
   /**
@@ -384,7 +414,8 @@ export class PageAllocator extends PcpLists {
     // stops after this many rounds in a row and fails the allocation (a simulator limit).
     let oom_rounds = 0
     for (;;) {
-      // kswapd would be woken here (ALLOC_KSWAPD); background reclaim lands with the LRU branch.
+      // The zones are below their low watermark: kswapd reclaims beside us (and again on each retry).
+      if (alloc_flags & ALLOC_KSWAPD) this.wake_all_kswapds(order, gfp, highest_zoneidx)
       const reserve_flags = this.__gfp_pfmemalloc_flags(gfp)
       if (reserve_flags) alloc_flags = reserve_flags | (alloc_flags & ALLOC_KSWAPD)
       let pfn = this.get_page_from_freelist(gfp, order, alloc_flags, highest_zoneidx, mt)

@@ -276,7 +276,10 @@ export function file_write_shared_pages(env: MmEnv, mapping: AddressSpace, index
 export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
   if (mapping.backing !== 'disk') return
   const eof_index = Math.floor(mapping.i_size / PAGE_SIZE)
-  for (const [index, pfn] of mapping.i_pages) {
+  // A short range (reclaim writes one page) is looked up index by index, a long one walks the cache.
+  const range = end_index - start_index < mapping.i_pages.size
+  const entries: Iterable<[number, number]> = range ? cached_in(mapping, start_index, end_index) : mapping.i_pages
+  for (const [index, pfn] of entries) {
     if (index >= start_index && index <= end_index && env.pages.test(pfn, PG_dirty)) {
       // ext4_bio_write_folio(): the page straddling EOF is zeroed past i_size before I/O.
       if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
@@ -288,6 +291,14 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
       // written back: the page now has its blocks allocated on disk
       env.pages.set(pfn, PG_mappedtodisk)
     }
+  }
+}
+
+/** The cached pages of [start, end], in index order. */
+function* cached_in(mapping: AddressSpace, start: number, end: number): Generator<[number, number]> {
+  for (let index = start; index <= end; index++) {
+    const pfn = mapping.i_pages.get(index)
+    if (pfn !== undefined) yield [index, pfn]
   }
 }
 

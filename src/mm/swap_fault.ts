@@ -31,6 +31,7 @@ import { folio_free_swap, swap_cache_get_folio, swap_cache_get_shadow, swap_upda
 import { __swap_count, put_swap_folio, swap_free, swapcache_prepare, vm_swap_full } from './swapfile.js'
 import { NODE_STAT } from './vmstat.js'
 import { PGMAJFAULT } from './vm_event_item.js'
+import { count_memcg_event_mm, MEMCG_PGMAJFAULT } from './memcontrol.js'
 
 // VM_FAULT_* bits (memory.ts has them all; repeated here so memory.ts can import this file).
 const VM_FAULT_OOM = 0x0001
@@ -104,6 +105,7 @@ export function do_swap_page(mm: MmStruct, vma: VmArea, addr: number, pte: PteVa
     }
     ret = VM_FAULT_MAJOR
     env.vmstat.count_vm_event(PGMAJFAULT)
+    count_memcg_event_mm(mm, MEMCG_PGMAJFAULT)
   }
   let exclusive = pte_swp_exclusive(pte)
   if (pfn !== swapcache) exclusive = true // a page nobody else can have seen

@@ -34,7 +34,7 @@ import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
 import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
 import { type FolioScan, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
-import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSTEAL_ANON, PGSTEAL_DIRECT, ALLOCSTALL_DMA } from './vm_event_item.js'
+import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_KSWAPD, ALLOCSTALL_DMA } from './vm_event_item.js'
 import { workingset_age_nonresident } from './workingset.js'
 import { NODE_STAT } from './vmstat.js'
 
@@ -63,6 +63,8 @@ export interface ScanControl extends FolioScan {
   file_cost: number
   /** Global reclaim: free pages and the sum of high watermarks, for file_is_tiny. */
   node: NodeState | null
+  /** Kernel: current_is_kswapd(): kswapd's balance_pgdat() (kswapd.ts), not direct reclaim. */
+  kswapd: boolean
 }
 
 /** What global reclaim reads of the node. */
@@ -71,7 +73,7 @@ export interface NodeState {
   total_high_wmark(): number
 }
 
-function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gfp: number, may_swap: boolean, node: NodeState | null): ScanControl {
+export function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gfp: number, may_swap: boolean, node: NodeState | null): ScanControl {
   return {
     nr_to_reclaim,
     nr_reclaimed: 0,
@@ -90,6 +92,7 @@ function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gfp: numb
     anon_cost: 0,
     file_cost: 0,
     node,
+    kswapd: false,
   }
 }
 
@@ -142,7 +145,7 @@ function shrink_inactive_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc
   const list = isolate_lru_folios(env, lruvec, lru, nr_to_scan)
   const nr_scanned = list.length
   const vm = env.vmstat
-  if (!cgroup_reclaim(sc)) vm.count_vm_events(PGSCAN_DIRECT, nr_scanned)
+  if (!cgroup_reclaim(sc)) vm.count_vm_events(sc.kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned)
   vm.count_vm_events(PGSCAN_ANON + file, nr_scanned)
   const memcg = env.memcg.by_id.get(lruvec.memcg_id)!
   memcg.pgscan += nr_scanned
@@ -151,7 +154,7 @@ function shrink_inactive_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc
   const kept: number[] = []
   const nr_reclaimed = shrink_folio_list(env, list, sc, stat, false, kept)
   move_folios_to_lru(env, lruvec, kept)
-  if (!cgroup_reclaim(sc)) vm.count_vm_events(PGSTEAL_DIRECT, nr_reclaimed)
+  if (!cgroup_reclaim(sc)) vm.count_vm_events(sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed)
   vm.count_vm_events(PGSTEAL_ANON + file, nr_reclaimed)
   memcg.pgsteal += nr_reclaimed
   lru_note_cost(env, lruvec, file === 1, stat.nr_pageout, nr_scanned - nr_reclaimed)
@@ -163,7 +166,7 @@ function shrink_inactive_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc
  * inactive list (marked workingset), except referenced executable file
  * folios, which get another trip round the active list.
  */
-function shrink_active_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc: ScanControl, lru: number): void {
+export function shrink_active_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc: ScanControl, lru: number): void {
   const pages = env.pages
   const list = isolate_lru_folios(env, lruvec, lru, nr_to_scan)
   if (!cgroup_reclaim(sc)) env.vmstat.count_vm_events(PGREFILL, list.length)
@@ -205,7 +208,7 @@ function shrink_list(env: MmEnv, lru: number, nr_to_scan: number, lruvec: Lruvec
  * Kernel: inactive_is_low(): the inactive list is smaller than active /
  * ratio (ratio sqrt(10 * GiB), 1 below 1 GiB), by the flushed statistics.
  */
-function inactive_is_low(lruvec: Lruvec, inactive_lru: number): boolean {
+export function inactive_is_low(lruvec: Lruvec, inactive_lru: number): boolean {
   const inactive = lruvec.flushed[inactive_lru]
   const active = lruvec.flushed[inactive_lru + LRU_ACTIVE]
   const gb = Math.floor((inactive + active) / 262144)
@@ -214,7 +217,7 @@ function inactive_is_low(lruvec: Lruvec, inactive_lru: number): boolean {
 }
 
 /** Kernel: can_reclaim_anon_pages(): is there swap for this group? */
-function can_reclaim_anon_pages(env: MmEnv, memcg: MemCgroup | null): boolean {
+export function can_reclaim_anon_pages(env: MmEnv, memcg: MemCgroup | null): boolean {
   return env.memcg.get_nr_swap_pages(memcg ?? env.memcg.root) > 0
 }
 
@@ -283,7 +286,7 @@ function shrink_lruvec(env: MmEnv, lruvec: Lruvec, memcg: MemCgroup, sc: ScanCon
   const nr_to_reclaim = sc.nr_to_reclaim
   let nr_reclaimed = 0
   // Global direct reclaim at the first priority does its whole batch: kswapd is evidently behind.
-  const proportional_reclaim = !cgroup_reclaim(sc) && sc.priority === DEF_PRIORITY
+  const proportional_reclaim = !cgroup_reclaim(sc) && !sc.kswapd && sc.priority === DEF_PRIORITY
   while (nr[LRU_INACTIVE_ANON] || nr[LRU_ACTIVE_FILE] || nr[LRU_INACTIVE_FILE]) {
     for (let lru = LRU_INACTIVE_ANON; lru <= LRU_ACTIVE_FILE; lru++) {
       if (!nr[lru]) continue
@@ -319,14 +322,20 @@ function shrink_lruvec(env: MmEnv, lruvec: Lruvec, memcg: MemCgroup, sc: ScanCon
   if (can_reclaim_anon_pages(env, memcg) && inactive_is_low(lruvec, LRU_INACTIVE_ANON)) shrink_active_list(env, SWAP_CLUSTER_MAX, lruvec, sc, LRU_ACTIVE_ANON)
 }
 
-/** Kernel: shrink_node() with shrink_node_memcgs(): each group of the target's subtree, until the goal. */
-function shrink_node(env: MmEnv, sc: ScanControl): void {
+/**
+ * Kernel: shrink_node() with shrink_node_memcgs(): each group of the
+ * target's subtree, until the goal (kswapd walks them all). Reclaim that
+ * frees anything makes the node hopeful again for kswapd.
+ */
+export function shrink_node(env: MmEnv, sc: ScanControl): void {
+  const nr_reclaimed = sc.nr_reclaimed
   prepare_scan_control(env, sc)
   const target = sc.target_mem_cgroup ?? env.memcg.root
   for (const memcg of target.subtree()) {
     shrink_lruvec(env, memcg.lruvec, memcg, sc)
-    if (sc.nr_reclaimed >= sc.nr_to_reclaim) break
+    if (!sc.kswapd && sc.nr_reclaimed >= sc.nr_to_reclaim) break
   }
+  if (sc.nr_reclaimed > nr_reclaimed) env.kswapd.kswapd_failures = 0
 }
 
 /** Kernel: do_try_to_free_pages(): the priority loop, then the refault snapshot. */

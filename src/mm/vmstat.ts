@@ -70,6 +70,9 @@ export const NODE_STAT = Object.fromEntries(node_stat_names.map((n, i) => [n, i]
 export const NR_SLAB_RECLAIMABLE_B = NODE_STAT.nr_slab_reclaimable
 export const NR_SLAB_UNRECLAIMABLE_B = NODE_STAT.nr_slab_unreclaimable
 
+/** The zone counters of an allocator-less VmStat (unit tests): written, never read. */
+const NO_ZONE_STAT = new Float64Array(16)
+
 export class VmStat {
   /** Node counters (single node). */
   readonly node = new Float64Array(node_stat_names.length)
@@ -79,6 +82,12 @@ export class VmStat {
    * sum all_vm_events() makes.
    */
   readonly vm_event_states = new Float64Array(NR_VM_EVENT_ITEMS)
+  /**
+   * The zone counters (vm_stat) of the zone a page is in (Kernel:
+   * page_zone(page)->vm_stat), for the per-zone LRU sizes; the machine wires
+   * it to the page allocator's zones at boot.
+   */
+  page_zone_stat: (pfn: number) => Float64Array = () => NO_ZONE_STAT
 
   mod_node_page_state(item: number, delta: number): void {
     this.node[item] += delta

@@ -30,8 +30,12 @@ export const BATCH = 1 << 16
 const RECORD = 24
 const NL = 10, CR = 13, COMMA = 44, HASH = 35, SPACE = 32, TAB = 9, EQ = 61
 
-/** Receives page numbers in batches (the array is reused: copy what must outlive the call). */
-export type PageSink = (pages: Float64Array, n: number) => void
+/**
+ * Receives page numbers in batches, with writes[i] = 1 where reference i is
+ * a store (csv `W`, lackey `S` and the store half of `M`); the arrays are
+ * reused: copy what must outlive the call.
+ */
+export type PageSink = (pages: Float64Array, n: number, writes: Uint8Array) => void
 
 function is_binary(b: Uint8Array): boolean {
   const n = Math.min(b.length, 4096)
@@ -56,6 +60,7 @@ function format_of_line(s: string): TraceFormat | null {
 export class TraceParser {
   format: TraceFormat | null = null
   private readonly out = new Float64Array(BATCH)
+  private readonly writes = new Uint8Array(BATCH)
   private n = 0
   private carry: Uint8Array | null = null
   private line = 0
@@ -64,10 +69,11 @@ export class TraceParser {
 
   constructor(private readonly name: string, private readonly sink: PageSink) {}
 
-  private emit(page: number): void {
+  private emit(page: number, write: number): void {
+    this.writes[this.n] = write
     this.out[this.n++] = page
     if (this.n === BATCH) {
-      this.sink(this.out, BATCH)
+      this.sink(this.out, BATCH, this.writes)
       this.n = 0
     }
   }
@@ -115,13 +121,13 @@ export class TraceParser {
       }
       this.lines(c, c.length)
     }
-    if (this.n) this.sink(this.out, this.n)
+    if (this.n) this.sink(this.out, this.n, this.writes)
     this.n = 0
   }
 
   private records(b: Uint8Array, len: number): void {
     const v = new DataView(b.buffer, b.byteOffset, len)
-    for (let o = 0; o < len; o += RECORD) this.emit(v.getUint32(o + 4, true) + v.getUint32(o + 8, true) * 4294967296)
+    for (let o = 0; o < len; o += RECORD) this.emit(v.getUint32(o + 4, true) + v.getUint32(o + 8, true) * 4294967296, 0)
   }
 
   private text(b: Uint8Array, s: number, e: number): string {
@@ -182,7 +188,7 @@ export class TraceParser {
     while (i < e && b[i] === SPACE) i++
     const op = b[i] | 0x20
     if (i + 1 !== e || (op !== 0x72 && op !== 0x77)) this.bad(b, s, e, '<page>,<R|W>')
-    this.emit(page)
+    this.emit(page, op === 0x77 ? 1 : 0)
   }
 
   private page(b: Uint8Array, s: number, e: number): void {
@@ -194,7 +200,7 @@ export class TraceParser {
       if (d < 0 || d > 9) this.bad(b, s, e, 'a page number')
       page = page * 10 + d
     }
-    this.emit(page)
+    this.emit(page, 0)
   }
 
   private lackey(b: Uint8Array, s: number, e: number): void {
@@ -224,6 +230,10 @@ export class TraceParser {
     if (dec === 0) this.bad(b, s, e, 'a lackey record (I, L, S or M addr,size)')
     const first = Math.floor(addr / 4096)
     const last = size > 0 ? Math.floor((addr + size - 1) / 4096) : first
-    for (let rep = kind === 0x4d ? 2 : 1; rep > 0; rep--) for (let p = first; p <= last; p++) this.emit(p)
+    // S is a store; M a load then a store.
+    for (let rep = kind === 0x4d ? 2 : 1; rep > 0; rep--) {
+      const w = kind === 0x53 || (kind === 0x4d && rep === 1) ? 1 : 0
+      for (let p = first; p <= last; p++) this.emit(p, w)
+    }
   }
 }

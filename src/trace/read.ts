@@ -17,7 +17,8 @@ export interface TraceInput {
   bytes(): AsyncIterable<Uint8Array>
 }
 
-export type IdSink = (ids: Int32Array, n: number) => void
+/** Receives page ids in batches; writes[i] = 1 where reference i is a store (see PageSink). */
+export type IdSink = (ids: Int32Array, n: number, writes: Uint8Array) => void
 
 export interface TraceShape {
   format: TraceFormat | 'empty'
@@ -33,10 +34,10 @@ export async function read_ids(input: TraceInput, sink: IdSink, progress?: (refs
   const pages = new PageIds()
   const ids = new Int32Array(BATCH)
   let refs = 0
-  const parser = new TraceParser(name, (p, n) => {
+  const parser = new TraceParser(name, (p, n, writes) => {
     pages.ids(p, n, ids)
     refs += n
-    sink(ids, n)
+    sink(ids, n, writes)
     progress?.(refs)
   })
   try {

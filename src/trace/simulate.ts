@@ -28,7 +28,8 @@ export interface TraceOptions {
 }
 
 export interface TraceResult {
-  policy: PolicyName
+  /** 'linux': src/trace/linux.ts. */
+  policy: PolicyName | 'linux'
   frames: number
   refs: number
   /** Every miss, cold ones included. */

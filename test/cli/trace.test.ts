@@ -30,9 +30,22 @@ describe('mmsim trace', () => {
     expect(r.stdout).toMatch(/misses: +\d+ \(\d+\.\d\d%\), of which cold 137/)
   })
 
-  it('bad arguments, --policy linux and malformed traces get one line on stderr and exit 2', async () => {
+  it('--policy linux prints the kernel\'s side too; --json has it under "linux"', async () => {
+    const r = await run('trace', FIXTURE, '--policy', 'linux', '--frames', '64')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^policy: +linux, 64 frames$/m)
+    expect(r.stdout).toMatch(/^memcg: +file mapping, limit \d+ pages \(\d+ of them page tables and page-cache nodes\)$/m)
+    expect(r.stdout).toMatch(/^reclaim: +pgscan file \d+/m)
+    const j = JSON.parse((await run('trace', FIXTURE, '--policy', 'linux', '--frames', '64', '--json')).stdout) as { misses: number; cold_misses: number; linux: { major_faults: number; limit_pages: number } }
+    expect(j.misses).toBe(j.linux.major_faults)
+    expect(j.cold_misses).toBe(137)
+    expect(j.linux.limit_pages).toBeGreaterThan(64)
+  })
+
+  it('bad arguments and malformed traces get one line on stderr and exit 2', async () => {
     for (const args of [
-      ['trace', FIXTURE, '--policy', 'linux', '--frames', '8'],
+      ['trace', FIXTURE, '--policy', 'linux', '--frames', '8', '--backing', 'disk'],
+      ['trace', FIXTURE, '--policy', 'lru', '--frames', '8', '--backing', 'file'],
       ['trace', FIXTURE, '--policy', 'lfu', '--frames', '8'],
       ['trace', FIXTURE, '--frames', '0'],
       ['trace', FIXTURE, '--frames', 'x'],
@@ -47,7 +60,7 @@ describe('mmsim trace', () => {
       expect(r.stderr).toMatch(/^mmsim: /)
       expect(r.stdout).toBe('')
     }
-    expect((await run('trace', FIXTURE, '--policy', 'linux', '--frames', '8')).stderr).toMatch(/needs the reclaim and memory-cgroup work/)
+    expect((await run('trace', FIXTURE, '--policy', 'linux', '--frames', '8', '--backing', 'disk')).stderr).toMatch(/--backing: 'disk' is not one of file, anon/)
     // End to end: an asynchronous command's exit status reaches the process.
     const r = mmsim_spawned(['trace', FIXTURE, '--frames', '0'])
     expect(r.status).toBe(2)

@@ -106,3 +106,16 @@ describe('trace formats', () => {
     await expect(simulate(FIXTURE, { policy: 'lru', frames: 0 })).rejects.toThrow(/--frames/)
   })
 })
+
+describe('loads and stores', () => {
+  it('csv W, lackey S and the store half of M are stores; R, I, L, bare pages and oracleGeneral records are loads', async () => {
+    const flags = async (path: string): Promise<number[]> => {
+      const out: number[] = []
+      await read_ids(open_trace(path), (_ids, k, writes) => { for (let i = 0; i < k; i++) out.push(writes[i]) })
+      return out
+    }
+    expect(await flags(file('1,R\n2,W\n3,w\n4,r\n'))).toEqual([0, 1, 1, 0])
+    expect(await flags(file('I  0400000,4\n L 1000,8\n S 2000,8\n M 3ffc,8\n'))).toEqual([0, 0, 1, 0, 0, 1, 1])
+    expect(await flags(file('5\n6\n'))).toEqual([0, 0])
+  })
+})

@@ -62,4 +62,8 @@ export class Clock implements Policy {
     this.count = count
     this.misses = misses
   }
+
+  resident_pages(): number[] {
+    return Array.from(this.frame.subarray(0, this.count))
+  }
 }

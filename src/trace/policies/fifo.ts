@@ -38,4 +38,11 @@ export class Fifo implements Policy {
     this.count = count
     this.misses = misses
   }
+
+  resident_pages(): number[] {
+    const out: number[] = []
+    // Until the ring is full the hand is 0 and slot 0 is the oldest.
+    for (let i = 0; i < this.count; i++) out.push(this.ring[(this.hand + i) % this.frames])
+    return out
+  }
 }

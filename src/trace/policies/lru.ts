@@ -67,4 +67,10 @@ export class Lru implements Policy {
     this.count = count
     this.misses = misses
   }
+
+  resident_pages(): number[] {
+    const out: number[] = []
+    for (let id = this.tail; id !== NONE; id = this.prev[id]) out.push(id)
+    return out
+  }
 }

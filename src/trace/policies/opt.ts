@@ -91,4 +91,8 @@ export class Opt implements Policy {
       }
     }
   }
+
+  resident_pages(): number[] {
+    return Array.from(this.heap.subarray(0, this.size)).sort((a, b) => a - b)
+  }
 }

@@ -22,6 +22,12 @@ export interface Policy {
    * the whole trace of the same page's next reference, or Infinity.
    */
   feed(ids: Int32Array, n: number, next?: Float64Array): void
+  /**
+   * The resident page ids, for teaching output (`mmsim exercise`), in the
+   * policy's own order: FIFO and LRU next victim first, CLOCK and RANDOM by
+   * frame, OPT by id. O(frames).
+   */
+  resident_pages(): number[]
 }
 
 /** A per-id array at least `need` long, keeping its contents (filled with `fill` past them). */

@@ -50,4 +50,8 @@ export class RandomPolicy implements Policy {
     }
     this.misses = misses
   }
+
+  resident_pages(): number[] {
+    return Array.from(this.frame.subarray(0, this.count))
+  }
 }
