@@ -5,12 +5,16 @@
  */
 import { make_policy } from '../trace/policies/make.js'
 import type { PolicyName } from '../trace/policies/policy.js'
+import { linux_misses } from '../trace/linux.js'
+
+/** The textbook policies, and `linux`: the kernel's own reclaim in a simulated memory cgroup (`mmsim trace --policy linux`). */
+export type ReplacementPolicy = PolicyName | 'linux'
 
 /**
  * A table: the references on the first line, then one line per policy
  * with M (miss) or . (hit) under each reference and the number of misses.
  */
-export function replacement_table(refs: readonly number[], frames: number, policies: readonly PolicyName[]): string {
+export function replacement_table(refs: readonly number[], frames: number, policies: readonly ReplacementPolicy[]): string {
   // Dense ids in order of first reference, as the trace readers give them.
   const ids = new Map<number, number>()
   const dense = Int32Array.from(refs, (r) => {
@@ -30,6 +34,12 @@ export function replacement_table(refs: readonly number[], frames: number, polic
   const name_w = Math.max(4, ...policies.map((p) => p.length))
   const lines = [`${'refs'.padEnd(name_w)}  ${refs.map((r) => cell(String(r))).join(' ')}`]
   for (const name of policies) {
+    if (name === 'linux') {
+      const miss = linux_misses(dense, frames)
+      const n = miss.filter(Boolean).length
+      lines.push(`${name.padEnd(name_w)}  ${miss.map((x) => cell(x ? 'M' : '.')).join(' ')}   ${n} misses, ${refs.length - n} hits`)
+      continue
+    }
     const p = make_policy(name, frames)
     const marks: string[] = []
     for (let i = 0; i < dense.length; i++) {

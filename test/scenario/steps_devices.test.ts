@@ -190,6 +190,16 @@ describe('replacement', () => {
     expect(b(4)).toContain('10 misses')
   })
 
+  it('linux: the simulated kernel under a memcg limit misses at least as often as OPT, and on every first reference', () => {
+    const refs = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]
+    const t = replacement_table(refs, 3, ['opt', 'linux'])
+    const [opt, linux] = t.split('\n').slice(1, 3).map((l) => l.split(/\s+/).slice(1, 1 + refs.length))
+    expect(linux.filter((x) => x === 'M').length).toBeGreaterThanOrEqual(opt.filter((x) => x === 'M').length)
+    refs.forEach((r, i) => {
+      if (refs.indexOf(r) === i) expect(linux[i]).toBe('M')
+    })
+  })
+
   it('a bad reference string is a load error', () => {
     expect(() => load_scenario('steps:\n  - replacement: { refs: "1 x 2", frames: 3 }\n', 'f.yaml')).toThrow(/expected page numbers separated by spaces or commas/)
   })
