@@ -11,6 +11,7 @@ import { proc_paths } from '../fs/proc/root.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
 import { replay_command } from './replay.js'
 import { run_command } from './run.js'
+import { lesson_command } from './lesson.js'
 import { shell_command } from './shell.js'
 import { OBSERVE_PARSE_OPTIONS, ObserveFlagError, observe_flags_given, parse_observe_flags } from './observe_flags.js'
 import { why_command } from './why.js'
@@ -37,6 +38,8 @@ commands:
                        --explain: why the kernel decided what it did, under each step (docs/explain.md);
                        --trace OUT.json (Chrome trace for Perfetto) or OUT.txt / --ftrace OUT.txt
                        (trace-cmd report text); --counters OUT.csv [--counter-names a,b] per step
+  lesson [TOPIC]       a lesson: a scenario that shows one part of the memory manager, each step
+                       followed by what to look at in its output; --list: the topics; --explain, --trace as run
   shell [FILE.yaml]    a shell inside a simulated machine (scenario steps typed directly, why,
                        ps, back, explain on|off); reads commands from standard input when it is
                        not a terminal; takes run's --explain, --trace, --ftrace, --counters
@@ -91,6 +94,11 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
 function machine_spec(v: Record<string, string | boolean | undefined>): MachineSpecT {
   const o = machine_options(v, '256M')
   return { arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab }
+}
+
+/** Only the machine options given on the command line (they override a scenario's machine). */
+function given_machine(v: Record<string, string | boolean | undefined>): MachineSpecT {
+  return Object.fromEntries(Object.entries(machine_spec(v)).filter(([k]) => v[k] !== undefined)) as MachineSpecT
 }
 
 /** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
@@ -164,14 +172,16 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       }
       case 'run': {
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
-        return run_command(rest[0], { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs }, out, err)
+        return run_command(rest[0], { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs, machine: given_machine(parsed.values) }, out, err)
+      }
+      case 'lesson': {
+        if (rest.length > 1) throw new UsageError(`lesson: unexpected argument '${rest[1]}'`)
+        return lesson_command(rest[0], parsed.values.list === true, { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs, machine: given_machine(parsed.values) }, out, err)
       }
       case 'shell': {
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
-        const values: Record<string, unknown> = parsed.values
-        const given = Object.fromEntries(Object.entries(machine_spec(parsed.values)).filter(([k]) => values[k] !== undefined))
-        return shell_command(given, rest[0], process.stdin, out, err, observe)
+        return shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err, observe)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')

@@ -18,6 +18,8 @@ import { ScenarioRunError } from '../scenario/values.js'
 import { MachineConfigError } from '../machine.js'
 import { write_observe_outputs, type ObserveOutputs } from './observe_flags.js'
 import type { RunOptions } from '../scenario/observe.js'
+import type { MachineSpec } from '../scenario/schema.js'
+import type { z } from 'zod'
 
 function to_json(records: StepRecord[]): string {
   return JSON.stringify(records.map(record_json), null, 1)
@@ -27,8 +29,11 @@ export interface RunCommandOptions {
   json: boolean
   run?: RunOptions
   outputs?: ObserveOutputs
+  /** Machine options given on the command line: they override the scenario's own. */
+  machine?: z.infer<typeof MachineSpec>
 }
 
+/** A scenario with a `title:` (a lesson) prints it and its description first. */
 export function run_command(path: string, o: RunCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
   let text: string
   try {
@@ -61,7 +66,13 @@ export function run_command(path: string, o: RunCommandOptions, out: (s: string)
   }
   try {
     const sc = load_scenario(text, path)
+    sc.machine = { ...sc.machine, ...o.machine }
     cpus = sc.machine.cpus ?? 2
+    if (!o.json && sc.title !== undefined) {
+      out(`== ${sc.title}`)
+      if (sc.description !== undefined) out(sc.description.trim())
+      out('')
+    }
     run_scenario(sc, emit, o.run)
     if (o.json && !records.length) out('[]')
     finish()

@@ -24,16 +24,20 @@ export interface Step {
   /** Where the step starts (1-based), for messages. */
   line: number
   col: number
+  /** The step's `say:` line: what to look at in its output, printed after it. */
+  say?: string
 }
 
 export interface Scenario {
   file: string
+  /** A lesson's heading. */
+  title?: string
   description?: string
   machine: z.infer<typeof MachineSpec>
   steps: Step[]
 }
 
-const TOP_KEYS = new Set(['description', 'machine', 'steps'])
+const TOP_KEYS = new Set(['title', 'description', 'machine', 'steps'])
 
 /** Parse and validate a scenario's text; throws ScenarioFileError. */
 export function load_scenario(text: string, file = '<scenario>'): Scenario {
@@ -51,7 +55,7 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
   if (!isMap(root)) throw new ScenarioFileError(`${at(root?.range?.[0] ?? 0)}: expected a map with machine: and steps:`)
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : '?'
-    if (!TOP_KEYS.has(k)) throw new ScenarioFileError(`${at(node_offset(pair.key as YamlNode))}: unknown key '${k}' (expected description, machine, steps)`)
+    if (!TOP_KEYS.has(k)) throw new ScenarioFileError(`${at(node_offset(pair.key as YamlNode))}: unknown key '${k}' (expected title, description, machine, steps)`)
   }
   let js: Record<string, unknown>
   try {
@@ -73,6 +77,8 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
 
   const description = js.description
   if (description !== undefined && typeof description !== 'string') throw new ScenarioFileError(`${where(['description'])}: expected text`)
+  const title = js.title
+  if (title !== undefined && typeof title !== 'string') throw new ScenarioFileError(`${where(['title'])}: expected text`)
   const machine = check(MachineSpec, js.machine ?? {}, ['machine'], where)
 
   const steps_node = doc.get('steps', true) as YamlNode | undefined
@@ -82,7 +88,9 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw new ScenarioFileError(`${where(path)}: expected a step, a one-key map like '- mmap: {len: 4K, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS}'`)
     }
-    const keys = Object.keys(raw)
+    const say = (raw as Record<string, unknown>).say
+    if (say !== undefined && (typeof say !== 'string' || say === '')) throw new ScenarioFileError(`${where([...path, 'say'])}: say: expected one line of text`)
+    const keys = Object.keys(raw).filter((k) => k !== 'say')
     if (keys.length !== 1) throw new ScenarioFileError(`${where(path)}: a step has one op, this one has ${keys.length} (${keys.join(', ') || 'none'})`)
     const op = keys[0]
     if (!(OP_NAMES as string[]).includes(op)) {
@@ -91,9 +99,9 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
     }
     const args = check(OPS[op as OpName] as z.ZodType, (raw as Record<string, unknown>)[op], [...path, op], where)
     const p = lc.linePos(path_offset(doc, path))
-    return { op: op as OpName, args, line: p.line, col: p.col }
+    return { op: op as OpName, args, line: p.line, col: p.col, ...(say !== undefined ? { say: say as string } : {}) }
   })
-  return { file, description: description as string | undefined, machine, steps }
+  return { file, title: title as string | undefined, description: description as string | undefined, machine, steps }
 }
 
 /** Validate with a schema; the first issue becomes a ScenarioFileError at its node. */

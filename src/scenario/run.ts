@@ -20,10 +20,13 @@ import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
 import { free, type FreeUnit } from '../user/free.js'
 import type { Page } from '../mm/page.js'
+import type { Cgroup } from '../user/cgroup.js'
+import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
+import { DEVICE_OPS, device_step } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
 import { Observer, type RunOptions, type StepObservations } from './observe.js'
-import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
+import { ScenarioRunError, enum_text, flags, flags_text, hex_addr, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
 
 /** What one step did (with --explain, --trace or --counters also what it decided, emitted and left: observe.ts). */
 export interface StepRecord extends StepObservations {
@@ -40,6 +43,8 @@ export interface StepRecord extends StepObservations {
   signal?: { signal: string; code: string; addr: number | bigint }
   /** The text a look inside printed (a /proc file, pmap, dmesg). */
   text?: string
+  /** The step's `say:` explanation, printed after its output. */
+  say?: string
 }
 
 /** An `expect:` that did not hold; the message names the file, line and column. */
@@ -52,10 +57,7 @@ export class ScenarioExpectError extends Error {
   }
 }
 
-/** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
-export function hex_addr(n: number | bigint): string {
-  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
-}
+export { hex_addr }
 
 function bytes_of(data: unknown, env: Bindings): Uint8Array {
   if (typeof data === 'string') return new TextEncoder().encode(data)
@@ -75,6 +77,7 @@ export class Run {
   readonly env: Bindings = new Map()
   readonly procs = new Map<string, Process>()
   readonly caches = new Map<string, KmemCache>()
+  readonly cgroups = new Map<string, Cgroup>()
   current: string | null = null
   /** Explanations, events and counters per step, as the options ask (observe.ts). */
   readonly observer: Observer
@@ -117,6 +120,7 @@ export class Run {
     }
     Object.assign(r, this.observer.end(t0))
     const e = (s.args as { expect?: ExpectSrc } | null)?.expect
+    if (s.say !== undefined) r.say = s.say
     if (e !== undefined) {
       const why = unmet(r, e, this.env)
       if (why) {
@@ -148,6 +152,10 @@ function step(run: Run, s: Step, index: number): StepRecord {
   const a = (typeof s.args === 'object' && s.args !== null && !Array.isArray(s.args) ? s.args : {}) as A
   const scalar = typeof s.args === 'object' ? undefined : (s.args as string | number | boolean)
   const rec: StepRecord = { step: index + 1, line: s.line, op: s.op, who: '', call: '' }
+  if (DEVICE_OPS.has(s.op)) {
+    device_step(run, s.op, s.args, rec)
+    return rec
+  }
   const v = (x: unknown, d?: number): number => run.v(x as ValueSrc | undefined, d)
   const f = (x: unknown, kind: Parameters<typeof flags>[1]): number => (x === undefined ? 0 : flags(x as FlagsSrc, kind))
   const k = run.m.kernel
@@ -310,6 +318,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'pread': {
       const [who, p] = run.proc()
       const [fd, len, off] = [v(a.fd), v(a.len), v(a.off, 0)]
+      regular_only(run, p, fd, 'pread')
       Object.assign(rec, { who, call: `pread(${fd}, ${len}, ${off})` })
       sys(rec, () => text_of(p.pread(fd, len, off)))
       break
@@ -317,6 +326,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'pwrite': {
       const [who, p] = run.proc()
       const [fd, off] = [v(a.fd), v(a.off, 0)]
+      regular_only(run, p, fd, 'pwrite')
       const data = bytes_of(a.data, run.env)
       Object.assign(rec, { who, call: `pwrite(${fd}, ${data.length > 64 ? `${data.length} bytes` : text_of(data)}, ${off})` })
       sys(rec, () => p.pwrite(fd, data, off))
@@ -418,7 +428,11 @@ function step(run: Run, s: Step, index: number): StepRecord {
         if (e instanceof ProcNotFound) throw new ScenarioRunError(`no file ${path} in this machine's /proc`)
         throw e
       }
-      Object.assign(rec, { call: `cat ${path}`, text })
+      if (a.from !== undefined || a.until !== undefined) text = section(text, a.from as string | undefined, a.until as string | undefined)
+      if (a.vma !== undefined) text = vma_entries(text, (Array.isArray(a.vma) ? a.vma : [a.vma]).map((x) => v(x)))
+      const shown = a.vma !== undefined ? ` (the VMAs at ${(Array.isArray(a.vma) ? a.vma : [a.vma]).map((x) => hex_addr(v(x))).join(', ')})` : ''
+      const sed = `${a.from !== undefined ? ` (from /${String(a.from)}/` : a.until !== undefined ? ' (' : ''}${a.until !== undefined ? `${a.from !== undefined ? ' ' : ''}until /${String(a.until)}/)` : a.from !== undefined ? ')' : ''}`
+      Object.assign(rec, { call: `cat ${path}${shown}${sed}${a.grep !== undefined ? ` | grep -E '${String(a.grep)}'` : ''}`, text: grep(text, a.grep as string | undefined) })
       break
     }
     case 'pmap': {
@@ -429,7 +443,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
       break
     }
     case 'dmesg':
-      Object.assign(rec, { call: 'dmesg', text: run.m.dmesg() })
+      Object.assign(rec, { call: a.grep !== undefined ? `dmesg | grep -E '${String(a.grep)}'` : 'dmesg', text: grep(run.m.dmesg(), a.grep as string | undefined) })
       break
     case 'free': {
       const unit = (typeof scalar === 'string' ? scalar : (a.unit as string | undefined) ?? 'k') as FreeUnit
@@ -442,6 +456,52 @@ function step(run: Run, s: Step, index: number): StepRecord {
       break
   }
   return rec
+}
+
+/**
+ * pread and pwrite steps copy through a kernel buffer, which reaches a
+ * regular file's page cache only; a device's read and write copy to and
+ * from the process's memory, so they are the read and write steps.
+ */
+function regular_only(run: Run, p: Process, fd: number, op: string): void {
+  const f = run.m.syscalls.fget(p.task, fd)
+  if (f && (S_ISCHR(f.f_inode.i_mode) || S_ISBLK(f.f_inode.i_mode))) throw new ScenarioRunError(`fd ${fd} is a device: use ${op === 'pread' ? 'read' : 'write'}: {fd, buf, len} with a buffer of the process (a device's ${op === 'pread' ? 'read' : 'write'} copies to and from user memory)`)
+}
+
+/**
+ * The entries of a maps or smaps text for the VMAs containing the given
+ * addresses: each VMA's line and, in smaps, the field lines after it.
+ */
+function vma_entries(text: string, addrs: number[]): string {
+  const out: string[] = []
+  let keep = false
+  for (const l of text.split('\n')) {
+    const r = /^([0-9a-f]+)-([0-9a-f]+) /.exec(l)
+    if (r) {
+      const [lo, hi] = [BigInt('0x' + r[1]), BigInt('0x' + r[2])]
+      keep = addrs.some((x) => BigInt(x) >= lo && BigInt(x) < hi)
+    }
+    if (keep && l !== '') out.push(l)
+  }
+  return out.length ? out.join('\n') + '\n' : ''
+}
+
+/** The lines from the first matching `from` (default: the first line) up to, not including, the next matching `until`. */
+function section(text: string, from: string | undefined, until: string | undefined): string {
+  const lines = text.split('\n')
+  const start = from === undefined ? 0 : lines.findIndex((l) => new RegExp(from).test(l))
+  if (start < 0) return ''
+  const end = until === undefined ? -1 : lines.findIndex((l, i) => i > start && new RegExp(until).test(l))
+  const out = lines.slice(start, end < 0 ? undefined : end).filter((l) => l !== '')
+  return out.length ? out.join('\n') + '\n' : ''
+}
+
+/** The lines of a text that match a regular expression (all of it without one). */
+function grep(text: string, re: string | undefined): string {
+  if (re === undefined) return text
+  const r = new RegExp(re)
+  const lines = text.split('\n').filter((l) => l !== '' && r.test(l))
+  return lines.length ? lines.join('\n') + '\n' : ''
 }
 
 function cache(run: Run, name: string): KmemCache {
@@ -470,7 +530,9 @@ export function explain_lines(r: StepRecord): string[] {
 /** A step as text: its line, its explanations, then what a look inside printed. */
 export function record_text(r: StepRecord): string {
   const out = [record_line(r), ...explain_lines(r)]
-  if (r.text !== undefined) out.push(r.text.replace(/\n$/, ''))
+  if (r.text !== undefined && r.text !== '') out.push(r.text.replace(/\n$/, ''))
+  // a scenario's (a lesson's) own words on the step
+  if (r.say !== undefined) for (const l of r.say.replace(/\n$/, '').split('\n')) out.push(`  # ${l}`)
   return out.join('\n')
 }
 

@@ -22,6 +22,18 @@ function Flags(kind: FlagKind): z.ZodType<number | string | string[]> {
     })
 }
 
+/** A regular expression: a look inside prints only the lines it matches. */
+const Grep = z.string().min(1).superRefine((g, ctx) => {
+  try {
+    new RegExp(g)
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `grep: not a regular expression (${(e as Error).message})` })
+  }
+})
+
+/** One line of explanation a step prints after its output (lessons explain each step with it). */
+export const Say = z.string().min(1)
+
 /** A name to bind the step's result to (`$name` in later steps). */
 const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a name (letters, digits, _)' })
 
@@ -84,6 +96,8 @@ export const OPS = {
   pwrite: z.strictObject({ fd: Value, data: Data, off: Value.optional(), ...common }),
   lseek: z.strictObject({ fd: Value, offset: Value, whence: Flags('seek').optional(), ...common }),
   ftruncate: z.strictObject({ fd: Value, len: Value, ...common }),
+  read: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
+  write: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
   // the kernel side
   alloc_pages: z.strictObject({ order: z.number().int(), gfp: Flags('gfp').optional(), ...bind, ...common }),
   free_pages: z.strictObject({ page: Value, order: z.number().int() }),
@@ -96,11 +110,31 @@ export const OPS = {
   kmem_cache_free: z.strictObject({ cache: Name, ptr: Value }),
   kmem_cache_destroy: z.union([Name, z.strictObject({ cache: Name })]),
   // looking inside
-  cat: z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), ...common })]),
+  cat: z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), from: Grep.optional(), until: Grep.optional(), grep: Grep.optional(), vma: z.union([Value, z.array(Value).min(1)]).optional(), ...common })]),
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
-  dmesg: z.union([z.literal(true), z.strictObject({ ...common })]),
+  dmesg: z.union([z.literal(true), z.strictObject({ grep: Grep.optional(), ...common })]),
   free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
   check: z.literal(true),
+  why: z.union([Value, z.strictObject({ addr: Value.optional(), pfn: Value.optional(), ...common })]),
+  // drivers, devices, cgroups, kernel threads, kmap
+  insmod: z.union([Name, z.strictObject({ module: Name, params: z.record(z.string(), z.union([z.number().int(), z.string()])).optional(), ...common })]),
+  rmmod: z.union([Name, z.strictObject({ module: Name, ...common })]),
+  ioctl: z.strictObject({ fd: Value, cmd: Flags('ioctl'), arg: Value.optional(), ...common }),
+  irq: z.union([z.number().int().nonnegative(), z.strictObject({ irq: z.number().int().nonnegative(), ...common })]),
+  cgroup_create: z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected a cgroup name (letters, digits, _ . -)' }), limit: Value.optional(), swappiness: z.number().int().min(0).max(200).optional(), ...common }),
+  cgroup_attach: z.strictObject({ cgroup: z.string().min(1), process: Name.optional(), ...common }),
+  kthread: z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), cpu: z.number().int().nonnegative().optional(), ...common })]),
+  kmap: z.strictObject({ page: Value, as: Name.optional(), ...common }),
+  kunmap: z.union([Value, z.strictObject({ page: Value })]),
+  kmap_local: z.strictObject({ page: Value, as: Name.optional(), ...common }),
+  kunmap_local: z.union([Value, z.strictObject({ addr: Value })]),
+  // page replacement on a reference string (the policies of `mmsim trace`)
+  replacement: z.strictObject({
+    refs: z.union([z.string().regex(/^\s*\d+(\s*[ ,]\s*\d+)*\s*$/, { error: 'expected page numbers separated by spaces or commas' }), z.array(z.number().int().nonnegative()).min(1)]),
+    frames: z.number().int().min(1).max(64),
+    policies: z.array(z.enum(['fifo', 'lru', 'clock', 'random', 'opt', 'linux'])).min(1).optional(),
+    ...common,
+  }),
 } as const
 
 export type OpName = keyof typeof OPS
@@ -120,7 +154,9 @@ export const MachineSpec = z.strictObject({
 
 /** A whole file, for the JSON Schema (steps are checked one by one when loading, for exact error places). */
 export const ScenarioSchema = z.strictObject({
+  /** A lesson's heading, printed first. */
+  title: z.string().optional(),
   description: z.string().optional(),
   machine: MachineSpec.optional(),
-  steps: z.array(z.union(OP_NAMES.map((op) => z.strictObject({ [op]: OPS[op] })) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]])),
+  steps: z.array(z.union(OP_NAMES.map((op) => z.strictObject({ [op]: OPS[op], say: Say.optional() })) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]])),
 })

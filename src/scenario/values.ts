@@ -7,6 +7,8 @@
  */
 import * as uapi from '../include/uapi/index.js'
 import * as gfp from '../mm/gfp.js'
+import { FG_IOC_GRAB, FG_IOC_QFRAME, FG_IOC_START, FG_IOC_STOP } from '../drivers/framegrab.js'
+import * as scull from '../drivers/scull/scull.js'
 import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, SEEK_SET, SEEK_CUR, SEEK_END } from '../include/uapi/fcntl.js'
 
 /** A number, hex, a size, or `$name` optionally plus or minus one of those. */
@@ -44,6 +46,11 @@ export function value(v: ValueSrc, env: Bindings): number {
   return n
 }
 
+/** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
+export function hex_addr(n: number | bigint): string {
+  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
+}
+
 /** A step that fails at run time for a reason the file's author can fix (an unbound name...). */
 export class ScenarioRunError extends Error {}
 
@@ -66,8 +73,9 @@ export const NAMES: Readonly<Record<FlagKind, Table>> = {
   seek: new Map(Object.entries({ SEEK_SET, SEEK_CUR, SEEK_END })),
   gfp: table(Object.entries(gfp), /^_?_?GFP_/),
   signal: new Map(Object.entries(uapi.SIGNAL_NAMES).map(([n, name]) => [name, Number(n)])),
+  ioctl: new Map([...Object.entries({ FG_IOC_START, FG_IOC_STOP, FG_IOC_QFRAME, FG_IOC_GRAB }), ...table(Object.entries(scull), /^SCULL_(P_)?IOC[A-Z]/)]),
 }
-export type FlagKind = 'prot' | 'map' | 'madv' | 'mremap' | 'msync' | 'mlock' | 'mcl' | 'open' | 'seek' | 'gfp' | 'signal'
+export type FlagKind = 'prot' | 'map' | 'madv' | 'mremap' | 'msync' | 'mlock' | 'mcl' | 'open' | 'seek' | 'gfp' | 'signal' | 'ioctl'
 
 export type FlagsSrc = number | string | string[]
 

@@ -14,7 +14,7 @@ import { PG_reserved, PGTY_buddy, PGTY_slab, PGTY_table } from '../mm/page.js'
 import { walk_text } from '../mm/pgtable_debug.js'
 import { pte_pfn } from '../arch/pte.js'
 import { pte_present } from '../mm/memory.js'
-import { hex_addr } from './run.js'
+import { hex_addr } from './values.js'
 
 const MIGRATETYPES = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate']
 const PAGE = 4096
@@ -158,6 +158,7 @@ export function why_addr(m: Machine, addr: number, self: Process | null): string
   return out.join('\n')
 }
 
+/** A VMA start as /proc/<pid>/maps prints it (at least 8 hex digits, %08lx). */
 function mm_hex(n: number): string {
-  return n.toString(16).padStart(12, '0')
+  return n.toString(16).padStart(8, '0')
 }

@@ -186,3 +186,21 @@ export async function simulate_linux(input: TraceInput, o: LinuxTraceOptions): P
   const misses = o.backing === 'file' ? major : cold + major
   return { refs: shape.refs, misses, cold_misses: cold, distinct: pages, shape, linux }
 }
+
+/**
+ * The same replay, synchronous, for a short reference string of dense page
+ * ids (the `replacement` scenario step): for each reference, whether it
+ * missed (took a major fault: the page was not in the page cache; a page's
+ * first reference always does), with `frames` pages for data in the group.
+ */
+export function linux_misses(ids: Int32Array, frames: number, seed = 1): boolean[] {
+  const pages = ids.reduce((a, b) => Math.max(a, b + 1), 0)
+  const r = new Replay(pages, 'file', frames + kmem_of_full_mapping(pages, 'file', seed), seed)
+  const out: boolean[] = []
+  for (const id of ids) {
+    const before = r.p.mm.maj_flt
+    r.p.load(r.base + id * PAGE_SIZE, 1)
+    out.push(r.p.mm.maj_flt > before)
+  }
+  return out
+}

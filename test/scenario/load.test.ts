@@ -29,7 +29,7 @@ describe('load_scenario', () => {
 
   it.each([
     ['steps:\n  - mmap: { len: 4K, prot: rw-\n', /^f\.yaml:\d+:\d+: /],
-    ['stepz: []\n', /^f\.yaml:1:1: unknown key 'stepz' \(expected description, machine, steps\)$/],
+    ['stepz: []\n', /^f\.yaml:1:1: unknown key 'stepz' \(expected title, description, machine, steps\)$/],
     ['steps:\n  - mmapp: { len: 4K }\n', /^f\.yaml:2:5: unknown op 'mmapp' \(did you mean mmap[,?]/],
     ['steps:\n  - mmap: { len: 4Q, prot: rw-, flags: MAP_PRIVATE }\n', /^f\.yaml:2:18: expected a number, 0x hex, a size like 4K or 2M, or \$name/],
     ['steps:\n  - mmap: { len: 4K, prot: rw-, flags: MAP_PRIVAT }\n', /^f\.yaml:2:40: unknown map name 'MAP_PRIVAT' \(did you mean MAP_PRIVATE/],
