@@ -15,7 +15,8 @@ import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
-import { EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
+import { EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, EPERM } from '../include/uapi/errno.js'
+import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
@@ -81,6 +82,7 @@ export class FsNamespace {
     if (this.dcache.has(path)) return -EEXIST
     const sb = this.lookup_mnt(path).mnt_sb
     const inode = sb.s_type.create(sb, fmt | (mode & 0o7777))
+    if (typeof inode === 'number') return inode
     // init_special_inode(): a character node opens through def_chr_fops (a block node only swapon uses here).
     if (fmt === S_IFCHR) inode.i_fop = this.def_chr_fops
     inode.i_rdev = dev
@@ -101,6 +103,17 @@ export class FsNamespace {
     return this.mounts[this.mounts.length - 1]
   }
 
+  /**
+   * Kernel: vfs_statfs() of the filesystem `path` lies on: a tmpfs's
+   * shmem_statfs(); -ENOSYS for the others (mmsim's disk has no size, so
+   * ext4's numbers would be invented).
+   */
+  statfs(path: string): Kstatfs | number {
+    if (!path.startsWith('/')) return -ENOENT
+    const sbinfo = this.lookup_mnt(path).mnt_sb.s_type.sbinfo
+    return sbinfo ? shmem_statfs(sbinfo) : -ENOSYS
+  }
+
   /** Kernel: do_filp_open(): a struct file, or -errno. */
   filp_open(path: string, flags: number, mode: number): File | number {
     if (!path.startsWith('/') || path.endsWith('/')) return path.endsWith('/') ? -EISDIR : -ENOENT
@@ -109,7 +122,9 @@ export class FsNamespace {
     if (!inode) {
       if (!(flags & O_CREAT)) return -ENOENT
       const sb = this.lookup_mnt(path).mnt_sb
-      inode = sb.s_type.create(sb, S_IFREG | (mode & 0o7777))
+      const made = sb.s_type.create(sb, S_IFREG | (mode & 0o7777))
+      if (typeof made === 'number') return made
+      inode = made
       this.dcache.set(path, inode)
     }
     const acc = flags & O_ACCMODE

@@ -24,7 +24,7 @@ import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { O_APPEND } from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
-import { new_decode_dev, S_ISCHR, type File } from '../fs/fs.js'
+import { new_decode_dev, S_IFMT, S_IFREG, S_ISCHR, type File } from '../fs/fs.js'
 import { access_ok, MAX_RW_COUNT, vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
@@ -32,6 +32,7 @@ import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
+import type { Kstatfs } from '../mm/shmem.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
@@ -488,7 +489,25 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.do_truncate(f, size))
   }
-  /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
+  /**
+   * Kernel: ksys_fallocate() -> vfs_fallocate(): EBADF for a bad
+   * descriptor, then vfs_fallocate()'s checks and the filesystem's answer
+   * (tmpfs: ENOSPC past its size).
+   */
+  sys_fallocate(t: TaskStruct, fd: number, mode: number, offset_in: UlongArg, len_in: UlongArg): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    // Past 2^53 a loff_t is carried rounded: still past ext4's s_maxbytes, and tmpfs pages there are sparse.
+    const offset = Number(loff(offset_in))
+    const len = Number(loff(len_in))
+    this.enter(t)
+    return this.done(this.mm.fallocate(f, mode, offset, len, (f.f_inode.i_mode & S_IFMT) === S_IFREG))
+  }
+  /** Kernel: user_statfs(): the numbers of the filesystem `path` is on (tmpfs: its size and inodes), or -errno. */
+  sys_statfs(t: TaskStruct, path: string): Kstatfs | number {
+    this.enter(t)
+    return this.done(this.mm.statfs(path))
+  }
   /** Kernel: ksys_fadvise64_64(): 0 or -errno (EBADF without a file; ESPIPE for a pipe, which mmsim has none of). */
   sys_fadvise64(t: TaskStruct, fd: number, offset: number, len: number, advice: number): number {
     const f = this.fget(t, fd)
@@ -496,6 +515,7 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.fadvise(f, offset, len, advice))
   }
+  /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
   sys_fsync(t: TaskStruct, fd: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF

@@ -50,7 +50,7 @@ import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
-import { shmem_get_page, set_page_dirty } from './shmem.js'
+import { PAGE_ENOSPC, PAGE_EOF, shmem_get_page, set_page_dirty } from './shmem.js'
 import { do_async_mmap_readahead, do_sync_mmap_readahead, filemap_map_pages_hits } from './filemap.js'
 import { page_test_readahead } from './readahead.js'
 import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
@@ -361,7 +361,8 @@ function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: bo
     if (fault) fault.retry = true
   }
   const pfn = shmem_get_page(mm.env, mapping, pgoff)
-  if (pfn === -1) return -VM_FAULT_SIGBUS
+  // shmem_fault(): vmf_error() makes ENOMEM an OOM, every other error (ENOSPC: tmpfs full) SIGBUS.
+  if (pfn === PAGE_EOF || pfn === PAGE_ENOSPC) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
   return pfn
 }

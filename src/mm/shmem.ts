@@ -12,10 +12,11 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
-import { ENOMEM } from '../include/errno.js'
+import { ENOMEM, ENOSPC } from '../include/errno.js'
+import { F_SEAL_SEAL } from '../include/uapi/fcntl.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
-import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
+import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type ShmemSbInfo, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
@@ -36,10 +37,94 @@ export class ShmemMapping implements AddressSpace {
   readonly disk_blocks = new Map<number, Uint8Array>()
   i_size = 0
   host: MappingHost | null = null
+  /** shmem_get_inode() starts every shmem inode sealed against sealing (memfd_create may lift it). */
+  seals = F_SEAL_SEAL
+  i_mmap_writable = 0
   constructor(
     readonly id: number,
     readonly backing: 'shmem' | 'disk',
+    /** The tmpfs instance's limits (null: the kernel's internal shm_mnt, or a disk file). */
+    readonly sbinfo: ShmemSbInfo | null = null,
   ) {}
+}
+
+/** add_to_page_cache()'s failures: past EOF (shmem_get_page only), out of memory, tmpfs full. */
+export const PAGE_EOF = -1
+export const PAGE_ENOMEM = -2
+export const PAGE_ENOSPC = -3
+
+/** The errno of an add_to_page_cache() failure code. */
+export function page_errno(code: number): number {
+  return code === PAGE_ENOSPC ? -ENOSPC : -ENOMEM
+}
+
+/**
+ * Kernel: shmem_default_max_blocks() / shmem_default_max_inodes(): a tmpfs
+ * mounted without size= or nr_inodes= holds half of RAM (totalram_pages() / 2
+ * pages) and as many inodes (no highmem on x86-64; min with INT_MAX). The
+ * root directory's inode is taken at mount (shmem_fill_super()).
+ */
+export function shmem_sb_info(env: MmEnv): ShmemSbInfo {
+  const half = Math.floor(env.totalram_pages() / 2)
+  const max_inodes = Math.min(2 ** 31 - 1, half)
+  return { max_blocks: half, used_blocks: 0, max_inodes, free_inodes: max_inodes - 1 }
+}
+
+/** Kernel: shmem_reserve_inode(): take an inode of the instance; false (ENOSPC) when none is left. */
+export function shmem_reserve_inode(sbinfo: ShmemSbInfo): boolean {
+  if (!sbinfo.max_inodes) return true
+  if (sbinfo.free_inodes < 1) return false
+  sbinfo.free_inodes--
+  return true
+}
+
+/** struct kstatfs as shmem_statfs() fills it (TMPFS_MAGIC, page-sized blocks, NAME_MAX names). */
+export interface Kstatfs {
+  f_type: number
+  f_bsize: number
+  f_blocks: number
+  f_bfree: number
+  f_bavail: number
+  f_files: number
+  f_ffree: number
+  f_namelen: number
+  f_frsize: number
+}
+
+export const TMPFS_MAGIC = 0x01021994
+
+/** Kernel: shmem_statfs(): the limits are reported only when set (0 otherwise). */
+export function shmem_statfs(sbinfo: ShmemSbInfo): Kstatfs {
+  const free = sbinfo.max_blocks ? sbinfo.max_blocks - sbinfo.used_blocks : 0
+  return {
+    f_type: TMPFS_MAGIC,
+    f_bsize: PAGE_SIZE,
+    f_blocks: sbinfo.max_blocks,
+    f_bfree: free,
+    f_bavail: free,
+    f_files: sbinfo.max_inodes,
+    f_ffree: sbinfo.max_inodes ? sbinfo.free_inodes : 0,
+    f_namelen: 255,
+    f_frsize: PAGE_SIZE,
+  }
+}
+
+/**
+ * Kernel: shmem_inode_acct_blocks(): take `pages` blocks of the inode's
+ * tmpfs; false (ENOSPC) when they would pass max_blocks.
+ */
+export function shmem_inode_acct_blocks(mapping: AddressSpace, pages: number): boolean {
+  const sbinfo = mapping.sbinfo
+  if (!sbinfo || mapping.backing !== 'shmem') return true
+  if (sbinfo.max_blocks && sbinfo.used_blocks + pages > sbinfo.max_blocks) return false
+  sbinfo.used_blocks += pages
+  return true
+}
+
+/** Kernel: shmem_inode_unacct_blocks(): give `pages` blocks back. */
+export function shmem_inode_unacct_blocks(mapping: AddressSpace, pages: number): void {
+  const sbinfo = mapping.sbinfo
+  if (sbinfo && mapping.backing === 'shmem') sbinfo.used_blocks -= pages
 }
 
 /** struct file for a ShmemMapping. */
@@ -55,9 +140,9 @@ export class ShmemFile implements VmFile {
   ) {}
 }
 
-/** A new, empty page cache (an inode's i_data) of a tmpfs ('shmem') or disk file. */
-export function address_space_create(env: MmEnv, backing: 'shmem' | 'disk'): ShmemMapping {
-  const m = new ShmemMapping(env.next_id(), backing)
+/** A new, empty page cache (an inode's i_data) of a tmpfs ('shmem', on the instance `sbinfo`) or disk file. */
+export function address_space_create(env: MmEnv, backing: 'shmem' | 'disk', sbinfo: ShmemSbInfo | null = null): ShmemMapping {
+  const m = new ShmemMapping(env.next_id(), backing, sbinfo)
   env.mappings.set(m.id, m)
   return m
 }
@@ -76,18 +161,18 @@ export function find_get_page(mapping: AddressSpace, index: number): number {
 
 /**
  * Kernel: shmem_get_folio() / filemap_fault's page-cache read: the page at
- * index, allocating a zero-filled page for a hole inside i_size. -1 when
- * index is past EOF, -2 when out of memory.
+ * index, allocating a zero-filled page for a hole inside i_size. PAGE_EOF
+ * when index is past EOF, PAGE_ENOMEM / PAGE_ENOSPC when it cannot be added.
  */
 export function shmem_get_page(env: MmEnv, mapping: AddressSpace, index: number): number {
   const have = mapping.i_pages.get(index)
   if (have !== undefined) return have
   const eof = Math.ceil(mapping.i_size / PAGE_SIZE)
-  if (index >= eof) return -1
+  if (index >= eof) return PAGE_EOF
   return add_to_page_cache(env, mapping, index)
 }
 
-/** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF. -2 on ENOMEM. */
+/** Kernel: shmem_get_folio(SGP_WRITE) / write_begin: the page at index, created even past EOF; PAGE_ENOMEM / PAGE_ENOSPC. */
 export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number): number {
   return mapping.i_pages.get(index) ?? add_to_page_cache(env, mapping, index)
 }
@@ -96,23 +181,24 @@ export function grab_cache_page(env: MmEnv, mapping: AddressSpace, index: number
  * Kernel: filemap_add_folio() of a new order-0 page at index (zero-filled,
  * uptodate): charge it to the running task's memory cgroup (which may
  * reclaim), put it in the cache slot (taking over a shadow entry, or
- * growing the xarray), note a refault, and add it to the LRU. Its pfn, or
- * -2 when out of memory.
+ * growing the xarray), note a refault, and add it to the LRU. A tmpfs
+ * page first takes a block of its instance (shmem_alloc_and_add_folio():
+ * ENOSPC before any allocation). Its pfn, or PAGE_ENOMEM / PAGE_ENOSPC.
  */
 export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
+  if (!shmem_inode_acct_blocks(mapping, 1)) return PAGE_ENOSPC
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
-  if (pfn < 0) return -2
-  const pages = env.pages
-  if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL) < 0) {
-    put_page(env, pfn)
-    return -2
+  const fail = (): number => {
+    if (pfn >= 0) put_page(env, pfn)
+    shmem_inode_unacct_blocks(mapping, 1)
+    return PAGE_ENOMEM
   }
+  if (pfn < 0) return fail()
+  const pages = env.pages
+  if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL) < 0) return fail()
   const shadow = mapping.i_shadows.get(index)
   if (shadow !== undefined) mapping.i_shadows.delete(index)
-  else if (!page_cache_slot_store(env, mapping, index)) {
-    put_page(env, pfn)
-    return -2
-  }
+  else if (!page_cache_slot_store(env, mapping, index)) return fail()
   pages.mapping[pfn] = mapping.id
   pages.index[pfn] = index
   // A disk file's block that writeback wrote is read in (read_folio); a hole reads as zeros.
@@ -166,6 +252,7 @@ function page_cache_delete(env: MmEnv, mapping: AddressSpace, index: number, pfn
     env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
     env.memcg.mod_memcg_page_state(pfn, MEMCG_SHMEM, -1)
   }
+  shmem_inode_unacct_blocks(mapping, 1)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_file_pages, -1)
   env.memcg.mod_memcg_page_state(pfn, MEMCG_CACHE, -1)
   env.pages.clear(pfn, PG_uptodate)
@@ -224,7 +311,8 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
 
 /**
  * Kernel: generic_perform_write(): write data at off, extending i_size,
- * dirtying every page written. Returns bytes written or -ENOMEM.
+ * dirtying every page written. Returns bytes written or -ENOMEM / -ENOSPC
+ * when nothing could be.
  */
 export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data: Uint8Array): number {
   // ext4_zero_partial_blocks() on the old EOF block when a write leaves a gap: the gap's part
@@ -239,7 +327,7 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
     let pfn = mapping.i_pages.get(index)
     if (pfn === undefined) {
       pfn = add_to_page_cache(env, mapping, index)
-      if (pfn < 0) return done > 0 ? done : -ENOMEM
+      if (pfn < 0) return done > 0 ? done : page_errno(pfn)
     }
     env.physmem.write_at(pfn, o, data, done, n)
     set_page_dirty(env, pfn)
@@ -263,7 +351,7 @@ export function file_write_shared_pages(env: MmEnv, mapping: AddressSpace, index
     let pfn = mapping.i_pages.get(index + i)
     if (pfn === undefined) {
       pfn = add_to_page_cache(env, mapping, index + i)
-      if (pfn < 0) return i > 0 ? i * PAGE_SIZE : -ENOMEM
+      if (pfn < 0) return i > 0 ? i * PAGE_SIZE : page_errno(pfn)
     }
     env.physmem.share(pfn, page)
     set_page_dirty(env, pfn)

@@ -15,6 +15,7 @@
  * state (task, descriptors, address space) lives in src/kernel and src/fs.
  * Invariant: once the task has exited every call throws ErrnoError(ESRCH).
  */
+import type { Kstatfs } from '../mm/shmem.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { ulong, type UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
@@ -480,6 +481,24 @@ export class Process {
   }
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
+  }
+  /** statfs(2) as the raw system call: struct statfs, or -errno (tmpfs only: ENOSYS for ext4, whose disk has no size here). */
+  sys_statfs(path: string): Kstatfs | number {
+    return this.sys.sys_statfs(this.live(), path)
+  }
+  /** statfs(2) (what df prints from); throws ErrnoError. */
+  statfs(path: string): Kstatfs {
+    const r = this.sys_statfs(path)
+    if (typeof r === 'number') throw new ErrnoError(r, 'statfs')
+    return r
+  }
+  /** fallocate(2) as the raw system call: 0 or -errno (ENOSPC past a tmpfs's size). */
+  sys_fallocate(fd: number, mode: number, offset: UlongArg, len: UlongArg): number {
+    return this.sys.sys_fallocate(this.live(), arg_int('fallocate', 'fd', fd), arg_int('fallocate', 'mode', mode), U('fallocate', 'offset', offset), U('fallocate', 'len', len))
+  }
+  /** fallocate(2) (FALLOC_FL_* modes); throws ErrnoError. */
+  fallocate(fd: number, mode: number, offset: number, len: number): void {
+    check_syscall(this.sys_fallocate(fd, mode, offset, len), 'fallocate')
   }
   /** posix_fadvise(2) as the raw system call: 0 or -errno. */
   sys_fadvise(fd: number, offset: number, len: number, advice: number): number {

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import {
+  ENOSPC, EINVAL, EOPNOTSUPP, EBADF, ENODEV, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_NO_HIDE_STALE,
+  MAP_ANONYMOUS, MAP_SHARED, O_CREAT, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE, SignalError, type Machine,
+} from '../../src/index.js'
+import { boot } from '../helpers.js'
+
+const MiB = 1 << 20
+const meminfo = (m: Machine, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(m.proc('/proc/meminfo'))![1])
+/** shmem_default_max_blocks(): totalram_pages() / 2. */
+const max_blocks = (m: Machine): number => Math.floor(meminfo(m, 'MemTotal') / 4 / 2)
+
+describe('tmpfs size: half of RAM, ENOSPC past it', () => {
+  it('a 400 MiB write into /dev/shm on a 256 MiB machine stops at totalram/2 pages with ENOSPC', () => {
+    const m = boot({ ram: '256M' })
+    const p = m.spawn({ name: 'w' })
+    const fd = p.open('/dev/shm/big', O_CREAT | O_RDWR)
+    const chunk = new Uint8Array(MiB).fill(0x5a)
+    const limit = max_blocks(m) * 4096
+    let written = 0
+    let err = 0
+    m.deferred_check(() => {
+      for (let i = 0; i < 400 && !err; i++) {
+        const r = p.sys_pwrite(fd, chunk, written)
+        if (r < 0) err = r
+        else written += r
+      }
+    })
+    expect(err).toBe(-ENOSPC)
+    expect(written).toBe(limit)
+    // The machine still has memory: the tmpfs did not eat it.
+    expect(meminfo(m, 'MemFree')).toBeGreaterThan(64 * 1024)
+    expect(meminfo(m, 'Shmem')).toBe(limit / 1024)
+    // write(2) from user memory: the same ENOSPC
+    const buf = p.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS)
+    p.store(buf, [1, 2, 3])
+    expect(p.sys_pwrite_user(fd, buf, 4096, written)).toBe(-ENOSPC)
+    // df: statfs shows the instance full
+    const st = p.statfs('/dev/shm/big')
+    expect(st).toMatchObject({ f_type: 0x01021994, f_bsize: 4096, f_blocks: max_blocks(m), f_bfree: 0, f_bavail: 0, f_namelen: 255 })
+    expect(st.f_files - st.f_ffree).toBe(2) // the root and big
+    // Truncating gives the blocks back.
+    p.ftruncate(fd, 0)
+    expect(p.pwrite(fd, chunk, 0)).toBe(MiB)
+  })
+
+  it('a short write when the limit falls inside it', () => {
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'w' })
+    const fd = p.open('/tmp/f', O_CREAT | O_RDWR)
+    const limit = max_blocks(m) * 4096
+    const big = new Uint8Array(limit + 3 * 4096)
+    expect(p.pwrite(fd, big, 0)).toBe(limit)
+    expect(p.sys_pwrite(fd, big.subarray(0, 1), limit)).toBe(-ENOSPC)
+    // Writing into pages already there needs no block.
+    expect(p.pwrite(fd, [7, 7, 7], 100)).toBe(3)
+  })
+
+  it('a shared mapping faulting past the limit gets SIGBUS (shmem_fault); MAP_SHARED|MAP_ANONYMOUS has no limit', () => {
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'w' })
+    const fd = p.open('/dev/shm/m', O_CREAT | O_RDWR)
+    const pages = max_blocks(m)
+    p.ftruncate(fd, (pages + 4) * 4096)
+    const a = p.mmap(0, (pages + 4) * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    m.deferred_check(() => {
+      for (let i = 0; i < pages; i++) p.store(a + i * 4096, [i & 0xff])
+    })
+    let sig: unknown = null
+    try {
+      p.store(a + pages * 4096, [1])
+    } catch (e) {
+      sig = e
+    }
+    expect(sig).toBeInstanceOf(SignalError)
+    expect((sig as SignalError).signal).toBe('SIGBUS')
+    // Internal shmem (shm_mnt) is not on the tmpfs instance.
+    const q = m.spawn({ name: 'anon' })
+    const fd2 = q.open('/dev/shm/other', O_CREAT | O_RDWR)
+    expect(q.sys_pwrite(fd2, new Uint8Array(1), 0)).toBe(-ENOSPC)
+    const b = q.mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS)
+    q.store(b + 7 * 4096, [9])
+    expect(q.load(b + 7 * 4096, 1)[0]).toBe(9)
+  })
+})
+
+describe('fallocate(2)', () => {
+  it('tmpfs: allocates zeroed pages and grows i_size; KEEP_SIZE does not; ENOSPC for a range past the size, undone', () => {
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'f' })
+    const fd = p.open('/dev/shm/fa', O_CREAT | O_RDWR)
+    const shmem0 = meminfo(m, 'Shmem')
+    p.fallocate(fd, 0, 4096, 3 * 4096 + 1)
+    expect(p.lseek(fd, 0, 2)).toBe(4 * 4096 + 1)
+    expect(meminfo(m, 'Shmem') - shmem0).toBe(4 * 4)
+    p.fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 16 * 4096)
+    expect(p.lseek(fd, 0, 2)).toBe(4 * 4096 + 1)
+    expect(meminfo(m, 'Shmem') - shmem0).toBe(16 * 4)
+    expect(p.pread(fd, 8, 4096)).toEqual(new Uint8Array(8))
+    const pages = max_blocks(m)
+    // larger than the whole instance: at once
+    expect(p.sys_fallocate(fd, 0, 0, (pages + 1) * 4096)).toBe(-ENOSPC)
+    // fits the instance but not what is left: the pages it took are given back
+    expect(p.sys_fallocate(fd, 0, 16 * 4096, pages * 4096 - 8 * 4096)).toBe(-ENOSPC)
+    expect(meminfo(m, 'Shmem') - shmem0).toBe(16 * 4)
+    expect(p.lseek(fd, 0, 2)).toBe(4 * 4096 + 1)
+  })
+
+  it('punching a hole drops whole pages and zeroes the edges (tmpfs and ext4)', () => {
+    for (const path of ['/dev/shm/h', '/data/h']) {
+      const m = boot()
+      const p = m.spawn({ name: 'h' })
+      const fd = p.open(path, O_CREAT | O_RDWR)
+      const data = new Uint8Array(4 * 4096).fill(0xee)
+      p.pwrite(fd, data, 0)
+      p.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 2 * 4096)
+      const back = p.pread(fd, 4 * 4096, 0)
+      const want = data.slice()
+      want.fill(0, 100, 100 + 2 * 4096)
+      expect(back).toEqual(want)
+      expect(p.lseek(fd, 0, 2)).toBe(4 * 4096)
+    }
+  })
+
+  it('ext4: allocating grows i_size with zeros and no page cache', () => {
+    const m = boot()
+    const p = m.spawn({ name: 'e' })
+    const fd = p.open('/data/e', O_CREAT | O_RDWR)
+    const cached = meminfo(m, 'Cached')
+    p.fallocate(fd, 0, 0, 1 << 20)
+    expect(meminfo(m, 'Cached')).toBe(cached)
+    expect(p.lseek(fd, 0, 2)).toBe(1 << 20)
+    expect(p.pread(fd, 16, 4096)).toEqual(new Uint8Array(16))
+  })
+
+  it('errno in vfs_fallocate()\'s order', () => {
+    const m = boot()
+    const p = m.spawn({ name: 'e' })
+    const fd = p.open('/dev/shm/e', O_CREAT | O_RDWR)
+    const ro = p.open('/dev/shm/e', O_RDONLY)
+    expect(p.sys_fallocate(99, 0, 0, 1)).toBe(-EBADF)
+    expect(p.sys_fallocate(fd, 0, -1, 1)).toBe(-EINVAL)
+    expect(p.sys_fallocate(fd, 0, 0, 0)).toBe(-EINVAL)
+    expect(p.sys_fallocate(ro, 0, 0, -1)).toBe(-EINVAL)
+    expect(p.sys_fallocate(fd, 0x100, 0, 1)).toBe(-EOPNOTSUPP)
+    expect(p.sys_fallocate(fd, FALLOC_FL_NO_HIDE_STALE, 0, 1)).toBe(-EOPNOTSUPP)
+    expect(p.sys_fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 1)).toBe(-EOPNOTSUPP)
+    expect(p.sys_fallocate(fd, FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_KEEP_SIZE, 0, 1)).toBe(-EOPNOTSUPP)
+    expect(p.sys_fallocate(ro, 0, 0, 1)).toBe(-EBADF)
+    // tmpfs has no collapse
+    expect(p.sys_fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4096)).toBe(-EOPNOTSUPP)
+    const z = p.open('/dev/zero', O_RDWR)
+    expect(p.sys_fallocate(z, 0, 0, 1)).toBe(-ENODEV)
+  })
+
+  it('property: tmpfs blocks in use always equal the cached pages, and never pass the limit', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('write', 'falloc', 'punch', 'trunc'), fc.integer({ min: 0, max: 9000 }), fc.integer({ min: 1, max: 9000 })), { maxLength: 12 }),
+        (ops) => {
+          const m = boot({ ram: '64M' })
+          const p = m.spawn({ name: 'p' })
+          const fds = [p.open('/dev/shm/a', O_CREAT | O_RDWR), p.open('/tmp/b', O_CREAT | O_RDWR)]
+          const limit = max_blocks(m)
+          const shmem0 = meminfo(m, 'Shmem')
+          m.deferred_check(() => {
+            ops.forEach(([op, a, b], i) => {
+              const fd = fds[i % 2]
+              const off = a * 4096 + (b % 4096)
+              if (op === 'write') p.sys_pwrite(fd, new Uint8Array(b * 8), off)
+              else if (op === 'falloc') p.sys_fallocate(fd, b & 1 ? FALLOC_FL_KEEP_SIZE : 0, off, b * 4096)
+              else if (op === 'punch') p.sys_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, b * 4096)
+              else p.sys_ftruncate(fd, off)
+            })
+          })
+          const used = (meminfo(m, 'Shmem') - shmem0) / 4
+          expect(used).toBeLessThanOrEqual(limit)
+          const st = p.statfs('/dev/shm')
+          expect(st.f_blocks - st.f_bfree).toBe(used)
+        },
+      ),
+      { numRuns: 15 },
+    )
+  })
+})
