@@ -60,3 +60,8 @@ export {
   FALLOC_FL_UNSHARE_RANGE, FALLOC_FL_WRITE_ZEROES,
 } from './include/uapi/falloc.js'
 export type { Kstatfs } from './mm/shmem.js'
+export {
+  F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS, FD_CLOEXEC, O_CLOEXEC,
+  F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE, F_SEAL_EXEC,
+  MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC,
+} from './include/uapi/fcntl.js'

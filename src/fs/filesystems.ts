@@ -43,7 +43,7 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk', sbin
 const VDA_MAX_SECTORS_KB = 4096
 
 /** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
-export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock } {
+export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
   let ino = 2
   const next = (): number => ino++
   const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB)
@@ -51,5 +51,7 @@ export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: 
     ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next, vda),
     // mounted without size=: half of RAM (shmem_default_max_blocks())
     tmpfs: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem', shmem_sb_info(env)), MKDEV(0, 0x19), MAX_LFS_FILESIZE, next),
+    // shm_mnt: the kernel's internal tmpfs (memfd_create, SysV shm), 00:01, mounted without limits
+    shm_mnt: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem'), MKDEV(0, 1), MAX_LFS_FILESIZE, next),
   }
 }

@@ -17,7 +17,7 @@ import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '.
 import type { Loff } from '../include/ulong.js'
 import { EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, EPERM } from '../include/uapi/errno.js'
 import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
-import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
 import { machine_filesystems } from './filesystems.js'
@@ -38,6 +38,8 @@ export class FsNamespace {
   /** The dentry cache: path -> inode. */
   private readonly dcache = new Map<string, Inode>()
 
+  /** The kernel's internal tmpfs (memfd_create's files). */
+  readonly shm_mnt: SuperBlock
   /** The char-device numbers and cdevs chrdev_open() looks up. */
   readonly chrdevs: ChrdevRegistry
   /** def_chr_fops: a character node's i_fop, whose open is chrdev_open(). */
@@ -48,7 +50,8 @@ export class FsNamespace {
     chrdevs?: ChrdevRegistry,
     read_ahead_kb = VM_READAHEAD_KB,
   ) {
-    const { ext4, tmpfs } = machine_filesystems(env, read_ahead_kb)
+    const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb)
+    this.shm_mnt = shm_mnt
     // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.
     this.chrdevs = chrdevs ?? new ChrdevRegistry({ kzalloc: () => 1, kfree: () => {}, pr_err: () => {} })
     const reg = this.chrdevs
@@ -112,6 +115,18 @@ export class FsNamespace {
     if (!path.startsWith('/')) return -ENOENT
     const sbinfo = this.lookup_mnt(path).mnt_sb.s_type.sbinfo
     return sbinfo ? shmem_statfs(sbinfo) : -ENOSYS
+  }
+
+  /**
+   * Kernel: shmem_file_setup() on shm_mnt as memfd_create() calls it: an
+   * unlinked tmpfs file named "memfd:NAME" (maps shows "/memfd:NAME
+   * (deleted)"), open read-write, of mode 0777 (0666 for MFD_NOEXEC_SEAL).
+   */
+  memfd_file_setup(name: string, mode: number): File | number {
+    const sb = this.shm_mnt
+    const inode = sb.s_type.create(sb, S_IFREG | mode)
+    if (typeof inode === 'number') return inode
+    return new File(inode, FMODE_READ | FMODE_WRITE, O_RDWR, inode.i_fop, `/memfd:${name} (deleted)`)
   }
 
   /** Kernel: do_filp_open(): a struct file, or -errno. */

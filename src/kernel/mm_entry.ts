@@ -125,6 +125,10 @@ export interface MmEntry {
   file_write_from_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: do_truncate() / vfs_truncate(). */
   do_truncate(file: VmFile, size: Loff): number
+  /** Kernel: shmem_file_setup() of a memfd named `name` (its inode mode given): the file or -errno. */
+  memfd_file_setup(name: string, mode: number): File | number
+  /** Kernel: memfd_fcntl() (F_ADD_SEALS, F_GET_SEALS) of a file whose inode has mode `i_mode`. */
+  memfd_fcntl(file: VmFile, cmd: number, arg: number, i_mode: number): number
   /** Kernel: vfs_statfs() of the filesystem `path` is on (tmpfs only), or -errno. */
   statfs(path: string): Kstatfs | number
   /** Kernel: vfs_fallocate() (`regular`: S_ISREG of the inode): 0 or -errno. */

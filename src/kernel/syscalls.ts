@@ -16,12 +16,15 @@
  * checker).
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
-import { EBADF, EFAULT, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
+import { EBADF, EFAULT, EINVAL, EMFILE, ENOMEM, ENOSYS, EPERM } from '../include/errno.js'
 import { CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
 import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
-import { O_APPEND } from '../include/uapi/fcntl.js'
+import {
+  F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_SEAL_EXEC, F_SEAL_SEAL, F_SETFD, FD_CLOEXEC, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_EXEC, MFD_HUGETLB,
+  MFD_NOEXEC_SEAL, O_APPEND, O_CLOEXEC,
+} from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
 import { new_decode_dev, S_IFMT, S_IFREG, S_ISCHR, type File } from '../fs/fs.js'
@@ -80,6 +83,10 @@ export class Syscalls implements TaskEnv {
   in_user_access = false
   /** Tasks asleep in a system call (wait queues: src/kernel/wait.ts). */
   readonly sleepers: Sleepers
+  /** pr_warn() into the kernel log. */
+  private readonly warn: (text: string) => void
+  /** pr_warn_once() sites that have printed. */
+  private readonly warned = new Set<string>()
 
   constructor(
     readonly mm: MmEntry,
@@ -88,6 +95,7 @@ export class Syscalls implements TaskEnv {
     warn: (text: string) => void = () => undefined,
   ) {
     this.sleepers = new Sleepers(warn)
+    this.warn = warn
     this.sched = new Scheduler(opts.nr_cpus, mmu)
     this.rng = new Rng(opts.seed * 2654435761)
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
@@ -435,8 +443,91 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     const f = this.mm.filp_open(path, flags, mode)
     if (typeof f === 'number') return this.done(f)
-    fd_install(t.files, fd, f)
+    fd_install(t.files, fd, f, (flags & O_CLOEXEC) !== 0)
     return this.done(fd)
+  }
+  /**
+   * Kernel: sys_memfd_create(): EINVAL for unknown flags, for MFD_EXEC with
+   * MFD_NOEXEC_SEAL and for a name longer than 249 bytes (it is cut at a
+   * NUL, as a C string); neither exec flag means MFD_EXEC
+   * (vm.memfd_noexec 0) and a one-time warning in the log; then a free
+   * descriptor (EMFILE) and an unlinked file on the internal tmpfs (no size
+   * limit). MFD_ALLOW_SEALING lifts F_SEAL_SEAL; MFD_NOEXEC_SEAL also
+   * clears the x bits and seals F_SEAL_EXEC. MFD_HUGETLB answers ENOSYS
+   * (hugetlbfs is not simulated).
+   */
+  sys_memfd_create(t: TaskStruct, uname: string, flags: number): number {
+    if (!t.files) return -EBADF
+    flags = flags >>> 0
+    const MFD_ALL_FLAGS = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC
+    const MFD_HUGE_BITS = 0x3f * 2 ** 26
+    if (!(flags & MFD_HUGETLB)) {
+      if (flags & ~MFD_ALL_FLAGS) return -EINVAL
+    } else if (flags & ~(MFD_ALL_FLAGS | MFD_HUGE_BITS)) return -EINVAL
+    if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) return -EINVAL
+    this.enter(t)
+    if (!(flags & (MFD_EXEC | MFD_NOEXEC_SEAL))) {
+      flags |= MFD_EXEC
+      if (!this.warned.has('memfd_create')) {
+        this.warned.add('memfd_create')
+        this.warn(`memfd_create() without MFD_EXEC nor MFD_NOEXEC_SEAL, pid=${t.pid} '${t.comm}'`)
+      }
+    }
+    const nul = uname.indexOf('\0')
+    const name = nul >= 0 ? uname.slice(0, nul) : uname
+    // MFD_NAME_MAX_LEN: NAME_MAX less "memfd:", in bytes
+    if (new TextEncoder().encode(name).length > 255 - 6) return this.done(-EINVAL)
+    const fd = get_unused_fd_flags(t.files, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
+    if (fd < 0) return this.done(fd)
+    if (flags & MFD_HUGETLB) return this.done(-ENOSYS)
+    const f = this.mm.memfd_file_setup(name, flags & MFD_NOEXEC_SEAL ? 0o666 : 0o777)
+    if (typeof f === 'number') return this.done(f)
+    const mapping = f.f_mapping
+    if (flags & MFD_NOEXEC_SEAL) mapping.seals = ((mapping.seals ?? 0) & ~F_SEAL_SEAL) | F_SEAL_EXEC
+    else if (flags & MFD_ALLOW_SEALING) mapping.seals = (mapping.seals ?? 0) & ~F_SEAL_SEAL
+    fd_install(t.files, fd, f, (flags & MFD_CLOEXEC) !== 0)
+    return this.done(fd)
+  }
+  /**
+   * Kernel: do_fcntl() for the commands mmsim models: F_DUPFD /
+   * F_DUPFD_CLOEXEC (EINVAL at RLIMIT_NOFILE), F_GETFD / F_SETFD
+   * (FD_CLOEXEC), F_ADD_SEALS / F_GET_SEALS (memfd_fcntl()); EBADF for a
+   * bad descriptor, EINVAL for an unknown command, ENOSYS for the known
+   * ones mmsim does not model (file status flags, locks, leases, owners...).
+   */
+  sys_fcntl(t: TaskStruct, fd: number, cmd: number, arg_in: UlongArg): number {
+    const f = this.fget(t, fd)
+    if (!f || !t.files) return -EBADF
+    // arg is an unsigned long; most commands read it as an int (argi), F_ADD_SEALS refuses it above UINT_MAX.
+    const wide = BigInt.asUintN(64, BigInt(arg_in))
+    const arg = Number(BigInt.asIntN(32, wide))
+    this.enter(t)
+    const files = t.files
+    switch (cmd) {
+      case F_DUPFD:
+      case F_DUPFD_CLOEXEC: {
+        const nofile = t.signal.rlim[RLIMIT_NOFILE].rlim_cur
+        if (arg < 0 || arg >= nofile) return this.done(-EINVAL)
+        let nfd = Math.max(arg, 0)
+        while (files.fdt.has(nfd)) nfd++
+        if (nfd >= nofile) return this.done(-EMFILE)
+        f.f_count++
+        fd_install(files, nfd, f, cmd === F_DUPFD_CLOEXEC)
+        return this.done(nfd)
+      }
+      case F_GETFD:
+        return this.done(files.close_on_exec.has(fd) ? FD_CLOEXEC : 0)
+      case F_SETFD:
+        if (arg & FD_CLOEXEC) files.close_on_exec.add(fd)
+        else files.close_on_exec.delete(fd)
+        return this.done(0)
+      case F_ADD_SEALS:
+      case F_GET_SEALS:
+        return this.done(wide > 0xffffffffn ? -EINVAL : this.mm.memfd_fcntl(f, cmd, Number(wide), f.f_inode.i_mode))
+      default:
+        // F_GETFL..F_GETLK (3..), F_SETOWN.., F_SETLEASE.. (1024..1032, 1038..1048): real commands not modelled.
+        return this.done(cmd >= 3 && cmd <= 16 || cmd >= 1024 && cmd <= 1048 ? -ENOSYS : -EINVAL)
+    }
   }
   sys_close(t: TaskStruct, fd: number): number {
     if (!t.files) return -EBADF

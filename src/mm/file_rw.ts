@@ -8,6 +8,7 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
+import { shmem_setattr_seals, shmem_write_seals } from './memfd.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
@@ -133,6 +134,8 @@ export function vfs_ftruncate(env: MmEnv, file: VmFile, length: Loff): number {
   if (length < 0) return -EINVAL
   if (!(file.f_mode & FMODE_WRITE)) return -EINVAL
   if (length > s_maxbytes(file.f_mapping)) return -EFBIG
+  const sealed = shmem_setattr_seals(file.f_mapping, pos_num(length))
+  if (sealed) return sealed
   return truncate_setsize(env, file.f_mapping, pos_num(length))
 }
 
@@ -217,7 +220,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
     let folio: number[] = []
     const index = PFN_DOWN(p)
     if (mapping.backing === 'shmem') {
-      // shmem_write_begin(): a page that cannot be had ends the write (ENOSPC past the tmpfs size).
+      // shmem_write_begin(): the seals (EPERM), then a page that cannot be had ends the write
+      // (ENOSPC past the tmpfs size).
+      const sealed = shmem_write_seals(mapping, p, bytes)
+      if (sealed) return written > 0 ? written : sealed
       page = grab_cache_page(env, mapping, index)
       if (page < 0) return written > 0 ? written : page_errno(page)
     } else if (!mapping.i_pages.has(index)) {

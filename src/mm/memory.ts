@@ -346,7 +346,7 @@ function do_fault_around(mm: MmStruct, vma: VmArea, addr: number): number {
  * answers with VM_FAULT_RETRY: `retry` says so (a retried fault sets
  * FAULT_FLAG_TRIED, which skips the async readahead).
  */
-function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: boolean; tried: boolean }): number {
+function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: boolean; tried: boolean; major?: boolean }): number {
   const pgoff = linear_page_index(vma, addr)
   if (pgoff >= file_end_index(vma)) return -VM_FAULT_SIGBUS
   const mapping = (vma.vm_file as NonNullable<VmArea['vm_file']>).f_mapping
@@ -360,7 +360,9 @@ function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault?: { retry: bo
     do_sync_mmap_readahead(mm.env, vma, pgoff)
     if (fault) fault.retry = true
   }
-  const pfn = shmem_get_page(mm.env, mapping, pgoff)
+  const swapin = { major: false }
+  const pfn = shmem_get_page(mm.env, mapping, pgoff, swapin)
+  if (swapin.major && fault) fault.major = true
   // shmem_fault(): vmf_error() makes ENOMEM an OOM, every other error (ENOSPC: tmpfs full) SIGBUS.
   if (pfn === PAGE_EOF || pfn === PAGE_ENOSPC) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
@@ -375,7 +377,7 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
     if (r & VM_FAULT_OOM) return r
     if (r) return 0
   }
-  const fault = { retry: false, tried: false }
+  const fault = { retry: false, tried: false, major: false }
   let pfn = __do_fault(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
   if (fault.retry) {
@@ -390,7 +392,8 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number): number {
     pfn = __do_fault(mm, vma, addr, fault)
     if (pfn < 0) return -pfn
   }
-  return map_file_page(mm, vma, addr, pfn, 0)
+  const r = map_file_page(mm, vma, addr, pfn, 0)
+  return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
 function env_count_retry(mm: MmStruct): void {
@@ -421,14 +424,15 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
 function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number): number {
   // The anon_vma comes first: even a fault that then SIGBUSes leaves the VMA with one.
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
-  const src = __do_fault(mm, vma, addr)
+  const fault = { retry: false, tried: false, major: false }
+  const src = __do_fault(mm, vma, addr, fault)
   if (src < 0) return -src
   if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
   const pfn = new_anon_copy(mm, vma, addr, src)
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
   mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
-  return 0
+  return fault.major ? VM_FAULT_MAJOR : 0
 }
 
 /**
@@ -512,12 +516,13 @@ function vma_is_device(vma: VmArea): boolean {
 
 /** Kernel: do_shared_fault(): write fault on a shared file mapping with no PTE. */
 function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number): number {
-  const pfn = __do_fault(mm, vma, addr)
+  const fault = { retry: false, tried: false, major: false }
+  const pfn = __do_fault(mm, vma, addr, fault)
   if (pfn < 0) return -pfn
   const r = map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
   // fault_dirty_shared_page(): once finish_fault() mapped it.
   if (!r) set_page_dirty(mm.env, pfn)
-  return r
+  return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
 /** Kernel: do_wp_page(): write fault on a present, write-protected PTE. */

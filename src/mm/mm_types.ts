@@ -210,6 +210,8 @@ export interface AddressSpace {
   readonly i_pages: Map<number, number>
   /** Page index -> shadow entry (workingset.ts) of a page reclaim evicted from the slot. */
   readonly i_shadows: Map<number, number>
+  /** shmem: page index -> the swap entry its slot holds while the page is out (shmem_writeout()). */
+  readonly i_swap: Map<number, number>
   /** The node structure an xarray with these pages and shadows would have (xarray.ts). */
   readonly xa: XaNodes
   /** VMAs mapping this object (i_mmap). */
@@ -235,8 +237,6 @@ export interface AddressSpace {
   readonly sbinfo?: ShmemSbInfo | null
   /** Kernel: shmem_inode_info.seals (F_SEAL_*): memfd's seals; F_SEAL_SEAL alone for every other file. */
   seals?: number
-  /** Kernel: address_space.i_mmap_writable: shared writable mappings (VM_SHARED|VM_MAYWRITE) of the object. */
-  i_mmap_writable?: number
 }
 
 /**

@@ -482,6 +482,23 @@ export class Process {
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
   }
+  /** memfd_create(2) as the raw system call: the descriptor, or -errno. */
+  sys_memfd_create(name: string, flags = 0): number {
+    if (typeof name !== 'string') throw new TypeError('memfd_create: name must be a string')
+    return this.sys.sys_memfd_create(this.live(), name, arg_int('memfd_create', 'flags', flags))
+  }
+  /** memfd_create(2) (MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL, MFD_EXEC): an anonymous tmpfs file; throws ErrnoError. */
+  memfd_create(name: string, flags = 0): number {
+    return check_syscall(this.sys_memfd_create(name, flags), 'memfd_create')
+  }
+  /** fcntl(2) as the raw system call: the command's result, or -errno. */
+  sys_fcntl(fd: number, cmd: number, arg: UlongArg = 0): number {
+    return this.sys.sys_fcntl(this.live(), arg_int('fcntl', 'fd', fd), arg_int('fcntl', 'cmd', cmd), U('fcntl', 'arg', arg))
+  }
+  /** fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_ADD_SEALS, F_GET_SEALS; throws ErrnoError. */
+  fcntl(fd: number, cmd: number, arg: UlongArg = 0): number {
+    return check_syscall(this.sys_fcntl(fd, cmd, arg), 'fcntl')
+  }
   /** statfs(2) as the raw system call: struct statfs, or -errno (tmpfs only: ENOSYS for ext4, whose disk has no size here). */
   sys_statfs(path: string): Kstatfs | number {
     return this.sys.sys_statfs(this.live(), path)

@@ -39,3 +39,9 @@ export const F_SEAL_GROW = 0x0004
 export const F_SEAL_WRITE = 0x0008
 export const F_SEAL_FUTURE_WRITE = 0x0010
 export const F_SEAL_EXEC = 0x0020
+/** memfd_create(2) flags (include/uapi/linux/memfd.h). */
+export const MFD_CLOEXEC = 0x0001
+export const MFD_ALLOW_SEALING = 0x0002
+export const MFD_HUGETLB = 0x0004
+export const MFD_NOEXEC_SEAL = 0x0008
+export const MFD_EXEC = 0x0010
