@@ -84,6 +84,9 @@ export const OPS = {
   pwrite: z.strictObject({ fd: Value, data: Data, off: Value.optional(), ...common }),
   lseek: z.strictObject({ fd: Value, offset: Value, whence: Flags('seek').optional(), ...common }),
   ftruncate: z.strictObject({ fd: Value, len: Value, ...common }),
+  fallocate: z.strictObject({ fd: Value, mode: Flags('falloc').optional(), off: Value.optional(), len: Value, ...common }),
+  memfd_create: z.strictObject({ name: z.string(), flags: Flags('memfd').optional(), ...bind, ...common }),
+  fcntl: z.strictObject({ fd: Value, cmd: Flags('fcntl'), arg: Flags('seal').optional(), ...bind, ...common }),
   // the kernel side
   alloc_pages: z.strictObject({ order: z.number().int(), gfp: Flags('gfp').optional(), ...bind, ...common }),
   free_pages: z.strictObject({ page: Value, order: z.number().int() }),
