@@ -65,3 +65,4 @@ export {
   F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE, F_SEAL_EXEC,
   MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC,
 } from './include/uapi/fcntl.js'
+export type { Cachestat } from './mm/filemap_cachestat.js'

@@ -9,6 +9,7 @@
  * a KernelBug for a broken invariant.
  */
 import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
@@ -129,6 +130,8 @@ export interface MmEntry {
   memfd_file_setup(name: string, mode: number): File | number
   /** Kernel: memfd_fcntl() (F_ADD_SEALS, F_GET_SEALS) of a file whose inode has mode `i_mode`. */
   memfd_fcntl(file: VmFile, cmd: number, arg: number, i_mode: number): number
+  /** Kernel: sys_cachestat() of a file's range (u64 off and len): struct cachestat or -errno. */
+  cachestat(file: VmFile, off: bigint, len: bigint, flags: number): Cachestat | number
   /** Kernel: vfs_statfs() of the filesystem `path` is on (tmpfs only), or -errno. */
   statfs(path: string): Kstatfs | number
   /** Kernel: vfs_fallocate() (`regular`: S_ISREG of the inode): 0 or -errno. */

@@ -36,6 +36,7 @@ import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
 import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
@@ -593,6 +594,17 @@ export class Syscalls implements TaskEnv {
     const len = Number(loff(len_in))
     this.enter(t)
     return this.done(this.mm.fallocate(f, mode, offset, len, (f.f_inode.i_mode & S_IFMT) === S_IFREG))
+  }
+  /**
+   * Kernel: sys_cachestat(): EBADF for a bad descriptor, EINVAL for flags
+   * other than 0; the page-cache state of [off, off + len) (len 0: to the
+   * end). `off` and `len` are the u64 fields of struct cachestat_range.
+   */
+  sys_cachestat(t: TaskStruct, fd: number, off: UlongArg, len: UlongArg, flags: number): Cachestat | number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.cachestat(f, BigInt.asUintN(64, BigInt(off)), BigInt.asUintN(64, BigInt(len)), flags >>> 0))
   }
   /** Kernel: user_statfs(): the numbers of the filesystem `path` is on (tmpfs: its size and inodes), or -errno. */
   sys_statfs(t: TaskStruct, path: string): Kstatfs | number {

@@ -16,6 +16,7 @@
  * Invariant: once the task has exited every call throws ErrnoError(ESRCH).
  */
 import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { ulong, type UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
@@ -498,6 +499,16 @@ export class Process {
   /** fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_ADD_SEALS, F_GET_SEALS; throws ErrnoError. */
   fcntl(fd: number, cmd: number, arg: UlongArg = 0): number {
     return check_syscall(this.sys_fcntl(fd, cmd, arg), 'fcntl')
+  }
+  /** cachestat(2) as the raw system call: struct cachestat of [off, off + len) (len 0: to the end), or -errno. */
+  sys_cachestat(fd: number, off: UlongArg, len: UlongArg, flags = 0): Cachestat | number {
+    return this.sys.sys_cachestat(this.live(), arg_int('cachestat', 'fd', fd), U('cachestat', 'off', off), U('cachestat', 'len', len), arg_int('cachestat', 'flags', flags))
+  }
+  /** cachestat(2): nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted in pages; throws ErrnoError. */
+  cachestat(fd: number, off = 0, len = 0, flags = 0): Cachestat {
+    const r = this.sys_cachestat(fd, off, len, flags)
+    if (typeof r === 'number') throw new ErrnoError(r, 'cachestat')
+    return r
   }
   /** statfs(2) as the raw system call: struct statfs, or -errno (tmpfs only: ENOSYS for ext4, whose disk has no size here). */
   sys_statfs(path: string): Kstatfs | number {
