@@ -85,6 +85,30 @@ describe('tmpfs size: half of RAM, ENOSPC past it', () => {
   })
 })
 
+describe('tmpfs inodes: as many as half of RAM in pages', () => {
+  it('creating a file past max_inodes is ENOSPC; statfs counts them', () => {
+    const m = boot({ ram: '32M' })
+    const p = m.spawn({ name: 'c' })
+    const st = p.statfs('/tmp')
+    expect(st.f_files).toBe(max_blocks(m))
+    expect(st.f_ffree).toBe(st.f_files - 1) // the root directory
+    let made = 0
+    let err = 0
+    m.deferred_check(() => {
+      for (; !err; made++) {
+        const fd = p.sys_open(`/tmp/f${made}`, O_CREAT | O_RDWR, 0o600)
+        if (fd < 0) err = fd
+        else p.close(fd)
+      }
+    })
+    expect(err).toBe(-ENOSPC)
+    expect(made - 1).toBe(st.f_ffree)
+    expect(p.statfs('/dev/shm').f_ffree).toBe(0)
+    // an existing file still opens
+    p.close(p.open('/tmp/f0', O_RDWR))
+  })
+})
+
 describe('fallocate(2)', () => {
   it('tmpfs: allocates zeroed pages and grows i_size; KEEP_SIZE does not; ENOSPC for a range past the size, undone', () => {
     const m = boot({ ram: '64M' })
