@@ -5,6 +5,8 @@ import {
   MAP_ANONYMOUS, MAP_SHARED, O_CREAT, O_RDONLY, O_RDWR, PROT_READ, PROT_WRITE, SignalError, type Machine,
 } from '../../src/index.js'
 import { boot } from '../helpers.js'
+import { readFileSync } from 'node:fs'
+import { errno_name } from '../../src/index.js'
 
 const MiB = 1 << 20
 const meminfo = (m: Machine, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(m.proc('/proc/meminfo'))![1])
@@ -206,5 +208,58 @@ describe('fallocate(2)', () => {
       ),
       { numRuns: 15 },
     )
+  })
+})
+
+describe('a tmpfs filling up, as test/fixtures/probes/tmpfs_full.c saw it on Linux 6.18.44', () => {
+  it('prints the probe\'s lines (sizes relative to f_blocks)', () => {
+    const m = boot({ ram: '32M' })
+    const p = m.spawn({ name: 'tmpfs_full' })
+    const out: string[] = []
+    let blocks = 0
+    const rel = (n: number): string => (n === 0 ? '0' : n === blocks ? 'blocks' : n === Math.floor(blocks / 2) ? 'blocks/2' : n < blocks && n > blocks - 8 ? `blocks-${blocks - n}` : `${n}`)
+    const st = (label: string): void => {
+      const s = p.statfs('/dev/shm')
+      blocks = s.f_blocks
+      out.push(`${label}: type=0x${s.f_type.toString(16)} bsize=${s.f_bsize} used=${rel(s.f_blocks - s.f_bfree)} free=${rel(s.f_bfree)}`)
+    }
+    const rc = (what: string, r: number): void => {
+      out.push(r < 0 ? `${what}: -1 ${errno_name(-r)}` : `${what}: ${r}`)
+    }
+    const PG = 4096
+    m.deferred_check(() => {
+      st('empty')
+      const a = p.open('/dev/shm/a', O_CREAT | O_RDWR, 0o600)
+      rc('fallocate blocks+1 pages', p.sys_fallocate(a, 0, 0, (blocks + 1) * PG))
+      rc('fallocate blocks-2 pages', p.sys_fallocate(a, 0, 0, (blocks - 2) * PG))
+      st('after fallocate')
+      rc('fallocate 4 more pages (2 fit)', p.sys_fallocate(a, 0, (blocks - 2) * PG, 4 * PG))
+      st('after failed fallocate')
+      rc('ftruncate 0', p.sys_ftruncate(a, 0))
+      const w = p.sys_pwrite(a, new Uint8Array((blocks + 3) * PG).fill(0x78), 0)
+      out.push(`pwrite blocks+3 pages: ${w === blocks * PG ? 'blocks pages' : 'other'}`)
+      rc('pwrite 1 more byte', p.sys_pwrite(a, new Uint8Array(1), w))
+      rc('pwrite into a page already there', p.sys_pwrite(a, new Uint8Array(10), 0))
+      st('full')
+      rc('ftruncate to half', p.sys_ftruncate(a, Math.floor(blocks / 2) * PG))
+      st('half')
+      const mf = p.open('/dev/shm/m', O_CREAT | O_RDWR, 0o600)
+      rc('ftruncate m to blocks pages', p.sys_ftruncate(mf, blocks * PG))
+      const addr = p.mmap(0, blocks * PG, PROT_READ | PROT_WRITE, MAP_SHARED, mf, 0)
+      p.sigaction(7, () => {})
+      let i = 0
+      let sig = 'none'
+      for (; i < blocks; i++) {
+        const r = p.try_access(addr + i * PG, 1, true, new Uint8Array([1]))
+        if (r.fault) {
+          sig = r.fault.signal === 7 ? 'SIGBUS' : 'other'
+          break
+        }
+      }
+      out.push(`stores into m: ${i === blocks - Math.floor(blocks / 2) ? 'blocks/2 pages' : 'other'}, signal ${sig}`)
+      st('after stores')
+    })
+    const recorded = readFileSync(new URL('../fixtures/probes/tmpfs_full.txt', import.meta.url), 'utf8')
+    expect(out).toEqual(recorded.trimEnd().split('\n'))
   })
 })

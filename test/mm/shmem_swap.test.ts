@@ -31,7 +31,7 @@ describe('shmem pages go to swap (shmem_writeout) and come back', () => {
     expect(st.f_blocks - st.f_bfree).toBe((6 << 20) / 4096)
     expect(g.stat().shmem).toBeLessThanOrEqual(2 << 20)
     const pswpin = vmstat(m, 'pswpin')
-    let back = new Uint8Array(0)
+    let back: Uint8Array = new Uint8Array(0)
     m.deferred_check(() => {
       back = p.pread(fd, data.length, 0)
     })
