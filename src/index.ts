@@ -55,3 +55,14 @@ export type { DriverFinding } from './drivers/mmap_check.js'
 export { scullp_module } from './drivers/scullp/main.js'
 export { Cgroup, type CgroupOptions } from './user/cgroup.js'
 export { POSIX_FADV_NORMAL, POSIX_FADV_RANDOM, POSIX_FADV_SEQUENTIAL, POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE } from './include/uapi/fcntl.js'
+export {
+  FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_NO_HIDE_STALE, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_ZERO_RANGE, FALLOC_FL_INSERT_RANGE,
+  FALLOC_FL_UNSHARE_RANGE, FALLOC_FL_WRITE_ZEROES,
+} from './include/uapi/falloc.js'
+export type { Kstatfs } from './mm/shmem.js'
+export {
+  F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS, FD_CLOEXEC, O_CLOEXEC,
+  F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE, F_SEAL_EXEC,
+  MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC,
+} from './include/uapi/fcntl.js'
+export type { Cachestat } from './mm/filemap_cachestat.js'

@@ -21,6 +21,8 @@ const FIRST_FREE_FD = 3
 export class FilesStruct {
   /** fdtable->fd: descriptor -> file. */
   readonly fdt = new Map<number, File>()
+  /** fdtable->close_on_exec: the descriptors with FD_CLOEXEC. */
+  readonly close_on_exec = new Set<number>()
 }
 
 /** Kernel: get_unused_fd_flags() / alloc_fd(): the lowest free descriptor, or -EMFILE at `nofile` (RLIMIT_NOFILE). */
@@ -31,8 +33,10 @@ export function get_unused_fd_flags(files: FilesStruct, nofile: number): number 
 }
 
 /** Kernel: fd_install(): the descriptor now names `file` (the caller's reference moves into the table). */
-export function fd_install(files: FilesStruct, fd: number, file: File): void {
+export function fd_install(files: FilesStruct, fd: number, file: File, cloexec = false): void {
   files.fdt.set(fd, file)
+  if (cloexec) files.close_on_exec.add(fd)
+  else files.close_on_exec.delete(fd)
 }
 
 /** Kernel: fget() without the extra reference: the file behind `fd`, or null. */
@@ -45,6 +49,7 @@ export function close_fd(files: FilesStruct, fd: number): number {
   const file = files.fdt.get(fd)
   if (!file) return -EBADF
   files.fdt.delete(fd)
+  files.close_on_exec.delete(fd)
   fput(file)
   return 0
 }
@@ -56,6 +61,7 @@ export function dup_fd(old: FilesStruct): FilesStruct {
     file.f_count++
     files.fdt.set(fd, file)
   }
+  for (const fd of old.close_on_exec) files.close_on_exec.add(fd)
   return files
 }
 

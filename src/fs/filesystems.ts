@@ -10,8 +10,9 @@
  * out in creation order from 2, across both (get_next_ino()).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import type { MmEnv } from '../mm/mm_types.js'
-import { address_space_create } from '../mm/shmem.js'
+import type { MmEnv, ShmemSbInfo } from '../mm/mm_types.js'
+import { address_space_create, shmem_reserve_inode, shmem_sb_info } from '../mm/shmem.js'
+import { ENOSPC } from '../include/errno.js'
 import { bdi_create } from '../mm/readahead.js'
 import { Inode, MKDEV, SuperBlock, type FileSystemType } from './fs.js'
 import { generic_file_operations } from './read_write.js'
@@ -21,13 +22,16 @@ const EXT4_MAXBYTES = (2 ** 32 - 1) * PAGE_SIZE
 /** MAX_LFS_FILESIZE (tmpfs). */
 const MAX_LFS_FILESIZE = 2 ** 63 - 1
 
-/** A filesystem whose regular files keep their data in a page cache of kind `backing`. */
-function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk'): FileSystemType {
+/** A filesystem whose regular files keep their data in a page cache of kind `backing` (a tmpfs instance: with its limits). */
+function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk', sbinfo: ShmemSbInfo | null = null): FileSystemType {
   const fops = generic_file_operations(env)
   return {
     name,
+    sbinfo,
     create(sb, mode) {
-      const mapping = address_space_create(env, backing)
+      // shmem_get_inode(): ENOSPC when the instance's inodes are all taken.
+      if (sbinfo && !shmem_reserve_inode(sbinfo)) return -ENOSPC
+      const mapping = address_space_create(env, backing, sbinfo)
       const inode = new Inode(sb, sb.next_ino(), mode, fops, mapping)
       mapping.host = inode
       return inode
@@ -39,12 +43,15 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk'): Fil
 const VDA_MAX_SECTORS_KB = 4096
 
 /** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
-export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock } {
+export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
   let ino = 2
   const next = (): number => ino++
   const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB)
   return {
     ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next, vda),
-    tmpfs: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem'), MKDEV(0, 0x19), MAX_LFS_FILESIZE, next),
+    // mounted without size=: half of RAM (shmem_default_max_blocks())
+    tmpfs: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem', shmem_sb_info(env)), MKDEV(0, 0x19), MAX_LFS_FILESIZE, next),
+    // shm_mnt: the kernel's internal tmpfs (memfd_create, SysV shm), 00:01, mounted without limits
+    shm_mnt: new SuperBlock(page_cache_fs(env, 'tmpfs', 'shmem'), MKDEV(0, 1), MAX_LFS_FILESIZE, next),
   }
 }

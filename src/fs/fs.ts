@@ -16,7 +16,7 @@
  * a file's f_count counts the descriptors and mappings holding it, and
  * f_op.release runs once, when it reaches zero; i_ino is unique within its super_block.
  */
-import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, VmArea, VmFile } from '../mm/mm_types.js'
+import type { AddressSpace, BackingDevInfo, FileRaState, MmStruct, ShmemSbInfo, VmArea, VmFile } from '../mm/mm_types.js'
 import type { WaitQueueHead } from '../include/wait.js'
 import { file_ra_state_init, noop_backing_dev_info } from '../mm/readahead.js'
 import { module_put, type Module } from '../include/module.js'
@@ -127,8 +127,10 @@ export interface InodeCdev {
 /** struct file_system_type: a filesystem's name and how it makes regular files. */
 export interface FileSystemType {
   readonly name: string
-  /** A new regular file's inode on `sb` (the filesystem's ->create()). */
-  create(sb: SuperBlock, mode: number): Inode
+  /** A tmpfs instance's size limits (s_fs_info: shmem_sb_info); absent for others. */
+  readonly sbinfo?: ShmemSbInfo | null
+  /** A new regular file's inode on `sb` (the filesystem's ->create()), or -errno (tmpfs: ENOSPC without a free inode). */
+  create(sb: SuperBlock, mode: number): Inode | number
 }
 
 /** struct super_block: one mounted filesystem instance. */

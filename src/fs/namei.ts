@@ -15,8 +15,9 @@ import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
-import { EACCES, EEXIST, EINVAL, EISDIR, ENOENT, EPERM } from '../include/uapi/errno.js'
-import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
+import { EACCES, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, EPERM } from '../include/uapi/errno.js'
+import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
+import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
 import { machine_filesystems } from './filesystems.js'
@@ -37,6 +38,8 @@ export class FsNamespace {
   /** The dentry cache: path -> inode. */
   private readonly dcache = new Map<string, Inode>()
 
+  /** The kernel's internal tmpfs (memfd_create's files). */
+  readonly shm_mnt: SuperBlock
   /** The char-device numbers and cdevs chrdev_open() looks up. */
   readonly chrdevs: ChrdevRegistry
   /** def_chr_fops: a character node's i_fop, whose open is chrdev_open(). */
@@ -47,7 +50,8 @@ export class FsNamespace {
     chrdevs?: ChrdevRegistry,
     read_ahead_kb = VM_READAHEAD_KB,
   ) {
-    const { ext4, tmpfs } = machine_filesystems(env, read_ahead_kb)
+    const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb)
+    this.shm_mnt = shm_mnt
     // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.
     this.chrdevs = chrdevs ?? new ChrdevRegistry({ kzalloc: () => 1, kfree: () => {}, pr_err: () => {} })
     const reg = this.chrdevs
@@ -81,6 +85,7 @@ export class FsNamespace {
     if (this.dcache.has(path)) return -EEXIST
     const sb = this.lookup_mnt(path).mnt_sb
     const inode = sb.s_type.create(sb, fmt | (mode & 0o7777))
+    if (typeof inode === 'number') return inode
     // init_special_inode(): a character node opens through def_chr_fops (a block node only swapon uses here).
     if (fmt === S_IFCHR) inode.i_fop = this.def_chr_fops
     inode.i_rdev = dev
@@ -106,6 +111,29 @@ export class FsNamespace {
     return this.mounts[this.mounts.length - 1]
   }
 
+  /**
+   * Kernel: vfs_statfs() of the filesystem `path` lies on: a tmpfs's
+   * shmem_statfs(); -ENOSYS for the others (mmsim's disk has no size, so
+   * ext4's numbers would be invented).
+   */
+  statfs(path: string): Kstatfs | number {
+    if (!path.startsWith('/')) return -ENOENT
+    const sbinfo = this.lookup_mnt(path).mnt_sb.s_type.sbinfo
+    return sbinfo ? shmem_statfs(sbinfo) : -ENOSYS
+  }
+
+  /**
+   * Kernel: shmem_file_setup() on shm_mnt as memfd_create() calls it: an
+   * unlinked tmpfs file named "memfd:NAME" (maps shows "/memfd:NAME
+   * (deleted)"), open read-write, of mode 0777 (0666 for MFD_NOEXEC_SEAL).
+   */
+  memfd_file_setup(name: string, mode: number): File | number {
+    const sb = this.shm_mnt
+    const inode = sb.s_type.create(sb, S_IFREG | mode)
+    if (typeof inode === 'number') return inode
+    return new File(inode, FMODE_READ | FMODE_WRITE, O_RDWR, inode.i_fop, `/memfd:${name} (deleted)`)
+  }
+
   /** Kernel: do_filp_open(): a struct file, or -errno. */
   filp_open(path: string, flags: number, mode: number, cred: Cred | null = null): File | number {
     if (!path.startsWith('/') || path.endsWith('/')) return path.endsWith('/') ? -EISDIR : -ENOENT
@@ -114,7 +142,9 @@ export class FsNamespace {
     if (!inode) {
       if (!(flags & O_CREAT)) return -ENOENT
       const sb = this.lookup_mnt(path).mnt_sb
-      inode = sb.s_type.create(sb, S_IFREG | (mode & 0o7777))
+      const made = sb.s_type.create(sb, S_IFREG | (mode & 0o7777))
+      if (typeof made === 'number') return made
+      inode = made
       this.dcache.set(path, inode)
     }
     const acc = flags & O_ACCMODE

@@ -8,6 +8,8 @@
  * -errno on failure, exactly like the kernel function; nothing throws except
  * a KernelBug for a broken invariant.
  */
+import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
@@ -124,6 +126,16 @@ export interface MmEntry {
   file_write_from_user(mm: MmStruct, file: VmFile, pos: Loff, uaddr: number, len: number): number
   /** Kernel: do_truncate() / vfs_truncate(). */
   do_truncate(file: VmFile, size: Loff): number
+  /** Kernel: shmem_file_setup() of a memfd named `name` (its inode mode given): the file or -errno. */
+  memfd_file_setup(name: string, mode: number): File | number
+  /** Kernel: memfd_fcntl() (F_ADD_SEALS, F_GET_SEALS) of a file whose inode has mode `i_mode`. */
+  memfd_fcntl(file: VmFile, cmd: number, arg: number, i_mode: number): number
+  /** Kernel: sys_cachestat() of a file's range (u64 off and len): struct cachestat or -errno. */
+  cachestat(file: VmFile, off: bigint, len: bigint, flags: number): Cachestat | number
+  /** Kernel: vfs_statfs() of the filesystem `path` is on (tmpfs only), or -errno. */
+  statfs(path: string): Kstatfs | number
+  /** Kernel: vfs_fallocate() (`regular`: S_ISREG of the inode): 0 or -errno. */
+  fallocate(file: VmFile, mode: number, offset: number, len: number, regular: boolean): number
 
   /** Kernel: _install_special_mapping() ([vvar], [vdso]); 0 or -errno. */
   _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, name: string): number

@@ -13,6 +13,9 @@ import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
 import { generic_fadvise } from '../mm/fadvise.js'
+import { vfs_fallocate } from '../mm/fallocate.js'
+import { memfd_fcntl } from '../mm/memfd.js'
+import { sys_cachestat } from '../mm/filemap_cachestat.js'
 import { get_nr_swap_pages } from '../mm/swapfile.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { PageArray } from '../mm/page.js'
@@ -299,6 +302,11 @@ export function make_mm_entry(
     file_read_to_user,
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
+    statfs: (path) => fs.statfs(path),
+    cachestat: (file, off, len, flags) => sys_cachestat(env, file.f_mapping, off, len, flags),
+    memfd_file_setup: (name, mode) => fs.memfd_file_setup(name, mode),
+    memfd_fcntl: (file, cmd, arg, i_mode) => memfd_fcntl(env.pages, file, cmd, arg, i_mode),
+    fallocate: (file, mode, offset, len, regular) => vfs_fallocate(env, file, mode, offset, len, regular),
   }
 }
 

@@ -16,15 +16,18 @@
  * checker).
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
-import { EBADF, EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ERESTARTSYS, ESRCH } from '../include/errno.js'
+import { EBADF, EFAULT, EINTR, EINVAL, EMFILE, ENOMEM, ENOSYS, EPERM, ERESTARTSYS, ESRCH } from '../include/errno.js'
 import { CAP_KILL, CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
 import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
-import { O_APPEND } from '../include/uapi/fcntl.js'
+import {
+  F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD, F_SEAL_EXEC, F_SEAL_SEAL, F_SETFD, FD_CLOEXEC, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_EXEC, MFD_HUGETLB,
+  MFD_NOEXEC_SEAL, O_APPEND, O_CLOEXEC,
+} from '../include/uapi/fcntl.js'
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
-import { new_decode_dev, S_ISCHR, type File } from '../fs/fs.js'
+import { new_decode_dev, S_IFMT, S_IFREG, S_ISCHR, type File } from '../fs/fs.js'
 import { access_ok, MAX_RW_COUNT, vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
@@ -32,6 +35,8 @@ import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
+import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
@@ -81,6 +86,10 @@ export class Syscalls implements TaskEnv {
   readonly sleepers: Sleepers
   /** Plain user addresses below this never trap (user_access_trap(): 2^47 on x86_64; none on 32-bit). */
   private readonly no_trap_end: number
+  /** pr_warn() into the kernel log. */
+  private readonly warn: (text: string) => void
+  /** pr_warn_once() sites that have printed. */
+  private readonly warned = new Set<string>()
 
   constructor(
     readonly mm: MmEntry,
@@ -90,6 +99,7 @@ export class Syscalls implements TaskEnv {
   ) {
     this.sleepers = new Sleepers(warn)
     this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
+    this.warn = warn
     this.sched = new Scheduler(opts.nr_cpus, mmu)
     this.rng = new Rng(opts.seed * 2654435761)
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
@@ -487,8 +497,91 @@ export class Syscalls implements TaskEnv {
     // a driver's open may sleep (scullwuid): the open starts over when woken
     if (f === -E_SLEEPING) return this.sleep(t, 'open', () => this.sys_open(t, path, flags, mode))
     if (typeof f === 'number') return this.done(f)
-    fd_install(t.files, fd, f)
+    fd_install(t.files, fd, f, (flags & O_CLOEXEC) !== 0)
     return this.done(fd)
+  }
+  /**
+   * Kernel: sys_memfd_create(): EINVAL for unknown flags, for MFD_EXEC with
+   * MFD_NOEXEC_SEAL and for a name longer than 249 bytes (it is cut at a
+   * NUL, as a C string); neither exec flag means MFD_EXEC
+   * (vm.memfd_noexec 0) and a one-time warning in the log; then a free
+   * descriptor (EMFILE) and an unlinked file on the internal tmpfs (no size
+   * limit). MFD_ALLOW_SEALING lifts F_SEAL_SEAL; MFD_NOEXEC_SEAL also
+   * clears the x bits and seals F_SEAL_EXEC. MFD_HUGETLB answers ENOSYS
+   * (hugetlbfs is not simulated).
+   */
+  sys_memfd_create(t: TaskStruct, uname: string, flags: number): number {
+    if (!t.files) return -EBADF
+    flags = flags >>> 0
+    const MFD_ALL_FLAGS = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC
+    const MFD_HUGE_BITS = 0x3f * 2 ** 26
+    if (!(flags & MFD_HUGETLB)) {
+      if (flags & ~MFD_ALL_FLAGS) return -EINVAL
+    } else if (flags & ~(MFD_ALL_FLAGS | MFD_HUGE_BITS)) return -EINVAL
+    if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) return -EINVAL
+    this.enter(t)
+    if (!(flags & (MFD_EXEC | MFD_NOEXEC_SEAL))) {
+      flags |= MFD_EXEC
+      if (!this.warned.has('memfd_create')) {
+        this.warned.add('memfd_create')
+        this.warn(`memfd_create() without MFD_EXEC nor MFD_NOEXEC_SEAL, pid=${t.pid} '${t.comm}'`)
+      }
+    }
+    const nul = uname.indexOf('\0')
+    const name = nul >= 0 ? uname.slice(0, nul) : uname
+    // MFD_NAME_MAX_LEN: NAME_MAX less "memfd:", in bytes
+    if (new TextEncoder().encode(name).length > 255 - 6) return this.done(-EINVAL)
+    const fd = get_unused_fd_flags(t.files, t.signal.rlim[RLIMIT_NOFILE].rlim_cur)
+    if (fd < 0) return this.done(fd)
+    if (flags & MFD_HUGETLB) return this.done(-ENOSYS)
+    const f = this.mm.memfd_file_setup(name, flags & MFD_NOEXEC_SEAL ? 0o666 : 0o777)
+    if (typeof f === 'number') return this.done(f)
+    const mapping = f.f_mapping
+    if (flags & MFD_NOEXEC_SEAL) mapping.seals = ((mapping.seals ?? 0) & ~F_SEAL_SEAL) | F_SEAL_EXEC
+    else if (flags & MFD_ALLOW_SEALING) mapping.seals = (mapping.seals ?? 0) & ~F_SEAL_SEAL
+    fd_install(t.files, fd, f, (flags & MFD_CLOEXEC) !== 0)
+    return this.done(fd)
+  }
+  /**
+   * Kernel: do_fcntl() for the commands mmsim models: F_DUPFD /
+   * F_DUPFD_CLOEXEC (EINVAL at RLIMIT_NOFILE), F_GETFD / F_SETFD
+   * (FD_CLOEXEC), F_ADD_SEALS / F_GET_SEALS (memfd_fcntl()); EBADF for a
+   * bad descriptor, EINVAL for an unknown command, ENOSYS for the known
+   * ones mmsim does not model (file status flags, locks, leases, owners...).
+   */
+  sys_fcntl(t: TaskStruct, fd: number, cmd: number, arg_in: UlongArg): number {
+    const f = this.fget(t, fd)
+    if (!f || !t.files) return -EBADF
+    // arg is an unsigned long; most commands read it as an int (argi), F_ADD_SEALS refuses it above UINT_MAX.
+    const wide = BigInt.asUintN(64, BigInt(arg_in))
+    const arg = Number(BigInt.asIntN(32, wide))
+    this.enter(t)
+    const files = t.files
+    switch (cmd) {
+      case F_DUPFD:
+      case F_DUPFD_CLOEXEC: {
+        const nofile = t.signal.rlim[RLIMIT_NOFILE].rlim_cur
+        if (arg < 0 || arg >= nofile) return this.done(-EINVAL)
+        let nfd = Math.max(arg, 0)
+        while (files.fdt.has(nfd)) nfd++
+        if (nfd >= nofile) return this.done(-EMFILE)
+        f.f_count++
+        fd_install(files, nfd, f, cmd === F_DUPFD_CLOEXEC)
+        return this.done(nfd)
+      }
+      case F_GETFD:
+        return this.done(files.close_on_exec.has(fd) ? FD_CLOEXEC : 0)
+      case F_SETFD:
+        if (arg & FD_CLOEXEC) files.close_on_exec.add(fd)
+        else files.close_on_exec.delete(fd)
+        return this.done(0)
+      case F_ADD_SEALS:
+      case F_GET_SEALS:
+        return this.done(wide > 0xffffffffn ? -EINVAL : this.mm.memfd_fcntl(f, cmd, Number(wide), f.f_inode.i_mode))
+      default:
+        // F_GETFL..F_GETLK (3..), F_SETOWN.., F_SETLEASE.. (1024..1032, 1038..1048): real commands not modelled.
+        return this.done(cmd >= 3 && cmd <= 16 || cmd >= 1024 && cmd <= 1048 ? -ENOSYS : -EINVAL)
+    }
   }
   sys_close(t: TaskStruct, fd: number): number {
     if (!t.files) return -EBADF
@@ -541,7 +634,36 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.do_truncate(f, size))
   }
-  /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
+  /**
+   * Kernel: ksys_fallocate() -> vfs_fallocate(): EBADF for a bad
+   * descriptor, then vfs_fallocate()'s checks and the filesystem's answer
+   * (tmpfs: ENOSPC past its size).
+   */
+  sys_fallocate(t: TaskStruct, fd: number, mode: number, offset_in: UlongArg, len_in: UlongArg): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    // Past 2^53 a loff_t is carried rounded: still past ext4's s_maxbytes, and tmpfs pages there are sparse.
+    const offset = Number(loff(offset_in))
+    const len = Number(loff(len_in))
+    this.enter(t)
+    return this.done(this.mm.fallocate(f, mode, offset, len, (f.f_inode.i_mode & S_IFMT) === S_IFREG))
+  }
+  /**
+   * Kernel: sys_cachestat(): EBADF for a bad descriptor, EINVAL for flags
+   * other than 0; the page-cache state of [off, off + len) (len 0: to the
+   * end). `off` and `len` are the u64 fields of struct cachestat_range.
+   */
+  sys_cachestat(t: TaskStruct, fd: number, off: UlongArg, len: UlongArg, flags: number): Cachestat | number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.cachestat(f, BigInt.asUintN(64, BigInt(off)), BigInt.asUintN(64, BigInt(len)), flags >>> 0))
+  }
+  /** Kernel: user_statfs(): the numbers of the filesystem `path` is on (tmpfs: its size and inodes), or -errno. */
+  sys_statfs(t: TaskStruct, path: string): Kstatfs | number {
+    this.enter(t)
+    return this.done(this.mm.statfs(path))
+  }
   /** Kernel: ksys_fadvise64_64(): 0 or -errno (EBADF without a file; ESPIPE for a pipe, which mmsim has none of). */
   sys_fadvise64(t: TaskStruct, fd: number, offset: number, len: number, advice: number): number {
     const f = this.fget(t, fd)
@@ -549,6 +671,7 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(this.mm.fadvise(f, offset, len, advice))
   }
+  /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
   sys_fsync(t: TaskStruct, fd: number): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF

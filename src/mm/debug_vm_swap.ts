@@ -7,7 +7,7 @@
  * page->private is found for the wrong slot.
  *
  *  - every swap PTE names a slot of a live area, and the slot's count is
- *    exactly the number of swap PTEs naming it (shmem holds none here);
+ *    exactly the number of swap PTEs and shmem page-cache slots naming it;
  *    an exclusive swap PTE is the slot's only reference;
  *  - SWAP_HAS_CACHE is set exactly where the swap cache holds a folio, and
  *    that folio has PG_swapcache, private = its entry and a reference;
@@ -21,7 +21,7 @@ import { is_swap_pte, pte_swp_exclusive, pte_swp_offset, pte_swp_type } from '..
 import { MM_SWAPENTS, type MmEnv, type MmStruct } from './mm_types.js'
 import { PG_swapcache } from './page.js'
 import { is_pte_marker } from './swapops.js'
-import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_USED, SWP_WRITEOK, swp_entry } from './swap_h.js'
+import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_NONFULL, SWAP_HAS_CACHE, SWAP_MAP_BAD, SWAPFILE_CLUSTER, SWP_USED, SWP_WRITEOK, swp_entry, swp_offset } from './swap_h.js'
 import { swap_count } from './swapfile.js'
 import { NODE_STAT } from './vmstat.js'
 
@@ -44,6 +44,16 @@ export function check_swap(env: MmEnv, mms: Iterable<MmStruct>): void {
       })
     }
     if (mm.rss_stat[MM_SWAPENTS] !== n) throw new KernelBug(`check_swap: mm ${mm.id} has ${n} swap PTEs but MM_SWAPENTS ${mm.rss_stat[MM_SWAPENTS]}`)
+  }
+  // A shmem object's page-cache slot holding a swap entry is one reference on it.
+  for (const mapping of env.mappings.values()) {
+    for (const [index, entry] of mapping.i_swap) {
+      const si = state.si_of(entry)
+      const off = swp_offset(entry)
+      if (!si || !(si.flags & SWP_USED) || off === 0 || off >= si.max) throw new KernelBug(`check_swap: mapping ${mapping.id} index ${index} holds swap entry 0x${entry.toString(16)}, not a slot`)
+      if (mapping.i_pages.has(index)) throw new KernelBug(`check_swap: mapping ${mapping.id} index ${index} holds both a page and a swap entry`)
+      refs[si.type][off]++
+    }
   }
   let free = 0
   let total = 0

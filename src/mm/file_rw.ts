@@ -8,11 +8,12 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
+import { shmem_setattr_seals, shmem_write_seals } from './memfd.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { ext4_zero_eof_tail, file_read, file_write, file_write_shared_pages, grab_cache_page, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_write, file_write_shared_pages, grab_cache_page, page_errno, set_page_dirty } from './shmem.js'
 import { filemap_get_pages, filemap_read_done } from './filemap.js'
 import { folio_mark_accessed } from './swap.js'
 import { truncate_setsize } from './truncate.js'
@@ -133,6 +134,8 @@ export function vfs_ftruncate(env: MmEnv, file: VmFile, length: Loff): number {
   if (length < 0) return -EINVAL
   if (!(file.f_mode & FMODE_WRITE)) return -EINVAL
   if (length > s_maxbytes(file.f_mapping)) return -EFBIG
+  const sealed = shmem_setattr_seals(file.f_mapping, pos_num(length))
+  if (sealed) return sealed
   return truncate_setsize(env, file.f_mapping, pos_num(length))
 }
 
@@ -216,8 +219,14 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
     let page = -1
     let folio: number[] = []
     const index = PFN_DOWN(p)
-    if (mapping.backing === 'shmem') page = grab_cache_page(env, mapping, index)
-    else if (!mapping.i_pages.has(index)) {
+    if (mapping.backing === 'shmem') {
+      // shmem_write_begin(): the seals (EPERM), then a page that cannot be had ends the write
+      // (ENOSPC past the tmpfs size).
+      const sealed = shmem_write_seals(mapping, p, bytes)
+      if (sealed) return written > 0 ? written : sealed
+      page = grab_cache_page(env, mapping, index)
+      if (page < 0) return written > 0 ? written : page_errno(page)
+    } else if (!mapping.i_pages.has(index)) {
       folio = write_begin_folio(env, mapping, p, len - written)
       page = mapping.i_pages.get(index) ?? -1
     }
@@ -228,8 +237,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       // ext4_zero_partial_blocks() zeroes (and dirties) the old EOF block's part of the gap.
       ext4_zero_eof_tail(env, mapping, mapping.i_size, p, true)
     }
-    if (data.length > 0) file_write(env, mapping, p, data)
-    else if (folio.length) for (const i of folio) set_page_dirty(env, mapping.i_pages.get(i) as number)
+    if (data.length > 0) {
+      const r = file_write(env, mapping, p, data)
+      if (r < 0) return written > 0 ? written : r
+    } else if (folio.length) for (const i of folio) set_page_dirty(env, mapping.i_pages.get(i) as number)
     else if (page >= 0) set_page_dirty(env, page)
     else {
       const cached = mapping.i_pages.get(index) as number

@@ -69,7 +69,7 @@ export function page_cache_slot_store(env: MmEnv, mapping: AddressSpace, index: 
 
 /** The slot `index` became empty (page removed without a shadow, or a shadow cleared). */
 export function page_cache_slot_erase(env: MmEnv, mapping: AddressSpace, index: number): void {
-  mapping.xa.erase(index, { alloc: () => null, free: (n) => xa_node_free(env, n) }, (i) => mapping.i_pages.has(i) || mapping.i_shadows.has(i))
+  mapping.xa.erase(index, { alloc: () => null, free: (n) => xa_node_free(env, n) }, (i) => mapping.i_pages.has(i) || mapping.i_shadows.has(i) || mapping.i_swap.has(i))
 }
 
 /** Kernel: clear_shadow_entries(): drop shadows in [first, last] (truncation, invalidation). */

@@ -50,7 +50,7 @@ import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { PG_anon_exclusive, PG_mlocked, PG_swapbacked, PG_swapcache, PG_dirty } from './page.js'
 import { anon_vma_prepare, folio_add_file_rmap_pte, folio_add_new_anon_rmap, folio_dup_anon_rmap_pte, folio_remove_rmap_pte, linear_page_index, page_locked_elsewhere, put_page } from './rmap.js'
 import { find_vma, vma_prev, vma_iter_store, vm_stat_account } from './vma.js'
-import { shmem_get_page, set_page_dirty } from './shmem.js'
+import { PAGE_ENOSPC, PAGE_EOF, shmem_get_page, set_page_dirty } from './shmem.js'
 import { do_async_mmap_readahead, do_sync_mmap_readahead, filemap_map_pages_hits } from './filemap.js'
 import { page_test_readahead } from './readahead.js'
 import { security_vm_enough_memory_mm, may_expand_vm, mlock_future_ok, rlimit } from './util.js'
@@ -365,8 +365,11 @@ function __do_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass): 
     fault.retry = true
     fault.read = true
   }
-  const pfn = shmem_get_page(mm.env, mapping, pgoff)
-  if (pfn === -1) return -VM_FAULT_SIGBUS
+  const swapin = { major: false }
+  const pfn = shmem_get_page(mm.env, mapping, pgoff, swapin)
+  if (swapin.major) fault.major = true
+  // shmem_fault(): vmf_error() makes ENOMEM an OOM, every other error (ENOSPC: tmpfs full) SIGBUS.
+  if (pfn === PAGE_EOF || pfn === PAGE_ENOSPC) return -VM_FAULT_SIGBUS
   if (pfn < 0) return -VM_FAULT_OOM
   return pfn
 }
@@ -381,6 +384,8 @@ interface FaultPass {
   retry: boolean
   tried: boolean
   read: boolean
+  /** shmem_fault() swapped the page in (the task waited for it). */
+  major: boolean
 }
 
 /** The first pass answered VM_FAULT_RETRY: it counts as a fault (PGFAULT), not in the task's counters. */
@@ -420,7 +425,8 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass
     pfn = __do_fault(mm, vma, addr, fault)
     if (pfn < 0) return -pfn
   }
-  return map_file_page(mm, vma, addr, pfn, 0)
+  const r = map_file_page(mm, vma, addr, pfn, 0)
+  return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
 /** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */
@@ -453,7 +459,7 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass)
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
   mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
-  return 0
+  return fault.major ? VM_FAULT_MAJOR : 0
 }
 
 /**
@@ -542,7 +548,7 @@ function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPa
   const r = map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
   // fault_dirty_shared_page(): once finish_fault() mapped it.
   if (!r) set_page_dirty(mm.env, pfn)
-  return r
+  return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
 /** Kernel: do_wp_page(): write fault on a present, write-protected PTE. */
@@ -609,7 +615,7 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   const pte = mm.pgd.get(vpn)
   const xp = env.trace?.explaining ? fault_xp_begin(mm, vma, addr, write, pte, vma_is_anonymous(vma)) : null
   let ret: number
-  const fault: FaultPass = { retry: false, tried: false, read: false }
+  const fault: FaultPass = { retry: false, tried: false, read: false, major: false }
   if (pte === 0) {
     if (vma.vm_ops?.fault) ret = do_vm_ops_fault(mm, vma, addr, flags)
     else if (vma_is_device(vma)) ret = VM_FAULT_SIGBUS // "VMA was not fully populated on mmap() or missing VM_DONTEXPAND"
@@ -636,9 +642,9 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   if (!(ret & VM_FAULT_ERROR)) {
     // mm_account_fault(): a swap-in or a retried pass is major. A page read waited for the
     // disk; a minor fault only ran the handler.
-    if (ret & VM_FAULT_MAJOR || fault.tried) {
+    if (ret & VM_FAULT_MAJOR || fault.tried || fault.major) {
       mm.maj_flt++
-      env.clock.advance(COST_NS.minor_fault + (ret & VM_FAULT_MAJOR || fault.read ? COST_NS.disk_read_page : 0))
+      env.clock.advance(COST_NS.minor_fault + (ret & VM_FAULT_MAJOR || fault.read || fault.major ? COST_NS.disk_read_page : 0))
     } else {
       mm.min_flt++
       env.clock.advance(COST_NS.minor_fault)

@@ -210,6 +210,8 @@ export interface AddressSpace {
   readonly i_pages: Map<number, number>
   /** Page index -> shadow entry (workingset.ts) of a page reclaim evicted from the slot. */
   readonly i_shadows: Map<number, number>
+  /** shmem: page index -> the swap entry its slot holds while the page is out (shmem_writeout()). */
+  readonly i_swap: Map<number, number>
   /** The node structure an xarray with these pages and shadows would have (xarray.ts). */
   readonly xa: XaNodes
   /** VMAs mapping this object (i_mmap). */
@@ -231,6 +233,23 @@ export interface AddressSpace {
    * (readahead.ts) while the mark lives.
    */
   readonly ra_folios: Map<number, number>
+  /** A tmpfs inode's super block limits (shmem_sb_info), null for an internal object (shm_mnt: no limit) or a disk file. */
+  readonly sbinfo?: ShmemSbInfo | null
+  /** Kernel: shmem_inode_info.seals (F_SEAL_*): memfd's seals; F_SEAL_SEAL alone for every other file. */
+  seals?: number
+}
+
+/**
+ * Kernel: struct shmem_sb_info, the size limits of one tmpfs instance:
+ * max_blocks pages (0: unlimited), used_blocks pages its inodes hold in
+ * memory or in swap; max_inodes inodes.
+ */
+export interface ShmemSbInfo {
+  max_blocks: number
+  used_blocks: number
+  /** max_inodes (0: unlimited) and the inodes still free (free_ispace / BOGO_INODE_SIZE). */
+  max_inodes: number
+  free_inodes: number
 }
 
 /** struct file as the mm sees it. */

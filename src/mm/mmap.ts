@@ -12,6 +12,7 @@
  * ULONG_MAX, an end may wrap past 0) and go on with plain numbers: a value
  * that passes those checks is a user address or length (below TASK_SIZE).
  */
+import { memfd_check_seals_mmap } from './memfd.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { flags_union, offset_in_page } from '../include/wide.js'
 import {
@@ -537,6 +538,10 @@ export function do_mmap(
     // can_mmap_file(): a device without f_op->mmap cannot be mapped.
     if (file.f_mmap === null) return -ENODEV
     if (vm_flags_test(vm_flags, VM_GROWSDOWN)) return -EINVAL
+    // memfd_check_seals_mmap(): a write-sealed object takes no new writable shared mapping.
+    const sealed = memfd_check_seals_mmap(file, vm_flags)
+    if (sealed.err) return sealed.err
+    vm_flags = sealed.vm_flags
   } else {
     const type = flags & M.MAP_TYPE
     if (type === M.MAP_SHARED) {

@@ -8,8 +8,9 @@
  * dirty means PTE dirty or PG_dirty; LazyFree is an anonymous page without
  * PG_swapbacked that is clean; the zero page is not counted.
  */
+import { shmem_partial_swap_usage } from './shmem.js'
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type MmStruct, type VmArea, VM_LOCKED, VM_MIXEDMAP, VM_PFNMAP, vm_flags_or, vm_flags_test } from './mm_types.js'
+import { type MmStruct, type VmArea, VM_LOCKED, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED, VM_WRITE, vm_flags_or, vm_flags_test } from './mm_types.js'
 import { PG_dirty, PG_swapbacked, PG_referenced } from './page.js'
 import { _PAGE_PRESENT, is_swap_pte, pte_dirty, pte_from_hw, pte_hw_pfn, pte_pfn, pte_present, pte_special, pte_swp_offset, pte_swp_type, pte_young, type PteLayout } from '../arch/pte.js'
 import { is_pte_marker } from './swapops.js'
@@ -204,8 +205,27 @@ const smaps_walk_ops: MmWalkOps<MemSizeStats> = { pmd_entry: smaps_pte_range }
  * (walk_page_vma() with smaps_walk_ops) and add its pages to `mss`.
  */
 export function smaps_walk(mm: MmStruct, vma: VmArea, mss: MemSizeStats = empty_mss()): MemSizeStats {
+  const mapping = vma.vm_file?.f_mapping
+  const shmem_swapped = mapping && mapping.backing === 'shmem' && mapping.i_swap.size ? shmem_swap_usage(vma) : 0
   walk_page_range(mm, vma.vm_start, vma.vm_end, smaps_walk_ops, mss, vma)
+  if (!shmem_swapped) return mss
+  // A shared or read-only shmem mapping: every swapped page of the object's range is its
+  // own; a private writable one counts only the swapped pages no COW copy hides (pte holes).
+  if (vm_flags_test(vma.vm_flags, VM_SHARED) || !vm_flags_test(vma.vm_flags, VM_WRITE)) mss.swap += shmem_swapped
+  else {
+    for (let a = vma.vm_start; a < vma.vm_end; a += PAGE_SIZE) {
+      if (mm.pgd.get(a / PAGE_SIZE) === 0 && mapping!.i_swap.has(vma.vm_pgoff + (a - vma.vm_start) / PAGE_SIZE)) mss.swap += PAGE_SIZE
+    }
+  }
   return mss
+}
+
+/** Kernel: shmem_swap_usage(): bytes of the VMA's part of its shmem object that are on swap. */
+function shmem_swap_usage(vma: VmArea): number {
+  const mapping = vma.vm_file!.f_mapping
+  const pages = (vma.vm_end - vma.vm_start) / PAGE_SIZE
+  if (vma.vm_pgoff === 0 && vma.vm_end - vma.vm_start >= mapping.i_size) return mapping.i_swap.size * PAGE_SIZE
+  return shmem_partial_swap_usage(mapping, vma.vm_pgoff, vma.vm_pgoff + pages - 1)
 }
 
 /** kB as /proc prints a byte count. */

@@ -16,6 +16,7 @@
  * it), then what is left in the swap cache is dropped. Without the memory
  * for that, it fails with ENOMEM and the area stays on.
  */
+import { shmem_unuse } from './shmem.js'
 import { EBUSY, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { pfn_pte, pte_mkold, pte_swp_exclusive, pte_swp_offset, pte_swp_type, is_swap_pte } from '../arch/pte.js'
@@ -230,6 +231,9 @@ function unuse_mm(mm: MmStruct, type: number): number {
 /** Kernel: try_to_unuse(): bring every page of the area back. 0 or -ENOMEM. */
 function try_to_unuse(env: MmEnv, si: SwapInfoStruct): number {
   const state = env.swap
+  // shmem_unuse(): tmpfs and shared memory pages on the area come back first.
+  const err = shmem_unuse(env, si.type)
+  if (err) return err
   for (const mm of [...state.mmlist] as MmStruct[]) {
     if (mm.dead) {
       state.mmlist.delete(mm)

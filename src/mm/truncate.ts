@@ -11,7 +11,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
-import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty } from './shmem.js'
+import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty, shmem_free_swap } from './shmem.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -42,6 +42,7 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     for (const index of [...mapping.i_pages.keys()]) {
       if (index >= holebegin) delete_from_page_cache(env, mapping, index)
     }
+    shmem_free_swap(env, mapping, holebegin, Number.MAX_SAFE_INTEGER)
     // The partial page past EOF is zeroed (truncate_inode_partial_folio).
     const partial = newsize % PAGE_SIZE
     if (partial) {
@@ -73,6 +74,7 @@ export function punch_hole(env: MmEnv, mapping: AddressSpace, offset: number, le
   for (const index of [...mapping.i_pages.keys()]) {
     if (index >= first && index <= last) delete_from_page_cache(env, mapping, index)
   }
+  shmem_free_swap(env, mapping, first, last)
   // The punched blocks are deallocated on disk (ext4_punch_hole()).
   for (const index of [...mapping.disk_blocks.keys()]) if (index >= first && index <= last) mapping.disk_blocks.delete(index)
 }

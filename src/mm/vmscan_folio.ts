@@ -5,13 +5,14 @@
  *
  * A folio whose mappings were used since the last look is kept or
  * activated; one referenced only through PG_referenced (a read()) is
- * reclaimed if clean. Anonymous folios need swap (add_to_swap); mapped
+ * reclaimed if clean. Anonymous folios need swap (add_to_swap), shmem
+ * folios are written to swap by shmem_writeout(); mapped
  * folios are unmapped first; dirty file folios are not written by direct
  * or memcg reclaim: they get PG_reclaim and go back active, for the
  * flusher. A clean unmapped page-cache folio leaves a shadow entry in its
  * slot (workingset_eviction) and is freed.
  */
-import { __GFP_IO } from './gfp.js'
+import { __GFP_FS, __GFP_IO } from './gfp.js'
 import { folio_is_file_lru } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
 import { type MmEnv, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
@@ -21,7 +22,7 @@ import { try_to_unmap } from './rmap_unmap.js'
 import { swap_writepage } from './page_io.js'
 import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_state.js'
 import { put_swap_folio, vm_swap_full } from './swapfile.js'
-import { filemap_write_and_wait_range, remove_mapping_for_reclaim } from './shmem.js'
+import { filemap_write_and_wait_range, remove_mapping_for_reclaim, shmem_writeout } from './shmem.js'
 import { folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
 import { workingset_eviction } from './workingset.js'
@@ -174,19 +175,28 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         }
       }
       if (pages.test(pfn, PG_dirty)) {
-        // shmem has no swap writeout here: its writepage keeps the folio (AOP_WRITEPAGE_ACTIVATE).
-        if (shmem) {
-          why = 'dirty shmem page: its writepage keeps it (AOP_WRITEPAGE_ACTIVATE)'
-          activate = true
-          break outcome
-        }
         if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) {
           why = references === FOLIOREF_RECLAIM_CLEAN ? 'dirty, and only clean pages may go (referenced through read())' : 'dirty, and this pass may not write pages yet'
           break outcome
         }
-        // pageout(): the swap-cache folio is written; an asynchronous device keeps it under writeback.
-        if (env.trace.enabled) env.trace.emit('mm_vmscan_write_folio', () => `page=${page_ptr(env, pfn)} pfn=0x${pfn.toString(16)} flags=${file ? 'RECLAIM_WB_FILE' : 'RECLAIM_WB_ANON'}|RECLAIM_WB_ASYNC`)
-        swap_writepage(env, pfn)
+        if (shmem && !pages.test(pfn, PG_swapcache)) {
+          // may_enter_fs(), is_page_cache_freeable(), then pageout() -> shmem_writeout(): the
+          // folio moves to the swap cache and is written; without swap it is redirtied and
+          // activated (AOP_WRITEPAGE_ACTIVATE).
+          if ((sc.gfp_mask & __GFP_FS) === 0 || pages._refcount[pfn] !== 1) {
+            why = 'dirty shmem page: this pass may not enter the filesystem, or the page is in use'
+            break outcome
+          }
+          if (!shmem_writeout(env, pfn)) {
+            why = 'dirty shmem page with no swap to go to: its writepage keeps it (AOP_WRITEPAGE_ACTIVATE)'
+            activate = true
+            break outcome
+          }
+        } else {
+          // pageout(): the swap-cache folio is written; an asynchronous device keeps it under writeback.
+          if (env.trace.enabled) env.trace.emit('mm_vmscan_write_folio', () => `page=${page_ptr(env, pfn)} pfn=0x${pfn.toString(16)} flags=${file ? 'RECLAIM_WB_FILE' : 'RECLAIM_WB_ANON'}|RECLAIM_WB_ASYNC`)
+          swap_writepage(env, pfn)
+        }
         stat.nr_pageout++
         const si = env.swap.si_of(pages.private[pfn])
         if (!si?.bdev?.synchronous || pages.test(pfn, PG_dirty)) {

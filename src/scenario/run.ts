@@ -9,6 +9,7 @@
  * on; an `expect:` that does not hold stops it (ScenarioExpectError).
  * The whole-machine invariant check runs at the end.
  */
+import { F_ADD_SEALS } from '../include/uapi/fcntl.js'
 import { Machine } from '../machine.js'
 import type { Process } from '../user/process.js'
 import { ErrnoError, SignalError } from '../user/errors.js'
@@ -344,6 +345,29 @@ function step(run: Run, s: Step, index: number): StepRecord {
       const [fd, len] = [v(a.fd), v(a.len)]
       Object.assign(rec, { who, call: `ftruncate(${fd}, ${len})` })
       sys(rec, () => p.ftruncate(fd, len))
+      break
+    }
+    case 'fallocate': {
+      const [who, p] = run.proc()
+      const [fd, mode, off, len] = [v(a.fd), a.mode === undefined ? 0 : f(a.mode, 'falloc'), v(a.off, 0), v(a.len)]
+      Object.assign(rec, { who, call: `fallocate(${fd}, ${flags_text(mode, 'falloc')}, ${off}, ${len})` })
+      sys(rec, () => (p.fallocate(fd, mode, off, len), 0))
+      break
+    }
+    case 'memfd_create': {
+      const [who, p] = run.proc()
+      const fl = a.flags === undefined ? 0 : f(a.flags, 'memfd')
+      Object.assign(rec, { who, call: `memfd_create(${JSON.stringify(a.name)}, ${flags_text(fl, 'memfd')})` })
+      sys(rec, () => p.memfd_create(a.name as string, fl))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
+      break
+    }
+    case 'fcntl': {
+      const [who, p] = run.proc()
+      const [fd, cmd, arg] = [v(a.fd), f(a.cmd, 'fcntl'), a.arg === undefined ? 0 : f(a.arg, 'seal')]
+      Object.assign(rec, { who, call: `fcntl(${fd}, ${enum_text(cmd, 'fcntl')}${a.arg === undefined ? '' : `, ${cmd === F_ADD_SEALS ? flags_text(arg, 'seal') : arg}`})` })
+      sys(rec, () => p.fcntl(fd, cmd, arg))
+      run.bind(a.as as string | undefined, typeof rec.ret === 'number' ? rec.ret : undefined)
       break
     }
     case 'alloc_pages': {

@@ -98,6 +98,9 @@ export const OPS = {
   ftruncate: z.strictObject({ fd: Value, len: Value, ...common }),
   read: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
   write: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
+  fallocate: z.strictObject({ fd: Value, mode: Flags('falloc').optional(), off: Value.optional(), len: Value, ...common }),
+  memfd_create: z.strictObject({ name: z.string(), flags: Flags('memfd').optional(), ...bind, ...common }),
+  fcntl: z.strictObject({ fd: Value, cmd: Flags('fcntl'), arg: Flags('seal').optional(), ...bind, ...common }),
   // the kernel side
   alloc_pages: z.strictObject({ order: z.number().int(), gfp: Flags('gfp').optional(), ...bind, ...common }),
   free_pages: z.strictObject({ page: Value, order: z.number().int() }),

@@ -9,7 +9,12 @@ import * as uapi from '../include/uapi/index.js'
 import * as gfp from '../mm/gfp.js'
 import { FG_IOC_GRAB, FG_IOC_QFRAME, FG_IOC_START, FG_IOC_STOP } from '../drivers/framegrab.js'
 import * as scull from '../drivers/scull/scull.js'
-import { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, SEEK_SET, SEEK_CUR, SEEK_END } from '../include/uapi/fcntl.js'
+import * as fcntl from '../include/uapi/fcntl.js'
+import * as falloc from '../include/uapi/falloc.js'
+import {
+  O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_CLOEXEC, SEEK_SET, SEEK_CUR, SEEK_END,
+  F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE, F_SEAL_EXEC,
+} from '../include/uapi/fcntl.js'
 
 /** A number, hex, a size, or `$name` optionally plus or minus one of those. */
 const ATOM = String.raw`(?:0x[0-9a-fA-F]+|\d+(?:[KMGT])?|\$[A-Za-z_][A-Za-z0-9_]*)`
@@ -69,13 +74,17 @@ export const NAMES: Readonly<Record<FlagKind, Table>> = {
   msync: table(Object.entries(uapi), /^MS_/),
   mlock: table(Object.entries(uapi), /^MLOCK_/),
   mcl: table(Object.entries(uapi), /^MCL_/),
-  open: new Map(Object.entries({ O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND })),
+  open: new Map(Object.entries({ O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_CLOEXEC })),
+  memfd: table(Object.entries(fcntl), /^MFD_/),
+  fcntl: new Map(Object.entries({ F_DUPFD, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS })),
+  seal: new Map(Object.entries({ F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE, F_SEAL_EXEC })),
+  falloc: table(Object.entries(falloc), /^FALLOC_FL_/),
   seek: new Map(Object.entries({ SEEK_SET, SEEK_CUR, SEEK_END })),
   gfp: table(Object.entries(gfp), /^_?_?GFP_/),
   signal: new Map(Object.entries(uapi.SIGNAL_NAMES).map(([n, name]) => [name, Number(n)])),
   ioctl: new Map([...Object.entries({ FG_IOC_START, FG_IOC_STOP, FG_IOC_QFRAME, FG_IOC_GRAB }), ...table(Object.entries(scull), /^SCULL_(P_)?IOC[A-Z]/)]),
 }
-export type FlagKind = 'prot' | 'map' | 'madv' | 'mremap' | 'msync' | 'mlock' | 'mcl' | 'open' | 'seek' | 'gfp' | 'signal' | 'ioctl'
+export type FlagKind = 'prot' | 'map' | 'madv' | 'mremap' | 'msync' | 'mlock' | 'mcl' | 'open' | 'seek' | 'gfp' | 'signal' | 'ioctl' | 'memfd' | 'fcntl' | 'seal' | 'falloc'
 
 export type FlagsSrc = number | string | string[]
 

@@ -15,6 +15,8 @@
  * state (task, descriptors, address space) lives in src/kernel and src/fs.
  * Invariant: once the task has exited every call throws ErrnoError(ESRCH).
  */
+import type { Kstatfs } from '../mm/shmem.js'
+import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { ulong, type UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
@@ -502,6 +504,51 @@ export class Process {
   }
   ftruncate(fd: number, size: number): void {
     check_syscall(this.sys_ftruncate(fd, size), 'ftruncate')
+  }
+  /** memfd_create(2) as the raw system call: the descriptor, or -errno. */
+  sys_memfd_create(name: string, flags = 0): number {
+    if (typeof name !== 'string') throw new TypeError('memfd_create: name must be a string')
+    return this.sys.sys_memfd_create(this.live(), name, arg_int('memfd_create', 'flags', flags))
+  }
+  /** memfd_create(2) (MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL, MFD_EXEC): an anonymous tmpfs file; throws ErrnoError. */
+  memfd_create(name: string, flags = 0): number {
+    return check_syscall(this.sys_memfd_create(name, flags), 'memfd_create')
+  }
+  /** fcntl(2) as the raw system call: the command's result, or -errno. */
+  sys_fcntl(fd: number, cmd: number, arg: UlongArg = 0): number {
+    return this.sys.sys_fcntl(this.live(), arg_int('fcntl', 'fd', fd), arg_int('fcntl', 'cmd', cmd), U('fcntl', 'arg', arg))
+  }
+  /** fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD, F_SETFD, F_ADD_SEALS, F_GET_SEALS; throws ErrnoError. */
+  fcntl(fd: number, cmd: number, arg: UlongArg = 0): number {
+    return check_syscall(this.sys_fcntl(fd, cmd, arg), 'fcntl')
+  }
+  /** cachestat(2) as the raw system call: struct cachestat of [off, off + len) (len 0: to the end), or -errno. */
+  sys_cachestat(fd: number, off: UlongArg, len: UlongArg, flags = 0): Cachestat | number {
+    return this.sys.sys_cachestat(this.live(), arg_int('cachestat', 'fd', fd), U('cachestat', 'off', off), U('cachestat', 'len', len), arg_int('cachestat', 'flags', flags))
+  }
+  /** cachestat(2): nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted in pages; throws ErrnoError. */
+  cachestat(fd: number, off = 0, len = 0, flags = 0): Cachestat {
+    const r = this.sys_cachestat(fd, off, len, flags)
+    if (typeof r === 'number') throw new ErrnoError(r, 'cachestat')
+    return r
+  }
+  /** statfs(2) as the raw system call: struct statfs, or -errno (tmpfs only: ENOSYS for ext4, whose disk has no size here). */
+  sys_statfs(path: string): Kstatfs | number {
+    return this.sys.sys_statfs(this.live(), path)
+  }
+  /** statfs(2) (what df prints from); throws ErrnoError. */
+  statfs(path: string): Kstatfs {
+    const r = this.sys_statfs(path)
+    if (typeof r === 'number') throw new ErrnoError(r, 'statfs')
+    return r
+  }
+  /** fallocate(2) as the raw system call: 0 or -errno (ENOSPC past a tmpfs's size). */
+  sys_fallocate(fd: number, mode: number, offset: UlongArg, len: UlongArg): number {
+    return this.sys.sys_fallocate(this.live(), arg_int('fallocate', 'fd', fd), arg_int('fallocate', 'mode', mode), U('fallocate', 'offset', offset), U('fallocate', 'len', len))
+  }
+  /** fallocate(2) (FALLOC_FL_* modes); throws ErrnoError. */
+  fallocate(fd: number, mode: number, offset: number, len: number): void {
+    check_syscall(this.sys_fallocate(fd, mode, offset, len), 'fallocate')
   }
   /** posix_fadvise(2) as the raw system call: 0 or -errno. */
   sys_fadvise(fd: number, offset: number, len: number, advice: number): number {

@@ -117,7 +117,8 @@ describe('the OOM killer', () => {
       }),
       { numRuns: 15 },
     )
-  })
+    // Up to 30 MiB stored page by page with the per-call checker: over 60 s on a loaded host.
+  }, 180_000)
 })
 
 describe('/proc/<pid>/oom_score, oom_score_adj, oom_adj', () => {

@@ -19,3 +19,29 @@ export const POSIX_FADV_SEQUENTIAL = 2
 export const POSIX_FADV_WILLNEED = 3
 export const POSIX_FADV_DONTNEED = 4
 export const POSIX_FADV_NOREUSE = 5
+/** fcntl(2) commands (include/uapi/linux/fcntl.h, asm-generic/fcntl.h). */
+export const F_DUPFD = 0
+export const F_GETFD = 1
+export const F_SETFD = 2
+export const F_GETFL = 3
+export const F_LINUX_SPECIFIC_BASE = 1024
+export const F_DUPFD_CLOEXEC = F_LINUX_SPECIFIC_BASE + 6
+export const F_ADD_SEALS = F_LINUX_SPECIFIC_BASE + 9
+export const F_GET_SEALS = F_LINUX_SPECIFIC_BASE + 10
+/** FD_CLOEXEC: the descriptor flag F_GETFD/F_SETFD carry. */
+export const FD_CLOEXEC = 1
+/** O_CLOEXEC (x86-64). */
+export const O_CLOEXEC = 0o2000000
+/** File seals (F_ADD_SEALS / F_GET_SEALS). */
+export const F_SEAL_SEAL = 0x0001
+export const F_SEAL_SHRINK = 0x0002
+export const F_SEAL_GROW = 0x0004
+export const F_SEAL_WRITE = 0x0008
+export const F_SEAL_FUTURE_WRITE = 0x0010
+export const F_SEAL_EXEC = 0x0020
+/** memfd_create(2) flags (include/uapi/linux/memfd.h). */
+export const MFD_CLOEXEC = 0x0001
+export const MFD_ALLOW_SEALING = 0x0002
+export const MFD_HUGETLB = 0x0004
+export const MFD_NOEXEC_SEAL = 0x0008
+export const MFD_EXEC = 0x0010
