@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { KernelRandom } from './include/random.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
 import { memcg_create_files } from './kernel/memcg_v1_files.js'
@@ -131,11 +132,12 @@ export interface MachineOptions {
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
   /**
-   * kernel.randomize_va_space: 0 (default, like `setarch -R`: the classic
-   * fixed layout) or 2 (mmap base, stack, PIE base and brk randomised, drawn
-   * from the machine's seed).
+   * kernel.randomize_va_space: 2 (default, as on Linux: stack, mmap base,
+   * PIE base and brk randomised, drawn from the machine's seed), 1 (all but
+   * the brk), or 0 (the fixed layout, as with the norandmaps boot option or
+   * `setarch -R`).
    */
-  randomize_va_space?: 0 | 2
+  randomize_va_space?: 0 | 1 | 2
   /** TLB entries per CPU (default 64, like an L1 dTLB); see src/hw/tlb.ts. */
   tlb_entries?: number
   /** TLB associativity (default 4; tlb_entries / tlb_ways sets, a power of two). */
@@ -194,6 +196,8 @@ export class Machine {
   readonly ram: number
   readonly cpus: number
   readonly seed: number
+  /** The machine's one source of randomness (get_random_u32() and friends), seeded by `seed`. */
+  readonly random: KernelRandom
   readonly slab_kind: 'slub' | 'slab'
   readonly printk = new Printk()
   readonly trace = new Tracer()
@@ -302,6 +306,7 @@ export class Machine {
     this.vmalloc_total_bytes = this.arch.VMALLOC_SIZE ? this.arch.VMALLOC_SIZE - 1 : 0
     this.seed = opts.seed ?? 1
     if (!Number.isInteger(this.seed)) throw new MachineConfigError(`seed: '${String(opts.seed)}' is not an integer`)
+    this.random = new KernelRandom(this.seed)
     const slab = opts.slab ?? 'slub'
     if (slab !== 'slub' && slab !== 'slab') throw new MachineConfigError(`slab: '${String(opts.slab)}' is not 'slub' or 'slab'`)
     this.slab_kind = slab
@@ -358,7 +363,7 @@ export class Machine {
       init_on_free: opts.init_on_free ?? false,
       slub_debug: opts.slub_debug,
       freelist_hardened: opts.freelist_hardened ?? false,
-      seed: this.seed,
+      random32: () => this.random.get_random_u32(),
     })
     this.checkers.push(() => check_slab(this.slab))
     // Fault injection draws from the machine's seed, so a failing run replays.
@@ -402,8 +407,8 @@ export class Machine {
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? []))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
-    const aslr = opts.randomize_va_space ?? 0
-    if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
+    const aslr = opts.randomize_va_space ?? 2
+    if (aslr !== 0 && aslr !== 1 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0, 1 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
     // chrdev_init() and the VFS with /dev (devtmpfs), then the memory devices (chr_dev_init()).
@@ -430,7 +435,7 @@ export class Machine {
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
-    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, random: this.random, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
     const sys = this.syscalls
     // The OOM killer, over the tasks; the allocator calls it from its slow path.
     const pa = this.page_alloc

@@ -46,7 +46,10 @@ machine options:
   --arch x86_64|i386|i386-pae   (default x86_64)
   --ram SIZE                    e.g. 64M, 1G (default 64M for demo, 256M otherwise)
   --cpus N                      (default 2)
-  --seed N                      (default 1)
+  --seed N                      (default 1): drives every random choice; the same seed
+                                gives the same output, byte for byte
+  --norandmaps                  no address-space randomisation (kernel.randomize_va_space=0,
+                                as Linux's norandmaps boot option); the default is 2, as on Linux
   --slab slub|slab              (default slub)`
 
 class UsageError extends Error {}
@@ -68,13 +71,30 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
     cpus: int('cpus'),
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],
+    ...(v.norandmaps === true ? { randomize_va_space: 0 as const } : {}),
   }
+}
+
+/** The command-line options that become machine fields (what a scenario's own machine gives way to). */
+const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space' }
+
+/** Only the machine fields given on the command line (they override a scenario's machine). */
+function given_machine(v: Record<string, string | boolean | undefined>): Partial<MachineSpecT> {
+  const spec = machine_spec(v)
+  const out: Partial<MachineSpecT> = {}
+  for (const [flag, field] of Object.entries(MACHINE_FLAGS)) {
+    if (v[flag] !== undefined) Object.assign(out, { [field]: spec[field] })
+  }
+  return out
 }
 
 /** The machine section of a scenario, from the command line's machine options. */
 function machine_spec(v: Record<string, string | boolean | undefined>): MachineSpecT {
   const o = machine_options(v, '256M')
-  return { arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab }
+  return {
+    arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab,
+    randomize_va_space: o.randomize_va_space as MachineSpecT['randomize_va_space'],
+  }
 }
 
 /** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
@@ -90,6 +110,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         cpus: { type: 'string' },
         seed: { type: 'string' },
         slab: { type: 'string' },
+        norandmaps: { type: 'boolean' },
         json: { type: 'boolean' },
         scenario: { type: 'string' },
         policy: { type: 'string' },
@@ -137,14 +158,12 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       }
       case 'run': {
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
-        return run_command(rest[0], parsed.values.json === true, out, err)
+        return run_command(rest[0], parsed.values.json === true, out, err, given_machine(parsed.values))
       }
       case 'shell': {
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
-        const values: Record<string, unknown> = parsed.values
-        const given = Object.fromEntries(Object.entries(machine_spec(parsed.values)).filter(([k]) => values[k] !== undefined))
-        return shell_command(given, rest[0], process.stdin, out, err)
+        return shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')

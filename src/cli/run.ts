@@ -13,12 +13,16 @@ import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import { run_scenario, record_line, record_json, ScenarioExpectError, type StepRecord } from '../scenario/run.js'
 import { ScenarioRunError } from '../scenario/values.js'
 import { MachineConfigError } from '../machine.js'
+import type { MachineSpec } from '../scenario/schema.js'
+import type { z } from 'zod'
+
+type MachineSpecT = z.infer<typeof MachineSpec>
 
 function to_json(records: StepRecord[]): string {
   return JSON.stringify(records.map(record_json), null, 1)
 }
 
-export function run_command(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void): number {
+export function run_command(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void, machine: Partial<MachineSpecT> = {}): number {
   let text: string
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8')
@@ -36,7 +40,8 @@ export function run_command(path: string, json: boolean, out: (s: string) => voi
     if (r.text !== undefined) out(r.text.replace(/\n$/, ''))
   }
   try {
-    run_scenario(load_scenario(text, path), emit)
+    const sc = load_scenario(text, path)
+    run_scenario({ ...sc, machine: { ...sc.machine, ...machine } }, emit)
     if (json) out(to_json(records))
     return 0
   } catch (e) {
