@@ -23,6 +23,7 @@ import type { Page } from '../mm/page.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
 import { ScenarioRunError, enum_text, flags, flags_text, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
+import { format_addr } from '../include/hex.js'
 
 /** What one step did. */
 export interface StepRecord {
@@ -53,7 +54,7 @@ export class ScenarioExpectError extends Error {
 
 /** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
 export function hex_addr(n: number | bigint): string {
-  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
+  return format_addr(n)
 }
 
 function bytes_of(data: unknown, env: Bindings): Uint8Array {

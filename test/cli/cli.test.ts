@@ -100,3 +100,20 @@ describe('--seed and address-space randomisation', () => {
     expect((await run('run', file(''))).stdout).toBe(randomised.stdout)
   })
 })
+
+describe('addresses a user sees', () => {
+  it('are the kernel\'s hex in the demo, run (text and --json) and why, never negative numbers', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const f = join(mkdtempSync(join(tmpdir(), 'mmsim-addr-')), 'k.yaml')
+    writeFileSync(f, 'steps:\n  - kmalloc: { size: 100, as: obj }\n  - vmalloc: { size: 8K, as: v }\n  - kfree: $obj\n  - vfree: $v\n')
+    const negative = /(^|[^0-9a-zA-Z_])-(0x)?[0-9a-f]{6,}\b|0x-/m
+    for (const args of [['demo'], ['run', f], ['run', f, '--json'], ['why', '0xffff888000100000']]) {
+      const r = await run(...args)
+      expect(r.status, args.join(' ')).toBe(0)
+      expect(r.stdout, args.join(' ')).toMatch(/0xffff(888|c90)/)
+      expect(r.stdout.match(negative), args.join(' ')).toBeNull()
+    }
+  })
+})
