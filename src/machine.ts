@@ -20,7 +20,10 @@ import { PhysMem } from './hw/physmem.js'
 import { cred_capable } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
-import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
+import { LINUX_BANNER, UTS_RELEASE } from './include/version.js'
+import { WATERMARK_SCALE_FACTOR } from './mm/watermark.js'
+import { vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } from './mm/page_writeback.js'
+import type { MmSysctl } from './mm/mm_types.js'
 import { Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
 import { OomKiller, check_oom_task, oom_control } from './mm/oom_kill.js'
@@ -42,7 +45,7 @@ import {
   setup_per_zone_wmarks,
   zone_pcp_update,
 } from './mm/watermark.js'
-import { proc_read } from './fs/proc/root.js'
+import { proc_read, proc_write } from './fs/proc/root.js'
 import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
 import { EEXIST, EINVAL, ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
@@ -314,7 +317,7 @@ export class Machine {
     const clock = this.clock
     this.printk.now = () => clock.now()
     this.trace.now = () => clock.now()
-    this.printk.pr_info(`Linux version ${UTS_RELEASE} (${LINUX_COMPILE_BY}@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
+    this.printk.pr_info(LINUX_BANNER)
     this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
     // setup_arch(): firmware map, memblock, early reservations.
     this.boot = setup_memory(this.arch, ram, cpus, this.printk)
@@ -634,6 +637,29 @@ export class Machine {
     if (r < 0) throw new ErrnoError(-r, 'rmmod')
   }
 
+  /**
+   * Kernel: min_free_kbytes_sysctl_handler(): a new vm.min_free_kbytes,
+   * the zones' watermarks recomputed and the per-CPU lists' batch and high
+   * refitted to them (setup_per_zone_wmarks()).
+   */
+  set_min_free_kbytes(kbytes: number): void {
+    this.min_free_kbytes = kbytes
+    const zones = this.page_alloc.zones
+    setup_per_zone_wmarks(this.arch, zones, kbytes)
+    for (const z of zones) zone_pcp_update(z, this.cpus)
+  }
+
+  /**
+   * Write `text` to a /proc/sys file, as `echo 1 > /proc/sys/vm/overcommit_memory`
+   * does (see src/fs/proc/proc_sysctl.ts for the files). Throws ErrnoError
+   * (EINVAL for a bad or out-of-range value, EACCES for a sysctl mmsim keeps
+   * fixed) or ProcNotFound.
+   */
+  proc_write(path: string, text: string): void {
+    const r = proc_write(this.proc_view, path, text)
+    if (r < 0) throw new ErrnoError(-r, 'write')
+  }
+
   /** The kernel log, as `dmesg` prints it. */
   dmesg(): string {
     return this.printk.dmesg()
@@ -754,6 +780,15 @@ class MachineProcView implements ProcView {
   get tasks(): ReadonlyMap<number, TaskStruct> { return this.m.syscalls.tasks }
   get mm(): MmEntry { return this.m.syscalls.mm }
   chrdev_show(): string { return this.m.chrdevs.chrdev_show() }
+  get sysctl(): MmSysctl { return this.m.mm_env.sysctl }
+  get min_free_kbytes(): number { return this.m.min_free_kbytes }
+  set_min_free_kbytes(kbytes: number): void { this.m.set_min_free_kbytes(kbytes) }
+  get page_cluster(): number { return this.m.mm_env.swap.page_cluster }
+  set page_cluster(v: number) { this.m.mm_env.swap.page_cluster = v }
+  get watermark_scale_factor(): number { return WATERMARK_SCALE_FACTOR }
+  get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
+  get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
+  set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
 }
 
 export { KernelBug }

@@ -144,7 +144,7 @@ function total_size(o: { segments: readonly Segment[] }): number {
 
 export interface ExecOptions {
   /** kernel.randomize_va_space as the exec starts: 0 off, 1 stack/mmap/PIE/vDSO, 2 also brk. */
-  readonly randomize_va_space?: 0 | 1 | 2
+  readonly randomize_va_space?: number
   /** The machine's random source (needed when randomising). */
   readonly rnd?: KernelRandom
   /** RLIMIT_STACK in bytes (8 MiB). */

@@ -71,8 +71,8 @@ export class Syscalls implements TaskEnv {
   readonly pids = new PidTable()
   readonly sched: Scheduler
   readonly init_rlim: readonly Rlimit[]
-  /** kernel.randomize_va_space (/proc/sys/kernel/randomize_va_space): read by each exec. */
-  randomize_va_space: 0 | 1 | 2
+  /** kernel.randomize_va_space (/proc/sys/kernel/randomize_va_space): read by each exec (any int: 0 off, 1, 2 and above full). */
+  randomize_va_space: number
   /** Runs after every system call and user access (DEBUG_VM). */
   after_syscall: (() => void) | null = null
   /** current: the task whose system call or access is running (null between them). */
