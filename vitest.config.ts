@@ -14,6 +14,10 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     server: { deps: { external: [/\/dist\/src\//] } },
     testTimeout: 60_000,
+    // A passing run prints its summary only; failures print in full, with the
+    // console output of the failing tests (test/reporter.ts).
+    reporters: ['./test/reporter.ts'],
+    silent: 'passed-only',
     // One worker per core (vitest's default leaves one core to its main
     // process, which idles during a run: on 2 cores that was 1 worker).
     maxWorkers: availableParallelism(),

@@ -1,6 +1,10 @@
 /**
  * `npm run bench`: the numbers the issues name, each next to a reference
- * measured in the same run. `npm run bench -- --json` prints one JSON object.
+ * measured in the same run. `npm run bench --json` (npm's JSON mode, which
+ * sends npm's own "> mmsim bench" banner to stderr) or
+ * `npm run -s bench -- --json` print one JSON object and nothing else on
+ * stdout. `--only boot,page_alloc,slab,vmalloc,addrspace,memory,vma,trace`
+ * runs those groups of rows only.
  *
  *  - boot time and host RSS for 1 GiB, 16 GiB and 64 GiB machines (each in
  *    its own process);
@@ -46,7 +50,18 @@ import { vma_rows } from './vma_rows.js'
 import { trace_rows } from './trace.js'
 import { reclaim_rows } from './reclaim_rows.js'
 
-const json = process.argv.includes('--json')
+// --json, or npm's own JSON mode (`npm run bench --json` exports npm_config_json).
+const json = process.argv.includes('--json') || process.env.npm_config_json === 'true'
+const GROUPS = ['boot', 'page_alloc', 'slab', 'vmalloc', 'addrspace', 'memory', 'vma', 'reclaim', 'trace'] as const
+const only_arg = process.argv.indexOf('--only')
+const only = only_arg >= 0 ? (process.argv[only_arg + 1] ?? '').split(',') : [...GROUPS]
+for (const g of only) {
+  if (!(GROUPS as readonly string[]).includes(g)) {
+    process.stderr.write(`bench: --only: unknown group '${g}' (groups: ${GROUPS.join(', ')})\n`)
+    process.exit(2)
+  }
+}
+const want = (g: (typeof GROUPS)[number]): boolean => only.includes(g)
 const metrics: Record<string, number> = {}
 
 function rate(fn: (n: number) => void, min_ms = 300): number {
@@ -62,7 +77,7 @@ function rate(fn: (n: number) => void, min_ms = 300): number {
 
 // Boot time and RSS, one process per size.
 const child = fileURLToPath(new URL('./boot_child.js', import.meta.url))
-for (const ram of ['1G', '16G', '64G']) {
+for (const ram of want('boot') ? ['1G', '16G', '64G'] : []) {
   const r = JSON.parse(execFileSync(process.execPath, [child, ram], { encoding: 'utf8' })) as { boot_ms: number; rss_mb: number }
   metrics[`boot_ms_${ram}`] = Math.round(r.boot_ms)
   metrics[`boot_rss_mb_${ram}`] = Math.round(r.rss_mb)
@@ -71,59 +86,70 @@ for (const ram of ['1G', '16G', '64G']) {
 // Order-0 alloc+free pairs.
 const m = new Machine({ arch: 'x86_64', ram: '1G', seed: 1 })
 const k = m.kernel
-const page_pairs = rate((n) => {
+const page_pairs = !want('page_alloc') && !want('slab') ? 0 : rate((n) => {
   for (let i = 0; i < n; i++) k.__free_pages(k.alloc_pages(GFP_KERNEL, 0) as never, 0)
 })
-const stack = new Int32Array(1 << 16).map((_, i) => i)
-let top = stack.length
-const ref_pairs = rate((n) => {
-  for (let i = 0; i < n; i++) {
-    const p = stack[--top]
-    stack[top++] = p
-  }
-})
-metrics.order0_pairs_per_s = Math.round(page_pairs)
-metrics.order0_vs_int32_stack = Number((page_pairs / ref_pairs).toFixed(4))
+if (want('page_alloc')) {
+  const stack = new Int32Array(1 << 16).map((_, i) => i)
+  let top = stack.length
+  const ref_pairs = rate((n) => {
+    for (let i = 0; i < n; i++) {
+      const p = stack[--top]
+      stack[top++] = p
+    }
+  })
+  metrics.order0_pairs_per_s = Math.round(page_pairs)
+  metrics.order0_vs_int32_stack = Number((page_pairs / ref_pairs).toFixed(4))
 
-// Batches of 64 live pages stress the pcp refill/drain paths too.
-const batch_pairs = rate((n) => {
-  const live: number[] = []
-  for (let i = 0; i < n; i++) {
-    live.push(k.alloc_pages(GFP_KERNEL, 0) as number)
-    if (live.length === 64) for (const p of live.splice(0)) k.__free_pages(p as never, 0)
-  }
-  for (const p of live) k.__free_pages(p as never, 0)
-})
-metrics.order0_batch64_pairs_per_s = Math.round(batch_pairs)
+  // Batches of 64 live pages stress the pcp refill/drain paths too.
+  const batch_pairs = rate((n) => {
+    const live: number[] = []
+    for (let i = 0; i < n; i++) {
+      live.push(k.alloc_pages(GFP_KERNEL, 0) as number)
+      if (live.length === 64) for (const p of live.splice(0)) k.__free_pages(p as never, 0)
+    }
+    for (const p of live) k.__free_pages(p as never, 0)
+  })
+  metrics.order0_batch64_pairs_per_s = Math.round(batch_pairs)
+}
 
-metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5))
-metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+if (want('slab')) {
+  metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5))
+  metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
+}
 
-metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3))
-metrics.pte_map_per_s = Math.round(bench_pte_map(0.3))
-metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3))
+if (want('vmalloc')) {
+  metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3))
+  metrics.pte_map_per_s = Math.round(bench_pte_map(0.3))
+  metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3))
+}
 
 // Address spaces: mmsim's simulated faults and mmap/munmap beside the real kernel's.
-const sim = mmsim_rates(16384, 5)
-metrics.sim_anon_faults_per_s = Math.round(sim.faults_per_s)
-metrics.sim_mmap_munmap_pairs_per_s = Math.round(sim.mmap_munmap_pairs_per_s)
-metrics.sim_tlb_hit_loads_per_s = Math.round(sim.tlb_hit_loads_per_s)
-const real = real_kernel(16384, 5)
-if (real) {
-  metrics.real_anon_faults_per_s = Math.round(real.faults_per_s)
-  metrics.real_mmap_munmap_pairs_per_s = Math.round(real.mmap_munmap_pairs_per_s)
-  metrics.anon_faults_sim_vs_real = Number((sim.faults_per_s / real.faults_per_s).toFixed(4))
-  metrics.mmap_munmap_sim_vs_real = Number((sim.mmap_munmap_pairs_per_s / real.mmap_munmap_pairs_per_s).toFixed(4))
+if (want('addrspace')) {
+  const sim = mmsim_rates(16384, 5)
+  metrics.sim_anon_faults_per_s = Math.round(sim.faults_per_s)
+  metrics.sim_mmap_munmap_pairs_per_s = Math.round(sim.mmap_munmap_pairs_per_s)
+  metrics.sim_tlb_hit_loads_per_s = Math.round(sim.tlb_hit_loads_per_s)
+  const real = real_kernel(16384, 5)
+  if (real) {
+    metrics.real_anon_faults_per_s = Math.round(real.faults_per_s)
+    metrics.real_mmap_munmap_pairs_per_s = Math.round(real.mmap_munmap_pairs_per_s)
+    metrics.anon_faults_sim_vs_real = Number((sim.faults_per_s / real.faults_per_s).toFixed(4))
+    metrics.mmap_munmap_sim_vs_real = Number((sim.mmap_munmap_pairs_per_s / real.mmap_munmap_pairs_per_s).toFixed(4))
+}
+
 }
 
 // Cold faults as resident memory grows, fork + COW, and cost against the number of VMAs.
-memory_rows(metrics)
-vma_rows(metrics)
+if (want('memory')) memory_rows(metrics)
+if (want('vma')) vma_rows(metrics)
 
 // Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
-reclaim_rows(metrics)
-const trace_note = await trace_rows(metrics)
-if (!json) console.log(`trace rows: ${trace_note}`)
+if (want('reclaim')) reclaim_rows(metrics)
+if (want('trace')) {
+  const trace_note = await trace_rows(metrics)
+  if (!json) console.log(`trace rows: ${trace_note}`)
+}
 
 if (json) {
   process.stdout.write(JSON.stringify(metrics) + '\n')

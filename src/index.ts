@@ -7,6 +7,8 @@ export { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SWAP_FLAG_DISCARD, SWAP_FLAG_DIS
 export type { SwapOption } from './machine.js'
 export { Kernel } from './kernel/kernel.js'
 export { KernelBug } from './include/bug.js'
+/** Print an address as the kernel does: format_addr(k.kmalloc(64, GFP_KERNEL)) is '0xffff8880...'. */
+export { format_addr } from './include/hex.js'
 export * from './mm/gfp.js'
 export type { Page, Pfn } from './mm/page.js'
 export { arch_profile, type ArchName, type ArchProfile } from './arch/profile.js'

@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { KernelRandom } from './include/random.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
 import { memcg_create_files } from './kernel/memcg_v1_files.js'
@@ -19,7 +20,10 @@ import { PhysMem } from './hw/physmem.js'
 import { cred_capable, cred_for_uid } from './include/cred.js'
 import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
-import { LINUX_COMPILE_BY, UTS_RELEASE } from './include/version.js'
+import { LINUX_BANNER, UTS_RELEASE } from './include/version.js'
+import { WATERMARK_SCALE_FACTOR } from './mm/watermark.js'
+import { vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } from './mm/page_writeback.js'
+import type { MmSysctl } from './mm/mm_types.js'
 import { KERN_NOTICE, Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
 import { OomKiller, check_oom_task, oom_control } from './mm/oom_kill.js'
@@ -41,7 +45,7 @@ import {
   setup_per_zone_wmarks,
   zone_pcp_update,
 } from './mm/watermark.js'
-import { proc_read } from './fs/proc/root.js'
+import { proc_read, proc_write } from './fs/proc/root.js'
 import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
 import { EEXIST, EINVAL, ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
@@ -141,11 +145,12 @@ export interface MachineOptions {
   /** Run the invariant checker after every kernel API call (the simulator's DEBUG_VM). */
   debug_vm?: boolean
   /**
-   * kernel.randomize_va_space: 0 (default, like `setarch -R`: the classic
-   * fixed layout) or 2 (mmap base, stack, PIE base and brk randomised, drawn
-   * from the machine's seed).
+   * kernel.randomize_va_space: 2 (default, as on Linux: stack, mmap base,
+   * PIE base and brk randomised, drawn from the machine's seed), 1 (all but
+   * the brk), or 0 (the fixed layout, as with the norandmaps boot option or
+   * `setarch -R`).
    */
-  randomize_va_space?: 0 | 2
+  randomize_va_space?: 0 | 1 | 2
   /** TLB entries per CPU (default 64, like an L1 dTLB); see src/hw/tlb.ts. */
   tlb_entries?: number
   /** TLB associativity (default 4; tlb_entries / tlb_ways sets, a power of two). */
@@ -214,6 +219,8 @@ export class Machine {
   readonly ram: number
   readonly cpus: number
   readonly seed: number
+  /** The machine's one source of randomness (get_random_u32() and friends), seeded by `seed`. */
+  readonly random: KernelRandom
   readonly slab_kind: 'slub' | 'slab'
   readonly printk = new Printk()
   readonly trace = new Tracer()
@@ -322,6 +329,7 @@ export class Machine {
     this.vmalloc_total_bytes = this.arch.VMALLOC_SIZE ? this.arch.VMALLOC_SIZE - 1 : 0
     this.seed = opts.seed ?? 1
     if (!Number.isInteger(this.seed)) throw new MachineConfigError(`seed: '${String(opts.seed)}' is not an integer`)
+    this.random = new KernelRandom(this.seed)
     const slab = opts.slab ?? 'slub'
     if (slab !== 'slub' && slab !== 'slab') throw new MachineConfigError(`slab: '${String(opts.slab)}' is not 'slub' or 'slab'`)
     this.slab_kind = slab
@@ -329,7 +337,7 @@ export class Machine {
     const clock = this.clock
     this.printk.now = () => clock.now()
     this.trace.now = () => clock.now()
-    this.printk.pr_info(`Linux version ${UTS_RELEASE} (${LINUX_COMPILE_BY}@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`)
+    this.printk.pr_info(LINUX_BANNER)
     this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
     // setup_arch(): firmware map, memblock, early reservations.
     this.boot = setup_memory(this.arch, ram, cpus, this.printk)
@@ -381,7 +389,7 @@ export class Machine {
       init_on_free: opts.init_on_free ?? false,
       slub_debug: opts.slub_debug,
       freelist_hardened: opts.freelist_hardened ?? false,
-      seed: this.seed,
+      random32: () => this.random.get_random_u32(),
     })
     this.checkers.push(() => check_slab(this.slab))
     // Fault injection draws from the machine's seed, so a failing run replays.
@@ -425,8 +433,8 @@ export class Machine {
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
-    const aslr = opts.randomize_va_space ?? 0
-    if (aslr !== 0 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0 or 2`)
+    const aslr = opts.randomize_va_space ?? 2
+    if (aslr !== 0 && aslr !== 1 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0, 1 or 2`)
     const img = this.boot.image
     const specials = vdso_special_mappings(this.mm_env, img.__start_rodata / 4096, img._sdata / 4096)
     // chrdev_init() and the VFS with /dev (devtmpfs), then the memory devices (chr_dev_init()).
@@ -456,7 +464,7 @@ export class Machine {
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
-    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, seed: this.seed, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
+    this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, random: this.random, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
     const sys = this.syscalls
     this.trace.task = () => (sys.current ? [sys.current.comm, sys.current.pid] : ['swapper', 0]) // ftrace's task-pid column
     // The OOM killer, over the tasks; the allocator calls it from its slow path.
@@ -662,6 +670,29 @@ export class Machine {
     if (r < 0) throw new ErrnoError(-r, 'rmmod')
   }
 
+  /**
+   * Kernel: min_free_kbytes_sysctl_handler(): a new vm.min_free_kbytes,
+   * the zones' watermarks recomputed and the per-CPU lists' batch and high
+   * refitted to them (setup_per_zone_wmarks()).
+   */
+  set_min_free_kbytes(kbytes: number): void {
+    this.min_free_kbytes = kbytes
+    const zones = this.page_alloc.zones
+    setup_per_zone_wmarks(this.arch, zones, kbytes)
+    for (const z of zones) zone_pcp_update(z, this.cpus)
+  }
+
+  /**
+   * Write `text` to a /proc/sys file, as `echo 1 > /proc/sys/vm/overcommit_memory`
+   * does (see src/fs/proc/proc_sysctl.ts for the files). Throws ErrnoError
+   * (EINVAL for a bad or out-of-range value, EACCES for a sysctl mmsim keeps
+   * fixed) or ProcNotFound.
+   */
+  proc_write(path: string, text: string): void {
+    const r = proc_write(this.proc_view, path, text)
+    if (r < 0) throw new ErrnoError(-r, 'write')
+  }
+
   /** The kernel log, as `dmesg` prints it. */
   dmesg(): string {
     return this.printk.dmesg()
@@ -782,6 +813,15 @@ class MachineProcView implements ProcView {
   get tasks(): ReadonlyMap<number, TaskStruct> { return this.m.syscalls.tasks }
   get mm(): MmEntry { return this.m.syscalls.mm }
   chrdev_show(): string { return this.m.chrdevs.chrdev_show() }
+  get sysctl(): MmSysctl { return this.m.mm_env.sysctl }
+  get min_free_kbytes(): number { return this.m.min_free_kbytes }
+  set_min_free_kbytes(kbytes: number): void { this.m.set_min_free_kbytes(kbytes) }
+  get page_cluster(): number { return this.m.mm_env.swap.page_cluster }
+  set page_cluster(v: number) { this.m.mm_env.swap.page_cluster = v }
+  get watermark_scale_factor(): number { return WATERMARK_SCALE_FACTOR }
+  get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
+  get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
+  set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
 }
 
 export { KernelBug }

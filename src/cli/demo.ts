@@ -6,6 +6,7 @@
 import { Machine, GFP_KERNEL, GFP_DMA, type Page } from '../index.js'
 import { run_process_demo } from './demo_process.js'
 import { section, show, type Out } from './demo_out.js'
+import { format_addr } from '../include/hex.js'
 
 
 /** Lines of /proc/meminfo a newcomer should watch. */
@@ -54,7 +55,7 @@ export function run_demo(m: Machine, out: Out): void {
   section(out, '7. kmalloc(100, GFP_KERNEL): a slab object, not a page')
   const slab_before = m.proc('/proc/slabinfo')
   const objs = Array.from({ length: 40 }, () => k.kmalloc(100, GFP_KERNEL))
-  out(`kmalloc rounds 100 bytes up to the kmalloc-128 cache; 40 objects at ${objs[0] === 0 ? 'NULL' : '0x' + (BigInt(objs[0]) + (objs[0] < 0 ? 1n << 64n : 0n)).toString(16)} ...:`)
+  out(`kmalloc rounds 100 bytes up to the kmalloc-128 cache; 40 objects at ${objs[0] === 0 ? 'NULL' : format_addr(objs[0])} ...:`)
   show(out, diff(slab_before, m.proc('/proc/slabinfo')))
   for (const o of objs) k.kfree(o)
 

@@ -63,7 +63,10 @@ machine options:
   --arch x86_64|i386|i386-pae   (default x86_64)
   --ram SIZE                    e.g. 64M, 1G (default 64M for demo, 256M otherwise)
   --cpus N                      (default 2)
-  --seed N                      (default 1)
+  --seed N                      (default 1): drives every random choice; the same seed
+                                gives the same output, byte for byte
+  --norandmaps                  no address-space randomisation (kernel.randomize_va_space=0,
+                                as Linux's norandmaps boot option); the default is 2, as on Linux
   --slab slub|slab              (default slub)
   --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)`
 
@@ -87,18 +90,30 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],
     preset: v.preset as MachineOptions['preset'],
+    ...(v.norandmaps === true ? { randomize_va_space: 0 as const } : {}),
   }
+}
+
+/** The command-line options that become machine fields (what a scenario's own machine gives way to). */
+const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space' }
+
+/** Only the machine fields given on the command line (they override a scenario's machine). */
+function given_machine(v: Record<string, string | boolean | undefined>): Partial<MachineSpecT> {
+  const spec = machine_spec(v)
+  const out: Partial<MachineSpecT> = {}
+  for (const [flag, field] of Object.entries(MACHINE_FLAGS)) {
+    if (v[flag] !== undefined) Object.assign(out, { [field]: spec[field] })
+  }
+  return out
 }
 
 /** The machine section of a scenario, from the command line's machine options. */
 function machine_spec(v: Record<string, string | boolean | undefined>): MachineSpecT {
   const o = machine_options(v, '256M')
-  return { arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab }
-}
-
-/** Only the machine options given on the command line (they override a scenario's machine). */
-function given_machine(v: Record<string, string | boolean | undefined>): MachineSpecT {
-  return Object.fromEntries(Object.entries(machine_spec(v)).filter(([k]) => v[k] !== undefined)) as MachineSpecT
+  return {
+    arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab,
+    randomize_va_space: o.randomize_va_space as MachineSpecT['randomize_va_space'],
+  }
 }
 
 /** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
@@ -115,6 +130,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         seed: { type: 'string' },
         slab: { type: 'string' },
         preset: { type: 'string' },
+        norandmaps: { type: 'boolean' },
         json: { type: 'boolean' },
         scenario: { type: 'string' },
         policy: { type: 'string' },

@@ -40,6 +40,7 @@ import { KERN_WARNING, type Printk } from '../include/printk.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { type MmEnv, type VmArea, type VmFault, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_PFNMAP, vm_flags_test } from '../mm/mm_types.js'
 import { File } from '../fs/fs.js'
+import { format_addr } from '../include/hex.js'
 
 /**
  * One finding: the SECURITY.md case, the module, what it did. An 'error'
@@ -62,7 +63,7 @@ export interface DriverFinding {
 }
 
 function hex(n: number): string {
-  return `0x${n.toString(16)}`
+  return format_addr(n)
 }
 
 export class DriverMmapCheck {

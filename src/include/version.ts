@@ -12,3 +12,9 @@
 export const UTS_RELEASE = '6.18.44-fc-v595'
 /** The rest of `uname -v`-ish detail the boot line prints. */
 export const LINUX_COMPILE_BY = 'mmsim'
+
+/**
+ * Kernel: linux_banner (init/version.c): the boot log's first line and the
+ * text of /proc/version (linux_proc_banner with the same fields).
+ */
+export const LINUX_BANNER = `Linux version ${UTS_RELEASE} (${LINUX_COMPILE_BY}@sim) (gcc (GCC) 14.2.0) #1 SMP PREEMPT_DYNAMIC`

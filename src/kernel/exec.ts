@@ -18,8 +18,11 @@
  *   libraries   top-down below that, as ld.so maps them;
  *   [stack]     below STACK_TOP: 128 KiB plus the argument pages, with
  *               VM_GROWSDOWN and the stack guard gap below it.
- * Randomisation is off by default (randomize_va_space = 0, as with
- * `setarch -R`); when on, one seeded PRNG draws every random offset.
+ * With kernel.randomize_va_space non-zero (Linux's default is 2) the
+ * stack top, mmap_base, the PIE's load bias, the tables' place on the stack
+ * and (with 2) the brk move by random amounts, drawn from the machine's
+ * KernelRandom in the order load_elf_binary() draws them; with 0 (`setarch
+ * -R`, the norandmaps boot option) the layout is the fixed one.
  */
 import { EFAULT, ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
@@ -28,12 +31,14 @@ import {
   VM_DONTDUMP, VM_DONTEXPAND, VM_EXEC, VM_IO, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_PFNMAP, VM_READ, type MmStruct,
 } from '../mm/mm_types.js'
 import type { MmEntry } from './mm_entry.js'
+import type { KernelRandom } from '../include/random.js'
+import { arch_align_stack, arch_randomize_brk, arch_rnd, mmap_base, mmap_legacy_base, mmap_rnd_bits, MMAP_RND_COMPAT_BITS } from '../arch/x86/mmap.js'
+import { randomize_stack_top } from '../mm/util.js'
 import {
   MAP_ANONYMOUS, MAP_DENYWRITE, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE,
 } from '../include/uapi/mman.js'
 
 const MiB = 1024 * 1024
-const GiB = 1024 * MiB
 
 export interface Segment {
   /** 'r--', 'r-x', 'rw-' ... */
@@ -137,59 +142,39 @@ function total_size(o: { segments: readonly Segment[] }): number {
   return o.segments.reduce((a, s) => a + s.size, 0)
 }
 
-/** A tiny deterministic PRNG (xorshift32) for address-space randomisation. */
-export class Rng {
-  private s: number
-  constructor(seed: number) {
-    this.s = (seed >>> 0) || 0x9e3779b9
-  }
-  next(): number {
-    let x = this.s
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    this.s = x >>> 0
-    return this.s
-  }
-  /** A random number of `bits` bits (bits <= 32). */
-  bits(bits: number): number {
-    return bits >= 32 ? this.next() : this.next() % 2 ** bits
-  }
-}
-
 export interface ExecOptions {
-  /** randomize_va_space: 0 off (default), 2 full. */
-  readonly randomize_va_space?: 0 | 1 | 2
-  readonly rng?: Rng
+  /** kernel.randomize_va_space as the exec starts: 0 off, 1 stack/mmap/PIE/vDSO, 2 also brk. */
+  readonly randomize_va_space?: number
+  /** The machine's random source (needed when randomising). */
+  readonly rnd?: KernelRandom
   /** RLIMIT_STACK in bytes (8 MiB). */
   readonly rlimit_stack?: number
   /** stack_guard_gap in bytes (256 pages). */
   readonly stack_guard_gap?: number
 }
 
+/** The word size of the kernel that runs `mm` (x86_64 or i386: the task size tells). */
+function long_bits(mm: MmStruct): 32 | 64 {
+  return mm.task_size > 2 ** 32 ? 64 : 32
+}
+
 /**
- * Kernel: arch_pick_mmap_layout() (arch/x86/mm/mmap.c): top-down layout,
- * mmap_base = PAGE_ALIGN(TASK_SIZE - gap - rnd) with the gap being the stack
- * rlimit plus the guard gap (and the stack's random pad), clamped to
- * [128 MiB, 5/6 of the address space].
+ * Kernel: arch_pick_mmap_layout() (arch/x86/mm/mmap.c): the top-down
+ * layout; mmap_base below the stack's reserve, lowered by mmap_rnd_bits
+ * random bits of pages when randomising. A 64-bit kernel also draws the
+ * bases a 32-bit (compat) mmap would use, with mmap_rnd_compat_bits; mmsim
+ * has no compat tasks, so only the draw is kept (it shapes what follows).
  */
 export function arch_pick_mmap_layout(mm: MmStruct, opts: ExecOptions): void {
-  const task_size = mm.task_size
-  const random = (opts.randomize_va_space ?? 0) !== 0 && opts.rng
-  const is64 = task_size > 2 ** 32
-  let rnd = 0
-  if (random && opts.rng) rnd = opts.rng.bits(is64 ? 28 : 8) * PAGE_SIZE
-  let gap = opts.rlimit_stack ?? 8 * MiB
-  let pad = opts.stack_guard_gap ?? 256 * PAGE_SIZE
-  if (random) pad += (is64 ? 0x3fffff : 0x7ff) * PAGE_SIZE // stack_maxrandom_size(): __STACK_RND_MASK << PAGE_SHIFT
-  if (gap + pad > gap) gap += pad
-  const gap_min = 128 * MiB
-  const gap_max = Math.floor(task_size / 6) * 5
-  if (gap < gap_min) gap = gap_min
-  else if (gap > gap_max) gap = gap_max
-  mm.mmap_base = Math.ceil((task_size - gap - rnd) / PAGE_SIZE) * PAGE_SIZE
-  mm.mmap_legacy_base = Math.ceil(task_size / 3 / PAGE_SIZE) * PAGE_SIZE + rnd
+  const bits = long_bits(mm)
+  const random = (opts.randomize_va_space ?? 0) !== 0 && opts.rnd !== undefined
+  const rnd = opts.rnd
+  const r = rnd ? arch_rnd(rnd, random, mmap_rnd_bits(bits), bits) : 0
+  const gap = opts.rlimit_stack ?? 8 * MiB
+  const guard = opts.stack_guard_gap ?? 256 * PAGE_SIZE
+  mm.mmap_legacy_base = mmap_legacy_base(r, mm.task_size)
+  mm.mmap_base = mmap_base(r, mm.task_size, gap, guard, random, bits === 32)
+  if (rnd && bits === 64) arch_rnd(rnd, random, MMAP_RND_COMPAT_BITS, bits)
 }
 
 /** ELF_ET_DYN_BASE: where a PIE executable goes (2/3 of the address space on x86_64). */
@@ -209,14 +194,27 @@ export interface ExecResult {
  * plus what ld.so does before main()). Returns -errno when a mapping fails.
  */
 export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: ExecOptions = {}): ExecResult {
-  const random = (opts.randomize_va_space ?? 0) !== 0 && opts.rng !== undefined
+  // PF_RANDOMIZE, and the snapshot of randomize_va_space the brk decision uses.
+  const aslr = opts.rnd !== undefined ? (opts.randomize_va_space ?? 0) : 0
+  const random = aslr !== 0
+  const rnd = opts.rnd
+  const bits = long_bits(mm)
+  // setup_new_exec(): the mmap layout.
   arch_pick_mmap_layout(mm, opts)
+  // setup_arg_pages(bprm, randomize_stack_top(STACK_TOP)): the stack's top is drawn before the load bias.
+  let stack_top = rnd ? randomize_stack_top(rnd, random, mm.task_size, bits) : mm.task_size
+  if (rnd) stack_top = Math.ceil(arch_align_stack(rnd, random, stack_top) / PAGE_SIZE) * PAGE_SIZE
 
-  // The executable: PIE at ELF_ET_DYN_BASE (+ arch_mmap_rnd()).
-  let load_bias = elf_et_dyn_base(mm.task_size)
-  if (random && opts.rng) load_bias += opts.rng.bits(mm.task_size > 2 ** 32 ? 28 : 8) * PAGE_SIZE
+  // The executable: a PIE with an interpreter at ELF_ET_DYN_BASE (+ arch_mmap_rnd());
+  // a static PIE (no interpreter) goes wherever the mmap layout puts it (load bias 0).
+  let load_bias = 0
+  if (image.interp) {
+    load_bias = elf_et_dyn_base(mm.task_size)
+    if (rnd) load_bias += arch_rnd(rnd, random, mmap_rnd_bits(bits), bits)
+  }
   const exe = map_object(k, mm, { path: image.path, segments: image.segments, bss: image.bss }, load_bias)
   if (exe < 0) return { ret: exe, load_bias }
+  load_bias = exe
   let off = 0
   const starts: number[] = []
   for (const s of image.segments) {
@@ -227,28 +225,38 @@ export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: 
   mm.end_code = mm.start_code + image.segments[image.text_index].size
   mm.start_data = starts[image.data_index]
   mm.end_data = mm.start_data + image.segments[image.data_index].size
-  const elf_brk = load_bias + off + image.bss
-  mm.start_brk = mm.brk = Math.ceil(elf_brk / PAGE_SIZE) * PAGE_SIZE
-  if (random && opts.rng) {
-    // arch_randomize_brk(): a random page in [brk, brk + 32 MiB) (1 GiB on 64-bit with randomize 2).
-    const range = mm.task_size > 2 ** 32 ? GiB : 32 * MiB
-    mm.start_brk = mm.brk = mm.brk + (opts.rng.next() % (range / PAGE_SIZE)) * PAGE_SIZE
+  let elf_brk = load_bias + off + image.bss
+  // A static PIE's brk moves out of the mmap region into the unused ELF_ET_DYN_BASE range.
+  let brk_moved = false
+  if (!image.interp) {
+    elf_brk = elf_et_dyn_base(mm.task_size)
+    brk_moved = true
   }
+  mm.start_brk = mm.brk = Math.ceil(elf_brk / PAGE_SIZE) * PAGE_SIZE
 
-  // The interpreter, then the vDSO, then the libraries: all top-down.
+  // The interpreter, then the vDSO (ARCH_SETUP_ADDITIONAL_PAGES), then the libraries: all top-down.
   if (image.interp) {
     const r = map_object(k, mm, image.interp, 0)
     if (r < 0) return { ret: r, load_bias }
   }
   const v = map_vdso(k, mm)
   if (v < 0) return { ret: v, load_bias }
+
+  // What ld.so maps before main(), the libraries, comes later on Linux; mapped here, top-down
+  // below the interpreter, before the stack VMA is (its place is fixed above mmap_base: the
+  // order changes no address).
   for (const lib of image.libs) {
     const r = map_object(k, mm, lib, 0)
     if (r < 0) return { ret: r, load_bias }
   }
 
-  const s = setup_arg_pages(k, mm, image, opts)
+  // create_elf_tables(), then the brk: randomize_va_space 2 leaves a page after .bss and randomises it.
+  const s = setup_arg_pages(k, mm, image, stack_top, random ? rnd : undefined)
   if (s < 0) return { ret: s, load_bias }
+  if (random && aslr > 1 && rnd) {
+    if (!brk_moved) mm.start_brk = mm.brk = mm.brk + PAGE_SIZE
+    mm.start_brk = mm.brk = arch_randomize_brk(rnd, mm.brk, bits === 32, bits)
+  }
 
   // malloc's first brk() and the chunk header it writes at the start of [heap].
   if (image.heap) {
@@ -269,7 +277,7 @@ export function exec_image(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: 
  */
 const OBJECT_PAGE = new Uint8Array(PAGE_SIZE).map((_, i) => (i * 7 + 0x90) & 0xff)
 
-/** Create (or reuse) the file of an object with its segments' bytes, then map it. Returns 0 or -errno. */
+/** Create (or reuse) the file of an object with its segments' bytes, then map it at `fixed_base` (0: top-down). Returns its base or -errno. */
 function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: number): number {
   const O_RDWR = 2
   const O_CREAT = 0o100
@@ -317,7 +325,7 @@ function map_object(k: MmEntry, mm: MmStruct, obj: SharedObject, fixed_base: num
     const r = k.ksys_mmap_pgoff(mm, base + off, obj.bss, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0)
     if (r < 0 && r >= -4095) return r
   }
-  return 0
+  return base
 }
 
 /** Kernel: map_vdso(): [vvar] (4 pages), [vvar_vclock] (2 pages), [vdso] (2 pages), top-down. */
@@ -346,22 +354,19 @@ function map_vdso(k: MmEntry, mm: MmStruct): number {
  * STACK_TOP (128 KiB of stack_expand plus the pages of argv/envp), and the
  * argument and environment strings at its top.
  */
-function setup_arg_pages(k: MmEntry, mm: MmStruct, image: ProgramImage, opts: ExecOptions): number {
+function setup_arg_pages(k: MmEntry, mm: MmStruct, image: ProgramImage, stack_top: number, rnd: KernelRandom | undefined): number {
   const enc = new TextEncoder()
   const strs = [...image.argv, ...image.envp].map((s) => enc.encode(s + '\0'))
   const strbytes = strs.reduce((a, b) => a + b.length, 0)
-  let stack_top = mm.task_size
-  if ((opts.randomize_va_space ?? 0) !== 0 && opts.rng) {
-    // randomize_stack_top(): up to 16 GiB (22 bits of pages) on 64-bit.
-    stack_top -= opts.rng.bits(mm.task_size > 2 ** 32 ? 22 : 11) * PAGE_SIZE
-  }
   // The strings sit just below the top (minus the pointer-sized end marker).
   const ptr = mm.task_size > 2 ** 32 ? 8 : 4
   const p_end = stack_top - ptr
   const arg_start = p_end - strbytes
   // argc, argv[], NULL, envp[], NULL, auxv (about 20 pairs), aligned to 16.
   const table = (1 + image.argv.length + 1 + image.envp.length + 1 + 40) * ptr
-  const sp = Math.floor((arg_start - table) / 16) * 16
+  // create_elf_tables(): arch_align_stack() moves the tables down by up to 8 KiB when randomising.
+  const p = rnd ? arch_align_stack(rnd, true, arg_start) : arg_start
+  const sp = Math.floor((p - table) / 16) * 16
   const used = Math.ceil((stack_top - sp) / PAGE_SIZE) * PAGE_SIZE
   const size = used + 128 * 1024
   const r = k.ksys_mmap_pgoff(mm, stack_top - size, size, PROT_READ | PROT_WRITE,

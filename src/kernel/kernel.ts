@@ -13,6 +13,7 @@ import type { KernelMemory } from '../mm/maccess.js'
 import type { Vmalloc } from '../mm/vmalloc.js'
 import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
 import type { KmemCacheArgs, slab_flags_t } from '../mm/slab_h.js'
+import { format_addr } from '../include/hex.js'
 
 export class Kernel {
   /** Called after every API call when the machine runs with debug_vm. */
@@ -69,7 +70,7 @@ export class Kernel {
   free_pages(addr: number, order: number): void {
     if (addr === 0) return
     const pfn = this.page_alloc.virt_to_pfn(addr)
-    if (pfn < 0) throw new KernelBug(`free_pages: 0x${addr.toString(16)} is not a direct-map address`)
+    if (pfn < 0) throw new KernelBug(`free_pages: ${format_addr(addr, this.page_alloc.arch.bits)} is not a direct-map address`)
     this.page_alloc.__free_pages(pfn, order)
     this.done(undefined)
   }
@@ -317,7 +318,9 @@ export class Kernel {
 
   private check_page(page: Page, fn: string): Pfn {
     if (!Number.isInteger(page) || page < 0 || page >= this.page_alloc.pages.nr) {
-      throw new KernelBug(`${fn}: ${String(page)} is not a page`)
+      // A kernel address given where a page (a pfn handle) belongs: say so, in the kernel's hex.
+      const what = Number.isInteger(page) && page < 0 ? `${format_addr(page, this.page_alloc.arch.bits)} (an address)` : String(page)
+      throw new KernelBug(`${fn}: ${what} is not a page (a page is the pfn alloc_pages returned)`)
     }
     return page
   }

@@ -30,7 +30,8 @@ import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '..
 import { new_decode_dev, S_IFMT, S_IFREG, S_ISCHR, type File } from '../fs/fs.js'
 import { access_ok, MAX_RW_COUNT, vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
 import { vfs_ioctl } from '../fs/ioctl.js'
-import { default_image, exec_image, Rng, type ProgramImage } from './exec.js'
+import { default_image, exec_image, type ProgramImage } from './exec.js'
+import type { KernelRandom } from '../include/random.js'
 import { do_exit, release_task } from './exit.js'
 import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
@@ -54,8 +55,9 @@ import { do_poll_pass } from '../fs/select.js'
 
 export interface SyscallOptions {
   readonly nr_cpus: number
-  readonly seed: number
-  /** kernel.randomize_va_space. */
+  /** The machine's random source: exec's layout randomisation draws from it. */
+  readonly random: KernelRandom
+  /** kernel.randomize_va_space at boot. */
   readonly randomize_va_space: 0 | 1 | 2
   /** The machine's clock: each system call is charged COST_NS.syscall. */
   readonly clock?: Clock
@@ -74,8 +76,8 @@ export class Syscalls implements TaskEnv {
   readonly pids = new PidTable()
   readonly sched: Scheduler
   readonly init_rlim: readonly Rlimit[]
-  /** The PRNG of exec's layout randomisation (seeded from the machine's seed). */
-  readonly rng: Rng
+  /** kernel.randomize_va_space (/proc/sys/kernel/randomize_va_space): read by each exec (any int: 0 off, 1, 2 and above full). */
+  randomize_va_space: number
   /** Runs after every system call and user access (DEBUG_VM). */
   after_syscall: (() => void) | null = null
   /** current: the task whose system call or access is running (null between them). */
@@ -101,7 +103,7 @@ export class Syscalls implements TaskEnv {
     this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
     this.warn = warn
     this.sched = new Scheduler(opts.nr_cpus, mmu)
-    this.rng = new Rng(opts.seed * 2654435761)
+    this.randomize_va_space = opts.randomize_va_space
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
   }
 
@@ -203,8 +205,8 @@ export class Syscalls implements TaskEnv {
     mm.owner = task
     const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
     const r = exec_image(this.mm, mm, image, {
-      randomize_va_space: this.opts.randomize_va_space,
-      rng: this.rng,
+      randomize_va_space: this.randomize_va_space,
+      rnd: this.opts.random,
       // An unlimited stack selects the legacy bottom-up layout in Linux (mmap_is_legacy()), not modelled.
       rlimit_stack: stack === RLIM_INFINITY ? undefined : stack,
     })

@@ -25,6 +25,7 @@ import { GFP_KERNEL, __GFP_ZERO } from '../mm/gfp.js'
 import type { PageAllocator } from '../mm/page_alloc.js'
 import type { Vmalloc } from '../mm/vmalloc.js'
 import { NODE_STAT } from '../mm/vmstat.js'
+import { format_addr } from '../include/hex.js'
 
 /** Kernel: NR_CACHED_STACKS. */
 export const NR_CACHED_STACKS = 2
@@ -103,7 +104,7 @@ export class ThreadStacks {
    * (non-VMAP: its pages go back to the page allocator).
    */
   free_thread_stack(stack: number): void {
-    if (!this.live.delete(stack)) throw new KernelBug(`free_thread_stack: 0x${stack.toString(16)} is not a live kernel stack`)
+    if (!this.live.delete(stack)) throw new KernelBug(`free_thread_stack: ${format_addr(stack)} is not a live kernel stack`)
     this.account(-1)
     if (!this.vmap_stack) {
       this.page_alloc.__free_pages(this.page_alloc.virt_to_pfn(stack), this.order)
@@ -136,7 +137,7 @@ export class ThreadStacks {
     if (!this.vmap_stack) return
     for (const s of [...this.live, ...this.cached.flat().filter((x) => x !== 0)]) {
       const vm = this.vmalloc.find_vm_area(s)
-      if (vm === null || vm.addr !== s || vm.nr_pages * 4096 !== this.THREAD_SIZE) throw new KernelBug(`thread stacks: 0x${s.toString(16)} is not a THREAD_SIZE vmalloc area`)
+      if (vm === null || vm.addr !== s || vm.nr_pages * 4096 !== this.THREAD_SIZE) throw new KernelBug(`thread stacks: ${format_addr(s)} is not a THREAD_SIZE vmalloc area`)
     }
   }
 }

@@ -15,6 +15,11 @@ import { NODE_STAT, type VmStat } from './vmstat.js'
 export const vm_dirty_ratio = 20
 /** Kernel: dirty_background_ratio (vm.dirty_background_ratio). */
 export const dirty_background_ratio = 10
+/**
+ * Kernel: dirty_expire_interval (vm.dirty_expire_centisecs, 30 s). mmsim's
+ * writeback has no age-based flusher: shown as Linux's default, read-only.
+ */
+export const dirty_expire_centisecs = 3000
 
 /** Kernel: highmem_dirtyable_memory(): free (above the high watermark) and file pages of the HIGHMEM zones, at most `total`. */
 function highmem_dirtyable_memory(zones: readonly Zone[], zone_highmem: number, total: number): number {

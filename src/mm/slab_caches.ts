@@ -80,8 +80,8 @@ export interface SlabBootOptions {
   slub_debug?: string
   /** CONFIG_SLAB_FREELIST_HARDENED. */
   freelist_hardened?: boolean
-  /** Seed for the freelist secrets. */
-  seed?: number
+  /** The machine's random source for the freelist secrets (default: a fixed generator). */
+  random32?: () => number
   /** Create the named kernel caches (default true). */
   named_caches?: boolean
 }
@@ -142,7 +142,7 @@ export function slab_boot(pa: PageAllocLike, opts: SlabBootOptions): SlabAllocat
           init_on_alloc: opts.init_on_alloc,
           init_on_free: opts.init_on_free,
           freelist_hardened: opts.freelist_hardened ?? false,
-          random32: xorshift32(opts.seed ?? 1),
+          random32: opts.random32 ?? xorshift32(1),
         })
   const sa = new SlabAllocator(env, pa, backend, opts.slub_debug)
   sa.kmem_cache_init()

@@ -14,6 +14,8 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { is_data_mapping, VM_LOCKED, vm_flags_test, type MmEnv, type MmStruct, type vm_flags_t } from './mm_types.js'
 import { ENOMEM, EPERM } from '../include/errno.js'
 import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_RAWIO, cred_capable } from '../include/cred.js'
+import type { KernelRandom } from '../include/random.js'
+import { stack_rnd_mask } from '../arch/x86/mmap.js'
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK, RLIM_INFINITY, init_rlimits } from '../include/resource.js'
 
 
@@ -142,4 +144,15 @@ export function mlock_future_ok(mm: MmStruct, flags: vm_flags_t, bytes: number):
 export function can_do_mlock(mm: MmStruct): boolean {
   if (rlimit(mm, RLIMIT_MEMLOCK) !== 0) return true
   return capable(mm, CAP_IPC_LOCK)
+}
+
+/**
+ * Kernel: randomize_stack_top(): with PF_RANDOMIZE the stack's top moves
+ * down by a random number of pages, up to __STACK_RND_MASK (16 GiB on
+ * x86_64, 8 MiB on i386).
+ */
+export function randomize_stack_top(rnd: KernelRandom, random: boolean, stack_top: number, long_bits: 32 | 64): number {
+  let v = 0
+  if (random) v = Number(rnd.get_random_long(long_bits) & BigInt(stack_rnd_mask(long_bits === 32))) * PAGE_SIZE
+  return Math.ceil(stack_top / PAGE_SIZE) * PAGE_SIZE - v
 }

@@ -149,6 +149,8 @@ export const MachineSpec = z.strictObject({
   ram: z.string().regex(/^\d+[KMGT]?$/, { error: 'expected a size like 256M or 1G' }).optional(),
   cpus: z.number().int().min(1).max(64).optional(),
   seed: z.number().int().nonnegative().optional(),
+  /** kernel.randomize_va_space: 2 (default, as on Linux), 1 (all but brk), 0 (the fixed layout, like norandmaps). */
+  randomize_va_space: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
   slab: z.enum(['slub', 'slab']).optional(),
   debug_vm: z.boolean().optional(),
   /** A zram swap area of this size, swapped on at boot (MachineOptions.swap). */

@@ -7,6 +7,7 @@
  */
 import * as uapi from '../include/uapi/index.js'
 import * as gfp from '../mm/gfp.js'
+import { format_addr } from '../include/hex.js'
 import { FG_IOC_GRAB, FG_IOC_QFRAME, FG_IOC_START, FG_IOC_STOP } from '../drivers/framegrab.js'
 import * as scull from '../drivers/scull/scull.js'
 import * as fcntl from '../include/uapi/fcntl.js'
@@ -53,7 +54,7 @@ export function value(v: ValueSrc, env: Bindings): number {
 
 /** An address or value as the kernel prints it: hex, kernel addresses as 0xffff.... */
 export function hex_addr(n: number | bigint): string {
-  return n < 0 ? '0x' + (BigInt(n) + (1n << 64n)).toString(16) : '0x' + n.toString(16)
+  return format_addr(n)
 }
 
 /** A step that fails at run time for a reason the file's author can fix (an unbound name...). */

@@ -64,3 +64,56 @@ describe('mmsim command', () => {
     expect(r.stdout).toMatch(/^Name:\tcat\n/)
   })
 })
+
+describe('--seed and address-space randomisation', () => {
+  it('the same seed gives byte-identical output, another seed another layout, --norandmaps the fixed one', async () => {
+    const maps = async (...a: string[]): Promise<string> => {
+      const r = await run('proc', '/proc/self/maps', '--ram', '64M', ...a)
+      expect(r.status).toBe(0)
+      return r.stdout
+    }
+    const a = await maps('--seed', '3')
+    expect(await maps('--seed', '3')).toBe(a)
+    expect(await maps('--seed', '4')).not.toBe(a)
+    const fixed = await maps('--seed', '3', '--norandmaps')
+    expect(fixed).toMatch(/^555555554000-555555556000 r--p /)
+    expect(await maps('--seed', '4', '--norandmaps')).toBe(fixed)
+  })
+
+  it('run: randomize_va_space in the scenario, and --norandmaps / --seed on the command line override it', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-aslr-'))
+    const file = (aslr: string): string => {
+      const f = join(dir, `s${aslr}.yaml`)
+      writeFileSync(f, `machine: { ram: 64M${aslr} }\nsteps:\n  - spawn: app\n  - cat: /proc/self/maps\n`)
+      return f
+    }
+    const fixed = await run('run', file(', randomize_va_space: 0'))
+    expect(fixed.status).toBe(0)
+    expect(fixed.stdout).toMatch(/^555555554000-555555556000 r--p /m)
+    const randomised = await run('run', file(''))
+    expect(randomised.stdout).not.toBe(fixed.stdout)
+    expect((await run('run', file(''), '--norandmaps')).stdout).toBe(fixed.stdout)
+    expect((await run('run', file(''), '--seed', '9')).stdout).not.toBe(randomised.stdout)
+    expect((await run('run', file(''))).stdout).toBe(randomised.stdout)
+  })
+})
+
+describe('addresses a user sees', () => {
+  it('are the kernel\'s hex in the demo, run (text and --json) and why, never negative numbers', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const { tmpdir } = await import('node:os')
+    const f = join(mkdtempSync(join(tmpdir(), 'mmsim-addr-')), 'k.yaml')
+    writeFileSync(f, 'steps:\n  - kmalloc: { size: 100, as: obj }\n  - vmalloc: { size: 8K, as: v }\n  - kfree: $obj\n  - vfree: $v\n')
+    const negative = /(^|[^0-9a-zA-Z_])-(0x)?[0-9a-f]{6,}\b|0x-/m
+    for (const args of [['demo'], ['run', f], ['run', f, '--json'], ['why', '0xffff888000100000']]) {
+      const r = await run(...args)
+      expect(r.status, args.join(' ')).toBe(0)
+      expect(r.stdout, args.join(' ')).toMatch(/0xffff(888|c90)/)
+      expect(r.stdout.match(negative), args.join(' ')).toBeNull()
+    }
+  })
+})

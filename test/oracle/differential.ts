@@ -50,7 +50,11 @@ function run(name: string): { text: string | null; error: string | null; agreeme
   }
 }
 
-/** One describe() block replaying `names`, printing the per-scenario agreement at the end. */
+/**
+ * One describe() block replaying `names`; the per-scenario agreement table is
+ * logged at the end, which `npm test` shows only when a test of the block fails
+ * (`npx vitest run test/oracle --silent=false` prints it always).
+ */
 export function differential_suite(title: string, names: string[]): void {
   const summary: string[] = []
   describe(title, () => {

@@ -25,7 +25,7 @@ function run_text(text: string, extra: string[] = []): { code: number; out: stri
   }
 }
 
-const M = 'machine: { ram: 64M, cpus: 1, debug_vm: true }\n'
+const M = 'machine: { ram: 64M, cpus: 1, debug_vm: true, randomize_va_space: 0 }\n'
 
 describe('say: and title:', () => {
   it('a title and description print first; each say: prints after its step, as # lines; --json carries it', () => {
@@ -136,7 +136,7 @@ steps:
   })
 
   it('kthread: a kernel thread borrows the mm of the task it follows on its CPU, and drops it when that task returns', () => {
-    const r = run_text(`machine: { ram: 64M, cpus: 2, debug_vm: true }
+    const r = run_text(`machine: { ram: 64M, cpus: 2, debug_vm: true, randomize_va_space: 0 }
 steps:
   - spawn: a
   - load: { addr: 0x7ffffffde000, len: 1 }

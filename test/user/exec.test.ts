@@ -1,5 +1,6 @@
 /** Program images (ELF loader layout), address-space randomisation, kernel threads and lazy TLB. */
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { Machine, default_image } from '../../src/index.js'
 
 function maps(m: Machine, pid: number): string {
@@ -7,8 +8,9 @@ function maps(m: Machine, pid: number): string {
 }
 
 describe('exec: the layout of a new process', () => {
+  // These pin the fixed layout: randomize_va_space 0, as with norandmaps or `setarch -R`.
   it('sets the mm fields as load_elf_binary()/setup_arg_pages() do, with argv and envp on the stack', () => {
-    const m = new Machine({ ram: '256M', debug_vm: true })
+    const m = new Machine({ ram: '256M', debug_vm: true, randomize_va_space: 0 })
     const p = m.spawn({ name: 'app' })
     const mm = p.mm
     expect(mm.start_code).toBe(0x555555556000)
@@ -32,7 +34,7 @@ describe('exec: the layout of a new process', () => {
   })
 
   it('maps a custom image: its own segments, an anonymous .bss, the break after it', () => {
-    const m = new Machine({ ram: '256M', debug_vm: true })
+    const m = new Machine({ ram: '256M', debug_vm: true, randomize_va_space: 0 })
     const image = {
       ...default_image('big'),
       segments: [
@@ -60,7 +62,7 @@ describe('exec: the layout of a new process', () => {
   })
 
   it('uses the i386 multiarch paths and the 3 GiB split on 32-bit profiles', () => {
-    const m = new Machine({ arch: 'i386', ram: '256M' })
+    const m = new Machine({ arch: 'i386', ram: '256M', randomize_va_space: 0 })
     const p = m.spawn({ name: 'app' })
     const t = maps(m, p.pid)
     expect(t).toMatch(/^56555000-56557000 r--p 00000000 fe:00 \d+ +\/usr\/bin\/app$/m)
@@ -71,24 +73,94 @@ describe('exec: the layout of a new process', () => {
   })
 
   it('randomize_va_space=2 moves mmap base, stack, PIE and brk, reproducibly from the seed', () => {
-    const layout = (seed: number, aslr: 0 | 2): string => {
-      const m = new Machine({ ram: '256M', seed, randomize_va_space: aslr })
-      const p = m.spawn({ name: 'app' })
-      const mm = p.mm
-      expect(mm.start_brk).toBeGreaterThanOrEqual(mm.end_data)
-      expect(mm.start_brk - mm.end_data).toBeLessThan(2 ** 30)
-      if (aslr) {
-        // mmap_base = TASK_SIZE - (stack rlimit + guard gap + stack_maxrandom_size) - 28 random bits of pages
-        expect(mm.mmap_base).toBeLessThanOrEqual(0x7ffffffff000 - (0x3fffff * 4096 + 9 * 2 ** 20))
-        expect(mm.mmap_base).toBeGreaterThan(0x7ffffffff000 - 2 ** 35 - 2 ** 40)
-      }
-      return maps(m, p.pid)
-    }
+    const layout = (seed: number, aslr: 0 | 1 | 2): string => maps_of(new Machine({ ram: '256M', seed, randomize_va_space: aslr }))
     const a = layout(1, 2)
     expect(layout(1, 2)).toBe(a)
     expect(layout(2, 2)).not.toBe(a)
     expect(layout(1, 0)).not.toBe(a)
     expect(layout(1, 0)).toBe(layout(7, 0))
+    // Linux's default is 2, and so is the library's.
+    expect(maps_of(new Machine({ ram: '256M', seed: 1 }))).toBe(a)
+  })
+})
+
+const TASK_SIZE = 0x7ffffffff000
+const ELF_ET_DYN_BASE = 0x555555554000
+
+function maps_of(m: Machine): string {
+  return maps(m, m.spawn({ name: 'app' }).pid)
+}
+
+describe('address-space randomisation (arch/x86/mm/mmap.c, fs/binfmt_elf.c, mm/util.c)', () => {
+  it('each random offset stays in the range Linux draws it from, for any seed', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom<1 | 2>(1, 2), (seed, aslr) => {
+        const m = new Machine({ ram: '64M', seed, randomize_va_space: aslr })
+        const mm = m.spawn({ name: 'app', image: { ...default_image('app'), heap: 0 } }).mm
+        // The PIE: ELF_ET_DYN_BASE plus 28 random bits of pages (arch_mmap_rnd()).
+        const bias = mm.start_code - 0x2000
+        expect(bias).toBeGreaterThanOrEqual(ELF_ET_DYN_BASE)
+        expect(bias).toBeLessThan(ELF_ET_DYN_BASE + 2 ** 40)
+        expect(bias % 4096).toBe(0)
+        // mmap_base: below the stack rlimit, the stack's random range (16 GiB) and the guard gap, minus 28 bits of pages.
+        const top = TASK_SIZE - (8 * 2 ** 20 + 0x3fffff * 4096 + 256 * 4096)
+        expect(mm.mmap_base).toBeLessThanOrEqual(top)
+        expect(mm.mmap_base).toBeGreaterThan(top - 2 ** 40)
+        // The stack: its top at most 16 GiB (and one page of arch_align_stack) below TASK_SIZE, above mmap_base.
+        const stack = m.proc(`/proc/${mm.owner!.pid}/maps`).split('\n').find((l) => l.endsWith('[stack]'))!
+        const stack_end = parseInt(stack.split(/[- ]/)[1], 16)
+        expect(stack_end).toBeLessThanOrEqual(TASK_SIZE)
+        expect(stack_end).toBeGreaterThanOrEqual(TASK_SIZE - 0x3fffff * 4096 - 4096)
+        expect(mm.start_stack).toBeLessThan(stack_end)
+        // The brk: with 2, a page after .bss then a random page of the next GiB; with 1, right after .bss.
+        if (aslr === 2) {
+          expect(mm.start_brk).toBeGreaterThanOrEqual(mm.end_data + 4096)
+          expect(mm.start_brk).toBeLessThan(mm.end_data + 4096 + 2 ** 30)
+        } else {
+          expect(mm.start_brk).toBe(mm.end_data)
+        }
+        expect(mm.brk).toBe(mm.start_brk)
+      }),
+      { numRuns: 12 },
+    )
+  })
+
+  it('different seeds give different layouts; no two of 8 seeds share a PIE base, mmap base or stack', () => {
+    const bases = new Set<number>()
+    const mmaps = new Set<number>()
+    const stacks = new Set<number>()
+    for (let seed = 1; seed <= 8; seed++) {
+      const mm = new Machine({ ram: '64M', seed }).spawn({ name: 'app' }).mm
+      bases.add(mm.start_code)
+      mmaps.add(mm.mmap_base)
+      stacks.add(mm.start_stack)
+    }
+    expect([bases.size, mmaps.size, stacks.size]).toEqual([8, 8, 8])
+  })
+
+  it('a fork keeps the parent\'s layout; the next exec draws a new one', () => {
+    const m = new Machine({ ram: '64M', seed: 5 })
+    const p = m.spawn({ name: 'app' })
+    const c = p.fork()
+    expect(maps(m, c.pid)).toBe(maps(m, p.pid))
+    const q = m.spawn({ name: 'app' })
+    expect(q.mm.mmap_base).not.toBe(p.mm.mmap_base)
+  })
+
+  it('i386: 8 random bits of pages for mmap and the PIE, 32 MiB for the brk', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const mm = new Machine({ arch: 'i386', ram: '64M', seed }).spawn({ name: 'app', image: { ...default_image('app', 32), heap: 0 } }).mm
+      const fixed = new Machine({ arch: 'i386', ram: '64M', seed, randomize_va_space: 0 }).spawn({ name: 'app', image: { ...default_image('app', 32), heap: 0 } }).mm
+      // The stack's reserve (8 MiB + its 8 MiB random range + the guard gap) is below the 128 MiB minimum gap: only the 8 bits move mmap_base.
+      expect(fixed.mmap_base - mm.mmap_base).toBeGreaterThanOrEqual(0)
+      expect(fixed.mmap_base - mm.mmap_base).toBeLessThan(256 * 4096)
+      expect(mm.start_code - fixed.start_code).toBeLessThan(256 * 4096)
+      expect(mm.start_brk - mm.end_data).toBeLessThan(4096 + 32 * 2 ** 20)
+    }
+  })
+
+  it('the option is checked', () => {
+    expect(() => new Machine({ ram: '64M', randomize_va_space: 3 as 2 })).toThrow(/randomize_va_space: '3' is not 0, 1 or 2/)
   })
 })
 

@@ -5,7 +5,7 @@
  * handler), fork, files, /proc.
  */
 import { describe, expect, it } from 'vitest'
-import { Machine } from '../../src/index.js'
+import { Machine, type MachineOptions } from '../../src/index.js'
 import {
   PROT_NONE, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE,
   MREMAP_MAYMOVE, MADV_DONTNEED, MS_SYNC, MCL_CURRENT,
@@ -16,8 +16,8 @@ import { O_CREAT, O_RDWR, O_RDONLY } from '../../src/user/process.js'
 const RW = PROT_READ | PROT_WRITE
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS
 
-function machine(): Machine {
-  return new Machine({ arch: 'x86_64', ram: '256M', seed: 1, debug_vm: true })
+function machine(opts: MachineOptions = {}): Machine {
+  return new Machine({ arch: 'x86_64', ram: '256M', seed: 1, debug_vm: true, ...opts })
 }
 
 function errno_of(f: () => unknown): { code: string; errno: number; message: string } {
@@ -167,7 +167,7 @@ describe('Process: fork, files', () => {
 
 describe('Process: the program image and /proc', () => {
   it('lays out text, data, heap, libraries, vdso and stack like the ELF loader', () => {
-    const m = machine()
+    const m = machine({ randomize_va_space: 0 })
     const p = m.spawn({ name: 'app' })
     const maps = m.proc(`/proc/${p.pid}/maps`)
     const lines = maps.trimEnd().split('\n')

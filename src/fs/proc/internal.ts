@@ -12,6 +12,7 @@ import type { SlabAllocator } from '../../mm/slab_common.js'
 import type { Vmalloc } from '../../mm/vmalloc.js'
 import type { MmEntry } from '../../kernel/mm_entry.js'
 import type { TaskStruct } from '../../kernel/task.js'
+import type { MmSysctl } from '../../mm/mm_types.js'
 
 export interface ProcView {
   readonly arch: ArchProfile
@@ -41,6 +42,19 @@ export interface ProcView {
   readonly mm: MmEntry
   /** Kernel: chrdev_show() for every major: the "Character devices:" lines. */
   chrdev_show(): string
+  /** The vm.* sysctls the mm code reads (overcommit, max_map_count, swappiness, reserves). */
+  readonly sysctl: MmSysctl
+  /** vm.min_free_kbytes; setting it recomputes the zones' watermarks (setup_per_zone_wmarks()). */
+  readonly min_free_kbytes: number
+  set_min_free_kbytes(kbytes: number): void
+  /** vm.page-cluster: log2 of the pages swap readahead reads. */
+  page_cluster: number
+  /** vm.watermark_scale_factor (fixed in mmsim). */
+  readonly watermark_scale_factor: number
+  /** vm.dirty_* (fixed in mmsim). */
+  readonly dirty: { readonly dirty_ratio: number; readonly dirty_background_ratio: number; readonly dirty_expire_centisecs: number }
+  /** kernel.randomize_va_space. */
+  randomize_va_space: number
 }
 
 /** A /proc path mmsim does not have: like open(2) it fails with ENOENT. */

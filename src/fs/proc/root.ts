@@ -6,6 +6,7 @@
  * every read, as the kernel's seq_file show functions do.
  */
 import { ProcNotFound, type ProcView } from './internal.js'
+import { EACCES } from '../../include/errno.js'
 import { buddyinfo_show, pagetypeinfo_show, vmstat_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
@@ -17,6 +18,8 @@ import { proc_pid_stat, proc_pid_cmdline } from './array.js'
 import { proc_pid_limits } from './base.js'
 import { oom_adj_show, oom_score_adj_show, oom_score_show } from './oom.js'
 import type { TaskStruct } from '../../kernel/task.js'
+import { sysctl_paths, sysctl_read, sysctl_write } from './proc_sysctl.js'
+import { LINUX_BANNER } from '../../include/version.js'
 
 type ProcShow = (v: ProcView) => string
 type PidShow = (v: ProcView, task: TaskStruct) => string
@@ -33,6 +36,8 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
   ['/proc/devices', devices_show],
+  // Kernel: fs/proc/version.c: linux_proc_banner, the boot log's first line.
+  ['/proc/version', () => `${LINUX_BANNER}\n`],
 ])
 
 /** The text files of /proc/<pid>/ (pagemap is binary: proc_pid_pagemap()). */
@@ -56,6 +61,8 @@ const PID_PATH = /^\/proc\/(\d+)\/([a-z_]+)$/
 export function proc_read(v: ProcView, path: string): string {
   const show = proc_root.get(path)
   if (show) return show(v)
+  const sys = sysctl_read(v, path)
+  if (sys !== null) return sys
   const m = PID_PATH.exec(path)
   const pid_show = m ? tgid_base_stuff.get(m[2]) : undefined
   if (m && pid_show) {
@@ -65,9 +72,17 @@ export function proc_read(v: ProcView, path: string): string {
   throw new ProcNotFound(path)
 }
 
-/** The paths of the fixed /proc files, sorted. */
+/** Write to a /proc file: 0 or -errno (only /proc/sys files take writes). Throws ProcNotFound for a file mmsim does not have. */
+export function proc_write(v: ProcView, path: string, text: string): number {
+  const r = sysctl_write(v, path, text)
+  if (r !== null) return r
+  if (proc_root.has(path) || PID_PATH.test(path)) return -EACCES
+  throw new ProcNotFound(path)
+}
+
+/** The paths of the fixed /proc files (with /proc/sys), sorted. */
 export function proc_paths(): string[] {
-  return [...proc_root.keys()].sort()
+  return [...proc_root.keys(), ...sysctl_paths()].sort()
 }
 
 /** The names of the per-process files (/proc/<pid>/NAME), sorted. */

@@ -1,0 +1,68 @@
+/**
+ * /proc/sys: the sysctls a Linux user types first (Kernel:
+ * fs/proc/proc_sysctl.c; the tables in kernel/sysctl.c, mm/util.c
+ * overcommit_*, mm/vmscan.c swappiness, mm/page_alloc.c min_free_kbytes and
+ * watermark_scale_factor, mm/page-writeback.c dirty_*, mm/swap.c
+ * page-cluster, mm/mmap.c max_map_count, kernel/sysctl.c randomize_va_space).
+ *
+ * A read prints the value and a newline, as proc_dointvec does. A write
+ * parses one integer as proc_dointvec does (leading blanks, an optional
+ * sign, decimal digits, a trailing newline), checks the range where Linux's
+ * table has one (proc_dointvec_minmax: -EINVAL outside) and sets the value
+ * the simulation reads. Values mmsim keeps fixed (the dirty thresholds,
+ * watermark_scale_factor) are read-only here: a write fails with EACCES.
+ */
+import { EACCES, EINVAL } from '../../include/errno.js'
+import type { ProcView } from './internal.js'
+
+export interface SysctlEntry {
+  show(v: ProcView): number
+  /** Sets the value (already parsed and range-checked); absent: read-only in mmsim. */
+  write?(v: ProcView, value: number): void
+  readonly min?: number
+  readonly max?: number
+}
+
+const INT_MAX = 2 ** 31 - 1
+
+const entries: ReadonlyMap<string, SysctlEntry> = new Map<string, SysctlEntry>([
+  ['/proc/sys/vm/overcommit_memory', { show: (v) => v.sysctl.overcommit_memory, write: (v, x) => (v.sysctl.overcommit_memory = x as 0 | 1 | 2), min: 0, max: 2 }],
+  ['/proc/sys/vm/overcommit_ratio', { show: (v) => v.sysctl.overcommit_ratio, write: (v, x) => (v.sysctl.overcommit_ratio = x) }],
+  ['/proc/sys/vm/overcommit_kbytes', { show: (v) => v.sysctl.overcommit_kbytes, write: (v, x) => (v.sysctl.overcommit_kbytes = x), min: 0 }],
+  ['/proc/sys/vm/swappiness', { show: (v) => v.sysctl.swappiness, write: (v, x) => (v.sysctl.swappiness = x), min: 0, max: 200 }],
+  ['/proc/sys/vm/max_map_count', { show: (v) => v.sysctl.max_map_count, write: (v, x) => (v.sysctl.max_map_count = x), min: 0 }],
+  ['/proc/sys/vm/admin_reserve_kbytes', { show: (v) => v.sysctl.admin_reserve_kbytes, write: (v, x) => (v.sysctl.admin_reserve_kbytes = x), min: 0 }],
+  ['/proc/sys/vm/user_reserve_kbytes', { show: (v) => v.sysctl.user_reserve_kbytes, write: (v, x) => (v.sysctl.user_reserve_kbytes = x), min: 0 }],
+  ['/proc/sys/vm/min_free_kbytes', { show: (v) => v.min_free_kbytes, write: (v, x) => v.set_min_free_kbytes(x), min: 0 }],
+  ['/proc/sys/vm/page-cluster', { show: (v) => v.page_cluster, write: (v, x) => (v.page_cluster = x), min: 0, max: 31 }],
+  ['/proc/sys/vm/watermark_scale_factor', { show: (v) => v.watermark_scale_factor }],
+  ['/proc/sys/vm/dirty_ratio', { show: (v) => v.dirty.dirty_ratio }],
+  ['/proc/sys/vm/dirty_background_ratio', { show: (v) => v.dirty.dirty_background_ratio }],
+  ['/proc/sys/vm/dirty_expire_centisecs', { show: (v) => v.dirty.dirty_expire_centisecs }],
+  ['/proc/sys/kernel/randomize_va_space', { show: (v) => v.randomize_va_space, write: (v, x) => (v.randomize_va_space = x) }],
+])
+
+/** The /proc/sys paths mmsim has, sorted. */
+export function sysctl_paths(): string[] {
+  return [...entries.keys()].sort()
+}
+
+/** The text of a sysctl file, or null when mmsim has no such sysctl. */
+export function sysctl_read(v: ProcView, path: string): string | null {
+  const e = entries.get(path)
+  return e ? `${e.show(v)}\n` : null
+}
+
+/** Kernel: proc_dointvec(_minmax)'s write side. 0, -errno, or null when there is no such sysctl. */
+export function sysctl_write(v: ProcView, path: string, text: string): number | null {
+  const e = entries.get(path)
+  if (!e) return null
+  if (!e.write) return -EACCES
+  const m = /^[ \t\n]*([+-]?\d+)[ \t\n]*$/.exec(text)
+  if (!m) return -EINVAL
+  const x = Number(m[1])
+  if (!Number.isSafeInteger(x) || x > INT_MAX || x < -INT_MAX - 1) return -EINVAL
+  if ((e.min !== undefined && x < e.min) || (e.max !== undefined && x > e.max)) return -EINVAL
+  e.write(v, x)
+  return 0
+}

@@ -1,0 +1,65 @@
+/**
+ * The README's examples, run as a user of the published package runs them:
+ * `npm pack` makes the tarball npm would publish, unpacked into a fresh
+ * project's node_modules/mmsim (its dependencies linked from this clone's
+ * node_modules: offline, seconds); every ```ts block that imports 'mmsim'
+ * is compiled with strict TypeScript against the package's own .d.ts files
+ * and run with node, and `mmsim run examples/fork-cow.yaml` through the
+ * package's bin prints what the README shows.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
+const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]).filter((b) => /^import [^\n]* from 'mmsim'$/m.test(b))
+let proj = ''
+
+beforeAll(() => {
+  proj = mkdtempSync(join(tmpdir(), 'mmsim-user-'))
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', proj], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!
+  const nm = join(proj, 'node_modules')
+  mkdirSync(nm)
+  execFileSync('tar', ['-xzf', join(proj, packed), '-C', nm])
+  renameSync(join(nm, 'package'), join(nm, 'mmsim'))
+  const pkg = JSON.parse(readFileSync(join(nm, 'mmsim', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  for (const dep of [...Object.keys(pkg.dependencies), '@types']) symlinkSync(join(root, 'node_modules', dep), join(nm, dep))
+  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { mmsim: '0.1.0' } }))
+  writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], outDir: 'out', skipLibCheck: true },
+    include: ['ex*.ts'],
+  }))
+  blocks.forEach((b, i) => writeFileSync(join(proj, `ex${i + 1}.ts`), b))
+}, 60_000)
+
+afterAll(() => {
+  if (proj) rmSync(proj, { recursive: true, force: true })
+})
+
+describe('README examples against the packed package', () => {
+  it('the library examples type-check under strict TypeScript and run', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(5)
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', proj], { encoding: 'utf8' })
+    expect(tsc.stdout + tsc.stderr, 'tsc').toBe('')
+    expect(tsc.status).toBe(0)
+    const out = readdirSync(join(proj, 'out')).filter((f) => f.endsWith('.js')).sort()
+    expect(out.length).toBe(blocks.length)
+    for (const f of out) {
+      const r = spawnSync(process.execPath, [join(proj, 'out', f)], { cwd: proj, encoding: 'utf8' })
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0)
+    }
+  }, 60_000)
+
+  it('`mmsim run examples/fork-cow.yaml` through the package\'s bin prints the README\'s lines', () => {
+    const shown = /`npx mmsim run examples\/fork-cow.yaml` prints\n\n```\n([\s\S]*?)```/.exec(readme)![1].split('\n').filter((l) => l && l !== '...')
+    expect(shown.length).toBeGreaterThan(3)
+    const r = spawnSync(process.execPath, [join(proj, 'node_modules/mmsim/dist/src/cli/main.js'), 'run', join(root, 'examples/fork-cow.yaml')], { encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    const lines = r.stdout.split('\n')
+    for (const l of shown) expect(lines).toContain(l)
+  })
+})
