@@ -352,8 +352,8 @@ export class Machine {
     })
     this.page_alloc.clock = clock
     // The per-zone LRU counters (nr_zone_inactive_anon...) follow each page's zone.
-    const pa0 = this.page_alloc
-    this.vmstat.page_zone_stat = (pfn) => pa0.page_zone(pfn).vm_stat
+    this.vmstat.zone_of_block = this.page_alloc.zone_of_block
+    this.vmstat.zone_vm_stat = this.page_alloc.zones.map((z) => z.vm_stat)
     // mem_init(): the buddy allocator takes over.
     memblock_free_all(this.boot, this.page_alloc)
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),

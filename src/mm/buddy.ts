@@ -65,7 +65,8 @@ export function migratetype_is_mergeable(mt: number): boolean {
 export class FreeAreas {
   /** Zones indexed by zone_idx (unpopulated ones included). */
   readonly zones: Zone[]
-  private readonly zone_of_block: Int8Array
+  /** page_zone() by pageblock: the zone index of each pageblock (-1: none). */
+  readonly zone_of_block: Int8Array
   /**
    * DEBUG_VM's log of the block heads that changed state since the last
    * check (debug_vm_touched.ts); null when the per-operation checker is off.

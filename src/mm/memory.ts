@@ -388,6 +388,9 @@ interface FaultPass {
   major: boolean
 }
 
+/** The passes of a fault that never reached filemap_fault() (read only). */
+const ONE_PASS: Readonly<FaultPass> = Object.freeze({ retry: false, tried: false, read: false, major: false })
+
 /** The first pass answered VM_FAULT_RETRY: it counts as a fault (PGFAULT), not in the task's counters. */
 function retry_fault(mm: MmStruct, fault: FaultPass): void {
   mm.env.vmstat.count_vm_event(PGFAULT)
@@ -615,14 +618,19 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
   const pte = mm.pgd.get(vpn)
   const xp = env.trace?.explaining ? fault_xp_begin(mm, vma, addr, write, pte, vma_is_anonymous(vma)) : null
   let ret: number
-  const fault: FaultPass = { retry: false, tried: false, read: false, major: false }
+  // Only a file fault has passes to record; every other fault reads the one that never retried.
+  let fault: Readonly<FaultPass> = ONE_PASS
   if (pte === 0) {
     if (vma.vm_ops?.fault) ret = do_vm_ops_fault(mm, vma, addr, flags)
     else if (vma_is_device(vma)) ret = VM_FAULT_SIGBUS // "VMA was not fully populated on mmap() or missing VM_DONTEXPAND"
     else if (vma_is_anonymous(vma)) ret = do_anonymous_page(mm, vma, addr, write)
-    else if (!write) ret = do_read_fault(mm, vma, addr, fault)
-    else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr, fault)
-    else ret = do_shared_fault(mm, vma, addr, fault)
+    else {
+      const passes: FaultPass = { retry: false, tried: false, read: false, major: false }
+      fault = passes
+      if (!write) ret = do_read_fault(mm, vma, addr, passes)
+      else if (!(vm_flags_test(vma.vm_flags, VM_SHARED))) ret = do_cow_fault(mm, vma, addr, passes)
+      else ret = do_shared_fault(mm, vma, addr, passes)
+    }
   } else if (!pte_present(pte)) {
     if (is_pte_marker(pte)) ret = is_guard_pte_marker(pte) ? VM_FAULT_SIGSEGV : VM_FAULT_SIGBUS
     else {

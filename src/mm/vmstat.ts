@@ -7,6 +7,7 @@
  * no lookups on the paths that count.
  */
 import { NR_VM_EVENT_ITEMS } from './vm_event_item.js'
+import { pageblock_order } from './mmzone.js'
 
 export const node_stat_names = [
   'nr_inactive_anon',
@@ -84,10 +85,18 @@ export class VmStat {
   readonly vm_event_states = new Float64Array(NR_VM_EVENT_ITEMS)
   /**
    * The zone counters (vm_stat) of the zone a page is in (Kernel:
-   * page_zone(page)->vm_stat), for the per-zone LRU sizes; the machine wires
-   * it to the page allocator's zones at boot.
+   * page_zone(page)->vm_stat), for the per-zone LRU sizes: the zone index
+   * of each pageblock (zones are pageblock aligned) and each zone's
+   * counters, which the machine fills in at boot. Data, not a callback: an
+   * LRU move updates them on every fault.
    */
-  page_zone_stat: (pfn: number) => Float64Array = () => NO_ZONE_STAT
+  zone_of_block: Int8Array = new Int8Array(0)
+  zone_vm_stat: Float64Array[] = []
+
+  /** Kernel: page_zone(page)->vm_stat (an allocator-less VmStat's counters are written, never read). */
+  page_zone_stat(pfn: number): Float64Array {
+    return this.zone_vm_stat[this.zone_of_block[pfn >>> pageblock_order]] ?? NO_ZONE_STAT
+  }
 
   mod_node_page_state(item: number, delta: number): void {
     this.node[item] += delta
