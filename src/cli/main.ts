@@ -116,35 +116,50 @@ function machine_spec(v: Record<string, string | boolean | undefined>): MachineS
   }
 }
 
+/** The command line's options (node:util parseArgs). */
+const CLI_OPTIONS = {
+  arch: { type: 'string' },
+  ram: { type: 'string' },
+  cpus: { type: 'string' },
+  seed: { type: 'string' },
+  slab: { type: 'string' },
+  preset: { type: 'string' },
+  norandmaps: { type: 'boolean' },
+  json: { type: 'boolean' },
+  scenario: { type: 'string' },
+  policy: { type: 'string' },
+  frames: { type: 'string' },
+  backing: { type: 'string' },
+  'max-frames': { type: 'string' },
+  csv: { type: 'boolean' },
+  svg: { type: 'string' },
+  list: { type: 'boolean' },
+  answers: { type: 'boolean' },
+  ...OBSERVE_PARSE_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/**
+ * A string option's value that begins with '-' (`--ram -1G`, `--seed -1`)
+ * is glued to its option (`--ram=-1G`), so that the option's own check
+ * says what is wrong with it: parseArgs would only call it "ambiguous".
+ */
+function values_glued(argv: readonly string[], options: Record<string, { type: string }>): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : ''
+    if (name && options[name]?.type === 'string' && i + 1 < argv.length && /^-[^-]/.test(argv[i + 1])) out.push(`${a}=${argv[++i]}`)
+    else out.push(a)
+  }
+  return out
+}
+
 /** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
 export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number | Promise<number> {
   let parsed
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        arch: { type: 'string' },
-        ram: { type: 'string' },
-        cpus: { type: 'string' },
-        seed: { type: 'string' },
-        slab: { type: 'string' },
-        preset: { type: 'string' },
-        norandmaps: { type: 'boolean' },
-        json: { type: 'boolean' },
-        scenario: { type: 'string' },
-        policy: { type: 'string' },
-        frames: { type: 'string' },
-        backing: { type: 'string' },
-        'max-frames': { type: 'string' },
-        csv: { type: 'boolean' },
-        svg: { type: 'string' },
-        list: { type: 'boolean' },
-        answers: { type: 'boolean' },
-        ...OBSERVE_PARSE_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    })
+    parsed = parseArgs({ args: values_glued(argv, CLI_OPTIONS), allowPositionals: true, options: CLI_OPTIONS })
   } catch (e) {
     err(`mmsim: ${(e as Error).message.split('\n')[0]}`)
     return 2

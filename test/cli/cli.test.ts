@@ -39,6 +39,9 @@ describe('mmsim command', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/^mmsim: /)
     }
+    // A value that begins with '-' is the option's value, and its check says what is wrong with it.
+    expect((await run('demo', '--ram', '-1G')).stderr).toBe("mmsim: ram: '-1G' is not a size like 64M, 1G or a byte count\n")
+    expect((await run('demo', '--seed', '-1')).stderr).toBe("mmsim: --seed: '-1' is not a non-negative integer\n")
     // End to end: the process's exit status and its stderr.
     const r = mmsim_spawned(['demo', '--bogus'])
     expect(r.status).toBe(2)
