@@ -1,6 +1,6 @@
 /** `mmsim trace FILE --policy P --frames N [--json] [--seed S]`: a page-replacement policy's misses on a trace. */
 import { TraceError } from '../trace/error.js'
-import { simulate, type TraceOptions, type TraceResult } from '../trace/simulate.js'
+import { simulate, trace_result, type TraceOptions, type TraceResult } from '../trace/simulate.js'
 import { open_trace } from './trace_source.js'
 import { NextUseSpool } from './trace_spool.js'
 import type { PolicyName } from '../trace/policies/policy.js'
@@ -58,20 +58,7 @@ export interface TraceArgs {
 
 /** --policy linux: TraceResult's fields, and what the kernel did. */
 function linux_result(r: LinuxTraceResult, frames: number, seed: number | undefined): TraceResult & { linux: LinuxTraceResult['linux'] } {
-  return {
-    policy: 'linux',
-    frames,
-    refs: r.refs,
-    misses: r.misses,
-    cold_misses: r.cold_misses,
-    hits: r.refs - r.misses,
-    miss_ratio: r.refs ? r.misses / r.refs : 0,
-    distinct_pages: r.distinct,
-    format: r.shape.format,
-    compression: r.shape.compression,
-    ...(seed !== undefined ? { seed } : {}),
-    linux: r.linux,
-  }
+  return { ...trace_result('linux', frames, r.shape, r.misses, r.cold_misses), ...(seed !== undefined ? { seed } : {}), linux: r.linux }
 }
 
 function linux_text(l: LinuxTraceResult['linux']): string {

@@ -80,31 +80,35 @@ export function folio_lru_list(pages: PageArray, pfn: number): number {
   return f & (1 << PG_active) ? lru + LRU_ACTIVE : lru
 }
 
+/**
+ * Kernel: update_lru_size(): `nr` pages more (or fewer) on list `lru` of
+ * the lruvec, counted in the node's and the page's zone's LRU sizes too.
+ */
+function update_lru_size(lruvec: Lruvec, vmstat: VmStat, pfn: number, lru: number, nr: number): void {
+  lruvec.pending.updates++
+  vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, nr)
+  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru] += nr
+}
+
 /** Kernel: lruvec_add_folio(): at the head (the young end). The caller sets PG_lru. */
 export function lruvec_add_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add(pages, pfn)
-  lruvec.pending.updates++
-  vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
-  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]++
+  update_lru_size(lruvec, vmstat, pfn, lru, 1)
 }
 
 /** Kernel: lruvec_add_folio_tail(): at the tail, the next to be reclaimed. */
 export function lruvec_add_folio_tail(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add_tail(pages, pfn)
-  lruvec.pending.updates++
-  vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, 1)
-  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]++
+  update_lru_size(lruvec, vmstat, pfn, lru, 1)
 }
 
 /** Kernel: lruvec_del_folio(): off its list; flags unchanged. */
 export function lruvec_del_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmStat, pfn: number): void {
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].del(pages, pfn)
-  lruvec.pending.updates++
-  vmstat.mod_node_page_state(NODE_STAT.nr_inactive_anon + lru, -1)
-  vmstat.page_zone_stat(pfn)[NR_ZONE_INACTIVE_ANON + lru]--
+  update_lru_size(lruvec, vmstat, pfn, lru, -1)
 }
 
 /** Kernel: folio_test_lru(). */

@@ -12,7 +12,6 @@
 import { F_ADD_SEALS } from '../include/uapi/fcntl.js'
 import { Machine } from '../machine.js'
 import type { Process } from '../user/process.js'
-import { ErrnoError, SignalError } from '../user/errors.js'
 import type { KmemCache } from '../mm/slab_common.js'
 import { GFP_KERNEL, format_gfp } from '../mm/gfp.js'
 import { ERRNO_DESCRIPTIONS, STRERROR, errno_name } from '../include/uapi/errno.js'
@@ -23,7 +22,7 @@ import { free, type FreeUnit } from '../user/free.js'
 import type { Page } from '../mm/page.js'
 import type { Cgroup } from '../user/cgroup.js'
 import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
-import { DEVICE_OPS, device_step } from './steps_devices.js'
+import { DEVICE_OPS, device_step, sys } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
 import { Observer, type RunOptions, type StepObservations } from './observe.js'
@@ -135,18 +134,6 @@ export class Run {
 }
 
 type A = Record<string, unknown>
-
-/** Call a Process method, turning its errors into the record's errno or signal. */
-function sys(rec: StepRecord, fn: () => number | string | void): void {
-  try {
-    const r = fn()
-    rec.ret = r === undefined ? 0 : r
-  } catch (e) {
-    if (e instanceof ErrnoError) rec.errno = e.code
-    else if (e instanceof SignalError) rec.signal = { signal: e.signal, code: e.code, addr: e.addr }
-    else throw e
-  }
-}
 
 /** One step. Returns its record (without checking `expect:`). */
 function step(run: Run, s: Step, index: number): StepRecord {

@@ -38,7 +38,8 @@ export interface DeviceCtx {
 
 export const DEVICE_OPS: ReadonlySet<OpName> = new Set<OpName>(['read', 'write', 'why', 'insmod', 'rmmod', 'ioctl', 'irq', 'cgroup_create', 'cgroup_attach', 'kthread', 'kmap', 'kunmap', 'kmap_local', 'kunmap_local', 'replacement'])
 
-function sys(rec: DeviceRecord, fn: () => number | string | void): void {
+/** Call a Process method, turning its errors into the record's errno or signal. */
+export function sys(rec: DeviceRecord, fn: () => number | string | void): void {
   try {
     const r = fn()
     rec.ret = r === undefined ? 0 : r

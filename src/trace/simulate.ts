@@ -66,18 +66,23 @@ export async function simulate(input: TraceInput, o: TraceOptions): Promise<Trac
   } else {
     shape = await read_ids(input, (ids, n) => policy.feed(ids, n), o.progress)
   }
-  const r: TraceResult = {
-    policy: o.policy,
-    frames: o.frames,
+  const r = trace_result(o.policy, o.frames, shape, policy.misses, shape.distinct)
+  if (o.policy === 'random') r.seed = o.seed ?? 1
+  return r
+}
+
+/** The result of one run over a trace: `misses` of its `refs`, `cold` of them first references. */
+export function trace_result(policy: TraceResult['policy'], frames: number, shape: TraceShape, misses: number, cold: number): TraceResult {
+  return {
+    policy,
+    frames,
     refs: shape.refs,
-    misses: policy.misses,
-    cold_misses: shape.distinct,
-    hits: shape.refs - policy.misses,
-    miss_ratio: shape.refs ? policy.misses / shape.refs : 0,
+    misses,
+    cold_misses: cold,
+    hits: shape.refs - misses,
+    miss_ratio: shape.refs ? misses / shape.refs : 0,
     distinct_pages: shape.distinct,
     format: shape.format,
     compression: shape.compression,
   }
-  if (o.policy === 'random') r.seed = o.seed ?? 1
-  return r
 }
