@@ -9,6 +9,7 @@
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
 import { KernelRandom } from './include/random.js'
+import { RECLAIM_POLICIES, Replacement, type ReclaimPolicy } from './mm/replacement.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
 import { memcg_create_files } from './kernel/memcg_v1_files.js'
@@ -177,6 +178,14 @@ export interface MachineOptions {
    * `{ size, kind: 'zram' | 'disk', priority }` (priority as swapon -p).
    */
   swap?: string | number | SwapOption | SwapOption[]
+  /**
+   * The page-replacement policy of reclaim (src/mm/replacement.ts):
+   * 'linux' (the default: the kernel's two-list LRU), or for studies
+   * 'fifo', 'lru' (exact, every access counted), 'clock' (second chance on
+   * the Accessed bits) or 'random' (seeded). Everything else about reclaim
+   * stays Linux's: when it runs, how much it frees, swap and writeback.
+   */
+  reclaim?: ReclaimPolicy
 }
 
 /** One swap area of MachineOptions.swap. */
@@ -359,7 +368,12 @@ export class Machine {
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
     // The memory controller exists before the first user page table: those are charged to groups.
-    this.memcg = new MemcgSubsys(this.pages, cpus)
+    const reclaim = opts.reclaim ?? 'linux'
+    if (!RECLAIM_POLICIES.includes(reclaim)) throw new MachineConfigError(`reclaim: '${String(reclaim)}' is not one of ${RECLAIM_POLICIES.join(', ')}`)
+    // Its own random stream: a random policy's draws do not move the address-space layouts.
+    const replacement = reclaim === 'linux' ? null : new Replacement(reclaim, this.boot.max_pfn, new KernelRandom(this.seed + 0x7ec1a1))
+    this.memcg = new MemcgSubsys(this.pages, cpus, replacement)
+    if (replacement) this.printk.pr_info(`mmsim: page replacement: ${reclaim} (reclaim picks its victims by this policy, not by Linux's LRU lists)`)
     this.pgtables = new PgTables(this.page_alloc, this.memcg)
     kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })

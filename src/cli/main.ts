@@ -40,7 +40,8 @@ commands:
                        and print the result JSON as the real-kernel oracle prints it
   trace FILE           a page-replacement policy's hits and misses on a page-reference trace:
                        --policy lru|fifo|clock|random|opt|linux --frames N [--seed S] [--json];
-                       linux: a simulated process under a memcg limit (--backing file|anon);
+                       linux: a simulated process under a memcg limit (--backing file|anon;
+                       --reclaim fifo|lru|clock|random: the machine's reclaim picks by that policy);
                        FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
                        libCacheSim oracleGeneral records, plain, gzip or zstd
   mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
@@ -59,7 +60,10 @@ machine options:
   --norandmaps                  no address-space randomisation (kernel.randomize_va_space=0,
                                 as Linux's norandmaps boot option); the default is 2, as on Linux
   --slab slub|slab              (default slub)
-  --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)`
+  --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)
+  --reclaim linux|fifo|lru|clock|random
+                                the page-replacement policy of reclaim (default linux, the kernel's
+                                LRU lists; the others for studies: docs/replacement.md)`
 
 class UsageError extends Error {}
 
@@ -81,12 +85,13 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],
     preset: v.preset as MachineOptions['preset'],
+    reclaim: v.reclaim as MachineOptions['reclaim'],
     ...(v.norandmaps === true ? { randomize_va_space: 0 as const } : {}),
   }
 }
 
 /** The command-line options that become machine fields (what a scenario's own machine gives way to). */
-const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space' }
+const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space', reclaim: 'reclaim' }
 
 /** Only the machine fields given on the command line (they override a scenario's machine). */
 function given_machine(v: Record<string, string | boolean | undefined>): Partial<MachineSpecT> {
@@ -104,6 +109,7 @@ function machine_spec(v: Record<string, string | boolean | undefined>): MachineS
   return {
     arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab,
     randomize_va_space: o.randomize_va_space as MachineSpecT['randomize_va_space'],
+    reclaim: o.reclaim,
   }
 }
 
@@ -115,6 +121,7 @@ const CLI_OPTIONS = {
   seed: { type: 'string' },
   slab: { type: 'string' },
   preset: { type: 'string' },
+  reclaim: { type: 'string' },
   norandmaps: { type: 'boolean' },
   json: { type: 'boolean' },
   scenario: { type: 'string' },
@@ -227,7 +234,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
         const v = parsed.values
         const { trace_command } = await import('./trace.js')
-        return await trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing }, out, err)
+        return await trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing, reclaim: v.reclaim }, out, err)
       }
       case 'mrc': {
         if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')

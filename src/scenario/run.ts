@@ -84,7 +84,7 @@ export class Run {
 
   constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>, opts: RunOptions = {}) {
     const o = sc.machine
-    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, randomize_va_space: o.randomize_va_space, slab: o.slab, debug_vm: o.debug_vm, swap: o.swap })
+    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, randomize_va_space: o.randomize_va_space, slab: o.slab, debug_vm: o.debug_vm, swap: o.swap, reclaim: o.reclaim })
     this.observer = new Observer(this.m, opts)
   }
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { VALUE_RE, flags_problem, type FlagKind } from './values.js'
+import { RECLAIM_POLICIES } from '../mm/replacement.js'
 
 const VALUE_MSG = 'expected a number, 0x hex, a size like 4K or 2M, or $name [+ value]'
 
@@ -155,6 +156,8 @@ export const MachineSpec = z.strictObject({
   debug_vm: z.boolean().optional(),
   /** A zram swap area of this size, swapped on at boot (MachineOptions.swap). */
   swap: z.string().regex(/^\d+[KMGT]?$/, { error: 'expected a size like 256M or 1G' }).optional(),
+  /** The page-replacement policy of reclaim (MachineOptions.reclaim): linux (default), fifo, lru, clock, random. */
+  reclaim: z.enum(RECLAIM_POLICIES).optional(),
 })
 
 /** A whole file, for the JSON Schema (steps are checked one by one when loading, for exact error places). */
