@@ -513,11 +513,8 @@ export class Machine {
     // A charge that reclaim cannot fit under a group's limit: the OOM killer, inside the group.
     this.memcg.oom = (g, gfp) => this.oom.out_of_memory(oom_control(gfp, 0, this.arch.zones.ZONE_NORMAL, oom_memcg(g, () => sys.tasks.values(), () => this.swap_total_pages)))
     // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.
-    pa.try_to_free_pages = (gfp, order) =>
-      try_to_free_pages(this.mm_env, gfp, {
-        nr_free_pages: () => pa.nr_free_pages(),
-        total_high_wmark: () => pa.zones.reduce((n, z) => n + z.high_wmark_pages(), 0),
-      }, order)
+    // The node's state is the one kswapd reads.
+    pa.try_to_free_pages = (gfp, order) => try_to_free_pages(this.mm_env, gfp, this.mm_env.kswapd.node, order)
     pa.oom_current_is_victim = () => sys.current !== null && sys.current.signal.oom_mm !== null
     this.checkers.push(() => {
       for (const t of sys.tasks.values()) check_oom_task(t)
