@@ -31,7 +31,7 @@ import {
   lruvec_del_folio,
 } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
-import { type MmEnv, VM_EXEC, vm_flags_test } from './mm_types.js'
+import { type MmEnv, type NodeState, VM_EXEC, vm_flags_test } from './mm_types.js'
 import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
 import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
@@ -70,11 +70,7 @@ export interface ScanControl extends FolioScan {
   kswapd: boolean
 }
 
-/** What global reclaim reads of the node. */
-export interface NodeState {
-  nr_free_pages(): number
-  total_high_wmark(): number
-}
+export type { NodeState }
 
 export function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gfp: number, may_swap: boolean, node: NodeState | null): ScanControl {
   return {
