@@ -82,7 +82,7 @@ import { simple_module } from './drivers/simple.js'
 import { UioCore, uio_module } from './drivers/uio.js'
 import { uio_demo_module } from './drivers/uio_demo.js'
 import { framegrab_module } from './drivers/framegrab.js'
-import { IrqTable } from './drivers/irq.js'
+import { IrqTable, NR_IRQS } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
@@ -822,6 +822,14 @@ class MachineProcView implements ProcView {
   get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
+  get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }
+  get nr_irqs(): number { return NR_IRQS }
+  irq_count(irq: number): number { return this.m.irqs.count.get(irq) ?? 0 }
+  get nr_switches(): number { return this.m.syscalls.sched.nr_switches }
+  get total_forks(): number { return this.m.syscalls.pids.total_forks }
+  // A task is running while it is some CPU's current task; nothing blocks across a step (the disk's waits end inside the fault).
+  nr_running(): number { return this.m.syscalls.sched.current.filter((t) => t !== null && t.exit_state === 0).length }
+  nr_iowait(): number { return 0 }
 }
 
 export { KernelBug }

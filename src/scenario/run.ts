@@ -19,6 +19,8 @@ import { ProcNotFound } from '../fs/proc/internal.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
 import { free, type FreeUnit } from '../user/free.js'
+import { vmstat } from '../user/vmstat.js'
+import { USER_HZ } from '../fs/proc/stat.js'
 import type { Page } from '../mm/page.js'
 import type { Cgroup } from '../user/cgroup.js'
 import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
@@ -459,6 +461,12 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'free': {
       const unit = (typeof scalar === 'string' ? scalar : (a.unit as string | undefined) ?? 'k') as FreeUnit
       Object.assign(rec, { call: unit === 'k' ? 'free' : `free -${unit}`, text: free(run.m.proc('/proc/meminfo'), unit) })
+      break
+    }
+    case 'vmstat': {
+      const m = run.m
+      const text = vmstat({ stat: m.proc('/proc/stat'), meminfo: m.proc('/proc/meminfo'), vmstat: m.proc('/proc/vmstat'), page_kb: m.arch.PAGE_SIZE / 1024, hz: USER_HZ })
+      Object.assign(rec, { call: 'vmstat', text })
       break
     }
     case 'check':

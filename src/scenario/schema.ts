@@ -117,6 +117,7 @@ export const OPS = {
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
   dmesg: z.union([z.literal(true), z.strictObject({ grep: Grep.optional(), ...common })]),
   free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
+  vmstat: z.union([z.literal(true), z.strictObject({ ...common })]),
   check: z.literal(true),
   why: z.union([Value, z.strictObject({ addr: Value.optional(), pfn: Value.optional(), ...common })]),
   // drivers, devices, cgroups, kernel threads, kmap

@@ -56,7 +56,7 @@ const INT_ARGS = new Set(['order', 'uid', 'code', 'mode'])
 
 const SHELL_HELP = `commands: every scenario op (docs/scenarios.md) as 'op arg... key=value...', e.g.
   spawn a | mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS as=buf | store $buf "hello" | load $buf 5
-  kmalloc 128 [GFP] | alloc_pages 2 | cat /proc/self/maps | pmap | free [m] | dmesg | check
+  kmalloc 128 [GFP] | alloc_pages 2 | cat /proc/self/maps | pmap | free [m] | vmstat | dmesg | check
 and: why ADDR|pfn:N|$name (what a page or address is) | ps | back (undo the last step)
   explain on|off (one line per kernel decision under each step, docs/explain.md) | help | exit`
 

@@ -94,7 +94,7 @@ describe.skipIf(!have_tmux)('mmsim shell on a terminal (tmux)', () => {
     // Tab twice on an ambiguous path lists the next component of each /proc file.
     await keys('cat /proc/s', 'Tab', 'Tab')
     s = await until((x) => x.includes('/proc/slabinfo') && x.includes('/proc/sys/'), 'the path candidates')
-    expect(s).toMatch(/\/proc\/self\/\s+\/proc\/slabinfo\s+\/proc\/swaps\s+\/proc\/sys\//)
+    expect(s).toMatch(/\/proc\/self\/\s+\/proc\/slabinfo\s+\/proc\/stat\s+\/proc\/swaps\s+\/proc\/sys\//)
     await keys('wa', 'Tab')
     await until((x) => last_line(x) === 'mmsim> cat /proc/swaps', 'completion of /proc/swa')
 
@@ -104,7 +104,7 @@ describe.skipIf(!have_tmux)('mmsim shell on a terminal (tmux)', () => {
     expect(s).not.toContain('Filename')
     await keys('ps', 'Enter')
     s = await until((x) => x.includes('  PID COMMAND') && last_line(x) === 'mmsim>', 'ps after Ctrl-C')
-    expect(s).toMatch(/^  100 a {16}S  <- current$/m)
+    expect(s).toMatch(/^ {2}100 a {16}S {2}<- current$/m)
     expect(s).not.toContain('[exit')
 
     // Ctrl-D on an empty line ends the shell with status 0.

@@ -27,7 +27,7 @@ describe('mmsim shell', () => {
   it('completes commands, then /proc paths one component at a time, as bash does', () => {
     expect(complete_line('kmal', [])).toEqual([['kmalloc'], 'kmal'])
     expect(complete_line('ex', [])[0]).toEqual(['exit', 'explain'])
-    expect(complete_line('cat /proc/s', [])).toEqual([['/proc/self/', '/proc/slabinfo', '/proc/swaps', '/proc/sys/'], '/proc/s'])
+    expect(complete_line('cat /proc/s', [])).toEqual([['/proc/self/', '/proc/slabinfo', '/proc/stat', '/proc/swaps', '/proc/sys/'], '/proc/s'])
     expect(complete_line('cat /proc/self/sm', [])[0]).toEqual(['/proc/self/smaps', '/proc/self/smaps_rollup'])
     expect(complete_line('cat /proc/1', [100, 101])[0]).toEqual(['/proc/100/', '/proc/101/'])
     expect(complete_line('explain o', [])[0]).toEqual(['on', 'off'])
@@ -35,6 +35,15 @@ describe('mmsim shell', () => {
     const sh = new Shell({ machine: { ram: '64M' } })
     sh.line('spawn a', 1)
     expect(sh.complete('cat /proc/10')[0]).toEqual(['/proc/100/'])
+  })
+
+  it('vmstat prints procps\' report of the machine', () => {
+    // After a system call the process is current on its CPU: r is 1.
+    const out = session(['spawn a', 'mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS', 'vmstat'])
+    const lines = out[2].split('\n')
+    expect(lines[0]).toBe('$ vmstat')
+    expect(lines[1]).toBe('procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----')
+    expect(lines[3]).toMatch(/^ 1 {2}0 +0 +\d+ +0 +\d+ +0 +0 +\d+ +\d+ +0 +\d+ +\d+ +\d+ +\d+ +\d+ +0$/)
   })
 
   it('back undoes exactly the last step: the same kmalloc gets the same object again', () => {

@@ -55,6 +55,18 @@ export interface ProcView {
   readonly dirty: { readonly dirty_ratio: number; readonly dirty_background_ratio: number; readonly dirty_expire_centisecs: number }
   /** kernel.randomize_va_space. */
   randomize_va_space: number
+  /** Per-CPU time accounting of the simulated clock (/proc/stat). */
+  readonly cpustat: { readonly now_ns: number; readonly system_ns: readonly number[]; readonly iowait_ns: readonly number[] }
+  /** Interrupt lines and how often each was handled (kstat_irqs_usr()). */
+  readonly nr_irqs: number
+  irq_count(irq: number): number
+  /** Kernel: nr_context_switches(). */
+  readonly nr_switches: number
+  /** Kernel: total_forks. */
+  readonly total_forks: number
+  /** Kernel: nr_running(), nr_iowait(). */
+  nr_running(): number
+  nr_iowait(): number
 }
 
 /** A /proc path mmsim does not have: like open(2) it fails with ENOENT. */

@@ -20,6 +20,7 @@ import { oom_adj_show, oom_score_adj_show, oom_score_show } from './oom.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { sysctl_paths, sysctl_read, sysctl_write } from './proc_sysctl.js'
 import { LINUX_BANNER } from '../../include/version.js'
+import { stat_show } from './stat.js'
 
 type ProcShow = (v: ProcView) => string
 type PidShow = (v: ProcView, task: TaskStruct) => string
@@ -36,6 +37,7 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
   ['/proc/devices', devices_show],
+  ['/proc/stat', stat_show],
   // Kernel: fs/proc/version.c: linux_proc_banner, the boot log's first line.
   ['/proc/version', () => `${LINUX_BANNER}\n`],
 ])
