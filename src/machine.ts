@@ -824,6 +824,7 @@ class MachineProcView implements ProcView {
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
   get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }
   get nr_irqs(): number { return NR_IRQS }
+  get pcid(): boolean { return this.m.tlb.pcid }
   irq_count(irq: number): number { return this.m.irqs.count.get(irq) ?? 0 }
   get nr_switches(): number { return this.m.syscalls.sched.nr_switches }
   get total_forks(): number { return this.m.syscalls.pids.total_forks }

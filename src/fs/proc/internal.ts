@@ -55,6 +55,8 @@ export interface ProcView {
   readonly dirty: { readonly dirty_ratio: number; readonly dirty_background_ratio: number; readonly dirty_expire_centisecs: number }
   /** kernel.randomize_va_space. */
   randomize_va_space: number
+  /** X86_FEATURE_PCID in use: the TLB tags entries with PCIDs (MachineOptions.pcid). */
+  readonly pcid: boolean
   /** Per-CPU time accounting of the simulated clock (/proc/stat). */
   readonly cpustat: { readonly now_ns: number; readonly system_ns: readonly number[]; readonly iowait_ns: readonly number[] }
   /** Interrupt lines and how often each was handled (kstat_irqs_usr()). */

@@ -21,6 +21,7 @@ import type { TaskStruct } from '../../kernel/task.js'
 import { sysctl_paths, sysctl_read, sysctl_write } from './proc_sysctl.js'
 import { LINUX_BANNER } from '../../include/version.js'
 import { stat_show } from './stat.js'
+import { cpuinfo_show } from './cpuinfo.js'
 
 type ProcShow = (v: ProcView) => string
 type PidShow = (v: ProcView, task: TaskStruct) => string
@@ -38,6 +39,7 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
   ['/proc/devices', devices_show],
   ['/proc/stat', stat_show],
+  ['/proc/cpuinfo', cpuinfo_show],
   // Kernel: fs/proc/version.c: linux_proc_banner, the boot log's first line.
   ['/proc/version', () => `${LINUX_BANNER}\n`],
 ])
