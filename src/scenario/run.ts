@@ -16,6 +16,7 @@ import type { KmemCache } from '../mm/slab_common.js'
 import { GFP_KERNEL, format_gfp } from '../mm/gfp.js'
 import { ERRNO_DESCRIPTIONS, STRERROR, errno_name } from '../include/uapi/errno.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
+import { ErrnoError } from '../user/errors.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
 import { free, type FreeUnit } from '../user/free.js'
@@ -439,6 +440,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
         text = run.m.proc(real)
       } catch (e) {
         if (e instanceof ProcNotFound) throw new ScenarioRunError(`no file ${path} in this machine's /proc`)
+        if (e instanceof ErrnoError) throw new ScenarioRunError(`${path}: ${STRERROR[e.errno] ?? e.code}`)
         throw e
       }
       if (a.from !== undefined || a.until !== undefined) text = section(text, a.from as string | undefined, a.until as string | undefined)
@@ -453,6 +455,19 @@ function step(run: Run, s: Step, index: number): StepRecord {
       const smaps = run.m.proc(`/proc/${p.pid}/smaps`)
       const input = { pid: p.pid, cmdline: p.task.cmdline.join(' '), start_stack: BigInt(p.mm.start_stack), smaps, bits: run.m.arch.bits as 32 | 64 }
       Object.assign(rec, { who, call: `pmap ${p.pid}`, text: pmap(input) })
+      break
+    }
+    case 'sysctl': {
+      // sysctl -w NAME=VALUE: a write to /proc/sys/NAME (dots become slashes) by the current process, if any.
+      const [name, val] = typeof scalar === 'string' ? scalar.split('=') : [a.name as string, String(a.value as number)]
+      const p = run.current !== null ? run.procs.get(run.current) : undefined
+      Object.assign(rec, { who: run.current ?? '', call: `sysctl -w ${name}=${val}` })
+      try {
+        sys(rec, () => run.m.proc_write(`/proc/sys/${name.replace(/\./g, '/')}`, `${val}\n`, p))
+      } catch (e) {
+        if (e instanceof ProcNotFound) throw new ScenarioRunError(`cannot stat /proc/sys/${name.replace(/\./g, '/')}: No such file or directory`)
+        throw e
+      }
       break
     }
     case 'dmesg':
