@@ -191,6 +191,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         try {
           out(m.proc(path).replace(/\n$/, ''))
         } catch (e) {
+          // A write-only sysctl (vm.drop_caches): what cat(1) says, with its exit status.
+          if ((e as { code?: string }).code === 'EACCES') {
+            err(`mmsim: proc: ${rest[0]}: Permission denied`)
+            return 1
+          }
           if (!(e instanceof ProcNotFound)) throw e
           throw new UsageError(`proc: no file ${rest[0]} (there are ${proc_paths().join(', ')}, and /proc/self/{maps,smaps,smaps_rollup,status,...})`)
         }
