@@ -168,7 +168,10 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   try {
     if (parsed.values.help || cmd === 'help' || cmd === undefined) {
       out(USAGE)
-      return cmd === undefined && !parsed.values.help ? 2 : 0
+      if (cmd !== undefined || parsed.values.help) return 0
+      // No command: the usage, and the one line every usage error has.
+      err('mmsim: no command given (the commands are listed above; mmsim help prints them again)')
+      return 2
     }
     // --explain, --trace, --ftrace, --counters belong to the commands that run scenarios.
     let observe: ReturnType<typeof parse_observe_flags> | undefined
