@@ -47,8 +47,9 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read, proc_write } from './fs/proc/root.js'
-import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
-import { EEXIST, EINVAL, ENOENT } from './include/errno.js'
+import { ProcAccessDenied, ProcNotFound, type ProcView } from './fs/proc/internal.js'
+import { DropCaches } from './fs/drop_caches.js'
+import { EACCES, EEXIST, EINVAL, ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
 import { Syscalls } from './kernel/syscalls.js'
@@ -83,7 +84,7 @@ import { simple_module } from './drivers/simple.js'
 import { UioCore, uio_module } from './drivers/uio.js'
 import { uio_demo_module } from './drivers/uio_demo.js'
 import { framegrab_module } from './drivers/framegrab.js'
-import { IrqTable } from './drivers/irq.js'
+import { IrqTable, NR_IRQS } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
@@ -296,6 +297,8 @@ export class Machine {
   readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
+  /** vm.drop_caches (src/fs/drop_caches.ts). */
+  readonly drop_caches: DropCaches
   /** The system-call table: tasks by pid, the scheduler, every sys_* entry (src/kernel/syscalls.ts). */
   readonly syscalls: Syscalls
   /** What /proc reads of this machine (src/fs/proc/internal.ts). */
@@ -447,6 +450,7 @@ export class Machine {
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
+    this.drop_caches = new DropCaches(this.mm_env, (text) => this.printk.pr_info(text))
     const aslr = opts.randomize_va_space ?? 2
     if (aslr !== 0 && aslr !== 1 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0, 1 or 2`)
     const img = this.boot.image
@@ -697,10 +701,15 @@ export class Machine {
    * Write `text` to a /proc/sys file, as `echo 1 > /proc/sys/vm/overcommit_memory`
    * does (see src/fs/proc/proc_sysctl.ts for the files). Throws ErrnoError
    * (EINVAL for a bad or out-of-range value, EACCES for a sysctl mmsim keeps
-   * fixed) or ProcNotFound.
+   * fixed) or ProcNotFound. The writer is process `p`, or else the task
+   * running on the current CPU (the idle task swapper/N when none): it is
+   * who vm.drop_caches' log line names.
    */
-  proc_write(path: string, text: string): void {
-    const r = proc_write(this.proc_view, path, text)
+  proc_write(path: string, text: string, p?: Process): void {
+    const cpu = this.tlb.mmu.this_cpu
+    const t = p?.task ?? this.syscalls.sched.current[cpu]
+    const writer = t && t.exit_state === 0 ? { comm: t.comm, pid: t.pid } : { comm: `swapper/${cpu}`, pid: 0 }
+    const r = proc_write(this.proc_view, path, text, writer)
     if (r < 0) throw new ErrnoError(-r, 'write')
   }
 
@@ -724,7 +733,12 @@ export class Machine {
       }
       return r
     }
-    return proc_read(this.proc_view, path)
+    try {
+      return proc_read(this.proc_view, path)
+    } catch (e) {
+      if (e instanceof ProcAccessDenied) throw new ErrnoError(EACCES, 'open')
+      throw e
+    }
   }
 
   /**
@@ -833,6 +847,16 @@ class MachineProcView implements ProcView {
   get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
+  get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }
+  get nr_irqs(): number { return NR_IRQS }
+  get pcid(): boolean { return this.m.tlb.pcid }
+  get drop_caches(): DropCaches { return this.m.drop_caches }
+  irq_count(irq: number): number { return this.m.irqs.count.get(irq) ?? 0 }
+  get nr_switches(): number { return this.m.syscalls.sched.nr_switches }
+  get total_forks(): number { return this.m.syscalls.pids.total_forks }
+  // A task is running while it is some CPU's current task; nothing blocks across a step (the disk's waits end inside the fault).
+  nr_running(): number { return this.m.syscalls.sched.current.filter((t) => t !== null && t.exit_state === 0).length }
+  nr_iowait(): number { return 0 }
 }
 
 export { KernelBug }

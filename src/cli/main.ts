@@ -170,7 +170,10 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
   try {
     if (parsed.values.help || cmd === 'help' || cmd === undefined) {
       out(USAGE)
-      return cmd === undefined && !parsed.values.help ? 2 : 0
+      if (cmd !== undefined || parsed.values.help) return 0
+      // No command: the usage, and the one line every usage error has.
+      err('mmsim: no command given (the commands are listed above; mmsim help prints them again)')
+      return 2
     }
     // --explain, --trace, --ftrace, --counters belong to the commands that run scenarios.
     let observe: ReturnType<typeof parse_observe_flags> | undefined
@@ -194,6 +197,11 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         try {
           out(m.proc(path).replace(/\n$/, ''))
         } catch (e) {
+          // A write-only sysctl (vm.drop_caches): what cat(1) says, with its exit status.
+          if ((e as { code?: string }).code === 'EACCES') {
+            err(`mmsim: proc: ${rest[0]}: Permission denied`)
+            return 1
+          }
           if (!(e instanceof ProcNotFound)) throw e
           throw new UsageError(`proc: no file ${rest[0]} (there are ${proc_paths().join(', ')}, and /proc/self/{maps,smaps,smaps_rollup,status,...})`)
         }

@@ -31,7 +31,7 @@ import { add_to_swap, delete_from_swap_cache, free_swap_and_cache, __read_swap_c
 import { swap_duplicate, swap_free } from './swapfile.js'
 import { swap_writepage } from './page_io.js'
 import { swp_type } from './swap_h.js'
-import { PGMAJFAULT } from './vm_event_item.js'
+import { PGMAJFAULT, PGPGIN, PGPGOUT } from './vm_event_item.js'
 
 
 /** struct address_space of an in-memory file. */
@@ -325,6 +325,8 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   if (block) {
     env.physmem.write_at(pfn, 0, block, 0, PAGE_SIZE)
     pages.set(pfn, PG_mappedtodisk)
+    // submit_bio() counts a read's sectors (/proc/vmstat shows them as kB).
+    env.vmstat.count_vm_events(PGPGIN, PAGE_SIZE >> 9)
   }
   pages.set(pfn, PG_uptodate)
   if (mapping.backing === 'shmem') {
@@ -502,6 +504,7 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
       const block = new Uint8Array(PAGE_SIZE)
       env.physmem.copy_out(pfn, 0, block, 0, PAGE_SIZE)
       mapping.disk_blocks.set(index, block)
+      env.vmstat.count_vm_events(PGPGOUT, PAGE_SIZE >> 9)
       clear_page_dirty(env, pfn)
       // written back: the page now has its blocks allocated on disk
       env.pages.set(pfn, PG_mappedtodisk)

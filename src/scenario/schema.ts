@@ -118,6 +118,11 @@ export const OPS = {
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
   dmesg: z.union([z.literal(true), z.strictObject({ grep: Grep.optional(), ...common })]),
   free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
+  vmstat: z.union([z.literal(true), z.strictObject({ ...common })]),
+  sysctl: z.union([
+    z.string().regex(/^[a-z_][a-z0-9_.-]*=-?\d+$/, { error: 'expected NAME=VALUE, e.g. vm.drop_caches=3' }),
+    z.strictObject({ name: z.string().regex(/^[a-z_][a-z0-9_.-]*$/, { error: 'expected a sysctl name, e.g. vm.drop_caches' }), value: z.number().int(), ...common }),
+  ]),
   check: z.literal(true),
   why: z.union([Value, z.strictObject({ addr: Value.optional(), pfn: Value.optional(), ...common })]),
   // drivers, devices, cgroups, kernel threads, kmap

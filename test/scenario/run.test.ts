@@ -1,8 +1,10 @@
 /**
  * `mmsim run`: the examples run clean (every example in examples/ is
  * executed here, so none rots), a failed expect: or an unbound name stops
- * the run with one line naming the place, and mutated scenario files never
- * escape as a stack trace: exit 0, 1 or 2 and at most one line on stderr.
+ * the run with one line naming the place, and 1,000 mutated scenario files
+ * never escape as a stack trace: a malformed one is exit 2 and one line
+ * naming file, line and column; one that still loads exits 0, 1 or 2 with at
+ * most one line on stderr.
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -10,6 +12,7 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli/main.js'
+import { ScenarioFileError, load_scenario } from '../../src/scenario/load.js'
 
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort()
@@ -76,7 +79,7 @@ describe('mmsim run', () => {
     expect(recs[0].ret).toMatch(/^0xffff8880[0-9a-f]{8}$/)
   })
 
-  it('never escapes on mutated files: exit 0/1/2, at most one line on stderr', async () => {
+  it('never escapes on 1,000 mutated files: a malformed one is exit 2 and one FILE:LINE:COL line; others exit 0/1', async () => {
     const sources = examples.map((f) => readFileSync(EXAMPLES + f, 'utf8'))
     const mutation = fc.record({
       src: fc.nat(sources.length - 1),
@@ -85,6 +88,12 @@ describe('mmsim run', () => {
         { minLength: 1, maxLength: 4 },
       ),
     })
+    // Every file goes through the loader, whose error is the command's line (`mmsim: run: ` + message);
+    // the first 150 malformed files go through the command itself (exit 2, that line and nothing else),
+    // and the first 60 that still load run in full (each boots a machine and runs its steps).
+    let malformed = 0
+    let ran = 0
+    let via_main = 0
     await fc.assert(
       fc.asyncProperty(mutation, async ({ src, edits }) => {
         let t = sources[src]
@@ -99,13 +108,31 @@ describe('mmsim run', () => {
           else if (e.kind === 'drop-line') t = [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n')
           else t = [...lines.slice(0, li), lines[(li + 1) % lines.length], lines[li], ...lines.slice(li + 2)].join('\n')
         }
+        let loads = true
+        try {
+          load_scenario(t, 's.yaml')
+        } catch (e) {
+          if (!(e instanceof ScenarioFileError)) throw e
+          loads = false
+          malformed++
+          expect(e.message).toMatch(/^s\.yaml:\d+:\d+: \S[^\n]*$/)
+        }
+        if (loads ? ran++ >= 60 : via_main++ >= 150) return
         const r = await run_text(t)
-        expect([0, 1, 2]).toContain(r.code)
         expect(r.err.length).toBeLessThanOrEqual(1)
-        if (r.code !== 0) expect(r.err[0]).toMatch(/^mmsim: run: /)
+        if (!loads) {
+          expect(r.code).toBe(2)
+          expect(r.err[0]).toMatch(/^mmsim: run: \S+s\.yaml:\d+:\d+: \S/)
+          expect(r.out).toEqual([])
+        } else {
+          expect([0, 1, 2]).toContain(r.code)
+          if (r.code !== 0) expect(r.err[0]).toMatch(/^mmsim: run: /)
+        }
       }),
-      // SCENARIO_FUZZ_RUNS=1000 for a longer run.
-      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 150) },
+      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 1000) },
     )
+    // Most mutations break the file; both kinds were exercised.
+    expect(malformed).toBeGreaterThan(300)
+    expect(ran).toBeGreaterThan(20)
   })
 })

@@ -9,16 +9,18 @@
  * parses one integer as proc_dointvec does (leading blanks, an optional
  * sign, decimal digits, a trailing newline), checks the range where Linux's
  * table has one (proc_dointvec_minmax: -EINVAL outside) and sets the value
- * the simulation reads. Values mmsim keeps fixed (the dirty thresholds,
+ * the simulation reads (vm.drop_caches: src/fs/drop_caches.ts, write-only). Values mmsim keeps fixed (the dirty thresholds,
  * watermark_scale_factor) are read-only here: a write fails with EACCES.
  */
 import { EACCES, EINVAL } from '../../include/errno.js'
 import type { ProcView } from './internal.js'
+import type { DropCachesWriter } from '../drop_caches.js'
 
 export interface SysctlEntry {
-  show(v: ProcView): number
-  /** Sets the value (already parsed and range-checked); absent: read-only in mmsim. */
-  write?(v: ProcView, value: number): void
+  /** The value a read shows; absent: write-only (mode 0200, a read fails with EACCES even for root). */
+  show?(v: ProcView): number
+  /** Sets the value (already parsed and range-checked) for the task writing it; absent: read-only in mmsim. */
+  write?(v: ProcView, value: number, writer: DropCachesWriter): void
   readonly min?: number
   readonly max?: number
 }
@@ -39,6 +41,7 @@ const entries: ReadonlyMap<string, SysctlEntry> = new Map<string, SysctlEntry>([
   ['/proc/sys/vm/dirty_ratio', { show: (v) => v.dirty.dirty_ratio }],
   ['/proc/sys/vm/dirty_background_ratio', { show: (v) => v.dirty.dirty_background_ratio }],
   ['/proc/sys/vm/dirty_expire_centisecs', { show: (v) => v.dirty.dirty_expire_centisecs }],
+  ['/proc/sys/vm/drop_caches', { write: (v, x, w) => v.drop_caches.write(x, w), min: 1, max: 4 }],
   ['/proc/sys/kernel/randomize_va_space', { show: (v) => v.randomize_va_space, write: (v, x) => (v.randomize_va_space = x) }],
 ])
 
@@ -47,14 +50,15 @@ export function sysctl_paths(): string[] {
   return [...entries.keys()].sort()
 }
 
-/** The text of a sysctl file, or null when mmsim has no such sysctl. */
-export function sysctl_read(v: ProcView, path: string): string | null {
+/** The text of a sysctl file, -EACCES for a write-only one, or null when mmsim has no such sysctl. */
+export function sysctl_read(v: ProcView, path: string): string | number | null {
   const e = entries.get(path)
-  return e ? `${e.show(v)}\n` : null
+  if (!e) return null
+  return e.show ? `${e.show(v)}\n` : -EACCES
 }
 
 /** Kernel: proc_dointvec(_minmax)'s write side. 0, -errno, or null when there is no such sysctl. */
-export function sysctl_write(v: ProcView, path: string, text: string): number | null {
+export function sysctl_write(v: ProcView, path: string, text: string, writer: DropCachesWriter): number | null {
   const e = entries.get(path)
   if (!e) return null
   if (!e.write) return -EACCES
@@ -63,6 +67,6 @@ export function sysctl_write(v: ProcView, path: string, text: string): number | 
   const x = Number(m[1])
   if (!Number.isSafeInteger(x) || x > INT_MAX || x < -INT_MAX - 1) return -EINVAL
   if ((e.min !== undefined && x < e.min) || (e.max !== undefined && x > e.max)) return -EINVAL
-  e.write(v, x)
+  e.write(v, x, writer)
   return 0
 }
