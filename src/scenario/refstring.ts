@@ -6,9 +6,16 @@
 import { make_policy } from '../trace/policies/make.js'
 import type { PolicyName } from '../trace/policies/policy.js'
 import { linux_misses } from '../trace/linux.js'
+import type { ReclaimPolicy } from '../mm/replacement.js'
 
-/** The textbook policies, and `linux`: the kernel's own reclaim in a simulated memory cgroup (`mmsim trace --policy linux`). */
-export type ReplacementPolicy = PolicyName | 'linux'
+/**
+ * The textbook policies; `linux`: the kernel's own reclaim in a simulated
+ * memory cgroup (`mmsim trace --policy linux`); `kernel-fifo` ...
+ * `kernel-random`: the same simulated kernel reclaiming by that policy
+ * (`--reclaim`, src/mm/replacement.ts).
+ */
+export const KERNEL_POLICIES = ['kernel-fifo', 'kernel-lru', 'kernel-clock', 'kernel-random'] as const
+export type ReplacementPolicy = PolicyName | 'linux' | (typeof KERNEL_POLICIES)[number]
 
 /**
  * A table: the references on the first line, then one line per policy
@@ -34,13 +41,14 @@ export function replacement_table(refs: readonly number[], frames: number, polic
   const name_w = Math.max(4, ...policies.map((p) => p.length))
   const lines = [`${'refs'.padEnd(name_w)}  ${refs.map((r) => cell(String(r))).join(' ')}`]
   for (const name of policies) {
-    if (name === 'linux') {
-      const miss = linux_misses(dense, frames)
+    if (name === 'linux' || name.startsWith('kernel-')) {
+      const reclaim = name === 'linux' ? 'linux' : (name.slice('kernel-'.length) as ReclaimPolicy)
+      const miss = linux_misses(dense, frames, 1, reclaim)
       const n = miss.filter(Boolean).length
       lines.push(`${name.padEnd(name_w)}  ${miss.map((x) => cell(x ? 'M' : '.')).join(' ')}   ${n} misses, ${refs.length - n} hits`)
       continue
     }
-    const p = make_policy(name, frames)
+    const p = make_policy(name as PolicyName, frames)
     const marks: string[] = []
     for (let i = 0; i < dense.length; i++) {
       const before = p.misses

@@ -141,7 +141,7 @@ export const OPS = {
   replacement: z.strictObject({
     refs: z.union([z.string().regex(/^\s*\d+(\s*[ ,]\s*\d+)*\s*$/, { error: 'expected page numbers separated by spaces or commas' }), z.array(z.number().int().nonnegative()).min(1)]),
     frames: z.number().int().min(1).max(64),
-    policies: z.array(z.enum(['fifo', 'lru', 'clock', 'random', 'opt', 'linux'])).min(1).optional(),
+    policies: z.array(z.enum(['fifo', 'lru', 'clock', 'random', 'opt', 'linux', 'kernel-fifo', 'kernel-lru', 'kernel-clock', 'kernel-random'])).min(1).optional(),
     ...common,
   }),
 } as const
