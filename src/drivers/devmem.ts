@@ -29,6 +29,8 @@ import { SEEK_CUR, SEEK_SET } from '../include/uapi/fcntl.js'
 import type { File, FileOperations, Loff, UserPtr } from '../fs/fs.js'
 import { copy_from_user, copy_to_user } from '../mm/uaccess.js'
 import { remap_pfn_range } from '../mm/remap.js'
+import { generic_access_phys } from '../mm/access_remote.js'
+import type { VmOperations } from '../mm/mm_types.js'
 
 /** What /dev/mem needs of the machine. */
 export interface DevmemHost {
@@ -78,6 +80,9 @@ export function devmem_is_allowed(h: DevmemHost, pfn: number): 0 | 1 | 2 {
 function size_inside_page(p: number, count: number): number {
   return Math.min(PAGE_SIZE - (p % PAGE_SIZE), count)
 }
+
+/** Kernel: mmap_mem_ops: ptrace and /proc/<pid>/mem reach a /dev/mem mapping through the PTE's physical address. */
+const mmap_mem_ops: VmOperations = Object.freeze({ access: generic_access_phys })
 
 export function devmem_fops(h: DevmemHost): FileOperations {
   const valid_phys_addr_range = (p: number, count: number): boolean => p + count <= h.high_memory
@@ -151,6 +156,7 @@ export function devmem_fops(h: DevmemHost): FileOperations {
         if (!devmem_is_allowed(h, pfn)) return -EPERM
       }
       if (vma.vm_pgoff + size / PAGE_SIZE > h.nr_frames) return -EINVAL
+      vma.vm_ops = mmap_mem_ops
       if (remap_pfn_range(vma, vma.vm_start, vma.vm_pgoff, size)) return -EAGAIN
       return 0
     },

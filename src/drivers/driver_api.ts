@@ -59,6 +59,8 @@ export {
 } from '../mm/memory.js'
 export { VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTEXPAND, VM_DONTDUMP, VM_DONTCOPY, VM_SHARED, VM_WRITE, VM_MAYWRITE, VM_READ, VM_EXEC, VM_MAYEXEC } from '../mm/mm_types.js'
 export type { VmArea, VmFault, VmOperations } from '../mm/mm_types.js'
+/** Kernel: generic_access_phys(), the vm_ops->access of an I/O memory mapping (mm/memory.c). */
+export { generic_access_phys } from '../mm/access_remote.js'
 
 /** The task a driver runs for, as much as drivers read of it. */
 export interface CurrentTask {

@@ -112,6 +112,16 @@ export class Syscalls implements TaskEnv {
     return this.pids.tasks
   }
 
+  /**
+   * Run `fn` as a system call of `t` (entry, then the way back to user
+   * mode): for the calls whose body lives above the kernel layer (the
+   * /proc files a process reads and writes through their descriptors).
+   */
+  in_kernel<T>(t: TaskStruct, fn: () => T): T {
+    this.enter(t)
+    return this.done(fn())
+  }
+
   private enter(t: TaskStruct): void {
     this.sched.run(t)
     this.current = t
