@@ -257,6 +257,8 @@ export interface VmFile {
   /** FMODE_* bits (fadvise sets FMODE_RANDOM / FMODE_NOREUSE). */
   f_mode: number
   readonly f_mapping: AddressSpace
+  /** Kernel: file_inode(): the file's own inode, when f_mapping is not its page cache (/dev/mem: the iomem inode's). */
+  readonly f_inode?: MappingHost
   /** Path or name printed in /proc/<pid>/maps. */
   readonly name: string
   /** True for the object behind MAP_SHARED|MAP_ANONYMOUS (shmem_zero_setup; maps prints no name). */

@@ -13,6 +13,7 @@ import type { Vmalloc } from '../../mm/vmalloc.js'
 import type { MmEntry } from '../../kernel/mm_entry.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MmSysctl } from '../../mm/mm_types.js'
+import type { IomemResource } from '../../mm/resource.js'
 
 export interface ProcView {
   readonly arch: ArchProfile
@@ -20,6 +21,8 @@ export interface ProcView {
   readonly cpus: number
   /** The firmware map, memblock and kernel image of the boot. */
   readonly boot: BootMemory
+  /** The iomem resource tree (/proc/iomem). */
+  readonly iomem: IomemResource
   readonly page_alloc: PageAllocator
   readonly vmstat: VmStat
   readonly slab: SlabAllocator
