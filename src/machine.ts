@@ -34,6 +34,7 @@ import { check_page_alloc } from './mm/debug_vm.js'
 import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, kernel_image, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
 import { IomemResource, e820__reserve_resources } from './mm/resource.js'
+import type { CoredumpSysctl } from './kernel/fork.js'
 import { ShmemMapping } from './mm/shmem.js'
 import type { Range } from './mm/memblock.js'
 import { PageArray, HOST_BYTES_PER_PAGE } from './mm/page.js'
@@ -877,6 +878,7 @@ class MachineProcView implements ProcView {
   set page_cluster(v: number) { this.m.mm_env.swap.page_cluster = v }
   get watermark_scale_factor(): number { return WATERMARK_SCALE_FACTOR }
   get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
+  get coredump(): CoredumpSysctl { return this.m.syscalls.coredump }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
 }

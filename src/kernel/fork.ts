@@ -27,6 +27,15 @@ export interface TaskEnv {
   readonly mm: MmEntry
   /** init's limits (INIT_RLIMITS completed by fork_init()), which every process inherits. */
   readonly init_rlim: readonly Rlimit[]
+  /** kernel.core_pattern and kernel.core_uses_pid, and the kernel log the dumper reports to. */
+  readonly coredump: CoredumpSysctl
+}
+
+/** The core dump sysctls (fs/coredump.c) and printk for do_coredump()'s messages. */
+export interface CoredumpSysctl {
+  core_pattern: string
+  core_uses_pid: number
+  log(text: string): void
 }
 
 /** clone(2) flag: share the address space (a thread). */

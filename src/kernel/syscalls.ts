@@ -33,7 +33,7 @@ import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, type ProgramImage } from './exec.js'
 import type { KernelRandom } from '../include/random.js'
 import { do_exit, release_task } from './exit.js'
-import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
+import { copy_process, dup_task_struct, type CoredumpSysctl, type TaskEnv } from './fork.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
 import type { Kstatfs } from '../mm/shmem.js'
@@ -41,7 +41,7 @@ import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
-import { do_sigaction, force_sig_fault } from './signal.js'
+import { do_sigaction, force_sig_fault, sig_fatal_exit } from './signal.js'
 import { sys_getrlimit, sys_setrlimit } from './sys.js'
 import { CANONICAL_USER_END, user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
@@ -90,6 +90,7 @@ export class Syscalls implements TaskEnv {
   private readonly no_trap_end: number
   /** pr_warn() into the kernel log. */
   private readonly warn: (text: string) => void
+  readonly coredump: CoredumpSysctl
   /** pr_warn_once() sites that have printed. */
   private readonly warned = new Set<string>()
 
@@ -100,6 +101,7 @@ export class Syscalls implements TaskEnv {
     warn: (text: string) => void = () => undefined,
   ) {
     this.sleepers = new Sleepers(warn)
+    this.coredump = { core_pattern: 'core', core_uses_pid: 0, log: warn }
     this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
     this.warn = warn
     this.sched = new Scheduler(opts.nr_cpus, mmu)
@@ -177,7 +179,8 @@ export class Syscalls implements TaskEnv {
     const ignored_by_default = sig === SIGCHLD || sig === SIGURG || sig === SIGWINCH || sig === SIGCONT
     if (sig === SIGKILL || (h === 'SIG_DFL' && !ignored_by_default)) {
       this.sleepers.cancel(target)
-      do_exit(this, target, sig)
+      // the target's get_signal(): a coredump signal dumps its core first (SI_USER: no address)
+      sig_fatal_exit(this, target, sig, 0, 0)
     } else if (typeof h === 'function') {
       target.sigpending.add(sig)
       this.sleepers.interrupt(target)

@@ -102,6 +102,14 @@ export class Process {
     const signo = code & 0x7f
     return signo ? `signal:${SIGNAL_NAMES[signo] ?? signo}` : `exit:${(code >> 8) & 0xff}`
   }
+  /** WCOREDUMP of the wait status: it died of a signal and its core file was written whole (src/fs/coredump.ts). */
+  get core_dumped(): boolean {
+    return !this.alive && (this.task.exit_code & 0x7f) !== 0 && (this.task.exit_code & 0x80) !== 0
+  }
+  /** The path of the core file its fatal signal wrote (whole or cut at RLIMIT_CORE), null when none. */
+  get core_file(): string | null {
+    return this.task.core_file
+  }
   /** The address space (throws ErrnoError(ESRCH) once the process is dead). */
   get mm(): MmStruct {
     const mm = this.task.mm
