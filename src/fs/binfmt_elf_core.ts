@@ -24,8 +24,7 @@
 import { PAGE_SIZE } from '../include/page_types.js'
 import { get_dump_page } from '../mm/access_remote.js'
 import { put_page } from '../mm/rmap.js'
-import { VM_EXEC, VM_READ, VM_WRITE, vm_flags_test, type MmStruct } from '../mm/mm_types.js'
-import type { CoreVma } from './coredump.js'
+import { VM_EXEC, VM_READ, VM_WRITE, vm_flags_test, type MmStruct, type vm_flags_t } from '../mm/mm_types.js'
 
 export const ET_CORE = 4
 export const EM_386 = 3
@@ -39,6 +38,16 @@ export const NT_PRSTATUS = 1
 export const NT_PRPSINFO = 3
 export const NT_SIGINFO = 0x53494749
 export const NT_FILE = 0x46494c45
+
+/** Kernel: struct core_vma_metadata: what the dump keeps of each VMA. */
+export interface CoreVma {
+  readonly start: number
+  readonly end: number
+  readonly flags: vm_flags_t
+  readonly pgoff: number
+  readonly file: string | null
+  readonly dump_size: number
+}
 
 /** The task-side facts the notes carry. */
 export interface CoreNoteInfo {

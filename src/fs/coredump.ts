@@ -32,8 +32,8 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { O_CREAT, O_RDWR } from '../include/uapi/fcntl.js'
 import { get_dump_page } from '../mm/access_remote.js'
 import { put_page } from '../mm/rmap.js'
-import { VM_DONTDUMP, VM_EXEC, VM_IO, VM_READ, VM_SHARED, vm_flags_test, MMF_DUMP_FILTER_BITS, MMF_DUMP_FILTER_SHIFT, type MmStruct, type VmArea, type VmFile, type vm_flags_t } from '../mm/mm_types.js'
-import { elf_core_dump, type CoreNoteInfo } from './binfmt_elf_core.js'
+import { VM_DONTDUMP, VM_EXEC, VM_IO, VM_READ, VM_SHARED, vm_flags_test, MMF_DUMP_FILTER_BITS, MMF_DUMP_FILTER_SHIFT, type MmStruct, type VmArea, type VmFile } from '../mm/mm_types.js'
+import { elf_core_dump, type CoreNoteInfo, type CoreVma } from './binfmt_elf_core.js'
 import { fput } from './fs.js'
 import type { Loff } from '../include/ulong.js'
 
@@ -106,16 +106,6 @@ export function vma_dump_size(vma: VmArea, filter: number): number {
     return DUMP_SIZE_MAYBE_ELFHDR
   }
   return 0
-}
-
-/** Kernel: struct core_vma_metadata: what the dump keeps of each VMA. */
-export interface CoreVma {
-  readonly start: number
-  readonly end: number
-  readonly flags: vm_flags_t
-  readonly pgoff: number
-  readonly file: string | null
-  readonly dump_size: number
 }
 
 /**
