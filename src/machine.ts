@@ -34,6 +34,7 @@ import { check_page_alloc } from './mm/debug_vm.js'
 import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
 import { free_area_init, free_pages_memory, kernel_image, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
 import { IomemResource, e820__reserve_resources } from './mm/resource.js'
+import { check_creds } from './kernel/cred.js'
 import type { CoredumpSysctl } from './kernel/fork.js'
 import { ShmemMapping } from './mm/shmem.js'
 import type { Range } from './mm/memblock.js'
@@ -571,6 +572,8 @@ export class Machine {
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
     this.checkers.push(() => this.syscalls.sleepers.check())
+    // every live cred object still holds its task's ids (kernel/cred.ts: a write into one is S-A1's critical event)
+    this.checkers.push(() => check_creds(mm_entry, this.syscalls.tasks.values()))
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {

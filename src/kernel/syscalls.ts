@@ -17,7 +17,7 @@
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
 import { EBADF, EFAULT, EINTR, EINVAL, EMFILE, ENOMEM, ENOSYS, EPERM, ERESTARTSYS, ESRCH } from '../include/errno.js'
-import { CAP_KILL, CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
+import { CAP_KILL, CAP_SYS_ADMIN, cred_capable, cred_for_uid } from '../include/cred.js'
 import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
@@ -33,7 +33,8 @@ import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, type ProgramImage } from './exec.js'
 import type { KernelRandom } from '../include/random.js'
 import { do_exit, release_task } from './exit.js'
-import { copy_process, dup_task_struct, type CoredumpSysctl, type TaskEnv } from './fork.js'
+import { copy_process, dup_task_struct, free_task, type CoredumpSysctl, type TaskEnv } from './fork.js'
+import { prepare_creds } from './cred.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
 import type { Kstatfs } from '../mm/shmem.js'
@@ -210,11 +211,11 @@ export class Syscalls implements TaskEnv {
    * task, or -errno when its task_struct, stack or address space cannot be
    * made or the image cannot be mapped.
    */
-  spawn(name: string, uid: number, image: ProgramImage = default_image(name, this.mm.arch.bits)): TaskStruct | number {
+  spawn(name: string, uid: number, image: ProgramImage = default_image(name, this.mm.arch.bits), gid = uid): TaskStruct | number {
     const mm = this.mm.mm_alloc()
     if (!mm) return -ENOMEM
     // The new task runs the execve: it owns the mm (its cred and limits apply); its pid comes after.
-    const task = new TaskStruct(0, name, mm, uid, copy_rlimits(this.init_rlim))
+    const task = new TaskStruct(0, name, mm, cred_for_uid(uid, gid), copy_rlimits(this.init_rlim))
     mm.owner = task
     const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
     const r = exec_image(this.mm, mm, image, {
@@ -226,6 +227,12 @@ export class Syscalls implements TaskEnv {
     if (r.ret < 0 || !dup_task_struct(this, task)) {
       mmput(mm)
       return this.done(r.ret < 0 ? r.ret : -ENOMEM)
+    }
+    // the execve's prepare_exec_creds(): the cred in its own cred_jar object
+    if (!prepare_creds(this.mm, task)) {
+      free_task(this, task)
+      mmput(mm)
+      return this.done(-ENOMEM)
     }
     task.pid = task.tgid = this.pids.alloc_pid()
     task.cmdline = [...image.argv]

@@ -36,7 +36,6 @@ import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import type { PollFd } from '../include/uapi/poll.js'
 import { E_SLEEPING } from '../include/wait.js'
-import { cred_for_uid } from '../include/cred.js'
 import type { Sleeping } from '../kernel/wait.js'
 import { ProcessAsleep } from './errors.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
@@ -61,10 +60,9 @@ export interface SpawnOptions {
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
-  const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image)
+  const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image, o.gid ?? o.uid ?? 0)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
   t.signal.tty = o.tty ?? 0
-  if (o.gid !== undefined) t.cred = cred_for_uid(t.cred.uid, o.gid)
   return new Process(sys, t)
 }
 
