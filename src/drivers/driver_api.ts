@@ -19,7 +19,7 @@
  * itself is asking, which has every capability.
  */
 import { EFAULT } from '../include/errno.js'
-import { KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, type Printk } from '../include/printk.js'
+import type { Printk } from '../include/printk.js'
 import { cred_capable, type Cred } from '../include/cred.js'
 import { GFP_KERNEL, __GFP_COMP, type gfp_t } from '../mm/gfp.js'
 import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
@@ -137,24 +137,24 @@ export class DriverKernel {
     return this.h.current()
   }
 
-  // ---- printk ----
+  // ---- printk: the kernel log (one Printk per machine), each line at its level ----
   printk(level: number, text: string): void {
     this.h.printk.printk(level, text)
   }
   pr_info(text: string): void {
-    this.printk(KERN_INFO, text)
+    this.h.printk.pr_info(text)
   }
   pr_notice(text: string): void {
-    this.printk(KERN_NOTICE, text)
+    this.h.printk.pr_notice(text)
   }
   pr_warn(text: string): void {
-    this.printk(KERN_WARNING, text)
+    this.h.printk.pr_warn(text)
   }
   pr_err(text: string): void {
-    this.printk(KERN_ERR, text)
+    this.h.printk.pr_err(text)
   }
   pr_debug(text: string): void {
-    this.printk(KERN_DEBUG, text)
+    this.h.printk.pr_debug(text)
   }
 
   // ---- kernel memory ----
@@ -531,7 +531,7 @@ export class DriverKernel {
   /** Kernel: release_mem_region(). */
   release_mem_region(start: number, n: number): void {
     if (!this.h.devmem.iomem.release_region(start, n)) {
-      this.h.printk.printk(KERN_WARNING, `Trying to free nonexistent resource <0x${start.toString(16).padStart(16, '0')}-0x${(start + n - 1).toString(16).padStart(16, '0')}>`)
+      this.pr_warn(`Trying to free nonexistent resource <0x${start.toString(16).padStart(16, '0')}-0x${(start + n - 1).toString(16).padStart(16, '0')}>`)
       return
     }
     const first = Math.floor(start / PAGE_SIZE)

@@ -34,7 +34,7 @@
  * §4.3), not the book's quantum-for-page indexing.
  */
 import { EBUSY, EFAULT, EFBIG, EINVAL, ENODEV, ENOMEM, ENXIO } from '../../include/errno.js'
-import { O_ACCMODE, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../include/uapi/fcntl.js'
+import { O_ACCMODE, O_WRONLY } from '../../include/uapi/fcntl.js'
 import type { Module } from '../../include/module.js'
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
@@ -43,6 +43,7 @@ import {
   type DriverKernel, type KmemCache, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, SLAB_HWCACHE_ALIGN, VM_FAULT_SIGBUS, VM_FAULT_NOPAGE,
 } from '../driver_api.js'
 import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
+import { scull_llseek } from '../scull/scull.js'
 
 export const SCULLP_ORDER = 0
 export const SCULLP_QSET = 500
@@ -99,7 +100,7 @@ export class Scullp {
   ) {
     this.fops = {
       owner,
-      llseek: (f, off, whence) => this.scullp_llseek(f, off, whence),
+      llseek: (f, off, whence) => scull_llseek(f, off, whence, (f.private_data as ScullpDev).size),
       read: (f, buf, count, ppos) => this.scullp_read(f, buf, count, ppos),
       write: (f, buf, count, ppos) => this.scullp_write(f, buf, count, ppos),
       open: (inode, filp) => this.scullp_open(inode.i_cdev, filp),
@@ -225,18 +226,6 @@ export class Scullp {
     f_pos.pos += count
     if (dev.size < f_pos.pos) dev.size = f_pos.pos
     return count
-  }
-
-  private scullp_llseek(filp: File, off: number, whence: number): number {
-    const dev = filp.private_data as ScullpDev
-    let newpos: number
-    if (whence === SEEK_SET) newpos = off
-    else if (whence === SEEK_CUR) newpos = filp.f_pos + off
-    else if (whence === SEEK_END) newpos = dev.size + off
-    else return -EINVAL
-    if (newpos < 0) return -EINVAL
-    filp.f_pos = newpos
-    return newpos
   }
 
   // ---- mmap.c ----
