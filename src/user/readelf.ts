@@ -116,3 +116,24 @@ export function read_elf_core(b: Uint8Array): ElfCore {
     files,
   }
 }
+
+/** `readelf -l` of a core: the file type and the program headers in readelf's two-line layout. */
+export function readelf_l(c: ElfCore): string {
+  const w = c.class === 64 ? 16 : 8
+  const h = (x: number): string => `0x${x.toString(16).padStart(w, '0')}`
+  const out = [
+    '',
+    `Elf file type is ${c.type === 'CORE' ? 'CORE (Core file)' : c.type}`,
+    'Entry point 0x0',
+    `There are ${c.segments.length} program headers, starting at offset ${c.class === 64 ? 64 : 52}`,
+    '',
+    'Program Headers:',
+    `  Type           Offset${' '.repeat(w - 4)} VirtAddr${' '.repeat(w - 6)} PhysAddr`,
+    `                 FileSiz${' '.repeat(w - 5)} MemSiz${' '.repeat(w - 4)}  Flags  Align`,
+  ]
+  for (const s of c.segments) {
+    out.push(`  ${s.type.padEnd(14)} ${h(s.offset)} ${h(s.vaddr)} ${h(0)}`)
+    out.push(`                 ${h(s.filesz)} ${h(s.memsz)}  ${s.flags.padEnd(6)} 0x${s.align.toString(16)}`)
+  }
+  return out.join('\n') + '\n'
+}
