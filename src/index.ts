@@ -40,6 +40,7 @@ export { replay_scenario, ScenarioError, KERNEL_RELEASE } from './oracle/replay.
 export { load_scenario, ScenarioFileError, type Scenario, type Step } from './scenario/load.js'
 export { run_scenario, record_line, record_json, ScenarioExpectError, type StepRecord } from './scenario/run.js'
 export { pmap, type PmapMode } from './user/pmap.js'
+export { read_elf_core, type ElfCore, type ElfSegment, type ElfNote } from './user/readelf.js'
 export { proc_pid_pagemap } from './fs/proc/task_mmu.js'
 
 // Character-device drivers (issue 9): the API a driver programs against and what insmod loads.

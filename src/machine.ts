@@ -33,7 +33,12 @@ import { make_oom_host } from './kernel/oom_host.js'
 import { Tracer } from './include/trace.js'
 import { check_page_alloc } from './mm/debug_vm.js'
 import { check_page_alloc_touched } from './mm/debug_vm_touched.js'
-import { free_area_init, free_pages_memory, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
+import { free_area_init, free_pages_memory, kernel_image, memblock_free_all, parse_size, setup_memory, type BootMemory } from './mm/mm_init.js'
+import { IomemResource, e820__reserve_resources } from './mm/resource.js'
+import { check_creds } from './kernel/cred.js'
+import type { CoredumpSysctl } from './kernel/fork.js'
+import { ShmemMapping } from './mm/shmem.js'
+import type { Range } from './mm/memblock.js'
 import { PageArray, HOST_BYTES_PER_PAGE } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
 import type { FailPageAlloc } from './mm/fail_page_alloc.js'
@@ -76,7 +81,7 @@ import { ChrdevRegistry } from './fs/char_dev.js'
 import { chr_dev_init } from './drivers/mem.js'
 import { DriverKernel } from './drivers/driver_api.js'
 import { DriverMmapCheck } from './drivers/mmap_check.js'
-import type { DevmemHost, LockdownLevel } from './drivers/devmem.js'
+import { revoke_iomem, type DevmemHost, type LockdownLevel } from './drivers/devmem.js'
 import { ModuleLoader, type KernelModule, type ModuleParamValue } from './drivers/module.js'
 import { scull_module } from './drivers/scull/main.js'
 import { scullc_module, scullp_module, scullv_module } from './drivers/scullp/main.js'
@@ -164,6 +169,21 @@ export interface MachineOptions {
   /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
   strict_devmem?: boolean
   /**
+   * CONFIG_IO_STRICT_DEVMEM (default false, the Kconfig default): every
+   * region a driver claims is closed to /dev/mem above 1 MiB, and the claim
+   * revokes the /dev/mem mappings of it that exist (src/mm/resource.ts).
+   */
+  io_strict_devmem?: boolean
+  /** The iomem= boot parameter (default 'strict' with STRICT_DEVMEM): 'relaxed' lets /dev/mem reach claimed regions. */
+  iomem?: 'strict' | 'relaxed'
+  /**
+   * The memmap= boot parameter's `nn$ss` form (comma-separated): reserve nn
+   * bytes of RAM at ss ('1M$0x2000000'). The range becomes e820 Reserved:
+   * not System RAM, still backed by the simulated hardware, so /dev/mem
+   * may map it and a driver may claim it as its device's memory.
+   */
+  memmap?: string
+  /**
    * A machine as a kind of reader met it: 'modern' (the default) is
    * today's; 'ldd3' also loads the book's modules at boot with the book's
    * module parameters (scull, scullp, scullv, scullc, simple: LDD3_MODULES),
@@ -244,6 +264,8 @@ export class Machine {
   /** The slab allocator (SLUB or the classic SLAB) with kmalloc and the named caches. */
   readonly slab: SlabAllocator
   readonly boot: BootMemory
+  /** /proc/iomem's tree: the firmware map and the regions drivers claimed (src/mm/resource.ts). */
+  readonly iomem: IomemResource
   /** Page tables in frames: init_mm (swapper_pg_dir) and every pgd (src/mm/pgtable.ts). */
   readonly pgtables: PgTables
   /** vmalloc/vmap/ioremap and the vmap-area allocator (src/mm/vmalloc.ts). */
@@ -350,9 +372,16 @@ export class Machine {
     this.printk.now = () => clock.now()
     this.trace.now = () => clock.now()
     this.printk.pr_info(LINUX_BANNER)
-    this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}`)
+    this.printk.pr_info(`Command line: console=ttyS0 root=/dev/vda${opts.init_on_alloc ? ' init_on_alloc=1' : ''}${opts.init_on_free ? ' init_on_free=1' : ''}${opts.memmap !== undefined ? ` memmap=${String(opts.memmap)}` : ''}${opts.iomem !== undefined ? ` iomem=${String(opts.iomem)}` : ''}`)
     // setup_arch(): firmware map, memblock, early reservations.
-    this.boot = setup_memory(this.arch, ram, cpus, this.printk)
+    this.boot = setup_memory(this.arch, ram, cpus, this.printk, parse_memmap(opts.memmap, ram))
+    const iomem_opt = opts.iomem ?? 'strict'
+    if (iomem_opt !== 'strict' && iomem_opt !== 'relaxed') throw new MachineConfigError(`iomem: '${String(opts.iomem)}' is not 'strict' or 'relaxed'`)
+    this.iomem = new IomemResource(this.arch.max_phys, {
+      strict_iomem_checks: (opts.strict_devmem ?? true) && iomem_opt === 'strict',
+      io_strict_devmem: (opts.strict_devmem ?? true) && (opts.io_strict_devmem ?? false),
+    })
+    e820__reserve_resources(this.iomem, this.boot.e820, this.boot.image)
     this.physmem = new PhysMem(this.boot.max_pfn)
     this.pages = new PageArray(this.boot.max_pfn)
     const zones = free_area_init(this.arch, this.boot, this.pages, this.printk)
@@ -476,11 +505,15 @@ export class Machine {
       read_phys: (pa, len) => physmem.read(pa, len),
       write_phys: (pa, data) => physmem.write(pa, data),
       strict_devmem: opts.strict_devmem ?? true,
+      iomem: this.iomem,
+      // iomem_init_inode(): the one address_space every /dev/mem file maps through
+      iomem_mapping: new ShmemMapping(this.mm_env.next_id(), 'shmem'),
       lockdown: opts.lockdown ?? 'none',
       comm: () => this.syscalls.current?.comm ?? '',
       notice: (text) => this.printk.printk(KERN_NOTICE, text),
     }
     chr_dev_init(this.chrdevs, (path, mode, dev) => fs.mknod(path, mode, dev), devmem)
+    this.iomem.revoke = (res) => revoke_iomem(devmem, res)
     const mm_entry = make_mm_entry(this.arch, this.mm_env, fs, kobjs, specials, this.thread_stacks)
     this.syscalls = new Syscalls(mm_entry, mmu_sched(this.tlb), { nr_cpus: cpus, random: this.random, randomize_va_space: aslr, clock }, (text) => this.printk.pr_warn(text))
     const sys = this.syscalls
@@ -554,6 +587,8 @@ export class Machine {
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
     this.checkers.push(() => this.syscalls.sleepers.check())
+    // every live cred object still holds its task's ids (kernel/cred.ts: a write into one is S-A1's critical event)
+    this.checkers.push(() => check_creds(mm_entry, this.syscalls.tasks.values()))
     this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {
@@ -819,11 +854,37 @@ export class Machine {
 }
 
 /** The narrow view /proc formats its files from: the machine's parts, live values through getters. */
+/**
+ * The memmap= parameter's nn$ss ranges. Each must be page-aligned RAM above
+ * 1 MiB clear of the kernel image (mmsim refuses what would break its boot).
+ */
+function parse_memmap(v: string | undefined, ram: number): Range[] {
+  if (v === undefined) return []
+  if (typeof v !== 'string') throw new MachineConfigError(`memmap: '${String(v)}' is not a string like 1M$0x2000000`)
+  const num = (t: string): number => {
+    const m = /^(0x[0-9a-f]+|\d+)([KMG]?)$/i.exec(t)
+    if (!m) return NaN
+    return Number(m[1]) * { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G']
+  }
+  const img = kernel_image(ram)
+  const low_ram_end = Math.min(ram, 3 * 1024 ** 3) - 0x20000
+  return v.split(',').map((one) => {
+    const [nn, ss, extra] = one.split('$')
+    const size = num(nn ?? ''), base = num(ss ?? '')
+    if (extra !== undefined || !(size > 0) || !(base >= 0)) throw new MachineConfigError(`memmap: '${one}' is not nn$ss (a size and an address, like 1M$0x2000000)`)
+    if (size % 4096 || base % 4096) throw new MachineConfigError(`memmap: '${one}' is not page-aligned`)
+    if (base < 1024 ** 2 || base + size > low_ram_end) throw new MachineConfigError(`memmap: '${one}' is not inside the RAM between 1 MiB and 0x${low_ram_end.toString(16)}`)
+    if (base < img._end && base + size > img._text) throw new MachineConfigError(`memmap: '${one}' overlaps the kernel image (0x${img._text.toString(16)}-0x${(img._end - 1).toString(16)})`)
+    return { base, end: base + size, name: 'reserved' }
+  })
+}
+
 class MachineProcView implements ProcView {
   constructor(private readonly m: Machine) {}
   get arch(): ArchProfile { return this.m.arch }
   get cpus(): number { return this.m.cpus }
   get boot(): BootMemory { return this.m.boot }
+  get iomem(): IomemResource { return this.m.iomem }
   get page_alloc(): PageAllocator { return this.m.page_alloc }
   get vmstat(): VmStat { return this.m.vmstat }
   get slab(): SlabAllocator { return this.m.slab }
@@ -845,6 +906,7 @@ class MachineProcView implements ProcView {
   set page_cluster(v: number) { this.m.mm_env.swap.page_cluster = v }
   get watermark_scale_factor(): number { return WATERMARK_SCALE_FACTOR }
   get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
+  get coredump(): CoredumpSysctl { return this.m.syscalls.coredump }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
   get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }

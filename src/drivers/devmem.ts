@@ -10,8 +10,13 @@
  *    it off) decides per page: System RAM below 1 MiB reads as zeros and
  *    swallows writes (2), other System RAM is refused (0), what is not RAM
  *    (the legacy VGA/BIOS hole, firmware-reserved ranges, MMIO) is allowed
- *    (1). No driver claims iomem exclusively here, so that rule never
- *    applies;
+ *    (1) unless a driver claimed it exclusively (request_mem_region_exclusive,
+ *    or any claim with CONFIG_IO_STRICT_DEVMEM: iomem_is_exclusive), which
+ *    refuses it above 1 MiB (0; the low MiB bypasses the rule);
+ *  - every /dev/mem file maps through the iomem inode's address_space
+ *    (open_mem sets f_mapping): with CONFIG_IO_STRICT_DEVMEM a driver's
+ *    claim revokes what /dev/mem users mapped of it (revoke_iomem: their
+ *    PTEs are zapped, the next access is SIGBUS);
  *  - read and write reach only the direct-mapped RAM (valid_phys_addr_range:
  *    below high_memory, EFAULT past it), a page at a time; a refused page is
  *    EPERM;
@@ -29,6 +34,10 @@ import { SEEK_CUR, SEEK_SET } from '../include/uapi/fcntl.js'
 import type { File, FileOperations, Loff, UserPtr } from '../fs/fs.js'
 import { copy_from_user, copy_to_user } from '../mm/uaccess.js'
 import { remap_pfn_range } from '../mm/remap.js'
+import { generic_access_phys } from '../mm/access_remote.js'
+import type { AddressSpace, VmOperations } from '../mm/mm_types.js'
+import type { IomemResource, Resource } from '../mm/resource.js'
+import { unmap_mapping_pages } from '../mm/truncate.js'
 
 /** What /dev/mem needs of the machine. */
 export interface DevmemHost {
@@ -45,6 +54,10 @@ export interface DevmemHost {
   read_phys(pa: number, len: number): Uint8Array
   write_phys(pa: number, data: Uint8Array): void
   readonly strict_devmem: boolean
+  /** The iomem resource tree (the claims iomem_is_exclusive() reads). */
+  readonly iomem: IomemResource
+  /** The iomem inode's address_space: every /dev/mem file's f_mapping (iomem_get_mapping()). */
+  readonly iomem_mapping: AddressSpace
   /** The lockdown= level the machine booted with (security/lockdown/lockdown.c). */
   readonly lockdown: LockdownLevel
   /** current->comm of the running system call ('' outside one). */
@@ -71,13 +84,32 @@ export function security_locked_down_dev_mem(h: DevmemHost): number {
 export function devmem_is_allowed(h: DevmemHost, pfn: number): 0 | 1 | 2 {
   if (!h.strict_devmem) return 1
   if (h.is_system_ram(pfn)) return pfn < 256 ? 2 : 0
+  // after the RAM test: System RAM is itself a busy resource
+  if (h.iomem.iomem_is_exclusive(pfn * PAGE_SIZE)) return pfn < 256 ? 1 : 0
   return 1
+}
+
+/**
+ * Kernel: revoke_iomem() (CONFIG_IO_STRICT_DEVMEM only): a driver claimed
+ * res; unless /dev/mem still allows both its first and last page
+ * (iomem=relaxed, the low MiB), zap every /dev/mem PTE of it and of COW
+ * copies made from it (unmap_mapping_range(..., even_cows 1)).
+ */
+export function revoke_iomem(h: DevmemHost, res: Resource): void {
+  if (!h.iomem.opts.io_strict_devmem) return
+  const first = Math.floor(res.start / PAGE_SIZE)
+  const last = Math.floor(res.end / PAGE_SIZE)
+  if (devmem_is_allowed(h, first) && devmem_is_allowed(h, last)) return
+  unmap_mapping_pages(h.iomem_mapping, first, last, true)
 }
 
 /** Kernel: size_inside_page(). */
 function size_inside_page(p: number, count: number): number {
   return Math.min(PAGE_SIZE - (p % PAGE_SIZE), count)
 }
+
+/** Kernel: mmap_mem_ops: ptrace and /proc/<pid>/mem reach a /dev/mem mapping through the PTE's physical address. */
+const mmap_mem_ops: VmOperations = Object.freeze({ access: generic_access_phys })
 
 export function devmem_fops(h: DevmemHost): FileOperations {
   const valid_phys_addr_range = (p: number, count: number): boolean => p + count <= h.high_memory
@@ -88,6 +120,8 @@ export function devmem_fops(h: DevmemHost): FileOperations {
       const rc = security_locked_down_dev_mem(h)
       if (rc) return rc
       filp.f_unsigned_offset = true
+      // open_port(): one address space for all, so a claim can revoke every mapping of its range
+      filp.f_mapping = h.iomem_mapping
       return 0
     },
     /** Kernel: memory_lseek(): SET and CUR; a result among the top 4095 values is EOVERFLOW. */
@@ -151,6 +185,7 @@ export function devmem_fops(h: DevmemHost): FileOperations {
         if (!devmem_is_allowed(h, pfn)) return -EPERM
       }
       if (vma.vm_pgoff + size / PAGE_SIZE > h.nr_frames) return -EINVAL
+      vma.vm_ops = mmap_mem_ops
       if (remap_pfn_range(vma, vma.vm_start, vma.vm_pgoff, size)) return -EAGAIN
       return 0
     },

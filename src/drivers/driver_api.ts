@@ -19,7 +19,7 @@
  * itself is asking, which has every capability.
  */
 import { EFAULT } from '../include/errno.js'
-import { KERN_DEBUG, KERN_ERR, KERN_INFO, KERN_NOTICE, KERN_WARNING, type Printk } from '../include/printk.js'
+import type { Printk } from '../include/printk.js'
 import { cred_capable, type Cred } from '../include/cred.js'
 import { GFP_KERNEL, __GFP_COMP, type gfp_t } from '../mm/gfp.js'
 import type { KmemCache, SlabAllocator } from '../mm/slab_common.js'
@@ -42,6 +42,7 @@ import { put_page as mm_put_page } from '../mm/rmap.js'
 import { vm_page_prot } from '../mm/memory.js'
 import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
+import { IORESOURCE_EXCLUSIVE } from '../mm/resource.js'
 import type { DriverMmapCheck } from './mmap_check.js'
 import { devmem_is_allowed, security_locked_down_dev_mem, type DevmemHost } from './devmem.js'
 import { E_SLEEPING, WaitQueueHead } from '../include/wait.js'
@@ -51,7 +52,7 @@ import type { Sysfs, SysfsShow } from '../fs/sysfs.js'
 import type { IrqHandler, IrqTable } from './irq.js'
 import type { UioCoreApi, UioInfo } from './uio_driver.js'
 import { type DmaDevice, dma_direct_alloc, dma_direct_free, dma_direct_mmap, dma_set_mask_and_coherent, get_order } from '../mm/dma.js'
-import { EBUSY, ENOENT, ERESTARTSYS } from '../include/errno.js'
+import { EBUSY, EINVAL, ENOENT, ERESTARTSYS } from '../include/errno.js'
 
 export { GFP_KERNEL }
 export {
@@ -59,6 +60,8 @@ export {
 } from '../mm/memory.js'
 export { VM_IO, VM_PFNMAP, VM_MIXEDMAP, VM_DONTEXPAND, VM_DONTDUMP, VM_DONTCOPY, VM_SHARED, VM_WRITE, VM_MAYWRITE, VM_READ, VM_EXEC, VM_MAYEXEC } from '../mm/mm_types.js'
 export type { VmArea, VmFault, VmOperations } from '../mm/mm_types.js'
+/** Kernel: generic_access_phys(), the vm_ops->access of an I/O memory mapping (mm/memory.c). */
+export { generic_access_phys } from '../mm/access_remote.js'
 
 /** The task a driver runs for, as much as drivers read of it. */
 export interface CurrentTask {
@@ -134,24 +137,24 @@ export class DriverKernel {
     return this.h.current()
   }
 
-  // ---- printk ----
+  // ---- printk: the kernel log (one Printk per machine), each line at its level ----
   printk(level: number, text: string): void {
     this.h.printk.printk(level, text)
   }
   pr_info(text: string): void {
-    this.printk(KERN_INFO, text)
+    this.h.printk.pr_info(text)
   }
   pr_notice(text: string): void {
-    this.printk(KERN_NOTICE, text)
+    this.h.printk.pr_notice(text)
   }
   pr_warn(text: string): void {
-    this.printk(KERN_WARNING, text)
+    this.h.printk.pr_warn(text)
   }
   pr_err(text: string): void {
-    this.printk(KERN_ERR, text)
+    this.h.printk.pr_err(text)
   }
   pr_debug(text: string): void {
-    this.printk(KERN_DEBUG, text)
+    this.h.printk.pr_debug(text)
   }
 
   // ---- kernel memory ----
@@ -499,20 +502,38 @@ export class DriverKernel {
   }
   /**
    * Kernel: request_mem_region(): claim a device's physical range (MMIO, not
-   * RAM) for this module: 0, or -EBUSY when it is System RAM or claimed.
-   * The checker then lets the module map those frames.
+   * RAM) for this module in the iomem tree (/proc/iomem shows it under
+   * `name`, the module's name by default): 0, or -EBUSY when it overlaps
+   * System RAM, the low MiB's busy ranges or another claim (Linux returns
+   * NULL). The checker then lets the module map those frames. With
+   * CONFIG_IO_STRICT_DEVMEM the claim closes the range to /dev/mem and
+   * revokes its /dev/mem mappings.
    */
-  request_mem_region(start: number, n: number): number {
+  request_mem_region(start: number, n: number, name: string = this.who): number {
+    return this.__request_mem_region(start, n, name, 0)
+  }
+  /**
+   * Kernel: request_mem_region_exclusive(): the same claim marked
+   * IORESOURCE_EXCLUSIVE: /dev/mem may no longer map or read the range above
+   * 1 MiB (devmem_is_allowed), whatever CONFIG_IO_STRICT_DEVMEM says.
+   */
+  request_mem_region_exclusive(start: number, n: number, name: string = this.who): number {
+    return this.__request_mem_region(start, n, name, IORESOURCE_EXCLUSIVE)
+  }
+  private __request_mem_region(start: number, n: number, name: string, flags: number): number {
+    if (!(Number.isInteger(start) && Number.isInteger(n) && start >= 0 && n > 0)) return -EINVAL
+    if (!this.h.devmem.iomem.request_region(start, n, name, flags)) return -EBUSY
     const first = Math.floor(start / PAGE_SIZE)
     const last = Math.ceil((start + n) / PAGE_SIZE)
-    for (let p = first; p < last; p++) {
-      if (this.h.devmem.is_system_ram(p) || this.h.check.owner_of(p) !== null) return -EBUSY
-    }
     this.h.check.own(this.who, first, last - first)
     return 0
   }
   /** Kernel: release_mem_region(). */
   release_mem_region(start: number, n: number): void {
+    if (!this.h.devmem.iomem.release_region(start, n)) {
+      this.pr_warn(`Trying to free nonexistent resource <0x${start.toString(16).padStart(16, '0')}-0x${(start + n - 1).toString(16).padStart(16, '0')}>`)
+      return
+    }
     const first = Math.floor(start / PAGE_SIZE)
     this.h.check.disown(first, Math.ceil((start + n) / PAGE_SIZE) - first)
   }

@@ -41,7 +41,7 @@ import type { Cdev } from '../fs/char_dev.js'
 import { try_module_get, module_put, type Module } from '../include/module.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import type { WaitQueueHead } from '../include/wait.js'
-import { type DriverKernel, type VmArea, type VmOperations, VM_DONTDUMP, VM_DONTEXPAND, VM_FAULT_SIGBUS } from './driver_api.js'
+import { type DriverKernel, type VmArea, type VmOperations, VM_DONTDUMP, VM_DONTEXPAND, VM_FAULT_SIGBUS, generic_access_phys } from './driver_api.js'
 import { vm_flags_or } from '../mm/mm_types.js'
 import { IRQ_HANDLED } from './irq.js'
 import type { KernelModule, ModuleParamValue } from './module.js'
@@ -256,19 +256,8 @@ export class UioCore implements UioCoreApi {
         return 0
       },
     }
-    const physical_vm_ops: VmOperations = {
-      /** Kernel: generic_access_phys(): ptrace and /proc/<pid>/mem reach the registers. */
-      access: (vma, addr, buf, write) => {
-        const off = addr - vma.vm_start
-        const mem = (vma.vm_private_data as UioDevice).info?.mem[vma.vm_pgoff]
-        if (!mem || off < 0 || off + buf.length > vma.vm_end - vma.vm_start) return -EINVAL
-        const io = k.ioremap(mem.addr + off, buf.length)
-        if (!io) return -EINVAL
-        if (write) k.memcpy_toio(io, 0, buf)
-        else buf.set(k.memcpy_fromio(io, 0, buf.length))
-        return buf.length
-      },
-    }
+    /** Kernel: uio_physical_vm_ops: ptrace and /proc/<pid>/mem reach the registers through the PTE. */
+    const physical_vm_ops: VmOperations = { access: generic_access_phys }
     const listener = (f: File): UioListener => f.private_data as UioListener
     return {
       owner,

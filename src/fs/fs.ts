@@ -187,6 +187,8 @@ export class File implements VmFile {
   f_unsigned_offset = false
   /** f_ra: the readahead window, sized by the device when the file is opened (do_dentry_open()). */
   readonly f_ra: FileRaState
+  /** f_mapping: the inode's page cache, or what a driver's open points it at (/dev/mem: the iomem inode's). */
+  f_mapping: AddressSpace
 
   constructor(
     readonly f_inode: Inode,
@@ -200,12 +202,9 @@ export class File implements VmFile {
     readonly name: string,
   ) {
     this.f_ra = file_ra_state_init(f_inode.i_mapping)
+    this.f_mapping = f_inode.i_mapping
   }
 
-  /** f_mapping: the inode's page cache. */
-  get f_mapping(): AddressSpace {
-    return this.f_inode.i_mapping
-  }
 
   /** The mm's view of f_op->mmap: a device's hook, null for a device without one, absent for regular files. */
   get f_mmap(): ((vma: VmArea) => number) | null | undefined {

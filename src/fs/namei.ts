@@ -131,6 +131,8 @@ export class FsNamespace {
     const sb = this.shm_mnt
     const inode = sb.s_type.create(sb, S_IFREG | mode)
     if (typeof inode === 'number') return inode
+    // __shmem_file_setup(): clear_nlink(), the file is unlinked (a core dump counts it as anonymous shared memory)
+    inode.i_nlink = 0
     return new File(inode, FMODE_READ | FMODE_WRITE, O_RDWR, inode.i_fop, `/memfd:${name} (deleted)`)
   }
 

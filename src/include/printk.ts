@@ -31,6 +31,9 @@ export class Printk {
   pr_info(text: string): void {
     this.printk(KERN_INFO, text)
   }
+  pr_notice(text: string): void {
+    this.printk(KERN_NOTICE, text)
+  }
   pr_warn(text: string): void {
     this.printk(KERN_WARNING, text)
   }

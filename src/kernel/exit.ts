@@ -12,6 +12,7 @@
 import { put_files_struct } from '../fs/file.js'
 import type { TaskEnv } from './fork.js'
 import { mmdrop, mmput } from './sched_mm.js'
+import { put_cred } from './cred.js'
 import { EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, type TaskStruct } from './task.js'
 
 /** Kernel: do_exit(): `exit_code` is the wait status (signo, or code << 8). */
@@ -44,6 +45,8 @@ export function release_task(env: TaskEnv, task: TaskStruct): void {
     task.signal.oom_mm = null
     mmdrop(oom_mm)
   }
+  // __put_task_struct() -> exit_creds()
+  put_cred(env.mm, task)
   if (task.kaddr) env.mm.free_task_struct(task.kaddr)
   task.kaddr = 0
   task.exit_state = EXIT_DEAD

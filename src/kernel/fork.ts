@@ -21,12 +21,22 @@ import { dup_mm, mmget } from './sched_mm.js'
 import { TASK_INTERRUPTIBLE, TaskStruct } from './task.js'
 
 /** What task creation and teardown use of the machine. */
+import { get_cred, prepare_creds, put_cred } from './cred.js'
 export interface TaskEnv {
   readonly pids: PidTable
   readonly sched: Scheduler
   readonly mm: MmEntry
   /** init's limits (INIT_RLIMITS completed by fork_init()), which every process inherits. */
   readonly init_rlim: readonly Rlimit[]
+  /** kernel.core_pattern and kernel.core_uses_pid, and the kernel log the dumper reports to. */
+  readonly coredump: CoredumpSysctl
+}
+
+/** The core dump sysctls (fs/coredump.c) and printk for do_coredump()'s messages. */
+export interface CoredumpSysctl {
+  core_pattern: string
+  core_uses_pid: number
+  log(text: string): void
 }
 
 /** clone(2) flag: share the address space (a thread). */
@@ -55,6 +65,12 @@ export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0):
   const cred = parent.cred
   const t = new TaskStruct(0, parent.comm, null, cred, copy_rlimits(parent.signal.rlim))
   if (!dup_task_struct(env, t)) return -ENOMEM
+  // copy_creds(): a thread shares the cred; a process gets its own copy (prepare_creds)
+  if (clone_flags & CLONE_VM) get_cred(env.mm, t, parent)
+  else if (parent.cred_kaddr && !prepare_creds(env.mm, t)) {
+    free_task(env, t)
+    return -ENOMEM
+  }
   const exempt = cred.uid === 0 || cred_capable(cred, CAP_SYS_RESOURCE) || cred_capable(cred, CAP_SYS_ADMIN)
   if (!exempt && env.pids.nr_processes(cred.uid) >= parent.signal.rlim[RLIMIT_NPROC].rlim_cur) {
     free_task(env, t)
@@ -96,6 +112,7 @@ export function copy_process(env: TaskEnv, parent: TaskStruct, clone_flags = 0):
 
 /** Kernel: free_task(): the task_struct and kernel stack go back to their allocators. */
 export function free_task(env: TaskEnv, t: TaskStruct): void {
+  put_cred(env.mm, t)
   if (t.stack) env.mm.free_thread_stack(t.stack)
   if (t.kaddr) env.mm.free_task_struct(t.kaddr)
   t.stack = t.kaddr = 0

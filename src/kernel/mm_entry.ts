@@ -45,6 +45,13 @@ export interface MmEntry {
   alloc_task_struct(): number
   /** Kernel: free_task_struct(). */
   free_task_struct(addr: number): void
+  /** Kernel: kmem_cache_alloc(cred_jar): a struct cred object's address (0 when out of memory). */
+  alloc_cred(): number
+  /** Kernel: kmem_cache_free(cred_jar). */
+  free_cred(addr: number): void
+  /** Bytes of kernel memory at a direct-map address (a slab object's fields). */
+  kmem_read(addr: number, len: number): Uint8Array
+  kmem_write(addr: number, data: Uint8Array): void
   /** Kernel: alloc_thread_stack_node(): the task's kernel stack address, 0 on failure. */
   alloc_thread_stack(): number
   /** Kernel: free_thread_stack() (put_task_stack() once the dead task is switched away). */

@@ -9,6 +9,8 @@
  * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
  * plain field of the env, which the machine reads.
  */
+import { PAGE_SIZE } from '../include/page_types.js'
+import { offset_in_page } from '../include/wide.js'
 import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
@@ -246,6 +248,18 @@ export function make_mm_entry(
     },
     alloc_task_struct: () => objs.alloc('task_struct', 'dup_task_struct'),
     free_task_struct: (addr) => objs.free('task_struct', 'free_task', addr),
+    alloc_cred: () => objs.alloc('cred_jar', 'prepare_creds'),
+    free_cred: (addr) => objs.free('cred_jar', 'put_cred_rcu', addr),
+    kmem_read: (addr, len) => {
+      const pa = objs.slab.pa
+      const pfn = pa.virt_to_pfn(addr)
+      return pa.physmem.read(pfn * PAGE_SIZE + offset_in_page(addr), len)
+    },
+    kmem_write: (addr, data) => {
+      const pa = objs.slab.pa
+      const pfn = pa.virt_to_pfn(addr)
+      pa.physmem.write(pfn * PAGE_SIZE + offset_in_page(addr), data)
+    },
     mm_alloc: () => mm_alloc(env, arch.TASK_SIZE),
     totalram_pages: () => env.totalram_pages(),
     dup_mm,

@@ -25,6 +25,7 @@ import {
   vm_flags_and,
   vm_flags_test,
   get_mm_rss,
+  MMF_INIT_BITS,
 } from '../mm/mm_types.js'
 import { vm_area_dup, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
 import { anon_vma_fork } from '../mm/rmap.js'
@@ -94,6 +95,8 @@ export function dup_mm(oldmm: MmStruct): MmStruct | null {
   mm.arg_end = oldmm.arg_end
   mm.env_start = oldmm.env_start
   mm.env_end = oldmm.env_end
+  // mm_init(): the dumpable mode and the core dump filter (MMF_INIT_MASK) are inherited
+  mm.flags = oldmm.flags % 2 ** MMF_INIT_BITS
   // mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) of def_flags is inherited; mlockall is not.
   mm.def_flags = vm_flags_and(oldmm.def_flags, VM_NOHUGEPAGE)
   const err = dup_mmap(mm, oldmm)

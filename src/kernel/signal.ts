@@ -11,6 +11,8 @@ import { EINVAL } from '../include/errno.js'
 import { SIGKILL, SIGSTOP } from '../include/uapi/signal.js'
 import type { TaskEnv } from './fork.js'
 import { do_exit } from './exit.js'
+import { do_coredump, sig_kernel_coredump } from '../fs/coredump.js'
+import { RLIMIT_CORE } from '../include/uapi/resource.js'
 import type { SigHandler, TaskStruct } from './task.js'
 import type { UserFault } from './mm_entry.js'
 
@@ -32,6 +34,34 @@ export function force_sig_fault(env: TaskEnv, task: TaskStruct, f: UserFault): b
     h({ signo: f.signal, code: f.si_code, addr: f.addr })
     return false
   }
-  do_exit(env, task, f.signal)
+  sig_fatal_exit(env, task, f.signal, f.si_code, f.addr)
   return true
 }
+
+/**
+ * Kernel: get_signal()'s fatal path: a signal whose default action dumps
+ * core runs do_coredump() first (src/fs/coredump.ts); the wait status
+ * gets WCOREDUMP (0x80) when the core was written whole. Then
+ * do_group_exit().
+ */
+export function sig_fatal_exit(env: TaskEnv, task: TaskStruct, signo: number, si_code: number, addr: number | bigint): void {
+  let code = signo
+  const mm = task.mm
+  if (mm && sig_kernel_coredump(signo)) {
+    const r = do_coredump(
+      {
+        mm, signo, si_code, si_addr: addr, pid: task.tgid, ppid: task.parent?.tgid ?? 0, uid: task.cred.uid, gid: task.cred.gid,
+        comm: task.comm, argv: task.cmdline, task_flags: task.flags, limit: task.signal.rlim[RLIMIT_CORE].rlim_cur,
+        core_pattern: env.coredump.core_pattern, core_uses_pid: env.coredump.core_uses_pid,
+      },
+      env.mm,
+      (text) => env.coredump.log(text),
+    )
+    if (r.dumped) code += WCOREDUMP
+    task.core_file = r.path
+  }
+  do_exit(env, task, code)
+}
+
+/** The wait status bit of a process whose core was dumped (WCOREDUMP). */
+export const WCOREDUMP = 0x80

@@ -17,7 +17,7 @@
  */
 import { loff, type Loff, type Ulong, type UlongArg } from '../include/ulong.js'
 import { EBADF, EFAULT, EINTR, EINVAL, EMFILE, ENOMEM, ENOSYS, EPERM, ERESTARTSYS, ESRCH } from '../include/errno.js'
-import { CAP_KILL, CAP_SYS_ADMIN, cred_capable } from '../include/cred.js'
+import { CAP_KILL, CAP_SYS_ADMIN, cred_capable, cred_for_uid } from '../include/cred.js'
 import { SWAP_FLAGS_VALID } from '../mm/swap_h.js'
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY, copy_rlimits, init_rlimits, set_max_threads, type Rlimit } from '../include/resource.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
@@ -33,7 +33,8 @@ import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, type ProgramImage } from './exec.js'
 import type { KernelRandom } from '../include/random.js'
 import { do_exit, release_task } from './exit.js'
-import { copy_process, dup_task_struct, type TaskEnv } from './fork.js'
+import { copy_process, dup_task_struct, free_task, type CoredumpSysctl, type TaskEnv } from './fork.js'
+import { prepare_creds } from './cred.js'
 import { kthread_create } from './kthread.js'
 import type { AccessResult, MmEntry } from './mm_entry.js'
 import type { Kstatfs } from '../mm/shmem.js'
@@ -41,7 +42,7 @@ import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PidTable } from './pid.js'
 import { Scheduler, type MmuSched } from './sched.js'
 import { mmput } from './sched_mm.js'
-import { do_sigaction, force_sig_fault } from './signal.js'
+import { do_sigaction, force_sig_fault, sig_fatal_exit } from './signal.js'
 import { sys_getrlimit, sys_setrlimit } from './sys.js'
 import { CANONICAL_USER_END, user_access_trap } from './traps.js'
 import { EXIT_ZOMBIE, TaskStruct, type SigHandler } from './task.js'
@@ -90,6 +91,7 @@ export class Syscalls implements TaskEnv {
   private readonly no_trap_end: number
   /** pr_warn() into the kernel log. */
   private readonly warn: (text: string) => void
+  readonly coredump: CoredumpSysctl
   /** pr_warn_once() sites that have printed. */
   private readonly warned = new Set<string>()
 
@@ -100,6 +102,7 @@ export class Syscalls implements TaskEnv {
     warn: (text: string) => void = () => undefined,
   ) {
     this.sleepers = new Sleepers(warn)
+    this.coredump = { core_pattern: 'core', core_uses_pid: 0, log: warn }
     this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
     this.warn = warn
     this.sched = new Scheduler(opts.nr_cpus, mmu, opts.clock)
@@ -110,6 +113,16 @@ export class Syscalls implements TaskEnv {
   /** Every task not yet reaped, by pid. */
   get tasks(): ReadonlyMap<number, TaskStruct> {
     return this.pids.tasks
+  }
+
+  /**
+   * Run `fn` as a system call of `t` (entry, then the way back to user
+   * mode): for the calls whose body lives above the kernel layer (the
+   * /proc files a process reads and writes through their descriptors).
+   */
+  in_kernel<T>(t: TaskStruct, fn: () => T): T {
+    this.enter(t)
+    return this.done(fn())
   }
 
   private enter(t: TaskStruct): void {
@@ -167,7 +180,8 @@ export class Syscalls implements TaskEnv {
     const ignored_by_default = sig === SIGCHLD || sig === SIGURG || sig === SIGWINCH || sig === SIGCONT
     if (sig === SIGKILL || (h === 'SIG_DFL' && !ignored_by_default)) {
       this.sleepers.cancel(target)
-      do_exit(this, target, sig)
+      // the target's get_signal(): a coredump signal dumps its core first (SI_USER: no address)
+      sig_fatal_exit(this, target, sig, 0, 0)
     } else if (typeof h === 'function') {
       target.sigpending.add(sig)
       this.sleepers.interrupt(target)
@@ -197,11 +211,11 @@ export class Syscalls implements TaskEnv {
    * task, or -errno when its task_struct, stack or address space cannot be
    * made or the image cannot be mapped.
    */
-  spawn(name: string, uid: number, image: ProgramImage = default_image(name, this.mm.arch.bits)): TaskStruct | number {
+  spawn(name: string, uid: number, image: ProgramImage = default_image(name, this.mm.arch.bits), gid = uid): TaskStruct | number {
     const mm = this.mm.mm_alloc()
     if (!mm) return -ENOMEM
     // The new task runs the execve: it owns the mm (its cred and limits apply); its pid comes after.
-    const task = new TaskStruct(0, name, mm, uid, copy_rlimits(this.init_rlim))
+    const task = new TaskStruct(0, name, mm, cred_for_uid(uid, gid), copy_rlimits(this.init_rlim))
     mm.owner = task
     const stack = task.signal.rlim[RLIMIT_STACK].rlim_cur
     const r = exec_image(this.mm, mm, image, {
@@ -213,6 +227,12 @@ export class Syscalls implements TaskEnv {
     if (r.ret < 0 || !dup_task_struct(this, task)) {
       mmput(mm)
       return this.done(r.ret < 0 ? r.ret : -ENOMEM)
+    }
+    // the execve's prepare_exec_creds(): the cred in its own cred_jar object
+    if (!prepare_creds(this.mm, task)) {
+      free_task(this, task)
+      mmput(mm)
+      return this.done(-ENOMEM)
     }
     task.pid = task.tgid = this.pids.alloc_pid()
     task.cmdline = [...image.argv]

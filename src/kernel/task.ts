@@ -63,6 +63,10 @@ export class TaskStruct {
   kaddr = 0
   /** task->stack: the kernel stack's address (0 when not modelled or freed). */
   stack = 0
+  /** task->cred's object in the cred_jar slab cache (src/kernel/cred.ts); 0 for a kernel thread (init_cred). */
+  cred_kaddr = 0
+  /** The core file its fatal signal wrote (fs/coredump.ts), null when none was. */
+  core_file: string | null = null
   /** task->files: the descriptor table (null for a kernel thread and after exit). */
   files: FilesStruct | null = null
 

@@ -39,6 +39,24 @@ export function e820_table(ram: number, max_phys: number): Range[] {
   return t
 }
 
+/**
+ * Kernel: e820__range_update(): the part of [base, end) that has type
+ * `from` becomes `to` (ranges split around it), the table kept sorted.
+ */
+export function e820_range_update(table: readonly Range[], base: number, end: number, from: string, to: string): Range[] {
+  const out: Range[] = []
+  for (const r of table) {
+    if (r.name !== from || r.end <= base || r.base >= end) {
+      out.push(r)
+      continue
+    }
+    if (r.base < base) out.push({ base: r.base, end: base, name: r.name })
+    out.push({ base: Math.max(r.base, base), end: Math.min(r.end, end), name: to })
+    if (r.end > end) out.push({ base: end, end: r.end, name: r.name })
+  }
+  return out.sort((a, b) => a.base - b.base)
+}
+
 export class Memblock {
   readonly memory: Range[] = []
   readonly reserved: Range[] = []

@@ -150,6 +150,16 @@ export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV 
  */
 export const VM_FAULT_MMSIM_LIVELOCK = 0x100000
 
+/**
+ * Kernel: maybe_mkwrite(): the write bit a private write fault's new PTE
+ * gets: only with VM_WRITE. A forced write (FOLL_FORCE: ptrace,
+ * /proc/<pid>/mem) into a read-only private mapping leaves the copy
+ * read-only to the process.
+ */
+export function maybe_mkwrite(vma: VmArea): number {
+  return vm_flags_test(vma.vm_flags, VM_WRITE) ? _PAGE_RW : 0
+}
+
 /** Kernel: vma_is_anonymous(): no vm_ops and no file. */
 export function vma_is_anonymous(vma: VmArea): boolean {
   return vma.vm_ops === null && (vma.vm_file === null || vma.vm_anonymous)
@@ -461,7 +471,7 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass)
   const pfn = new_anon_copy(mm, vma, addr, src)
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
-  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+  mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) + maybe_mkwrite(vma) + vma_nx(vma)))
   return fault.major ? VM_FAULT_MAJOR : 0
 }
 
@@ -514,7 +524,7 @@ function do_vm_ops_fault(mm: MmStruct, vma: VmArea, addr: number, flags: number)
     put_page(env, page)
     if (pfn < 0) return VM_FAULT_OOM
     add_mm_counter(mm, MM_ANONPAGES, 1)
-    mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+    mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) + maybe_mkwrite(vma) + vma_nx(vma)))
     return 0
   }
   let extra = 0
@@ -578,7 +588,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
     if (!pages.test(page, PG_anon_exclusive) && pages.test(page, PG_swapcache) && pages._refcount[page] === 2 && pages._mapcount[page] === 1) folio_free_swap(env, page)
     if (pages.test(page, PG_anon_exclusive) || (pages._refcount[page] === 1 && pages._mapcount[page] === 1)) {
       pages.set(page, PG_anon_exclusive)
-      mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
+      mm.pgd.set(vpn, pte_set_flags(pte, maybe_mkwrite(vma) | _PAGE_DIRTY | _PAGE_ACCESSED)) // wp_page_reuse(): no flush
       return 0
     }
   }
@@ -599,7 +609,7 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
     add_mm_counter(mm, MM_ANONPAGES, 1)
   }
   // wp_page_copy(): ptep_clear_flush() then set_pte_at() of the copy.
-  mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_RW) + vma_nx(vma)))
+  mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) + maybe_mkwrite(vma) + vma_nx(vma)))
   flush_tlb_page(mm, addr)
   return 0
 }

@@ -10,7 +10,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { hex_addr, type ArchProfile } from '../arch/profile.js'
 import type { Printk } from '../include/printk.js'
 import { MIGRATE_MOVABLE } from './gfp.js'
-import { e820_table, Memblock, type Range } from './memblock.js'
+import { e820_range_update, e820_table, Memblock, type Range } from './memblock.js'
 import { MAX_PAGE_ORDER, pageblock_nr_pages, Zone } from './mmzone.js'
 import { PG_reserved, sizeof_struct_page, type PageArray } from './page.js'
 import type { PageAllocator } from './page_alloc.js'
@@ -36,7 +36,7 @@ export interface KernelImage {
   _end: number
 }
 
-function kernel_image(ram: number): KernelImage {
+export function kernel_image(ram: number): KernelImage {
   // CONFIG_PHYSICAL_START is 16 MiB; a machine too small for that loads the image at 1 MiB.
   const start = ram >= 64 * MiB ? 16 * MiB : 1 * MiB
   const _text = start
@@ -87,10 +87,16 @@ export function parse_size(v: string | number): number {
 }
 
 /** setup_arch() + memblock: the e820 map, memory, and the early reservations. */
-export function setup_memory(arch: ArchProfile, ram: number, nr_cpus: number, printk: Printk): BootMemory {
-  const e820 = e820_table(ram, arch.max_phys)
+export function setup_memory(arch: ArchProfile, ram: number, nr_cpus: number, printk: Printk, memmap: readonly Range[] = []): BootMemory {
+  let e820 = e820_table(ram, arch.max_phys)
   printk.pr_info('BIOS-provided physical RAM map:')
   for (const r of e820) printk.pr_info(`BIOS-e820: [mem 0x${hex_addr(r.base, 64)}-0x${hex_addr(r.end - 1, 64)}] ${r.name}`)
+  if (memmap.length) {
+    // parse_memmap_one() for memmap=nn$ss: e820__range_update(ss, nn, E820_TYPE_RAM, E820_TYPE_RESERVED)
+    for (const r of memmap) e820 = e820_range_update(e820, r.base, r.end, 'usable', 'reserved')
+    printk.pr_info('user-defined physical RAM map:')
+    for (const r of e820) printk.pr_info(`user: [mem 0x${hex_addr(r.base, 64)}-0x${hex_addr(r.end - 1, 64)}] ${r.name}`)
+  }
   const memblock = new Memblock()
   for (const r of e820) if (r.name === 'usable') memblock.add(r.base, r.end)
   // e820: the first page is always reserved by the kernel (trim_bios_range()).

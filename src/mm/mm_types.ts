@@ -257,6 +257,8 @@ export interface VmFile {
   /** FMODE_* bits (fadvise sets FMODE_RANDOM / FMODE_NOREUSE). */
   f_mode: number
   readonly f_mapping: AddressSpace
+  /** Kernel: file_inode(): the file's own inode, when f_mapping is not its page cache (/dev/mem: the iomem inode's). */
+  readonly f_inode?: MappingHost
   /** Path or name printed in /proc/<pid>/maps. */
   readonly name: string
   /** True for the object behind MAP_SHARED|MAP_ANONYMOUS (shmem_zero_setup; maps prints no name). */
@@ -573,8 +575,12 @@ export class MmStruct {
   readonly context: MmContext = { ctx_id: 0, tlb_gen: 1 }
   /** Set at exit_mmap. */
   dead = false
-  /** mm->flags: the MMF_* bits (MMF_OOM_SKIP, MMF_OOM_REAP_QUEUED; mm/oom_kill.ts). */
-  flags = 0
+  /**
+   * mm->flags: the MMF_* bits: dumpable (bits 0-1, SUID_DUMP_USER as exec
+   * leaves it), the core dump filter (bits 2-10, /proc/<pid>/coredump_filter,
+   * 0x33 by default: fs/coredump.ts), MMF_OOM_SKIP, MMF_OOM_REAP_QUEUED.
+   */
+  flags = MMF_DUMP_FILTER_DEFAULT * 2 ** MMF_DUMP_FILTER_SHIFT + SUID_DUMP_USER
   /** Address of the slab object (mm_struct cache), 0 without slab. */
   slab_obj = 0
   /**
@@ -597,6 +603,16 @@ export class MmStruct {
     this.pgd = pgd
   }
 }
+
+/** get_dumpable(): SUID_DUMP_USER (1) for every mm of mmsim (no setuid execve, no prctl(PR_SET_DUMPABLE)). */
+export const SUID_DUMP_USER = 1
+/** The core dump filter's place in mm->flags and width (MMF_DUMP_FILTER_SHIFT, MMF_DUMP_FILTER_BITS). */
+export const MMF_DUMP_FILTER_SHIFT = 2
+export const MMF_DUMP_FILTER_BITS = 9
+/** MMF_DUMP_FILTER_DEFAULT with CONFIG_CORE_DUMP_DEFAULT_ELF_HEADERS: anon private and shared, ELF headers, hugetlb private. */
+export const MMF_DUMP_FILTER_DEFAULT = 0x33
+/** The bits fork copies into the child's mm (MMF_INIT_MASK: dumpable and the filter). */
+export const MMF_INIT_BITS = MMF_DUMP_FILTER_SHIFT + MMF_DUMP_FILTER_BITS
 
 /** mm->flags bits (include/linux/mm_types.h): hidden from the OOM killer; the reaper is queued. */
 export const MMF_OOM_SKIP = 21

@@ -58,6 +58,8 @@ export const named_caches: readonly NamedCache[] = [
   { name: 'pid', size64: 152, size32: 88, align: 8, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'anon_vma', size64: 96, size32: 52, align: 8, flags: SLAB_TYPESAFE_BY_RCU | SLAB_PANIC | SLAB_ACCOUNT, ctor: true },
   { name: 'anon_vma_chain', size64: 64, size32: 32, align: 8, flags: SLAB_PANIC | SLAB_ACCOUNT },
+  // cred_init() runs just before fork_init(): sizeof(struct cred) 184 on x86_64, 128 on i386
+  { name: 'cred_jar', size64: 184, size32: 128, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'task_struct', size64: 5808, size32: 3520, align: 64, flags: SLAB_PANIC | SLAB_ACCOUNT },
   { name: 'sighand_cache', size64: 2080, size32: 1296, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | SLAB_ACCOUNT, ctor: true },
   { name: 'signal_cache', size64: 1136, size32: 640, align: 0, flags: SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_ACCOUNT },

@@ -9,7 +9,9 @@
  * on; an `expect:` that does not hold stops it (ScenarioExpectError).
  * The whole-machine invariant check runs at the end.
  */
-import { F_ADD_SEALS } from '../include/uapi/fcntl.js'
+import { F_ADD_SEALS, O_RDONLY } from '../include/uapi/fcntl.js'
+import { RLIMIT_NAMES } from '../include/resource.js'
+import { read_elf_core, readelf_l } from '../user/readelf.js'
 import { Machine } from '../machine.js'
 import type { Process } from '../user/process.js'
 import type { KmemCache } from '../mm/slab_common.js'
@@ -24,7 +26,10 @@ import { vmstat } from '../user/vmstat.js'
 import { USER_HZ } from '../fs/proc/stat.js'
 import type { Page } from '../mm/page.js'
 import type { Cgroup } from '../user/cgroup.js'
-import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
+import { S_ISBLK, S_ISCHR, fput } from '../fs/fs.js'
+
+/** The most of a core file the readelf step reads (its headers come first). */
+const MAX_CORE_READ = 64 * 1024 * 1024
 import { DEVICE_OPS, device_step, sys } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
@@ -195,7 +200,9 @@ function step(run: Run, s: Step, index: number): StepRecord {
     case 'wait': {
       const name = scalar !== undefined ? String(scalar) : (a.process as string)
       const [, p] = run.proc(name)
-      Object.assign(rec, { who: run.current ?? '', call: `wait(${name})`, ret: p.wait() ?? 'running' })
+      const status = p.wait()
+      // WCOREDUMP, as a shell reports it
+      Object.assign(rec, { who: run.current ?? '', call: `wait(${name})`, ret: status === null ? 'running' : p.core_dumped ? `${status} (core dumped)` : status })
       break
     }
     case 'mmap': {
@@ -488,6 +495,32 @@ function step(run: Run, s: Step, index: number): StepRecord {
       run.m.check()
       Object.assign(rec, { call: 'check', ret: 'ok' })
       break
+    case 'setrlimit': {
+      const [who, p] = run.proc()
+      const resource = RLIMIT_NAMES.indexOf(a.resource as string)
+      const cur = v(a.cur)
+      const max = a.max !== undefined ? v(a.max) : cur
+      Object.assign(rec, { who, call: `setrlimit(${String(a.resource)}, {${cur}, ${max}})` })
+      sys(rec, () => p.setrlimit(resource, { cur, max }))
+      break
+    }
+    case 'readelf': {
+      // readelf -l of a file (a core dump) as root reads it
+      const path = scalar !== undefined ? String(scalar) : (a.path as string)
+      const f = run.m.fs.filp_open(path, O_RDONLY, 0)
+      if (typeof f === 'number') throw new ScenarioRunError(`readelf: cannot open ${path} (${errno_name(-f)})`)
+      const bytes = run.m.fs.kernel_read(f, 0, MAX_CORE_READ)
+      fput(f)
+      if (typeof bytes === 'number') throw new ScenarioRunError(`readelf: cannot read ${path} (${errno_name(-bytes)})`)
+      let text: string
+      try {
+        text = readelf_l(read_elf_core(bytes))
+      } catch (e) {
+        throw new ScenarioRunError(`readelf: ${path}: ${(e as Error).message}`)
+      }
+      Object.assign(rec, { call: `readelf -l ${path}`, text })
+      break
+    }
   }
   return rec
 }

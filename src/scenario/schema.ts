@@ -4,6 +4,7 @@
  * The same schemas validate a file when it loads and generate the JSON
  * Schema editors use (schema/scenario.schema.json, `npm run schema`).
  */
+import { RLIMIT_NAMES } from '../include/resource.js'
 import { z } from 'zod'
 import { VALUE_RE, flags_problem, type FlagKind } from './values.js'
 import { RECLAIM_POLICIES } from '../mm/replacement.js'
@@ -76,6 +77,7 @@ export const OPS = {
   fork: z.union([Name, z.strictObject({ as: Name, ...common })]),
   exit: z.union([z.number().int(), z.strictObject({ code: z.number().int().optional() })]),
   wait: z.union([Name, z.strictObject({ process: Name, ...common })]),
+  setrlimit: z.strictObject({ resource: z.enum(RLIMIT_NAMES as [string, ...string[]]), cur: Value, max: Value.optional(), ...common }),
   // the address space
   mmap: z.strictObject({ addr: Value.optional(), len: Value, prot: Flags('prot'), flags: Flags('map'), fd: Value.optional(), off: Value.optional(), ...bind, ...common }),
   munmap: z.strictObject({ ...range, ...common }),
@@ -117,6 +119,7 @@ export const OPS = {
   cat: z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), from: Grep.optional(), until: Grep.optional(), grep: Grep.optional(), vma: z.union([Value, z.array(Value).min(1)]).optional(), ...common })]),
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
   dmesg: z.union([z.literal(true), z.strictObject({ grep: Grep.optional(), ...common })]),
+  readelf: z.union([z.string().min(1), z.strictObject({ path: z.string().min(1), ...common })]),
   free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
   vmstat: z.union([z.literal(true), z.strictObject({ ...common })]),
   sysctl: z.union([

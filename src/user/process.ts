@@ -27,15 +27,15 @@ import type { ProgramImage } from '../kernel/exec.js'
 import type { SigHandler, TaskStruct } from '../kernel/task.js'
 import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { oom_adj_write, oom_score_adj_write } from '../fs/proc/oom.js'
+import { mem_rw, proc_mem_open } from '../fs/proc/mem.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
 import { arg_bytes, arg_count, arg_int, arg_string, arg_ulong, MAX_RW_COUNT } from './args.js'
-import { EINVAL, ENOMEM, ESRCH } from '../include/uapi/errno.js'
+import { EINVAL, EIO, ENOENT, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
 import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import type { PollFd } from '../include/uapi/poll.js'
 import { E_SLEEPING } from '../include/wait.js'
-import { cred_for_uid } from '../include/cred.js'
 import type { Sleeping } from '../kernel/wait.js'
 import { ProcessAsleep } from './errors.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
@@ -60,10 +60,9 @@ export interface SpawnOptions {
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
-  const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image)
+  const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image, o.gid ?? o.uid ?? 0)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
   t.signal.tty = o.tty ?? 0
-  if (o.gid !== undefined) t.cred = cred_for_uid(t.cred.uid, o.gid)
   return new Process(sys, t)
 }
 
@@ -100,6 +99,14 @@ export class Process {
     const code = this.task.exit_code
     const signo = code & 0x7f
     return signo ? `signal:${SIGNAL_NAMES[signo] ?? signo}` : `exit:${(code >> 8) & 0xff}`
+  }
+  /** WCOREDUMP of the wait status: it died of a signal and its core file was written whole (src/fs/coredump.ts). */
+  get core_dumped(): boolean {
+    return !this.alive && (this.task.exit_code & 0x7f) !== 0 && (this.task.exit_code & 0x80) !== 0
+  }
+  /** The path of the core file its fatal signal wrote (whole or cut at RLIMIT_CORE), null when none. */
+  get core_file(): string | null {
+    return this.task.core_file
   }
   /** The address space (throws ErrnoError(ESRCH) once the process is dead). */
   get mm(): MmStruct {
@@ -439,6 +446,39 @@ export class Process {
     const out: bigint[] = []
     for (let i = 0; i < bytes.length / 8; i++) out.push(dv.getBigUint64(i * 8, true))
     return out
+  }
+
+  /**
+   * pread(2) of /proc/<pid>/mem: `len` bytes of process `pid` at `addr`
+   * (src/fs/proc/mem.ts: ptrace's access check at open, EACCES; pages
+   * through get_user_pages with FOLL_FORCE, VM_IO/VM_PFNMAP mappings only
+   * through their driver's vm_ops->access; EIO when no byte could be read;
+   * fewer bytes when the read stopped part way). ENOENT for no such pid.
+   */
+  proc_mem_read(pid: number, addr: UlongArg, len: number): Uint8Array {
+    const a = this.uaddr('proc_mem_read', addr)
+    const n = arg_count('proc_mem_read', 'len', len, MAX_RW_COUNT)
+    const buf = new Uint8Array(n)
+    const r = this.proc_mem_rw(pid, a, buf, false)
+    return buf.slice(0, r)
+  }
+  /** pwrite(2) of /proc/<pid>/mem: the bytes written (see proc_mem_read). */
+  proc_mem_write(pid: number, addr: UlongArg, bytes: Uint8Array | number[]): number {
+    const a = this.uaddr('proc_mem_write', addr)
+    return this.proc_mem_rw(pid, a, Uint8Array.from(arg_bytes('proc_mem_write', 'bytes', bytes)), true)
+  }
+  private proc_mem_rw(pid: number, a: number | bigint, buf: Uint8Array, write: boolean): number {
+    const t = this.live()
+    const r = this.sys.in_kernel(t, () => {
+      const task = this.sys.tasks.get(arg_int('proc_mem', 'pid', pid))
+      if (!task || task.exit_state !== 0) return -ENOENT
+      const mm = proc_mem_open(t, task)
+      if (typeof mm === 'number') return mm
+      // an address no VMA can hold: access_remote_vm() moves nothing
+      if (typeof a !== 'number') return -EIO
+      return mem_rw(mm, a, buf, write)
+    })
+    return check_syscall(r, write ? 'proc_mem_write' : 'proc_mem_read')
   }
 
   // ---- files ----

@@ -285,3 +285,43 @@ describe('scullv (SPEC §4.3)', () => {
     expect(m.driver_check.findings).toEqual([])
   })
 })
+
+describe('port-compat mode (SECURITY.md S-B8)', () => {
+  it('S-B8: scullp_port=1 runs the port\'s fault handler: past the size it returns VM_FAULT_NOPAGE without a PTE, the fault livelock is reported and the task killed; the book\'s mode is SIGBUS', () => {
+    const { m, p, buf } = setup({ scullp_port: 1 })
+    fill(p, buf, pattern(100))
+    const fd = p.open('/dev/scullp0', O_RDONLY)
+    const a = p.mmap(0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0)
+    expect(p.load(a, 4)).toEqual(pattern(4))
+    let sig = ''
+    try {
+      p.load(a + PG, 1)
+    } catch (e) {
+      if (e instanceof SignalError) sig = e.signal
+    }
+    expect(sig).toBe('SIGKILL')
+    expect(p.alive).toBe(false)
+    expect(m.dmesg()).toContain('fault livelock: /dev/scullp0 fault handler returned VM_FAULT_NOPAGE without a PTE')
+    // the machine goes on: another process maps and reads the device
+    const q = m.spawn({ name: 'after', uid: 0 })
+    const b = q.mmap(0, PG, PROT_READ, MAP_SHARED, q.open('/dev/scullp0', O_RDONLY), 0)
+    expect(q.load(b, 4)).toEqual(pattern(4))
+    expect(() => setup({ scullp_port: 2 })).toThrow()
+  })
+
+  it('S-B8: scullv_port=1 does the same for scullv', () => {
+    const m = boot({ ram: '128M' })
+    m.insmod(scullv_module(), { scullv_port: 1 })
+    const p = m.spawn({ name: 'v', uid: 0 })
+    const fd = p.open('/dev/scullv0', O_RDWR)
+    const a = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
+    let sig = ''
+    try {
+      p.load(a, 1)
+    } catch (e) {
+      if (e instanceof SignalError) sig = e.signal
+    }
+    expect(sig).toBe('SIGKILL')
+    expect(m.dmesg()).toContain('fault livelock: /dev/scullv0 fault handler returned VM_FAULT_NOPAGE')
+  })
+})

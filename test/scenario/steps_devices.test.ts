@@ -204,3 +204,34 @@ describe('replacement', () => {
     expect(() => load_scenario('steps:\n  - replacement: { refs: "1 x 2", frames: 3 }\n', 'f.yaml')).toThrow(/expected page numbers separated by spaces or commas/)
   })
 })
+
+describe('core dumps in a scenario (T-MM-15)', () => {
+  it('setrlimit RLIMIT_CORE, a SIGSEGV, wait says (core dumped), readelf -l shows the /dev/mem mapping with no bytes in the core', async () => {
+    const text = `${M}steps:
+  - spawn: { name: crash, uid: 0 }
+  - setrlimit: { resource: RLIMIT_CORE, cur: -1 }
+  - open: { path: /dev/mem, flags: O_RDWR, as: fd }
+  - mmap: { len: 8192, prot: PROT_READ|PROT_WRITE, flags: MAP_SHARED, fd: $fd, off: 0xa0000, as: dev }
+  - store: { addr: 16, data: x }
+  - spawn: shell
+  - wait: crash
+  - readelf: /core
+`
+    const r = await run_text(text)
+    expect(r.err).toBe('')
+    const out = r.out.split('\n')
+    expect(out).toContain('crash: setrlimit(RLIMIT_CORE, {-1, -1}) = 0')
+    expect(out).toContain('shell: wait(crash) = signal:SIGSEGV (core dumped)')
+    expect(out).toContain('$ readelf -l /core')
+    expect(out).toContain('Elf file type is CORE (Core file)')
+    const dev = out.find((l) => l.startsWith('crash: mmap('))!.split(' = ')[1]
+    const at = out.findIndex((l) => l.includes(`0x${dev.replace(/^0x/, '').padStart(16, '0')} 0x0000000000000000`))
+    expect(at).toBeGreaterThan(0)
+    // p_filesz 0, p_memsz 8192, RW
+    expect(out[at + 1]).toMatch(/^ {17}0x0000000000000000 0x0000000000002000 {2}RW +0x1000$/)
+  })
+
+  it('readelf of a file that is not there, or not an ELF file, is a step error', async () => {
+    expect((await run_text(`${M}steps:\n  - readelf: /nope\n`)).err).toMatch(/readelf: cannot open \/nope/)
+  })
+})

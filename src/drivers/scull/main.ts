@@ -23,7 +23,7 @@
  */
 import { EFAULT, EFBIG, EINVAL, ENOMEM, ENOTTY, ENXIO, EPERM } from '../../include/errno.js'
 import { CAP_SYS_ADMIN } from '../../include/cred.js'
-import { O_ACCMODE, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../include/uapi/fcntl.js'
+import { O_ACCMODE, O_WRONLY } from '../../include/uapi/fcntl.js'
 import { _IOC_DIR, _IOC_NR, _IOC_READ, _IOC_SIZE, _IOC_TYPE, _IOC_WRITE } from '../../include/uapi/ioctl.js'
 import type { Module } from '../../include/module.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
@@ -52,7 +52,7 @@ export class Scull {
   ) {
     this.fops = {
       owner,
-      llseek: (f, off, whence) => this.scull_llseek(f, off, whence),
+      llseek: (f, off, whence) => S.scull_llseek(f, off, whence, (f.private_data as ScullDev).size),
       read: (f, buf, count, ppos) => this.scull_read(f, buf, count, ppos),
       write: (f, buf, count, ppos) => this.scull_write(f, buf, count, ppos),
       unlocked_ioctl: (f, cmd, arg, mm) => this.scull_ioctl(f, cmd, arg, mm),
@@ -171,19 +171,6 @@ export class Scull {
     f_pos.pos += count
     if (dev.size < f_pos.pos) dev.size = f_pos.pos
     return count
-  }
-
-  /** Kernel: scull_llseek(): no upper bound; a negative result is EINVAL. */
-  private scull_llseek(filp: File, off: number, whence: number): number {
-    const dev = filp.private_data as ScullDev
-    let newpos: number
-    if (whence === SEEK_SET) newpos = off
-    else if (whence === SEEK_CUR) newpos = filp.f_pos + off
-    else if (whence === SEEK_END) newpos = dev.size + off
-    else return -EINVAL
-    if (newpos < 0) return -EINVAL
-    filp.f_pos = newpos
-    return newpos
   }
 
   /** A new quantum/qset value: positive, and quantum * qset within an int (S-B3). */

@@ -5,6 +5,25 @@
  */
 import { _IO, _IOR, _IOW, _IOWR } from '../../include/uapi/ioctl.js'
 import type { Cdev } from '../../fs/char_dev.js'
+import type { File } from '../../fs/fs.js'
+import { EINVAL } from '../../include/errno.js'
+import { SEEK_CUR, SEEK_END, SEEK_SET } from '../../include/uapi/fcntl.js'
+
+/**
+ * Kernel: scull_llseek() (and scullp_llseek(), the same code in
+ * scullp/main.c): SET, CUR or END of a device `size` bytes long, no upper
+ * bound; a negative result, or another whence, is EINVAL.
+ */
+export function scull_llseek(filp: File, off: number, whence: number, size: number): number {
+  let newpos: number
+  if (whence === SEEK_SET) newpos = off
+  else if (whence === SEEK_CUR) newpos = filp.f_pos + off
+  else if (whence === SEEK_END) newpos = size + off
+  else return -EINVAL
+  if (newpos < 0) return -EINVAL
+  filp.f_pos = newpos
+  return newpos
+}
 
 export const SCULL_MAJOR = 0
 export const SCULL_NR_DEVS = 4

@@ -21,6 +21,12 @@
  * order is not 0 is ENODEV: only the first page of a higher-order block is
  * refcounted. Not modelled: the SCULLP_IOC* ioctls.
  *
+ * Port-compat mode (module parameter scullp_port / scullv_port = 1;
+ * SECURITY.md S-B8): the fault handler of the martinezjavier/ldd3 port
+ * (d0c90d4), which starts from VM_FAULT_NOPAGE and returns it, with no PTE
+ * installed, for an offset past the size or in a hole. Linux would fault
+ * forever there; the core reports the "fault livelock" and kills the task.
+ *
  * scullv (LDD3 scullv/) is the same device with vmalloc'd quanta (order 4:
  * 64 KiB, not zeroed by vmalloc, so zeroed here) whose fault handler finds
  * the page with vmalloc_to_page; any order can be mapped. Page k of the
@@ -28,15 +34,16 @@
  * §4.3), not the book's quantum-for-page indexing.
  */
 import { EBUSY, EFAULT, EFBIG, EINVAL, ENODEV, ENOMEM, ENXIO } from '../../include/errno.js'
-import { O_ACCMODE, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../include/uapi/fcntl.js'
+import { O_ACCMODE, O_WRONLY } from '../../include/uapi/fcntl.js'
 import type { Module } from '../../include/module.js'
 import { PAGE_SIZE } from '../../include/page_types.js'
 import { MAJOR, MKDEV, S_IFCHR, type File, type FileOperations, type Loff, type UserPtr } from '../../fs/fs.js'
 import type { Cdev } from '../../fs/char_dev.js'
 import {
-  type DriverKernel, type KmemCache, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, SLAB_HWCACHE_ALIGN, VM_FAULT_SIGBUS,
+  type DriverKernel, type KmemCache, type VmArea, type VmFault, type VmOperations, GFP_KERNEL, SLAB_HWCACHE_ALIGN, VM_FAULT_SIGBUS, VM_FAULT_NOPAGE,
 } from '../driver_api.js'
 import { type DeviceNode, type KernelModule, type ModuleParamValue, STAFF_GID } from '../module.js'
+import { scull_llseek } from '../scull/scull.js'
 
 export const SCULLP_ORDER = 0
 export const SCULLP_QSET = 500
@@ -75,6 +82,8 @@ export interface ScullpGlobals {
   scullp_order: number
   /** scullc's quantum in bytes (the size of its cache's objects). */
   scullc_quantum: number
+  /** 1: the port's fault handler (VM_FAULT_NOPAGE without a PTE where the book says SIGBUS); 0: the book's. */
+  scullp_port: number
 }
 
 export class Scullp {
@@ -91,7 +100,7 @@ export class Scullp {
   ) {
     this.fops = {
       owner,
-      llseek: (f, off, whence) => this.scullp_llseek(f, off, whence),
+      llseek: (f, off, whence) => scull_llseek(f, off, whence, (f.private_data as ScullpDev).size),
       read: (f, buf, count, ppos) => this.scullp_read(f, buf, count, ppos),
       write: (f, buf, count, ppos) => this.scullp_write(f, buf, count, ppos),
       open: (inode, filp) => this.scullp_open(inode.i_cdev, filp),
@@ -219,18 +228,6 @@ export class Scullp {
     return count
   }
 
-  private scullp_llseek(filp: File, off: number, whence: number): number {
-    const dev = filp.private_data as ScullpDev
-    let newpos: number
-    if (whence === SEEK_SET) newpos = off
-    else if (whence === SEEK_CUR) newpos = filp.f_pos + off
-    else if (whence === SEEK_END) newpos = dev.size + off
-    else return -EINVAL
-    if (newpos < 0) return -EINVAL
-    filp.f_pos = newpos
-    return newpos
-  }
-
   // ---- mmap.c ----
   scullp_vma_open(vma: VmArea): void {
     ;(vma.vm_private_data as ScullpDev).vmas++
@@ -245,7 +242,9 @@ export class Scullp {
     const vma = vmf.vma
     const dev = vma.vm_private_data as ScullpDev
     const byte = vmf.address - vma.vm_start + vma.vm_pgoff * PAGE_SIZE
-    if (byte >= dev.size) return VM_FAULT_SIGBUS
+    // the port's handler leaves with its initial VM_FAULT_NOPAGE where the book's returns SIGBUS
+    const out = this.g.scullp_port ? VM_FAULT_NOPAGE : VM_FAULT_SIGBUS
+    if (byte >= dev.size) return out
     // the quantum holding the page, then the page inside it (one page per quantum for scullp; scullv's
     // quanta are 2^order pages: the book's code indexed quanta by page number, SPEC §4.3's "book-bug")
     const per_quantum = 2 ** dev.order
@@ -256,7 +255,7 @@ export class Scullp {
       offset -= dev.qset
     }
     const qptr = ptr && ptr.data ? k.read_ptr(ptr.data + offset * this.L) : 0
-    if (!qptr) return VM_FAULT_SIGBUS // hole or end of file
+    if (!qptr) return out // hole or end of file
     const in_quantum = (Math.floor(byte / PAGE_SIZE) % per_quantum) * PAGE_SIZE
     const pfn = this.g.kind === 'scullv' ? k.vmalloc_to_pfn(qptr + in_quantum) : k.virt_to_pfn(qptr)
     k.get_page(pfn)
@@ -318,10 +317,11 @@ export function scullc_module(): KernelModule & { scullp: Scullp | null; g: Scul
 export const SCULLC_QUANTUM = 4000
 
 function scull_pages_module(kind: 'scullp' | 'scullv' | 'scullc', order: number): KernelModule & { scullp: Scullp | null; g: ScullpGlobals } {
-  const g: ScullpGlobals = { kind, scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: order, scullc_quantum: SCULLC_QUANTUM }
+  const g: ScullpGlobals = { kind, scullp_major: 0, scullp_devs: SCULLP_DEVS, scullp_qset: SCULLP_QSET, scullp_order: order, scullc_quantum: SCULLC_QUANTUM, scullp_port: 0 }
   let cache: KmemCache | null = null
   const params: Record<string, 'int'> = { [`${kind}_major`]: 'int', [`${kind}_devs`]: 'int', [`${kind}_qset`]: 'int' }
   params[kind === 'scullc' ? 'scullc_quantum' : `${kind}_order`] = 'int'
+  if (kind !== 'scullc') params[`${kind}_port`] = 'int'
   const m = {
     name: kind,
     params,
@@ -333,7 +333,7 @@ function scull_pages_module(kind: 'scullp' | 'scullv' | 'scullc', order: number)
         const key = param === 'scullc_quantum' ? param : param.replace(/^scull[vc]_/, 'scullp_')
         if (key in g && key !== 'kind') (g as unknown as Record<string, number>)[key] = v as number
       }
-      if (g.scullp_devs < 0 || g.scullp_qset <= 0 || g.scullp_order < 0 || g.scullp_order > 10) return -EINVAL
+      if (g.scullp_devs < 0 || g.scullp_qset <= 0 || g.scullp_order < 0 || g.scullp_order > 10 || (g.scullp_port !== 0 && g.scullp_port !== 1)) return -EINVAL
       if (g.scullc_quantum <= 0 || g.scullc_quantum > 4 * 1024 * 1024) return -EINVAL
       let result: number
       if (g.scullp_major) {

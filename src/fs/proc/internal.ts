@@ -14,6 +14,8 @@ import type { MmEntry } from '../../kernel/mm_entry.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MmSysctl } from '../../mm/mm_types.js'
 import type { DropCaches } from '../drop_caches.js'
+import type { IomemResource } from '../../mm/resource.js'
+import type { CoredumpSysctl } from '../../kernel/fork.js'
 
 export interface ProcView {
   readonly arch: ArchProfile
@@ -21,6 +23,8 @@ export interface ProcView {
   readonly cpus: number
   /** The firmware map, memblock and kernel image of the boot. */
   readonly boot: BootMemory
+  /** The iomem resource tree (/proc/iomem). */
+  readonly iomem: IomemResource
   readonly page_alloc: PageAllocator
   readonly vmstat: VmStat
   readonly slab: SlabAllocator
@@ -54,6 +58,8 @@ export interface ProcView {
   readonly watermark_scale_factor: number
   /** vm.dirty_* (fixed in mmsim). */
   readonly dirty: { readonly dirty_ratio: number; readonly dirty_background_ratio: number; readonly dirty_expire_centisecs: number }
+  /** kernel.core_pattern and kernel.core_uses_pid (fs/coredump.ts). */
+  readonly coredump: CoredumpSysctl
   /** kernel.randomize_va_space. */
   randomize_va_space: number
   /** vm.drop_caches. */

@@ -15,6 +15,7 @@
 import { EACCES, EINVAL } from '../../include/errno.js'
 import type { ProcView } from './internal.js'
 import type { DropCachesWriter } from '../drop_caches.js'
+import { CORENAME_MAX_SIZE } from '../coredump.js'
 
 export interface SysctlEntry {
   /** The value a read shows; absent: write-only (mode 0200, a read fails with EACCES even for root). */
@@ -43,15 +44,23 @@ const entries: ReadonlyMap<string, SysctlEntry> = new Map<string, SysctlEntry>([
   ['/proc/sys/vm/dirty_expire_centisecs', { show: (v) => v.dirty.dirty_expire_centisecs }],
   ['/proc/sys/vm/drop_caches', { write: (v, x, w) => v.drop_caches.write(x, w), min: 1, max: 4 }],
   ['/proc/sys/kernel/randomize_va_space', { show: (v) => v.randomize_va_space, write: (v, x) => (v.randomize_va_space = x) }],
+  ['/proc/sys/kernel/core_uses_pid', { show: (v) => v.coredump.core_uses_pid, write: (v, x) => (v.coredump.core_uses_pid = x) }],
 ])
+
+/**
+ * kernel.core_pattern (proc_dostring, CORENAME_MAX_SIZE 128): a write sets
+ * the text up to its first newline; a longer one is cut at 127 bytes.
+ */
+const CORE_PATTERN = '/proc/sys/kernel/core_pattern'
 
 /** The /proc/sys paths mmsim has, sorted. */
 export function sysctl_paths(): string[] {
-  return [...entries.keys()].sort()
+  return [...entries.keys(), CORE_PATTERN].sort()
 }
 
 /** The text of a sysctl file, -EACCES for a write-only one, or null when mmsim has no such sysctl. */
 export function sysctl_read(v: ProcView, path: string): string | number | null {
+  if (path === CORE_PATTERN) return `${v.coredump.core_pattern}\n`
   const e = entries.get(path)
   if (!e) return null
   return e.show ? `${e.show(v)}\n` : -EACCES
@@ -59,6 +68,10 @@ export function sysctl_read(v: ProcView, path: string): string | number | null {
 
 /** Kernel: proc_dointvec(_minmax)'s write side. 0, -errno, or null when there is no such sysctl. */
 export function sysctl_write(v: ProcView, path: string, text: string, writer: DropCachesWriter): number | null {
+  if (path === CORE_PATTERN) {
+    v.coredump.core_pattern = text.split('\n')[0].slice(0, CORENAME_MAX_SIZE - 1)
+    return 0
+  }
   const e = entries.get(path)
   if (!e) return null
   if (!e.write) return -EACCES

@@ -7,7 +7,8 @@
  */
 import { ProcAccessDenied, ProcNotFound, type ProcView } from './internal.js'
 import type { DropCachesWriter } from '../drop_caches.js'
-import { EACCES } from '../../include/errno.js'
+import { EACCES, EINVAL, ESRCH } from '../../include/errno.js'
+import { get_dump_filter, set_dump_filter } from '../coredump.js'
 import { buddyinfo_show, pagetypeinfo_show, vmstat_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
 import { iomem_show } from './iomem.js'
@@ -58,7 +59,23 @@ const tgid_base_stuff: ReadonlyMap<string, PidShow> = new Map<string, PidShow>([
   ['oom_score', (v, t) => oom_score_show(t, v.page_alloc.totalram_pages() + v.swap_total_pages)],
   ['oom_score_adj', (_v, t) => oom_score_adj_show(t)],
   ['oom_adj', (_v, t) => oom_adj_show(t)],
+  // Kernel: proc_coredump_filter_read(): "%08lx\n" of the filter bits
+  ['coredump_filter', (_v, t) => (t.mm ? `${get_dump_filter(t.mm).toString(16).padStart(8, '0')}\n` : '')],
 ])
+
+/**
+ * Kernel: proc_coredump_filter_write(): kstrtouint(buf, 0) (decimal, 0x hex
+ * or 0 octal), the low MMF_DUMP_FILTER_BITS kept. 0 or -errno.
+ */
+function coredump_filter_write(t: TaskStruct, text: string): number {
+  const m = /^\s*(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)\n?$/i.exec(text)
+  if (!m) return -EINVAL
+  const val = m[1].toLowerCase().startsWith('0x') ? parseInt(m[1].slice(2), 16) : m[1].startsWith('0') ? parseInt(m[1], 8) : Number(m[1])
+  if (!(val <= 0xffffffff)) return -EINVAL
+  if (!t.mm) return -ESRCH
+  set_dump_filter(t.mm, val)
+  return 0
+}
 
 const PID_PATH = /^\/proc\/(\d+)\/([a-z_]+)$/
 
@@ -82,6 +99,12 @@ export function proc_read(v: ProcView, path: string): string {
 export function proc_write(v: ProcView, path: string, text: string, writer: DropCachesWriter): number {
   const r = sysctl_write(v, path, text, writer)
   if (r !== null) return r
+  const m = PID_PATH.exec(path)
+  if (m && m[2] === 'coredump_filter') {
+    const t = v.tasks.get(Number(m[1]))
+    if (!t || t.exit_state !== 0) throw new ProcNotFound(path)
+    return coredump_filter_write(t, text)
+  }
   if (proc_root.has(path) || PID_PATH.test(path)) return -EACCES
   throw new ProcNotFound(path)
 }

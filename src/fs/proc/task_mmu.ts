@@ -101,9 +101,9 @@ function show_smap_vma_flags(m: SeqFile, vm_flags: number): void {
   seq_putc(m, '\n')
 }
 
-/** Device and inode of a mapped file, as /proc/<pid>/maps prints them (the mapping's host inode). */
+/** Device and inode of a mapped file, as /proc/<pid>/maps prints them (file_inode(), else the mapping's host inode). */
 export function vma_file_id(file: VmFile): { dev: string; ino: number } {
-  const host = file.f_mapping.host
+  const host = file.f_inode ?? file.f_mapping.host
   if (host) return { dev: hex2(MAJOR(host.i_sb.s_dev)) + ':' + hex2(MINOR(host.i_sb.s_dev)), ino: host.i_ino }
   // An object without an inode of a mounted filesystem: shm_mnt (shared anonymous memory) is 00:01;
   // internal tmpfs-like objects print as /dev/shm's 00:19, disk-like ones as the disk's fe:00.
