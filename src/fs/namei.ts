@@ -11,7 +11,7 @@
  * position), as Linux's open file descriptions. A character-device inode
  * opens through chrdev_open(): the driver's f_op replaces the inode's.
  */
-import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
+import { type BackingDevInfo, type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
 import type { Loff } from '../include/ulong.js'
@@ -42,6 +42,8 @@ export class FsNamespace {
   readonly shm_mnt: SuperBlock
   /** The char-device numbers and cdevs chrdev_open() looks up. */
   readonly chrdevs: ChrdevRegistry
+  /** The root filesystem's device (vda): its disk and flusher. */
+  readonly root_bdi: BackingDevInfo
   /** def_chr_fops: a character node's i_fop, whose open is chrdev_open(). */
   private readonly def_chr_fops: FileOperations
 
@@ -52,6 +54,7 @@ export class FsNamespace {
   ) {
     const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb)
     this.shm_mnt = shm_mnt
+    this.root_bdi = ext4.s_bdi
     // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.
     this.chrdevs = chrdevs ?? new ChrdevRegistry({ kzalloc: () => 1, kfree: () => {}, pr_err: () => {} })
     const reg = this.chrdevs

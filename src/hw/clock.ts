@@ -35,6 +35,8 @@ export const COST_NS = {
   disk_read_page: 80_000,
   /** Writing a page to the simulated disk. */
   disk_write_page: 20_000,
+  /** Each further page of a multi-page disk request (readahead, writeback): 4 KiB at about 2 GB/s. */
+  disk_transfer_page: 2_000,
   /** Reclaim looking at one LRU page (isolate, check references, free or put back): about 200 ns. */
   reclaim_scan_page: 200,
 } as const

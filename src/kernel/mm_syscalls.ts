@@ -9,6 +9,7 @@
  * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
  * plain field of the env, which the machine reads.
  */
+import { calculate_totalreserve_pages, global_dirtyable_memory } from '../mm/page_writeback.js'
 import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
@@ -182,6 +183,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),
     available_pages: () => h.page_alloc.nr_free_pages(),
+    global_dirtyable_memory: () => global_dirtyable_memory(pa.zones, h.arch.zones.ZONE_HIGHMEM, h.vmstat, calculate_totalreserve_pages(pa.zones)),
     // A data property (every mmap and munmap adds to it); the machine reads it for meminfo.
     vm_committed_as: 0,
     next_id: () => ++id,

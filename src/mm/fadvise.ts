@@ -17,7 +17,8 @@ import { lruvec_add_folio, lruvec_add_folio_tail, lruvec_del_folio } from './lru
 import { FMODE_RANDOM, type MmEnv, type VmFile } from './mm_types.js'
 import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_referenced, PG_unevictable, PG_writeback } from './page.js'
 import { inode_to_bdi, noop_backing_dev_info } from './readahead.js'
-import { delete_from_page_cache, filemap_write_and_wait_range } from './shmem.js'
+import { delete_from_page_cache } from './shmem.js'
+import { filemap_write_and_wait_range } from './fs_writeback.js'
 import { PGDEACTIVATE } from './vm_event_item.js'
 
 /** FMODE_NOREUSE: POSIX_FADV_NOREUSE was given. */

@@ -8,6 +8,8 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
+import { mapping_wb } from './page_writeback.js'
+import { balance_dirty_pages_ratelimited } from './page_writeback_throttle.js'
 import { shmem_setattr_seals, shmem_write_seals } from './memfd.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
@@ -209,8 +211,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
   len = Math.min(len, max - pos)
   const mapping = file.f_mapping
   const env = mm.env
+  const wb = mapping_wb(mapping)
   let written = 0
   while (written < len) {
+    const dirtied = wb ? wb.dirtied : 0
     const p = pos + written
     const bytes = page_chunk(p, len - written)
     // write_begin: the page-cache page for p (shmem_write_begin allocates it).
@@ -254,6 +258,11 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       continue
     }
     written += data.length
+    // balance_dirty_pages_ratelimited() after each copied chunk: the pages it newly dirtied count toward the task's pause.
+    if (wb) {
+      mm.dirty_throttle.nr_dirtied += wb.dirtied - dirtied
+      balance_dirty_pages_ratelimited(env, mapping, mm.dirty_throttle)
+    }
   }
   return written
 }

@@ -11,7 +11,7 @@ import { find_vma } from './vma.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { pte_dirty_to_page } from './memory.js'
-import { filemap_write_and_wait_range } from './shmem.js'
+import { filemap_write_and_wait_range } from './fs_writeback.js'
 import { EBUSY, EINVAL, ENOMEM } from '../include/errno.js'
 
 /**

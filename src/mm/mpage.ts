@@ -1,0 +1,56 @@
+/**
+ * Reads of a disk file's blocks into the page cache, as requests on the
+ * disk (Kernel: fs/ext4/readpage.c ext4_mpage_readpages() and fs/mpage.c:
+ * contiguous blocks go into one bio, a gap or a full bio sends it;
+ * block/blk-core.c blk_start_plug()/blk_finish_plug() and submit_bio(),
+ * which counts the sectors in PGPGIN).
+ *
+ * A readahead batch reads under a plug: the pages it fills from the disk
+ * gather into one request per run of contiguous pages (at most
+ * max_sectors_kb), sent when the batch ends. A page read outside a plug (a
+ * single-page read, a fault without readahead) is its own request. A hole,
+ * or a page never written back, is zero-filled without I/O, as ext4 does.
+ *
+ * The reader does not wait on the disk's clock here: a major fault is
+ * charged its disk read by the fault path (COST_NS.disk_read_page).
+ */
+import { PAGE_SECTORS, STAT_READ } from '../hw/blkdev.js'
+import { type BackingDevInfo, inode_to_bdi } from './backing_dev.js'
+import type { AddressSpace, MmEnv } from './mm_types.js'
+import { PGPGIN } from './vm_event_item.js'
+
+/** Page `index` of `mapping` is being filled from its block on the disk: add it to the read being built. */
+export function mpage_read_block(env: MmEnv, mapping: AddressSpace, index: number): void {
+  const bdi = inode_to_bdi(mapping)
+  if (!bdi.disk) return
+  const bio = bdi.read_bio
+  if (bio && bio.mapping_id === mapping.id && index === bio.first + bio.nr && bio.nr < Math.max(1, bdi.io_pages)) bio.nr++
+  else {
+    submit_read_bio(env, bdi)
+    bdi.read_bio = { mapping_id: mapping.id, first: index, nr: 1 }
+  }
+  if (!bdi.plugged) submit_read_bio(env, bdi)
+}
+
+/** Kernel: blk_start_plug(): reads of the batch that follows are held and merged. */
+export function blk_start_plug(mapping: AddressSpace): void {
+  const bdi = inode_to_bdi(mapping)
+  if (bdi.disk) bdi.plugged++
+}
+
+/** Kernel: blk_finish_plug(): send what the batch gathered. */
+export function blk_finish_plug(env: MmEnv, mapping: AddressSpace): void {
+  const bdi = inode_to_bdi(mapping)
+  if (!bdi.disk) return
+  if (bdi.plugged > 0) bdi.plugged--
+  if (!bdi.plugged) submit_read_bio(env, bdi)
+}
+
+/** Kernel: submit_bio() of the read being built. */
+function submit_read_bio(env: MmEnv, bdi: BackingDevInfo): void {
+  const bio = bdi.read_bio
+  if (!bio || !bdi.disk) return
+  bdi.read_bio = null
+  bdi.disk.submit(STAT_READ, bio.nr * PAGE_SECTORS, env.clock.now())
+  env.vmstat.count_vm_events(PGPGIN, bio.nr * PAGE_SECTORS)
+}
