@@ -14,6 +14,7 @@
 import { type BackingDevInfo, type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
+import type { DirtyThrottleTask } from '../mm/page_writeback_throttle.js'
 import type { Loff } from '../include/ulong.js'
 import { EACCES, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, EPERM } from '../include/uapi/errno.js'
 import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
@@ -171,8 +172,8 @@ export class FsNamespace {
   }
 
   /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */
-  kernel_write(file: VmFile, off: Loff, data: Uint8Array): number {
-    return vfs_pwrite(this.env, file, off, data)
+  kernel_write(file: VmFile, off: Loff, data: Uint8Array, throttle?: DirtyThrottleTask): number {
+    return vfs_pwrite(this.env, file, off, data, throttle)
   }
 
   /** kernel_write() of `nr` copies of one immutable page from page index `index`, the frames sharing it until written (a program image). */

@@ -103,9 +103,18 @@ export class Clock {
     }
   }
 
-  /** Skip to `ns` (idle time: nothing runs until then) and run what falls due. Never goes backwards. */
+  /**
+   * Idle until `ns`: each timer that falls due runs at its own expiry (the
+   * clock reads its expiry while it runs, so what it schedules counts from
+   * then), earliest first, then the clock rests at `ns`. Never goes backwards.
+   */
   sleep_until(ns: number): void {
+    while (this.timers.length && this.timers[0].expires <= ns) {
+      const t = this.timers.shift() as Timer
+      this.next_expiry = this.timers.length ? this.timers[0].expires : Infinity
+      if (t.expires > this.ns) this.ns = t.expires
+      t.fn()
+    }
     if (ns > this.ns) this.ns = ns
-    this.run_timers()
   }
 }

@@ -299,7 +299,7 @@ export function make_mm_entry(
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),
-    kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
+    kernel_write: (file, off, data, throttle) => fs.kernel_write(file, off, data, throttle),
     kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,
     file_write_from_user,

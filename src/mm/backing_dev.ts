@@ -81,10 +81,12 @@ export interface BackingDevInfo {
   read_bio: { mapping_id: number; first: number; nr: number } | null
   /** blk_start_plug() depth: reads are submitted when it drops to 0. */
   plugged: number
+  /** The reads sent since the outermost plug began: which pages, and when each completes (a reader waits on its page's). */
+  readonly reads_sent: { mapping_id: number; first: number; nr: number; done: number }[]
 }
 
 /** Kernel: noop_backing_dev_info: tmpfs and anonymous objects; no readahead, no I/O (nothing in it ever changes). */
-export const noop_backing_dev_info: BackingDevInfo = Object.freeze({ ra_pages: 0, io_pages: 0, disk: null, wb: null, read_bio: null, plugged: 0 })
+export const noop_backing_dev_info: BackingDevInfo = Object.freeze({ ra_pages: 0, io_pages: 0, disk: null, wb: null, read_bio: null, plugged: 0, reads_sent: [] })
 
 /** Kernel: inode_to_bdi(): the device behind a mapping (noop for shmem and internal objects). */
 export function inode_to_bdi(mapping: { readonly host: { readonly i_sb: { readonly s_bdi?: BackingDevInfo } } | null }): BackingDevInfo {
@@ -93,5 +95,5 @@ export function inode_to_bdi(mapping: { readonly host: { readonly i_sb: { readon
 
 /** A block device's queue limits as readahead sees them (read_ahead_kb, max_sectors_kb), its disk and writeback. */
 export function bdi_create(read_ahead_kb: number, max_sectors_kb: number, disk: BlockDevice | null = null): BackingDevInfo {
-  return { ra_pages: Math.floor(read_ahead_kb / 4), io_pages: Math.floor(max_sectors_kb / 4), disk, wb: disk ? new BdiWriteback() : null, read_bio: null, plugged: 0 }
+  return { ra_pages: Math.floor(read_ahead_kb / 4), io_pages: Math.floor(max_sectors_kb / 4), disk, wb: disk ? new BdiWriteback() : null, read_bio: null, plugged: 0, reads_sent: [] }
 }

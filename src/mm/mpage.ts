@@ -11,8 +11,10 @@
  * single-page read, a fault without readahead) is its own request. A hole,
  * or a page never written back, is zero-filled without I/O, as ext4 does.
  *
- * The reader does not wait on the disk's clock here: a major fault is
- * charged its disk read by the fault path (COST_NS.disk_read_page).
+ * A read(2) that had to read its page waits for that page's request
+ * (folio_wait_locked(): the clock moves to the request's end,
+ * wait_on_page_read()); a major fault is charged its disk read by the fault
+ * path instead (COST_NS.disk_read_page).
  */
 import { PAGE_SECTORS, STAT_READ } from '../hw/blkdev.js'
 import { type BackingDevInfo, inode_to_bdi } from './backing_dev.js'
@@ -35,7 +37,9 @@ export function mpage_read_block(env: MmEnv, mapping: AddressSpace, index: numbe
 /** Kernel: blk_start_plug(): reads of the batch that follows are held and merged. */
 export function blk_start_plug(mapping: AddressSpace): void {
   const bdi = inode_to_bdi(mapping)
-  if (bdi.disk) bdi.plugged++
+  if (!bdi.disk) return
+  if (!bdi.plugged) bdi.reads_sent.length = 0
+  bdi.plugged++
 }
 
 /** Kernel: blk_finish_plug(): send what the batch gathered. */
@@ -51,6 +55,19 @@ function submit_read_bio(env: MmEnv, bdi: BackingDevInfo): void {
   const bio = bdi.read_bio
   if (!bio || !bdi.disk) return
   bdi.read_bio = null
-  bdi.disk.submit(STAT_READ, bio.nr * PAGE_SECTORS, env.clock.now())
+  const done = bdi.disk.submit(STAT_READ, bio.nr * PAGE_SECTORS, env.clock.now())
+  if (bdi.reads_sent.length >= 64) bdi.reads_sent.length = 0
+  bdi.reads_sent.push({ ...bio, done })
   env.vmstat.count_vm_events(PGPGIN, bio.nr * PAGE_SECTORS)
+}
+
+/** Kernel: filemap_update_page()'s wait for a page being read: the clock goes to the end of the request that reads page `index`. */
+export function wait_on_page_read(env: MmEnv, mapping: AddressSpace, index: number): void {
+  const bdi = inode_to_bdi(mapping)
+  for (const r of bdi.reads_sent) {
+    if (r.mapping_id !== mapping.id || index < r.first || index >= r.first + r.nr) continue
+    const now = env.clock.now()
+    if (r.done > now) env.clock.advance(r.done - now)
+    return
+  }
 }
