@@ -44,6 +44,8 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk', sbin
 
 /** max_sectors_kb of the reference machine's virtio disk: io_pages 1024. */
 const VDA_MAX_SECTORS_KB = 4096
+/** max_segments of the reference machine's virtio disk (its seg_max). */
+const VDA_MAX_SEGMENTS = 254
 
 /** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
 export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
@@ -51,7 +53,7 @@ export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: 
   const next = (): number => ino++
   // virtio-blk's disk, 254:0 (fe:00): a request costs the clock's one-page read or write plus a transfer per further page
   const disk = new BlockDevice('vda', 0xfe, 0, COST_NS.disk_read_page, COST_NS.disk_write_page, COST_NS.disk_transfer_page)
-  const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB, disk)
+  const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB, disk, VDA_MAX_SEGMENTS)
   bdi_register(env, vda, true)
   return {
     ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next, vda),

@@ -77,8 +77,13 @@ export interface BackingDevInfo {
   readonly disk: BlockDevice | null
   /** bdi->wb (null: no writeback, BDI_CAP_WRITEBACK off). */
   readonly wb: BdiWriteback | null
-  /** A read request being built (mpage_readahead()'s bio): contiguous pages of one mapping. */
-  read_bio: { mapping_id: number; first: number; nr: number } | null
+  /** max_segments of the disk's queue: a bio with more physically separate pieces is split. */
+  readonly max_segments: number
+  /** A read request being built (mpage_readahead()'s bio): contiguous pages of one mapping, in `segs` segments. */
+  read_bio: { mapping_id: number; first: number; nr: number; segs: number } | null
+  /** The large folio being read, [folio_head, folio_end): its pages are one segment. */
+  folio_head: number
+  folio_end: number
   /** blk_start_plug() depth: reads are submitted when it drops to 0. */
   plugged: number
   /** The reads sent since the outermost plug began: which pages, and when each completes (a reader waits on its page's). */
@@ -86,14 +91,14 @@ export interface BackingDevInfo {
 }
 
 /** Kernel: noop_backing_dev_info: tmpfs and anonymous objects; no readahead, no I/O (nothing in it ever changes). */
-export const noop_backing_dev_info: BackingDevInfo = Object.freeze({ ra_pages: 0, io_pages: 0, disk: null, wb: null, read_bio: null, plugged: 0, reads_sent: [] })
+export const noop_backing_dev_info: BackingDevInfo = Object.freeze({ ra_pages: 0, io_pages: 0, max_segments: Infinity, disk: null, wb: null, read_bio: null, folio_head: 0, folio_end: 0, plugged: 0, reads_sent: [] })
 
 /** Kernel: inode_to_bdi(): the device behind a mapping (noop for shmem and internal objects). */
 export function inode_to_bdi(mapping: { readonly host: { readonly i_sb: { readonly s_bdi?: BackingDevInfo } } | null }): BackingDevInfo {
   return mapping.host?.i_sb.s_bdi ?? noop_backing_dev_info
 }
 
-/** A block device's queue limits as readahead sees them (read_ahead_kb, max_sectors_kb), its disk and writeback. */
-export function bdi_create(read_ahead_kb: number, max_sectors_kb: number, disk: BlockDevice | null = null): BackingDevInfo {
-  return { ra_pages: Math.floor(read_ahead_kb / 4), io_pages: Math.floor(max_sectors_kb / 4), disk, wb: disk ? new BdiWriteback() : null, read_bio: null, plugged: 0, reads_sent: [] }
+/** A block device's queue limits (read_ahead_kb, max_sectors_kb, max_segments), its disk and writeback. */
+export function bdi_create(read_ahead_kb: number, max_sectors_kb: number, disk: BlockDevice | null = null, max_segments = Infinity): BackingDevInfo {
+  return { ra_pages: Math.floor(read_ahead_kb / 4), io_pages: Math.floor(max_sectors_kb / 4), max_segments, disk, wb: disk ? new BdiWriteback() : null, read_bio: null, folio_head: 0, folio_end: 0, plugged: 0, reads_sent: [] }
 }

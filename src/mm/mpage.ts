@@ -7,7 +7,9 @@
  *
  * A readahead batch reads under a plug: the pages it fills from the disk
  * gather into one request per run of contiguous pages (at most
- * max_sectors_kb), sent when the batch ends. A page read outside a plug (a
+ * max_sectors_kb, and at most max_segments physically separate pieces: each
+ * large folio is one piece, each order-0 page another; bio_split_rw()),
+ * sent when the batch ends. A page read outside a plug (a
  * single-page read, a fault without readahead) is its own request. A hole,
  * or a page never written back, is zero-filled without I/O, as ext4 does.
  *
@@ -26,12 +28,24 @@ export function mpage_read_block(env: MmEnv, mapping: AddressSpace, index: numbe
   const bdi = inode_to_bdi(mapping)
   if (!bdi.disk) return
   const bio = bdi.read_bio
-  if (bio && bio.mapping_id === mapping.id && index === bio.first + bio.nr && bio.nr < Math.max(1, bdi.io_pages)) bio.nr++
-  else {
+  // A page of the large folio the previous page belongs to is in its segment; any other starts one.
+  const new_seg = !(index > bdi.folio_head && index < bdi.folio_end)
+  if (bio && bio.mapping_id === mapping.id && index === bio.first + bio.nr && bio.nr < Math.max(1, bdi.io_pages) && (!new_seg || bio.segs < bdi.max_segments)) {
+    bio.nr++
+    if (new_seg) bio.segs++
+  } else {
     submit_read_bio(env, bdi)
-    bdi.read_bio = { mapping_id: mapping.id, first: index, nr: 1 }
+    bdi.read_bio = { mapping_id: mapping.id, first: index, nr: 1, segs: 1 }
   }
   if (!bdi.plugged) submit_read_bio(env, bdi)
+}
+
+/** The pages [head, head + nr) about to be read are one folio (one physically contiguous piece: one segment of a bio). */
+export function mpage_folio(mapping: AddressSpace, head: number, nr: number): void {
+  const bdi = inode_to_bdi(mapping)
+  if (!bdi.disk) return
+  bdi.folio_head = head
+  bdi.folio_end = head + nr
 }
 
 /** Kernel: blk_start_plug(): reads of the batch that follows are held and merged. */
@@ -57,7 +71,7 @@ function submit_read_bio(env: MmEnv, bdi: BackingDevInfo): void {
   bdi.read_bio = null
   const done = bdi.disk.submit(STAT_READ, bio.nr * PAGE_SECTORS, env.clock.now())
   if (bdi.reads_sent.length >= 64) bdi.reads_sent.length = 0
-  bdi.reads_sent.push({ ...bio, done })
+  bdi.reads_sent.push({ mapping_id: bio.mapping_id, first: bio.first, nr: bio.nr, done })
   env.vmstat.count_vm_events(PGPGIN, bio.nr * PAGE_SECTORS)
 }
 

@@ -28,7 +28,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { type AddressSpace, type FileRaState, type MmEnv, type VmFile, FMODE_RANDOM } from './mm_types.js'
 import { PG_reclaim, PG_writeback } from './page.js'
 import { inode_to_bdi, noop_backing_dev_info } from './backing_dev.js'
-import { blk_finish_plug, blk_start_plug } from './mpage.js'
+import { blk_finish_plug, blk_start_plug, mpage_folio } from './mpage.js'
 import { add_to_page_cache, delete_from_page_cache } from './shmem.js'
 
 /** PG_readahead shares its bit with PG_reclaim (include/linux/page-flags.h). */
@@ -255,6 +255,7 @@ export function page_cache_ra_order(ractl: ReadaheadControl, ra: FileRaState): v
     // filemap_add_folio() refuses a range that holds a cached page (-EEXIST)
     let busy = false
     for (let i = index; i < index + nr && !busy; i++) busy = mapping.i_pages.has(i)
+    mpage_folio(mapping, index, nr)
     if (busy || !add_folio_pages(env, mapping, index, nr)) {
       err = true
       break
@@ -263,6 +264,7 @@ export function page_cache_ra_order(ractl: ReadaheadControl, ra: FileRaState): v
     index += nr
   }
   blk_finish_plug(env, mapping)
+  mpage_folio(mapping, 0, 0)
   if (!err) return
   if (ra.size > index - start) {
     ractl._index = index
