@@ -86,6 +86,7 @@ import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
 import type { BlockDevice } from './hw/blkdev.js'
+import { check_writeback } from './mm/debug_vm_writeback.js'
 import { part_stat_show } from './fs/proc/diskstats.js'
 import { wakeup_flusher_threads, writeback_set_ratelimit } from './mm/fs_writeback.js'
 import { do_swapon, mkswap_header, swaps_show } from './mm/swapfile_swapon.js'
@@ -433,6 +434,7 @@ export class Machine {
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
+    this.checkers.push((touched) => check_writeback(this.pages, this.vmstat, this.page_alloc.zones, this.fs.root_bdi.wb, touched === null))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 2

@@ -80,7 +80,7 @@ export interface BackingDevInfo {
   /** max_segments of the disk's queue: a bio with more physically separate pieces is split. */
   readonly max_segments: number
   /** A read request being built (mpage_readahead()'s bio): contiguous pages of one mapping, in `segs` segments. */
-  read_bio: { mapping_id: number; first: number; nr: number; segs: number } | null
+  read_bio: { mapping_id: number; first: number; nr: number; segs: number; last_pfn: number } | null
   /** The large folio being read, [folio_head, folio_end): its pages are one segment. */
   folio_head: number
   folio_end: number

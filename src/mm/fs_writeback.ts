@@ -29,6 +29,8 @@ import { env_dirty_limits, filemap_fdatawait_range, folio_start_writeback, folio
 import { wb_bandwidth_estimate_start, wb_over_bg_thresh, wb_update_bandwidth } from './page_writeback_throttle.js'
 import { ext4_zero_eof_tail } from './shmem.js'
 import { NODE_STAT } from './vmstat.js'
+import { PGPGOUT } from './vm_event_item.js'
+import { PAGE_SECTORS, STAT_WRITE } from '../hw/blkdev.js'
 
 /** MIN_WRITEBACK_PAGES: 4 MiB; DIRTY_SCOPE: 8. */
 const MIN_WRITEBACK_PAGES = 4096 >> 2
@@ -264,4 +266,33 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
   do_writepages(env, mapping, { nr_to_write: Infinity, sync_all: true, range_cyclic: false, range_start: start_index, range_end: end_index })
   filemap_fdatawait_range(env, mapping, start_index, end_index)
   if (wb.b_dirty.has(mapping.id) && !mapping_has_dirty(env, mapping)) wb.b_dirty.delete(mapping.id)
+}
+
+/**
+ * Kernel: ext4_sync_file() of an ext4 without a journal (the reference
+ * machine's root: no jbd2) on a disk with a volatile write cache: the
+ * range's dirty pages are written and waited for; an inode whose times or
+ * size changed has its inode-table block written (one 4 KiB request,
+ * sync_inode_metadata()); then blkdev_issue_flush() sends an empty
+ * REQ_PREFLUSH write, which /proc/diskstats counts as a write of 0 sectors.
+ * The caller waits for all of it. tmpfs: nothing.
+ */
+export function ext4_sync_file(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
+  const bdi = inode_to_bdi(mapping)
+  if (mapping.backing !== 'disk' || !bdi.disk) return
+  filemap_write_and_wait_range(env, mapping, start_index, end_index)
+  if (mapping.inode_dirty) {
+    mapping.inode_dirty = false
+    blk_write_wait(env, bdi, PAGE_SECTORS)
+  }
+  blk_write_wait(env, bdi, 0)
+}
+
+/** A write of `sectors` that is no page's (metadata, or an empty flush), waited for. */
+function blk_write_wait(env: MmEnv, bdi: BackingDevInfo, sectors: number): void {
+  if (!bdi.disk) return
+  const now = env.clock.now()
+  const done = bdi.disk.submit(STAT_WRITE, sectors, now)
+  env.vmstat.count_vm_events(PGPGOUT, sectors)
+  if (done > now) env.clock.advance(done - now)
 }

@@ -230,6 +230,11 @@ export interface AddressSpace {
   dirtied_when: number
   /** mapping->writeback_index: where range-cyclic writeback of this file goes on. */
   writeback_index: number
+  /**
+   * The inode's own block needs writing (I_DIRTY_SYNC: a write changed its
+   * times or size since the last fsync); fsync writes it (ext4_sync_file()).
+   */
+  inode_dirty: boolean
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
   /**

@@ -7,8 +7,9 @@
  *
  * A readahead batch reads under a plug: the pages it fills from the disk
  * gather into one request per run of contiguous pages (at most
- * max_sectors_kb, and at most max_segments physically separate pieces: each
- * large folio is one piece, each order-0 page another; bio_split_rw()),
+ * max_sectors_kb, and at most max_segments physically separate pieces: a
+ * large folio, or a run of frames adjacent in memory, is one piece;
+ * bio_split_rw()),
  * sent when the batch ends. A page read outside a plug (a
  * single-page read, a fault without readahead) is its own request. A hole,
  * or a page never written back, is zero-filled without I/O, as ext4 does.
@@ -23,19 +24,21 @@ import { type BackingDevInfo, inode_to_bdi } from './backing_dev.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { PGPGIN } from './vm_event_item.js'
 
-/** Page `index` of `mapping` is being filled from its block on the disk: add it to the read being built. */
-export function mpage_read_block(env: MmEnv, mapping: AddressSpace, index: number): void {
+/** Page `index` of `mapping` (frame `pfn`) is being filled from its block on the disk: add it to the read being built. */
+export function mpage_read_block(env: MmEnv, mapping: AddressSpace, index: number, pfn: number): void {
   const bdi = inode_to_bdi(mapping)
   if (!bdi.disk) return
   const bio = bdi.read_bio
-  // A page of the large folio the previous page belongs to is in its segment; any other starts one.
-  const new_seg = !(index > bdi.folio_head && index < bdi.folio_end)
+  // A page in the previous page's large folio, or in the frame right after it, extends its segment
+  // (biovec_phys_mergeable(): max_segment_size is no limit here); any other page starts one.
+  const new_seg = !(index > bdi.folio_head && index < bdi.folio_end) && pfn !== (bio?.last_pfn ?? -2) + 1
   if (bio && bio.mapping_id === mapping.id && index === bio.first + bio.nr && bio.nr < Math.max(1, bdi.io_pages) && (!new_seg || bio.segs < bdi.max_segments)) {
     bio.nr++
+    bio.last_pfn = pfn
     if (new_seg) bio.segs++
   } else {
     submit_read_bio(env, bdi)
-    bdi.read_bio = { mapping_id: mapping.id, first: index, nr: 1, segs: 1 }
+    bdi.read_bio = { mapping_id: mapping.id, first: index, nr: 1, segs: 1, last_pfn: pfn }
   }
   if (!bdi.plugged) submit_read_bio(env, bdi)
 }

@@ -135,6 +135,8 @@ export function set_page_dirty(env: MmEnv, pfn: number): boolean {
   if (mapping && wb) {
     wb.reclaimable++
     wb.dirtied++
+    // file_update_time() with the write: the inode's times change too.
+    mapping.inode_dirty = true
     __mark_inode_dirty(env, mapping, wb)
   }
   return true

@@ -50,6 +50,7 @@ export class ShmemMapping implements AddressSpace {
   readonly disk_blocks = new Map<number, Uint8Array>()
   dirtied_when = 0
   writeback_index = 0
+  inode_dirty = false
   i_size = 0
   host: MappingHost | null = null
   /** shmem_get_inode() starts every shmem inode sealed against sealing (memfd_create may lift it). */
@@ -332,7 +333,7 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   if (block) {
     env.physmem.write_at(pfn, 0, block, 0, PAGE_SIZE)
     pages.set(pfn, PG_mappedtodisk)
-    mpage_read_block(env, mapping, index)
+    mpage_read_block(env, mapping, index, pfn)
   }
   pages.set(pfn, PG_uptodate)
   if (mapping.backing === 'shmem') {
