@@ -434,7 +434,7 @@ export class Machine {
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
-    this.checkers.push((touched) => check_writeback(this.pages, this.vmstat, this.page_alloc.zones, this.fs.root_bdi.wb, touched === null))
+    this.checkers.push((touched) => check_writeback(this.pages, this.vmstat, this.page_alloc.zones, this.fs.root_bdi.wb, touched === null, this.mm_env.mappings))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     const aslr = opts.randomize_va_space ?? 2

@@ -13,9 +13,10 @@ import type { BdiWriteback } from './backing_dev.js'
 import { NR_ZONE_WRITE_PENDING, type Zone } from './mmzone.js'
 import { PG_dirty, PG_swapbacked, PG_writeback, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
+import type { AddressSpace } from './mm_types.js'
 
 /** `wb`: the one disk with writeback (every disk file's dirty page is its). */
-export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonly Zone[], wb: BdiWriteback | null, full: boolean): void {
+export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonly Zone[], wb: BdiWriteback | null, full: boolean, mappings: ReadonlyMap<number, AddressSpace> = new Map()): void {
   const dirty = vmstat.node_page_state(NODE_STAT.nr_dirty)
   const writeback = vmstat.node_page_state(NODE_STAT.nr_writeback)
   if (dirty < 0 || writeback < 0) throw new KernelBug(`check_writeback: nr_dirty ${dirty}, nr_writeback ${writeback}`)
@@ -39,4 +40,16 @@ export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonl
   }
   if (d !== dirty) throw new KernelBug(`check_writeback: ${d} dirty file pages, nr_dirty says ${dirty}`)
   if (w !== writeback) throw new KernelBug(`check_writeback: ${w} pages under writeback, nr_writeback says ${writeback}`)
+  // A disk file's dirty tag holds exactly its dirty pages; a file with any is on its wb's dirty list.
+  for (const mapping of mappings.values()) {
+    if (mapping.backing !== 'disk') continue
+    let n = 0
+    for (const [index, pfn] of mapping.i_pages) {
+      if (!pages.test(pfn, PG_dirty)) continue
+      n++
+      if (!mapping.dirty_tag.has(index)) throw new KernelBug(`check_writeback: dirty page ${index} of mapping ${mapping.id} is not tagged dirty`)
+    }
+    if (n !== mapping.dirty_tag.size) throw new KernelBug(`check_writeback: mapping ${mapping.id} tags ${mapping.dirty_tag.size} pages dirty, has ${n}`)
+    if (n && wb && !wb.b_dirty.has(mapping.id)) throw new KernelBug(`check_writeback: mapping ${mapping.id} has dirty pages but is not on its wb's dirty list`)
+  }
 }

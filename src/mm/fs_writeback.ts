@@ -191,9 +191,8 @@ function requeue_inode(env: MmEnv, wb: BdiWriteback, mapping: AddressSpace, wbc:
 }
 
 /** Kernel: mapping_tagged(mapping, PAGECACHE_TAG_DIRTY). */
-function mapping_has_dirty(env: MmEnv, mapping: AddressSpace): boolean {
-  for (const pfn of mapping.i_pages.values()) if (env.pages.test(pfn, PG_dirty)) return true
-  return false
+function mapping_has_dirty(_env: MmEnv, mapping: AddressSpace): boolean {
+  return mapping.dirty_tag.size > 0
 }
 
 /**
@@ -212,9 +211,15 @@ export function do_writepages(env: MmEnv, mapping: AddressSpace, wbc: WritebackC
   const start = wbc.range_cyclic ? mapping.writeback_index : wbc.range_start
   const end = wbc.range_cyclic ? Infinity : wbc.range_end
   const eof_index = Math.floor(mapping.i_size / PAGE_SIZE)
+  // filemap_get_folios_tag(PAGECACHE_TAG_DIRTY): the tagged indexes of the range, in order.
+  // A short range (reclaim writes one page) is looked up index by index, a long one walks the tag.
   const dirty: number[] = []
-  for (const [index, pfn] of mapping.i_pages) if (index >= start && index <= end && env.pages.test(pfn, PG_dirty)) dirty.push(index)
-  dirty.sort((a, b) => a - b)
+  if (end - start < mapping.dirty_tag.size) {
+    for (let index = start; index <= end; index++) if (mapping.dirty_tag.has(index)) dirty.push(index)
+  } else {
+    for (const index of mapping.dirty_tag) if (index >= start && index <= end) dirty.push(index)
+    dirty.sort((a, b) => a - b)
+  }
   let bio: number[] = []
   let last = -2
   const flush = (): void => {

@@ -228,6 +228,8 @@ export interface AddressSpace {
    * mapping is on its wb's b_dirty.
    */
   dirtied_when: number
+  /** PAGECACHE_TAG_DIRTY of a disk file's xarray: the indexes of its dirty pages (writeback finds them without a walk). */
+  readonly dirty_tag: Set<number>
   /** mapping->writeback_index: where range-cyclic writeback of this file goes on. */
   writeback_index: number
   /**

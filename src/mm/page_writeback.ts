@@ -133,6 +133,7 @@ export function set_page_dirty(env: MmEnv, pfn: number): boolean {
   const mapping = env.mappings.get(pages.mapping[pfn])
   const wb = mapping ? mapping_wb(mapping) : null
   if (mapping && wb) {
+    mapping.dirty_tag.add(pages.index[pfn])
     wb.reclaimable++
     wb.dirtied++
     // file_update_time() with the write: the inode's times change too.
@@ -155,7 +156,10 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
   mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, -1)
   const mapping = env.mappings.get(pages.mapping[pfn])
   const wb = mapping ? mapping_wb(mapping) : null
-  if (wb) wb.reclaimable--
+  if (mapping && wb) {
+    mapping.dirty_tag.delete(pages.index[pfn])
+    wb.reclaimable--
+  }
 }
 
 /**

@@ -48,6 +48,7 @@ export class ShmemMapping implements AddressSpace {
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
   readonly disk_blocks = new Map<number, Uint8Array>()
+  readonly dirty_tag = new Set<number>()
   dirtied_when = 0
   writeback_index = 0
   inode_dirty = false
