@@ -9,14 +9,14 @@
  * check walks every frame.
  */
 import { KernelBug } from '../include/bug.js'
-import type { BdiWriteback } from './backing_dev.js'
+import { type BdiWriteback, inode_to_bdi } from './backing_dev.js'
 import { NR_ZONE_WRITE_PENDING, type Zone } from './mmzone.js'
 import { PG_dirty, PG_swapbacked, PG_writeback, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import type { AddressSpace } from './mm_types.js'
 
 /** `wb`: the one disk with writeback (every disk file's dirty page is its). */
-export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonly Zone[], wb: BdiWriteback | null, full: boolean, mappings: ReadonlyMap<number, AddressSpace> = new Map()): void {
+export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonly Zone[], wb: BdiWriteback | null, full: boolean, mappings: ReadonlyMap<number, AddressSpace>): void {
   const dirty = vmstat.node_page_state(NODE_STAT.nr_dirty)
   const writeback = vmstat.node_page_state(NODE_STAT.nr_writeback)
   if (dirty < 0 || writeback < 0) throw new KernelBug(`check_writeback: nr_dirty ${dirty}, nr_writeback ${writeback}`)
@@ -34,8 +34,11 @@ export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonl
   const sb_bit = 1 << PG_swapbacked
   for (let pfn = 0; pfn < pages.nr; pfn++) {
     const f = flags[pfn]
-    // A page-cache page (positive mapping id) of a file, not shmem: the ones NR_FILE_DIRTY counts.
-    if (f & dirty_bit && !(f & sb_bit) && pages.mapping[pfn] > 0) d++
+    // A page-cache page of a file on a disk (mapping_can_writeback()), not shmem: the ones NR_FILE_DIRTY counts.
+    if (f & dirty_bit && !(f & sb_bit) && pages.mapping[pfn] > 0) {
+      const m = mappings.get(pages.mapping[pfn])
+      if (m && m.backing === 'disk' && inode_to_bdi(m).wb) d++
+    }
     if (f & wb_bit) w++
   }
   if (d !== dirty) throw new KernelBug(`check_writeback: ${d} dirty file pages, nr_dirty says ${dirty}`)

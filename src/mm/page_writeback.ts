@@ -117,22 +117,31 @@ function mod_file_stat(env: MmEnv, pfn: number, item: number, memcg_item: number
   env.memcg.mod_memcg_page_state(pfn, memcg_item, delta)
 }
 
+/** The wb a page-cache page's dirtiness is accounted to: its disk file's (mapping_can_writeback()), else null. */
+function page_wb(env: MmEnv, pfn: number): { mapping: AddressSpace; wb: BdiWriteback } | null {
+  const pages = env.pages
+  if (pages.test(pfn, PG_swapbacked)) return null
+  const mapping = env.mappings.get(pages.mapping[pfn])
+  const wb = mapping ? mapping_wb(mapping) : null
+  return mapping && wb ? { mapping, wb } : null
+}
+
 /**
  * Kernel: folio_mark_dirty() -> a_ops->dirty_folio: filemap_dirty_folio()
  * for a disk file (folio_account_dirtied(): NR_FILE_DIRTY, NR_DIRTIED and
- * the wb's counts, then __mark_inode_dirty()), noop_dirty_folio() for
- * shmem (PG_dirty only). True when the page was clean before.
+ * the wb's counts, then __mark_inode_dirty()); noop_dirty_folio() for
+ * shmem, and a bare PG_dirty for a page of no writeback-capable mapping (a
+ * driver's page). True when the page was clean before.
  */
 export function set_page_dirty(env: MmEnv, pfn: number): boolean {
   const pages = env.pages
   if (pages.test(pfn, PG_dirty)) return false
   pages.set(pfn, PG_dirty)
-  if (pages.test(pfn, PG_swapbacked)) return true
-  mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, 1)
-  env.vmstat.mod_node_page_state(NODE_STAT.nr_dirtied, 1)
-  const mapping = env.mappings.get(pages.mapping[pfn])
-  const wb = mapping ? mapping_wb(mapping) : null
-  if (mapping && wb) {
+  const w = page_wb(env, pfn)
+  if (w) {
+    const { mapping, wb } = w
+    mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, 1)
+    env.vmstat.mod_node_page_state(NODE_STAT.nr_dirtied, 1)
     mapping.dirty_tag.add(pages.index[pfn])
     wb.reclaimable++
     wb.dirtied++
@@ -152,14 +161,11 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
   const pages = env.pages
   if (!pages.test(pfn, PG_dirty)) return
   pages.clear(pfn, PG_dirty)
-  if (pages.test(pfn, PG_swapbacked)) return
+  const w = page_wb(env, pfn)
+  if (!w) return
   mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, -1)
-  const mapping = env.mappings.get(pages.mapping[pfn])
-  const wb = mapping ? mapping_wb(mapping) : null
-  if (mapping && wb) {
-    mapping.dirty_tag.delete(pages.index[pfn])
-    wb.reclaimable--
-  }
+  w.mapping.dirty_tag.delete(pages.index[pfn])
+  w.wb.reclaimable--
 }
 
 /**
