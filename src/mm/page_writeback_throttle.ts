@@ -316,8 +316,13 @@ export function balance_dirty_pages(env: MmEnv, wb: BdiWriteback, task: DirtyThr
       }
     }
     if (env.trace.enabled) {
+      // trace_balance_dirty_pages(): rates in KB/s, times in ms.
       const p = pause
-      env.trace.emit('balance_dirty_pages', () => `bdi vda: limit=${dtc.thresh} setpoint=${Math.floor((dirty_freerun_ceiling(dtc.thresh, dtc.bg_thresh) + hard_dirty_limit(wb, dtc.thresh)) / 2)} dirty=${dtc.dirty} wb_setpoint=${dtc.wb_thresh} wb_dirty=${dtc.wb_dirty} dirty_ratelimit=${dirty_ratelimit * 4} task_ratelimit=${task_ratelimit * 4} dirtied=${pages_dirtied} paused=0 pause=${p}`)
+      const limit = hard_dirty_limit(wb, dtc.thresh)
+      const setpoint = Math.floor((limit + dirty_freerun_ceiling(dtc.thresh, dtc.bg_thresh)) / 2)
+      const j = jiffies(env)
+      const think = task.dirty_paused_when ? j - task.dirty_paused_when : 0
+      env.trace.emit('balance_dirty_pages', () => `bdi 254:0: limit=${limit} setpoint=${setpoint} dirty=${dtc.dirty} wb_setpoint=${Math.floor((setpoint * dtc.wb_thresh) / (dtc.thresh + 1))} wb_dirty=${dtc.wb_dirty} dirty_ratelimit=${dirty_ratelimit * 4} task_ratelimit=${task_ratelimit * 4} dirtied=${pages_dirtied} dirtied_pause=${task.nr_dirtied_pause} paused=${Math.floor((clock.now() - slept_from) / NS_PER_JIFFY)} pause=${p} period=${task_ratelimit ? Math.floor((HZ * pages_dirtied) / task_ratelimit) : p} think=${think} cgroup_ino=1`)
     }
     // io_schedule_timeout(pause): the task sleeps; the flusher and the disk's completions run meanwhile.
     const inflight = wb.inflight.length
