@@ -26,7 +26,7 @@
  */
 import { type BdiWriteback } from './backing_dev.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
-import { HZ, env_dirty_limits, jiffies, mapping_wb, wb_start_background_writeback } from './page_writeback.js'
+import { HZ, env_dirty_limits, jiffies, mapping_wb, set_page_dirty, wb_start_background_writeback } from './page_writeback.js'
 import { NODE_STAT } from './vmstat.js'
 
 /** MAX_PAUSE: at most 200 ms of sleep at a time. */
@@ -361,4 +361,17 @@ export function wb_over_bg_thresh(env: MmEnv, wb: BdiWriteback): boolean {
   const dtc = global_dtc(env, wb, false)
   if (dtc.dirty > dtc.bg_thresh) return true
   return wb.reclaimable > wb_calc_thresh(wb, dtc.bg_thresh)
+}
+
+/**
+ * Kernel: fault_dirty_shared_page(): a write fault on a shared file mapping
+ * dirtied `pfn`; the faulting task balances as a writer does (after the
+ * fault has mapped the page, as the kernel does once the page is unlocked).
+ */
+export function fault_dirty_shared_page(env: MmEnv, task: DirtyThrottleTask, pfn: number): void {
+  if (!set_page_dirty(env, pfn)) return
+  const mapping = env.mappings.get(env.pages.mapping[pfn])
+  if (!mapping || !mapping_wb(mapping)) return
+  task.nr_dirtied++
+  balance_dirty_pages_ratelimited(env, mapping, task)
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { O_CREAT, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, type Machine, type Process } from '../../src/index.js'
+import { MAP_SHARED, O_CREAT, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, PROT_READ, PROT_WRITE, type Machine, type Process } from '../../src/index.js'
 import { global_dirty_limits } from '../../src/mm/page_writeback.js'
 import { dirty_freerun_ceiling, dirty_poll_interval, pos_ratio_polynom } from '../../src/mm/page_writeback_throttle.js'
 import { boot } from '../helpers.js'
@@ -185,6 +185,29 @@ describe('background writeback and throttling (balance_dirty_pages)', () => {
     expect(disk[6]).toBeGreaterThanOrEqual((v.nr_written - v0.nr_written) * 8)
     p.fsync(fd)
     expect(vmstat(m).nr_writeback).toBe(0)
+  })
+
+  it('stores into a shared file mapping are paced too (fault_dirty_shared_page), and every byte stays right', () => {
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'mm' })
+    const v0 = vmstat(m)
+    const n = 3 * v0.nr_dirty_threshold
+    const fd = p.open('/shared', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.ftruncate(fd, n * 4096)
+    const a = p.mmap(0, n * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    let peak = 0
+    m.deferred_check(() => {
+      for (let i = 0; i < n; i++) {
+        p.store(a + i * 4096, [i & 255, (i >> 8) & 255])
+        if (i % 256 === 0) {
+          const v = vmstat(m)
+          peak = Math.max(peak, v.nr_dirty + v.nr_writeback)
+        }
+      }
+    })
+    expect(vmstat(m).nr_written - v0.nr_written).toBeGreaterThan(v0.nr_dirty_threshold)
+    expect(peak).toBeLessThanOrEqual(v0.nr_dirty_threshold + 64)
+    for (let i = 0; i < n; i += 97) expect([...p.load(a + i * 4096, 2)]).toEqual([i & 255, (i >> 8) & 255])
   })
 
   it('a writer under the freerun ceiling is never paused', () => {
