@@ -78,9 +78,8 @@ function wb_workfn(env: MmEnv, wb: BdiWriteback): void {
   wb_check_old_data_flush(env, wb)
   wb_check_background_flush(env, wb)
   wb.running = false
-  // Still over the background threshold: go on at once; dirty inodes left: come back in an interval.
-  if (wb_over_bg_thresh(env, wb) && wb.b_dirty.size) wb_wakeup(env, wb)
-  else if (wb.b_dirty.size) wb_wakeup_delayed(env, wb)
+  // Dirty inodes left: come back in an interval (a writer over the threshold wakes it sooner).
+  if (wb.b_dirty.size) wb_wakeup_delayed(env, wb)
 }
 
 /** Kernel: wb_check_start_all(): a requested write of everything dirty (sync, a changed flush period). */
