@@ -258,6 +258,16 @@ export function do_writepages(env: MmEnv, mapping: AddressSpace, wbc: WritebackC
 }
 
 /**
+ * Kernel: __filemap_fdatawrite_range(WB_SYNC_NONE) (POSIX_FADV_DONTNEED):
+ * start writeback of the dirty pages of [start, end] (page indexes), pages
+ * already under writeback skipped, and return without waiting.
+ */
+export function filemap_fdatawrite_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
+  if (!mapping_wb(mapping)) return
+  do_writepages(env, mapping, { nr_to_write: Infinity, sync_all: false, range_cyclic: false, range_start: start_index, range_end: end_index })
+}
+
+/**
  * Kernel: file_write_and_wait_range() (fsync, msync, and reclaim's
  * write-and-wait of one page here): WB_SYNC_ALL writepages of [start, end]
  * (page indexes), then wait for every write in the range. A file left with

@@ -5,6 +5,7 @@
  * pacing of a writer past the freerun ceiling, and what /proc/vmstat and
  * /proc/meminfo say meanwhile.
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { MAP_SHARED, O_CREAT, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, PROT_READ, PROT_WRITE, type Machine, type Process } from '../../src/index.js'
@@ -221,6 +222,31 @@ describe('background writeback and throttling (balance_dirty_pages)', () => {
     // only CPU costs: well under a millisecond per 100 pages
     expect(m.clock.now() - t0).toBeLessThan(pages * 10_000)
     expect(vmstat(m).nr_dirty).toBeGreaterThanOrEqual(pages)
+  })
+})
+
+describe('POSIX_FADV_DONTNEED on dirty pages (test/fixtures/probes/fadvise_dirty.py on Linux 6.18.44)', () => {
+  it('starts their writeback and keeps them; once written, a second DONTNEED drops them: the same cachestat lines', () => {
+    const recorded = readFileSync(new URL('../fixtures/probes/fadvise_dirty.txt', import.meta.url), 'utf8').trimEnd().split('\n')
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'f' })
+    const out: string[] = []
+    for (let rep = 0; rep < 3; rep++) {
+      const cs = (fd: number): string => {
+        const c = p.cachestat(fd)
+        return `(${c.nr_cache}, ${c.nr_dirty}, ${c.nr_writeback})`
+      }
+      const fd = dirty_file(p, '/fadv', 50)
+      const a = cs(fd)
+      p.fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+      const b = cs(fd)
+      m.clock.sleep_until(m.clock.now() + 0.2 * SEC)
+      const c = cs(fd)
+      p.fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+      out.push(`written ${a} after DONTNEED ${b} 0.2s later ${c} second DONTNEED ${cs(fd)}`)
+      p.close(fd)
+    }
+    expect(out).toEqual(recorded)
   })
 })
 
