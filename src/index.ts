@@ -3,6 +3,7 @@
  * every GFP flag is exported with Linux's value.
  */
 export { Machine, MachineConfigError, type MachineOptions } from './machine.js'
+export { RECLAIM_POLICIES, type ReclaimPolicy } from './mm/replacement.js'
 export { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK, SWAP_FLAG_DISCARD, SWAP_FLAG_DISCARD_ONCE, SWAP_FLAG_DISCARD_PAGES } from './mm/swap_h.js'
 export type { SwapOption } from './machine.js'
 export { Kernel } from './kernel/kernel.js'

@@ -9,6 +9,7 @@
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
 import { KernelRandom } from './include/random.js'
+import { RECLAIM_POLICIES, Replacement, type ReclaimPolicy } from './mm/replacement.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
 import { memcg_create_files } from './kernel/memcg_v1_files.js'
@@ -45,8 +46,9 @@ import {
   zone_pcp_update,
 } from './mm/watermark.js'
 import { proc_read, proc_write } from './fs/proc/root.js'
-import { ProcNotFound, type ProcView } from './fs/proc/internal.js'
-import { EEXIST, EINVAL, ENOENT } from './include/errno.js'
+import { ProcAccessDenied, ProcNotFound, type ProcView } from './fs/proc/internal.js'
+import { DropCaches } from './fs/drop_caches.js'
+import { EACCES, EEXIST, EINVAL, ENOENT } from './include/errno.js'
 import { kernel_layout } from './arch/pgtable_areas.js'
 import { spawn_process, type Process, type SpawnOptions } from './user/process.js'
 import { Syscalls } from './kernel/syscalls.js'
@@ -81,7 +83,7 @@ import { simple_module } from './drivers/simple.js'
 import { UioCore, uio_module } from './drivers/uio.js'
 import { uio_demo_module } from './drivers/uio_demo.js'
 import { framegrab_module } from './drivers/framegrab.js'
-import { IrqTable } from './drivers/irq.js'
+import { IrqTable, NR_IRQS } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
@@ -180,6 +182,14 @@ export interface MachineOptions {
    * `{ size, kind: 'zram' | 'disk', priority }` (priority as swapon -p).
    */
   swap?: string | number | SwapOption | SwapOption[]
+  /**
+   * The page-replacement policy of reclaim (src/mm/replacement.ts):
+   * 'linux' (the default: the kernel's two-list LRU), or for studies
+   * 'fifo', 'lru' (exact, every access counted), 'clock' (second chance on
+   * the Accessed bits) or 'random' (seeded). Everything else about reclaim
+   * stays Linux's: when it runs, how much it frees, swap and writeback.
+   */
+  reclaim?: ReclaimPolicy
 }
 
 /** One swap area of MachineOptions.swap. */
@@ -290,6 +300,8 @@ export class Machine {
   readonly kernel_objects: KernelObjects
   /** The address-space layer's view of this machine (src/mm). */
   readonly mm_env: MmEnv
+  /** vm.drop_caches (src/fs/drop_caches.ts). */
+  readonly drop_caches: DropCaches
   /** The system-call table: tasks by pid, the scheduler, every sys_* entry (src/kernel/syscalls.ts). */
   readonly syscalls: Syscalls
   /** What /proc reads of this machine (src/fs/proc/internal.ts). */
@@ -362,7 +374,12 @@ export class Machine {
     // paging_init()/mem_init(): swapper_pg_dir, the preallocated vmalloc puds (x86_64),
     // the pkmap and fixmap tables (i386); then vmalloc_init().
     // The memory controller exists before the first user page table: those are charged to groups.
-    this.memcg = new MemcgSubsys(this.pages, cpus)
+    const reclaim = opts.reclaim ?? 'linux'
+    if (!RECLAIM_POLICIES.includes(reclaim)) throw new MachineConfigError(`reclaim: '${String(reclaim)}' is not one of ${RECLAIM_POLICIES.join(', ')}`)
+    // Its own random stream: a random policy's draws do not move the address-space layouts.
+    const replacement = reclaim === 'linux' ? null : new Replacement(reclaim, this.boot.max_pfn, new KernelRandom(this.seed + 0x7ec1a1))
+    this.memcg = new MemcgSubsys(this.pages, cpus, replacement)
+    if (replacement) this.printk.pr_info(`mmsim: page replacement: ${reclaim} (reclaim picks its victims by this policy, not by Linux's LRU lists)`)
     this.pgtables = new PgTables(this.page_alloc, this.memcg)
     kernel_physical_mapping_init(this.pgtables, this.boot.memblock.memory, this.page_alloc.max_low_pfn * 4096)
     this.vmalloc = new Vmalloc({ page_alloc: this.page_alloc, pgtables: this.pgtables, nr_cpus: cpus, is_ram: (pfn) => this.pfn_present(pfn) })
@@ -437,6 +454,7 @@ export class Machine {
     this.checkers.push((touched) => check_writeback(this.pages, this.vmstat, this.page_alloc.zones, this.fs.root_bdi.wb, touched === null, this.mm_env.mappings))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
+    this.drop_caches = new DropCaches(this.mm_env, (text) => this.printk.pr_info(text))
     const aslr = opts.randomize_va_space ?? 2
     if (aslr !== 0 && aslr !== 1 && aslr !== 2) throw new MachineConfigError(`randomize_va_space: '${String(aslr)}' is not 0, 1 or 2`)
     const img = this.boot.image
@@ -504,11 +522,8 @@ export class Machine {
     // A charge that reclaim cannot fit under a group's limit: the OOM killer, inside the group.
     this.memcg.oom = (g, gfp) => this.oom.out_of_memory(oom_control(gfp, 0, this.arch.zones.ZONE_NORMAL, oom_memcg(g, () => sys.tasks.values(), () => this.swap_total_pages)))
     // Direct reclaim from the LRU lists (vmscan.ts) for allocations that may wait.
-    pa.try_to_free_pages = (gfp, order) =>
-      try_to_free_pages(this.mm_env, gfp, {
-        nr_free_pages: () => pa.nr_free_pages(),
-        total_high_wmark: () => pa.zones.reduce((n, z) => n + z.high_wmark_pages(), 0),
-      }, order)
+    // The node's state is the one kswapd reads.
+    pa.try_to_free_pages = (gfp, order) => try_to_free_pages(this.mm_env, gfp, this.mm_env.kswapd.node, order)
     pa.oom_current_is_victim = () => sys.current !== null && sys.current.signal.oom_mm !== null
     this.checkers.push(() => {
       for (const t of sys.tasks.values()) check_oom_task(t)
@@ -697,10 +712,15 @@ export class Machine {
    * Write `text` to a /proc/sys file, as `echo 1 > /proc/sys/vm/overcommit_memory`
    * does (see src/fs/proc/proc_sysctl.ts for the files). Throws ErrnoError
    * (EINVAL for a bad or out-of-range value, EACCES for a sysctl mmsim keeps
-   * fixed) or ProcNotFound.
+   * fixed) or ProcNotFound. The writer is process `p`, or else the task
+   * running on the current CPU (the idle task swapper/N when none): it is
+   * who vm.drop_caches' log line names.
    */
-  proc_write(path: string, text: string): void {
-    const r = proc_write(this.proc_view, path, text)
+  proc_write(path: string, text: string, p?: Process): void {
+    const cpu = this.tlb.mmu.this_cpu
+    const t = p?.task ?? this.syscalls.sched.current[cpu]
+    const writer = t && t.exit_state === 0 ? { comm: t.comm, pid: t.pid } : { comm: `swapper/${cpu}`, pid: 0 }
+    const r = proc_write(this.proc_view, path, text, writer)
     if (r < 0) throw new ErrnoError(-r, 'write')
   }
 
@@ -724,7 +744,12 @@ export class Machine {
       }
       return r
     }
-    return proc_read(this.proc_view, path)
+    try {
+      return proc_read(this.proc_view, path)
+    } catch (e) {
+      if (e instanceof ProcAccessDenied) throw new ErrnoError(EACCES, 'open')
+      throw e
+    }
   }
 
   /**
@@ -839,6 +864,16 @@ class MachineProcView implements ProcView {
   writeback_set_ratelimit(): void { writeback_set_ratelimit(this.m.mm_env, this.m.fs.root_bdi) }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
+  get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }
+  get nr_irqs(): number { return NR_IRQS }
+  get pcid(): boolean { return this.m.tlb.pcid }
+  get drop_caches(): DropCaches { return this.m.drop_caches }
+  irq_count(irq: number): number { return this.m.irqs.count.get(irq) ?? 0 }
+  get nr_switches(): number { return this.m.syscalls.sched.nr_switches }
+  get total_forks(): number { return this.m.syscalls.pids.total_forks }
+  // A task is running while it is some CPU's current task; nothing blocks across a step (the disk's waits end inside the fault).
+  nr_running(): number { return this.m.syscalls.sched.current.filter((t) => t !== null && t.exit_state === 0).length }
+  nr_iowait(): number { return 0 }
 }
 
 export { KernelBug }

@@ -14,7 +14,7 @@ if (seed !== 'random') fc.configureGlobal({ seed: seed === undefined ? 0x6d6d73 
  * when every call recounted everything. A test that corrupts a machine on
  * purpose marks it with `corrupted()` (test/helpers.ts).
  */
-import { afterEach } from 'vitest'
+import { afterEach, expect } from 'vitest'
 import { Machine } from '../src/machine.js'
 import { checked_at_end } from './helpers.js'
 
@@ -36,3 +36,21 @@ afterEach(() => {
   checked_at_end.clear()
   for (const m of ms) m.check()
 })
+
+/*
+ * Byte arrays compare as bytes: expect's generic iterable equality walks a
+ * typed array element by element through its iterator protocol, which made
+ * a 48 KiB toEqual() cost milliseconds (8 s of one property test's 9).
+ * Same verdict; failures still print the generic diff.
+ */
+expect.addEqualityTesters([
+  function typed_arrays_equal(a: unknown, b: unknown): boolean | undefined {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a instanceof DataView || b instanceof DataView) return undefined
+    if (a.constructor !== b.constructor) return undefined
+    const x = a as unknown as ArrayLike<number | bigint>
+    const y = b as unknown as ArrayLike<number | bigint>
+    if (x.length !== y.length) return false
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false
+    return true
+  },
+])

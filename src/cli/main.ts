@@ -1,23 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `mmsim` command. Subcommands: demo, proc, dmesg, replay. Bad arguments print one line and exit with 2.
+ * The `mmsim` command: demo, proc, dmesg, run, lesson, shell, why, replay, trace, mrc, exercise (USAGE below). Bad arguments print one line and exit with 2.
  */
 import { parseArgs } from 'node:util'
 import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
 import { host_memory_problem } from '../machine.js'
 import { totalmem } from 'node:os'
-import { run_demo } from './demo.js'
 import { proc_paths } from '../fs/proc/root.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
-import { replay_command } from './replay.js'
-import { run_command } from './run.js'
-import { lesson_command } from './lesson.js'
-import { shell_command } from './shell.js'
 import { OBSERVE_PARSE_OPTIONS, ObserveFlagError, observe_flags_given, parse_observe_flags } from './observe_flags.js'
-import { why_command } from './why.js'
-import { trace_command } from './trace.js'
-import { mrc_command } from './mrc.js'
-import { exercise_command } from './exercise.js'
 import { ExerciseError } from '../exercise/exercise.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
@@ -49,7 +40,8 @@ commands:
                        and print the result JSON as the real-kernel oracle prints it
   trace FILE           a page-replacement policy's hits and misses on a page-reference trace:
                        --policy lru|fifo|clock|random|opt|linux --frames N [--seed S] [--json];
-                       linux: a simulated process under a memcg limit (--backing file|anon);
+                       linux: a simulated process under a memcg limit (--backing file|anon;
+                       --reclaim fifo|lru|clock|random: the machine's reclaim picks by that policy);
                        FILE: <page>,<R|W> lines, page numbers, valgrind lackey output or
                        libCacheSim oracleGeneral records, plain, gzip or zstd
   mrc FILE             the whole miss-ratio curve in one pass: --policy lru|opt (default lru),
@@ -68,7 +60,10 @@ machine options:
   --norandmaps                  no address-space randomisation (kernel.randomize_va_space=0,
                                 as Linux's norandmaps boot option); the default is 2, as on Linux
   --slab slub|slab              (default slub)
-  --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)`
+  --preset modern|ldd3          (default modern; ldd3 loads scull, scullp, scullv, scullc, simple)
+  --reclaim linux|fifo|lru|clock|random
+                                the page-replacement policy of reclaim (default linux, the kernel's
+                                LRU lists; the others for studies: docs/replacement.md)`
 
 class UsageError extends Error {}
 
@@ -90,12 +85,13 @@ function machine_options(v: Record<string, string | boolean | undefined>, defaul
     seed: int('seed'),
     slab: v.slab as MachineOptions['slab'],
     preset: v.preset as MachineOptions['preset'],
+    reclaim: v.reclaim as MachineOptions['reclaim'],
     ...(v.norandmaps === true ? { randomize_va_space: 0 as const } : {}),
   }
 }
 
 /** The command-line options that become machine fields (what a scenario's own machine gives way to). */
-const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space' }
+const MACHINE_FLAGS: Record<string, keyof MachineSpecT> = { arch: 'arch', ram: 'ram', cpus: 'cpus', seed: 'seed', slab: 'slab', norandmaps: 'randomize_va_space', reclaim: 'reclaim' }
 
 /** Only the machine fields given on the command line (they override a scenario's machine). */
 function given_machine(v: Record<string, string | boolean | undefined>): Partial<MachineSpecT> {
@@ -113,6 +109,7 @@ function machine_spec(v: Record<string, string | boolean | undefined>): MachineS
   return {
     arch: o.arch as MachineSpecT['arch'], ram: typeof o.ram === 'number' ? String(o.ram) : o.ram, cpus: o.cpus, seed: o.seed, slab: o.slab,
     randomize_va_space: o.randomize_va_space as MachineSpecT['randomize_va_space'],
+    reclaim: o.reclaim,
   }
 }
 
@@ -124,6 +121,7 @@ const CLI_OPTIONS = {
   seed: { type: 'string' },
   slab: { type: 'string' },
   preset: { type: 'string' },
+  reclaim: { type: 'string' },
   norandmaps: { type: 'boolean' },
   json: { type: 'boolean' },
   scenario: { type: 'string' },
@@ -155,8 +153,12 @@ function values_glued(argv: readonly string[], options: Record<string, { type: s
   return out
 }
 
-/** Runs a command; the shell answers asynchronously (it reads its input), every other command at once. */
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number | Promise<number> {
+/**
+ * Runs a command: its exit status. Each command's module is loaded when it
+ * runs (`mmsim proc` does not load the scenario parser, the lessons or the
+ * trace readers: a third of the command's start-up).
+ */
+export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: values_glued(argv, CLI_OPTIONS), allowPositionals: true, options: CLI_OPTIONS })
@@ -168,7 +170,10 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
   try {
     if (parsed.values.help || cmd === 'help' || cmd === undefined) {
       out(USAGE)
-      return cmd === undefined && !parsed.values.help ? 2 : 0
+      if (cmd !== undefined || parsed.values.help) return 0
+      // No command: the usage, and the one line every usage error has.
+      err('mmsim: no command given (the commands are listed above; mmsim help prints them again)')
+      return 2
     }
     // --explain, --trace, --ftrace, --counters belong to the commands that run scenarios.
     let observe: ReturnType<typeof parse_observe_flags> | undefined
@@ -179,6 +184,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     switch (cmd) {
       case 'demo': {
         if (rest.length) throw new UsageError(`demo: unexpected argument '${rest[0]}'`)
+        const { run_demo } = await import('./demo.js')
         run_demo(new Machine(machine_options(parsed.values, '64M')), out)
         return 0
       }
@@ -191,6 +197,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         try {
           out(m.proc(path).replace(/\n$/, ''))
         } catch (e) {
+          // A write-only sysctl (vm.drop_caches): what cat(1) says, with its exit status.
+          if ((e as { code?: string }).code === 'EACCES') {
+            err(`mmsim: proc: ${rest[0]}: Permission denied`)
+            return 1
+          }
           if (!(e instanceof ProcNotFound)) throw e
           throw new UsageError(`proc: no file ${rest[0]} (there are ${proc_paths().join(', ')}, and /proc/self/{maps,smaps,smaps_rollup,status,...})`)
         }
@@ -203,34 +214,41 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       }
       case 'run': {
         if (rest.length !== 1) throw new UsageError('run: expected one scenario file, e.g. mmsim run examples/fork-cow.yaml')
+        const { run_command } = await import('./run.js')
         return run_command(rest[0], { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs, machine: given_machine(parsed.values) }, out, err)
       }
       case 'lesson': {
         if (rest.length > 1) throw new UsageError(`lesson: unexpected argument '${rest[1]}'`)
+        const { lesson_command } = await import('./lesson.js')
         return lesson_command(rest[0], parsed.values.list === true, { json: parsed.values.json === true, run: observe?.opts, outputs: observe?.outputs, machine: given_machine(parsed.values) }, out, err)
       }
       case 'shell': {
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
-        return shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err, observe)
+        const { shell_command } = await import('./shell.js')
+        return await shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err, observe)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')
+        const { why_command } = await import('./why.js')
         return why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
       }
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')
+        const { replay_command } = await import('./replay.js')
         return replay_command(rest[0], machine_options(parsed.values, '256M'), out, err)
       }
       case 'trace': {
         if (rest.length !== 1) throw new UsageError('trace: expected one trace file, e.g. mmsim trace refs.csv.zst --policy lru --frames 64')
         const v = parsed.values
-        return trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing }, out, err)
+        const { trace_command } = await import('./trace.js')
+        return await trace_command(rest[0], { policy: v.policy, frames: v.frames, seed: v.seed, json: v.json, backing: v.backing, reclaim: v.reclaim }, out, err)
       }
       case 'mrc': {
         if (rest.length !== 1) throw new UsageError('mrc: expected one trace file, e.g. mmsim mrc refs.csv.zst --svg mrc.svg')
         const v = parsed.values
-        return mrc_command(rest[0], { policy: v.policy, 'max-frames': v['max-frames'], csv: v.csv, json: v.json, svg: v.svg }, out, err)
+        const { mrc_command } = await import('./mrc.js')
+        return await mrc_command(rest[0], { policy: v.policy, 'max-frames': v['max-frames'], csv: v.csv, json: v.json, svg: v.svg }, out, err)
       }
       case 'exercise': {
         const v = parsed.values
@@ -243,6 +261,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (v.ram !== undefined) machine.ram = o.ram
         if (o.cpus !== undefined) machine.cpus = o.cpus
         if (o.slab !== undefined) machine.slab = o.slab
+        const { exercise_command } = await import('./exercise.js')
         return exercise_command({ topic: rest[0], seed: o.seed ?? 1, list: v.list === true, answers: v.answers === true, json: v.json === true, machine }, out)
       }
       default:
@@ -263,7 +282,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 
 const invoked = process.argv[1] ?? ''
 if (invoked.endsWith('main.js') || invoked.endsWith('mmsim')) {
-  void Promise.resolve(main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s))).then((code) => {
+  void main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s)).then((code) => {
     process.exitCode = code
   })
 }

@@ -8,14 +8,11 @@
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Shell } from '../scenario/shell.js'
-import { OP_NAMES } from '../scenario/schema.js'
 import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
 import type { RunOptions } from '../scenario/observe.js'
 import { write_observe_outputs, type ObserveOutputs } from './observe_flags.js'
-
-const COMMANDS = [...OP_NAMES, 'why', 'ps', 'back', 'explain', 'help', 'exit']
 
 export async function shell_command(
   machine: z.infer<typeof MachineSpec>,
@@ -59,12 +56,15 @@ export async function shell_command(
     output: tty ? process.stdout : undefined,
     terminal: tty,
     historySize: 1000,
-    completer: (line: string): [string[], string] => {
-      const hits = COMMANDS.filter((c) => c.startsWith(line))
-      return [hits.length ? hits : COMMANDS, line]
-    },
+    completer: (line: string): [string[], string] => sh.complete(line),
   })
   if (tty) {
+    // Ctrl-C cancels the line being typed, as bash does (readline's default closes the interface).
+    rl.on('SIGINT', () => {
+      rl.write(null, { ctrl: true, name: 'e' })
+      process.stdout.write('^C\n')
+      rl.write(null, { ctrl: true, name: 'u' })
+    })
     out('mmsim shell: type help for the commands, exit to leave')
     rl.setPrompt('mmsim> ')
     rl.prompt()
@@ -75,6 +75,8 @@ export async function shell_command(
     if (sh.done) break
     if (tty) rl.prompt()
   }
+  // Ctrl-D (end of input) on a terminal: leave the parent's prompt on a line of its own.
+  if (tty && !sh.done) out('')
   rl.close()
   if (observe) {
     const problem = write_observe_outputs(observe.outputs, sh.records, cpus, scenario ?? '<shell>')

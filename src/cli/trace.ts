@@ -5,6 +5,7 @@ import { open_trace } from './trace_source.js'
 import { NextUseSpool } from './trace_spool.js'
 import type { PolicyName } from '../trace/policies/policy.js'
 import { LINUX_BACKINGS, simulate_linux, type LinuxBacking, type LinuxTraceResult } from '../trace/linux.js'
+import { RECLAIM_POLICIES, type ReclaimPolicy } from '../mm/replacement.js'
 
 /** Prints "N refs" on a terminal's stderr at most every 250 ms; nothing when stderr is piped. */
 export function progress_line(): { tick?: (refs: number) => void; done: () => void } {
@@ -54,6 +55,7 @@ export interface TraceArgs {
   seed?: string
   json?: boolean
   backing?: string
+  reclaim?: string
 }
 
 /** --policy linux: TraceResult's fields, and what the kernel did. */
@@ -63,7 +65,7 @@ function linux_result(r: LinuxTraceResult, frames: number, seed: number | undefi
 
 function linux_text(l: LinuxTraceResult['linux']): string {
   return [
-    `memcg:        ${l.backing} mapping, limit ${l.limit_pages} pages (${l.kmem_pages} of them page tables${l.backing === 'file' ? ' and page-cache nodes' : ''})`,
+    `memcg:        ${l.backing} mapping, limit ${l.limit_pages} pages (${l.kmem_pages} of them page tables${l.backing === 'file' ? ' and page-cache nodes' : ''})${l.reclaim !== 'linux' ? `, reclaim by ${l.reclaim}` : ''}`,
     `faults:       ${l.major_faults} major, ${l.minor_faults} minor`,
     `reclaim:      pgscan file ${l.pgscan_file} anon ${l.pgscan_anon}, pgsteal file ${l.pgsteal_file} anon ${l.pgsteal_anon}, pgactivate ${l.pgactivate}, pgdeactivate ${l.pgdeactivate}`,
     `workingset:   refault file ${l.workingset_refault_file} anon ${l.workingset_refault_anon}, activate file ${l.workingset_activate_file} anon ${l.workingset_activate_anon}`,
@@ -77,10 +79,13 @@ export async function trace_command(path: string, a: TraceArgs, out: (s: string)
     const frames = parse_count('--frames', a.frames)
     const seed = a.seed === undefined ? undefined : parse_count('--seed', a.seed)
     if (a.backing !== undefined && a.policy !== 'linux') throw new TraceError('--backing is an option of --policy linux')
+    if (a.reclaim !== undefined && a.policy !== 'linux') throw new TraceError('--reclaim is an option of --policy linux (the simulated machine\'s own replacement policy)')
     if (a.policy === 'linux') {
       const backing = (a.backing ?? 'file') as LinuxBacking
       if (!LINUX_BACKINGS.includes(backing)) throw new TraceError(`--backing: '${a.backing}' is not one of ${LINUX_BACKINGS.join(', ')}`)
-      const r = linux_result(await simulate_linux(open_trace(path), { frames, backing, seed, progress: p.tick }), frames, seed)
+      const reclaim = (a.reclaim ?? 'linux') as ReclaimPolicy
+      if (!RECLAIM_POLICIES.includes(reclaim)) throw new TraceError(`--reclaim: '${a.reclaim}' is not one of ${RECLAIM_POLICIES.join(', ')}`)
+      const r = linux_result(await simulate_linux(open_trace(path), { frames, backing, reclaim, seed, progress: p.tick }), frames, seed)
       p.done()
       out(a.json ? JSON.stringify(r) : `${text(r)}\n${linux_text(r.linux)}`)
       return 0

@@ -48,6 +48,18 @@ export interface Timer {
 
 export class Clock {
   private ns = 0
+  /** The CPU doing the work advance() charges (the scheduler sets it when a task runs). */
+  cpu = 0
+  /**
+   * Per-CPU time accounting (Kernel: kernel/sched/cputime.c into
+   * kcpustat_cpu(): /proc/stat's cpu lines): the nanoseconds each CPU spent
+   * working in the kernel, and waiting for the disk with a task blocked on
+   * it. The rest of now() is that CPU's idle time. User-mode instructions
+   * cost no simulated time (the model charges kernel events only), so there
+   * is no user time.
+   */
+  readonly system_ns: number[] = [0]
+  readonly iowait_ns: number[] = [0]
   private readonly timers: Timer[] = []
   /** Expiry of the earliest pending timer (Infinity: none): a one-compare test on the hot path. */
   next_expiry = Infinity
@@ -67,7 +79,18 @@ export class Clock {
 
   /** Time passes: `ns` more nanoseconds of work (a negative or non-finite amount is a caller's bug and ignored). */
   advance(ns: number): void {
-    if (ns > 0 && ns !== Infinity) this.ns += ns
+    if (ns > 0 && ns !== Infinity) {
+      this.ns += ns
+      this.system_ns[this.cpu] = (this.system_ns[this.cpu] ?? 0) + ns
+    }
+  }
+
+  /** Time passes while the running task waits for the disk (iowait on its CPU). */
+  advance_iowait(ns: number): void {
+    if (ns > 0 && ns !== Infinity) {
+      this.ns += ns
+      this.iowait_ns[this.cpu] = (this.iowait_ns[this.cpu] ?? 0) + ns
+    }
   }
 
   /** Kernel: add_timer(): run `fn` once at or after `expires` (absolute ns), from run_timers(). */

@@ -177,10 +177,16 @@ export function arch_pick_mmap_layout(mm: MmStruct, opts: ExecOptions): void {
   if (rnd && bits === 64) arch_rnd(rnd, random, MMAP_RND_COMPAT_BITS, bits)
 }
 
-/** ELF_ET_DYN_BASE: where a PIE executable goes (2/3 of the address space on x86_64). */
+/**
+ * ELF_ET_DYN_BASE: where a PIE executable goes. x86_64: 2/3 of the 47-bit
+ * window (0x555555554aaa, page-aligned when mapped); a 32-bit kernel
+ * (mmap_is_ia32() is always true there): 4 MiB, 0x400000. (0x56555000, what
+ * gdb shows for 32-bit programs on older 64-bit kernels, was the compat
+ * value TASK_UNMAPPED_BASE + 16 MiB before Linux 4.13.)
+ */
 export function elf_et_dyn_base(task_size: number): number {
   if (task_size > 2 ** 32) return Math.floor((Math.floor(task_size / 3) * 2) / PAGE_SIZE) * PAGE_SIZE
-  return 0x56555000
+  return 0x400000
 }
 
 export interface ExecResult {

@@ -20,6 +20,11 @@ export class PidTable {
   /** The pid hash: every task not yet reaped. */
   readonly tasks = new Map<number, TaskStruct>()
 
+  /** Kernel: total_forks (every task created since boot has had a pid). */
+  get total_forks(): number {
+    return this.next_pid - FIRST_USER_PID
+  }
+
   /** Kernel: alloc_pid(). */
   alloc_pid(): number {
     return this.next_pid++

@@ -13,6 +13,7 @@
  * CPU; a kernel thread's active_mm holds an mm_count reference.
  */
 import type { MmStruct } from '../mm/mm_types.js'
+import type { Clock } from '../hw/clock.js'
 import { mmdrop, mmgrab } from './sched_mm.js'
 import { PF_EXITING, TASK_INTERRUPTIBLE, TASK_RUNNING, type TaskStruct } from './task.js'
 
@@ -48,10 +49,14 @@ export function context_switch_mm(prev: TaskStruct, next: TaskStruct): void {
 export class Scheduler {
   /** The task each CPU is running (rq->curr), null when idle. */
   readonly current: (TaskStruct | null)[]
+  /** Context switches since boot, all CPUs (the sum of rq->nr_switches: /proc/stat's ctxt). */
+  nr_switches = 0
 
   constructor(
     nr_cpus: number,
     private readonly mmu: MmuSched,
+    /** Charged to the CPU a task runs on (per-CPU time accounting). */
+    private readonly clock?: Pick<Clock, 'cpu'>,
   ) {
     this.current = new Array<TaskStruct | null>(nr_cpus).fill(null)
   }
@@ -63,6 +68,7 @@ export class Scheduler {
   /** Run `next` on `cpu` (the mm side of schedule(): lazy TLB for kernel threads). */
   switch_to(cpu: number, next: TaskStruct): void {
     const prev = this.current[cpu]
+    if (prev !== next) this.nr_switches++
     if (prev && prev !== next && prev.exit_state === 0) prev.__state = TASK_INTERRUPTIBLE
     next.__state = TASK_RUNNING
     if (prev && prev !== next) context_switch_mm(prev, next)
@@ -79,6 +85,7 @@ export class Scheduler {
     const cpu = task.cpu
     if (this.current[cpu] !== task) this.switch_in(task, cpu)
     this.mmu.set_cpu(cpu)
+    if (this.clock) this.clock.cpu = cpu
   }
   /** run()'s context switch, out of line (run() is on the path of every user access). */
   private switch_in(task: TaskStruct, cpu: number): void {

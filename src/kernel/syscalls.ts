@@ -102,7 +102,7 @@ export class Syscalls implements TaskEnv {
     this.sleepers = new Sleepers(warn)
     this.no_trap_end = mm.arch.bits === 64 ? CANONICAL_USER_END : Infinity
     this.warn = warn
-    this.sched = new Scheduler(opts.nr_cpus, mmu)
+    this.sched = new Scheduler(opts.nr_cpus, mmu, opts.clock)
     this.randomize_va_space = opts.randomize_va_space
     this.init_rlim = init_rlimits(set_max_threads(mm.totalram_pages()))
   }

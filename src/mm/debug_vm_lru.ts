@@ -7,7 +7,8 @@
  * links, would inherit a broken list.
  */
 import { KernelBug } from '../include/bug.js'
-import { folio_lru_list, NR_LRU_LISTS } from './lruvec.js'
+import { folio_lru_list, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, type Lruvec, NR_LRU_LISTS } from './lruvec.js'
+import type { Replacement } from './replacement.js'
 import type { MemcgSubsys } from './memcontrol.js'
 import { PG_lru, type PageArray } from './page.js'
 import { NR_ZONE_INACTIVE_ANON, type Zone } from './mmzone.js'
@@ -57,6 +58,7 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
       }
       if (list.tail !== prev || list.count !== n) throw new KernelBug(`check_lru: list ${lru} of memcg ${g.id} counts ${list.count}, holds ${n}`)
     }
+    if (ss.replacement !== null) check_replacement(ss.replacement, lv, pages, g.id)
     // A group's usage is what it was charged: its pages, its kernel memory, its stocked pages.
     if (!g.is_root) {
       let own = 0
@@ -66,6 +68,28 @@ export function check_lru(ss: MemcgSubsys, pages: PageArray, vmstat: VmStat, ful
   }
   for (let pfn = 0; pfn < pages.nr; pfn++) if (flags[pfn] & lru_bit && !seen[pfn]) throw new KernelBug(`check_lru: pfn 0x${pfn.toString(16)} has PG_lru but is on no list`)
   check_lru_counts(ss, vmstat, zones)
+}
+
+/**
+ * Another replacement policy (replacement.ts): nothing is active, each
+ * evictable list is in the policy's order (seq falling from head to tail),
+ * and random's member arrays hold exactly the pages of the lists.
+ */
+function check_replacement(r: Replacement, lv: Lruvec, pages: PageArray, id: number): void {
+  if (lv.lists[LRU_ACTIVE_ANON].count || lv.lists[LRU_ACTIVE_FILE].count) throw new KernelBug(`check_lru: memcg ${id} has active pages under the ${r.policy} replacement policy`)
+  for (const lru of [LRU_INACTIVE_ANON, LRU_INACTIVE_FILE]) {
+    const list = lv.lists[lru]
+    for (let pfn = list.head; pfn >= 0 && pages.lru_next[pfn] >= 0; pfn = pages.lru_next[pfn]) {
+      const next = pages.lru_next[pfn]
+      if (!(r.seq[next] < r.seq[pfn])) throw new KernelBug(`check_lru: list ${lru} of memcg ${id} is out of ${r.policy} order at pfn 0x${next.toString(16)}`)
+    }
+    if (r.pos === null) continue
+    const members = lv.of[lru >> 1]
+    if (members.length !== list.count) throw new KernelBug(`check_lru: memcg ${id}'s random members of list ${lru}: ${members.length}, the list holds ${list.count}`)
+    members.forEach((pfn, i) => {
+      if (r.pos![pfn] !== i || folio_lru_list(pages, pfn) !== lru) throw new KernelBug(`check_lru: memcg ${id}'s random member ${i} (pfn 0x${pfn.toString(16)}) is not on list ${lru} at that index`)
+    })
+  }
 }
 
 /** The node's LRU counters against the lists' lengths, and the zones' counters against the node's. */

@@ -14,7 +14,7 @@ import { POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE, POSIX_FADV_NORMAL, POSIX_FADV_
 import { clear_shadow_entries } from './filemap_xa.js'
 import { generic_fadvise_willneed } from './filemap.js'
 import { lruvec_add_folio, lruvec_add_folio_tail, lruvec_del_folio } from './lruvec.js'
-import { FMODE_RANDOM, type MmEnv, type VmFile } from './mm_types.js'
+import { FMODE_RANDOM, type AddressSpace, type MmEnv, type VmFile } from './mm_types.js'
 import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_referenced, PG_unevictable, PG_writeback } from './page.js'
 import { inode_to_bdi, noop_backing_dev_info } from './readahead.js'
 import { delete_from_page_cache } from './shmem.js'
@@ -59,7 +59,7 @@ export function generic_fadvise(env: MmEnv, file: VmFile, offset: number, len: n
       const start_index = Math.ceil(offset / PAGE_SIZE)
       let end_index = Math.floor(endbyte / PAGE_SIZE)
       if (endbyte !== LLONG_MAX && endbyte % PAGE_SIZE !== PAGE_SIZE - 1) end_index--
-      if (end_index >= start_index) mapping_try_invalidate(env, file, start_index, end_index)
+      if (end_index >= start_index) mapping_try_invalidate(env, mapping, start_index, end_index)
       return 0
     }
     default:
@@ -67,10 +67,15 @@ export function generic_fadvise(env: MmEnv, file: VmFile, offset: number, len: n
   }
 }
 
-/** Kernel: mapping_try_invalidate(): drop what can be dropped in [start, end]; deactivate the rest. */
-function mapping_try_invalidate(env: MmEnv, file: VmFile, start: number, end: number): void {
-  const mapping = file.f_mapping
+/**
+ * Kernel: mapping_try_invalidate() (fadvise DONTNEED, and
+ * invalidate_mapping_pages() for drop_caches): drop what can be dropped in
+ * [start, end] with the shadow entries there; deactivate the rest. Returns
+ * the pages dropped.
+ */
+export function mapping_try_invalidate(env: MmEnv, mapping: AddressSpace, start: number, end: number): number {
   const pages = env.pages
+  let count = 0
   clear_shadow_entries(env, mapping, start, end)
   const indices = [...mapping.i_pages.keys()].filter((i) => i >= start && i <= end).sort((a, b) => a - b)
   for (const index of indices) {
@@ -78,10 +83,12 @@ function mapping_try_invalidate(env: MmEnv, file: VmFile, start: number, end: nu
     // mapping_evict_folio(): a clean page nobody maps or holds goes; no shadow is left.
     if (!pages.test(pfn, PG_dirty) && !pages.test(pfn, PG_writeback) && pages._mapcount[pfn] === 0 && pages._refcount[pfn] === 1) {
       delete_from_page_cache(env, mapping, index)
+      count++
       continue
     }
     deactivate_file_folio(env, pfn)
   }
+  return count
 }
 
 /**

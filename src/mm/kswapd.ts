@@ -66,7 +66,8 @@ export class Kswapd implements KswapdState {
   private env!: MmEnv
 
   constructor(
-    private readonly node: KswapdNode,
+    /** The node it balances; direct reclaim reads the same one (try_to_free_pages). */
+    readonly node: KswapdNode,
     private readonly clock: Clock,
   ) {
     this.highest_zoneidx = node.zones.length - 1

@@ -14,6 +14,7 @@
 import { NR_ZONE_INACTIVE_ANON, PfnList } from './mmzone.js'
 import { PG_active, PG_lru, PG_swapbacked, PG_unevictable, type PageArray } from './page.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
+import type { Replacement, ReplacementMembers } from './replacement.js'
 
 export const LRU_INACTIVE_ANON = 0
 export const LRU_ACTIVE_ANON = 1
@@ -36,7 +37,7 @@ export class LruvecStat {
   workingset_restore = [0, 0]
 }
 
-export class Lruvec {
+export class Lruvec implements ReplacementMembers {
   readonly lists: PfnList[] = [new PfnList(), new PfnList(), new PfnList(), new PfnList(), new PfnList()]
   /** Kernel: lruvec->nonresident_age: evictions plus activations, the workingset clock. */
   nonresident_age = 0
@@ -54,11 +55,15 @@ export class Lruvec {
    */
   readonly flushed = [0, 0, 0, 0, 0]
   readonly flushed_activate = [0, 0]
+  /** The random replacement policy's evictable pages of this lruvec: anon, file (replacement.ts). */
+  readonly of: [number[], number[]] = [[], []]
   constructor(
     /** The owning memory cgroup's id (mem_cgroup_id(); 1 is the root). */
     readonly memcg_id: number,
     /** Statistics changes since the last flush, shared by all groups (memcg_vmstats->stats_updates). */
     readonly pending: { updates: number },
+    /** The machine's page-replacement policy when it is not Linux's (replacement.ts), else null. */
+    readonly replacement: Replacement | null = null,
   ) {}
 
   /** Kernel: lruvec_lru_size() for a single node without zone filtering. */
@@ -95,6 +100,7 @@ export function lruvec_add_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmSta
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add(pages, pfn)
   update_lru_size(lruvec, vmstat, pfn, lru, 1)
+  if (lruvec.replacement !== null && lru !== LRU_UNEVICTABLE) lruvec.replacement.added(lruvec, pfn, lru >> 1, true)
 }
 
 /** Kernel: lruvec_add_folio_tail(): at the tail, the next to be reclaimed. */
@@ -102,6 +108,7 @@ export function lruvec_add_folio_tail(lruvec: Lruvec, pages: PageArray, vmstat: 
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].add_tail(pages, pfn)
   update_lru_size(lruvec, vmstat, pfn, lru, 1)
+  if (lruvec.replacement !== null && lru !== LRU_UNEVICTABLE) lruvec.replacement.added(lruvec, pfn, lru >> 1, false)
 }
 
 /** Kernel: lruvec_del_folio(): off its list; flags unchanged. */
@@ -109,6 +116,7 @@ export function lruvec_del_folio(lruvec: Lruvec, pages: PageArray, vmstat: VmSta
   const lru = folio_lru_list(pages, pfn)
   lruvec.lists[lru].del(pages, pfn)
   update_lru_size(lruvec, vmstat, pfn, lru, -1)
+  if (lruvec.replacement !== null && lru !== LRU_UNEVICTABLE) lruvec.replacement.removed(lruvec, pfn, lru >> 1)
 }
 
 /** Kernel: folio_test_lru(). */

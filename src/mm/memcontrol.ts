@@ -17,6 +17,7 @@ import { ENOMEM } from '../include/errno.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { __GFP_DIRECT_RECLAIM, __GFP_NOFAIL, __GFP_NORETRY } from './gfp.js'
 import { Lruvec } from './lruvec.js'
+import type { Replacement } from './replacement.js'
 import { PageCounter } from './page_counter.js'
 import type { PageArray } from './page.js'
 
@@ -87,11 +88,12 @@ export class MemCgroup {
     readonly name: string,
     readonly parent: MemCgroup | null,
     pending: { updates: number },
+    replacement: Replacement | null,
   ) {
     this.memory = new PageCounter(parent ? parent.memory : null)
     this.memsw = new PageCounter(parent ? parent.memsw : null)
     this.kmem = new PageCounter(parent ? parent.kmem : null)
-    this.lruvec = new Lruvec(id, pending)
+    this.lruvec = new Lruvec(id, pending, replacement)
     if (parent) {
       parent.children.push(this)
       this.swappiness = parent.swappiness
@@ -149,8 +151,10 @@ export class MemcgSubsys {
   constructor(
     readonly pages: PageArray,
     nr_cpus: number,
+    /** The machine's page-replacement policy when it is not Linux's (replacement.ts): every lruvec follows it. */
+    readonly replacement: Replacement | null = null,
   ) {
-    this.root = new MemCgroup(this.next_id++, '', null, this.pending)
+    this.root = new MemCgroup(this.next_id++, '', null, this.pending, replacement)
     this.by_id.set(this.root.id, this.root)
     this.id_table[this.root.id] = this.root
     this.active = this.root
@@ -159,7 +163,7 @@ export class MemcgSubsys {
 
   /** mkdir in the v1 memory hierarchy: a new child group of `parent`. */
   create(name: string, parent: MemCgroup = this.root): MemCgroup {
-    const g = new MemCgroup(this.next_id++, name, parent, this.pending)
+    const g = new MemCgroup(this.next_id++, name, parent, this.pending, this.replacement)
     this.by_id.set(g.id, g)
     this.id_table[g.id] = g
     return g

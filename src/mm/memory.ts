@@ -654,7 +654,8 @@ export function handle_mm_fault(mm: MmStruct, vma: VmArea, address: number, flag
     // disk; a minor fault only ran the handler.
     if (ret & VM_FAULT_MAJOR || fault.tried || fault.major) {
       mm.maj_flt++
-      env.clock.advance(COST_NS.minor_fault + (ret & VM_FAULT_MAJOR || fault.read || fault.major ? COST_NS.disk_read_page : 0))
+      env.clock.advance(COST_NS.minor_fault)
+      if (ret & VM_FAULT_MAJOR || fault.read || fault.major) env.clock.advance_iowait(COST_NS.disk_read_page)
     } else {
       mm.min_flt++
       env.clock.advance(COST_NS.minor_fault)

@@ -545,9 +545,17 @@ export interface MmEnv {
 }
 
 /** What reclaim and the allocator see of the node's kswapd (struct pglist_data; src/mm/kswapd.ts). */
+/** What global reclaim reads of the node (vmscan.ts: file_is_tiny). */
+export interface NodeState {
+  nr_free_pages(): number
+  total_high_wmark(): number
+}
+
 export interface KswapdState {
   /** balance_pgdat() runs in a row that freed nothing; at MAX_RECLAIM_RETRIES the node is left to direct reclaim. */
   kswapd_failures: number
+  /** The node kswapd balances; direct reclaim reads the same one. */
+  readonly node: NodeState
 }
 
 /** struct mm_struct. */

@@ -10,7 +10,7 @@
  * time is activated in place (__lru_cache_activate_folio): the same as
  * activating it on its list.
  */
-import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_del_folio, folio_is_file_lru } from './lruvec.js'
+import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_del_folio, folio_is_file_lru, folio_lru_list } from './lruvec.js'
 import type { MmEnv } from './mm_types.js'
 import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
 import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
@@ -32,6 +32,24 @@ function lru_move(env: MmEnv, pfn: number, change: () => void): void {
   lruvec_add_folio(lruvec, env.pages, env.vmstat, pfn)
 }
 
+/**
+ * The `lru` replacement policy's record of a use (replacement.ts): the
+ * page moves to the young end of its list. Nothing for other policies.
+ */
+export function replacement_touch(env: MmEnv, pfn: number): void {
+  const r = env.memcg.replacement
+  if (r === null || r.policy !== 'lru') return
+  const pages = env.pages
+  if ((pages.flags[pfn] & ((1 << PG_lru) | (1 << PG_unevictable))) !== 1 << PG_lru) return
+  // A move within one list: no list sizes change.
+  const list = env.memcg.folio_lruvec(pfn).lists[folio_lru_list(pages, pfn)]
+  if (list.head !== pfn) {
+    list.del(pages, pfn)
+    list.add(pages, pfn)
+  }
+  r.used(pfn)
+}
+
 /** Kernel: folio_evictable(): mlocked folios go on the unevictable list. */
 export function folio_evictable(env: MmEnv, pfn: number): boolean {
   return !env.pages.test(pfn, PG_mlocked)
@@ -44,6 +62,8 @@ export function folio_add_lru(env: MmEnv, pfn: number): void {
   let f = pages.flags[pfn]
   if ((f & (1 << PG_mlocked)) === 0) f &= ~(1 << PG_unevictable)
   else f = (f & ~(1 << PG_active)) | (1 << PG_unevictable)
+  // Another replacement policy keeps every page inactive (replacement.ts).
+  if (env.memcg.replacement !== null) f &= ~(1 << PG_active)
   pages.flags[pfn] = f | (1 << PG_lru)
   lruvec_add_folio(env.memcg.folio_lruvec(pfn), pages, env.vmstat, pfn)
   if (env.trace.enabled) trace_mm_lru_insertion(env, pfn)
@@ -72,6 +92,7 @@ const LRU_FLAGS_CLEARED_ON_FREE = (1 << PG_active) | (1 << PG_unevictable) | (1 
 /** Kernel: folio_activate() (lru_activate): an inactive folio on its list moves to the active head. */
 export function folio_activate(env: MmEnv, pfn: number): void {
   const pages = env.pages
+  if (env.memcg.replacement !== null) return
   if (!pages.test(pfn, PG_lru) || pages.test(pfn, PG_active) || pages.test(pfn, PG_unevictable)) return
   lru_move(env, pfn, () => pages.set(pfn, PG_active))
   env.vmstat.count_vm_event(PGACTIVATE)
@@ -84,6 +105,12 @@ export function folio_activate(env: MmEnv, pfn: number): void {
  */
 export function folio_mark_accessed(env: MmEnv, pfn: number): void {
   const pages = env.pages
+  if (env.memcg.replacement !== null) {
+    // Another policy: a use for `lru`, a reference for `clock`'s hand; never an activation.
+    pages.set(pfn, PG_referenced)
+    replacement_touch(env, pfn)
+    return
+  }
   if (!pages.test(pfn, PG_referenced)) {
     pages.set(pfn, PG_referenced)
   } else if (pages.test(pfn, PG_unevictable)) {

@@ -26,6 +26,7 @@ import {
   pte_hw_present,
 } from './memory.js'
 import { EFAULT } from '../include/errno.js'
+import { replacement_touch } from './swap.js'
 
 /**
  * How often an access re-executes after a fault the handler resolved. The
@@ -66,6 +67,7 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
       if (f) oom = true
     }
     if (pfn < 0) return { data: data.subarray(0, done), done, fault: oom ? oom_livelock(mm, a) : { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr: a } }
+    replacement_touch(mm.env, pfn)
     mm.env.physmem.copy_out(pfn, off, data, done, n)
   }
   return { data, done: len, fault: null }
@@ -125,6 +127,8 @@ const EMPTY = new Uint8Array(0)
 export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
   const data = write ? EMPTY : new Uint8Array(len)
   const physmem = mm.env.physmem
+  // The `lru` replacement policy sees every access (replacement.ts); no other policy does.
+  const lru = mm.env.memcg.replacement?.policy === 'lru'
   for (let done = 0, n = 0; done < len; done += n) {
     const a = addr + done
     // page_chunk() by hand: the in-page offset is needed anyway (one division, not two, per access)
@@ -134,6 +138,7 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     const pfn = translate(mm, vpn, write)
     const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write)
     if (typeof r !== 'number') return access_faulted(r, data, done)
+    if (lru) replacement_touch(mm.env, r)
     if (!write) physmem.copy_out(r, off, data, done, n)
     else if (src !== undefined) store_chunk(physmem, r, off, src, done, n)
   }

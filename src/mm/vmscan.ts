@@ -12,6 +12,8 @@
  * the recent cost of each, until nr_to_reclaim pages are freed. Active lists
  * are aged only when their inactive list is low (or refaults were seen).
  * Scans take from the tail (the oldest) and put survivors back at the head.
+ * A machine booted with another replacement policy reclaims through
+ * vmscan_replacement.ts instead, from shrink_lruvec() down.
  */
 import { __GFP_FS, __GFP_IO, GFP_HIGHUSER_MOVABLE, GFP_KERNEL, gfp_names } from './gfp.js'
 import {
@@ -29,11 +31,12 @@ import {
   lruvec_del_folio,
 } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
-import { type MmEnv, VM_EXEC, vm_flags_test } from './mm_types.js'
+import { type MmEnv, type NodeState, VM_EXEC, vm_flags_test } from './mm_types.js'
 import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
 import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
 import { type FolioScan, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
+import { shrink_lruvec_replacement } from './vmscan_replacement.js'
 import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_KSWAPD, ALLOCSTALL_DMA } from './vm_event_item.js'
 import { workingset_age_nonresident } from './workingset.js'
 import { NODE_STAT } from './vmstat.js'
@@ -67,11 +70,7 @@ export interface ScanControl extends FolioScan {
   kswapd: boolean
 }
 
-/** What global reclaim reads of the node. */
-export interface NodeState {
-  nr_free_pages(): number
-  total_high_wmark(): number
-}
+export type { NodeState }
 
 export function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gfp: number, may_swap: boolean, node: NodeState | null): ScanControl {
   return {
@@ -305,6 +304,13 @@ function get_scan_count(env: MmEnv, lruvec: Lruvec, memcg: MemCgroup, sc: ScanCo
 
 /** Kernel: shrink_lruvec(). */
 function shrink_lruvec(env: MmEnv, lruvec: Lruvec, memcg: MemCgroup, sc: ScanControl): void {
+  if (env.memcg.replacement !== null) {
+    // Another page-replacement policy: anonymous pages count when Linux would scan them at all.
+    const swappiness = memcg.is_root ? env.sysctl.swappiness : memcg.swappiness
+    const anon = sc.may_swap && can_reclaim_anon_pages(env, memcg) && !(cgroup_reclaim(sc) && !swappiness)
+    shrink_lruvec_replacement(env, lruvec, memcg, sc, anon)
+    return
+  }
   const nr = get_scan_count(env, lruvec, memcg, sc)
   const targets = [...nr]
   const nr_to_reclaim = sc.nr_to_reclaim
@@ -394,7 +400,9 @@ function do_try_to_free_pages(env: MmEnv, sc: ScanControl): number {
  */
 export function try_to_free_mem_cgroup_pages(env: MmEnv, memcg: MemCgroup, nr_pages: number, gfp: number, may_swap: boolean): number {
   const gfp_mask = (gfp & (__GFP_IO | __GFP_FS | GFP_KERNEL)) | (GFP_HIGHUSER_MOVABLE & ~GFP_KERNEL)
-  const sc = scan_control(memcg, Math.max(nr_pages, SWAP_CLUSTER_MAX), gfp_mask, may_swap, null)
+  // Another replacement policy frees just what the charge needs, so that a group of N pages is N frames.
+  const nr_to_reclaim = env.memcg.replacement !== null ? nr_pages : Math.max(nr_pages, SWAP_CLUSTER_MAX)
+  const sc = scan_control(memcg, nr_to_reclaim, gfp_mask, may_swap, null)
   if (env.trace.enabled) env.trace.emit('mm_vmscan_memcg_reclaim_begin', () => `order=0 gfp_flags=${gfp_flags_text(gfp_mask)}`)
   const n = do_try_to_free_pages(env, sc)
   if (env.trace.enabled) env.trace.emit('mm_vmscan_memcg_reclaim_end', () => `nr_reclaimed=${n}`)

@@ -16,9 +16,12 @@ import type { KmemCache } from '../mm/slab_common.js'
 import { GFP_KERNEL, format_gfp } from '../mm/gfp.js'
 import { ERRNO_DESCRIPTIONS, STRERROR, errno_name } from '../include/uapi/errno.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
+import { ErrnoError } from '../user/errors.js'
 import { MAP_ANONYMOUS } from '../include/uapi/mman.js'
 import { pmap } from '../user/pmap.js'
 import { free, type FreeUnit } from '../user/free.js'
+import { vmstat } from '../user/vmstat.js'
+import { USER_HZ } from '../fs/proc/stat.js'
 import type { Page } from '../mm/page.js'
 import type { Cgroup } from '../user/cgroup.js'
 import { S_ISBLK, S_ISCHR } from '../fs/fs.js'
@@ -84,7 +87,7 @@ export class Run {
 
   constructor(readonly sc: Pick<Scenario, 'file' | 'machine'>, opts: RunOptions = {}) {
     const o = sc.machine
-    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, randomize_va_space: o.randomize_va_space, slab: o.slab, debug_vm: o.debug_vm, swap: o.swap })
+    this.m = new Machine({ arch: o.arch ?? 'x86_64', ram: o.ram ?? '256M', cpus: o.cpus, seed: o.seed ?? 1, randomize_va_space: o.randomize_va_space, slab: o.slab, debug_vm: o.debug_vm, swap: o.swap, reclaim: o.reclaim })
     this.observer = new Observer(this.m, opts)
   }
 
@@ -452,6 +455,7 @@ function step(run: Run, s: Step, index: number): StepRecord {
         text = run.m.proc(real)
       } catch (e) {
         if (e instanceof ProcNotFound) throw new ScenarioRunError(`no file ${path} in this machine's /proc`)
+        if (e instanceof ErrnoError) throw new ScenarioRunError(`${path}: ${STRERROR[e.errno] ?? e.code}`)
         throw e
       }
       if (a.from !== undefined || a.until !== undefined) text = section(text, a.from as string | undefined, a.until as string | undefined)
@@ -468,12 +472,31 @@ function step(run: Run, s: Step, index: number): StepRecord {
       Object.assign(rec, { who, call: `pmap ${p.pid}`, text: pmap(input) })
       break
     }
+    case 'sysctl': {
+      // sysctl -w NAME=VALUE: a write to /proc/sys/NAME (dots become slashes) by the current process, if any.
+      const [name, val] = typeof scalar === 'string' ? scalar.split('=') : [a.name as string, String(a.value as number)]
+      const p = run.current !== null ? run.procs.get(run.current) : undefined
+      Object.assign(rec, { who: run.current ?? '', call: `sysctl -w ${name}=${val}` })
+      try {
+        sys(rec, () => run.m.proc_write(`/proc/sys/${name.replace(/\./g, '/')}`, `${val}\n`, p))
+      } catch (e) {
+        if (e instanceof ProcNotFound) throw new ScenarioRunError(`cannot stat /proc/sys/${name.replace(/\./g, '/')}: No such file or directory`)
+        throw e
+      }
+      break
+    }
     case 'dmesg':
       Object.assign(rec, { call: a.grep !== undefined ? `dmesg | grep -E '${String(a.grep)}'` : 'dmesg', text: grep(run.m.dmesg(), a.grep as string | undefined) })
       break
     case 'free': {
       const unit = (typeof scalar === 'string' ? scalar : (a.unit as string | undefined) ?? 'k') as FreeUnit
       Object.assign(rec, { call: unit === 'k' ? 'free' : `free -${unit}`, text: free(run.m.proc('/proc/meminfo'), unit) })
+      break
+    }
+    case 'vmstat': {
+      const m = run.m
+      const text = vmstat({ stat: m.proc('/proc/stat'), meminfo: m.proc('/proc/meminfo'), vmstat: m.proc('/proc/vmstat'), page_kb: m.arch.PAGE_SIZE / 1024, hz: USER_HZ })
+      Object.assign(rec, { call: 'vmstat', text })
       break
     }
     case 'check':

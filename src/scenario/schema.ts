@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { VALUE_RE, flags_problem, type FlagKind } from './values.js'
+import { RECLAIM_POLICIES } from '../mm/replacement.js'
 
 const VALUE_MSG = 'expected a number, 0x hex, a size like 4K or 2M, or $name [+ value]'
 
@@ -119,6 +120,11 @@ export const OPS = {
   pmap: z.union([z.literal(true), Name, z.strictObject({ process: Name.optional(), ...common })]),
   dmesg: z.union([z.literal(true), z.strictObject({ grep: Grep.optional(), ...common })]),
   free: z.union([z.literal(true), z.enum(['k', 'm', 'g']), z.strictObject({ unit: z.enum(['k', 'm', 'g']).optional(), ...common })]),
+  vmstat: z.union([z.literal(true), z.strictObject({ ...common })]),
+  sysctl: z.union([
+    z.string().regex(/^[a-z_][a-z0-9_.-]*=-?\d+$/, { error: 'expected NAME=VALUE, e.g. vm.drop_caches=3' }),
+    z.strictObject({ name: z.string().regex(/^[a-z_][a-z0-9_.-]*$/, { error: 'expected a sysctl name, e.g. vm.drop_caches' }), value: z.number().int(), ...common }),
+  ]),
   check: z.literal(true),
   why: z.union([Value, z.strictObject({ addr: Value.optional(), pfn: Value.optional(), ...common })]),
   // drivers, devices, cgroups, kernel threads, kmap
@@ -157,6 +163,8 @@ export const MachineSpec = z.strictObject({
   debug_vm: z.boolean().optional(),
   /** A zram swap area of this size, swapped on at boot (MachineOptions.swap). */
   swap: z.string().regex(/^\d+[KMGT]?$/, { error: 'expected a size like 256M or 1G' }).optional(),
+  /** The page-replacement policy of reclaim (MachineOptions.reclaim): linux (default), fifo, lru, clock, random. */
+  reclaim: z.enum(RECLAIM_POLICIES).optional(),
 })
 
 /** A whole file, for the JSON Schema (steps are checked one by one when loading, for exact error places). */

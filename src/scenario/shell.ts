@@ -16,6 +16,7 @@ import { Run, record_text, ScenarioExpectError, type StepRecord } from './run.js
 import type { RunOptions } from './observe.js'
 import { ScenarioRunError, VALUE_RE, nearest } from './values.js'
 import { why_addr, why_pfn } from './why.js'
+import { proc_paths, proc_pid_entries } from '../fs/proc/root.js'
 
 /** Each op's arguments in the order a shell line gives them without names. */
 const POSITIONAL: Partial<Record<OpName, string[]>> = {
@@ -55,7 +56,7 @@ const INT_ARGS = new Set(['order', 'uid', 'code', 'mode'])
 
 const SHELL_HELP = `commands: every scenario op (docs/scenarios.md) as 'op arg... key=value...', e.g.
   spawn a | mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS as=buf | store $buf "hello" | load $buf 5
-  kmalloc 128 [GFP] | alloc_pages 2 | cat /proc/self/maps | pmap | free [m] | dmesg | check
+  kmalloc 128 [GFP] | alloc_pages 2 | cat /proc/self/maps | pmap | free [m] | vmstat | dmesg | check
 and: why ADDR|pfn:N|$name (what a page or address is) | ps | back (undo the last step)
   explain on|off (one line per kernel decision under each step, docs/explain.md) | help | exit`
 
@@ -75,6 +76,38 @@ function arg_value(key: string, w: string): unknown {
 }
 
 export class ShellError extends Error {}
+
+/** The shell's own commands (beside every scenario op). */
+export const SHELL_COMMANDS = ['why', 'ps', 'back', 'explain', 'help', 'exit']
+
+/**
+ * Tab completion as bash does it: the first word among the commands, a
+ * path argument one component at a time ("/proc/s" offers /proc/self/,
+ * /proc/slabinfo, /proc/swaps, /proc/sys/), `explain` its on/off.
+ * Returns the candidates and the word they complete (readline's completer).
+ */
+export function complete_line(line: string, pids: number[]): [string[], string] {
+  const m = /^(\s*)(\S*)$/.exec(line)
+  if (m) {
+    const all = [...new Set([...OP_NAMES, ...SHELL_COMMANDS])].sort()
+    return [all.filter((c) => c.startsWith(m[2])), m[2]]
+  }
+  const word = /(\S*)$/.exec(line)![1]
+  const cmd = line.trim().split(/\s+/)[0]
+  if (cmd === 'explain') return [['on', 'off'].filter((w) => w.startsWith(word)), word]
+  if (!word.startsWith('/') && !(cmd === 'cat' && word === '')) return [[], word]
+  const files = [
+    ...proc_paths(),
+    ...['self', ...pids.map(String)].flatMap((p) => proc_pid_entries().map((e) => `/proc/${p}/${e}`)),
+  ]
+  const next = new Set<string>()
+  for (const f of files) {
+    if (!f.startsWith(word)) continue
+    const slash = f.indexOf('/', word.length)
+    next.add(slash < 0 ? f : f.slice(0, slash + 1))
+  }
+  return [[...next].sort(), word]
+}
 
 /** A shell line as a step (the same validation as a scenario file's step). */
 export function parse_step(line: string, n: number): Step {
@@ -228,6 +261,11 @@ export class Shell {
     if (addr === undefined || !Number.isSafeInteger(addr)) return `why: '${what}' is not an address, pfn:N or a bound $name`
     const self = this.run.current !== null ? (this.run.procs.get(this.run.current) ?? null) : null
     return why_addr(m, addr, self)
+  }
+
+  /** Tab completion for a line being typed (complete_line with this machine's processes). */
+  complete(line: string): [string[], string] {
+    return complete_line(line, [...this.run.m.syscalls.tasks.values()].filter((t) => t.exit_state === 0).map((t) => t.pid))
   }
 
   private ps(): string {

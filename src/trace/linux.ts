@@ -32,6 +32,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '.
 import { NODE_STAT } from '../mm/vmstat.js'
 import { PGACTIVATE, PGDEACTIVATE, PGSCAN_ANON, PGSCAN_FILE, PGSTEAL_ANON, PGSTEAL_FILE, PSWPIN, PSWPOUT } from '../mm/vm_event_item.js'
 import { Machine } from '../machine.js'
+import type { ReclaimPolicy } from '../mm/replacement.js'
 import type { Process } from '../user/process.js'
 import { TraceError } from './error.js'
 import { read_ids, type TraceInput, type TraceShape } from './read.js'
@@ -42,6 +43,8 @@ export type LinuxBacking = (typeof LINUX_BACKINGS)[number]
 export interface LinuxTraceOptions {
   frames: number
   backing: LinuxBacking
+  /** The machine's page-replacement policy (default 'linux': the kernel's own reclaim). */
+  reclaim?: ReclaimPolicy
   /** The machine's seed (nothing in this replay draws from it today; kept for reproducible output). */
   seed?: number
   progress?: (refs: number) => void
@@ -50,6 +53,8 @@ export interface LinuxTraceOptions {
 /** What the kernel did during the replay (deltas of /proc/vmstat over the trace). */
 export interface LinuxStats {
   backing: LinuxBacking
+  /** The machine's page-replacement policy (MachineOptions.reclaim). */
+  reclaim: ReclaimPolicy
   /** memory.limit_in_bytes / 4096: frames plus kmem_pages. */
   limit_pages: number
   /** Page tables and page-cache index nodes of the whole mapping, charged to the group. */
@@ -89,14 +94,14 @@ class Replay {
   readonly p: Process
   readonly base: number
 
-  constructor(pages: number, backing: LinuxBacking, limit_pages: number, seed: number) {
+  constructor(pages: number, backing: LinuxBacking, limit_pages: number, seed: number, reclaim: ReclaimPolicy = 'linux') {
     const bytes = pages * PAGE_SIZE
     // The group's pages plus room for the kernel and the rest of the machine, so that only the
     // group's limit (never the machine's watermarks) makes the kernel reclaim.
     const group = (limit_pages || pages) * PAGE_SIZE
     const ram = Math.ceil((64 * MiB + 2 * group) / MiB)
     const swap = backing === 'anon' ? { swap: { size: `${Math.ceil((bytes + 16 * MiB) / MiB)}M`, kind: 'zram' as const } } : {}
-    this.m = new Machine({ arch: 'x86_64', ram: `${ram}M`, cpus: 1, seed, read_ahead_kb: 0, ...swap })
+    this.m = new Machine({ arch: 'x86_64', ram: `${ram}M`, cpus: 1, seed, read_ahead_kb: 0, reclaim, ...swap })
     this.m.mm_env.swap.page_cluster = 0
     this.p = this.m.spawn({ name: WORKER })
     const g = this.m.cgroup_create(WORKER)
@@ -139,7 +144,8 @@ export async function simulate_linux(input: TraceInput, o: LinuxTraceOptions): P
   const seed = o.seed ?? 1
   const kmem = kmem_of_full_mapping(pages, o.backing, seed)
   const limit = o.frames + kmem
-  const r = new Replay(pages, o.backing, limit, seed)
+  const reclaim = o.reclaim ?? 'linux'
+  const r = new Replay(pages, o.backing, limit, seed, reclaim)
   const { p, base, m } = r
   const mm = p.mm
   const ev0 = m.vmstat.vm_event_states.slice()
@@ -165,6 +171,7 @@ export async function simulate_linux(input: TraceInput, o: LinuxTraceOptions): P
   const major = mm.maj_flt - maj0
   const linux: LinuxStats = {
     backing: o.backing,
+    reclaim,
     limit_pages: limit,
     kmem_pages: kmem,
     major_faults: major,
@@ -191,11 +198,12 @@ export async function simulate_linux(input: TraceInput, o: LinuxTraceOptions): P
  * The same replay, synchronous, for a short reference string of dense page
  * ids (the `replacement` scenario step): for each reference, whether it
  * missed (took a major fault: the page was not in the page cache; a page's
- * first reference always does), with `frames` pages for data in the group.
+ * first reference always does), with `frames` pages for data in the group,
+ * on a machine whose reclaim follows `reclaim`.
  */
-export function linux_misses(ids: Int32Array, frames: number, seed = 1): boolean[] {
+export function linux_misses(ids: Int32Array, frames: number, seed = 1, reclaim: ReclaimPolicy = 'linux'): boolean[] {
   const pages = ids.reduce((a, b) => Math.max(a, b + 1), 0)
-  const r = new Replay(pages, 'file', frames + kmem_of_full_mapping(pages, 'file', seed), seed)
+  const r = new Replay(pages, 'file', frames + kmem_of_full_mapping(pages, 'file', seed), seed, reclaim)
   const out: boolean[] = []
   for (const id of ids) {
     const before = r.p.mm.maj_flt

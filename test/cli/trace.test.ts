@@ -42,11 +42,26 @@ describe('mmsim trace', () => {
     expect(j.linux.limit_pages).toBeGreaterThan(64)
   })
 
+  it('--reclaim runs the machine with that policy: fifo and lru miss as the simulators do; docs/replacement.md shows its output', async () => {
+    for (const policy of ['fifo', 'lru']) {
+      const machine = JSON.parse((await run('trace', FIXTURE, '--policy', 'linux', '--reclaim', policy, '--frames', '32', '--json')).stdout) as { misses: number; linux: { reclaim: string } }
+      const sim = JSON.parse((await run('trace', FIXTURE, '--policy', policy, '--frames', '32', '--json')).stdout) as { misses: number }
+      expect(machine.linux.reclaim).toBe(policy)
+      expect(machine.misses, policy).toBe(sim.misses)
+    }
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/replacement.md', import.meta.url)), 'utf8')
+    const [, cmd, shown] = /```\n\$ mmsim (trace [^\n]+)\n([\s\S]*?)```/.exec(doc) as RegExpExecArray
+    const r = await run(...cmd.split(' ').map((a) => (a.endsWith('.csv.zst') ? FIXTURE : a)))
+    expect(r.stdout).toBe(shown)
+  })
+
   it('bad arguments and malformed traces get one line on stderr and exit 2', async () => {
     for (const args of [
       ['trace', FIXTURE, '--policy', 'linux', '--frames', '8', '--backing', 'disk'],
       ['trace', FIXTURE, '--policy', 'lru', '--frames', '8', '--backing', 'file'],
       ['trace', FIXTURE, '--policy', 'lfu', '--frames', '8'],
+      ['trace', FIXTURE, '--policy', 'linux', '--frames', '8', '--reclaim', 'arc'],
+      ['trace', FIXTURE, '--policy', 'fifo', '--frames', '8', '--reclaim', 'fifo'],
       ['trace', FIXTURE, '--frames', '0'],
       ['trace', FIXTURE, '--frames', 'x'],
       ['trace', FIXTURE],

@@ -6,23 +6,23 @@ import { main } from '../../src/cli/main.js'
 
 const FIX = new URL('../fixtures/oracle/', import.meta.url).pathname
 
-function run(args: string[]): { code: number; out: string; err: string[] } {
+async function run(args: string[]): Promise<{ code: number; out: string; err: string[] }> {
   let out = ''
   const err: string[] = []
-  const code = main(args, (s) => (out += s + '\n'), (s) => err.push(s)) as number // only `shell` answers asynchronously
+  const code = await main(args, (s) => (out += s + '\n'), (s) => err.push(s))
   return { code, out, err }
 }
 
 describe('mmsim replay', () => {
-  it('prints the result JSON byte for byte as the oracle printed it on the reference kernel', () => {
-    const r = run(['replay', `${FIX}scenarios/05-demand-paging-residency.json`])
+  it('prints the result JSON byte for byte as the oracle printed it on the reference kernel', async () => {
+    const r = await run(['replay', `${FIX}scenarios/05-demand-paging-residency.json`])
     expect(r.code).toBe(0)
     expect(r.err).toEqual([])
     const want = readFileSync(`${FIX}expected/05-demand-paging-residency.json`, 'utf8')
     expect(r.out).toBe(want)
   })
 
-  it('refuses a malformed scenario with one line on stderr and status 2', () => {
+  it('refuses a malformed scenario with one line on stderr and status 2', async () => {
     const dir = mkdtempSync(`${tmpdir()}/mmsim-`)
     const cases: [string, RegExp][] = [
       ['{"ops": [{"op": "frobnicate"}]}', /op 0: unknown op "frobnicate"/],
@@ -33,13 +33,13 @@ describe('mmsim replay', () => {
     ]
     for (const [text, msg] of cases) {
       writeFileSync(`${dir}/s.json`, text)
-      const r = run(['replay', `${dir}/s.json`])
+      const r = await run(['replay', `${dir}/s.json`])
       expect(r.code, text).toBe(2)
       expect(r.out).toBe('')
       expect(r.err.length).toBe(1)
       expect(r.err[0]).toMatch(msg)
     }
-    const missing = run(['replay', `${dir}/missing.json`])
+    const missing = await run(['replay', `${dir}/missing.json`])
     expect(missing.code).toBe(2)
     expect(missing.err[0]).toMatch(/ENOENT/)
   })

@@ -1,8 +1,10 @@
 /**
  * `mmsim run`: the examples run clean (every example in examples/ is
  * executed here, so none rots), a failed expect: or an unbound name stops
- * the run with one line naming the place, and mutated scenario files never
- * escape as a stack trace: exit 0, 1 or 2 and at most one line on stderr.
+ * the run with one line naming the place, and 1,000 mutated scenario files
+ * never escape as a stack trace: a malformed one is exit 2 and one line
+ * naming file, line and column; one that still loads exits 0, 1 or 2 with at
+ * most one line on stderr.
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -10,38 +12,39 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../../src/cli/main.js'
+import { ScenarioFileError, load_scenario } from '../../src/scenario/load.js'
 
 const EXAMPLES = new URL('../../examples/', import.meta.url).pathname
 const examples = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort()
 
-function run(args: string[]): { code: number; out: string[]; err: string[] } {
+async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = []
   const err: string[] = []
-  const code = main(args, (s) => out.push(s), (s) => err.push(s)) as number // only `shell` answers asynchronously
+  const code = await main(args, (s) => out.push(s), (s) => err.push(s))
   return { code, out, err }
 }
 
-function run_text(text: string, extra: string[] = []): ReturnType<typeof run> {
+async function run_text(text: string, extra: string[] = []): Promise<Awaited<ReturnType<typeof run>>> {
   const dir = mkdtempSync(join(tmpdir(), 'mmsim-scenario-'))
   try {
     writeFileSync(join(dir, 's.yaml'), text)
-    return run(['run', join(dir, 's.yaml'), ...extra])
+    return await run(['run', join(dir, 's.yaml'), ...extra])
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 describe('mmsim run', () => {
-  it('has examples', () => expect(examples.length).toBeGreaterThanOrEqual(2))
+  it('has examples', async () => expect(examples.length).toBeGreaterThanOrEqual(2))
 
-  it.each(examples)('runs examples/%s with every expect: holding', (f) => {
-    const r = run(['run', EXAMPLES + f])
+  it.each(examples)('runs examples/%s with every expect: holding', async (f) => {
+    const r = await run(['run', EXAMPLES + f])
     expect(r.err).toEqual([])
     expect(r.code).toBe(0)
   })
 
-  it('prints one strace-like line per step, errors and signals as strace does', () => {
-    const r = run_text(`steps:
+  it('prints one strace-like line per step, errors and signals as strace does', async () => {
+    const r = await run_text(`steps:
   - spawn: a
   - mmap: { len: 8K, prot: r--, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }
   - munmap: { addr: $m + 1, len: 4K }
@@ -54,29 +57,29 @@ describe('mmsim run', () => {
     expect(r.out[3]).toMatch(/^a: store\(0x7f[0-9a-f]+, "hi"\) = --- SIGSEGV \{si_code=SEGV_ACCERR, si_addr=0x7f[0-9a-f]+\} ---$/)
   })
 
-  it('stops at a failed expect: with exit 1 and the place', () => {
-    const r = run_text('steps:\n  - spawn: a\n  - mmap: { len: 4K, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, expect: { errno: ENOMEM } }\n  - spawn: b\n')
+  it('stops at a failed expect: with exit 1 and the place', async () => {
+    const r = await run_text('steps:\n  - spawn: a\n  - mmap: { len: 4K, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, expect: { errno: ENOMEM } }\n  - spawn: b\n')
     expect(r.code).toBe(1)
     expect(r.err).toHaveLength(1)
     expect(r.err[0]).toMatch(/s\.yaml:3:5: mmap: expected ENOMEM, got 0x7f/)
     expect(r.out).toHaveLength(2)
   })
 
-  it('stops at an unbound name with exit 2 and the place', () => {
-    const r = run_text('steps:\n  - spawn: a\n  - munmap: { addr: $nope, len: 4K }\n')
+  it('stops at an unbound name with exit 2 and the place', async () => {
+    const r = await run_text('steps:\n  - spawn: a\n  - munmap: { addr: $nope, len: 4K }\n')
     expect(r.code).toBe(2)
     expect(r.err).toEqual([expect.stringMatching(/s\.yaml:3:5: munmap: '\$nope' is not bound/)])
   })
 
-  it('prints the step records as JSON with addresses in hex', () => {
-    const r = run_text('steps:\n  - kmalloc: { size: 64, as: p }\n  - kfree: $p\n', ['--json'])
+  it('prints the step records as JSON with addresses in hex', async () => {
+    const r = await run_text('steps:\n  - kmalloc: { size: 64, as: p }\n  - kfree: $p\n', ['--json'])
     expect(r.code).toBe(0)
     const recs = JSON.parse(r.out.join('\n')) as { op: string; ret: unknown }[]
     expect(recs.map((x) => x.op)).toEqual(['kmalloc', 'kfree'])
     expect(recs[0].ret).toMatch(/^0xffff8880[0-9a-f]{8}$/)
   })
 
-  it('never escapes on mutated files: exit 0/1/2, at most one line on stderr', () => {
+  it('never escapes on 1,000 mutated files: a malformed one is exit 2 and one FILE:LINE:COL line; others exit 0/1', async () => {
     const sources = examples.map((f) => readFileSync(EXAMPLES + f, 'utf8'))
     const mutation = fc.record({
       src: fc.nat(sources.length - 1),
@@ -85,8 +88,14 @@ describe('mmsim run', () => {
         { minLength: 1, maxLength: 4 },
       ),
     })
-    fc.assert(
-      fc.property(mutation, ({ src, edits }) => {
+    // Every file goes through the loader, whose error is the command's line (`mmsim: run: ` + message);
+    // the first 150 malformed files go through the command itself (exit 2, that line and nothing else),
+    // and the first 60 that still load run in full (each boots a machine and runs its steps).
+    let malformed = 0
+    let ran = 0
+    let via_main = 0
+    await fc.assert(
+      fc.asyncProperty(mutation, async ({ src, edits }) => {
         let t = sources[src]
         for (const e of edits) {
           const i = e.at % Math.max(1, t.length)
@@ -99,13 +108,31 @@ describe('mmsim run', () => {
           else if (e.kind === 'drop-line') t = [...lines.slice(0, li), ...lines.slice(li + 1)].join('\n')
           else t = [...lines.slice(0, li), lines[(li + 1) % lines.length], lines[li], ...lines.slice(li + 2)].join('\n')
         }
-        const r = run_text(t)
-        expect([0, 1, 2]).toContain(r.code)
+        let loads = true
+        try {
+          load_scenario(t, 's.yaml')
+        } catch (e) {
+          if (!(e instanceof ScenarioFileError)) throw e
+          loads = false
+          malformed++
+          expect(e.message).toMatch(/^s\.yaml:\d+:\d+: \S[^\n]*$/)
+        }
+        if (loads ? ran++ >= 60 : via_main++ >= 150) return
+        const r = await run_text(t)
         expect(r.err.length).toBeLessThanOrEqual(1)
-        if (r.code !== 0) expect(r.err[0]).toMatch(/^mmsim: run: /)
+        if (!loads) {
+          expect(r.code).toBe(2)
+          expect(r.err[0]).toMatch(/^mmsim: run: \S+s\.yaml:\d+:\d+: \S/)
+          expect(r.out).toEqual([])
+        } else {
+          expect([0, 1, 2]).toContain(r.code)
+          if (r.code !== 0) expect(r.err[0]).toMatch(/^mmsim: run: /)
+        }
       }),
-      // SCENARIO_FUZZ_RUNS=1000 for a longer run.
-      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 150) },
+      { numRuns: Number(process.env.SCENARIO_FUZZ_RUNS ?? 1000) },
     )
+    // Most mutations break the file; both kinds were exercised.
+    expect(malformed).toBeGreaterThan(300)
+    expect(ran).toBeGreaterThan(20)
   })
 })

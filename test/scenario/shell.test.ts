@@ -6,7 +6,7 @@
  * reading from a pipe, as the issue's contract says.
  */
 import { describe, expect, it } from 'vitest'
-import { Shell, parse_step } from '../../src/scenario/shell.js'
+import { Shell, complete_line, parse_step } from '../../src/scenario/shell.js'
 import { mmsim, mmsim_spawned } from '../cli/helpers.js'
 
 function session(lines: string[], machine = {}): string[] {
@@ -22,6 +22,28 @@ describe('mmsim shell', () => {
     expect(out[2]).toMatch(/store\(0x7f[0-9a-f]+, "hi there"\) = 8$/)
     expect(out[3]).toMatch(/load\(0x7f[0-9a-f]+, 8\) = "hi there"$/)
     expect(out[4]).toMatch(/^kernel: kmalloc\(128, 0xcc0\(GFP_KERNEL\)\) = 0xffff8880[0-9a-f]{8}$/)
+  })
+
+  it('completes commands, then /proc paths one component at a time, as bash does', () => {
+    expect(complete_line('kmal', [])).toEqual([['kmalloc'], 'kmal'])
+    expect(complete_line('ex', [])[0]).toEqual(['exit', 'explain'])
+    expect(complete_line('cat /proc/s', [])).toEqual([['/proc/self/', '/proc/slabinfo', '/proc/stat', '/proc/swaps', '/proc/sys/'], '/proc/s'])
+    expect(complete_line('cat /proc/self/sm', [])[0]).toEqual(['/proc/self/smaps', '/proc/self/smaps_rollup'])
+    expect(complete_line('cat /proc/1', [100, 101])[0]).toEqual(['/proc/100/', '/proc/101/'])
+    expect(complete_line('explain o', [])[0]).toEqual(['on', 'off'])
+    expect(complete_line('kmalloc 12', [])[0]).toEqual([])
+    const sh = new Shell({ machine: { ram: '64M' } })
+    sh.line('spawn a', 1)
+    expect(sh.complete('cat /proc/10')[0]).toEqual(['/proc/100/'])
+  })
+
+  it('vmstat prints procps\' report of the machine', () => {
+    // After a system call the process is current on its CPU: r is 1.
+    const out = session(['spawn a', 'mmap 8K rw- MAP_PRIVATE|MAP_ANONYMOUS', 'vmstat'])
+    const lines = out[2].split('\n')
+    expect(lines[0]).toBe('$ vmstat')
+    expect(lines[1]).toBe('procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----')
+    expect(lines[3]).toMatch(/^ 1 {2}0 +0 +\d+ +0 +\d+ +0 +0 +\d+ +\d+ +0 +\d+ +\d+ +\d+ +\d+ +\d+ +0$/)
   })
 
   it('back undoes exactly the last step: the same kmalloc gets the same object again', () => {

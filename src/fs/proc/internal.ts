@@ -14,6 +14,7 @@ import type { MmEntry } from '../../kernel/mm_entry.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MmSysctl } from '../../mm/mm_types.js'
 import type { BlockDevice } from '../../hw/blkdev.js'
+import type { DropCaches } from '../drop_caches.js'
 
 export interface ProcView {
   readonly arch: ArchProfile
@@ -62,6 +63,31 @@ export interface ProcView {
   readonly watermark_scale_factor: number
   /** kernel.randomize_va_space. */
   randomize_va_space: number
+  /** vm.drop_caches. */
+  readonly drop_caches: DropCaches
+  /** X86_FEATURE_PCID in use: the TLB tags entries with PCIDs (MachineOptions.pcid). */
+  readonly pcid: boolean
+  /** Per-CPU time accounting of the simulated clock (/proc/stat). */
+  readonly cpustat: { readonly now_ns: number; readonly system_ns: readonly number[]; readonly iowait_ns: readonly number[] }
+  /** Interrupt lines and how often each was handled (kstat_irqs_usr()). */
+  readonly nr_irqs: number
+  irq_count(irq: number): number
+  /** Kernel: nr_context_switches(). */
+  readonly nr_switches: number
+  /** Kernel: total_forks. */
+  readonly total_forks: number
+  /** Kernel: nr_running(), nr_iowait(). */
+  nr_running(): number
+  nr_iowait(): number
+}
+
+/** A /proc file the reader may not open (a write-only sysctl): like open(2) it fails with EACCES. */
+export class ProcAccessDenied extends Error {
+  readonly code = 'EACCES'
+  constructor(path: string) {
+    super(`EACCES: permission denied, open '${path}'`)
+    this.name = 'ProcAccessDenied'
+  }
 }
 
 /** A /proc path mmsim does not have: like open(2) it fails with ENOENT. */

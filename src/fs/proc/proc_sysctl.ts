@@ -9,19 +9,21 @@
  * parses one integer as proc_dointvec does (leading blanks, an optional
  * sign, decimal digits, a trailing newline), checks the range where Linux's
  * table has one (proc_dointvec_minmax: -EINVAL outside) and sets the value
- * the simulation reads. The _bytes dirty limits are unsigned longs
- * (proc_doulongvec_minmax: no sign); setting one zeroes its ratio and the
- * other way round, as mm/page-writeback.c's handlers do. Values mmsim keeps
- * fixed (watermark_scale_factor) are read-only here: a write fails with
- * EACCES.
+ * the simulation reads (vm.drop_caches: src/fs/drop_caches.ts, write-only).
+ * The _bytes dirty limits are unsigned longs (proc_doulongvec_minmax: no
+ * sign); setting one zeroes its ratio and the other way round, as
+ * mm/page-writeback.c's handlers do. Values mmsim keeps fixed
+ * (watermark_scale_factor) are read-only here: a write fails with EACCES.
  */
 import { EACCES, EINVAL, ERANGE } from '../../include/errno.js'
 import type { ProcView } from './internal.js'
+import type { DropCachesWriter } from '../drop_caches.js'
 
 export interface SysctlEntry {
-  show(v: ProcView): number
-  /** Sets the value (already parsed and range-checked), or -errno; absent: read-only in mmsim. */
-  write?(v: ProcView, value: number): number | void
+  /** The value a read shows; absent: write-only (mode 0200, a read fails with EACCES even for root). */
+  show?(v: ProcView): number
+  /** Sets the value (already parsed and range-checked) for the task writing it, or -errno; absent: read-only in mmsim. */
+  write?(v: ProcView, value: number, writer: DropCachesWriter): number | void
   readonly min?: number
   readonly max?: number
   /** An unsigned long (proc_doulongvec_minmax) rather than an int. */
@@ -91,6 +93,7 @@ const entries: ReadonlyMap<string, SysctlEntry> = new Map<string, SysctlEntry>([
   ['/proc/sys/vm/dirty_background_bytes', { show: (v) => v.sysctl.dirty_background_bytes, write: set_dirty_background_bytes, min: 1, ulong: true }],
   ['/proc/sys/vm/dirty_expire_centisecs', { show: (v) => v.sysctl.dirty_expire_centisecs, write: (v, x) => void (v.sysctl.dirty_expire_centisecs = x), min: 0 }],
   ['/proc/sys/vm/dirty_writeback_centisecs', { show: (v) => v.sysctl.dirty_writeback_centisecs, write: set_dirty_writeback }],
+  ['/proc/sys/vm/drop_caches', { write: (v, x, w) => v.drop_caches.write(x, w), min: 1, max: 4 }],
   ['/proc/sys/kernel/randomize_va_space', { show: (v) => v.randomize_va_space, write: (v, x) => (v.randomize_va_space = x) }],
 ])
 
@@ -99,14 +102,15 @@ export function sysctl_paths(): string[] {
   return [...entries.keys()].sort()
 }
 
-/** The text of a sysctl file, or null when mmsim has no such sysctl. */
-export function sysctl_read(v: ProcView, path: string): string | null {
+/** The text of a sysctl file, -EACCES for a write-only one, or null when mmsim has no such sysctl. */
+export function sysctl_read(v: ProcView, path: string): string | number | null {
   const e = entries.get(path)
-  return e ? `${e.show(v)}\n` : null
+  if (!e) return null
+  return e.show ? `${e.show(v)}\n` : -EACCES
 }
 
 /** Kernel: proc_dointvec(_minmax)'s write side. 0, -errno, or null when there is no such sysctl. */
-export function sysctl_write(v: ProcView, path: string, text: string): number | null {
+export function sysctl_write(v: ProcView, path: string, text: string, writer: DropCachesWriter): number | null {
   const e = entries.get(path)
   if (!e) return null
   if (!e.write) return -EACCES
@@ -118,6 +122,6 @@ export function sysctl_write(v: ProcView, path: string, text: string): number | 
     if (m[1].startsWith('-') || BigInt(m[1]) > 2n ** 64n - 1n) return -EINVAL
   } else if (!Number.isSafeInteger(x) || x > INT_MAX || x < -INT_MAX - 1) return -EINVAL
   if ((e.min !== undefined && x < e.min) || (e.max !== undefined && x > e.max)) return -EINVAL
-  const r = e.write(v, x)
+  const r = e.write(v, x, writer)
   return typeof r === 'number' ? r : 0
 }

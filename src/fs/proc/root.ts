@@ -5,7 +5,8 @@
  * at module load: a file's text is formatted from the machine's state on
  * every read, as the kernel's seq_file show functions do.
  */
-import { ProcNotFound, type ProcView } from './internal.js'
+import { ProcAccessDenied, ProcNotFound, type ProcView } from './internal.js'
+import type { DropCachesWriter } from '../drop_caches.js'
 import { EACCES } from '../../include/errno.js'
 import { buddyinfo_show, pagetypeinfo_show, vmstat_show, zoneinfo_show } from './vmstat_files.js'
 import { meminfo_show } from './meminfo.js'
@@ -21,6 +22,8 @@ import { oom_adj_show, oom_score_adj_show, oom_score_show } from './oom.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import { sysctl_paths, sysctl_read, sysctl_write } from './proc_sysctl.js'
 import { LINUX_BANNER } from '../../include/version.js'
+import { stat_show } from './stat.js'
+import { cpuinfo_show } from './cpuinfo.js'
 
 type ProcShow = (v: ProcView) => string
 type PidShow = (v: ProcView, task: TaskStruct) => string
@@ -38,6 +41,8 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
   ['/proc/devices', devices_show],
   ['/proc/diskstats', diskstats_show],
+  ['/proc/stat', stat_show],
+  ['/proc/cpuinfo', cpuinfo_show],
   // Kernel: fs/proc/version.c: linux_proc_banner, the boot log's first line.
   ['/proc/version', () => `${LINUX_BANNER}\n`],
 ])
@@ -64,6 +69,7 @@ export function proc_read(v: ProcView, path: string): string {
   const show = proc_root.get(path)
   if (show) return show(v)
   const sys = sysctl_read(v, path)
+  if (typeof sys === 'number') throw new ProcAccessDenied(path)
   if (sys !== null) return sys
   const m = PID_PATH.exec(path)
   const pid_show = m ? tgid_base_stuff.get(m[2]) : undefined
@@ -74,9 +80,9 @@ export function proc_read(v: ProcView, path: string): string {
   throw new ProcNotFound(path)
 }
 
-/** Write to a /proc file: 0 or -errno (only /proc/sys files take writes). Throws ProcNotFound for a file mmsim does not have. */
-export function proc_write(v: ProcView, path: string, text: string): number {
-  const r = sysctl_write(v, path, text)
+/** Write to a /proc file as task `writer`: 0 or -errno (only /proc/sys files take writes). Throws ProcNotFound for a file mmsim does not have. */
+export function proc_write(v: ProcView, path: string, text: string, writer: DropCachesWriter): number {
+  const r = sysctl_write(v, path, text, writer)
   if (r !== null) return r
   if (proc_root.has(path) || PID_PATH.test(path)) return -EACCES
   throw new ProcNotFound(path)
