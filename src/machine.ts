@@ -23,7 +23,6 @@ import { KernelBug } from './include/bug.js'
 import { Kernel } from './kernel/kernel.js'
 import { LINUX_BANNER, UTS_RELEASE } from './include/version.js'
 import { WATERMARK_SCALE_FACTOR } from './mm/watermark.js'
-import { vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } from './mm/page_writeback.js'
 import type { MmSysctl } from './mm/mm_types.js'
 import { KERN_NOTICE, Printk } from './include/printk.js'
 import { Clock } from './hw/clock.js'
@@ -93,6 +92,10 @@ import { IrqTable, NR_IRQS } from './drivers/irq.js'
 import { Sysfs } from './fs/sysfs.js'
 import { GFP_KERNEL } from './mm/gfp.js'
 import { SwapBlockDevice, type SwapBdevKind } from './hw/swap_bdev.js'
+import type { BlockDevice } from './hw/blkdev.js'
+import { check_writeback } from './mm/debug_vm_writeback.js'
+import { part_stat_show } from './fs/proc/diskstats.js'
+import { wakeup_flusher_threads, writeback_set_ratelimit } from './mm/fs_writeback.js'
 import { do_swapon, mkswap_header, swaps_show } from './mm/swapfile_swapon.js'
 import { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK } from './mm/swap_h.js'
 import { check_swap } from './mm/debug_vm_swap.js'
@@ -477,6 +480,7 @@ export class Machine {
     this.trace.cpu = () => this.mmu.this_cpu // tracepoints carry the executing CPU
     this.checkers.push(() => check_mmu(this.tlb))
     this.checkers.push((touched) => check_lru(this.memcg, this.pages, this.vmstat, touched === null, touched ?? [], this.page_alloc.zones))
+    this.checkers.push((touched) => check_writeback(this.pages, this.vmstat, this.page_alloc.zones, this.fs.root_bdi.wb, touched === null, this.mm_env.mappings))
     const kobjs = (this.kernel_objects = new KernelObjects(this.slab))
     this.mm_env = make_mm_env(this, kobjs, this.tlb)
     this.drop_caches = new DropCaches(this.mm_env, (text) => this.printk.pr_info(text))
@@ -492,6 +496,7 @@ export class Machine {
       pr_err: (text) => this.printk.pr_err(text),
     })
     const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb))
+    if (fs.root_bdi.disk) this.register_disk(fs.root_bdi.disk)
     const physmem = this.physmem
     const devmem: DevmemHost = {
       capable: (cap) => {
@@ -666,9 +671,15 @@ export class Machine {
     const bdev = new SwapBlockDevice(kind, name, dev, bytes / 4096)
     bdev.write_page(0, mkswap_header(bdev.nr_pages))
     state.bdevs.set(dev, bdev)
+    this.register_disk(bdev.disk)
     const r = this.fs.mknod(name, S_IFBLK | 0o660, dev)
     if (r < 0) throw new MachineConfigError(`swap: cannot create ${name} (errno ${-r})`)
     return name
+  }
+
+  /** Kernel: device_add_disk(): the disk's /sys/block/<name>/stat (its /proc/diskstats line comes from ProcView.block_devices()). */
+  private register_disk(d: BlockDevice): void {
+    this.sysfs.sysfs_create_file(`/sys/block/${d.name}/stat`, () => part_stat_show(d, this.clock.now()))
   }
 
   /** Kernel: vm_commit_limit(): (RAM * overcommit_ratio / 100) + swap, in pages. */
@@ -905,8 +916,14 @@ class MachineProcView implements ProcView {
   get page_cluster(): number { return this.m.mm_env.swap.page_cluster }
   set page_cluster(v: number) { this.m.mm_env.swap.page_cluster = v }
   get watermark_scale_factor(): number { return WATERMARK_SCALE_FACTOR }
-  get dirty(): ProcView['dirty'] { return { dirty_ratio: vm_dirty_ratio, dirty_background_ratio, dirty_expire_centisecs } }
   get coredump(): CoredumpSysctl { return this.m.syscalls.coredump }
+  now(): number { return this.m.clock.now() }
+  block_devices(): BlockDevice[] {
+    const root = this.m.fs.root_bdi.disk
+    return [...(root ? [root] : []), ...[...this.m.mm_env.swap.bdevs.values()].map((b) => b.disk)]
+  }
+  wakeup_flusher_threads(): void { wakeup_flusher_threads(this.m.mm_env, this.m.fs.root_bdi) }
+  writeback_set_ratelimit(): void { writeback_set_ratelimit(this.m.mm_env, this.m.fs.root_bdi) }
   get randomize_va_space(): number { return this.m.syscalls.randomize_va_space }
   set randomize_va_space(v: number) { this.m.syscalls.randomize_va_space = v }
   get cpustat(): ProcView['cpustat'] { const c = this.m.clock; return { now_ns: c.now(), system_ns: c.system_ns, iowait_ns: c.iowait_ns } }

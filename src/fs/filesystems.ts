@@ -13,7 +13,10 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import type { MmEnv, ShmemSbInfo } from '../mm/mm_types.js'
 import { address_space_create, shmem_reserve_inode, shmem_sb_info } from '../mm/shmem.js'
 import { ENOSPC } from '../include/errno.js'
-import { bdi_create } from '../mm/readahead.js'
+import { bdi_create } from '../mm/backing_dev.js'
+import { bdi_register } from '../mm/fs_writeback.js'
+import { BlockDevice } from '../hw/blkdev.js'
+import { COST_NS } from '../hw/clock.js'
 import { Inode, MKDEV, SuperBlock, type FileSystemType } from './fs.js'
 import { generic_file_operations } from './read_write.js'
 
@@ -41,12 +44,17 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk', sbin
 
 /** max_sectors_kb of the reference machine's virtio disk: io_pages 1024. */
 const VDA_MAX_SECTORS_KB = 4096
+/** max_segments of the reference machine's virtio disk (its seg_max). */
+const VDA_MAX_SEGMENTS = 254
 
 /** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
 export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
   let ino = 2
   const next = (): number => ino++
-  const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB)
+  // virtio-blk's disk, 254:0 (fe:00): a request costs the clock's one-page read or write plus a transfer per further page
+  const disk = new BlockDevice('vda', 0xfe, 0, COST_NS.disk_read_page, COST_NS.disk_write_page, COST_NS.disk_transfer_page)
+  const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB, disk, VDA_MAX_SEGMENTS)
+  bdi_register(env, vda, true)
   return {
     ext4: new SuperBlock(page_cache_fs(env, 'ext4', 'disk'), MKDEV(0xfe, 0), EXT4_MAXBYTES, next, vda),
     // mounted without size=: half of RAM (shmem_default_max_blocks())

@@ -11,9 +11,10 @@
  * position), as Linux's open file descriptions. A character-device inode
  * opens through chrdev_open(): the driver's f_op replaces the inode's.
  */
-import { type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
+import { type BackingDevInfo, type MmEnv, type VmFile, FMODE_READ, FMODE_WRITE } from '../mm/mm_types.js'
 import { truncate_setsize } from '../mm/truncate.js'
 import { vfs_pread, vfs_pwrite, vfs_pwrite_shared_pages, vfs_ftruncate } from '../mm/file_rw.js'
+import type { DirtyThrottleTask } from '../mm/page_writeback_throttle.js'
 import type { Loff } from '../include/ulong.js'
 import { EACCES, EEXIST, EINVAL, EISDIR, ENOENT, ENOSYS, EPERM } from '../include/uapi/errno.js'
 import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
@@ -42,6 +43,8 @@ export class FsNamespace {
   readonly shm_mnt: SuperBlock
   /** The char-device numbers and cdevs chrdev_open() looks up. */
   readonly chrdevs: ChrdevRegistry
+  /** The root filesystem's device (vda): its disk and flusher. */
+  readonly root_bdi: BackingDevInfo
   /** def_chr_fops: a character node's i_fop, whose open is chrdev_open(). */
   private readonly def_chr_fops: FileOperations
 
@@ -52,6 +55,7 @@ export class FsNamespace {
   ) {
     const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb)
     this.shm_mnt = shm_mnt
+    this.root_bdi = ext4.s_bdi
     // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.
     this.chrdevs = chrdevs ?? new ChrdevRegistry({ kzalloc: () => 1, kfree: () => {}, pr_err: () => {} })
     const reg = this.chrdevs
@@ -170,8 +174,8 @@ export class FsNamespace {
   }
 
   /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */
-  kernel_write(file: VmFile, off: Loff, data: Uint8Array): number {
-    return vfs_pwrite(this.env, file, off, data)
+  kernel_write(file: VmFile, off: Loff, data: Uint8Array, throttle?: DirtyThrottleTask): number {
+    return vfs_pwrite(this.env, file, off, data, throttle)
   }
 
   /** kernel_write() of `nr` copies of one immutable page from page index `index`, the frames sharing it until written (a program image). */

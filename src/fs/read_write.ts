@@ -12,7 +12,7 @@
 import { EBADF, EINVAL, ESPIPE } from '../include/errno.js'
 import { FMODE_READ, FMODE_WRITE, type MmEnv } from '../mm/mm_types.js'
 import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
-import { filemap_write_and_wait_range } from '../mm/shmem.js'
+import { ext4_sync_file } from '../mm/fs_writeback.js'
 import { SEEK_CUR, SEEK_END, SEEK_SET } from '../include/uapi/fcntl.js'
 import type { FileOperations, Loff, UserPtr } from './fs.js'
 import type { File } from './fs.js'
@@ -50,7 +50,7 @@ export function generic_file_operations(env: MmEnv): FileOperations {
       return n
     },
     fsync(file) {
-      filemap_write_and_wait_range(env, file.f_mapping, 0, Number.MAX_SAFE_INTEGER)
+      ext4_sync_file(env, file.f_mapping, 0, Number.MAX_SAFE_INTEGER)
       return 0
     },
   }

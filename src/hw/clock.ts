@@ -35,6 +35,8 @@ export const COST_NS = {
   disk_read_page: 80_000,
   /** Writing a page to the simulated disk. */
   disk_write_page: 20_000,
+  /** Each further page of a multi-page disk request (readahead, writeback): 4 KiB at about 2 GB/s. */
+  disk_transfer_page: 2_000,
   /** Reclaim looking at one LRU page (isolate, check references, free or put back): about 200 ns. */
   reclaim_scan_page: 200,
 } as const
@@ -124,9 +126,18 @@ export class Clock {
     }
   }
 
-  /** Skip to `ns` (idle time: nothing runs until then) and run what falls due. Never goes backwards. */
+  /**
+   * Idle until `ns`: each timer that falls due runs at its own expiry (the
+   * clock reads its expiry while it runs, so what it schedules counts from
+   * then), earliest first, then the clock rests at `ns`. Never goes backwards.
+   */
   sleep_until(ns: number): void {
+    while (this.timers.length && this.timers[0].expires <= ns) {
+      const t = this.timers.shift() as Timer
+      this.next_expiry = this.timers.length ? this.timers[0].expires : Infinity
+      if (t.expires > this.ns) this.ns = t.expires
+      t.fn()
+    }
     if (ns > this.ns) this.ns = ns
-    this.run_timers()
   }
 }

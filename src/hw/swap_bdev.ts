@@ -16,9 +16,11 @@
  * Contents live in groups of 256 pages (1 MiB buffers) made on the first
  * write into the group, found by page index: a device holds host memory
  * only where it was written, as a sparse file would, and a write allocates
- * nothing once its group exists. The I/O counters are what
- * /sys/block/<dev>/stat would report, in requests.
+ * nothing once its group exists. Every request is also counted on the
+ * device's `disk` (src/hw/blkdev.ts), the statistics /proc/diskstats and
+ * /sys/block/<dev>/stat print; each takes the device's latency there.
  */
+import { BlockDevice, PAGE_SECTORS, STAT_READ, STAT_WRITE } from './blkdev.js'
 
 export type SwapBdevKind = 'zram' | 'disk'
 
@@ -38,6 +40,8 @@ export class SwapBlockDevice {
   writes = 0
   discards = 0
   busy_ns = 0
+  /** The request queue and its statistics. */
+  readonly disk: BlockDevice
 
   constructor(
     readonly kind: SwapBdevKind,
@@ -52,6 +56,8 @@ export class SwapBlockDevice {
   ) {
     this.state = new Uint8Array(nr_pages)
     this.same = new Uint8Array(nr_pages)
+    // dev_t: 20 minor bits (include/linux/kdev_t.h)
+    this.disk = new BlockDevice(name.replace(/^\/dev\//, ''), Math.floor(dev / 2 ** 20), dev % 2 ** 20, latency_ns, latency_ns, 0)
   }
 
   /** BLK_FEAT_SYNCHRONOUS: the request is done when submit returns. */
@@ -63,11 +69,13 @@ export class SwapBlockDevice {
     return this.kind === 'disk'
   }
 
-  /** Read page `index` into `out` (4096 bytes); never-written pages read as zeros. */
-  read_page(index: number, out: Uint8Array): void {
+  /** Read page `index` into `out` (4096 bytes) at time `now`; never-written pages read as zeros. When the read completes. */
+  read_page(index: number, out: Uint8Array, now = 0): number {
     this.reads++
     this.busy_ns += this.latency_ns
+    const done = this.disk.submit(STAT_READ, PAGE_SECTORS, now)
     this.peek(index, out)
+    return done
   }
 
   /** The contents of page `index` without counting a request (mkswap's header check, the checker). */
@@ -81,10 +89,16 @@ export class SwapBlockDevice {
     }
   }
 
-  /** Write page `index` from `data` (4096 bytes). */
-  write_page(index: number, data: Uint8Array): void {
+  /** Write page `index` from `data` (4096 bytes) at time `now`. When the write completes. */
+  write_page(index: number, data: Uint8Array, now = 0): number {
     this.writes++
     this.busy_ns += this.latency_ns
+    const done = this.disk.submit(STAT_WRITE, PAGE_SECTORS, now)
+    this.store(index, data)
+    return done
+  }
+
+  private store(index: number, data: Uint8Array): void {
     if (this.kind === 'zram') {
       // zram_write_page(): a page of one repeated byte is stored as that byte (ZRAM_SAME).
       const v = data[0]
@@ -108,7 +122,10 @@ export class SwapBlockDevice {
     this.state[index] = STORED
   }
 
-  /** REQ_OP_DISCARD of one page (zram frees its copy; swap_entries_free() on a discardable device). */
+  /**
+   * zram's swap_slot_free_notify (swap_entries_free()): zram frees its copy.
+   * A block_device_operations call, not a bio: /proc/diskstats does not see it.
+   */
   discard(index: number): void {
     if (this.kind !== 'zram') return
     this.discards++

@@ -10,6 +10,7 @@
  */
 import type { Kstatfs } from '../mm/shmem.js'
 import type { Cachestat } from '../mm/filemap_cachestat.js'
+import type { DirtyThrottleTask } from '../mm/page_writeback_throttle.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import type { ArchProfile } from '../arch/profile.js'
 import type { MmStruct, VmArea, VmFile, vm_flags_t } from '../mm/mm_types.js'
@@ -119,8 +120,8 @@ export interface MmEntry {
   kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
   /** Kernel: vfs_fadvise() -> generic_fadvise(): 0 or -errno. */
   fadvise(file: VmFile, offset: number, len: number, advice: number): number
-  /** Kernel: kernel_write(): bytes written or -errno. */
-  kernel_write(file: VmFile, off: Loff, data: Uint8Array): number
+  /** Kernel: kernel_write(): bytes written or -errno; a task's write passes its dirty throttle state. */
+  kernel_write(file: VmFile, off: Loff, data: Uint8Array, throttle?: DirtyThrottleTask): number
   /**
    * kernel_write() of `nr` copies of one page from page index `index` (a
    * program image's bytes): bytes written or -errno. The page cache frames

@@ -11,6 +11,7 @@
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page } from '../include/wide.js'
+import { calculate_totalreserve_pages, global_dirtyable_memory } from '../mm/page_writeback.js'
 import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
@@ -184,6 +185,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     sysctl: default_sysctl(),
     totalram_pages: () => h.page_alloc.totalram_pages(),
     available_pages: () => h.page_alloc.nr_free_pages(),
+    global_dirtyable_memory: () => global_dirtyable_memory(pa.zones, h.arch.zones.ZONE_HIGHMEM, h.vmstat, calculate_totalreserve_pages(pa.zones)),
     // A data property (every mmap and munmap adds to it); the machine reads it for meminfo.
     vm_committed_as: 0,
     next_id: () => ++id,
@@ -311,7 +313,7 @@ export function make_mm_entry(
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
     kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
     fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),
-    kernel_write: (file, off, data) => fs.kernel_write(file, off, data),
+    kernel_write: (file, off, data, throttle) => fs.kernel_write(file, off, data, throttle),
     kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),
     file_read_to_user,
     file_write_from_user,

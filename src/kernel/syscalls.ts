@@ -624,7 +624,7 @@ export class Syscalls implements TaskEnv {
     const f = this.writable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
-    return this.done(this.mm.kernel_write(f, off, data))
+    return this.done(this.mm.kernel_write(f, off, data, t.mm?.dirty_throttle))
   }
   /** Kernel: ksys_pread64() -> filemap_read(): a short count at a hole of the destination, EFAULT when nothing was copied. */
   sys_pread64(t: TaskStruct, fd: number, addr: Ulong, count: Ulong, off_in: UlongArg): number {

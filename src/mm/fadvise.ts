@@ -17,7 +17,8 @@ import { lruvec_add_folio, lruvec_add_folio_tail, lruvec_del_folio } from './lru
 import { FMODE_RANDOM, type AddressSpace, type MmEnv, type VmFile } from './mm_types.js'
 import { PG_active, PG_dirty, PG_lru, PG_reclaim, PG_referenced, PG_unevictable, PG_writeback } from './page.js'
 import { inode_to_bdi, noop_backing_dev_info } from './readahead.js'
-import { delete_from_page_cache, filemap_write_and_wait_range } from './shmem.js'
+import { delete_from_page_cache } from './shmem.js'
+import { filemap_fdatawrite_range } from './fs_writeback.js'
 import { PGDEACTIVATE } from './vm_event_item.js'
 
 /** FMODE_NOREUSE: POSIX_FADV_NOREUSE was given. */
@@ -52,7 +53,8 @@ export function generic_fadvise(env: MmEnv, file: VmFile, offset: number, len: n
       file.f_mode |= FMODE_NOREUSE
       return 0
     case POSIX_FADV_DONTNEED: {
-      filemap_write_and_wait_range(env, mapping, Math.floor(offset / PAGE_SIZE), Math.floor(endbyte / PAGE_SIZE))
+      // The dirty pages' writeback is started, not waited for: pages still under writeback stay cached.
+      filemap_fdatawrite_range(env, mapping, Math.floor(offset / PAGE_SIZE), Math.floor(endbyte / PAGE_SIZE))
       // Only pages wholly inside the range: a partial page at either end may still be wanted.
       const start_index = Math.ceil(offset / PAGE_SIZE)
       let end_index = Math.floor(endbyte / PAGE_SIZE)

@@ -8,6 +8,8 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
+import { mapping_wb } from './page_writeback.js'
+import { balance_dirty_pages_ratelimited, type DirtyThrottleTask } from './page_writeback_throttle.js'
 import { shmem_setattr_seals, shmem_write_seals } from './memfd.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
@@ -104,8 +106,12 @@ export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): 
   return out
 }
 
-/** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno. */
-export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Array): number {
+/**
+ * Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno.
+ * A task's write (`throttle`: its dirty throttle state) is balanced after
+ * each page, as generic_perform_write() does.
+ */
+export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Array, throttle?: DirtyThrottleTask): number {
   if (!(file.f_mode & FMODE_WRITE)) return -EBADF
   const e = rw_verify_area(lpos, data.length)
   if (e) return e
@@ -114,7 +120,19 @@ export function vfs_pwrite(env: MmEnv, file: VmFile, lpos: Loff, data: Uint8Arra
   if (lpos >= max) return -EFBIG
   const pos = pos_num(lpos)
   const n = Math.min(data.length, max - pos)
-  return file_write(env, file.f_mapping, pos, data.subarray(0, n))
+  const mapping = file.f_mapping
+  const wb = throttle ? mapping_wb(mapping) : null
+  if (!throttle || !wb) return file_write(env, mapping, pos, data.subarray(0, n))
+  let done = 0
+  while (done < n) {
+    const dirtied = wb.dirtied
+    const r = file_write(env, mapping, pos + done, data.subarray(done, done + page_chunk(pos + done, n - done)))
+    if (r < 0) return done > 0 ? done : r
+    done += r
+    throttle.nr_dirtied += wb.dirtied - dirtied
+    balance_dirty_pages_ratelimited(env, mapping, throttle)
+  }
+  return done
 }
 
 /**
@@ -209,8 +227,10 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
   len = Math.min(len, max - pos)
   const mapping = file.f_mapping
   const env = mm.env
+  const wb = mapping_wb(mapping)
   let written = 0
   while (written < len) {
+    const dirtied = wb ? wb.dirtied : 0
     const p = pos + written
     const bytes = page_chunk(p, len - written)
     // write_begin: the page-cache page for p (shmem_write_begin allocates it).
@@ -254,6 +274,11 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       continue
     }
     written += data.length
+    // balance_dirty_pages_ratelimited() after each copied chunk: the pages it newly dirtied count toward the task's pause.
+    if (wb) {
+      mm.dirty_throttle.nr_dirtied += wb.dirtied - dirtied
+      balance_dirty_pages_ratelimited(env, mapping, mm.dirty_throttle)
+    }
   }
   return written
 }

@@ -18,6 +18,7 @@
  * cached PG_readahead page starts async readahead. Either way the mmap lock
  * was dropped for I/O, so the fault is retried (VM_FAULT_RETRY).
  */
+import { wait_on_page_read } from './mpage.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { type AddressSpace, type MmEnv, type VmArea, type VmFile, VM_EXEC, VM_HUGEPAGE, VM_RAND_READ, VM_SEQ_READ, vm_flags_test } from './mm_types.js'
 import {
@@ -71,6 +72,7 @@ export function filemap_get_pages(env: MmEnv, file: VmFile, pos: number, count: 
   if (batch.length === 0 && mapping.backing === 'disk') {
     page_cache_sync_ra(readahead_control(env, file, index), last_index - index)
     batch = filemap_get_read_batch(env, mapping, index, last_index - 1)
+    wait_on_page_read(env, mapping, index)
   }
   if (batch.length === 0) {
     // filemap_create_folio(): no readahead (tmpfs, or none possible): read the one page

@@ -15,6 +15,7 @@
  *  - a private writable PTE is writable only when its anonymous page is
  *    exclusive (PG_anon_exclusive), so COW is never skipped.
  */
+import { fault_dirty_shared_page } from './page_writeback_throttle.js'
 import { COST_NS } from '../hw/clock.js'
 import { SIGNAL_GROUP_EXIT } from '../include/resource.js'
 import { folio_add_lru } from './swap.js'
@@ -560,7 +561,7 @@ function do_shared_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPa
   if (pfn < 0) return -pfn
   const r = map_file_page(mm, vma, addr, pfn, _PAGE_RW | _PAGE_DIRTY)
   // fault_dirty_shared_page(): once finish_fault() mapped it.
-  if (!r) set_page_dirty(mm.env, pfn)
+  if (!r) fault_dirty_shared_page(mm.env, mm.dirty_throttle, pfn)
   return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
@@ -576,9 +577,10 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
       const r = mkwrite({ vma, address: addr, pgoff: linear_page_index(vma, addr), flags: FAULT_FLAG_WRITE, page })
       if (r & VM_FAULT_ERROR) return r
     }
-    if (page >= 0) set_page_dirty(env, page)
     // wp_page_reuse(): ptep_set_access_flags() upgrades in place; x86 does not flush (a stale read-only entry only faults spuriously).
     mm.pgd.set(vpn, pte_set_flags(pte, _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED))
+    // wp_page_shared() -> fault_dirty_shared_page(): dirty it, then balance as a writer.
+    if (page >= 0) fault_dirty_shared_page(env, mm.dirty_throttle, page)
     return 0
   }
   const pages = env.pages

@@ -48,7 +48,7 @@
  */
 import type { MemCgroup, MemcgSubsys } from './memcontrol.js'
 import type { XaNodes } from './xarray.js'
-import { PAGE_SIZE } from '../include/page_types.js'
+import { PAGE_SHIFT, PAGE_SIZE } from '../include/page_types.js'
 import { MapleTree } from './maple_tree.js'
 import type { PageArray } from './page.js'
 import type { PhysMem } from '../hw/physmem.js'
@@ -166,12 +166,8 @@ export const FMODE_RANDOM = 0x1000
  * struct backing_dev_info, the readahead part: what the device's queue
  * says (/sys/block/<dev>/queue/read_ahead_kb and max_sectors_kb).
  */
-export interface BackingDevInfo {
-  /** ra_pages: read_ahead_kb / 4, the most one readahead window reads. */
-  ra_pages: number
-  /** io_pages: max_sectors_kb / 4, the device's largest request. */
-  io_pages: number
-}
+export type { BackingDevInfo } from './backing_dev.js'
+import type { BackingDevInfo } from './backing_dev.js'
 
 /**
  * struct file_ra_state (include/linux/fs.h): one open file's readahead
@@ -225,6 +221,22 @@ export interface AddressSpace {
    * wrote, what a page read in is filled from. Empty for shmem.
    */
   readonly disk_blocks: Map<number, Uint8Array>
+  /**
+   * inode->dirtied_when: clock ns when the inode went from clean to having
+   * dirty pages (__mark_inode_dirty()); kupdate writeback takes inodes
+   * dirtied longer than dirty_expire_centisecs ago. Meaningful while the
+   * mapping is on its wb's b_dirty.
+   */
+  dirtied_when: number
+  /** PAGECACHE_TAG_DIRTY of a disk file's xarray: the indexes of its dirty pages (writeback finds them without a walk). */
+  readonly dirty_tag: Set<number>
+  /** mapping->writeback_index: where range-cyclic writeback of this file goes on. */
+  writeback_index: number
+  /**
+   * The inode's own block needs writing (I_DIRTY_SYNC: a write changed its
+   * times or size since the last fsync); fsync writes it (ext4_sync_file()).
+   */
+  inode_dirty: boolean
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
   /**
@@ -428,6 +440,16 @@ export interface MmSysctl {
   nr_hugepages: number
   /** vm.swappiness (60): the root group's anon-versus-file balance in reclaim. */
   swappiness: number
+  /** vm.dirty_ratio (20) and vm.dirty_bytes (0): the dirty limit, as a share of dirtyable memory or in bytes (one of them is 0). */
+  dirty_ratio: number
+  dirty_bytes: number
+  /** vm.dirty_background_ratio (10) and vm.dirty_background_bytes (0): where background writeback starts. */
+  dirty_background_ratio: number
+  dirty_background_bytes: number
+  /** vm.dirty_expire_centisecs (3000): a dirty inode older than this is written by the periodic flush. */
+  dirty_expire_centisecs: number
+  /** vm.dirty_writeback_centisecs (500): the flusher's period (0: no periodic writeback). */
+  dirty_writeback_centisecs: number
 }
 
 export function default_sysctl(): MmSysctl {
@@ -444,6 +466,12 @@ export function default_sysctl(): MmSysctl {
     ignore_rlimit_data: false,
     nr_hugepages: 0,
     swappiness: 60,
+    dirty_ratio: 20,
+    dirty_background_ratio: 10,
+    dirty_bytes: 0,
+    dirty_background_bytes: 0,
+    dirty_expire_centisecs: 3000,
+    dirty_writeback_centisecs: 500,
   }
 }
 
@@ -471,6 +499,8 @@ export interface MmEnv {
   totalram_pages(): number
   /** Free + reclaimable pages for the overcommit heuristic (mode 0). */
   available_pages(): number
+  /** Kernel: global_dirtyable_memory() (page_writeback.ts), over the machine's zones. */
+  global_dirtyable_memory(): number
   /** vm_committed_as, in pages. */
   vm_committed_as: number
   /**
@@ -593,6 +623,13 @@ export class MmStruct {
   owner: CurrentTask | null = null
   /** The memory cgroup of mm->owner (null: the root group); charges for this mm go there. */
   memcg: MemCgroup | null = null
+  /**
+   * The owner task's dirty throttling state (Kernel: task_struct
+   * nr_dirtied, nr_dirtied_pause, dirty_paused_when; copy_process() starts
+   * them at 0, 128 KiB of pages, 0). On the mm because every simulated task
+   * is single-threaded (see owner).
+   */
+  readonly dirty_throttle = { nr_dirtied: 0, nr_dirtied_pause: 128 >> (PAGE_SHIFT - 10), dirty_paused_when: 0 }
   constructor(
     readonly env: MmEnv,
     readonly id: number,

@@ -11,7 +11,7 @@ import { find_vma } from './vma.js'
 import { BITS_PER_LONG } from './mmap.js'
 import { type UlongArg, ul_add, ul_cmp_num, ul_offset_in_page, ul_page_align, ulong } from '../include/ulong.js'
 import { pte_dirty_to_page } from './memory.js'
-import { filemap_write_and_wait_range } from './shmem.js'
+import { ext4_sync_file } from './fs_writeback.js'
 import { EBUSY, EINVAL, ENOMEM } from '../include/errno.js'
 
 /**
@@ -29,7 +29,7 @@ function fsync_range(mm: MmStruct, vma_file: NonNullable<import('./mm_types.js')
     const e = Math.min(v.vm_end, v.vm_start + (last + 1 - v.vm_pgoff) * PAGE_SIZE)
     if (s < e) pte_dirty_to_page(v.vm_mm, v, s, e, true)
   }
-  filemap_write_and_wait_range(mm.env, mapping, first, last)
+  ext4_sync_file(mm.env, mapping, first, last)
 }
 
 /** Kernel: sys_msync() (start and len are unsigned longs, src/include/ulong.ts). 0 or -errno. */

@@ -8,6 +8,7 @@
  * pswpout/pswpin. A synchronous device (zram) has finished when the call
  * returns; a disk's write is modelled as done at once too, but reclaim
  * treats the folio as still under writeback (vmscan.ts keeps it cached).
+ * Each page is one request on the device's queue (its /proc/diskstats).
  */
 import { KernelBug } from '../include/bug.js'
 import type { MmEnv } from './mm_types.js'
@@ -27,7 +28,7 @@ export function swap_writepage(env: MmEnv, pfn: number): void {
   const si = env.swap.si_of(entry)
   if (!si || !si.bdev) throw new KernelBug(`swap_writepage: pfn ${pfn} has no swap slot`)
   env.pages.clear(pfn, PG_dirty)
-  si.bdev.write_page(swp_offset(entry), env.physmem.peek(pfn))
+  si.bdev.write_page(swp_offset(entry), env.physmem.peek(pfn), env.clock.now())
   env.vmstat.count_vm_events(PGPGOUT, PAGE_SECTORS)
   env.vmstat.count_vm_event(PSWPOUT)
 }
@@ -36,7 +37,7 @@ export function swap_writepage(env: MmEnv, pfn: number): void {
 export function swap_read_folio(env: MmEnv, pfn: number, entry: number): void {
   const si = env.swap.si_of(entry)
   if (!si || !si.bdev) throw new KernelBug(`swap_read_folio: entry 0x${entry.toString(16)} has no area`)
-  si.bdev.read_page(swp_offset(entry), env.physmem.frame(pfn))
+  si.bdev.read_page(swp_offset(entry), env.physmem.frame(pfn), env.clock.now())
   env.pages.set(pfn, PG_uptodate)
   env.vmstat.count_vm_events(PGPGIN, PAGE_SECTORS)
   env.vmstat.count_vm_event(PSWPIN)

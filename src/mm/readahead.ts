@@ -20,11 +20,15 @@
  *
  * Pages read ahead of a disk file are added to the page cache at once
  * (holes read as zeros without I/O, so the real kernel completes them
- * synchronously too); tmpfs never reads ahead (shmem has its own paths).
+ * synchronously too); each batch's disk reads are one request per run of
+ * contiguous pages (mpage.ts). tmpfs never reads ahead (shmem has its own
+ * paths).
  */
 import { PAGE_SIZE } from '../include/page_types.js'
-import { type AddressSpace, type BackingDevInfo, type FileRaState, type MmEnv, type VmFile, FMODE_RANDOM } from './mm_types.js'
+import { type AddressSpace, type FileRaState, type MmEnv, type VmFile, FMODE_RANDOM } from './mm_types.js'
 import { PG_reclaim, PG_writeback } from './page.js'
+import { inode_to_bdi, noop_backing_dev_info } from './backing_dev.js'
+import { blk_finish_plug, blk_start_plug, mpage_folio } from './mpage.js'
 import { add_to_page_cache, delete_from_page_cache } from './shmem.js'
 
 /** PG_readahead shares its bit with PG_reclaim (include/linux/page-flags.h). */
@@ -39,18 +43,8 @@ const FORCE_CHUNK = (2 * 1024 * 1024) / PAGE_SIZE
 /** pgoff_t's ULONG_MAX, the "no gap before index 0" answer of page_cache_prev_miss(). */
 const ULONG_MAX = -1
 
-/** noop_backing_dev_info: tmpfs and anonymous objects; no readahead. */
-export const noop_backing_dev_info: BackingDevInfo = { ra_pages: 0, io_pages: 0 }
+export { inode_to_bdi, noop_backing_dev_info }
 
-/** A block device's queue limits as readahead sees them (read_ahead_kb, max_sectors_kb). */
-export function bdi_create(read_ahead_kb: number, max_sectors_kb: number): BackingDevInfo {
-  return { ra_pages: Math.floor(read_ahead_kb / 4), io_pages: Math.floor(max_sectors_kb / 4) }
-}
-
-/** Kernel: inode_to_bdi(): the device behind a mapping (noop for shmem and internal objects). */
-export function inode_to_bdi(mapping: AddressSpace): BackingDevInfo {
-  return mapping.host?.i_sb.s_bdi ?? noop_backing_dev_info
-}
 
 /** Kernel: file_ra_state_init() at open: an empty window sized by the device. */
 export function file_ra_state_init(mapping: AddressSpace): FileRaState {
@@ -91,12 +85,15 @@ export function page_cache_ra_unbounded(ractl: ReadaheadControl, nr_to_read: num
   const { env, mapping } = ractl
   const index = ractl._index
   const mark = lookahead_size <= nr_to_read ? nr_to_read - lookahead_size : -1
+  // read_pages(): the batch's reads go to the disk under one plug (mpage.ts).
+  blk_start_plug(mapping)
   for (let i = 0; i < nr_to_read; i++) {
     if (mapping.i_pages.has(index + i)) continue
     const pfn = add_to_page_cache(env, mapping, index + i)
     if (pfn < 0) break
     if (i === mark) env.pages.set(pfn, PG_readahead)
   }
+  blk_finish_plug(env, mapping)
   ractl._index = index + nr_to_read
 }
 
@@ -249,6 +246,7 @@ export function page_cache_ra_order(ractl: ReadaheadControl, ra: FileRaState): v
   ra.order = new_order
   let index = start
   let err = false
+  blk_start_plug(mapping)
   while (index <= limit) {
     let order = new_order
     if (index % 2 ** order !== 0) order = ffs0(index)
@@ -257,6 +255,7 @@ export function page_cache_ra_order(ractl: ReadaheadControl, ra: FileRaState): v
     // filemap_add_folio() refuses a range that holds a cached page (-EEXIST)
     let busy = false
     for (let i = index; i < index + nr && !busy; i++) busy = mapping.i_pages.has(i)
+    mpage_folio(mapping, index, nr)
     if (busy || !add_folio_pages(env, mapping, index, nr)) {
       err = true
       break
@@ -264,6 +263,8 @@ export function page_cache_ra_order(ractl: ReadaheadControl, ra: FileRaState): v
     if (Math.floor(mark / nr) * nr === index) set_readahead_folio(env, mapping, index, nr)
     index += nr
   }
+  blk_finish_plug(env, mapping)
+  mpage_folio(mapping, 0, 0)
   if (!err) return
   if (ra.size > index - start) {
     ractl._index = index

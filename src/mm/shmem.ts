@@ -18,7 +18,7 @@ import { F_SEAL_SEAL } from '../include/uapi/fcntl.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type ShmemSbInfo, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
-import { PG_dirty, PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
+import { PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
 import { MEMCG_CACHE, MEMCG_SHMEM } from './memcontrol.js'
@@ -31,7 +31,12 @@ import { add_to_swap, delete_from_swap_cache, free_swap_and_cache, __read_swap_c
 import { swap_duplicate, swap_free } from './swapfile.js'
 import { swap_writepage } from './page_io.js'
 import { swp_type } from './swap_h.js'
-import { PGMAJFAULT, PGPGIN, PGPGOUT } from './vm_event_item.js'
+import { PGMAJFAULT } from './vm_event_item.js'
+import { clear_page_dirty, folio_wait_writeback, mapping_wb, set_page_dirty } from './page_writeback.js'
+import { mpage_read_block } from './mpage.js'
+
+/** The dirty-page calls moved to page_writeback.ts; many callers still import them from here. */
+export { clear_page_dirty, set_page_dirty }
 
 
 /** struct address_space of an in-memory file. */
@@ -43,6 +48,10 @@ export class ShmemMapping implements AddressSpace {
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
   readonly disk_blocks = new Map<number, Uint8Array>()
+  readonly dirty_tag = new Set<number>()
+  dirtied_when = 0
+  writeback_index = 0
+  inode_dirty = false
   i_size = 0
   host: MappingHost | null = null
   /** shmem_get_inode() starts every shmem inode sealed against sealing (memfd_create may lift it). */
@@ -325,8 +334,7 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
   if (block) {
     env.physmem.write_at(pfn, 0, block, 0, PAGE_SIZE)
     pages.set(pfn, PG_mappedtodisk)
-    // submit_bio() counts a read's sectors (/proc/vmstat shows them as kB).
-    env.vmstat.count_vm_events(PGPGIN, PAGE_SIZE >> 9)
+    mpage_read_block(env, mapping, index, pfn)
   }
   pages.set(pfn, PG_uptodate)
   if (mapping.backing === 'shmem') {
@@ -344,26 +352,6 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
 }
 
 /**
- * Kernel: folio_mark_dirty(). A shmem folio's a_ops->dirty_folio is
- * noop_dirty_folio: PG_dirty without NR_FILE_DIRTY (tmpfs pages are never
- * in meminfo's Dirty); a disk file's is accounted.
- */
-export function set_page_dirty(env: MmEnv, pfn: number): void {
-  if (!env.pages.test(pfn, PG_dirty)) {
-    env.pages.set(pfn, PG_dirty)
-    if (!env.pages.test(pfn, PG_swapbacked)) env.vmstat.mod_node_page_state(NODE_STAT.nr_dirty, 1)
-  }
-}
-
-/** Kernel: folio_clear_dirty_for_io() after writeback. */
-export function clear_page_dirty(env: MmEnv, pfn: number): void {
-  if (env.pages.test(pfn, PG_dirty)) {
-    env.pages.clear(pfn, PG_dirty)
-    if (!env.pages.test(pfn, PG_swapbacked)) env.vmstat.mod_node_page_state(NODE_STAT.nr_dirty, -1)
-  }
-}
-
-/**
  * Take the page out of its cache slot, leaving `shadow` there (0: none)
  * (Kernel: __filemap_remove_folio() / page_cache_delete()); the caller has
  * unmapped it and drops the cache's reference.
@@ -374,6 +362,8 @@ function page_cache_delete(env: MmEnv, mapping: AddressSpace, index: number, pfn
   if (shadow) mapping.i_shadows.set(index, shadow)
   else page_cache_slot_erase(env, mapping, index)
   forget_readahead_folio(mapping, index)
+  // truncate_inode_pages(): a page under writeback is waited for before it goes.
+  folio_wait_writeback(env, pfn)
   clear_page_dirty(env, pfn)
   if (env.pages.test(pfn, PG_swapbacked)) {
     env.vmstat.mod_node_page_state(NODE_STAT.nr_shmem, -1)
@@ -489,37 +479,6 @@ export function file_write_shared_pages(env: MmEnv, mapping: AddressSpace, index
   return nr * PAGE_SIZE
 }
 
-/** Writeback of a disk-backed mapping's dirty pages in [start_index, end_index] (shmem: nothing). */
-export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
-  if (mapping.backing !== 'disk') return
-  const eof_index = Math.floor(mapping.i_size / PAGE_SIZE)
-  // A short range (reclaim writes one page) is looked up index by index, a long one walks the cache.
-  const range = end_index - start_index < mapping.i_pages.size
-  const entries: Iterable<[number, number]> = range ? cached_in(mapping, start_index, end_index) : mapping.i_pages
-  for (const [index, pfn] of entries) {
-    if (index >= start_index && index <= end_index && env.pages.test(pfn, PG_dirty)) {
-      // ext4_bio_write_folio(): the page straddling EOF is zeroed past i_size before I/O.
-      if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
-      // The I/O: the page's bytes become the block's on the disk.
-      const block = new Uint8Array(PAGE_SIZE)
-      env.physmem.copy_out(pfn, 0, block, 0, PAGE_SIZE)
-      mapping.disk_blocks.set(index, block)
-      env.vmstat.count_vm_events(PGPGOUT, PAGE_SIZE >> 9)
-      clear_page_dirty(env, pfn)
-      // written back: the page now has its blocks allocated on disk
-      env.pages.set(pfn, PG_mappedtodisk)
-    }
-  }
-}
-
-/** The cached pages of [start, end], in index order. */
-function* cached_in(mapping: AddressSpace, start: number, end: number): Generator<[number, number]> {
-  for (let index = start; index <= end; index++) {
-    const pfn = mapping.i_pages.get(index)
-    if (pfn !== undefined) yield [index, pfn]
-  }
-}
-
 /** A page leaving the cache takes the large readahead folio it belonged to with it (the kernel splits or frees that folio). */
 function forget_readahead_folio(mapping: AddressSpace, index: number): void {
   if (mapping.ra_folios.size === 0) return
@@ -531,5 +490,7 @@ export function shmem_evict(env: MmEnv, mapping: AddressSpace): void {
   for (const index of [...mapping.i_pages.keys()]) delete_from_page_cache(env, mapping, index)
   shmem_free_swap(env, mapping, 0, Infinity)
   clear_shadow_entries(env, mapping, 0, Infinity)
+  // inode_io_list_del(): off its wb's dirty list
+  mapping_wb(mapping)?.b_dirty.delete(mapping.id)
   env.mappings.delete(mapping.id)
 }

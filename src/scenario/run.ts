@@ -344,6 +344,21 @@ function step(run: Run, s: Step, index: number): StepRecord {
       sys(rec, () => p.ftruncate(fd, len))
       break
     }
+    case 'fsync': {
+      const [who, p] = run.proc()
+      const fd = scalar !== undefined ? v(scalar) : v(a.fd)
+      Object.assign(rec, { who, call: `fsync(${fd})` })
+      sys(rec, () => p.fsync(fd))
+      break
+    }
+    case 'sleep': {
+      // The process sleeps and the machine idles: its timers (the writeback flusher, kswapd) run on the way.
+      const [who] = run.proc()
+      const ms = scalar !== undefined ? v(scalar) : v(a.ms)
+      Object.assign(rec, { who, call: `sleep(${ms} ms)`, ret: 0 })
+      run.m.clock.sleep_until(run.m.clock.now() + ms * 1_000_000)
+      break
+    }
     case 'fallocate': {
       const [who, p] = run.proc()
       const [fd, mode, off, len] = [v(a.fd), a.mode === undefined ? 0 : f(a.mode, 'falloc'), v(a.off, 0), v(a.len)]

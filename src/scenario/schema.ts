@@ -99,6 +99,8 @@ export const OPS = {
   pwrite: z.strictObject({ fd: Value, data: Data, off: Value.optional(), ...common }),
   lseek: z.strictObject({ fd: Value, offset: Value, whence: Flags('seek').optional(), ...common }),
   ftruncate: z.strictObject({ fd: Value, len: Value, ...common }),
+  fsync: z.union([Value, z.strictObject({ fd: Value, ...common })]),
+  sleep: z.union([Value, z.strictObject({ ms: Value, ...common })]),
   read: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
   write: z.strictObject({ fd: Value, buf: Value, len: Value, ...common }),
   fallocate: z.strictObject({ fd: Value, mode: Flags('falloc').optional(), off: Value.optional(), len: Value, ...common }),

@@ -601,6 +601,10 @@ export class Process {
   sys_fsync(fd: number): number {
     return this.sys.sys_fsync(this.live(), arg_int('fsync', 'fd', fd))
   }
+  /** fsync(2): write the file's dirty pages and wait for them; throws ErrnoError. */
+  fsync(fd: number): void {
+    check_syscall(this.sys_fsync(fd), 'fsync')
+  }
   /** pread(2) into user memory: a short count when the destination runs into a hole, EFAULT when nothing could be copied. */
   sys_pread_user(fd: number, addr: UlongArg, len: UlongArg, off: UlongArg): number {
     return this.sys.sys_pread64(this.live(), arg_int('pread', 'fd', fd), this.uaddr('pread', addr), this.ucount('pread', len), U('pread', 'off', off))

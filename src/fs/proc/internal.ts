@@ -13,6 +13,7 @@ import type { Vmalloc } from '../../mm/vmalloc.js'
 import type { MmEntry } from '../../kernel/mm_entry.js'
 import type { TaskStruct } from '../../kernel/task.js'
 import type { MmSysctl } from '../../mm/mm_types.js'
+import type { BlockDevice } from '../../hw/blkdev.js'
 import type { DropCaches } from '../drop_caches.js'
 import type { IomemResource } from '../../mm/resource.js'
 import type { CoredumpSysctl } from '../../kernel/fork.js'
@@ -54,10 +55,16 @@ export interface ProcView {
   set_min_free_kbytes(kbytes: number): void
   /** vm.page-cluster: log2 of the pages swap readahead reads. */
   page_cluster: number
+  /** The simulated clock, ns since boot. */
+  now(): number
+  /** The disks /proc/diskstats lists, in registration order (the root disk, then swap devices). */
+  block_devices(): BlockDevice[]
+  /** After a write to vm.dirty_writeback_centisecs: wake the flushers (wakeup_flusher_threads()). */
+  wakeup_flusher_threads(): void
+  /** After a write to vm.dirty_ratio / dirty_bytes (writeback_set_ratelimit()). */
+  writeback_set_ratelimit(): void
   /** vm.watermark_scale_factor (fixed in mmsim). */
   readonly watermark_scale_factor: number
-  /** vm.dirty_* (fixed in mmsim). */
-  readonly dirty: { readonly dirty_ratio: number; readonly dirty_background_ratio: number; readonly dirty_expire_centisecs: number }
   /** kernel.core_pattern and kernel.core_uses_pid (fs/coredump.ts). */
   readonly coredump: CoredumpSysctl
   /** kernel.randomize_va_space. */

@@ -2,6 +2,7 @@
  * /proc/meminfo (Kernel: fs/proc/meminfo.c, mm/show_mem.c si_mem_available,
  * arch/x86/mm/pat/set_memory.c arch_report_meminfo), in 6.18's field order.
  */
+import { calculate_totalreserve_pages } from '../../mm/page_writeback.js'
 import { NR_FREE_PAGES, NR_MLOCK, WMARK_LOW } from '../../mm/mmzone.js'
 import { NODE_STAT, NR_SLAB_RECLAIMABLE_B, NR_SLAB_UNRECLAIMABLE_B } from '../../mm/vmstat.js'
 import type { ProcView } from './internal.js'
@@ -17,16 +18,9 @@ function num(label: string, v: number): string {
   return `${(label + ':').padEnd(16)}${String(v).padStart(8)}\n`
 }
 
-/** Kernel: calculate_totalreserve_pages(): high watermark plus the largest lowmem reserve, per zone. */
+/** Kernel: calculate_totalreserve_pages(). */
 export function totalreserve_pages(m: ProcView): number {
-  let total = 0
-  for (const z of m.page_alloc.zones) {
-    let max = 0
-    for (let j = z.idx; j < z.lowmem_reserve.length; j++) max = Math.max(max, z.lowmem_reserve[j])
-    max += z.high_wmark_pages()
-    total += Math.min(max, z.managed_pages)
-  }
-  return total
+  return calculate_totalreserve_pages(m.page_alloc.zones)
 }
 
 /** Kernel: si_mem_available(). */

@@ -15,6 +15,7 @@ import { iomem_show } from './iomem.js'
 import { vmalloc_info_show } from './vmallocinfo.js'
 import { slabinfo_show } from './slabinfo.js'
 import { devices_show } from './devices.js'
+import { diskstats_show } from './diskstats.js'
 import { proc_pid_maps, proc_pid_smaps, proc_pid_smaps_rollup, proc_pid_status, proc_pid_statm } from './task_mmu.js'
 import { proc_pid_stat, proc_pid_cmdline } from './array.js'
 import { proc_pid_limits } from './base.js'
@@ -40,6 +41,7 @@ const proc_root: ReadonlyMap<string, ProcShow> = new Map<string, ProcShow>([
   ['/proc/vmallocinfo', (v) => vmalloc_info_show(v.vmalloc)],
   ['/proc/slabinfo', (v) => slabinfo_show(v.slab)],
   ['/proc/devices', devices_show],
+  ['/proc/diskstats', diskstats_show],
   ['/proc/stat', stat_show],
   ['/proc/cpuinfo', cpuinfo_show],
   // Kernel: fs/proc/version.c: linux_proc_banner, the boot log's first line.

@@ -179,7 +179,7 @@ export function vmstat_show(m: ProcView): string {
     if (THP_ITEMS.has(name)) v = Math.floor(v / HPAGE_PMD_NR)
     line(name, v)
   }
-  const dirty = global_dirty_limits(global_dirtyable_memory(zones, m.arch.zones.ZONE_HIGHMEM, m.vmstat, totalreserve_pages(m)))
+  const dirty = global_dirty_limits(global_dirtyable_memory(zones, m.arch.zones.ZONE_HIGHMEM, m.vmstat, totalreserve_pages(m)), m.sysctl)
   line('nr_dirty_threshold', dirty.thresh)
   line('nr_dirty_background_threshold', dirty.bg_thresh)
   line('nr_memmap_pages', 0)
