@@ -54,7 +54,7 @@ import { Syscalls } from './kernel/syscalls.js'
 import type { MmEntry } from './kernel/mm_entry.js'
 import type { TaskStruct } from './kernel/task.js'
 import { FsNamespace } from './fs/namei.js'
-import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
+import { make_mm_env, make_mm_entry, check_mms, check_mm_objects, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
 import { check_pgtables } from './mm/pgtable_debug.js'
@@ -539,7 +539,11 @@ export class Machine {
       new Map([...BUILTIN_MODULES, ['uio', () => uio_module(this.uio)]]),
     )
     this.checkers.push(() => this.syscalls.sleepers.check())
-    this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    this.checkers.push(() => {
+      const mms = [...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))
+      check_mms(mms)
+      check_mm_objects(kobjs, this.mm_env, mms)
+    })
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {
       if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
