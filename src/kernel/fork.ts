@@ -27,6 +27,8 @@ export interface TaskEnv {
   readonly mm: MmEntry
   /** init's limits (INIT_RLIMITS completed by fork_init()), which every process inherits. */
   readonly init_rlim: readonly Rlimit[]
+  /** The tasks asleep in a call: one that dies (a signal, the OOM killer) leaves its wait queues. */
+  readonly sleepers?: { cancel(t: TaskStruct): void }
 }
 
 /** clone(2) flag: share the address space (a thread). */
