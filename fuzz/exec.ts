@@ -456,9 +456,13 @@ export class World {
       if (!(flags & MREMAP_FIXED) && over.some(([v]) => v < ov || v >= ov + on)) throw new FuzzFailure('overlap', `mremap moved to 0x${ns.toString(16)} over a mapped page`)
     }
     if (on === 0) {
-      // A duplicate of a shared mapping: the new pages see the same object pages.
+      // A duplicate of a shared mapping: a new VMA with the flags of the one at addr, over the
+      // object pages from addr's on (whatever VMAs follow addr in the old place).
       model.forget(ns, ns + nn * PAGE)
-      for (const [i, st] of moved) if (st.content?.t === 'shared') model.pages.set(ns / PAGE + i, { prot: st.prot, content: st.content, dontfork: false, wipeonfork: false })
+      const first = model.pages.get(ov)
+      const c = first?.content
+      if (nn > MAX_MODEL_PAGES || !first || c?.t !== 'shared') return
+      for (let i = 0; i < nn; i++) model.pages.set(ns / PAGE + i, { prot: first.prot, content: { t: 'shared', obj: c.obj, idx: c.idx + i }, dontfork: false, wipeonfork: false })
       return
     }
     if (flags & MREMAP_DONTUNMAP) {
@@ -593,6 +597,9 @@ export class World {
         for (const v of [...obj.pages.keys()]) if (v >= keep) obj.pages.delete(v)
         for (const v of [...taint]) if (v >= keep) taint.delete(v)
         if (size % PAGE) obj.pages.get(keep - 1)?.fill(0, size % PAGE)
+        // A tmpfs page out on swap is read back to zero its tail; when that read cannot get
+        // memory (injected failures), Linux leaves the tail as it was (shmem_undo_range()).
+        if (size % PAGE && this.o.fail_percent > 0 && this.o.swap !== undefined) this.tainted(obj).add(keep - 1)
         // Private copies of pages now past EOF are unmapped by truncation.
         for (const m of this.models.values()) {
           for (const [v, st] of m.pages) {
