@@ -404,7 +404,7 @@ export class Process {
   /** A user-mode load of `len` bytes at `addr` through the MMU. */
   load(addr: UlongArg, len: number): Uint8Array {
     const t = this.task
-    if (!t.mm || t.exit_state !== 0 || this.sys.sleepers.asleep.size !== 0) this.live() // throws ESRCH / ProcessAsleep; inline test: see store()
+    if (!t.mm || t.exit_state !== 0) this.live() // throws ESRCH; inline test: see store()
     const r = this.sys.user_access(t, this.uaddr('load', addr), arg_count('load', 'len', len), false)
     if (!r.ok) this.fault(r)
     return r.data ?? NO_BYTES
@@ -414,10 +414,11 @@ export class Process {
     const a = this.uaddr('store', addr)
     const data = arg_bytes('store', 'bytes', bytes)
     const t = this.task
-    // live()'s test inline (it throws ESRCH, or ProcessAsleep: a task asleep in a call runs no
-    // user code): a call less on the path of every access, whose inlining budget the TLB lookup
-    // and the copy need (see Syscalls.user_access).
-    if (!t.mm || t.exit_state !== 0 || this.sys.sleepers.asleep.size !== 0) this.live()
+    // live()'s test inline (it throws ESRCH): a call less on the path of every access, whose
+    // inlining budget the TLB lookup and the copy need (see Syscalls.user_access). A process
+    // asleep in a call may still be accessed (inspection); a fault that kills it takes it off
+    // its wait queue (do_exit()).
+    if (!t.mm || t.exit_state !== 0) this.live()
     const r = this.sys.user_access(t, a, data.length, true, data)
     if (!r.ok) this.fault(r)
   }
