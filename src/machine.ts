@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { arg_object, arg_string, ERR_INVALID_ARG_TYPE } from './user/args.js'
 import { KernelRandom } from './include/random.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
 import { Cgroup, type CgroupOptions } from './user/cgroup.js'
@@ -641,6 +642,8 @@ export class Machine {
    * readable with m.proc('/sys/fs/cgroup/memory/<name>/memory.stat').
    */
   cgroup_create(name: string, o: CgroupOptions = {}): Cgroup {
+    arg_string('cgroup_create', 'name', name)
+    arg_object('cgroup_create', 'o', o)
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') throw new ErrnoError(EINVAL, 'mkdir')
     if (this.memcg.root.children.some((g) => g.name === name)) throw new ErrnoError(EEXIST, 'mkdir')
     const memcg = this.memcg.create(name)
@@ -693,6 +696,8 @@ export class Machine {
    * fixed) or ProcNotFound.
    */
   proc_write(path: string, text: string): void {
+    arg_string('proc_write', 'path', path)
+    if (typeof text !== 'string' && typeof text !== 'number') throw new ERR_INVALID_ARG_TYPE('proc_write', 'text', 'of type string or number', text)
     const r = proc_write(this.proc_view, path, text)
     if (r < 0) throw new ErrnoError(-r, 'write')
   }
@@ -709,7 +714,7 @@ export class Machine {
    * fails throws ErrnoError with its errno.
    */
   proc(path: string): string {
-    if (path.startsWith('/sys/')) {
+    if (arg_string('proc', 'path', path).startsWith('/sys/')) {
       const r = this.sysfs.read(path)
       if (typeof r === 'number') {
         if (r === -ENOENT) throw new ProcNotFound(path)

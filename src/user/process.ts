@@ -67,6 +67,13 @@ export interface SpawnOptions {
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
+  const f = 'spawn'
+  arg_object(f, 'options', o)
+  if (o.name !== undefined) arg_string(f, 'options.name', o.name)
+  if (o.uid !== undefined) arg_int(f, 'options.uid', o.uid)
+  if (o.gid !== undefined) arg_int(f, 'options.gid', o.gid)
+  if (o.tty !== undefined) arg_int(f, 'options.tty', o.tty)
+  if (o.image !== undefined) arg_object(f, 'options.image', o.image)
   const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
   t.signal.tty = o.tty ?? 0

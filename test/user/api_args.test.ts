@@ -67,6 +67,11 @@ describe('values no C caller can pass are programming errors, as in Node', () =>
     ['ioctl fd NaN', () => p.sys_ioctl(NaN, 0), 'ERR_OUT_OF_RANGE', 'ioctl: The value of "fd"'],
     ['run_on cpu a string', () => p.run_on('0' as never), 'ERR_INVALID_ARG_TYPE', 'sched_setaffinity: The "cpu" argument'],
     ['clone_thread cpu NaN', () => p.clone_thread(NaN), 'ERR_OUT_OF_RANGE', 'clone_thread: The value of "cpu"'],
+    ['Machine.spawn options null', () => boot().spawn(null as never), 'ERR_INVALID_ARG_TYPE', 'spawn: The "options" argument'],
+    ['Machine.spawn options.name a number', () => boot().spawn({ name: 5 as never }), 'ERR_INVALID_ARG_TYPE', 'spawn: The "options.name" argument'],
+    ['Machine.proc path undefined', () => boot().proc(undefined as never), 'ERR_INVALID_ARG_TYPE', 'proc: The "path" argument'],
+    ['Machine.proc_write text a Symbol', () => boot().proc_write('/proc/sys/vm/swappiness', Symbol('x') as never), 'ERR_INVALID_ARG_TYPE', 'proc_write: The "text" argument'],
+    ['Machine.cgroup_create name a Symbol', () => boot().cgroup_create(Symbol('x') as never), 'ERR_INVALID_ARG_TYPE', 'cgroup_create: The "name" argument'],
     ['store bytes [Object.create(null)]', () => p.store(0x10000, [Object.create(null)] as never), 'ERR_OUT_OF_RANGE', 'store: The value of "bytes[]"'],
   ]
   for (const [what, call, code, words] of bad) {
