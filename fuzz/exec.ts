@@ -346,7 +346,10 @@ export class World {
         if (e) return model.forget_prot(start, end)
         // PROT_GROWSDOWN/GROWSUP extend the change to the VMA's end: forget every protection.
         if (u64(a[2]) > 7n) return model.forget_prot(0, Number.MAX_SAFE_INTEGER)
-        for (const [, st] of model.entries(start / PAGE, Math.ceil(end / PAGE))) st.prot = prot
+        for (const [, st] of model.entries(start / PAGE, Math.ceil(end / PAGE))) {
+          if (st.prot !== null && st.prot & PROT_WRITE) st.was_writable = true
+          st.prot = prot
+        }
         return
       }
       case 'madvise': {
@@ -372,6 +375,7 @@ export class World {
             case MADV_REMOVE:
               if (c?.t === 'shared') {
                 c.obj.pages.delete(c.idx)
+                this.obj_changed(c.obj, c.idx, c.idx)
                 this.untaint(c.obj, c.idx)
               } else model.pages.delete(v)
               break
@@ -456,9 +460,13 @@ export class World {
       if (!(flags & MREMAP_FIXED) && over.some(([v]) => v < ov || v >= ov + on)) throw new FuzzFailure('overlap', `mremap moved to 0x${ns.toString(16)} over a mapped page`)
     }
     if (on === 0) {
-      // A duplicate of a shared mapping: the new pages see the same object pages.
+      // A duplicate of a shared mapping: a new VMA with the flags of the one at addr, over the
+      // object pages from addr's on (whatever VMAs follow addr in the old place).
       model.forget(ns, ns + nn * PAGE)
-      for (const [i, st] of moved) if (st.content?.t === 'shared') model.pages.set(ns / PAGE + i, { prot: st.prot, content: st.content, dontfork: false, wipeonfork: false })
+      const first = model.pages.get(ov)
+      const c = first?.content
+      if (nn > MAX_MODEL_PAGES || !first || c?.t !== 'shared') return
+      for (let i = 0; i < nn; i++) model.pages.set(ns / PAGE + i, { prot: first.prot, content: { t: 'shared', obj: c.obj, idx: c.idx + i }, dontfork: false, wipeonfork: false })
       return
     }
     if (flags & MREMAP_DONTUNMAP) {
@@ -532,11 +540,28 @@ export class World {
             if (this.tainted(c.obj).has(c.idx) || this.wild.has(c.obj)) st.content = null
           } else {
             c.obj.page_for_write(c.idx).set(src, o)
+            this.obj_changed(c.obj, c.idx, c.idx)
             if (c.idx * PAGE + o + n > c.obj.size) this.tainted(c.obj).add(c.idx)
           }
         }
       }
       pos += n
+    }
+  }
+
+  /**
+   * The bytes of object page obj[idx] change. A writable private mapping of it may have had its
+   * copy made already, without a store the model saw: populating (MAP_POPULATE, MAP_LOCKED,
+   * mlock, mlockall, MADV_POPULATE_WRITE, mprotect of a locked VMA) write-faults every page of
+   * a writable private mapping (populate_vma_page_range()'s FOLL_WRITE), and may stop part way.
+   * Such pages no longer say which bytes they hold.
+   */
+  private obj_changed(obj: MemObj, first: number, last: number): void {
+    for (const m of this.models.values()) {
+      for (const st of m.pages.values()) {
+        const c = st.content
+        if (c?.t === 'cow' && c.obj === obj && c.idx >= first && c.idx <= last && (st.prot === null || st.prot & PROT_WRITE || st.was_writable)) st.content = null
+      }
     }
   }
 
@@ -574,6 +599,7 @@ export class World {
       const off = Number(u64(op.a[1]))
       if (n > d.length || n < 0) throw new FuzzFailure('impossible', `pwrite of ${d.length} returned ${n}`)
       for (let i = 0; i < n; i++) obj.page_for_write(Math.floor((off + i) / PAGE))[(off + i) % PAGE] = d[i]
+      if (n > 0) this.obj_changed(obj, Math.floor(off / PAGE), Math.floor((off + n - 1) / PAGE))
       obj.size = Math.max(obj.size, off + n)
     } else if (k === 'pread') {
       const out = r as Uint8Array
@@ -591,8 +617,12 @@ export class World {
       if (size < obj.size) {
         const keep = Math.ceil(size / PAGE)
         for (const v of [...obj.pages.keys()]) if (v >= keep) obj.pages.delete(v)
+        this.obj_changed(obj, Math.max(0, keep - 1), Number.MAX_SAFE_INTEGER)
         for (const v of [...taint]) if (v >= keep) taint.delete(v)
         if (size % PAGE) obj.pages.get(keep - 1)?.fill(0, size % PAGE)
+        // A tmpfs page out on swap is read back to zero its tail; when that read cannot get
+        // memory (injected failures), Linux leaves the tail as it was (shmem_undo_range()).
+        if (size % PAGE && this.o.fail_percent > 0 && this.o.swap !== undefined) this.tainted(obj).add(keep - 1)
         // Private copies of pages now past EOF are unmapped by truncation.
         for (const m of this.models.values()) {
           for (const [v, st] of m.pages) {

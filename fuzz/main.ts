@@ -1,6 +1,6 @@
 /**
  * npm run fuzz -- [--ops N] [--seeds A-B] [--ram 32M] [--swap 16M] [--hostile 0.2] [--fail 1]
- *                 [--check 200] [--replay FILE] [--minimise] [--out DIR] [--json]
+ *                 [--check 200] [--hang-ms 60000] [--replay FILE] [--minimise] [--out DIR] [--json]
  *
  * Runs one fuzz run per seed (each on a fresh machine), prints the
  * failures by class, writes each failing op list (minimised with
@@ -26,6 +26,7 @@ const fail_percent = Number(arg('fail', '1'))
 const check_every = Number(arg('check', '200'))
 const out = arg('out', '/tmp/fuzz/failures')
 const swap = arg('swap', '') || undefined
+const hang_ms = Number(arg('hang-ms', '60000'))
 const opts = { ram, fail_percent, check_every, swap }
 
 const replay = arg('replay', '')
@@ -40,7 +41,7 @@ const by_class = new Map<string, number[]>()
 let total = 0
 const t0 = performance.now()
 for (let seed = a; seed <= (b ?? a); seed++) {
-  const r = fuzz_run({ ...opts, seed, ops, hostile })
+  const r = fuzz_run({ ...opts, seed, ops, hostile, hang_ms })
   total += r.at
   if (!r.failure) continue
   const cls = r.failure.cls

@@ -49,6 +49,8 @@ export interface PageState {
   wipeonfork: boolean
   /** A failed madvise may have changed the fork flags: the child's page is unknown. */
   fork_unknown?: boolean
+  /** The page was writable once (a populate may have made its private copy then). */
+  was_writable?: boolean
 }
 
 export const ZERO_PAGE = new Uint8Array(PAGE)
@@ -102,7 +104,7 @@ export class ProcModel {
           ? { t: 'private', data: new Uint8Array(PAGE), backing: null }
           : st.wipeonfork ? null : { t: 'private', data: content.data.slice(), backing: content.backing }
       }
-      c.pages.set(v, { prot: st.prot, content, dontfork: false, wipeonfork: st.wipeonfork })
+      c.pages.set(v, { prot: st.prot, content, dontfork: false, wipeonfork: st.wipeonfork, was_writable: st.was_writable })
     }
     return c
   }

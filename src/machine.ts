@@ -8,6 +8,7 @@
  * free_area_init (zones), mem_init (memblock_free_all, the "Memory:" line),
  * then the per-CPU pagesets and watermarks (init_per_zone_wmark_min).
  */
+import { arg_object, arg_string, ERR_INVALID_ARG_TYPE } from './user/args.js'
 import { KernelRandom } from './include/random.js'
 import { RECLAIM_POLICIES, Replacement, type ReclaimPolicy } from './mm/replacement.js'
 import { oom_memcg } from './kernel/memcg_oom.js'
@@ -60,7 +61,7 @@ import { Syscalls } from './kernel/syscalls.js'
 import type { MmEntry } from './kernel/mm_entry.js'
 import type { TaskStruct } from './kernel/task.js'
 import { FsNamespace } from './fs/namei.js'
-import { make_mm_env, make_mm_entry, check_mms, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
+import { make_mm_env, make_mm_entry, check_mms, check_mm_objects, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
 import { check_pgtables } from './mm/pgtable_debug.js'
@@ -594,7 +595,11 @@ export class Machine {
     this.checkers.push(() => this.syscalls.sleepers.check())
     // every live cred object still holds its task's ids (kernel/cred.ts: a write into one is S-A1's critical event)
     this.checkers.push(() => check_creds(mm_entry, this.syscalls.tasks.values()))
-    this.checkers.push(() => check_mms([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
+    this.checkers.push(() => {
+      const mms = [...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))
+      check_mms(mms)
+      check_mm_objects(kobjs, this.mm_env, mms)
+    })
     // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
     this.checkers.push((touched) => {
       if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
@@ -698,6 +703,8 @@ export class Machine {
    * readable with m.proc('/sys/fs/cgroup/memory/<name>/memory.stat').
    */
   cgroup_create(name: string, o: CgroupOptions = {}): Cgroup {
+    arg_string('cgroup_create', 'name', name)
+    arg_object('cgroup_create', 'o', o)
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') throw new ErrnoError(EINVAL, 'mkdir')
     if (this.memcg.root.children.some((g) => g.name === name)) throw new ErrnoError(EEXIST, 'mkdir')
     const memcg = this.memcg.create(name)
@@ -752,6 +759,8 @@ export class Machine {
    * who vm.drop_caches' log line names.
    */
   proc_write(path: string, text: string, p?: Process): void {
+    arg_string('proc_write', 'path', path)
+    if (typeof text !== 'string' && typeof text !== 'number') throw new ERR_INVALID_ARG_TYPE('proc_write', 'text', 'of type string or number', text)
     const cpu = this.tlb.mmu.this_cpu
     const t = p?.task ?? this.syscalls.sched.current[cpu]
     const writer = t && t.exit_state === 0 ? { comm: t.comm, pid: t.pid } : { comm: `swapper/${cpu}`, pid: 0 }
@@ -771,7 +780,7 @@ export class Machine {
    * fails throws ErrnoError with its errno.
    */
   proc(path: string): string {
-    if (path.startsWith('/sys/')) {
+    if (arg_string('proc', 'path', path).startsWith('/sys/')) {
       const r = this.sysfs.read(path)
       if (typeof r === 'number') {
         if (r === -ENOENT) throw new ProcNotFound(path)

@@ -18,6 +18,8 @@ import { EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, type TaskStruct } from './task.js'
 /** Kernel: do_exit(): `exit_code` is the wait status (signo, or code << 8). */
 export function do_exit(env: TaskEnv, task: TaskStruct, exit_code: number): void {
   task.flags |= PF_EXITING
+  // A task killed asleep (an OOM kill, a fatal signal) is off its wait queues before it dies.
+  env.sleepers?.cancel(task)
   if (task.files) {
     put_files_struct(task.files)
     task.files = null

@@ -20,14 +20,17 @@ import type { Scheduler } from './sched.js'
 import { dup_mm, mmget } from './sched_mm.js'
 import { TASK_INTERRUPTIBLE, TaskStruct } from './task.js'
 
-/** What task creation and teardown use of the machine. */
 import { get_cred, prepare_creds, put_cred } from './cred.js'
+
+/** What task creation and teardown use of the machine. */
 export interface TaskEnv {
   readonly pids: PidTable
   readonly sched: Scheduler
   readonly mm: MmEntry
   /** init's limits (INIT_RLIMITS completed by fork_init()), which every process inherits. */
   readonly init_rlim: readonly Rlimit[]
+  /** The tasks asleep in a call: one that dies (a signal, the OOM killer) leaves its wait queues. */
+  readonly sleepers?: { cancel(t: TaskStruct): void }
   /** kernel.core_pattern and kernel.core_uses_pid, and the kernel log the dumper reports to. */
   readonly coredump: CoredumpSysctl
 }

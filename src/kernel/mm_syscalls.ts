@@ -28,6 +28,7 @@ import type { VmStat } from '../mm/vmstat.js'
 import type { Tracer } from '../include/trace.js'
 import { type AddressSpace, type AnonVma, type MmEnv, type MmStruct, default_sysctl } from '../mm/mm_types.js'
 import { SwapState } from '../mm/swap_h.js'
+import { KernelBug } from '../include/bug.js'
 import { Kswapd } from '../mm/kswapd.js'
 import type { Zone } from '../mm/mmzone.js'
 import { FramePageTables } from '../mm/pgtable_mm.js'
@@ -120,11 +121,11 @@ export class KernelObjects {
     }
     return e
   }
-  /** Kernel: kmem_cache_alloc(<name>_cachep, GFP_KERNEL): the object's address, 0 when none. `caller` defaults to <name>_alloc. */
-  alloc(name: string, caller?: string): number {
+  /** Kernel: kmem_cache_alloc(<name>_cachep, gfp (GFP_KERNEL)): the object's address, 0 when none. `caller` defaults to <name>_alloc. */
+  alloc(name: string, caller?: string, gfp: number = GFP_KERNEL): number {
     const e = this.entry(name)
     if (!e.cache) return 0
-    const x = this.slab.kmem_cache_alloc(e.cache, GFP_KERNEL, caller ?? e.alloc_site)
+    const x = this.slab.kmem_cache_alloc(e.cache, gfp, caller ?? e.alloc_site)
     if (x) e.live++
     return x
   }
@@ -195,7 +196,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     memcg: h.memcg,
     kswapd,
     swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
-    kmem_alloc: (cache) => objs.alloc(cache),
+    kmem_alloc: (cache, gfp) => objs.alloc(cache, undefined, gfp),
     kmem_free: (cache, obj) => objs.free(cache, undefined, obj),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
     flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
@@ -345,4 +346,31 @@ export function vdso_special_mappings(env: MmEnv, rodata_pfn: number, data_pfn: 
 /** DEBUG_VM for the address spaces of a machine's processes (validate_mm on each live mm). */
 export function check_mms(mms: Iterable<MmStruct>): void {
   for (const mm of mms) validate_mm(mm)
+}
+
+/**
+ * The objects of the address spaces against their caches (what slub's
+ * object counts and kmemleak would show): every vm_area_struct,
+ * anon_vma_chain and anon_vma allocated through `objs` belongs to a live
+ * mm's VMA, chain or anon_vma, and each of those has its object. A failed
+ * allocation that an error path did not unwind leaves one too many or too few.
+ */
+export function check_mm_objects(objs: KernelObjects, env: MmEnv, mms: Iterable<MmStruct>): void {
+  let vmas = 0
+  let chains = 0
+  const seen = new Set<MmStruct>()
+  for (const mm of mms) {
+    if (seen.has(mm)) continue
+    seen.add(mm)
+    for (const v of mm.mm_mt) {
+      vmas++
+      chains += v.anon_vma_chain.length
+    }
+  }
+  const n_vma = objs.count('vm_area_struct')
+  if (n_vma !== vmas) throw new KernelBug(`mm objects: ${n_vma} vm_area_struct objects allocated for ${vmas} VMAs`)
+  const n_avc = objs.count('anon_vma_chain')
+  if (n_avc !== chains) throw new KernelBug(`mm objects: ${n_avc} anon_vma_chain objects allocated for ${chains} chains`)
+  const n_av = objs.count('anon_vma')
+  if (n_av !== env.anon_vmas.size) throw new KernelBug(`mm objects: ${n_av} anon_vma objects allocated for ${env.anon_vmas.size} anon_vmas`)
 }

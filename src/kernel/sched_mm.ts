@@ -27,21 +27,26 @@ import {
   get_mm_rss,
   MMF_INIT_BITS,
 } from '../mm/mm_types.js'
-import { vm_area_dup, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
+import { vm_area_dup, vm_area_free, vm_stat_account, vma_link, vma_pages } from '../mm/vma.js'
 import { anon_vma_fork } from '../mm/rmap.js'
 import { copy_page_range } from '../mm/memory.js'
-import { security_vm_enough_memory_mm } from '../mm/util.js'
+import { security_vm_enough_memory_mm, vm_unacct_memory } from '../mm/util.js'
 import { ENOMEM } from '../include/errno.js'
 import { KernelBug } from '../include/bug.js'
 import { exit_mmap } from '../mm/mmap.js'
 
 /** Kernel: mm_alloc() / mm_init(): an empty address space. null when out of memory. */
 export function mm_alloc(env: MmEnv, task_size: number): MmStruct | null {
-  const mm_id = env.next_id()
+  // allocate_mm() from mm_cachep first, then mm_init()'s mm_alloc_pgd(); free_mm() when that fails.
+  const obj = env.kmem_alloc('mm_struct')
+  if (obj === 0) return null
   const pgd = env.pgd_alloc()
-  if (!pgd) return null
-  const mm = new MmStruct(env, mm_id, task_size, pgd)
-  mm.slab_obj = env.kmem_alloc('mm_struct')
+  if (!pgd) {
+    env.kmem_free('mm_struct', obj)
+    return null
+  }
+  const mm = new MmStruct(env, env.next_id(), task_size, pgd)
+  mm.slab_obj = obj
   return mm
 }
 
@@ -58,14 +63,26 @@ export function dup_mmap(mm: MmStruct, oldmm: MmStruct): number {
       vm_stat_account(mm, mpnt.vm_flags, -vma_pages(mpnt))
       continue
     }
+    let charge = 0
     if (vm_flags_test(mpnt.vm_flags, VM_ACCOUNT)) {
       if (security_vm_enough_memory_mm(oldmm, vma_pages(mpnt))) return -ENOMEM
+      charge = vma_pages(mpnt)
     }
+    // fail_nomem: the copy is freed and its charge given back; what was linked before it is
+    // torn down with the half-built mm by the caller (dup_mm()'s mmput()).
     const tmp = vm_area_dup(mpnt, mm)
+    if (!tmp) {
+      vm_unacct_memory(mm.env, charge)
+      return -ENOMEM
+    }
     tmp.anon_vma = null
     tmp.anon_vma_chain = []
     const wipe = vm_flags_test(tmp.vm_flags, VM_WIPEONFORK)
-    if (!wipe && anon_vma_fork(tmp, mpnt)) return -ENOMEM
+    if (!wipe && anon_vma_fork(tmp, mpnt)) {
+      vm_area_free(tmp)
+      vm_unacct_memory(mm.env, charge)
+      return -ENOMEM
+    }
     tmp.vm_flags = vm_flags_andnot(tmp.vm_flags, VM_LOCKED_MASK)
     tmp.vm_userfaultfd_ctx = null
     vma_link(mm, tmp)

@@ -63,7 +63,7 @@ import { faultin_page_range } from './gup.js'
 import { punch_hole } from './truncate.js'
 import { folio_deactivate, folio_mark_lazyfree } from './swap.js'
 import { PG_active, PG_dirty, PG_mlocked, PG_referenced, PG_swapbacked, PG_workingset } from './page.js'
-import { EACCES, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
+import { EACCES, EAGAIN, EINVAL, ENOMEM, EPERM } from '../include/errno.js'
 import { PGLAZYFREE } from './vm_event_item.js'
 import { reclaim_pages } from './vmscan.js'
 import { is_swap_pte, pte_swp_offset, pte_swp_type } from '../arch/pte.js'
@@ -331,7 +331,10 @@ function madvise_vma_behavior(mm: MmStruct, vma: VmArea, start: number, end: num
       return -EINVAL
   }
   if (new_flags === vma.vm_flags) return vma
-  return vma_modify(mm, vma, start, end, { vm_flags: new_flags })
+  // madvise_update_vma(): a split or merge short of kernel memory (slab, or vm.max_map_count)
+  // is EAGAIN: "temporarily unavailable", as madvise(2) documents.
+  const res = vma_modify(mm, vma, start, end, { vm_flags: new_flags })
+  return res === -ENOMEM ? -EAGAIN : res
 }
 
 /**

@@ -277,9 +277,14 @@ function do_anonymous_page(mm: MmStruct, vma: VmArea, addr: number, write: boole
 /** Map a page-cache page at addr (set_pte_range / finish_fault for a read). */
 export function map_file_page(mm: MmStruct, vma: VmArea, addr: number, pfn: number, extra: number): number {
   const env = mm.env
-  // finish_fault(): the table first; without it nothing of the page is taken.
-  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
+  // The reference first (filemap_fault()'s vmf->page): the table allocation may reclaim, and an
+  // unreferenced clean page-cache page is what reclaim frees first. finish_fault(): without the
+  // table nothing of the page is kept.
   env.pages.get_page(pfn)
+  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) {
+    put_page(env, pfn)
+    return VM_FAULT_OOM
+  }
   folio_add_file_rmap_pte(env, pfn)
   mlock_new_page(mm, vma, pfn)
   add_mm_counter(mm, mm_counter(mm, pfn), 1)
@@ -443,8 +448,19 @@ function do_read_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass
   return r === 0 && fault.major ? VM_FAULT_MAJOR : r
 }
 
-/** Copy a page into a new anonymous page of vma at addr (wp_page_copy / do_cow_fault). Returns the pfn or -1. */
-function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number): number {
+/** new_anon_copy(): the PTE changed while the copy was allocated (reclaim or the OOM killer ran). */
+const PTE_CHANGED = -2
+
+/**
+ * Copy a page into a new anonymous page of vma at addr (wp_page_copy /
+ * do_cow_fault). The caller holds a reference on src_pfn. The allocation
+ * and the charge may reclaim, which may unmap the very PTE being resolved
+ * (try_to_unmap() of the old page, a swap-out): unless the PTE still holds
+ * `orig_pte` afterwards (pte_same() under the page table lock), the copy is
+ * dropped and PTE_CHANGED returned: the access faults again. Returns the
+ * pfn, -1 when out of memory, or PTE_CHANGED.
+ */
+function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number, orig_pte: number): number {
   const env = mm.env
   if (anon_vma_prepare(vma)) return -1
   const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
@@ -452,6 +468,10 @@ function new_anon_copy(mm: MmStruct, vma: VmArea, addr: number, src_pfn: number)
   if (env.memcg.mem_cgroup_charge(pfn, GFP_KERNEL, mm.memcg ?? env.memcg.root) < 0) {
     put_page(env, pfn)
     return -1
+  }
+  if (mm.pgd.get(addr / PAGE_SIZE) !== orig_pte) {
+    put_page(env, pfn)
+    return PTE_CHANGED
   }
   if (src_pfn === env.zero_pfn) env.physmem.fill(pfn, 0)
   else env.physmem.copy(pfn, src_pfn)
@@ -468,8 +488,13 @@ function do_cow_fault(mm: MmStruct, vma: VmArea, addr: number, fault: FaultPass)
   if (anon_vma_prepare(vma)) return VM_FAULT_OOM
   const src = __do_fault_retrying(mm, vma, addr, fault)
   if (src < 0) return -src
-  if (!mm.pgd.pte_alloc(addr / PAGE_SIZE)) return VM_FAULT_OOM
-  const pfn = new_anon_copy(mm, vma, addr, src)
+  // vmf->page: filemap_fault() hands the page back referenced, so that reclaim run by the
+  // allocations below cannot free it before it is copied.
+  const env = mm.env
+  env.pages.get_page(src)
+  const pfn = mm.pgd.pte_alloc(addr / PAGE_SIZE) ? new_anon_copy(mm, vma, addr, src, 0) : -1
+  put_page(env, src)
+  if (pfn === PTE_CHANGED) return 0
   if (pfn < 0) return VM_FAULT_OOM
   add_mm_counter(mm, MM_ANONPAGES, 1)
   mm.pgd.set(addr / PAGE_SIZE, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) + maybe_mkwrite(vma) + vma_nx(vma)))
@@ -521,8 +546,9 @@ function do_vm_ops_fault(mm: MmStruct, vma: VmArea, addr: number, flags: number)
     return VM_FAULT_OOM
   }
   if (cow) {
-    const pfn = new_anon_copy(mm, vma, addr, page)
+    const pfn = new_anon_copy(mm, vma, addr, page, 0)
     put_page(env, page)
+    if (pfn === PTE_CHANGED) return 0
     if (pfn < 0) return VM_FAULT_OOM
     add_mm_counter(mm, MM_ANONPAGES, 1)
     mm.pgd.set(vpn, mk_pte(pfn, (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY) + maybe_mkwrite(vma) + vma_nx(vma)))
@@ -596,7 +622,12 @@ function do_wp_page(mm: MmStruct, vma: VmArea, addr: number, pte: number): numbe
   }
   // wp_page_copy: a special PTE's frame is copied through its address (__wp_page_copy_user), the zero page's is zeros
   const src = page >= 0 ? page : pte_pfn(pte) < env.pages.nr ? pte_pfn(pte) : env.zero_pfn
-  const pfn = new_anon_copy(mm, vma, addr, src)
+  // do_wp_page()'s folio_get(): the old page stays while the copy is allocated (reclaim may
+  // unmap it meanwhile; then the PTE is no longer `pte` and the fault is taken again).
+  if (page >= 0) pages.get_page(page)
+  const pfn = new_anon_copy(mm, vma, addr, src, pte)
+  if (page >= 0) put_page(env, page)
+  if (pfn === PTE_CHANGED) return 0
   if (pfn < 0) return VM_FAULT_OOM
   if (page >= 0) {
     const old_counter = mm_counter(mm, page)

@@ -507,9 +507,10 @@ export interface MmEnv {
    * The kernel-object caches: an object is allocated from / freed to its
    * cache ("mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain");
    * kmem_alloc returns the object's kernel address (0 when out of memory),
-   * which the object keeps in `slab_obj` for kmem_free.
+   * which the object keeps in `slab_obj` for kmem_free. `gfp` defaults to
+   * GFP_KERNEL (anon_vma_clone() tries GFP_NOWAIT first).
    */
-  kmem_alloc(cache: string): number
+  kmem_alloc(cache: string, gfp?: number): number
   kmem_free(cache: string, obj: number): void
   /**
    * Kernel: flush_tlb_range(): flush [start,end) of mm on every CPU;

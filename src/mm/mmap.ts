@@ -68,6 +68,7 @@ import {
   vmas_in_range,
   __split_vma,
   vm_area_free,
+  type VmaMergeSpec,
 } from './vma.js'
 import { vma_pages } from './rmap.js'
 import { unmap_vmas, zap_page_range_single } from './memory.js'
@@ -439,7 +440,13 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
     return -EOPNOTSUPP
   }
   if (!vma) {
+    // __mmap_new_vma(): out of memory, the mapping fails; what MAP_FIXED replaced stays
+    // unmapped (its page tables were already cleared: vms_abort_munmap_vmas() leaves the gap).
     vma = vm_area_alloc(mm)
+    if (!vma) {
+      if (charged) vm_unacct_memory(mm.env, charged)
+      return -ENOMEM
+    }
     vma.vm_start = addr
     vma.vm_end = end
     vma.vm_flags = vm_flags
@@ -464,6 +471,7 @@ export function mmap_region(mm: MmStruct, file: VmFile | null, addr: number, len
       shmem_zero_setup(vma)
     }
     if (mm.map_count >= mm.env.sysctl.max_map_count + 1) {
+      vm_area_free(vma)
       if (charged) vm_unacct_memory(mm.env, charged)
       return -ENOMEM
     }
@@ -676,7 +684,7 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
   if (security_vm_enough_memory_mm(mm, pages)) return -ENOMEM
   let merged: VmArea | null = null
   if (vma && vma.vm_end === addr) {
-    merged = vma_merge_new_range(mm, {
+    const spec: VmaMergeSpec = {
       start: addr,
       end: addr + len,
       vm_flags: flags,
@@ -686,10 +694,20 @@ function do_brk_flags(mm: MmStruct, vma: VmArea | null, addr: number, len: numbe
       anon_name: null,
       uffd_ctx: null,
       middle: null,
-    })
+    }
+    merged = vma_merge_new_range(mm, spec)
+    if (!merged && spec.nomem) {
+      vm_unacct_memory(mm.env, pages)
+      return -ENOMEM
+    }
   }
   if (!merged) {
+    // unacct_fail: no vm_area_struct, the break stays where it was.
     const n = vm_area_alloc(mm)
+    if (!n) {
+      vm_unacct_memory(mm.env, pages)
+      return -ENOMEM
+    }
     n.vm_start = addr
     n.vm_end = addr + len
     n.vm_pgoff = addr / PAGE_SIZE

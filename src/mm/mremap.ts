@@ -33,10 +33,11 @@ import {
   vma_lookup,
   vma_merge_new_range,
   vm_area_dup,
+  vm_area_free,
   vm_stat_account,
   find_vma,
 } from './vma.js'
-import { BITS_PER_LONG, do_munmap, get_unmapped_area } from './mmap.js'
+import { BITS_PER_LONG, do_munmap, free_pgtables, get_unmapped_area } from './mmap.js'
 import { type Ulong, type UlongArg, ul_add, ul_cmp_num, ul_low32, ul_offset_in_page, ul_page_align, ul_sub, ulong } from '../include/ulong.js'
 import { anon_vma_clone, unlink_anon_vmas } from './rmap.js'
 import { vma_is_anonymous } from './memory.js'
@@ -142,8 +143,12 @@ function set_new_addr(mm: MmStruct, v: Vrm): number {
   return 0
 }
 
-/** Kernel: copy_vma(): the destination VMA (merged with neighbours when possible). */
-function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: number): VmArea {
+/**
+ * Kernel: copy_vma(): the destination VMA (merged with neighbours when
+ * possible); null when its vm_area_struct or anon_vma chains cannot be
+ * allocated, nothing linked.
+ */
+function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: number): VmArea | null {
   if (vma_is_anonymous(vma) && !vma.anon_vma) pgoff = addr / PAGE_SIZE
   const merged = vma_merge_new_range(mm, {
     start: addr,
@@ -158,12 +163,14 @@ function copy_vma(mm: MmStruct, vma: VmArea, addr: number, len: number, pgoff: n
   })
   if (merged) return merged
   const n = vm_area_dup(vma)
+  if (!n) return null
   n.vm_start = addr
   n.vm_end = addr + len
   n.vm_pgoff = pgoff
-  n.anon_vma = null
-  anon_vma_clone(n, vma)
-  n.anon_vma = vma.anon_vma
+  if (anon_vma_clone(n, vma)) {
+    vm_area_free(n)
+    return null
+  }
   n.vm_ops?.open?.(n)
   vma_link(mm, n)
   return n
@@ -228,6 +235,15 @@ function move_vma(mm: MmStruct, v: Vrm): number {
   const new_pgoff = vma.vm_pgoff + (v.addr - vma.vm_start) / PAGE_SIZE
   const vma_start = vma.vm_start
   const new_vma = copy_vma(mm, vma, v.new_addr, v.new_len, new_pgoff)
+  if (!new_vma) {
+    // copy_vma_and_data(): nothing moved, the charge given back; the destination's tables
+    // made above hold no entry and go where no VMA needs them (free_pgtables()).
+    if (v.charged) vm_unacct_memory(mm.env, v.charged)
+    v.charged = 0
+    const [next, prev] = find_vma_prev(mm, v.new_addr)
+    free_pgtables(mm, v.new_addr, v.new_addr + old_len, prev ? prev.vm_end : 0, next ? next.vm_start : 0)
+    return -ENOMEM
+  }
   if (vma_start >= new_vma.vm_start && vma_start < new_vma.vm_end) vma = new_vma
   move_page_tables(mm, v.addr, v.new_addr, old_len)
   const hiwater_vm = mm.hiwater_vm

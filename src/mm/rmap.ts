@@ -21,6 +21,8 @@ import { folio_release_lru } from './swap.js'
 import { PG_anon_exclusive, PG_swapbacked, PG_dirty, PG_mlocked } from './page.js'
 import { NODE_STAT } from './vmstat.js'
 import { KernelBug } from '../include/bug.js'
+import { ENOMEM } from '../include/errno.js'
+import { GFP_KERNEL, GFP_NOWAIT } from './gfp.js'
 
 
 /** Kernel: vma_pages(). */
@@ -39,11 +41,13 @@ export function vma_address(vma: VmArea, pgoff: number): number {
   return a >= vma.vm_start && a < vma.vm_end ? a : -1
 }
 
-/** Kernel: anon_vma_alloc(). */
-export function anon_vma_alloc(env: MmEnv): AnonVma {
+/** Kernel: anon_vma_alloc(): a new anon_vma from anon_vma_cachep (GFP_KERNEL), null when the slab cannot give one. */
+export function anon_vma_alloc(env: MmEnv): AnonVma | null {
+  const obj = env.kmem_alloc('anon_vma')
+  if (obj === 0) return null
   const av = new AnonVma(env.next_id())
   env.anon_vmas.set(av.id, av)
-  av.slab_obj = env.kmem_alloc('anon_vma')
+  av.slab_obj = obj
   return av
 }
 
@@ -52,8 +56,14 @@ function anon_vma_free(env: MmEnv, av: AnonVma): void {
   env.kmem_free('anon_vma', av.slab_obj)
 }
 
-function anon_vma_chain_link(vma: VmArea, av: AnonVma): void {
-  const avc: AnonVmaChain = { vma, anon_vma: av, slab_obj: vma.vm_mm.env.kmem_alloc('anon_vma_chain') }
+/** Kernel: anon_vma_chain_alloc(): the object's address, 0 when out of memory. */
+function anon_vma_chain_alloc(env: MmEnv, gfp: number = GFP_KERNEL): number {
+  return env.kmem_alloc('anon_vma_chain', gfp)
+}
+
+/** Kernel: anon_vma_chain_link(): link vma to av through the chain object `obj` (anon_vma_chain_alloc()'s). */
+function anon_vma_chain_link(vma: VmArea, av: AnonVma, obj: number): void {
+  const avc: AnonVmaChain = { vma, anon_vma: av, slab_obj: obj }
   vma.anon_vma_chain.push(avc)
   av.rb_root.add(avc)
 }
@@ -91,40 +101,75 @@ function find_mergeable_anon_vma(vma: VmArea): AnonVma | null {
   return null
 }
 
-/** Kernel: __anon_vma_prepare(): give vma an anon_vma (reusing a neighbour's when compatible). 0 or -ENOMEM. */
+/**
+ * Kernel: __anon_vma_prepare(): give vma an anon_vma (reusing a neighbour's
+ * when compatible). 0, or -ENOMEM with nothing changed when the chain or the
+ * anon_vma cannot be allocated (the fault then fails with VM_FAULT_OOM).
+ */
 export function anon_vma_prepare(vma: VmArea): number {
   if (vma.anon_vma) return 0
   const env = vma.vm_mm.env
+  const avc = anon_vma_chain_alloc(env)
+  if (avc === 0) return -ENOMEM
   let av = find_mergeable_anon_vma(vma)
   if (!av) {
     av = anon_vma_alloc(env)
+    if (!av) {
+      env.kmem_free('anon_vma_chain', avc)
+      return -ENOMEM
+    }
   }
-  anon_vma_chain_link(vma, av)
+  anon_vma_chain_link(vma, av, avc)
   vma.anon_vma = av
   av.num_active_vmas++
   return 0
 }
 
-/** Kernel: anon_vma_clone(): dst gets a chain to every anon_vma src is chained to. */
+/**
+ * Kernel: anon_vma_clone(): dst gets a chain to every anon_vma src is
+ * chained to. Each chain is tried without reclaim first, then with
+ * GFP_KERNEL; when one cannot be had, dst loses its anon_vma and the chains
+ * made so far (unlink_anon_vmas()) and the result is -ENOMEM.
+ */
 export function anon_vma_clone(dst: VmArea, src: VmArea): number {
-  for (const avc of src.anon_vma_chain) anon_vma_chain_link(dst, avc.anon_vma)
+  const env = dst.vm_mm.env
+  for (const avc of src.anon_vma_chain) {
+    const obj = anon_vma_chain_alloc(env, GFP_NOWAIT) || anon_vma_chain_alloc(env)
+    if (obj === 0) {
+      // Dropped first, so that unlink_anon_vmas() does not count it as an active VMA of it.
+      dst.anon_vma = null
+      unlink_anon_vmas(dst)
+      return -ENOMEM
+    }
+    anon_vma_chain_link(dst, avc.anon_vma, obj)
+  }
   if (dst.anon_vma) dst.anon_vma.num_active_vmas++
   return 0
 }
 
-/** Kernel: anon_vma_fork(): the child's VMA gets the parent's chains plus its own new anon_vma. */
+/**
+ * Kernel: anon_vma_fork(): the child's VMA gets the parent's chains plus its
+ * own new anon_vma. -ENOMEM when an allocation fails, the child's VMA then
+ * chained to nothing.
+ */
 export function anon_vma_fork(vma: VmArea, pvma: VmArea): number {
   if (!pvma.anon_vma) return 0
   vma.anon_vma = null
   vma.anon_vma_chain = []
-  anon_vma_clone(vma, pvma)
+  if (anon_vma_clone(vma, pvma)) return -ENOMEM
   const env = vma.vm_mm.env
   const av = anon_vma_alloc(env)
+  const avc = av ? anon_vma_chain_alloc(env) : 0
+  if (!av || avc === 0) {
+    if (av) anon_vma_free(env, av)
+    unlink_anon_vmas(vma)
+    return -ENOMEM
+  }
   av.num_active_vmas++
   av.root = pvma.anon_vma.root
   av.parent = pvma.anon_vma
   av.root.refcount++
-  anon_vma_chain_link(vma, av)
+  anon_vma_chain_link(vma, av, avc)
   vma.anon_vma = av
   av.parent.num_children++
   return 0
@@ -150,11 +195,11 @@ export function unlink_anon_vmas(vma: VmArea): void {
   vma.anon_vma = null
 }
 
-/** Kernel: dup_anon_vma(): dst (expanding over src's range) takes src's anon_vma. */
+/** Kernel: dup_anon_vma(): dst (expanding over src's range) takes src's anon_vma. 0 or -ENOMEM (dst unchanged). */
 export function dup_anon_vma(dst: VmArea, src: VmArea): number {
   if (src.anon_vma && !dst.anon_vma) {
     dst.anon_vma = src.anon_vma
-    anon_vma_clone(dst, src)
+    return anon_vma_clone(dst, src)
   }
   return 0
 }

@@ -29,12 +29,14 @@ export interface VmSpecialMapping {
 /**
  * Kernel: _install_special_mapping(). Inserts [addr, addr+len) with
  * vm_flags | VM_DONTEXPAND (mm->def_flags minus the mlock bits). Returns 0
- * or -errno (-ENOMEM when the range is taken).
+ * or -errno (-ENOMEM when the range is taken or out of memory).
  */
 export function _install_special_mapping(mm: MmStruct, addr: number, len: number, vm_flags: vm_flags_t, sm: VmSpecialMapping): number {
   if (len <= 0 || offset_in_page(addr) !== 0 || offset_in_page(len) !== 0) return -EINVAL
   if (find_vma_intersection(mm, addr, addr + len)) return -ENOMEM
-  const vma: VmArea = vm_area_alloc(mm)
+  // __install_special_mapping(): no vm_area_struct, -ENOMEM (execve then fails).
+  const vma: VmArea | null = vm_area_alloc(mm)
+  if (!vma) return -ENOMEM
   vma.vm_start = addr
   vma.vm_end = addr + len
   vma.vm_pgoff = 0

@@ -11,7 +11,7 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
-import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty, shmem_free_swap } from './shmem.js'
+import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty, shmem_free_swap, shmem_get_page } from './shmem.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -46,7 +46,15 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
     // The partial page past EOF is zeroed (truncate_inode_partial_folio).
     const partial = newsize % PAGE_SIZE
     if (partial) {
-      const pfn = mapping.i_pages.get(Math.floor(newsize / PAGE_SIZE))
+      const index = Math.floor(newsize / PAGE_SIZE)
+      let pfn = mapping.i_pages.get(index)
+      // shmem_get_partial_folio(): a page out on swap is read back so that its tail can be
+      // zeroed (its bytes past EOF would come back when the file grows); when that fails
+      // (out of memory) Linux leaves the tail as it is.
+      if (pfn === undefined && mapping.i_swap.has(index)) {
+        const r = shmem_get_page(env, mapping, index)
+        if (r >= 0) pfn = r
+      }
       if (pfn !== undefined) {
         if (env.physmem.is_backed(pfn)) env.physmem.fill(pfn, 0, partial, PAGE_SIZE - partial)
         // shmem_undo_range() marks the partial folio dirty before zeroing its tail

@@ -82,16 +82,19 @@ export function vmas_in_range(mm: MmStruct, start: number, end: number): VmArea[
   return out
 }
 
-/** Kernel: vm_area_alloc(). */
-export function vm_area_alloc(mm: MmStruct): VmArea {
+/** Kernel: vm_area_alloc(): a zeroed VMA from vm_area_cachep (GFP_KERNEL), null when the slab cannot give one. */
+export function vm_area_alloc(mm: MmStruct): VmArea | null {
+  const obj = mm.env.kmem_alloc('vm_area_struct')
+  if (obj === 0) return null
   const v = new VmArea(mm)
-  v.slab_obj = mm.env.kmem_alloc('vm_area_struct')
+  v.slab_obj = obj
   return v
 }
 
-/** Kernel: vm_area_dup(): a copy of vma's fields (no anon_vma chains). */
-export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea {
+/** Kernel: vm_area_dup(): a copy of vma's fields (no anon_vma chains); null when out of memory. */
+export function vm_area_dup(vma: VmArea, mm: MmStruct = vma.vm_mm): VmArea | null {
   const n = vm_area_alloc(mm)
+  if (!n) return null
   n.vm_start = vma.vm_start
   n.vm_end = vma.vm_end
   n.vm_flags = vma.vm_flags
@@ -179,13 +182,18 @@ export function __split_vma(mm: MmStruct, vma: VmArea, addr: number, new_below: 
     if (err) return err
   }
   const n = vm_area_dup(vma)
+  if (!n) return -ENOMEM
   if (new_below) {
     n.vm_end = addr
   } else {
     n.vm_start = addr
     n.vm_pgoff += (addr - vma.vm_start) / PAGE_SIZE
   }
-  anon_vma_clone(n, vma)
+  // anon_vma_clone() failed: it dropped the chains it made; the copy goes, vma is untouched.
+  if (anon_vma_clone(n, vma)) {
+    vm_area_free(n)
+    return -ENOMEM
+  }
   n.vm_ops?.open?.(n)
   if (new_below) {
     vma.vm_start = addr
@@ -217,6 +225,11 @@ export interface VmaMergeSpec {
   uffd_ctx: object | null
   /** The existing VMA being modified (vma_modify), or null for a new range. */
   middle: VmArea | null
+  /**
+   * Kernel: vmg->state == VMA_MERGE_ERROR_NOMEM: set when a merge was
+   * possible but its anon_vma_clone() failed (nothing was changed).
+   */
+  nomem?: boolean
 }
 
 /** Kernel: is_mergeable_vma(). */
@@ -287,7 +300,11 @@ function __vma_merge_new_range(mm: MmStruct, s: VmaMergeSpec): VmArea | null {
   }
   if (can_left && prev) {
     if (can_right && next) {
-      dup_anon_vma(prev, next)
+      // vma_expand(): prev takes next's anon_vma before next goes; out of memory, no merge.
+      if (dup_anon_vma(prev, next)) {
+        s.nomem = true
+        return null
+      }
       const end = next.vm_end
       prev.vm_flags = sticky(sticky(prev.vm_flags, s.vm_flags), next.vm_flags)
       remove_vma(mm, next)
@@ -336,6 +353,7 @@ export function vma_modify(mm: MmStruct, vma: VmArea, start: number, end: number
   }
   const merged = vma_merge_existing_range(mm, vma, s)
   if (merged) return merged
+  if (s.nomem) return -ENOMEM
   // No merge: split off the parts outside [start, end), then change the middle.
   if (vma.vm_start < start) {
     const err = split_vma(mm, vma, start, true)
@@ -384,14 +402,19 @@ function __vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpe
   if (remove_middle && middle.vm_ops?.close) return null
   if (merge_left && merge_right && next?.vm_ops?.close) merge_right = false
   if (!merge_left && !merge_right) return null
+  // The anon_vma the growing VMA takes over (dup_anon_vma(), one clone at most) comes first:
+  // when it cannot be had, nothing has changed and the merge fails (VMA_MERGE_ERROR_NOMEM).
+  const dup_err = merge_left && prev ? dup_anon_vma(prev, merge_right && next?.anon_vma ? next : middle) : next ? dup_anon_vma(next, middle) : 0
+  if (dup_err) {
+    s.nomem = true
+    return null
+  }
   if (merge_left && prev) {
     // prev grows over [start, end) (and over next when merging both).
-    dup_anon_vma(prev, middle)
     let flags = sticky(prev.vm_flags, s.vm_flags)
     // What prev grows over leaves the tree (or shrinks away) first.
     let end = s.end
     if (merge_right && next) {
-      dup_anon_vma(prev, next)
       flags = sticky(flags, next.vm_flags)
       end = next.vm_end
       remove_vma(mm, next)
@@ -411,7 +434,6 @@ function __vma_merge_existing_range(mm: MmStruct, middle: VmArea, s: VmaMergeSpe
     return prev
   }
   if (merge_right && next) {
-    dup_anon_vma(next, middle)
     let flags = sticky(next.vm_flags, s.vm_flags)
     if (remove_middle) {
       flags = sticky(flags, middle.vm_flags)
@@ -484,6 +506,13 @@ export function validate_mm(mm: MmStruct): void {
     if (v.vm_file && !v.vm_file.f_mapping.i_mmap.has(v)) throw new KernelBug('validate_mm: file VMA not in i_mmap')
     if (v.anon_vma && !v.anon_vma_chain.some((c) => c.anon_vma === v.anon_vma)) {
       throw new KernelBug('validate_mm: anon_vma without its chain')
+    }
+    // Every VMA, chain and anon_vma is a slab object: one without its object was made after a
+    // failed allocation that the caller did not unwind.
+    if (v.slab_obj === 0) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) has no vm_area_struct object`)
+    for (const c of v.anon_vma_chain) {
+      if (c.slab_obj === 0) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) has an anon_vma_chain without its object`)
+      if (c.anon_vma.slab_obj === 0 || !mm.env.anon_vmas.has(c.anon_vma.id)) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) is chained to an anon_vma without its object`)
     }
     last = v.vm_end
   }

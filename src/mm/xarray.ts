@@ -93,21 +93,26 @@ export class XaNodes {
         head = false
       }
     }
+    // xas_expand(): a tree with entries gets a new root above the old one, whose slot 0 holds
+    // it; an empty tree only grows its shift (the path to index is made below, no slot-0 chain).
+    const had = this.height > 0 || this.head
     while (index > XA_CHUNK_SIZE ** height - 1) {
-      // A new root above the old one, whose slot 0 holds it (if the tree had anything).
-      const had = this.height > 0 || this.head
-      const root = get(height, 0)
-      if (!root) return undo()
-      root.count = had ? 1 : 0
+      if (had) {
+        const root = get(height, 0)
+        if (!root) return undo()
+        root.count = 1
+      }
       height++
     }
     // xas_create(): descend, making missing nodes; each new node fills a slot of its parent.
+    // The counts change only once every node is there (a failed allocation changes nothing).
+    const fresh: number[] = []
     for (let level = height - 1; level >= 0; level--) {
       const exists = this.nodes.has(key(level, index))
-      const node = get(level, index)
-      if (!node) return undo()
-      if (!exists && level < height - 1) this.nodes.get(key(level + 1, index))!.count++
+      if (!get(level, index)) return undo()
+      if (!exists && level < height - 1) fresh.push(level)
     }
+    for (const level of fresh) this.nodes.get(key(level + 1, index))!.count++
     this.nodes.get(key(0, index))!.count++
     this.height = height
     this.head = head

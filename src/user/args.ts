@@ -18,7 +18,11 @@ function received(v: unknown): string {
   if (typeof v === 'bigint') return ` Received type bigint (${v}n)`
   if (typeof v === 'number') return ` Received type number (${v})`
   if (typeof v === 'function') return ' Received function'
-  if (typeof v === 'object') return ` Received an instance of ${(v as object).constructor?.name ?? 'Object'}`
+  if (typeof v === 'object') {
+    const ctor: unknown = (v as { constructor?: unknown }).constructor
+    return ` Received an instance of ${typeof ctor === 'function' && ctor.name ? ctor.name : 'Object'}`
+  }
+  if (typeof v === 'symbol') return ` Received type symbol (${v.toString()})`
   return ` Received type ${typeof v} (${JSON.stringify(v)})`
 }
 
@@ -35,7 +39,7 @@ export class ERR_INVALID_ARG_TYPE extends TypeError {
 export class ERR_OUT_OF_RANGE extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE'
   constructor(fn: string, name: string, range: string, v: unknown) {
-    super(`${fn}: The value of "${name}" is out of range. It must be ${range}. Received ${typeof v === 'bigint' ? `${v}n` : String(v)}`)
+    super(`${fn}: The value of "${name}" is out of range. It must be ${range}. Received ${typeof v === 'bigint' ? `${v}n` : typeof v === 'number' ? String(v) : received(v).slice(10)}`)
   }
   override get name(): string {
     return 'RangeError'
@@ -80,5 +84,35 @@ export function arg_bytes(fn: string, name: string, v: unknown): Uint8Array {
 /** A path: a string. */
 export function arg_string(fn: string, name: string, v: unknown): string {
   if (typeof v !== 'string') throw new ERR_INVALID_ARG_TYPE(fn, name, 'of type string', v)
+  return v
+}
+
+/**
+ * An unsigned argument narrower than a long (mknod's umode_t mode and
+ * unsigned dev, ioctl's unsigned int cmd): any integer, number or bigint,
+ * of which the kernel sees the low `bits` bits, as the register truncated
+ * to the C type holds it.
+ */
+export function arg_uint(fn: string, name: string, v: unknown, bits: 16 | 32): number {
+  const u = arg_ulong(fn, name, v)
+  if (typeof u === 'number' && u >= 0 && u < 2 ** bits) return u
+  return Number(BigInt.asUintN(bits, BigInt(u)))
+}
+
+/** poll(2)'s struct pollfd array: an array of objects with integer fd and events (revents is written). */
+export function arg_pollfds(fn: string, name: string, v: unknown): { fd: number; events: number; revents: number }[] {
+  if (!Array.isArray(v)) throw new ERR_INVALID_ARG_TYPE(fn, name, 'an instance of Array', v)
+  for (let i = 0; i < v.length; i++) {
+    const e: unknown = v[i]
+    if (typeof e !== 'object' || e === null) throw new ERR_INVALID_ARG_TYPE(fn, `${name}[${i}]`, 'of type object', e)
+    arg_int(fn, `${name}[${i}].fd`, (e as { fd?: unknown }).fd)
+    arg_int(fn, `${name}[${i}].events`, (e as { events?: unknown }).events)
+  }
+  return v as { fd: number; events: number; revents: number }[]
+}
+
+/** An object argument the call reads or fills in (struct rlimit...). */
+export function arg_object(fn: string, name: string, v: unknown): object {
+  if (typeof v !== 'object' || v === null) throw new ERR_INVALID_ARG_TYPE(fn, name, 'of type object', v)
   return v
 }

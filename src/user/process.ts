@@ -18,7 +18,7 @@
 import type { Kstatfs } from '../mm/shmem.js'
 import type { Cachestat } from '../mm/filemap_cachestat.js'
 import { PAGE_SIZE } from '../include/page_types.js'
-import { ulong, type UlongArg } from '../include/ulong.js'
+import { loff, ulong, type UlongArg } from '../include/ulong.js'
 import type { MmStruct, VmFile } from '../mm/mm_types.js'
 import type { Syscalls, UserAccess } from '../kernel/syscalls.js'
 import type { UserFault } from '../kernel/mm_entry.js'
@@ -29,7 +29,7 @@ import { proc_pid_pagemap } from '../fs/proc/task_mmu.js'
 import { oom_adj_write, oom_score_adj_write } from '../fs/proc/oom.js'
 import { mem_rw, proc_mem_open } from '../fs/proc/mem.js'
 import { ErrnoError, SignalError, check_syscall } from './errors.js'
-import { arg_bytes, arg_count, arg_int, arg_string, arg_ulong, MAX_RW_COUNT } from './args.js'
+import { arg_bytes, arg_count, arg_int, arg_object, arg_pollfds, arg_string, arg_uint, arg_ulong, ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, MAX_RW_COUNT } from './args.js'
 import { EINVAL, EIO, ENOENT, ENOMEM, ESRCH } from '../include/uapi/errno.js'
 import { SIGNAL_NAMES } from '../include/uapi/signal.js'
 import { RLIM_INFINITY, type Rlimit } from '../include/resource.js'
@@ -41,6 +41,13 @@ import { ProcessAsleep } from './errors.js'
 export { SEEK_SET, SEEK_CUR, SEEK_END, O_ACCMODE, O_APPEND, O_NONBLOCK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 
 const NO_BYTES = new Uint8Array(0)
+
+/** A struct rlimit value: a number (RLIM_INFINITY is Infinity); NaN or a fraction is the caller's error. */
+function arg_rlim(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new ERR_INVALID_ARG_TYPE(fn, name, 'of type number', v)
+  if (!Number.isInteger(v) && v !== Infinity) throw new ERR_OUT_OF_RANGE(fn, name, 'an integer or Infinity', v)
+  return v
+}
 const U = arg_ulong
 
 export interface SpawnOptions {
@@ -60,6 +67,13 @@ export interface SpawnOptions {
 
 /** Spawn a process on a machine's system-call table (Machine.spawn). Throws ErrnoError. */
 export function spawn_process(sys: Syscalls, o: SpawnOptions = {}): Process {
+  const f = 'spawn'
+  arg_object(f, 'options', o)
+  if (o.name !== undefined) arg_string(f, 'options.name', o.name)
+  if (o.uid !== undefined) arg_int(f, 'options.uid', o.uid)
+  if (o.gid !== undefined) arg_int(f, 'options.gid', o.gid)
+  if (o.tty !== undefined) arg_int(f, 'options.tty', o.tty)
+  if (o.image !== undefined) arg_object(f, 'options.image', o.image)
   const t = sys.spawn(o.name ?? 'app', o.uid ?? 0, o.image, o.gid ?? o.uid ?? 0)
   if (typeof t === 'number') throw new ErrnoError(-t, 'execve')
   t.signal.tty = o.tty ?? 0
@@ -160,7 +174,7 @@ export class Process {
     return this.begin(this.sys_poll(fds, timeout_ms))
   }
   sys_poll(fds: PollFd[], timeout_ms: number): number {
-    return this.sys.sys_poll(this.live(), fds, arg_int('poll', 'timeout', timeout_ms))
+    return this.sys.sys_poll(this.live(), arg_pollfds('poll', 'fds', fds), arg_int('poll', 'timeout', timeout_ms))
   }
   /** poll(2) without sleeping (timeout 0): the number of ready entries; revents filled in. */
   poll(fds: PollFd[], timeout_ms = 0): number {
@@ -179,7 +193,7 @@ export class Process {
   run_on(cpu: number): void {
     const t = this.live()
     const sched = this.sys.sched
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= sched.nr_cpus) throw new ErrnoError(EINVAL, 'sched_setaffinity')
+    if (arg_int('sched_setaffinity', 'cpu', cpu) < 0 || cpu >= sched.nr_cpus) throw new ErrnoError(EINVAL, 'sched_setaffinity')
     if (t.cpu !== cpu && sched.current[t.cpu] === t) sched.leave_cpu(t.cpu)
     t.cpu = cpu
     sched.run(t)
@@ -230,16 +244,15 @@ export class Process {
     return this.sys.sys_mseal(this.live(), U('mseal', 'addr', addr), U('mseal', 'len', len), U('mseal', 'flags', flags))
   }
   sys_mincore(addr: UlongArg, len: UlongArg, vec: Uint8Array): number {
-    if (!(vec instanceof Uint8Array)) arg_bytes('mincore', 'vec', vec)
+    // The kernel writes the vector: a Uint8Array the caller reads back.
+    if (!(vec instanceof Uint8Array)) throw new ERR_INVALID_ARG_TYPE('mincore', 'vec', 'an instance of Uint8Array', vec)
     return this.sys.sys_mincore(this.live(), U('mincore', 'addr', addr), U('mincore', 'len', len), vec)
   }
   sys_swapon(path: string, swap_flags: number): number {
-    if (typeof path !== 'string') throw new TypeError('swapon: path must be a string')
-    return this.sys.sys_swapon(this.live(), path, arg_int('swapon', 'swap_flags', swap_flags))
+    return this.sys.sys_swapon(this.live(), arg_string('swapon', 'path', path), arg_int('swapon', 'swap_flags', swap_flags))
   }
   sys_swapoff(path: string): number {
-    if (typeof path !== 'string') throw new TypeError('swapoff: path must be a string')
-    return this.sys.sys_swapoff(this.live(), path)
+    return this.sys.sys_swapoff(this.live(), arg_string('swapoff', 'path', path))
   }
   sys_brk(addr: UlongArg): number {
     return this.sys.sys_brk(this.live(), U('brk', 'brk', addr))
@@ -292,9 +305,10 @@ export class Process {
     check_syscall(this.sys_swapoff(path), 'swapoff')
   }
   /** mincore(2): one byte per page (bit 0: resident). */
-  mincore(addr: number, len: number): Uint8Array {
+  mincore(addr: UlongArg, len: UlongArg): Uint8Array {
     // The kernel refuses ranges past TASK_SIZE before writing the vector; larger vectors are capped at 16 Mi pages.
-    const pages = len > 0 && len <= this.sys.mm.arch.TASK_SIZE ? Math.ceil(len / PAGE_SIZE) : 0
+    const l = ulong(arg_ulong('mincore', 'len', len), this.sys.mm.arch.bits)
+    const pages = typeof l === 'number' && l > 0 && l <= this.sys.mm.arch.TASK_SIZE ? Math.ceil(l / PAGE_SIZE) : 0
     const vec = new Uint8Array(Math.min(pages, 2 ** 24))
     check_syscall(this.sys_mincore(addr, len, vec), 'mincore')
     return vec
@@ -314,11 +328,14 @@ export class Process {
 
   /** Kernel: sys_getrlimit(): 0 or -EINVAL; `out` receives the limit. */
   sys_getrlimit(resource: number, out: Rlimit): number {
-    return this.sys.sys_getrlimit(this.live(), arg_int('getrlimit', 'resource', resource), out)
+    return this.sys.sys_getrlimit(this.live(), arg_int('getrlimit', 'resource', resource), arg_object('getrlimit', 'rlim', out) as Rlimit)
   }
   /** Kernel: sys_setrlimit(): 0 or -errno (EINVAL, EPERM). */
   sys_setrlimit(resource: number, rlim: Rlimit): number {
-    return this.sys.sys_setrlimit(this.live(), arg_int('setrlimit', 'resource', resource), rlim)
+    const r = arg_object('setrlimit', 'rlim', rlim) as Rlimit
+    const cur = arg_rlim('setrlimit', 'rlim.rlim_cur', r.rlim_cur)
+    const max = arg_rlim('setrlimit', 'rlim.rlim_max', r.rlim_max)
+    return this.sys.sys_setrlimit(this.live(), arg_int('setrlimit', 'resource', resource), { rlim_cur: cur, rlim_max: max })
   }
   /** getrlimit(2): `{ cur, max }` in bytes (or the resource's unit); RLIM_INFINITY is Infinity. */
   getrlimit(resource: number): { cur: number; max: number } {
@@ -332,9 +349,10 @@ export class Process {
    * a C program can pass and are refused with EINVAL.
    */
   setrlimit(resource: number, lim: { cur: number; max: number }): void {
+    const l = arg_object('setrlimit', 'lim', lim) as { cur: unknown; max: unknown }
     const conv = (v: number): number => (v === -1 || v >= 2 ** 64 ? RLIM_INFINITY : v)
-    const cur = conv(lim.cur)
-    const max = conv(lim.max)
+    const cur = conv(arg_rlim('setrlimit', 'lim.cur', l.cur))
+    const max = conv(arg_rlim('setrlimit', 'lim.max', l.max))
     for (const v of [cur, max]) {
       if (v !== RLIM_INFINITY && (!Number.isInteger(v) || v < 0)) throw new ErrnoError(EINVAL, 'setrlimit')
     }
@@ -345,6 +363,9 @@ export class Process {
 
   /** sigaction(2) for one signal: a handler function, 'SIG_DFL' or 'SIG_IGN'. Returns the old one. */
   sigaction(signo: number, handler: SigHandler): SigHandler {
+    if (typeof handler !== 'function' && handler !== 'SIG_DFL' && handler !== 'SIG_IGN') {
+      throw new ERR_INVALID_ARG_TYPE('sigaction', 'handler', "a function, 'SIG_DFL' or 'SIG_IGN'", handler)
+    }
     const old = this.sys.sys_rt_sigaction(this.live(), arg_int('sigaction', 'signo', signo), handler)
     if (typeof old === 'number') throw new ErrnoError(-old, 'sigaction')
     return old
@@ -376,6 +397,10 @@ export class Process {
    * ERANGE, EACCES (lowering without CAP_SYS_RESOURCE).
    */
   write_oom_score_adj(text: string | number, target: Process = this, legacy = false): void {
+    if (typeof text !== 'string' && typeof text !== 'number') throw new ERR_INVALID_ARG_TYPE('write_oom_score_adj', 'text', 'of type string or number', text)
+    if (!(target instanceof Process)) throw new ERR_INVALID_ARG_TYPE('write_oom_score_adj', 'target', 'an instance of Process', target)
+    // /proc/<pid> of a process of another machine is not in this one's /proc.
+    if (target.sys !== this.sys) throw new ErrnoError(ESRCH, 'open')
     const t = this.live()
     const victim = target.live()
     const buf = String(text)
@@ -384,7 +409,7 @@ export class Process {
   }
   /** Set this process's oom_score_adj (-1000..1000; -1000: never OOM-killed). Throws ErrnoError like write_oom_score_adj. */
   set_oom_score_adj(v: number): void {
-    this.write_oom_score_adj(String(v))
+    this.write_oom_score_adj(String(arg_int('set_oom_score_adj', 'v', v)))
   }
   /** signal->oom_score_adj. */
   get oom_score_adj(): number {
@@ -404,7 +429,9 @@ export class Process {
     const data = arg_bytes('store', 'bytes', bytes)
     const t = this.task
     // live()'s test inline (it throws ESRCH): a call less on the path of every access, whose
-    // inlining budget the TLB lookup and the copy need (see Syscalls.user_access).
+    // inlining budget the TLB lookup and the copy need (see Syscalls.user_access). A process
+    // asleep in a call may still be accessed (inspection); a fault that kills it takes it off
+    // its wait queue (do_exit()).
     if (!t.mm || t.exit_state !== 0) this.live()
     const r = this.sys.user_access(t, a, data.length, true, data)
     if (!r.ok) this.fault(r)
@@ -424,8 +451,8 @@ export class Process {
   try_access(addr: UlongArg, len: number, write: boolean, data?: Uint8Array): { data?: Uint8Array; fault?: UserFault } {
     const a = this.uaddr('try_access', addr)
     const n = arg_count('try_access', 'len', len)
-    if (data !== undefined) arg_bytes('try_access', 'data', data)
-    const r = this.sys.user_probe(this.live(), a, n, write, data)
+    const d = data === undefined ? undefined : arg_bytes('try_access', 'data', data)
+    const r = this.sys.user_probe(this.live(), a, n, !!write, d)
     return { data: r.data, fault: r.ok ? undefined : r.fault }
   }
 
@@ -535,8 +562,8 @@ export class Process {
   sys_pwrite(fd: number, data: Uint8Array, off: UlongArg): number {
     return this.sys.sys_pwrite_buf(this.live(), arg_int('pwrite', 'fd', fd), arg_bytes('pwrite', 'data', data), U('pwrite', 'off', off))
   }
-  pwrite(fd: number, data: Uint8Array | number[], off = 0): number {
-    return check_syscall(this.sys_pwrite(fd, data instanceof Uint8Array ? data : Uint8Array.from(data), off), 'pwrite')
+  pwrite(fd: number, data: Uint8Array | number[], off: UlongArg = 0): number {
+    return check_syscall(this.sys_pwrite(fd, arg_bytes('pwrite', 'data', data), off), 'pwrite')
   }
   /** Kernel: do_sys_ftruncate(): EINVAL unless open for writing or for a negative size. */
   sys_ftruncate(fd: number, size: UlongArg): number {
@@ -547,8 +574,7 @@ export class Process {
   }
   /** memfd_create(2) as the raw system call: the descriptor, or -errno. */
   sys_memfd_create(name: string, flags = 0): number {
-    if (typeof name !== 'string') throw new TypeError('memfd_create: name must be a string')
-    return this.sys.sys_memfd_create(this.live(), name, arg_int('memfd_create', 'flags', flags))
+    return this.sys.sys_memfd_create(this.live(), arg_string('memfd_create', 'name', name), arg_int('memfd_create', 'flags', flags))
   }
   /** memfd_create(2) (MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_NOEXEC_SEAL, MFD_EXEC): an anonymous tmpfs file; throws ErrnoError. */
   memfd_create(name: string, flags = 0): number {
@@ -574,7 +600,7 @@ export class Process {
   }
   /** statfs(2) as the raw system call: struct statfs, or -errno (tmpfs only: ENOSYS for ext4, whose disk has no size here). */
   sys_statfs(path: string): Kstatfs | number {
-    return this.sys.sys_statfs(this.live(), path)
+    return this.sys.sys_statfs(this.live(), arg_string('statfs', 'path', path))
   }
   /** statfs(2) (what df prints from); throws ErrnoError. */
   statfs(path: string): Kstatfs {
@@ -591,11 +617,13 @@ export class Process {
     check_syscall(this.sys_fallocate(fd, mode, offset, len), 'fallocate')
   }
   /** posix_fadvise(2) as the raw system call: 0 or -errno. */
-  sys_fadvise(fd: number, offset: number, len: number, advice: number): number {
-    return this.sys.sys_fadvise64(this.live(), arg_int('fadvise', 'fd', fd), arg_int('fadvise', 'offset', offset), arg_int('fadvise', 'len', len), arg_int('fadvise', 'advice', advice))
+  sys_fadvise(fd: number, offset: UlongArg, len: UlongArg, advice: number): number {
+    // offset and len are loff_t: any 64-bit value (a negative len is EINVAL).
+    const f = 'fadvise'
+    return this.sys.sys_fadvise64(this.live(), arg_int(f, 'fd', fd), Number(loff(U(f, 'offset', offset))), Number(loff(U(f, 'len', len))), arg_int(f, 'advice', advice))
   }
   /** posix_fadvise(2); throws ErrnoError. */
-  fadvise(fd: number, offset: number, len: number, advice: number): void {
+  fadvise(fd: number, offset: UlongArg, len: UlongArg, advice: number): void {
     check_syscall(this.sys_fadvise(fd, offset, len, advice), 'fadvise')
   }
   sys_fsync(fd: number): number {
@@ -619,15 +647,18 @@ export class Process {
    * long argument: a value, or an address in this process's memory for the
    * commands that pass a pointer (_IOR/_IOW/_IOWR).
    */
-  sys_ioctl(fd: number, cmd: number, arg = 0): number {
-    return this.sys.sys_ioctl(this.live(), fd, cmd, arg)
+  sys_ioctl(fd: number, cmd: number, arg: UlongArg = 0): number {
+    const a = ulong(U('ioctl', 'arg', arg), this.sys.mm.arch.bits)
+    // An argument of 2^53 or more is no address of this process: its value rounded.
+    return this.sys.sys_ioctl(this.live(), arg_int('ioctl', 'fd', fd), arg_uint('ioctl', 'cmd', cmd, 32), Number(a))
   }
-  ioctl(fd: number, cmd: number, arg = 0): number {
+  ioctl(fd: number, cmd: number, arg: UlongArg = 0): number {
     return check_syscall(this.sys_ioctl(fd, cmd, arg), 'ioctl')
   }
   /** mknod(2) of a character device: mode S_IFCHR | perms, dev from makedev(major, minor). */
   sys_mknod(path: string, mode: number, dev: number): number {
-    return this.sys.sys_mknod(this.live(), path, mode, dev)
+    const f = 'mknod'
+    return this.sys.sys_mknod(this.live(), arg_string(f, 'path', path), arg_uint(f, 'mode', mode, 16), arg_uint(f, 'dev', dev, 32))
   }
   mknod(path: string, mode: number, dev: number): void {
     check_syscall(this.sys_mknod(path, mode, dev), 'mknod')
@@ -643,6 +674,7 @@ export class Process {
   }
   /** clone(CLONE_VM): another thread of this process (same address space), on `cpu`. */
   clone_thread(cpu = this.cpu): Process {
+    if (arg_int('clone_thread', 'cpu', cpu) < 0 || cpu >= this.sys.sched.nr_cpus) throw new ErrnoError(EINVAL, 'sched_setaffinity')
     const c = this.sys.sys_clone(this.live(), CLONE_VM)
     if (typeof c === 'number') throw new ErrnoError(-c, 'clone')
     c.cpu = cpu

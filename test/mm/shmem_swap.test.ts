@@ -14,6 +14,31 @@ const bytes = (n: number, seed: number): Uint8Array => {
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
 describe('shmem pages go to swap (shmem_writeout) and come back', () => {
+  it('truncation to the middle of a page out on swap reads it back and zeroes its tail (shmem_get_partial_folio): growing the file again shows zeros, not the old bytes', () => {
+    const m = boot({ ram: '64M', swap: '32M' })
+    const g = m.cgroup_create('box', { limit: '1M' })
+    const p = m.spawn({ name: 't' })
+    g.attach(p)
+    const fd = p.open('/dev/shm/partial', O_CREAT | O_RDWR)
+    // Four times the group's limit: the first pages written are out on swap.
+    m.deferred_check(() => {
+      for (let off = 0; off < 4 << 20; off += 1 << 18) p.pwrite(fd, new Uint8Array(1 << 18).fill(0xc8), off)
+    })
+    expect(m.proc(`/proc/meminfo`)).toMatch(/SwapCached|SwapFree/)
+    const swapped = vmstat(m, 'pswpout')
+    expect(swapped).toBeGreaterThan(256)
+    const pswpin = vmstat(m, 'pswpin')
+    p.ftruncate(fd, 3923)
+    // Page 0 came back from swap to have its tail zeroed.
+    expect(vmstat(m, 'pswpin')).toBeGreaterThan(pswpin)
+    p.pwrite(fd, [1], 9000)
+    const back = p.pread(fd, 9001, 0)
+    expect(back.subarray(0, 3923).every((b) => b === 0xc8)).toBe(true)
+    expect(back.subarray(3923, 9000).every((b) => b === 0)).toBe(true)
+    expect(back[9000]).toBe(1)
+    m.check()
+  })
+
   it('a tmpfs file larger than its cgroup limit is swapped out under the limit and reads back whole', () => {
     const m = boot({ ram: '64M', swap: '32M' })
     const g = m.cgroup_create('box', { limit: '2M' })

@@ -42,6 +42,37 @@ describe('values no C caller can pass are programming errors, as in Node', () =>
     ['pwrite off NaN', () => p.sys_pwrite(3, new Uint8Array(1), NaN), 'ERR_OUT_OF_RANGE', 'pwrite: The value of "off"'],
     ['mlockall flags 2^40', () => p.sys_mlockall(2 ** 40), 'ERR_OUT_OF_RANGE', 'mlockall: The value of "flags"'],
     ['open path a number', () => p.sys_open(5 as never, 0), 'ERR_INVALID_ARG_TYPE', 'open: The "path" argument'],
+    // The calls that take paths, names, arrays and objects check them too (an ad-hoc probe of
+    // every Process method found each of these escaping as a crash inside, or a bare TypeError).
+    ['swapon path undefined', () => p.sys_swapon(undefined as never, 0), 'ERR_INVALID_ARG_TYPE', 'swapon: The "path" argument'],
+    ['swapoff path an object', () => p.sys_swapoff({} as never), 'ERR_INVALID_ARG_TYPE', 'swapoff: The "path" argument'],
+    ['memfd_create name a number', () => p.sys_memfd_create(3 as never), 'ERR_INVALID_ARG_TYPE', 'memfd_create: The "name" argument'],
+    ['statfs path null', () => p.sys_statfs(null as never), 'ERR_INVALID_ARG_TYPE', 'statfs: The "path" argument'],
+    ['mknod path a bigint', () => p.sys_mknod(1n as never, 0o20644, 0), 'ERR_INVALID_ARG_TYPE', 'mknod: The "path" argument'],
+    ['mknod dev a Symbol', () => p.sys_mknod('/dev/x', 0o20644, Symbol('d') as never), 'ERR_INVALID_ARG_TYPE', 'mknod: The "dev" argument'],
+    ['poll fds a string', () => p.sys_poll('fds' as never, 0), 'ERR_INVALID_ARG_TYPE', 'poll: The "fds" argument'],
+    ['poll fds[0] a number', () => p.sys_poll([4096] as never, 0), 'ERR_INVALID_ARG_TYPE', 'poll: The "fds[0]" argument'],
+    ['poll fds[0].fd NaN', () => p.sys_poll([{ fd: NaN, events: 1, revents: 0 }], 0), 'ERR_OUT_OF_RANGE', 'poll: The value of "fds[0].fd"'],
+    ['getrlimit out a number', () => p.sys_getrlimit(7, 5 as never), 'ERR_INVALID_ARG_TYPE', 'getrlimit: The "rlim" argument'],
+    ['setrlimit rlim undefined', () => p.sys_setrlimit(7, undefined as never), 'ERR_INVALID_ARG_TYPE', 'setrlimit: The "rlim" argument'],
+    ['setrlimit lim.cur NaN', () => p.setrlimit(7, { cur: NaN, max: 1 }), 'ERR_OUT_OF_RANGE', 'setrlimit: The value of "lim.cur"'],
+    ['sigaction handler a number', () => p.sigaction(10, 5 as never), 'ERR_INVALID_ARG_TYPE', 'sigaction: The "handler" argument'],
+    ['write_oom_score_adj target an object', () => p.write_oom_score_adj('5', {} as never), 'ERR_INVALID_ARG_TYPE', 'write_oom_score_adj: The "target" argument'],
+    ['write_oom_score_adj text an object without a prototype', () => p.write_oom_score_adj(Object.create(null) as never), 'ERR_INVALID_ARG_TYPE', 'write_oom_score_adj: The "text" argument'],
+    ['set_oom_score_adj 1.5', () => p.set_oom_score_adj(1.5), 'ERR_OUT_OF_RANGE', 'set_oom_score_adj: The value of "v"'],
+    ['mincore vec an array', () => p.sys_mincore(0, 4096, [0] as never), 'ERR_INVALID_ARG_TYPE', 'mincore: The "vec" argument'],
+    ['mincore len a string', () => p.mincore(0, '4096' as never), 'ERR_INVALID_ARG_TYPE', 'mincore: The "len" argument'],
+    ['pwrite data undefined', () => p.pwrite(3, undefined as never), 'ERR_INVALID_ARG_TYPE', 'pwrite: The "data" argument'],
+    ['try_access data a string', () => p.try_access(0x10000, 1, true, 'x' as never), 'ERR_INVALID_ARG_TYPE', 'try_access: The "data" argument'],
+    ['ioctl fd NaN', () => p.sys_ioctl(NaN, 0), 'ERR_OUT_OF_RANGE', 'ioctl: The value of "fd"'],
+    ['run_on cpu a string', () => p.run_on('0' as never), 'ERR_INVALID_ARG_TYPE', 'sched_setaffinity: The "cpu" argument'],
+    ['clone_thread cpu NaN', () => p.clone_thread(NaN), 'ERR_OUT_OF_RANGE', 'clone_thread: The value of "cpu"'],
+    ['Machine.spawn options null', () => boot().spawn(null as never), 'ERR_INVALID_ARG_TYPE', 'spawn: The "options" argument'],
+    ['Machine.spawn options.name a number', () => boot().spawn({ name: 5 as never }), 'ERR_INVALID_ARG_TYPE', 'spawn: The "options.name" argument'],
+    ['Machine.proc path undefined', () => boot().proc(undefined as never), 'ERR_INVALID_ARG_TYPE', 'proc: The "path" argument'],
+    ['Machine.proc_write text a Symbol', () => boot().proc_write('/proc/sys/vm/swappiness', Symbol('x') as never), 'ERR_INVALID_ARG_TYPE', 'proc_write: The "text" argument'],
+    ['Machine.cgroup_create name a Symbol', () => boot().cgroup_create(Symbol('x') as never), 'ERR_INVALID_ARG_TYPE', 'cgroup_create: The "name" argument'],
+    ['store bytes [Object.create(null)]', () => p.store(0x10000, [Object.create(null)] as never), 'ERR_OUT_OF_RANGE', 'store: The value of "bytes[]"'],
   ]
   for (const [what, call, code, words] of bad) {
     it(`${what}: ${code}`, () => {
@@ -51,6 +82,37 @@ describe('values no C caller can pass are programming errors, as in Node', () =>
       expect(e?.message).toContain(words)
     })
   }
+})
+
+describe('the C types narrower than a long, and loff_t', () => {
+  it('mknod and ioctl see the low bits of what they are given; fadvise takes any 64-bit offset and length', () => {
+    const p = proc()
+    // ioctl's cmd is an unsigned int: 2^32 + cmd is cmd; a bad descriptor is EBADF whatever the cmd.
+    expect(p.sys_ioctl(99, 2 ** 32 + 5)).toBe(-9)
+    expect(p.sys_ioctl(99, -1n as never)).toBe(-9)
+    const fd = p.open('/tmp/fa', 0o102)
+    // An offset past 2^31 is a loff_t C passes: the kernel answers (0), no RangeError.
+    expect(p.sys_fadvise(fd, 2 ** 40, 4096, 3)).toBe(0)
+    expect(p.sys_fadvise(fd, 0, -1, 3)).toBe(-22)
+    expect(p.sys_fadvise(fd, 2n ** 62n, 0, 0)).toBe(0)
+  })
+})
+
+describe('a process asleep in a call', () => {
+  it('may still be accessed; a fault that kills it asleep takes it off its wait queue (do_exit)', () => {
+    const m = boot()
+    const p = proc(m)
+    const a = p.mmap(0, 4096, RW, ANON)
+    // poll on nothing ready with an infinite timeout sleeps.
+    const s = p.begin_poll([], -1)
+    expect(typeof s).not.toBe('number')
+    expect(p.sleeping).not.toBeNull()
+    expect([...p.load(a, 1)]).toEqual([0])
+    expect(() => p.store(0x10, [1])).toThrow(SignalError)
+    expect(p.alive).toBe(false)
+    expect(p.sleeping).toBeNull()
+    m.check()
+  })
 })
 
 describe('every integer is a register value: the kernel answers', () => {

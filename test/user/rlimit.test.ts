@@ -146,7 +146,10 @@ describe('getrlimit / setrlimit', () => {
     // -1 is RLIM_INFINITY as in C; raising an unlimited soft limit within the hard one is free.
     expect(res(() => user.setrlimit(RLIMIT_STACK, { cur: -1, max: -1 }))).toBe('ok')
     expect(user.getrlimit(RLIMIT_STACK)).toEqual({ cur: RLIM_INFINITY, max: RLIM_INFINITY })
-    expect(res(() => user.setrlimit(RLIMIT_STACK, { cur: 1.5, max: -1 }))).toBe('EINVAL')
+    // A fraction or NaN is no C value at all: the caller's programming error, as Node reports one.
+    expect(() => user.setrlimit(RLIMIT_STACK, { cur: 1.5, max: -1 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }))
+    expect(() => user.setrlimit(RLIMIT_STACK, { cur: NaN, max: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }))
+    expect(() => user.setrlimit(RLIMIT_STACK, null as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }))
     m.check()
   })
 
