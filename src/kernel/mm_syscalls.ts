@@ -51,7 +51,7 @@ import { do_msync } from '../mm/msync.js'
 import { do_mincore } from '../mm/mincore.js'
 import { alloc_swap_info_check, do_swapoff, do_swapon } from '../mm/swapfile_swapon.js'
 import { do_mseal } from '../mm/mseal.js'
-import { access_user, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
+import { access_user, access_user_lru, fetch_user, copy_to_user, copy_from_user } from '../mm/uaccess.js'
 import { smaps_walk } from '../mm/smaps.js'
 import { PageAnon } from '../mm/rmap.js'
 import { is_guard_pte_marker } from '../mm/memory.js'
@@ -295,11 +295,19 @@ export function make_mm_entry(
     },
     do_mseal,
     sys_brk,
-    access_user(mm, addr, len, write, data) {
-      const r = access_user(mm, addr, len, write, data)
-      if (r.fault) return fault_access(r.data, r.fault)
-      return write ? STORE_OK : { ok: true, data: r.data }
-    },
+    // The machine's replacement policy is fixed at boot: an `lru` machine's accesses each touch their page.
+    access_user:
+      env.memcg.replacement?.policy !== 'lru'
+        ? (mm, addr, len, write, data) => {
+            const r = access_user(mm, addr, len, write, data)
+            if (r.fault) return fault_access(r.data, r.fault)
+            return write ? STORE_OK : { ok: true, data: r.data }
+          }
+        : (mm, addr, len, write, data) => {
+            const r = access_user_lru(mm, addr, len, write, data)
+            if (r.fault) return fault_access(r.data, r.fault)
+            return write ? STORE_OK : { ok: true, data: r.data }
+          },
     fetch_user(mm, addr, len) {
       const r = fetch_user(mm, addr, len)
       return r.fault ? { ok: false, data: r.data, fault: user_fault(r.fault) } : { ok: true, data: r.data }
