@@ -370,9 +370,8 @@ export class Syscalls implements TaskEnv {
     // A fault may have run the OOM killer, which may have chosen this task: it dies before running on.
     if (!r.ok || t.signal.flags !== 0) return this.fault_done(t, r)
     this.current = null
-    // The return to user mode after a fault is a safe point for timers (kswapd, the stats flush).
-    const clock = this.opts.clock
-    if (clock !== undefined && clock.next_expiry <= clock.now()) clock.run_timers()
+    // Timers that fell due during a fault ran at its return to user mode (uaccess.ts); a fault that
+    // ends in a signal goes through done() instead.
     if (this.after_syscall !== null) this.after_syscall()
     return r
   }

@@ -79,12 +79,17 @@ export function fetch_user(mm: MmStruct, addr: number, len: number): AccessResul
  * translation is the caller's (inline there: the path of every TLB hit),
  * so each try here faults, then translates again.
  */
-function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean): number | UserFault {
+function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean, kernel: boolean): number | UserFault {
   let oom = false
   for (let tries = 0; tries < MAX_FAULT_RETRIES; tries++) {
     if (tries > 0) {
       const pfn = translate(mm, vpn, write)
-      if (pfn >= 0) return pfn
+      if (pfn >= 0) {
+        // A user-mode fault returns to user mode, where pending timers run (kswapd, the stats flush):
+        // only a fault moves the clock during an access, so a TLB hit or a walk never has to look.
+        if (!kernel) exit_to_user_mode(mm.env.clock)
+        return pfn
+      }
     }
     const f = do_user_addr_fault(mm, addr, write)
     if (f) {
@@ -94,6 +99,11 @@ function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean):
   }
   if (oom) return oom_livelock(mm, addr)
   return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr }
+}
+
+/** Kernel: exit_to_user_mode()'s part here: the timers that fell due while the fault was handled. */
+function exit_to_user_mode(clock: MmStruct['env']['clock']): void {
+  if (clock.next_expiry <= clock.now()) clock.run_timers()
 }
 
 /**
@@ -121,10 +131,12 @@ export interface AccessResult {
  * fill byte) of [addr, addr+len), page by page, the first byte of each page
  * first, as a CPU executing the program would. Never throws for a fault:
  * it is reported with the address of the first byte not accessed.
+ * `kernel`: the kernel's own copy to or from user memory inside a system
+ * call, whose faults return to the kernel, not to user mode.
  */
 const EMPTY = new Uint8Array(0)
 
-export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
+export function access_user(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number, kernel = false): AccessResult {
   const data = write ? EMPTY : new Uint8Array(len)
   const physmem = mm.env.physmem
   for (let done = 0, n = 0; done < len; done += n) {
@@ -134,7 +146,7 @@ export function access_user(mm: MmStruct, addr: number, len: number, write: bool
     n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
     const vpn = (a - off) / PAGE_SIZE
     const pfn = translate(mm, vpn, write)
-    const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write)
+    const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write, kernel)
     if (typeof r !== 'number') return access_faulted(r, data, done)
     if (!write) physmem.copy_out(r, off, data, done, n)
     else if (src !== undefined) store_chunk(physmem, r, off, src, done, n)
@@ -153,7 +165,7 @@ function user_access_fn(mm: MmStruct): typeof access_user {
  * accessed. A separate loop, so that the path of every other machine's
  * accesses stays within V8's inlining budget.
  */
-export function access_user_lru(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number): AccessResult {
+export function access_user_lru(mm: MmStruct, addr: number, len: number, write: boolean, src?: Uint8Array | number, kernel = false): AccessResult {
   const data = write ? EMPTY : new Uint8Array(len)
   const physmem = mm.env.physmem
   for (let done = 0, n = 0; done < len; done += n) {
@@ -162,7 +174,7 @@ export function access_user_lru(mm: MmStruct, addr: number, len: number, write: 
     n = PAGE_SIZE - off < len - done ? PAGE_SIZE - off : len - done
     const vpn = (a - off) / PAGE_SIZE
     const pfn = translate(mm, vpn, write)
-    const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write)
+    const r = pfn >= 0 ? pfn : fault_in_page(mm, a, vpn, write, kernel)
     if (typeof r !== 'number') return access_faulted(r, data, done)
     replacement_touch(mm.env, r)
     if (!write) physmem.copy_out(r, off, data, done, n)
@@ -203,7 +215,7 @@ export function read_user_atomic(mm: MmStruct, addr: number, len: number): Uint8
 
 /** Kernel: fault_in_readable(): fault in [addr, addr+len) for reading; returns the bytes NOT faulted in. */
 export function fault_in_readable(mm: MmStruct, addr: number, len: number): number {
-  const r = access_user(mm, addr, len, false)
+  const r = access_user(mm, addr, len, false, undefined, true)
   return len - r.done
 }
 
@@ -215,7 +227,7 @@ export function access_ok(mm: MmStruct, addr: number, len: number): boolean {
 /** Kernel: copy_to_user(): returns the number of bytes NOT copied. */
 export function copy_to_user(mm: MmStruct, to: number, from: Uint8Array): number {
   if (!access_ok(mm, to, from.length)) return from.length
-  const r = user_access_fn(mm)(mm, to, from.length, true, from)
+  const r = user_access_fn(mm)(mm, to, from.length, true, from, true)
   return from.length - r.done
 }
 
@@ -225,7 +237,7 @@ export function copy_from_user(mm: MmStruct, to: Uint8Array, from: number): numb
     to.fill(0)
     return to.length
   }
-  const r = user_access_fn(mm)(mm, from, to.length, false)
+  const r = user_access_fn(mm)(mm, from, to.length, false, undefined, true)
   to.set(r.data)
   to.fill(0, r.done)
   return to.length - r.done

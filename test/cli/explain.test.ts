@@ -129,12 +129,13 @@ describe('mmsim run --trace / --ftrace / --counters', () => {
     const t = tmp()
     try {
       const sc = join(t.dir, 'p.yaml')
-      writeFileSync(sc, 'machine: { ram: 48M, swap: 64M }\nsteps:\n  - spawn: a\n  - mmap: { len: 28M, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }\n  - store: { addr: $m, data: { fill: 1, len: 28M } }\n')
+      // kswapd runs at each fault's return to user mode and keeps up with 28M; 40M outruns it into direct reclaim.
+      writeFileSync(sc, 'machine: { ram: 48M, swap: 64M }\nsteps:\n  - spawn: a\n  - mmap: { len: 40M, prot: rw-, flags: MAP_PRIVATE|MAP_ANONYMOUS, as: m }\n  - store: { addr: $m, data: { fill: 1, len: 40M } }\n')
       const f = join(t.dir, 'p.txt')
       const r = await mmsim('run', sc, '--ftrace', f, '--explain')
       expect(r.status).toBe(0)
       const text = readFileSync(f, 'utf8')
-      for (const n of ['mm_vmscan_direct_reclaim_begin', 'mm_vmscan_direct_reclaim_end', 'mm_vmscan_lru_isolate', 'mm_vmscan_lru_shrink_inactive', 'mm_vmscan_write_folio']) {
+      for (const n of ['mm_vmscan_wakeup_kswapd', 'mm_vmscan_kswapd_wake', 'mm_vmscan_direct_reclaim_begin', 'mm_vmscan_direct_reclaim_end', 'mm_vmscan_lru_isolate', 'mm_vmscan_lru_shrink_inactive', 'mm_vmscan_write_folio']) {
         expect(text).toContain(`${n}:`)
       }
       expect(text).toMatch(/mm_vmscan_lru_shrink_inactive: +nid=0 nr_scanned=\d+ nr_reclaimed=\d+ nr_dirty=\d+ .* priority=\d+ flags=RECLAIM_WB_(ANON|FILE)\|RECLAIM_WB_ASYNC/)
