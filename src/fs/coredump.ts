@@ -139,19 +139,9 @@ export function dump_vma_snapshot(mm: MmStruct): CoreVma[] {
 /** The vsyscall page's address (an exact double). */
 const VSYSCALL_START = Number(0xffffffffff600000n)
 
-/** What do_coredump() needs of the dying task and the kernel. */
-export interface CoredumpParams {
+/** What do_coredump() needs of the dying task (the notes' facts) and the kernel. */
+export interface CoredumpParams extends CoreNoteInfo {
   readonly mm: MmStruct
-  readonly signo: number
-  readonly si_code: number
-  readonly si_addr: number | bigint
-  readonly pid: number
-  readonly ppid: number
-  readonly uid: number
-  readonly gid: number
-  readonly comm: string
-  readonly argv: readonly string[]
-  readonly task_flags: number
   /** RLIMIT_CORE's soft limit (RLIM_INFINITY: Infinity or the kernel's all-ones value). */
   readonly limit: number
   readonly core_pattern: string
@@ -227,11 +217,7 @@ export function do_coredump(p: CoredumpParams, fs: CoredumpFs, log: (text: strin
   // the core replaces what the file held (do_truncate to 0 after the open)
   fs.do_truncate(file, 0)
   const vmas = dump_vma_snapshot(p.mm)
-  const info: CoreNoteInfo = {
-    signo: p.signo, si_code: p.si_code, si_addr: p.si_addr, pid: p.pid, ppid: p.ppid, uid: p.uid, gid: p.gid,
-    comm: p.comm, argv: p.argv, task_flags: p.task_flags,
-  }
-  const dumped = elf_core_dump(p.mm, vmas, info, p.limit, (off, bytes) => fs.kernel_write(file, off, bytes) === bytes.length)
+  const dumped = elf_core_dump(p.mm, vmas, p, p.limit, (off, bytes) => fs.kernel_write(file, off, bytes) === bytes.length)
   fput(file)
   return { path, dumped }
 }
