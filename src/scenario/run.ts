@@ -30,27 +30,17 @@ import { S_ISBLK, S_ISCHR, fput } from '../fs/fs.js'
 
 /** The most of a core file the readelf step reads (its headers come first). */
 const MAX_CORE_READ = 64 * 1024 * 1024
-import { DEVICE_OPS, device_step, sys } from './steps_devices.js'
+import { DEVICE_OPS, device_step, sys, type DeviceRecord } from './steps_devices.js'
 import type { Scenario, Step } from './load.js'
 import type { ExpectSrc } from './schema.js'
 import { Observer, type RunOptions, type StepObservations } from './observe.js'
 import { ScenarioRunError, enum_text, flags, flags_text, hex_addr, value, type Bindings, type FlagsSrc, type ValueSrc } from './values.js'
 
 /** What one step did (with --explain, --trace or --counters also what it decided, emitted and left: observe.ts). */
-export interface StepRecord extends StepObservations {
+export interface StepRecord extends StepObservations, DeviceRecord {
   step: number
   line: number
   op: string
-  /** The process that made the call ('kernel' for the kernel API, '' for looks inside). */
-  who: string
-  /** The call as C would write it. */
-  call: string
-  /** Its return value (a number, or text for loads and reads). */
-  ret?: number | string
-  errno?: string
-  signal?: { signal: string; code: string; addr: number | bigint }
-  /** The text a look inside printed (a /proc file, pmap, dmesg). */
-  text?: string
   /** The step's `say:` explanation, printed after its output. */
   say?: string
 }

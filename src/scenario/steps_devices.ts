@@ -15,13 +15,17 @@ import { replacement_table } from './refstring.js'
 import { ScenarioRunError, enum_text, flags, hex_addr, type FlagsSrc, type ValueSrc } from './values.js'
 import type { OpName } from './schema.js'
 
-/** The part of a step record these steps fill (run.ts's StepRecord has these fields). */
+/** The part of a step record these steps fill (run.ts's StepRecord extends it). */
 export interface DeviceRecord {
+  /** The process that made the call ('kernel' for the kernel API, '' for looks inside). */
   who: string
+  /** The call as C would write it. */
   call: string
+  /** Its return value (a number, or text for loads and reads). */
   ret?: number | string
   errno?: string
   signal?: { signal: string; code: string; addr: number | bigint }
+  /** The text a look inside printed (a /proc file, pmap, dmesg). */
   text?: string
 }
 
