@@ -4,7 +4,7 @@
  * do_try_to_free_pages(), shrink_node(), shrink_node_memcgs(),
  * shrink_lruvec(), get_scan_count(), prepare_scan_control(),
  * shrink_inactive_list(), shrink_active_list(), isolate_lru_folios(),
- * move_folios_to_lru(), reclaim_pages()).
+ * reclaim_pages()).
  *
  * A reclaim pass lowers the priority from 12 to 0; at each level every
  * evictable list of each group is scanned in steps of SWAP_CLUSTER_MAX, size
@@ -27,7 +27,6 @@ import {
   WORKINGSET_ANON,
   WORKINGSET_FILE,
   folio_is_file_lru,
-  lruvec_add_folio,
   lruvec_del_folio,
 } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
@@ -35,10 +34,9 @@ import { type MmEnv, type NodeState, VM_EXEC, vm_flags_test } from './mm_types.j
 import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
 import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
-import { type FolioScan, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
+import { type FolioScan, move_folios_to_lru, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
 import { shrink_lruvec_replacement } from './vmscan_replacement.js'
 import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_KSWAPD, ALLOCSTALL_DMA } from './vm_event_item.js'
-import { workingset_age_nonresident } from './workingset.js'
 import { NODE_STAT } from './vmstat.js'
 
 /** DEF_PRIORITY: the first pass scans 1/4096 of each list. */
@@ -129,27 +127,6 @@ const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file
 /** Kernel: show_reclaim_flags(trace_reclaim_flags(file)). */
 function reclaim_flags(file: boolean): string {
   return `${file ? 'RECLAIM_WB_FILE' : 'RECLAIM_WB_ANON'}|RECLAIM_WB_ASYNC`
-}
-
-/**
- * Kernel: move_folios_to_lru(): put folios back, each at the head of its
- * list, in the order given (so the last one ends up youngest). Returns how
- * many went on the list; active ones tick the workingset clock.
- */
-function move_folios_to_lru(env: MmEnv, lruvec: Lruvec, folios: readonly number[]): number {
-  const pages = env.pages
-  let moved = 0
-  for (const pfn of folios) {
-    if (!folio_evictable(env, pfn)) {
-      folio_add_lru(env, pfn)
-      continue
-    }
-    pages.set(pfn, PG_lru)
-    lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
-    moved++
-    if (pages.test(pfn, PG_active)) workingset_age_nonresident(env.memcg, lruvec, 1)
-  }
-  return moved
 }
 
 /** Kernel: shrink_inactive_list(). */

@@ -1,7 +1,8 @@
 /**
  * What reclaim does with each folio it took off an inactive list (Kernel:
  * mm/vmscan.c shrink_folio_list(), folio_check_references(),
- * __remove_mapping(), pageout()).
+ * __remove_mapping(), pageout(), and move_folios_to_lru() for the folios
+ * it kept).
  *
  * A folio whose mappings were used since the last look is kept or
  * activated; one referenced only through PG_referenced (a read()) is
@@ -13,10 +14,10 @@
  * slot (workingset_eviction) and is freed.
  */
 import { __GFP_FS, __GFP_IO } from './gfp.js'
-import { folio_is_file_lru } from './lruvec.js'
+import { type Lruvec, folio_is_file_lru, lruvec_add_folio } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
 import { type MmEnv, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
-import { PG_active, PG_dirty, PG_mlocked, PG_reclaim, PG_referenced, PG_swapbacked, PG_swapcache, PG_writeback } from './page.js'
+import { PG_active, PG_dirty, PG_lru, PG_mlocked, PG_reclaim, PG_referenced, PG_swapbacked, PG_swapcache, PG_writeback } from './page.js'
 import { folio_referenced, put_page } from './rmap.js'
 import { try_to_unmap } from './rmap_unmap.js'
 import { swap_writepage } from './page_io.js'
@@ -24,9 +25,9 @@ import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_s
 import { put_swap_folio, vm_swap_full } from './swapfile.js'
 import { remove_mapping_for_reclaim, shmem_writeout } from './shmem.js'
 import { filemap_write_and_wait_range } from './fs_writeback.js'
-import { folio_evictable } from './swap.js'
+import { folio_add_lru, folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
-import { workingset_eviction } from './workingset.js'
+import { workingset_age_nonresident, workingset_eviction } from './workingset.js'
 import { page_ptr } from './mm_trace.js'
 
 /** One reclaim explanation: pfn, what it is, the verdict (reclaim, activate, keep) and why. */
@@ -244,4 +245,25 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
   }
   if (pgactivate) env.vmstat.count_vm_events(PGACTIVATE, pgactivate)
   return nr_reclaimed
+}
+
+/**
+ * Kernel: move_folios_to_lru(): put folios back, each at the head of its
+ * list, in the order given (so the last one ends up youngest). Returns how
+ * many went on the list; active ones tick the workingset clock.
+ */
+export function move_folios_to_lru(env: MmEnv, lruvec: Lruvec, folios: readonly number[]): number {
+  const pages = env.pages
+  let moved = 0
+  for (const pfn of folios) {
+    if (!folio_evictable(env, pfn)) {
+      folio_add_lru(env, pfn)
+      continue
+    }
+    pages.set(pfn, PG_lru)
+    lruvec_add_folio(lruvec, pages, env.vmstat, pfn)
+    moved++
+    if (pages.test(pfn, PG_active)) workingset_age_nonresident(env.memcg, lruvec, 1)
+  }
+  return moved
 }

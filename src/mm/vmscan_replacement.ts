@@ -20,8 +20,7 @@ import type { MmEnv } from './mm_types.js'
 import { PG_active, PG_lru, PG_referenced } from './page.js'
 import type { Replacement } from './replacement.js'
 import { folio_referenced } from './rmap.js'
-import { folio_add_lru, folio_evictable } from './swap.js'
-import { type FolioScan, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
+import { type FolioScan, move_folios_to_lru, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
 import { PGSCAN_ANON, PGSCAN_DIRECT, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_KSWAPD } from './vm_event_item.js'
 
 /** What this reclaim reads and updates of struct scan_control. */
@@ -85,15 +84,9 @@ export function shrink_lruvec_replacement(env: MmEnv, lruvec: Lruvec, memcg: Mem
     memcg.pgscan++
     const kept: number[] = []
     const freed = shrink_folio_list(env, [pfn], sc, stat, true, kept)
-    for (const k of kept) {
-      // Back at the young end, never on an active list.
-      pages.clear(k, PG_active)
-      if (!folio_evictable(env, k)) folio_add_lru(env, k)
-      else {
-        pages.set(k, PG_lru)
-        lruvec_add_folio(lruvec, pages, vm, k)
-      }
-    }
+    // Back at the young end, never on an active list.
+    for (const k of kept) pages.clear(k, PG_active)
+    move_folios_to_lru(env, lruvec, kept)
     if (global) vm.count_vm_events(sc.kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, freed)
     vm.count_vm_events(PGSTEAL_ANON + file, freed)
     memcg.pgsteal += freed
