@@ -87,7 +87,7 @@ function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean, 
       if (pfn >= 0) {
         // A user-mode fault returns to user mode, where pending timers run (kswapd, the stats flush):
         // only a fault moves the clock during an access, so a TLB hit or a walk never has to look.
-        if (!kernel) exit_to_user_mode(mm.env.clock)
+        if (!kernel) mm.env.clock.run_timers()
         return pfn
       }
     }
@@ -99,11 +99,6 @@ function fault_in_page(mm: MmStruct, addr: number, vpn: number, write: boolean, 
   }
   if (oom) return oom_livelock(mm, addr)
   return { signal: 'SIGSEGV', si_code: 'SEGV_MAPERR', addr }
-}
-
-/** Kernel: exit_to_user_mode()'s part here: the timers that fell due while the fault was handled. */
-function exit_to_user_mode(clock: MmStruct['env']['clock']): void {
-  if (clock.next_expiry <= clock.now()) clock.run_timers()
 }
 
 /**
