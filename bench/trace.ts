@@ -18,6 +18,7 @@ import { OptStack } from '../src/trace/opt_mrc.js'
 import { make_policy } from '../src/trace/policies/make.js'
 import type { PolicyName } from '../src/trace/policies/policy.js'
 import { TraceParser } from '../src/trace/parse.js'
+import { libcachesim_rows } from './libcachesim.js'
 
 const N = 4_000_000
 const FRAMES = 256
@@ -131,5 +132,6 @@ export async function trace_rows(metrics: Record<string, number>): Promise<strin
     last[ids[i]] = i
   }
   metrics.mrc_opt_refs_per_s = Math.round(best(() => new OptStack(distinct).feed(ids, N, next)))
-  return `${N} references (${source}), ${FRAMES} frames, LRU misses ${ref.misses} = lru-cache's`
+  const lcs = await libcachesim_rows(metrics, pages, FRAMES)
+  return `${N} references (${source}), ${FRAMES} frames, LRU misses ${ref.misses} = lru-cache's` + (lcs ? `; ${lcs}` : '')
 }

@@ -10,6 +10,7 @@
  * with the file's settings, never with its length.
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import { ZSTDDecoder } from 'zstddec/stream'
 import { TraceError } from '../trace/error.js'
@@ -83,8 +84,21 @@ async function* gzip_chunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
+/** Plain files are read into one reused buffer (each chunk is finished with before the next read). */
+const PLAIN_CHUNK = 1 << 20
+
 async function* plain_chunks(path: string): AsyncGenerator<Uint8Array> {
-  for await (const c of createReadStream(path, { highWaterMark: CHUNK })) yield c as Uint8Array
+  const f = await open(path, 'r')
+  try {
+    const b = new Uint8Array(PLAIN_CHUNK)
+    for (;;) {
+      const { bytesRead } = await f.read(b, 0, PLAIN_CHUNK, null)
+      if (bytesRead === 0) return
+      yield b.subarray(0, bytesRead)
+    }
+  } finally {
+    await f.close()
+  }
 }
 
 /** A trace file: its decompressed bytes, in chunks a consumer must finish with before asking for the next. */

@@ -37,6 +37,13 @@ const NL = 10, CR = 13, COMMA = 44, HASH = 35, SPACE = 32, TAB = 9, EQ = 61
  */
 export type PageSink = (pages: Float64Array, n: number, writes: Uint8Array) => void
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const c = new Uint8Array(a.length + b.length)
+  c.set(a)
+  c.set(b, a.length)
+  return c
+}
+
 function is_binary(b: Uint8Array): boolean {
   const n = Math.min(b.length, 4096)
   for (let i = 0; i < n; i++) {
@@ -84,31 +91,62 @@ export class TraceParser {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return
-    let b = chunk
-    if (this.carry) {
-      b = new Uint8Array(this.carry.length + chunk.length)
-      b.set(this.carry)
-      b.set(chunk, this.carry.length)
-      this.carry = null
-    }
     if (this.format === null && !this.saw_line) {
+      // Before the format is known (the first bytes): the carry, if any, joins the chunk whole.
+      let b = chunk
+      if (this.carry) {
+        b = concat(this.carry, chunk)
+        this.carry = null
+      }
       if (is_binary(b)) this.format = 'oracleGeneral'
+      return this.push_known(b)
     }
+    this.push_known(chunk)
+  }
+
+  /**
+   * The chunk's complete records or lines, parsed where they lie; only the
+   * piece that straddles the previous chunk is joined from the carry (a
+   * record's or a line's head), so no chunk is copied whole.
+   */
+  private push_known(b: Uint8Array): void {
+    let start = 0
     if (this.format === 'oracleGeneral') {
-      const whole = b.length - (b.length % RECORD)
-      this.records(b, whole)
-      this.bytes += whole
+      if (this.carry) {
+        const need = RECORD - this.carry.length
+        if (b.length < need) {
+          this.carry = concat(this.carry, b)
+          return
+        }
+        this.records(concat(this.carry, b.subarray(0, need)), 0, RECORD)
+        this.bytes += RECORD
+        this.carry = null
+        start = need
+      }
+      const whole = start + (b.length - start) - ((b.length - start) % RECORD)
+      this.records(b, start, whole)
+      this.bytes += whole - start
       if (whole < b.length) this.carry = b.slice(whole)
       return
     }
-    let end = b.lastIndexOf(NL)
-    if (end < 0) {
-      this.carry = b.slice()
+    if (this.carry) {
+      const nl = b.indexOf(NL)
+      if (nl < 0) {
+        this.carry = concat(this.carry, b)
+        return
+      }
+      const line = concat(this.carry, b.subarray(0, nl))
+      this.carry = null
+      this.lines(line, 0, line.length)
+      start = nl + 1
+    }
+    const end = b.lastIndexOf(NL)
+    if (end < start) {
+      if (start < b.length) this.carry = b.slice(start)
       return
     }
-    this.lines(b, end + 1)
-    end++
-    if (end < b.length) this.carry = b.slice(end)
+    this.lines(b, start, end + 1)
+    if (end + 1 < b.length) this.carry = b.slice(end + 1)
   }
 
   /** Flushes the last line or record and the last batch. */
@@ -119,23 +157,36 @@ export class TraceParser {
       if (this.format === 'oracleGeneral') {
         throw new TraceError(`${this.name}: oracleGeneral trace ends with ${c.length} bytes of a partial 24-byte record (at byte ${this.bytes})`)
       }
-      this.lines(c, c.length)
+      this.lines(c, 0, c.length)
     }
     if (this.n) this.sink(this.out, this.n, this.writes)
     this.n = 0
   }
 
-  private records(b: Uint8Array, len: number): void {
-    const v = new DataView(b.buffer, b.byteOffset, len)
-    for (let o = 0; o < len; o += RECORD) this.emit(v.getUint32(o + 4, true) + v.getUint32(o + 8, true) * 4294967296, 0)
+  /** The records in b[from, to) (whole ones): each object id (bytes 4..11, little endian) into the batch. */
+  private records(b: Uint8Array, from: number, to: number): void {
+    const out = this.out, writes = this.writes
+    let n = this.n
+    for (let o = from; o < to; o += RECORD) {
+      const lo = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0
+      const hi = (b[o + 8] | (b[o + 9] << 8) | (b[o + 10] << 16) | (b[o + 11] << 24)) >>> 0
+      writes[n] = 0
+      out[n++] = hi * 4294967296 + lo
+      if (n === BATCH) {
+        this.sink(out, BATCH, writes)
+        n = 0
+      }
+    }
+    this.n = n
   }
 
   private text(b: Uint8Array, s: number, e: number): string {
     return new TextDecoder().decode(b.subarray(s, e)).replace(/\r$/, '')
   }
 
-  private lines(b: Uint8Array, len: number): void {
-    let s = 0
+  /** The lines in b[from, len) (the last may lack its newline). */
+  private lines(b: Uint8Array, from: number, len: number): void {
+    let s = from
     while (s < len) {
       let e = b.indexOf(NL, s)
       if (e < 0 || e >= len) e = len
