@@ -15,7 +15,7 @@ import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
 import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
-import { ext4_zero_eof_tail, file_read, file_write, file_write_shared_pages, grab_cache_page, page_errno, set_page_dirty } from './shmem.js'
+import { ext4_zero_eof_tail, file_read, file_read_into, file_write, file_write_shared_pages, grab_cache_page, page_errno, set_page_dirty } from './shmem.js'
 import { filemap_get_pages, filemap_read_done } from './filemap.js'
 import { folio_mark_accessed } from './swap.js'
 import { truncate_setsize } from './truncate.js'
@@ -52,10 +52,12 @@ function pos_num(pos: Loff): number {
 
 /**
  * Kernel: filemap_read(): bytes [pos, pos + count) of the file, batch by
- * batch through filemap_get_pages() (which reads ahead), each batch handed
- * to `copy` (bytes at a file position -> bytes it could copy). Returns the
- * bytes copied; stops early when copy falls short or memory runs out.
- * Leaves f_ra.prev_pos after the last byte copied.
+ * batch through filemap_get_pages() (which reads ahead), each page's part
+ * handed to `copy` (bytes at a file position -> bytes it could copy; the
+ * bytes are a view of one buffer the next page reuses, as the kernel copies
+ * each folio to the iterator in turn). Returns the bytes copied; stops early
+ * when copy falls short or memory runs out. Leaves f_ra.prev_pos after the
+ * last byte copied.
  */
 function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy: (pos: number, data: Uint8Array) => number): number {
   const mapping = file.f_mapping
@@ -63,6 +65,7 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy
   count = Math.min(count, s_maxbytes(mapping) - pos)
   let done = 0
   let last_pos = file.f_ra.prev_pos
+  const page = new Uint8Array(PAGE_SIZE)
   read: while (done < count && pos + done < mapping.i_size) {
     const p = pos + done
     const batch = filemap_get_pages(env, file, p, count - done)
@@ -75,7 +78,7 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy
       const from = Math.max(p, index * PAGE_SIZE)
       const to = Math.min(end, (index + 1) * PAGE_SIZE)
       if (to <= from) break read
-      const n = copy(from, file_read(env, mapping, from, to - from))
+      const n = copy(from, page.subarray(0, file_read_into(env, mapping, from, to - from, page)))
       done += n
       last_pos = pos + done
       if (n < to - from) break read
@@ -92,18 +95,12 @@ export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): 
   if (e) return e
   const pos = pos_num(lpos)
   if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count)
-  const parts: Uint8Array[] = []
-  filemap_read(env, file, pos, count, (_p, data) => {
-    parts.push(data)
+  const out = new Uint8Array(Math.max(0, Math.min(count, file.f_mapping.i_size - pos)))
+  const done = filemap_read(env, file, pos, count, (p, data) => {
+    out.set(data, p - pos)
     return data.length
   })
-  const out = new Uint8Array(parts.reduce((n, d) => n + d.length, 0))
-  let o = 0
-  for (const d of parts) {
-    out.set(d, o)
-    o += d.length
-  }
-  return out
+  return out.subarray(0, done)
 }
 
 /**
@@ -168,11 +165,12 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr:
   const total = Math.max(0, Math.min(pos + len, mapping.i_size) - pos)
   if (mapping.backing === 'shmem') {
     // shmem_file_read_iter(): page by page, no readahead
+    const page = new Uint8Array(PAGE_SIZE)
     let copied = 0
     for (let n = 0; copied < total; copied += n) {
       const p = pos + copied
       n = page_chunk(p, total - copied)
-      const left = copy_to_user(mm, uaddr + copied, file_read(mm.env, mapping, p, n))
+      const left = copy_to_user(mm, uaddr + copied, page.subarray(0, file_read_into(mm.env, mapping, p, n, page)))
       if (left) {
         copied += n - left
         break

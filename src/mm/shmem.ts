@@ -417,6 +417,16 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
   const end = Math.min(off + len, mapping.i_size)
   if (end <= off) return new Uint8Array(0)
   const out = new Uint8Array(end - off)
+  return out.subarray(0, file_read_into(env, mapping, off, end - off, out))
+}
+
+/**
+ * file_read() into `out` from its byte 0 (len <= out.length, [off, off+len)
+ * inside i_size): the bytes copied, fewer when a swapped-out tmpfs page
+ * cannot be read back (no memory).
+ */
+export function file_read_into(env: MmEnv, mapping: AddressSpace, off: number, len: number, out: Uint8Array): number {
+  const end = off + len
   for (let pos = off, n = 0; pos < end; pos += n) {
     const o = offset_in_page(pos)
     n = page_chunk(pos, end - pos)
@@ -425,11 +435,12 @@ export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: n
     if (entry !== undefined) {
       // shmem_file_read_iter() -> shmem_get_folio(SGP_READ): a swapped page is read back; without memory the read is short.
       pfn = shmem_swapin_folio(env, mapping, PFN_DOWN(pos), entry)
-      if (pfn < 0) return out.subarray(0, pos - off)
+      if (pfn < 0) return pos - off
     }
     if (pfn !== undefined) env.physmem.copy_out(pfn, o, out, pos - off, n)
+    else out.fill(0, pos - off, pos - off + n)
   }
-  return out
+  return len
 }
 
 /**
