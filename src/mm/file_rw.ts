@@ -65,7 +65,8 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy
   count = Math.min(count, s_maxbytes(mapping) - pos)
   let done = 0
   let last_pos = file.f_ra.prev_pos
-  const page = new Uint8Array(PAGE_SIZE)
+  // No page's part is longer than count (a one-byte read needs one byte, not a page).
+  const page = new Uint8Array(Math.min(PAGE_SIZE, count))
   read: while (done < count && pos + done < mapping.i_size) {
     const p = pos + done
     const batch = filemap_get_pages(env, file, p, count - done)

@@ -207,10 +207,12 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
     const path = `${dir}/${f.name}`
     const fd = p.sys_open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
     if (fd < 0) throw new ScenarioError(`create ${path}: ${errno_name(-fd)}`)
+    // The oracle's fill: byte i of the file is (i * 131 + seed * 17) & 0xff. PG * 131 is a
+    // multiple of 256, so every page holds the same bytes: one page, written f.pages times.
     const s17 = (f.seed * 17) & 0xff
+    const buf = new Uint8Array(PG)
+    for (let k = 0; k < PG; k++) buf[k] = (k * 131 + s17) & 0xff
     for (let pg = 0; pg < f.pages; pg++) {
-      const buf = new Uint8Array(PG)
-      for (let k = 0; k < PG; k++) buf[k] = ((pg * PG + k) * 131 + s17) & 0xff
       if (p.sys_pwrite(fd, buf, pg * PG) !== PG) throw new ScenarioError(`write ${path}`)
     }
     p.sys_fsync(fd)
