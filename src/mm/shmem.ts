@@ -20,7 +20,7 @@ import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type FileRaState, type MappingHost, type MmEnv, type ShmemSbInfo, type VmArea, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { PG_mappedtodisk, PG_swapbacked, PG_uptodate } from './page.js'
 import { NODE_STAT } from './vmstat.js'
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_ZERO } from './gfp.js'
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from './gfp.js'
 import { MEMCG_CACHE, MEMCG_SHMEM } from './memcontrol.js'
 import { folio_add_lru, folio_refault } from './swap.js'
 import { XaNodes } from './xarray.js'
@@ -34,6 +34,7 @@ import { swp_type } from './swap_h.js'
 import { PGMAJFAULT } from './vm_event_item.js'
 import { clear_page_dirty, folio_wait_writeback, mapping_wb, set_page_dirty } from './page_writeback.js'
 import { mpage_read_block } from './mpage.js'
+import { COST_NS } from '../hw/clock.js'
 
 /** The dirty-page calls moved to page_writeback.ts; many callers still import them from here. */
 export { clear_page_dirty, set_page_dirty }
@@ -315,7 +316,8 @@ export function shmem_partial_swap_usage(mapping: AddressSpace, first: number, l
  */
 export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: number): number {
   if (!shmem_inode_acct_blocks(mapping, 1)) return PAGE_ENOSPC
-  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0)
+  // filemap_alloc_folio(): not zeroed by the allocator; the read fills it, or it is zeroed below.
+  const pfn = env.alloc_pages(GFP_HIGHUSER_MOVABLE, 0)
   const fail = (): number => {
     if (pfn >= 0) put_page(env, pfn)
     shmem_inode_unacct_blocks(mapping, 1)
@@ -335,6 +337,10 @@ export function add_to_page_cache(env: MmEnv, mapping: AddressSpace, index: numb
     env.physmem.write_at(pfn, 0, block, 0, PAGE_SIZE)
     pages.set(pfn, PG_mappedtodisk)
     mpage_read_block(env, mapping, index, pfn)
+  } else {
+    // A hole or a page about to be written (ext4's folio_zero_segment / shmem's clear_highpage).
+    env.physmem.fill(pfn, 0)
+    env.clock.advance(COST_NS.clear_page)
   }
   pages.set(pfn, PG_uptodate)
   if (mapping.backing === 'shmem') {
