@@ -4,7 +4,9 @@
  * sends npm's own "> mmsim bench" banner to stderr) or
  * `npm run -s bench -- --json` print one JSON object and nothing else on
  * stdout. `--only boot,page_alloc,slab,vmalloc,addrspace,memory,vma,trace`
- * runs those groups of rows only.
+ * runs those groups of rows only. `--quick` times the page_alloc, slab,
+ * vmalloc and vma rows over a tenth of their usual windows: a smoke run that
+ * proves the bench and its output in a second or two, with noisier numbers.
  *
  *  - boot time and host RSS for 1 GiB, 16 GiB and 64 GiB machines (each in
  *    its own process);
@@ -62,9 +64,11 @@ for (const g of only) {
   }
 }
 const want = (g: (typeof GROUPS)[number]): boolean => only.includes(g)
+/** --quick: the timed windows below shrink to a tenth (a smoke run; the numbers are noisier). */
+const scale = process.argv.includes('--quick') ? 0.1 : 1
 const metrics: Record<string, number> = {}
 
-function rate(fn: (n: number) => void, min_ms = 300): number {
+function rate(fn: (n: number) => void, min_ms = 300 * scale): number {
   let n = 1000
   for (;;) {
     const t0 = performance.now()
@@ -114,14 +118,14 @@ if (want('page_alloc')) {
 }
 
 if (want('slab')) {
-  metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5))
+  metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5 * scale))
   metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
 }
 
 if (want('vmalloc')) {
-  metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3))
-  metrics.pte_map_per_s = Math.round(bench_pte_map(0.3))
-  metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3))
+  metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3 * scale))
+  metrics.pte_map_per_s = Math.round(bench_pte_map(0.3 * scale))
+  metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3 * scale))
 }
 
 // Address spaces: mmsim's simulated faults and mmap/munmap beside the real kernel's.
@@ -142,7 +146,7 @@ if (want('addrspace')) {
 
 // Cold faults as resident memory grows, fork + COW, and cost against the number of VMAs.
 if (want('memory')) memory_rows(metrics)
-if (want('vma')) vma_rows(metrics)
+if (want('vma')) vma_rows(metrics, 300 * scale)
 
 // Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
 if (want('reclaim')) reclaim_rows(metrics)

@@ -505,6 +505,7 @@ export class Machine {
         return cur === null || cred_capable(cur.cred, cap)
       },
       is_system_ram: (pfn) => this.pfn_present(pfn),
+      system_ram_in: (first, end) => this.pfn_present_in(first, end),
       nr_frames: this.page_alloc.pages.nr,
       high_memory: this.page_alloc.max_low_pfn * 4096,
       max_phys: this.arch.max_phys,
@@ -812,7 +813,17 @@ export class Machine {
   /** Whether a PFN is backed by RAM (not a hole in the memory map). */
   pfn_present(pfn: number): boolean {
     const pa = pfn * 4096
-    return this.boot.memblock.memory.some((r) => pa >= r.base && pa < r.end)
+    // (a loop, not some(): the checkers and /dev/mem ask per frame)
+    for (const r of this.boot.memblock.memory) if (pa >= r.base && pa < r.end) return true
+    return false
+  }
+
+  /** pfn_present() for some pfn of [first, end): a range's pfns p with base <= p * 4096 < end meet it. */
+  pfn_present_in(first: number, end: number): boolean {
+    for (const r of this.boot.memblock.memory) {
+      if (Math.max(first, Math.ceil(r.base / 4096)) < Math.min(end, Math.ceil(r.end / 4096))) return true
+    }
+    return false
   }
 
   /**

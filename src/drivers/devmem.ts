@@ -45,6 +45,8 @@ export interface DevmemHost {
   capable(cap: number): boolean
   /** The pfn is in a System RAM range of the e820 map. */
   is_system_ram(pfn: number): boolean
+  /** is_system_ram() holds for some pfn of [first, end). */
+  system_ram_in(first: number, end: number): boolean
   /** Frames the simulated hardware backs (RAM and the holes between, below the last RAM frame). */
   readonly nr_frames: number
   /** __pa(high_memory): the end of the direct map of RAM. */
@@ -87,6 +89,23 @@ export function devmem_is_allowed(h: DevmemHost, pfn: number): 0 | 1 | 2 {
   // after the RAM test: System RAM is itself a busy resource
   if (h.iomem.iomem_is_exclusive(pfn * PAGE_SIZE)) return pfn < 256 ? 1 : 0
   return 1
+}
+
+/**
+ * Kernel: range_is_allowed() (drivers/char/mem.c): devmem_is_allowed() for
+ * every page of [pfn, pfn + n). Answered per range, not per page (a mapping
+ * can be millions of pages): below 256 every page is allowed (1 or 2);
+ * from 256 up a page is refused exactly when it is System RAM or inside an
+ * exclusive claim, so the range is allowed when neither meets its part
+ * from 256 up.
+ */
+export function range_is_allowed(h: DevmemHost, pfn: number, n: number): boolean {
+  if (!h.strict_devmem) return true
+  const first = Math.max(pfn, 256)
+  const end = pfn + n
+  if (first >= end) return true
+  if (h.system_ram_in(first, end)) return false
+  return !h.iomem.exclusive_in(first * PAGE_SIZE, end * PAGE_SIZE)
 }
 
 /**
@@ -181,9 +200,7 @@ export function devmem_fops(h: DevmemHost): FileOperations {
       if (offset + size - 1 >= 2 ** 64) return -EINVAL
       // valid_mmap_phys_addr_range(): within the CPU's physical address bits
       if (offset + size > h.max_phys) return -EINVAL
-      for (let pfn = vma.vm_pgoff; pfn < vma.vm_pgoff + size / PAGE_SIZE; pfn++) {
-        if (!devmem_is_allowed(h, pfn)) return -EPERM
-      }
+      if (!range_is_allowed(h, vma.vm_pgoff, size / PAGE_SIZE)) return -EPERM
       if (vma.vm_pgoff + size / PAGE_SIZE > h.nr_frames) return -EINVAL
       vma.vm_ops = mmap_mem_ops
       if (remap_pfn_range(vma, vma.vm_start, vma.vm_pgoff, size)) return -EAGAIN

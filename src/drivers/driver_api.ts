@@ -44,7 +44,7 @@ import * as R from '../mm/remap.js'
 import { get_user_pages } from '../mm/gup.js'
 import { IORESOURCE_EXCLUSIVE } from '../mm/resource.js'
 import type { DriverMmapCheck } from './mmap_check.js'
-import { devmem_is_allowed, security_locked_down_dev_mem, type DevmemHost } from './devmem.js'
+import { devmem_is_allowed, range_is_allowed, security_locked_down_dev_mem, type DevmemHost } from './devmem.js'
 import { E_SLEEPING, WaitQueueHead } from '../include/wait.js'
 import type { File, PollTable } from '../fs/fs.js'
 import { poll_wait } from '../fs/select.js'
@@ -290,6 +290,10 @@ export class DriverKernel {
    */
   devmem_is_allowed(pfn: number): 0 | 1 | 2 {
     return devmem_is_allowed(this.h.devmem, pfn)
+  }
+  /** Kernel: range_is_allowed(): devmem_is_allowed() for every page of [pfn, pfn + n), asked once. */
+  range_is_allowed(pfn: number, n: number): boolean {
+    return range_is_allowed(this.h.devmem, pfn, n)
   }
   /** Kernel: security_locked_down(LOCKDOWN_DEV_MEM): 0, or -EPERM (logged) under lockdown. */
   security_locked_down_dev_mem(): number {

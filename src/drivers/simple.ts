@@ -68,7 +68,7 @@ export function simple_module(): KernelModule {
         /** Kernel: simple_remap_mmap(). */
         mmap(_filp, vma) {
           const pages = (vma.vm_end - vma.vm_start) / PAGE_SIZE
-          for (let i = 0; i < pages; i++) if (!k.devmem_is_allowed(vma.vm_pgoff + i)) return -EPERM
+          if (!k.range_is_allowed(vma.vm_pgoff, pages)) return -EPERM
           if (k.remap_pfn_range(vma, vma.vm_start, vma.vm_pgoff, vma.vm_end - vma.vm_start)) return -EAGAIN
           vma.vm_ops = remap_vm_ops
           remap_vm_ops.open?.(vma)

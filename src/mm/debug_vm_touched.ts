@@ -100,7 +100,8 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
     if (seen.has(t)) continue
     seen.add(t)
     // Every block that could contain t: its head is t rounded down to the block's order.
-    const states: string[] = []
+    // (Counted here; block_states() names them only for the message.)
+    let states = 0
     let free_head = -1
     let free_order = 0
     let alloc_head = -1
@@ -108,20 +109,20 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
       const h = t - (t % (1 << o))
       if (p.page_type[h] === PGTY_buddy && p.order[h] === o) {
-        states.push(`free order ${o} at ${hex(h)}`)
+        states++
         free_head = h
         free_order = o
       }
-      if (pcp_blocks.get(h) === o) states.push(`pcp order ${o} at ${hex(h)}`)
+      if (pcp_blocks.get(h) === o) states++
       if (p.owner_order[h] === o + 1) {
-        states.push(`allocated order ${o} at ${hex(h)}`)
+        states++
         alloc_head = h
         alloc_order = o
       }
     }
-    if (states.length === 0 && (p.flags[t] & (1 << PG_reserved) || !present(t))) continue
-    if (states.length === 0) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in no state (leaked: refcount ${p._refcount[t]})`)
-    if (states.length > 1) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in ${states.join(' and ')}`)
+    if (states === 0 && (p.flags[t] & (1 << PG_reserved) || !present(t))) continue
+    if (states === 0) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in no state (leaked: refcount ${p._refcount[t]})`)
+    if (states > 1) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in ${block_states(alloc, pcp_blocks, t).join(' and ')}`)
     if (free_head >= 0) check_free_block(alloc, free_head, free_order)
     if (alloc_head >= 0) {
       if (p._refcount[alloc_head] <= 0 && !(p.flags[alloc_head] & (1 << PG_reserved)) && !alloc.bad_page_leaks.has(alloc_head)) {
@@ -132,6 +133,19 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
       }
     }
   }
+}
+
+/** The blocks holding frame t, named as check_page_alloc_touched() counts them (the order of its loop). */
+function block_states(alloc: PageAllocator, pcp_blocks: ReadonlyMap<number, number>, t: number): string[] {
+  const p = alloc.pages
+  const states: string[] = []
+  for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
+    const h = t - (t % (1 << o))
+    if (p.page_type[h] === PGTY_buddy && p.order[h] === o) states.push(`free order ${o} at ${hex(h)}`)
+    if (pcp_blocks.get(h) === o) states.push(`pcp order ${o} at ${hex(h)}`)
+    if (p.owner_order[h] === o + 1) states.push(`allocated order ${o} at ${hex(h)}`)
+  }
+  return states
 }
 
 /** A free block's own invariants (see the file comment). */

@@ -14,7 +14,9 @@
  * the tree (EBUSY on overlap with another busy one);
  * request_mem_region_exclusive() also marks it IORESOURCE_EXCLUSIVE.
  *
- * /dev/mem asks iomem_is_exclusive() for each page (devmem_is_allowed): a
+ * /dev/mem asks iomem_is_exclusive() for each page it reads or writes
+ * (devmem_is_allowed), and exclusive_in() once for a whole mmap
+ * (range_is_allowed): a
  * page inside an exclusive claim, or inside any busy one when the kernel
  * is built with CONFIG_IO_STRICT_DEVMEM, is refused above 1 MiB.
  * `iomem=relaxed` turns those checks off. With CONFIG_IO_STRICT_DEVMEM a
@@ -166,11 +168,18 @@ export class IomemResource {
    * CONFIG_IO_STRICT_DEVMEM). Never with iomem=relaxed.
    */
   iomem_is_exclusive(addr: number): boolean {
-    if (!this.opts.strict_iomem_checks) return false
     const start = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE
-    const end = start + PAGE_SIZE
-    // /dev/mem asks once per page of a mapping (up to millions): the tree walk's answer is kept
-    // as the list of exclusive ranges until the tree changes
+    return this.exclusive_in(start, start + PAGE_SIZE)
+  }
+
+  /**
+   * iomem_is_exclusive() for some page of [start, end) (page-aligned bytes):
+   * /dev/mem's range_is_allowed() asks once per mapping instead of once per page.
+   */
+  exclusive_in(start: number, end: number): boolean {
+    if (!this.opts.strict_iomem_checks) return false
+    // /dev/mem asks once per page of a read or write (up to millions): the tree walk's answer is
+    // kept as the list of exclusive ranges until the tree changes
     const excl = (this.exclusive ??= this.exclusive_ranges())
     for (const p of excl) if (p.start < end && p.end >= start) return true
     return false

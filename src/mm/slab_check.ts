@@ -31,19 +31,20 @@ export function check_slab(sa: SlabAllocator): void {
   const pa = sa.pa
   const pages = pa.pages
   const acct = { reclaimable: 0, unreclaimable: 0 }
-  const caches = new Set(sa.slab_caches)
+  // (slab_caches is searched in place: building a Set of it after every call cost more than the searches)
+  const caches = sa.slab_caches
   if (sa.backend instanceof Slub) {
     const b = sa.backend
     const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct)
     for (const [s, slabs] of per_cache) {
-      if (!caches.has(s)) bug(`slab of unknown cache ${s.name}`)
+      if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
       check_slub_cache(b, s, slabs)
     }
     for (const s of caches) if (!per_cache.has(s as SlubCache)) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
     const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct)
-    for (const c of caches) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
+    for (const c of new Set(caches)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
     if (pages.page_type[pfn] !== PGTY_large_kmalloc) bug(`large kmalloc 0x${pfn.toString(16)} is not PGTY_large_kmalloc`)
@@ -84,21 +85,33 @@ function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id
  */
 function walk(b: Slub, s: SlubCache, slab: Slab, head: number, seen: Uint8Array, cpu: number): number {
   if (!head) return 0
-  const what = (): string => (cpu < 0 ? 'the slab freelist' : `cpu ${cpu} freelist`)
   let n = 0
   for (let p = head; p; p = get_freepointer(b.env.mem, s, p)) {
     const i = slab.obj_to_index(p)
-    if (i < 0) bug(`${s.name}: ${what()} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
+    if (i < 0) bug(`${s.name}: ${what(cpu)} of slab 0x${slab.pfn.toString(16)} holds ${b.env.mem.p(p)}, not an object of the slab`)
     if (seen[i]) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on a freelist twice`)
-    if (slab.state[i] !== OBJ_FREE) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what()} but ${slab.state[i] === OBJ_ALLOCATED ? 'allocated' : 'leaked'}`)
+    if (slab.state[i] !== OBJ_FREE) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} is on ${what(cpu)} but ${slab.state[i] === OBJ_ALLOCATED ? 'allocated' : 'leaked'}`)
     seen[i] = 1
     n++
   }
   return n
 }
 
+/** walk()'s name for a freelist in messages. */
+function what(cpu: number): string {
+  return cpu < 0 ? 'the slab freelist' : `cpu ${cpu} freelist`
+}
+
+/**
+ * walk()'s marks for the objects of the slab being checked: one buffer,
+ * cleared before each slab, instead of a new array per slab after every call.
+ */
+let seen_scratch = new Uint8Array(256)
+
 /** What slab_set() gives for an empty list (never written to). */
 const NO_SLABS: ReadonlySet<Slab> = new Set<Slab>()
+/** The sheaved objects of a cache without sheaves (never written to). */
+const NO_OBJECTS: Set<number> = new Set<number>()
 
 /** The slabs of a node list, walked through the intrusive links (what its iterator yields, without a generator). */
 function slab_set(l: SlabList): ReadonlySet<Slab> {
@@ -132,7 +145,7 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
   }
   // Objects parked in per-cpu sheaves and barn sheaves: allocated for their slab, OBJ_IN_SHEAF, in one sheaf only.
   // (Visited in this order: each CPU's main then spare sheaf, the barn's full sheaves, its empty ones.)
-  const in_sheaf = new Set<number>()
+  const in_sheaf = s.cpu_sheaves || s.barn ? new Set<number>() : NO_OBJECTS
   const visit = (sh: SlabSheaf): void => {
     if (sh.size > s.sheaf_capacity) bug(`${s.name}: sheaf holds ${sh.size} > capacity ${s.sheaf_capacity}`)
     for (const o of sh.objects) {
@@ -140,14 +153,18 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
       in_sheaf.add(o)
     }
   }
-  for (const p of s.cpu_sheaves ?? []) {
-    visit(p.main)
-    if (p.spare) visit(p.spare)
+  if (s.cpu_sheaves) {
+    for (const p of s.cpu_sheaves) {
+      visit(p.main)
+      if (p.spare) visit(p.spare)
+    }
   }
-  for (const sh of s.barn?.sheaves_full ?? []) visit(sh)
-  for (const sh of s.barn?.sheaves_empty ?? []) visit(sh)
+  if (s.barn) {
+    for (const sh of s.barn.sheaves_full) visit(sh)
+    for (const sh of s.barn.sheaves_empty) visit(sh)
+  }
   const any_in_sheaf = in_sheaf.size > 0
-  for (const sh of s.barn?.sheaves_empty ?? []) if (sh.size) bug(`${s.name}: a barn empty sheaf holds objects`)
+  if (s.barn) for (const sh of s.barn.sheaves_empty) if (sh.size) bug(`${s.name}: a barn empty sheaf holds objects`)
   let sheaf_seen = 0
   const on_partial = slab_set(n.partial)
   const on_full = slab_set(n.full)
@@ -155,19 +172,23 @@ function check_slub_cache(b: Slub, s: SlubCache, slabs: Slab[]): void {
   let total = 0
   for (const slab of slabs) {
     total += slab.objects
-    const seen = new Uint8Array(slab.objects)
+    if (seen_scratch.length < slab.objects) seen_scratch = new Uint8Array(slab.objects)
+    const seen = seen_scratch
+    seen.fill(0, 0, slab.objects)
     const on_slab_list = walk(b, s, slab, slab.freelist, seen, -1)
     let free = on_slab_list
     const cpu = cpu_of?.get(slab)
     if (cpu !== undefined) free += walk(b, s, slab, s.cpu_slab[cpu].freelist, seen, cpu)
     let allocated = 0
     const state = slab.state
+    const obj0 = slab.obj(0)
+    const size = slab.cache.size
     for (let i = 0; i < slab.objects; i++) {
       const st = state[i]
       if (st === OBJ_FREE && !seen[i]) bug(`${s.name}: free object ${i} of slab 0x${slab.pfn.toString(16)} is on no freelist`)
       if (st !== OBJ_FREE) allocated++
-      // (no sheaf holds anything: the object must just not be OBJ_IN_SHEAF)
-      if ((st === OBJ_IN_SHEAF) !== (any_in_sheaf && in_sheaf.has(slab.obj(i)))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${st} disagrees with the sheaves`)
+      // (no sheaf holds anything: the object must just not be OBJ_IN_SHEAF; obj0 + i * size is slab.obj(i))
+      if ((st === OBJ_IN_SHEAF) !== (any_in_sheaf && in_sheaf.has(obj0 + i * size))) bug(`${s.name}: object ${i} of slab 0x${slab.pfn.toString(16)} state ${st} disagrees with the sheaves`)
       if (st === OBJ_IN_SHEAF) sheaf_seen++
     }
     if (allocated + free !== slab.objects) bug(`${s.name}: slab 0x${slab.pfn.toString(16)} objects do not add up`)

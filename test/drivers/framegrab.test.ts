@@ -6,7 +6,7 @@
  * stop, query and grab; read(2) and poll wait for a new frame.
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 import { ErrnoError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_NONBLOCK, O_RDONLY } from '../../src/include/uapi/fcntl.js'
@@ -14,7 +14,7 @@ import { POLLIN, POLLRDNORM } from '../../src/include/uapi/poll.js'
 import { FG_IOC_GRAB, FG_IOC_QFRAME, FG_IOC_START, FG_IOC_STOP, fg_pixel, framegrab_module } from '../../src/drivers/framegrab.js'
 
 const PG = 4096
-const frame = (n: number, len: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => fg_pixel(n, i))
+const frame = (n: number, len: number): Uint8Array => fill_bytes(len, (i) => fg_pixel(n, i))
 
 function setup(ram = '64M') {
   const m = boot({ ram, strict_devmem: false })

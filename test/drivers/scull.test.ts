@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest'
 import { fc } from '@fast-check/vitest'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
 import { ErrnoError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
@@ -25,7 +25,7 @@ function setup(opts: { uid?: number; params?: Record<string, number> } = {}): { 
   return { m, p, buf }
 }
 
-const bytes = (n: number, seed = 1): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff)
+const bytes = (n: number, seed = 1): Uint8Array => fill_bytes(n, (i) => (i * 7 + seed) & 0xff)
 
 describe('ioctl encoding', () => {
   it('has the bit layout of asm-generic/ioctl.h and scull\'s numbers', () => {

@@ -4,7 +4,7 @@
  * machine preset, which loads the book's modules with its parameters.
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDONLY, O_RDWR, O_WRONLY, SEEK_SET } from '../../src/include/uapi/fcntl.js'
 import { ENODEV } from '../../src/include/errno.js'
@@ -26,7 +26,7 @@ describe('scullc', () => {
     expect(slabinfo_line(m.proc('/proc/slabinfo'), 'scullc')!.slice(0, 3)).toEqual([0, 0, 4032])
     const p = m.spawn({ name: 'p', uid: 0 })
     const buf = p.mmap(0, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
-    const data = Uint8Array.from({ length: 10000 }, (_, i) => (i * 11) & 0xff)
+    const data = fill_bytes(10000, (i) => (i * 11) & 0xff)
     p.store(buf, data)
     const w = p.open('/dev/scullc0', O_WRONLY)
     const got: number[] = []

@@ -6,7 +6,7 @@
  * wrote through its kernel address read back through the mapping.
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
 import { type ErrnoError, SignalError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
@@ -27,7 +27,7 @@ function setup(params: Record<string, number> = {}): { m: Machine; p: Process; b
   return { m, p, buf, drv, dev: () => drv().devices[0] }
 }
 
-const pattern = (n: number, seed = 3): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff)
+const pattern = (n: number, seed = 3): Uint8Array => fill_bytes(n, (i) => (i * 13 + seed) & 0xff)
 
 /** Write `data` to /dev/scullp0 from p (one quantum per call, as the driver takes it). */
 function fill(p: Process, buf: number, data: Uint8Array): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MADV_PAGEOUT, MAP_PRIVATE, MAP_SHARED, MS_SYNC, O_CREAT, O_RDWR, PROT_READ, PROT_WRITE } from '../../src/index.js'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 
 /**
  * A disk file's data survives its page cache: writeback puts the bytes on the simulated disk,
@@ -8,7 +8,7 @@ import { boot } from '../helpers.js'
  * from the disk. Before, writeback only cleared PG_dirty and the page read back was zeros.
  */
 describe('ext4 writeback keeps the data', () => {
-  const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff)
+  const bytes = (n: number, seed: number): Uint8Array => fill_bytes(n, (i) => (i * 7 + seed) & 0xff)
 
   it('pwrite, fsync, MADV_PAGEOUT of a mapping, pread returns the data', () => {
     const m = boot()

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, type Machine, type Process } from '../../src/index.js'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 
 interface ReadCase { read: number; chunk: number; stride: number; runs: number[][] }
 interface WriteCase { write_fsync: number; runs: number[][] }
@@ -21,7 +21,7 @@ const recorded = readFileSync(new URL('../fixtures/probes/diskstats.txt', import
   .map((l) => JSON.parse(l) as ReadCase | WriteCase | FsyncCase | { note: string })
 
 const vda = (m: Machine): number[] => m.proc('/sys/block/vda/stat').trim().split(/\s+/).map(Number)
-const bytes = (n: number, seed = 7): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255)
+const bytes = (n: number, seed = 7): Uint8Array => fill_bytes(n, (i) => (i * 31 + seed) & 255)
 
 /** A file of `size` bytes on the disk, written back and dropped from the cache: the probe's setup. */
 function cold_file(m: Machine, p: Process, size: number): number {

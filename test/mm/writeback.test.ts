@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { MAP_SHARED, O_CREAT, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, PROT_READ, PROT_WRITE, type Machine, type Process } from '../../src/index.js'
 import { global_dirty_limits } from '../../src/mm/page_writeback.js'
 import { dirty_freerun_ceiling, dirty_poll_interval, pos_ratio_polynom } from '../../src/mm/page_writeback_throttle.js'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 
 const SEC = 1_000_000_000
 const defaults = { dirty_ratio: 20, dirty_bytes: 0, dirty_background_ratio: 10, dirty_background_bytes: 0 }
@@ -22,7 +22,7 @@ function vmstat(m: Machine): Record<string, number> {
 function meminfo_kb(m: Machine, key: string): number {
   return Number(new RegExp(`^${key}: +(\\d+) kB$`, 'm').exec(m.proc('/proc/meminfo'))?.[1])
 }
-const bytes = (n: number, seed = 5): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 255)
+const bytes = (n: number, seed = 5): Uint8Array => fill_bytes(n, (i) => (i * 13 + seed) & 255)
 
 /** A file of `pages` dirty pages written at the current time. */
 function dirty_file(p: Process, path: string, pages: number, seed = 5): number {
