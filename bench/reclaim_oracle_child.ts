@@ -2,7 +2,7 @@
  * The reclaim oracle's scenarios as a rate (issue 8: the simulated
  * machine's pgsteal rate beside the real kernel's): `node
  * dist/bench/reclaim_oracle_child.js` replays every recorded scenario in
- * test/fixtures/reclaim (public and generated) and prints one JSON object:
+ * test/fixtures/reclaim (public, generated and extra) and prints one JSON object:
  * for the simulator, pages reclaimed (pgsteal_file + pgsteal_anon of its
  * final dump) per second of wall time of each replay (machine boot, set-up
  * and ops, as roracle's wall time covers its set-up and ops); for the real
@@ -34,7 +34,7 @@ let real_pages = 0
 let real_s = 0
 let timed_sim_s = 0
 const per: number[] = []
-for (const [dir, prefix] of [['', 'p'], ['generated/', '']] as const) {
+for (const [dir, prefix] of [['', 'p'], ['generated/', ''], ['extra/', '']] as const) {
   for (const name of readdirSync(`${root}${dir}scenarios`).filter((f) => f.endsWith('.json')).sort()) {
     const text = readFileSync(`${root}${dir}scenarios/${name}`, 'utf8')
     const t0 = performance.now()

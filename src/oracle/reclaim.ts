@@ -200,7 +200,9 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
   const ss = host.memcg
   const vm = host.vmstat
   const p = host.spawn('roracle')
-  p.run_on(1)
+  // The controller (CPU 0) makes the files; the worker (CPU 1) then sets up its mappings. What
+  // the files' set-up frees after an RCU grace period goes back to CPU 0's stocks, not the worker's.
+  p.run_on(0)
   // mmsim's one disk filesystem; its read_ahead_kb is the machine's (0 for "nora").
   const dir = '/var/tmp/ro.000001'
   // The oracle's machine is a busy one: its root group holds a large active page cache, the
@@ -229,6 +231,7 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
     f.fd = fd
   }
   // The worker's set-up (w_setup): the sync pages, then each mapping with its page tables.
+  p.run_on(1)
   const drain_page = p.mmap(0, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS)
   const zero = p.mmap(0, ZERO_FAULTS * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS)
   p.load(zero, 1)

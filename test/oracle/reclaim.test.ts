@@ -72,3 +72,28 @@ function suite(title: string, dir: URL, count: number): void {
 
 suite('reclaim oracle: mmsim evicts the pages Linux evicts (public scenarios)', ROOT, 12)
 suite('reclaim oracle: generated scenarios recorded on 6.18.44', new URL('generated/', ROOT), 98)
+
+/**
+ * extra/: 172 more generated scenarios recorded the same way (seeds
+ * 1025-1100, 2017-2066, 3041-3110 not in generated/), kept out of the
+ * default run for its time (about 40 s). MMSIM_RECLAIM_EXTRA=1 replays them
+ * all; the test fails when fewer agree exactly than did when they were
+ * recorded (169: m3074 and m3110, recordings the kernel repeated in only
+ * 2 of 3 runs, differ after an RCU grace period's uncharge; z2054 reclaims
+ * about 35 anon pages less than Linux with zram swap, as z2013 does).
+ */
+describe.runIf(process.env.MMSIM_RECLAIM_EXTRA)('reclaim oracle: the extra recorded scenarios', () => {
+  const dir = new URL('extra/', ROOT)
+  it('agree exactly in at least 169 of 172', () => {
+    const names = readdirSync(new URL('scenarios/', dir)).filter((n) => n.endsWith('.json')).sort()
+    expect(names.length).toBe(172)
+    const differ: string[] = []
+    for (const name of names) {
+      const got = JSON.parse(replay_text(readFileSync(new URL(`scenarios/${name}`, dir), 'utf8'))) as Result
+      const want = JSON.parse(readFileSync(new URL(`expected/${name}`, dir), 'utf8')) as Result
+      const same = JSON.stringify([got.results, got.dumps, got.check]) === JSON.stringify([want.results, want.dumps, want.check])
+      if (!same) differ.push(name)
+    }
+    expect(names.length - differ.length, `differ: ${differ.join(' ')}`).toBeGreaterThanOrEqual(169)
+  }, 600_000)
+})
