@@ -33,8 +33,11 @@
  *
  * Then issue 8's reclaim rows (bench/reclaim_rows.ts): pages reclaimed per
  * CPU second under a streaming read through a memory cgroup smaller than
- * the file, beside the real kernel (bench/reclaim_bench.c, root and cgroup
- * v1 only), and under anonymous pressure with zram swap.
+ * the file and under anonymous pressure with zram swap, each beside the real
+ * kernel (bench/reclaim_bench.c, root and cgroup v1 only; the anonymous one
+ * switches zram swap on for its run only, with the reclaim oracle's
+ * setup.sh), and pgsteal per second of wall time on the reclaim oracle's
+ * recorded scenarios beside the recorded real times.
  *
  * Then issue 8's trace rows (bench/trace.ts): references per second of
  * `mmsim trace`'s lru, fifo, clock and opt and their ratio to the lru-cache
@@ -149,7 +152,10 @@ if (want('memory')) memory_rows(metrics)
 if (want('vma')) vma_rows(metrics, 300 * scale)
 
 // Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
-if (want('reclaim')) reclaim_rows(metrics)
+if (want('reclaim')) {
+  const reclaim_note = reclaim_rows(metrics)
+  if (!json && reclaim_note) console.log(`reclaim rows: ${reclaim_note}`)
+}
 if (want('trace')) {
   const trace_note = await trace_rows(metrics)
   if (!json) console.log(`trace rows: ${trace_note}`)

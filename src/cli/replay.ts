@@ -44,6 +44,10 @@ function reclaim_text(text: string, opts: MachineOptions): string {
     vmstat: m.vmstat,
     kernel_release: KERNEL_RELEASE,
     flush_tlb_mm: (mm) => m.mm_env.flush_tlb_mm(mm),
+    elapse: (ns) => {
+      m.clock.advance(ns)
+      m.clock.run_timers()
+    },
     swap: s.swap,
   })
   m.check()

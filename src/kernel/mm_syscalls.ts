@@ -9,6 +9,7 @@
  * in the buddy allocator; vm_committed_as (meminfo's Committed_AS) is a
  * plain field of the env, which the machine reads.
  */
+import { Rcu } from './rcu.js'
 import { PAGE_SIZE } from '../include/page_types.js'
 import { offset_in_page } from '../include/wide.js'
 import { calculate_totalreserve_pages, global_dirtyable_memory } from '../mm/page_writeback.js'
@@ -155,6 +156,13 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
   h.pages.set(h.zero_pfn, PG_reserved)
   if (h.pages._refcount[h.zero_pfn] < 1) h.pages._refcount[h.zero_pfn] = 1
   const warned = new Set<string>()
+  // Callbacks run on the CPU that queued them: a freed object goes back to that CPU's memcg object stock.
+  const rcu = new Rcu(h.clock, (cpu, fn) => {
+    const was = h.memcg.cpu
+    h.memcg.cpu = cpu
+    fn()
+    h.memcg.cpu = was
+  })
   // vm_area_alloc() / anon_vma_alloc() / mm_alloc(): the objects cost slab memory; each keeps its address.
   // kswapd reads the zones and the allocator's watermark test.
   const pa = h.page_alloc
@@ -198,6 +206,7 @@ export function make_mm_env(h: MmHost, objs: KernelObjects, tlb: TlbFlush): MmEn
     swap: new SwapState(h.cpus, () => h.mmu.this_cpu, (level, text) => (level <= 3 ? h.printk.pr_err(text) : level === 4 ? h.printk.pr_warn(text) : h.printk.pr_info(text))),
     kmem_alloc: (cache, gfp) => objs.alloc(cache, undefined, gfp),
     kmem_free: (cache, obj) => objs.free(cache, undefined, obj),
+    call_rcu: (fn) => rcu.call_rcu(h.memcg.cpu, fn),
     flush_tlb_range: (mm, start, end, freed_tables) => tlb.flush_tlb_mm_range(mm, start, end, freed_tables === true),
     flush_tlb_mm: (mm) => tlb.flush_tlb_mm(mm),
     mmu_translate: translate_on(tlb),

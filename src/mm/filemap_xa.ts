@@ -25,8 +25,25 @@ function xa_node_alloc(env: MmEnv, gfp: number): XaNode | null {
   return { count: 0, obj, memcg: memcg.id }
 }
 
-/** Kernel: xa_node_free(): back to the slab, uncharged from the group that paid. */
+/**
+ * Kernel: xa_node_free(): an unlinked node is freed after an RCU grace
+ * period (radix_tree_node_rcu_free()), since lockless page-cache lookups may
+ * still walk it: until then it stays in the slab and charged to the group
+ * that paid, whose object stock (on the CPU that freed it) takes it back then.
+ */
 function xa_node_free(env: MmEnv, node: XaNode): void {
+  env.call_rcu(() => {
+    const memcg = env.memcg.by_id.get(node.memcg) ?? env.memcg.root
+    env.memcg.obj_cgroup_uncharge(memcg, XA_NODE_SIZE)
+    env.kmem_free('radix_tree_node', node.obj)
+  })
+}
+
+/**
+ * Kernel: xas_destroy(): a node never linked into the tree (an unused
+ * preallocation, or one a failed store made) is freed at once: nobody can see it.
+ */
+function xa_node_destroy(env: MmEnv, node: XaNode): void {
   const memcg = env.memcg.by_id.get(node.memcg) ?? env.memcg.root
   env.memcg.obj_cgroup_uncharge(memcg, XA_NODE_SIZE)
   env.kmem_free('radix_tree_node', node.obj)
@@ -45,7 +62,7 @@ class StoreAlloc implements XaNodeAlloc {
     return xa_node_alloc(this.env, GFP_NOWAIT)
   }
   free(node: XaNode): void {
-    xa_node_free(this.env, node)
+    xa_node_destroy(this.env, node)
   }
 }
 

@@ -435,6 +435,17 @@ export class MemcgSubsys {
   }
 
   /**
+   * Kernel: obj_cgroup_uncharge_pages(): whole pages an object stock gives
+   * back leave kmem but go to this CPU's charge stock (refill_stock), so the
+   * group's usage stays until the stock drains or is used again.
+   */
+  private obj_cgroup_uncharge_pages(memcg: MemCgroup, nr_pages: number): void {
+    if (memcg.is_root) return this.uncharge_kmem_pages(memcg, nr_pages)
+    memcg.kmem.uncharge(nr_pages)
+    this.refill_stock(memcg, nr_pages)
+  }
+
+  /**
    * Kernel: __memcg_kmem_charge_page(): a kernel page (a user page table)
    * charged to the running task's group; the root group pays nothing.
    */
@@ -486,7 +497,7 @@ export class MemcgSubsys {
     if (allow_uncharge && s.nr_bytes > PAGE_SIZE) {
       const nr_pages = Math.floor(s.nr_bytes / PAGE_SIZE)
       s.nr_bytes %= PAGE_SIZE
-      this.uncharge_kmem_pages(memcg, nr_pages)
+      this.obj_cgroup_uncharge_pages(memcg, nr_pages)
     }
   }
 

@@ -513,6 +513,11 @@ export interface MmEnv {
   kmem_alloc(cache: string, gfp?: number): number
   kmem_free(cache: string, obj: number): void
   /**
+   * Kernel: call_rcu(): `fn` runs on this CPU once a grace period has
+   * passed (src/kernel/rcu.ts), for objects RCU readers may still hold.
+   */
+  call_rcu(fn: () => void): void
+  /**
    * Kernel: flush_tlb_range(): flush [start,end) of mm on every CPU;
    * `freed_tables`: page tables were freed too (lazy CPUs and
    * paging-structure caches must drop them).

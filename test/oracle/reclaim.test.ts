@@ -2,8 +2,10 @@
  * The reclaim oracle (test/fixtures/reclaim: scenarios and what Linux
  * 6.18.44 evicted under a cgroup-v1 limit, recorded with the reclaim
  * oracle): the 12 public scenarios, and generated/ (gen_reclaim.py seeds
- * 1001-1024 without swap and 2001-2016 with zram swap, recorded on this
- * project's machine). mmsim's replay must print the same results, dumps and
+ * 1001-1024 and every fourth of 1028-1060, plus 1055, without swap (g);
+ * 2001-2016 and 2020-2035 with zram swap (z); 3001-3040 and every fourth
+ * of 3044-3068 in the generator's own mix (m), recorded on this project's
+ * machine, each the same in at least 2 of 3 runs). mmsim's replay must print the same results, dumps and
  * check, field for field. Known differences pin how many fields agree, so
  * a regression (or an improvement) cannot hide.
  */
@@ -16,13 +18,14 @@ const ROOT = new URL('../fixtures/reclaim/', import.meta.url)
 /**
  * Scenarios mmsim does not match yet: the number of result lines plus dump
  * fields (each file's cache string, anon, memcg, charge, vmstat) that agree.
- *  - g1008: one more kmem page in Linux after a read deep into a 512-page file.
- *  - z2003, z2013: anon/file balance under swap drifts by a few pages.
- *  - m3025: after MADV_PAGEOUT of file pages with swap on.
+ *  - z2013: swap-ins of the last touch: mmsim activates 15 of the 94 pages
+ *    swapped back in (Linux none) and then reclaims 23 fewer (usage 61 vs 38).
+ *  - m3025: one file page more reclaimed in the read after a large fadvise
+ *    DONTNEED: when the xarray nodes it unlinked are uncharged (an RCU grace
+ *    period after it) falls a few accesses off in mmsim's timing of the sync
+ *    points (with 37-47 sync points per grace period it agrees).
  */
 const KNOWN: Record<string, number> = {
-  'g1008.json': 40,
-  'z2003.json': 83,
   'z2013.json': 33,
   'm3025.json': 65,
 }
@@ -68,4 +71,29 @@ function suite(title: string, dir: URL, count: number): void {
 }
 
 suite('reclaim oracle: mmsim evicts the pages Linux evicts (public scenarios)', ROOT, 12)
-suite('reclaim oracle: generated scenarios recorded on 6.18.44', new URL('generated/', ROOT), 76)
+suite('reclaim oracle: generated scenarios recorded on 6.18.44', new URL('generated/', ROOT), 98)
+
+/**
+ * extra/: 172 more generated scenarios recorded the same way (seeds
+ * 1025-1100, 2017-2066, 3041-3110 not in generated/), kept out of the
+ * default run for its time (about 40 s). MMSIM_RECLAIM_EXTRA=1 replays them
+ * all; the test fails when fewer agree exactly than did when they were
+ * recorded (169: m3074 and m3110, recordings the kernel repeated in only
+ * 2 of 3 runs, differ after an RCU grace period's uncharge; z2054 reclaims
+ * about 35 anon pages less than Linux with zram swap, as z2013 does).
+ */
+describe.runIf(process.env.MMSIM_RECLAIM_EXTRA)('reclaim oracle: the extra recorded scenarios', () => {
+  const dir = new URL('extra/', ROOT)
+  it('agree exactly in at least 169 of 172', () => {
+    const names = readdirSync(new URL('scenarios/', dir)).filter((n) => n.endsWith('.json')).sort()
+    expect(names.length).toBe(172)
+    const differ: string[] = []
+    for (const name of names) {
+      const got = JSON.parse(replay_text(readFileSync(new URL(`scenarios/${name}`, dir), 'utf8'))) as Result
+      const want = JSON.parse(readFileSync(new URL(`expected/${name}`, dir), 'utf8')) as Result
+      const same = JSON.stringify([got.results, got.dumps, got.check]) === JSON.stringify([want.results, want.dumps, want.check])
+      if (!same) differ.push(name)
+    }
+    expect(names.length - differ.length, `differ: ${differ.join(' ')}`).toBeGreaterThanOrEqual(169)
+  }, 600_000)
+})
