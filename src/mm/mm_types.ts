@@ -233,10 +233,20 @@ export interface AddressSpace {
   /** mapping->writeback_index: where range-cyclic writeback of this file goes on. */
   writeback_index: number
   /**
-   * The inode's own block needs writing (I_DIRTY_SYNC: a write changed its
-   * times or size since the last fsync); fsync writes it (ext4_sync_file()).
+   * inode->i_state's I_DIRTY_SYNC | I_DIRTY_DATASYNC bits (fs_writeback.ts):
+   * SYNC when only the times changed, DATASYNC too when the size did (what
+   * fdatasync must write). Cleared by sync_inode_metadata() (fsync, and
+   * fdatasync when DATASYNC is set).
    */
-  inode_dirty: boolean
+  i_state: number
+  /**
+   * The inode-table block holding this inode is dirty in the disk's buffer
+   * cache: no-journal ext4 copies every inode change into it at once
+   * (ext4_mark_inode_dirty()), also the block allocation of writeback, which
+   * does not set i_state. fsync and fdatasync write it (ext4_write_inode()),
+   * sync(2) and syncfs(2) with the device's other dirty buffers.
+   */
+  itable_dirty: boolean
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
   /**

@@ -146,7 +146,7 @@ export function set_page_dirty(env: MmEnv, pfn: number): boolean {
     wb.reclaimable++
     wb.dirtied++
     // file_update_time() with the write: the inode's times change too.
-    mapping.inode_dirty = true
+    mark_inode_dirty(mapping, I_DIRTY_SYNC)
     __mark_inode_dirty(env, mapping, wb)
   }
   return true
@@ -166,6 +166,30 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
   mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, -1)
   w.mapping.dirty_tag.delete(pages.index[pfn])
   w.wb.reclaimable--
+}
+
+/** inode->i_state bits (include/linux/fs.h): the inode changed; a change fdatasync must write (size, blocks). */
+export const I_DIRTY_SYNC = 1 << 0
+export const I_DIRTY_DATASYNC = 1 << 1
+
+/**
+ * Kernel: mark_inode_dirty() / mark_inode_dirty_sync() of a disk file's
+ * inode: i_state gets `flags`, and ext4's dirty_inode (ext4_dirty_inode() ->
+ * ext4_mark_inode_dirty(); without a journal ext4_do_update_inode() copies
+ * the inode into its inode-table buffer) dirties that block. Times only:
+ * I_DIRTY_SYNC (generic_update_time()); a new size: I_DIRTY_DATASYNC too.
+ * Nothing for shmem, whose inodes have no block.
+ */
+export function mark_inode_dirty(mapping: AddressSpace, flags: number): void {
+  if (mapping.backing !== 'disk') return
+  mapping.i_state |= flags
+  mapping.itable_dirty = true
+}
+
+/** Kernel: i_size_write() + mark_inode_dirty() of a write or fallocate past EOF (ext4_da_do_write_end()). */
+export function i_size_grow(mapping: AddressSpace, size: number): void {
+  mapping.i_size = size
+  mark_inode_dirty(mapping, I_DIRTY_SYNC | I_DIRTY_DATASYNC)
 }
 
 /**
