@@ -244,9 +244,7 @@ export function do_writepages(env: MmEnv, mapping: AddressSpace, wbc: WritebackC
     // A delayed-allocation page gets its block now (ext4_map_blocks()).
     if (!mapping.disk_blocks.has(index)) ext4_mb_mark_diskspace_used(mapping)
     // The I/O: the page's bytes become the block's on the disk.
-    const block = new Uint8Array(PAGE_SIZE)
-    env.physmem.copy_out(pfn, 0, block, 0, PAGE_SIZE)
-    mapping.disk_blocks.set(index, block)
+    env.physmem.copy_out(pfn, 0, mapping.disk_blocks.slot_for_write(index), 0, PAGE_SIZE)
     folio_start_writeback(env, pfn, wb)
     env.pages.set(pfn, PG_mappedtodisk)
     if (index !== last + 1 || bio.length >= max_pages) flush()

@@ -46,6 +46,7 @@
  * and the compiler refuses a plain number where a vm_flags_t is expected
  * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
+import type { DiskBlocks } from '../hw/block_store.js'
 import type { MemCgroup, MemcgSubsys } from './memcontrol.js'
 import type { XaNodes } from './xarray.js'
 import { PAGE_SHIFT, PAGE_SIZE } from '../include/page_types.js'
@@ -220,7 +221,7 @@ export interface AddressSpace {
    * A disk file's blocks on the simulated disk (4 KiB blocks, by page index): what writeback
    * wrote, what a page read in is filled from. Empty for shmem.
    */
-  readonly disk_blocks: Map<number, Uint8Array>
+  readonly disk_blocks: DiskBlocks
   /**
    * inode->dirtied_when: clock ns when the inode went from clean to having
    * dirty pages (__mark_inode_dirty()); kupdate writeback takes inodes

@@ -12,6 +12,7 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
+import { DiskBlocks } from '../hw/block_store.js'
 import { shmem_write_seals } from './memfd.js'
 import { ENOMEM, ENOSPC } from '../include/errno.js'
 import { F_SEAL_SEAL } from '../include/uapi/fcntl.js'
@@ -47,7 +48,7 @@ export class ShmemMapping implements AddressSpace {
   readonly xa = new XaNodes()
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
-  readonly disk_blocks = new Map<number, Uint8Array>()
+  readonly disk_blocks = new DiskBlocks()
   readonly dirty_tag = new Set<number>()
   dirtied_when = 0
   writeback_index = 0
