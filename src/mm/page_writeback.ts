@@ -26,7 +26,8 @@ import { type BdiWriteback, type WritebackBio, inode_to_bdi } from './backing_de
 import { MEMCG_DIRTY, MEMCG_WRITEBACK } from './memcontrol.js'
 import type { AddressSpace, MmEnv, MmSysctl } from './mm_types.js'
 import { NR_FREE_PAGES, NR_ZONE_ACTIVE_FILE, NR_ZONE_INACTIVE_FILE, NR_ZONE_WRITE_PENDING, type Zone } from './mmzone.js'
-import { PG_dirty, PG_swapbacked, PG_writeback } from './page.js'
+import { PG_dirty, PG_reclaim, PG_swapbacked, PG_writeback } from './page.js'
+import { folio_rotate_reclaimable } from './swap.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 
@@ -246,11 +247,17 @@ export function folio_start_writeback(env: MmEnv, pfn: number, wb: BdiWriteback)
 
 /**
  * Kernel: folio_end_writeback() -> __folio_end_writeback(): the write of
- * the page completed: NR_WRITEBACK down, NR_WRITTEN and WB_WRITTEN up.
+ * the page completed: NR_WRITEBACK down, NR_WRITTEN and WB_WRITTEN up; a
+ * folio reclaim marked PG_reclaim is rotated (folio_rotate_reclaimable()).
  */
 function folio_end_writeback(env: MmEnv, pfn: number, wb: BdiWriteback): void {
   if (!env.pages.test(pfn, PG_writeback)) return
   env.pages.clear(pfn, PG_writeback)
+  // Reclaim marked it while it was dirty or under writeback: to the inactive tail, now that it can go.
+  if (env.pages.test(pfn, PG_reclaim)) {
+    env.pages.clear(pfn, PG_reclaim)
+    folio_rotate_reclaimable(env, pfn)
+  }
   mod_file_stat(env, pfn, NODE_STAT.nr_writeback, MEMCG_WRITEBACK, -1)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_written, 1)
   wb.writeback--

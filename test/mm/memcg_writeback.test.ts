@@ -66,3 +66,68 @@ describe('cgroup v1 memcg and writeback', () => {
     )
   })
 })
+
+describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback cases)', () => {
+  const rotated = (m: ReturnType<typeof boot>): number => vm(m.proc('/proc/vmstat'), 'pgrotated')
+
+  it('POSIX_FADV_DONTNEED marks the folios it starts writing PG_reclaim (lru_deactivate_file): they rotate to the inactive tail when the write ends', () => {
+    const m = boot({ ram: '128M' })
+    const p = m.spawn({ name: 'r' })
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(a, new Uint8Array(1 << 20).fill(0x5a), 0)
+    const r0 = rotated(m)
+    p.fadvise(a, 0, 0, 4)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(256)
+    expect(rotated(m)).toBe(r0)
+    m.clock.sleep_until(m.clock.now() + 1e9)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(0)
+    expect(rotated(m) - r0).toBe(256)
+  })
+
+  it('v1 memcg reclaim waits for a folio under writeback it finds marked PG_reclaim, then frees it (case 3)', () => {
+    const m = boot({ ram: '128M' })
+    const g = m.cgroup_create('wb', { limit: '2M' })
+    const p = m.spawn({ name: 'r' })
+    g.attach(p)
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(a, new Uint8Array(1 << 20).fill(0x5a), 0)
+    p.fadvise(a, 0, 0, 4)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(256)
+    const r0 = rotated(m)
+    const b = p.open('/b', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(b, new Uint8Array(1536 << 10).fill(1), 0)
+    // without any sleep, the group's reclaim waited for /a's writes and freed what it needed of them
+    const left = p.cachestat(a, 0, 0)
+    expect(left.nr_writeback).toBe(0)
+    expect(left.nr_cache).toBeLessThan(256)
+    // the folio waited for was isolated when its request ended and does not rotate; the request's
+    // other folios, marked by DONTNEED and still on a list, do
+    const n = rotated(m) - r0
+    expect(n).toBeGreaterThan(0)
+    expect(n).toBeLessThan(256)
+    expect(g.usage()).toBeLessThanOrEqual(2 << 20)
+    expect(p.pread(a, 1 << 20, 0).every((x) => x === 0x5a)).toBe(true)
+  })
+
+  it('v1 memcg reclaim marks a folio the flusher is writing PG_reclaim and activates it (case 2); it rotates when the write ends', () => {
+    const m = boot({ ram: '128M' })
+    m.proc_write('/proc/sys/vm/dirty_background_bytes', '1048576')
+    const g = m.cgroup_create('wb', { limit: '4M' })
+    const p = m.spawn({ name: 'r' })
+    g.attach(p)
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    // past the background threshold: the flusher writes /a in the background between the calls
+    for (let i = 0; i < 32; i++) p.pwrite(a, new Uint8Array(65536).fill(0x5a), i * 65536)
+    const r0 = rotated(m)
+    const b = p.open('/b', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(b, new Uint8Array(3 << 20).fill(1), 0)
+    m.clock.sleep_until(m.clock.now() + 2e9)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(0)
+    // only reclaim marks a folio the flusher writes: each rotation is one it found under writeback
+    const n = rotated(m) - r0
+    expect(n).toBeGreaterThan(0)
+    expect(n).toBeLessThanOrEqual(512)
+    expect(g.usage()).toBeLessThanOrEqual(4 << 20)
+    expect(p.pread(a, 2 << 20, 0).every((x) => x === 0x5a)).toBe(true)
+  })
+})
