@@ -27,8 +27,8 @@ export function vfs_fsync(file: File, datasync = false): number {
 }
 
 /** Kernel: sync_filesystem(): a disk filesystem's dirty inodes, its metadata and a cache flush; nothing for an in-memory one. 0. */
-export function sync_filesystem(env: MmEnv, sb: SuperBlock): number {
-  if (sb.s_bdi.wb) ext4_sync_filesystem(env, sb.s_bdi)
+export function sync_filesystem(env: MmEnv, sb: SuperBlock, for_sync_all = false): number {
+  if (sb.s_bdi.wb) ext4_sync_filesystem(env, sb.s_bdi, for_sync_all)
   return 0
 }
 
@@ -44,6 +44,6 @@ export function ksys_sync(env: MmEnv, supers: readonly SuperBlock[]): void {
   for (const sb of supers) {
     if (seen.has(sb)) continue
     seen.add(sb)
-    sync_filesystem(env, sb)
+    sync_filesystem(env, sb, true)
   }
 }

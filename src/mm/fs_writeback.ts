@@ -338,35 +338,64 @@ function blk_write_wait(env: MmEnv, bdi: BackingDevInfo, sectors: number, preflu
 }
 
 /**
- * Kernel: sync_filesystem() of the disk filesystem (syncfs(2); sync(2) does
- * the same for every filesystem after waking the flushers: ksys_sync()).
- * Every dirty inode's pages are written (writeback_inodes_sb(), then
- * sync_inodes_sb() with WB_SYNC_ALL, waiting); ext4_write_inode() during a
- * sync writes nothing itself (wbc->for_sync: the buffer cache is written as
- * a whole); ext4_sync_fs() has no journal to commit; sync_blockdev() writes
- * the disk's dirty metadata buffers: each dirty inode-table block, then the
- * block bitmap and group descriptor if the allocator changed them (files
- * here are in one block group). With `wait`, ext4_sync_fs() then sends the
- * cache flush. Every file's i_state is clean after it.
+ * Kernel: sync_filesystem() of the disk filesystem (syncfs(2)), or its part
+ * in ksys_sync() (sync(2): `for_sync_all`). Every dirty inode's pages are
+ * written (writeback_inodes_sb(), then sync_inodes_sb() with WB_SYNC_ALL,
+ * waiting); ext4_write_inode() during a sync writes nothing itself
+ * (wbc->for_sync: the buffer cache is written as a whole); ext4_sync_fs()
+ * has no journal to commit, and sends the cache flush; sync_blockdev()
+ * writes the disk's dirty metadata buffers: each dirty inode-table block,
+ * the block bitmap and the group descriptor if the allocator changed them
+ * (files here are in one block group). A write that extends a file on disk
+ * updates its on-disk size (i_disksize) when it completes, which dirties
+ * the inode's block again. syncfs writes the buffers after waiting for the
+ * data: each block once, before the flush. sync(2) first wakes the
+ * flushers, whose work writes the disk's buffers too, right after the data
+ * it allocated and before that data completes (a block trace of the
+ * recording: data, group descriptor, bitmap, inode table, flush, inode
+ * table again): an extended file's inode block is written a second time,
+ * after the flush, by sync_bdevs(). Every file's i_state is clean after.
  */
-export function sync_filesystem(env: MmEnv, bdi: BackingDevInfo): void {
+export function sync_filesystem(env: MmEnv, bdi: BackingDevInfo, for_sync_all = false): void {
   const wb = bdi.wb
   if (!wb || !bdi.disk) return
   const files = [...env.mappings.values()].filter((m) => m.backing === 'disk' && inode_to_bdi(m) === bdi)
+  // i_disksize before: the end of the blocks on disk.
+  const disksize = new Map(files.map((m) => [m.id, disk_end(m)]))
   for (const mapping of files) {
     if (mapping_has_dirty(env, mapping)) do_writepages(env, mapping, { nr_to_write: Infinity, sync_all: false, range_cyclic: false, range_start: 0, range_end: Infinity })
   }
+  const by_ino = (a: AddressSpace, b: AddressSpace): number => (a.host?.i_ino ?? 0) - (b.host?.i_ino ?? 0)
+  const extended = files.filter((m) => disk_end(m) > (disksize.get(m.id) ?? 0))
+  if (for_sync_all) write_bdev_buffers(env, bdi, wb, files.filter((m) => m.itable_dirty).sort(by_ino))
   for (const mapping of files) {
     filemap_write_and_wait_range(env, mapping, 0, Infinity)
     mapping.i_state &= ~(I_DIRTY_SYNC | I_DIRTY_DATASYNC)
   }
-  // sync_blockdev(): the inode-table blocks in the order of their inodes, then the allocator's two blocks.
-  const itable = files.filter((m) => m.itable_dirty).sort((a, b) => (a.host?.i_ino ?? 0) - (b.host?.i_ino ?? 0))
-  for (const mapping of itable) ext4_write_inode(env, bdi, mapping)
+  // The writes completed: the extended files' on-disk size goes into their inode blocks.
+  for (const mapping of extended) mapping.itable_dirty = true
+  if (for_sync_all) {
+    blkdev_issue_flush(env, bdi)
+    for (const mapping of files.filter((m) => m.itable_dirty).sort(by_ino)) ext4_write_inode(env, bdi, mapping)
+    return
+  }
+  write_bdev_buffers(env, bdi, wb, files.filter((m) => m.itable_dirty).sort(by_ino))
+  blkdev_issue_flush(env, bdi)
+}
+
+/** The end of a file's blocks on the disk, in pages. */
+function disk_end(mapping: AddressSpace): number {
+  let end = 0
+  for (const index of mapping.disk_blocks.keys()) end = Math.max(end, index + 1)
+  return end
+}
+
+/** sync_blockdev(): the dirty group descriptor, block bitmap and inode-table blocks, in block order. */
+function write_bdev_buffers(env: MmEnv, bdi: BackingDevInfo, wb: BdiWriteback, itable: readonly AddressSpace[]): void {
   if (wb.balloc_dirty) {
     wb.balloc_dirty = false
     blk_write_wait(env, bdi, PAGE_SECTORS)
     blk_write_wait(env, bdi, PAGE_SECTORS)
   }
-  blkdev_issue_flush(env, bdi)
+  for (const mapping of itable) ext4_write_inode(env, bdi, mapping)
 }
