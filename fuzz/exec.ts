@@ -54,7 +54,7 @@ const SIG: Record<OpKind, readonly ArgKind[]> = {
   madvise: ['ulong', 'ulong', 'int'], msync: ['ulong', 'ulong', 'int'],
   mlockall: ['int'], brk: ['ulong'],
   load: ['ulong', 'len'], store: ['ulong'],
-  pwrite: ['int', 'loff'], pread: ['int', 'len', 'loff'], fsync: ['int'], ftruncate: ['int', 'loff'],
+  pwrite: ['int', 'loff'], pread: ['int', 'len', 'loff'], fsync: ['int'], fdatasync: ['int'], ftruncate: ['int', 'loff'],
 }
 /** -1: a programming error; 1: valid; 0: either answer is fine (an int past 32 bits). */
 function arg_validity(kind: ArgKind, v: Arg): -1 | 0 | 1 {
@@ -85,7 +85,7 @@ const ERRNOS: Partial<Record<OpKind, readonly string[]>> = {
   mlockall: ['EINVAL', 'ENOMEM', 'EPERM'], munlockall: [],
   msync: ['EBUSY', 'EINVAL', 'ENOMEM', 'EIO'],
   pwrite: ['EBADF', 'EFBIG', 'EINVAL', 'EIO', 'ENOSPC', 'ENOMEM'], pread: ['EBADF', 'EINVAL', 'EIO', 'ENOMEM'],
-  fsync: ['EBADF', 'EIO', 'EINVAL'], ftruncate: ['EBADF', 'EINVAL', 'EFBIG', 'EPERM', 'ENOMEM'],
+  fsync: ['EBADF', 'EIO', 'EINVAL'], fdatasync: ['EBADF', 'EIO', 'EINVAL'], ftruncate: ['EBADF', 'EINVAL', 'EFBIG', 'EPERM', 'ENOMEM'],
   // spawn is fork + execve: load_elf_binary() fails with EFAULT when a user copy into the new mm faults (out of memory).
   fork: ['ENOMEM'], spawn: ['ENOMEM', 'EFAULT'], brk: [],
 }
@@ -236,6 +236,7 @@ export class World {
       case 'pwrite': return p.sys_pwrite(a[0], op.d as Uint8Array, a[1])
       case 'pread': return p.sys_pread(a[0], a[1], a[2])
       case 'fsync': return p.sys_fsync(a[0])
+      case 'fdatasync': return p.sys_fdatasync(a[0])
       case 'ftruncate': return p.sys_ftruncate(a[0], a[1])
       case 'spawn': return 0
     }
@@ -282,7 +283,7 @@ export class World {
     if (k === 'exit') return
     if (k === 'load' || k === 'store') return this.access(op, p, model, r, err)
     if (err) throw new FuzzFailure('impossible', `raw ${k} threw ${(err as Error).message}`)
-    if (k === 'pwrite' || k === 'pread' || k === 'fsync' || k === 'ftruncate') return this.file_op(op, r)
+    if (k === 'pwrite' || k === 'pread' || k === 'fsync' || k === 'fdatasync' || k === 'ftruncate') return this.file_op(op, r)
     const e = k === 'brk' ? null : this.errno_of(k, r)
     this.count(`${k}:${e ?? 'ok'}`)
     if (k === 'mlockall' || k === 'munlockall') {
@@ -573,7 +574,7 @@ export class World {
     }
   }
 
-  /** pwrite/pread/fsync/ftruncate through the buffer API, checked against the file's model. */
+  /** pwrite/pread/fsync/fdatasync/ftruncate through the buffer API, checked against the file's model. */
   private file_op(op: Op, r: unknown): void {
     const fdi = FILE_FDS.indexOf(op.a[0] as number)
     const k = op.k

@@ -167,7 +167,8 @@ export class Generator {
       return op('pwrite', [fd, off()], d)
     }
     if (roll < 975) return op('pread', [fd, this.len(1 + r.below(2 * PAGE)), off()])
-    if (roll < 990) return op('fsync', [fd])
+    if (roll < 983) return op('fsync', [fd])
+    if (roll < 990) return op('fdatasync', [fd])
     return op('ftruncate', [fd, r.chance(this.o.hostile) ? hostile_ulong(r, 0) : r.below(64 * 1024)])
   }
 }

@@ -11,7 +11,7 @@ export type OpKind =
   | 'spawn' | 'fork' | 'exit'
   | 'mmap' | 'munmap' | 'mprotect' | 'mremap' | 'madvise' | 'mlock' | 'munlock' | 'mlockall' | 'munlockall' | 'brk' | 'msync'
   | 'load' | 'store'
-  | 'pwrite' | 'pread' | 'fsync' | 'ftruncate'
+  | 'pwrite' | 'pread' | 'fsync' | 'fdatasync' | 'ftruncate'
 
 export type Arg = number | bigint | undefined | null | string
 

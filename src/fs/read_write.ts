@@ -14,6 +14,7 @@ import { FMODE_READ, FMODE_WRITE, type MmEnv } from '../mm/mm_types.js'
 import { file_read_to_user, file_write_from_user } from '../mm/file_rw.js'
 import { ext4_sync_file } from '../mm/fs_writeback.js'
 import { SEEK_CUR, SEEK_END, SEEK_SET } from '../include/uapi/fcntl.js'
+import { PAGE_SIZE } from '../include/page_types.js'
 import type { FileOperations, Loff, UserPtr } from './fs.js'
 import type { File } from './fs.js'
 
@@ -49,8 +50,8 @@ export function generic_file_operations(env: MmEnv): FileOperations {
       if (n > 0) ppos.pos += n
       return n
     },
-    fsync(file) {
-      ext4_sync_file(env, file.f_mapping, 0, Number.MAX_SAFE_INTEGER)
+    fsync(file, start, end, datasync) {
+      ext4_sync_file(env, file.f_mapping, Math.floor(start / PAGE_SIZE), Math.floor(end / PAGE_SIZE), datasync)
       return 0
     },
   }
@@ -87,10 +88,4 @@ export function vfs_write(file: File, buf: UserPtr, count: number, ppos: Loff): 
 export function vfs_llseek(file: File, offset: number, whence: number): number {
   if (!file.f_op.llseek) return -ESPIPE
   return file.f_op.llseek(file, offset, whence)
-}
-
-/** Kernel: vfs_fsync(): 0, or -EINVAL for a file without fsync. */
-export function vfs_fsync(file: File): number {
-  if (!file.f_op.fsync) return -EINVAL
-  return file.f_op.fsync(file, 0, Number.MAX_SAFE_INTEGER, false)
 }

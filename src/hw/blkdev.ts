@@ -49,6 +49,8 @@ export interface DiskStats {
 interface Request {
   readonly op: StatGroup
   readonly sectors: number
+  /** An empty REQ_PREFLUSH write: the flush machinery's flush request is accounted too (blk_account_io_flush()). */
+  readonly preflush: boolean
   readonly submitted: number
   readonly done: number
 }
@@ -84,15 +86,18 @@ export class BlockDevice {
   }
 
   /**
-   * Kernel: submit_bio() of one request of `sectors` sectors (a flush has
-   * none) at `now`: when it completes.
+   * Kernel: submit_bio() of one request of `sectors` sectors at `now`: when
+   * it completes. `preflush`: an empty write with REQ_PREFLUSH
+   * (blkdev_issue_flush()), which the block layer counts twice on a disk
+   * with a volatile write cache: as a write of no sectors, and as the flush
+   * request its flush sequence sent.
    */
-  submit(op: StatGroup, sectors: number, now: number): number {
+  submit(op: StatGroup, sectors: number, now: number, preflush = false): number {
     this.retire(now)
     const start = Math.max(now, this.busy_until)
     const done = start + this.service_ns(op, Math.ceil(sectors / PAGE_SECTORS))
     this.busy_until = done
-    this.pending.push({ op, sectors, submitted: now, done })
+    this.pending.push({ op, sectors, preflush, submitted: now, done })
     return done
   }
 
@@ -104,6 +109,10 @@ export class BlockDevice {
       this.ios[r.op]++
       this.sectors[r.op] += r.sectors
       this.nsecs[r.op] += r.done - r.submitted
+      if (r.preflush) {
+        this.ios[STAT_FLUSH]++
+        this.nsecs[STAT_FLUSH] += r.done - r.submitted
+      }
       this.tick(r.submitted, r.done)
       n++
     }

@@ -140,6 +140,10 @@ export interface MmEntry {
   memfd_fcntl(file: VmFile, cmd: number, arg: number, i_mode: number): number
   /** Kernel: sys_cachestat() of a file's range (u64 off and len): struct cachestat or -errno. */
   cachestat(file: VmFile, off: bigint, len: bigint, flags: number): Cachestat | number
+  /** Kernel: ksys_sync(): every filesystem written back and flushed. */
+  sync(): void
+  /** Kernel: sync_filesystem() of the file's super block (syncfs(2)): 0. */
+  syncfs(file: File): number
   /** Kernel: vfs_statfs() of the filesystem `path` is on (tmpfs only), or -errno. */
   statfs(path: string): Kstatfs | number
   /** Kernel: vfs_fallocate() (`regular`: S_ISREG of the inode): 0 or -errno. */

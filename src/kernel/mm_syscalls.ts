@@ -17,6 +17,7 @@ import type { Clock } from '../hw/clock.js'
 import type { MemcgSubsys } from '../mm/memcontrol.js'
 import { try_to_free_mem_cgroup_pages } from '../mm/vmscan.js'
 import { generic_fadvise } from '../mm/fadvise.js'
+import { ksys_sync, sync_filesystem } from '../fs/sync.js'
 import { vfs_fallocate } from '../mm/fallocate.js'
 import { memfd_fcntl } from '../mm/memfd.js'
 import { sys_cachestat } from '../mm/filemap_cachestat.js'
@@ -337,6 +338,8 @@ export function make_mm_entry(
     file_write_from_user,
     do_truncate: (file, size) => fs.do_truncate(file, size),
     statfs: (path) => fs.statfs(path),
+    sync: () => ksys_sync(env, fs.mounts.map((m) => m.mnt_sb)),
+    syncfs: (file) => sync_filesystem(env, file.f_inode.i_sb),
     cachestat: (file, off, len, flags) => sys_cachestat(env, file.f_mapping, off, len, flags),
     memfd_file_setup: (name, mode) => fs.memfd_file_setup(name, mode),
     memfd_fcntl: (file, cmd, arg, i_mode) => memfd_fcntl(env.pages, file, cmd, arg, i_mode),

@@ -28,7 +28,8 @@ import {
 import { FMODE_READ, FMODE_WRITE, type VmFile } from '../mm/mm_types.js'
 import { close_fd, fd_install, fget, FilesStruct, get_unused_fd_flags } from '../fs/file.js'
 import { new_decode_dev, S_IFMT, S_IFREG, S_ISCHR, type File } from '../fs/fs.js'
-import { access_ok, MAX_RW_COUNT, vfs_fsync, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
+import { access_ok, MAX_RW_COUNT, vfs_llseek, vfs_read, vfs_write } from '../fs/read_write.js'
+import { vfs_fsync } from '../fs/sync.js'
 import { vfs_ioctl } from '../fs/ioctl.js'
 import { default_image, exec_image, type ProgramImage } from './exec.js'
 import type { KernelRandom } from '../include/random.js'
@@ -694,10 +695,30 @@ export class Syscalls implements TaskEnv {
   }
   /** Kernel: do_fsync(): through the file's f_op->fsync (vfs_fsync()). */
   sys_fsync(t: TaskStruct, fd: number): number {
+    return this.do_fsync(t, fd, false)
+  }
+  /** Kernel: sys_fdatasync() -> do_fsync(fd, 1): the data and what reading it back needs (the size), not the times alone. */
+  sys_fdatasync(t: TaskStruct, fd: number): number {
+    return this.do_fsync(t, fd, true)
+  }
+  private do_fsync(t: TaskStruct, fd: number, datasync: boolean): number {
     const f = this.fget(t, fd)
     if (!f) return -EBADF
     this.enter(t)
-    return this.done(vfs_fsync(f))
+    return this.done(vfs_fsync(f, datasync))
+  }
+  /** Kernel: ksys_sync(): 0 (sync(2) returns nothing and cannot fail). */
+  sys_sync(t: TaskStruct): number {
+    this.enter(t)
+    this.mm.sync()
+    return this.done(0)
+  }
+  /** Kernel: sys_syncfs(): the filesystem the descriptor's file is on; EBADF without a file. */
+  sys_syncfs(t: TaskStruct, fd: number): number {
+    const f = this.fget(t, fd)
+    if (!f) return -EBADF
+    this.enter(t)
+    return this.done(this.mm.syncfs(f))
   }
   /**
    * vfs_read()/vfs_write()'s checks of the user buffer, in the kernel's order: the file mode

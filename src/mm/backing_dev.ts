@@ -62,6 +62,15 @@ export class BdiWriteback {
   workfn: (() => void) | null = null
   /** Write requests not yet complete, in completion order. */
   readonly inflight: WritebackBio[] = []
+  /**
+   * The filesystem on the disk has allocation metadata dirty in the disk's
+   * buffer cache: the block bitmap and the group descriptor that ext4's
+   * block allocator (ext4_mb_mark_diskspace_used(), ext4_free_blocks())
+   * changed; sync(2)/syncfs(2) write them (sync_blockdev(): two 4 KiB
+   * requests). One disk, one filesystem, its files in one block group:
+   * kept here.
+   */
+  balloc_dirty = false
   /** global_wb_domain.dirty_limit (one domain, one disk: kept here) and its stamp. */
   dirty_limit = 0
   dirty_limit_tstamp = 0

@@ -30,6 +30,7 @@ import { type AddressSpace, type MmEnv, type VmFile, FMODE_WRITE } from './mm_ty
 import { add_to_page_cache, delete_from_page_cache, page_errno, set_page_dirty } from './shmem.js'
 import { punch_hole } from './truncate.js'
 import { s_maxbytes } from './file_rw.js'
+import { i_size_grow } from './page_writeback.js'
 import { F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_WRITE } from '../include/uapi/fcntl.js'
 
 /** FALLOC_FL_MODE_MASK: the modes, one of which a call names. */
@@ -150,6 +151,6 @@ function ext4_fallocate(env: MmEnv, mapping: AddressSpace, mode: number, offset:
       return -EOPNOTSUPP
   }
   // The range's blocks are unwritten extents: they read as zeros until written.
-  if (!keep && offset + len > mapping.i_size) mapping.i_size = offset + len
+  if (!keep && offset + len > mapping.i_size) i_size_grow(mapping, offset + len)
   return 0
 }

@@ -8,7 +8,7 @@
  * EFAULT when the source cannot be faulted in. write_end moves i_size up to
  * pos + copied even when nothing was copied, as Linux does.
  */
-import { mapping_wb } from './page_writeback.js'
+import { i_size_grow, mapping_wb } from './page_writeback.js'
 import { balance_dirty_pages_ratelimited, type DirtyThrottleTask } from './page_writeback_throttle.js'
 import { shmem_setattr_seals, shmem_write_seals } from './memfd.js'
 import { PAGE_SIZE, PFN_DOWN } from '../include/page_types.js'
@@ -267,7 +267,7 @@ export function file_write_from_user(mm: MmStruct, file: VmFile, lpos: Loff, uad
       // block_write_end() marks a touched buffer dirty even for a zero-length commit.
       if (!env.pages.test(cached, PG_mappedtodisk) || offset_in_page(p) !== 0) set_page_dirty(env, cached)
     }
-    if (p + data.length > mapping.i_size) mapping.i_size = p + data.length
+    if (p + data.length > mapping.i_size) i_size_grow(mapping, p + data.length)
     if (data.length === 0) {
       if (fault_in_readable(mm, uaddr + written, bytes) === bytes) return written > 0 ? written : -EFAULT
       continue

@@ -25,9 +25,10 @@ import { PAGE_SIZE } from '../include/page_types.js'
 import { type BackingDevInfo, type BdiWriteback, inode_to_bdi } from './backing_dev.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
 import { PG_dirty, PG_mappedtodisk, PG_writeback } from './page.js'
-import { env_dirty_limits, filemap_fdatawait_range, folio_start_writeback, folio_wait_writeback, jiffies, mapping_wb, submit_write_bio, wb_wakeup, wb_wakeup_delayed } from './page_writeback.js'
+import { I_DIRTY_DATASYNC, I_DIRTY_SYNC, env_dirty_limits, filemap_fdatawait_range, folio_start_writeback, folio_wait_writeback, jiffies, mapping_wb, submit_write_bio, wb_wakeup, wb_wakeup_delayed } from './page_writeback.js'
 import { wb_bandwidth_estimate_start, wb_over_bg_thresh, wb_update_bandwidth } from './page_writeback_throttle.js'
 import { ext4_zero_eof_tail } from './shmem.js'
+import { ext4_mb_mark_diskspace_used } from './ext4_balloc.js'
 import { NODE_STAT } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 import { PAGE_SECTORS, STAT_WRITE } from '../hw/blkdev.js'
@@ -240,10 +241,10 @@ export function do_writepages(env: MmEnv, mapping: AddressSpace, wbc: WritebackC
     }
     // ext4_bio_write_folio(): the page straddling EOF is zeroed past i_size before I/O.
     if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
+    // A delayed-allocation page gets its block now (ext4_map_blocks()).
+    if (!mapping.disk_blocks.has(index)) ext4_mb_mark_diskspace_used(mapping)
     // The I/O: the page's bytes become the block's on the disk.
-    const block = new Uint8Array(PAGE_SIZE)
-    env.physmem.copy_out(pfn, 0, block, 0, PAGE_SIZE)
-    mapping.disk_blocks.set(index, block)
+    env.physmem.copy_out(pfn, 0, mapping.disk_blocks.slot_for_write(index), 0, PAGE_SIZE)
     folio_start_writeback(env, pfn, wb)
     env.pages.set(pfn, PG_mappedtodisk)
     if (index !== last + 1 || bio.length >= max_pages) flush()
@@ -283,30 +284,118 @@ export function filemap_write_and_wait_range(env: MmEnv, mapping: AddressSpace, 
 }
 
 /**
- * Kernel: ext4_sync_file() of an ext4 without a journal (the reference
- * machine's root: no jbd2) on a disk with a volatile write cache: the
- * range's dirty pages are written and waited for; an inode whose times or
- * size changed has its inode-table block written (one 4 KiB request,
- * sync_inode_metadata()); then blkdev_issue_flush() sends an empty
- * REQ_PREFLUSH write, which /proc/diskstats counts as a write of 0 sectors.
- * The caller waits for all of it. tmpfs: nothing.
+ * Kernel: ext4_sync_file() -> ext4_fsync_nojournal() (the reference
+ * machine's root has no jbd2) on a disk with a volatile write cache, for
+ * fsync (datasync false) and fdatasync (true):
+ * generic_buffers_fsync_noflush() writes and waits for the range's dirty
+ * pages, then, unless the inode is clean or this is fdatasync and only
+ * I_DIRTY_SYNC is set (the times changed, not the size),
+ * sync_inode_metadata() writes the inode (its inode-table block, one 4 KiB
+ * request) and clears both bits. Then ext4_write_inode(WB_SYNC_ALL) writes
+ * that block whenever it is still dirty: writeback's block allocation and
+ * time-only changes dirty it too, and 6.18's stable fix ("ext4: fsync of
+ * an inode with dirty inode buffer", 2026) forces it out, so fdatasync
+ * writes it as fsync does (test/fixtures/probes/fdatasync.txt: the real
+ * kernel's requests are the same for both in every shape recorded). The
+ * difference that is left is i_state: fdatasync of a time-only change
+ * leaves I_DIRTY_SYNC set. Last, blkdev_issue_flush(): an empty
+ * REQ_PREFLUSH write, which /proc/diskstats counts as a write of 0 sectors
+ * and a flush. The caller waits for all of it. tmpfs: nothing.
  */
-export function ext4_sync_file(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number): void {
+export function ext4_sync_file(env: MmEnv, mapping: AddressSpace, start_index: number, end_index: number, datasync = false): void {
   const bdi = inode_to_bdi(mapping)
   if (mapping.backing !== 'disk' || !bdi.disk) return
   filemap_write_and_wait_range(env, mapping, start_index, end_index)
-  if (mapping.inode_dirty) {
-    mapping.inode_dirty = false
-    blk_write_wait(env, bdi, PAGE_SECTORS)
+  const dirty = mapping.i_state & (I_DIRTY_SYNC | I_DIRTY_DATASYNC)
+  if (dirty && (!datasync || dirty & I_DIRTY_DATASYNC)) {
+    // sync_inode_metadata() -> writeback_single_inode() -> ext4_write_inode(WB_SYNC_ALL)
+    mapping.i_state &= ~(I_DIRTY_SYNC | I_DIRTY_DATASYNC)
+    ext4_write_inode(env, bdi, mapping)
   }
-  blk_write_wait(env, bdi, 0)
+  ext4_write_inode(env, bdi, mapping)
+  blkdev_issue_flush(env, bdi)
+}
+
+/** Kernel: ext4_write_inode(WB_SYNC_ALL) without a journal: sync_dirty_buffer() of the inode-table block, if dirty. */
+function ext4_write_inode(env: MmEnv, bdi: BackingDevInfo, mapping: AddressSpace): void {
+  if (!mapping.itable_dirty) return
+  mapping.itable_dirty = false
+  blk_write_wait(env, bdi, PAGE_SECTORS)
+}
+
+/** Kernel: blkdev_issue_flush(): an empty REQ_PREFLUSH write, waited for. */
+function blkdev_issue_flush(env: MmEnv, bdi: BackingDevInfo): void {
+  blk_write_wait(env, bdi, 0, true)
 }
 
 /** A write of `sectors` that is no page's (metadata, or an empty flush), waited for. */
-function blk_write_wait(env: MmEnv, bdi: BackingDevInfo, sectors: number): void {
+function blk_write_wait(env: MmEnv, bdi: BackingDevInfo, sectors: number, preflush = false): void {
   if (!bdi.disk) return
   const now = env.clock.now()
-  const done = bdi.disk.submit(STAT_WRITE, sectors, now)
+  const done = bdi.disk.submit(STAT_WRITE, sectors, now, preflush)
   env.vmstat.count_vm_events(PGPGOUT, sectors)
   if (done > now) env.clock.advance(done - now)
+}
+
+/**
+ * Kernel: sync_filesystem() of the disk filesystem (syncfs(2)), or its part
+ * in ksys_sync() (sync(2): `for_sync_all`). Every dirty inode's pages are
+ * written (writeback_inodes_sb(), then sync_inodes_sb() with WB_SYNC_ALL,
+ * waiting); ext4_write_inode() during a sync writes nothing itself
+ * (wbc->for_sync: the buffer cache is written as a whole); ext4_sync_fs()
+ * has no journal to commit, and sends the cache flush; sync_blockdev()
+ * writes the disk's dirty metadata buffers: each dirty inode-table block,
+ * the block bitmap and the group descriptor if the allocator changed them
+ * (files here are in one block group). A write that extends a file on disk
+ * updates its on-disk size (i_disksize) when it completes, which dirties
+ * the inode's block again. syncfs writes the buffers after waiting for the
+ * data: each block once, before the flush. sync(2) first wakes the
+ * flushers, whose work writes the disk's buffers too, right after the data
+ * it allocated and before that data completes (a block trace of the
+ * recording: data, group descriptor, bitmap, inode table, flush, inode
+ * table again): an extended file's inode block is written a second time,
+ * after the flush, by sync_bdevs(). Every file's i_state is clean after.
+ */
+export function sync_filesystem(env: MmEnv, bdi: BackingDevInfo, for_sync_all = false): void {
+  const wb = bdi.wb
+  if (!wb || !bdi.disk) return
+  const files = [...env.mappings.values()].filter((m) => m.backing === 'disk' && inode_to_bdi(m) === bdi)
+  // i_disksize before: the end of the blocks on disk.
+  const disksize = new Map(files.map((m) => [m.id, disk_end(m)]))
+  for (const mapping of files) {
+    if (mapping_has_dirty(env, mapping)) do_writepages(env, mapping, { nr_to_write: Infinity, sync_all: false, range_cyclic: false, range_start: 0, range_end: Infinity })
+  }
+  const by_ino = (a: AddressSpace, b: AddressSpace): number => (a.host?.i_ino ?? 0) - (b.host?.i_ino ?? 0)
+  const extended = files.filter((m) => disk_end(m) > (disksize.get(m.id) ?? 0))
+  if (for_sync_all) write_bdev_buffers(env, bdi, wb, files.filter((m) => m.itable_dirty).sort(by_ino))
+  for (const mapping of files) {
+    filemap_write_and_wait_range(env, mapping, 0, Infinity)
+    mapping.i_state &= ~(I_DIRTY_SYNC | I_DIRTY_DATASYNC)
+  }
+  // The writes completed: the extended files' on-disk size goes into their inode blocks.
+  for (const mapping of extended) mapping.itable_dirty = true
+  if (for_sync_all) {
+    blkdev_issue_flush(env, bdi)
+    for (const mapping of files.filter((m) => m.itable_dirty).sort(by_ino)) ext4_write_inode(env, bdi, mapping)
+    return
+  }
+  write_bdev_buffers(env, bdi, wb, files.filter((m) => m.itable_dirty).sort(by_ino))
+  blkdev_issue_flush(env, bdi)
+}
+
+/** The end of a file's blocks on the disk, in pages. */
+function disk_end(mapping: AddressSpace): number {
+  let end = 0
+  for (const index of mapping.disk_blocks.keys()) end = Math.max(end, index + 1)
+  return end
+}
+
+/** sync_blockdev(): the dirty group descriptor, block bitmap and inode-table blocks, in block order. */
+function write_bdev_buffers(env: MmEnv, bdi: BackingDevInfo, wb: BdiWriteback, itable: readonly AddressSpace[]): void {
+  if (wb.balloc_dirty) {
+    wb.balloc_dirty = false
+    blk_write_wait(env, bdi, PAGE_SECTORS)
+    blk_write_wait(env, bdi, PAGE_SECTORS)
+  }
+  for (const mapping of itable) ext4_write_inode(env, bdi, mapping)
 }

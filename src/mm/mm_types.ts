@@ -46,6 +46,7 @@
  * and the compiler refuses a plain number where a vm_flags_t is expected
  * (constants are written `0x2000 as vm_flags_t`, masks with flags_union()).
  */
+import type { DiskBlocks } from '../hw/block_store.js'
 import type { MemCgroup, MemcgSubsys } from './memcontrol.js'
 import type { XaNodes } from './xarray.js'
 import { PAGE_SHIFT, PAGE_SIZE } from '../include/page_types.js'
@@ -220,7 +221,7 @@ export interface AddressSpace {
    * A disk file's blocks on the simulated disk (4 KiB blocks, by page index): what writeback
    * wrote, what a page read in is filled from. Empty for shmem.
    */
-  readonly disk_blocks: Map<number, Uint8Array>
+  readonly disk_blocks: DiskBlocks
   /**
    * inode->dirtied_when: clock ns when the inode went from clean to having
    * dirty pages (__mark_inode_dirty()); kupdate writeback takes inodes
@@ -233,10 +234,20 @@ export interface AddressSpace {
   /** mapping->writeback_index: where range-cyclic writeback of this file goes on. */
   writeback_index: number
   /**
-   * The inode's own block needs writing (I_DIRTY_SYNC: a write changed its
-   * times or size since the last fsync); fsync writes it (ext4_sync_file()).
+   * inode->i_state's I_DIRTY_SYNC | I_DIRTY_DATASYNC bits (fs_writeback.ts):
+   * SYNC when only the times changed, DATASYNC too when the size did (what
+   * fdatasync must write). Cleared by sync_inode_metadata() (fsync, and
+   * fdatasync when DATASYNC is set).
    */
-  inode_dirty: boolean
+  i_state: number
+  /**
+   * The inode-table block holding this inode is dirty in the disk's buffer
+   * cache: no-journal ext4 copies every inode change into it at once
+   * (ext4_mark_inode_dirty()), also the block allocation of writeback, which
+   * does not set i_state. fsync and fdatasync write it (ext4_write_inode()),
+   * sync(2) and syncfs(2) with the device's other dirty buffers.
+   */
+  itable_dirty: boolean
   /** The inode (null for the kernel's internal shmem objects: MAP_SHARED|MAP_ANONYMOUS memory). */
   host: MappingHost | null
   /**

@@ -29,7 +29,8 @@ function fsync_range(mm: MmStruct, vma_file: NonNullable<import('./mm_types.js')
     const e = Math.min(v.vm_end, v.vm_start + (last + 1 - v.vm_pgoff) * PAGE_SIZE)
     if (s < e) pte_dirty_to_page(v.vm_mm, v, s, e, true)
   }
-  ext4_sync_file(mm.env, mapping, first, last)
+  // msync(MS_SYNC) -> vfs_fsync_range(file, start, end, 1): a datasync.
+  ext4_sync_file(mm.env, mapping, first, last, true)
 }
 
 /** Kernel: sys_msync() (start and len are unsigned longs, src/include/ulong.ts). 0 or -errno. */

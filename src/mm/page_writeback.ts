@@ -26,7 +26,8 @@ import { type BdiWriteback, type WritebackBio, inode_to_bdi } from './backing_de
 import { MEMCG_DIRTY, MEMCG_WRITEBACK } from './memcontrol.js'
 import type { AddressSpace, MmEnv, MmSysctl } from './mm_types.js'
 import { NR_FREE_PAGES, NR_ZONE_ACTIVE_FILE, NR_ZONE_INACTIVE_FILE, NR_ZONE_WRITE_PENDING, type Zone } from './mmzone.js'
-import { PG_dirty, PG_swapbacked, PG_writeback } from './page.js'
+import { PG_dirty, PG_reclaim, PG_swapbacked, PG_writeback } from './page.js'
+import { folio_rotate_reclaimable } from './swap.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 
@@ -146,7 +147,7 @@ export function set_page_dirty(env: MmEnv, pfn: number): boolean {
     wb.reclaimable++
     wb.dirtied++
     // file_update_time() with the write: the inode's times change too.
-    mapping.inode_dirty = true
+    mark_inode_dirty(mapping, I_DIRTY_SYNC)
     __mark_inode_dirty(env, mapping, wb)
   }
   return true
@@ -166,6 +167,30 @@ export function clear_page_dirty(env: MmEnv, pfn: number): void {
   mod_file_stat(env, pfn, NODE_STAT.nr_dirty, MEMCG_DIRTY, -1)
   w.mapping.dirty_tag.delete(pages.index[pfn])
   w.wb.reclaimable--
+}
+
+/** inode->i_state bits (include/linux/fs.h): the inode changed; a change fdatasync must write (size, blocks). */
+export const I_DIRTY_SYNC = 1 << 0
+export const I_DIRTY_DATASYNC = 1 << 1
+
+/**
+ * Kernel: mark_inode_dirty() / mark_inode_dirty_sync() of a disk file's
+ * inode: i_state gets `flags`, and ext4's dirty_inode (ext4_dirty_inode() ->
+ * ext4_mark_inode_dirty(); without a journal ext4_do_update_inode() copies
+ * the inode into its inode-table buffer) dirties that block. Times only:
+ * I_DIRTY_SYNC (generic_update_time()); a new size: I_DIRTY_DATASYNC too.
+ * Nothing for shmem, whose inodes have no block.
+ */
+export function mark_inode_dirty(mapping: AddressSpace, flags: number): void {
+  if (mapping.backing !== 'disk') return
+  mapping.i_state |= flags
+  mapping.itable_dirty = true
+}
+
+/** Kernel: i_size_write() + mark_inode_dirty() of a write or fallocate past EOF (ext4_da_do_write_end()). */
+export function i_size_grow(mapping: AddressSpace, size: number): void {
+  mapping.i_size = size
+  mark_inode_dirty(mapping, I_DIRTY_SYNC | I_DIRTY_DATASYNC)
 }
 
 /**
@@ -222,11 +247,17 @@ export function folio_start_writeback(env: MmEnv, pfn: number, wb: BdiWriteback)
 
 /**
  * Kernel: folio_end_writeback() -> __folio_end_writeback(): the write of
- * the page completed: NR_WRITEBACK down, NR_WRITTEN and WB_WRITTEN up.
+ * the page completed: NR_WRITEBACK down, NR_WRITTEN and WB_WRITTEN up; a
+ * folio reclaim marked PG_reclaim is rotated (folio_rotate_reclaimable()).
  */
 function folio_end_writeback(env: MmEnv, pfn: number, wb: BdiWriteback): void {
   if (!env.pages.test(pfn, PG_writeback)) return
   env.pages.clear(pfn, PG_writeback)
+  // Reclaim marked it while it was dirty or under writeback: to the inactive tail, now that it can go.
+  if (env.pages.test(pfn, PG_reclaim)) {
+    env.pages.clear(pfn, PG_reclaim)
+    folio_rotate_reclaimable(env, pfn)
+  }
   mod_file_stat(env, pfn, NODE_STAT.nr_writeback, MEMCG_WRITEBACK, -1)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_written, 1)
   wb.writeback--

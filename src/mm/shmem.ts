@@ -12,6 +12,7 @@
  * The page-cache issue extends this file (readahead, LRU, real writeback);
  * truncation that must zap mappings lives in truncate.ts.
  */
+import { DiskBlocks } from '../hw/block_store.js'
 import { shmem_write_seals } from './memfd.js'
 import { ENOMEM, ENOSPC } from '../include/errno.js'
 import { F_SEAL_SEAL } from '../include/uapi/fcntl.js'
@@ -32,7 +33,7 @@ import { swap_duplicate, swap_free } from './swapfile.js'
 import { swap_writepage } from './page_io.js'
 import { swp_type } from './swap_h.js'
 import { PGMAJFAULT } from './vm_event_item.js'
-import { clear_page_dirty, folio_wait_writeback, mapping_wb, set_page_dirty } from './page_writeback.js'
+import { clear_page_dirty, folio_wait_writeback, i_size_grow, mapping_wb, set_page_dirty } from './page_writeback.js'
 import { mpage_read_block } from './mpage.js'
 import { COST_NS } from '../hw/clock.js'
 
@@ -48,11 +49,12 @@ export class ShmemMapping implements AddressSpace {
   readonly xa = new XaNodes()
   readonly i_mmap = new Set<VmArea>()
   readonly ra_folios = new Map<number, number>()
-  readonly disk_blocks = new Map<number, Uint8Array>()
+  readonly disk_blocks = new DiskBlocks()
   readonly dirty_tag = new Set<number>()
   dirtied_when = 0
   writeback_index = 0
-  inode_dirty = false
+  i_state = 0
+  itable_dirty = false
   i_size = 0
   host: MappingHost | null = null
   /** shmem_get_inode() starts every shmem inode sealed against sealing (memfd_create may lift it). */
@@ -470,7 +472,7 @@ export function file_write(env: MmEnv, mapping: AddressSpace, off: number, data:
     if (pfn < 0) return done > 0 ? done : page_errno(pfn)
     env.physmem.write_at(pfn, o, data, done, n)
     set_page_dirty(env, pfn)
-    if (pos + n > mapping.i_size) mapping.i_size = pos + n
+    if (pos + n > mapping.i_size) i_size_grow(mapping, pos + n)
   }
   return done
 }
@@ -491,7 +493,7 @@ export function file_write_shared_pages(env: MmEnv, mapping: AddressSpace, index
     if (pfn < 0) return i > 0 ? i * PAGE_SIZE : page_errno(pfn)
     env.physmem.share(pfn, page)
     set_page_dirty(env, pfn)
-    if (off + (i + 1) * PAGE_SIZE > mapping.i_size) mapping.i_size = off + (i + 1) * PAGE_SIZE
+    if (off + (i + 1) * PAGE_SIZE > mapping.i_size) i_size_grow(mapping, off + (i + 1) * PAGE_SIZE)
   }
   return nr * PAGE_SIZE
 }

@@ -10,10 +10,10 @@
  * time is activated in place (__lru_cache_activate_folio): the same as
  * activating it on its list.
  */
-import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_del_folio, folio_is_file_lru, folio_lru_list } from './lruvec.js'
+import { type Lruvec, LRU_ACTIVE_ANON, LRU_ACTIVE_FILE, LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, lruvec_add_folio, lruvec_add_folio_tail, lruvec_del_folio, folio_is_file_lru, folio_lru_list } from './lruvec.js'
 import type { MmEnv } from './mm_types.js'
-import { PG_active, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
-import { PGACTIVATE, PGDEACTIVATE } from './vm_event_item.js'
+import { PG_active, PG_dirty, PG_lru, PG_mlocked, PG_referenced, PG_swapbacked, PG_unevictable, PG_workingset } from './page.js'
+import { PGACTIVATE, PGDEACTIVATE, PGROTATED } from './vm_event_item.js'
 import { workingset_age_nonresident, workingset_refault } from './workingset.js'
 import { trace_mm_lru_activate, trace_mm_lru_insertion } from './mm_trace.js'
 
@@ -121,6 +121,23 @@ export function folio_mark_accessed(env: MmEnv, pfn: number): void {
     pages.clear(pfn, PG_referenced)
     workingset_age_nonresident(env.memcg, env.memcg.folio_lruvec(pfn), 1)
   }
+}
+
+/**
+ * Kernel: folio_rotate_reclaimable() -> lru_move_tail(): writeback ended on
+ * a folio reclaim had marked PG_reclaim (it found it dirty or under
+ * writeback); if it is still on an LRU, clean and evictable, it goes to the
+ * tail of the inactive list, inactive again, to be the next one reclaimed
+ * (pgrotated).
+ */
+export function folio_rotate_reclaimable(env: MmEnv, pfn: number): void {
+  const pages = env.pages
+  if (pages.test(pfn, PG_dirty) || pages.test(pfn, PG_unevictable) || !pages.test(pfn, PG_lru)) return
+  const lruvec = env.memcg.folio_lruvec(pfn)
+  lruvec_del_folio(lruvec, pages, env.vmstat, pfn)
+  pages.clear(pfn, PG_active)
+  lruvec_add_folio_tail(lruvec, pages, env.vmstat, pfn)
+  env.vmstat.count_vm_event(PGROTATED)
 }
 
 /** Kernel: folio_deactivate() (lru_deactivate, MADV_COLD): an active folio moves to the inactive head. */

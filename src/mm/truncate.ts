@@ -12,6 +12,8 @@ import type { AddressSpace, MmEnv } from './mm_types.js'
 import { vma_address } from './rmap.js'
 import { pte_pfn, pte_present, zap_page_range_single } from './memory.js'
 import { delete_from_page_cache, ext4_zero_eof_tail, set_page_dirty, shmem_free_swap, shmem_get_page } from './shmem.js'
+import { allocated_from, ext4_free_blocks } from './ext4_balloc.js'
+import { I_DIRTY_DATASYNC, I_DIRTY_SYNC, mark_inode_dirty } from './page_writeback.js'
 
 /**
  * Kernel: unmap_mapping_range(): zap the PTEs of pages [first, last] of the
@@ -62,10 +64,14 @@ export function truncate_setsize(env: MmEnv, mapping: AddressSpace, newsize: num
       }
     }
     unmap_mapping_pages(mapping, holebegin, Number.MAX_SAFE_INTEGER, true)
-    // ext4_truncate(): the blocks past EOF are freed, the EOF block's tail zeroed on disk too.
-    for (const index of [...mapping.disk_blocks.keys()]) if (index >= holebegin) mapping.disk_blocks.delete(index)
+    // ext4_truncate(): the blocks past EOF are freed (and discarded), the EOF block's tail zeroed on disk too.
+    const freed = allocated_from(mapping, holebegin)
+    for (const index of freed) mapping.disk_blocks.delete(index)
     if (partial) mapping.disk_blocks.get(Math.floor(newsize / PAGE_SIZE))?.fill(0, partial)
+    ext4_free_blocks(env, mapping, freed)
   }
+  // ext4_setattr(): the new size and times go into the inode (mark_inode_dirty(): I_DIRTY_SYNC | I_DIRTY_DATASYNC).
+  mark_inode_dirty(mapping, I_DIRTY_SYNC | I_DIRTY_DATASYNC)
   // ext4_truncate() -> ext4_block_truncate_page(): the block holding the smaller of the old
   // and new sizes gets its tail zeroed and is dirtied when that size is not block aligned
   // (growing: bytes a MAP_SHARED store left past the old EOF are gone).
@@ -83,8 +89,11 @@ export function punch_hole(env: MmEnv, mapping: AddressSpace, offset: number, le
     if (index >= first && index <= last) delete_from_page_cache(env, mapping, index)
   }
   shmem_free_swap(env, mapping, first, last)
-  // The punched blocks are deallocated on disk (ext4_punch_hole()).
-  for (const index of [...mapping.disk_blocks.keys()]) if (index >= first && index <= last) mapping.disk_blocks.delete(index)
+  // The punched blocks are deallocated on disk (ext4_punch_hole()) and discarded.
+  const freed = allocated_from(mapping, first, last)
+  for (const index of freed) mapping.disk_blocks.delete(index)
+  ext4_free_blocks(env, mapping, freed)
+  mark_inode_dirty(mapping, I_DIRTY_SYNC | I_DIRTY_DATASYNC)
 }
 
 /**

@@ -8,9 +8,12 @@
  * activated; one referenced only through PG_referenced (a read()) is
  * reclaimed if clean. Anonymous folios need swap (add_to_swap), shmem
  * folios are written to swap by shmem_writeout(); mapped
- * folios are unmapped first; dirty file folios are not written by direct
- * or memcg reclaim: they get PG_reclaim and go back active, for the
- * flusher. A clean unmapped page-cache folio leaves a shadow entry in its
+ * folios are unmapped first. A file folio under writeback gets PG_reclaim
+ * and goes back active (rotated to the inactive tail when its write ends),
+ * or, for cgroup v1 reclaim finding it already marked, is waited for
+ * (docs/writeback.md). A dirty file folio is written and waited for here:
+ * Linux leaves it to the flusher thread, which mmsim does not run beside a
+ * reclaimer. A clean unmapped page-cache folio leaves a shadow entry in its
  * slot (workingset_eviction) and is freed.
  */
 import { __GFP_FS, __GFP_IO } from './gfp.js'
@@ -25,6 +28,7 @@ import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_s
 import { put_swap_folio, vm_swap_full } from './swapfile.js'
 import { remove_mapping_for_reclaim, shmem_writeout } from './shmem.js'
 import { filemap_write_and_wait_range } from './fs_writeback.js'
+import { folio_wait_writeback } from './page_writeback.js'
 import { folio_add_lru, folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
 import { workingset_age_nonresident, workingset_eviction } from './workingset.js'
@@ -70,6 +74,15 @@ export function reclaim_stat(): ReclaimStat {
   return { nr_dirty: 0, nr_unqueued_dirty: 0, nr_congested: 0, nr_writeback: 0, nr_immediate: 0, nr_pageout: 0, nr_activate: [0, 0], nr_ref_keep: 0, nr_unmap_fail: 0 }
 }
 
+/**
+ * Kernel: writeback_throttling_sane(): global reclaim, or cgroup reclaim on
+ * the v2 hierarchy, is throttled by the dirty limits and may skip folios
+ * under writeback; cgroup v1 reclaim (every memcg here) is not.
+ */
+function writeback_throttling_sane(sc: FolioScan): boolean {
+  return sc.target_mem_cgroup === null
+}
+
 /** Kernel: folio_check_references(). */
 export function folio_check_references(env: MmEnv, pfn: number, sc: FolioScan): number {
   const pages = env.pages
@@ -98,7 +111,10 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
   let nr_reclaimed = 0
   let pgactivate = 0
   const xp = env.trace.explaining
-  for (const pfn of list) {
+  // A folio whose writeback legacy memcg reclaim waited for is tried again, at the end (case 3 below).
+  const queue = [...list]
+  for (let qi = 0; qi < queue.length; qi++) {
+    const pfn = queue[qi]
     sc.nr_scanned++
     let activate = false
     // For explanations: the verdict's reason (set on every path; only read when someone listens).
@@ -121,6 +137,26 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       const writeback = file && !lazyfree && pages.test(pfn, PG_writeback)
       if (dirty || writeback) stat.nr_dirty++
       if (dirty && !writeback) stat.nr_unqueued_dirty++
+      if (writeback && pages.test(pfn, PG_reclaim)) stat.nr_congested++
+      if (writeback) {
+        // A file folio under writeback at the tail of the LRU. Case 1 (kswapd meeting many of them,
+        // PGDAT_WRITEBACK) is not modelled: kswapd takes case 2.
+        const may_enter_fs = (sc.gfp_mask & __GFP_FS) !== 0
+        if (writeback_throttling_sane(sc) || !pages.test(pfn, PG_reclaim) || !may_enter_fs) {
+          // Case 2: mark it for immediate reclaim when its write ends (folio_rotate_reclaimable()) and move on.
+          pages.set(pfn, PG_reclaim)
+          stat.nr_writeback++
+          why = 'under writeback: PG_reclaim set, to the inactive tail when the write ends'
+          activate = true
+          break outcome
+        }
+        // Case 3: cgroup v1 reclaim has no dirty throttling of its own: it waits for a folio it had
+        // marked on an earlier pass, then tries it again.
+        folio_wait_writeback(env, pfn)
+        if (xp) xp_verdict(env, pfn, 'keep', 'under writeback, marked on an earlier pass: legacy memcg reclaim waits for the write and tries it again')
+        queue.push(pfn)
+        continue
+      }
       const was_referenced = xp && pages.test(pfn, PG_referenced)
       const references = ignore_references ? FOLIOREF_RECLAIM : folio_check_references(env, pfn, sc)
       if (references === FOLIOREF_ACTIVATE) {

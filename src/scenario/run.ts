@@ -341,6 +341,20 @@ function step(run: Run, s: Step, index: number): StepRecord {
       sys(rec, () => p.fsync(fd))
       break
     }
+    case 'fdatasync':
+    case 'syncfs': {
+      const [who, p] = run.proc()
+      const fd = scalar !== undefined ? v(scalar) : v(a.fd)
+      Object.assign(rec, { who, call: `${s.op}(${fd})` })
+      sys(rec, () => (s.op === 'fdatasync' ? p.fdatasync(fd) : p.syncfs(fd)))
+      break
+    }
+    case 'sync': {
+      const [who, p] = run.proc()
+      Object.assign(rec, { who, call: 'sync()' })
+      sys(rec, () => p.sync())
+      break
+    }
     case 'sleep': {
       // The process sleeps and the machine idles: its timers (the writeback flusher, kswapd) run on the way.
       const [who] = run.proc()

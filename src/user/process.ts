@@ -633,6 +633,24 @@ export class Process {
   fsync(fd: number): void {
     check_syscall(this.sys_fsync(fd), 'fsync')
   }
+  sys_fdatasync(fd: number): number {
+    return this.sys.sys_fdatasync(this.live(), arg_int('fdatasync', 'fd', fd))
+  }
+  /** fdatasync(2): as fsync, except that an inode whose times alone changed is not written for itself; throws ErrnoError. */
+  fdatasync(fd: number): void {
+    check_syscall(this.sys_fdatasync(fd), 'fdatasync')
+  }
+  /** sync(2): every filesystem's dirty data and metadata written, and the disks' caches flushed. */
+  sync(): void {
+    this.sys.sys_sync(this.live())
+  }
+  sys_syncfs(fd: number): number {
+    return this.sys.sys_syncfs(this.live(), arg_int('syncfs', 'fd', fd))
+  }
+  /** syncfs(2): sync(2) for the filesystem `fd`'s file is on; throws ErrnoError. */
+  syncfs(fd: number): void {
+    check_syscall(this.sys_syncfs(fd), 'syncfs')
+  }
   /** pread(2) into user memory: a short count when the destination runs into a hole, EFAULT when nothing could be copied. */
   sys_pread_user(fd: number, addr: UlongArg, len: UlongArg, off: UlongArg): number {
     return this.sys.sys_pread64(this.live(), arg_int('pread', 'fd', fd), this.uaddr('pread', addr), this.ucount('pread', len), U('pread', 'off', off))

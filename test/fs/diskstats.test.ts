@@ -70,6 +70,7 @@ describe('/proc/diskstats', () => {
   it('counts writeback and fsync writes as the real kernel did: data runs, the inode block, the flush', () => {
     const m = boot({ ram: '128M' })
     const p = m.spawn({ name: 'probe' })
+    // [writes, sectors written, ms discarding] as diskstats.py recorded them (its third value is not the flush count: fdatasync.test.ts counts flushes)
     const d = (a: number[], z: number[]): number[] => [z[4] - a[4], z[6] - a[6], z[14] - a[14]]
     for (const c of recorded) {
       if (!('write_fsync' in c)) continue

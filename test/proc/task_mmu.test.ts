@@ -5,6 +5,7 @@
  * print the reference files byte for byte.
  */
 import { XaNodes } from '../../src/mm/xarray.js'
+import { DiskBlocks } from '../../src/hw/block_store.js'
 import { file_ra_state_init } from '../../src/mm/readahead.js'
 import { describe, expect, it } from 'vitest'
 import { MKDEV } from '../../src/fs/fs.js'
@@ -66,7 +67,7 @@ function reference_process(): { k: MmEntry; task: TaskStruct; mm: MmStruct } {
       if (!f) {
         const [maj, min] = e.dev.split(':').map((h) => parseInt(h, 16))
         const host = { i_ino: Number(e.inode), i_sb: { s_dev: MKDEV(maj, min) } }
-        const f_mapping = { id: Number(e.inode), i_pages: new Map(), i_shadows: new Map(), i_swap: new Map(), xa: new XaNodes(), i_mmap: new Set<VmArea>(), i_size: 0, backing: 'disk' as const, host, ra_folios: new Map(), disk_blocks: new Map(), dirty_tag: new Set<number>(), dirtied_when: 0, writeback_index: 0, inode_dirty: false }
+        const f_mapping = { id: Number(e.inode), i_pages: new Map(), i_shadows: new Map(), i_swap: new Map(), xa: new XaNodes(), i_mmap: new Set<VmArea>(), i_size: 0, backing: 'disk' as const, host, ra_folios: new Map(), disk_blocks: new DiskBlocks(), dirty_tag: new Set<number>(), dirtied_when: 0, writeback_index: 0, i_state: 0, itable_dirty: false }
         f = { f_mode: 1, f_mapping, name: e.path, anon_shared: false, f_count: 1, f_ra: file_ra_state_init(f_mapping) }
         files.set(e.path, f)
       }

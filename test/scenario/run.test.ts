@@ -79,6 +79,28 @@ describe('mmsim run', () => {
     expect(recs[0].ret).toMatch(/^0xffff8880[0-9a-f]{8}$/)
   })
 
+  it('fdatasync, syncfs and sync steps: their calls, their errno, the disk written', async () => {
+    const text = [
+      'steps:',
+      '  - spawn: a',
+      '  - open: { path: /d, flags: O_RDWR|O_CREAT|O_TRUNC, mode: 0o644, as: fd }',
+      '  - pwrite: { fd: $fd, data: { fill: 1, len: 8K } }',
+      '  - fdatasync: $fd',
+      '  - pwrite: { fd: $fd, data: "x" }',
+      '  - syncfs: { fd: $fd }',
+      '  - sync: true',
+      '  - syncfs: { fd: 99, expect: { errno: EBADF } }',
+      '  - fdatasync: { fd: 99, expect: { errno: EBADF } }',
+      '',
+    ].join('\n')
+    const r = await run_text(text, ['--json'])
+    expect(r.code).toBe(0)
+    const recs = JSON.parse(r.out.join('\n')) as { op: string; call: string; ret: unknown }[]
+    const syncs = recs.filter((x) => ['fdatasync', 'syncfs', 'sync'].includes(x.op))
+    expect(syncs.map((x) => x.call)).toEqual(['fdatasync(3)', 'syncfs(3)', 'sync()', 'syncfs(99)', 'fdatasync(99)'])
+    expect(syncs.slice(0, 3).map((x) => x.ret)).toEqual([0, 0, 0])
+  })
+
   it('never escapes on 1,000 mutated files: a malformed one is exit 2 and one FILE:LINE:COL line; others exit 0/1', async () => {
     const sources = examples.map((f) => readFileSync(EXAMPLES + f, 'utf8'))
     const mutation = fc.record({

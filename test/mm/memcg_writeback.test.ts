@@ -1,0 +1,133 @@
+/**
+ * A cgroup v1 memory cgroup and writeback: v1 has no per-memcg writeback
+ * domain (docs/writeback.md), so the dirty limits are the machine's and a
+ * group's own reclaim meets its dirty pages. A writer much larger than its
+ * group's limit still completes, its data reads back, and the group never
+ * holds more than its limit.
+ */
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { O_CREAT, O_RDWR, O_TRUNC } from '../../src/index.js'
+import { boot } from '../helpers.js'
+
+const vm = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN)
+
+describe('cgroup v1 memcg and writeback', () => {
+  it('a 16 MiB write in a 2 MiB group completes, stays within the limit, and reads back', () => {
+    const m = boot({ ram: '128M' })
+    const g = m.cgroup_create('w', { limit: '2M' })
+    const p = m.spawn({ name: 'writer' })
+    g.attach(p)
+    const fd = p.open('/big', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    const chunk = (i: number): Uint8Array => Uint8Array.from({ length: 65536 }, (_, j) => (i * 13 + j) & 255)
+    let peak = 0
+    for (let i = 0; i < 256; i++) {
+      expect(p.pwrite(fd, chunk(i), i * 65536)).toBe(65536)
+      peak = Math.max(peak, g.usage())
+      const st = g.stat()
+      // memory.stat's dirty and writeback are the group's pages, never more than it holds
+      expect(st.dirty + st.writeback).toBeLessThanOrEqual(st.cache)
+    }
+    expect(peak).toBeLessThanOrEqual(2 << 20)
+    // the global dirty threshold (a fifth of ~120 MiB) is far above the group's 2 MiB: not what bounded it
+    expect(vm(m.proc('/proc/vmstat'), 'nr_dirty_threshold')).toBeGreaterThan(2 * 512)
+    // the group's reclaim took its pages, written back first
+    expect(vm(m.proc('/proc/vmstat'), 'nr_written')).toBeGreaterThanOrEqual(256 * 16 - 512)
+    for (let i = 0; i < 256; i += 17) expect(Buffer.compare(Buffer.from(p.pread(fd, 65536, i * 65536)), Buffer.from(chunk(i)))).toBe(0)
+    p.fsync(fd)
+    expect(g.stat().dirty).toBe(0)
+  })
+
+  it('property: random writes through a small group read back byte for byte', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 40000 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 40 }), (writes) => {
+        const m = boot({ ram: '64M' })
+        const g = m.cgroup_create('p', { limit: '1M' })
+        const p = m.spawn({ name: 'w' })
+        g.attach(p)
+        const fd = p.open('/f', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        const model = new Uint8Array(501 * 4096 + 40000)
+        let size = 0
+        for (const [page, len, seed] of writes) {
+          const data = Uint8Array.from({ length: len }, (_, j) => (seed + j * 7) & 255)
+          p.pwrite(fd, data, page * 4096)
+          model.set(data, page * 4096)
+          size = Math.max(size, page * 4096 + len)
+          if (g.usage() > 1 << 20) return false
+        }
+        // the ranges written, in the order written (each read may evict what the last one brought in)
+        for (const [page, len] of writes) {
+          const back = p.pread(fd, len, page * 4096)
+          if (Buffer.compare(Buffer.from(back), Buffer.from(model.subarray(page * 4096, page * 4096 + len)))) return false
+        }
+        return size > 0
+      }),
+      { numRuns: 10 },
+    )
+  })
+})
+
+describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback cases)', () => {
+  const rotated = (m: ReturnType<typeof boot>): number => vm(m.proc('/proc/vmstat'), 'pgrotated')
+
+  it('POSIX_FADV_DONTNEED marks the folios it starts writing PG_reclaim (lru_deactivate_file): they rotate to the inactive tail when the write ends', () => {
+    const m = boot({ ram: '128M' })
+    const p = m.spawn({ name: 'r' })
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(a, new Uint8Array(1 << 20).fill(0x5a), 0)
+    const r0 = rotated(m)
+    p.fadvise(a, 0, 0, 4)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(256)
+    expect(rotated(m)).toBe(r0)
+    m.clock.sleep_until(m.clock.now() + 1e9)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(0)
+    expect(rotated(m) - r0).toBe(256)
+  })
+
+  it('v1 memcg reclaim waits for a folio under writeback it finds marked PG_reclaim, then frees it (case 3)', () => {
+    const m = boot({ ram: '128M' })
+    const g = m.cgroup_create('wb', { limit: '2M' })
+    const p = m.spawn({ name: 'r' })
+    g.attach(p)
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(a, new Uint8Array(1 << 20).fill(0x5a), 0)
+    p.fadvise(a, 0, 0, 4)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(256)
+    const r0 = rotated(m)
+    const b = p.open('/b', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(b, new Uint8Array(1536 << 10).fill(1), 0)
+    // without any sleep, the group's reclaim waited for /a's writes and freed what it needed of them
+    const left = p.cachestat(a, 0, 0)
+    expect(left.nr_writeback).toBe(0)
+    expect(left.nr_cache).toBeLessThan(256)
+    // the folio waited for was isolated when its request ended and does not rotate; the request's
+    // other folios, marked by DONTNEED and still on a list, do
+    const n = rotated(m) - r0
+    expect(n).toBeGreaterThan(0)
+    expect(n).toBeLessThan(256)
+    expect(g.usage()).toBeLessThanOrEqual(2 << 20)
+    expect(p.pread(a, 1 << 20, 0).every((x) => x === 0x5a)).toBe(true)
+  })
+
+  it('v1 memcg reclaim marks a folio the flusher is writing PG_reclaim and activates it (case 2); it rotates when the write ends', () => {
+    const m = boot({ ram: '128M' })
+    m.proc_write('/proc/sys/vm/dirty_background_bytes', '1048576')
+    const g = m.cgroup_create('wb', { limit: '4M' })
+    const p = m.spawn({ name: 'r' })
+    g.attach(p)
+    const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    // past the background threshold: the flusher writes /a in the background between the calls
+    for (let i = 0; i < 32; i++) p.pwrite(a, new Uint8Array(65536).fill(0x5a), i * 65536)
+    const r0 = rotated(m)
+    const b = p.open('/b', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.pwrite(b, new Uint8Array(3 << 20).fill(1), 0)
+    m.clock.sleep_until(m.clock.now() + 2e9)
+    expect(p.cachestat(a, 0, 0).nr_writeback).toBe(0)
+    // only reclaim marks a folio the flusher writes: each rotation is one it found under writeback
+    const n = rotated(m) - r0
+    expect(n).toBeGreaterThan(0)
+    expect(n).toBeLessThanOrEqual(512)
+    expect(g.usage()).toBeLessThanOrEqual(4 << 20)
+    expect(p.pread(a, 2 << 20, 0).every((x) => x === 0x5a)).toBe(true)
+  })
+})
