@@ -10,7 +10,6 @@
  * with the file's settings, never with its length.
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import { ZSTDDecoder } from 'zstddec/stream'
 import { TraceError } from '../trace/error.js'
@@ -84,20 +83,24 @@ async function* gzip_chunks(path: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Plain files are read into one reused buffer (each chunk is finished with before the next read). */
+/**
+ * Plain files are read synchronously into one reused buffer (each chunk is
+ * finished with before the next read): a thread-pool round trip per chunk
+ * left the simulation idle for a fifth of its time.
+ */
 const PLAIN_CHUNK = 1 << 20
 
-async function* plain_chunks(path: string): AsyncGenerator<Uint8Array> {
-  const f = await open(path, 'r')
+function* plain_chunks(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r')
   try {
     const b = new Uint8Array(PLAIN_CHUNK)
     for (;;) {
-      const { bytesRead } = await f.read(b, 0, PLAIN_CHUNK, null)
-      if (bytesRead === 0) return
-      yield b.subarray(0, bytesRead)
+      const n = readSync(fd, b, 0, PLAIN_CHUNK, null)
+      if (n === 0) return
+      yield b.subarray(0, n)
     }
   } finally {
-    await f.close()
+    closeSync(fd)
   }
 }
 

@@ -14,7 +14,7 @@ export type Compression = 'none' | 'gzip' | 'zstd'
 export interface TraceInput {
   name: string
   compression: Compression
-  bytes(): AsyncIterable<Uint8Array>
+  bytes(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 }
 
 /** Receives page ids in batches; writes[i] = 1 where reference i is a store (see PageSink). */
