@@ -2,6 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { POLICIES } from '../../src/trace/policies/policy.js'
+import { Lru } from '../../src/trace/policies/lru.js'
 import { simulate_file as simulate } from '../../src/cli/trace.js'
 import { naive_misses } from './reference.js'
 import { FIXTURE, fast_misses, fixture_pages } from './helpers.js'
@@ -51,6 +52,33 @@ describe('the fast policies equal the naive simulators', () => {
         },
       ),
       { numRuns: 300 },
+    )
+  })
+
+  it("LRU on long traces (thousands of evictions and re-references) misses as the textbook's list does, and its resident pages come out least recent first", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 60 }).chain((k) => fc.array(fc.integer({ min: 0, max: k }), { minLength: 4500, maxLength: 12_000 })),
+        fc.integer({ min: 1, max: 16 }),
+        fc.array(fc.nat(12_000), { maxLength: 6 }),
+        (refs, frames, cuts) => {
+          expect(fast_misses('lru', refs, frames, 1, cuts)).toBe(naive_misses('lru', refs, frames))
+          // The textbook list, most recent last; the policy's resident pages (as dense ids) in the same order.
+          const list: number[] = []
+          for (const r of refs) {
+            const i = list.indexOf(r)
+            if (i >= 0) list.splice(i, 1)
+            else if (list.length === frames) list.shift()
+            list.push(r)
+          }
+          const lru = new Lru(frames)
+          const dense = new Map<number, number>()
+          const ids = Int32Array.from(refs, (r) => (dense.has(r) ? (dense.get(r) as number) : (dense.set(r, dense.size), dense.size - 1)))
+          lru.feed(ids, ids.length)
+          expect(lru.resident_pages()).toEqual(list.map((r) => dense.get(r)))
+        },
+      ),
+      { numRuns: 40 },
     )
   })
 
