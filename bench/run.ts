@@ -42,7 +42,9 @@
  * Then issue 8's trace rows (bench/trace.ts): references per second of
  * `mmsim trace`'s lru, fifo, clock and opt and their ratio to the lru-cache
  * package on the same key stream and capacity (LRU misses asserted equal),
- * and the LRU and OPT miss-ratio curves' references per second.
+ * and the LRU and OPT miss-ratio curves' references per second; with
+ * LIBCACHESIM_CACHESIM naming libCacheSim's cachesim binary, `mmsim trace`
+ * beside cachesim on the same oracleGeneral file (bench/libcachesim.ts).
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
