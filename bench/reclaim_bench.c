@@ -107,20 +107,34 @@ static int zram_swap_only(void)
 	return n > 0 && zram;
 }
 
-static int anon(long mib, long limit_mib, long passes)
+/* The bench's memory group (root and cgroup v1 only); removed at exit. */
+static int make_group(void)
 {
-	if (!zram_swap_only())
-		return 3;
 	snprintf(group, sizeof group, CG "/mmsim-bench-%d", getpid());
 	if (geteuid() != 0 || mkdir(group, 0755))
 		return 2;
 	atexit(cleanup);
+	return 0;
+}
+
+/* Sets the group's limit and moves this process into it. */
+static int enter_group(long limit_mib)
+{
 	char text[64], pid[32];
 	snprintf(text, sizeof text, "%ld\n", limit_mib << 20);
 	snprintf(pid, sizeof pid, "%d\n", getpid());
+	return put(group, "memory.limit_in_bytes", text) || put(group, "cgroup.procs", pid) ? 2 : 0;
+}
+
+static int anon(long mib, long limit_mib, long passes)
+{
+	if (!zram_swap_only())
+		return 3;
+	if (make_group())
+		return 2;
 	size_t len = (size_t)mib << 20;
 	/* Mapped (and its page tables made by the first pass) inside the group, as mmsim's child does. */
-	if (put(group, "memory.limit_in_bytes", text) || put(group, "cgroup.procs", pid))
+	if (enter_group(limit_mib))
 		return 2;
 	char *a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
@@ -147,14 +161,9 @@ int main(int argc, char **argv)
 		return anon(file_mib, limit_mib, passes);
 	if (strcmp(argv[1], "stream"))
 		return 2;
-	snprintf(group, sizeof group, CG "/mmsim-bench-%d", getpid());
 	snprintf(path, sizeof path, "/var/tmp/mmsim-bench-%d", getpid());
-	if (geteuid() != 0 || mkdir(group, 0755))
+	if (make_group())
 		return 2;
-	atexit(cleanup);
-	char text[64], pid[32];
-	snprintf(text, sizeof text, "%ld\n", limit_mib << 20);
-	snprintf(pid, sizeof pid, "%d\n", getpid());
 	/* The file is written outside the group, then dropped from the page cache. */
 	static char buf[CHUNK];
 	memset(buf, 0x5a, sizeof buf);
@@ -166,7 +175,7 @@ int main(int argc, char **argv)
 			return 2;
 	fsync(fd);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (put(group, "memory.limit_in_bytes", text) || put(group, "cgroup.procs", pid))
+	if (enter_group(limit_mib))
 		return 2;
 	long out0 = vmstat("pgsteal_file");
 	double t0 = cpu_s();
