@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ErrnoError, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, type Machine, type Process } from '../../src/index.js'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 
 interface Case { case: string; runs: number[][] }
 const recorded = new Map(
@@ -22,7 +22,7 @@ const recorded = new Map(
 
 const vda = (m: Machine): number[] => m.proc('/sys/block/vda/stat').trim().split(/\s+/).map(Number)
 const delta = (a: number[], z: number[]): number[] => [4, 6, 11, 15].map((i) => z[i] - a[i])
-const bytes = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255)
+const bytes = (n: number, seed: number): Uint8Array => fill_bytes(n, (i) => (i * 31 + seed) & 255)
 const sleep = (m: Machine, s: number): void => m.clock.sleep_until(m.clock.now() + s * 1e9)
 
 type Shape = 'overwrite' | 'append' | 'truncate_shrink' | 'truncate_grow' | 'clean'

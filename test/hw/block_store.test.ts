@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { DiskBlocks } from '../../src/hw/block_store.js'
+import { fill_bytes } from '../helpers.js'
 
-const block = (seed: number): Uint8Array => Uint8Array.from({ length: 4096 }, (_, i) => (i * 7 + seed) & 255)
+const block = (seed: number): Uint8Array => fill_bytes(4096, (i) => (i * 7 + seed) & 255)
 
 describe('DiskBlocks', () => {
   it('property: any sequence of set/delete/fill-through-get reads back as a Map of copies does', () => {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { O_CREAT, O_RDWR, O_TRUNC } from '../../src/index.js'
-import { boot } from '../helpers.js'
+import { boot, fill_bytes } from '../helpers.js'
 
 const vm = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN)
 
@@ -19,7 +19,7 @@ describe('cgroup v1 memcg and writeback', () => {
     const p = m.spawn({ name: 'writer' })
     g.attach(p)
     const fd = p.open('/big', O_RDWR | O_CREAT | O_TRUNC, 0o644)
-    const chunk = (i: number): Uint8Array => Uint8Array.from({ length: 65536 }, (_, j) => (i * 13 + j) & 255)
+    const chunk = (i: number): Uint8Array => fill_bytes(65536, (j) => (i * 13 + j) & 255)
     let peak = 0
     for (let i = 0; i < 256; i++) {
       expect(p.pwrite(fd, chunk(i), i * 65536)).toBe(65536)
@@ -49,7 +49,7 @@ describe('cgroup v1 memcg and writeback', () => {
         const model = new Uint8Array(501 * 4096 + 40000)
         let size = 0
         for (const [page, len, seed] of writes) {
-          const data = Uint8Array.from({ length: len }, (_, j) => (seed + j * 7) & 255)
+          const data = fill_bytes(len, (j) => (seed + j * 7) & 255)
           p.pwrite(fd, data, page * 4096)
           model.set(data, page * 4096)
           size = Math.max(size, page * 4096 + len)
