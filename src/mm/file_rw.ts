@@ -53,20 +53,20 @@ function pos_num(pos: Loff): number {
 /**
  * Kernel: filemap_read(): bytes [pos, pos + count) of the file, batch by
  * batch through filemap_get_pages() (which reads ahead), each page's part
- * handed to `copy` (bytes at a file position -> bytes it could copy; the
- * bytes are a view of one buffer the next page reuses, as the kernel copies
- * each folio to the iterator in turn). Returns the bytes copied; stops early
- * when copy falls short or memory runs out. Leaves f_ra.prev_pos after the
- * last byte copied.
+ * copied to `to`, as the kernel copies each folio to the iterator in turn:
+ * a kernel buffer (byte pos at index 0) or a function (bytes at a file
+ * position -> bytes it could copy; the bytes are a view of one buffer the
+ * next page reuses). Returns the bytes copied; stops early when a copy falls
+ * short or memory runs out. Leaves f_ra.prev_pos after the last byte copied.
  */
-function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy: (pos: number, data: Uint8Array) => number): number {
+function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, to: Uint8Array | ((pos: number, data: Uint8Array) => number)): number {
   const mapping = file.f_mapping
   if (pos >= s_maxbytes(mapping) || count === 0) return 0
   count = Math.min(count, s_maxbytes(mapping) - pos)
   let done = 0
   let last_pos = file.f_ra.prev_pos
-  // No page's part is longer than count (a one-byte read needs one byte, not a page).
-  const page = new Uint8Array(Math.min(PAGE_SIZE, count))
+  // The reused buffer of a copy function: no page's part is longer than count (a one-byte read needs one byte).
+  const page = new Uint8Array(typeof to === 'function' ? Math.min(PAGE_SIZE, count) : 0)
   read: while (done < count && pos + done < mapping.i_size) {
     const p = pos + done
     const batch = filemap_get_pages(env, file, p, count - done)
@@ -77,12 +77,14 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, copy
       // A read that goes on in the page where the last one ended does not count as a new access.
       if (i > 0 || Math.floor(p / PAGE_SIZE) !== Math.floor((last_pos - 1) / PAGE_SIZE)) folio_mark_accessed(env, mapping.i_pages.get(index)!)
       const from = Math.max(p, index * PAGE_SIZE)
-      const to = Math.min(end, (index + 1) * PAGE_SIZE)
-      if (to <= from) break read
-      const n = copy(from, page.subarray(0, file_read_into(env, mapping, from, to - from, page)))
+      const upto = Math.min(end, (index + 1) * PAGE_SIZE)
+      if (upto <= from) break read
+      const n = typeof to === 'function'
+        ? to(from, page.subarray(0, file_read_into(env, mapping, from, upto - from, page)))
+        : file_read_into(env, mapping, from, upto - from, to.subarray(from - pos))
       done += n
       last_pos = pos + done
-      if (n < to - from) break read
+      if (n < upto - from) break read
     }
   }
   filemap_read_done(file, last_pos)
@@ -97,11 +99,7 @@ export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): 
   const pos = pos_num(lpos)
   if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count)
   const out = new Uint8Array(Math.max(0, Math.min(count, file.f_mapping.i_size - pos)))
-  const done = filemap_read(env, file, pos, count, (p, data) => {
-    out.set(data, p - pos)
-    return data.length
-  })
-  return out.subarray(0, done)
+  return out.subarray(0, filemap_read(env, file, pos, count, out))
 }
 
 /**
