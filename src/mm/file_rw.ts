@@ -163,8 +163,8 @@ export function file_read_to_user(mm: MmStruct, file: VmFile, lpos: Loff, uaddr:
   const mapping = file.f_mapping
   const total = Math.max(0, Math.min(pos + len, mapping.i_size) - pos)
   if (mapping.backing === 'shmem') {
-    // shmem_file_read_iter(): page by page, no readahead
-    const page = new Uint8Array(PAGE_SIZE)
+    // shmem_file_read_iter(): page by page, no readahead, through one buffer no longer than the read
+    const page = new Uint8Array(Math.min(PAGE_SIZE, total))
     let copied = 0
     for (let n = 0; copied < total; copied += n) {
       const p = pos + copied
