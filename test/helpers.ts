@@ -1,4 +1,4 @@
-import { Machine, type MachineOptions } from '../src/index.js'
+import { ErrnoError, Machine, type MachineOptions } from '../src/index.js'
 
 /**
  * Option sets whose freshly booted machine this worker has recounted. Boot is
@@ -40,4 +40,15 @@ export function fill_bytes(n: number, f: (i: number) => number): Uint8Array {
   const b = new Uint8Array(n)
   for (let i = 0; i < n; i++) b[i] = f(i)
   return b
+}
+
+/** The errno code (e.g. 'ENOMEM') a call throws, or 'ok' when it returns; anything else it throws is rethrown. */
+export function errno_of(f: () => unknown): string {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof ErrnoError) return e.code
+    throw e
+  }
+  return 'ok'
 }

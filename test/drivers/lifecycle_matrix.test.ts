@@ -11,7 +11,7 @@
  * (index 2) has vm_pgoff 3, no region: SIGBUS, as in Linux.
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
+import { boot, errno_of } from '../helpers.js'
 import { ErrnoError, SignalError, type Process } from '../../src/index.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDWR } from '../../src/include/uapi/fcntl.js'
@@ -48,15 +48,6 @@ function touch(p: Process, a: number, write: boolean): string {
     return 'ok'
   } catch (e) {
     if (e instanceof SignalError) return e.signal
-    throw e
-  }
-}
-function errno(f: () => void): string {
-  try {
-    f()
-    return 'ok'
-  } catch (e) {
-    if (e instanceof ErrnoError) return e.code
     throw e
   }
 }
@@ -127,9 +118,9 @@ describe('§4.3: mremap, partial munmap, mprotect, fork, close, rmmod for every 
         p.close(fd)
         if (!n.mod) row.push('rmmod:n/a')
         else {
-          row.push(`rmmod:${errno(() => m.rmmod(n.mod!))}+${touch(p, a, false)}`)
+          row.push(`rmmod:${errno_of(() => m.rmmod(n.mod!))}+${touch(p, a, false)}`)
           p.munmap(a, PG)
-          row.push(`after:${errno(() => m.rmmod(n.mod!))}`)
+          row.push(`after:${errno_of(() => m.rmmod(n.mod!))}`)
         }
       }
       expect(row.join(' ')).toBe(n.want)

@@ -6,22 +6,13 @@
  * and UIO's physical maps), and a mapping without one reads nothing (EIO).
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
-import { ErrnoError, SignalError } from '../../src/index.js'
+import { boot, errno_of } from '../helpers.js'
+import { SignalError } from '../../src/index.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_RDONLY, O_RDWR } from '../../src/include/uapi/fcntl.js'
 import { UIO_DEMO_REGS } from '../../src/drivers/uio_demo.js'
 
 const PG = 4096
-const errno = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof ErrnoError) return e.code
-    throw e
-  }
-  return 'ok'
-}
 
 describe('/proc/<pid>/mem (S-K2)', () => {
   it('reads and writes another process of the same user; another user\'s is EACCES unless CAP_SYS_PTRACE; no such pid is ENOENT', () => {
@@ -36,9 +27,9 @@ describe('/proc/<pid>/mem (S-K2)', () => {
     expect([...b.proc_mem_read(a.pid, x + PG - 2, 4)]).toEqual([1, 2, 3, 4])
     expect(b.proc_mem_write(a.pid, x + 8, [7, 7])).toBe(2)
     expect([...a.load(x + 8, 2)]).toEqual([7, 7])
-    expect(errno(() => c.proc_mem_read(a.pid, x, 4))).toBe('EACCES')
+    expect(errno_of(() => c.proc_mem_read(a.pid, x, 4))).toBe('EACCES')
     expect([...root.proc_mem_read(a.pid, x + PG - 2, 2)]).toEqual([1, 2])
-    expect(errno(() => b.proc_mem_read(99999, x, 4))).toBe('ENOENT')
+    expect(errno_of(() => b.proc_mem_read(99999, x, 4))).toBe('ENOENT')
   })
 
   it('reads stop short at a hole and fail with EIO when no byte could be read', () => {
@@ -48,7 +39,7 @@ describe('/proc/<pid>/mem (S-K2)', () => {
     a.munmap(x + PG, PG)
     a.store(x + PG - 4, [9, 9, 9, 9])
     expect([...a.proc_mem_read(a.pid, x + PG - 4, 16)]).toEqual([9, 9, 9, 9])
-    expect(errno(() => a.proc_mem_read(a.pid, x + PG, 16))).toBe('EIO')
+    expect(errno_of(() => a.proc_mem_read(a.pid, x + PG, 16))).toBe('EIO')
   })
 
   it('FOLL_FORCE: writes into a read-only private mapping (the copy stays read-only to the process), never into a read-only shared one', () => {
@@ -60,7 +51,7 @@ describe('/proc/<pid>/mem (S-K2)', () => {
     expect(() => a.store(ro + 100, [1])).toThrow(SignalError)
     const b = m.spawn({ name: 'b', uid: 1000 })
     const sh = b.mmap(0, PG, PROT_READ, MAP_SHARED | MAP_ANONYMOUS)
-    expect(errno(() => b.proc_mem_write(b.pid, sh, [1]))).toBe('EIO')
+    expect(errno_of(() => b.proc_mem_write(b.pid, sh, [1]))).toBe('EIO')
     // a forced read of PROT_NONE (VM_MAYREAD) sees the bytes
     const c = m.spawn({ name: 'c', uid: 1000 })
     const pn = c.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
@@ -84,7 +75,7 @@ describe('/proc/<pid>/mem (S-K2)', () => {
     // a read-only mapping refuses the write (generic_access_phys needs a writable PTE)
     const fr = p.open('/dev/mem', O_RDONLY)
     const r = p.mmap(0, PG, PROT_READ, MAP_SHARED, fr, 0xa0000)
-    expect(errno(() => p.proc_mem_write(p.pid, r, [1]))).toBe('EIO')
+    expect(errno_of(() => p.proc_mem_write(p.pid, r, [1]))).toBe('EIO')
   })
 
   it('a PFN map whose driver gives no vm_ops->access reads nothing (EIO); UIO\'s physical registers read through it', () => {
@@ -94,7 +85,7 @@ describe('/proc/<pid>/mem (S-K2)', () => {
     const fd = p.open('/dev/simpler', O_RDWR)
     const s = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0xa0000)
     expect(p.load(s, 1).length).toBe(1)
-    expect(errno(() => p.proc_mem_read(p.pid, s, 4))).toBe('EIO')
+    expect(errno_of(() => p.proc_mem_read(p.pid, s, 4))).toBe('EIO')
     m.insmod('uio_demo')
     const u = p.open('/dev/uio0', O_RDWR)
     const regs = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, u, 0)

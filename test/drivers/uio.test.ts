@@ -6,9 +6,9 @@
  * irqcontrol write(2).
  */
 import { describe, it, expect } from 'vitest'
-import { boot } from '../helpers.js'
+import { boot, errno_of } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
-import { ErrnoError, ProcessAsleep, SignalError } from '../../src/user/errors.js'
+import { ProcessAsleep, SignalError } from '../../src/user/errors.js'
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { O_NONBLOCK, O_RDWR } from '../../src/include/uapi/fcntl.js'
 import { POLLIN, POLLRDNORM } from '../../src/include/uapi/poll.js'
@@ -27,15 +27,6 @@ function setup(): { m: Machine; p: Process; buf: number; fd: number } {
   const fd = p.open('/dev/uio0', O_RDWR)
   return { m, p, buf, fd }
 }
-const errno = (f: () => unknown): string => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof ErrnoError) return e.code
-    throw e
-  }
-  return 'ok'
-}
 const u32 = (b: Uint8Array, off = 0): number => new DataView(b.buffer, b.byteOffset).getUint32(off, true)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 
@@ -48,7 +39,7 @@ describe('the uio core and /dev/uioN', () => {
     expect(m.proc('/sys/class/uio/uio0/dev')).toBe('254:0\n')
     expect(m.proc('/sys/class/uio/uio0/name')).toBe('uio_demo\n')
     expect(m.proc('/sys/class/uio/uio0/version')).toBe('0.1\n')
-    expect(errno(() => m.rmmod('uio'))).toBe('EAGAIN')
+    expect(errno_of(() => m.rmmod('uio'))).toBe('EAGAIN')
     expect(m.dmesg()).toContain('rmmod: ERROR: Module uio is in use by: uio_demo')
     m.rmmod('uio_demo')
     expect(() => m.proc('/sys/class/uio/uio0/name')).toThrow()
@@ -88,7 +79,7 @@ describe('the uio core and /dev/uioN', () => {
     expect(Array.from(phys.subarray(0, 4))).toEqual([0x55, 0x49, 0x4f, 0x44]) // "UIOD"
     expect(Array.from(phys.subarray(16, 18))).toEqual([0xaa, 0xbb])
     // Growing a PFN map is EFAULT (S-E2).
-    expect(errno(() => p.mremap(regs, PG, 2 * PG, MREMAP_MAYMOVE))).toBe('EFAULT')
+    expect(errno_of(() => p.mremap(regs, PG, 2 * PG, MREMAP_MAYMOVE))).toBe('EFAULT')
   })
 
   it('S-E2: map1 (LOGICAL) by offset 4096 faults in the driver\'s pages; map2 (VIRTUAL) by 8192 through vmalloc_to_page; both DONTEXPAND|DONTDUMP', () => {
@@ -107,34 +98,34 @@ describe('the uio core and /dev/uioN', () => {
     expect(q.load(r2 + 2 * PG + 5, 1)[0]).toBe(9)
     const smaps = m.proc(`/proc/${p.pid}/smaps`)
     expect(smaps).toMatch(/VmFlags: rd wr sh mr mw me ms de dd/)
-    expect(errno(() => p.mremap(b, 2 * PG, 3 * PG, MREMAP_MAYMOVE))).toBe('EFAULT')
+    expect(errno_of(() => p.mremap(b, 2 * PG, 3 * PG, MREMAP_MAYMOVE))).toBe('EFAULT')
     expect(m.driver_check.findings).toEqual([])
   })
 
   it('T-UIO-1/S-F3/S-A3: offset 5*4096 and a region of size 0 (map3) are EINVAL; a region of 2 pages mapped from page 1 is still region 1', () => {
     const { p, fd } = setup()
-    expect(errno(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 5 * PG))).toBe('EINVAL')
-    expect(errno(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 3 * PG))).toBe('EINVAL')
-    expect(errno(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 1000 * PG))).toBe('EINVAL')
+    expect(errno_of(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 5 * PG))).toBe('EINVAL')
+    expect(errno_of(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 3 * PG))).toBe('EINVAL')
+    expect(errno_of(() => p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 1000 * PG))).toBe('EINVAL')
   })
 
   it('T-UIO-2: region 1 mapped longer than its pages is EINVAL; read(fd, buf, 8) is EINVAL; a PHYS map past its size too (S-A5)', () => {
     const { p, fd, buf } = setup()
-    expect(errno(() => p.mmap(0, 3 * PG, PROT_READ, MAP_SHARED, fd, PG))).toBe('EINVAL')
-    expect(errno(() => p.mmap(0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0))).toBe('EINVAL')
-    expect(errno(() => p.read(fd, buf, 8))).toBe('EINVAL')
-    expect(errno(() => p.read(fd, buf, 3))).toBe('EINVAL')
-    expect(errno(() => p.write(fd, buf, 8))).toBe('EINVAL')
+    expect(errno_of(() => p.mmap(0, 3 * PG, PROT_READ, MAP_SHARED, fd, PG))).toBe('EINVAL')
+    expect(errno_of(() => p.mmap(0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0))).toBe('EINVAL')
+    expect(errno_of(() => p.read(fd, buf, 8))).toBe('EINVAL')
+    expect(errno_of(() => p.read(fd, buf, 3))).toBe('EINVAL')
+    expect(errno_of(() => p.write(fd, buf, 8))).toBe('EINVAL')
   })
 
   it('read returns the interrupt count: EAGAIN with O_NONBLOCK before an event; a blocked reader is woken by the interrupt', () => {
     const { m, p, buf } = setup()
     const nb = p.open('/dev/uio0', O_RDWR | O_NONBLOCK)
-    expect(errno(() => p.read(nb, buf, 4))).toBe('EAGAIN')
+    expect(errno_of(() => p.read(nb, buf, 4))).toBe('EAGAIN')
     expect(m.raise_irq(IRQ)).toBe(true)
     expect(p.read(nb, buf, 4)).toBe(4)
     expect(u32(p.load(buf, 4))).toBe(1)
-    expect(errno(() => p.read(nb, buf, 4))).toBe('EAGAIN') // this file saw event 1 already
+    expect(errno_of(() => p.read(nb, buf, 4))).toBe('EAGAIN') // this file saw event 1 already
     // A blocking reader sleeps until the next interrupt.
     const fd = p.open('/dev/uio0', O_RDWR)
     const pending = p.begin_read(fd, buf + 64, 4)
@@ -172,12 +163,12 @@ describe('the uio core and /dev/uioN', () => {
     expect(p.write(fd, buf, 4)).toBe(4)
     expect(m.raise_irq(IRQ)).toBe(false)
     const nb = p.open('/dev/uio0', O_RDWR | O_NONBLOCK)
-    expect(errno(() => p.read(nb, buf + 16, 4))).toBe('EAGAIN')
+    expect(errno_of(() => p.read(nb, buf + 16, 4))).toBe('EAGAIN')
     p.store(buf, [1, 0, 0, 0])
     expect(p.write(fd, buf, 4)).toBe(4)
     expect(p.read(nb, buf + 16, 4)).toBe(4)
     p.store(buf, [7, 0, 0, 0])
-    expect(errno(() => p.write(fd, buf, 4))).toBe('EINVAL') // the driver's own answer
+    expect(errno_of(() => p.write(fd, buf, 4))).toBe('EINVAL') // the driver's own answer
   })
 
   it('a device without an interrupt: read and write EIO; without irqcontrol write is ENOSYS; unregistered: mmap EINVAL, faults SIGBUS, open ENODEV', () => {
@@ -202,11 +193,11 @@ describe('the uio core and /dev/uioN', () => {
     const p = m.spawn({ name: 'app', uid: 0 })
     const buf = p.mmap(0, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
     const fd = p.open('/dev/uio0', O_RDWR)
-    expect(errno(() => p.read(fd, buf, 4))).toBe('EIO')
-    expect(errno(() => p.write(fd, buf, 4))).toBe('EIO')
+    expect(errno_of(() => p.read(fd, buf, 4))).toBe('EIO')
+    expect(errno_of(() => p.write(fd, buf, 4))).toBe('EIO')
     const map = p.mmap(0, PG, PROT_READ, MAP_SHARED, fd, 0)
     // The module cannot go while the file is open; its device can (a driver's unbind).
-    expect(errno(() => m.rmmod('uio_mine'))).toBe('EBUSY')
+    expect(errno_of(() => m.rmmod('uio_mine'))).toBe('EBUSY')
     m.driver_kernel.for_module(m.modules.find_module('uio_mine')!).uio_unregister_device(info!)
     expect(() => p.load(map, 1)).toThrow(SignalError)
     expect(p.alive).toBe(false)
