@@ -240,7 +240,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')
         const { why_command } = await import('./why.js')
-        return why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
+        return await why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
       }
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')
