@@ -157,9 +157,11 @@ function values_glued(argv: readonly string[], options: Record<string, { type: s
 }
 
 /**
- * Runs a command: its exit status. Each command's module is loaded when it
- * runs (`mmsim proc` does not load the scenario parser, the lessons or the
- * trace readers: a third of the command's start-up).
+ * Runs a command: its exit status. Each command's module, and the machine,
+ * is loaded when the command runs: help and usage errors load no kernel,
+ * `mmsim proc` no scenario parser (zod, yaml), `mmsim trace` no machine
+ * (test/cli/startup.test.ts). Loading and compiling ~300 modules was most
+ * of every command's start-up.
  */
 export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let parsed
