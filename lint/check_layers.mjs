@@ -7,6 +7,10 @@
  *   node lint/check_layers.mjs          # prints each violation, exit status 1 if any
  *
  * A file's layer is the one of the longest prefix in LAYERS that names it.
+ * A dynamic import('./x.js') (the CLI loads each command's module when it
+ * runs) and a type's import('./x.js').T count as imports too: loading
+ * later does not make an upward import right. An import() of a computed
+ * path is a problem of its own, as the rule could not follow it.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -30,6 +34,7 @@ export const LAYERS = [
   ['src/fs/proc/', 8],
   ['src/user/', 9],
   ['src/machine.ts', 10],
+  ['src/machine_config.ts', 10],
   ['src/oracle/', 11],
   ['src/scenario/', 11],
   ['src/trace/', 11],
@@ -53,10 +58,11 @@ export function layer_of(path) {
   return best
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/g
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|(?:^|\n)\s*import\s*['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g
 
 /**
- * The relative imports of a source text, as repository paths of .ts files.
+ * The relative imports of a source text (static, dynamic and in types), as
+ * repository paths of .ts files.
  * @param {string} path
  * @param {string} text
  * @returns {string[]}
@@ -64,11 +70,17 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+
 export function imports_of(path, text) {
   const out = []
   for (const m of text.matchAll(IMPORT)) {
-    const spec = m[1] ?? m[2]
+    const spec = m[1] ?? m[2] ?? m[3]
     out.push(join(dirname(path), spec).replace(/\.js$/, '.ts'))
   }
+  if (COMPUTED_IMPORT.test(text)) out.push(COMPUTED)
   return out
 }
+
+/** An import() whose path is not a string literal. */
+const COMPUTED_IMPORT = /\bimport\(\s*[^'"\s)]/
+/** What imports_of() lists for one. */
+export const COMPUTED = '<import() of a computed path>'
 
 /**
  * Violations of a graph (path -> imported paths): imports that run up the
@@ -83,6 +95,10 @@ export function check_graph(graph) {
   for (const [from, tos] of graph) {
     const lf = layer_of(from)
     for (const to of tos) {
+      if (to === COMPUTED) {
+        problems.push(`${from}: import() of a computed path, which the layer rule cannot follow`)
+        continue
+      }
       const lt = layer_of(to)
       if (lf && lt && lt[1] > lf[1]) problems.push(`${from} imports ${to}: ${lt[0]} is above ${lf[0]}`)
     }

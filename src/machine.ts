@@ -39,7 +39,7 @@ import { check_creds } from './kernel/cred.js'
 import type { CoredumpSysctl } from './kernel/fork.js'
 import { ShmemMapping } from './mm/shmem.js'
 import type { Range } from './mm/memblock.js'
-import { PageArray, HOST_BYTES_PER_PAGE } from './mm/page.js'
+import { PageArray } from './mm/page.js'
 import { PageAllocator } from './mm/page_alloc.js'
 import type { FailPageAlloc } from './mm/fail_page_alloc.js'
 import type { FailSlab } from './mm/failslab.js'
@@ -102,6 +102,10 @@ import { SWAP_FLAG_PREFER, SWAP_FLAG_PRIO_MASK } from './mm/swap_h.js'
 import { check_swap } from './mm/debug_vm_swap.js'
 import { MKDEV, S_IFBLK } from './fs/fs.js'
 import { ErrnoError } from './user/errors.js'
+import { MachineConfigError } from './machine_config.js'
+
+// What the command line checks before it loads the machine (src/machine_config.ts), also the library's.
+export { MachineConfigError, host_memory_problem } from './machine_config.js'
 
 /** The `ldd3` preset's modules, in load order, with the parameters the book's load scripts and headers give. */
 export const LDD3_MODULES: readonly (readonly [string, Readonly<Record<string, number>>])[] = [
@@ -219,31 +223,6 @@ export interface SwapOption {
   kind?: SwapBdevKind
   /** swapon -p: 0..32767; absent: the next default (negative) priority. */
   priority?: number
-}
-
-/** A bad machine option: the message says which and why, in one line. */
-/**
- * Why a machine of `ram` bytes would not fit in a host with `host_bytes` of
- * memory, or null: its struct page arrays are one buffer of
- * HOST_BYTES_PER_PAGE per frame, which the host must be able to commit (a
- * simulated page's contents come later, as it is touched).
- */
-export function host_memory_problem(ram_text: string, host_bytes: number): string | null {
-  const ram = parse_size(ram_text)
-  if (!Number.isFinite(ram)) return null
-  const need = (ram / 4096) * HOST_BYTES_PER_PAGE
-  if (need <= host_bytes * 0.75) return null
-  const gib = (b: number): string => (b / 2 ** 30).toFixed(1)
-  const max_frames = Math.floor((host_bytes * 0.75) / HOST_BYTES_PER_PAGE)
-  const max_g = Math.floor((max_frames * 4096) / 2 ** 30)
-  return `ram: ${ram_text} needs ${gib(need)} GiB of host memory for its struct pages, this host has ${gib(host_bytes)} GiB (the largest it can boot is about ${max_g >= 1024 ? `${Math.floor(max_g / 1024)}T` : `${max_g}G`})`
-}
-
-export class MachineConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'MachineConfigError'
-  }
 }
 
 const MiB = 1024 * 1024

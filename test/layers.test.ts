@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { fileURLToPath } from 'node:url'
-import { check_graph, imports_of, layer_of, src_graph } from '../lint/check_layers.mjs'
+import { COMPUTED, check_graph, imports_of, layer_of, src_graph } from '../lint/check_layers.mjs'
 
 type Graph = Map<string, string[]>
 const check = check_graph
@@ -22,6 +22,17 @@ describe('layer rule', () => {
     const text = "import { a } from './a.js'\nimport type { B } from '../b/b.js'\nexport * from './c.js'\nimport './d.js'\nimport x from 'node:fs'\n"
     expect(imports_of('src/mm/x.ts', text)).toEqual([
       'src/mm/a.ts', 'src/b/b.ts', 'src/mm/c.ts', 'src/mm/d.ts',
+    ])
+  })
+
+  it('reads dynamic imports and import() types; a computed import() path is a problem', () => {
+    const text = "const { run } = await import('./run.js')\nlet p: import('../arch/profile.js').ArchProfile\nconst fs = await import('node:fs')\n"
+    expect(imports_of('src/cli/main.ts', text)).toEqual(['src/cli/run.ts', 'src/arch/profile.ts'])
+    expect(imports_of('src/cli/main.ts', 'const m = await import(`./${name}.js`)\n')).toEqual([COMPUTED])
+    const g: Graph = new Map([['src/mm/a.ts', imports_of('src/mm/a.ts', "const k = await import('../kernel/k.js')\nawait import(path)\n")], ['src/kernel/k.ts', []]])
+    expect(check(g)).toEqual([
+      'src/mm/a.ts imports src/kernel/k.ts: src/kernel/ is above src/mm/',
+      'src/mm/a.ts: import() of a computed path, which the layer rule cannot follow',
     ])
   })
 

@@ -3,7 +3,9 @@
  * page allocator, the slab allocator and /proc, one explained step at a
  * time. Every number printed is read from the simulated machine.
  */
-import { Machine, GFP_KERNEL, GFP_DMA, type Page } from '../index.js'
+import type { Machine } from '../machine.js'
+import { GFP_KERNEL, GFP_DMA } from '../mm/gfp.js'
+import type { Page } from '../mm/page.js'
 import { run_process_demo } from './demo_process.js'
 import { section, show, type Out } from './demo_out.js'
 import { format_addr } from '../include/hex.js'

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `mmsim` command: demo, proc, dmesg, run, lesson, shell, why, replay, trace, mrc, exercise (USAGE below). Bad arguments print one line and exit with 2.
+ * The `mmsim` command: demo, proc, dmesg, run, lesson, shell, why, replay, trace, mrc, exercise (usage() below). Bad arguments print one line and exit with 2.
  */
 import { parseArgs } from 'node:util'
-import { Machine, MachineConfigError, type MachineOptions } from '../index.js'
-import { host_memory_problem } from '../machine.js'
+import type { MachineOptions } from '../machine.js'
+import { MachineConfigError, host_memory_problem } from '../machine_config.js'
 import { totalmem } from 'node:os'
-import { proc_paths } from '../fs/proc/root.js'
 import { ProcNotFound } from '../fs/proc/internal.js'
 import { OBSERVE_PARSE_OPTIONS, ObserveFlagError, observe_flags_given, parse_observe_flags } from './observe_flags.js'
 import { ExerciseError } from '../exercise/exercise.js'
@@ -18,7 +17,10 @@ type MachineSpecT = z.infer<typeof MachineSpec>
 /** The commands that run scenarios and so take the observation flags (observe_flags.ts). */
 const OBSERVE_COMMANDS = ['run', 'shell', 'lesson']
 
-const USAGE = `usage: mmsim <command> [options]
+/** The usage text; the /proc files it lists come from /proc's own table (loaded only for help). */
+async function usage(): Promise<string> {
+  const { proc_paths } = await import('../fs/proc/root.js')
+  return `usage: mmsim <command> [options]
 
 commands:
   demo                 boot a machine and walk through the page allocator, slab and a process's address space
@@ -64,6 +66,7 @@ machine options:
   --reclaim linux|fifo|lru|clock|random
                                 the page-replacement policy of reclaim (default linux, the kernel's
                                 LRU lists; the others for studies: docs/replacement.md)`
+}
 
 class UsageError extends Error {}
 
@@ -154,9 +157,11 @@ function values_glued(argv: readonly string[], options: Record<string, { type: s
 }
 
 /**
- * Runs a command: its exit status. Each command's module is loaded when it
- * runs (`mmsim proc` does not load the scenario parser, the lessons or the
- * trace readers: a third of the command's start-up).
+ * Runs a command: its exit status. Each command's module, and the machine,
+ * is loaded when the command runs: help and usage errors load no kernel,
+ * `mmsim proc` no scenario parser (zod, yaml), `mmsim trace` no machine
+ * (test/cli/startup.test.ts). Loading and compiling ~300 modules was most
+ * of every command's start-up.
  */
 export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   let parsed
@@ -169,7 +174,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
   const [cmd, ...rest] = parsed.positionals
   try {
     if (parsed.values.help || cmd === 'help' || cmd === undefined) {
-      out(USAGE)
+      out(await usage())
       if (cmd !== undefined || parsed.values.help) return 0
       // No command: the usage, and the one line every usage error has.
       err('mmsim: no command given (the commands are listed above; mmsim help prints them again)')
@@ -184,13 +189,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
     switch (cmd) {
       case 'demo': {
         if (rest.length) throw new UsageError(`demo: unexpected argument '${rest[0]}'`)
-        const { run_demo } = await import('./demo.js')
-        run_demo(new Machine(machine_options(parsed.values, '64M')), out)
+        const o = machine_options(parsed.values, '64M')
+        const [{ run_demo }, { Machine }] = await Promise.all([import('./demo.js'), import('../machine.js')])
+        run_demo(new Machine(o), out)
         return 0
       }
       case 'proc': {
         if (rest.length !== 1) throw new UsageError('proc: expected one path, e.g. mmsim proc /proc/buddyinfo')
-        const m = new Machine(machine_options(parsed.values, '256M'))
+        const o = machine_options(parsed.values, '256M')
+        const { Machine } = await import('../machine.js')
+        const m = new Machine(o)
         let path = rest[0]
         // /proc/self is the reader, as with cat(1) on Linux: a process named cat, just started.
         if (/^\/proc\/self(\/|$)/.test(path)) path = path.replace(/^\/proc\/self/, `/proc/${m.spawn({ name: 'cat' }).pid}`)
@@ -203,13 +211,16 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
             return 1
           }
           if (!(e instanceof ProcNotFound)) throw e
+          const { proc_paths } = await import('../fs/proc/root.js')
           throw new UsageError(`proc: no file ${rest[0]} (there are ${proc_paths().join(', ')}, and /proc/self/{maps,smaps,smaps_rollup,status,...})`)
         }
         return 0
       }
       case 'dmesg': {
         if (rest.length) throw new UsageError(`dmesg: unexpected argument '${rest[0]}'`)
-        out(new Machine(machine_options(parsed.values, '256M')).dmesg().replace(/\n$/, ''))
+        const o = machine_options(parsed.values, '256M')
+        const { Machine } = await import('../machine.js')
+        out(new Machine(o).dmesg().replace(/\n$/, ''))
         return 0
       }
       case 'run': {
@@ -231,7 +242,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')
         const { why_command } = await import('./why.js')
-        return why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
+        return await why_command(rest[0], machine_spec(parsed.values), parsed.values.scenario as string | undefined, out, err)
       }
       case 'replay': {
         if (rest.length !== 1) throw new UsageError('replay: expected one scenario file, e.g. mmsim replay scenario.json')

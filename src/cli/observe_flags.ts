@@ -3,13 +3,14 @@
  * lessons, which run scenarios the same way): `--explain`, `--trace
  * FILE.json|FILE.txt`, `--ftrace FILE.txt`, `--counters FILE.csv` with
  * `--counter-names a,b,...`. They become the scenario runner's RunOptions
- * (src/scenario/observe.ts) and, after the run, the files they name.
+ * (src/scenario/observe.ts) and, after the run, the files they name
+ * (observe_outputs.ts). Light on purpose: every `mmsim` command loads this
+ * to parse its arguments.
  */
-import { writeFileSync } from 'node:fs'
 import type { RunOptions } from '../scenario/observe.js'
-import { DEFAULT_COUNTERS } from '../scenario/observe.js'
-import type { StepRecord } from '../scenario/run.js'
-import { chrome_trace, counters_csv, ftrace_text } from '../scenario/trace_export.js'
+
+/** The counters `--counters` writes without `--counter-names`: /proc/vmstat's names, and /proc/meminfo's (their kB values). */
+export const DEFAULT_COUNTERS = ['nr_free_pages', 'nr_anon_pages', 'nr_file_pages', 'pgfault', 'pgmajfault', 'pgalloc_normal', 'pgfree', 'pswpin', 'pswpout', 'MemFree', 'Cached', 'AnonPages', 'Slab'] as const
 
 /** A flag used wrongly: one line, exit status 2. */
 export class ObserveFlagError extends Error {}
@@ -75,29 +76,4 @@ export function parse_observe_flags(v: ObserveFlagValues): { opts: RunOptions; o
     counters: outputs.csv !== undefined ? outputs.counter_names : undefined,
   }
   return { opts, outputs }
-}
-
-/** Write the files the flags named; an error message (one line) when one cannot be written. */
-export function write_observe_outputs(outputs: ObserveOutputs, records: readonly StepRecord[], cpus: number, source: string): string | null {
-  const write = (f: string, text: string): string | null => {
-    try {
-      writeFileSync(f, text)
-      return null
-    } catch (e) {
-      return `cannot write ${f}: ${(e as { code?: string }).code ?? (e as Error).message}`
-    }
-  }
-  if (outputs.chrome) {
-    const r = write(outputs.chrome, JSON.stringify(chrome_trace(records, cpus, { source })) + '\n')
-    if (r) return r
-  }
-  if (outputs.ftrace) {
-    const r = write(outputs.ftrace, ftrace_text(records, cpus))
-    if (r) return r
-  }
-  if (outputs.csv) {
-    const r = write(outputs.csv, counters_csv(records, outputs.counter_names))
-    if (r) return r
-  }
-  return null
 }

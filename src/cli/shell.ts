@@ -12,7 +12,8 @@ import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import type { MachineSpec } from '../scenario/schema.js'
 import type { z } from 'zod'
 import type { RunOptions } from '../scenario/observe.js'
-import { write_observe_outputs, type ObserveOutputs } from './observe_flags.js'
+import type { ObserveOutputs } from './observe_flags.js'
+import { write_observe_outputs } from './observe_outputs.js'
 
 export async function shell_command(
   machine: z.infer<typeof MachineSpec>,

@@ -4,7 +4,7 @@ import { simulate, trace_result, type TraceOptions, type TraceResult } from '../
 import { open_trace } from './trace_source.js'
 import { NextUseSpool } from './trace_spool.js'
 import type { PolicyName } from '../trace/policies/policy.js'
-import { LINUX_BACKINGS, simulate_linux, type LinuxBacking, type LinuxTraceResult } from '../trace/linux.js'
+import type { LinuxBacking, LinuxTraceResult } from '../trace/linux.js'
 import { RECLAIM_POLICIES, type ReclaimPolicy } from '../mm/replacement.js'
 
 /** Prints "N refs" on a terminal's stderr at most every 250 ms; nothing when stderr is piped. */
@@ -81,6 +81,8 @@ export async function trace_command(path: string, a: TraceArgs, out: (s: string)
     if (a.backing !== undefined && a.policy !== 'linux') throw new TraceError('--backing is an option of --policy linux')
     if (a.reclaim !== undefined && a.policy !== 'linux') throw new TraceError('--reclaim is an option of --policy linux (the simulated machine\'s own replacement policy)')
     if (a.policy === 'linux') {
+      // Only --policy linux boots a machine: the other policies never load the kernel.
+      const { LINUX_BACKINGS, simulate_linux } = await import('../trace/linux.js')
       const backing = (a.backing ?? 'file') as LinuxBacking
       if (!LINUX_BACKINGS.includes(backing)) throw new TraceError(`--backing: '${a.backing}' is not one of ${LINUX_BACKINGS.join(', ')}`)
       const reclaim = (a.reclaim ?? 'linux') as ReclaimPolicy

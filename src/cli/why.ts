@@ -7,16 +7,17 @@
 import { readFileSync } from 'node:fs'
 import type { z } from 'zod'
 import { Shell } from '../scenario/shell.js'
-import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import type { MachineSpec } from '../scenario/schema.js'
 
-export function why_command(what: string, machine: z.infer<typeof MachineSpec>, scenario: string | undefined, out: (s: string) => void, err: (s: string) => void): number {
+export async function why_command(what: string, machine: z.infer<typeof MachineSpec>, scenario: string | undefined, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (!/^(pfn:(0x[0-9a-fA-F]+|\d+)|0x[0-9a-fA-F]+|\d+)$/.test(what)) {
     err(`mmsim: why: '${what}' is not pfn:N or an address (0x...)`)
     return 2
   }
   let sh = new Shell({ machine })
   if (scenario !== undefined) {
+    // The YAML reader only when there is a file to read.
+    const { load_scenario, ScenarioFileError } = await import('../scenario/load.js')
     try {
       const sc = load_scenario(readFileSync(scenario, 'utf8'), scenario)
       sh = new Shell({ machine: { ...sc.machine, ...strip(machine) } })

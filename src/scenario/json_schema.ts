@@ -6,9 +6,9 @@
  * a test fails when it is stale.
  */
 import { z } from 'zod'
-import { ScenarioSchema } from './schema.js'
+import { scenario_schema } from './schema.js'
 
 export function scenario_json_schema(): string {
-  const s = z.toJSONSchema(ScenarioSchema, { unrepresentable: 'any', reused: 'ref' }) as Record<string, unknown>
+  const s = z.toJSONSchema(scenario_schema(), { unrepresentable: 'any', reused: 'ref' }) as Record<string, unknown>
   return JSON.stringify({ ...s, $id: 'https://mmsim.dev/schema/scenario.schema.json', title: 'mmsim scenario file' }, null, 2) + '\n'
 }

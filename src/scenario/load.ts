@@ -6,7 +6,7 @@
  */
 import { LineCounter, isMap, isScalar, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml'
 import type { z } from 'zod'
-import { MachineSpec, OPS, OP_NAMES, type OpName } from './schema.js'
+import { MachineSpec, OP_NAMES, op_schema, type OpName } from './schema.js'
 import { nearest } from './values.js'
 
 /** A malformed scenario file; the message is one line, starting with file:line:column. */
@@ -19,7 +19,7 @@ export class ScenarioFileError extends Error {
 
 export interface Step {
   op: OpName
-  /** The arguments as the file wrote them, validated by OPS[op]. */
+  /** The arguments as the file wrote them, validated by op_schema(op). */
   args: unknown
   /** Where the step starts (1-based), for messages. */
   line: number
@@ -97,7 +97,7 @@ export function load_scenario(text: string, file = '<scenario>'): Scenario {
       const near = nearest(op, OP_NAMES).map((o) => o.toLowerCase())
       throw new ScenarioFileError(`${where(path)}: unknown op '${op}'${near.length ? ` (did you mean ${near.slice(0, 3).join(', ')}?)` : ''}`)
     }
-    const args = check(OPS[op as OpName] as z.ZodType, (raw as Record<string, unknown>)[op], [...path, op], where)
+    const args = check(op_schema(op as OpName), (raw as Record<string, unknown>)[op], [...path, op], where)
     const p = lc.linePos(path_offset(doc, path))
     return { op: op as OpName, args, line: p.line, col: p.col, ...(say !== undefined ? { say: say as string } : {}) }
   })

@@ -19,7 +19,7 @@ export interface RunOptions {
   explain?: boolean
   /** Attach each step's tracepoint events to its record. */
   trace?: boolean
-  /** Read these /proc/vmstat and /proc/meminfo counters after each step (COUNTER_NAMES). */
+  /** Read these /proc/vmstat and /proc/meminfo counters after each step (the command line's default list: src/cli/observe_flags.ts). */
   counters?: readonly string[]
 }
 
@@ -40,9 +40,6 @@ export interface StepObservations {
   events?: TraceEvent[]
   counters?: Record<string, number>
 }
-
-/** Counters `--counters` can name: /proc/vmstat's names, and /proc/meminfo's (their kB values). */
-export const DEFAULT_COUNTERS = ['nr_free_pages', 'nr_anon_pages', 'nr_file_pages', 'pgfault', 'pgmajfault', 'pgalloc_normal', 'pgfree', 'pswpin', 'pswpout', 'MemFree', 'Cached', 'AnonPages', 'Slab'] as const
 
 /** Listens to a machine's tracer while steps run; one instance per Run. */
 export class Observer {

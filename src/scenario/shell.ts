@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod'
 import { KernelBug } from '../include/bug.js'
-import { OPS, OP_NAMES, MachineSpec, type OpName } from './schema.js'
+import { OP_NAMES, MachineSpec, op_schema, type OpName } from './schema.js'
 import type { Step } from './load.js'
 import { Run, record_text, ScenarioExpectError, type StepRecord } from './run.js'
 import type { RunOptions } from './observe.js'
@@ -116,7 +116,7 @@ export function parse_step(line: string, n: number): Step {
     const near = nearest(op, OP_NAMES).map((o) => o.toLowerCase())
     throw new ShellError(`unknown command '${op}'${near.length ? ` (did you mean ${near.slice(0, 3).join(', ')}?)` : ''}; try help`)
   }
-  const schema = OPS[op as OpName] as z.ZodType
+  const schema = op_schema(op as OpName)
   const named: Record<string, unknown> = {}
   const positional: string[] = []
   for (const w of rest) {

@@ -8,9 +8,9 @@
  * package's bin prints what the README shows.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -66,6 +66,17 @@ describe('README examples against the packed package', () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout.trimEnd().split('\n').pop()).toBe(`ran ${out.join(' ')}`)
   }, 60_000)
+
+  it('ships no source map whose sources the package lacks (src/ is not published: such a map only misleads a debugger)', () => {
+    const pkg = join(proj, 'node_modules/mmsim')
+    const files = readdirSync(pkg, { recursive: true, encoding: 'utf8' })
+    expect(files.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(100)
+    const missing = files.filter((f) => f.endsWith('.map')).flatMap((f) => {
+      const map = JSON.parse(readFileSync(join(pkg, f), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] }
+      return map.sources.filter((src, i) => !map.sourcesContent?.[i] && !existsSync(join(pkg, dirname(f), src))).map((src) => `${f}: ${src}`)
+    })
+    expect(missing).toEqual([])
+  })
 
   it('`mmsim run examples/fork-cow.yaml` through the package\'s bin prints the README\'s lines', () => {
     const shown = /`npx mmsim run examples\/fork-cow.yaml` prints\n\n```\n([\s\S]*?)```/.exec(readme)![1].split('\n').filter((l) => l && l !== '...')

@@ -1,0 +1,77 @@
+/**
+ * What the `mmsim` command loads at start-up (src/cli/main.ts loads each
+ * command's module when the command runs): help and usage errors load no
+ * kernel, `mmsim proc` no scenario parser (zod, yaml), `mmsim trace` no
+ * machine. Every process start of the command pays for what it loads
+ * (compiling and resolving ~300 modules was ~0.5 s of CPU), so an eager
+ * import that comes back fails here, by name, rather than as a slower suite.
+ *
+ * The built command runs with an ESM loader hook (module.register) that
+ * appends each URL the loader loads to a file, synchronously in the hooks
+ * thread before the module is handed over, so the list is complete at exit.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const BIN = join(ROOT, 'dist/src/cli/main.js')
+const FIXTURE = join(ROOT, 'test/fixtures/traces/pywork5000_34000001-34005000.csv.zst')
+const tmp = mkdtempSync(join(tmpdir(), 'mmsim-startup-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+const HOOKS = `import { appendFileSync } from 'node:fs'
+let log
+export function initialize(file) { log = file }
+export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context) }`
+const REGISTER = (log: string): string =>
+  `import { register } from 'node:module'\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)}, { data: ${JSON.stringify(log)} })`
+
+let runs = 0
+/** The file: URLs `mmsim ...args` loads, relative to the repository ('dist/src/...', 'node_modules/...'), and its exit status. */
+function loaded(args: string[]): { status: number | null; stderr: string; files: string[] } {
+  const log = join(tmp, `modules-${++runs}.txt`)
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER(log))}`, BIN, ...args], { encoding: 'utf8' })
+  const files = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(ROOT.length).replace(/^\//, ''))
+  return { status: r.status, stderr: r.stderr, files }
+}
+
+const under = (files: string[], ...prefixes: string[]): string[] => files.filter((f) => prefixes.some((p) => f.startsWith(p)))
+const PARSERS = ['node_modules/zod/', 'node_modules/yaml/', 'dist/src/scenario/']
+const KERNEL = ['dist/src/machine.js', 'dist/src/kernel/', 'dist/src/user/', 'dist/src/drivers/']
+
+describe('what the mmsim command loads', () => {
+  it('--help: the usage and /proc\'s table of files, no kernel, no scenario parser, no trace reader', () => {
+    const r = loaded(['--help'])
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.files).toContain('dist/src/cli/main.js')
+    expect(r.files).toContain('dist/src/fs/proc/root.js')
+    expect(under(r.files, ...KERNEL, ...PARSERS, 'dist/src/trace/', 'dist/src/oracle/', 'node_modules/')).toEqual([])
+  })
+
+  it('a usage error: a dozen modules', () => {
+    const r = loaded(['proc'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/^mmsim: proc: expected one path/)
+    expect(under(r.files, ...KERNEL, ...PARSERS, 'dist/src/fs/proc/root.js', 'node_modules/')).toEqual([])
+    expect(r.files.length).toBeLessThan(20)
+  })
+
+  it('proc: the machine, no scenario parser, oracle, trace reader or exercise topics', () => {
+    const r = loaded(['proc', '/proc/meminfo'])
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.files).toContain('dist/src/machine.js')
+    expect(under(r.files, ...PARSERS, 'dist/src/oracle/', 'dist/src/trace/', 'dist/src/exercise/topics.js', 'node_modules/')).toEqual([])
+  })
+
+  it('trace with a policy of its own: the trace reader and zstd, no machine, no scenario parser', () => {
+    const r = loaded(['trace', FIXTURE, '--policy', 'lru', '--frames', '16'])
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.files).toContain('dist/src/trace/simulate.js')
+    expect(r.files.some((f) => f.startsWith('node_modules/zstddec/'))).toBe(true)
+    expect(under(r.files, ...KERNEL, ...PARSERS, 'dist/src/mm/vmscan.js')).toEqual([])
+  })
+})
