@@ -16,7 +16,7 @@ import { offset_in_page, page_chunk } from '../include/wide.js'
 import { type AddressSpace, type MmEnv, type MmStruct, type VmFile, FMODE_READ, FMODE_WRITE } from './mm_types.js'
 import { access_ok, copy_to_user, fault_in_readable, read_user_atomic } from './uaccess.js'
 import { ext4_zero_eof_tail, file_read, file_read_into, file_write, file_write_shared_pages, grab_cache_page, page_errno, set_page_dirty } from './shmem.js'
-import { filemap_get_pages, filemap_read_done } from './filemap.js'
+import { filemap_get_pages, filemap_put_batch, filemap_read_done } from './filemap.js'
 import { folio_mark_accessed } from './swap.js'
 import { truncate_setsize } from './truncate.js'
 import { PG_mappedtodisk } from './page.js'
@@ -67,25 +67,30 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, to: 
   let last_pos = file.f_ra.prev_pos
   // The reused buffer of a copy function: no page's part is longer than count (a one-byte read needs one byte).
   const page = new Uint8Array(typeof to === 'function' ? Math.min(PAGE_SIZE, count) : 0)
-  read: while (done < count && pos + done < mapping.i_size) {
+  for (let stop = false; !stop && done < count && pos + done < mapping.i_size; ) {
     const p = pos + done
     const batch = filemap_get_pages(env, file, p, count - done)
     if (!batch) break
     const end = Math.min(mapping.i_size, pos + count)
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < batch.length && !stop; i++) {
       const index = batch[i]
       // A read that goes on in the page where the last one ended does not count as a new access.
       if (i > 0 || Math.floor(p / PAGE_SIZE) !== Math.floor((last_pos - 1) / PAGE_SIZE)) folio_mark_accessed(env, mapping.i_pages.get(index)!)
       const from = Math.max(p, index * PAGE_SIZE)
       const upto = Math.min(end, (index + 1) * PAGE_SIZE)
-      if (upto <= from) break read
+      if (upto <= from) {
+        stop = true
+        break
+      }
       const n = typeof to === 'function'
         ? to(from, page.subarray(0, file_read_into(env, mapping, from, upto - from, page)))
         : file_read_into(env, mapping, from, upto - from, to.subarray(from - pos))
       done += n
       last_pos = pos + done
-      if (n < upto - from) break read
+      stop = n < upto - from
     }
+    // The batch's references, held through the copies (the readahead above may have reclaimed).
+    filemap_put_batch(env, mapping, batch)
   }
   filemap_read_done(file, last_pos)
   return done

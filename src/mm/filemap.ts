@@ -34,6 +34,7 @@ import {
   readahead_folio_of,
 } from './readahead.js'
 import { add_to_page_cache } from './shmem.js'
+import { put_page } from './rmap.js'
 
 /** PAGEVEC_SIZE: the most folios one filemap_get_read_batch() returns. */
 const PAGEVEC_SIZE = 31
@@ -62,6 +63,9 @@ function filemap_get_read_batch(env: MmEnv, mapping: AddressSpace, index: number
  * Kernel: filemap_get_pages(): the page indexes a read at pos, with count
  * bytes still wanted, copies next (at least the page at pos, which must be
  * below EOF), after any readahead they call for. null when memory ran out.
+ * Each page of the batch is returned with a reference held (the batch's
+ * folio_try_get()), so the reclaim its readahead may cause cannot take it
+ * before it is copied: the caller drops them (filemap_put_batch()).
  */
 export function filemap_get_pages(env: MmEnv, file: VmFile, pos: number, count: number): number[] | null {
   const mapping = file.f_mapping
@@ -76,13 +80,21 @@ export function filemap_get_pages(env: MmEnv, file: VmFile, pos: number, count: 
   }
   if (batch.length === 0) {
     // filemap_create_folio(): no readahead (tmpfs, or none possible): read the one page
-    if (add_to_page_cache(env, mapping, index) < 0) return null
+    const pfn = add_to_page_cache(env, mapping, index)
+    if (pfn < 0) return null
+    env.pages.get_page(pfn)
     return [index]
   }
+  for (const i of batch) env.pages.get_page(mapping.i_pages.get(i) as number)
   const last = batch[batch.length - 1]
   const pfn = mapping.i_pages.get(last) as number
   if (mapping.backing === 'disk' && page_test_readahead(env, pfn)) filemap_readahead(env, file, last, pfn, last_index)
   return batch
+}
+
+/** The end of a batch in filemap_read(): the references filemap_get_pages() took are dropped. */
+export function filemap_put_batch(env: MmEnv, mapping: AddressSpace, batch: readonly number[]): void {
+  for (const i of batch) put_page(env, mapping.i_pages.get(i) as number)
 }
 
 /** Kernel: filemap_readahead(): a read reached the PG_readahead page at index. */

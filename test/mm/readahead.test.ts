@@ -69,3 +69,22 @@ describe('readahead (6.18 rules)', () => {
     expect(eof.cached()).toEqual(range(0, 10))
   })
 })
+
+describe('a read batch under a small memory cgroup', () => {
+  it('the pages a read is about to copy stay cached while its async readahead reclaims (the batch holds references)', () => {
+    // The group's limit is about what one readahead window brings in: the async readahead a
+    // batch triggers reclaims the group's oldest pages, which are that batch's own. Unpinned,
+    // they were evicted before being copied and read back as zeros.
+    for (const limit of ['512K', '1M']) {
+      const m = new Machine({ ram: '64M', seed: 1, debug_vm: true })
+      const p = m.spawn({ name: 'r' })
+      const fd = p.open('/f', O_RDWR | O_CREAT, 0o644)
+      for (let i = 0; i < 16; i++) p.pwrite(fd, new Uint8Array(1 << 19).fill(i + 1), i << 19)
+      p.fsync(fd)
+      p.fadvise(fd, 0, 0, 4)
+      m.cgroup_create('g', { limit }).attach(p)
+      for (let i = 0; i < 16; i++) expect(p.pread(fd, 1 << 19, i << 19).every((x) => x === i + 1), `${limit}: chunk ${i}`).toBe(true)
+      m.check()
+    }
+  })
+})
