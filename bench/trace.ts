@@ -15,9 +15,9 @@ import { open_trace } from '../src/cli/trace_source.js'
 import { PageIds } from '../src/trace/intern.js'
 import { LruStackDistances } from '../src/trace/mrc.js'
 import { OptStack } from '../src/trace/opt_mrc.js'
-import { make_policy } from '../src/trace/policies/make.js'
+import { make_online_policy, make_policy } from '../src/trace/policies/make.js'
 import type { PolicyName } from '../src/trace/policies/policy.js'
-import { TraceParser } from '../src/trace/parse.js'
+import { BATCH, TraceParser } from '../src/trace/parse.js'
 import { libcachesim_rows } from './libcachesim.js'
 
 const N = 4_000_000
@@ -64,61 +64,75 @@ function best(fn: () => void): number {
   return (N / t) * 1000
 }
 
-function ours(policy: PolicyName, pages: Float64Array): { rate: number; misses: number } {
-  let misses = 0
-  const rate = best(() => {
-    const ids = new PageIds()
-    const batch = new Int32Array(1 << 16)
-    const next = policy === 'opt' ? new Float64Array(N) : undefined
-    const all = policy === 'opt' ? new Int32Array(N) : undefined
-    const p = make_policy(policy, FRAMES)
-    if (all && next) {
-      // OPT's two passes, in memory here: intern, then next uses backwards
-      ids.ids(pages, N, all)
-      const last = new Float64Array(ids.size).fill(Infinity)
-      for (let i = N - 1; i >= 0; i--) {
-        next[i] = last[all[i]]
-        last[all[i]] = i
-      }
-      p.feed(all, N, next)
-    } else {
-      for (let o = 0; o < N; o += batch.length) {
-        const k = Math.min(batch.length, N - o)
-        ids.ids(pages.subarray(o, o + k), k, batch)
-        p.feed(batch, k)
-      }
+/**
+ * Each runner's best of ROUNDS runs in references per second, the runners
+ * taking turns round by round: a busy spell of the shared host falls on all
+ * of them alike instead of on whichever ran then.
+ */
+const ROUNDS = 5
+function race(runners: Record<string, () => number>): Record<string, { rate: number; misses: number }> {
+  const out: Record<string, { rate: number; misses: number }> = {}
+  for (let k = 0; k < ROUNDS; k++) {
+    for (const [name, fn] of Object.entries(runners)) {
+      const t0 = performance.now()
+      const misses = fn()
+      const rate = (N / (performance.now() - t0)) * 1000
+      if (!out[name] || rate > out[name].rate) out[name] = { rate, misses }
     }
-    misses = p.misses
-  })
-  return { rate, misses }
+  }
+  return out
 }
 
-function lru_cache(pages: Float64Array): { rate: number; misses: number } {
-  let misses = 0
-  const rate = best(() => {
-    const c = new LRUCache<number, boolean>({ max: FRAMES })
-    let m = 0
-    for (let i = 0; i < N; i++) {
-      const k = pages[i]
-      if (c.get(k) === undefined) {
-        m++
-        c.set(k, true)
-      }
+/** One run as `mmsim trace` does it: online policies intern in their own loop; OPT's two passes, in memory here. */
+function ours(policy: PolicyName, pages: Float64Array): number {
+  const table = new PageIds()
+  if (policy !== 'opt') {
+    const p = make_online_policy(policy, FRAMES)
+    for (let o = 0; o < N; o += BATCH) p.feed_pages(table, pages.subarray(o, o + BATCH), Math.min(BATCH, N - o))
+    return p.misses
+  }
+  const all = new Int32Array(N)
+  const next = new Float64Array(N)
+  table.ids(pages, N, all)
+  const last = new Float64Array(table.size).fill(Infinity)
+  for (let i = N - 1; i >= 0; i--) {
+    next[i] = last[all[i]]
+    last[all[i]] = i
+  }
+  const p = make_policy('opt', FRAMES)
+  p.feed(all, N, next)
+  return p.misses
+}
+
+function lru_cache(pages: Float64Array): number {
+  const c = new LRUCache<number, boolean>({ max: FRAMES })
+  let m = 0
+  for (let i = 0; i < N; i++) {
+    const k = pages[i]
+    if (c.get(k) === undefined) {
+      m++
+      c.set(k, true)
     }
-    misses = m
-  })
-  return { rate, misses }
+  }
+  return m
 }
 
 export async function trace_rows(metrics: Record<string, number>): Promise<string> {
   const { pages, source } = await key_stream()
-  const ref = lru_cache(pages)
+  const r = race({
+    lru_cache: () => lru_cache(pages),
+    fifo: () => ours('fifo', pages),
+    clock: () => ours('clock', pages),
+    lru: () => ours('lru', pages),
+    opt: () => ours('opt', pages),
+  })
+  const ref = r.lru_cache
   metrics.lru_cache_pkg_refs_per_s = Math.round(ref.rate)
   for (const policy of ['fifo', 'clock', 'lru', 'opt'] as const) {
-    const r = ours(policy, pages)
-    if (policy === 'lru' && r.misses !== ref.misses) throw new Error(`trace bench: lru ${r.misses} misses, lru-cache ${ref.misses}`)
-    metrics[`trace_${policy}_refs_per_s`] = Math.round(r.rate)
-    metrics[`trace_${policy}_vs_lru_cache`] = Number((r.rate / ref.rate).toFixed(3))
+    const { rate, misses } = r[policy]
+    if (policy === 'lru' && misses !== ref.misses) throw new Error(`trace bench: lru ${misses} misses, lru-cache ${ref.misses}`)
+    metrics[`trace_${policy}_refs_per_s`] = Math.round(rate)
+    metrics[`trace_${policy}_vs_lru_cache`] = Number((rate / ref.rate).toFixed(3))
   }
   const ids = new Int32Array(N)
   const table = new PageIds()
