@@ -3,7 +3,9 @@
  * lru, fifo, clock and opt, each interning page numbers as `mmsim trace`
  * does, beside a Node program using the lru-cache package (get, then set on
  * a miss) on the same page numbers and capacity; the LRU miss counts must be
- * identical or the bench stops. Then the one-pass miss-ratio curves. The key
+ * identical or the bench stops. Rates are of this process's CPU time, best
+ * of five runs with the runners taking turns (see race()). Then the
+ * one-pass miss-ratio curves (wall time, best of three). The key
  * stream is the first 4M references of ../shared/traces' real trace when it
  * is there (decoded before timing: parsing is not what is compared), else a
  * seeded skewed synthetic stream of the same length.
@@ -65,18 +67,20 @@ function best(fn: () => void): number {
 }
 
 /**
- * Each runner's best of ROUNDS runs in references per second, the runners
- * taking turns round by round: a busy spell of the shared host falls on all
- * of them alike instead of on whichever ran then.
+ * Each runner's best of ROUNDS runs in references per second of this
+ * process's CPU time (the host is shared: wall time swings with the others'
+ * load, CPU time much less), the runners taking turns round by round so a
+ * busy spell falls on all of them alike instead of on whichever ran then.
  */
 const ROUNDS = 5
 function race(runners: Record<string, () => number>): Record<string, { rate: number; misses: number }> {
   const out: Record<string, { rate: number; misses: number }> = {}
   for (let k = 0; k < ROUNDS; k++) {
     for (const [name, fn] of Object.entries(runners)) {
-      const t0 = performance.now()
+      const c0 = process.cpuUsage()
       const misses = fn()
-      const rate = (N / (performance.now() - t0)) * 1000
+      const c = process.cpuUsage(c0)
+      const rate = (N / (c.user + c.system)) * 1e6
       if (!out[name] || rate > out[name].rate) out[name] = { rate, misses }
     }
   }
@@ -147,5 +151,5 @@ export async function trace_rows(metrics: Record<string, number>): Promise<strin
   }
   metrics.mrc_opt_refs_per_s = Math.round(best(() => new OptStack(distinct).feed(ids, N, next)))
   const lcs = await libcachesim_rows(metrics, pages, FRAMES)
-  return `${N} references (${source}), ${FRAMES} frames, LRU misses ${ref.misses} = lru-cache's` + (lcs ? `; ${lcs}` : '')
+  return `${N} references (${source}), ${FRAMES} frames, CPU time, best of ${ROUNDS} in turns; LRU misses ${ref.misses} = lru-cache's` + (lcs ? `; ${lcs}` : '')
 }
