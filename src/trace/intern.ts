@@ -1,7 +1,8 @@
 /**
  * Page numbers -> dense ids 0, 1, 2... in order of first reference: the one
  * hash map of the trace tools. The policies index typed arrays by id, so
- * they need no map of their own. Open addressing with linear probing in
+ * they need no map of their own (the online policies call id() inside their
+ * own loop: one probe per reference). Open addressing with linear probing in
  * typed arrays (a JS Map would box page numbers above 2^31); grows at half
  * full, so memory is O(distinct pages), never O(references).
  */
