@@ -87,6 +87,9 @@ function race(runners: Record<string, () => number>): Record<string, { rate: num
   return out
 }
 
+let opt_all: Int32Array | undefined
+let opt_next: Float64Array | undefined
+
 /** One run as `mmsim trace` does it: online policies intern in their own loop; OPT's two passes, in memory here. */
 function ours(policy: PolicyName, pages: Float64Array): number {
   const table = new PageIds()
@@ -95,8 +98,10 @@ function ours(policy: PolicyName, pages: Float64Array): number {
     for (let o = 0; o < N; o += BATCH) p.feed_pages(table, pages.subarray(o, o + BATCH), Math.min(BATCH, N - o))
     return p.misses
   }
-  const all = new Int32Array(N)
-  const next = new Float64Array(N)
+  // The arrays are reused across runs (as the CLI's spool reuses its buffers): 48 MB of garbage
+  // per run would have the collector's threads working, on CPU time, through the next runner's turn.
+  const all = (opt_all ??= new Int32Array(N))
+  const next = (opt_next ??= new Float64Array(N))
   table.ids(pages, N, all)
   const last = new Float64Array(table.size).fill(Infinity)
   for (let i = N - 1; i >= 0; i--) {
