@@ -1,13 +1,15 @@
 /**
  * Page numbers -> dense ids 0, 1, 2... in order of first reference: the one
  * hash map of the trace tools. The policies index typed arrays by id, so
- * they need no map of their own. Open addressing with linear probing in
+ * they need no map of their own (the online policies call id() inside their
+ * own loop: one probe per reference). Open addressing with linear probing in
  * typed arrays (a JS Map would box page numbers above 2^31); grows at half
  * full, so memory is O(distinct pages), never O(references).
  */
 export class PageIds {
-  private keys = new Float64Array(1 << 12)
-  private vals = new Int32Array(1 << 12).fill(-1)
+  /** NaN marks an empty slot (no page number is NaN; NaN equals nothing). */
+  private keys = new Float64Array(1 << 12).fill(NaN)
+  private vals = new Int32Array(1 << 12)
   private mask = (1 << 12) - 1
   private shift = 32 - 12
   /** The number of distinct pages seen: each new one is a cold miss. */
@@ -21,16 +23,16 @@ export class PageIds {
 
   /** The id of a page, a new one (= size - 1 afterwards) on its first reference. */
   id(page: number): number {
-    const keys = this.keys, vals = this.vals, mask = this.mask
+    const keys = this.keys, mask = this.mask
     let i = this.hash(page)
     for (;;) {
-      const v = vals[i]
-      if (v < 0) break
-      if (keys[i] === page) return v
+      const k = keys[i]
+      if (k === page) return this.vals[i]
+      if (k !== k) break
       i = (i + 1) & mask
     }
     keys[i] = page
-    vals[i] = this.size
+    this.vals[i] = this.size
     if (++this.size * 2 > mask) this.grow()
     return this.size - 1
   }
@@ -43,14 +45,14 @@ export class PageIds {
   private grow(): void {
     const keys = this.keys, vals = this.vals
     const cap = keys.length * 2
-    this.keys = new Float64Array(cap)
-    this.vals = new Int32Array(cap).fill(-1)
+    this.keys = new Float64Array(cap).fill(NaN)
+    this.vals = new Int32Array(cap)
     this.mask = cap - 1
     this.shift--
     for (let j = 0; j < keys.length; j++) {
-      if (vals[j] < 0) continue
+      if (keys[j] !== keys[j]) continue
       let i = this.hash(keys[j])
-      while (this.vals[i] >= 0) i = (i + 1) & this.mask
+      while (this.keys[i] === this.keys[i]) i = (i + 1) & this.mask
       this.keys[i] = keys[j]
       this.vals[i] = vals[j]
     }

@@ -165,34 +165,39 @@ export class TraceParser {
     this.n = 0
   }
 
-  /** The records in b[from, to) (whole ones): each object id (bytes 4..11, little endian) into the batch. */
+  /**
+   * The records in b[from, to) (whole ones): each object id (bytes 4..11,
+   * little endian) into the batch. No record is a store, and an
+   * oracleGeneral parser never writes `writes` (its format is known from the
+   * first bytes), so the array stays all zero without a store per record.
+   */
   private records(b: Uint8Array, from: number, to: number): void {
     if (HOST_LE && (b.byteOffset + from) % 4 === 0) return this.records_aligned(b, from, to)
-    const out = this.out, writes = this.writes
+    const out = this.out
     let n = this.n
     for (let o = from; o < to; o += RECORD) {
       const lo = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0
       const hi = (b[o + 8] | (b[o + 9] << 8) | (b[o + 10] << 16) | (b[o + 11] << 24)) >>> 0
-      writes[n] = 0
       out[n++] = hi * 4294967296 + lo
       if (n === BATCH) {
-        this.sink(out, BATCH, writes)
+        this.sink(out, BATCH, this.writes)
         n = 0
       }
     }
     this.n = n
   }
 
-  /** records() where the records start on a 4-byte boundary of the buffer: the id's two words read as words. */
+  /** records() where the records start on a 4-byte boundary of the buffer: the id's two words read as words, a batch's worth per inner loop. */
   private records_aligned(b: Uint8Array, from: number, to: number): void {
     const w = new Uint32Array(b.buffer, b.byteOffset + from, (to - from) >> 2)
-    const out = this.out, writes = this.writes
+    const out = this.out
+    const words = RECORD / 4
     let n = this.n
-    for (let i = 1; i < w.length; i += RECORD / 4) {
-      writes[n] = 0
-      out[n++] = w[i + 1] * 4294967296 + w[i]
+    for (let i = 1; i < w.length; ) {
+      const end = Math.min(w.length, i + (BATCH - n) * words)
+      for (; i < end; i += words) out[n++] = w[i + 1] * 4294967296 + w[i]
       if (n === BATCH) {
-        this.sink(out, BATCH, writes)
+        this.sink(out, BATCH, this.writes)
         n = 0
       }
     }

@@ -28,16 +28,20 @@ export interface TraceShape {
   distinct: number
 }
 
-/** Reads a trace, handing its references to `sink` as page ids; `progress` hears the count of references so far. */
-export async function read_ids(input: TraceInput, sink: IdSink, progress?: (refs: number) => void): Promise<TraceShape> {
+/** Receives page numbers in batches (the parser's arrays, reused: see PageSink); `pages` is the run's table. */
+export type PageNumberSink = (pages: Float64Array, n: number, writes: Uint8Array) => void
+
+/**
+ * Reads a trace, handing its references to `sink` as page numbers; `table`
+ * must intern every page the sink sees (the sink does it: an online policy's
+ * feed_pages()) so the shape's `distinct` is its size.
+ */
+export async function read_pages(input: TraceInput, table: PageIds, sink: PageNumberSink, progress?: (refs: number) => void): Promise<TraceShape> {
   const { name, compression } = input
-  const pages = new PageIds()
-  const ids = new Int32Array(BATCH)
   let refs = 0
   const parser = new TraceParser(name, (p, n, writes) => {
-    pages.ids(p, n, ids)
     refs += n
-    sink(ids, n, writes)
+    sink(p, n, writes)
     progress?.(refs)
   })
   try {
@@ -47,5 +51,20 @@ export async function read_ids(input: TraceInput, sink: IdSink, progress?: (refs
     throw new TraceError(`${name}: ${(e as Error).message}`)
   }
   parser.end()
-  return { format: parser.format ?? 'empty', compression, refs, distinct: pages.size }
+  return { format: parser.format ?? 'empty', compression, refs, distinct: table.size }
+}
+
+/** Reads a trace, handing its references to `sink` as page ids; `progress` hears the count of references so far. */
+export async function read_ids(input: TraceInput, sink: IdSink, progress?: (refs: number) => void): Promise<TraceShape> {
+  const table = new PageIds()
+  const ids = new Int32Array(BATCH)
+  return await read_pages(
+    input,
+    table,
+    (p, n, writes) => {
+      table.ids(p, n, ids)
+      sink(ids, n, writes)
+    },
+    progress,
+  )
 }

@@ -1,8 +1,9 @@
 /** `mmsim trace`: one policy, one number of frames, one pass over a trace (two for OPT). */
 import { TraceError } from './error.js'
-import { make_policy } from './policies/make.js'
+import { PageIds } from './intern.js'
+import { make_online_policy, make_policy } from './policies/make.js'
 import { POLICIES, type PolicyName } from './policies/policy.js'
-import { read_ids, type TraceInput, type TraceShape } from './read.js'
+import { read_ids, read_pages, type TraceInput, type TraceShape } from './read.js'
 
 /**
  * Where OPT keeps each reference's page id and next use between its passes
@@ -51,9 +52,10 @@ export function check_frames(frames: number): void {
 export async function simulate(input: TraceInput, o: TraceOptions): Promise<TraceResult> {
   if (!(POLICIES as readonly string[]).includes(o.policy)) throw new TraceError(`--policy: '${o.policy}' is not one of ${POLICIES.join(', ')}`)
   check_frames(o.frames)
-  const policy = make_policy(o.policy, o.frames, o.seed ?? 1)
   let shape: TraceShape
+  let misses: number
   if (o.policy === 'opt') {
+    const policy = make_policy(o.policy, o.frames)
     if (!o.store) throw new TraceError('opt needs a next-use store')
     const spool = o.store()
     try {
@@ -63,10 +65,15 @@ export async function simulate(input: TraceInput, o: TraceOptions): Promise<Trac
     } finally {
       spool.close()
     }
+    misses = policy.misses
   } else {
-    shape = await read_ids(input, (ids, n) => policy.feed(ids, n), o.progress)
+    // One loop per batch: the policy interns each page itself (feed_pages).
+    const policy = make_online_policy(o.policy, o.frames, o.seed ?? 1)
+    const table = new PageIds()
+    shape = await read_pages(input, table, (pages, n) => policy.feed_pages(table, pages, n), o.progress)
+    misses = policy.misses
   }
-  const r = trace_result(o.policy, o.frames, shape, policy.misses, shape.distinct)
+  const r = trace_result(o.policy, o.frames, shape, misses, shape.distinct)
   if (o.policy === 'random') r.seed = o.seed ?? 1
   return r
 }

@@ -2,10 +2,11 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { POLICIES } from '../../src/trace/policies/policy.js'
+import { PageIds } from '../../src/trace/intern.js'
 import { Lru } from '../../src/trace/policies/lru.js'
 import { simulate_file as simulate } from '../../src/cli/trace.js'
 import { naive_misses } from './reference.js'
-import { FIXTURE, fast_misses, fixture_pages } from './helpers.js'
+import { FIXTURE, fast_misses, fixture_pages, fused_misses } from './helpers.js'
 
 const CLASSIC = [7, 0, 1, 2, 0, 3, 0, 4, 2, 3, 0, 3, 2, 1, 2, 0, 1, 7, 0, 1]
 const BELADY = [1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5]
@@ -48,7 +49,11 @@ describe('the fast policies equal the naive simulators', () => {
         fc.integer({ min: 1, max: 1000 }),
         fc.array(fc.nat(400), { maxLength: 4 }),
         (refs, frames, seed, cuts) => {
-          for (const p of POLICIES) expect(fast_misses(p, refs, frames, seed, cuts)).toBe(naive_misses(p, refs, frames, seed))
+          for (const p of POLICIES) {
+            const want = naive_misses(p, refs, frames, seed)
+            expect(fast_misses(p, refs, frames, seed, cuts)).toBe(want)
+            if (p !== 'opt') expect(fused_misses(p, refs, frames, seed, cuts)).toBe(want)
+          }
         },
       ),
       { numRuns: 300 },
@@ -63,6 +68,7 @@ describe('the fast policies equal the naive simulators', () => {
         fc.array(fc.nat(12_000), { maxLength: 6 }),
         (refs, frames, cuts) => {
           expect(fast_misses('lru', refs, frames, 1, cuts)).toBe(naive_misses('lru', refs, frames))
+          expect(fused_misses('lru', refs, frames, 1, cuts)).toBe(naive_misses('lru', refs, frames))
           // The textbook list, most recent last; the policy's resident pages (as dense ids) in the same order.
           const list: number[] = []
           for (const r of refs) {
@@ -76,6 +82,11 @@ describe('the fast policies equal the naive simulators', () => {
           const ids = Int32Array.from(refs, (r) => (dense.has(r) ? (dense.get(r) as number) : (dense.set(r, dense.size), dense.size - 1)))
           lru.feed(ids, ids.length)
           expect(lru.resident_pages()).toEqual(list.map((r) => dense.get(r)))
+          // The fused path (page numbers, interned in the loop) leaves the same list.
+          const fused = new Lru(frames)
+          const table = new PageIds()
+          fused.feed_pages(table, Float64Array.from(refs), refs.length)
+          expect(fused.resident_pages()).toEqual(list.map((r) => table.id(r)))
         },
       ),
       { numRuns: 40 },
@@ -85,6 +96,7 @@ describe('the fast policies equal the naive simulators', () => {
   it('on huge page numbers (lackey addresses, 64-bit object ids) as on small ones', () => {
     const big = CLASSIC.map((p) => 2 ** 40 + p * 2 ** 33)
     for (const p of POLICIES) expect(fast_misses(p, big, 3)).toBe(fast_misses(p, CLASSIC, 3))
+    for (const p of ['lru', 'fifo', 'clock', 'random'] as const) expect(fused_misses(p, big, 3)).toBe(fast_misses(p, CLASSIC, 3))
   })
 })
 

@@ -14,9 +14,10 @@
  * This is FIFO where a referenced page is moved to the back once instead of
  * being evicted.
  */
-import { grow_i32, type Policy } from './policy.js'
+import type { PageIds } from '../intern.js'
+import { grow_i32, type OnlinePolicy } from './policy.js'
 
-export class Clock implements Policy {
+export class Clock implements OnlinePolicy {
   readonly name = 'clock'
   misses = 0
   private readonly frame: Int32Array
@@ -36,6 +37,39 @@ export class Clock implements Policy {
     let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
     for (let i = 0; i < n; i++) {
       const id = ids[i]
+      if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
+      const s = slot[id]
+      if (s >= 0) {
+        ref[s] = 1
+        continue
+      }
+      misses++
+      if (count < frames) {
+        frame[count] = id
+        ref[count] = 0
+        slot[id] = count++
+        continue
+      }
+      while (ref[hand]) {
+        ref[hand] = 0
+        if (++hand === frames) hand = 0
+      }
+      slot[frame[hand]] = -1
+      frame[hand] = id
+      slot[id] = hand
+      if (++hand === frames) hand = 0
+    }
+    this.hand = hand
+    this.count = count
+    this.misses = misses
+  }
+
+  /** feed() on page numbers, each interned in the same loop. */
+  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+    const frame = this.frame, ref = this.ref, frames = this.frames
+    let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const id = table.id(pages[i])
       if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
       const s = slot[id]
       if (s >= 0) {

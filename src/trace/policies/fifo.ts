@@ -2,9 +2,10 @@
  * FIFO: on a miss with every frame full, evict the page loaded longest ago;
  * hits change nothing. The frames are a ring in load order.
  */
-import { grow_i32, type Policy } from './policy.js'
+import type { PageIds } from '../intern.js'
+import { grow_i32, type OnlinePolicy } from './policy.js'
 
-export class Fifo implements Policy {
+export class Fifo implements OnlinePolicy {
   readonly name = 'fifo'
   misses = 0
   private readonly ring: Int32Array
@@ -22,6 +23,29 @@ export class Fifo implements Policy {
     let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
     for (let i = 0; i < n; i++) {
       const id = ids[i]
+      if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
+      if (resident[id]) continue
+      misses++
+      if (count < frames) {
+        ring[count++] = id
+      } else {
+        resident[ring[hand]] = 0
+        ring[hand] = id
+        if (++hand === frames) hand = 0
+      }
+      resident[id] = 1
+    }
+    this.hand = hand
+    this.count = count
+    this.misses = misses
+  }
+
+  /** feed() on page numbers, each interned in the same loop. */
+  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+    const ring = this.ring, frames = this.frames
+    let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const id = table.id(pages[i])
       if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
       if (resident[id]) continue
       misses++

@@ -1,76 +1,103 @@
 /**
  * LRU: on a miss with every frame full, evict the page referenced least
- * recently. O(1) per reference: the resident pages form a doubly linked
- * list, most recent at the head, threaded through prev/next arrays indexed
- * by page id (the id is the hash-map lookup, done once in PageIds).
+ * recently. O(1) per reference: the resident pages form a circular doubly
+ * linked list threaded through prev/next arrays. Node k + 1 is page id k;
+ * node 0 is a sentinel (next[0] the most recent page, prev[0] the least), so
+ * unlinking and pushing need no end-of-list branches. prev = -1: not resident.
  */
-import { grow_i32, type Policy } from './policy.js'
+import type { PageIds } from '../intern.js'
+import { grow_i32, type OnlinePolicy } from './policy.js'
 
-const NONE = -1
-
-export class Lru implements Policy {
+export class Lru implements OnlinePolicy {
   readonly name = 'lru'
   misses = 0
-  private prev = new Int32Array(0)
-  private next = new Int32Array(0)
-  /** 1 when resident (kept in prev's spare range would save nothing: a separate array reads clearer). */
-  private resident = new Int32Array(0)
-  private head = NONE
-  private tail = NONE
+  private prev = Int32Array.of(0)
+  private next = Int32Array.of(0)
   private count = 0
 
   constructor(private readonly frames: number) {}
 
+  private grow(need: number): void {
+    this.prev = grow_i32(this.prev, need, -1)
+    this.next = grow_i32(this.next, need)
+  }
+
   feed(ids: Int32Array, n: number): void {
     const frames = this.frames
-    let prev = this.prev, next = this.next, resident = this.resident
-    let head = this.head, tail = this.tail, count = this.count, misses = this.misses
+    let prev = this.prev, next = this.next, count = this.count, misses = this.misses
     for (let i = 0; i < n; i++) {
-      const id = ids[i]
-      if (id >= resident.length) {
-        prev = this.prev = grow_i32(prev, id + 1)
-        next = this.next = grow_i32(next, id + 1)
-        resident = this.resident = grow_i32(resident, id + 1)
+      const x = ids[i] + 1
+      if (x >= prev.length) {
+        this.grow(x + 1)
+        prev = this.prev
+        next = this.next
       }
-      if (resident[id]) {
-        if (id === head) continue
-        // unlink, then push at the head
-        const p = prev[id], q = next[id]
+      const p = prev[x]
+      if (p >= 0) {
+        const q = next[x]
         next[p] = q
-        if (q === NONE) tail = p
-        else prev[q] = p
-        prev[id] = NONE
-        next[id] = head
-        prev[head] = id
-        head = id
-        continue
-      }
-      misses++
-      if (count === frames) {
-        const v = tail
-        resident[v] = 0
-        tail = prev[v]
-        if (tail === NONE) head = NONE
-        else next[tail] = NONE
+        prev[q] = p
       } else {
-        count++
+        misses++
+        if (count === frames) {
+          const v = prev[0], pv = prev[v]
+          next[pv] = 0
+          prev[0] = pv
+          prev[v] = -1
+        } else {
+          count++
+        }
       }
-      resident[id] = 1
-      prev[id] = NONE
-      next[id] = head
-      if (head === NONE) tail = id
-      else prev[head] = id
-      head = id
+      const h = next[0]
+      prev[x] = 0
+      next[x] = h
+      prev[h] = x
+      next[0] = x
     }
-    this.head = head
-    this.tail = tail
+    this.count = count
+    this.misses = misses
+  }
+
+  /** feed() on page numbers, each interned in the same loop (the same steps; one pass over the batch). */
+  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+    const frames = this.frames
+    let prev = this.prev, next = this.next, count = this.count, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const x = table.id(pages[i]) + 1
+      if (x >= prev.length) {
+        this.grow(x + 1)
+        prev = this.prev
+        next = this.next
+      }
+      const p = prev[x]
+      if (p >= 0) {
+        const q = next[x]
+        next[p] = q
+        prev[q] = p
+      } else {
+        misses++
+        if (count === frames) {
+          const v = prev[0], pv = prev[v]
+          next[pv] = 0
+          prev[0] = pv
+          prev[v] = -1
+        } else {
+          count++
+        }
+      }
+      const h = next[0]
+      prev[x] = 0
+      next[x] = h
+      prev[h] = x
+      next[0] = x
+    }
     this.count = count
     this.misses = misses
   }
 
   resident_pages(): number[] {
     const out: number[] = []
-    for (let id = this.tail; id !== NONE; id = this.prev[id]) out.push(id)
+    for (let x = this.prev[0]; x !== 0; x = this.prev[x]) out.push(x - 1)
     return out
   }
 }

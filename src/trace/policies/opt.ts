@@ -12,6 +12,45 @@
  */
 import { grow_i32, type Policy } from './policy.js'
 
+/** Moves page id, whose key rose, up from heap index h past the pages it should now be evicted before. */
+function sift_up(heap: Int32Array, at: Int32Array, key: Float64Array, h: number, id: number): void {
+  const k = key[id]
+  while (h > 0) {
+    const p = (h - 1) >> 1
+    const q = heap[p], kq = key[q]
+    if (k < kq || (k === kq && id > q)) break
+    heap[h] = q
+    at[q] = h
+    h = p
+  }
+  heap[h] = id
+  at[id] = h
+}
+
+/** Places page id at heap index h (the root after an eviction) and moves it down below the pages to be evicted before it. */
+function sift_down(heap: Int32Array, at: Int32Array, key: Float64Array, size: number, h: number, id: number): void {
+  const k = key[id]
+  for (;;) {
+    let c = 2 * h + 1
+    if (c >= size) break
+    let x = heap[c], kx = key[x]
+    if (c + 1 < size) {
+      const y = heap[c + 1], ky = key[y]
+      if (ky > kx || (ky === kx && y < x)) {
+        c++
+        x = y
+        kx = ky
+      }
+    }
+    if (k > kx || (k === kx && id < x)) break
+    heap[h] = x
+    at[x] = h
+    h = c
+  }
+  heap[h] = id
+  at[id] = h
+}
+
 export class Opt implements Policy {
   readonly name = 'opt'
   misses = 0
@@ -26,70 +65,41 @@ export class Opt implements Policy {
     this.heap = new Int32Array(frames)
   }
 
-  /** Whether page a should be evicted before page b. */
-  private above(a: number, b: number): boolean {
-    const ka = this.key[a], kb = this.key[b]
-    return ka > kb || (ka === kb && a < b)
-  }
-
-  private up(i: number): void {
-    const heap = this.heap, at = this.at
-    const id = heap[i]
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.above(id, heap[p])) break
-      heap[i] = heap[p]
-      at[heap[i]] = i
-      i = p
-    }
-    heap[i] = id
-    at[id] = i
-  }
-
-  private down(i: number): void {
-    const heap = this.heap, at = this.at, size = this.size
-    const id = heap[i]
-    for (;;) {
-      let c = 2 * i + 1
-      if (c >= size) break
-      if (c + 1 < size && this.above(heap[c + 1], heap[c])) c++
-      if (!this.above(heap[c], id)) break
-      heap[i] = heap[c]
-      at[heap[i]] = i
-      i = c
-    }
-    heap[i] = id
-    at[id] = i
+  private grow(need: number): void {
+    this.at = grow_i32(this.at, need, -1)
+    const k = new Float64Array(this.at.length)
+    k.set(this.key)
+    this.key = k
   }
 
   feed(ids: Int32Array, n: number, next?: Float64Array): void {
     if (!next) throw new Error('OPT needs the next-use positions')
+    const heap = this.heap, frames = this.frames
+    let key = this.key, at = this.at, size = this.size, misses = this.misses
     for (let i = 0; i < n; i++) {
       const id = ids[i]
-      if (id >= this.at.length) {
-        this.at = grow_i32(this.at, id + 1, -1)
-        const k = new Float64Array(this.at.length)
-        k.set(this.key)
-        this.key = k
+      if (id >= at.length) {
+        this.grow(id + 1)
+        key = this.key
+        at = this.at
       }
-      const h = this.at[id]
+      const h = at[id]
+      key[id] = next[i]
       if (h >= 0) {
         // Its key was this position; the next use is later: it can only rise.
-        this.key[id] = next[i]
-        this.up(h)
+        sift_up(heap, at, key, h, id)
         continue
       }
-      this.misses++
-      this.key[id] = next[i]
-      if (this.size < this.frames) {
-        this.heap[this.size] = id
-        this.up(this.size++)
+      misses++
+      if (size < frames) {
+        sift_up(heap, at, key, size++, id)
       } else {
-        this.at[this.heap[0]] = -1
-        this.heap[0] = id
-        this.down(0)
+        at[heap[0]] = -1
+        sift_down(heap, at, key, size, 0, id)
       }
     }
+    this.size = size
+    this.misses = misses
   }
 
   resident_pages(): number[] {

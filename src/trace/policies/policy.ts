@@ -10,6 +10,8 @@
  * batches of them and keeps per-id state in typed arrays grown as new ids
  * appear, so the inner loop allocates nothing.
  */
+import type { PageIds } from '../intern.js'
+
 export const POLICIES = ['lru', 'fifo', 'clock', 'random', 'opt'] as const
 export type PolicyName = (typeof POLICIES)[number]
 
@@ -28,6 +30,16 @@ export interface Policy {
    * frame, OPT by id. O(frames).
    */
   resident_pages(): number[]
+}
+
+/**
+ * A policy that needs no future (all but OPT): it can take page numbers
+ * and intern them in its own loop, one pass per batch instead of an
+ * interning pass and a policy pass (`mmsim trace`'s hot path).
+ */
+export interface OnlinePolicy extends Policy {
+  /** The same as feed() on `table`'s ids of the n pages (new pages get new ids). */
+  feed_pages(table: PageIds, pages: Float64Array, n: number): void
 }
 
 /** A per-id array at least `need` long, keeping its contents (filled with `fill` past them). */

@@ -4,7 +4,8 @@
  * bias of which is below frames / 2^32), so a seed gives one answer. Frames
  * fill in order 0, 1, ... while free; the new page takes the victim's frame.
  */
-import { grow_i32, type Policy } from './policy.js'
+import type { PageIds } from '../intern.js'
+import { grow_i32, type OnlinePolicy } from './policy.js'
 
 /** The generator the reference simulator in test/ shares: the same seed, the same victims. */
 export function xorshift32(seed: number): () => number {
@@ -17,7 +18,7 @@ export function xorshift32(seed: number): () => number {
   }
 }
 
-export class RandomPolicy implements Policy {
+export class RandomPolicy implements OnlinePolicy {
   readonly name = 'random'
   misses = 0
   private readonly frame: Int32Array
@@ -35,6 +36,28 @@ export class RandomPolicy implements Policy {
     let slot = this.slot, misses = this.misses
     for (let i = 0; i < n; i++) {
       const id = ids[i]
+      if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
+      if (slot[id] >= 0) continue
+      misses++
+      let s: number
+      if (this.count < frames) {
+        s = this.count++
+      } else {
+        s = this.rand() % frames
+        slot[frame[s]] = -1
+      }
+      frame[s] = id
+      slot[id] = s
+    }
+    this.misses = misses
+  }
+
+  /** feed() on page numbers, each interned in the same loop. */
+  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+    const frame = this.frame, frames = this.frames
+    let slot = this.slot, misses = this.misses
+    for (let i = 0; i < n; i++) {
+      const id = table.id(pages[i])
       if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
       if (slot[id] >= 0) continue
       misses++
