@@ -174,6 +174,8 @@ export interface MachineOptions {
   pcid?: boolean
   /** read_ahead_kb of the root disk's queue (default 128, the kernel's VM_READAHEAD_KB). */
   read_ahead_kb?: number
+  /** The root disk's speed: 'virtio' (default, an NVMe-like disk) or 'zram' (a page read or written in about 2 us). */
+  root_disk?: 'virtio' | 'zram'
   /** CONFIG_STRICT_DEVMEM's page policy for /dev/mem (default true; false: every page is allowed, as without the option). */
   strict_devmem?: boolean
   /**
@@ -475,7 +477,7 @@ export class Machine {
       kfree: (addr, caller) => slab_.kfree(addr, caller),
       pr_err: (text) => this.printk.pr_err(text),
     })
-    const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb))
+    const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb, opts.root_disk))
     if (fs.root_bdi.disk) this.register_disk(fs.root_bdi.disk)
     const physmem = this.physmem
     const devmem: DevmemHost = {

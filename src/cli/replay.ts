@@ -31,13 +31,17 @@ export function replay_text(text: string, opts: MachineOptions = {}): string {
 
 /**
  * A reclaim-oracle scenario (it has a "cgroup" key): the oracle's machine has
- * 2 CPUs and its files on a device without readahead ("nora") or the disk.
+ * 2 CPUs and its files on a zram device without readahead ("nora") or the disk.
  */
 function reclaim_text(text: string, opts: MachineOptions): string {
   const s = parse_reclaim_scenario(text)
   // "zram": the oracle's set-up swaps on a zram device only (setup.sh swap).
   const swap = s.swap === 'zram' ? { swap: { size: '1G', kind: 'zram' as const } } : {}
-  const m = new Machine({ arch: 'x86_64', ram: '256M', cpus: 2, seed: 1, read_ahead_kb: s.fs === 'nora' ? 0 : ORACLE_READ_AHEAD_KB, ...swap, ...opts })
+  // "nora": the oracle's files are on ext4 on a zram device without readahead (setup.sh nora), so a
+  // page read costs microseconds, and the time between sync points (in which RCU grace periods end)
+  // is the sync points' own.
+  const disk: MachineOptions = s.fs === 'nora' ? { read_ahead_kb: 0, root_disk: 'zram' } : { read_ahead_kb: ORACLE_READ_AHEAD_KB }
+  const m = new Machine({ arch: 'x86_64', ram: '256M', cpus: 2, seed: 1, ...disk, ...swap, ...opts })
   const out = run_reclaim_scenario(s, {
     spawn: (name) => m.spawn({ name }),
     memcg: m.mm_env.memcg,

@@ -42,17 +42,28 @@ function page_cache_fs(env: MmEnv, name: string, backing: 'shmem' | 'disk', sbin
   }
 }
 
+/** What the root filesystem's disk is: a virtio disk (NVMe-like timing) or a zram device. */
+export type RootDisk = 'virtio' | 'zram'
+
 /** max_sectors_kb of the reference machine's virtio disk: io_pages 1024. */
 const VDA_MAX_SECTORS_KB = 4096
 /** max_segments of the reference machine's virtio disk (its seg_max). */
 const VDA_MAX_SEGMENTS = 254
 
-/** The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of one machine. */
-export function machine_filesystems(env: MmEnv, read_ahead_kb: number): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
+/**
+ * The root ext4 (on a disk whose queue has `read_ahead_kb`) and the tmpfs of
+ * one machine. The disk is a virtio one, or `root_disk` 'zram': the same
+ * disk served at zram's speed (the reclaim oracle keeps its files on ext4
+ * on a zram device), so a page read takes microseconds.
+ */
+export function machine_filesystems(env: MmEnv, read_ahead_kb: number, root_disk: RootDisk = 'virtio'): { ext4: SuperBlock; tmpfs: SuperBlock; shm_mnt: SuperBlock } {
   let ino = 2
   const next = (): number => ino++
   // virtio-blk's disk, 254:0 (fe:00): a request costs the clock's one-page read or write plus a transfer per further page
-  const disk = new BlockDevice('vda', 0xfe, 0, COST_NS.disk_read_page, COST_NS.disk_write_page, COST_NS.disk_transfer_page)
+  const disk =
+    root_disk === 'zram'
+      ? new BlockDevice('vda', 0xfe, 0, COST_NS.zram_page, COST_NS.zram_page, COST_NS.zram_page)
+      : new BlockDevice('vda', 0xfe, 0, COST_NS.disk_read_page, COST_NS.disk_write_page, COST_NS.disk_transfer_page)
   const vda = bdi_create(read_ahead_kb, VDA_MAX_SECTORS_KB, disk, VDA_MAX_SEGMENTS)
   bdi_register(env, vda, true)
   return {

@@ -21,7 +21,7 @@ import { shmem_statfs, type Kstatfs } from '../mm/shmem.js'
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../include/uapi/fcntl.js'
 import { S_IFBLK, S_IFCHR, S_IFMT, S_IFREG, S_ISCHR, type FileOperations, type Inode, type SuperBlock } from './fs.js'
 import { File } from './fs.js'
-import { machine_filesystems } from './filesystems.js'
+import { machine_filesystems, type RootDisk } from './filesystems.js'
 import { VM_READAHEAD_KB } from '../mm/readahead.js'
 import { devtmpfs_super } from './devtmpfs.js'
 import { ChrdevRegistry } from './char_dev.js'
@@ -52,8 +52,9 @@ export class FsNamespace {
     readonly env: MmEnv,
     chrdevs?: ChrdevRegistry,
     read_ahead_kb = VM_READAHEAD_KB,
+    root_disk: RootDisk = 'virtio',
   ) {
-    const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb)
+    const { ext4, tmpfs, shm_mnt } = machine_filesystems(env, read_ahead_kb, root_disk)
     this.shm_mnt = shm_mnt
     this.root_bdi = ext4.s_bdi
     // Without a kernel to kmalloc from (a bare namespace in tests), the registry's objects cost nothing.

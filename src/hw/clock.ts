@@ -37,6 +37,8 @@ export const COST_NS = {
   disk_write_page: 20_000,
   /** Each further page of a multi-page disk request (readahead, writeback): 4 KiB at about 2 GB/s. */
   disk_transfer_page: 2_000,
+  /** A zram device's request: one page compressed or decompressed in memory, about 2 us. */
+  zram_page: 2_000,
   /** Reclaim looking at one LRU page (isolate, check references, free or put back): about 200 ns. */
   reclaim_scan_page: 200,
 } as const

@@ -21,6 +21,7 @@
  * /sys/block/<dev>/stat print; each takes the device's latency there.
  */
 import { BlockDevice, PAGE_SECTORS, STAT_READ, STAT_WRITE } from './blkdev.js'
+import { COST_NS } from './clock.js'
 
 export type SwapBdevKind = 'zram' | 'disk'
 
@@ -52,7 +53,7 @@ export class SwapBlockDevice {
     /** Capacity in 4 KiB pages. */
     readonly nr_pages: number,
     /** Latency of one request in ns (zram: a copy; disk: a seek and transfer). */
-    readonly latency_ns: number = kind === 'zram' ? 2_000 : 5_000_000,
+    readonly latency_ns: number = kind === 'zram' ? COST_NS.zram_page : 5_000_000,
   ) {
     this.state = new Uint8Array(nr_pages)
     this.same = new Uint8Array(nr_pages)

@@ -177,7 +177,8 @@ export function lru_note_cost(env: MmEnv, lruvec: Lruvec, file: boolean, nr_io: 
   if (!cost) return
   for (let g = env.memcg.by_id.get(lruvec.memcg_id) ?? null; g; g = g.parent) {
     const lv = g.lruvec
-    const lrusize = lv.size(LRU_INACTIVE_ANON) + lv.size(LRU_ACTIVE_ANON) + lv.size(LRU_INACTIVE_FILE) + lv.size(LRU_ACTIVE_FILE)
+    const f = lv.flushed
+    const lrusize = f[LRU_INACTIVE_ANON] + f[LRU_ACTIVE_ANON] + f[LRU_INACTIVE_FILE] + f[LRU_ACTIVE_FILE]
     if (file) lv.file_cost += cost
     else lv.anon_cost += cost
     if (lv.file_cost + lv.anon_cost > Math.floor(lrusize / 4)) {

@@ -58,6 +58,8 @@ export interface ScanControl extends FolioScan {
   may_deactivate: number
   force_deactivate: boolean
   skipped_deactivate: boolean
+  /** Walk every group of the target's subtree, not only until the goal is met (set for a retry). */
+  memcg_full_walk: boolean
   cache_trim_mode: boolean
   file_is_tiny: boolean
   anon_cost: number
@@ -84,6 +86,7 @@ export function scan_control(target: MemCgroup | null, nr_to_reclaim: number, gf
     may_deactivate: 0,
     force_deactivate: false,
     skipped_deactivate: false,
+    memcg_full_walk: false,
     cache_trim_mode: false,
     file_is_tiny: false,
     anon_cost: 0,
@@ -331,8 +334,9 @@ function shrink_lruvec(env: MmEnv, lruvec: Lruvec, memcg: MemCgroup, sc: ScanCon
 
 /**
  * Kernel: shrink_node() with shrink_node_memcgs(): each group of the
- * target's subtree, until the goal (kswapd walks them all). Reclaim that
- * frees anything makes the node hopeful again for kswapd.
+ * target's subtree, until the goal (kswapd, and a full-walk retry, walk
+ * them all). Reclaim that frees anything makes the node hopeful again for
+ * kswapd.
  */
 export function shrink_node(env: MmEnv, sc: ScanControl): void {
   const nr_reclaimed = sc.nr_reclaimed
@@ -340,12 +344,16 @@ export function shrink_node(env: MmEnv, sc: ScanControl): void {
   const target = sc.target_mem_cgroup ?? env.memcg.root
   for (const memcg of target.subtree()) {
     shrink_lruvec(env, memcg.lruvec, memcg, sc)
-    if (!sc.kswapd && sc.nr_reclaimed >= sc.nr_to_reclaim) break
+    if (!sc.kswapd && !sc.memcg_full_walk && sc.nr_reclaimed >= sc.nr_to_reclaim) break
   }
   if (sc.nr_reclaimed > nr_reclaimed) env.kswapd.kswapd_failures = 0
 }
 
-/** Kernel: do_try_to_free_pages(): the priority loop, then the refault snapshot. */
+/**
+ * Kernel: do_try_to_free_pages(): the priority loop, then the refault
+ * snapshot. A loop that frees nothing is run again, first as a full walk
+ * of the group tree, then deactivating active lists by force.
+ */
 function do_try_to_free_pages(env: MmEnv, sc: ScanControl): number {
   const initial_priority = sc.priority
   for (;;) {
@@ -360,6 +368,14 @@ function do_try_to_free_pages(env: MmEnv, sc: ScanControl): number {
     target.refaults[WORKINGSET_ANON] = target.flushed_activate[WORKINGSET_ANON]
     target.refaults[WORKINGSET_FILE] = target.flushed_activate[WORKINGSET_FILE]
     if (sc.nr_reclaimed) return sc.nr_reclaimed
+    // A partial walk of the group tree may have missed the groups that could give: walk them all.
+    // The priority loop runs again from the start, so folios the first pass only marked
+    // referenced (young PTEs cleared) are reclaimed now.
+    if (!sc.memcg_full_walk) {
+      sc.priority = initial_priority
+      sc.memcg_full_walk = true
+      continue
+    }
     // Nothing freed because active lists were never aged: try again, deactivating by force.
     if (sc.skipped_deactivate) {
       sc.priority = initial_priority

@@ -160,3 +160,26 @@ describe('/proc/diskstats', () => {
     )
   })
 })
+
+describe('the root disk\'s speed (Machine option root_disk)', () => {
+  it('a cold one-page read waits for the virtio disk (80 us) or for zram (2 us); the requests are the same', () => {
+    const wait = (root_disk: 'virtio' | 'zram'): { ns: number; stat: number[] } => {
+      const m = boot({ ram: '64M', read_ahead_kb: 0, root_disk })
+      const p = m.spawn()
+      const fd = cold_file(m, p, 4096)
+      const before = vda(m)
+      const t0 = m.clock.now()
+      expect(p.pread(fd, 4096, 0)).toEqual(bytes(4096).subarray(0, 4096))
+      const stat = vda(m).map((v, i) => v - before[i])
+      return { ns: m.clock.now() - t0, stat }
+    }
+    const virtio = wait('virtio')
+    const zram = wait('zram')
+    // One read request of 8 sectors either way; only the time it takes differs.
+    expect(virtio.stat.slice(0, 3)).toEqual([1, 0, 8])
+    expect(zram.stat.slice(0, 3)).toEqual([1, 0, 8])
+    expect(virtio.ns).toBeGreaterThanOrEqual(80_000)
+    expect(zram.ns).toBeGreaterThanOrEqual(2_000)
+    expect(zram.ns).toBeLessThan(10_000)
+  })
+})

@@ -127,6 +127,53 @@ describe('memory cgroups', () => {
   })
 })
 
+describe('memcg reclaim that frees nothing in its first priority loop', () => {
+  it('runs the loop again (a full walk of the group tree) before it deactivates by force: the pages it marked referenced go, the active list stays', () => {
+    const m = boot({ ram: '256M', swap: '64M' })
+    const g = m.cgroup_create('twice', { limit: 24 * 4096, swappiness: 60 })
+    const p = m.spawn()
+    g.attach(p)
+    const a = p.mmap(0, 64 * 4096, 3, 0x22)
+    const events: Array<{ name: string; text: string }> = []
+    m.trace.on((e) => {
+      if (/memcg_reclaim|lru_shrink/.test(e.name)) events.push({ name: e.name, text: e.text })
+    })
+    // Each access after a TLB flush, as the reclaim oracle's sync points do, so it sets the Accessed bit.
+    const touch = (i: number, write: boolean): void => {
+      m.mm_env.flush_tlb_mm(p.mm)
+      if (write) p.store(a + i * 4096, [1])
+      else p.load(a + i * 4096, 1)
+    }
+    for (let i = 0; i < 24; i++) touch(i, true)
+    const present = (): number[] => [...Array(64).keys()].filter((i) => (p.mm.pgd.get(a / 4096 + i) & 1) !== 0)
+    // Those the first reclaim kept (PG_referenced) are used again: the next scan activates them.
+    const kept = present()
+    for (const i of kept) touch(i, false)
+    events.length = 0
+    let i = 24
+    while (!events.length) touch(i++, true)
+    const names = events.map((e) => e.name)
+    expect(names.filter((n) => n === 'mm_vmscan_memcg_reclaim_begin')).toHaveLength(1)
+    // No forced deactivation: the full-walk retry freed the folios the first loop only marked.
+    expect(names).not.toContain('mm_vmscan_lru_shrink_active')
+    const scans = events.filter((e) => e.name === 'mm_vmscan_lru_shrink_inactive').map((e) => ({
+      reclaimed: Number(/nr_reclaimed=(\d+)/.exec(e.text)![1]),
+      activated: Number(/nr_activate_anon=(\d+)/.exec(e.text)![1]),
+      priority: Number(/priority=(\d+)/.exec(e.text)![1]),
+    }))
+    const first_gain = scans.findIndex((s) => s.reclaimed > 0)
+    expect(first_gain).toBeGreaterThan(0)
+    // Everything before the first gain is the first loop, down to priority 0, and it freed nothing.
+    expect(scans[first_gain - 1].priority).toBe(0)
+    const activated = scans.slice(0, first_gain).reduce((n, s) => n + s.activated, 0)
+    expect(activated).toBe(kept.length - 1)
+    const freed = Number(/nr_reclaimed=(\d+)/.exec(events.at(-1)!.text)![1])
+    expect(freed).toBe(scans.reduce((n, s) => n + s.reclaimed, 0))
+    expect(freed).toBeGreaterThan(0)
+    expect(g.stat().active_anon / 4096).toBe(activated)
+  })
+})
+
 describe('the page cache\'s xarray nodes', () => {
   const alloc = () => {
     let live = 0
