@@ -14,8 +14,7 @@
  * This is FIFO where a referenced page is moved to the back once instead of
  * being evicted.
  */
-import type { PageIds } from '../intern.js'
-import { grow_i32, type OnlinePolicy } from './policy.js'
+import { IDENTITY_IDS, type IdSource, grow_i32, type OnlinePolicy } from './policy.js'
 
 export class Clock implements OnlinePolicy {
   readonly name = 'clock'
@@ -32,40 +31,13 @@ export class Clock implements OnlinePolicy {
     this.ref = new Uint8Array(frames)
   }
 
+  /** Ids that are already dense: the same loop, each id its own. */
   feed(ids: Int32Array, n: number): void {
-    const frame = this.frame, ref = this.ref, frames = this.frames
-    let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
-    for (let i = 0; i < n; i++) {
-      const id = ids[i]
-      if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
-      const s = slot[id]
-      if (s >= 0) {
-        ref[s] = 1
-        continue
-      }
-      misses++
-      if (count < frames) {
-        frame[count] = id
-        ref[count] = 0
-        slot[id] = count++
-        continue
-      }
-      while (ref[hand]) {
-        ref[hand] = 0
-        if (++hand === frames) hand = 0
-      }
-      slot[frame[hand]] = -1
-      frame[hand] = id
-      slot[id] = hand
-      if (++hand === frames) hand = 0
-    }
-    this.hand = hand
-    this.count = count
-    this.misses = misses
+    this.feed_pages(IDENTITY_IDS, ids, n)
   }
 
-  /** feed() on page numbers, each interned in the same loop. */
-  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+  /** The references' pages, each given its id by `table` in the same loop (one pass over the batch). */
+  feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void {
     const frame = this.frame, ref = this.ref, frames = this.frames
     let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
     for (let i = 0; i < n; i++) {

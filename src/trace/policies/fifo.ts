@@ -2,8 +2,7 @@
  * FIFO: on a miss with every frame full, evict the page loaded longest ago;
  * hits change nothing. The frames are a ring in load order.
  */
-import type { PageIds } from '../intern.js'
-import { grow_i32, type OnlinePolicy } from './policy.js'
+import { IDENTITY_IDS, type IdSource, grow_i32, type OnlinePolicy } from './policy.js'
 
 export class Fifo implements OnlinePolicy {
   readonly name = 'fifo'
@@ -18,30 +17,13 @@ export class Fifo implements OnlinePolicy {
     this.ring = new Int32Array(frames)
   }
 
+  /** Ids that are already dense: the same loop, each id its own. */
   feed(ids: Int32Array, n: number): void {
-    const ring = this.ring, frames = this.frames
-    let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
-    for (let i = 0; i < n; i++) {
-      const id = ids[i]
-      if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
-      if (resident[id]) continue
-      misses++
-      if (count < frames) {
-        ring[count++] = id
-      } else {
-        resident[ring[hand]] = 0
-        ring[hand] = id
-        if (++hand === frames) hand = 0
-      }
-      resident[id] = 1
-    }
-    this.hand = hand
-    this.count = count
-    this.misses = misses
+    this.feed_pages(IDENTITY_IDS, ids, n)
   }
 
-  /** feed() on page numbers, each interned in the same loop. */
-  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+  /** The references' pages, each given its id by `table` in the same loop (one pass over the batch). */
+  feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void {
     const ring = this.ring, frames = this.frames
     let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
     for (let i = 0; i < n; i++) {

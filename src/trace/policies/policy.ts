@@ -10,7 +10,6 @@
  * batches of them and keeps per-id state in typed arrays grown as new ids
  * appear, so the inner loop allocates nothing.
  */
-import type { PageIds } from '../intern.js'
 
 export const POLICIES = ['lru', 'fifo', 'clock', 'random', 'opt'] as const
 export type PolicyName = (typeof POLICIES)[number]
@@ -32,14 +31,23 @@ export interface Policy {
   resident_pages(): number[]
 }
 
+/** Where feed_pages() gets each page's id: a PageIds table, or IDENTITY_IDS for pages that are ids already. */
+export interface IdSource {
+  id(page: number): number
+}
+
+/** Pages that are already dense ids: feed() is feed_pages() through this. */
+export const IDENTITY_IDS: IdSource = { id: (page) => page }
+
 /**
  * A policy that needs no future (all but OPT): it can take page numbers
  * and intern them in its own loop, one pass per batch instead of an
- * interning pass and a policy pass (`mmsim trace`'s hot path).
+ * interning pass and a policy pass (`mmsim trace`'s hot path, where the
+ * source is always a PageIds table). Its feed(ids) is feed_pages(IDENTITY_IDS, ids).
  */
 export interface OnlinePolicy extends Policy {
   /** The same as feed() on `table`'s ids of the n pages (new pages get new ids). */
-  feed_pages(table: PageIds, pages: Float64Array, n: number): void
+  feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void
 }
 
 /** A per-id array at least `need` long, keeping its contents (filled with `fill` past them). */

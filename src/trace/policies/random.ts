@@ -4,8 +4,7 @@
  * bias of which is below frames / 2^32), so a seed gives one answer. Frames
  * fill in order 0, 1, ... while free; the new page takes the victim's frame.
  */
-import type { PageIds } from '../intern.js'
-import { grow_i32, type OnlinePolicy } from './policy.js'
+import { IDENTITY_IDS, type IdSource, grow_i32, type OnlinePolicy } from './policy.js'
 
 /** The generator the reference simulator in test/ shares: the same seed, the same victims. */
 export function xorshift32(seed: number): () => number {
@@ -31,29 +30,13 @@ export class RandomPolicy implements OnlinePolicy {
     this.rand = xorshift32(seed)
   }
 
+  /** Ids that are already dense: the same loop, each id its own. */
   feed(ids: Int32Array, n: number): void {
-    const frame = this.frame, frames = this.frames
-    let slot = this.slot, misses = this.misses
-    for (let i = 0; i < n; i++) {
-      const id = ids[i]
-      if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
-      if (slot[id] >= 0) continue
-      misses++
-      let s: number
-      if (this.count < frames) {
-        s = this.count++
-      } else {
-        s = this.rand() % frames
-        slot[frame[s]] = -1
-      }
-      frame[s] = id
-      slot[id] = s
-    }
-    this.misses = misses
+    this.feed_pages(IDENTITY_IDS, ids, n)
   }
 
-  /** feed() on page numbers, each interned in the same loop. */
-  feed_pages(table: PageIds, pages: Float64Array, n: number): void {
+  /** The references' pages, each given its id by `table` in the same loop (one pass over the batch). */
+  feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void {
     const frame = this.frame, frames = this.frames
     let slot = this.slot, misses = this.misses
     for (let i = 0; i < n; i++) {
