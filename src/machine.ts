@@ -477,6 +477,7 @@ export class Machine {
       kfree: (addr, caller) => slab_.kfree(addr, caller),
       pr_err: (text) => this.printk.pr_err(text),
     })
+    if (opts.root_disk !== undefined && opts.root_disk !== 'virtio' && opts.root_disk !== 'zram') throw new MachineConfigError(`root_disk: '${String(opts.root_disk)}' is not virtio or zram`)
     const fs = (this.fs = new FsNamespace(this.mm_env, this.chrdevs, opts.read_ahead_kb, opts.root_disk))
     if (fs.root_bdi.disk) this.register_disk(fs.root_bdi.disk)
     const physmem = this.physmem

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, type Machine, type Process } from '../../src/index.js'
+import { MachineConfigError, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, POSIX_FADV_DONTNEED, type Machine, type Process } from '../../src/index.js'
 import { boot, fill_bytes } from '../helpers.js'
 
 interface ReadCase { read: number; chunk: number; stride: number; runs: number[][] }
@@ -181,5 +181,9 @@ describe('the root disk\'s speed (Machine option root_disk)', () => {
     expect(virtio.ns).toBeGreaterThanOrEqual(80_000)
     expect(zram.ns).toBeGreaterThanOrEqual(2_000)
     expect(zram.ns).toBeLessThan(10_000)
+  })
+
+  it('another value is a machine configuration error naming it', () => {
+    expect(() => boot({ root_disk: 'nvme' as 'zram' })).toThrow(new MachineConfigError("root_disk: 'nvme' is not virtio or zram"))
   })
 })
