@@ -209,7 +209,7 @@ export function run_reclaim_scenario(s: ReclaimScenario, host: ReclaimHost): str
   // workingset that refaults of pages evicted on no group's behalf (MADV_PAGEOUT: their shadow
   // is the root's) are measured against. A file read twice stands in for it: a sparse one, so
   // its pages are clean from the start, as a long-running machine's cache mostly is, and the
-  // replay does not write and write back 32 MiB first (all 282 recordings agree as before).
+  // replay does not write and write back 32 MiB first.
   const bg = p.sys_open(`${dir}/.page-cache`, O_RDWR | O_CREAT | O_EXCL, 0o600)
   if (bg < 0) throw new ScenarioError(`create the background file: ${errno_name(-bg)}`)
   p.ftruncate(bg, BACKGROUND_PAGES * PG)
