@@ -422,7 +422,7 @@ export class Machine {
       freelist_hardened: opts.freelist_hardened ?? false,
       random32: () => this.random.get_random_u32(),
     })
-    this.checkers.push(() => check_slab(this.slab))
+    this.checkers.push((touched) => check_slab(this.slab, touched === null))
     // Fault injection draws from the machine's seed, so a failing run replays.
     this.page_alloc.fail_page_alloc.seed(this.seed)
     this.slab.failslab.seed(this.seed + 0x5eed)
@@ -608,6 +608,7 @@ export class Machine {
     }
     if (opts.debug_vm) {
       this.page_alloc.debug_touched = []
+      this.slab.debug_dirty = new Set()
       this.kernel.after_op = () => this.check_touched()
       this.syscalls.after_syscall = () => this.check_touched()
     }

@@ -10,6 +10,13 @@
  * node counters match the recount; slab pages are PGTY_slab and point back
  * at their slab; NR_SLAB_*_B equal the bytes of slab and large kmalloc
  * pages. A broken invariant throws KernelBug("check_slab: ...").
+ *
+ * The per-call check recounts only the caches the slab layer was called on
+ * since the last check (SlabAllocator.debug_dirty), every slab page and the
+ * counters still whole: a cache nobody allocated from or freed to keeps the
+ * state it was proven in. A stray write into a free object's memory from
+ * outside the slab layer (a simulated use-after-free) is found by the full
+ * recount, which a test runs at its end and check() runs on demand.
  */
 import { PAGE_SIZE } from '../include/page_types.js'
 import { KernelBug } from '../include/bug.js'
@@ -26,8 +33,12 @@ function bug(what: string): never {
   throw new KernelBug(`check_slab: ${what}`)
 }
 
-/** Kernel-style DEBUG_VM check of the whole slab layer. */
-export function check_slab(sa: SlabAllocator): void {
+/**
+ * Kernel-style DEBUG_VM check of the slab layer: every cache when `full`,
+ * else the caches in sa.debug_dirty; the dirty set is emptied either way.
+ */
+export function check_slab(sa: SlabAllocator, full = true): void {
+  const dirty = full ? null : sa.debug_dirty
   const pa = sa.pa
   const pages = pa.pages
   const acct = { reclaimable: 0, unreclaimable: 0 }
@@ -38,13 +49,13 @@ export function check_slab(sa: SlabAllocator): void {
     const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct)
     for (const [s, slabs] of per_cache) {
       if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
-      check_slub_cache(b, s, slabs)
+      if (!dirty || dirty.has(s)) check_slub_cache(b, s, slabs)
     }
-    for (const s of caches) if (!per_cache.has(s as SlubCache)) check_slub_cache(b, s as SlubCache, [])
+    for (const s of caches) if (!per_cache.has(s as SlubCache) && (!dirty || dirty.has(s))) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
     const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct)
-    for (const c of new Set(caches)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
+    for (const c of new Set(caches)) if (!dirty || dirty.has(c)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
     if (pages.page_type[pfn] !== PGTY_large_kmalloc) bug(`large kmalloc 0x${pfn.toString(16)} is not PGTY_large_kmalloc`)
@@ -54,6 +65,7 @@ export function check_slab(sa: SlabAllocator): void {
   const vs = pa.vmstat
   if (vs.node_page_state(NR_SLAB_RECLAIMABLE_B) !== acct.reclaimable) bug(`NR_SLAB_RECLAIMABLE_B ${vs.node_page_state(NR_SLAB_RECLAIMABLE_B)} != ${acct.reclaimable}`)
   if (vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B) !== acct.unreclaimable) bug(`NR_SLAB_UNRECLAIMABLE_B ${vs.node_page_state(NR_SLAB_UNRECLAIMABLE_B)} != ${acct.unreclaimable}`)
+  sa.debug_dirty?.clear()
 }
 
 /**

@@ -75,6 +75,12 @@ export class SlabAllocator {
   private readonly meta = new Map<KmemCache, KmemCacheSparse>()
   /** Fault injection: /sys/kernel/debug/failslab (off until its probability is set). */
   readonly failslab: FailSlab
+  /**
+   * DEBUG_VM: the caches the backend was called on since the checker last
+   * looked (null when no checker runs). Every backend call goes through this
+   * class, so the per-call check (check_slab with `dirty`) recounts only these.
+   */
+  debug_dirty: Set<KmemCache> | null = null
 
   constructor(
     readonly env: SlabEnv,
@@ -84,6 +90,12 @@ export class SlabAllocator {
   ) {
     if (slub_debug !== undefined) this.setup_slub_debug(slub_debug)
     this.failslab = new FailSlab(0, env.printk)
+  }
+
+  /** `s`, noted as changed for the DEBUG_VM recount (debug_dirty) before a backend call on it. */
+  private dirty(s: KmemCache): KmemCache {
+    this.debug_dirty?.add(s)
+    return s
   }
 
   /** Kernel: slab_pre_alloc_hook()'s should_failslab(): an injected failure of an allocation from `s`. */
@@ -173,17 +185,17 @@ export class SlabAllocator {
     const s = this.backend.create(name, size, { align, useroffset, usersize }, this.kmem_cache_flags(flags, name))
     if (!s) throw new KernelBug(`create_boot_cache: Error creating slab ${name} size=${size}`)
     s.refcount = -1
-    this.backend.setup_cache?.(s)
+    this.backend.setup_cache?.(this.dirty(s))
     // early_kmem_cache_node_alloc(): the node structure of a boot cache.
     if (this.kmem_cache_node) this.meta_alloc(s, false)
-    else this.meta.set(s, { kmem_cache_obj: 0, node_obj: this.backend.alloc(s, GFP_NOWAIT, s.object_size, 'early_kmem_cache_node_alloc') })
+    else this.meta.set(s, { kmem_cache_obj: 0, node_obj: this.backend.alloc(this.dirty(s), GFP_NOWAIT, s.object_size, 'early_kmem_cache_node_alloc') })
     return s
   }
 
   /** Kernel: bootstrap(): the static boot cache now lives in a kmem_cache object. */
   private bootstrap(s: KmemCache): void {
     const m = this.meta.get(s) as KmemCacheSparse
-    m.kmem_cache_obj = this.backend.alloc(this.kmem_cache as KmemCache, GFP_NOWAIT | __GFP_ZERO, (this.kmem_cache as KmemCache).object_size, 'bootstrap')
+    m.kmem_cache_obj = this.backend.alloc(this.dirty(this.kmem_cache as KmemCache), GFP_NOWAIT | __GFP_ZERO, (this.kmem_cache as KmemCache).object_size, 'bootstrap')
     this.slab_caches.unshift(s)
   }
 
@@ -191,9 +203,9 @@ export class SlabAllocator {
   private meta_alloc(s: KmemCache, with_cache_obj: boolean): boolean {
     const kc = this.kmem_cache
     const kn = this.kmem_cache_node as KmemCache
-    const cache_obj = with_cache_obj && kc ? this.backend.alloc(kc, GFP_KERNEL | __GFP_ZERO, kc.object_size, '__kmem_cache_create_args') : 0
+    const cache_obj = with_cache_obj && kc ? this.backend.alloc(this.dirty(kc), GFP_KERNEL | __GFP_ZERO, kc.object_size, '__kmem_cache_create_args') : 0
     if (with_cache_obj && kc && !cache_obj) return false
-    const node_obj = this.backend.alloc(kn, GFP_KERNEL, kn.object_size, 'init_kmem_cache_nodes')
+    const node_obj = this.backend.alloc(this.dirty(kn), GFP_KERNEL, kn.object_size, 'init_kmem_cache_nodes')
     if (!node_obj) return false
     this.meta.set(s, { kmem_cache_obj: cache_obj, node_obj })
     return true
@@ -212,7 +224,7 @@ export class SlabAllocator {
     // create_kmalloc_cache(): the struct kmem_cache itself comes from kmem_cache.
     const m = this.meta.get(s) as KmemCacheSparse
     const kc = this.kmem_cache as KmemCache
-    m.kmem_cache_obj = this.backend.alloc(kc, GFP_NOWAIT | __GFP_ZERO, kc.object_size, 'create_kmalloc_cache')
+    m.kmem_cache_obj = this.backend.alloc(this.dirty(kc), GFP_NOWAIT | __GFP_ZERO, kc.object_size, 'create_kmalloc_cache')
     s.refcount = 1
     this.slab_caches.unshift(s)
     this.kmalloc_caches[type][idx] = s
@@ -234,7 +246,7 @@ export class SlabAllocator {
       s = this.backend.create(name, size, a, this.kmem_cache_flags(flags, name))
       if (!s) err = -EINVAL
       else {
-        this.backend.setup_cache?.(s)
+        this.backend.setup_cache?.(this.dirty(s))
         if (!this.meta_alloc(s, true)) {
           err = -ENOMEM
           s = null
@@ -290,7 +302,7 @@ export class SlabAllocator {
     if (s.refcount < 0) return
     s.refcount--
     if (s.refcount > 0) return
-    const err = this.backend.shutdown(s)
+    const err = this.backend.shutdown(this.dirty(s))
     if (err) {
       this.env.warn('mm/slab_common.c', 'kmem_cache_destroy', `kmem_cache_destroy ${s.name}: Slab cache still has objects when called from ${caller}`)
       return
@@ -310,7 +322,7 @@ export class SlabAllocator {
   /** Kernel: kmem_cache_shrink(): give empty slabs back to the page allocator. Returns 1 if slabs remain. */
   kmem_cache_shrink(s: KmemCache): number {
     if (this.use_after_destroy(s, 'kmem_cache_shrink')) return 0
-    return this.backend.shrink(s)
+    return this.backend.shrink(this.dirty(s))
   }
 
   /** Kernel: kmem_cache_alloc(). Returns the object address, or 0. */
@@ -319,7 +331,7 @@ export class SlabAllocator {
     if (gfp_slab_bug(gfp)) gfp = this.kmalloc_fix_flags(gfp)
     const tr = this.pa.trace
     if (tr.explaining && this.backend.alloc_src !== undefined) this.backend.alloc_src = ''
-    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(s, gfp, s.object_size, caller)
+    const ret = this.should_failslab(s, gfp) ? 0 : this.backend.alloc(this.dirty(s), gfp, s.object_size, caller)
     if (tr.explaining) this.explain_object(s, ret, `kmem_cache_alloc(${s.name})`)
     if (tr.enabled) {
       tr.emit('kmem_cache_alloc', () =>
@@ -347,12 +359,12 @@ export class SlabAllocator {
       s = slab.cache
     }
     if (this.pa.trace.enabled) this.pa.trace.emit('kmem_cache_free', () => `call_site=${caller} ptr=${this.env.mem.px(x)} name=${s.name}`)
-    this.backend.free(s, slab, x, caller)
+    this.backend.free(this.dirty(s), slab, x, caller)
   }
 
   private free_obj(s: KmemCache, x: number, caller: string): void {
     const slab = this.virt_to_slab(x)
-    if (slab) this.backend.free(s, slab, x, caller)
+    if (slab) this.backend.free(this.dirty(s), slab, x, caller)
   }
 
   /** Kernel: virt_to_slab(): the slab holding a direct-map address, or null. */
@@ -428,7 +440,7 @@ export class SlabAllocator {
       const s = this.kmalloc_slab(size, flags)
       const explaining = this.pa.trace.explaining
       if (explaining && this.backend.alloc_src !== undefined) this.backend.alloc_src = ''
-      ret = this.should_failslab(s, flags) ? 0 : this.backend.alloc(s, flags, size, caller)
+      ret = this.should_failslab(s, flags) ? 0 : this.backend.alloc(this.dirty(s), flags, size, caller)
       bytes_alloc = s.size
       if (explaining) this.explain_object(s, ret, `kmalloc(${size}): ${kmalloc_cache_text(size, flags)}`)
     }
@@ -484,7 +496,7 @@ export class SlabAllocator {
     }
     const slab = this.backend.slab_by_id(this.pa.pages.private[head] - 1)
     if (!slab) throw new KernelBug(`kfree: slab page 0x${head.toString(16)} has no slab`)
-    this.backend.free(slab.cache, slab, x, caller)
+    this.backend.free(this.dirty(slab.cache), slab, x, caller)
   }
 
   /** Kernel: __ksize() / ksize(): usable bytes of an allocation (0 for NULL or a bad pointer). */
