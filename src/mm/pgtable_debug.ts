@@ -33,68 +33,57 @@ export function walk_text(pt: PgTables, mm: PgtableMm, addr: number): string {
   return out
 }
 
-/**
- * Table frames of `mm` below its pgd (pud/pmd/pte), by walking, leaving out
- * boot (PG_reserved) tables; for a user mm only the user half (kernel tables
- * are init_mm's). Equals mm.pgtables_bytes / 4096.
- */
-export function pgtable_count_tables(pt: PgTables, mm: PgtableMm, user_only: boolean): number {
-  let n = 0
-  const lim = user_only ? pt.KERNEL_PGD_BOUNDARY : pt.nents[0]
-  const pm = pt.deps.physmem
-  const pages = pt.deps.pages
-  const { size, layout, levels, nents } = pt
-  const rec = (table: Pfn, lv: number, from: number, to: number): void => {
-    if (!pm.is_backed(table)) return
-    const buf = pm.peek_buf(table)
-    const at = pm.peek_off(table)
-    // Only the frame's non-zero extent can hold present entries.
-    const lo = Math.max(from, Math.floor(pm.nonzero_start(table) / size))
-    const hi = Math.min(to, Math.ceil(pm.nonzero_end(table) / size))
-    for (let i = lo; i < hi; i++) {
-      if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
-      const e = read_entry(buf, at + i * size, layout)
-      if (pt.leaf_huge(lv, e)) continue
-      if (!pages.PageReserved(pte_pfn(e))) n++
-      if (lv + 1 < levels - 1) rec(pte_pfn(e), lv + 1, 0, nents[lv + 1])
-    }
-  }
-  if (mm.pgd !== 0) rec(mm.pgd, 0, 0, lim)
-  if (pt.pae && user_only && mm.pgd !== 0) {
-    // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
-    for (let i = lim; i < pt.nents[0]; i++) if (pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size) !== 0) n++
-  }
-  return n
+/** What one walk of every live page table found (pgtable_tables()). */
+interface TableCensus {
+  /** Every table frame reachable from init_mm and from each pgd on pgd_list, pgds included. */
+  reach: Set<Pfn>
+  /**
+   * Per root: the table frames below its pgd that are not boot tables (PG_reserved), what
+   * its pgtables_bytes counts: for init_mm the whole tree, for a user mm its user half (the
+   * kernel tables are init_mm's). A table reached twice counts twice.
+   */
+  below: Map<PgtableMm, number>
 }
 
 /**
- * Every table frame reachable from init_mm and from each pgd on pgd_list (pgds included).
- * `user_half_only` names pgds whose kernel half is byte-identical to init_mm's: what
- * it reaches is what init_mm's walk (the first) has already reached, so only their user
- * half is walked.
+ * One walk of every table from init_mm and from each pgd on pgd_list. `user_half_only`
+ * names pgds whose kernel half is byte-identical to init_mm's: what it reaches is what
+ * init_mm's walk (the first) has already reached, so only their user half is walked.
  */
-export function pgtable_reachable(pt: PgTables, user_half_only: ReadonlySet<Pfn> | null = null): Set<Pfn> {
-  const seen = new Set<Pfn>()
+function pgtable_tables(pt: PgTables, user_half_only: ReadonlySet<Pfn> | null): TableCensus {
+  const reach = new Set<Pfn>()
+  const below = new Map<PgtableMm, number>()
+  // Tables below a frame already walked (reached again: a shared or looping table).
+  const subtree = new Map<Pfn, number>()
   const pm = pt.deps.physmem
+  const pages = pt.deps.pages
   const { size, layout, levels, nents } = pt
-  const rec = (table: Pfn, lv: number, lim: number): void => {
-    seen.add(table)
-    if (lv === levels - 1 || !pm.is_backed(table)) return
+  // The counted tables below `table`, counting only under its entries [0, count_lim).
+  const rec = (table: Pfn, lv: number, lim: number, count_lim: number): number => {
+    reach.add(table)
+    if (lv === levels - 1 || !pm.is_backed(table)) return 0
     const buf = pm.peek_buf(table)
     const at = pm.peek_off(table)
+    let n = 0
     // Only the frame's non-zero extent can hold present entries.
-    const n = Math.min(lim, Math.ceil(pm.nonzero_end(table) / size))
-    for (let i = Math.floor(pm.nonzero_start(table) / size); i < n; i++) {
+    const hi = Math.min(lim, Math.ceil(pm.nonzero_end(table) / size))
+    for (let i = Math.floor(pm.nonzero_start(table) / size); i < hi; i++) {
       if ((buf[at + i * size] & _PAGE_PRESENT) === 0) continue
       const e = read_entry(buf, at + i * size, layout)
       if (pt.leaf_huge(lv, e)) continue
       const child = pte_pfn(e)
-      if (!seen.has(child)) rec(child, lv + 1, nents[lv + 1])
+      const mine = reach.has(child) ? (subtree.get(child) ?? 0) : rec(child, lv + 1, nents[lv + 1], nents[lv + 1])
+      if (i < count_lim) n += mine + (pages.PageReserved(child) ? 0 : 1)
     }
+    subtree.set(table, n)
+    return n
   }
-  rec(pt.init_mm.pgd, 0, nents[0])
-  for (const mm of pt.pgd_list) rec(mm.pgd, 0, user_half_only?.has(mm.pgd) ? pt.KERNEL_PGD_BOUNDARY : nents[0])
-  return seen
+  below.set(pt.init_mm, rec(pt.init_mm.pgd, 0, nents[0], nents[0]))
+  for (const mm of pt.pgd_list) {
+    const lim = user_half_only?.has(mm.pgd) ? pt.KERNEL_PGD_BOUNDARY : nents[0]
+    below.set(mm, rec(mm.pgd, 0, lim, pt.KERNEL_PGD_BOUNDARY))
+  }
+  return { reach, below }
 }
 
 /**
@@ -138,7 +127,7 @@ export function check_pgtables(pt: PgTables, touched: readonly number[] | null =
       if (i < 0) (same ??= new Set<Pfn>()).add(mm.pgd)
     }
   }
-  const reach = pgtable_reachable(pt, same)
+  const { reach, below } = pgtable_tables(pt, same)
   for (const pfn of reach) {
     if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
   }
@@ -172,9 +161,12 @@ export function check_pgtables(pt: PgTables, touched: readonly number[] | null =
       const i = pt.pae ? first_difference(d.physmem.peek(mine), d.physmem.peek(ref_pfn), from, to) : (kernel_diff.get(mm) as number)
       if (i >= 0) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
     }
-    const bytes = pgtable_count_tables(pt, mm, true) * PAGE_SIZE
+    let tables = below.get(mm) as number
+    // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
+    if (pt.pae) for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0]; i++) if (pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size) !== 0) tables++
+    const bytes = tables * PAGE_SIZE
     if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
   }
-  const kbytes = pgtable_count_tables(pt, pt.init_mm, false) * PAGE_SIZE
+  const kbytes = (below.get(pt.init_mm) as number) * PAGE_SIZE
   if (kbytes !== pt.init_mm.pgtables_bytes) throw new KernelBug(`pgtable check: init_mm pgtables_bytes ${pt.init_mm.pgtables_bytes} but ${kbytes}`)
 }
