@@ -24,8 +24,21 @@ function hex(pfn: number): string {
   return '0x' + pfn.toString(16)
 }
 
-/** The pcp blocks of every CPU of a zone, head -> order, after checking each list and count. */
-function check_pcp(alloc: PageAllocator, z: Zone, pcp_blocks: Map<number, number>): void {
+/**
+ * The pcp blocks found by one check: head -> order + 1 in a per-machine byte
+ * array (0 elsewhere), the heads in `heads` so the marks are cleared after.
+ * (A Map of them, rebuilt after every call, cost more than the rest of the check.)
+ */
+interface PcpBlocks {
+  order1: Int8Array
+  heads: number[]
+}
+
+const pcp_scratch = new WeakMap<PageAllocator, PcpBlocks>()
+
+/** The pcp blocks of every CPU of a zone, marked in `pcp_blocks`, after checking each list and count. */
+function check_pcp(alloc: PageAllocator, z: Zone, pcp_blocks: PcpBlocks): void {
+  const { order1, heads } = pcp_blocks
   const p = alloc.pages
   for (const [cpu, pcp] of z.per_cpu_pageset.entries()) {
     let count = 0
@@ -35,8 +48,9 @@ function check_pcp(alloc: PageAllocator, z: Zone, pcp_blocks: Map<number, number
       for (let pfn = pcp.lists[idx].head; pfn >= 0; pfn = p.lru_next[pfn]) {
         if (!z.spans(pfn)) throw new KernelBug(`check_page_alloc: pcp page ${hex(pfn)} of cpu ${cpu} is outside zone ${z.name}`)
         if (p._refcount[pfn] !== 0) throw new KernelBug(`check_page_alloc: pcp page ${hex(pfn)} has refcount ${p._refcount[pfn]}`)
-        if (pcp_blocks.has(pfn)) throw new KernelBug(`check_page_alloc: pcp page ${hex(pfn)} is on two pcp lists`)
-        pcp_blocks.set(pfn, order)
+        if (order1[pfn] !== 0) throw new KernelBug(`check_page_alloc: pcp page ${hex(pfn)} is on two pcp lists`)
+        order1[pfn] = order + 1
+        heads.push(pfn)
         count += 1 << order
         if (++n > pcp.lists[idx].count) break
       }
@@ -89,7 +103,20 @@ function check_free_links(alloc: PageAllocator, z: Zone, h: number, order: numbe
 /** Check the blocks around each logged frame, then the pcp lists and free counts of every zone. */
 export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly number[], present: (pfn: number) => boolean): void {
   const p = alloc.pages
-  const pcp_blocks = new Map<number, number>()
+  let pcp_blocks = pcp_scratch.get(alloc)
+  if (!pcp_blocks) pcp_scratch.set(alloc, (pcp_blocks = { order1: new Int8Array(p.nr), heads: [] }))
+  try {
+    check_blocks(alloc, touched, present, pcp_blocks)
+  } finally {
+    for (const h of pcp_blocks.heads) pcp_blocks.order1[h] = 0
+    pcp_blocks.heads.length = 0
+  }
+}
+
+/** check_page_alloc_touched() with its pcp marks at hand. */
+function check_blocks(alloc: PageAllocator, touched: readonly number[], present: (pfn: number) => boolean, pcp_blocks: PcpBlocks): void {
+  const p = alloc.pages
+  const pcp_order1 = pcp_blocks.order1
   for (const z of alloc.zones) {
     if (!z.spanned_pages) continue
     check_pcp(alloc, z, pcp_blocks)
@@ -113,7 +140,7 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
         free_head = h
         free_order = o
       }
-      if (pcp_blocks.get(h) === o) states++
+      if (pcp_order1[h] === o + 1) states++
       if (p.owner_order[h] === o + 1) {
         states++
         alloc_head = h
@@ -136,13 +163,13 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
 }
 
 /** The blocks holding frame t, named as check_page_alloc_touched() counts them (the order of its loop). */
-function block_states(alloc: PageAllocator, pcp_blocks: ReadonlyMap<number, number>, t: number): string[] {
+function block_states(alloc: PageAllocator, pcp_blocks: PcpBlocks, t: number): string[] {
   const p = alloc.pages
   const states: string[] = []
   for (let o = 0; o <= MAX_PAGE_ORDER; o++) {
     const h = t - (t % (1 << o))
     if (p.page_type[h] === PGTY_buddy && p.order[h] === o) states.push(`free order ${o} at ${hex(h)}`)
-    if (pcp_blocks.get(h) === o) states.push(`pcp order ${o} at ${hex(h)}`)
+    if (pcp_blocks.order1[h] === o + 1) states.push(`pcp order ${o} at ${hex(h)}`)
     if (p.owner_order[h] === o + 1) states.push(`allocated order ${o} at ${hex(h)}`)
   }
   return states
