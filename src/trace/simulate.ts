@@ -4,6 +4,7 @@ import { PageIds } from './intern.js'
 import { make_online_policy, make_policy } from './policies/make.js'
 import { POLICIES, type PolicyName } from './policies/policy.js'
 import { read_ids, read_pages, type TraceInput, type TraceShape } from './read.js'
+import { warm_up } from './warm_up.js'
 
 /**
  * Where OPT keeps each reference's page id and next use between its passes
@@ -52,6 +53,7 @@ export function check_frames(frames: number): void {
 export async function simulate(input: TraceInput, o: TraceOptions): Promise<TraceResult> {
   if (!(POLICIES as readonly string[]).includes(o.policy)) throw new TraceError(`--policy: '${o.policy}' is not one of ${POLICIES.join(', ')}`)
   check_frames(o.frames)
+  warm_up(o.policy)
   let shape: TraceShape
   let misses: number
   if (o.policy === 'opt') {

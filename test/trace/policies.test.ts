@@ -93,6 +93,42 @@ describe('the fast policies equal the naive simulators', () => {
     )
   })
 
+  it('on traces that alternate between a few pages (the last-two-pages shortcuts of lru, fifo and clock, with evictions between), whole and in batches', () => {
+    // Runs of A B A B ... over random pairs: references to the page one or two back, broken by misses.
+    const run = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 9 }))
+    fc.assert(
+      fc.property(
+        fc.array(run, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.array(fc.nat(700), { maxLength: 4 }),
+        (runs, frames, seed, cuts) => {
+          const refs = runs.flatMap(([a, b, k]) => Array.from({ length: k }, (_, i) => (i % 2 ? b : a)))
+          for (const p of POLICIES) {
+            const want = naive_misses(p, refs, frames, seed)
+            expect(fast_misses(p, refs, frames, seed, cuts), p).toBe(want)
+            if (p !== 'opt') expect(fused_misses(p, refs, frames, seed, cuts), p).toBe(want)
+          }
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('OPT on long traces (pages hit many times between evictions, so many stale heap keys caught up at each) misses as the naive simulator does', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 40 }).chain((k) => fc.array(fc.integer({ min: 0, max: k }), { minLength: 3000, maxLength: 8000 })),
+        fc.integer({ min: 1, max: 16 }),
+        fc.array(fc.nat(8000), { maxLength: 6 }),
+        (refs, frames, cuts) => {
+          expect(fast_misses('opt', refs, frames, 1, cuts)).toBe(naive_misses('opt', refs, frames))
+        },
+      ),
+      { numRuns: 30 },
+    )
+  })
+
   it('on huge page numbers (lackey addresses, 64-bit object ids) as on small ones', () => {
     const big = CLASSIC.map((p) => 2 ** 40 + p * 2 ** 33)
     for (const p of POLICIES) expect(fast_misses(p, big, 3)).toBe(fast_misses(p, CLASSIC, 3))

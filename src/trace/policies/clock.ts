@@ -13,6 +13,13 @@
  * page must be referenced again after loading to earn its second chance.
  * This is FIFO where a referenced page is moved to the back once instead of
  * being evicted.
+ *
+ * The last two pages referenced are kept by page number (`ra`, `rb`) while
+ * both are resident with bit 1: a reference to either is a hit that changes
+ * nothing, known without interning the page (memory traces alternate
+ * between a few pages: see lru.ts). Only a hit can put a page there (a
+ * loaded page has bit 0), and a miss forgets them (the hand may clear bits
+ * or evict).
  */
 import { IDENTITY_IDS, type IdSource, grow_i32, type OnlinePolicy } from './policy.js'
 
@@ -25,6 +32,9 @@ export class Clock implements OnlinePolicy {
   private slot = new Int32Array(0)
   private hand = 0
   private count = 0
+  /** The last two pages referenced, resident with bit 1 (NaN: none; NaN equals no page). */
+  private ra = NaN
+  private rb = NaN
 
   constructor(private readonly frames: number) {
     this.frame = new Int32Array(frames)
@@ -40,15 +50,26 @@ export class Clock implements OnlinePolicy {
   feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void {
     const frame = this.frame, ref = this.ref, frames = this.frames
     let slot = this.slot, hand = this.hand, count = this.count, misses = this.misses
+    let ra = this.ra, rb = this.rb
     for (let i = 0; i < n; i++) {
-      const id = table.id(pages[i])
+      const page = pages[i]
+      if (page === ra) continue
+      if (page === rb) {
+        rb = ra
+        ra = page
+        continue
+      }
+      const id = table.id(page)
       if (id >= slot.length) slot = this.slot = grow_i32(slot, id + 1, -1)
       const s = slot[id]
       if (s >= 0) {
         ref[s] = 1
+        rb = ra
+        ra = page
         continue
       }
       misses++
+      ra = rb = NaN
       if (count < frames) {
         frame[count] = id
         ref[count] = 0
@@ -67,6 +88,8 @@ export class Clock implements OnlinePolicy {
     this.hand = hand
     this.count = count
     this.misses = misses
+    this.ra = ra
+    this.rb = rb
   }
 
   resident_pages(): number[] {

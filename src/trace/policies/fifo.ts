@@ -1,6 +1,11 @@
 /**
  * FIFO: on a miss with every frame full, evict the page loaded longest ago;
  * hits change nothing. The frames are a ring in load order.
+ *
+ * The last two pages referenced are kept by page number (`ra`, `rb`) while
+ * both are resident: a reference to either is a hit that changes nothing,
+ * known without interning the page (memory traces alternate between a few
+ * pages: see lru.ts). An eviction forgets them, as the victim may be one.
  */
 import { IDENTITY_IDS, type IdSource, grow_i32, type OnlinePolicy } from './policy.js'
 
@@ -12,6 +17,9 @@ export class Fifo implements OnlinePolicy {
   /** The oldest page's slot once the ring is full. */
   private hand = 0
   private count = 0
+  /** The last two pages referenced, resident (NaN: none; NaN equals no page). */
+  private ra = NaN
+  private rb = NaN
 
   constructor(private readonly frames: number) {
     this.ring = new Int32Array(frames)
@@ -26,23 +34,37 @@ export class Fifo implements OnlinePolicy {
   feed_pages(table: IdSource, pages: ArrayLike<number>, n: number): void {
     const ring = this.ring, frames = this.frames
     let resident = this.resident, hand = this.hand, count = this.count, misses = this.misses
+    let ra = this.ra, rb = this.rb
     for (let i = 0; i < n; i++) {
-      const id = table.id(pages[i])
-      if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
-      if (resident[id]) continue
-      misses++
-      if (count < frames) {
-        ring[count++] = id
-      } else {
-        resident[ring[hand]] = 0
-        ring[hand] = id
-        if (++hand === frames) hand = 0
+      const page = pages[i]
+      if (page === ra) continue
+      if (page === rb) {
+        rb = ra
+        ra = page
+        continue
       }
-      resident[id] = 1
+      const id = table.id(page)
+      if (id >= resident.length) resident = this.resident = grow_i32(resident, id + 1)
+      if (!resident[id]) {
+        misses++
+        if (count < frames) {
+          ring[count++] = id
+        } else {
+          resident[ring[hand]] = 0
+          ring[hand] = id
+          if (++hand === frames) hand = 0
+          ra = NaN
+        }
+        resident[id] = 1
+      }
+      rb = ra
+      ra = page
     }
     this.hand = hand
     this.count = count
     this.misses = misses
+    this.ra = ra
+    this.rb = rb
   }
 
   resident_pages(): number[] {
