@@ -15,9 +15,10 @@
  * - `oracleGeneral`: libCacheSim's binary records, 24 bytes little-endian:
  *   u32 timestamp, u64 object id, u32 size, i64 next access. The object id
  *   is the page (ids above 2^53 lose their low bits as JS numbers); size is
- *   ignored (one object, one frame) and so is the next-access field: OPT
- *   computes next uses itself, so a trace whose field is absent or wrong
- *   gives the same answer.
+ *   ignored (one object, one frame). The next-access field is handed on
+ *   when asked for (`want_next`): OPT takes it only after proving it
+ *   consistent with the references (simulate.ts), else computes next uses
+ *   itself, so a trace whose field is absent or wrong gives the same answer.
  *
  * Text lines may end in CRLF; empty lines and `#` comments are skipped. A
  * trace is binary when its first bytes hold a byte that no text trace has.
@@ -37,7 +38,16 @@ const NL = 10, CR = 13, COMMA = 44, HASH = 35, SPACE = 32, TAB = 9, EQ = 61
  * a store (csv `W`, lackey `S` and the store half of `M`); the arrays are
  * reused: copy what must outlive the call.
  */
-export type PageSink = (pages: Float64Array, n: number, writes: Uint8Array) => void
+export type PageSink = (pages: Float64Array, n: number, writes: Uint8Array, next: Float64Array | null) => void
+
+/** The next-access field of a record that says "never again" (-1, or INT64_MAX, as libCacheSim writes them; any negative value). */
+export const NEVER = Infinity
+
+/** An oracleGeneral record's next-access field from its two 32-bit words: NEVER when negative or INT64_MAX. */
+function next_access(lo: number, hi: number): number {
+  if (hi >= 0x80000000 || (hi === 0x7fffffff && lo === 0xffffffff)) return NEVER
+  return hi * 4294967296 + lo
+}
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const c = new Uint8Array(a.length + b.length)
@@ -77,6 +87,15 @@ function ids_from_words(w: Uint32Array, from: number, to: number, out: Float64Ar
   for (let i = from; i < to; i += RECORD / 4) out[n++] = w[i + 1] * 4294967296 + w[i]
 }
 
+/** ids_from_words() and, in the same loop, next[n...] = each record's next-access field (words 3 and 4 after its id's low word). */
+function ids_next_from_words(w: Uint32Array, from: number, to: number, out: Float64Array, next: Float64Array, n: number): void {
+  for (let i = from; i < to; i += RECORD / 4, n++) {
+    out[n] = w[i + 1] * 4294967296 + w[i]
+    const hi = w[i + 4]
+    next[n] = hi === 0 ? w[i + 3] : next_access(w[i + 3], hi)
+  }
+}
+
 export class TraceParser {
   format: TraceFormat | null = null
   private readonly out = new Float64Array(BATCH)
@@ -86,14 +105,23 @@ export class TraceParser {
   private line = 0
   private saw_line = false
   private bytes = 0
+  /** oracleGeneral's next-access fields, batch by batch, when the sink wants them (`want_next`). */
+  private readonly next: Float64Array | null
 
-  constructor(private readonly name: string, private readonly sink: PageSink) {}
+  constructor(private readonly name: string, private readonly sink: PageSink, want_next = false) {
+    this.next = want_next ? new Float64Array(BATCH) : null
+  }
+
+  /** The batch's next-access fields for the sink: only an oracleGeneral trace has them. */
+  private get next_out(): Float64Array | null {
+    return this.format === 'oracleGeneral' ? this.next : null
+  }
 
   private emit(page: number, write: number): void {
     this.writes[this.n] = write
     this.out[this.n++] = page
     if (this.n === BATCH) {
-      this.sink(this.out, BATCH, this.writes)
+      this.sink(this.out, BATCH, this.writes, null)
       this.n = 0
     }
   }
@@ -172,7 +200,7 @@ export class TraceParser {
       }
       this.lines(c, 0, c.length)
     }
-    if (this.n) this.sink(this.out, this.n, this.writes)
+    if (this.n) this.sink(this.out, this.n, this.writes, this.next_out)
     this.n = 0
   }
 
@@ -185,13 +213,15 @@ export class TraceParser {
   private records(b: Uint8Array, from: number, to: number): void {
     if (HOST_LE && (b.byteOffset + from) % 4 === 0) return this.records_aligned(b, from, to)
     const out = this.out
+    const next = this.next
     let n = this.n
     for (let o = from; o < to; o += RECORD) {
       const lo = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0
       const hi = (b[o + 8] | (b[o + 9] << 8) | (b[o + 10] << 16) | (b[o + 11] << 24)) >>> 0
+      if (next) next[n] = next_access((b[o + 16] | (b[o + 17] << 8) | (b[o + 18] << 16) | (b[o + 19] << 24)) >>> 0, (b[o + 20] | (b[o + 21] << 8) | (b[o + 22] << 16) | (b[o + 23] << 24)) >>> 0)
       out[n++] = hi * 4294967296 + lo
       if (n === BATCH) {
-        this.sink(out, BATCH, this.writes)
+        this.sink(out, BATCH, this.writes, next)
         n = 0
       }
     }
@@ -205,11 +235,12 @@ export class TraceParser {
     for (let i = 1; i < w.length; ) {
       // Records left from word i (its id's low word), up to the batch's room.
       const k = Math.min(BATCH - this.n, ((w.length - i + words - 1) / words) | 0)
-      ids_from_words(w, i, i + k * words, this.out, this.n)
+      if (this.next) ids_next_from_words(w, i, i + k * words, this.out, this.next, this.n)
+      else ids_from_words(w, i, i + k * words, this.out, this.n)
       this.n += k
       i += k * words
       if (this.n === BATCH) {
-        this.sink(this.out, BATCH, this.writes)
+        this.sink(this.out, BATCH, this.writes, this.next)
         this.n = 0
       }
     }

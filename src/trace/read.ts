@@ -28,26 +28,37 @@ export interface TraceShape {
   distinct: number
 }
 
-/** Receives page numbers in batches (the parser's arrays, reused: see PageSink); `pages` is the run's table. */
-export type PageNumberSink = (pages: Float64Array, n: number, writes: Uint8Array) => void
+/**
+ * Receives page numbers in batches (the parser's arrays, reused: see
+ * PageSink), and with `want_next` an oracleGeneral trace's next-access
+ * fields (null for the other formats).
+ */
+export type PageNumberSink = (pages: Float64Array, n: number, writes: Uint8Array, next: Float64Array | null) => void
+
+/** Thrown by a sink to stop reading a trace early; read_pages() rethrows it as it is. */
+export class StopReading extends Error {}
 
 /**
  * Reads a trace, handing its references to `sink` as page numbers; `table`
  * must intern every page the sink sees (the sink does it: an online policy's
  * feed_pages()) so the shape's `distinct` is its size.
  */
-export async function read_pages(input: TraceInput, table: PageIds, sink: PageNumberSink, progress?: (refs: number) => void): Promise<TraceShape> {
+export async function read_pages(input: TraceInput, table: PageIds, sink: PageNumberSink, progress?: (refs: number) => void, want_next = false): Promise<TraceShape> {
   const { name, compression } = input
   let refs = 0
-  const parser = new TraceParser(name, (p, n, writes) => {
-    refs += n
-    sink(p, n, writes)
-    progress?.(refs)
-  })
+  const parser = new TraceParser(
+    name,
+    (p, n, writes, next) => {
+      refs += n
+      sink(p, n, writes, next)
+      progress?.(refs)
+    },
+    want_next,
+  )
   try {
     for await (const chunk of input.bytes()) parser.push(chunk)
   } catch (e) {
-    if (e instanceof TraceError) throw e
+    if (e instanceof TraceError || e instanceof StopReading) throw e
     throw new TraceError(`${name}: ${(e as Error).message}`)
   }
   parser.end()

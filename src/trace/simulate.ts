@@ -3,7 +3,9 @@ import { TraceError } from './error.js'
 import { PageIds } from './intern.js'
 import { make_online_policy, make_policy } from './policies/make.js'
 import { POLICIES, type PolicyName } from './policies/policy.js'
-import { read_ids, read_pages, type TraceInput, type TraceShape } from './read.js'
+import { BATCH, NEVER } from './parse.js'
+import type { Policy } from './policies/policy.js'
+import { read_ids, read_pages, StopReading, type TraceInput, type TraceShape } from './read.js'
 import { warm_up } from './warm_up.js'
 
 /**
@@ -57,17 +59,23 @@ export async function simulate(input: TraceInput, o: TraceOptions): Promise<Trac
   let shape: TraceShape
   let misses: number
   if (o.policy === 'opt') {
-    const policy = make_policy(o.policy, o.frames)
-    if (!o.store) throw new TraceError('opt needs a next-use store')
-    const spool = o.store()
-    try {
-      shape = await read_ids(input, (ids, n) => spool.write(ids, n), o.progress)
-      spool.next_uses(shape.distinct)
-      for (const b of spool.batches()) policy.feed(b.ids, b.n, b.next)
-    } finally {
-      spool.close()
+    const by_field = await opt_by_next_field(input, o.frames, o.progress)
+    if (by_field) {
+      shape = by_field.shape
+      misses = by_field.policy.misses
+    } else {
+      const policy = make_policy(o.policy, o.frames)
+      if (!o.store) throw new TraceError('opt needs a next-use store')
+      const spool = o.store()
+      try {
+        shape = await read_ids(input, (ids, n) => spool.write(ids, n), o.progress)
+        spool.next_uses(shape.distinct)
+        for (const b of spool.batches()) policy.feed(b.ids, b.n, b.next)
+      } finally {
+        spool.close()
+      }
+      misses = policy.misses
     }
-    misses = policy.misses
   } else {
     // One loop per batch: the policy interns each page itself (feed_pages).
     const policy = make_online_policy(o.policy, o.frames, o.seed ?? 1)
@@ -94,4 +102,75 @@ export function trace_result(policy: TraceResult['policy'], frames: number, shap
     format: shape.format,
     compression: shape.compression,
   }
+}
+
+/**
+ * OPT in one pass on the next-access fields an oracleGeneral trace carries,
+ * or null (the caller computes next uses itself) when the trace has none or
+ * they do not match its references. OPT compares next uses only with each
+ * other, so the fields serve as they are if each one is the position of
+ * its page's next reference plus one constant (libCacheSim writes 1-based
+ * positions) or says never; that is checked as the references come, before
+ * each batch reaches the policy: a page referenced again must be where its
+ * previous reference said, with the same offset every time, and at the end
+ * no reference may have promised one that never came.
+ */
+async function opt_by_next_field(input: TraceInput, frames: number, progress?: (refs: number) => void): Promise<{ shape: TraceShape; policy: Policy } | null> {
+  const policy = make_policy('opt', frames)
+  const table = new PageIds()
+  const ids = new Int32Array(BATCH)
+  // Per page id: the next-access field of its latest reference (UNSEEN: not referenced yet).
+  let promised = new Float64Array(1 << 12).fill(UNSEEN)
+  let offset = NaN
+  let refs = 0
+  let shape: TraceShape
+  try {
+    shape = await read_pages(
+      input,
+      table,
+      (pages, n, _writes, next) => {
+        if (!next) throw new StopReading('no next-access fields')
+        table.ids(pages, n, ids)
+        if (table.size > promised.length) {
+          const p = new Float64Array(Math.max(table.size, 2 * promised.length)).fill(UNSEEN)
+          p.set(promised)
+          promised = p
+        }
+        offset = check_next_fields(ids, next, n, refs, promised, offset)
+        if (offset === UNSEEN) throw new StopReading('next-access fields that do not match the references')
+        policy.feed(ids, n, next)
+        refs += n
+      },
+      progress,
+      true,
+    )
+  } catch (e) {
+    if (e instanceof StopReading) return null
+    throw e
+  }
+  for (let id = 0; id < table.size; id++) if (promised[id] !== NEVER) return null
+  return { shape, policy }
+}
+
+/** promised[] of a page not referenced yet. */
+const UNSEEN = -Infinity
+
+/**
+ * Checks a batch's next-access fields against its references (the batch's
+ * first is reference `base`), recording each in `promised`; returns the
+ * offset between fields and positions (NaN while no page has been
+ * referenced twice), or UNSEEN at the first mismatch.
+ */
+function check_next_fields(ids: Int32Array, next: Float64Array, n: number, base: number, promised: Float64Array, offset: number): number {
+  // (the offset is unknown until a page comes back: positions are taken as field - j, compared with base + offset)
+  let want = base + offset
+  for (let j = 0; j < n; j++) {
+    const id = ids[j]
+    const p = promised[id]
+    promised[id] = next[j]
+    if (p === UNSEEN || p - j === want) continue
+    if (want === want || p === NEVER) return UNSEEN
+    want = p - j
+  }
+  return want - base
 }
