@@ -5,7 +5,7 @@
  * data in kmalloc'd kernel memory, and rmmod's EBUSY.
  */
 import { describe, it, expect } from 'vitest'
-import { fc } from '@fast-check/vitest'
+import fc from 'fast-check'
 import { boot, fill_bytes } from '../helpers.js'
 import type { Machine, Process } from '../../src/index.js'
 import { ErrnoError } from '../../src/user/errors.js'
