@@ -169,9 +169,9 @@ export class FsNamespace {
     return file
   }
 
-  /** Kernel: ksys_pread64() into a kernel buffer (readahead, short at EOF), or -errno. */
-  kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number {
-    return vfs_pread(this.env, file, off, len)
+  /** Kernel: ksys_pread64() into a kernel buffer (readahead, short at EOF; `into`: the caller's, see vfs_pread), or -errno. */
+  kernel_read(file: VmFile, off: Loff, len: number, into?: Uint8Array): Uint8Array | number {
+    return vfs_pread(this.env, file, off, len, into)
   }
 
   /** Kernel: ksys_pwrite64() from a kernel buffer: bytes written or -errno (EFBIG past s_maxbytes). */

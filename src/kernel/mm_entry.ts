@@ -116,8 +116,8 @@ export interface MmEntry {
   filp_open(path: string, flags: number, mode: number, cred: Cred | null): File | number
   /** Kernel: vfs_mknod() of a character device (dev: the kernel's dev_t); `cred` is checked for CAP_MKNOD. */
   mknod(path: string, mode: number, dev: number, cred: Cred | null): number
-  /** Kernel: vfs_read() into a kernel buffer: the bytes read (short at EOF), or -errno. */
-  kernel_read(file: VmFile, off: Loff, len: number): Uint8Array | number
+  /** Kernel: vfs_read() into a kernel buffer (a fresh one, or a view of `into`): the bytes read (short at EOF), or -errno. */
+  kernel_read(file: VmFile, off: Loff, len: number, into?: Uint8Array): Uint8Array | number
   /** Kernel: vfs_fadvise() -> generic_fadvise(): 0 or -errno. */
   fadvise(file: VmFile, offset: number, len: number, advice: number): number
   /** Kernel: kernel_write(): bytes written or -errno; a task's write passes its dirty throttle state. */

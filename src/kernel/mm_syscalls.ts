@@ -330,7 +330,7 @@ export function make_mm_entry(
     is_guard_pte: is_guard_pte_marker,
     filp_open: (path, flags, mode, cred) => fs.filp_open(path, flags, mode, cred),
     mknod: (path, mode, dev, cred) => fs.mknod(path, mode, dev, cred),
-    kernel_read: (file, off, len) => fs.kernel_read(file, off, len),
+    kernel_read: (file, off, len, into) => fs.kernel_read(file, off, len, into),
     fadvise: (file, offset, len, advice) => generic_fadvise(env, file, offset, len, advice),
     kernel_write: (file, off, data, throttle) => fs.kernel_write(file, off, data, throttle),
     kernel_write_shared_pages: (file, index, nr, page) => fs.kernel_write_shared_pages(file, index, nr, page),

@@ -610,13 +610,13 @@ export class Syscalls implements TaskEnv {
     this.enter(t)
     return this.done(close_fd(t.files, fd))
   }
-  /** pread(2) into a kernel buffer (the libc helper that returns the bytes): the bytes, or -errno. */
-  sys_pread_buf(t: TaskStruct, fd: number, len: number, off_in: UlongArg): Uint8Array | number {
+  /** pread(2) into a kernel buffer (the libc helper that returns the bytes; a view of `into` when given): the bytes, or -errno. */
+  sys_pread_buf(t: TaskStruct, fd: number, len: number, off_in: UlongArg, into?: Uint8Array): Uint8Array | number {
     const off = loff(off_in)
     const f = this.readable(t, fd, off)
     if (typeof f === 'number') return f
     this.enter(t)
-    return this.done(this.mm.kernel_read(f, off, len))
+    return this.done(this.mm.kernel_read(f, off, len, into))
   }
   /** pwrite(2) from a kernel buffer: bytes written, or -errno. */
   sys_pwrite_buf(t: TaskStruct, fd: number, data: Uint8Array, off_in: UlongArg): number {

@@ -96,14 +96,19 @@ function filemap_read(env: MmEnv, file: VmFile, pos: number, count: number, to: 
   return done
 }
 
-/** Kernel: ksys_pread64() into a kernel buffer: the bytes read or -errno. */
-export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number): Uint8Array | number {
+/**
+ * Kernel: ksys_pread64() into a kernel buffer: the bytes read (a view of
+ * `into` when given, at least count bytes long: a caller reading often
+ * reuses one buffer instead of the host allocating one per call) or -errno.
+ */
+export function vfs_pread(env: MmEnv, file: VmFile, lpos: Loff, count: number, into?: Uint8Array): Uint8Array | number {
   if (!(file.f_mode & FMODE_READ)) return -EBADF
   const e = rw_verify_area(lpos, count)
   if (e) return e
   const pos = pos_num(lpos)
-  if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count)
-  const out = new Uint8Array(Math.max(0, Math.min(count, file.f_mapping.i_size - pos)))
+  if (file.f_mapping.backing === 'shmem') return file_read(env, file.f_mapping, pos, count, into)
+  const n = Math.max(0, Math.min(count, file.f_mapping.i_size - pos))
+  const out = into ? into.subarray(0, n) : new Uint8Array(n)
   return out.subarray(0, filemap_read(env, file, pos, count, out))
 }
 

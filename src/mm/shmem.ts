@@ -421,10 +421,10 @@ export function ext4_zero_eof_tail(env: MmEnv, mapping: AddressSpace, size: numb
 }
 
 /** Kernel: generic_file_read_iter(): bytes [off, off+len) clipped to i_size. */
-export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: number): Uint8Array {
+export function file_read(env: MmEnv, mapping: AddressSpace, off: number, len: number, into?: Uint8Array): Uint8Array {
   const end = Math.min(off + len, mapping.i_size)
-  if (end <= off) return new Uint8Array(0)
-  const out = new Uint8Array(end - off)
+  if (end <= off) return (into ?? new Uint8Array(0)).subarray(0, 0)
+  const out = into ?? new Uint8Array(end - off)
   return out.subarray(0, file_read_into(env, mapping, off, end - off, out))
 }
 

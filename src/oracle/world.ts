@@ -162,12 +162,14 @@ export class OracleWorld {
       let fd = p.sys_open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
       if (fd < 0) throw new ScenarioError(`create ${path}: ${errno_name(-fd)}`)
       const n = Number(size)
+      // The oracle's fill: byte i of the file is (i * 131 + seed * 17) & 0xff. 4096 * 131 is a
+      // multiple of 256, so every page holds the same bytes: one page, written once per page.
       const s17 = Number((seed * 17n) & 0xffn)
+      const page = new Uint8Array(4096)
+      for (let k = 0; k < 4096; k++) page[k] = (k * 131 + s17) & 0xff
       for (let pos = 0; pos < n; pos += 4096) {
         const chunk = Math.min(4096, n - pos)
-        const buf = new Uint8Array(chunk)
-        for (let k = 0; k < chunk; k++) buf[k] = (((pos + k) * 131) + s17) & 0xff
-        if (p.sys_pwrite(fd, buf, pos) !== chunk) throw new ScenarioError(`write ${path}`)
+        if (p.sys_pwrite(fd, chunk === 4096 ? page : page.subarray(0, chunk), pos) !== chunk) throw new ScenarioError(`write ${path}`)
       }
       p.sys_fsync(fd)
       let flags = O_RDWR

@@ -550,9 +550,19 @@ export class Process {
   lseek(fd: number, offset: number, whence: number): number {
     return check_syscall(this.sys_lseek(fd, offset, whence), 'lseek')
   }
-  /** pread(2) into a fresh buffer: the bytes read, or -errno. */
-  sys_pread(fd: number, len: number, off: UlongArg): Uint8Array | number {
-    return this.sys.sys_pread_buf(this.live(), arg_int('pread', 'fd', fd), arg_count('pread', 'len', len), U('pread', 'off', off))
+  /**
+   * pread(2) into a fresh buffer, or into `into` (a Uint8Array of at least
+   * len bytes, for a caller that reads often and keeps one buffer): the
+   * bytes read (a view of `into` when given), or -errno.
+   */
+  sys_pread(fd: number, len: number, off: UlongArg, into?: Uint8Array): Uint8Array | number {
+    const f = arg_int('pread', 'fd', fd)
+    const n = arg_count('pread', 'len', len)
+    if (into !== undefined) {
+      if (!(into instanceof Uint8Array)) throw new ERR_INVALID_ARG_TYPE('pread', 'into', 'an instance of Uint8Array', into)
+      if (into.length < n) throw new ERR_OUT_OF_RANGE('pread', 'into.length', `>= len (${n})`, into.length)
+    }
+    return this.sys.sys_pread_buf(this.live(), f, n, U('pread', 'off', off), into)
   }
   pread(fd: number, len: number, off = 0): Uint8Array {
     const r = this.sys_pread(fd, len, off)

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   Machine, ErrnoError, MAP_PRIVATE, MAP_SHARED, MAP_ANONYMOUS, PROT_READ, PROT_WRITE,
-  O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, RLIMIT_NOFILE,
+  O_APPEND, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, RLIMIT_NOFILE, POSIX_FADV_DONTNEED,
 } from '../../src/index.js'
 import { FsNamespace } from '../../src/fs/namei.js'
 
@@ -64,6 +64,29 @@ describe('VFS', () => {
     expect(p.sys_write(r, buf, 1)).toBe(-9)
     expect(p.sys_read(99, buf, 1)).toBe(-9)
     expect(p.sys_lseek(99, 0, SEEK_SET)).toBe(-9)
+  })
+
+  it('pread into a caller\'s buffer reads what a fresh buffer gets, short at EOF, and leaves the cache the same', () => {
+    for (const path of ['/var/tmp/f', '/tmp/f']) {
+      const run = (reuse: boolean) => {
+        const m = new Machine({ ram: '64M', debug_vm: true })
+        const p = m.spawn({ name: 'io' })
+        const fd = p.open(path, O_CREAT | O_RDWR)
+        p.pwrite(fd, Uint8Array.from({ length: 3 * 4096 + 100 }, (_, i) => (i * 7) & 0xff), 0)
+        p.fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) // the reads below fill the cache again (ext4)
+        const into = new Uint8Array(2 * 4096).fill(0xee)
+        const got = [0, 8192, 12288, 20000].map((off) => {
+          const r = p.sys_pread(fd, 8192, off, reuse ? into : undefined)
+          if (typeof r === 'number') return r
+          if (reuse) expect(r.buffer).toBe(into.buffer)
+          return [...r]
+        })
+        return { got, meminfo: m.proc('/proc/meminfo'), vmstat: m.proc('/proc/vmstat') }
+      }
+      const fresh = run(false)
+      expect(fresh.got.map((r) => (typeof r === 'number' ? r : r.length))).toEqual([8192, 4196, 100, 0])
+      expect(run(true)).toEqual(fresh)
+    }
   })
 
   it('a read into an unmapped buffer is EFAULT and leaves the position', () => {
