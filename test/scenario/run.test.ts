@@ -6,7 +6,7 @@
  * naming file, line and column; one that still loads exits 0, 1 or 2 with at
  * most one line on stderr.
  */
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,14 +24,17 @@ async function run(args: string[]): Promise<{ code: number; out: string[]; err: 
   return { code, out, err }
 }
 
+// One directory for the file's runs, a new N-s.yaml in it for each, removed at the end: a
+// directory made and removed per run, or one file rewritten (ext4 flushes a file truncated and
+// written again), kept a worker waiting ~3 ms a run, 0.6 s over the 1,000-file property below.
+const dir = mkdtempSync(join(tmpdir(), 'mmsim-scenario-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+
 async function run_text(text: string, extra: string[] = []): Promise<Awaited<ReturnType<typeof run>>> {
-  const dir = mkdtempSync(join(tmpdir(), 'mmsim-scenario-'))
-  try {
-    writeFileSync(join(dir, 's.yaml'), text)
-    return await run(['run', join(dir, 's.yaml'), ...extra])
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+  const path = join(dir, `${++files}-s.yaml`)
+  writeFileSync(path, text)
+  return await run(['run', path, ...extra])
 }
 
 describe('mmsim run', () => {
