@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { lesson_command, lesson_files } from '../../src/cli/lesson.js'
 import { load_scenario } from '../../src/scenario/load.js'
-import { mmsim, mmsim_spawned } from '../cli/helpers.js'
+import { mmsim, mmsim_piped, mmsim_spawned } from '../cli/helpers.js'
 
 /** Lines (exact substrings) each lesson's explanations rely on. */
 const KEY_LINES: Record<string, string[]> = {
@@ -98,8 +98,8 @@ describe('mmsim lesson', () => {
     expect(a.stdout).toContain('DMA32    [mem 0x0000000001000000-0x0000000007fdffff]')
   })
 
-  it('a lesson opened in the shell prints its explanations too, then takes commands', () => {
-    const r = mmsim_spawned(['shell', lesson_files().find((l) => l.topic === 'kmap-x86-64')!.file], 'cat /proc/buddyinfo\nexit\n')
+  it('a lesson opened in the shell prints its explanations too, then takes commands', async () => {
+    const r = await mmsim_piped('cat /proc/buddyinfo\nexit\n', 'shell', lesson_files().find((l) => l.topic === 'kmap-x86-64')!.file)
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('  # No HighMem zone on x86-64.')
     expect(r.stdout).toMatch(/kunmap_local\(0xffff888[0-9a-f]+\) = 0\n[^]*Node 0, zone {4}DMA32/)
