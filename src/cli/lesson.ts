@@ -59,7 +59,7 @@ export function lesson_command(topic: string | undefined, list: boolean, o: RunC
     return 0
   }
   // One lesson is found by its file name and loaded once, by run_command as `mmsim run` loads
-  // a scenario (loading all twenty to find it was most of a lesson's start-up).
+  // a scenario (loading every lesson to find it was most of a lesson's start-up).
   const all = from_lessons(() => lesson_files(), err)
   if (!all) return 2
   const l = all.find((x) => x.topic === topic)
