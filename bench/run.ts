@@ -48,14 +48,9 @@
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { Machine, GFP_KERNEL } from '../src/index.js'
-import { bench_kmalloc } from './slab.js'
-import { mmsim_rates, real_kernel } from './addrspace.js'
-import { bench_pte_map, bench_pte_walk, bench_vmalloc } from './vmalloc.js'
-import { memory_rows } from './memory_rows.js'
-import { vma_rows } from './vma_rows.js'
-import { trace_rows } from './trace.js'
-import { reclaim_rows } from './reclaim_rows.js'
+// The simulator and each group's module load after the arguments are checked, and a group's
+// module only when it runs: a usage error or `--only slab` does not load the trace readers,
+// the oracle and the rest (~0.3 s of CPU).
 
 // --json, or npm's own JSON mode (`npm run bench --json` exports npm_config_json).
 const json = process.argv.includes('--json') || process.env.npm_config_json === 'true'
@@ -71,6 +66,7 @@ for (const g of only) {
 const want = (g: (typeof GROUPS)[number]): boolean => only.includes(g)
 /** --quick: the timed windows below shrink to a tenth (a smoke run; the numbers are noisier). */
 const scale = process.argv.includes('--quick') ? 0.1 : 1
+const { Machine, GFP_KERNEL } = await import('../src/index.js')
 const metrics: Record<string, number> = {}
 
 function rate(fn: (n: number) => void, min_ms = 300 * scale): number {
@@ -123,11 +119,13 @@ if (want('page_alloc')) {
 }
 
 if (want('slab')) {
+  const { bench_kmalloc } = await import('./slab.js')
   metrics.kmalloc64_pairs_per_s = Math.round(bench_kmalloc(0.5 * scale))
   metrics.kmalloc64_vs_order0 = Number((metrics.kmalloc64_pairs_per_s / page_pairs).toFixed(4))
 }
 
 if (want('vmalloc')) {
+  const { bench_pte_map, bench_pte_walk, bench_vmalloc } = await import('./vmalloc.js')
   metrics.vmalloc16k_vfree_pairs_per_s = Math.round(bench_vmalloc(0.3 * scale))
   metrics.pte_map_per_s = Math.round(bench_pte_map(0.3 * scale))
   metrics.pte_walk_per_s = Math.round(bench_pte_walk(0.3 * scale))
@@ -135,6 +133,7 @@ if (want('vmalloc')) {
 
 // Address spaces: mmsim's simulated faults and mmap/munmap beside the real kernel's.
 if (want('addrspace')) {
+  const { mmsim_rates, real_kernel } = await import('./addrspace.js')
   const sim = mmsim_rates(16384, 5)
   metrics.sim_anon_faults_per_s = Math.round(sim.faults_per_s)
   metrics.sim_mmap_munmap_pairs_per_s = Math.round(sim.mmap_munmap_pairs_per_s)
@@ -150,16 +149,16 @@ if (want('addrspace')) {
 }
 
 // Cold faults as resident memory grows, fork + COW, and cost against the number of VMAs.
-if (want('memory')) memory_rows(metrics)
-if (want('vma')) vma_rows(metrics, 300 * scale)
+if (want('memory')) (await import('./memory_rows.js')).memory_rows(metrics)
+if (want('vma')) (await import('./vma_rows.js')).vma_rows(metrics, 300 * scale)
 
 // Trace-driven policies beside the lru-cache package on the same keys, and the miss-ratio curves.
 if (want('reclaim')) {
-  const reclaim_note = reclaim_rows(metrics)
+  const reclaim_note = (await import('./reclaim_rows.js')).reclaim_rows(metrics)
   if (!json && reclaim_note) console.log(`reclaim rows: ${reclaim_note}`)
 }
 if (want('trace')) {
-  const trace_note = await trace_rows(metrics)
+  const trace_note = await (await import('./trace.js')).trace_rows(metrics)
   if (!json) console.log(`trace rows: ${trace_note}`)
 }
 

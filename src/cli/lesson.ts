@@ -13,39 +13,55 @@ import { run_command, type RunCommandOptions } from './run.js'
 /** The lessons directory: the package's lessons/, from dist/src/cli (installed or in the clone). */
 export const LESSON_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../lessons')
 
-export interface Lesson {
+export interface LessonFile {
   topic: string
   file: string
+}
+
+export interface Lesson extends LessonFile {
   title: string
 }
 
-/** Every lesson, in the order of their numbers. */
-export function lessons(dir = LESSON_DIR): Lesson[] {
+/** Every lesson's topic and file, in the order of their numbers, from the file names alone. */
+export function lesson_files(dir = LESSON_DIR): LessonFile[] {
   return readdirSync(dir)
     .filter((f) => /^\d+-[a-z0-9-]+\.yaml$/.test(f))
     .sort()
-    .map((f) => {
-      const file = join(dir, f)
-      const sc = load_scenario(readFileSync(file, 'utf8'), file)
-      return { topic: f.replace(/^\d+-/, '').replace(/\.yaml$/, ''), file, title: sc.title ?? '' }
-    })
+    .map((f) => ({ topic: f.replace(/^\d+-/, '').replace(/\.yaml$/, ''), file: join(dir, f) }))
+}
+
+/** Every lesson with its title: each file is loaded (parsed and validated). */
+export function lessons(dir = LESSON_DIR): Lesson[] {
+  return lesson_files(dir).map((l) => ({ ...l, title: load_scenario(readFileSync(l.file, 'utf8'), l.file).title ?? '' }))
+}
+
+/**
+ * f() over the lesson directory; a lesson file or directory that does not
+ * load is a packaging bug: still one line on stderr, not a stack trace.
+ */
+function from_lessons<T>(f: () => T, err: (s: string) => void): T | undefined {
+  try {
+    return f()
+  } catch (e) {
+    if (!(e instanceof ScenarioFileError) && (e as { code?: string }).code === undefined) throw e
+    err(`mmsim: lesson: ${(e as Error).message.split('\n')[0]}`)
+    return undefined
+  }
 }
 
 export function lesson_command(topic: string | undefined, list: boolean, o: RunCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
-  let all: Lesson[]
-  try {
-    all = lessons()
-  } catch (e) {
-    // A lesson file that does not load is a packaging bug; still one line, not a stack trace.
-    if (!(e instanceof ScenarioFileError) && (e as { code?: string }).code === undefined) throw e
-    err(`mmsim: lesson: ${(e as Error).message.split('\n')[0]}`)
-    return 2
-  }
   if (list || topic === undefined) {
+    // The list shows titles: every lesson is loaded.
+    const all = from_lessons(() => lessons(), err)
+    if (!all) return 2
     const w = Math.max(...all.map((l) => l.topic.length))
     for (const l of all) out(`${l.topic.padEnd(w)}  ${l.title}`)
     return 0
   }
+  // One lesson is found by its file name and loaded once, by run_command as `mmsim run` loads
+  // a scenario (loading every lesson to find it was most of a lesson's start-up).
+  const all = from_lessons(() => lesson_files(), err)
+  if (!all) return 2
   const l = all.find((x) => x.topic === topic)
   if (!l) {
     err(`mmsim: lesson: no lesson '${topic}' (topics: ${all.map((x) => x.topic).join(', ')})`)

@@ -163,7 +163,13 @@ function values_glued(argv: readonly string[], options: Record<string, { type: s
  * (test/cli/startup.test.ts). Loading and compiling ~300 modules was most
  * of every command's start-up.
  */
-export async function main(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+  // What `mmsim shell` reads: the command's standard input (a test passes a stream of its own).
+  input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin,
+): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({ args: values_glued(argv, CLI_OPTIONS), allowPositionals: true, options: CLI_OPTIONS })
@@ -237,7 +243,7 @@ export async function main(argv: string[], out: (s: string) => void, err: (s: st
         if (rest.length > 1) throw new UsageError(`shell: unexpected argument '${rest[1]}'`)
         // Only the options given on the command line override the scenario's machine.
         const { shell_command } = await import('./shell.js')
-        return await shell_command(given_machine(parsed.values), rest[0], process.stdin, out, err, observe)
+        return await shell_command(given_machine(parsed.values), rest[0], input, out, err, observe)
       }
       case 'why': {
         if (rest.length !== 1) throw new UsageError('why: expected one pfn:N or 0xADDR, e.g. mmsim why pfn:0x1000')

@@ -48,11 +48,16 @@ async function until(ok: (s: string) => boolean, what: string): Promise<string> 
   }
 }
 
-/** Type keys one at a time (tmux key names: Left, Up, Tab, C-c, ...), as a person does. */
+/**
+ * Type keys one at a time (tmux key names: Left, Up, Tab, C-c, ...), as a person does: each
+ * its own send-keys, so its own write to the pty, a few milliseconds apart. Readline parses
+ * its keys the same when they arrive closer together (its completer is synchronous, and a
+ * double Tab is two Tab keys in a row, not a timing), so the gap needs no person's 100 ms.
+ */
 async function keys(...ks: string[]): Promise<void> {
   for (const k of ks) {
     tmux('send-keys', '-t', 'sh', ...(k.length > 1 && /^(Left|Right|Up|Down|Tab|Enter|Home|End|BSpace|C-.)$/.test(k) ? [k] : ['-l', k]))
-    await sleep(40)
+    await sleep(10)
   }
 }
 

@@ -12,19 +12,20 @@
  * fork-cow output; the `--explain` excerpt is checked by
  * test/cli/explain.test.ts. The few blocks not run say why below.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
-import { mmsim } from '../cli/helpers.js'
+import { mmsim, mmsim_piped } from '../cli/helpers.js'
 import * as lib from '../../src/index.js'
 import { badmap_module } from '../../examples/drivers/badmap.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = join(ROOT, 'dist/src/cli/main.js')
+// typescript is CommonJS: require() loads it; an ESM import first scans its 9 MB for the
+// names it exports (cjs-module-lexer), ~0.4 s of CPU for transpileModule alone.
+const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript')
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-docs-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
@@ -91,19 +92,15 @@ function shows(out: string, shown: string[]): void {
 const OUT_FLAGS = new Set(['--trace', '--ftrace', '--counters', '--svg'])
 
 async function run_command(cmd: string): Promise<string> {
-  if (cmd.startsWith('printf ')) {
-    const [, fmt, rest] = /^printf '([^']*)' \| mmsim (.*)$/.exec(cmd)!
-    const r = spawnSync(process.execPath, [BIN, ...argv(rest)], { cwd: ROOT, encoding: 'utf8', input: fmt.replace(/\\n/g, '\n') })
-    expect(r.stderr, cmd).toBe('')
-    expect(r.status, cmd).toBe(0)
-    return r.stdout
-  }
-  const args = argv(cmd).slice(1)
+  // `printf '...' | mmsim ...`: the printf's text is the command's standard input, as from a pipe
+  // (test/scenario/shell.test.ts runs the built command on a real one).
+  const piped = /^printf '([^']*)' \| (mmsim .*)$/.exec(cmd)
+  const args = argv(piped ? piped[2] : cmd).slice(1)
   for (let i = 0; i < args.length; i++) {
     if (OUT_FLAGS.has(args[i - 1]) && !args[i].startsWith('/')) args[i] = join(tmp, args[i])
     else if (/^(examples|lessons|test)\//.test(args[i])) args[i] = join(ROOT, args[i])
   }
-  const r = await mmsim(...args)
+  const r = piped ? await mmsim_piped(piped[1].replace(/\\n/g, '\n'), ...args) : await mmsim(...args)
   expect(r.stderr, cmd).toBe('')
   expect(r.status, cmd).toBe(0)
   return r.stdout

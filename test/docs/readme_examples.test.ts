@@ -38,8 +38,10 @@ beforeAll(() => {
   const pkg = JSON.parse(readFileSync(join(nm, 'mmsim', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
   for (const dep of [...Object.keys(pkg.dependencies), '@types']) symlinkSync(join(root, 'node_modules', dep), join(nm, dep))
   writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { mmsim: '0.1.0' } }))
+  // A Node project's settings: the ES library and @types/node, no DOM (which the target's default
+  // lib adds). The package's types must stand on those alone, and tsc parses 40,000 fewer lines.
   writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], outDir: 'out', skipLibCheck: true },
+    compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], types: ['node'], outDir: 'out', skipLibCheck: true },
     include: ['ex*.ts'],
   }))
   blocks.forEach((b, i) => writeFileSync(join(proj, `ex${i + 1}.ts`), b))

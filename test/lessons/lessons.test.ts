@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
-import { lesson_command, lessons } from '../../src/cli/lesson.js'
+import { lesson_command, lesson_files } from '../../src/cli/lesson.js'
 import { load_scenario } from '../../src/scenario/load.js'
-import { mmsim, mmsim_spawned } from '../cli/helpers.js'
+import { mmsim, mmsim_piped, mmsim_spawned } from '../cli/helpers.js'
 
 /** Lines (exact substrings) each lesson's explanations rely on. */
 const KEY_LINES: Record<string, string[]> = {
@@ -44,7 +44,7 @@ function run_lesson(topic: string): { status: number; out: string; err: string }
 }
 
 describe('lessons', () => {
-  const all = lessons()
+  const all = lesson_files()
 
   it('there is one for every topic checked here, and each loads with a title and a say: on its steps', () => {
     expect(all.map((l) => l.topic).sort()).toEqual(Object.keys(KEY_LINES).sort())
@@ -58,7 +58,7 @@ describe('lessons', () => {
     }
   })
 
-  for (const l of lessons()) {
+  for (const l of lesson_files()) {
     it(`${l.topic}: runs to the end with debug_vm and shows what its explanations say`, () => {
       const sc = load_scenario(readFileSync(l.file, 'utf8'), l.file)
       const r = run_lesson(l.topic)
@@ -80,7 +80,7 @@ describe('mmsim lesson', () => {
     const r = await mmsim('lesson', '--list')
     expect(r.status).toBe(0)
     const rows = r.stdout.trimEnd().split('\n')
-    expect(rows.map((x) => x.split(/\s+/)[0])).toEqual(lessons().map((l) => l.topic))
+    expect(rows.map((x) => x.split(/\s+/)[0])).toEqual(lesson_files().map((l) => l.topic))
     expect(rows[0]).toMatch(/^address-space\s+A process's address space/)
   })
 
@@ -98,8 +98,8 @@ describe('mmsim lesson', () => {
     expect(a.stdout).toContain('DMA32    [mem 0x0000000001000000-0x0000000007fdffff]')
   })
 
-  it('a lesson opened in the shell prints its explanations too, then takes commands', () => {
-    const r = mmsim_spawned(['shell', lessons().find((l) => l.topic === 'kmap-x86-64')!.file], 'cat /proc/buddyinfo\nexit\n')
+  it('a lesson opened in the shell prints its explanations too, then takes commands', async () => {
+    const r = await mmsim_piped('cat /proc/buddyinfo\nexit\n', 'shell', lesson_files().find((l) => l.topic === 'kmap-x86-64')!.file)
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('  # No HighMem zone on x86-64.')
     expect(r.stdout).toMatch(/kunmap_local\(0xffff888[0-9a-f]+\) = 0\n[^]*Node 0, zone {4}DMA32/)
