@@ -68,7 +68,7 @@ suite('reclaim oracle: generated scenarios recorded on 6.18.44', new URL('genera
 /**
  * extra/: 172 more generated scenarios recorded the same way (seeds
  * 1025-1100, 2017-2066, 3041-3110 not in generated/), kept out of the
- * default run for its time (about 40 s). MMSIM_RECLAIM_EXTRA=1 replays them
+ * default run for its time (about 4 s of CPU). MMSIM_RECLAIM_EXTRA=1 replays them
  * all; the test fails when fewer agree exactly than did when they were
  * recorded (170: m3074 and m3110, recordings the kernel repeated in only
  * 2 of 3 runs, differ by one charged page. m3074: mmsim's reads fill the
