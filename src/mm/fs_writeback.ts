@@ -29,6 +29,7 @@ import { I_DIRTY_DATASYNC, I_DIRTY_SYNC, env_dirty_limits, filemap_fdatawait_ran
 import { wb_bandwidth_estimate_start, wb_over_bg_thresh, wb_update_bandwidth } from './page_writeback_throttle.js'
 import { ext4_zero_eof_tail } from './shmem.js'
 import { ext4_mb_mark_diskspace_used } from './ext4_balloc.js'
+import { folio_mkclean } from './rmap_mkclean.js'
 import { NODE_STAT } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 import { PAGE_SECTORS, STAT_WRITE } from '../hw/blkdev.js'
@@ -243,6 +244,9 @@ export function do_writepages(env: MmEnv, mapping: AddressSpace, wbc: WritebackC
     if (index === eof_index) ext4_zero_eof_tail(env, mapping, mapping.i_size, Infinity, false)
     // A delayed-allocation page gets its block now (ext4_map_blocks()).
     if (!mapping.disk_blocks.has(index)) ext4_mb_mark_diskspace_used(mapping)
+    // folio_clear_dirty_for_io(): a mapped page's PTEs are cleaned and write-protected first, so a
+    // store after this write dirties it again. (It is dirty already: a dirty PTE adds nothing.)
+    if (env.pages._mapcount[pfn] > 0) folio_mkclean(env, pfn)
     // The I/O: the page's bytes become the block's on the disk.
     env.physmem.copy_out(pfn, 0, mapping.disk_blocks.slot_for_write(index), 0, PAGE_SIZE)
     folio_start_writeback(env, pfn, wb)

@@ -50,6 +50,8 @@ type KswapdTask = 'sleeping' | 'napping' | 'woken'
 
 export class Kswapd implements KswapdState {
   kswapd_failures = 0
+  nr_writeback_throttled = 0
+  nr_reclaim_start = 0
   /** pgdat->kswapd_order / kswapd_highest_zoneidx: the largest request since kswapd last looked. */
   kswapd_order = 0
   kswapd_highest_zoneidx = NO_ZONE

@@ -575,6 +575,10 @@ export interface KswapdState {
   kswapd_failures: number
   /** The node kswapd balances; direct reclaim reads the same one. */
   readonly node: NodeState
+  /** pgdat->nr_writeback_throttled: reclaimers sleeping until the flusher's writes progress (vmscan_throttle.ts). */
+  nr_writeback_throttled: number
+  /** pgdat->nr_reclaim_start: nr_throttled_written when the first of them went to sleep. */
+  nr_reclaim_start: number
 }
 
 /** struct mm_struct. */

@@ -28,6 +28,7 @@ import type { AddressSpace, MmEnv, MmSysctl } from './mm_types.js'
 import { NR_FREE_PAGES, NR_ZONE_ACTIVE_FILE, NR_ZONE_INACTIVE_FILE, NR_ZONE_WRITE_PENDING, type Zone } from './mmzone.js'
 import { PG_dirty, PG_reclaim, PG_swapbacked, PG_writeback } from './page.js'
 import { folio_rotate_reclaimable } from './swap.js'
+import { acct_reclaim_writeback } from './vmscan_throttle.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 
@@ -260,6 +261,7 @@ function folio_end_writeback(env: MmEnv, pfn: number, wb: BdiWriteback): void {
   }
   mod_file_stat(env, pfn, NODE_STAT.nr_writeback, MEMCG_WRITEBACK, -1)
   env.vmstat.mod_node_page_state(NODE_STAT.nr_written, 1)
+  acct_reclaim_writeback(env, 1)
   wb.writeback--
   wb.written++
   wb.has_completions = true

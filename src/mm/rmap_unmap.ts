@@ -20,6 +20,7 @@ import { folio_remove_rmap_pte, put_page, rmap_walk } from './rmap.js'
 import { swp_offset, swp_type } from './swap_h.js'
 import { swap_duplicate } from './swapfile.js'
 import { add_mm_counter, mm_counter } from './memory.js'
+import { set_page_dirty } from './page_writeback.js'
 
 /**
  * Kernel: try_to_unmap(folio, 0): unmap pfn everywhere. True when no
@@ -45,7 +46,11 @@ export function try_to_unmap(env: MmEnv, pfn: number): boolean {
     // ptep_clear_flush()
     mm.pgd.set(vpn, 0)
     env.flush_tlb_range(mm, addr, addr + PAGE_SIZE)
-    if (pte_dirty(pte)) pages.set(pfn, PG_dirty)
+    // folio_mark_dirty(): a file page's dirtying is accounted (and its inode queued for the flusher)
+    if (pte_dirty(pte)) {
+      if (anon) pages.set(pfn, PG_dirty)
+      else set_page_dirty(env, pfn)
+    }
     if (anon) {
       if (!swapbacked) {
         // MADV_FREE: a page written since cannot be dropped (unless the VMA is droppable).

@@ -34,7 +34,9 @@ import { type MmEnv, type NodeState, VM_EXEC, vm_flags_test } from './mm_types.j
 import { PG_active, PG_lru, PG_workingset } from './page.js'
 import { folio_referenced } from './rmap.js'
 import { SWAP_CLUSTER_MAX, folio_add_lru, folio_del_lru, folio_evictable, lru_note_cost } from './swap.js'
-import { type FolioScan, move_folios_to_lru, reclaim_stat, shrink_folio_list } from './vmscan_folio.js'
+import { type FolioScan, move_folios_to_lru, reclaim_stat, shrink_folio_list, writeback_throttling_sane } from './vmscan_folio.js'
+import { reclaim_throttle_writeback } from './vmscan_throttle.js'
+import { wakeup_flusher_threads } from './fs_writeback.js'
 import { shrink_lruvec_replacement } from './vmscan_replacement.js'
 import { PGDEACTIVATE, PGREFILL, PGSCAN_ANON, PGSCAN_DIRECT, PGSCAN_KSWAPD, PGSTEAL_ANON, PGSTEAL_DIRECT, PGSTEAL_KSWAPD, ALLOCSTALL_DMA } from './vm_event_item.js'
 import { NODE_STAT } from './vmstat.js'
@@ -151,6 +153,12 @@ function shrink_inactive_list(env: MmEnv, nr_to_scan: number, lruvec: Lruvec, sc
   vm.count_vm_events(PGSTEAL_ANON + file, nr_reclaimed)
   memcg.pgsteal += nr_reclaimed
   lru_note_cost(env, lruvec, file === 1, stat.nr_pageout, nr_scanned - nr_reclaimed)
+  // Every folio taken was dirty and not queued for I/O: the flushers are behind. Wake them; cgroup v1
+  // reclaim has no dirty throttling of its own, so it waits here for their writes to progress.
+  if (stat.nr_unqueued_dirty === nr_scanned) {
+    for (const bdi of stat.dirty_bdis ?? []) wakeup_flusher_threads(env, bdi)
+    if (!writeback_throttling_sane(sc)) reclaim_throttle_writeback(env)
+  }
   if (env.trace.enabled) {
     env.trace.emit('mm_vmscan_lru_shrink_inactive', () =>
       `nid=0 nr_scanned=${nr_scanned} nr_reclaimed=${nr_reclaimed} nr_dirty=${stat.nr_dirty} nr_writeback=${stat.nr_writeback} nr_congested=${stat.nr_congested} nr_immediate=${stat.nr_immediate} nr_activate_anon=${stat.nr_activate[0]} nr_activate_file=${stat.nr_activate[1]} nr_ref_keep=${stat.nr_ref_keep} nr_unmap_fail=${stat.nr_unmap_fail} priority=${sc.priority} flags=${reclaim_flags(file === 1)}`,

@@ -11,9 +11,10 @@
  * folios are unmapped first. A file folio under writeback gets PG_reclaim
  * and goes back active (rotated to the inactive tail when its write ends),
  * or, for cgroup v1 reclaim finding it already marked, is waited for
- * (docs/writeback.md). A dirty file folio is written and waited for here:
- * Linux leaves it to the flusher thread, which mmsim does not run beside a
- * reclaimer. A clean unmapped page-cache folio leaves a shadow entry in its
+ * (docs/writeback.md). A dirty file folio is not written here: it gets
+ * PG_reclaim and goes back active until the flusher has written it
+ * (vmscan.ts wakes the flusher; vmscan_throttle.ts waits for it). A clean
+ * unmapped page-cache folio leaves a shadow entry in its
  * slot (workingset_eviction) and is freed.
  */
 import { __GFP_FS, __GFP_IO } from './gfp.js'
@@ -27,7 +28,9 @@ import { swap_writepage } from './page_io.js'
 import { __delete_from_swap_cache, add_to_swap, folio_free_swap } from './swap_state.js'
 import { put_swap_folio, vm_swap_full } from './swapfile.js'
 import { remove_mapping_for_reclaim, shmem_writeout } from './shmem.js'
+import { inode_to_bdi, type BackingDevInfo } from './backing_dev.js'
 import { filemap_write_and_wait_range } from './fs_writeback.js'
+import { NODE_STAT } from './vmstat.js'
 import { folio_wait_writeback } from './page_writeback.js'
 import { folio_add_lru, folio_evictable } from './swap.js'
 import { PGACTIVATE, PGLAZYFREED } from './vm_event_item.js'
@@ -68,10 +71,12 @@ export interface ReclaimStat {
   nr_activate: [number, number]
   nr_ref_keep: number
   nr_unmap_fail: number
+  /** The disks of the dirty folios not yet queued for I/O (whose flushers a scan of nothing else wakes); null: none. */
+  dirty_bdis: Set<BackingDevInfo> | null
 }
 
 export function reclaim_stat(): ReclaimStat {
-  return { nr_dirty: 0, nr_unqueued_dirty: 0, nr_congested: 0, nr_writeback: 0, nr_immediate: 0, nr_pageout: 0, nr_activate: [0, 0], nr_ref_keep: 0, nr_unmap_fail: 0 }
+  return { nr_dirty: 0, nr_unqueued_dirty: 0, nr_congested: 0, nr_writeback: 0, nr_immediate: 0, nr_pageout: 0, nr_activate: [0, 0], nr_ref_keep: 0, nr_unmap_fail: 0, dirty_bdis: null }
 }
 
 /**
@@ -79,7 +84,7 @@ export function reclaim_stat(): ReclaimStat {
  * the v2 hierarchy, is throttled by the dirty limits and may skip folios
  * under writeback; cgroup v1 reclaim (every memcg here) is not.
  */
-function writeback_throttling_sane(sc: FolioScan): boolean {
+export function writeback_throttling_sane(sc: FolioScan): boolean {
   return sc.target_mem_cgroup === null
 }
 
@@ -106,7 +111,7 @@ export function folio_check_references(env: MmEnv, pfn: number, sc: FolioScan): 
  * first). Returns the number reclaimed; the folios kept are left in
  * `kept`, in the order they were processed, to go back on the LRU.
  */
-export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: FolioScan, stat: ReclaimStat, ignore_references: boolean, kept: number[]): number {
+export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: FolioScan, stat: ReclaimStat, ignore_references: boolean, kept: number[], write_dirty_file = false): number {
   const pages = env.pages
   let nr_reclaimed = 0
   let pgactivate = 0
@@ -136,7 +141,11 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       const dirty = file && !lazyfree && pages.test(pfn, PG_dirty)
       const writeback = file && !lazyfree && pages.test(pfn, PG_writeback)
       if (dirty || writeback) stat.nr_dirty++
-      if (dirty && !writeback) stat.nr_unqueued_dirty++
+      if (dirty && !writeback) {
+        stat.nr_unqueued_dirty++
+        const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        if (m) (stat.dirty_bdis ??= new Set()).add(inode_to_bdi(m))
+      }
       if (writeback && pages.test(pfn, PG_reclaim)) stat.nr_congested++
       if (writeback) {
         // A file folio under writeback at the tail of the LRU. Case 1 (kswapd meeting many of them,
@@ -198,19 +207,26 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         }
       }
       const shmem = !anon && pages.test(pfn, PG_swapbacked)
-      if (pages.test(pfn, PG_dirty) && file) {
-        // Reclaim does not write file folios itself: it marks them PG_reclaim and wakes the
-        // flusher, and cgroup v1 reclaim then waits for that writeback (shrink_folio_list's
-        // case 3). mmsim has no flusher thread running beside it: the writeback is done here,
-        // at once, and the clean folio is reclaimed as after the wait.
+      if (pages.test(pfn, PG_dirty) && file && write_dirty_file) {
+        // A study policy's victim (vmscan_replacement.ts, `write_dirty_file`) is written and waited
+        // for here, so what goes is the policy's choice, not whatever the flusher cleaned first.
         const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
         if (m && m.backing === 'disk') filemap_write_and_wait_range(env, m, pages.index[pfn], pages.index[pfn])
         if (pages.test(pfn, PG_dirty)) {
-          why = 'dirty file page still dirty after writeback: PG_reclaim, back to the active list'
+          why = 'dirty file page still dirty after writeback: PG_reclaim, back to the young end'
           pages.set(pfn, PG_reclaim)
           activate = true
           break outcome
         }
+      } else if (pages.test(pfn, PG_dirty) && file) {
+        // Reclaim does not write file folios: marked for immediate reclaim when the flusher's
+        // write of it ends (folio_rotate_reclaimable() puts it at the inactive tail), it goes
+        // back to the active list meanwhile. shrink_inactive_list() wakes the flusher.
+        env.vmstat.mod_node_page_state(NODE_STAT.nr_vmscan_immediate_reclaim, 1)
+        pages.set(pfn, PG_reclaim)
+        why = 'dirty file page: reclaim does not write it; PG_reclaim, back to the active list until the flusher has written it'
+        activate = true
+        break outcome
       }
       if (pages.test(pfn, PG_dirty)) {
         if (references === FOLIOREF_RECLAIM_CLEAN || !sc.may_writepage) {

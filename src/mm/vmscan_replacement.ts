@@ -6,8 +6,9 @@
  * memory cgroup over its limit asks for SWAP_CLUSTER_MAX pages at least,
  * kswapd until the high watermark, direct reclaim for an allocation), and
  * what freeing a page takes (shrink_folio_list(): unmapping it through
- * rmap, writing back a dirty file page, swapping an anonymous one out,
- * leaving a shadow entry). Only the order changes: one victim at a time,
+ * rmap, swapping an anonymous one out, leaving a shadow entry). A dirty
+ * file page is written back and waited for in reclaim, where Linux's
+ * reclaim leaves it to the flusher: the victim is the policy's choice. Only the order changes: one victim at a time,
  * the policy's, until the request is met or nothing evictable is left.
  * Anonymous pages are candidates when they could be swapped (swap space,
  * may_swap, and a swappiness above 0 in cgroup reclaim), as for Linux.
@@ -83,7 +84,7 @@ export function shrink_lruvec_replacement(env: MmEnv, lruvec: Lruvec, memcg: Mem
     vm.count_vm_events(PGSCAN_ANON + file, 1)
     memcg.pgscan++
     const kept: number[] = []
-    const freed = shrink_folio_list(env, [pfn], sc, stat, true, kept)
+    const freed = shrink_folio_list(env, [pfn], sc, stat, true, kept, true)
     // Back at the young end, never on an active list.
     for (const k of kept) pages.clear(k, PG_active)
     move_folios_to_lru(env, lruvec, kept)

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { O_CREAT, O_RDWR, O_TRUNC } from '../../src/index.js'
 import { boot, fill_bytes } from '../helpers.js'
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
+import { _PAGE_DIRTY, _PAGE_RW } from '../../src/arch/pte.js'
 
 const vm = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN)
 
@@ -109,7 +111,7 @@ describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback
     expect(p.pread(a, 1 << 20, 0).every((x) => x === 0x5a)).toBe(true)
   })
 
-  it('v1 memcg reclaim marks a folio the flusher is writing PG_reclaim and activates it (case 2); it rotates when the write ends', () => {
+  it('v1 memcg reclaim marks a folio the flusher is writing, or a dirty one it leaves to the flusher, PG_reclaim and activates it; it rotates when the write ends', () => {
     const m = boot({ ram: '128M' })
     m.proc_write('/proc/sys/vm/dirty_background_bytes', '1048576')
     const g = m.cgroup_create('wb', { limit: '4M' })
@@ -119,15 +121,78 @@ describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback
     // past the background threshold: the flusher writes /a in the background between the calls
     for (let i = 0; i < 32; i++) p.pwrite(a, new Uint8Array(65536).fill(0x5a), i * 65536)
     const r0 = rotated(m)
+    const i0 = vm(m.proc('/proc/vmstat'), 'nr_vmscan_immediate_reclaim')
     const b = p.open('/b', O_RDWR | O_CREAT | O_TRUNC, 0o644)
     p.pwrite(b, new Uint8Array(3 << 20).fill(1), 0)
     m.clock.sleep_until(m.clock.now() + 2e9)
     expect(p.cachestat(a, 0, 0).nr_writeback).toBe(0)
-    // only reclaim marks a folio the flusher writes: each rotation is one it found under writeback
+    // only reclaim marks a folio: each rotation is one it found under writeback (case 2) or dirty
+    // (nr_vmscan_immediate_reclaim: it does not write file folios), of /a's 512 pages and /b's 768
     const n = rotated(m) - r0
+    const immediate = vm(m.proc('/proc/vmstat'), 'nr_vmscan_immediate_reclaim') - i0
     expect(n).toBeGreaterThan(0)
-    expect(n).toBeLessThanOrEqual(512)
+    expect(immediate).toBeGreaterThan(0)
+    expect(n).toBeLessThanOrEqual(512 + 768)
     expect(g.usage()).toBeLessThanOrEqual(4 << 20)
     expect(p.pread(a, 2 << 20, 0).every((x) => x === 0x5a)).toBe(true)
+  })
+
+  it('reclaim writes no file folio: stores through a shared mapping larger than the group wait for the flusher (reclaim_throttle) and all read back', () => {
+    const m = boot({ ram: '128M' })
+    const g = m.cgroup_create('mw', { limit: '256K' })
+    const p = m.spawn({ name: 'w' })
+    g.attach(p)
+    const fd = p.open('/m', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.ftruncate(fd, 200 * 4096)
+    const a = p.mmap(0, 200 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    const throttled: string[] = []
+    m.trace.on((e) => {
+      if (e.name === 'mm_vmscan_throttled') throttled.push(e.text)
+    })
+    const before = m.proc('/proc/vmstat')
+    for (let round = 1; round <= 3; round++) {
+      for (let i = 0; i < 200; i++) {
+        p.store(a + i * 4096 + (i % 4000), [(round * 7 + i) & 255])
+        expect(g.usage()).toBeLessThanOrEqual(256 << 10)
+      }
+    }
+    const after = m.proc('/proc/vmstat')
+    const d = (k: string): number => vm(after, k) - vm(before, k)
+    // every dirty page reclaim met was left to the flusher, and it wrote them
+    expect(d('nr_vmscan_write')).toBe(0)
+    expect(d('nr_vmscan_immediate_reclaim')).toBeGreaterThan(0)
+    expect(d('nr_written')).toBeGreaterThanOrEqual(3 * 200 - 64)
+    expect(d('oom_kill')).toBe(0)
+    expect(throttled.length).toBeGreaterThan(0)
+    expect(throttled[0]).toMatch(/^nid=0 usec_timeout=100000 usect_delayed=\d+ reason=VMSCAN_THROTTLE_WRITEBACK$/)
+    // each wait ended within HZ/10 (by the flusher's progress, or the timeout)
+    for (const t of throttled) expect(Number(/usect_delayed=(\d+)/.exec(t)?.[1])).toBeLessThanOrEqual(100000)
+    for (let i = 0; i < 200; i++) expect(p.load(a + i * 4096 + (i % 4000), 1)[0]).toBe((3 * 7 + i) & 255)
+    p.fsync(fd)
+    const back = p.pread(fd, 200 * 4096, 0)
+    for (let i = 0; i < 200; i++) expect(back[i * 4096 + (i % 4000)]).toBe((3 * 7 + i) & 255)
+  })
+
+  it('writing back a mapped page cleans and write-protects its shared PTE (folio_mkclean): the next store dirties it again', () => {
+    const m = boot({ ram: '64M' })
+    const p = m.spawn({ name: 'w' })
+    const fd = p.open('/k', O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    p.ftruncate(fd, 4096)
+    const a = p.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+    p.store(a + 10, [1])
+    const pte = (): number => p.mm.pgd.get(a / 4096)
+    expect(pte() & _PAGE_DIRTY).toBe(_PAGE_DIRTY)
+    expect(p.cachestat(fd, 0, 0).nr_dirty).toBe(1)
+    p.fsync(fd)
+    expect(p.cachestat(fd, 0, 0).nr_dirty).toBe(0)
+    expect(pte() & (_PAGE_DIRTY | _PAGE_RW)).toBe(0)
+    const dirtied = vm(m.proc('/proc/vmstat'), 'nr_dirtied')
+    p.store(a + 11, [2])
+    // the store faulted (page_mkwrite) and the page is dirty and accounted again
+    expect(pte() & (_PAGE_DIRTY | _PAGE_RW)).toBe(_PAGE_DIRTY | _PAGE_RW)
+    expect(p.cachestat(fd, 0, 0).nr_dirty).toBe(1)
+    expect(vm(m.proc('/proc/vmstat'), 'nr_dirtied')).toBe(dirtied + 1)
+    p.fsync(fd)
+    expect([...p.pread(fd, 2, 10)]).toEqual([1, 2])
   })
 })
