@@ -81,7 +81,7 @@ describe('mmsim trace --policy linux', () => {
     expect(r.linux.pgscan_anon + r.linux.pswpout).toBe(0)
   })
 
-  it('stores to a file mapping dirty its pages, which reclaim writes back before it frees them', async () => {
+  it('stores to a file mapping dirty its pages, which the flusher writes back before reclaim frees them', async () => {
     for (const backing of ['file'] as LinuxBacking[]) {
       const r = await simulate_linux(csv_input(cyclic(120, 3, 'W')), { frames: 48, backing })
       expect(r.misses).toBe(r.linux.major_faults)
