@@ -110,6 +110,9 @@ export function folio_check_references(env: MmEnv, pfn: number, sc: FolioScan): 
  * Kernel: shrink_folio_list(): try to free each folio of `list` (oldest
  * first). Returns the number reclaimed; the folios kept are left in
  * `kept`, in the order they were processed, to go back on the LRU.
+ * `write_dirty_file`: a dirty file folio is written and waited for here
+ * (the page-replacement studies' reclaim, vmscan_replacement.ts), where
+ * Linux's reclaim leaves it to the flusher.
  */
 export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: FolioScan, stat: ReclaimStat, ignore_references: boolean, kept: number[], write_dirty_file = false): number {
   const pages = env.pages
