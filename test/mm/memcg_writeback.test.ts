@@ -7,19 +7,25 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { O_CREAT, O_RDWR, O_TRUNC } from '../../src/index.js'
+import { O_CREAT, O_RDWR, O_TRUNC, type Cgroup, type Machine, type Process } from '../../src/index.js'
 import { boot, fill_bytes } from '../helpers.js'
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/include/uapi/mman.js'
 import { _PAGE_DIRTY, _PAGE_RW } from '../../src/arch/pte.js'
 
 const vm = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN)
 
+/** A debug_vm machine of `ram` with a v1 group `group` of `limit`, and a process `name` in it. */
+function in_group(ram: string, group: string, limit: string, name: string): { m: Machine; g: Cgroup; p: Process } {
+  const m = boot({ ram })
+  const g = m.cgroup_create(group, { limit })
+  const p = m.spawn({ name })
+  g.attach(p)
+  return { m, g, p }
+}
+
 describe('cgroup v1 memcg and writeback', () => {
   it('a 16 MiB write in a 2 MiB group completes, stays within the limit, and reads back', () => {
-    const m = boot({ ram: '128M' })
-    const g = m.cgroup_create('w', { limit: '2M' })
-    const p = m.spawn({ name: 'writer' })
-    g.attach(p)
+    const { m, g, p } = in_group('128M', 'w', '2M', 'writer')
     const fd = p.open('/big', O_RDWR | O_CREAT | O_TRUNC, 0o644)
     const chunk = (i: number): Uint8Array => fill_bytes(65536, (j) => (i * 13 + j) & 255)
     let peak = 0
@@ -43,10 +49,7 @@ describe('cgroup v1 memcg and writeback', () => {
   it('property: random writes through a small group read back byte for byte', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 40000 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 40 }), (writes) => {
-        const m = boot({ ram: '64M' })
-        const g = m.cgroup_create('p', { limit: '1M' })
-        const p = m.spawn({ name: 'w' })
-        g.attach(p)
+        const { g, p } = in_group('64M', 'p', '1M', 'w')
         const fd = p.open('/f', O_RDWR | O_CREAT | O_TRUNC, 0o644)
         const model = new Uint8Array(501 * 4096 + 40000)
         let size = 0
@@ -87,10 +90,7 @@ describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback
   })
 
   it('v1 memcg reclaim waits for a folio under writeback it finds marked PG_reclaim, then frees it (case 3)', () => {
-    const m = boot({ ram: '128M' })
-    const g = m.cgroup_create('wb', { limit: '2M' })
-    const p = m.spawn({ name: 'r' })
-    g.attach(p)
+    const { m, g, p } = in_group('128M', 'wb', '2M', 'r')
     const a = p.open('/a', O_RDWR | O_CREAT | O_TRUNC, 0o644)
     p.pwrite(a, new Uint8Array(1 << 20).fill(0x5a), 0)
     p.fadvise(a, 0, 0, 4)
@@ -138,10 +138,7 @@ describe('reclaim meeting folios under writeback (shrink_folio_list\'s writeback
   })
 
   it('reclaim writes no file folio: stores through a shared mapping larger than the group wait for the flusher (reclaim_throttle) and all read back', () => {
-    const m = boot({ ram: '128M' })
-    const g = m.cgroup_create('mw', { limit: '256K' })
-    const p = m.spawn({ name: 'w' })
-    g.attach(p)
+    const { m, g, p } = in_group('128M', 'mw', '256K', 'w')
     const fd = p.open('/m', O_RDWR | O_CREAT | O_TRUNC, 0o644)
     p.ftruncate(fd, 200 * 4096)
     const a = p.mmap(0, 200 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
