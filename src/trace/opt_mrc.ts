@@ -15,7 +15,7 @@
  * changes a count.
  */
 import { curve_from_histogram, type Curve } from './mrc.js'
-import { grow_i32 } from './policies/policy.js'
+import { grow_f64, grow_i32 } from './policies/policy.js'
 
 export class OptStack {
   private readonly stack: Int32Array
@@ -39,9 +39,7 @@ export class OptStack {
       const x = ids[i]
       if (x >= this.at.length) {
         this.at = grow_i32(this.at, x + 1, -1)
-        const k = new Float64Array(this.at.length)
-        k.set(this.key)
-        this.key = k
+        this.key = grow_f64(this.key, this.at.length)
       }
       // ids are dense in order of first reference: a new one is the next number
       if (x === this.cold) this.cold++

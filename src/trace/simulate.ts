@@ -2,9 +2,8 @@
 import { TraceError } from './error.js'
 import { PageIds } from './intern.js'
 import { make_online_policy, make_policy } from './policies/make.js'
-import { POLICIES, type PolicyName } from './policies/policy.js'
+import { POLICIES, grow_f64, type Policy, type PolicyName } from './policies/policy.js'
 import { BATCH, NEVER } from './parse.js'
-import type { Policy } from './policies/policy.js'
 import { read_ids, read_pages, StopReading, type TraceInput, type TraceShape } from './read.js'
 import { warm_up } from './warm_up.js'
 
@@ -131,11 +130,7 @@ async function opt_by_next_field(input: TraceInput, frames: number, progress?: (
       (pages, n, _writes, next) => {
         if (!next) throw new StopReading('no next-access fields')
         table.ids(pages, n, ids)
-        if (table.size > promised.length) {
-          const p = new Float64Array(Math.max(table.size, 2 * promised.length)).fill(UNSEEN)
-          p.set(promised)
-          promised = p
-        }
+        promised = grow_f64(promised, table.size, UNSEEN)
         offset = check_next_fields(ids, next, n, refs, promised, offset)
         if (offset === UNSEEN) throw new StopReading('next-access fields that do not match the references')
         policy.feed(ids, n, next)

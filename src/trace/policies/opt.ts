@@ -19,7 +19,7 @@
  * referenced earliest in the trace (the smaller id) is evicted. Which of
  * them goes never changes the miss count.
  */
-import { grow_i32, type Policy } from './policy.js'
+import { grow_f64, grow_i32, type Policy } from './policy.js'
 
 /** Moves page id, whose heap key rose, up from heap index h past the pages it should now be evicted before. */
 function sift_up(heap: Int32Array, at: Int32Array, hk: Float64Array, h: number, id: number): void {
@@ -82,12 +82,8 @@ export class Opt implements Policy {
 
   private grow(need: number): void {
     this.at = grow_i32(this.at, need, -1)
-    const k = new Float64Array(this.at.length)
-    k.set(this.key)
-    this.key = k
-    const hk = new Float64Array(this.at.length)
-    hk.set(this.heap_key)
-    this.heap_key = hk
+    this.key = grow_f64(this.key, this.at.length)
+    this.heap_key = grow_f64(this.heap_key, this.at.length)
   }
 
   feed(ids: Int32Array, n: number, next?: Float64Array): void {

@@ -58,3 +58,12 @@ export function grow_i32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): In
   if (fill !== 0) b.fill(fill, a.length)
   return b
 }
+
+/** grow_i32() for a per-id Float64Array. */
+export function grow_f64(a: Float64Array<ArrayBuffer>, need: number, fill = 0): Float64Array<ArrayBuffer> {
+  if (need <= a.length) return a
+  const b = new Float64Array(Math.max(need, a.length * 2))
+  b.set(a)
+  if (fill !== 0) b.fill(fill, a.length)
+  return b
+}
