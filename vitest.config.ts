@@ -35,7 +35,9 @@ export default defineConfig({
     // compiles) and inlines half as much bytecode (cheaper compiles). The simulator's hot
     // loops still reach TurboFan within milliseconds. Paired runs, same host, same time:
     // about 12% less CPU for the whole suite. Only the test workers get these flags: the
-    // `mmsim` command and the benchmarks run with V8's defaults.
+    // `mmsim` command and the benchmarks run with V8's defaults. V8 flags need a process of
+    // their own: worker threads refuse them, so the pool stays child processes (forks).
+    pool: 'forks',
     execArgv: ['--interrupt-budget=400000', '--max-inlined-bytecode-size-cumulative=230'],
   },
 })
