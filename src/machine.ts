@@ -64,7 +64,7 @@ import { FsNamespace } from './fs/namei.js'
 import { make_mm_env, make_mm_entry, check_mms, check_mm_objects, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
 import type { MmEnv } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
-import { check_pgtables } from './mm/pgtable_debug.js'
+import { PgtableChecker } from './mm/pgtable_debug.js'
 import { check_rmap_counts } from './mm/debug_vm_rmap.js'
 import { Vmalloc } from './mm/vmalloc.js'
 import { Highmem } from './mm/highmem.js'
@@ -399,8 +399,9 @@ export class Machine {
     this.thread_stacks = new ThreadStacks(this.page_alloc, this.vmalloc, cpus)
     this.vmalloc_total_bytes = this.vmalloc.layout.VMALLOC_TOTAL
     this.vmalloc_used_pages = () => this.vmalloc.vmalloc_nr_pages()
+    const pgtable_checker = new PgtableChecker(this.pgtables)
     this.checkers.push((touched) => {
-      check_pgtables(this.pgtables, touched)
+      pgtable_checker.check(touched)
       this.vmalloc.check()
       this.highmem.check()
       this.thread_stacks.check()

@@ -117,6 +117,15 @@ export class PgTables {
   /** Whether freeing a table verifies it is empty (DEBUG_VM). */
   debug_vm = true
   /**
+   * Bumped at every change the DEBUG_VM census of the tables can see
+   * (pgtable_debug.ts): a table made or freed, a pgd added to or removed
+   * from pgd_list, an entry stored by set_entry() (the upper levels' and
+   * boot's store). The leaf stores, set_pte_at() and its kin, leave it: the
+   * census never reads a pte table. While it stands still the per-call
+   * check reuses its last census instead of walking every table again.
+   */
+  table_gen = 0
+  /**
    * Kernel: flush_tlb_kernel_range(): called where Linux flushes kernel
    * translations (vmalloc purge, pkmap wrap, kunmap_local). The MMU/TLB layer
    * installs its shootdown here; `count` counts the calls.
@@ -210,8 +219,13 @@ export class PgTables {
     const lo = pm.read_u32(pfn, off)
     return entry_from_halves(lo, this.size === 4 ? 0 : pm.read_u32(pfn, off + 4), this.layout)
   }
-  /** Raw store of an entry (set_pte/set_pmd/set_pud/set_pgd). */
+  /** Store of an entry at any level (set_pmd/set_pud/set_pgd, boot's set_pte). */
   set_entry(entryp: number, val: PteVal): void {
+    this.table_gen++
+    this.store_entry(entryp, val)
+  }
+  /** The raw store: a pte (the leaf stores below), or through set_entry(). */
+  private store_entry(entryp: number, val: PteVal): void {
     if (this.size === 4 && (val & (_PAGE_PRESENT | _PAGE_PROTNONE)) !== 0 && val % _PAGE_NX >= 2 ** 32) {
       throw new KernelBug(`set_pte: 0x${val.toString(16)} does not fit a 32-bit entry`)
     }
@@ -234,28 +248,28 @@ export class PgTables {
   }
   /** Kernel: set_pte_at(). */
   set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
-    this.set_entry(ptep, pte)
+    this.store_entry(ptep, pte)
   }
   /** Kernel: pte_clear(). */
   pte_clear(_mm: PgtableMm, _addr: number, ptep: number): void {
-    this.set_entry(ptep, 0)
+    this.store_entry(ptep, 0)
   }
   /** Kernel: ptep_get_and_clear(): returns the old entry. */
   ptep_get_and_clear(_mm: PgtableMm, _addr: number, ptep: number): PteVal {
     const old = this.ptep_get(ptep)
-    if (old !== 0) this.set_entry(ptep, 0)
+    if (old !== 0) this.store_entry(ptep, 0)
     return old
   }
   /** Kernel: ptep_set_wrprotect(). */
   ptep_set_wrprotect(_mm: PgtableMm, _addr: number, ptep: number): void {
     const v = this.ptep_get(ptep)
-    if (v & _PAGE_RW) this.set_entry(ptep, v - _PAGE_RW)
+    if (v & _PAGE_RW) this.store_entry(ptep, v - _PAGE_RW)
   }
   /** Kernel: ptep_test_and_clear_young(): clears A, returns whether it was set. */
   ptep_test_and_clear_young(ptep: number): boolean {
     const v = this.ptep_get(ptep)
     if ((v & _PAGE_ACCESSED) === 0) return false
-    this.set_entry(ptep, v - _PAGE_ACCESSED)
+    this.store_entry(ptep, v - _PAGE_ACCESSED)
     return true
   }
   /** The table frame holding an entry pointer. */
@@ -284,6 +298,7 @@ export class PgTables {
       return -1
     }
     d.physmem.fill(pfn, 0)
+    this.table_gen++
     d.pages.page_type[pfn] = PGTY_table
     if (boot) d.pages.set(pfn, PG_reserved)
     else d.vmstat.mod_node_page_state(NODE_STAT.nr_page_table_pages, 1)
@@ -296,6 +311,7 @@ export class PgTables {
     if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`${what}: pfn 0x${pfn.toString(16)} is not a page table`)
     if (d.pages.PageReserved(pfn)) throw new KernelBug(`${what}: freeing a boot page table`)
     if (this.debug_vm) this.assert_table_empty(pfn, what)
+    this.table_gen++
     d.pages.page_type[pfn] = PGTY_none
     d.vmstat.mod_node_page_state(NODE_STAT.nr_page_table_pages, -1)
     this.memcg.uncharge_kmem_page(pfn)
@@ -395,6 +411,7 @@ export class PgTables {
     }
     mm.pgd = pgd
     this.pgd_list.add(mm)
+    this.table_gen++
     return 0
   }
 
@@ -413,6 +430,7 @@ export class PgTables {
       if (e !== 0 && !this.pae) throw new KernelBug(`pgd_free: user page tables still present under pgd entry ${i}`)
     }
     this.pgd_list.delete(mm)
+    this.table_gen++
     if (this.pae) {
       for (let i = 0; i < this.nents[0]; i++) {
         const pgdp = pgd * PAGE_SIZE + i * this.size

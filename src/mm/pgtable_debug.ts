@@ -105,6 +105,95 @@ function first_difference(a: Uint8Array, b: Uint8Array, from: number, to: number
 }
 
 /**
+ * A census of every live table and what the checks below compare with it.
+ * It is a function of the tables alone: while PgTables.table_gen stands
+ * still, no table was made, freed or re-linked, and it still holds.
+ */
+interface Census {
+  gen: number
+  reach: Set<Pfn>
+  /** The reachable tables that are not boot tables: what NR_PAGETABLE counts. */
+  counted: number
+  /** Per pgd on pgd_list: the tables its pgtables_bytes counts. */
+  tables: Map<PgtableMm, number>
+  /** init_mm's tables below swapper_pg_dir. */
+  kernel_tables: number
+  /** Per pgd whose kernel half is not init_mm's: the table and the byte where it first differs. */
+  kernel_diff: Map<PgtableMm, [Pfn, number]>
+}
+
+function take_census(pt: PgTables): Census {
+  const d = pt.deps
+  const kfrom = pt.KERNEL_PGD_BOUNDARY * pt.size
+  const kto = pt.nents[0] * pt.size
+  // Where each pgd's kernel half first differs from init_mm's; the identical ones need no walk
+  // of their kernel half. PAE: the kernel half is the pgd's own copies of the kernel pmds.
+  const kernel_diff = new Map<PgtableMm, [Pfn, number]>()
+  let same: Set<Pfn> | null = null
+  if (!pt.pae) {
+    const ref = d.physmem.peek(pt.init_mm.pgd)
+    for (const mm of pt.pgd_list) {
+      const i = first_difference(d.physmem.peek(mm.pgd), ref, kfrom, kto)
+      if (i < 0) (same ??= new Set<Pfn>()).add(mm.pgd)
+      else kernel_diff.set(mm, [mm.pgd, i])
+    }
+  } else {
+    for (const mm of pt.pgd_list) {
+      for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0] && !kernel_diff.has(mm); i++) {
+        const mine = pte_pfn(pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size))
+        const ref = pte_pfn(pt.ptep_get(pt.init_mm.pgd * PAGE_SIZE + i * pt.size))
+        const at = first_difference(d.physmem.peek(mine), d.physmem.peek(ref), 0, PAGE_SIZE)
+        if (at >= 0) kernel_diff.set(mm, [mine, at])
+      }
+    }
+  }
+  const { reach, below } = pgtable_tables(pt, same)
+  let counted = 0
+  for (const pfn of reach) if (!d.pages.PageReserved(pfn)) counted++
+  const tables = new Map<PgtableMm, number>()
+  for (const mm of pt.pgd_list) {
+    let n = below.get(mm) as number
+    // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
+    if (pt.pae) for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0]; i++) if (pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size) !== 0) n++
+    tables.set(mm, n)
+  }
+  return { gen: pt.table_gen, reach, counted, tables, kernel_tables: below.get(pt.init_mm) as number, kernel_diff }
+}
+
+/** The invariants at the top of the file, against a census of the tables as they are. */
+function check_census(pt: PgTables, c: Census, touched: readonly number[] | null, fresh: boolean): void {
+  const d = pt.deps
+  const types = d.pages.page_type
+  const not_table = (pfn: number): KernelBug => new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
+  const leaked = (pfn: number): KernelBug => new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+  if (fresh) {
+    for (const pfn of c.reach) if (types[pfn] !== PGTY_table) throw not_table(pfn)
+  } else {
+    // A reused census: only the frames this call allocated or freed can have changed type.
+    for (const pfn of touched ?? []) if (c.reach.has(pfn) && types[pfn] !== PGTY_table) throw not_table(pfn)
+  }
+  if (touched) {
+    for (const pfn of touched) if (types[pfn] === PGTY_table && !c.reach.has(pfn)) throw leaked(pfn)
+  } else {
+    // Every PageTable frame, in PFN order: indexOf() scans the type bytes natively (a JS loop over
+    // every frame cost ~4 ns each, 8 ms per check on an 8 GiB machine).
+    for (let pfn = types.indexOf(PGTY_table); pfn >= 0; pfn = types.indexOf(PGTY_table, pfn + 1)) {
+      if (!c.reach.has(pfn)) throw leaked(pfn)
+    }
+  }
+  const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
+  if (c.counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${c.counted} tables reachable`)
+  for (const mm of pt.pgd_list) {
+    const diff = c.kernel_diff.get(mm)
+    if (diff) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${diff[0].toString(16)} entry ${Math.floor(diff[1] / pt.size)}`)
+    const bytes = (c.tables.get(mm) as number) * PAGE_SIZE
+    if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
+  }
+  const kbytes = c.kernel_tables * PAGE_SIZE
+  if (kbytes !== pt.init_mm.pgtables_bytes) throw new KernelBug(`pgtable check: init_mm pgtables_bytes ${pt.init_mm.pgtables_bytes} but ${kbytes}`)
+}
+
+/**
  * DEBUG_VM check of the invariants at the top of the file: reachable tables
  * are PageTable, NR_PAGETABLE matches them, kernel halves agree, and each
  * mm's pgtables_bytes matches a recount. Throws KernelBug. A leaked table
@@ -112,61 +201,28 @@ function first_difference(a: Uint8Array, b: Uint8Array, from: number, to: number
  * given (the per-call check), else among all frames (O(RAM)).
  */
 export function check_pgtables(pt: PgTables, touched: readonly number[] | null = null): void {
-  const d = pt.deps
-  const kfrom = pt.KERNEL_PGD_BOUNDARY * pt.size
-  const kto = pt.nents[0] * pt.size
-  // Where each pgd's kernel half first differs from init_mm's (reported below, after the
-  // reachability checks, as before); the identical ones need no walk of their kernel half.
-  const kernel_diff = new Map<PgtableMm, number>()
-  let same: Set<Pfn> | null = null
-  if (!pt.pae) {
-    const ref = d.physmem.peek(pt.init_mm.pgd)
-    for (const mm of pt.pgd_list) {
-      const i = first_difference(d.physmem.peek(mm.pgd), ref, kfrom, kto)
-      kernel_diff.set(mm, i)
-      if (i < 0) (same ??= new Set<Pfn>()).add(mm.pgd)
-    }
+  check_census(pt, take_census(pt), touched, true)
+}
+
+/**
+ * The machine's page-table checker: check_pgtables(), except that the check
+ * after each call walks the tables only when they changed since its last
+ * census (PgTables.table_gen). A call that maps, faults or reads changes
+ * leaf entries only, and a machine with many processes (a fork spray) paid a
+ * walk of every process's tables for each of them. The counters, the frames
+ * the call touched and the recount of the full check are checked as before;
+ * what a reused census cannot see is a table frame written behind
+ * PgTables' back, which the full check at the end still walks.
+ */
+export class PgtableChecker {
+  private census: Census | null = null
+
+  constructor(private readonly pt: PgTables) {}
+
+  check(touched: readonly number[] | null): void {
+    const c = this.census
+    if (touched !== null && c !== null && c.gen === this.pt.table_gen) return check_census(this.pt, c, touched, false)
+    this.census = take_census(this.pt)
+    check_census(this.pt, this.census, touched, true)
   }
-  const { reach, below } = pgtable_tables(pt, same)
-  for (const pfn of reach) {
-    if (d.pages.page_type[pfn] !== PGTY_table) throw new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
-  }
-  let counted = 0
-  for (const pfn of reach) if (!d.pages.PageReserved(pfn)) counted++
-  const types = d.pages.page_type
-  // Every PageTable frame, in PFN order: indexOf() scans the type bytes natively (a JS loop over
-  // every frame cost ~4 ns each, 8 ms per check on an 8 GiB machine).
-  const leaked = (pfn: number): KernelBug => new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
-  if (touched) {
-    for (const pfn of touched) if (types[pfn] === PGTY_table && !reach.has(pfn)) throw leaked(pfn)
-  } else {
-    for (let pfn = types.indexOf(PGTY_table); pfn >= 0; pfn = types.indexOf(PGTY_table, pfn + 1)) {
-      if (!reach.has(pfn)) throw leaked(pfn)
-    }
-  }
-  const stat = d.vmstat.node_page_state(NODE_STAT.nr_page_table_pages)
-  if (counted !== stat) throw new KernelBug(`pgtable check: nr_page_table_pages ${stat} but ${counted} tables reachable`)
-  for (const mm of pt.pgd_list) {
-    const pairs: [Pfn, Pfn, number, number][] = []
-    if (pt.pae) {
-      for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0]; i++) {
-        const a = pte_pfn(pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size))
-        const b = pte_pfn(pt.ptep_get(pt.init_mm.pgd * PAGE_SIZE + i * pt.size))
-        pairs.push([a, b, 0, PAGE_SIZE])
-      }
-    } else {
-      pairs.push([mm.pgd, pt.init_mm.pgd, kfrom, kto])
-    }
-    for (const [mine, ref_pfn, from, to] of pairs) {
-      const i = pt.pae ? first_difference(d.physmem.peek(mine), d.physmem.peek(ref_pfn), from, to) : (kernel_diff.get(mm) as number)
-      if (i >= 0) throw new KernelBug(`pgtable check: kernel mappings of pgd 0x${mm.pgd.toString(16)} differ from init_mm's at table 0x${mine.toString(16)} entry ${Math.floor(i / pt.size)}`)
-    }
-    let tables = below.get(mm) as number
-    // PAE: the mm's own copies of the kernel pmd count (mm_inc_nr_pmds), not the kernel ptes below
-    if (pt.pae) for (let i = pt.KERNEL_PGD_BOUNDARY; i < pt.nents[0]; i++) if (pt.ptep_get(mm.pgd * PAGE_SIZE + i * pt.size) !== 0) tables++
-    const bytes = tables * PAGE_SIZE
-    if (bytes !== mm.pgtables_bytes) throw new KernelBug(`pgtable check: pgtables_bytes ${mm.pgtables_bytes} but ${bytes} in tables`)
-  }
-  const kbytes = (below.get(pt.init_mm) as number) * PAGE_SIZE
-  if (kbytes !== pt.init_mm.pgtables_bytes) throw new KernelBug(`pgtable check: init_mm pgtables_bytes ${pt.init_mm.pgtables_bytes} but ${kbytes}`)
 }
