@@ -44,7 +44,8 @@ async function until(ok: (s: string) => boolean, what: string): Promise<string> 
     const s = screen()
     if (ok(s)) return s
     if (Date.now() - t0 > 20_000) throw new Error(`timed out waiting for ${what}; the pane shows:\n${s}`)
-    await sleep(50)
+    // A short poll: the shell answers within milliseconds, and a worker asleep here leaves its core idle.
+    await sleep(10)
   }
 }
 
@@ -52,12 +53,13 @@ async function until(ok: (s: string) => boolean, what: string): Promise<string> 
  * Type keys one at a time (tmux key names: Left, Up, Tab, C-c, ...), as a person does: each
  * its own send-keys, so its own write to the pty, a few milliseconds apart. Readline parses
  * its keys the same when they arrive closer together (its completer is synchronous, and a
- * double Tab is two Tab keys in a row, not a timing), so the gap needs no person's 100 ms.
+ * double Tab is two Tab keys in a row, not a timing), so the gap needs no person's 100 ms:
+ * a tmux command of its own apart is enough.
  */
 async function keys(...ks: string[]): Promise<void> {
   for (const k of ks) {
     tmux('send-keys', '-t', 'sh', ...(k.length > 1 && /^(Left|Right|Up|Down|Tab|Enter|Home|End|BSpace|C-.)$/.test(k) ? [k] : ['-l', k]))
-    await sleep(10)
+    await sleep(2)
   }
 }
 
