@@ -62,25 +62,35 @@ export function check_swap(env: MmEnv, mms: Iterable<MmStruct>): void {
     if (!(si.flags & SWP_USED)) continue
     let inuse = 0
     const ccount = new Uint16Array(si.cluster_count.length)
-    for (let off = 0; off < si.max; off++) {
-      const v = si.swap_map[off]
-      if (v !== 0) ccount[Math.floor(off / SWAPFILE_CLUSTER)]++
-      if (v === SWAP_MAP_BAD) continue
-      if (v !== 0) inuse++
+    const r = refs[si.type]
+    const excl = exclusive[si.type]
+    // The checks of one slot that is not bad; returns whether it holds a swap-cache folio.
+    const check_slot = (off: number, v: number): boolean => {
       const c = swap_count(si, off)
-      if (c !== refs[si.type][off]) throw new KernelBug(`check_swap: swap type ${si.type} offset ${off} has count ${c} but ${refs[si.type][off]} swap PTEs`)
-      if (exclusive[si.type].has(off) && c !== 1) throw new KernelBug(`check_swap: exclusive swap PTE for type ${si.type} offset ${off} whose count is ${c}`)
+      if (c !== r[off]) throw new KernelBug(`check_swap: swap type ${si.type} offset ${off} has count ${c} but ${r[off]} swap PTEs`)
+      if (excl.has(off) && c !== 1) throw new KernelBug(`check_swap: exclusive swap PTE for type ${si.type} offset ${off} whose count is ${c}`)
       const pfn = si.cache[off] - 1
       if (((v & SWAP_HAS_CACHE) !== 0) !== pfn >= 0) throw new KernelBug(`check_swap: swap type ${si.type} offset ${off}: SWAP_HAS_CACHE ${(v & SWAP_HAS_CACHE) !== 0} but cached folio ${pfn}`)
       if (pfn >= 0) {
-        cached++
         const pages = env.pages
         if (!pages.test(pfn, PG_swapcache) || pages.private[pfn] !== swp_entry(si.type, off) || pages._refcount[pfn] < 1) {
           throw new KernelBug(`check_swap: swap-cache pfn 0x${pfn.toString(16)} at type ${si.type} offset ${off} has PG_swapcache ${pages.test(pfn, PG_swapcache)}, private 0x${pages.private[pfn].toString(16)}, refcount ${pages._refcount[pfn]}`)
         }
       }
       if (v === 0 && si.shadow[off] !== 0) throw new KernelBug(`check_swap: free slot ${off} of type ${si.type} keeps a shadow`)
+      return pfn >= 0
     }
+    for (let off = 0; off < si.max; off++) {
+      const v = si.swap_map[off]
+      // Most slots of a large area are free: no reference (so no exclusive PTE), no folio, no
+      // shadow. Their continuation counts are checked below, from the (small) map that holds them.
+      if (v === 0 && r[off] === 0 && si.cache[off] === 0 && si.shadow[off] === 0) continue
+      if (v !== 0) ccount[Math.floor(off / SWAPFILE_CLUSTER)]++
+      if (v === SWAP_MAP_BAD) continue
+      if (v !== 0) inuse++
+      if (check_slot(off, v)) cached++
+    }
+    for (const off of si.continued.keys()) if (si.swap_map[off] === 0) check_slot(off, 0)
     if (inuse !== si.inuse_pages) throw new KernelBug(`check_swap: swap type ${si.type} has ${inuse} slots in use but inuse_pages ${si.inuse_pages}`)
     const tail = ccount.length * SWAPFILE_CLUSTER - si.max
     if (tail) ccount[ccount.length - 1] += tail
