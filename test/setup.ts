@@ -49,16 +49,23 @@ afterEach(() => {
  * Byte arrays compare as bytes: expect's generic iterable equality walks a
  * typed array element by element through its iterator protocol, which made
  * a 48 KiB toEqual() cost milliseconds (8 s of one property test's 9).
- * Same verdict; failures still print the generic diff.
+ * Same verdict; failures still print the generic diff. Registered once per
+ * worker: expect keeps its testers in a global list that files sharing the
+ * worker share, and every comparison, at every level of a deep equality,
+ * asks each of them (a copy per file made the last files' toEqual() ask 70).
  */
-expect.addEqualityTesters([
-  function typed_arrays_equal(a: unknown, b: unknown): boolean | undefined {
-    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a instanceof DataView || b instanceof DataView) return undefined
-    if (a.constructor !== b.constructor) return undefined
-    const x = a as unknown as ArrayLike<number | bigint>
-    const y = b as unknown as ArrayLike<number | bigint>
-    if (x.length !== y.length) return false
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false
-    return true
-  },
-])
+const TESTER = Symbol.for('mmsim.test.typed_arrays_equal')
+if (!(TESTER in globalThis)) {
+  expect.addEqualityTesters([
+    function typed_arrays_equal(a: unknown, b: unknown): boolean | undefined {
+      if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a instanceof DataView || b instanceof DataView) return undefined
+      if (a.constructor !== b.constructor) return undefined
+      const x = a as unknown as ArrayLike<number | bigint>
+      const y = b as unknown as ArrayLike<number | bigint>
+      if (x.length !== y.length) return false
+      for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false
+      return true
+    },
+  ])
+  Object.defineProperty(globalThis, TESTER, { value: true })
+}
