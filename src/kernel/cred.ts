@@ -36,11 +36,32 @@ function cred_bytes(c: Cred, usage: number, bits: 32 | 64): Uint8Array {
   const caps = ids + 40 // after the ids and securebits, kernel_cap_t (u64) aligned to 8
   const b = new Uint8Array(caps + 40)
   const v = new DataView(b.buffer)
-  if (bits === 64) v.setBigUint64(0, BigInt(usage), true)
+  if (bits === 64) set_u64(v, 0, usage)
   else v.setUint32(0, usage, true)
-  ;[c.uid, c.gid, c.suid, c.sgid, c.euid, c.egid, c.fsuid, c.fsgid].forEach((id, i) => v.setUint32(ids + 4 * i, id, true))
-  ;[c.cap_inheritable, c.cap_permitted, c.cap_effective, c.cap_bset, c.cap_ambient].forEach((cap, i) => v.setBigUint64(caps + 8 * i, BigInt(cap), true))
+  v.setUint32(ids, c.uid, true)
+  v.setUint32(ids + 4, c.gid, true)
+  v.setUint32(ids + 8, c.suid, true)
+  v.setUint32(ids + 12, c.sgid, true)
+  v.setUint32(ids + 16, c.euid, true)
+  v.setUint32(ids + 20, c.egid, true)
+  v.setUint32(ids + 24, c.fsuid, true)
+  v.setUint32(ids + 28, c.fsgid, true)
+  set_u64(v, caps, c.cap_inheritable)
+  set_u64(v, caps + 8, c.cap_permitted)
+  set_u64(v, caps + 16, c.cap_effective)
+  set_u64(v, caps + 24, c.cap_bset)
+  set_u64(v, caps + 32, c.cap_ambient)
   return b
+}
+
+/**
+ * A u64 field little endian, from a non-negative integer below 2^53 (a
+ * count, a kernel_cap_t) as its two 32-bit halves: no BigInt (the per-call
+ * checker builds every live task's cred image after each call).
+ */
+function set_u64(v: DataView, off: number, x: number): void {
+  v.setUint32(off, x >>> 0, true)
+  v.setUint32(off + 4, Math.floor(x / 2 ** 32), true)
 }
 
 /** Kernel: prepare_creds() for `t`: its cred in a new cred_jar object (usage 1). False when out of memory. */
@@ -72,7 +93,7 @@ export function put_cred(k: MmEntry, t: TaskStruct): void {
 function usage_bytes(usage: number, bits: 32 | 64): Uint8Array {
   const b = new Uint8Array(bits === 64 ? 8 : 4)
   const v = new DataView(b.buffer)
-  if (bits === 64) v.setBigUint64(0, BigInt(usage), true)
+  if (bits === 64) set_u64(v, 0, usage)
   else v.setUint32(0, usage, true)
   return b
 }
