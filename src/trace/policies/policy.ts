@@ -51,19 +51,20 @@ export interface OnlinePolicy extends Policy {
 }
 
 /** A per-id array at least `need` long, keeping its contents (filled with `fill` past them). */
-export function grow_i32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+function grow<A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: A, need: number, fill: number, make: (n: number) => A): A {
   if (need <= a.length) return a
-  const b = new Int32Array(Math.max(need, a.length * 2))
+  const b = make(Math.max(need, a.length * 2))
   b.set(a)
   if (fill !== 0) b.fill(fill, a.length)
   return b
 }
 
-/** grow_i32() for a per-id Float64Array. */
+/** grow() of a per-id Int32Array. */
+export function grow_i32(a: Int32Array<ArrayBuffer>, need: number, fill = 0): Int32Array<ArrayBuffer> {
+  return grow(a, need, fill, (n) => new Int32Array(n))
+}
+
+/** grow() of a per-id Float64Array. */
 export function grow_f64(a: Float64Array<ArrayBuffer>, need: number, fill = 0): Float64Array<ArrayBuffer> {
-  if (need <= a.length) return a
-  const b = new Float64Array(Math.max(need, a.length * 2))
-  b.set(a)
-  if (fill !== 0) b.fill(fill, a.length)
-  return b
+  return grow(a, need, fill, (n) => new Float64Array(n))
 }
