@@ -20,7 +20,7 @@
 import { __GFP_FS, __GFP_IO } from './gfp.js'
 import { type Lruvec, folio_is_file_lru, lruvec_add_folio } from './lruvec.js'
 import type { MemCgroup } from './memcontrol.js'
-import { type MmEnv, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
+import { type AddressSpace, type MmEnv, VM_EXEC, VM_LOCKED, vm_flags_test } from './mm_types.js'
 import { PG_active, PG_dirty, PG_lru, PG_mlocked, PG_reclaim, PG_referenced, PG_swapbacked, PG_swapcache, PG_writeback } from './page.js'
 import { folio_referenced, put_page } from './rmap.js'
 import { try_to_unmap } from './rmap_unmap.js'
@@ -77,6 +77,12 @@ export interface ReclaimStat {
 
 export function reclaim_stat(): ReclaimStat {
   return { nr_dirty: 0, nr_unqueued_dirty: 0, nr_congested: 0, nr_writeback: 0, nr_immediate: 0, nr_pageout: 0, nr_activate: [0, 0], nr_ref_keep: 0, nr_unmap_fail: 0, dirty_bdis: null }
+}
+
+/** Kernel: folio_mapping(): the page-cache object of a file folio (a negative id is an anon_vma's); undefined for none. */
+function folio_mapping(env: MmEnv, pfn: number): AddressSpace | undefined {
+  const id = env.pages.mapping[pfn]
+  return id > 0 ? env.mappings.get(id) : undefined
 }
 
 /**
@@ -146,7 +152,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       if (dirty || writeback) stat.nr_dirty++
       if (dirty && !writeback) {
         stat.nr_unqueued_dirty++
-        const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        const m = folio_mapping(env, pfn)
         if (m) (stat.dirty_bdis ??= new Set()).add(inode_to_bdi(m))
       }
       if (writeback && pages.test(pfn, PG_reclaim)) stat.nr_congested++
@@ -213,7 +219,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
       if (pages.test(pfn, PG_dirty) && file && write_dirty_file) {
         // A study policy's victim (vmscan_replacement.ts, `write_dirty_file`) is written and waited
         // for here, so what goes is the policy's choice, not whatever the flusher cleaned first.
-        const m = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        const m = folio_mapping(env, pfn)
         if (m && m.backing === 'disk') filemap_write_and_wait_range(env, m, pages.index[pfn], pages.index[pfn])
         if (pages.test(pfn, PG_dirty)) {
           why = 'dirty file page still dirty after writeback: PG_reclaim, back to the young end'
@@ -278,7 +284,7 @@ export function shrink_folio_list(env: MmEnv, list: readonly number[], sc: Folio
         put_swap_folio(env, entry)
         put_page(env, pfn)
       } else {
-        const mapping = pages.mapping[pfn] > 0 ? env.mappings.get(pages.mapping[pfn]) : undefined
+        const mapping = folio_mapping(env, pfn)
         if (!mapping) {
           why = 'no mapping to remove it from'
           break outcome

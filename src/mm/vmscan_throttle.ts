@@ -12,9 +12,9 @@
  * crosses the threshold.
  */
 import type { MmEnv } from './mm_types.js'
+import { SWAP_CLUSTER_MAX } from './swap.js'
 import { NODE_STAT } from './vmstat.js'
 
-const SWAP_CLUSTER_MAX = 32
 /** HZ/10, in ns: the writeback throttle's timeout. */
 const WRITEBACK_TIMEOUT_NS = 100_000_000
 
