@@ -20,8 +20,8 @@ export default tseslint.config(
   },
   {
     // Repository scripts run on Node.
-    files: ['lint/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['lint/**/*.mjs', 'rolldown.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
     // 64-bit flag words (vm_flags_t, kernel_cap_t) only through src/include/wide.ts: the rule needs

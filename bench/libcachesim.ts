@@ -88,8 +88,8 @@ function cachesim_cpu(bin: string, file: string, algo: string, frames: number): 
   return process_cpu([bin, file, 'oracleGeneral', algo, String(frames), '--ignore-obj-size=true', '--num-thread=1', '-o', file + '.out'])
 }
 
-/** The built CLI beside this file's build (dist/bench -> dist/src/cli/main.js). */
-const MMSIM = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+/** The bundled command beside this file's build (dist/bench -> dist/bin/mmsim.js), as the package's bin runs it. */
+const MMSIM = fileURLToPath(new URL('../bin/mmsim.js', import.meta.url))
 
 /** One whole `mmsim trace` process, as a user runs it: Node's start-up, loading, and V8 compiling the hot loops included. */
 function mmsim_cpu(file: string, policy: PolicyName, frames: number): number {

@@ -4,14 +4,25 @@
  * with a `say:` line after each step explaining what to look at. The
  * topic is the file's name without its number; the number orders them.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { load_scenario, ScenarioFileError } from '../scenario/load.js'
 import { run_command, type RunCommandOptions } from './run.js'
 
-/** The lessons directory: the package's lessons/, from dist/src/cli (installed or in the clone). */
-export const LESSON_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../lessons')
+/**
+ * The lessons directory: lessons/ beside the package.json nearest above this
+ * file, which is dist/src/cli/lesson.js or a chunk of the bundled command in
+ * dist/bin/ (installed or in the clone).
+ */
+export const LESSON_DIR = join(package_root(dirname(fileURLToPath(import.meta.url))), 'lessons')
+
+function package_root(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d
+    if (dirname(d) === d) return resolve(dir, '../../..')
+  }
+}
 
 export interface LessonFile {
   topic: string

@@ -1,6 +1,6 @@
-#!/usr/bin/env node
 /**
  * The `mmsim` command: demo, proc, dmesg, run, lesson, shell, why, replay, trace, mrc, exercise (usage() below). Bad arguments print one line and exit with 2.
+ * main() runs one command line; src/cli/mmsim.ts is the process that calls it.
  */
 import { parseArgs } from 'node:util'
 import type { MachineOptions } from '../machine.js'
@@ -295,11 +295,4 @@ export async function main(
     }
     throw e
   }
-}
-
-const invoked = process.argv[1] ?? ''
-if (invoked.endsWith('main.js') || invoked.endsWith('mmsim')) {
-  void main(process.argv.slice(2), (s) => console.log(s), (s) => console.error(s)).then((code) => {
-    process.exitCode = code
-  })
 }

@@ -37,7 +37,7 @@ async function run_main(args: string[], input?: Readable): Promise<CliResult> {
   return { status, stdout, stderr }
 }
 
-const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+const bin = fileURLToPath(new URL('../../dist/bin/mmsim.js', import.meta.url))
 
 /** The built command in a new node process (npm test builds first). */
 export function mmsim_spawned(args: string[], input?: string): CliResult {

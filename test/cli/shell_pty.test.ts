@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
-const bin = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+const bin = fileURLToPath(new URL('../../dist/bin/mmsim.js', import.meta.url))
 const have_tmux = spawnSync('tmux', ['-V']).status === 0
 if (!have_tmux && process.env.MMSIM_REQUIRE_TMUX === '1') throw new Error('tmux is not installed but MMSIM_REQUIRE_TMUX=1: .ci/run should have installed it')
 if (!have_tmux) console.warn('test/cli/shell_pty.test.ts: skipped, tmux is not installed (apt-get install tmux to run it)')

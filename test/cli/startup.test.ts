@@ -15,14 +15,16 @@
  * start-up under test (~0.3 s of a proc command's 0.3 s).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const BIN = join(ROOT, 'dist/src/cli/main.js')
+/** The command as tsc built it, one file per module (the bundled dist/bin follows the same lazy imports: the last test). */
+const BIN = join(ROOT, 'dist/src/cli/mmsim.js')
+const BUNDLED = join(ROOT, 'dist/bin/mmsim.js')
 const FIXTURE = join(ROOT, 'test/fixtures/traces/pywork5000_34000001-34005000.csv.zst')
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-startup-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -39,9 +41,9 @@ process.on('exit', () => writeFileSync(${JSON.stringify(log)}, urls.join('\\n') 
 
 let runs = 0
 /** The file: URLs `mmsim ...args` loads, relative to the repository ('dist/src/...', 'node_modules/...'), and its exit status. */
-function loaded(args: string[]): { status: number | null; stderr: string; files: string[] } {
+function loaded(args: string[], bin = BIN): { status: number | null; stderr: string; files: string[] } {
   const log = join(tmp, `modules-${++runs}.txt`)
-  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(RECORD(log))}`, BIN, ...args], { encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(RECORD(log))}`, bin, ...args], { encoding: 'utf8' })
   // node:internal scripts have no scheme; a CommonJS module's URL is file: as an ES module's is.
   const files = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(ROOT.length).replace(/^\//, ''))
   return { status: r.status, stderr: r.stderr, files }
@@ -81,5 +83,19 @@ describe('what the mmsim command loads', () => {
     expect(r.files).toContain('dist/src/trace/simulate.js')
     expect(r.files.some((f) => f.startsWith('node_modules/zstddec/'))).toBe(true)
     expect(under(r.files, ...KERNEL, ...PARSERS, 'dist/src/mm/vmscan.js')).toEqual([])
+  })
+
+  it('the bundled command (the package\'s bin) keeps the split: help does not load the chunk holding the machine, proc does', () => {
+    const chunks = readdirSync(join(ROOT, 'dist/bin')).filter((f) => f.endsWith('.js'))
+    const machine = chunks.filter((f) => /^var Machine = class /m.test(readFileSync(join(ROOT, 'dist/bin', f), 'utf8'))).map((f) => `dist/bin/${f}`)
+    expect(machine.length).toBe(1)
+    const help = loaded(['--help'], BUNDLED)
+    const proc = loaded(['proc', '/proc/meminfo'], BUNDLED)
+    expect(help.status, help.stderr).toBe(0)
+    expect(proc.status, proc.stderr).toBe(0)
+    expect(help.files).not.toContain(machine[0])
+    expect(proc.files).toContain(machine[0])
+    // The project's code only: zod, yaml and zstddec stay packages, which neither command loads.
+    expect([...help.files, ...proc.files].filter((f) => !f.startsWith('dist/bin/'))).toEqual([])
   })
 })

@@ -83,7 +83,9 @@ describe('README examples against the packed package', () => {
   it('`mmsim run examples/fork-cow.yaml` through the package\'s bin prints the README\'s lines', () => {
     const shown = /`npx mmsim run examples\/fork-cow.yaml` prints\n\n```\n([\s\S]*?)```/.exec(readme)![1].split('\n').filter((l) => l && l !== '...')
     expect(shown.length).toBeGreaterThan(3)
-    const r = spawnSync(process.execPath, [join(proj, 'node_modules/mmsim/dist/src/cli/main.js'), 'run', join(root, 'examples/fork-cow.yaml')], { encoding: 'utf8' })
+    const pkg = join(proj, 'node_modules/mmsim')
+    const bin = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { bin: { mmsim: string } }).bin.mmsim
+    const r = spawnSync(process.execPath, [join(pkg, bin), 'run', join(root, 'examples/fork-cow.yaml')], { encoding: 'utf8' })
     expect(r.status, r.stderr).toBe(0)
     const lines = r.stdout.split('\n')
     for (const l of shown) expect(lines).toContain(l)
