@@ -123,6 +123,9 @@ function check_blocks(alloc: PageAllocator, touched: readonly number[], present:
     check_free_counts(z)
   }
   const seen = new Set<number>()
+  // Block heads already checked by this call: the touched frames of one block (a run of frees
+  // that merged into an order-10 block) check its 2^order frames once, not once each.
+  const checked = new Set<number>()
   for (const t of touched) {
     if (seen.has(t)) continue
     seen.add(t)
@@ -150,6 +153,9 @@ function check_blocks(alloc: PageAllocator, touched: readonly number[], present:
     if (states === 0 && (p.flags[t] & (1 << PG_reserved) || !present(t))) continue
     if (states === 0) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in no state (leaked: refcount ${p._refcount[t]})`)
     if (states > 1) throw new KernelBug(`check_page_alloc: pfn ${hex(t)} is in ${block_states(alloc, pcp_blocks, t).join(' and ')}`)
+    const head = free_head >= 0 ? free_head : alloc_head
+    if (head < 0 || checked.has(head)) continue
+    checked.add(head)
     if (free_head >= 0) check_free_block(alloc, free_head, free_order)
     if (alloc_head >= 0) {
       if (p._refcount[alloc_head] <= 0 && !(p.flags[alloc_head] & (1 << PG_reserved)) && !alloc.bad_page_leaks.has(alloc_head)) {
