@@ -77,23 +77,30 @@ describe('MapleTree', () => {
         t.check()
         expect(t.size).toBe(a.length)
         expect([...t]).toEqual(a)
+        // Every query's answers against the reference's: the same entries (identity, as toBe), the same
+        // gap bounds; the differences are compared once per run, not with an expect() per answer.
+        const differ: string[] = []
+        const name = (r: unknown): string => (r && typeof r === 'object' ? `[${(r as R).vm_start}, ${(r as R).vm_end})` : String(r))
+        const same = (what: string, got: unknown, want: unknown): void => {
+          if (!Object.is(got, want)) differ.push(`${what}: ${name(got)}, reference ${name(want)}`)
+        }
         for (const [addr, len, span] of queries) {
-          expect(t.find(addr)).toBe(ref_find(a, addr))
-          const before = [...a].reverse().find((r) => r.vm_start < addr) ?? null
-          expect(t.find_before(addr)).toBe(before)
+          same(`find(${addr})`, t.find(addr), ref_find(a, addr))
+          same(`find_before(${addr})`, t.find_before(addr), [...a].reverse().find((r) => r.vm_start < addr) ?? null)
           for (const rev of [true, false]) {
             const low = Math.min(addr, span)
             const high = Math.max(addr, span) + 1
             const want = ref_gap(a, len, low, high, rev)
             const got = rev ? t.gap_rev(len, low, high) : t.gap_fwd(len, low, high)
-            if (!want) {
-              expect(got).toBeUndefined()
-            } else {
-              expect(got).toBe(want[0])
-              expect([t.gap_start, t.gap_end]).toEqual([want[1], want[2]])
+            const q = `gap_${rev ? 'rev' : 'fwd'}(${len}, ${low}, ${high})`
+            same(q, got, want ? want[0] : undefined)
+            if (want) {
+              same(`${q} gap_start`, t.gap_start, want[1])
+              same(`${q} gap_end`, t.gap_end, want[2])
             }
           }
         }
+        expect(differ).toEqual([])
         // Cursors walk the same order both ways.
         const cur = t.seek(0, { node: null, offset: 0 })
         const fwd: R[] = []
