@@ -46,15 +46,17 @@ export function check_slab(sa: SlabAllocator, full = true): void {
   const caches = sa.slab_caches
   if (sa.backend instanceof Slub) {
     const b = sa.backend
-    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct)
+    const others = new Set<SlubCache>()
+    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct, dirty, others)
+    for (const s of others) if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
     for (const [s, slabs] of per_cache) {
       if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
-      if (!dirty || dirty.has(s)) check_slub_cache(b, s, slabs)
+      check_slub_cache(b, s, slabs)
     }
     for (const s of caches) if (!per_cache.has(s as SlubCache) && (!dirty || dirty.has(s))) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
-    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct)
+    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct, dirty, new Set())
     for (const c of new Set(caches)) if (!dirty || dirty.has(c)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
@@ -70,23 +72,31 @@ export function check_slab(sa: SlabAllocator, full = true): void {
 
 /**
  * The live slab pages of either allocator, grouped by cache, after checking
- * each page's type and back pointer and adding its bytes to the slab counters.
+ * each page's type and back pointer and adding its bytes to the slab
+ * counters. With `only` (the per-call check's dirty caches), only those
+ * caches' slabs are grouped; the other caches met are added to `others`.
  */
 function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id: number; order: number; cache: C }>(
   pages: PageArray,
   live: Iterable<S>,
   acct: { reclaimable: number; unreclaimable: number },
+  only: ReadonlySet<unknown> | null,
+  others: Set<C>,
 ): Map<C, S[]> {
   const per_cache = new Map<C, S[]>()
   for (const slab of live) {
     if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
     if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} private ${pages.private[slab.pfn]} != ${slab.id + 1}`)
-    let l = per_cache.get(slab.cache)
-    if (!l) per_cache.set(slab.cache, (l = []))
-    l.push(slab)
     const bytes = PAGE_SIZE * 2 ** slab.order
     if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) acct.reclaimable += bytes
     else acct.unreclaimable += bytes
+    if (only && !only.has(slab.cache)) {
+      others.add(slab.cache)
+      continue
+    }
+    let l = per_cache.get(slab.cache)
+    if (!l) per_cache.set(slab.cache, (l = []))
+    l.push(slab)
   }
   return per_cache
 }
