@@ -402,7 +402,7 @@ export class Machine {
     const pgtable_checker = new PgtableChecker(this.pgtables)
     this.checkers.push((touched) => {
       pgtable_checker.check(touched)
-      this.vmalloc.check()
+      this.vmalloc.check(touched)
       this.highmem.check()
       this.thread_stacks.check()
     })

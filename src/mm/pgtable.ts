@@ -126,6 +126,12 @@ export class PgTables {
    */
   table_gen = 0
   /**
+   * Bumped by every leaf store into init_mm's tables (vmap, vunmap, kmap):
+   * with table_gen, what tells the per-call vmalloc check that no kernel
+   * mapping changed since it last looked.
+   */
+  kernel_leaf_gen = 0
+  /**
    * Kernel: flush_tlb_kernel_range(): called where Linux flushes kernel
    * translations (vmalloc purge, pkmap wrap, kunmap_local). The MMU/TLB layer
    * installs its shootdown here; `count` counts the calls.
@@ -247,21 +253,25 @@ export class PgTables {
     else pm.write_u64(pfn, off, lo, hi)
   }
   /** Kernel: set_pte_at(). */
-  set_pte_at(_mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
+  set_pte_at(mm: PgtableMm, _addr: number, ptep: number, pte: PteVal): void {
+    if (mm === this.init_mm) this.kernel_leaf_gen++
     this.store_entry(ptep, pte)
   }
   /** Kernel: pte_clear(). */
-  pte_clear(_mm: PgtableMm, _addr: number, ptep: number): void {
+  pte_clear(mm: PgtableMm, _addr: number, ptep: number): void {
+    if (mm === this.init_mm) this.kernel_leaf_gen++
     this.store_entry(ptep, 0)
   }
   /** Kernel: ptep_get_and_clear(): returns the old entry. */
-  ptep_get_and_clear(_mm: PgtableMm, _addr: number, ptep: number): PteVal {
+  ptep_get_and_clear(mm: PgtableMm, _addr: number, ptep: number): PteVal {
+    if (mm === this.init_mm) this.kernel_leaf_gen++
     const old = this.ptep_get(ptep)
     if (old !== 0) this.store_entry(ptep, 0)
     return old
   }
   /** Kernel: ptep_set_wrprotect(). */
-  ptep_set_wrprotect(_mm: PgtableMm, _addr: number, ptep: number): void {
+  ptep_set_wrprotect(mm: PgtableMm, _addr: number, ptep: number): void {
+    if (mm === this.init_mm) this.kernel_leaf_gen++
     const v = this.ptep_get(ptep)
     if (v & _PAGE_RW) this.store_entry(ptep, v - _PAGE_RW)
   }

@@ -536,13 +536,37 @@ export class Vmalloc {
     return this.nr_vmalloc_pages
   }
 
-  /** DEBUG_VM check of the invariants at the top of the file. */
-  check(): void {
+  /** What the last complete check() saw; while none of it moves, the per-call check has nothing new to prove. */
+  private checked: { va_gen: number; table_gen: number; leaf_gen: number; nr_pages: number; nr_objs: number; hooks: VmStructHooks | null; pages: Set<Pfn> } | null = null
+
+  /**
+   * DEBUG_VM check of the invariants at the top of the file. After a call
+   * (`touched`: the frames it allocated or freed) it is skipped when no
+   * area, no kernel page-table entry, no counter and none of the areas'
+   * pages has changed since the last complete check; the whole recount
+   * (touched null) always runs.
+   */
+  check(touched: readonly Pfn[] | null = null): void {
+    const pt = this.d.pgtables
+    const c = this.checked
+    if (
+      touched !== null &&
+      c !== null &&
+      c.va_gen === this.va.gen &&
+      c.table_gen === pt.table_gen &&
+      c.leaf_gen === pt.kernel_leaf_gen &&
+      c.nr_pages === this.nr_vmalloc_pages &&
+      c.nr_objs === this.va_objs.length &&
+      c.hooks === this.hooks &&
+      !touched.some((t) => c.pages.has(t))
+    ) {
+      return
+    }
+    this.checked = null
     this.va.check()
     if (this.hooks && this.va_objs.length !== this.va.nr_objects()) {
       throw new KernelBug(`vmalloc check: ${this.va_objs.length} vmap_area objects for ${this.va.nr_objects()} areas and fragments`)
     }
-    const pt = this.d.pgtables
     let alloc_pages = 0
     const seen = new Set<Pfn>()
     for (const va of this.va.busy_areas()) {
@@ -570,5 +594,6 @@ export class Vmalloc {
       })
     }
     if (alloc_pages !== this.nr_vmalloc_pages) throw new KernelBug(`vmalloc check: nr_vmalloc_pages ${this.nr_vmalloc_pages} but areas hold ${alloc_pages}`)
+    this.checked = { va_gen: this.va.gen, table_gen: pt.table_gen, leaf_gen: pt.kernel_leaf_gen, nr_pages: this.nr_vmalloc_pages, nr_objs: this.va_objs.length, hooks: this.hooks, pages: seen }
   }
 }

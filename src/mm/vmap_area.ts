@@ -101,6 +101,8 @@ export class VmapAreaAllocator {
   vmap_lazy_nr = 0
   /** Number of purges done (for tests and tracing). */
   nr_purges = 0
+  /** Bumped by every call that may change the areas (the per-call vmalloc check's "nothing changed"). */
+  gen = 0
   private readonly nodes: VmapNode[]
   /** Kernel: free_vmap_area_root/list: sorted, merged [start, end) ranges. */
   private free: [number, number][]
@@ -152,6 +154,7 @@ export class VmapAreaAllocator {
    * range fits even after a purge (then warns unless `nowarn`).
    */
   alloc_vmap_area(size: number, align: number, vstart: number, vend: number, nowarn: boolean, warn: (s: string) => void): VmapArea | number {
+    this.gen++
     if (size <= 0 || size % PAGE_SIZE !== 0) throw new KernelBug(`alloc_vmap_area: bad size ${size}`)
     if (align <= 0 || (align & (align - 1)) !== 0) throw new KernelBug(`alloc_vmap_area: bad align ${align}`)
     // node_alloc(): the per-CPU node's pool first.
@@ -259,6 +262,7 @@ export class VmapAreaAllocator {
 
   /** Kernel: find_unlink_vmap_area(): find and take out of the busy tree. */
   find_unlink_vmap_area(addr: number): VmapArea | null {
+    this.gen++
     const va = this.find_vmap_area(addr)
     if (va === null) return null
     const busy = this.addr_to_node(va.va_start).busy
@@ -271,6 +275,7 @@ export class VmapAreaAllocator {
    * lazy list; a purge runs when too many pages wait (drain_vmap_work).
    */
   free_vmap_area_noflush(va: VmapArea): void {
+    this.gen++
     this.vmap_lazy_nr += (va.va_end - va.va_start) / PAGE_SIZE
     const vn = va.vn_id !== 0 ? this.id_to_node(va.vn_id) : this.addr_to_node(va.va_start)
     insert_sorted(vn.lazy, va)
@@ -280,6 +285,7 @@ export class VmapAreaAllocator {
 
   /** Kernel: free_vmap_area(): back to free space at once (error paths). */
   free_vmap_area(va: VmapArea): void {
+    this.gen++
     const busy = this.addr_to_node(va.va_start).busy
     const i = lower_bound(busy, va.va_start)
     if (busy[i] === va) busy.splice(i, 1)
@@ -292,6 +298,7 @@ export class VmapAreaAllocator {
    * pool or back to free space. Returns the pages purged.
    */
   purge(full_pool_decay: boolean): number {
+    this.gen++
     this.nr_purges++
     let purged = 0
     let nr_purged_areas = 0
