@@ -253,10 +253,19 @@ export class Mmu {
         )
       }
     }
+    // Most cached translations share a few pte tables: the walk above the last level once per table's region.
+    const ptes = this.ptes_per_table
+    const regions = new Map<number, number>()
     for (let i = 0; i < t.nr_entries; i++) {
       if (t.tag_vpn[i] === -1 || t.tag_pcid[i] !== s.loaded_mm_asid) continue
       const vpn = t.tag_vpn[i]
-      const e = this.peek_entry(s.cr3, vpn)
+      let e = -1
+      if (vpn < this.user_vpn_limit) {
+        const region = Math.floor(vpn / ptes)
+        let up = regions.get(region)
+        if (up === undefined) regions.set(region, (up = this.peek_pte_table(s.cr3, vpn)))
+        e = up === -2 ? this.peek_entry(s.cr3, vpn) : this.peek_leaf(up, vpn)
+      }
       const pfn = e < 0 ? -1 : Math.floor(e / 4)
       const stale = pfn !== t.pfn[i] || (t.perm[i] & TLB_W && !(e & 2)) || (t.perm[i] & TLB_U && !(e & 1))
       if (stale) {
@@ -292,6 +301,41 @@ export class Mmu {
       table = pte_pfn(e)
     }
     return -1
+  }
+
+  /**
+   * check_coherent()'s walk down to the pte table holding vpn's entry:
+   * table * 4 + w + u as peek_entry() gives them, -1 when nothing is
+   * mapped above it, -2 when a large page ends the walk early.
+   */
+  private peek_pte_table(cr3: number, vpn: number): number {
+    if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
+    let table = cr3
+    let w = 2
+    let u = 1
+    for (let lv = 0; lv < this.levels - 1; lv++) {
+      const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, this.span[lv], this.nents[lv]) * this.size, this.layout)
+      if ((e & _PAGE_PRESENT) === 0) return -1
+      if (lv > 0 && (e & _PAGE_PSE) !== 0) return -2
+      if (!(this.pae && lv === 0)) {
+        if (!(e & _PAGE_RW)) w = 0
+        if (!(e & _PAGE_USER)) u = 0
+      }
+      table = pte_pfn(e)
+    }
+    return table * 4 + w + u
+  }
+
+  /** peek_entry()'s last step, from peek_pte_table()'s answer. */
+  private peek_leaf(up: number, vpn: number): number {
+    if (up < 0) return -1
+    const table = Math.floor(up / 4)
+    const lv = this.levels - 1
+    const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, this.span[lv], this.nents[lv]) * this.size, this.layout)
+    if ((e & _PAGE_PRESENT) === 0) return -1
+    const w = up & 2 && e & _PAGE_RW ? 2 : 0
+    const u = up & 1 && e & _PAGE_USER ? 1 : 0
+    return pte_pfn(e) * 4 + w + u
   }
 
   /** What the page tables map at `vpn` from `cr3` for a user access, without touching A/D (-1: nothing). */

@@ -111,6 +111,18 @@ export function cred_ids_in_memory(k: MmEntry, addr: number): number[] {
 }
 
 /**
+ * A Cred's struct cred bytes with a zero usage count, made once per Cred and
+ * word size: a Cred never changes (a change of ids or capabilities is a new
+ * one), and the per-call checker compares every live task's after each call.
+ */
+const images = new WeakMap<Cred, Uint8Array>()
+function cred_image(c: Cred, bits: 32 | 64): Uint8Array {
+  let b = images.get(c)
+  if (b === undefined || b.length !== cred_ids_offset(bits) + 80) images.set(c, (b = cred_bytes(c, 0, bits)))
+  return b
+}
+
+/**
  * The recount: each live task's cred object holds its ids and capability
  * sets (the usage count aside). A difference means something wrote into a
  * struct cred without the kernel: a KernelBug naming the task.
@@ -120,7 +132,7 @@ export function check_creds(k: MmEntry, tasks: Iterable<TaskStruct>): void {
   const skip = bits === 64 ? 8 : 4
   for (const t of tasks) {
     if (!t.cred_kaddr || t.exit_state !== 0) continue
-    const want = cred_bytes(t.cred, 0, bits).subarray(skip)
+    const want = cred_image(t.cred, bits).subarray(skip)
     const got = k.kmem_read(t.cred_kaddr + skip, want.length)
     for (let i = 0; i < want.length; i++) {
       if (got[i] !== want[i]) {

@@ -193,6 +193,19 @@ describe('MMU: flushes where Linux flushes (each would be caught if missing)', (
     expect(() => m.check()).toThrow(/missing TLB flush/)
   })
 
+  it('the checker finds a stale writable entry among fresh ones of the same pte table', () => {
+    const m = boot({ debug_vm: false })
+    const p = m.spawn({ name: 'app' })
+    const a = p.mmap(0, 8 * 4096, RW, ANON)
+    for (let i = 0; i < 8; i++) p.store(a + i * 4096, [i])
+    m.check()
+    const hook = m.mm_env.flush_tlb_range
+    m.mm_env.flush_tlb_range = () => {}
+    p.mprotect(a + 5 * 4096, 4096, PROT_READ)
+    m.mm_env.flush_tlb_range = hook
+    expect(() => m.check()).toThrow(/caches vpn 0x[0-9a-f]+ -> pfn 0x[0-9a-f]+ writable, the page tables say 0x[0-9a-f]+ read-only/)
+  })
+
   it('munmap, MADV_DONTNEED and mremap drop the old translations', () => {
     const m = boot()
     const p = m.spawn({ name: 'app' })
