@@ -62,7 +62,7 @@ import type { MmEntry } from './kernel/mm_entry.js'
 import type { TaskStruct } from './kernel/task.js'
 import { FsNamespace } from './fs/namei.js'
 import { make_mm_env, make_mm_entry, check_mms, check_mm_objects, KernelObjects, vdso_special_mappings } from './kernel/mm_syscalls.js'
-import type { MmEnv } from './mm/mm_types.js'
+import type { MmEnv, MmStruct } from './mm/mm_types.js'
 import { PgTables } from './mm/pgtable.js'
 import { PgtableChecker } from './mm/pgtable_debug.js'
 import { check_rmap_counts } from './mm/debug_vm_rmap.js'
@@ -584,12 +584,13 @@ export class Machine {
       check_mms(mms)
       check_mm_objects(kobjs, this.mm_env, mms)
     })
-    // Mapcounts against the page tables: a whole-machine walk, so only in the full recount.
+    // Mapcounts and swap references against the page tables: a whole-machine walk (one for both), so only in the full recount.
     this.checkers.push((touched) => {
-      if (touched === null) check_rmap_counts(this.pages, new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))))
-    })
-    this.checkers.push((touched) => {
-      if (touched === null) check_swap(this.mm_env, [...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : [])))
+      if (touched !== null) return
+      const mms = new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : [])))
+      const nonpresent = new Map<MmStruct, number[]>()
+      check_rmap_counts(this.pages, mms, nonpresent)
+      check_swap(this.mm_env, mms, nonpresent)
     })
     this.proc_view = new MachineProcView(this)
     if (opts.swap !== undefined) {

@@ -18,7 +18,12 @@ import type { PageArray } from './page.js'
 /** Per-PFN PTE counts of a checker run, reused (zeroed) from one run to the next on the same machine. */
 const count_buffers = new WeakMap<PageArray, Int32Array>()
 
-export function check_rmap_counts(pages: PageArray, mms: Iterable<MmStruct>): void {
+/**
+ * `nonpresent`, when given, receives every mm's non-present entries as
+ * (vpn, pte) pairs: check_swap() recounts the swap entries from them instead
+ * of walking every page table a second time.
+ */
+export function check_rmap_counts(pages: PageArray, mms: Iterable<MmStruct>, nonpresent?: Map<MmStruct, number[]>): void {
   const nr = pages.nr
   let mapped = count_buffers.get(pages)
   if (mapped) mapped.fill(0)
@@ -27,9 +32,15 @@ export function check_rmap_counts(pages: PageArray, mms: Iterable<MmStruct>): vo
   // The frames in the order the walks first met them (the order of the report below).
   const order: number[] = []
   for (const mm of mms) {
+    const other: number[] = []
+    nonpresent?.set(mm, other)
     if (mm.pgd.nr_ptes === 0) continue
-    mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), (_vpn, pte) => {
-      if (!pte_present(pte) || pte & _PAGE_SPECIAL) return
+    mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), (vpn, pte) => {
+      if (!pte_present(pte)) {
+        if (nonpresent) other.push(vpn, pte)
+        return
+      }
+      if (pte & _PAGE_SPECIAL) return
       const pfn = pte_pfn(pte)
       if (pfn >= nr) return // a frame without a struct page (ioremapped memory)
       if (counts[pfn]++ === 0) order.push(pfn)

@@ -25,24 +25,27 @@ import { CLUSTER_FLAG_FRAG, CLUSTER_FLAG_FREE, CLUSTER_FLAG_FULL, CLUSTER_FLAG_N
 import { swap_count } from './swapfile.js'
 import { NODE_STAT } from './vmstat.js'
 
-export function check_swap(env: MmEnv, mms: Iterable<MmStruct>): void {
+export function check_swap(env: MmEnv, mms: Iterable<MmStruct>, nonpresent?: ReadonlyMap<MmStruct, readonly number[]>): void {
   const state = env.swap
   const refs = state.swap_info.map((si) => new Uint32Array(si.max))
   const exclusive = state.swap_info.map(() => new Set<number>())
-  for (const mm of mms) {
+  // Each address space once, however many of its threads are listed.
+  for (const mm of new Set(mms)) {
     let n = 0
-    if (mm.pgd.nr_ptes > 0) {
-      mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), (vpn, pte) => {
-        if (!is_swap_pte(pte) || is_pte_marker(pte)) return
-        const type = pte_swp_type(pte)
-        const off = pte_swp_offset(pte)
-        const si = state.swap_info[type] as (typeof state.swap_info)[number] | undefined
-        if (!si || !(si.flags & SWP_USED) || off === 0 || off >= si.max) throw new KernelBug(`check_swap: mm ${mm.id} maps 0x${(vpn * PAGE_SIZE).toString(16)} to swap type ${type} offset ${off}, not a slot`)
-        refs[type][off]++
-        if (pte_swp_exclusive(pte)) exclusive[type].add(off)
-        n++
-      })
+    const entry = (vpn: number, pte: number): void => {
+      if (!is_swap_pte(pte) || is_pte_marker(pte)) return
+      const type = pte_swp_type(pte)
+      const off = pte_swp_offset(pte)
+      const si = state.swap_info[type] as (typeof state.swap_info)[number] | undefined
+      if (!si || !(si.flags & SWP_USED) || off === 0 || off >= si.max) throw new KernelBug(`check_swap: mm ${mm.id} maps 0x${(vpn * PAGE_SIZE).toString(16)} to swap type ${type} offset ${off}, not a slot`)
+      refs[type][off]++
+      if (pte_swp_exclusive(pte)) exclusive[type].add(off)
+      n++
     }
+    // The non-present entries check_rmap_counts() collected in its walk, or a walk of our own.
+    const given = nonpresent?.get(mm)
+    if (given) for (let i = 0; i < given.length; i += 2) entry(given[i], given[i + 1])
+    else if (mm.pgd.nr_ptes > 0) mm.pgd.each(0, Math.ceil(mm.task_size / PAGE_SIZE), entry)
     if (mm.rss_stat[MM_SWAPENTS] !== n) throw new KernelBug(`check_swap: mm ${mm.id} has ${n} swap PTEs but MM_SWAPENTS ${mm.rss_stat[MM_SWAPENTS]}`)
   }
   // A shmem object's page-cache slot holding a swap entry is one reference on it.
