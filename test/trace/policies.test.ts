@@ -40,6 +40,18 @@ describe('textbook reference strings', () => {
   })
 })
 
+/** Every policy's fast (and, but OPT, fused) misses against its naive simulator's, in one comparison. */
+function expect_same_misses(refs: number[], frames: number, seed: number, cuts: number[]): void {
+  const got: Record<string, number[]> = {}
+  const want: Record<string, number[]> = {}
+  for (const p of POLICIES) {
+    const n = naive_misses(p, refs, frames, seed)
+    got[p] = p === 'opt' ? [fast_misses(p, refs, frames, seed, cuts)] : [fast_misses(p, refs, frames, seed, cuts), fused_misses(p, refs, frames, seed, cuts)]
+    want[p] = p === 'opt' ? [n] : [n, n]
+  }
+  expect(got).toEqual(want)
+}
+
 describe('the fast policies equal the naive simulators', () => {
   it('on random traces, capacities and batch boundaries (all five policies, random with its seed)', () => {
     fc.assert(
@@ -48,13 +60,7 @@ describe('the fast policies equal the naive simulators', () => {
         fc.integer({ min: 1, max: 16 }),
         fc.integer({ min: 1, max: 1000 }),
         fc.array(fc.nat(400), { maxLength: 4 }),
-        (refs, frames, seed, cuts) => {
-          for (const p of POLICIES) {
-            const want = naive_misses(p, refs, frames, seed)
-            expect(fast_misses(p, refs, frames, seed, cuts)).toBe(want)
-            if (p !== 'opt') expect(fused_misses(p, refs, frames, seed, cuts)).toBe(want)
-          }
-        },
+        (refs, frames, seed, cuts) => expect_same_misses(refs, frames, seed, cuts),
       ),
       { numRuns: 300 },
     )
@@ -104,11 +110,7 @@ describe('the fast policies equal the naive simulators', () => {
         fc.array(fc.nat(700), { maxLength: 4 }),
         (runs, frames, seed, cuts) => {
           const refs = runs.flatMap(([a, b, k]) => Array.from({ length: k }, (_, i) => (i % 2 ? b : a)))
-          for (const p of POLICIES) {
-            const want = naive_misses(p, refs, frames, seed)
-            expect(fast_misses(p, refs, frames, seed, cuts), p).toBe(want)
-            if (p !== 'opt') expect(fused_misses(p, refs, frames, seed, cuts), p).toBe(want)
-          }
+          expect_same_misses(refs, frames, seed, cuts)
         },
       ),
       { numRuns: 300 },
