@@ -416,9 +416,8 @@ export class PhysMem {
     this.ext[2 * dst + 1] = this.ext[2 * src + 1]
   }
 
-  /** Read bytes at a physical address range that may span frames. */
-  read(paddr: number, len: number): Uint8Array {
-    const out = new Uint8Array(len)
+  /** Read bytes at a physical address range that may span frames (into `out`, when given, from its start). */
+  read(paddr: number, len: number, out: Uint8Array = new Uint8Array(len)): Uint8Array {
     for (let done = 0, n = 0; done < len; done += n) {
       const pa = paddr + done
       n = page_chunk(pa, len - done)

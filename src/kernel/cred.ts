@@ -116,6 +116,8 @@ export function cred_ids_in_memory(k: MmEntry, addr: number): number[] {
  * one), and the per-call checker compares every live task's after each call.
  */
 const images = new WeakMap<Cred, Uint8Array>()
+/** check_creds() reads each live cred into this buffer: a new array per task after every call was most of its cost. */
+let scratch = new Uint8Array(0)
 function cred_image(c: Cred, bits: 32 | 64): Uint8Array {
   let b = images.get(c)
   if (b === undefined || b.length !== cred_ids_offset(bits) + 80) images.set(c, (b = cred_bytes(c, 0, bits)))
@@ -133,7 +135,7 @@ export function check_creds(k: MmEntry, tasks: Iterable<TaskStruct>): void {
   for (const t of tasks) {
     if (!t.cred_kaddr || t.exit_state !== 0) continue
     const want = cred_image(t.cred, bits).subarray(skip)
-    const got = k.kmem_read(t.cred_kaddr + skip, want.length)
+    const got = k.kmem_read(t.cred_kaddr + skip, want.length, scratch.length === want.length ? scratch : (scratch = new Uint8Array(want.length)))
     for (let i = 0; i < want.length; i++) {
       if (got[i] !== want[i]) {
         const ids = cred_ids_in_memory(k, t.cred_kaddr)

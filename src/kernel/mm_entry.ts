@@ -50,8 +50,8 @@ export interface MmEntry {
   alloc_cred(): number
   /** Kernel: kmem_cache_free(cred_jar). */
   free_cred(addr: number): void
-  /** Bytes of kernel memory at a direct-map address (a slab object's fields). */
-  kmem_read(addr: number, len: number): Uint8Array
+  /** Bytes of kernel memory at a direct-map address (a slab object's fields), into `out` when given (its first len bytes). */
+  kmem_read(addr: number, len: number, out?: Uint8Array): Uint8Array
   kmem_write(addr: number, data: Uint8Array): void
   /** Kernel: alloc_thread_stack_node(): the task's kernel stack address, 0 on failure. */
   alloc_thread_stack(): number

@@ -263,10 +263,10 @@ export function make_mm_entry(
     free_task_struct: (addr) => objs.free('task_struct', 'free_task', addr),
     alloc_cred: () => objs.alloc('cred_jar', 'prepare_creds'),
     free_cred: (addr) => objs.free('cred_jar', 'put_cred_rcu', addr),
-    kmem_read: (addr, len) => {
+    kmem_read: (addr, len, out) => {
       const pa = objs.slab.pa
       const pfn = pa.virt_to_pfn(addr)
-      return pa.physmem.read(pfn * PAGE_SIZE + offset_in_page(addr), len)
+      return pa.physmem.read(pfn * PAGE_SIZE + offset_in_page(addr), len, out)
     },
     kmem_write: (addr, data) => {
       const pa = objs.slab.pa
