@@ -33,11 +33,11 @@ import { folio_mkclean } from './rmap_mkclean.js'
 import { NODE_STAT } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
 import { PAGE_SECTORS, STAT_WRITE } from '../hw/blkdev.js'
+import { NS_PER_JIFFY } from '../include/jiffies.js'
 
 /** MIN_WRITEBACK_PAGES: 4 MiB; DIRTY_SCOPE: 8. */
 const MIN_WRITEBACK_PAGES = 4096 >> 2
 const DIRTY_SCOPE = 8
-const NS_PER_JIFFY = 1_000_000
 
 /** struct writeback_control, what mmsim's writepages reads. */
 export interface WritebackControl {

@@ -29,6 +29,7 @@ import { ZONE_RECLAIM_ACTIVE, type Zone } from './mmzone.js'
 import { SWAP_CLUSTER_MAX } from './swap.js'
 import { KSWAPD_HIGH_WMARK_HIT_QUICKLY, KSWAPD_LOW_WMARK_HIT_QUICKLY, PAGEOUTRUN } from './vm_event_item.js'
 import { DEF_PRIORITY, type NodeState, type ScanControl, inactive_is_low, scan_control, shrink_active_list, shrink_node } from './vmscan.js'
+import { HZ, NS_PER_JIFFY } from '../include/jiffies.js'
 
 /** The node's zones and the allocator's watermark test, as kswapd reads them. */
 export interface KswapdNode extends NodeState {
@@ -40,7 +41,7 @@ export interface KswapdNode extends NodeState {
 /** MAX_NR_ZONES as kswapd_highest_zoneidx: no request pending. */
 const NO_ZONE = -1
 /** HZ/10: kswapd's nap before it sleeps for good. */
-const KSWAPD_NAP_NS = 100_000_000
+const KSWAPD_NAP_NS = (HZ / 10) * NS_PER_JIFFY
 
 /** Kernel: managed_zone(). */
 const managed_zone = (z: Zone): boolean => z.managed_pages > 0

@@ -31,10 +31,8 @@ import { folio_rotate_reclaimable } from './swap.js'
 import { acct_reclaim_writeback } from './vmscan_throttle.js'
 import { NODE_STAT, type VmStat } from './vmstat.js'
 import { PGPGOUT } from './vm_event_item.js'
+import { NS_PER_JIFFY } from '../include/jiffies.js'
 
-/** HZ: jiffies are milliseconds of the simulated clock. */
-export const HZ = 1000
-const NS_PER_JIFFY = 1_000_000
 /** UINT_MAX: the limits in pages fit 32 bits. */
 const UINT_MAX = 2 ** 32 - 1
 

@@ -26,8 +26,9 @@
  */
 import { type BdiWriteback } from './backing_dev.js'
 import type { AddressSpace, MmEnv } from './mm_types.js'
-import { HZ, env_dirty_limits, jiffies, mapping_wb, set_page_dirty, wb_start_background_writeback } from './page_writeback.js'
+import { env_dirty_limits, jiffies, mapping_wb, set_page_dirty, wb_start_background_writeback } from './page_writeback.js'
 import { NODE_STAT } from './vmstat.js'
+import { HZ, NS_PER_JIFFY } from '../include/jiffies.js'
 
 /** MAX_PAUSE: at most 200 ms of sleep at a time. */
 const MAX_PAUSE = Math.max(HZ / 5, 1)
@@ -38,7 +39,6 @@ const BANDWIDTH_INTERVAL = Math.max(HZ / 5, 1)
 /** RATELIMIT_CALC_SHIFT: pos_ratio is a fixed-point number with 10 fraction bits. */
 const RC_SHIFT = 10
 const RC_ONE = 1 << RC_SHIFT
-const NS_PER_JIFFY = 1_000_000
 
 /** The dirty throttle state of the task doing the write (on its mm: see MmStruct.dirty_throttle). */
 export interface DirtyThrottleTask {

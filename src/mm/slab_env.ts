@@ -9,6 +9,7 @@
 import type { Printk } from '../include/printk.js'
 import type { SlabMem } from './slab_mem.js'
 import type { SlabGeometry } from './slab_h.js'
+import { NS_PER_JIFFY } from '../include/jiffies.js'
 
 // enum taint flags in print order (kernel/panic.c taint_flags[]).
 const TAINT_CHARS = ['P', 'F', 'S', 'R', 'M', 'B', 'U', 'D', 'A', 'W', 'C', 'I', 'O', 'E', 'L', 'K', 'X', 'T', 'N', 'J']
@@ -32,9 +33,9 @@ export class SlabEnv {
     readonly page_flags: (pfn: number) => string,
   ) {}
 
-  /** jiffies at HZ=1000 from the simulated clock. */
+  /** jiffies from the simulated clock. */
   jiffies(): number {
-    return Math.floor(this.printk.now() / 1e6)
+    return Math.floor(this.printk.now() / NS_PER_JIFFY)
   }
 
   /** Intern a call-site name; 0 is "no call site". */

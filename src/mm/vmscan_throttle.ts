@@ -14,9 +14,10 @@
 import type { MmEnv } from './mm_types.js'
 import { SWAP_CLUSTER_MAX } from './swap.js'
 import { NODE_STAT } from './vmstat.js'
+import { HZ, NS_PER_JIFFY } from '../include/jiffies.js'
 
 /** HZ/10, in ns: the writeback throttle's timeout. */
-const WRITEBACK_TIMEOUT_NS = 100_000_000
+const WRITEBACK_TIMEOUT_NS = (HZ / 10) * NS_PER_JIFFY
 
 /** Kernel: acct_reclaim_writeback(): a folio's write ended; counted while a reclaimer is throttled on writeback. */
 export function acct_reclaim_writeback(env: MmEnv, nr_pages: number): void {

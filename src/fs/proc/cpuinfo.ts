@@ -17,11 +17,11 @@
  * it gives (2 * MHz).
  */
 import type { ProcView } from './internal.js'
+// HZ for bogomips' loops_per_jiffy (lpj = tsc_khz * 1000 / HZ when calibrated on the TSC).
+import { HZ } from '../../include/jiffies.js'
 
 /** The simulated TSC's rate in kHz (cpu_khz): "cpu MHz". Simulated time itself is counted in ns (src/hw/clock.ts). */
 export const TSC_KHZ = 2_000_000
-/** Kernel: HZ, for bogomips' loops_per_jiffy (lpj = tsc_khz * 1000 / HZ when calibrated on the TSC). */
-const HZ = 1000
 
 /** The feature flags, in x86_cap_flags order (cpufeatures.h words 0, 1, 4, 7, 9). */
 function cpu_flags(v: ProcView): string[] {
