@@ -404,7 +404,7 @@ export class Machine {
       pgtable_checker.check(touched)
       this.vmalloc.check(touched)
       this.highmem.check()
-      this.thread_stacks.check()
+      this.thread_stacks.check(touched !== null)
     })
     const populated = zones.filter((z) => z.populated).length
     this.printk.pr_info(`Built 1 zonelists, mobility grouping on.  Total pages: ${this.page_alloc.totalram_pages()}`)

@@ -93,6 +93,7 @@ export class ThreadStacks {
       stack = pfn < 0 ? 0 : this.page_alloc.page_address(pfn)
     }
     if (stack === 0) return 0
+    this.gen++
     this.live.add(stack)
     this.account(1)
     return stack
@@ -105,6 +106,7 @@ export class ThreadStacks {
    */
   free_thread_stack(stack: number): void {
     if (!this.live.delete(stack)) throw new KernelBug(`free_thread_stack: ${format_addr(stack)} is not a live kernel stack`)
+    this.gen++
     this.account(-1)
     if (!this.vmap_stack) {
       this.page_alloc.__free_pages(this.page_alloc.virt_to_pfn(stack), this.order)
@@ -130,14 +132,28 @@ export class ThreadStacks {
     return this.cached.reduce((n, c) => n + c.filter((s) => s !== 0).length, 0)
   }
 
-  /** DEBUG_VM check of the invariant at the top of the file. */
-  check(): void {
+  /** Bumped when a stack is handed out or given back (the per-call check's "nothing changed"). */
+  private gen = 0
+  /** gen and the vmap areas' generation when the stacks' areas were last looked up. */
+  private checked_gen = -1
+  private checked_va_gen = -1
+
+  /**
+   * DEBUG_VM check of the invariant at the top of the file. After a call
+   * (`per_call`), the stacks' areas are looked up again only when a stack
+   * or a vmap area changed since they last were.
+   */
+  check(per_call = false): void {
     const kb = this.page_alloc.vmstat.node_page_state(NODE_STAT.nr_kernel_stack)
     if (kb !== (this.live.size * this.THREAD_SIZE) / 1024) throw new KernelBug(`thread stacks: KernelStack ${kb} kB for ${this.live.size} live stacks`)
     if (!this.vmap_stack) return
+    if (per_call && this.checked_gen === this.gen && this.checked_va_gen === this.vmalloc.va.gen) return
+    this.checked_gen = -1
     for (const s of [...this.live, ...this.cached.flat().filter((x) => x !== 0)]) {
       const vm = this.vmalloc.find_vm_area(s)
       if (vm === null || vm.addr !== s || vm.nr_pages * 4096 !== this.THREAD_SIZE) throw new KernelBug(`thread stacks: ${format_addr(s)} is not a THREAD_SIZE vmalloc area`)
     }
+    this.checked_gen = this.gen
+    this.checked_va_gen = this.vmalloc.va.gen
   }
 }

@@ -53,3 +53,26 @@ describe('kernel stacks', () => {
     m.check()
   })
 })
+
+describe('the kernel stacks check', () => {
+  it('after a call, looks the stacks up again only when a stack or a vmap area changed; the full check always does', () => {
+    const m = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: false })
+    const ts = m.thread_stacks
+    const s1 = ts.alloc_thread_stack_node()
+    ts.check(true)
+    // a live stack's area freed behind the stack allocator's back: the vmap areas changed, so the next per-call check looks
+    m.vmalloc.vfree(s1)
+    expect(() => ts.check(true)).toThrow(/is not a THREAD_SIZE vmalloc area/)
+    const m2 = new Machine({ arch: 'x86_64', ram: '64M', debug_vm: false })
+    const ts2 = m2.thread_stacks
+    const s2 = ts2.alloc_thread_stack_node()
+    ts2.check(true)
+    // a stack's vm_struct resized behind everyone's back: no generation moved, so only the full check sees it
+    const vm = m2.vmalloc.find_vm_area(s2)
+    if (!vm) throw new Error('no area')
+    vm.nr_pages--
+    expect(() => ts2.check(true)).not.toThrow()
+    expect(() => ts2.check()).toThrow(/is not a THREAD_SIZE vmalloc area/)
+    vm.nr_pages++
+  })
+})
