@@ -20,6 +20,7 @@ export const LESSON_DIR = join(package_root(dirname(fileURLToPath(import.meta.ur
 function package_root(dir: string): string {
   for (let d = dir; ; d = dirname(d)) {
     if (existsSync(join(d, 'package.json'))) return d
+    // No package.json up to the root (a copied dist/): where tsc's layout puts the package.
     if (dirname(d) === d) return resolve(dir, '../../..')
   }
 }

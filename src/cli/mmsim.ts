@@ -2,7 +2,7 @@
 /**
  * The mmsim command's process: runs main() on the command line and exits
  * with its status. `npm run build` bundles this file and what it imports
- * into dist/bin/ (rolldown.config.js), the package's bin: a handful of
+ * into dist/bin/ (rolldown.config.js), the package's bin: a few dozen
  * chunks start in about half the time of the ~290 modules tsc emits.
  */
 import { main } from './main.js'

@@ -10,9 +10,8 @@
  * double from one group (128 KiB) up to CHUNK_MAX_GROUPS groups (256 MiB), so
  * a small machine stays small and a large one has few. There is no JS object
  * per frame (three views per 32): the garbage collector's work stays flat as
- * resident memory grows, and
- * since the host commits a chunk's pages only when they are touched, host
- * memory stays about 4 KiB per frame ever written.
+ * resident memory grows, and since the host commits a chunk's pages only
+ * when they are touched, host memory stays about 4 KiB per frame ever written.
  *
  * Access without views: peek_buf(pfn) and peek_off(pfn) give the buffer and
  * the offset of the frame's byte 0 in it for reading (a never-written frame
