@@ -245,7 +245,9 @@ export class Mmu {
     const t = s.tlb
     for (let i = 0; i < t.pde_entries; i++) {
       if (t.pde_region[i] === -1 || t.pde_pcid[i] !== s.loaded_mm_asid) continue
-      const e = this.peek_entry(s.cr3, t.pde_region[i] * this.ptes_per_table, this.levels - 1)
+      // The pte table the region's walk reaches (under a large page: that page's entry).
+      const up = this.peek_pte_table(s.cr3, t.pde_region[i] * this.ptes_per_table)
+      const e = up <= -2 ? -2 - up : up
       if (e < 0 || Math.floor(e / 4) !== t.pde_table[i] || (t.pde_perm[i] & TLB_W && !(e & 2)) || (t.pde_perm[i] & TLB_U && !(e & 1))) {
         throw new KernelBug(
           `mmu: cpu ${s.cpu}'s paging-structure cache maps region 0x${t.pde_region[i].toString(16)} to pte table 0x${t.pde_table[i].toString(16)}, ` +
@@ -264,7 +266,7 @@ export class Mmu {
         const region = Math.floor(vpn / ptes)
         let up = regions.get(region)
         if (up === undefined) regions.set(region, (up = this.peek_pte_table(s.cr3, vpn)))
-        e = up === -2 ? this.peek_entry(s.cr3, vpn) : this.peek_leaf(up, vpn)
+        e = up <= -2 ? this.peek_entry(s.cr3, vpn) : this.peek_leaf(up, vpn)
       }
       const pfn = e < 0 ? -1 : Math.floor(e / 4)
       const stale = pfn !== t.pfn[i] || (t.perm[i] & TLB_W && !(e & 2)) || (t.perm[i] & TLB_U && !(e & 1))
@@ -279,34 +281,17 @@ export class Mmu {
 
   /**
    * pfn * 4 + (writable ? 2 : 0) + (user ? 1 : 0) of what the tables map at
-   * vpn, or -1; A/D untouched. With `stop` below the last level: the frame of
-   * the table reached at level `stop` and the permissions above it.
+   * vpn, or -1; A/D untouched.
    */
-  private peek_entry(cr3: number, vpn: number, stop = this.levels): number {
-    if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
-    let table = cr3
-    let w = 2
-    let u = 1
-    for (let lv = 0; lv < this.levels; lv++) {
-      if (lv === stop) return table * 4 + w + u
-      const span = this.span[lv]
-      const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, span, this.nents[lv]) * this.size, this.layout)
-      if ((e & _PAGE_PRESENT) === 0) return -1
-      if (!(this.pae && lv === 0)) {
-        if (!(e & _PAGE_RW)) w = 0
-        if (!(e & _PAGE_USER)) u = 0
-      }
-      const leaf = lv === this.levels - 1 || (lv > 0 && (e & _PAGE_PSE) !== 0)
-      if (leaf) return (pte_pfn(e) + (lv === this.levels - 1 ? 0 : mod_pow2(vpn, span))) * 4 + w + u
-      table = pte_pfn(e)
-    }
-    return -1
+  private peek_entry(cr3: number, vpn: number): number {
+    const up = this.peek_pte_table(cr3, vpn)
+    return up <= -2 ? -2 - up : this.peek_leaf(up, vpn)
   }
 
   /**
-   * check_coherent()'s walk down to the pte table holding vpn's entry:
-   * table * 4 + w + u as peek_entry() gives them, -1 when nothing is
-   * mapped above it, -2 when a large page ends the walk early.
+   * The walk above the last level: the pte table holding vpn's entry as
+   * table * 4 + w + u (the permissions above it), -1 when nothing is mapped
+   * there, or -2 - peek_entry(vpn) when a large page ends the walk early.
    */
   private peek_pte_table(cr3: number, vpn: number): number {
     if (vpn < 0 || vpn >= this.user_vpn_limit) return -1
@@ -314,13 +299,14 @@ export class Mmu {
     let w = 2
     let u = 1
     for (let lv = 0; lv < this.levels - 1; lv++) {
-      const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, this.span[lv], this.nents[lv]) * this.size, this.layout)
+      const span = this.span[lv]
+      const e = read_entry(this.physmem.peek_buf(table), this.physmem.peek_off(table) + pt_index(vpn, span, this.nents[lv]) * this.size, this.layout)
       if ((e & _PAGE_PRESENT) === 0) return -1
-      if (lv > 0 && (e & _PAGE_PSE) !== 0) return -2
       if (!(this.pae && lv === 0)) {
         if (!(e & _PAGE_RW)) w = 0
         if (!(e & _PAGE_USER)) u = 0
       }
+      if (lv > 0 && (e & _PAGE_PSE) !== 0) return -2 - ((pte_pfn(e) + mod_pow2(vpn, span)) * 4 + w + u)
       table = pte_pfn(e)
     }
     return table * 4 + w + u
