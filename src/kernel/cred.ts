@@ -115,12 +115,12 @@ export function cred_ids_in_memory(k: MmEntry, addr: number): number[] {
  * word size: a Cred never changes (a change of ids or capabilities is a new
  * one), and the per-call checker compares every live task's after each call.
  */
-const images = new WeakMap<Cred, Uint8Array>()
+const images = { 32: new WeakMap<Cred, Uint8Array>(), 64: new WeakMap<Cred, Uint8Array>() }
 /** check_creds() reads each live cred into this buffer: a new array per task after every call was most of its cost. */
 let scratch = new Uint8Array(0)
 function cred_image(c: Cred, bits: 32 | 64): Uint8Array {
-  let b = images.get(c)
-  if (b === undefined || b.length !== cred_ids_offset(bits) + 80) images.set(c, (b = cred_bytes(c, 0, bits)))
+  let b = images[bits].get(c)
+  if (b === undefined) images[bits].set(c, (b = cred_bytes(c, 0, bits)))
   return b
 }
 
