@@ -46,17 +46,14 @@ export function check_slab(sa: SlabAllocator, full = true): void {
   const caches = sa.slab_caches
   if (sa.backend instanceof Slub) {
     const b = sa.backend
-    const others = new Set<SlubCache>()
-    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct, dirty, others)
-    for (const s of others) if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
-    for (const [s, slabs] of per_cache) {
-      if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
-      check_slub_cache(b, s, slabs)
-    }
+    const met = new Set<SlubCache>()
+    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct, dirty, met)
+    for (const s of met) if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
+    for (const [s, slabs] of per_cache) check_slub_cache(b, s, slabs)
     for (const s of caches) if (!per_cache.has(s as SlubCache) && (!dirty || dirty.has(s))) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
-    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct, dirty, new Set())
+    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct, dirty)
     for (const c of new Set(caches)) if (!dirty || dirty.has(c)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
@@ -74,14 +71,14 @@ export function check_slab(sa: SlabAllocator, full = true): void {
  * The live slab pages of either allocator, grouped by cache, after checking
  * each page's type and back pointer and adding its bytes to the slab
  * counters. With `only` (the per-call check's dirty caches), only those
- * caches' slabs are grouped; the other caches met are added to `others`.
+ * caches' slabs are grouped. Every cache that has a live slab goes into `met`.
  */
 function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id: number; order: number; cache: C }>(
   pages: PageArray,
   live: Iterable<S>,
   acct: { reclaimable: number; unreclaimable: number },
   only: ReadonlySet<unknown> | null,
-  others: Set<C>,
+  met?: Set<C>,
 ): Map<C, S[]> {
   const per_cache = new Map<C, S[]>()
   for (const slab of live) {
@@ -90,10 +87,8 @@ function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id
     const bytes = PAGE_SIZE * 2 ** slab.order
     if (slab.cache.flags & SLAB_RECLAIM_ACCOUNT) acct.reclaimable += bytes
     else acct.unreclaimable += bytes
-    if (only && !only.has(slab.cache)) {
-      others.add(slab.cache)
-      continue
-    }
+    met?.add(slab.cache)
+    if (only && !only.has(slab.cache)) continue
     let l = per_cache.get(slab.cache)
     if (!l) per_cache.set(slab.cache, (l = []))
     l.push(slab)
