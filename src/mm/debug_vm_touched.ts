@@ -40,7 +40,10 @@ const pcp_scratch = new WeakMap<PageAllocator, PcpBlocks>()
 function check_pcp(alloc: PageAllocator, z: Zone, pcp_blocks: PcpBlocks): void {
   const { order1, heads } = pcp_blocks
   const p = alloc.pages
-  for (const [cpu, pcp] of z.per_cpu_pageset.entries()) {
+  // (index loops here and below: this runs after every call, and entries()/for-of allocated per CPU and per order)
+  const pcps = z.per_cpu_pageset
+  for (let cpu = 0; cpu < pcps.length; cpu++) {
+    const pcp = pcps[cpu]
     let count = 0
     for (let idx = 0; idx < pcp.lists.length; idx++) {
       const order = Math.floor(idx / MIGRATE_PCPTYPES)
@@ -66,7 +69,8 @@ function check_free_counts(z: Zone): void {
   for (let order = 0; order <= MAX_PAGE_ORDER; order++) {
     const area = z.free_area[order]
     let nr = 0
-    for (const list of area.free_list) nr += list.count
+    const lists = area.free_list
+    for (let mt = 0; mt < lists.length; mt++) nr += lists[mt].count
     if (nr !== area.nr_free) throw new KernelBug(`check_page_alloc: ${z.name} order ${order} nr_free ${area.nr_free}, lists hold ${nr}`)
     free += nr << order
   }
@@ -117,11 +121,14 @@ export function check_page_alloc_touched(alloc: PageAllocator, touched: readonly
 function check_blocks(alloc: PageAllocator, touched: readonly number[], present: (pfn: number) => boolean, pcp_blocks: PcpBlocks): void {
   const p = alloc.pages
   const pcp_order1 = pcp_blocks.order1
-  for (const z of alloc.zones) {
+  const zones = alloc.zones
+  for (let i = 0; i < zones.length; i++) {
+    const z = zones[i]
     if (!z.spanned_pages) continue
     check_pcp(alloc, z, pcp_blocks)
     check_free_counts(z)
   }
+  if (touched.length === 0) return
   const seen = new Set<number>()
   // Block heads already checked by this call: the touched frames of one block (a run of frees
   // that merged into an order-10 block) check its 2^order frames once, not once each.

@@ -20,11 +20,14 @@ export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonl
   const dirty = vmstat.node_page_state(NODE_STAT.nr_dirty)
   const writeback = vmstat.node_page_state(NODE_STAT.nr_writeback)
   if (dirty < 0 || writeback < 0) throw new KernelBug(`check_writeback: nr_dirty ${dirty}, nr_writeback ${writeback}`)
+  // (index loops, no closures: the part above runs after every call)
   let pending = 0
-  for (const z of zones) pending += z.vm_stat[NR_ZONE_WRITE_PENDING]
+  for (let i = 0; i < zones.length; i++) pending += zones[i].vm_stat[NR_ZONE_WRITE_PENDING]
   if (zones.length && pending !== dirty + writeback) throw new KernelBug(`check_writeback: the zones count ${pending} pages pending write, the node ${dirty} dirty + ${writeback} under writeback`)
   if (wb && (wb.reclaimable !== dirty || wb.writeback !== writeback)) throw new KernelBug(`check_writeback: the disk's wb counts ${wb.reclaimable} dirty and ${wb.writeback} under writeback, the node ${dirty} and ${writeback}`)
-  if (wb && wb.inflight.reduce((n, b) => n + b.pfns.length, 0) < writeback) throw new KernelBug(`check_writeback: ${writeback} pages under writeback, fewer in the requests in flight`)
+  let inflight = 0
+  if (wb) for (let i = 0; i < wb.inflight.length; i++) inflight += wb.inflight[i].pfns.length
+  if (wb && inflight < writeback) throw new KernelBug(`check_writeback: ${writeback} pages under writeback, fewer in the requests in flight`)
   if (!full) return
   let d = 0
   let w = 0
@@ -47,11 +50,12 @@ export function check_writeback(pages: PageArray, vmstat: VmStat, zones: readonl
   for (const mapping of mappings.values()) {
     if (mapping.backing !== 'disk') continue
     let n = 0
-    for (const [index, pfn] of mapping.i_pages) {
-      if (!pages.test(pfn, PG_dirty)) continue
+    // (forEach: a for-of over the entries made an [index, pfn] pair per cached page)
+    mapping.i_pages.forEach((pfn, index) => {
+      if (!(flags[pfn] & dirty_bit)) return
       n++
       if (!mapping.dirty_tag.has(index)) throw new KernelBug(`check_writeback: dirty page ${index} of mapping ${mapping.id} is not tagged dirty`)
-    }
+    })
     if (n !== mapping.dirty_tag.size) throw new KernelBug(`check_writeback: mapping ${mapping.id} tags ${mapping.dirty_tag.size} pages dirty, has ${n}`)
     if (n && wb && !wb.b_dirty.has(mapping.id)) throw new KernelBug(`check_writeback: mapping ${mapping.id} has dirty pages but is not on its wb's dirty list`)
   }

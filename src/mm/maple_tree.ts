@@ -87,6 +87,32 @@ function pull<T extends MtRange>(n: MtNode<T>): void {
   n.gap = gap
 }
 
+/** Does a node's cached lo/hi/gap (and gaps) differ from what pull() would compute? (Reads only.) */
+function stale<T extends MtRange>(n: MtNode<T>): boolean {
+  let gap = 0
+  if (n.leaf) {
+    const s = n.slots
+    if (n.lo !== s[0] || n.hi !== s[s.length - 1]) return true
+    for (let i = 1; i < s.length; i++) {
+      const g = s[i].vm_start - s[i - 1].vm_end
+      if (g > gap) gap = g
+    }
+  } else {
+    const k = n.kids
+    const gaps = n.gaps
+    if (gaps.length !== k.length || n.lo !== k[0].lo || n.hi !== k[k.length - 1].hi) return true
+    gap = k[0].gap
+    if (gaps[0] !== gap) return true
+    for (let i = 1; i < k.length; i++) {
+      let g = k[i].lo.vm_start - k[i - 1].hi.vm_end
+      if (k[i].gap > g) g = k[i].gap
+      if (gaps[i] !== g) return true
+      if (g > gap) gap = g
+    }
+  }
+  return n.gap !== gap
+}
+
 /** Index of the first entry/child whose (last) vm_end is above addr, or size when none. */
 function slot_above<T extends MtRange>(n: MtNode<T>, addr: number): number {
   let lo = 0
@@ -115,6 +141,22 @@ function slot_above<T extends MtRange>(n: MtNode<T>, addr: number): number {
 export interface MtCursor<T extends MtRange> {
   node: MtNode<T> | null
   offset: number
+}
+
+/** MapleTree's iterator: a leaf and a slot in it. */
+class MtIterator<T extends MtRange> implements Iterator<T> {
+  private i = 0
+  constructor(private leaf: MtNode<T> | null) {}
+
+  next(): IteratorResult<T> {
+    let l = this.leaf
+    while (l !== null && this.i >= l.slots.length) {
+      l = this.leaf = l.next
+      this.i = 0
+    }
+    if (l === null) return { done: true, value: undefined }
+    return { done: false, value: l.slots[this.i++] }
+  }
 }
 
 export class MapleTree<T extends MtRange> implements Iterable<T> {
@@ -192,11 +234,15 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
     return cur.node ? cur.node.slots[cur.offset] : null
   }
 
-  *[Symbol.iterator](): Iterator<T> {
+  /**
+   * The entries in order. A plain iterator over the leaf chain, not a
+   * generator: for-of over a generator allocates and cannot be inlined, and
+   * the checker walks every mm's VMAs after every call.
+   */
+  [Symbol.iterator](): Iterator<T> {
     let n = this.root
-    if (!n) return
-    while (!n.leaf) n = n.kids[0]
-    for (let l: MtNode<T> | null = n; l; l = l.next) yield* l.slots
+    if (n) while (!n.leaf) n = n.kids[0]
+    return new MtIterator(n)
   }
 
   /** All entries in order, as an array (for callers that change the tree while they walk it). */
@@ -490,10 +536,7 @@ export class MapleTree<T extends MtRange> implements Iterable<T> {
       if (n.size === 0) throw new KernelBug('maple_tree: empty node')
       if (n !== r && n.size < NODE_MIN) throw new KernelBug(`maple_tree: node with ${n.size} < ${NODE_MIN} entries`)
       if (n.size > NODE_SLOTS) throw new KernelBug(`maple_tree: node with ${n.size} > ${NODE_SLOTS} entries`)
-      const { lo, hi, gap } = n
-      const gaps = n.gaps.join()
-      pull(n)
-      if (n.lo !== lo || n.hi !== hi || n.gap !== gap || n.gaps.join() !== gaps) throw new KernelBug('maple_tree: stale lo/hi/gap (a moved boundary without update())')
+      if (stale(n)) throw new KernelBug('maple_tree: stale lo/hi/gap (a moved boundary without update())')
       if (n.leaf) {
         if (depth < 0) depth = d
         else if (depth !== d) throw new KernelBug('maple_tree: leaves at different depths')

@@ -160,20 +160,26 @@ function take_census(pt: PgTables): Census {
   return { gen: pt.table_gen, reach, counted, tables, kernel_tables: below.get(pt.init_mm) as number, kernel_diff }
 }
 
+function not_table(pfn: number): KernelBug {
+  return new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
+}
+
+function leaked(pfn: number): KernelBug {
+  return new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
+}
+
 /** The invariants at the top of the file, against a census of the tables as they are. */
 function check_census(pt: PgTables, c: Census, touched: readonly number[] | null, fresh: boolean): void {
   const d = pt.deps
   const types = d.pages.page_type
-  const not_table = (pfn: number): KernelBug => new KernelBug(`pgtable check: table 0x${pfn.toString(16)} is not PageTable`)
-  const leaked = (pfn: number): KernelBug => new KernelBug(`pgtable check: page table 0x${pfn.toString(16)} is unreachable (leaked)`)
   if (fresh) {
     for (const pfn of c.reach) if (types[pfn] !== PGTY_table) throw not_table(pfn)
-  } else {
+  } else if (touched) {
     // A reused census: only the frames this call allocated or freed can have changed type.
-    for (const pfn of touched ?? []) if (c.reach.has(pfn) && types[pfn] !== PGTY_table) throw not_table(pfn)
+    for (let i = 0; i < touched.length; i++) if (c.reach.has(touched[i]) && types[touched[i]] !== PGTY_table) throw not_table(touched[i])
   }
   if (touched) {
-    for (const pfn of touched) if (types[pfn] === PGTY_table && !c.reach.has(pfn)) throw leaked(pfn)
+    for (let i = 0; i < touched.length; i++) if (types[touched[i]] === PGTY_table && !c.reach.has(touched[i])) throw leaked(touched[i])
   } else {
     // Every PageTable frame, in PFN order: indexOf() scans the type bytes natively (a JS loop over
     // every frame cost ~4 ns each, 8 ms per check on an 8 GiB machine).

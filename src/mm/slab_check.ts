@@ -47,13 +47,13 @@ export function check_slab(sa: SlabAllocator, full = true): void {
   if (sa.backend instanceof Slub) {
     const b = sa.backend
     const met = new Set<SlubCache>()
-    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.live(), acct, dirty, met)
+    const per_cache = slabs_by_cache<SlubCache, Slab>(pages, b.registry.items, acct, dirty, met)
     for (const s of met) if (!caches.includes(s)) bug(`slab of unknown cache ${s.name}`)
     for (const [s, slabs] of per_cache) check_slub_cache(b, s, slabs)
     for (const s of caches) if (!per_cache.has(s as SlubCache) && (!dirty || dirty.has(s))) check_slub_cache(b, s as SlubCache, [])
   } else if (sa.backend instanceof ClassicSlab) {
     const b = sa.backend
-    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.live(), acct, dirty)
+    const per_cache = slabs_by_cache<SlabCacheClassic, ClassicSlabPage>(pages, b.registry.items, acct, dirty)
     for (const c of new Set(caches)) if (!dirty || dirty.has(c)) check_classic_cache(b, c as SlabCacheClassic, per_cache.get(c as SlabCacheClassic) ?? [])
   }
   for (const [pfn, order] of sa.large_kmalloc) {
@@ -68,20 +68,24 @@ export function check_slab(sa: SlabAllocator, full = true): void {
 }
 
 /**
- * The live slab pages of either allocator, grouped by cache, after checking
+ * The live slab pages of either allocator (its registry: a slab or a free
+ * id per index), grouped by cache, after checking
  * each page's type and back pointer and adding its bytes to the slab
  * counters. With `only` (the per-call check's dirty caches), only those
  * caches' slabs are grouped. Every cache that has a live slab goes into `met`.
  */
 function slabs_by_cache<C extends { flags: number }, S extends { pfn: number; id: number; order: number; cache: C }>(
   pages: PageArray,
-  live: Iterable<S>,
+  registry: readonly (S | undefined)[],
   acct: { reclaimable: number; unreclaimable: number },
   only: ReadonlySet<unknown> | null,
   met?: Set<C>,
 ): Map<C, S[]> {
   const per_cache = new Map<C, S[]>()
-  for (const slab of live) {
+  // (The registry's array by index: its live() generator allocated per slab, after every call.)
+  for (let i = 0; i < registry.length; i++) {
+    const slab = registry[i]
+    if (slab === undefined) continue
     if (pages.page_type[slab.pfn] !== PGTY_slab) bug(`slab page 0x${slab.pfn.toString(16)} is not PGTY_slab`)
     if (pages.private[slab.pfn] !== slab.id + 1) bug(`slab page 0x${slab.pfn.toString(16)} private ${pages.private[slab.pfn]} != ${slab.id + 1}`)
     const bytes = PAGE_SIZE * 2 ** slab.order

@@ -504,13 +504,18 @@ export function validate_mm(mm: MmStruct): void {
     if (v.vm_start < last) throw new KernelBug('validate_mm: VMAs overlap or are unsorted')
     if (v.vm_mm !== mm) throw new KernelBug('validate_mm: VMA of another mm')
     if (v.vm_file && !v.vm_file.f_mapping.i_mmap.has(v)) throw new KernelBug('validate_mm: file VMA not in i_mmap')
-    if (v.anon_vma && !v.anon_vma_chain.some((c) => c.anon_vma === v.anon_vma)) {
-      throw new KernelBug('validate_mm: anon_vma without its chain')
+    // (Index loops: this runs for every VMA of every mm after every call.)
+    const chain = v.anon_vma_chain
+    if (v.anon_vma) {
+      let i = 0
+      while (i < chain.length && chain[i].anon_vma !== v.anon_vma) i++
+      if (i === chain.length) throw new KernelBug('validate_mm: anon_vma without its chain')
     }
     // Every VMA, chain and anon_vma is a slab object: one without its object was made after a
     // failed allocation that the caller did not unwind.
     if (v.slab_obj === 0) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) has no vm_area_struct object`)
-    for (const c of v.anon_vma_chain) {
+    for (let i = 0; i < chain.length; i++) {
+      const c = chain[i]
       if (c.slab_obj === 0) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) has an anon_vma_chain without its object`)
       if (c.anon_vma.slab_obj === 0 || !mm.env.anon_vmas.has(c.anon_vma.id)) throw new KernelBug(`validate_mm: VMA [0x${v.vm_start.toString(16)}-0x${v.vm_end.toString(16)}) is chained to an anon_vma without its object`)
     }

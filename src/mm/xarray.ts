@@ -61,6 +61,15 @@ export class XaNodes {
       this.head = true
       return true
     }
+    // The common case, a slot of an existing leaf: a leaf exists only under its whole path, so
+    // nothing is made and only the leaf's count changes (what the general path below ends with).
+    if (this.height > 0 && index < XA_CHUNK_SIZE ** this.height) {
+      const leaf = this.nodes.get(key(0, index))
+      if (leaf !== undefined) {
+        leaf.count++
+        return true
+      }
+    }
     const made: Array<[number, XaNode]> = []
     const get = (level: number, idx: number): XaNode | null => {
       const k = key(level, idx)
