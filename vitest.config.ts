@@ -37,7 +37,13 @@ export default defineConfig({
     // about 12% less CPU for the whole suite. Only the test workers get these flags: the
     // `mmsim` command and the benchmarks run with V8's defaults. V8 flags need a process of
     // their own: worker threads refuse them, so the pool stays child processes (forks).
+    // --single-threaded: V8 compiles and collects garbage on the worker's own thread, not on
+    // helper threads. With one worker per core the helpers only contend with the other
+    // workers for the same cores, and a compile job running in the background keeps the
+    // closures it compiles (and the dead machines they capture) alive past a young
+    // collection. Alternated runs of the suite, 2 workers on 2 cores, 20 pairs: faster in 15,
+    // by ~1 s on average (3-6%), with less CPU.
     pool: 'forks',
-    execArgv: ['--interrupt-budget=400000', '--max-inlined-bytecode-size-cumulative=230'],
+    execArgv: ['--interrupt-budget=400000', '--max-inlined-bytecode-size-cumulative=230', '--single-threaded'],
   },
 })
