@@ -83,18 +83,26 @@ export class Tlb {
     this.ways = ways
     this.sets = sets
     this.set_mask = sets - 1
-    this.tag_vpn = new Float64Array(entries).fill(-1)
-    this.tag_pcid = new Int16Array(entries)
-    this.pfn = new Float64Array(entries)
-    this.perm = new Uint8Array(entries)
-    this.victim = new Uint8Array(sets)
     const pde = o.pde_entries ?? 32
     if (!Number.isInteger(pde) || pde < 1 || (pde & (pde - 1)) !== 0) throw new RangeError(`tlb: ${pde} paging-structure cache entries is not a power of two`)
     this.pde_entries = pde
-    this.pde_region = new Float64Array(pde).fill(-1)
-    this.pde_pcid = new Int16Array(pde)
-    this.pde_table = new Float64Array(pde)
-    this.pde_perm = new Uint8Array(pde)
+    // All the arrays in one ArrayBuffer (the 8-byte ones first, so each view is aligned): a
+    // machine boots a TLB per CPU, and ten buffers each cost an allocation outside the JS heap
+    // and the collector's bookkeeping.
+    const buf = new ArrayBuffer((entries + pde) * 2 * 8 + (entries + pde) * 2 + entries + sets + pde)
+    let off = 0
+    const f64 = (n: number): Float64Array => new Float64Array(buf, (off += n * 8) - n * 8, n)
+    const i16 = (n: number): Int16Array => new Int16Array(buf, (off += n * 2) - n * 2, n)
+    const u8 = (n: number): Uint8Array => new Uint8Array(buf, (off += n) - n, n)
+    this.tag_vpn = f64(entries).fill(-1)
+    this.pfn = f64(entries)
+    this.pde_region = f64(pde).fill(-1)
+    this.pde_table = f64(pde)
+    this.tag_pcid = i16(entries)
+    this.pde_pcid = i16(pde)
+    this.perm = u8(entries)
+    this.victim = u8(sets)
+    this.pde_perm = u8(pde)
   }
 
   /**
