@@ -3,7 +3,7 @@
  * (test/cli/helpers.ts), and end to end, as a user runs the built command,
  * one success and one usage error.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { mmsim as run, mmsim_spawned } from './helpers.js'
 
 describe('mmsim command', () => {
@@ -84,10 +84,11 @@ describe('--seed and address-space randomisation', () => {
   })
 
   it('run: randomize_va_space in the scenario, and --norandmaps / --seed on the command line override it', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')
     const { tmpdir } = await import('node:os')
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-aslr-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
     const file = (aslr: string): string => {
       const f = join(dir, `s${aslr}.yaml`)
       writeFileSync(f, `machine: { ram: 64M${aslr} }\nsteps:\n  - spawn: app\n  - cat: /proc/self/maps\n`)
@@ -106,10 +107,12 @@ describe('--seed and address-space randomisation', () => {
 
 describe('addresses a user sees', () => {
   it('are the kernel\'s hex in the demo, run (text and --json) and why, never negative numbers', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
     const { join } = await import('node:path')
     const { tmpdir } = await import('node:os')
-    const f = join(mkdtempSync(join(tmpdir(), 'mmsim-addr-')), 'k.yaml')
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-addr-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const f = join(dir, 'k.yaml')
     writeFileSync(f, 'steps:\n  - kmalloc: { size: 100, as: obj }\n  - vmalloc: { size: 8K, as: v }\n  - kfree: $obj\n  - vfree: $v\n')
     const negative = /(^|[^0-9a-zA-Z_])-(0x)?[0-9a-f]{6,}\b|0x-/m
     for (const args of [['demo'], ['run', f], ['run', f, '--json'], ['why', '0xffff888000100000']]) {

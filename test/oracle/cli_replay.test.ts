@@ -1,6 +1,6 @@
 /** `mmsim replay FILE.json`: stdout is the oracle's result text; a bad scenario is one stderr line and exit 2. */
-import { describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { main } from '../../src/cli/main.js'
 
@@ -24,6 +24,7 @@ describe('mmsim replay', () => {
 
   it('refuses a malformed scenario with one line on stderr and status 2', async () => {
     const dir = mkdtempSync(`${tmpdir()}/mmsim-`)
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
     const cases: [string, RegExp][] = [
       ['{"ops": [{"op": "frobnicate"}]}', /op 0: unknown op "frobnicate"/],
       ['{"ops": [{"op": "mmap", "len": "0x1000", "prot": "rq", "flags": ["private", "anonymous"]}]}', /mmap: bad prot "rq"/],
