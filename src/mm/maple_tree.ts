@@ -59,58 +59,59 @@ class MtNode<T extends MtRange> {
   }
 }
 
-/** Recompute a node's cached lo/hi/gap from its own slots or children. */
-function pull<T extends MtRange>(n: MtNode<T>): void {
+/**
+ * The largest gap inside a node, from its own slots or children; an internal
+ * node's per-child gaps are written into `gaps` (its own array or a scratch one).
+ */
+function node_gap<T extends MtRange>(n: MtNode<T>, gaps: number[]): number {
   let gap = 0
   if (n.leaf) {
     const s = n.slots
-    n.lo = s[0]
-    n.hi = s[s.length - 1]
     for (let i = 1; i < s.length; i++) {
       const g = s[i].vm_start - s[i - 1].vm_end
       if (g > gap) gap = g
     }
-  } else {
-    const k = n.kids
-    const gaps = n.gaps
-    if (gaps.length !== k.length) gaps.length = k.length
-    n.lo = k[0].lo
-    n.hi = k[k.length - 1].hi
-    gap = gaps[0] = k[0].gap
-    for (let i = 1; i < k.length; i++) {
-      let g = k[i].lo.vm_start - k[i - 1].hi.vm_end
-      if (k[i].gap > g) g = k[i].gap
-      gaps[i] = g
-      if (g > gap) gap = g
-    }
+    return gap
   }
-  n.gap = gap
+  const k = n.kids
+  if (gaps.length !== k.length) gaps.length = k.length
+  gap = gaps[0] = k[0].gap
+  for (let i = 1; i < k.length; i++) {
+    let g = k[i].lo.vm_start - k[i - 1].hi.vm_end
+    if (k[i].gap > g) g = k[i].gap
+    gaps[i] = g
+    if (g > gap) gap = g
+  }
+  return gap
 }
+
+/** A node's first entry, from its slots or children. */
+function node_lo<T extends MtRange>(n: MtNode<T>): T {
+  return n.leaf ? n.slots[0] : n.kids[0].lo
+}
+
+/** A node's last entry, from its slots or children. */
+function node_hi<T extends MtRange>(n: MtNode<T>): T {
+  return n.leaf ? n.slots[n.slots.length - 1] : n.kids[n.kids.length - 1].hi
+}
+
+/** Recompute a node's cached lo/hi/gap from its own slots or children. */
+function pull<T extends MtRange>(n: MtNode<T>): void {
+  n.lo = node_lo(n)
+  n.hi = node_hi(n)
+  n.gap = node_gap(n, n.gaps)
+}
+
+/** check()'s copy of an internal node's gaps as pull() would compute them (reused). */
+const gaps_scratch: number[] = []
 
 /** Does a node's cached lo/hi/gap (and gaps) differ from what pull() would compute? (Reads only.) */
 function stale<T extends MtRange>(n: MtNode<T>): boolean {
-  let gap = 0
-  if (n.leaf) {
-    const s = n.slots
-    if (n.lo !== s[0] || n.hi !== s[s.length - 1]) return true
-    for (let i = 1; i < s.length; i++) {
-      const g = s[i].vm_start - s[i - 1].vm_end
-      if (g > gap) gap = g
-    }
-  } else {
-    const k = n.kids
-    const gaps = n.gaps
-    if (gaps.length !== k.length || n.lo !== k[0].lo || n.hi !== k[k.length - 1].hi) return true
-    gap = k[0].gap
-    if (gaps[0] !== gap) return true
-    for (let i = 1; i < k.length; i++) {
-      let g = k[i].lo.vm_start - k[i - 1].hi.vm_end
-      if (k[i].gap > g) g = k[i].gap
-      if (gaps[i] !== g) return true
-      if (g > gap) gap = g
-    }
-  }
-  return n.gap !== gap
+  if (n.lo !== node_lo(n) || n.hi !== node_hi(n) || n.gap !== node_gap(n, gaps_scratch)) return true
+  if (n.leaf) return false
+  if (n.gaps.length !== gaps_scratch.length) return true
+  for (let i = 0; i < gaps_scratch.length; i++) if (n.gaps[i] !== gaps_scratch[i]) return true
+  return false
 }
 
 /** Index of the first entry/child whose (last) vm_end is above addr, or size when none. */
