@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 /**
  * The tests' scratch files (scenario files, traces, the README's packed
  * package) go under os.tmpdir(). Where /tmp is a disk (ext4 here: ~0.7 ms to
- * create a file, and each is flushed), a tmpfs takes them at memory speed:
+ * create a file, 1.8 ms under load), a tmpfs takes them at memory speed:
  * TMPDIR=/dev/shm for the test workers and what they start, when there is
  * one with room to spare and TMPDIR is not set already.
  */
