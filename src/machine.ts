@@ -579,15 +579,21 @@ export class Machine {
     this.checkers.push(() => this.syscalls.sleepers.check())
     // every live cred object still holds its task's ids (kernel/cred.ts: a write into one is S-A1's critical event)
     this.checkers.push(() => check_creds(mm_entry, this.syscalls.tasks.values()))
+    // The live address spaces, each once however many threads share it.
+    const live_mms = (): Set<MmStruct> => {
+      const mms = new Set<MmStruct>()
+      for (const t of this.syscalls.tasks.values()) if (t.mm) mms.add(t.mm)
+      return mms
+    }
     this.checkers.push(() => {
-      const mms = [...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : []))
+      const mms = live_mms()
       check_mms(mms)
       check_mm_objects(kobjs, this.mm_env, mms)
     })
     // Mapcounts and swap references against the page tables: a whole-machine walk (one for both), so only in the full recount.
     this.checkers.push((touched) => {
       if (touched !== null) return
-      const mms = new Set([...this.syscalls.tasks.values()].flatMap((t) => (t.mm ? [t.mm] : [])))
+      const mms = live_mms()
       const nonpresent = new Map<MmStruct, number[]>()
       check_rmap_counts(this.pages, mms, nonpresent)
       check_swap(this.mm_env, mms, nonpresent)

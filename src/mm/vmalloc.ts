@@ -558,7 +558,7 @@ export class Vmalloc {
       c.nr_pages === this.nr_vmalloc_pages &&
       c.nr_objs === this.va_objs.length &&
       c.hooks === this.hooks &&
-      !touched.some((t) => c.pages.has(t))
+      !touches(touched, c.pages)
     ) {
       return
     }
@@ -596,4 +596,10 @@ export class Vmalloc {
     if (alloc_pages !== this.nr_vmalloc_pages) throw new KernelBug(`vmalloc check: nr_vmalloc_pages ${this.nr_vmalloc_pages} but areas hold ${alloc_pages}`)
     this.checked = { va_gen: this.va.gen, table_gen: pt.table_gen, leaf_gen: pt.kernel_leaf_gen, nr_pages: this.nr_vmalloc_pages, nr_objs: this.va_objs.length, hooks: this.hooks, pages: seen }
   }
+}
+
+/** Is any of the call's touched frames one of `pages`? (A loop: this runs after every call.) */
+function touches(touched: readonly Pfn[], pages: ReadonlySet<Pfn>): boolean {
+  for (let i = 0; i < touched.length; i++) if (pages.has(touched[i])) return true
+  return false
 }
